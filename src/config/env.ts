@@ -1,0 +1,28 @@
+/**
+ * Variables that belong to the login session, not to the app: saving them would leak the
+ * session (SSH_AUTH_SOCK, TMUX) into every resurrected app.
+ */
+const SESSION_VARS = /^(SSH_.*|TERM|TERM_PROGRAM.*|COLORTERM|TMUX.*|STY|WINDOW|DISPLAY|WAYLAND_DISPLAY|XDG_SESSION_.*|XDG_VTNR|XDG_SEAT|SHLVL|PWD|OLDPWD|_|TEND_HOME|TEND_DAEMON_.*|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|NODE_UNIQUE_ID)$/;
+
+/** The part of a CLI's environment an app inherits (DESIGN.md §4). */
+export function inheritableEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !SESSION_VARS.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASS$|PWD$|KEY|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION|DSN|DATABASE_URL|CONN(ECTION)?_?STRING)/i;
+
+/** True when a variable's name looks like it holds a secret. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** A copy of env with secret-looking values replaced. */
+export function redactEnv(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = isSecretName(k) ? '[redacted]' : v;
+  return out;
+}

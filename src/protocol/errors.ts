@@ -1,0 +1,29 @@
+/** Stable error codes: clients rebuild errors by code, never by `instanceof` across processes. */
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_INVALID_VALUE'
+  | 'E_APP_NOT_FOUND'
+  | 'E_APP_EXISTS'
+  | 'E_SCRIPT_NOT_FOUND'
+  | 'E_SCRIPT_IS_DIRECTORY'
+  | 'E_INTERPRETER_NOT_FOUND'
+  | 'E_INVALID_SIGNAL'
+  | 'E_NOT_RUNNING'
+  | 'E_CONFIG_INVALID'
+  | 'E_HOME_INVALID'
+  | 'E_DAEMON_UNREACHABLE'
+  | 'E_DAEMON_START_FAILED'
+  | 'E_PROTOCOL'
+  | 'E_PROTOCOL_MISMATCH'
+  | 'E_FRAME_TOO_LARGE'
+  | 'E_TIMEOUT'
+  | 'E_STATE_CORRUPT'
+  | 'E_INTERNAL';
+
+/** How an error crosses the socket. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  details?: unknown;
+}

@@ -1,0 +1,37 @@
+import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
+
+/** A name, a numeric id (as a string or number), or `all`. */
+export type Target = string | number;
+
+/**
+ * Every RPC method, its parameters and its result. The daemon's handler map is typed against
+ * this interface, so a method without a handler does not compile.
+ */
+export interface TendMethods {
+  'daemon.info': (p: Record<string, never>) => DaemonInfo;
+  /** Stop every app, then exit (tend kill). */
+  'daemon.kill': (p: Record<string, never>) => { stopped: number };
+  /** Exit, leaving every app running for the next daemon to adopt (tend daemon restart). */
+  'daemon.shutdown': (p: Record<string, never>) => { apps: number };
+  /** Create and start a new app, or start a stopped app of the same name with the new spec. */
+  'process.start': (p: { spec: AppSpec }) => ProcessInfo[];
+  /** Start existing apps again (tend start <name|id|all>). */
+  'process.startTarget': (p: { target: Target }) => ProcessInfo[];
+  'process.stop': (p: { target: Target }) => ProcessInfo[];
+  'process.restart': (p: { target: Target }) => ProcessInfo[];
+  'process.delete': (p: { target: Target }) => ProcessInfo[];
+  'process.list': (p: Record<string, never>) => ProcessInfo[];
+  'process.describe': (p: { target: Target; showSecrets?: boolean }) => ProcessDetail[];
+  'process.signal': (p: { target: Target; signal: string }) => ProcessInfo[];
+  'process.send': (p: { target: Target; line: string }) => { bytes: number; processes: number };
+  /** Start a stream of `log:line` events for the targets (ended by closing the connection). */
+  'logs.subscribe': (p: { target: Target; streams: LogStream[] }) => { subscription: number; apps: string[] };
+  /** Reopen every log file (after an external logrotate). */
+  'logs.reopen': (p: Record<string, never>) => { files: number };
+}
+
+export type MethodName = keyof TendMethods;
+export type MethodParams<K extends MethodName> = Parameters<TendMethods[K]>[0];
+export type MethodResult<K extends MethodName> = ReturnType<TendMethods[K]>;
+
+export type { LogRecord };

@@ -1,0 +1,136 @@
+/**
+ * The data model shared by CLI, daemon and every future client. No Node imports here:
+ * this folder is type-checked with `"types": []` so a browser bundle can import it.
+ */
+
+/** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
+export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored';
+
+/** What the app's process is and how it is started. */
+export interface ExecSpec {
+  /** Absolute script path, a command name (resolved through PATH), or a shell command line. */
+  script: string;
+  args: string[];
+  /**
+   * `node` = the Node.js running the daemon (resolved at each spawn, so a Node upgrade does not
+   * leave a stale path behind); any other string is an interpreter looked up in PATH; `null` runs
+   * `script` directly.
+   */
+  interpreter: string | null;
+  interpreterArgs: string[];
+  /** Run `script` + args through `/bin/sh -c`. */
+  shell: boolean;
+}
+
+/** How an app's output is written. Sizes in bytes, durations in milliseconds. */
+export interface LogSpec {
+  /** Absolute paths; `null` means the default under TEND_HOME/logs. */
+  outFile: string | null;
+  errFile: string | null;
+  /** An extra file that receives both streams. */
+  combinedFile: string | null;
+  /** stdout and stderr into one file (the out file). */
+  merge: boolean;
+  /** No files at all (live followers still see lines). */
+  disabled: boolean;
+  /** Prefix each line with its arrival time. */
+  time: boolean;
+  /** Format for the `time` prefix; `null` = ISO 8601. */
+  dateFormat: string | null;
+  type: 'raw' | 'json';
+  maxSizeBytes: number;
+  rotateInterval: 'none' | 'hourly' | 'daily';
+  retain: number;
+  compress: boolean;
+}
+
+/** The normalized, validated description of one app: what the user asked for. */
+export interface AppSpec {
+  name: string;
+  namespace: string;
+  exec: ExecSpec;
+  cwd: string;
+  /** The complete environment the app receives (already filtered of login-session variables). */
+  env: Record<string, string>;
+  autorestart: boolean;
+  stopExitCodes: number[];
+  restartDelayMs: number;
+  /** Base delay of the exponential backoff; 0 disables it. */
+  expBackoffRestartDelayMs: number;
+  maxRestarts: number;
+  minUptimeMs: number;
+  killSignal: string;
+  killTimeoutMs: number;
+  waitReady: boolean;
+  listenTimeoutMs: number;
+  log: LogSpec;
+}
+
+export interface ExitRecord {
+  /** null when killed by a signal, or when the process was adopted and its code is unknowable. */
+  code: number | null;
+  signal: string | null;
+  at: number;
+  /** The stop escalated to SIGKILL after kill_timeout. */
+  forced: boolean;
+  /** Seen through /proc after re-adoption: the exit status could not be collected. */
+  unknown: boolean;
+}
+
+/** One managed process as the list shows it. */
+export interface ProcessInfo {
+  id: number;
+  name: string;
+  namespace: string;
+  pid: number | null;
+  status: ProcessStatus;
+  restarts: number;
+  /** Time since the current incarnation started; 0 when not running. */
+  uptimeMs: number;
+  createdAt: number;
+  startedAt: number | null;
+  /** The current process was re-adopted from a previous daemon. */
+  adopted: boolean;
+  lastExit: ExitRecord | null;
+  /** Why the app is errored or waiting, for humans. */
+  reason: string | null;
+  /** When the next restart is scheduled (waiting-restart only). */
+  nextRestartAt: number | null;
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+}
+
+export interface LogPaths {
+  out: string | null;
+  err: string | null;
+  combined: string | null;
+}
+
+/** `describe`: everything about one process. The spec's env is redacted unless asked. */
+export interface ProcessDetail extends ProcessInfo {
+  spec: AppSpec;
+  logs: LogPaths;
+  unstableRestarts: number;
+  /** Last error while writing logs (unwritable dir, disk full), null when healthy. */
+  logError: string | null;
+}
+
+export type LogStream = 'out' | 'err';
+
+export interface LogRecord {
+  time: number;
+  app: string;
+  id: number;
+  stream: LogStream;
+  message: string;
+}
+
+export interface DaemonInfo {
+  pid: number;
+  version: string;
+  protocol: number;
+  home: string;
+  startedAt: number;
+  node: string;
+  apps: number;
+}

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Every path under TEND_HOME. No other module builds paths inside the home. */
+export interface TendPaths {
+  home: string;
+  socket: string;
+  pidFile: string;
+  daemonLog: string;
+  /** Runtime state the next daemon re-adopts from (specs, pids, start times). */
+  stateFile: string;
+  /** What `tend save` wrote; never touched by a daemon shutdown. */
+  dumpFile: string;
+  dumpBackup: string;
+  logDir: string;
+  /** Per-app FIFOs that carry stdio across daemon restarts. */
+  pipeDir: string;
+  /** Abstract-namespace socket name used as the one-daemon-per-home lock (released by the kernel on death). */
+  lockName: string;
+}
+
+/** TEND_HOME, or ~/.tend. */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.TEND_HOME;
+  return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.tend'));
+}
+
+export function tendPaths(home: string): TendPaths {
+  const digest = createHash('sha256').update(home).digest('hex').slice(0, 24);
+  return {
+    home,
+    socket: join(home, 'daemon.sock'),
+    pidFile: join(home, 'daemon.pid'),
+    daemonLog: join(home, 'daemon.log'),
+    stateFile: join(home, 'state.json'),
+    dumpFile: join(home, 'dump.json'),
+    dumpBackup: join(home, 'dump.json.bak'),
+    logDir: join(home, 'logs'),
+    pipeDir: join(home, 'pipes'),
+    lockName: `\0tend-daemon-${digest}`,
+  };
+}
+
+/** Default log file of an app's stream. */
+export function defaultLogFile(paths: TendPaths, app: string, stream: 'out' | 'err'): string {
+  return join(paths.logDir, `${app}-${stream}.log`);
+}
+
+/** The FIFO for one stdio stream of one app (by id: names may change, ids do not). */
+export function fifoPath(paths: TendPaths, id: number, stream: 'in' | 'out' | 'err'): string {
+  return join(paths.pipeDir, `${id}.${stream}`);
+}
