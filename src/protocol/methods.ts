@@ -28,6 +28,8 @@ export interface TendMethods {
   'logs.subscribe': (p: { target: Target; streams: LogStream[] }) => { subscription: number; apps: string[] };
   /** Reopen every log file (after an external logrotate). */
   'logs.reopen': (p: Record<string, never>) => { files: number };
+  /** Empty the log files (and remove archives) of the targets, safely while they run. */
+  'logs.flush': (p: { target: Target }) => { files: number };
 }
 
 export type MethodName = keyof TendMethods;
