@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** A process identified by pid and start time (field 22 of /proc/PID/stat), so a reused pid is never mistaken for it. */
+export interface ProcessRef {
+  pid: number;
+  startTime: string;
+}
+
+/** Fields of /proc/PID/stat after the command name (index 0 is field 3, `state`). */
+function statFields(pid: number): string[] | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const close = text.lastIndexOf(')');
+  return text.slice(close + 2).trim().split(' ');
+}
+
+export function processRef(pid: number): ProcessRef | null {
+  const fields = statFields(pid);
+  const startTime = fields?.[19];
+  return startTime === undefined ? null : { pid, startTime };
+}
+
+/** True when the process exists, has the same start time, and is not a zombie. */
+export function isAlive(ref: ProcessRef): boolean {
+  const fields = statFields(ref.pid);
+  if (!fields) return false;
+  return fields[19] === ref.startTime && fields[0] !== 'Z';
+}
+
+/** SIGKILLs the process if it is still the same one. Returns true when a signal was sent. */
+export function killRef(ref: ProcessRef, signal: NodeJS.Signals = 'SIGKILL'): boolean {
+  if (!isAlive(ref)) return false;
+  try {
+    process.kill(ref.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resident set size in kB (VmRSS of /proc/PID/status). */
+export function rssKb(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  if (!match?.[1]) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]);
+}
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second (getconf CLK_TCK, 100 on Linux in practice). */
+export function clkTck(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU time (utime + stime) the process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone`);
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / clkTck();
+}
+
+/** The environment every timed process gets: ours minus NODE_EXTRA_CA_CERTS, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}

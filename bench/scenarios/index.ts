@@ -1,0 +1,20 @@
+import type { Scenario } from '../lib/scenario.js';
+import { daemonKill } from './daemon-kill.js';
+import { idleCpu } from './idle-cpu.js';
+import { list100, list5 } from './list.js';
+import { logThroughput } from './log-throughput.js';
+import { restartLatency } from './restart-latency.js';
+import { rss } from './rss.js';
+import { start100 } from './start-100.js';
+
+/** Every scenario, in the order `npm run bench` runs them. */
+export const scenarios: readonly Scenario[] = [
+  list5,
+  list100,
+  rss,
+  restartLatency,
+  start100,
+  idleCpu,
+  logThroughput,
+  daemonKill,
+];
