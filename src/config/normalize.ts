@@ -1,22 +1,26 @@
 import { statSync } from 'node:fs';
 import { basename, extname, isAbsolute, resolve } from 'node:path';
-import { TendError, invalidValue } from '../errors.js';
-import { parseBytes } from '../lib/bytes.js';
-import { parseDuration } from '../lib/duration.js';
+import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
-import { parseSignal } from '../lib/signals.js';
-import { splitArgs } from '../lib/split-args.js';
 import { suggest } from '../lib/suggest.js';
 import type { AppSpec, LogSpec } from '../protocol/model.js';
-import { APP_FIELDS, allFieldNames, findField, type FieldDef } from './schema.js';
+import { coerceField } from './coerce.js';
+import { loadDotenv } from './dotenv.js';
+import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
+
+export { coerceField } from './coerce.js';
 
 export interface NormalizeContext {
   /** Base for relative paths (the CLI's cwd, or the config file's folder). */
   baseDir: string;
   /** Inherited environment (already stripped of login-session variables). */
   env: Record<string, string>;
-  /** Where the value came from, for error messages: `command line`, `ecosystem.config.js app "api"`. */
+  /** Where the value came from, for messages: `command line`, `ecosystem.config.js, app "api"`. */
   source: string;
+  /** `--env <name>`: the `env_<name>` block layered over `env`. */
+  envName?: string | undefined;
+  /** The config file the app comes from; a missing `script` is then a config error. */
+  file?: string | undefined;
 }
 
 export interface NormalizeResult {
@@ -29,99 +33,50 @@ const INTERPRETER_BY_EXT: Record<string, string> = {
   '.py': 'python3', '.sh': 'bash', '.rb': 'ruby', '.pl': 'perl', '.php': 'php',
 };
 
-/** Coerces one value to its field's type, once ("false" → false, "1.5s" → 1500). */
-export function coerceField(field: FieldDef, value: unknown): unknown {
-  const key = field.key;
-  switch (field.type) {
-    case 'string':
-      if (typeof value === 'string' && value.length > 0) return value;
-      if (typeof value === 'number') return String(value);
-      throw invalidValue(key, 'a non-empty string', value);
-    case 'boolean':
-      if (typeof value === 'boolean') return value;
-      if (value === 'true' || value === '1' || value === 1) return true;
-      if (value === 'false' || value === '0' || value === 0) return false;
-      throw invalidValue(key, '`true` or `false`', value);
-    case 'integer': {
-      const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-      if (typeof n === 'number' && Number.isInteger(n) && n >= 0) return n;
-      throw invalidValue(key, 'a non-negative whole number', value);
-    }
-    case 'duration':
-      return parseDuration(value, key);
-    case 'size':
-      return parseBytes(value, key);
-    case 'signal':
-      return parseSignal(value, key);
-    case 'enum':
-      if (typeof value === 'string' && field.values?.includes(value)) return value;
-      throw invalidValue(key, `one of ${(field.values ?? []).map((v) => `\`${v}\``).join(', ')}`, value);
-    case 'string-list':
-      if (typeof value === 'string') return splitArgs(value);
-      if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) return value.map(String);
-      throw invalidValue(key, 'a list of strings (or one string)', value);
-    case 'integer-list': {
-      const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
-      const nums = list.map((v) => (typeof v === 'string' ? Number(v.trim()) : v));
-      if (nums.every((n) => typeof n === 'number' && Number.isInteger(n))) return nums;
-      throw invalidValue(key, 'a list of whole numbers like `0,143`', value);
-    }
-    case 'env': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidValue(key, 'an object of NAME: value', value);
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(value)) {
-        if (v === undefined || v === null) continue;
-        if (typeof v === 'object') throw invalidValue(`${key}.${k}`, 'a string, number or boolean', v);
-        out[k] = String(v);
-      }
-      return out;
-    }
-  }
-}
-
 /** Validates keys, coerces values once and fills defaults: the only way an AppSpec is made. */
 export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext): NormalizeResult {
   const values = new Map<string, unknown>();
+  const envBlocks = new Map<string, Record<string, string>>();
   const warnings: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     const field = findField(key);
-    if (field === undefined) {
-      const guess = suggest(key, allFieldNames());
-      throw new TendError('E_CONFIG_INVALID', `${ctx.source}: unknown key \`${key}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, {
-        hint: 'Run `tend help config` for every supported key.',
-        details: { key, suggestion: guess },
-      });
+    if (field === undefined) throw unknownKey(key, ctx.source);
+    if (field.key === 'log_file' && typeof value === 'boolean') {
+      // PM2 allows `log_file: true` (a default combined file) and `false` (none).
+      if (value) warnings.push(`${ctx.source}: \`log_file: true\` is not supported yet; give a path for the combined log`);
+      continue;
     }
     if (field.ignored !== undefined) {
-      warnings.push(`${ctx.source}: \`${key}\` is ignored: ${field.ignored}`);
+      if (!isQuiet(field, value)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: ${field.ignored}`);
       continue;
     }
+    const coerced = withSource(ctx, () => coerceField(field, value, key));
     if (field.unsupported !== undefined) {
-      warnings.push(`${ctx.source}: \`${key}\` is not supported yet: ${field.unsupported}`);
+      if (!isQuiet(field, coerced)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} has no effect yet: ${field.unsupported}`);
       continue;
     }
-    try {
-      values.set(field.key, coerceField(field, value));
-    } catch (err) {
-      if (err instanceof TendError) throw new TendError(err.code, `${ctx.source}: ${err.message}`, { hint: err.hint, details: err.details });
-      throw err;
-    }
+    const block = ENV_BLOCK.exec(key);
+    if (field.key === 'env_<name>' && block !== null) envBlocks.set(block[1] as string, coerced as Record<string, string>);
+    else values.set(field.key, coerced);
   }
-  const get = <T>(key: string): T => {
-    if (values.has(key)) return values.get(key) as T;
-    return APP_FIELDS.find((f) => f.key === key)?.default as T;
-  };
+  const get = <T>(key: string): T => (values.has(key) ? values.get(key) : fieldDefault(key)) as T;
 
   const script = values.get('script');
   if (typeof script !== 'string') {
+    if (ctx.file !== undefined) {
+      throw new TendError('E_CONFIG_INVALID', `${ctx.source}: missing \`script\``, {
+        hint: 'Every app needs a `script`: a file to run (`server.js`) or a command (`npm`, with `args: "start"`).',
+        details: { file: ctx.file, source: ctx.source, field: 'script' },
+      });
+    }
     throw new TendError('E_USAGE', `${ctx.source}: no script given`, { hint: 'Give a script (`tend start server.js`) or a command after `--`.' });
   }
   const cwd = resolve(ctx.baseDir, get<string | undefined>('cwd') ?? '.');
   const shell = get<boolean>('shell');
   let interpreter = values.has('interpreter') ? get<string>('interpreter') : (INTERPRETER_BY_EXT[extname(script)] ?? 'none');
   if (interpreter === 'none' || shell) interpreter = 'none';
-  const env = { ...ctx.env, ...get<Record<string, string>>('env') };
+  const env = buildEnv(ctx, cwd, get('env_file'), get('env'), envBlocks, get('port'), warnings);
 
   let resolvedScript = script;
   if (!shell) resolvedScript = resolveScript(script, interpreter !== 'none', cwd, env, ctx.source);
@@ -131,8 +86,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     });
   }
 
-  const defaultName = basename(script.split(/\s+/)[0] ?? script).replace(/\.(c|m)?js$|\.[a-z0-9]+$/i, '') || 'app';
-  const name = get<string | undefined>('name') ?? defaultName;
+  const name = get<string | undefined>('name') ?? defaultAppName(script);
   validateName(name, ctx.source);
   const resolvePath = (p: string | undefined): string | null => (p === undefined ? null : isAbsolute(p) ? p : resolve(cwd, p));
 
@@ -177,6 +131,70 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   return { spec, warnings };
 }
 
+/**
+ * The app's environment, lowest layer first: inherited (the CLI's, minus the login session) →
+ * `env_file` → `env` → `env_<name>` (with `--env name`) → `port` (PM2's PORT shortcut).
+ */
+function buildEnv(
+  ctx: NormalizeContext,
+  cwd: string,
+  envFile: string | undefined,
+  env: Record<string, string>,
+  blocks: Map<string, Record<string, string>>,
+  port: number | undefined,
+  warnings: string[],
+): Record<string, string> {
+  let fromFile: Record<string, string> = {};
+  if (envFile !== undefined) {
+    const loaded = loadDotenv(resolve(cwd, envFile), ctx.source);
+    fromFile = loaded.env;
+    warnings.push(...loaded.warnings.map((w) => `${ctx.source}: ${w}`));
+  }
+  const picked = ctx.envName === undefined ? undefined : blocks.get(ctx.envName);
+  const out = { ...ctx.env, ...fromFile, ...env, ...picked };
+  if (port !== undefined) out.PORT = String(port);
+  return out;
+}
+
+/** The name an app gets when none is given: the script's file name without its extension. */
+export function defaultAppName(script: string): string {
+  return basename(script.split(/\s+/)[0] ?? script).replace(/\.(c|m)?js$|\.[a-z0-9]+$/i, '') || 'app';
+}
+
+// "did you mean": first the snake_case form of a camelCase key (`maxRestarts`), then edit distance.
+function unknownKey(key: string, source: string): TendError {
+  const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const guess = findField(snake) !== undefined && snake !== key ? snake : suggest(key, allFieldNames());
+  return new TendError('E_CONFIG_INVALID', `${source}: unknown key \`${key}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, {
+    hint: 'Run `tend help config` for every supported key.',
+    details: { source, key, suggestion: guess },
+  });
+}
+
+// Re-throws a value error with the file and app in front, keeping its code and fields.
+function withSource<T>(ctx: NormalizeContext, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!isTendError(err)) throw err;
+    const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
+    throw new TendError(err.code, `${ctx.source}: ${err.message}`, {
+      hint: err.hint,
+      details: { ...details, source: ctx.source, ...(ctx.file === undefined ? {} : { file: ctx.file }) },
+      cause: err,
+    });
+  }
+}
+
+function isQuiet(field: FieldDef, value: unknown): boolean {
+  return (field.quietValues ?? []).some((q) => q === value);
+}
+
+function showValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= 40 ? ` (${text})` : '';
+}
+
 /** A script run by an interpreter must be a file; a direct command is a path or a PATH name. */
 function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env: Record<string, string>, source: string): string {
   const looksLikePath = viaInterpreter || script.includes('/');
@@ -195,7 +213,7 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
     isDir = statSync(path).isDirectory();
   } catch {
     throw new TendError('E_SCRIPT_NOT_FOUND', `${source}: script not found: ${path}`, {
-      hint: 'Check the path; relative paths are resolved from --cwd (default: the current directory).',
+      hint: 'Check the path; relative paths are resolved from `cwd` (default: the current directory, or the config file\'s folder).',
     });
   }
   if (isDir) {

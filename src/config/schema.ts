@@ -2,6 +2,10 @@
  * One schema for every app field: its PM2 name (the key in ecosystem files; the CLI flag is the
  * same name in kebab-case), type, default, aliases and description. Validation, defaults, the
  * README table and `tend help config` all come from this list.
+ *
+ * Every key of PM2's own schema (`lib/API/schema.json`) is listed, so a PM2 ecosystem file never
+ * meets "unknown key": each PM2 key is supported, mapped onto a tend setting, not supported yet
+ * (accepted, warned about) or ignored on purpose (accepted, warned about, with the reason).
  */
 
 export type FieldType =
@@ -14,7 +18,16 @@ export type FieldType =
   | 'string-list'
   | 'integer-list'
   | 'env'
-  | 'enum';
+  | 'enum'
+  /** PM2's `instances`: a count, `max` (one per CPU) or a negative number (CPUs minus n). */
+  | 'instances'
+  /** PM2's `watch`: `true`/`false` or the paths to watch. */
+  | 'watch'
+  /** Not validated: PM2-internal keys tend ignores whatever their value. */
+  | 'any';
+
+/** Where a key comes from and what tend does with it (the "status" column of the docs). */
+export type FieldStatus = 'supported' | 'tend' | 'not-yet' | 'ignored';
 
 export interface FieldDef {
   /** PM2 / ecosystem key (snake_case). */
@@ -32,44 +45,104 @@ export interface FieldDef {
   unsupported?: string;
   /** When set, the key is accepted and ignored on purpose (a warning says why). */
   ignored?: string;
+  /**
+   * Values of an unsupported or ignored key that ask for what tend does anyway (`exec_mode:
+   * 'fork'`, `vizion: false`): accepted without a warning, so PM2 files are not noisy.
+   */
+  quietValues?: readonly unknown[];
+  /** A tend key PM2 does not have. */
+  tendOnly?: boolean;
   /** Usable as a CLI flag of `tend start` (kebab-case of the key). */
   cli?: boolean;
 }
 
+/** Key pattern of the per-environment blocks picked with `--env <name>`. */
+export const ENV_BLOCK = /^env_(.+)$/;
+
 const d = (def: FieldDef): FieldDef => def;
+const notYet = (what: string): string => `${what} is not built yet`;
+const pm2Only = (what: string): string => `${what} (PM2-specific; nothing to do in tend)`;
 
 export const APP_FIELDS: readonly FieldDef[] = [
+  // What runs
   d({ key: 'name', type: 'string', description: 'Unique app name; defaults to the script file name without extension.', cli: true }),
-  d({ key: 'script', type: 'string', description: 'Script or command to run (a path, or a program found in PATH).' }),
+  d({ key: 'script', type: 'string', description: 'Script or command to run (a path, or a program found in PATH). Required.', aliases: ['exec'] }),
   d({ key: 'args', type: 'string-list', default: [], description: 'Arguments passed to the script (a list, or a string split like a shell would).' }),
   d({ key: 'interpreter', type: 'string', description: 'Program that runs the script: `node` (the current Node.js), `python3`, `bash`, … or `none` to execute the script directly. Guessed from the extension when unset.', aliases: ['exec_interpreter'], cli: true }),
-  d({ key: 'interpreter_args', type: 'string-list', default: [], description: 'Arguments for the interpreter (e.g. `--max-old-space-size=512`).', aliases: ['node_args'], cli: true }),
-  d({ key: 'shell', type: 'boolean', default: false, description: 'Run the script and args through `/bin/sh -c`.', cli: true }),
-  d({ key: 'cwd', type: 'string', description: 'Working directory (default: where `tend start` ran, or the config file\'s folder).', cli: true }),
-  d({ key: 'env', type: 'env', default: {}, description: 'Environment variables added to the inherited environment.', cli: true }),
+  d({ key: 'interpreter_args', type: 'string-list', default: [], description: 'Arguments for the interpreter (e.g. `--max-old-space-size=512`).', aliases: ['node_args', 'interpreterArgs'], cli: true }),
+  d({ key: 'shell', type: 'boolean', default: false, description: 'Run the script and args through `/bin/sh -c`.', tendOnly: true, cli: true }),
+  d({ key: 'cwd', type: 'string', description: 'Working directory. Relative paths are resolved from the config file\'s folder (or where `tend start` ran).', cli: true }),
   d({ key: 'namespace', type: 'string', default: 'default', description: 'Group name; usable as a target.', cli: true }),
+  // Environment
+  d({ key: 'env', type: 'env', default: {}, description: 'Environment variables added to the inherited environment.', cli: true }),
+  d({ key: 'env_<name>', type: 'env', description: 'Variables layered over `env` when `--env <name>` is given (e.g. `env_production`).' }),
+  d({ key: 'env_file', type: 'string', description: 'A `.env` file (KEY=VALUE lines) loaded into the environment; relative to `cwd`. `env` overrides it.', tendOnly: true, cli: true }),
+  d({ key: 'port', type: 'integer', description: 'Shortcut for `env.PORT` (it wins over `env` and `env_file`).', cli: true }),
+  d({ key: 'filter_env', type: 'any', description: 'PM2: drop inherited variables (all, or those with given prefixes).', ignored: 'tend passes the environment of the shell that ran `tend start` minus login-session variables (SSH_*, TERM, …); put what the app needs in `env` or `env_file`', quietValues: [false] }),
+  // Restart policy
   d({ key: 'autorestart', type: 'boolean', default: true, description: 'Restart the app when it exits.', cli: true }),
   d({ key: 'stop_exit_codes', type: 'integer-list', default: [], description: 'Exit codes that mean "done, do not restart".', cli: true }),
   d({ key: 'restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Fixed delay before each restart.', cli: true }),
   d({ key: 'exp_backoff_restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Base of the exponential backoff for crash loops (doubles per consecutive crash, capped at 15 s, reset after a stable run). 0 = off.', cli: true }),
   d({ key: 'max_restarts', type: 'integer', default: 16, description: 'Consecutive unstable restarts (uptime < min_uptime) before the app is marked errored.', cli: true }),
   d({ key: 'min_uptime', type: 'duration', default: 1000, unit: 'ms', description: 'A run shorter than this counts as an unstable restart.', cli: true }),
-  d({ key: 'kill_signal', type: 'signal', default: 'SIGTERM', description: 'Signal sent to the process group to stop the app.', cli: true }),
+  // Stop and readiness
+  d({ key: 'kill_signal', type: 'signal', default: 'SIGTERM', description: 'Signal sent to the process group to stop the app.', tendOnly: true, cli: true }),
   d({ key: 'kill_timeout', type: 'duration', default: 5000, unit: 'ms', description: 'Grace period after kill_signal before SIGKILL.', cli: true }),
   d({ key: 'wait_ready', type: 'boolean', default: false, description: 'Stay `launching` until the app calls `process.send(\'ready\')` (or listen_timeout passes).', cli: true }),
   d({ key: 'listen_timeout', type: 'duration', default: 3000, unit: 'ms', description: 'How long wait_ready waits before the app is considered online anyway.', cli: true }),
-  d({ key: 'out_file', type: 'string', description: 'stdout log file (default `TEND_HOME/logs/<name>-out.log`).', aliases: ['output'], cli: true }),
-  d({ key: 'error_file', type: 'string', description: 'stderr log file (default `TEND_HOME/logs/<name>-err.log`).', aliases: ['err_file', 'error'], cli: true }),
-  d({ key: 'log_file', type: 'string', description: 'An extra file receiving both streams.', aliases: ['log'], cli: true }),
+  // Logs
+  d({ key: 'out_file', type: 'string', description: 'stdout log file (default `TEND_HOME/logs/<name>-out.log`).', aliases: ['output', 'out', 'out_log'], cli: true }),
+  d({ key: 'error_file', type: 'string', description: 'stderr log file (default `TEND_HOME/logs/<name>-err.log`).', aliases: ['err_file', 'error', 'err', 'err_log'], cli: true }),
+  d({ key: 'log_file', type: 'string', description: 'An extra file receiving both streams (`false` = none).', aliases: ['log'], cli: true }),
   d({ key: 'merge_logs', type: 'boolean', default: false, description: 'Write stdout and stderr into one file (the out file).', aliases: ['combine_logs'], cli: true }),
   d({ key: 'disable_logs', type: 'boolean', default: false, description: 'Write no log files.', cli: true }),
   d({ key: 'time', type: 'boolean', default: false, description: 'Prefix each log line with its arrival time.', cli: true }),
   d({ key: 'log_date_format', type: 'string', description: 'Format of the time prefix, e.g. `YYYY-MM-DD HH:mm:ss.SSS Z` (default ISO 8601).', cli: true }),
   d({ key: 'log_type', type: 'enum', values: ['raw', 'json'], default: 'raw', description: '`json` writes one JSON record per line (time, app, instance, stream, message).', cli: true }),
-  d({ key: 'log_max_size', type: 'size', default: 10 * 1024 * 1024, unit: 'bytes', description: 'Rotate a log file when it reaches this size.', cli: true }),
-  d({ key: 'log_rotate_interval', type: 'enum', values: ['none', 'hourly', 'daily'], default: 'none', description: 'Also rotate every hour or day.', cli: true }),
-  d({ key: 'log_retain', type: 'integer', default: 5, description: 'Rotated archives kept per log file.', cli: true }),
-  d({ key: 'log_compress', type: 'boolean', default: false, description: 'gzip rotated archives.', cli: true }),
+  d({ key: 'log_max_size', type: 'size', default: 10 * 1024 * 1024, unit: 'bytes', description: 'Rotate a log file when it reaches this size.', tendOnly: true, cli: true }),
+  d({ key: 'log_rotate_interval', type: 'enum', values: ['none', 'hourly', 'daily'], default: 'none', description: 'Also rotate every hour or day.', tendOnly: true, cli: true }),
+  d({ key: 'log_retain', type: 'integer', default: 5, description: 'Rotated archives kept per log file.', tendOnly: true, cli: true }),
+  d({ key: 'log_compress', type: 'boolean', default: false, description: 'gzip rotated archives.', tendOnly: true, cli: true }),
+  // Accepted, not built yet
+  d({ key: 'instances', type: 'instances', default: 1, description: 'Number of processes (`max` = one per CPU).', unsupported: notYet('cluster mode'), quietValues: [1] }),
+  d({ key: 'exec_mode', type: 'enum', values: ['fork', 'cluster', 'fork_mode', 'cluster_mode'], default: 'fork', description: '`fork` (one process) or `cluster` (node:cluster workers sharing a port).', unsupported: notYet('cluster mode'), quietValues: ['fork', 'fork_mode'] }),
+  d({ key: 'increment_var', type: 'string', description: 'Variable incremented per instance (e.g. `PORT`).', unsupported: notYet('cluster mode') }),
+  d({ key: 'instance_var', type: 'string', default: 'NODE_APP_INSTANCE', description: 'Name of the variable holding the instance number.', unsupported: notYet('cluster mode'), quietValues: ['NODE_APP_INSTANCE'] }),
+  d({ key: 'watch', type: 'watch', default: false, description: 'Restart when files change (`true` = the cwd, or a list of paths).', unsupported: notYet('watch mode'), quietValues: [false] }),
+  d({ key: 'ignore_watch', type: 'string-list', default: [], description: 'Paths or globs the watcher ignores.', unsupported: notYet('watch mode') }),
+  d({ key: 'watch_delay', type: 'duration', unit: 'ms', description: 'Debounce between a change and the restart.', unsupported: notYet('watch mode') }),
+  d({ key: 'watch_options', type: 'any', description: 'Options for PM2\'s file watcher (chokidar).', unsupported: notYet('watch mode') }),
+  d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app when its memory exceeds this size (`200M`).', unsupported: notYet('memory-limit restarts') }),
+  d({ key: 'cron_restart', type: 'string', description: 'Cron pattern for periodic restarts (`0 3 * * *`).', aliases: ['cron'], unsupported: notYet('cron restarts') }),
+  d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
+  d({ key: 'shutdown_with_message', type: 'boolean', default: false, description: 'Stop the app with `process.send(\'shutdown\')` instead of a signal.', unsupported: notYet('stopping through an IPC message'), quietValues: [false] }),
+  d({ key: 'uid', type: 'string', description: 'User to run the app as.', aliases: ['user'], unsupported: notYet('running an app as another user') }),
+  d({ key: 'gid', type: 'string', description: 'Group to run the app as.', unsupported: notYet('running an app as another group') }),
+  d({ key: 'pid_file', type: 'string', description: 'File the app\'s pid is written to.', aliases: ['pid'], unsupported: notYet('per-app pid files') + '; `tend describe <app> --json` shows the pid' }),
+  // PM2 internals, ignored on purpose
+  d({ key: 'treekill', type: 'any', description: 'PM2: `false` signals only the main process.', ignored: 'tend always signals the app\'s whole process group, so no child is orphaned', quietValues: [true] }),
+  d({ key: 'kill_retry_time', type: 'any', description: 'PM2: how often it checks whether a stopped app is gone.', ignored: 'tend waits for the exit event instead of polling; `kill_timeout` bounds the wait' }),
+  d({ key: 'force', type: 'any', description: 'PM2: start a second copy of an already running script.', ignored: 'tend starts each name once; starting a running app from a file updates it and restarts it if its spec changed', quietValues: [false] }),
+  d({ key: 'append_env_to_name', type: 'any', description: 'PM2: add the `--env` name to the app name.', ignored: 'app names do not change with `--env`', aliases: ['appendEnvToName'], quietValues: [false] }),
+  d({ key: 'name_prefix', type: 'any', description: 'PM2 internal.', ignored: pm2Only('a PM2 internal') }),
+  d({ key: 'vizion', type: 'any', description: 'PM2: collect git metadata of the app.', ignored: pm2Only('git metadata for PM2\'s dashboard'), quietValues: [false] }),
+  d({ key: 'pmx', type: 'any', description: 'PM2: inject its monitoring agent.', ignored: pm2Only('PM2\'s monitoring agent'), quietValues: [false] }),
+  d({ key: 'automation', type: 'any', description: 'PM2: inject its monitoring agent.', ignored: pm2Only('PM2\'s monitoring agent'), quietValues: [false] }),
+  d({ key: 'io', type: 'any', description: 'PM2.io settings.', ignored: pm2Only('PM2.io (Keymetrics) monitoring') }),
+  d({ key: 'trace', type: 'any', description: 'PM2.io transaction tracing.', ignored: pm2Only('PM2.io transaction tracing'), quietValues: [false] }),
+  d({ key: 'disable_trace', type: 'any', description: 'PM2.io transaction tracing.', ignored: pm2Only('PM2.io transaction tracing'), quietValues: [true] }),
+  d({ key: 'v8', type: 'any', description: 'PM2.io V8 metrics.', ignored: pm2Only('PM2.io V8 metrics'), quietValues: [false] }),
+  d({ key: 'event_loop_inspector', type: 'any', description: 'PM2.io event-loop metrics.', ignored: pm2Only('PM2.io event-loop metrics'), quietValues: [false] }),
+  d({ key: 'deep_monitoring', type: 'any', description: 'PM2.io deep monitoring.', ignored: pm2Only('PM2.io deep monitoring'), quietValues: [false] }),
+  d({ key: 'post_update', type: 'any', description: 'PM2: commands run after `pm2 pull`.', ignored: pm2Only('commands run by `pm2 pull`/Keymetrics updates') }),
+  d({ key: 'install_url', type: 'any', description: 'PM2 module installation.', ignored: pm2Only('PM2 module installation') }),
+  d({ key: 'source_map_support', type: 'any', description: 'PM2: inject source-map-support into the app.', ignored: 'tend does not inject code into the app; use `node_args: --enable-source-maps`', quietValues: [false] }),
+  d({ key: 'disable_source_map_support', type: 'any', description: 'PM2: do not inject source-map-support.', ignored: 'tend does not inject code into the app; use `node_args: --enable-source-maps`', quietValues: [true] }),
+  d({ key: 'execute_command', type: 'any', description: 'PM2 internal.', ignored: pm2Only('a PM2 internal') }),
+  d({ key: 'write', type: 'any', description: 'PM2 internal.', ignored: pm2Only('a PM2 internal') }),
+  d({ key: 'username', type: 'any', description: 'PM2: the user who started the app (informational).', ignored: 'informational in PM2; tend records who started the app itself' }),
+  d({ key: 'windowsHide', type: 'any', description: 'PM2: hide the console window on Windows.', ignored: 'tend does not run on Windows', quietValues: [true] }),
 ];
 
 const BY_NAME = new Map<string, FieldDef>();
@@ -77,13 +150,26 @@ for (const f of APP_FIELDS) {
   BY_NAME.set(f.key, f);
   for (const a of f.aliases ?? []) BY_NAME.set(a, f);
 }
+const ENV_BLOCK_FIELD = BY_NAME.get('env_<name>') as FieldDef;
 
-/** The field for a key or one of its aliases. */
+/** The field for a key or one of its aliases (`env_production` → the `env_<name>` field). */
 export function findField(key: string): FieldDef | undefined {
-  return BY_NAME.get(key);
+  return BY_NAME.get(key) ?? (ENV_BLOCK.test(key) ? ENV_BLOCK_FIELD : undefined);
 }
 
 /** Every accepted key, aliases included (for "did you mean" suggestions). */
 export function allFieldNames(): string[] {
-  return [...BY_NAME.keys()];
+  return [...BY_NAME.keys()].filter((k) => k !== 'env_<name>');
+}
+
+/** What the docs say about a field: supported, tend-only, not yet, ignored. */
+export function fieldStatus(field: FieldDef): FieldStatus {
+  if (field.ignored !== undefined) return 'ignored';
+  if (field.unsupported !== undefined) return 'not-yet';
+  return field.tendOnly === true ? 'tend' : 'supported';
+}
+
+/** The default value of a key (undefined when it has none). */
+export function fieldDefault(key: string): unknown {
+  return BY_NAME.get(key)?.default;
 }

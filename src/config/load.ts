@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { TendError } from '../errors.js';
+import type { AppSpec } from '../protocol/model.js';
+import { parseDotenv } from './dotenv.js';
+import { appLabel, appsFromConfig } from './ecosystem.js';
+import { defaultAppName, normalizeApp } from './normalize.js';
+import { FOREMAN_BASE_PORT, parseProcfile, procfileApps, procfileType } from './procfile.js';
+import { configError, configFormat, readConfigText, readConfigValue } from './read-config.js';
+
+export interface LoadOptions {
+  /** `--env <name>`: layer each app's `env_<name>` over its `env`. */
+  envName?: string | undefined;
+  /** `--only a,b`: the apps to keep (for a Procfile, a type name keeps all its instances). */
+  only?: readonly string[] | undefined;
+  /** Where the CLI runs: resolves a relative config path and shortens names in messages. */
+  cwd: string;
+  /** The environment apps inherit: the CLI's, already passed through `inheritableEnv`. */
+  env: Record<string, string>;
+  /** Procfile only: foreman's `--formation web=2,worker=1` (`all=N` for every type). */
+  formation?: string | undefined;
+  /** Procfile only: foreman's `--port`; default `PORT` from `.env` or the environment, else 5000. */
+  basePort?: number | undefined;
+}
+
+export interface LoadedConfig {
+  /** Validated apps, in file order. */
+  apps: AppSpec[];
+  /** Keys accepted but not acted on, ignored lines: print them, they are not errors. */
+  warnings: string[];
+  /** Absolute path of the config file. */
+  file: string;
+}
+
+/** Files `tend start` (no argument) looks for in the current folder, in this order. */
+export const DEFAULT_CONFIG_NAMES = [
+  'ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.config.json', 'ecosystem.config.yaml', 'ecosystem.config.yml',
+  'tend.config.js', 'tend.config.cjs', 'tend.config.mjs', 'tend.config.json', 'tend.config.yaml', 'tend.config.yml',
+  'Procfile',
+] as const;
+
+/** True when `tend start <path>` should read `path` as a config file rather than run it. */
+export function isConfigFile(path: string): boolean {
+  return configFormat(path) !== undefined;
+}
+
+/** The first default config file present in `dir`, if any. */
+export function findDefaultConfig(dir: string): string | undefined {
+  return DEFAULT_CONFIG_NAMES.map((n) => join(dir, n)).find((p) => existsSync(p));
+}
+
+/**
+ * Loads an ecosystem file (`.js/.cjs/.mjs/.json/.yaml/.yml`), a `tend.config.*` or a Procfile
+ * into validated AppSpecs. Relative `cwd` and script paths resolve from the file's folder, as in
+ * PM2. Throws TendError (E_CONFIG_INVALID, E_USAGE for flags, E_SCRIPT_NOT_FOUND, …) whose
+ * message starts with the file and the app.
+ */
+export async function loadConfigFile(path: string, options: LoadOptions): Promise<LoadedConfig> {
+  const file = resolve(options.cwd, path);
+  const shown = displayPath(file, options.cwd);
+  const format = configFormat(file);
+  if (format === undefined) {
+    throw configError(shown, 'is not a config file', 'Config files are `*.config.js/.cjs/.mjs`, `.json`, `.yaml`/`.yml` or `Procfile`; anything else is started as a script.');
+  }
+  if (format !== 'procfile' && (options.formation !== undefined || options.basePort !== undefined)) {
+    throw new TendError('E_USAGE', `--formation and --port apply to a Procfile, not to ${shown}`);
+  }
+  const { apps: rawApps, warnings } = format === 'procfile' ? await readProcfile(file, shown, options) : await readEcosystem(file, shown, format);
+  const picked = pickOnly(rawApps, options.only, shown, format === 'procfile');
+  if (options.envName !== undefined && !rawApps.some((a) => Object.hasOwn(a, `env_${options.envName}`))) {
+    warnings.push(`${shown}: no app has an \`env_${options.envName}\` block; --env ${options.envName} changes nothing`);
+  }
+  const apps: AppSpec[] = [];
+  const seen = new Map<string, string>();
+  for (const { raw, index } of picked) {
+    const source = `${shown}, ${appLabel(raw, index)}`;
+    const result = normalizeApp(raw, { baseDir: dirname(file), env: options.env, source, envName: options.envName, file });
+    const first = seen.get(result.spec.name);
+    if (first !== undefined) {
+      throw new TendError('E_CONFIG_INVALID', `${source}: the name \`${result.spec.name}\` is already used by ${first}`, {
+        hint: 'App names are unique; give one of them a different `name`.',
+        details: { file, name: result.spec.name },
+      });
+    }
+    seen.set(result.spec.name, appLabel(raw, index));
+    apps.push(result.spec);
+    warnings.push(...result.warnings);
+  }
+  return { apps, warnings, file };
+}
+
+async function readEcosystem(file: string, shown: string, format: 'js' | 'json' | 'yaml'): Promise<{ apps: Record<string, unknown>[]; warnings: string[] }> {
+  const value = await readConfigValue(file, format, shown);
+  return appsFromConfig(value, shown);
+}
+
+// foreman reads the `.env` beside the Procfile; its PORT (or the environment's) is the base port.
+async function readProcfile(file: string, shown: string, options: LoadOptions): Promise<{ apps: Record<string, unknown>[]; warnings: string[] }> {
+  const text = await readConfigText(file, shown);
+  const { entries, warnings } = parseProcfile(text, shown);
+  const dotenvPath = join(dirname(file), '.env');
+  const hasDotenv = existsSync(dotenvPath);
+  const dotenvPort = hasDotenv ? parseDotenv(await readConfigText(dotenvPath), dotenvPath).env.PORT : undefined;
+  const basePort = options.basePort ?? toPort(dotenvPort) ?? toPort(options.env.PORT) ?? FOREMAN_BASE_PORT;
+  const apps = procfileApps(entries, { formation: options.formation, basePort, envFile: hasDotenv ? dotenvPath : undefined });
+  if (apps.length === 0) throw new TendError('E_USAGE', `--formation ${options.formation ?? ''} starts no process from ${shown}`);
+  return { apps, warnings };
+}
+
+/** `--only`: keeps the named apps; a name the file does not have is an error listing those it has. */
+function pickOnly(apps: Record<string, unknown>[], only: readonly string[] | undefined, shown: string, isProcfile: boolean): { raw: Record<string, unknown>; index: number }[] {
+  const all = apps.map((raw, index) => ({ raw, index, name: rawName(raw) }));
+  const wanted = (only ?? []).map((n) => n.trim()).filter(Boolean);
+  if (wanted.length === 0) return all;
+  const matches = (name: string | undefined, w: string): boolean => name === w || (isProcfile && name !== undefined && procfileType(name) === w);
+  const missing = wanted.filter((w) => !all.some((a) => matches(a.name, w)));
+  if (missing.length > 0) {
+    const names = all.map((a) => a.name ?? `apps[${a.index}]`);
+    throw new TendError('E_USAGE', `--only: ${shown} has no app named ${missing.map((m) => `\`${m}\``).join(', ')}; its apps are: ${names.join(', ')}`, {
+      details: { missing, available: names },
+    });
+  }
+  return all.filter((a) => wanted.some((w) => matches(a.name, w)));
+}
+
+// The name an app will get, before validation (so --only does not validate apps it skips).
+function rawName(raw: Record<string, unknown>): string | undefined {
+  if (typeof raw.name === 'string' && raw.name !== '') return raw.name;
+  const script = raw.script ?? raw.exec;
+  return typeof script === 'string' && script !== '' ? defaultAppName(script) : undefined;
+}
+
+function toPort(value: string | undefined): number | undefined {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+}
+
+// Messages read better with the path as the user typed it (relative to where they are).
+function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}

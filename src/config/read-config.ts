@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TendError } from '../errors.js';
+
+export type ConfigFormat = 'js' | 'json' | 'yaml' | 'procfile';
+
+/**
+ * Which files are config files rather than scripts, following PM2's rule so `pm2 start x.json`
+ * habits carry over: any `.json`, `.yaml`/`.yml`, `*.config.js/.cjs/.mjs`, and `Procfile` /
+ * `Procfile.*` (foreman's `Procfile.dev` convention).
+ */
+export function configFormat(path: string): ConfigFormat | undefined {
+  const name = basename(path);
+  if (/^Procfile(\..+)?$/.test(name)) return 'procfile';
+  const ext = extname(name).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (/\.config\.(c|m)?js$/.test(name)) return 'js';
+  return undefined;
+}
+
+/** Reads a JS, JSON or YAML config and returns what it exports (not yet checked for shape). */
+export async function readConfigValue(file: string, format: Exclude<ConfigFormat, 'procfile'>, label = file): Promise<unknown> {
+  if (format === 'js') return importConfig(file, label);
+  const text = await readConfigText(file, label);
+  if (format === 'json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw configError(label, `is not valid JSON: ${(err as Error).message}`, 'Check for trailing commas and unquoted keys, or use an ecosystem.config.js.', err);
+    }
+  }
+  // Loaded lazily: YAML support should cost nothing to commands that never read YAML.
+  const { parse } = await import('yaml');
+  try {
+    return parse(text) as unknown;
+  } catch (err) {
+    throw configError(label, `is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the indentation around the line shown.', err);
+  }
+}
+
+/** The file's text; a missing file is a config error (naming `label`), not a crash. */
+export async function readConfigText(file: string, label = file): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw configError(label, 'does not exist', 'Check the path (relative paths are resolved from the current directory).', err);
+    if (code === 'EISDIR') throw configError(label, 'is a directory', 'Name the config file itself, e.g. `tend start ./ecosystem.config.js`.', err);
+    throw configError(label, `cannot be read: ${(err as Error).message}`, undefined, err);
+  }
+}
+
+let importGeneration = 0;
+
+/**
+ * A CommonJS config (`module.exports = …`, what PM2 users have) is required, dropping any cached
+ * copy so a long-lived process re-reads an edited file. An ES module (`.mjs`, or `.js` in a
+ * `"type": "module"` package) is imported with a fresh query string for the same reason.
+ */
+async function importConfig(file: string, label: string): Promise<unknown> {
+  await readConfigText(file, label); // a clear "does not exist" before any loader message
+  try {
+    if (!file.endsWith('.mjs')) {
+      const require = createRequire(file);
+      try {
+        delete require.cache[file];
+        return await unwrapModule(require(file));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+      }
+    }
+    importGeneration += 1;
+    const ns = (await import(`${pathToFileURL(file).href}?tend=${importGeneration}`)) as Record<string, unknown>;
+    return await unwrapModule(ns);
+  } catch (err) {
+    if (err instanceof TendError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    const esmHint = /module is not defined in ES module scope|exports is not defined in ES module scope/.test(message)
+      ? 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.'
+      : 'The error comes from the config file itself; run `node <file>` to see it with its stack.';
+    throw configError(label, `threw while loading: ${message}`, esmHint, err);
+  }
+}
+
+// An ES module's default export is the config; a CommonJS module.exports is the config itself.
+async function unwrapModule(value: unknown): Promise<unknown> {
+  let out = value;
+  if (isModuleNamespace(value)) out = 'default' in value ? value.default : Object.keys(value).length > 0 ? { ...value } : undefined;
+  // A config may export a promise (e.g. after reading secrets): wait for it.
+  return await out;
+}
+
+function isModuleNamespace(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module';
+}
+
+/** A config error that names the file. */
+export function configError(file: string, what: string, hint?: string, cause?: unknown): TendError {
+  return new TendError('E_CONFIG_INVALID', `${file} ${what}`, { hint, details: { file }, cause });
+}
