@@ -3,14 +3,15 @@ import { dirname } from 'node:path';
 
 /**
  * Writes a file so that readers see the old or the new content, never a torn one, even across
- * a power cut: temp file in the same folder, fsync, rename, fsync the folder.
+ * a power cut: temp file in the same folder, fsync, rename, fsync the folder. `durable: false`
+ * skips the fsyncs for state that means nothing after a reboot (still atomic against crashes).
  */
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+export function writeFileAtomic(path: string, data: string, mode = 0o600, durable = true): void {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     try { unlinkSync(tmp); } catch { /* already gone */ }
@@ -18,6 +19,7 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
   }
   closeSync(fd);
   renameSync(tmp, path);
+  if (!durable) return;
   try {
     const dirFd = openSync(dirname(path), 'r');
     try { fsyncSync(dirFd); } finally { closeSync(dirFd); }

@@ -1,0 +1,49 @@
+import { usageError } from '../../errors.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+import { waitForExit } from '../wait-exit.js';
+
+export const daemon: Command = {
+  help: `
+Synopsis
+  tend daemon restart [--json]   replace the daemon; apps keep running and are re-adopted
+  tend daemon stop               stop the daemon only; apps keep running (the next command adopts them)
+  tend daemon status [--json]    show the daemon without starting one
+
+Exit codes
+  0 done; 1 failed; 3 (status) no daemon running`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'daemon');
+    const action = positionals[0];
+    const json = values.json === true;
+    if (action === 'status') {
+      const client = await ctx.clientIfRunning();
+      if (client === null) {
+        ctx.out(json ? JSON.stringify(null) : 'no daemon running');
+        return 3;
+      }
+      const info = await client.call('daemon.info', {});
+      ctx.out(json ? JSON.stringify(info) : `daemon ${info.pid} running since ${new Date(info.startedAt).toISOString()}, ${info.apps} app(s)`);
+      return 0;
+    }
+    if (action !== 'restart' && action !== 'stop') throw usageError('`tend daemon` needs restart, stop or status', 'Example: tend daemon restart');
+    const client = await ctx.clientIfRunning();
+    let oldPid: number | null = null;
+    let apps = 0;
+    if (client !== null) {
+      apps = (await client.call('daemon.shutdown', {})).apps;
+      oldPid = client.daemonPid;
+      client.close();
+      if (oldPid !== null) await waitForExit(oldPid);
+    }
+    if (action === 'stop') {
+      ctx.out(json ? JSON.stringify({ stopped: oldPid, apps }) : oldPid === null ? 'no daemon running' : `daemon ${oldPid} stopped; ${apps} app(s) keep running`);
+      return 0;
+    }
+    const fresh = await ctx.client();
+    const info = await fresh.call('daemon.info', {});
+    const list = await fresh.call('process.list', {});
+    const adopted = list.filter((p) => p.adopted).length;
+    ctx.out(json ? JSON.stringify({ oldPid, pid: info.pid, apps: list.length, adopted }) : `daemon replaced: ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`);
+    return 0;
+  },
+};

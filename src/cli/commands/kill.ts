@@ -1,0 +1,29 @@
+import { parseFlags, type CliContext, type Command } from '../context.js';
+import { waitForExit } from '../wait-exit.js';
+
+export const kill: Command = {
+  help: `
+Synopsis
+  tend kill [--json]
+
+Notes
+  Stops every app (as \`tend stop all\` does), forgets them, and stops the daemon. Does not
+  start a daemon if none runs. To replace only the daemon and keep apps running, use
+  \`tend daemon restart\`. What \`tend save\` wrote is never touched.
+
+Exit codes
+  0 done (or nothing was running); 1 failed`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'kill');
+    const client = await ctx.clientIfRunning();
+    if (client === null) {
+      ctx.out(values.json === true ? JSON.stringify({ stopped: 0, daemon: null }) : 'no daemon running');
+      return 0;
+    }
+    const result = await client.call('daemon.kill', {});
+    const pid = client.daemonPid;
+    if (pid !== null) await waitForExit(pid);
+    ctx.out(values.json === true ? JSON.stringify({ stopped: result.stopped, daemon: pid }) : `stopped ${result.stopped} app(s) and the daemon (pid ${pid})`);
+    return 0;
+  },
+};

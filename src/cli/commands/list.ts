@@ -1,0 +1,23 @@
+import { parseFlags, type CliContext, type Command } from '../context.js';
+import { renderProcessTable } from '../render/process-table.js';
+
+export const list: Command = {
+  help: `
+Synopsis
+  tend list [--json]          (aliases: ls, status)
+
+Options
+  --json   an array with one object per process: name, id, pid, status, restarts, uptimeMs, …
+
+Exit codes
+  0 ok; 3 daemon unreachable
+
+Notes
+  status is one of launching, online, stopping, stopped, waiting-restart, errored.`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'list');
+    const result = await (await ctx.client()).call('process.list', {});
+    ctx.out(values.json === true ? JSON.stringify(result) : renderProcessTable(result, ctx.isTTY));
+    return 0;
+  },
+};

@@ -1,0 +1,19 @@
+import { parseFlags, type CliContext, type Command } from '../context.js';
+
+export const ping: Command = {
+  help: `
+Synopsis
+  tend ping [--json]
+
+Notes
+  Starts the daemon if it is not running, then prints its pid, version and home.
+
+Exit codes
+  0 the daemon answers; 3 it cannot be reached or started`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'ping');
+    const info = await (await ctx.client()).call('daemon.info', {});
+    ctx.out(values.json === true ? JSON.stringify(info) : `pong: daemon ${info.pid}, tend ${info.version}, protocol ${info.protocol}, ${info.apps} app(s), home ${info.home}, log ${ctx.paths.daemonLog}`);
+    return 0;
+  },
+};

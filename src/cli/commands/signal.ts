@@ -1,0 +1,24 @@
+import { usageError } from '../../errors.js';
+import { parseSignal } from '../../lib/signals.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+
+export const signal: Command = {
+  help: `
+Synopsis
+  tend signal <SIGNAL> <name|id|all> [--json]
+
+Notes
+  Sends the signal to each app's main process (SIGUSR2, SIGHUP, 15…).
+
+Exit codes
+  0 sent; 1 the app is not running; 2 invalid signal or unknown app; 3 daemon unreachable`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'signal');
+    const [sig, target] = positionals;
+    if (sig === undefined || target === undefined) throw usageError('`tend signal` needs a signal and a target', 'Example: tend signal SIGUSR2 api');
+    const name = parseSignal(sig);
+    const result = await (await ctx.client()).call('process.signal', { target, signal: name });
+    ctx.out(values.json === true ? JSON.stringify(result) : `sent ${name} to ${result.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`);
+    return 0;
+  },
+};

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { TendError, isTendError, usageError } from '../../errors.js';
+import { inheritableEnv } from '../../config/env.js';
+import { normalizeApp } from '../../config/normalize.js';
+import { APP_FIELDS } from '../../config/schema.js';
+import type { ProcessInfo } from '../../protocol/model.js';
+import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
+import { renderProcessTable } from '../render/process-table.js';
+
+/** CLI flags come from the schema: the PM2 key in kebab-case (`--max-restarts`, `--kill-timeout`). */
+const FIELD_FLAGS = APP_FIELDS.filter((f) => f.cli === true);
+const flagName = (key: string): string => key.replace(/_/g, '-');
+
+function flagOptions() {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { json: { type: 'boolean' } };
+  for (const f of FIELD_FLAGS) {
+    if (f.type === 'boolean') {
+      options[flagName(f.key)] = { type: 'boolean' };
+      options[`no-${flagName(f.key)}`] = { type: 'boolean' };
+    } else options[flagName(f.key)] = { type: 'string', multiple: f.type === 'env' || f.type === 'string-list' };
+  }
+  return options;
+}
+
+export const start: Command = {
+  help: `
+Synopsis
+  tend start <script.js|.mjs|.cjs> [options] [-- args...]
+  tend start --interpreter python3 app.py [options] [-- args...]
+  tend start [options] -- <command> [args...]
+  tend start <name|id|all>                      start stopped apps again
+
+Options (every app setting is a flag; see \`tend help config\` for all of them)
+  --name N              app name (default: the script's file name)
+  --cwd DIR             working directory
+  --env K=V             add an environment variable (repeatable)
+  --interpreter P       node (default for .js), python3, bash, … or none
+  --shell               run the command through /bin/sh -c
+  --no-autorestart      do not restart when it exits
+  --stop-exit-codes L   exit codes that mean "done" (e.g. 0,143)
+  --restart-delay D     delay before each restart (1500, 1.5s, 2m)
+  --exp-backoff-restart-delay D   exponential backoff base for crash loops
+  --max-restarts N      unstable restarts before "errored" (default 16)
+  --min-uptime D        a shorter run counts as unstable (default 1s)
+  --kill-signal S       stop signal (default SIGTERM)
+  --kill-timeout D      grace period before SIGKILL (default 5s)
+  --wait-ready          launching until the app calls process.send('ready')
+  --listen-timeout D    how long --wait-ready waits (default 3s)
+  --json                print the started processes as JSON
+
+Exit codes
+  0 started; 1 the daemon refused; 2 bad input (missing script, bad value); 3 daemon unreachable
+
+Notes
+  The app inherits this shell's environment, minus login-session variables (SSH_*, TERM, TMUX…).
+  It runs in its own session: closing the terminal does not stop it.`,
+
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { own, rest } = splitAtDashDash(argv);
+    const { values, positionals } = parseFlags(own, flagOptions(), 'start');
+    if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend start app.js -- --port 8080');
+    const first = positionals[0];
+    const client = async () => ctx.client();
+
+    if (first === undefined && (rest === null || rest.length === 0)) {
+      throw usageError('nothing to start', 'Give a script (`tend start server.js`) or a command after `--`.');
+    }
+    const raw: Record<string, unknown> = {};
+    for (const f of FIELD_FLAGS) {
+      const name = flagName(f.key);
+      const v = (values as Record<string, unknown>)[name];
+      if (v !== undefined) raw[f.key] = f.type === 'env' ? parseEnvFlags(v as string[]) : v;
+      if ((values as Record<string, unknown>)[`no-${name}`] === true) raw[f.key] = false;
+    }
+    if (first === undefined) {
+      raw.script = rest?.[0];
+      raw.args = rest?.slice(1) ?? [];
+      if (raw.interpreter === undefined) raw.interpreter = 'none';
+    } else {
+      const looksLikeFile = existsSync(first) || first.includes('/') || /\.[A-Za-z0-9]+$/.test(first) || raw.interpreter !== undefined || rest !== null;
+      if (!looksLikeFile) return startExisting(first, ctx, values.json === true);
+      raw.script = first;
+      if (rest !== null) raw.args = rest;
+    }
+    const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line' });
+    for (const w of warnings) ctx.err(`tend: warning: ${w}`);
+    const result = await (await client()).call('process.start', { spec });
+    print(result, ctx, values.json === true);
+    return 0;
+  },
+};
+
+/** `--env K=V` (repeatable). */
+function parseEnvFlags(list: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usageError(`\`--env ${item}\` is not NAME=value`, 'Example: --env PORT=8080');
+    env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return env;
+}
+
+async function startExisting(target: string, ctx: CliContext, json: boolean): Promise<number> {
+  try {
+    const result = await (await ctx.client()).call('process.startTarget', { target });
+    print(result, ctx, json);
+    return 0;
+  } catch (err) {
+    if (isTendError(err) && err.code === 'E_APP_NOT_FOUND') {
+      throw new TendError('E_SCRIPT_NOT_FOUND', `no file and no app named \`${target}\``, {
+        hint: 'Give the path of a script (./server.js), a command after `--`, or the name of an app from `tend list`.',
+      });
+    }
+    throw err;
+  }
+}
+
+function print(result: ProcessInfo[], ctx: CliContext, json: boolean): void {
+  if (json) ctx.out(JSON.stringify(result));
+  else ctx.out(renderProcessTable(result, ctx.isTTY));
+}

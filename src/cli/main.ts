@@ -1,0 +1,98 @@
+import { ExitCode, TendError, isTendError } from '../errors.js';
+import type { RpcClient } from '../rpc/client.js';
+import { resolveHome, tendPaths } from '../store/paths.js';
+import { VERSION } from '../version.js';
+import { connectIfRunning, connectOrLaunch } from './connect.js';
+import type { CliContext, Command } from './context.js';
+
+/** Verb → lazily imported module, so `tend list` loads only what listing needs. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: { summary: 'start a script, a command, or a stopped app', load: async () => (await import('./commands/start.js')).start },
+  stop: { summary: 'stop apps (signal, grace period, SIGKILL)', load: async () => (await import('./commands/target-action.js')).stop },
+  restart: { summary: 'restart apps', load: async () => (await import('./commands/target-action.js')).restart },
+  delete: { summary: 'stop apps and forget them', load: async () => (await import('./commands/target-action.js')).remove },
+  list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
+  describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
+  logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
+  signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
+  send: { summary: 'write a line to an app\'s stdin', load: async () => (await import('./commands/send.js')).send },
+  ping: { summary: 'start the daemon if needed and show it', load: async () => (await import('./commands/ping.js')).ping },
+  kill: { summary: 'stop every app and the daemon', load: async () => (await import('./commands/kill.js')).kill },
+  daemon: { summary: 'daemon restart|stop|status (restart leaves apps running)', load: async () => (await import('./commands/daemon.js')).daemon },
+};
+const ALIASES: Record<string, string> = { ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', status: 'list' };
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    `tend ${VERSION} — keeps web apps and any long-running command running`,
+    '',
+    'Usage: tend <command> [options]      tend <command> --help',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+    '',
+    'Environment: TEND_HOME (default ~/.tend) holds the daemon socket, state and logs.',
+    'Exit codes: 0 ok, 1 operation failed, 2 bad usage or input, 3 daemon unreachable.',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(`${mainHelp()}\n`);
+    return first === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const verb = ALIASES[first] ?? first;
+  const entry = COMMANDS[verb];
+  if (entry === undefined) {
+    throw new TendError('E_USAGE', `unknown command \`${first}\``, { hint: 'Run `tend --help` for the list of commands.' });
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help.trim()}\n`);
+    return ExitCode.ok;
+  }
+  const paths = tendPaths(resolveHome(env));
+  let client: RpcClient | null = null;
+  const opened: RpcClient[] = [];
+  const track = (c: RpcClient | null): RpcClient | null => {
+    if (c !== null) opened.push(c);
+    return c;
+  };
+  const ctx: CliContext = {
+    paths,
+    env,
+    cwd: process.cwd(),
+    isTTY: process.stdout.isTTY === true && env.NO_COLOR === undefined,
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    client: async () => (client ??= track(await connectOrLaunch(paths, (n) => process.stderr.write(`tend: ${n}\n`))) as RpcClient),
+    // Not cached: `daemon restart` asks, shuts that daemon down, then connects to a new one.
+    clientIfRunning: async () => track(await connectIfRunning(paths)),
+  };
+  try {
+    return await command.run(rest, ctx);
+  } finally {
+    for (const c of opened) c.close();
+  }
+}
+
+/** Prints an error as one line: what was wrong, then what to do. */
+export function reportError(err: unknown): number {
+  if (isTendError(err)) {
+    process.stderr.write(`tend: ${err.message}${err.hint ? ` — ${err.hint}` : ''}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`tend: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return ExitCode.failed;
+}
+
+runCli(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => { process.exitCode = reportError(err); },
+);

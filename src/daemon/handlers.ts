@@ -1,0 +1,77 @@
+import { TendError } from '../errors.js';
+import { parseSignal } from '../lib/signals.js';
+import { redactEnv } from '../config/env.js';
+import type { Target } from '../protocol/methods.js';
+import type { AppSpec, DaemonInfo, LogStream, ProcessDetail } from '../protocol/model.js';
+import type { Handlers } from '../rpc/server.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import type { LogRouter } from './log-router.js';
+import { logPathsFor } from './log-router.js';
+import type { TendPaths } from '../store/paths.js';
+
+export interface HandlerDeps {
+  supervisor: Supervisor;
+  logs: LogRouter;
+  paths: TendPaths;
+  info(): DaemonInfo;
+  /** Exit after the reply is sent; `stopApps` = tend kill. */
+  exit(stopApps: boolean): Promise<number>;
+}
+
+function target(p: { target?: unknown }): Target {
+  const t = p.target;
+  if ((typeof t === 'string' && t.length > 0) || (typeof t === 'number' && Number.isInteger(t))) return t;
+  throw new TendError('E_USAGE', 'a target is required: an app name, an id, or `all`');
+}
+
+/** Structural check of a spec from the wire (the CLI validated it; a foreign client may not have). */
+function checkSpec(spec: unknown): AppSpec {
+  const s = spec as Partial<AppSpec> | null;
+  if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || typeof s.exec?.script !== 'string' || !Array.isArray(s.exec.args)
+    || typeof s.cwd !== 'string' || typeof s.env !== 'object' || s.env === null || typeof s.log !== 'object' || s.log === null) {
+    throw new TendError('E_USAGE', 'malformed app spec', { hint: 'Send specs built by the tend CLI or config loader.' });
+  }
+  return s as AppSpec;
+}
+
+/** Implements the method map by delegating: no business logic here. */
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const { supervisor, logs } = deps;
+  let nextSubscription = 1;
+  return {
+    'daemon.info': () => deps.info(),
+    'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
+    'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
+    'process.start': (p) => supervisor.start(checkSpec(p.spec)),
+    'process.startTarget': (p) => supervisor.startTarget(target(p)),
+    'process.stop': (p) => supervisor.stop(target(p)),
+    'process.restart': (p) => supervisor.restart(target(p)),
+    'process.delete': (p) => supervisor.delete(target(p)),
+    'process.list': () => supervisor.list(),
+    'process.describe': (p) =>
+      supervisor.resolve(target(p)).map((h): ProcessDetail => ({
+        ...h.info(),
+        spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env) },
+        logs: logPathsFor(deps.paths, h.spec),
+        unstableRestarts: h.snapshot.history.unstableRestarts,
+        logError: logs.errorOf(h.id),
+      })),
+    'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
+    'process.send': (p) => {
+      if (typeof p.line !== 'string') throw new TendError('E_USAGE', 'a line of text is required');
+      return supervisor.send(target(p), p.line);
+    },
+    'logs.subscribe': (p, conn) => {
+      const handles = supervisor.resolve(target(p));
+      const streams: LogStream[] = Array.isArray(p.streams) && p.streams.length > 0 ? p.streams : ['out', 'err'];
+      const subscription = nextSubscription++;
+      const unsubscribe = logs.subscribe(handles.map((h) => h.id), streams, (record) => {
+        conn.sendEvent(subscription, { type: 'log:line', record });
+      });
+      conn.onClose(unsubscribe);
+      return { subscription, apps: handles.map((h) => h.spec.name) };
+    },
+    'logs.reopen': () => ({ files: logs.reopen() }),
+    'logs.flush': (p) => ({ files: supervisor.resolve(target(p)).length }),
+  };
+}

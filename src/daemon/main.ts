@@ -1,0 +1,112 @@
+import { closeSync, mkdirSync, writeSync } from 'node:fs';
+import { isTendError, TendError } from '../errors.js';
+import { PROTOCOL_VERSION } from '../protocol/frames.js';
+import type { DaemonInfo } from '../protocol/model.js';
+import { RpcServer } from '../rpc/server.js';
+import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { VERSION } from '../version.js';
+import { createHandlers } from './handlers.js';
+import { LogRouter } from './log-router.js';
+import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
+
+/** The daemon's own log: one JSON object per line on its stdout (the launcher points it at daemon.log). */
+function daemonLog(event: string, data: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`);
+}
+
+/** Tells the launching CLI how start-up went, through the pipe it passed as fd N. */
+function makeNotifier(fdText: string | undefined): { say(line: string): void; done(): void } {
+  const fd = fdText === undefined ? -1 : Number(fdText);
+  return {
+    say: (line) => {
+      if (fd < 0) return;
+      try { writeSync(fd, `${line}\n`); } catch { /* the CLI went away; nothing to tell */ }
+    },
+    done: () => {
+      if (fd >= 0) try { closeSync(fd); } catch { /* already closed */ }
+    },
+  };
+}
+
+function ensureHome(paths: TendPaths): void {
+  for (const dir of [paths.home, paths.logDir, paths.pipeDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Composition root: builds every service with explicit dependencies, then signals readiness. */
+async function main(): Promise<void> {
+  const notify = makeNotifier(process.env.TEND_DAEMON_READY_FD);
+  delete process.env.TEND_DAEMON_READY_FD;
+  const paths = tendPaths(resolveHome());
+  const startedAt = Date.now();
+  let lock: InstanceLock;
+  try {
+    ensureHome(paths);
+    lock = await acquireInstanceLock(paths);
+  } catch (err) {
+    const details = isTendError(err) ? (err.details as { alreadyRunning?: boolean; pid?: number } | undefined) : undefined;
+    if (details?.alreadyRunning === true) notify.say(`already ${details.pid ?? ''}`);
+    else notify.say(`error ${JSON.stringify(toWire(err))}`);
+    notify.done();
+    process.exit(details?.alreadyRunning === true ? 0 : 1);
+  }
+
+  const logs = new LogRouter(paths, Date.now);
+  let server: RpcServer | null = null;
+  const supervisor = new Supervisor({
+    paths,
+    now: Date.now,
+    log: daemonLog,
+    logs,
+    onState: () => undefined,
+  });
+  let exiting = false;
+  // Leaves apps running (stopApps false) or stops them all first (tend kill).
+  const exit = async (stopApps: boolean): Promise<number> => {
+    if (exiting) return supervisor.size;
+    exiting = true;
+    const n = supervisor.size;
+    if (stopApps) await supervisor.stopAll();
+    setImmediate(() => void shutdown(stopApps ? 'kill' : 'shutdown'));
+    return n;
+  };
+  const shutdown = async (why: string): Promise<void> => {
+    daemonLog('daemon-exit', { why, apps: supervisor.size });
+    supervisor.detachAll();
+    await server?.close();
+    logs.close();
+    lock.release();
+    process.exit(0);
+  };
+  const info = (): DaemonInfo => ({ pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size });
+
+  try {
+    const restored = supervisor.restore();
+    if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, info, exit }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    await server.listen();
+  } catch (err) {
+    notify.say(`error ${JSON.stringify(toWire(err))}`);
+    notify.done();
+    supervisor.detachAll();
+    lock.release();
+    process.exit(1);
+  }
+  // SIGTERM/SIGINT: leave the apps running for the next daemon (the daemon is not their lifeline).
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => daemonLog('sighup-ignored'));
+  process.on('SIGUSR2', () => daemonLog('logs-reopened', { files: logs.reopen() }));
+  for (const notice of lock.notices) notify.say(`notice ${notice}`);
+  daemonLog('daemon-ready', { pid: process.pid, home: paths.home, version: VERSION, node: process.version });
+  notify.say(`ready ${process.pid}`);
+  notify.done();
+}
+
+function toWire(err: unknown): object {
+  if (isTendError(err)) return err.toWire();
+  const e = err as NodeJS.ErrnoException;
+  return new TendError('E_DAEMON_START_FAILED', `the daemon could not start: ${e?.message ?? String(err)}`).toWire();
+}
+
+void main();

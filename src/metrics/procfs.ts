@@ -1,0 +1,74 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** The fields of /proc/PID/stat that tend uses. */
+export interface ProcStat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  /** Field 22, clock ticks since boot: with the pid, it identifies one process for its life. */
+  startTicks: string;
+  rssPages: number;
+}
+
+/**
+ * Parses /proc/PID/stat. The command name (field 2) is in parentheses and may itself contain
+ * spaces and parentheses, so split after the LAST ')'.
+ */
+export function parseStat(text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  const open = text.indexOf('(');
+  if (close === -1 || open === -1) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state); field N is f[N - 3].
+  if (f.length < 22) return undefined;
+  return {
+    pid,
+    state: f[0] ?? '?',
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    session: Number(f[3]),
+    utimeTicks: Number(f[11]),
+    stimeTicks: Number(f[12]),
+    startTicks: f[19] ?? '0',
+    rssPages: Number(f[21]),
+  };
+}
+
+/** Reads one process's stat; undefined when it is gone. */
+export function readStat(pid: number): ProcStat | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive, not a zombie, and the same incarnation (pid reuse is told apart by start time). */
+export function isSameProcessAlive(pid: number, startTicks: string | null): boolean {
+  const st = readStat(pid);
+  if (st === undefined || st.state === 'Z' || st.state === 'X') return false;
+  return startTicks === null || st.startTicks === startTicks;
+}
+
+/** Every live process on the machine (one pass over /proc). */
+export function readAllStats(): ProcStat[] {
+  const out: ProcStat[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const st = readStat(Number(name));
+    if (st !== undefined && st.state !== 'Z' && st.state !== 'X') out.push(st);
+  }
+  return out;
+}

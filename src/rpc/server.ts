@@ -1,0 +1,157 @@
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { TendError, isTendError } from '../errors.js';
+import type { DaemonEvent } from '../protocol/events.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ErrorFrame, type HelloFrame, type ServerFrame } from '../protocol/frames.js';
+import type { MethodName, MethodParams, MethodResult } from '../protocol/methods.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
+
+/** One client connection as handlers see it (for subscriptions). */
+export interface Connection {
+  /** Sends an event; false when the socket's buffer is full (the caller decides to drop). */
+  sendEvent(subscription: number, event: DaemonEvent): boolean;
+  onClose(fn: () => void): void;
+  onDrain(fn: () => void): void;
+  close(): void;
+}
+
+export type Handler<K extends MethodName> = (params: MethodParams<K>, conn: Connection) => MethodResult<K> | Promise<MethodResult<K>>;
+export type Handlers = { [K in MethodName]: Handler<K> };
+
+export interface RpcServerOptions {
+  socketPath: string;
+  handlers: Handlers;
+  agent: string;
+  /** A client that says nothing for this long after connecting is disconnected. */
+  helloTimeoutMs?: number;
+  log(event: string, data: Record<string, unknown>): void;
+}
+
+/** The daemon's control socket: hello handshake, request/response by id, event streams. */
+export class RpcServer {
+  private server: Server | null = null;
+  private sockets = new Set<Socket>();
+
+  constructor(private readonly opts: RpcServerOptions) {}
+
+  /** Binds the socket with mode 0600 (umask set around bind, chmod after, for filesystems that ignore it). */
+  async listen(): Promise<void> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    const old = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(old);
+    }
+    chmodSync(this.opts.socketPath, 0o600);
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
+    const closers: Array<() => void> = [];
+    let greeted = false;
+    const send = (frame: ServerFrame): boolean => (socket.writable ? socket.write(encodeFrame(frame)) : false);
+    const refuse = (error: TendError): void => {
+      const frame: ErrorFrame = { t: 'error', error: error.toWire() };
+      send(frame);
+      socket.end();
+      socket.destroySoon?.();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    const helloTimer = setTimeout(() => {
+      this.opts.log('client-silent', {});
+      refuse(new TendError('E_PROTOCOL', 'no hello received in time'));
+    }, this.opts.helloTimeoutMs ?? 5000);
+    helloTimer.unref();
+    const conn: Connection = {
+      sendEvent: (subscription, event) => send({ t: 'evt', subscription, event }),
+      onClose: (fn) => closers.push(fn),
+      onDrain: (fn) => socket.on('drain', fn),
+      close: () => socket.destroy(),
+    };
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      this.sockets.delete(socket);
+      for (const fn of closers) fn();
+    });
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      let frames: unknown[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        this.opts.log('bad-frame', { error: (err as Error).message });
+        socket.pause();
+        refuse(isTendError(err) ? err : new TendError('E_PROTOCOL', 'unreadable frame'));
+        return;
+      }
+      for (const frame of frames as Array<Record<string, unknown>>) {
+        if (!greeted) {
+          if (frame.t !== 'hello' || typeof frame.protocol !== 'number') {
+            refuse(new TendError('E_PROTOCOL', 'expected a hello frame first'));
+            return;
+          }
+          clearTimeout(helloTimer);
+          if (frame.protocol !== PROTOCOL_VERSION) {
+            refuse(new TendError('E_PROTOCOL_MISMATCH', `this daemon speaks protocol ${PROTOCOL_VERSION}, the client speaks ${frame.protocol}`, {
+              hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).',
+              details: { daemon: PROTOCOL_VERSION, client: frame.protocol },
+            }));
+            return;
+          }
+          greeted = true;
+          const hello: HelloFrame = { t: 'hello', protocol: PROTOCOL_VERSION, agent: this.opts.agent, pid: process.pid };
+          send(hello);
+          continue;
+        }
+        this.handle(frame, conn, send);
+      }
+    });
+  }
+
+  private handle(frame: Record<string, unknown>, conn: Connection, send: (f: ServerFrame) => boolean): void {
+    const id = typeof frame.id === 'number' ? frame.id : -1;
+    const method = frame.method;
+    const reply = (result: unknown): void => void send({ t: 'res', id, ok: true, result: result as MethodResult<MethodName> });
+    const fail = (err: unknown): void => {
+      const e = isTendError(err) ? err : new TendError('E_INTERNAL', (err as Error)?.message ?? String(err));
+      if (!isTendError(err)) this.opts.log('handler-crash', { method: String(method), error: (err as Error)?.stack ?? String(err) });
+      send({ t: 'res', id, ok: false, error: e.toWire() });
+    };
+    if (frame.t !== 'req' || id < 0 || typeof method !== 'string' || !Object.hasOwn(this.opts.handlers, method)) {
+      fail(new TendError('E_PROTOCOL', `unknown request${typeof method === 'string' ? ` method \`${method}\`` : ''}`, { hint: 'Is the CLI newer than the daemon? Run `tend daemon restart`.' }));
+      return;
+    }
+    const params = frame.params ?? {};
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      fail(new TendError('E_PROTOCOL', 'params must be an object'));
+      return;
+    }
+    const handler = this.opts.handlers[method as MethodName] as (p: unknown, c: Connection) => unknown;
+    try {
+      const out = handler(params, conn);
+      if (out instanceof Promise) out.then(reply, fail);
+      else reply(out);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Stops accepting; closes every connection; removes the socket file. Idempotent. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    try { unlinkSync(this.opts.socketPath); } catch { /* already gone */ }
+  }
+}

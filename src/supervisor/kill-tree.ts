@@ -1,0 +1,81 @@
+import { readAllStats, type ProcStat } from '../metrics/procfs.js';
+
+/**
+ * The processes that belong to an app: every app is spawned as the leader of a new session and
+ * process group (spawn `detached`), so its tree is "same session or same group". A descendant that
+ * called setsid() itself leaves both; it is still found through the parent links while its
+ * ancestors live, so callers take a snapshot before signalling and keep it.
+ */
+export function findAppProcesses(leaderPid: number, stats: ProcStat[] = readAllStats()): ProcStat[] {
+  const byParent = new Map<number, ProcStat[]>();
+  for (const st of stats) {
+    const list = byParent.get(st.ppid);
+    if (list === undefined) byParent.set(st.ppid, [st]);
+    else list.push(st);
+  }
+  const found = new Map<number, ProcStat>();
+  for (const st of stats) {
+    if (st.session === leaderPid || st.pgrp === leaderPid) found.set(st.pid, st);
+  }
+  // Walk down from every member found so far to catch descendants in other sessions.
+  const queue = [leaderPid, ...found.keys()];
+  while (queue.length > 0) {
+    const pid = queue.pop() as number;
+    for (const child of byParent.get(pid) ?? []) {
+      if (!found.has(child.pid)) {
+        found.set(child.pid, child);
+        queue.push(child.pid);
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+/** Sends a signal to a process group; ESRCH (already gone) is not an error. Returns whether it was delivered. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | number): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends a signal to one process; ESRCH is not an error. */
+export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Signals the whole app: its group (one syscall reaches every member, even ones we have not
+ * seen yet), then each known member outside the group, whose pid + start time still match.
+ */
+export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals): void {
+  signalGroup(leaderPid, signal);
+  const live = new Map(readAllStats().map((s) => [s.pid, s]));
+  for (const m of members) {
+    if (m.pgrp === leaderPid) continue;
+    const now = live.get(m.pid);
+    if (now !== undefined && now.startTicks === m.startTicks) signalPid(m.pid, signal);
+  }
+}
+
+/** Members of a snapshot that are still alive (same pid and start time), plus new group/session members. */
+export function survivors(leaderPid: number, members: ProcStat[]): ProcStat[] {
+  const stats = readAllStats();
+  const live = new Map(stats.map((s) => [s.pid, s]));
+  const out = new Map<number, ProcStat>();
+  for (const m of members) {
+    const now = live.get(m.pid);
+    if (now !== undefined && now.startTicks === m.startTicks) out.set(m.pid, now);
+  }
+  for (const st of stats) {
+    if (st.session === leaderPid || st.pgrp === leaderPid) out.set(st.pid, st);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,304 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
+import { readStat, type ProcStat } from '../metrics/procfs.js';
+import { buildCommand } from './command-line.js';
+import { findAppProcesses, signalApp, survivors } from './kill-tree.js';
+import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
+import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
+
+/** What a process handle needs from the daemon, passed in (no globals). */
+export interface HandleDeps {
+  now(): number;
+  /** State changed: persist and tell subscribers. */
+  changed(p: ProcessHandle): void;
+  /** The app was deleted after its stop completed. */
+  removed(p: ProcessHandle): void;
+  log(event: string, data: Record<string, unknown>): void;
+  /** Adopted processes are not our children: their death is seen by a /proc check. */
+  watchAdopted(p: ProcessHandle, on: boolean): void;
+}
+
+/** The persisted form: enough for the next daemon to adopt the running process. */
+export interface ProcessRecord {
+  id: number;
+  spec: AppSpec;
+  createdAt: number;
+  restarts: number;
+  snapshot: Snapshot;
+  pid: number | null;
+  startTicks: string | null;
+  startedAt: number | null;
+  lastExit: ExitRecord | null;
+}
+
+/** How often leftover processes of an exited app are checked while they are being stopped. */
+const TREE_POLL_MS = 50;
+
+/**
+ * One app: executes the effects the pure machine returns. The only code that touches a
+ * ChildProcess, a signal or a timer for an app.
+ */
+export class ProcessHandle {
+  readonly id: number;
+  spec: AppSpec;
+  snapshot: Snapshot = INITIAL;
+  createdAt: number;
+  restarts = 0;
+  pid: number | null = null;
+  startTicks: string | null = null;
+  startedAt: number | null = null;
+  lastExit: ExitRecord | null = null;
+  adopted = false;
+  readonly pipes: StdioPipes;
+  private child: ChildProcess | null = null;
+  private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
+  /** Snapshot of the app's processes when a stop began (catches setsid'd descendants). */
+  private members: ProcStat[] = [];
+  /** The leader is gone; waiting for the rest of the tree. */
+  private draining: { code: number | null; signal: string | null; unknown: boolean } | null = null;
+  private treeSignalled = false;
+
+  constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps) {
+    this.id = record.id;
+    this.spec = record.spec;
+    this.createdAt = record.createdAt;
+    this.pipes = new StdioPipes(pipePaths, sink, (stream) => this.onStreamEnd(stream));
+  }
+
+  get state(): Snapshot['state'] {
+    return this.snapshot.state;
+  }
+
+  dispatch(event: ProcessEvent): void {
+    const before = this.snapshot.state;
+    const t = transition(this.snapshot, event, this.spec);
+    this.snapshot = t.next;
+    for (const effect of t.effects) this.run(effect);
+    if (t.effects.length > 0 || before !== this.snapshot.state) this.deps.changed(this);
+  }
+
+  private run(effect: Effect): void {
+    switch (effect.type) {
+      case 'spawn': return this.spawn();
+      case 'signal': return this.signal(effect.signal as NodeJS.Signals);
+      case 'schedule': return this.schedule(effect.deadline, effect.ms);
+      case 'cancel': return this.cancel(effect.deadline);
+      case 'count-restart': this.restarts += 1; return;
+      case 'remove': return this.deps.removed(this);
+    }
+  }
+
+  private spawn(): void {
+    this.adopted = false;
+    this.treeSignalled = false;
+    this.members = [];
+    let fds: [number, number, number];
+    try {
+      this.pipes.ensure();
+      fds = this.pipes.openAppEnds();
+    } catch (err) {
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
+      return;
+    }
+    const { file, args } = buildCommand(this.spec.exec);
+    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0' };
+    let child: ChildProcess;
+    try {
+      // detached: a new session and process group, so no terminal can hang it up and one
+      // signal to the group reaches the whole tree.
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], this.spec.waitReady ? 'ipc' : 'ignore'] });
+    } catch (err) {
+      for (const fd of fds) closeSync(fd);
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
+      return;
+    }
+    this.child = child;
+    const pid = child.pid;
+    if (pid !== undefined) {
+      this.pid = pid;
+      this.startTicks = readStat(pid)?.startTicks ?? null;
+      this.startedAt = this.deps.now();
+    }
+    // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
+    try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }
+    for (const fd of fds) closeSync(fd);
+    child.on('error', (err) => {
+      if (this.child === child && child.pid === undefined) {
+        this.child = null;
+        this.dispatch({ type: 'spawn-failed', message: err.message });
+      }
+    });
+    child.on('message', (msg: unknown) => {
+      if (msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready')) this.dispatch({ type: 'ready' });
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.onLeaderExit(code, signal, false);
+    });
+    if (pid !== undefined) {
+      this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
+      this.dispatch({ type: 'spawned' });
+    }
+  }
+
+  /** The app's main process is gone; its exit is reported once the rest of its tree is gone too. */
+  onLeaderExit(code: number | null, signal: string | null, unknown: boolean): void {
+    this.draining = { code, signal, unknown };
+    this.checkTree();
+  }
+
+  private checkTree(): void {
+    const draining = this.draining;
+    if (draining === null || this.pid === null) return;
+    const left = survivors(this.pid, this.members);
+    if (left.length > 0) {
+      // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
+      if (!this.treeSignalled && this.state !== 'stopping') {
+        this.treeSignalled = true;
+        signalApp(this.pid, left, this.spec.killSignal as NodeJS.Signals);
+        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left), 'SIGKILL'), this.spec.killTimeoutMs));
+      }
+      this.members = left;
+      const t = setTimeout(() => this.checkTree(), TREE_POLL_MS);
+      this.timers.set('tree-poll', t);
+      return;
+    }
+    this.cancel('tree');
+    this.draining = null;
+    const now = this.deps.now();
+    const uptimeMs = this.startedAt === null ? 0 : now - this.startedAt;
+    this.lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
+    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: this.pid, code: draining.code, signal: draining.signal, uptimeMs });
+    if (this.adopted) this.deps.watchAdopted(this, false);
+    this.adopted = false;
+    this.pid = null;
+    this.startTicks = null;
+    this.startedAt = null;
+    this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (this.pid === null) return;
+    if (this.members.length === 0) this.members = findAppProcesses(this.pid);
+    signalApp(this.pid, this.members, signal);
+  }
+
+  /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */
+  sendSignal(signal: NodeJS.Signals): boolean {
+    if (this.pid === null) return false;
+    try {
+      process.kill(this.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private schedule(deadline: Deadline, ms: number): void {
+    this.cancel(deadline);
+    const timer = setTimeout(() => {
+      this.timers.delete(deadline);
+      this.dispatch({ type: 'deadline', deadline });
+    }, ms);
+    this.timers.set(deadline, timer);
+  }
+
+  private cancel(deadline: Deadline | 'tree' | 'tree-poll'): void {
+    const t = this.timers.get(deadline);
+    if (t !== undefined) clearTimeout(t);
+    this.timers.delete(deadline);
+  }
+
+  private onStreamEnd(_stream: LogStream): void {
+    // End-of-file on an adopted app's pipe usually means it died: check now rather than at the next poll.
+    if (this.adopted) this.checkAdopted();
+  }
+
+  /** For adopted processes: called by the poller and on end-of-file. */
+  checkAdopted(): void {
+    if (!this.adopted || this.pid === null || this.draining !== null) return;
+    const st = readStat(this.pid);
+    if (st === undefined || st.state === 'Z' || st.state === 'X' || st.startTicks !== this.startTicks) this.onLeaderExit(null, null, true);
+  }
+
+  /** Takes over a live process left by a previous daemon. */
+  adopt(record: ProcessRecord): void {
+    this.snapshot = record.snapshot;
+    this.restarts = record.restarts;
+    this.lastExit = record.lastExit;
+    this.pid = record.pid;
+    this.startTicks = record.startTicks;
+    this.startedAt = record.startedAt;
+    this.adopted = true;
+    if (this.snapshot.state === 'starting' || this.snapshot.state === 'waiting-ready') this.snapshot = { ...this.snapshot, state: 'online' };
+    this.pipes.attach();
+    this.deps.watchAdopted(this, true);
+    if (this.snapshot.state === 'stopping') {
+      this.signal(this.spec.killSignal as NodeJS.Signals);
+      this.schedule('kill', this.spec.killTimeoutMs);
+    }
+  }
+
+  /** Restores a record whose process is gone (or never ran) while no daemon watched. */
+  restoreDead(record: ProcessRecord): void {
+    this.snapshot = record.snapshot;
+    this.restarts = record.restarts;
+    this.lastExit = record.lastExit;
+    const was = record.snapshot.state;
+    if (isRunning(was) && record.pid !== null) {
+      // It died while no daemon watched: apply the restart policy as for any exit.
+      this.pid = record.pid;
+      this.startedAt = record.startedAt;
+      this.onLeaderExit(null, null, true);
+    } else if (was === 'backoff') {
+      this.snapshot = { ...this.snapshot, state: 'starting' };
+      this.restarts += 1;
+      this.spawn();
+    } else if (isRunning(was)) {
+      this.snapshot = { ...this.snapshot, state: 'stopped' };
+    }
+  }
+
+  toRecord(): ProcessRecord {
+    return {
+      id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
+      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit,
+    };
+  }
+
+  info(): ProcessInfo {
+    const running = this.pid !== null && this.startedAt !== null;
+    return {
+      id: this.id,
+      name: this.spec.name,
+      namespace: this.spec.namespace,
+      pid: this.pid,
+      status: toStatus(this.snapshot.state),
+      restarts: this.restarts,
+      uptimeMs: running ? Math.max(0, this.deps.now() - (this.startedAt as number)) : 0,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      adopted: this.adopted,
+      lastExit: this.lastExit,
+      reason: this.snapshot.reason,
+      nextRestartAt: null,
+      cpuPercent: null,
+      memoryBytes: null,
+    };
+  }
+
+  /** Daemon shutdown: stop watching, leave the process running for the next daemon. */
+  detach(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.pipes.detach();
+    if (this.child !== null) {
+      this.child.removeAllListeners();
+      this.child.disconnect?.();
+      this.child.unref();
+      this.child = null;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import type { AppSpec, ProcessStatus } from '../protocol/model.js';
+import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-policy.js';
+
+/**
+ * The process state machine: states × events → next state + effects. Pure: it never touches a
+ * process, a timer or a file; `process-handle.ts` executes the effects it returns.
+ */
+export type ProcessState = 'stopped' | 'starting' | 'waiting-ready' | 'online' | 'stopping' | 'backoff' | 'errored';
+
+export type Deadline = 'ready' | 'kill' | 'backoff';
+
+export type ProcessEvent =
+  | { type: 'start' }
+  | { type: 'restart' }
+  | { type: 'stop' }
+  | { type: 'delete' }
+  | { type: 'spawned' }
+  | { type: 'spawn-failed'; message: string }
+  | { type: 'ready' }
+  | { type: 'exit'; code: number | null; signal: string | null; uptimeMs: number }
+  | { type: 'deadline'; deadline: Deadline };
+
+export type Effect =
+  | { type: 'spawn' }
+  | { type: 'signal'; signal: string }
+  | { type: 'schedule'; deadline: Deadline; ms: number }
+  | { type: 'cancel'; deadline: Deadline }
+  | { type: 'count-restart' }
+  | { type: 'remove' };
+
+/** What happens once a stop completes. */
+type AfterStop = 'nothing' | 'start' | 'remove';
+
+export interface Snapshot {
+  state: ProcessState;
+  history: RestartHistory;
+  afterStop: AfterStop;
+  /** The stop escalated to SIGKILL. */
+  forced: boolean;
+  reason: string | null;
+}
+
+export interface Transition {
+  next: Snapshot;
+  effects: Effect[];
+}
+
+export const INITIAL: Snapshot = { state: 'stopped', history: FRESH_HISTORY, afterStop: 'nothing', forced: false, reason: null };
+
+type Spec = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs' | 'killSignal' | 'killTimeoutMs' | 'waitReady' | 'listenTimeoutMs'>;
+
+const RUNNING: ReadonlySet<ProcessState> = new Set(['starting', 'waiting-ready', 'online']);
+
+/** True while a process of the app exists (or is being created). */
+export function isRunning(state: ProcessState): boolean {
+  return RUNNING.has(state) || state === 'stopping';
+}
+
+/** PM2-compatible status names, produced only here. */
+export function toStatus(state: ProcessState): ProcessStatus {
+  switch (state) {
+    case 'starting':
+    case 'waiting-ready':
+      return 'launching';
+    case 'backoff':
+      return 'waiting-restart';
+    default:
+      return state;
+  }
+}
+
+const stay = (s: Snapshot): Transition => ({ next: s, effects: [] });
+
+/** The transition table. Unlisted (state, event) pairs leave the state unchanged. */
+export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transition {
+  const to = (state: ProcessState, effects: Effect[] = [], patch: Partial<Snapshot> = {}): Transition => ({
+    next: { ...s, state, ...patch },
+    effects,
+  });
+  const stopNow = (): Transition =>
+    to('stopping', [{ type: 'signal', signal: spec.killSignal }, { type: 'cancel', deadline: 'ready' }, { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs }], { forced: false });
+
+  switch (event.type) {
+    case 'start':
+      if (s.state === 'stopped' || s.state === 'errored') {
+        return to('starting', [{ type: 'spawn' }], { history: FRESH_HISTORY, afterStop: 'nothing', reason: null });
+      }
+      if (s.state === 'backoff') {
+        return to('starting', [{ type: 'cancel', deadline: 'backoff' }, { type: 'spawn' }], { history: FRESH_HISTORY, reason: null });
+      }
+      if (s.state === 'stopping') return stay({ ...s, afterStop: 'start' });
+      return stay(s);
+
+    case 'restart':
+      if (RUNNING.has(s.state)) return { ...stopNow(), next: { ...stopNow().next, afterStop: 'start' } };
+      if (s.state === 'stopping') return stay({ ...s, afterStop: 'start' });
+      return transition(s, { type: 'start' }, spec);
+
+    case 'stop':
+      if (RUNNING.has(s.state)) return stopNow();
+      if (s.state === 'stopping') {
+        // A second stop while one is in progress escalates at once.
+        return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }, { type: 'cancel', deadline: 'kill' }], { afterStop: 'nothing', forced: true });
+      }
+      if (s.state === 'backoff') return to('stopped', [{ type: 'cancel', deadline: 'backoff' }], { reason: null });
+      return stay(s);
+
+    case 'delete':
+      if (RUNNING.has(s.state)) return { ...stopNow(), next: { ...stopNow().next, afterStop: 'remove' } };
+      if (s.state === 'stopping') return stay({ ...s, afterStop: 'remove' });
+      return to('stopped', [{ type: 'cancel', deadline: 'backoff' }, { type: 'remove' }]);
+
+    case 'spawned':
+      if (s.state !== 'starting') return stay(s);
+      if (spec.waitReady) return to('waiting-ready', [{ type: 'schedule', deadline: 'ready', ms: spec.listenTimeoutMs }]);
+      return to('online');
+
+    case 'ready':
+      if (s.state === 'waiting-ready') return to('online', [{ type: 'cancel', deadline: 'ready' }]);
+      return stay(s);
+
+    case 'spawn-failed':
+      if (s.state !== 'starting') return stay(s);
+      return afterCrash(s, { code: null, signal: null, uptimeMs: 0 }, spec, `could not start: ${event.message}`);
+
+    case 'exit':
+      if (s.state === 'stopping') {
+        const cancel: Effect = { type: 'cancel', deadline: 'kill' };
+        if (s.afterStop === 'start') return to('starting', [cancel, { type: 'count-restart' }, { type: 'spawn' }], { afterStop: 'nothing', history: FRESH_HISTORY, reason: null });
+        if (s.afterStop === 'remove') return to('stopped', [cancel, { type: 'remove' }]);
+        return to('stopped', [cancel], { reason: null });
+      }
+      if (!RUNNING.has(s.state)) return stay(s);
+      return afterCrash(s, event, spec, null);
+
+    case 'deadline':
+      if (event.deadline === 'ready' && s.state === 'waiting-ready') return to('online');
+      if (event.deadline === 'kill' && s.state === 'stopping') return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }], { forced: true });
+      if (event.deadline === 'backoff' && s.state === 'backoff') return to('starting', [{ type: 'count-restart' }, { type: 'spawn' }]);
+      return stay(s);
+  }
+}
+
+function afterCrash(s: Snapshot, exit: { code: number | null; signal: string | null; uptimeMs: number }, spec: Spec, why: string | null): Transition {
+  const cancels: Effect[] = [{ type: 'cancel', deadline: 'ready' }];
+  const d = decideRestart(s.history, exit, spec);
+  const reason = why ?? d.reason;
+  if (d.action === 'give-up') {
+    return { next: { ...s, state: d.status, history: d.history, reason }, effects: cancels };
+  }
+  if (d.delayMs > 0) {
+    return {
+      next: { ...s, state: 'backoff', history: d.history, reason },
+      effects: [...cancels, { type: 'schedule', deadline: 'backoff', ms: d.delayMs }],
+    };
+  }
+  return { next: { ...s, state: 'starting', history: d.history, reason }, effects: [...cancels, { type: 'count-restart' }, { type: 'spawn' }] };
+}

@@ -1,0 +1,67 @@
+import type { AppSpec } from '../protocol/model.js';
+
+/** What the supervisor remembers between incarnations; reset by a stable run or a manual start. */
+export interface RestartHistory {
+  /** Consecutive runs shorter than min_uptime. */
+  unstableRestarts: number;
+  /** Consecutive crashes since the last stable run (drives the exponential backoff). */
+  consecutiveCrashes: number;
+}
+
+export interface ExitFacts {
+  code: number | null;
+  signal: string | null;
+  uptimeMs: number;
+}
+
+export type RestartDecision =
+  | { action: 'restart'; delayMs: number; history: RestartHistory; reason: string }
+  | { action: 'give-up'; status: 'stopped' | 'errored'; history: RestartHistory; reason: string };
+
+/** pm2 caps its exponential backoff at 15 s; so do we. */
+export const MAX_BACKOFF_MS = 15_000;
+
+export const FRESH_HISTORY: RestartHistory = { unstableRestarts: 0, consecutiveCrashes: 0 };
+
+type Policy = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs'>;
+
+/**
+ * Decides what follows an unrequested exit: a pure function of history, exit and spec.
+ * - `autorestart: false` or an exit code in `stop_exit_codes`: stop, not a failure.
+ * - A run shorter than `min_uptime` is unstable; more than `max_restarts` unstable runs in a row
+ *   marks the app errored (so a crash loop ends, and costs nothing while it lasts).
+ * - A stable run resets both counters.
+ * - The first restart after a stable run is immediate unless `restart_delay` is set; with
+ *   `exp_backoff_restart_delay` each further consecutive crash doubles the delay up to 15 s.
+ */
+export function decideRestart(history: RestartHistory, exit: ExitFacts, spec: Policy): RestartDecision {
+  const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code ?? 'unknown'}`;
+  if (!spec.autorestart) {
+    return { action: 'give-up', status: 'stopped', history, reason: `${how}; autorestart is off` };
+  }
+  if (exit.signal === null && exit.code !== null && spec.stopExitCodes.includes(exit.code)) {
+    return { action: 'give-up', status: 'stopped', history, reason: `${how}, a stop exit code` };
+  }
+  const stable = exit.uptimeMs >= spec.minUptimeMs;
+  const next: RestartHistory = stable
+    ? { unstableRestarts: 0, consecutiveCrashes: 1 }
+    : { unstableRestarts: history.unstableRestarts + 1, consecutiveCrashes: history.consecutiveCrashes + 1 };
+  if (next.unstableRestarts > spec.maxRestarts) {
+    return {
+      action: 'give-up',
+      status: 'errored',
+      history: next,
+      reason: `${how}; ${next.unstableRestarts - 1} restarts in a row ran less than min_uptime (${spec.minUptimeMs} ms): giving up`,
+    };
+  }
+  return { action: 'restart', delayMs: restartDelay(next.consecutiveCrashes, spec), history: next, reason: how };
+}
+
+function restartDelay(consecutiveCrashes: number, spec: Policy): number {
+  if (spec.expBackoffRestartDelayMs > 0) {
+    if (consecutiveCrashes <= 1) return spec.restartDelayMs;
+    const exp = spec.expBackoffRestartDelayMs * 2 ** Math.min(consecutiveCrashes - 2, 30);
+    return Math.min(MAX_BACKOFF_MS, Math.max(spec.restartDelayMs, exp));
+  }
+  return spec.restartDelayMs;
+}

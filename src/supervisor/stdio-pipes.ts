@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { LogStream } from '../protocol/model.js';
+
+/** Where the bytes read from an app's output go. Called synchronously per chunk. */
+export interface OutputSink {
+  write(stream: LogStream, chunk: Buffer): void;
+  endStream(stream: LogStream): void;
+}
+
+export interface PipePaths {
+  in: string;
+  out: string;
+  err: string;
+}
+
+/**
+ * An app's stdin/stdout/stderr as named pipes (DESIGN.md §2), so they outlive the daemon:
+ * - the app gets each FIFO opened read-write, so a reader always exists and its writes never
+ *   fail with EPIPE while no daemon reads; they fill the kernel buffer and then wait;
+ * - the daemon opens its read end only after the app holds its end (a non-blocking read end
+ *   with no writer would read end-of-file at once) and before dropping its own copy, so output
+ *   of an app that dies at once is not discarded with the pipe;
+ * - end-of-file comes when the app and every descendant holding the fd have exited.
+ */
+export class StdioPipes {
+  private readers: Partial<Record<LogStream, Socket>> = {};
+  private closed = false;
+
+  constructor(private readonly paths: PipePaths, private readonly sink: OutputSink, private readonly onEnd: (stream: LogStream) => void) {}
+
+  /** Creates missing FIFOs (owner-only). Node has no mkfifo, so coreutils' does it. */
+  ensure(): void {
+    const missing = [this.paths.in, this.paths.out, this.paths.err].filter((p) => {
+      try {
+        if (lstatSync(p).isFIFO()) return false;
+        unlinkSync(p);
+        return true;
+      } catch {
+        return true;
+      }
+    });
+    if (missing.length > 0) execFileSync('mkfifo', ['-m', '600', ...missing], { stdio: 'ignore' });
+  }
+
+  /** Opens the app's ends (read-write; libuv opens with O_CLOEXEC, so other children do not inherit them). */
+  openAppEnds(): [number, number, number] {
+    const rw = constants.O_RDWR;
+    return [openSync(this.paths.in, rw), openSync(this.paths.out, rw), openSync(this.paths.err, rw)];
+  }
+
+  /** Starts reading out/err unless a reader is still active (a surviving descendant keeps it open). */
+  attach(): void {
+    if (this.closed) return;
+    for (const stream of ['out', 'err'] as const) {
+      if (this.readers[stream] !== undefined) continue;
+      const fd = openSync(stream === 'out' ? this.paths.out : this.paths.err, constants.O_RDONLY | constants.O_NONBLOCK);
+      const sock = new Socket({ fd, readable: true, writable: false });
+      this.readers[stream] = sock;
+      // Written before the next read, nothing awaited: only this chunk can be lost to a kill -9.
+      sock.on('data', (chunk: Buffer) => this.sink.write(stream, chunk));
+      sock.on('end', () => {
+        this.sink.endStream(stream);
+        this.onEnd(stream);
+      });
+      sock.on('error', () => undefined);
+      sock.on('close', () => {
+        if (this.readers[stream] === sock) delete this.readers[stream];
+      });
+    }
+  }
+
+  /** True while some process still holds the write end of a stream (no end-of-file yet). */
+  isReading(stream: LogStream): boolean {
+    return this.readers[stream] !== undefined;
+  }
+
+  /** Writes a line to the app's stdin without ever blocking the daemon (EAGAIN = buffer full). */
+  send(data: string): number {
+    if (!existsSync(this.paths.in)) return 0;
+    const fd = openSync(this.paths.in, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      return writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Stops reading (daemon shutdown); the FIFOs stay for the next daemon. */
+  detach(): void {
+    this.closed = true;
+    for (const sock of Object.values(this.readers)) sock?.destroy();
+    this.readers = {};
+  }
+
+  /** Removes the FIFOs (app deleted). */
+  remove(): void {
+    this.detach();
+    for (const p of [this.paths.in, this.paths.out, this.paths.err]) {
+      try { unlinkSync(p); } catch { /* already gone */ }
+    }
+  }
+}

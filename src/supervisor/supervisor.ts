@@ -1,0 +1,270 @@
+import { readFileSync } from 'node:fs';
+import { TendError } from '../errors.js';
+import { isSameProcessAlive } from '../metrics/procfs.js';
+import type { Target } from '../protocol/methods.js';
+import type { AppSpec, ProcessInfo } from '../protocol/model.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { fifoPath, type TendPaths } from '../store/paths.js';
+import { ProcessHandle, type ProcessRecord } from './process-handle.js';
+import type { ProcessState } from './process-machine.js';
+import type { OutputSink } from './stdio-pipes.js';
+import { resolveTarget } from './targets.js';
+
+export const STATE_VERSION = 1;
+
+interface StateFile {
+  version: number;
+  nextId: number;
+  apps: ProcessRecord[];
+}
+
+export interface SupervisorDeps {
+  paths: TendPaths;
+  now(): number;
+  log(event: string, data: Record<string, unknown>): void;
+  /** Every state change, for subscribers (process:state events). */
+  onState(info: ProcessInfo): void;
+  /** Builds the sink that receives an app's output and (re)configures its log files. */
+  logs: {
+    sinkFor(id: number, appName: () => string): OutputSink;
+    configure(id: number, spec: AppSpec): void;
+    remove(id: number): void;
+  };
+  /** How often adopted processes (not our children) are checked through /proc. */
+  adoptedPollMs?: number;
+}
+
+type Waiter = { handle: ProcessHandle; done: (s: ProcessState) => boolean; resolve: () => void };
+
+/** The registry of apps: start/stop/restart/delete orchestration and the persisted state. */
+export class Supervisor {
+  private apps = new Map<number, ProcessHandle>();
+  private nextId = 0;
+  private waiters = new Set<Waiter>();
+  private adopted = new Set<ProcessHandle>();
+  private adoptedTimer: NodeJS.Timeout | null = null;
+  private persistQueued = false;
+  private closed = false;
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  /** Loads the state a previous daemon left, adopting every process that is still alive. */
+  restore(): { adopted: number; restarted: number } {
+    let state: StateFile;
+    try {
+      state = JSON.parse(readFileSync(this.deps.paths.stateFile, 'utf8')) as StateFile;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { adopted: 0, restarted: 0 };
+      this.deps.log('state-unreadable', { error: (err as Error).message });
+      return { adopted: 0, restarted: 0 };
+    }
+    if (state.version !== STATE_VERSION || !Array.isArray(state.apps)) {
+      this.deps.log('state-version-unknown', { version: state.version });
+      return { adopted: 0, restarted: 0 };
+    }
+    this.nextId = state.nextId;
+    let adopted = 0;
+    let restarted = 0;
+    for (const record of state.apps) {
+      const handle = this.create(record);
+      if (record.pid !== null && isSameProcessAlive(record.pid, record.startTicks)) {
+        handle.adopt(record);
+        adopted += 1;
+      } else {
+        handle.restoreDead(record);
+        if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
+      }
+    }
+    this.persist();
+    return { adopted, restarted };
+  }
+
+  private create(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>): ProcessHandle {
+    const id = record.id;
+    const pipes = { in: fifoPath(this.deps.paths, id, 'in'), out: fifoPath(this.deps.paths, id, 'out'), err: fifoPath(this.deps.paths, id, 'err') };
+    let handle: ProcessHandle | undefined;
+    const sink = this.deps.logs.sinkFor(id, () => handle?.spec.name ?? record.spec.name);
+    this.deps.logs.configure(id, record.spec);
+    handle = new ProcessHandle(record, pipes, sink, {
+      now: this.deps.now,
+      log: this.deps.log,
+      changed: (p) => this.changed(p),
+      removed: (p) => this.removed(p),
+      watchAdopted: (p, on) => this.watchAdopted(p, on),
+    });
+    this.apps.set(id, handle);
+    return handle;
+  }
+
+  list(): ProcessInfo[] {
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
+  }
+
+  resolve(target: Target): ProcessHandle[] {
+    return resolveTarget(this.apps.values(), target);
+  }
+
+  /** Starts a new app, or an existing stopped one of that name with the new spec. */
+  async start(spec: AppSpec): Promise<ProcessInfo[]> {
+    const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
+    if (existing !== undefined) {
+      if (existing.state !== 'stopped' && existing.state !== 'errored') {
+        throw new TendError('E_APP_EXISTS', `an app named \`${spec.name}\` is already running (id ${existing.id})`, {
+          hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
+        });
+      }
+      existing.spec = spec;
+      this.deps.logs.configure(existing.id, spec);
+      return this.startHandles([existing]);
+    }
+    const handle = this.create({ id: this.nextId++, spec, createdAt: this.deps.now() });
+    return this.startHandles([handle]);
+  }
+
+  async startTarget(target: Target): Promise<ProcessInfo[]> {
+    return this.startHandles(this.resolve(target));
+  }
+
+  private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
+    const waits = handles.map((h) => {
+      h.dispatch({ type: 'start' });
+      return this.waitFor(h, (s) => s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
+    });
+    await Promise.all(waits);
+    return handles.map((h) => h.info());
+  }
+
+  async stop(target: Target): Promise<ProcessInfo[]> {
+    const handles = this.resolve(target);
+    await Promise.all(handles.map((h) => {
+      h.dispatch({ type: 'stop' });
+      return this.waitFor(h, (s) => s === 'stopped' || s === 'errored');
+    }));
+    return handles.map((h) => h.info());
+  }
+
+  async restart(target: Target): Promise<ProcessInfo[]> {
+    const handles = this.resolve(target);
+    await Promise.all(handles.map((h) => {
+      h.dispatch({ type: 'restart' });
+      return this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
+    }));
+    return handles.map((h) => h.info());
+  }
+
+  async delete(target: Target): Promise<ProcessInfo[]> {
+    const handles = this.resolve(target);
+    const infos = handles.map((h) => h.info());
+    await Promise.all(handles.map((h) => {
+      const gone = this.waitFor(h, () => !this.apps.has(h.id));
+      h.dispatch({ type: 'delete' });
+      return gone;
+    }));
+    return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
+  }
+
+  signal(target: Target, signal: NodeJS.Signals): ProcessInfo[] {
+    const handles = this.resolve(target);
+    const running = handles.filter((h) => h.pid !== null);
+    if (running.length === 0) {
+      throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` has no running process to signal`, { hint: `Start it first: tend start ${String(target)}` });
+    }
+    for (const h of running) h.sendSignal(signal);
+    return running.map((h) => h.info());
+  }
+
+  send(target: Target, line: string): { bytes: number; processes: number } {
+    const running = this.resolve(target).filter((h) => h.pid !== null);
+    if (running.length === 0) throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` is not running`, { hint: `Start it first: tend start ${String(target)}` });
+    let bytes = 0;
+    for (const h of running) {
+      try {
+        bytes += h.pipes.send(line.endsWith('\n') ? line : `${line}\n`);
+      } catch (err) {
+        throw new TendError('E_INTERNAL', `could not write to the stdin of ${h.spec.name}: ${(err as Error).message}`, {
+          hint: 'The app is not reading its stdin fast enough (its pipe is full); try again later.',
+        });
+      }
+    }
+    return { bytes, processes: running.length };
+  }
+
+  /** Resolves when the handle's state satisfies `done` (checked after every change). */
+  private waitFor(handle: ProcessHandle, done: (s: ProcessState) => boolean): Promise<void> {
+    if (done(handle.state)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ handle, done, resolve }));
+  }
+
+  private changed(handle: ProcessHandle): void {
+    for (const w of this.waiters) {
+      if (w.handle === handle && w.done(handle.state)) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+    this.persist();
+    this.deps.onState(handle.info());
+  }
+
+  private removed(handle: ProcessHandle): void {
+    this.apps.delete(handle.id);
+    handle.detach();
+    handle.pipes.remove();
+    this.deps.logs.remove(handle.id);
+    this.changed(handle);
+  }
+
+  private watchAdopted(handle: ProcessHandle, on: boolean): void {
+    if (on) this.adopted.add(handle);
+    else this.adopted.delete(handle);
+    if (this.adopted.size > 0 && this.adoptedTimer === null && !this.closed) {
+      this.adoptedTimer = setInterval(() => {
+        for (const h of [...this.adopted]) h.checkAdopted();
+      }, this.deps.adoptedPollMs ?? 200);
+    } else if (this.adopted.size === 0 && this.adoptedTimer !== null) {
+      clearInterval(this.adoptedTimer);
+      this.adoptedTimer = null;
+    }
+  }
+
+  /** Persists on the next turn, so a burst of changes is one write. */
+  private persist(): void {
+    if (this.persistQueued || this.closed) return;
+    this.persistQueued = true;
+    setImmediate(() => {
+      this.persistQueued = false;
+      this.writeState();
+    });
+  }
+
+  /** Runtime state, not what the user saved: no fsync (after a power cut no process survives anyway). */
+  private writeState(): void {
+    const state: StateFile = { version: STATE_VERSION, nextId: this.nextId, apps: [...this.apps.values()].map((h) => h.toRecord()) };
+    try {
+      writeFileAtomic(this.deps.paths.stateFile, JSON.stringify(state), 0o600, false);
+    } catch (err) {
+      this.deps.log('state-write-failed', { error: (err as Error).message });
+    }
+  }
+
+  /** Stops every app (tend kill) and forgets them. */
+  async stopAll(): Promise<number> {
+    const n = this.apps.size;
+    if (n > 0) await this.delete('all');
+    return n;
+  }
+
+  /** Daemon shutdown: write the state, leave every process running for the next daemon. */
+  detachAll(): void {
+    if (this.closed) return;
+    this.writeState();
+    this.closed = true;
+    if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
+    this.adoptedTimer = null;
+    for (const h of this.apps.values()) h.detach();
+  }
+
+  get size(): number {
+    return this.apps.size;
+  }
+}

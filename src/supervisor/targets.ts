@@ -1,0 +1,29 @@
+import { TendError } from '../errors.js';
+import type { Target } from '../protocol/methods.js';
+
+interface Named {
+  id: number;
+  spec: { name: string; namespace: string };
+}
+
+/** Resolves a target (name, numeric id, namespace, or `all`) to apps, in id order. */
+export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target): T[] {
+  const list = [...apps].sort((a, b) => a.id - b.id);
+  if (target === 'all') return list;
+  const asString = String(target).trim();
+  if (/^\d+$/.test(asString)) {
+    const id = Number(asString);
+    const hit = list.filter((a) => a.id === id);
+    if (hit.length > 0) return hit;
+  } else {
+    const byName = list.filter((a) => a.spec.name === asString);
+    if (byName.length > 0) return byName;
+    const byNamespace = list.filter((a) => a.spec.namespace === asString);
+    if (byNamespace.length > 0) return byNamespace;
+  }
+  const known = list.map((a) => `${a.spec.name} (${a.id})`).join(', ');
+  throw new TendError('E_APP_NOT_FOUND', `no app matches \`${asString}\``, {
+    hint: known.length > 0 ? `Known apps: ${known}. Run \`tend list\` to see them.` : 'No apps are managed yet: start one with `tend start <script>`.',
+    details: { target },
+  });
+}
