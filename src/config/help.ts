@@ -57,7 +57,8 @@ export function renderConfigHelp(options: { width?: number } = {}): string {
     out.push(`${title}:`, '');
     for (const f of fields) {
       const dflt = defaultLabel(f);
-      const facts = [typeLabel(f), dflt === '' ? '' : `default ${dflt}${f.unit !== undefined && f.type === 'duration' ? ` ${f.unit}` : ''}`]
+      const shownDefault = typeof f.default === 'string' ? `'${dflt}'` : dflt;
+      const facts = [typeLabel(f), dflt === '' ? '' : `default ${shownDefault}${f.unit !== undefined && f.type === 'duration' ? ` ${f.unit}` : ''}`]
         .filter(Boolean).join(', ');
       const aliases = (f.aliases ?? []).length > 0 ? `  (also ${(f.aliases ?? []).join(', ')})` : '';
       out.push(`  ${f.key.padEnd(keyWidth)}${facts}${aliases}`);

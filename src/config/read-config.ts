@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TendError } from '../errors.js';
 
@@ -58,12 +59,13 @@ let importGeneration = 0;
 /**
  * A CommonJS config (`module.exports = …`, what PM2 users have) is required, dropping any cached
  * copy so a long-lived process re-reads an edited file. An ES module (`.mjs`, or `.js` in a
- * `"type": "module"` package) is imported with a fresh query string for the same reason.
+ * `"type": "module"` package) is imported with a fresh query string for the same reason: the
+ * type is decided up front because a require()d ES module is cached out of our reach.
  */
 async function importConfig(file: string, label: string): Promise<unknown> {
   await readConfigText(file, label); // a clear "does not exist" before any loader message
   try {
-    if (!file.endsWith('.mjs')) {
+    if (file.endsWith('.cjs') || (file.endsWith('.js') && nearestPackageType(dirname(file)) !== 'module')) {
       const require = createRequire(file);
       try {
         delete require.cache[file];
@@ -82,6 +84,19 @@ async function importConfig(file: string, label: string): Promise<unknown> {
       ? 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.'
       : 'The error comes from the config file itself; run `node <file>` to see it with its stack.';
     throw configError(label, `threw while loading: ${message}`, esmHint, err);
+  }
+}
+
+// Node's own rule for `.js`: the `type` of the nearest package.json.
+function nearestPackageType(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { type?: unknown };
+      return typeof pkg.type === 'string' ? pkg.type : undefined;
+    } catch {
+      // no (readable) package.json here: look in the parent, as Node does
+    }
+    if (dirname(d) === d) return undefined;
   }
 }
 
