@@ -59,7 +59,9 @@ class Pm2Session extends Session {
   }
 
   parseList(stdout: string): AppInfo[] {
-    const json = stdout.slice(stdout.indexOf('['));
+    // A command that had to spawn the daemon first prints "[PM2] …" lines before the JSON.
+    const json = stdout.split('\n').find((line) => /^\[\s*(\{|\])/.test(line));
+    if (json === undefined) throw new Error(`no JSON array in pm2 jlist output: ${stdout.slice(0, 200)}`);
     const procs = JSON.parse(json) as Pm2Proc[];
     return procs.map((p) => ({
       name: p.name ?? '',
