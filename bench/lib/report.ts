@@ -4,7 +4,7 @@ import { ratio, type Stat } from './stats.js';
 function num(x: number): string {
   if (!Number.isFinite(x)) return '—';
   const abs = Math.abs(x);
-  if (abs === 0) return '0';
+  if (Number.isInteger(x)) return String(x);
   if (abs >= 100) return x.toFixed(0);
   if (abs >= 10) return x.toFixed(1);
   if (abs >= 1) return x.toFixed(2);
