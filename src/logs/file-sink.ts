@@ -1,20 +1,6 @@
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ArchiveCompressor } from './archive-compressor.js';
-import { archivePath, listArchivesSync, listCompressionLeftovers, scanArchivesSync } from './archive-names.js';
+import { ArchiveSet } from './archive-set.js';
 
 export type RotateInterval = 'none' | 'hourly' | 'daily';
 
@@ -61,7 +47,7 @@ export class FileSink {
   private readonly maxBytes: number;
   private readonly slack: number;
   private readonly now: () => number;
-  private readonly compressor: ArchiveCompressor;
+  private readonly archives: ArchiveSet;
   private fd: number | null = null;
   private ino = -1;
   private dev = -1;
@@ -74,7 +60,6 @@ export class FileSink {
   private nextCheckAt = 0;
   private nextRotateAt = Number.POSITIVE_INFINITY;
   private rotateBlockedUntil = 0;
-  private lastStamp = 0;
   /** Set by `plan`: rotate after writing the planned bytes. */
   private rotateAfter = false;
 
@@ -84,8 +69,8 @@ export class FileSink {
     this.maxBytes = opts.maxSizeBytes > 0 ? opts.maxSizeBytes : Number.POSITIVE_INFINITY;
     this.slack = opts.lineSlackBytes ?? 65 * 1024;
     this.now = opts.now ?? Date.now;
-    this.compressor = new ArchiveCompressor((m) => this.notice(m));
-    this.recoverArchives();
+    this.archives = new ArchiveSet({ path: opts.path, retain: opts.retain, compress: opts.compress, onNotice: (m) => this.notice(m) });
+    this.archives.recover();
     this.open(this.now());
   }
 
@@ -152,11 +137,7 @@ export class FileSink {
   /** Empties the live file in place and deletes every archive; returns the files touched. */
   flush(): number {
     if (this.closed) return 0;
-    let touched = 0;
-    this.compressor.cancelAll();
-    for (const p of [...scanArchivesSync(this.path).map((a) => a.path), ...listCompressionLeftovers(this.path)]) {
-      if (this.remove(p)) touched += 1;
-    }
+    let touched = this.archives.deleteAll();
     const now = this.now();
     if (this.fd === null && now >= this.nextRetryAt) this.open(now);
     if (this.fd !== null) {
@@ -183,7 +164,7 @@ export class FileSink {
 
   /** Resolves when pending compressions are done (tests; a clean shutdown). */
   idle(): Promise<void> {
-    return this.compressor.idle();
+    return this.archives.idle();
   }
 
   /**
@@ -213,7 +194,8 @@ export class FileSink {
     const j = data.indexOf(NL, off);
     const end = j < 0 ? data.length : j + 1;
     if (this.sizeBytes + (end - off) - limit <= this.slack) {
-      this.rotateAfter = j >= 0;
+      // Keep the line whole; the next write (or checkTime) rotates at its end.
+      this.rotateAfter = false;
       return end - off;
     }
     return Math.max(fit, 0);
@@ -238,7 +220,7 @@ export class FileSink {
 
   /** Rename the live file to a new archive, open a fresh one, prune, queue compression. */
   private rotate(now: number): void {
-    const archive = this.nextArchivePath(now);
+    const archive = this.archives.nextPath(now);
     let archived = true;
     try {
       renameSync(this.path, archive);
@@ -252,39 +234,7 @@ export class FileSink {
     }
     this.closeFd();
     this.open(now);
-    if (!archived) return;
-    this.prune();
-    if (this.opts.compress && existsSync(archive)) this.compressor.enqueue(archive);
-  }
-
-  /** A stamp not used yet by this file: collisions move it forward 1 ms, keeping names in time order. */
-  private nextArchivePath(now: number): string {
-    let stamp = Math.max(now, this.lastStamp + 1);
-    while (existsSync(archivePath(this.path, stamp)) || existsSync(`${archivePath(this.path, stamp)}.gz`)) stamp += 1;
-    this.lastStamp = stamp;
-    return archivePath(this.path, stamp);
-  }
-
-  private prune(): void {
-    const archives = listArchivesSync(this.path);
-    const excess = archives.length - Math.max(0, this.opts.retain);
-    for (const a of archives.slice(0, Math.max(0, excess))) {
-      const plain = archivePath(this.path, a.stamp);
-      this.compressor.cancel(plain);
-      for (const p of [plain, `${plain}.gz`, `${plain}.gz.tmp`]) this.remove(p);
-    }
-  }
-
-  /** After a crash: drop torn `.gz.tmp` files and plain archives already compressed; requeue the rest. */
-  private recoverArchives(): void {
-    for (const p of listCompressionLeftovers(this.path)) this.remove(p);
-    const all = scanArchivesSync(this.path);
-    const gz = new Set(all.filter((a) => a.compressed).map((a) => a.stamp));
-    for (const a of all) {
-      if (a.compressed) continue;
-      if (gz.has(a.stamp)) this.remove(a.path);
-      else if (this.opts.compress) this.compressor.enqueue(a.path);
-    }
+    if (archived) this.archives.added(archive);
   }
 
   private open(now: number): boolean {
@@ -330,9 +280,8 @@ export class FileSink {
   private fail(err: unknown, now: number): void {
     this.closeFd();
     this.nextRetryAt = now + RETRY_MS;
-    const e = err as NodeJS.ErrnoException;
     this.setError(
-      `cannot write log file ${this.path}: ${e.code ?? 'error'}: ${e.message}; its output is dropped until writing works again (retried every second)`,
+      `cannot write log file ${this.path}: ${(err as Error).message}; its output is dropped until writing works again (retried every second)`,
     );
   }
 
@@ -354,16 +303,6 @@ export class FileSink {
       // Already invalid: nothing more to release.
     }
     this.fd = null;
-  }
-
-  private remove(p: string): boolean {
-    try {
-      unlinkSync(p);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.notice(`could not delete ${p}: ${(err as Error).message}`);
-      return false;
-    }
   }
 }
 
