@@ -82,7 +82,7 @@ async function importConfig(file: string, label: string): Promise<unknown> {
     const message = err instanceof Error ? err.message : String(err);
     const esmHint = /module is not defined in ES module scope|exports is not defined in ES module scope/.test(message)
       ? 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.'
-      : 'The error comes from the config file itself; run `node <file>` to see it with its stack.';
+      : `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
     throw configError(label, `threw while loading: ${message}`, esmHint, err);
   }
 }

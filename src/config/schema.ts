@@ -60,7 +60,7 @@ export interface FieldDef {
 export const ENV_BLOCK = /^env_(.+)$/;
 
 const d = (def: FieldDef): FieldDef => def;
-const notYet = (what: string): string => `${what} is not built yet`;
+const notYet = (what: string): string => `${what} ${what.endsWith('s') ? 'are' : 'is'} not built yet`;
 const pm2Only = (what: string): string => `${what} (PM2-specific; nothing to do in tend)`;
 
 export const APP_FIELDS: readonly FieldDef[] = [

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { loadConfigFile } from '../../src/config/load.js';
+import { normalizeApp } from '../../src/config/normalize.js';
+import { TEST_ENV, makeTempProject } from '../fixtures/configs/temp-project.js';
+
+const project = makeTempProject();
+after(() => project.remove());
+project.write({ 'server.js': '' });
+
+interface Expect {
+  code: string;
+  message: RegExp[];
+  hint?: RegExp;
+}
+
+/** Loads `content` as `name` and checks the error: code, message parts, hint. */
+async function expectError(name: string, content: string, expected: Expect, options: { only?: string[] } = {}): Promise<void> {
+  const file = project.write({ [name]: content });
+  await assert.rejects(loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, ...options }), (err: Error & { code?: string; hint?: string }) => {
+    assert.equal(err.code, expected.code, err.message);
+    for (const m of expected.message) assert.match(err.message, m);
+    if (expected.hint) assert.match(err.hint ?? '', expected.hint);
+    return true;
+  });
+}
+
+const ecosystem = (app: string) => `module.exports = { apps: [${app}] };`;
+
+describe('validation errors name the file, the app, the field, what was expected and what was given', () => {
+  it('unknown key, with a suggestion', async () => {
+    await expectError('e1.config.js', ecosystem(`{ name: 'api', script: 'server.js', max_restart: 3 }`), {
+      code: 'E_CONFIG_INVALID',
+      message: [/^e1\.config\.js, app "api": /, /unknown key `max_restart`; did you mean `max_restarts`\?/],
+      hint: /tend help config/,
+    });
+  });
+
+  it('unknown camelCase key, suggesting the PM2 name', async () => {
+    await expectError('e2.config.js', ecosystem(`{ script: 'server.js', killTimeout: 3 }`), {
+      code: 'E_CONFIG_INVALID',
+      message: [/^e2\.config\.js, apps\[0\]: unknown key `killTimeout`; did you mean `kill_timeout`\?/],
+    });
+  });
+
+  it('wrong type', async () => {
+    await expectError('e3.config.js', ecosystem(`{ name: 'api', script: 'server.js', max_restarts: 'lots' }`), {
+      code: 'E_INVALID_VALUE',
+      message: [/^e3\.config\.js, app "api": /, /Expected `max_restarts` to be a non-negative whole number, got `lots` \(string\)/],
+    });
+    await expectError('e3b.config.js', ecosystem(`{ name: 'api', script: 'server.js', autorestart: 'sometimes' }`), {
+      code: 'E_INVALID_VALUE',
+      message: [/Expected `autorestart` to be `true` or `false`, got `sometimes`/],
+    });
+    await expectError('e3c.config.js', ecosystem(`{ name: 'api', script: 'server.js', env: { DB: { host: 'x' } } }`), {
+      code: 'E_INVALID_VALUE',
+      message: [/Expected `env.DB` to be a string, number or boolean/],
+    });
+  });
+
+  it('bad duration', async () => {
+    await expectError('e4.config.js', ecosystem(`{ name: 'api', script: 'server.js', kill_timeout: '5 minutes' }`), {
+      code: 'E_INVALID_VALUE',
+      message: [/^e4\.config\.js, app "api": Expected `kill_timeout` to be a non-negative duration like `1500`, `1.5s` or `2m`, got `5 minutes` \(string\)/],
+    });
+  });
+
+  it('bad size, also on a key that has no effect yet', async () => {
+    await expectError('e5.config.js', ecosystem(`{ name: 'api', script: 'server.js', max_memory_restart: 'abc' }`), {
+      code: 'E_INVALID_VALUE',
+      message: [/^e5\.config\.js, app "api": Expected `max_memory_restart` to be a size like `200M`/, /got `abc` \(string\)/],
+    });
+    await expectError('e5b.config.js', ecosystem(`{ name: 'api', script: 'server.js', log_max_size: -1 }`), {
+      code: 'E_INVALID_VALUE',
+      message: [/Expected `log_max_size` to be a size/],
+    });
+  });
+
+  it('bad signal and bad enum', async () => {
+    await expectError('e6.config.js', ecosystem(`{ name: 'api', script: 'server.js', kill_signal: 'SIGNOPE' }`), {
+      code: 'E_INVALID_SIGNAL', message: [/^e6\.config\.js, app "api": /, /kill_signal/],
+    });
+    await expectError('e6b.config.js', ecosystem(`{ name: 'api', script: 'server.js', exec_mode: 'swarm' }`), {
+      code: 'E_INVALID_VALUE', message: [/Expected `exec_mode` to be one of `fork`, `cluster`/],
+    });
+  });
+
+  it('missing script', async () => {
+    await expectError('e7.config.js', ecosystem(`{ name: 'api', args: ['x'] }`), {
+      code: 'E_CONFIG_INVALID', message: [/^e7\.config\.js, app "api": missing `script`/], hint: /Every app needs a `script`/,
+    });
+  });
+
+  it('script that does not exist, and duplicate names', async () => {
+    await expectError('e8.config.js', ecosystem(`{ name: 'api', script: 'nope.js' }`), {
+      code: 'E_SCRIPT_NOT_FOUND', message: [/^e8\.config\.js, app "api": script not found: .*nope\.js/],
+    });
+    await expectError('e8b.config.js', ecosystem(`{ name: 'api', script: 'server.js' }, { name: 'api', script: 'server.js' }`), {
+      code: 'E_CONFIG_INVALID', message: [/the name `api` is already used by app "api"/],
+    });
+  });
+
+  it('a config file that throws', async () => {
+    await expectError('e9.config.js', `throw new Error('no DATABASE_URL');`, {
+      code: 'E_CONFIG_INVALID', message: [/^e9\.config\.js threw while loading: no DATABASE_URL/],
+    });
+    await expectError('e9b.config.mjs', `export default Promise.reject(new Error('async boom'));`, {
+      code: 'E_CONFIG_INVALID', message: [/^e9b\.config\.mjs threw while loading: async boom/],
+    });
+  });
+
+  it('module.exports in an ES-module package gets a hint to use .cjs', async () => {
+    project.write({ 'esm-pkg/package.json': '{"type":"module"}' });
+    await expectError('esm-pkg/ecosystem.config.js', ecosystem(`{ script: '../server.js' }`), {
+      code: 'E_CONFIG_INVALID', message: [/threw while loading: module is not defined/], hint: /rename it to ecosystem\.config\.cjs/,
+    });
+  });
+
+  it('a config that exports nothing', async () => {
+    await expectError('e10.config.js', `const apps = [];`, { code: 'E_CONFIG_INVALID', message: [/^e10\.config\.js exports nothing/] });
+    await expectError('e10b.config.mjs', `const x = 1;`, { code: 'E_CONFIG_INVALID', message: [/exports nothing/] });
+    await expectError('e10c.json', `null`, { code: 'E_CONFIG_INVALID', message: [/exports nothing/] });
+    await expectError('e10d.yaml', ``, { code: 'E_CONFIG_INVALID', message: [/exports nothing/] });
+  });
+
+  it('a config that is not an object, or whose apps are not', async () => {
+    await expectError('e11.config.js', `module.exports = 'server.js';`, {
+      code: 'E_CONFIG_INVALID', message: [/^e11\.config\.js is not an object: it gives the string `server\.js`/],
+    });
+    await expectError('e11b.config.js', `module.exports = () => ({ apps: [] });`, { code: 'E_CONFIG_INVALID', message: [/is not an object: it gives a function/] });
+    await expectError('e11c.json', `{"apps": "server.js"}`, { code: 'E_CONFIG_INVALID', message: [/has `apps` that is the string `server\.js`, not a list/] });
+    await expectError('e11d.json', `{"apps": [42]}`, { code: 'E_CONFIG_INVALID', message: [/has apps\[0\] that is number `42`, not an object/] });
+    await expectError('e11e.json', `{"apps": []}`, { code: 'E_CONFIG_INVALID', message: [/has an empty `apps` list/] });
+    await expectError('e11f.json', `{"services": []}`, { code: 'E_CONFIG_INVALID', message: [/has no `apps` list \(its keys: `services`\)/] });
+  });
+
+  it('syntax errors in JSON and YAML', async () => {
+    await expectError('e12.json', `{"apps": [,]}`, { code: 'E_CONFIG_INVALID', message: [/^e12\.json is not valid JSON/] });
+    await expectError('e12b.yaml', `apps:\n  - name: a\n   script: b\n`, { code: 'E_CONFIG_INVALID', message: [/^e12b\.yaml is not valid YAML/] });
+  });
+
+  it('a missing file, and a file that is not a config', async () => {
+    await assert.rejects(loadConfigFile('missing.config.js', { cwd: project.dir, env: TEST_ENV }), /missing\.config\.js does not exist/);
+    await assert.rejects(loadConfigFile('server.js', { cwd: project.dir, env: TEST_ENV }), /server\.js is not a config file/);
+  });
+
+  it('bad --only', async () => {
+    await expectError('only.json', JSON.stringify({ apps: [{ name: 'api', script: 'server.js' }] }), {
+      code: 'E_USAGE', message: [/--only: only\.json has no app named `web`; its apps are: api/],
+    }, { only: ['web'] });
+  });
+
+  it('keeps "command line" as the source for CLI flags', () => {
+    assert.throws(() => normalizeApp({ script: 'server.js', restart_delay: 'soon' }, { baseDir: project.dir, env: TEST_ENV, source: 'command line' }),
+      /command line: Expected `restart_delay` to be a non-negative duration/);
+    assert.throws(() => normalizeApp({}, { baseDir: project.dir, env: TEST_ENV, source: 'command line' }), (err: Error & { code?: string }) => err.code === 'E_USAGE');
+  });
+});
