@@ -80,11 +80,19 @@ async function importConfig(file: string, label: string): Promise<unknown> {
   } catch (err) {
     if (err instanceof TendError) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    const esmHint = /module is not defined in ES module scope|exports is not defined in ES module scope/.test(message)
-      ? 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.'
-      : `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
-    throw configError(label, `threw while loading: ${message}`, esmHint, err);
+    throw configError(label, `threw while loading: ${message}`, loadHint(message, label), err);
   }
+}
+
+// The two module-system mix-ups PM2 users meet when a project turns ESM, and what to do.
+function loadHint(message: string, label: string): string {
+  if (/(module|exports|require) is not defined in ES module scope/.test(message)) {
+    return 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.';
+  }
+  if (/Unexpected token 'export'|Cannot use import statement outside a module/.test(message)) {
+    return 'This file uses ES module syntax in a CommonJS package: rename it to ecosystem.config.mjs, or use `module.exports = { apps: [...] }`.';
+  }
+  return `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
 }
 
 // Node's own rule for `.js`: the `type` of the nearest package.json.
