@@ -1,7 +1,7 @@
 import type { LogPaths, LogRecord, LogSpec, LogStream } from '../protocol/model.js';
 import { ByteBuilder } from './byte-builder.js';
 import { FileSink } from './file-sink.js';
-import { createTimePrefix, formatJsonLine } from './line-format.js';
+import { createJsonLineFormatter, createTimePrefix } from './line-format.js';
 import { LineSplitter, type PieceEnd } from './line-splitter.js';
 
 export interface AppLogOptions {
@@ -57,6 +57,7 @@ export class AppLog {
   private readonly json: boolean;
   private readonly prefix: ((ms: number) => Buffer) | null;
   private readonly out = new ByteBuilder();
+  private readonly formatJson = createJsonLineFormatter();
   private readonly pending: LogRecord[] = [];
   private listener: ((record: LogRecord) => void) | null;
   private errorMessage: string | null = null;
@@ -243,7 +244,7 @@ export class AppLog {
     const st = this.cur;
     if (lineStart) st.lineTime = this.curNow;
     const record = this.collect(st, chunk, start, end, ending);
-    if (record !== null) this.out.pushString(formatJsonLine(record));
+    if (record !== null) this.out.pushString(this.formatJson(record));
   };
 
   /** Adds a piece to the open line; on a line's end, builds its record (queued for the listener). */

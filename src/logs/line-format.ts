@@ -79,18 +79,31 @@ export function createTimePrefix(pattern: string | null): (ms: number) => Buffer
 export const ISO_PREFIX = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z): /;
 
 /**
- * One JSON line of `--log-type json`. Keys in a fixed order; `time` is ISO 8601 (UTC) for
- * humans and tools, turned back into milliseconds by `parseJsonLine`.
+ * A formatter of JSON lines (`--log-type json`): keys in a fixed order, `time` in ISO 8601 (UTC)
+ * for humans and tools, turned back into milliseconds by `parseJsonLine`. The time string and the
+ * app name's JSON are cached, since consecutive records mostly share them.
  */
-export function formatJsonLine(record: LogRecord): string {
-  return `${JSON.stringify({
-    time: new Date(record.time).toISOString(),
-    app: record.app,
-    id: record.id,
-    stream: record.stream,
-    message: record.message,
-  })}\n`;
+export function createJsonLineFormatter(): (record: LogRecord) => string {
+  let cachedMs = Number.NaN;
+  let iso = '';
+  let cachedApp: string | null = null;
+  let appJson = '""';
+  return (r) => {
+    if (r.time !== cachedMs) {
+      cachedMs = r.time;
+      iso = new Date(r.time).toISOString();
+    }
+    if (r.app !== cachedApp) {
+      cachedApp = r.app;
+      appJson = JSON.stringify(r.app);
+    }
+    const id = Number.isFinite(r.id) ? String(r.id) : 'null';
+    return `{"time":"${iso}","app":${appJson},"id":${id},"stream":${JSON.stringify(r.stream)},"message":${JSON.stringify(r.message)}}\n`;
+  };
 }
+
+/** One JSON line, newline included. */
+export const formatJsonLine: (record: LogRecord) => string = createJsonLineFormatter();
 
 /** The record of one JSON log line, or null when the line is not one (e.g. written before json was on). */
 export function parseJsonLine(line: string): LogRecord | null {

@@ -22,6 +22,11 @@ export class LineSplitter {
   fitsUncut(chunk: Buffer): boolean {
     const max = this.maxLineBytes;
     if (this.lineBytes + chunk.length <= max) return true;
+    if (chunk.length <= max) {
+      // Lines after the first are shorter than the chunk: only the first one can be too long.
+      const nl = chunk.indexOf(NL);
+      return nl >= 0 && this.lineBytes + nl <= max;
+    }
     let used = this.lineBytes;
     let pos = 0;
     for (;;) {
