@@ -99,10 +99,11 @@ async function readProcfile(file: string, shown: string, options: LoadOptions): 
   const text = await readConfigText(file, shown);
   const { entries, warnings } = parseProcfile(text, shown);
   const dotenvPath = join(dirname(file), '.env');
-  const hasDotenv = existsSync(dotenvPath);
-  const dotenvPort = hasDotenv ? parseDotenv(await readConfigText(dotenvPath), dotenvPath).env.PORT : undefined;
-  const basePort = options.basePort ?? toPort(dotenvPort) ?? toPort(options.env.PORT) ?? FOREMAN_BASE_PORT;
-  const apps = procfileApps(entries, { formation: options.formation, basePort, envFile: hasDotenv ? dotenvPath : undefined });
+  // Read once for every process, so its warnings are reported once.
+  const dotenv = existsSync(dotenvPath) ? parseDotenv(await readConfigText(dotenvPath), displayPath(dotenvPath, options.cwd)) : undefined;
+  if (dotenv !== undefined) warnings.push(...dotenv.warnings);
+  const basePort = options.basePort ?? toPort(dotenv?.env.PORT) ?? toPort(options.env.PORT) ?? FOREMAN_BASE_PORT;
+  const apps = procfileApps(entries, { formation: options.formation, basePort, dotenv: dotenv?.env });
   if (apps.length === 0) throw new TendError('E_USAGE', `--formation ${options.formation ?? ''} starts no process from ${shown}`);
   return { apps, warnings };
 }

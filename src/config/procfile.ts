@@ -78,11 +78,11 @@ export function parseFormation(formation: string | undefined, types: readonly st
  * - `PORT` = base + 100 × (the type's position in the Procfile) + (n − 1), so with the default
  *   base 5000: web.1 = 5000, web.2 = 5001, worker.1 = 5100; `PS` holds the name;
  * - commands run through the shell, from the Procfile's folder.
- * `envFile` (the `.env` beside the Procfile, which foreman reads) is loaded under `PORT`/`PS`.
+ * `dotenv` (the variables of the `.env` beside the Procfile, which foreman reads) sits under `PORT`/`PS`.
  */
 export function procfileApps(
   entries: readonly ProcfileEntry[],
-  options: { formation?: string | undefined; basePort: number; envFile?: string | undefined },
+  options: { formation?: string | undefined; basePort: number; dotenv?: Record<string, string> | undefined },
 ): Record<string, unknown>[] {
   const counts = parseFormation(options.formation, entries.map((e) => e.type));
   const apps: Record<string, unknown>[] = [];
@@ -94,9 +94,8 @@ export function procfileApps(
         name,
         script: entry.command,
         shell: true,
-        env: { PORT: String(options.basePort + index * 100 + (n - 1)), PS: name },
+        env: { ...options.dotenv, PORT: String(options.basePort + index * 100 + (n - 1)), PS: name },
       };
-      if (options.envFile !== undefined) app.env_file = options.envFile;
       apps.push(app);
     }
   });

@@ -90,6 +90,14 @@ describe('tend start Procfile', () => {
     await assert.rejects(loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, formation: 'web=2' }), /--formation and --port apply to a Procfile/);
   });
 
+  it('reports a bad .env line once, not once per process', async () => {
+    const file = project.write({ 'noisy/Procfile': 'web: a\nworker: b\n', 'noisy/.env': 'A=1\noops\n' });
+    const { apps, warnings } = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, formation: 'web=3' });
+    assert.equal(apps.length, 4);
+    assert.equal(apps[3]?.env.A, '1');
+    assert.deepEqual(warnings, ['noisy/.env:2: not a KEY=VALUE line, ignored']);
+  });
+
   it('reads Procfile.* variants', async () => {
     const file = project.write({ 'Procfile.dev': 'web: npm run dev\n' });
     const { apps } = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV });
