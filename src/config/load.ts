@@ -82,7 +82,7 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
         details: { file, name: result.spec.name },
       });
     }
-    seen.set(result.spec.name, appLabel(raw, index));
+    seen.set(result.spec.name, `apps[${index}]`);
     apps.push(result.spec);
     warnings.push(...result.warnings);
   }

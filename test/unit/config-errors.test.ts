@@ -96,7 +96,7 @@ describe('validation errors name the file, the app, the field, what was expected
       code: 'E_SCRIPT_NOT_FOUND', message: [/^e8\.config\.js, app "api": script not found: .*nope\.js/],
     });
     await expectError('e8b.config.js', ecosystem(`{ name: 'api', script: 'server.js' }, { name: 'api', script: 'server.js' }`), {
-      code: 'E_CONFIG_INVALID', message: [/the name `api` is already used by app "api"/],
+      code: 'E_CONFIG_INVALID', message: [/the name `api` is already used by apps\[0\]/],
     });
   });
 
