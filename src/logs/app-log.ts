@@ -6,9 +6,10 @@ import { LineSplitter, type PieceEnd } from './line-splitter.js';
 
 export interface AppLogOptions {
   app: string;
+  /** The instance id written when `write` is not given one. */
   id: number;
   spec: LogSpec;
-  /** Resolved absolute paths, null = no file. Equal paths share one file (merge: `err === out`). */
+  /** Resolved absolute paths, null = no file. Equal paths share one file; with `spec.merge` err goes to `out`. */
   files: LogPaths;
   /** A longer line is cut (a newline inserted) so one endless line cannot exhaust memory. Default 64 KiB. */
   maxLineBytes?: number;
@@ -21,20 +22,15 @@ export interface AppLogOptions {
   onRecord?: (record: LogRecord) => void;
 }
 
-/** One file a stream writes to; `shared` when both streams write to it (merge, combined file). */
-interface Target {
-  sink: FileSink;
-  lastStream: LogStream | null;
-  shared: boolean;
-}
-
+/** The line state of one stream of one instance. */
 interface StreamState {
   stream: LogStream;
-  targets: Target[];
+  id: number;
+  targets: FileSink[];
   splitter: LineSplitter;
   /** Arrival time of the open line's first byte. */
   lineTime: number;
-  /** The `--time` prefix of the open line, repeated if another stream interrupts it in a shared file. */
+  /** The `--time` prefix of the open line, repeated if another writer interrupts it in a shared file. */
   linePrefix: Buffer;
   /** The open line's bytes so far, kept only for json mode or a record listener. */
   partial: Buffer[];
@@ -53,7 +49,10 @@ export class AppLog {
   private readonly opts: AppLogOptions;
   private readonly now: () => number;
   private readonly sinks: FileSink[] = [];
-  private readonly streams: Record<LogStream, StreamState>;
+  private readonly targets: Record<LogStream, FileSink[]>;
+  /** Line state per instance and stream; instances of a cluster app may share one AppLog and its files. */
+  private readonly states = new Map<number, Record<LogStream, StreamState>>();
+  private readonly maxLine: number;
   private readonly json: boolean;
   private readonly prefix: ((ms: number) => Buffer) | null;
   private readonly out = new ByteBuilder();
@@ -72,35 +71,29 @@ export class AppLog {
     this.listener = opts.onRecord ?? null;
     this.json = opts.spec.type === 'json';
     this.prefix = !this.json && opts.spec.time ? createTimePrefix(opts.spec.dateFormat) : null;
-    const maxLine = opts.maxLineBytes ?? 64 * 1024;
+    this.maxLine = opts.maxLineBytes ?? 64 * 1024;
     // Room past the size limit to keep one line whole: a cut line plus its prefix, or its JSON escaping.
-    const slack = this.json ? maxLine * 6 + 1024 : maxLine + 1024;
-    const byPath = new Map<string, Target>();
-    const targetsOf = (stream: LogStream): Target[] => {
-      const paths = opts.spec.disabled ? [] : [opts.files[stream], opts.files.combined];
-      const found: Target[] = [];
-      for (const path of paths) {
+    const slack = this.json ? this.maxLine * 6 + 1024 : this.maxLine + 1024;
+    const byPath = new Map<string, FileSink>();
+    const { files, spec } = opts;
+    const targetsOf = (paths: (string | null)[]): FileSink[] => {
+      const found: FileSink[] = [];
+      for (const path of spec.disabled ? [] : paths) {
         if (path === null) continue;
-        let t = byPath.get(path);
-        if (t === undefined) {
-          t = { sink: this.openSink(path, slack), lastStream: null, shared: false };
-          byPath.set(path, t);
+        let sink = byPath.get(path);
+        if (sink === undefined) {
+          sink = this.openSink(path, slack);
+          byPath.set(path, sink);
         }
-        if (!found.includes(t)) found.push(t);
+        if (!found.includes(sink)) found.push(sink);
       }
       return found;
     };
-    const make = (stream: LogStream): StreamState => ({
-      stream,
-      targets: targetsOf(stream),
-      splitter: new LineSplitter(maxLine),
-      lineTime: 0,
-      linePrefix: EMPTY,
-      partial: [],
-    });
-    this.streams = { out: make('out'), err: make('err') };
-    for (const t of this.streams.out.targets) t.shared = this.streams.err.targets.includes(t);
-    this.cur = this.streams.out;
+    this.targets = {
+      out: targetsOf([files.out, files.combined]),
+      err: targetsOf([spec.merge ? files.out : files.err, files.combined]),
+    };
+    this.cur = this.state(opts.id, 'out');
     // A file that could not be opened reported before `sinks` listed it.
     this.refreshError();
   }
@@ -111,7 +104,8 @@ export class AppLog {
 
   get paths(): LogPaths {
     const { files, spec } = this.opts;
-    return spec.disabled ? { out: null, err: null, combined: null } : { ...files };
+    if (spec.disabled) return { out: null, err: null, combined: null };
+    return { out: files.out, err: spec.merge ? files.out : files.err, combined: files.combined };
   }
 
   /** Bytes that could not be written to some file (summed over files). */
@@ -125,9 +119,9 @@ export class AppLog {
   }
 
   /** Synchronous and write-through: the chunk's bytes are in the file(s) when this returns. */
-  write(stream: LogStream, chunk: Buffer): void {
+  write(stream: LogStream, chunk: Buffer, id = this.opts.id): void {
     if (this.closed || chunk.length === 0) return;
-    const st = this.streams[stream];
+    const st = this.state(id, stream);
     const now = this.now();
     const continuing = !st.splitter.atLineStart;
     const contPrefix = st.linePrefix;
@@ -148,8 +142,8 @@ export class AppLog {
   }
 
   /** End of a stream (the process exited): terminate its open line, or write its held record. */
-  endStream(stream: LogStream): void {
-    const st = this.streams[stream];
+  endStream(stream: LogStream, id = this.opts.id): void {
+    const st = this.state(id, stream);
     if (this.closed || st.splitter.atLineStart) return;
     this.cur = st;
     if (this.json) {
@@ -157,8 +151,8 @@ export class AppLog {
       this.jsonPiece(EMPTY, 0, 0, false, 'cut');
       this.emit(st, this.out.view(), false, EMPTY);
     } else {
-      for (const t of st.targets) {
-        if (t.lastStream === stream && !t.sink.atLineStart) t.sink.write(NEWLINE);
+      for (const sink of st.targets) {
+        if (sink.lastWriter === st && !sink.atLineStart) sink.write(NEWLINE);
       }
       if (this.listener !== null) this.collect(st, EMPTY, 0, 0, 'cut');
     }
@@ -210,19 +204,38 @@ export class AppLog {
     return sink;
   }
 
+  private state(id: number, stream: LogStream): StreamState {
+    let pair = this.states.get(id);
+    if (pair === undefined) {
+      const make = (s: LogStream): StreamState => ({
+        stream: s,
+        id,
+        targets: this.targets[s],
+        splitter: new LineSplitter(this.maxLine),
+        lineTime: 0,
+        linePrefix: EMPTY,
+        partial: [],
+      });
+      pair = { out: make('out'), err: make('err') };
+      this.states.set(id, pair);
+    }
+    return pair[stream];
+  }
+
   /**
-   * Writes a transformed chunk to each file of the stream. In a file both streams share, a line
-   * never mixes the streams' bytes: a partial line of the other stream is ended with a newline
-   * first, and our own interrupted line goes on as a new line with its original prefix.
+   * Writes a transformed chunk to each file of the stream. In a file several writers share
+   * (merge, combined file, instances), a line never mixes their bytes: another writer's partial
+   * line is ended with a newline first, and our own interrupted line goes on as a new line with
+   * its original prefix.
    */
   private emit(st: StreamState, body: Buffer, continuing: boolean, contPrefix: Buffer): void {
-    for (const t of st.targets) {
-      if (t.shared && t.lastStream !== null && t.lastStream !== st.stream) {
-        if (!t.sink.atLineStart) t.sink.write(NEWLINE);
-        if (continuing && contPrefix.length > 0) t.sink.write(contPrefix);
+    for (const sink of st.targets) {
+      if (sink.lastWriter !== st && sink.lastWriter !== null) {
+        if (!sink.atLineStart) sink.write(NEWLINE);
+        if (continuing && contPrefix.length > 0) sink.write(contPrefix);
       }
-      t.sink.write(body);
-      t.lastStream = st.stream;
+      sink.write(body);
+      sink.lastWriter = st;
     }
   }
 
@@ -258,7 +271,7 @@ export class AppLog {
         ? chunk.toString('utf8', start, end)
         : Buffer.concat([...st.partial, chunk.subarray(start, end)]).toString('utf8');
     st.partial.length = 0;
-    const record: LogRecord = { time: st.lineTime, app: this.opts.app, id: this.opts.id, stream: st.stream, message };
+    const record: LogRecord = { time: st.lineTime, app: this.opts.app, id: st.id, stream: st.stream, message };
     if (this.listener !== null) this.pending.push(record);
     return record;
   }

@@ -60,6 +60,8 @@ export class FileSink {
   private nextCheckAt = 0;
   private nextRotateAt = Number.POSITIVE_INFINITY;
   private rotateBlockedUntil = 0;
+  /** Who wrote last (set by the layer above), so lines of different writers are kept apart. */
+  lastWriter: object | null = null;
   /** Set by `plan`: rotate after writing the planned bytes. */
   private rotateAfter = false;
 

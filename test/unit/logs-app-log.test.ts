@@ -116,6 +116,26 @@ describe('AppLog raw mode', () => {
     assert.equal(f.read(file), 'T: abc\nT: E1\nT: def\nT: E2\n');
   });
 
+  it('sends err to the out file when merge is set, whatever err path was given', () => {
+    const f = setup({ spec: logSpec({ merge: true }) });
+    f.log.write('err', b('to out\n'));
+    assert.deepEqual(f.log.paths, { out: f.out, err: f.out, combined: null });
+    f.log.close();
+    assert.equal(f.read(f.out), 'to out\n');
+    assert.throws(() => readFileSync(f.err));
+  });
+
+  it('lets instances share one file without mixing their lines', () => {
+    const f = setup({ spec: logSpec({ merge: true }) });
+    f.log.write('out', b('i0 part'), 0);
+    f.log.write('out', b('i1 line\n'), 1);
+    f.log.write('out', b(' rest\n'), 0);
+    f.log.endStream('out', 1);
+    f.log.close();
+    assert.equal(f.read(f.out), 'i0 part\ni1 line\n rest\n');
+    assert.deepEqual(f.records.map((r) => [r.id, r.message]), [[1, 'i1 line'], [0, 'i0 part rest']]);
+  });
+
   it('writes both streams to a combined file as well', () => {
     const f = setup({}, (dir) => ({ out: join(dir, 'o.log'), err: join(dir, 'e.log'), combined: join(dir, 'all.log') }));
     f.log.write('out', b('o1\n'));
