@@ -33,12 +33,25 @@ export interface LogSelection {
 
 const DEFAULT_LIMITS: FanoutLimits = { maxQueuedRecords: 1000, maxQueuedBytes: 1024 * 1024 };
 
-/** A filter from the selection a follower asked for (null/absent = everything). */
-export function selectRecords(selection: LogSelection): (record: LogRecord) => boolean {
-  const apps = selection.apps ? new Set(selection.apps) : null;
-  const ids = selection.ids ? new Set(selection.ids) : null;
-  const streams = selection.streams ? new Set(selection.streams) : null;
-  return (r) => (apps === null || apps.has(r.app)) && (ids === null || ids.has(r.id)) && (streams === null || streams.has(r.stream));
+/** What a follower asked for, compiled to sets (null/absent = everything). */
+class Selector {
+  private readonly apps: ReadonlySet<string> | null;
+  private readonly ids: ReadonlySet<number> | null;
+  private readonly streams: ReadonlySet<LogStream> | null;
+
+  constructor(selection: LogSelection) {
+    this.apps = selection.apps ? new Set(selection.apps) : null;
+    this.ids = selection.ids ? new Set(selection.ids) : null;
+    this.streams = selection.streams ? new Set(selection.streams) : null;
+  }
+
+  wantsApp(app: string, id: number): boolean {
+    return (this.apps === null || this.apps.has(app)) && (this.ids === null || this.ids.has(id));
+  }
+
+  matches(r: LogRecord): boolean {
+    return this.wantsApp(r.app, r.id) && (this.streams === null || this.streams.has(r.stream));
+  }
 }
 
 /** Rough wire size of a record, enough to bound memory. */
@@ -55,7 +68,7 @@ class Subscriber implements LogSubscription {
 
   constructor(
     readonly id: number,
-    readonly filter: (record: LogRecord) => boolean,
+    readonly selector: Selector,
     readonly send: RecordSend,
     readonly onDrop: (reason: string) => void,
     private readonly fanout: LogFanout,
@@ -137,27 +150,22 @@ export class LogFanout {
     return this.subscribers.size;
   }
 
-  subscribe(
-    filter: (record: LogRecord) => boolean,
-    send: RecordSend,
-    onDrop: (reason: string) => void = () => undefined,
-  ): LogSubscription {
-    const sub = new Subscriber(this.nextId++, filter, send, onDrop, this);
+  /** `onDrop` is called once, with a reason for the follower, when it is dropped for being too slow. */
+  subscribe(selection: LogSelection, send: RecordSend, onDrop: (reason: string) => void = () => undefined): LogSubscription {
+    const sub = new Subscriber(this.nextId++, new Selector(selection), send, onDrop, this);
     this.subscribers.add(sub);
     return sub;
   }
 
-  /** True when some follower would take records of this app (so AppLog builds records only then). */
+  /** True when some follower takes records of this app instance (AppLog builds records only then). */
   wants(app: string, id: number): boolean {
-    const probe: LogRecord = { time: 0, app, id, stream: 'out', message: '' };
-    const probeErr: LogRecord = { ...probe, stream: 'err' };
-    for (const s of this.subscribers) if (s.filter(probe) || s.filter(probeErr)) return true;
+    for (const s of this.subscribers) if (s.selector.wantsApp(app, id)) return true;
     return false;
   }
 
   publish(record: LogRecord): void {
     for (const s of this.subscribers) {
-      if (!s.closed && s.filter(record)) s.offer(record, this.limits);
+      if (!s.closed && s.selector.matches(record)) s.offer(record, this.limits);
     }
   }
 

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LogFanout, selectRecords } from '../../src/logs/fanout.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppLog } from '../../src/logs/app-log.js';
+import { LogFanout } from '../../src/logs/fanout.js';
+import { logSpec, numberedLines, tempDir } from '../fixtures/logs/log-test-kit.js';
 import type { LogRecord, LogStream } from '../../src/protocol/model.js';
 
 function rec(n: number, app = 'a', stream: LogStream = 'out'): LogRecord {
@@ -12,8 +16,8 @@ describe('LogFanout', () => {
     const fan = new LogFanout();
     const a: number[] = [];
     const errs: number[] = [];
-    fan.subscribe(selectRecords({ apps: ['a'] }), (r) => a.push(r.time) > 0);
-    fan.subscribe(selectRecords({ streams: ['err'] }), (r) => errs.push(r.time) > 0);
+    fan.subscribe({ apps: ['a'] }, (r) => a.push(r.time) > 0);
+    fan.subscribe({ streams: ['err'] }, (r) => errs.push(r.time) > 0);
     fan.publish(rec(1));
     fan.publish(rec(2, 'b', 'err'));
     fan.publish(rec(3, 'a', 'err'));
@@ -21,13 +25,18 @@ describe('LogFanout', () => {
     assert.deepEqual(errs, [2, 3]);
     assert.equal(fan.wants('a', 0), true);
     assert.equal(fan.wants('c', 0), true, 'the err follower takes every app');
+    const only = new LogFanout();
+    only.subscribe({ apps: ['a'], ids: [1] }, () => true);
+    assert.equal(only.wants('a', 1), true);
+    assert.equal(only.wants('a', 2), false);
+    assert.equal(only.wants('b', 1), false);
   });
 
   it('queues while the transport is full and resumes on drain', () => {
     const fan = new LogFanout();
     const got: number[] = [];
     let room = 2;
-    const sub = fan.subscribe(() => true, (r) => {
+    const sub = fan.subscribe({}, (r) => {
       got.push(r.time);
       room -= 1;
       return room > 0;
@@ -46,9 +55,9 @@ describe('LogFanout', () => {
   it('drops a stuck follower with a reason while others continue, without slowing the publisher', () => {
     const fan = new LogFanout({ maxQueuedRecords: 100 });
     const reasons: string[] = [];
-    const stuck = fan.subscribe(() => true, () => false, (why) => reasons.push(why));
+    const stuck = fan.subscribe({}, () => false, (why) => reasons.push(why));
     let healthy = 0;
-    fan.subscribe(() => true, () => ++healthy > 0);
+    fan.subscribe({}, () => ++healthy > 0);
     const started = process.hrtime.bigint();
     for (let i = 0; i < 100_000; i += 1) fan.publish(rec(i));
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -62,7 +71,7 @@ describe('LogFanout', () => {
 
   it('bounds the queue by bytes too', () => {
     const fan = new LogFanout({ maxQueuedBytes: 10_000 });
-    const sub = fan.subscribe(() => true, () => false);
+    const sub = fan.subscribe({}, () => false);
     const big: LogRecord = { ...rec(0), message: 'x'.repeat(4000) };
     for (let i = 0; i < 4; i += 1) fan.publish(big);
     assert.equal(sub.closed, true);
@@ -71,7 +80,7 @@ describe('LogFanout', () => {
   it('drops a follower whose send throws, and close is idempotent', () => {
     const fan = new LogFanout();
     const reasons: string[] = [];
-    const sub = fan.subscribe(() => true, () => {
+    const sub = fan.subscribe({}, () => {
       throw new Error('EPIPE');
     }, (why) => reasons.push(why));
     fan.publish(rec(1));
@@ -80,5 +89,22 @@ describe('LogFanout', () => {
     sub.close();
     sub.drain();
     assert.equal(fan.size, 0);
+  });
+
+  it('a stuck follower of an AppLog is dropped; the file and other followers get every line', () => {
+    const fan = new LogFanout();
+    const out = join(tempDir(), 'f-out.log');
+    const log = new AppLog({ app: 'f', id: 0, spec: logSpec({ maxSizeBytes: 0 }), files: { out, err: null, combined: null } });
+    let healthy = 0;
+    const dropped: string[] = [];
+    fan.subscribe({ apps: ['f'] }, () => false, (why) => dropped.push(why));
+    fan.subscribe({ apps: ['f'] }, () => ++healthy > 0);
+    if (fan.wants('f', 0)) log.setRecordListener((r) => fan.publish(r));
+    const data = numberedLines(0, 20_000);
+    for (let off = 0; off < data.length; off += 65536) log.write('out', data.subarray(off, off + 65536));
+    log.close();
+    assert.equal(dropped.length, 1);
+    assert.equal(healthy, 20_000);
+    assert.equal(readFileSync(out).length, data.length);
   });
 });
