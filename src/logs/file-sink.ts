@@ -271,6 +271,8 @@ export class FileSink {
     try {
       const st = statSync(this.path);
       same = st.ino === this.ino && st.dev === this.dev;
+      // Someone truncated it in place (logrotate copytruncate, `> file`): size from the file.
+      if (same) this.sizeBytes = st.size;
     } catch {
       same = false;
     }
