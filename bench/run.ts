@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineInfo } from './lib/machine.js';
+import { loadAverage, machineInfo } from './lib/machine.js';
 import { resultsDir } from './lib/paths.js';
 import { pm2 } from './lib/pm2.js';
 import { markdownTable, textTable } from './lib/report.js';
@@ -49,6 +49,8 @@ async function main(): Promise<void> {
 
   const machine = machineInfo();
   console.log(`machine: ${machine.cpuModel}, ${machine.nproc} CPUs, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}`);
+  const loadBefore = loadAverage();
+  if (loadBefore > 0.5) console.warn(`warning: load average is ${loadBefore}; other work on this machine will skew the figures`);
   const tools: Tool[] = [];
   const unavailable: Partial<Record<ToolName, string>> = {};
   const versions: Partial<Record<ToolName, string>> = {};
@@ -94,7 +96,9 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(resultsDir, { recursive: true });
-  const output = { date: new Date().toISOString(), machine, versions, rounds: rounds ?? null, results };
+  const loadAfter = loadAverage();
+  if (loadAfter > machine.nproc) console.warn(`warning: load average reached ${loadAfter} during the run`);
+  const output = { date: new Date().toISOString(), machine, loadAverage: { before: loadBefore, after: loadAfter }, versions, rounds: rounds ?? null, results };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(output, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'latest.md'), `${markdownTable(results)}\n`);
   console.log(`\n${textTable(results)}\n\nwrote ${join(resultsDir, 'latest.json')} and latest.md`);

@@ -25,3 +25,12 @@ export function machineInfo(): MachineInfo {
     node: process.version,
   };
 }
+
+/** The 1-minute load average, from /proc/loadavg (NaN when unreadable). */
+export function loadAverage(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
