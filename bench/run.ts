@@ -100,7 +100,12 @@ async function main(): Promise<void> {
   if (loadAfter > machine.nproc) console.warn(`warning: load average reached ${loadAfter} during the run`);
   const output = { date: new Date().toISOString(), machine, loadAverage: { before: loadBefore, after: loadAfter }, versions, rounds: rounds ?? null, results };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(output, null, 2)}\n`);
-  writeFileSync(join(resultsDir, 'latest.md'), `${markdownTable(results)}\n`);
+  const header = [
+    `- Machine: ${machine.cpuModel}, ${machine.nproc} CPUs (nproc), ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}`,
+    `- Node ${machine.node}; tend ${versions.tend ?? 'not run'}; PM2 ${versions.pm2 ?? 'not run'}`,
+    `- Run ${output.date}, rounds: ${rounds ?? 'defaults'}, load average before/after: ${loadBefore}/${loadAfter}`,
+  ].join('\n');
+  writeFileSync(join(resultsDir, 'latest.md'), `${header}\n\n${markdownTable(results)}\n`);
   console.log(`\n${textTable(results)}\n\nwrote ${join(resultsDir, 'latest.json')} and latest.md`);
   if (results.some((r) => Object.keys(r.errors).length > 0)) process.exitCode = 1;
 }
