@@ -75,7 +75,7 @@ export function usageError(message: string, hint?: string): TendError {
 export function invalidValue(field: string, expected: string, got: unknown, hint?: string): TendError {
   const shown = typeof got === 'string' ? got : JSON.stringify(got);
   return new TendError('E_INVALID_VALUE', `Expected \`${field}\` to be ${expected}, got \`${shown}\` (${typeof got})`, {
-    hint,
+    hint: hint ?? `Run \`tend help config\` for what \`${field}\` accepts.`,
     details: { field, expected, got },
   });
 }

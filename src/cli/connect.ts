@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { ensureDir } from '../lib/ensure-dir.js';
 import { fileURLToPath } from 'node:url';
 import { TendError, isTendError } from '../errors.js';
 import { RpcClient } from '../rpc/client.js';
@@ -62,8 +63,7 @@ function invalidHome(paths: TendPaths, what: string): TendError {
 /** Creates the home (0700) and opens the daemon log; a home that is a file or unwritable is reported here. */
 function prepareHome(paths: TendPaths): number {
   try {
-    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-    if (!statSync(paths.home).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    ensureDir(paths.home);
     return openSync(paths.daemonLog, 'a', 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

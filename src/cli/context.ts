@@ -28,11 +28,29 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** node:util parseArgs in strict mode, its errors turned into usage errors that say what to do. */
 export function parseFlags<O extends Options>(argv: string[], options: O, verb: string) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
     throw usageError(msg.replace(/\. To specify a positional.*$/, ''), `Run \`tend ${verb} --help\` for the options.`);
   }
+}
+
+/**
+ * parseArgs reads `--kill-timeout -5` as two options; join such a value to its flag
+ * (`--kill-timeout=-5`) so the value's own validation reports it.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const opt = arg.startsWith('--') ? options[arg.slice(2)] : undefined;
+    if (opt?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** Splits argv at the first `--`: what follows is passed through untouched. */

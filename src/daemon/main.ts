@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { ensureDir } from '../lib/ensure-dir.js';
 import { isTendError, TendError } from '../errors.js';
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
 import type { DaemonInfo } from '../protocol/model.js';
@@ -30,7 +31,7 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
 }
 
 function ensureHome(paths: TendPaths): void {
-  for (const dir of [paths.home, paths.logDir, paths.pipeDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.home, paths.logDir, paths.pipeDir]) ensureDir(dir);
 }
 
 /** Composition root: builds every service with explicit dependencies, then signals readiness. */

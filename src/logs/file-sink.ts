@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { ensureDir } from '../lib/ensure-dir.js';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ArchiveSet } from './archive-set.js';
 
@@ -241,7 +242,7 @@ export class FileSink {
 
   private open(now: number): boolean {
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      ensureDir(dirname(this.path));
       const fd = openSync(this.path, FLAGS, 0o640);
       const st = fstatSync(fd);
       this.fd = fd;

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { readAllStats, type ProcStat } from '../metrics/procfs.js';
+
+/** Environment variable carrying a per-incarnation token, inherited by every descendant. */
+export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';
 
 /**
  * The processes that belong to an app: every app is spawned as the leader of a new session and
@@ -65,8 +69,13 @@ export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS
   }
 }
 
-/** Members of a snapshot that are still alive (same pid and start time), plus new group/session members. */
-export function survivors(leaderPid: number, members: ProcStat[]): ProcStat[] {
+/**
+ * Members of a snapshot that are still alive (same pid and start time), plus group/session
+ * members, plus any process carrying the incarnation's token in its environment. The token
+ * finds descendants that both left the session (setsid) and lost their parent links (their
+ * parent died and init adopted them): without cgroups, nothing else connects them to the app.
+ */
+export function survivors(leaderPid: number, members: ProcStat[], token: string | null): ProcStat[] {
   const stats = readAllStats();
   const live = new Map(stats.map((s) => [s.pid, s]));
   const out = new Map<number, ProcStat>();
@@ -74,8 +83,19 @@ export function survivors(leaderPid: number, members: ProcStat[]): ProcStat[] {
     const now = live.get(m.pid);
     if (now !== undefined && now.startTicks === m.startTicks) out.set(m.pid, now);
   }
+  const needle = token === null ? null : Buffer.from(`\0${TOKEN_VAR}=${token}\0`);
   for (const st of stats) {
     if (st.session === leaderPid || st.pgrp === leaderPid) out.set(st.pid, st);
+    else if (needle !== null && st.pid !== process.pid && !out.has(st.pid) && hasToken(st.pid, needle)) out.set(st.pid, st);
   }
   return [...out.values()];
+}
+
+function hasToken(pid: number, needle: Buffer): boolean {
+  try {
+    // Prefix with NUL so the first variable matches the same way as the others.
+    return Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]).includes(needle);
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,8 @@ import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
-import { findAppProcesses, signalApp, survivors } from './kill-tree.js';
+import { randomBytes } from 'node:crypto';
+import { TOKEN_VAR, findAppProcesses, signalApp, survivors } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 
@@ -30,6 +31,8 @@ export interface ProcessRecord {
   startTicks: string | null;
   startedAt: number | null;
   lastExit: ExitRecord | null;
+  /** Marks every process of the current incarnation (see kill-tree.ts). */
+  token: string | null;
 }
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
@@ -50,6 +53,7 @@ export class ProcessHandle {
   startedAt: number | null = null;
   lastExit: ExitRecord | null = null;
   adopted = false;
+  token: string | null = null;
   readonly pipes: StdioPipes;
   private child: ChildProcess | null = null;
   private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
@@ -102,7 +106,8 @@ export class ProcessHandle {
       return;
     }
     const { file, args } = buildCommand(this.spec.exec);
-    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0' };
+    this.token = randomBytes(9).toString('base64url');
+    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0', [TOKEN_VAR]: this.token };
     let child: ChildProcess;
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
@@ -152,13 +157,13 @@ export class ProcessHandle {
   private checkTree(): void {
     const draining = this.draining;
     if (draining === null || this.pid === null) return;
-    const left = survivors(this.pid, this.members);
+    const left = survivors(this.pid, this.members, this.token);
     if (left.length > 0) {
       // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
       if (!this.treeSignalled && this.state !== 'stopping') {
         this.treeSignalled = true;
         signalApp(this.pid, left, this.spec.killSignal as NodeJS.Signals);
-        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left), 'SIGKILL'), this.spec.killTimeoutMs));
+        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left, this.token), 'SIGKILL'), this.spec.killTimeoutMs));
       }
       this.members = left;
       const t = setTimeout(() => this.checkTree(), TREE_POLL_MS);
@@ -181,7 +186,7 @@ export class ProcessHandle {
 
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) return;
-    if (this.members.length === 0) this.members = findAppProcesses(this.pid);
+    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid), this.token);
     signalApp(this.pid, this.members, signal);
   }
 
@@ -231,6 +236,7 @@ export class ProcessHandle {
     this.pid = record.pid;
     this.startTicks = record.startTicks;
     this.startedAt = record.startedAt;
+    this.token = record.token;
     this.adopted = true;
     if (this.snapshot.state === 'starting' || this.snapshot.state === 'waiting-ready') this.snapshot = { ...this.snapshot, state: 'online' };
     this.pipes.attach();
@@ -251,6 +257,7 @@ export class ProcessHandle {
       // It died while no daemon watched: apply the restart policy as for any exit.
       this.pid = record.pid;
       this.startedAt = record.startedAt;
+      this.token = record.token;
       this.onLeaderExit(null, null, true);
     } else if (was === 'backoff') {
       this.snapshot = { ...this.snapshot, state: 'starting' };
@@ -264,7 +271,7 @@ export class ProcessHandle {
   toRecord(): ProcessRecord {
     return {
       id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
-      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit,
+      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token,
     };
   }
 

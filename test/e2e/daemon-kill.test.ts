@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+
+/** Checks "line 1".."line N" appear exactly once each, in order; returns N. */
+function assertNumbered(text: string): number {
+  const lines = text.split('\n').filter((l) => l.startsWith('line '));
+  lines.forEach((l, i) => assert.equal(l, `line ${i + 1}`, `line ${i + 1} is missing, duplicated or out of order (found "${l}")`));
+  return lines.length;
+}
+
+describe('the daemon is not a single point of failure', () => {
+  let t: TendHome;
+  before(() => { t = new TendHome(); });
+  after(async () => { await t.cleanup(); });
+
+  it('kill -9 of the daemon leaves apps running; the next command re-adopts them and no line is lost or doubled', async () => {
+    const port = await freePort();
+    const [web] = await t.json<ProcessJson[]>(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`]);
+    // ~5,000 lines/s in bursts: more than the 64 KiB pipe buffer while the daemon is away.
+    const [counter] = await t.json<ProcessJson[]>(['start', fixture('numbered-lines.js'), '--name', 'counter', '--env', 'BURST=50', '--env', 'INTERVAL_MS=10']);
+    const outLog = join(t.home, 'logs', 'counter-out.log');
+    await waitFor(() => readFileSync(outLog, 'utf8').includes('line 500\n'), 'the first lines');
+    const daemon = t.daemonPid() as number;
+    t.track(daemon);
+    process.kill(daemon, 'SIGKILL');
+    await waitFor(() => !isAlive(daemon), 'the daemon to die');
+    // While no daemon reads, the app keeps running (blocked on a full pipe at worst).
+    const frozen = readFileSync(outLog, 'utf8').length;
+    assert.ok(isAlive(web?.pid as number) && isAlive(counter?.pid as number));
+    assert.ok(await httpGet(port), 'the web app must answer while no daemon runs');
+
+    const list = await t.list();
+    const newDaemon = t.daemonPid() as number;
+    assert.notEqual(newDaemon, daemon);
+    for (const app of list) {
+      assert.equal(app.status, 'online');
+      assert.equal(app.adopted, true);
+    }
+    assert.equal(list.find((a) => a.name === 'web')?.pid, web?.pid);
+    assert.equal(list.find((a) => a.name === 'counter')?.pid, counter?.pid);
+    const n = await waitFor(() => {
+      const text = readFileSync(outLog, 'utf8');
+      return text.length > frozen + 20_000 ? text : undefined;
+    }, 'the backlog to drain and new lines to arrive');
+    const total = assertNumbered(n.slice(0, n.lastIndexOf('\n') + 1));
+    assert.ok(total > 500);
+  });
+
+  it('restarts an adopted app when it dies later, with its restart count kept', async () => {
+    const web = await t.app('web');
+    process.kill(web.pid as number, 'SIGKILL');
+    const next = await waitFor(async () => {
+      const a = await t.app('web');
+      return a.pid !== null && a.pid !== web.pid && a.status === 'online' ? a : undefined;
+    }, 'the adopted app to be restarted');
+    assert.equal(next.restarts, web.restarts + 1);
+    assert.equal(next.adopted, false);
+    assert.equal(next.lastExit?.unknown, true);
+  });
+
+  it('daemon restart replaces the daemon on purpose, apps untouched, lines kept', async () => {
+    const before = await t.list();
+    const oldDaemon = t.daemonPid() as number;
+    const r = await t.json<{ oldPid: number; pid: number; adopted: number }>(['daemon', 'restart']);
+    assert.equal(r.oldPid, oldDaemon);
+    assert.notEqual(r.pid, oldDaemon);
+    assert.equal(isAlive(oldDaemon), false);
+    assert.equal(r.adopted, before.length);
+    const after = await t.list();
+    assert.deepEqual(after.map((a) => a.pid), before.map((a) => a.pid));
+    const outLog = join(t.home, 'logs', 'counter-out.log');
+    const size = readFileSync(outLog, 'utf8').length;
+    const text = await waitFor(() => {
+      const s = readFileSync(outLog, 'utf8');
+      return s.length > size + 10_000 ? s : undefined;
+    }, 'lines after the daemon restart');
+    assertNumbered(text.slice(0, text.lastIndexOf('\n') + 1));
+  });
+
+  it('a daemon started while an app died in its absence restarts that app', async () => {
+    const oldDaemon = t.daemonPid() as number;
+    await t.run(['daemon', 'stop']);
+    await waitFor(() => !isAlive(oldDaemon), 'the daemon to stop');
+    const web = await waitFor(() => {
+      const state = JSON.parse(readFileSync(join(t.home, 'state.json'), 'utf8')) as { apps: Array<{ spec: { name: string }; pid: number }> };
+      return state.apps.find((a) => a.spec.name === 'web');
+    }, 'the state file');
+    process.kill(web.pid, 'SIGKILL');
+    await waitFor(() => !isAlive(web.pid), 'the app to die');
+    const list = await t.list();
+    const w = list.find((a) => a.name === 'web');
+    assert.ok(w?.pid !== null && w?.pid !== web.pid, 'the dead app was restarted by the new daemon');
+  });
+});
