@@ -8,6 +8,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
 import { logPathsFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
+import { createDumpHandlers } from './dump-handlers.js';
 
 export interface HandlerDeps {
   supervisor: Supervisor;
@@ -39,6 +40,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   const { supervisor, logs } = deps;
   let nextSubscription = 1;
   return {
+    ...createDumpHandlers({ supervisor, paths: deps.paths }),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),

@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { LogRouter } from './log-router.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
+import { notifySystemdReady } from './sd-notify.js';
 
 /** The daemon's own log: one JSON object per line on its stdout (the launcher points it at daemon.log). */
 function daemonLog(event: string, data: Record<string, unknown> = {}): void {
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
   daemonLog('daemon-ready', { pid: process.pid, home: paths.home, version: VERSION, node: process.version });
   notify.say(`ready ${process.pid}`);
   notify.done();
+  notifySystemdReady(daemonLog);
 }
 
 function toWire(err: unknown): object {

@@ -28,6 +28,10 @@ export interface TendMethods {
   'logs.subscribe': (p: { target: Target; streams: LogStream[] }) => { subscription: number; apps: string[] };
   /** Reopen every log file (after an external logrotate). */
   'logs.reopen': (p: Record<string, never>) => { files: number };
+  /** Write the desired set (every app's spec and environment) to the dump, keeping the previous as a backup. */
+  'dump.save': (p: { force?: boolean }) => { file: string; apps: string[] };
+  /** Start every app of the dump (falling back to its backup) that is not already running. */
+  'dump.resurrect': (p: Record<string, never>) => { apps: ProcessInfo[]; source: 'dump' | 'backup'; notices: string[] };
   /** Empty the log files (and remove archives) of the targets, safely while they run. */
   'logs.flush': (p: { target: Target }) => { files: number };
 }

@@ -96,6 +96,11 @@ export class Supervisor {
     return handle;
   }
 
+  /** The desired set: every app's spec, in id order (what `tend save` writes). */
+  specs(): AppSpec[] {
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.spec);
+  }
+
   list(): ProcessInfo[] {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
   }

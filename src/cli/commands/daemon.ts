@@ -8,6 +8,7 @@ Synopsis
   tend daemon restart [--json]   replace the daemon; apps keep running and are re-adopted
   tend daemon stop               stop the daemon only; apps keep running (the next command adopts them)
   tend daemon status [--json]    show the daemon without starting one
+  tend daemon run                run the daemon in the foreground (for systemd; readiness via sd_notify)
 
 Exit codes
   0 done; 1 failed; 3 (status) no daemon running`,
@@ -15,6 +16,11 @@ Exit codes
     const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'daemon');
     const action = positionals[0];
     const json = values.json === true;
+    if (action === 'run') {
+      // The daemon's module runs on import; this process becomes the daemon.
+      await import('../../daemon/main.js');
+      return new Promise<number>(() => undefined);
+    }
     if (action === 'status') {
       const client = await ctx.clientIfRunning();
       if (client === null) {
@@ -25,7 +31,7 @@ Exit codes
       ctx.out(json ? JSON.stringify(info) : `daemon ${info.pid} running since ${new Date(info.startedAt).toISOString()}, ${info.apps} app(s)`);
       return 0;
     }
-    if (action !== 'restart' && action !== 'stop') throw usageError('`tend daemon` needs restart, stop or status', 'Example: tend daemon restart');
+    if (action !== 'restart' && action !== 'stop') throw usageError('`tend daemon` needs restart, stop, status or run', 'Example: tend daemon restart');
     const client = await ctx.clientIfRunning();
     let oldPid: number | null = null;
     let apps = 0;
