@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
+  flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
   send: { summary: 'write a line to an app\'s stdin', load: async () => (await import('./commands/send.js')).send },
   ping: { summary: 'start the daemon if needed and show it', load: async () => (await import('./commands/ping.js')).ping },

@@ -67,13 +67,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const handles = supervisor.resolve(target(p));
       const streams: LogStream[] = Array.isArray(p.streams) && p.streams.length > 0 ? p.streams : ['out', 'err'];
       const subscription = nextSubscription++;
-      const unsubscribe = logs.subscribe(handles.map((h) => h.id), streams, (record) => {
-        conn.sendEvent(subscription, { type: 'log:line', record });
+      // A follower that reads too slowly is told why and disconnected; it never slows an app.
+      const sub = logs.subscribe({ ids: handles.map((h) => h.id), streams }, (record) => conn.sendEvent(subscription, { type: 'log:line', record }), (reason) => {
+        conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
+        conn.end();
       });
-      conn.onClose(unsubscribe);
+      conn.onDrain(() => sub.drain());
+      conn.onClose(() => sub.close());
       return { subscription, apps: handles.map((h) => h.spec.name) };
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
-    'logs.flush': (p) => ({ files: supervisor.resolve(target(p)).length }),
+    'logs.flush': (p) => ({ files: logs.flush(supervisor.resolve(target(p)).map((h) => h.id)) }),
   };
 }

@@ -1,6 +1,6 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { AppSpec, LogPaths, LogRecord, LogStream } from '../protocol/model.js';
+import { AppLog } from '../logs/app-log.js';
+import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
+import type { AppSpec, LogPaths } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 
@@ -12,98 +12,121 @@ export function logPathsFor(paths: TendPaths, spec: AppSpec): LogPaths {
   return { out, err, combined: spec.log.combinedFile };
 }
 
-/** Minimal write-through writer (replaced by the rotating AppLog of src/logs). */
-class BasicLog {
-  private fds = new Map<string, number>();
-  error: string | null = null;
-  constructor(readonly files: LogPaths) {}
-
-  private fd(path: string): number {
-    let fd = this.fds.get(path);
-    if (fd === undefined) {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      fd = openSync(path, 'a', 0o640);
-      this.fds.set(path, fd);
-    }
-    return fd;
-  }
-
-  write(stream: LogStream, chunk: Buffer): void {
-    const target = stream === 'out' ? this.files.out : this.files.err;
-    try {
-      if (target !== null) writeSync(this.fd(target), chunk);
-      if (this.files.combined !== null) writeSync(this.fd(this.files.combined), chunk);
-      this.error = null;
-    } catch (err) {
-      this.error = (err as Error).message;
-    }
-  }
-
-  close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
-  }
+interface Entry {
+  log: AppLog;
+  /** What the AppLog was built from; a restart with the same settings keeps it. */
+  key: string;
+  name: string;
+  /** Uses hourly/daily rotation, which needs the 1 s timer. */
+  timed: boolean;
 }
 
-type Subscriber = (record: LogRecord) => void;
-
-/** Routes each app's output to its log files and to live subscribers. */
+/**
+ * Routes each app's output to its AppLog (files, rotation) and to live followers (bounded
+ * queues). The only periodic work is a 1 s check for time-based rotation, armed only while an
+ * app uses it.
+ */
 export class LogRouter {
-  private logs = new Map<number, BasicLog>();
-  private subscribers = new Set<{ ids: Set<number>; streams: Set<LogStream>; fn: Subscriber }>();
+  private entries = new Map<number, Entry>();
+  private fanout = new LogFanout();
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly paths: TendPaths, private readonly now: () => number) {}
+  constructor(
+    private readonly paths: TendPaths,
+    private readonly now: () => number,
+    private readonly log: (event: string, data: Record<string, unknown>) => void,
+  ) {}
 
-  /** The sink handed to an app's pipes; follows spec changes through `configure`. */
-  sinkFor(id: number, appName: () => string): OutputSink {
+  sinkFor(id: number): OutputSink {
     return {
-      write: (stream, chunk) => {
-        this.logs.get(id)?.write(stream, chunk);
-        if (this.subscribers.size > 0) this.publish(id, appName(), stream, chunk);
-      },
-      endStream: () => undefined,
+      write: (stream, chunk) => this.entries.get(id)?.log.write(stream, chunk),
+      endStream: (stream) => this.entries.get(id)?.log.endStream(stream),
     };
   }
 
   configure(id: number, spec: AppSpec): void {
-    this.logs.get(id)?.close();
-    this.logs.set(id, new BasicLog(logPathsFor(this.paths, spec)));
+    const files = logPathsFor(this.paths, spec);
+    const key = JSON.stringify([spec.name, spec.log, files]);
+    const old = this.entries.get(id);
+    if (old?.key === key) return;
+    old?.log.close();
+    const log = new AppLog({
+      app: spec.name,
+      id,
+      spec: spec.log,
+      files,
+      now: this.now,
+      onError: (message) => this.log(message === null ? 'log-write-recovered' : 'log-write-failed', { id, app: spec.name, error: message }),
+      onNotice: (message) => this.log('log-notice', { id, app: spec.name, message }),
+    });
+    this.entries.set(id, { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' });
+    this.refreshListeners();
+    this.armTimer();
   }
 
   errorOf(id: number): string | null {
-    return this.logs.get(id)?.error ?? null;
+    return this.entries.get(id)?.log.error ?? null;
   }
 
   remove(id: number): void {
-    this.logs.get(id)?.close();
-    this.logs.delete(id);
+    this.entries.get(id)?.log.close();
+    this.entries.delete(id);
+    this.armTimer();
   }
 
-  subscribe(ids: number[], streams: LogStream[], fn: Subscriber): () => void {
-    const sub = { ids: new Set(ids), streams: new Set(streams), fn };
-    this.subscribers.add(sub);
-    return () => this.subscribers.delete(sub);
+  /** A live follower; `send` returning false queues (bounded) until `drain()`. */
+  subscribe(selection: LogSelection, send: RecordSend, onDrop: (reason: string) => void): LogSubscription {
+    const sub = this.fanout.subscribe(selection, send, (reason) => {
+      onDrop(reason);
+      this.refreshListeners();
+    });
+    this.refreshListeners();
+    const close = sub.close.bind(sub);
+    return Object.assign(sub, {
+      close: () => {
+        close();
+        this.refreshListeners();
+      },
+    });
+  }
+
+  /** Records are built only for apps someone follows (the raw path allocates nothing per line). */
+  private refreshListeners(): void {
+    for (const [id, e] of this.entries) {
+      e.log.setRecordListener(this.fanout.wants(e.name, id) ? (r) => this.fanout.publish(r) : null);
+    }
+  }
+
+  private armTimer(): void {
+    const needed = [...this.entries.values()].some((e) => e.timed);
+    if (needed && this.timer === null) {
+      this.timer = setInterval(() => {
+        const now = this.now();
+        for (const e of this.entries.values()) e.log.checkTime(now);
+      }, 1000);
+      this.timer.unref();
+    } else if (!needed && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
   }
 
   reopen(): number {
     let n = 0;
-    for (const log of this.logs.values()) {
-      log.close();
-      n += 1;
-    }
+    for (const e of this.entries.values()) n += e.log.reopen();
+    return n;
+  }
+
+  flush(ids: number[]): number {
+    let n = 0;
+    for (const id of ids) n += this.entries.get(id)?.log.flush() ?? 0;
     return n;
   }
 
   close(): void {
-    for (const log of this.logs.values()) log.close();
-    this.logs.clear();
-  }
-
-  private publish(id: number, app: string, stream: LogStream, chunk: Buffer): void {
-    const text = chunk.toString('utf8');
-    for (const sub of this.subscribers) {
-      if (!sub.ids.has(id) || !sub.streams.has(stream)) continue;
-      for (const line of text.split('\n')) if (line.length > 0) sub.fn({ time: this.now(), app, id, stream, message: line });
-    }
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    for (const e of this.entries.values()) e.log.close();
+    this.entries.clear();
   }
 }

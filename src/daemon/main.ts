@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     process.exit(details?.alreadyRunning === true ? 0 : 1);
   }
 
-  const logs = new LogRouter(paths, Date.now);
+  const logs = new LogRouter(paths, Date.now, daemonLog);
   let server: RpcServer | null = null;
   const supervisor = new Supervisor({
     paths,

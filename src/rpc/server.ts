@@ -12,6 +12,8 @@ export interface Connection {
   sendEvent(subscription: number, event: DaemonEvent): boolean;
   onClose(fn: () => void): void;
   onDrain(fn: () => void): void;
+  /** Closes after what is already queued has been written. */
+  end(): void;
   close(): void;
 }
 
@@ -75,6 +77,7 @@ export class RpcServer {
       sendEvent: (subscription, event) => send({ t: 'evt', subscription, event }),
       onClose: (fn) => closers.push(fn),
       onDrain: (fn) => socket.on('drain', fn),
+      end: () => socket.end(),
       close: () => socket.destroy(),
     };
     socket.on('close', () => {

@@ -26,7 +26,7 @@ export interface SupervisorDeps {
   onState(info: ProcessInfo): void;
   /** Builds the sink that receives an app's output and (re)configures its log files. */
   logs: {
-    sinkFor(id: number, appName: () => string): OutputSink;
+    sinkFor(id: number): OutputSink;
     configure(id: number, spec: AppSpec): void;
     remove(id: number): void;
   };
@@ -82,10 +82,9 @@ export class Supervisor {
   private create(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>): ProcessHandle {
     const id = record.id;
     const pipes = { in: fifoPath(this.deps.paths, id, 'in'), out: fifoPath(this.deps.paths, id, 'out'), err: fifoPath(this.deps.paths, id, 'err') };
-    let handle: ProcessHandle | undefined;
-    const sink = this.deps.logs.sinkFor(id, () => handle?.spec.name ?? record.spec.name);
+    const sink = this.deps.logs.sinkFor(id);
     this.deps.logs.configure(id, record.spec);
-    handle = new ProcessHandle(record, pipes, sink, {
+    const handle = new ProcessHandle(record, pipes, sink, {
       now: this.deps.now,
       log: this.deps.log,
       changed: (p) => this.changed(p),

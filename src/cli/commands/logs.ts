@@ -1,83 +1,85 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { usageError } from '../../errors.js';
-import type { LogRecord } from '../../protocol/model.js';
+import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
+import type { LogRecord, LogStream, ProcessDetail } from '../../protocol/model.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
+import { createLogLineRenderer } from '../render/log-line.js';
 
 export const logs: Command = {
   help: `
 Synopsis
-  tend logs <name|id|all> [--lines N] [--follow] [--out|--err]
+  tend logs [name|id|all ...] [--lines N] [--no-follow] [--out|--err] [--grep RE] [--json|--raw] [--timestamp]
+  tend logs --reopen            reopen every log file (after an external logrotate with \`create\`)
 
 Options
-  --lines N    how many lines to show from the end of each file (default 15)
-  --follow     keep printing new lines as they arrive (Ctrl-C to stop)
-  --out/--err  only stdout / only stderr
+  --lines N      lines shown from the end of each app's logs, across rotated files (default 15)
+  --no-follow    print and exit (default: keep printing new lines until Ctrl-C)
+  --out, --err   only stdout / only stderr
+  --grep RE      only lines matching the regular expression
+  --json         one JSON record per line: time, app, id, stream, message
+  --raw          bare lines, no prefix
+  --timestamp    show each line's arrival time
 
 Exit codes
-  0 ok; 2 unknown app or bad usage; 3 daemon unreachable`,
+  0 ok; 1 unknown app; 2 bad usage; 3 daemon unreachable
+
+Notes
+  Several apps are interleaved in time order with a coloured \`name|\` prefix. Works for stopped
+  apps. A follower that cannot keep up is disconnected with a message; the apps never wait for it.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, {
-      lines: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, out: { type: 'boolean' }, err: { type: 'boolean' },
+      lines: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' },
+      out: { type: 'boolean' }, err: { type: 'boolean' }, grep: { type: 'string' }, json: { type: 'boolean' },
+      raw: { type: 'boolean' }, timestamp: { type: 'boolean' }, reopen: { type: 'boolean' },
     }, 'logs');
-    const target = positionals[0] ?? 'all';
+    if (values.reopen === true) {
+      const r = await (await ctx.client()).call('logs.reopen', {});
+      ctx.out(`reopened ${r.files} log file(s)`);
+      return 0;
+    }
     const lines = values.lines === undefined ? 15 : Number(values.lines);
     if (!Number.isInteger(lines) || lines < 0) throw usageError(`\`--lines ${values.lines}\` is not a whole number`, 'Example: tend logs api --lines 100');
-    const streams = values.out === true && values.err !== true ? ['out' as const] : values.err === true && values.out !== true ? ['err' as const] : ['out' as const, 'err' as const];
-    const client = await ctx.client();
-    const details = await client.call('process.describe', { target });
-    for (const d of details) {
-      for (const stream of streams) {
-        const file = stream === 'out' ? d.logs.out : d.logs.err;
-        if (file === null || (stream === 'err' && file === d.logs.out && streams.includes('out'))) continue;
-        ctx.out(`==> ${file} <==`);
-        const tail = readLastLines(file, lines);
-        if (tail.length > 0) ctx.out(tail.join('\n'));
-      }
+    let grep: RegExp | null = null;
+    try {
+      grep = values.grep === undefined ? null : new RegExp(values.grep);
+    } catch {
+      throw usageError(`\`--grep ${values.grep}\` is not a valid regular expression`, 'Example: --grep "GET /api"');
     }
-    if (values.follow !== true) return 0;
-    await client.call('logs.subscribe', { target, streams });
-    const multi = details.length > 1;
-    client.onEvent((_sub, event) => {
-      if (event.type === 'log:line') ctx.out(formatLine(event.record, multi));
-      else if (event.type === 'subscription:dropped') ctx.err(`tend: ${event.reason}`);
-    });
-    await new Promise<void>((resolve) => {
+    const streams: LogStream[] = values.out === true && values.err !== true ? ['out'] : values.err === true && values.out !== true ? ['err'] : ['out', 'err'];
+    const targets = positionals.length > 0 ? positionals : ['all'];
+    const client = await ctx.client();
+    const details = new Map<number, ProcessDetail>();
+    for (const target of targets) for (const d of await client.call('process.describe', { target })) details.set(d.id, d);
+
+    const keep = (r: LogRecord): boolean => streams.includes(r.stream) && (grep === null || grep.test(r.message));
+    const render = createLogLineRenderer({ json: values.json === true, raw: values.raw === true, timestamp: values.timestamp === true, prefix: true, color: ctx.isTTY });
+    const perApp = await Promise.all([...details.values()].map(async (d) => {
+      const lists = await Promise.all(sourcesOf(d, streams).map((s) => readRecords(s, grep === null ? lines : Math.max(lines * 20, 1000))));
+      return mergeByTime(lists.map((l) => l.filter(keep))).slice(-lines);
+    }));
+    const backlog = mergeByTime(perApp);
+    if (backlog.length > 0) ctx.out(backlog.map(render).join('\n'));
+    if (values['no-follow'] === true) return 0;
+
+    const ended = new Promise<void>((resolve) => {
       client.onClose(() => resolve());
       process.once('SIGINT', () => resolve());
     });
+    client.onEvent((_sub, event) => {
+      if (event.type === 'log:line' && keep(event.record)) ctx.out(render(event.record));
+      else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending logs: ${event.reason}`);
+    });
+    for (const id of details.keys()) await client.call('logs.subscribe', { target: id, streams });
+    await ended;
     return 0;
   },
 };
 
-function formatLine(record: LogRecord, prefix: boolean): string {
-  return prefix ? `${record.app}| ${record.message}` : record.message;
-}
-
-/** The last N lines of a file, reading backwards in blocks (never the whole file). */
-function readLastLines(file: string, n: number): string[] {
-  if (n === 0) return [];
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const size = statSync(file).size;
-    const block = 64 * 1024;
-    let pos = size;
-    let text = '';
-    while (pos > 0) {
-      const len = Math.min(block, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      readSync(fd, buf, 0, len, pos);
-      text = buf.toString('utf8') + text;
-      if (text.split('\n').length > n + 1) break;
-    }
-    const all = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
-    return all.slice(-n);
-  } finally {
-    closeSync(fd);
-  }
+/** The files to read for an app: one per stream, or one for a merged file. */
+function sourcesOf(d: ProcessDetail, streams: LogStream[]): LogSource[] {
+  const type = d.spec.log.type;
+  const out: LogSource[] = [];
+  if (streams.includes('out') && d.logs.out !== null) out.push({ file: d.logs.out, app: d.name, id: d.id, stream: 'out', type });
+  if (streams.includes('err') && d.logs.err !== null && d.logs.err !== d.logs.out) out.push({ file: d.logs.err, app: d.name, id: d.id, stream: 'err', type });
+  if (out.length === 0 && d.logs.combined !== null) out.push({ file: d.logs.combined, app: d.name, id: d.id, stream: 'out', type });
+  return out;
 }
