@@ -51,7 +51,7 @@ export async function tailLines(file: string, count: number): Promise<TailLine[]
     try {
       const st = await live.stat();
       liveIno = st.ino;
-      newlines = await readBackward(live, st.size, st.mtimeMs, pieces, newlines, count);
+      newlines = await readBackward(live, st.size, Math.round(st.mtimeMs), pieces, newlines, count);
     } finally {
       await live.close();
     }

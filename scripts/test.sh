@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command (and CI's): installs what the tests need, then runs them.
+#   tmux     a real terminal for the hang-up test
+#   systemd  a real systemd for the boot tests (run in a throw-away lab, never the machine's own)
+# Without root or apt-get, the tests that need a missing tool are skipped with a printed reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+[ -x /lib/systemd/systemd ] || missing+=(systemd)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "note: not installed: ${missing[*]}; the tests that need them will be skipped"
+  fi
+fi
+
+npm ci --no-audit --no-fund
+npm test
