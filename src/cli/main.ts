@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
+  init: { summary: 'write a commented example ecosystem.config.cjs', load: async () => (await import('./commands/init.js')).init },
   flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
   send: { summary: 'write a line to an app\'s stdin', load: async () => (await import('./commands/send.js')).send },
@@ -26,14 +27,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   export: { summary: 'export apps as systemd units', load: async () => (await import('./commands/export.js')).exportCommand },
   daemon: { summary: 'daemon restart|stop|status|run (restart leaves apps running)', load: async () => (await import('./commands/daemon.js')).daemon },
 };
-const ALIASES: Record<string, string> = { ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', status: 'list' };
+const ALIASES: Record<string, string> = {
+  ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', status: 'list', l: 'list',
+  // PM2's idempotent deploy verbs: `start` of a config file already updates and restarts only what changed.
+  startOrRestart: 'start', startOrReload: 'start', startOrGracefulReload: 'start',
+};
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   return [
     `tend ${VERSION} — keeps web apps and any long-running command running`,
     '',
-    'Usage: tend <command> [options]      tend <command> --help',
+    'Usage: tend <command> [options]      tend <command> --help      tend help config',
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
@@ -45,6 +50,12 @@ function mainHelp(): string {
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === 'help' && rest[0] === 'config') {
+    const { renderConfigHelp } = await import('../config/help.js');
+    process.stdout.write(`${renderConfigHelp({ width: process.stdout.columns ?? 100 })}\n`);
+    return ExitCode.ok;
+  }
+  if (first === 'help' && rest[0] !== undefined) return runCli([rest[0], '--help'], env);
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(`${mainHelp()}\n`);
     return first === undefined ? ExitCode.usage : ExitCode.ok;

@@ -45,6 +45,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
     'process.start': (p) => supervisor.start(checkSpec(p.spec)),
+    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), p.restart === true),
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),

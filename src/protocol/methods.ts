@@ -15,6 +15,11 @@ export interface TendMethods {
   'daemon.shutdown': (p: Record<string, never>) => { apps: number };
   /** Create and start a new app, or start a stopped app of the same name with the new spec. */
   'process.start': (p: { spec: AppSpec }) => ProcessInfo[];
+  /**
+   * Idempotent deploy of one app from a config file: create and start it, start it if stopped,
+   * restart it with the new spec if the spec changed (or always, with `restart`), else leave it.
+   */
+  'process.apply': (p: { spec: AppSpec; restart?: boolean }) => { action: 'created' | 'started' | 'restarted' | 'unchanged'; process: ProcessInfo };
   /** Start existing apps again (tend start <name|id|all>). */
   'process.startTarget': (p: { target: Target }) => ProcessInfo[];
   'process.stop': (p: { target: Target }) => ProcessInfo[];

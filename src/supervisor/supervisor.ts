@@ -9,6 +9,7 @@ import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { resolveTarget } from './targets.js';
+import { specsEqual } from '../config/specs-equal.js';
 
 export const STATE_VERSION = 1;
 
@@ -123,6 +124,18 @@ export class Supervisor {
     }
     const handle = this.create({ id: this.nextId++, spec, createdAt: this.deps.now() });
     return this.startHandles([handle]);
+  }
+
+  /** `tend start <config file>`: make the app match its spec, restarting only when it changed. */
+  async apply(spec: AppSpec, forceRestart: boolean): Promise<{ action: 'created' | 'started' | 'restarted' | 'unchanged'; process: ProcessInfo }> {
+    const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
+    if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
+    const stopped = existing.state === 'stopped' || existing.state === 'errored';
+    if (!stopped && !forceRestart && specsEqual(existing.spec, spec)) return { action: 'unchanged', process: existing.info() };
+    existing.spec = spec;
+    this.deps.logs.configure(existing.id, spec);
+    if (stopped) return { action: 'started', process: (await this.startHandles([existing]))[0] as ProcessInfo };
+    return { action: 'restarted', process: (await this.restart(existing.id))[0] as ProcessInfo };
   }
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {

@@ -4,6 +4,8 @@ import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import { APP_FIELDS } from '../../config/schema.js';
 import type { ProcessInfo } from '../../protocol/model.js';
+import { findDefaultConfig } from '../../config/load.js';
+import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
@@ -12,7 +14,9 @@ const FIELD_FLAGS = APP_FIELDS.filter((f) => f.cli === true);
 const flagName = (key: string): string => key.replace(/_/g, '-');
 
 function flagOptions() {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { json: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+    json: { type: 'boolean' }, only: { type: 'string' }, formation: { type: 'string' },
+  };
   for (const f of FIELD_FLAGS) {
     if (f.type === 'boolean') {
       options[flagName(f.key)] = { type: 'boolean' };
@@ -29,6 +33,10 @@ Synopsis
   tend start --interpreter python3 app.py [options] [-- args...]
   tend start [options] -- <command> [args...]
   tend start <name|id|all>                      start stopped apps again
+  tend start [ecosystem.config.js|.json|.yaml|Procfile] [--env NAME] [--only a,b] [--formation web=2]
+                                                start a config file's apps; idempotent: a running app is
+                                                restarted only if its spec changed (default file: the
+                                                ecosystem.config.*, tend.config.* or Procfile in this folder)
 
 Options (every app setting is a flag; see \`tend help config\` for all of them)
   --name N              app name (default: the script's file name)
@@ -62,14 +70,16 @@ Notes
     const first = positionals[0];
     const client = async () => ctx.client();
 
+    const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
+    if (configFile !== undefined) return startConfig(configFile, values as StartValues, ctx, false);
     if (first === undefined && (rest === null || rest.length === 0)) {
-      throw usageError('nothing to start', 'Give a script (`tend start server.js`) or a command after `--`.');
+      throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
     const raw: Record<string, unknown> = {};
     for (const f of FIELD_FLAGS) {
       const name = flagName(f.key);
       const v = (values as Record<string, unknown>)[name];
-      if (v !== undefined) raw[f.key] = f.type === 'env' ? parseEnvFlags(v as string[]) : v;
+      if (v !== undefined) raw[f.key] = f.type === 'env' ? parseEnvFlags(v as string[]) : f.type === 'string-list' ? (v as string[]).flatMap((x) => x.split(' ').filter(Boolean)) : v;
       if ((values as Record<string, unknown>)[`no-${name}`] === true) raw[f.key] = false;
     }
     if (first === undefined) {
@@ -90,12 +100,33 @@ Notes
   },
 };
 
+interface StartValues {
+  env?: string[];
+  only?: string;
+  formation?: string;
+  port?: string;
+  json?: boolean;
+}
+
+/** Starts (or updates) every app of a config file; prints what happened to each. */
+export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean): Promise<number> {
+  const loaded = await loadApps(file, values, ctx);
+  const client = await ctx.client();
+  const results = await Promise.all(loaded.apps.map((spec) => client.call('process.apply', { spec, restart })));
+  if (values.json === true) ctx.out(JSON.stringify(results.map((r) => ({ ...r.process, action: r.action }))));
+  else {
+    ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
+    ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
+  }
+  return 0;
+}
+
 /** `--env K=V` (repeatable). */
 function parseEnvFlags(list: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const item of list) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw usageError(`\`--env ${item}\` is not NAME=value`, 'Example: --env PORT=8080');
+    if (eq <= 0) throw usageError(`\`--env ${item}\` is not NAME=value`, 'Example: --env PORT=8080 (a bare name like --env production picks an env_production block of a config file)');
     env[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return env;

@@ -1,7 +1,22 @@
 import { usageError } from '../../errors.js';
 import type { ProcessInfo } from '../../protocol/model.js';
+import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
+import { startConfig } from './start.js';
 import { renderProcessTable } from '../render/process-table.js';
+
+/**
+ * The apps a config file describes. For a Procfile, every running instance of its process types
+ * (`web.1`…`web.N`), whatever formation they were started with.
+ */
+async function configTargets(file: string, values: Parameters<typeof loadApps>[1], ctx: CliContext): Promise<string[]> {
+  const names = (await loadApps(file, values, ctx)).apps.map((a) => a.name);
+  if (!/(^|\/)Procfile(\.[^/]*)?$/.test(file)) return names;
+  const types = new Set(names.map((n) => n.replace(/\.\d+$/, '')));
+  const existing = (await (await ctx.client()).call('process.list', {})).map((p) => p.name);
+  const instances = existing.filter((n) => types.has(n.replace(/\.\d+$/, '')) && /\.\d+$/.test(n));
+  return [...new Set([...instances, ...names.filter((n) => existing.includes(n))])];
+}
 
 type Method = 'process.stop' | 'process.restart' | 'process.delete';
 
@@ -11,6 +26,7 @@ function targetAction(verb: string, method: Method, what: string, notes: string)
     help: `
 Synopsis
   tend ${verb} <name|id|namespace|all>... [--json]
+  tend ${verb} <config file> [--only a,b] [--env NAME]     the apps the file describes
 
 Options
   --json   print the affected processes as JSON
@@ -22,11 +38,20 @@ Notes
   ${what}
   ${notes}`,
     async run(argv: string[], ctx: CliContext): Promise<number> {
-      const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, verb);
+      const { values, positionals } = parseFlags(argv, {
+        json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
+      }, verb);
       if (positionals.length === 0) throw usageError(`\`tend ${verb}\` needs a target`, `Example: tend ${verb} api (or an id, or all)`);
+      // restart <file> deploys the file's specs (and restarts even unchanged apps).
+      if (method === 'process.restart' && positionals.length === 1 && isConfigArg(positionals[0], ctx)) return startConfig(positionals[0], values, ctx, true);
       const client = await ctx.client();
+      const targets: string[] = [];
+      for (const p of positionals) {
+        if (isConfigArg(p, ctx)) targets.push(...(await configTargets(p, values, ctx)));
+        else targets.push(p);
+      }
       const results: ProcessInfo[] = [];
-      for (const target of positionals) results.push(...(await client.call(method, { target })));
+      for (const target of targets) results.push(...(await client.call(method, { target })));
       if (values.json === true) ctx.out(JSON.stringify(results));
       else if (method === 'process.delete') ctx.out(`deleted: ${results.map((r) => `${r.name} (${r.id})`).join(', ')}`);
       else ctx.out(renderProcessTable(results, ctx.isTTY));

@@ -1,0 +1,29 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TendError } from '../../errors.js';
+import { INIT_FILE_NAME, renderInitTemplate } from '../../config/init-template.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+
+export const init: Command = {
+  help: `
+Synopsis
+  tend init [--name N] [--script S]
+
+Notes
+  Writes ${INIT_FILE_NAME} in the current folder: a commented example that is also a valid PM2
+  ecosystem file. Refuses to overwrite an existing file. Then: tend start ${INIT_FILE_NAME}
+
+Exit codes
+  0 written; 2 the file exists`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values } = parseFlags(argv, { name: { type: 'string' }, script: { type: 'string' } }, 'init');
+    const file = join(ctx.cwd, INIT_FILE_NAME);
+    if (existsSync(file)) throw new TendError('E_USAGE', `${file} already exists`, { hint: 'Edit it, or remove it first to get a fresh example.' });
+    const opts: { name?: string; script?: string } = {};
+    if (values.name !== undefined) opts.name = values.name;
+    if (values.script !== undefined) opts.script = values.script;
+    writeFileSync(file, renderInitTemplate(opts), { flag: 'wx' });
+    ctx.out(`wrote ${file}; start it with: tend start ${INIT_FILE_NAME}`);
+    return 0;
+  },
+};
