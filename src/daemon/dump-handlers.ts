@@ -1,13 +1,60 @@
 import { TendError } from '../errors.js';
+import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
 import type { Handlers } from '../rpc/server.js';
+import { readDump, writeDump } from '../store/dump.js';
 import type { TendPaths } from '../store/paths.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-/** dump.save / dump.resurrect (placeholder until the dump store lands). */
+/** Statuses that mean "the user wants this app running" (errored: wanted, but crashing). */
+const WANTED: ReadonlySet<ProcessStatus> = new Set<ProcessStatus>(['launching', 'online', 'waiting-restart', 'errored']);
+
+/**
+ * tend save / tend resurrect. Only these two handlers write or read the dump: a daemon shutdown
+ * never does (DESIGN.md §4, against pm2#4556).
+ */
 export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPaths }): Pick<Handlers, 'dump.save' | 'dump.resurrect'> {
-  void deps;
+  const { supervisor, paths } = deps;
   return {
-    'dump.save': () => { throw new TendError('E_INTERNAL', 'tend save is not implemented yet'); },
-    'dump.resurrect': () => { throw new TendError('E_INTERNAL', 'tend resurrect is not implemented yet'); },
+    'dump.save': (p) => {
+      const specs = wantedSpecs(supervisor);
+      if (specs.length === 0 && p.force !== true) {
+        const stopped = supervisor.list().length;
+        throw new TendError('E_USAGE', stopped > 0 ? `no app is running (${stopped} stopped): saving would make boot start nothing` : 'no apps to save: saving would make boot start nothing', {
+          hint: 'Start your apps first, or run `tend save --force` to save an empty set on purpose.',
+        });
+      }
+      writeDump(paths, specs, new Date());
+      return { file: paths.dumpFile, apps: specs.map((s) => s.name) };
+    },
+    'dump.resurrect': async () => {
+      const dump = readDump(paths);
+      if (dump === null) {
+        return { apps: [], source: 'dump' as const, notices: [`nothing saved yet (no ${paths.dumpFile}); run \`tend save\` to save the running apps`] };
+      }
+      const notices = [...dump.notices];
+      const running = new Set(supervisor.list().filter((p) => p.status !== 'stopped' && p.status !== 'errored').map((p) => p.name));
+      const toStart: AppSpec[] = [];
+      for (const spec of dump.apps) {
+        if (running.has(spec.name)) notices.push(`${spec.name} is already running; left as it is`);
+        else toStart.push(spec);
+      }
+      // Started together (boot should not wait for each wait_ready app in turn); the starts are
+      // issued in dump order, so ids follow it.
+      const results = await Promise.allSettled(toStart.map((spec) => supervisor.start(spec)));
+      const apps: ProcessInfo[] = [];
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') apps.push(...r.value);
+        else notices.push(`${toStart[i]?.name ?? '?'} could not be started: ${(r.reason as Error).message}`);
+      });
+      return { apps, source: dump.source, notices };
+    },
   };
+}
+
+/** The specs of apps the user wants running, in id order. */
+function wantedSpecs(supervisor: Supervisor): AppSpec[] {
+  const specs = supervisor.specs();
+  const infos = supervisor.list();
+  // specs() and list() are both in id order over the same registry.
+  return specs.filter((spec, i) => infos[i]?.name === spec.name && WANTED.has(infos[i].status));
 }
