@@ -15,6 +15,7 @@ export interface HandlerDeps {
   logs: LogRouter;
   paths: TendPaths;
   info(): DaemonInfo;
+  log(event: string, data: Record<string, unknown>): void;
   /** Exit after the reply is sent; `stopApps` = tend kill. */
   exit(stopApps: boolean): Promise<number>;
 }
@@ -69,7 +70,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const streams: LogStream[] = Array.isArray(p.streams) && p.streams.length > 0 ? p.streams : ['out', 'err'];
       const subscription = nextSubscription++;
       // A follower that reads too slowly is told why and disconnected; it never slows an app.
-      const sub = logs.subscribe({ ids: handles.map((h) => h.id), streams }, (record) => conn.sendEvent(subscription, { type: 'log:line', record }), (reason) => {
+      // `all` also follows apps started later.
+      const ids = p.target === 'all' ? null : handles.map((h) => h.id);
+      const sub = logs.subscribe({ ids, streams }, (record) => conn.sendEvent(subscription, { type: 'log:line', record }), (reason) => {
+        deps.log('follower-dropped', { subscription, reason });
         conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
         conn.end();
       });

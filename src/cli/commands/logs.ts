@@ -52,10 +52,7 @@ Notes
 
     const keep = (r: LogRecord): boolean => streams.includes(r.stream) && (grep === null || grep.test(r.message));
     const render = createLogLineRenderer({ json: values.json === true, raw: values.raw === true, timestamp: values.timestamp === true, prefix: true, color: ctx.isTTY });
-    const perApp = await Promise.all([...details.values()].map(async (d) => {
-      const lists = await Promise.all(sourcesOf(d, streams).map((s) => readRecords(s, grep === null ? lines : Math.max(lines * 20, 1000))));
-      return mergeByTime(lists.map((l) => l.filter(keep))).slice(-lines);
-    }));
+    const perApp = await Promise.all([...details.values()].map((d) => lastMatching(sourcesOf(d, streams), lines, keep, grep !== null)));
     const backlog = mergeByTime(perApp);
     if (backlog.length > 0) ctx.out(backlog.map(render).join('\n'));
     if (values['no-follow'] === true) return 0;
@@ -73,6 +70,21 @@ Notes
     return 0;
   },
 };
+
+/**
+ * The last `lines` records that pass `keep`. With a filter, reads further back (4× each round)
+ * until enough match or the whole history (live file and archives) has been read.
+ */
+async function lastMatching(sources: LogSource[], lines: number, keep: (r: LogRecord) => boolean, filtered: boolean): Promise<LogRecord[]> {
+  let want = filtered ? Math.max(lines * 20, 1000) : lines;
+  for (;;) {
+    const lists = await Promise.all(sources.map((s) => readRecords(s, want)));
+    const kept = mergeByTime(lists.map((l) => l.filter(keep)));
+    const exhausted = lists.every((l) => l.length < want);
+    if (!filtered || kept.length >= lines || exhausted) return kept.slice(-lines);
+    want *= 4;
+  }
+}
 
 /** The files to read for an app: one per stream, or one for a merged file. */
 function sourcesOf(d: ProcessDetail, streams: LogStream[]): LogSource[] {
