@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { INITIAL, toStatus, transition, type ProcessEvent, type Snapshot } from '../../src/supervisor/process-machine.js';
+
+const spec = { autorestart: true, stopExitCodes: [], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 2, minUptimeMs: 1000, killSignal: 'SIGTERM', killTimeoutMs: 5000, waitReady: false, listenTimeoutMs: 3000 };
+
+function run(events: ProcessEvent[], s: Snapshot = INITIAL, sp = spec) {
+  const effects: string[] = [];
+  for (const e of events) {
+    const t = transition(s, e, sp);
+    s = t.next;
+    effects.push(...t.effects.map((x) => x.type + ('deadline' in x ? `:${x.deadline}` : '') + ('signal' in x ? `:${x.signal}` : '')));
+  }
+  return { s, effects };
+}
+
+describe('process state machine', () => {
+  it('start → spawned → online; exit → immediate restart', () => {
+    const r = run([{ type: 'start' }, { type: 'spawned' }]);
+    assert.equal(r.s.state, 'online');
+    assert.deepEqual(r.effects, ['spawn']);
+    const c = run([{ type: 'exit', code: 1, signal: null, uptimeMs: 5000 }], r.s);
+    assert.equal(c.s.state, 'starting');
+    assert.deepEqual(c.effects, ['cancel:ready', 'count-restart', 'spawn']);
+  });
+
+  it('wait_ready: launching until ready, or until the listen timeout', () => {
+    const sp = { ...spec, waitReady: true };
+    const r = run([{ type: 'start' }, { type: 'spawned' }], INITIAL, sp);
+    assert.equal(r.s.state, 'waiting-ready');
+    assert.equal(toStatus(r.s.state), 'launching');
+    assert.ok(r.effects.includes('schedule:ready'));
+    assert.equal(run([{ type: 'ready' }], r.s, sp).s.state, 'online');
+    assert.equal(run([{ type: 'deadline', deadline: 'ready' }], r.s, sp).s.state, 'online');
+  });
+
+  it('stop: signal, kill deadline, SIGKILL at the deadline, forced recorded; a second stop escalates at once', () => {
+    const online = run([{ type: 'start' }, { type: 'spawned' }]).s;
+    const st = run([{ type: 'stop' }], online);
+    assert.equal(st.s.state, 'stopping');
+    assert.deepEqual(st.effects, ['signal:SIGTERM', 'cancel:ready', 'schedule:kill']);
+    const dl = run([{ type: 'deadline', deadline: 'kill' }], st.s);
+    assert.deepEqual(dl.effects, ['signal:SIGKILL']);
+    assert.equal(dl.s.forced, true);
+    assert.equal(run([{ type: 'exit', code: null, signal: 'SIGKILL', uptimeMs: 10 }], dl.s).s.state, 'stopped');
+    const twice = run([{ type: 'stop' }], st.s);
+    assert.deepEqual(twice.effects, ['signal:SIGKILL', 'cancel:kill']);
+  });
+
+  it('an exit during a stop is not a crash: no restart', () => {
+    const st = run([{ type: 'start' }, { type: 'spawned' }, { type: 'stop' }]).s;
+    const r = run([{ type: 'exit', code: 0, signal: null, uptimeMs: 10 }], st);
+    assert.equal(r.s.state, 'stopped');
+    assert.ok(!r.effects.includes('spawn'));
+  });
+
+  it('restart of a running app stops it, then spawns and counts once', () => {
+    const online = run([{ type: 'start' }, { type: 'spawned' }]).s;
+    const r = run([{ type: 'restart' }, { type: 'exit', code: null, signal: 'SIGTERM', uptimeMs: 10 }], online);
+    assert.equal(r.s.state, 'starting');
+    assert.deepEqual(r.effects.filter((e) => e === 'count-restart' || e === 'spawn'), ['count-restart', 'spawn']);
+  });
+
+  it('delete of a running app removes it after the stop completes', () => {
+    const online = run([{ type: 'start' }, { type: 'spawned' }]).s;
+    const r = run([{ type: 'delete' }, { type: 'exit', code: 0, signal: null, uptimeMs: 10 }], online);
+    assert.ok(r.effects.includes('remove'));
+  });
+
+  it('a crash loop ends errored; start resets it', () => {
+    let s = run([{ type: 'start' }, { type: 'spawned' }]).s;
+    for (let i = 0; i < 3; i++) s = run([{ type: 'exit', code: 1, signal: null, uptimeMs: 5 }, { type: 'spawned' }], s).s;
+    assert.equal(s.state, 'errored');
+    assert.equal(toStatus(s.state), 'errored');
+    const again = run([{ type: 'start' }], s);
+    assert.equal(again.s.state, 'starting');
+    assert.equal(again.s.history.unstableRestarts, 0);
+  });
+
+  it('backoff: waiting-restart, then spawn at the deadline; stop cancels it', () => {
+    const sp = { ...spec, restartDelayMs: 2000 };
+    const s = run([{ type: 'start' }, { type: 'spawned' }, { type: 'exit', code: 1, signal: null, uptimeMs: 5000 }], INITIAL, sp);
+    assert.equal(toStatus(s.s.state), 'waiting-restart');
+    assert.ok(s.effects.includes('schedule:backoff'));
+    assert.deepEqual(run([{ type: 'deadline', deadline: 'backoff' }], s.s, sp).effects, ['count-restart', 'spawn']);
+    const stopped = run([{ type: 'stop' }], s.s, sp);
+    assert.equal(stopped.s.state, 'stopped');
+    assert.deepEqual(stopped.effects, ['cancel:backoff']);
+  });
+
+  it('a spawn failure counts like a crash', () => {
+    const r = run([{ type: 'start' }, { type: 'spawn-failed', message: 'ENOENT' }]);
+    assert.equal(r.s.state, 'starting');
+    assert.match(r.s.reason ?? '', /could not start: ENOENT/);
+  });
+});
