@@ -1,4 +1,44 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * A log and its rotated archives, oldest first: every `<log>.<suffix>` in the log's directory
+ * (tend names archives `<log>.<UTC stamp>[.gz]`, so lexical order is time order), then the live file.
+ */
+export function logFiles(live: string): string[] {
+  const prefix = `${basename(live)}.`;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dirname(live));
+  } catch {
+    return [live];
+  }
+  const archives = entries.filter((e) => e.startsWith(prefix) && !e.endsWith('.tmp')).sort();
+  return [...archives.map((e) => join(dirname(live), e)), live];
+}
+
+/** Total bytes of a log and its archives. */
+export function totalSize(live: string): number {
+  return logFiles(live).reduce((sum, f) => sum + fileSize(f), 0);
+}
+
+/** The last complete line of a log, looking into the newest archive when the live file is empty. */
+export function lastLogLine(live: string): string {
+  const files = logFiles(live);
+  for (let i = files.length - 1; i >= 0; i--) {
+    const file = files[i] as string;
+    if (file.endsWith('.gz')) return '';
+    const line = lastLine(file);
+    if (line !== '') return line;
+  }
+  return '';
+}
+
+function readLog(path: string): string {
+  const raw = readFileSync(path);
+  return (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('latin1');
+}
 
 /** Size of a file in bytes, 0 when it does not exist yet. */
 export function fileSize(path: string): number {
@@ -54,9 +94,9 @@ export interface LineCheck {
   last: number | null;
 }
 
-/** Reads a numbered-lines log and counts missing, duplicated and reordered lines. */
-export function checkNumberedLines(path: string, expected?: number): LineCheck {
-  const text = readFileSync(path, 'latin1');
+/** Reads a numbered-lines log (with its archives) and counts missing, duplicated and reordered lines. */
+export function checkNumberedLines(live: string, expected?: number): LineCheck {
+  const text = logFiles(live).map(readLog).join('');
   const seen = new Uint8Array(expected ?? 10_000_000);
   let lines = 0;
   let distinct = 0;

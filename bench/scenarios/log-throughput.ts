@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkNumberedLines, fileSize, lastLine, lineNumber } from '../lib/logfile.js';
+import { checkNumberedLines, lastLogLine, lineNumber, logFiles, totalSize } from '../lib/logfile.js';
 import { fixture } from '../lib/paths.js';
 import { cleanEnv, cpuSeconds, killRef, processRef } from '../lib/proc.js';
 import { alternate, type Recorder, type Who, type Scenario } from '../lib/scenario.js';
@@ -10,7 +10,6 @@ import { withSession } from '../lib/session.js';
 import { delay, now, nsToMs, waitFor } from '../lib/timing.js';
 
 export const LINES = Number(process.env.TEND_BENCH_LOG_LINES || 500_000);
-const LINE_BYTES = 100;
 /** Give up when the file has not grown for this long after the app finished writing. */
 const STALL_MS = 5_000;
 
@@ -37,16 +36,15 @@ function readMarks(path: string): Marks | undefined {
 }
 
 /**
- * Polls the log file (every 5 ms) until its last line is the last number, or until it stops
- * growing after the app finished. Returns the hrtime at completion, or null if lines never came.
+ * Polls the log (every 5 ms) until its last line is the last number, or until it stops growing
+ * after the app finished. Returns the hrtime at completion, or null if the lines never all came.
  */
 async function waitComplete(logFile: string, marksFile: string): Promise<bigint | null> {
-  const expected = LINES * LINE_BYTES;
   let lastSize = -1;
   let lastGrowth = Date.now();
   for (;;) {
-    const size = fileSize(logFile);
-    if (size >= expected && lineNumber(lastLine(logFile)) === LINES - 1) return now();
+    if (lineNumber(lastLogLine(logFile)) === LINES - 1) return now();
+    const size = totalSize(logFile);
     if (size !== lastSize) {
       lastSize = size;
       lastGrowth = Date.now();
@@ -61,6 +59,8 @@ function record(rec: Recorder, who: Who, marksFile: string, logFile: string, com
   if (!marks) throw new Error('the app never wrote its marks file');
   const check = checkNumberedLines(logFile, LINES);
   rec.add(lost, who, check.lost);
+  const files = logFiles(logFile).length;
+  if (files > 1) rec.note(`${who}: the log was rotated (${files - 1} archives, all read back)`);
   if (check.duplicates) rec.note(`${who}: ${check.duplicates} duplicated lines`);
   if (check.outOfOrder) rec.note(`${who}: ${check.outOfOrder} lines out of order`);
   if (marks.end !== null) rec.add(write, who, nsToMs(marks.end - marks.start));
