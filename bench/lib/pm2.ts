@@ -37,6 +37,7 @@ interface Pm2Proc {
 
 class Pm2Session extends Session {
   readonly tool = 'pm2' as const;
+  protected readonly homeVar = 'PM2_HOME';
   readonly listArgs = ['jlist'] as const;
 
   async ensureDaemon(): Promise<number> {

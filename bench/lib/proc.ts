@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** A process identified by pid and start time (field 22 of /proc/PID/stat), so a reused pid is never mistaken for it. */
 export interface ProcessRef {
@@ -79,4 +79,27 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NODE_EXTRA_CA_CERTS;
   return env;
+}
+
+/**
+ * Processes (other than this one) whose environment holds exactly `key=value`: a session's
+ * leftovers, found by its unique temporary home rather than by any name.
+ */
+export function processesWithEnv(key: string, value: string): ProcessRef[] {
+  const needle = Buffer.from(`${key}=${value}\0`);
+  const found: ProcessRef[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    let environ: Buffer;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue;
+    }
+    if (environ.indexOf(needle) !== 0 && environ.indexOf(Buffer.concat([Buffer.from([0]), needle])) < 0) continue;
+    const ref = processRef(pid);
+    if (ref) found.push(ref);
+  }
+  return found;
 }

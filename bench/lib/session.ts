@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { isAlive, killRef, processRef, type ProcessRef } from './proc.js';
+import { isAlive, killRef, processesWithEnv, processRef, type ProcessRef } from './proc.js';
 import { run, runOk, type RunResult } from './spawn.js';
 import { waitFor } from './timing.js';
 
@@ -45,6 +45,8 @@ export abstract class Session {
   abstract startArgs(name: string, script: string, args: readonly string[]): string[];
   abstract parseList(stdout: string): AppInfo[];
   abstract logFile(name: string, stream?: 'out' | 'err'): string;
+  /** The environment variable that holds this session's home (TEND_HOME / PM2_HOME). */
+  protected abstract readonly homeVar: string;
   /** The tool's own "stop everything" command. */
   protected abstract killArgs(): string[];
 
@@ -92,7 +94,10 @@ export abstract class Session {
     if (ref) this.tracked.set(pid, ref);
   }
 
-  /** Stops everything: the tool's kill command, then SIGKILL to any tracked process left, then removes the home. */
+  /**
+   * Stops everything: the tool's kill command, then SIGKILL to any process left that the session
+   * saw or that carries its home in its environment, then removes the home.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -101,7 +106,11 @@ export abstract class Session {
     } catch {
       // fall through to killing by pid
     }
-    for (const ref of this.tracked.values()) killRef(ref);
+    // Anything still carrying this session's home in its environment is a leftover of it.
+    for (const ref of processesWithEnv(this.homeVar, this.home)) this.tracked.set(ref.pid, ref);
+    for (const ref of this.tracked.values()) {
+      if (killRef(ref)) console.error(`  note: ${this.tool} left pid ${ref.pid} running after its kill command; SIGKILLed it`);
+    }
     await waitFor('tracked processes to exit', () => [...this.tracked.values()].every((r) => !isAlive(r)), 5_000).catch(
       (err: Error) => console.error(`  warning: ${err.message}`),
     );

@@ -15,6 +15,7 @@ interface TendProc {
 
 class TendSession extends Session {
   readonly tool = 'tend' as const;
+  protected readonly homeVar = 'TEND_HOME';
   readonly listArgs = ['list', '--json'] as const;
 
   async ensureDaemon(): Promise<number> {
