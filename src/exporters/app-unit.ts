@@ -1,0 +1,117 @@
+import { isSecretName } from '../config/env.js';
+import type { AppSpec, ExecSpec } from '../protocol/model.js';
+import {
+  environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
+} from './systemd-syntax.js';
+
+export interface AppUnitOptions {
+  /** Absolute path of the program for each non-absolute name (node, python3, a PATH command). */
+  resolveProgram(name: string, spec: AppSpec): string;
+  /** Where the secrets' EnvironmentFile will be written (absolute). */
+  envFilePath(unitName: string): string;
+  /** User= for system units; null = whoever the manager runs units as. */
+  user: string | null;
+  /** A `systemctl --user` unit (WantedBy=default.target, no User=). */
+  rootless: boolean;
+  /** Header line naming the generator. */
+  generator: string;
+}
+
+export interface AppUnit {
+  unitName: string;
+  unit: string;
+  /** Secret-looking variables, for a 0600 file (null when there are none). */
+  envFile: string | null;
+  /** Variables left out (names systemd cannot carry). */
+  skippedEnv: string[];
+}
+
+/**
+ * The program and argv systemd runs, mirroring supervisor/command-line.ts (which the CLI side
+ * may not import): `node` is the Node.js found at export time; other names are resolved now,
+ * because systemd does not search the app's PATH.
+ */
+export function execArgv(exec: ExecSpec, resolve: (name: string) => string): string[] {
+  if (exec.shell) {
+    const line = [exec.script, ...exec.args.map(shellQuote)].join(' ');
+    return ['/bin/sh', '-c', line];
+  }
+  if (exec.interpreter === null) return [resolve(exec.script), ...exec.args];
+  return [resolve(exec.interpreter), ...exec.interpreterArgs, exec.script, ...exec.args];
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** One app as a systemd service that behaves as tend would run it. */
+export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
+  const unitName = unitNameFor(spec.name);
+  const plain: string[] = [];
+  const secret: string[] = [];
+  const skippedEnv: string[] = [];
+  for (const [name, value] of Object.entries(spec.env)) {
+    if (!isValidEnvName(name)) skippedEnv.push(name);
+    else if (isSecretName(name)) secret.push(environmentFileLine(name, value));
+    else plain.push(environmentLine(name, value));
+  }
+  const argv = execArgv(spec.exec, (name) => (name.startsWith('/') ? name : opts.resolveProgram(name, spec)));
+
+  const unitLines: string[] = [
+    `Description=${escapeSpecifiers(`${spec.name} (exported from tend)`)}`,
+  ];
+  if (!opts.rootless) unitLines.push('After=network.target');
+  const service: string[] = ['Type=exec', `WorkingDirectory=${escapeSpecifiers(spec.cwd)}`, `ExecStart=${execLine(argv)}`];
+  if (opts.user !== null && !opts.rootless) service.push(`User=${escapeSpecifiers(opts.user)}`);
+  service.push(...plain);
+  if (secret.length > 0) {
+    service.push('# Secret-looking variables live in a file only its owner can read (0600), not in this unit.');
+    service.push(`EnvironmentFile=${escapeSpecifiers(opts.envFilePath(unitName))}`);
+  }
+  if (skippedEnv.length > 0) service.push(`# Left out (not valid variable names for systemd): ${escapeSpecifiers(skippedEnv.join(' '))}`);
+  service.push(...restartLines(spec, unitLines));
+  service.push(
+    `KillSignal=${spec.killSignal}`,
+    `TimeoutStopSec=${timeSpan(spec.killTimeoutMs)}`,
+    'StandardOutput=journal',
+    'StandardError=journal',
+    `SyslogIdentifier=${escapeSpecifiers(unitName.replace(/\.service$/, ''))}`,
+  );
+  if (spec.waitReady) service.push('# wait_ready is not mapped: systemd would need the app to call sd_notify (Type=notify).');
+  const sections: UnitSection[] = [
+    ['Unit', unitLines],
+    ['Service', service],
+    ['Install', [`WantedBy=${opts.rootless ? 'default.target' : 'multi-user.target'}`]],
+  ];
+  const header = [`${opts.generator} from app "${spec.name}".`, `Logs: journalctl ${opts.rootless ? '--user ' : ''}-u ${unitName}`];
+  return {
+    unitName,
+    unit: renderUnit(header, sections),
+    envFile: secret.length > 0 ? `# Secrets of ${spec.name}, for ${unitName} (keep this file 0600).\n${secret.join('\n')}\n` : null,
+    skippedEnv,
+  };
+}
+
+/**
+ * tend's restart policy in systemd terms. `max_restarts` unstable runs in a row (each shorter
+ * than `min_uptime`) mark a tend app errored; systemd instead refuses more than StartLimitBurst
+ * starts within StartLimitIntervalSec. A crash loop of runs just under min_uptime starts once
+ * per (min_uptime + restart_delay), so that interval times the max_restarts + 1 starts tend
+ * allows is the window; longer runs never fill it, as with tend.
+ */
+function restartLines(spec: AppSpec, unitLines: string[]): string[] {
+  if (!spec.autorestart) return ['Restart=no'];
+  const lines = ['Restart=always', `RestartSec=${timeSpan(spec.restartDelayMs)}`];
+  if (spec.stopExitCodes.length > 0) {
+    // "Done, do not restart" in tend; SuccessExitStatus keeps the unit from counting it a failure.
+    const codes = spec.stopExitCodes.join(' ');
+    lines.push(`RestartPreventExitStatus=${codes}`, `SuccessExitStatus=${codes}`);
+  }
+  if (spec.expBackoffRestartDelayMs > 0) {
+    lines.push(`# exp_backoff_restart_delay (${spec.expBackoffRestartDelayMs} ms) is not mapped: it needs RestartSteps= (systemd 254+).`);
+  }
+  const burst = spec.maxRestarts + 1;
+  const windowSec = Math.max(1, Math.ceil((burst * (spec.minUptimeMs + spec.restartDelayMs)) / 1000));
+  unitLines.push(`StartLimitIntervalSec=${windowSec}s`, `StartLimitBurst=${burst}`);
+  return lines;
+}
