@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +7,8 @@ import type { TendPaths } from '../store/paths.js';
 import { VERSION } from '../version.js';
 
 const AGENT = `tend-cli ${VERSION}`;
-const DAEMON_ENTRY = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+// Beside the bundled CLI (dist/cli.cjs → dist/daemon.cjs), or the tsc output when run unbundled.
+const DAEMON_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './daemon.cjs' : '../daemon/main.js', import.meta.url));
 const LAUNCH_TIMEOUT_MS = 15_000;
 
 /** Nobody listens: a launch is needed (no socket, or a stale one). */
@@ -75,8 +75,10 @@ function prepareHome(paths: TendPaths): number {
  * Starts the daemon detached (its own session, stdin /dev/null, output to daemon.log) and waits
  * for it to say `ready` on a pipe (fd 3): no polling of the socket.
  */
-function launchDaemon(paths: TendPaths, notice: (text: string) => void): Promise<'ready' | 'already'> {
+async function launchDaemon(paths: TendPaths, notice: (text: string) => void): Promise<'ready' | 'already'> {
   const logFd = prepareHome(paths);
+  // Loaded only here: most commands find a running daemon and never spawn anything.
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [DAEMON_ENTRY], {
     detached: true,
     cwd: '/',

@@ -1,7 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 
 interface Job {
   plain: string;
@@ -49,6 +47,8 @@ export class ArchiveCompressor {
     const gz = `${job.plain}.gz`;
     const tmp = `${gz}.tmp`;
     try {
+      // zlib and streams load on first use: most daemons never compress, and each costs memory.
+      const [{ pipeline }, { createGzip }] = await Promise.all([import('node:stream/promises'), import('node:zlib')]);
       await pipeline(createReadStream(job.plain), createGzip(), createWriteStream(tmp, { mode: 0o640 }));
       const fh = await open(tmp, 'r');
       try {

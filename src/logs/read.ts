@@ -1,14 +1,16 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import type { LogRecord, LogStream } from '../protocol/model.js';
 import { listArchives } from './archive-names.js';
 import { ISO_PREFIX, parseJsonLine } from './line-format.js';
 
 export { listArchives, type ArchiveInfo } from './archive-names.js';
 
-const gunzipAsync = promisify(gunzip);
+/** zlib loads only when a compressed archive must be read. */
+async function gunzipAsync(data: Buffer): Promise<Buffer> {
+  const { gunzip } = await import('node:zlib');
+  return new Promise((resolve, reject) => gunzip(data, (err, out) => (err ? reject(err) : resolve(out))));
+}
 const NL = 0x0a;
 const BLOCK = 64 * 1024;
 

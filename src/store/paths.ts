@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,6 +19,20 @@ export interface TendPaths {
   lockName: string;
 }
 
+/**
+ * A 64-bit FNV-1a hash as hex: names the home's lock without loading node:crypto (which costs
+ * every CLI call milliseconds and the daemon megabytes). Not a security boundary: the lock only
+ * has to differ between homes.
+ */
+function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
 /** TEND_HOME, or ~/.tend. */
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.TEND_HOME;
@@ -27,7 +40,7 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function tendPaths(home: string): TendPaths {
-  const digest = createHash('sha256').update(home).digest('hex').slice(0, 24);
+  const digest = fnv1a64(home);
   return {
     home,
     socket: join(home, 'daemon.sock'),

@@ -3,7 +3,6 @@ import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
-import { randomBytes } from 'node:crypto';
 import { TOKEN_VAR, findAppProcesses, signalApp, survivors } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
@@ -106,7 +105,8 @@ export class ProcessHandle {
       return;
     }
     const { file, args } = buildCommand(this.spec.exec);
-    this.token = randomBytes(9).toString('base64url');
+    // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
+    this.token = `${process.pid.toString(36)}.${this.id}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
     const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0', [TOKEN_VAR]: this.token };
     let child: ChildProcess;
     try {
