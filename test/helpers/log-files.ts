@@ -13,9 +13,20 @@ export function logFiles(file: string): string[] {
   return [...archives, file];
 }
 
-/** The whole text of a log across its archives and the live file, in order. */
+/**
+ * The whole text of a log across its archives and the live file, in order. A rotation between
+ * listing and reading would hide an archive, so the read is repeated until the list is stable.
+ */
 export function readAllLogText(file: string): string {
-  return logFiles(file)
+  for (;;) {
+    const before = logFiles(file);
+    const text = readFiles(before);
+    if (logFiles(file).join('\n') === before.join('\n')) return text;
+  }
+}
+
+function readFiles(files: string[]): string {
+  return files
     .map((f) => {
       try {
         const data = readFileSync(f);
