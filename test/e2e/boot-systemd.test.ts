@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fixture, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { SystemdLab, labName, labSkipReason } from '../helpers/systemd-lab.js';
+
+// Boot against a real systemd: ../shared/tools/systemd-lab.sh boots one in namespaces (root only).
+const skip = labSkipReason();
+if (skip !== null) console.log(`# boot-systemd: skipped: ${skip}`);
+
+interface Step { action: string; what: string; ok: boolean }
+const parse = <T>(text: string): T => JSON.parse(text) as T;
+
+/** `systemctl show` properties as a record. */
+async function show(lab: SystemdLab, unit: string, user?: string): Promise<Record<string, string>> {
+  const args = ['show', '-p', 'ActiveState', '-p', 'MainPID', '-p', 'Type', '-p', 'NRestarts', '-p', 'Result', unit];
+  const out = user === undefined
+    ? await lab.ok(['systemctl', ...args])
+    : await lab.ok(['runuser', '-u', user, '--', 'env', `XDG_RUNTIME_DIR=/run/user/${await lab.ok(['id', '-u', user]).then((s) => s.trim())}`, 'systemctl', '--user', ...args]);
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
+  const lab = new SystemdLab(labName('sys'));
+  const home = join(lab.work, 'home');
+  let port = 0;
+  let webPid = 0;
+  before(async () => {
+    const seconds = await lab.start();
+    console.log(`# lab booted in ${seconds}s`);
+    port = await freePort();
+  });
+  after(async () => { await lab.stop(); });
+
+  const tend = (args: string[]) => lab.tend(args, { home });
+  const list = async (): Promise<ProcessJson[]> => parse((await tend(['list', '--json'])).stdout);
+
+  it('tend startup installs an enabled Type=notify unit whose main pid is the daemon', async () => {
+    const r = await tend(['startup', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = parse<{ unit: string; file: string; steps: Step[] }>(r.stdout);
+    assert.equal(out.unit, 'tend-root.service');
+    assert.deepEqual(out.steps.map((s) => s.what), [out.file, 'systemctl daemon-reload', 'systemctl enable tend-root.service', 'systemctl restart tend-root.service']);
+    const props = await show(lab, 'tend-root.service');
+    assert.equal(props.ActiveState, 'active');
+    assert.equal(props.Type, 'notify');
+    const info = parse<{ pid: number }>((await tend(['daemon', 'status', '--json'])).stdout);
+    assert.equal(String(info.pid), props.MainPID);
+    assert.equal((await lab.ok(['systemctl', 'is-enabled', 'tend-root.service'])).trim(), 'enabled');
+  });
+
+  it('saved apps answer again after a reboot, with the environment they were started with', async () => {
+    const started = await tend(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--env', 'GREETING=hello "world" $HOME 100%', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal((await tend(['start', fixture('forever.js'), '--name', 'idle', '--json'])).code, 0);
+    await waitFor(() => lab.http(port), 'web to answer before the reboot', 15_000);
+    const saved = parse<{ apps: string[] }>((await tend(['save', '--json'])).stdout);
+    assert.deepEqual(saved.apps, ['web', 'idle']);
+    const dump = readFileSync(join(home, 'dump.json'));
+    const before = (await list()).find((p) => p.name === 'web')?.pid;
+
+    await lab.reboot();
+    const body = await waitFor(() => lab.http(port), 'web to answer after the reboot', 30_000);
+    assert.match(body, /hello from/);
+    const apps = await list();
+    assert.deepEqual(apps.map((p) => [p.name, p.status]), [['web', 'online'], ['idle', 'online']]);
+    const web = apps.find((p) => p.name === 'web') as ProcessJson;
+    assert.notEqual(web.pid, before);
+    // Started fresh by resurrect (the shutdown stopped the apps through ExecStop), not restarted from stale state.
+    assert.equal(web.restarts, 0);
+    assert.equal(web.adopted, false);
+    webPid = web.pid as number;
+    const environ = (await lab.ok(['cat', `/proc/${webPid}/environ`])).split('\0');
+    assert.ok(environ.includes('GREETING=hello "world" $HOME 100%'), 'the resurrected app sees the saved environment');
+    assert.deepEqual(readFileSync(join(home, 'dump.json')), dump, 'shutdown and boot leave dump.json as saved');
+    const props = await show(lab, 'tend-root.service');
+    assert.equal(props.ActiveState, 'active');
+  });
+
+  it('systemctl restart replaces only the daemon: apps are adopted, a stopped app stays stopped', async () => {
+    assert.equal((await tend(['stop', 'idle', '--json'])).code, 0);
+    const oldMain = (await show(lab, 'tend-root.service')).MainPID;
+    await lab.ok(['systemctl', 'restart', 'tend-root.service']);
+    const props = await show(lab, 'tend-root.service');
+    assert.equal(props.ActiveState, 'active');
+    assert.notEqual(props.MainPID, oldMain);
+    const apps = await list();
+    const web = apps.find((p) => p.name === 'web');
+    assert.equal(web?.pid, webPid);
+    assert.equal(web?.adopted, true);
+    assert.equal(apps.find((p) => p.name === 'idle')?.status, 'stopped', 'resurrect runs once per boot, not at each restart');
+  });
+
+  it('--user NAME runs the daemon as NAME with NAME\'s TEND_HOME', async () => {
+    await lab.ok(['useradd', '--create-home', 'appuser']);
+    const r = await lab.tend(['startup', '--user', 'appuser', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = parse<{ unit: string; home: string }>(r.stdout);
+    assert.equal(out.unit, 'tend-appuser.service');
+    assert.equal(out.home, '/home/appuser/.tend');
+    const props = await show(lab, 'tend-appuser.service');
+    assert.equal(props.ActiveState, 'active');
+    assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', props.MainPID as string])).trim(), 'appuser');
+    await lab.ok(['test', '-S', '/home/appuser/.tend/daemon.sock']);
+  });
+
+  it('tend unstartup removes the unit; the apps keep running under a new daemon', async () => {
+    const r = await tend(['unstartup', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parse<{ removed: boolean }>(r.stdout).removed, true);
+    assert.notEqual((await lab.exec(['test', '-e', '/etc/systemd/system/tend-root.service'])).code, 0);
+    assert.notEqual((await lab.exec(['systemctl', 'is-enabled', 'tend-root.service'])).code, 0);
+    assert.equal((await list()).find((p) => p.name === 'web')?.pid, webPid);
+    assert.ok(await lab.http(port));
+    const again = await tend(['unstartup', '--json']);
+    assert.equal(again.code, 0);
+    assert.equal(parse<{ removed: boolean }>(again.stdout).removed, false);
+  });
+});
+
+describe('boot through systemd: rootless user unit', { skip: skip ?? false }, () => {
+  const lab = new SystemdLab(labName('user'));
+  const user = 'tenduser';
+  let port = 0;
+  before(async () => {
+    await lab.start();
+    await lab.ok(['useradd', '--create-home', '--uid', '1500', user]);
+    port = await freePort();
+  });
+  after(async () => { await lab.stop(); });
+
+  const tend = (args: string[]) => lab.tend(args, { user });
+  const unitFile = `/home/${user}/.config/systemd/user/tend.service`;
+
+  it('when lingering cannot be enabled, installs the unit and says what an admin must run (exit 1)', async () => {
+    // Without polkit, logind refuses enable-linger to an unprivileged user.
+    await lab.ok(['systemctl', 'mask', '--now', 'polkit.service']);
+    const r = await tend(['startup']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /sudo loginctl enable-linger tenduser/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stdout, /loginctl enable-linger --no-ask-password tenduser {2}FAILED/);
+    await lab.ok(['test', '-f', unitFile]);
+    await lab.ok(['test', '-L', `/home/${user}/.config/systemd/user/default.target.wants/tend.service`]);
+    await lab.ok(['systemctl', 'unmask', 'polkit.service']);
+  });
+
+  it('enables lingering and starts the user unit', async () => {
+    const r = await tend(['startup', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = parse<{ mode: string; file: string; steps: Step[] }>(r.stdout);
+    assert.equal(out.mode, 'rootless');
+    assert.equal(out.file, unitFile);
+    assert.ok(out.steps.some((s) => s.what === `loginctl enable-linger --no-ask-password ${user}` && s.ok));
+    await lab.ok(['test', '-e', `/var/lib/systemd/linger/${user}`]);
+    const props = await show(lab, 'tend.service', user);
+    assert.equal(props.ActiveState, 'active');
+    assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', props.MainPID as string])).trim(), user);
+  });
+
+  it('saved apps answer again after a reboot', async () => {
+    assert.equal((await tend(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--json'])).code, 0);
+    await waitFor(() => lab.http(port), 'web to answer before the reboot', 15_000);
+    assert.equal((await tend(['save', '--json'])).code, 0);
+    await lab.reboot();
+    await waitFor(() => lab.http(port), 'web to answer after the reboot', 30_000);
+    const apps = parse<ProcessJson[]>((await tend(['list', '--json'])).stdout);
+    assert.equal(apps[0]?.status, 'online');
+    assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', String(apps[0]?.pid)])).trim(), user);
+    assert.equal((await show(lab, 'tend.service', user)).ActiveState, 'active');
+  });
+
+  it('tend unstartup removes the user unit', async () => {
+    const r = await tend(['unstartup', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parse<{ removed: boolean }>(r.stdout).removed, true);
+    assert.notEqual((await lab.exec(['test', '-e', unitFile])).code, 0);
+    assert.ok(await lab.http(port), 'the app keeps running');
+  });
+});
