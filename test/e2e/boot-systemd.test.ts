@@ -179,3 +179,62 @@ describe('boot through systemd: rootless user unit', { skip: skip ?? false }, ()
     assert.ok(await lab.http(port), 'the app keeps running');
   });
 });
+
+describe('export systemd: units run by systemd behave as configured', { skip: skip ?? false }, () => {
+  const lab = new SystemdLab(labName('export'));
+  const home = join(lab.work, 'home');
+  const units = join(lab.work, 'units');
+  const env = 'he said "hi" to $USER at 100% \\o/';
+  const secret = 's3cr"et $x %n';
+  let port = 0;
+  before(async () => {
+    await lab.start();
+    port = await freePort();
+  });
+  after(async () => { await lab.stop(); });
+  const tend = (args: string[]) => lab.tend(args, { home });
+
+  it('exports one verified unit per app, secrets in a 0600 file', async () => {
+    const web = await tend(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--env', `ODD=${env}`, '--env', `API_TOKEN=${secret}`, '--kill-timeout', '2500', '--json']);
+    assert.equal(web.code, 0, web.stderr);
+    const done = await tend(['start', fixture('crash-after.js'), '--name', 'done', '--env', 'CRASH_AFTER_MS=200', '--env', 'CRASH_CODE=3', '--stop-exit-codes', '3', '--json']);
+    assert.equal(done.code, 0, done.stderr);
+    const r = await tend(['export', 'systemd', '--out', units, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = parse<{ units: { app: string; unit: string; file: string; envFile: string | null }[] }>(r.stdout);
+    assert.deepEqual(out.units.map((u) => u.unit), ['web.service', 'done.service']);
+    assert.equal((await lab.ok(['stat', '-c', '%a', join(units, 'web.env')])).trim(), '600');
+    const verify = await lab.exec(['systemd-analyze', 'verify', '--man=no', join(units, 'web.service'), join(units, 'done.service')]);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.equal(verify.stderr.trim(), '', 'no warnings from systemd-analyze verify');
+    await tend(['kill']);
+    await lab.ok(['cp', join(units, 'web.service'), join(units, 'done.service'), '/etc/systemd/system/']);
+    await lab.ok(['systemctl', 'daemon-reload']);
+  });
+
+  it('the app runs with its argv and exact environment, and restarts after kill -9', async () => {
+    await lab.ok(['systemctl', 'start', 'web.service']);
+    await waitFor(() => lab.http(port), 'the exported web unit to answer', 15_000);
+    const first = await show(lab, 'web.service');
+    const environ = (await lab.ok(['cat', `/proc/${first.MainPID}/environ`])).split('\0');
+    assert.ok(environ.includes(`ODD=${env}`), 'Environment= carries quotes, $ and % unchanged');
+    assert.ok(environ.includes(`API_TOKEN=${secret}`), 'EnvironmentFile= carries the secret unchanged');
+    await lab.ok(['kill', '-9', first.MainPID as string]);
+    const second = await waitFor(async () => {
+      const p = await show(lab, 'web.service');
+      return p.NRestarts === '1' && p.ActiveState === 'active' && p.MainPID !== '0' && p.MainPID !== first.MainPID ? p : null;
+    }, 'systemd to restart the killed app', 15_000);
+    assert.ok(second);
+    await waitFor(() => lab.http(port), 'the restarted app to answer', 15_000);
+  });
+
+  it('an exit code from stop_exit_codes ends the unit cleanly, without a restart', async () => {
+    await lab.ok(['systemctl', 'start', 'done.service']);
+    const props = await waitFor(async () => {
+      const p = await show(lab, 'done.service');
+      return p.ActiveState === 'inactive' ? p : null;
+    }, 'the app to exit with its stop code', 15_000);
+    assert.equal(props.Result, 'success');
+    assert.equal(props.NRestarts, '0');
+  });
+});
