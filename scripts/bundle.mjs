@@ -2,6 +2,7 @@
 // Why: a CLI call is dominated by Node's start-up plus module loading; one pre-linked CJS file
 // skips the ESM loader and dozens of file look-ups (measured: see BENCHMARKS.md). Command modules
 // stay lazy: esbuild wraps dynamically imported modules in initializers run on first use.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -17,7 +18,31 @@ const common = {
   banner: { js: "const import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 };
 
+// The CLI core stays small (V8 compiles a script's whole text before running it): each command
+// is its own bundle in dist/commands/, required only when that verb runs. Modules shared by
+// several bundles are duplicated, which is safe: errors are matched by a Symbol.for brand.
+const lazyCommands = {
+  name: 'lazy-commands',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) =>
+      args.importer.endsWith('main.ts') ? { path: args.path.replace(/\.js$/, '.cjs'), external: true } : undefined);
+  },
+};
+const commands = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts')).map((f) => `src/cli/commands/${f}`);
+
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs' }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', plugins: [lazyCommands] }),
+  build({ ...common, entryPoints: commands, outdir: 'dist/commands', outExtension: { '.js': '.cjs' } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/daemon.cjs' }),
 ]);
+
+// esbuild keeps an external dynamic import() as import(), which would send each command through
+// the ESM loader (and its CommonJS export scanner); a plain require() is what a CJS bundle wants.
+const cli = readFileSync('dist/cli.cjs', 'utf8');
+let rewritten = 0;
+const out = cli.replace(/import\(("\.\/commands\/[\w-]+\.cjs")\)/g, (_m, path) => {
+  rewritten += 1;
+  return `Promise.resolve().then(() => require(${path}))`;
+});
+if (rewritten === 0) throw new Error('bundle: no command import() found to rewrite in dist/cli.cjs');
+writeFileSync('dist/cli.cjs', out);

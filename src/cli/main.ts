@@ -51,9 +51,8 @@ function mainHelp(): string {
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [first, ...rest] = argv;
   if (first === 'help' && rest[0] === 'config') {
-    const { renderConfigHelp } = await import('../config/help.js');
-    process.stdout.write(`${renderConfigHelp({ width: process.stdout.columns ?? 100 })}\n`);
-    return ExitCode.ok;
+    const { helpConfig } = await import('./commands/help-config.js');
+    return helpConfig.run([], undefined as never);
   }
   if (first === 'help' && rest[0] !== undefined) return runCli([rest[0], '--help'], env);
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {

@@ -6,7 +6,8 @@ export class ByteBuilder {
   private buf: Buffer;
   private len = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  /** Starts empty: most apps never need a transform, and 20 idle apps should not hold 20 buffers. */
+  constructor(initialBytes = 0) {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
@@ -39,7 +40,7 @@ export class ByteBuilder {
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(4096, this.buf.length * 2);
     while (size < this.len + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.len);
