@@ -29,6 +29,8 @@ export interface BootUnitOptions {
  *   next daemon adopts them (DESIGN.md §2). ExecStop stops the apps themselves, gracefully and
  *   with their own kill_signal/kill_timeout, only when the whole manager is going down
  *   (shutdown, reboot, or the user manager's end), so the next boot starts the saved set clean.
+ *   In system units ExecStop runs as root ("+"): `systemctl` as User= would go through D-Bus,
+ *   which may be gone by then (seen in the lab: the apps were then killed, not stopped).
  * - OOMPolicy=continue: the kernel killing one app for memory must not stop the unit.
  * - Restart=on-failure: a crashed daemon comes back and adopts the apps; `tend kill` (exit 0)
  *   is respected.
@@ -48,7 +50,8 @@ export function renderBootUnit(o: BootUnitOptions): string {
     '# "-": a resurrect problem is reported in the journal but does not fail the daemon.',
     `ExecStartPost=-${tend('resurrect', '--boot')}`,
     '# Stops the apps only when the system (or user manager) is shutting down; see `tend startup --help`.',
-    `ExecStop=${execLine(['/bin/sh', '-c', stopScript, o.tendBin])}`,
+    ...(o.rootless ? [] : ['# "+": as root, so systemctl asks PID 1 directly (as User= it needs D-Bus, which may already be stopping).']),
+    `ExecStop=${o.rootless ? '' : '+'}${execLine(['/bin/sh', '-c', stopScript, o.tendBin])}`,
     `RuntimeDirectory=${escapeSpecifiers(o.runtimeDir)}`,
     'RuntimeDirectoryPreserve=yes',
     'KillMode=process',

@@ -25,11 +25,13 @@ describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
   const lab = new SystemdLab(labName('sys'));
   const home = join(lab.work, 'home');
   let port = 0;
+  let userPort = 0;
   let webPid = 0;
   before(async () => {
     const seconds = await lab.start();
     console.log(`# lab booted in ${seconds}s`);
     port = await freePort();
+    userPort = await freePort();
   });
   after(async () => { await lab.stop(); });
 
@@ -48,6 +50,23 @@ describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
     const info = parse<{ pid: number }>((await tend(['daemon', 'status', '--json'])).stdout);
     assert.equal(String(info.pid), props.MainPID);
     assert.equal((await lab.ok(['systemctl', 'is-enabled', 'tend-root.service'])).trim(), 'enabled');
+  });
+
+  it('--user NAME runs the daemon, and its apps, as NAME with NAME\'s TEND_HOME', async () => {
+    await lab.ok(['useradd', '--create-home', 'appuser']);
+    const r = await lab.tend(['startup', '--user', 'appuser', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = parse<{ unit: string; home: string }>(r.stdout);
+    assert.equal(out.unit, 'tend-appuser.service');
+    assert.equal(out.home, '/home/appuser/.tend');
+    const props = await show(lab, 'tend-appuser.service');
+    assert.equal(props.ActiveState, 'active');
+    assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', props.MainPID as string])).trim(), 'appuser');
+    const started = await lab.tend(['start', fixture('http-server.js'), '--name', 'uweb', '--env', `PORT=${userPort}`, '--json'], { user: 'appuser' });
+    assert.equal(started.code, 0, started.stderr);
+    const app = parse<ProcessJson[]>(started.stdout)[0] as ProcessJson;
+    assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', String(app.pid)])).trim(), 'appuser');
+    assert.equal((await lab.tend(['save'], { user: 'appuser' })).code, 0);
   });
 
   it('saved apps answer again after a reboot, with the environment they were started with', async () => {
@@ -76,6 +95,12 @@ describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
     assert.deepEqual(readFileSync(join(home, 'dump.json')), dump, 'shutdown and boot leave dump.json as saved');
     const props = await show(lab, 'tend-root.service');
     assert.equal(props.ActiveState, 'active');
+    // The unit running as appuser came back too, its app stopped at shutdown and resurrected.
+    await waitFor(() => lab.http(userPort), 'appuser\'s app to answer after the reboot', 30_000);
+    const uweb = parse<ProcessJson[]>((await lab.tend(['list', '--json'], { user: 'appuser' })).stdout)[0];
+    assert.equal(uweb?.status, 'online');
+    assert.equal(uweb?.restarts, 0);
+    assert.equal(uweb?.adopted, false);
   });
 
   it('systemctl restart replaces only the daemon: apps are adopted, a stopped app stays stopped', async () => {
@@ -90,19 +115,6 @@ describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
     assert.equal(web?.pid, webPid);
     assert.equal(web?.adopted, true);
     assert.equal(apps.find((p) => p.name === 'idle')?.status, 'stopped', 'resurrect runs once per boot, not at each restart');
-  });
-
-  it('--user NAME runs the daemon as NAME with NAME\'s TEND_HOME', async () => {
-    await lab.ok(['useradd', '--create-home', 'appuser']);
-    const r = await lab.tend(['startup', '--user', 'appuser', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const out = parse<{ unit: string; home: string }>(r.stdout);
-    assert.equal(out.unit, 'tend-appuser.service');
-    assert.equal(out.home, '/home/appuser/.tend');
-    const props = await show(lab, 'tend-appuser.service');
-    assert.equal(props.ActiveState, 'active');
-    assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', props.MainPID as string])).trim(), 'appuser');
-    await lab.ok(['test', '-S', '/home/appuser/.tend/daemon.sock']);
   });
 
   it('tend unstartup removes the unit; the apps keep running under a new daemon', async () => {

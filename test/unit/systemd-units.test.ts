@@ -154,12 +154,13 @@ describe('boot unit', () => {
       'After=network.target', 'WantedBy=multi-user.target',
     ]) assert.ok(l.includes(want), want);
     const stop = l.find((x) => x.startsWith('ExecStop='));
-    assert.equal(stop, `ExecStop=/bin/sh -c "if [ \\"$$(systemctl is-system-running 2>/dev/null)\\" = stopping ]; then exec \\"$$0\\" kill; fi" ${bin}`);
+    assert.equal(stop, `ExecStop=+/bin/sh -c "if [ \\"$$(systemctl is-system-running 2>/dev/null)\\" = stopping ]; then exec \\"$$0\\" kill; fi" ${bin}`);
   });
 
   it('rootless: systemctl --user in ExecStop, default.target, no User=', () => {
     const text = renderBootUnit({ ...BOOT, rootless: true, user: null, runtimeDir: 'tend' });
     assert.match(text, /systemctl --user is-system-running/);
+    assert.match(text, /^ExecStop=\/bin\/sh /m);
     assert.ok(lines(text).includes('WantedBy=default.target'));
     assert.doesNotMatch(text, /User=|After=network/);
   });

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TendError } from '../../errors.js';
 import { findExecutable } from '../../lib/which.js';
@@ -105,9 +107,19 @@ Notes
   },
 };
 
-/** bin/tend of this installation: beside the bundled CLI (dist/cli.cjs) or the tsc output (dist/src/cli/commands). */
+/**
+ * bin/tend of this installation: the first ancestor folder of this module that has one (the
+ * module may be tsc output or one of several bundles at different depths).
+ */
 function launcherPath(): string {
-  return fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? '../bin/tend' : '../../../../bin/tend', import.meta.url));
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'bin', 'tend');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new TendError('E_INTERNAL', 'cannot find bin/tend of this tend installation', { hint: 'Run tend from its package (bin/tend).' });
+    dir = parent;
+  }
 }
 
 /**
