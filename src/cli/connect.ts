@@ -72,6 +72,16 @@ function prepareHome(paths: TendPaths): number {
 }
 
 /**
+ * V8 flags for the daemon. Default `--lite-mode` (no JIT): measured on 20 apps, 44.8 MB RSS
+ * instead of 50.4 MB, with the same raw-log throughput; per-line work (`--time`, json logs) costs
+ * about 1.5 µs a line instead of 0.3. TEND_DAEMON_NODE_FLAGS overrides it ("" = full JIT).
+ */
+function daemonNodeFlags(): string[] {
+  const fromEnv = process.env.TEND_DAEMON_NODE_FLAGS;
+  return (fromEnv ?? '--lite-mode').split(/\s+/).filter(Boolean);
+}
+
+/**
  * Starts the daemon detached (its own session, stdin /dev/null, output to daemon.log) and waits
  * for it to say `ready` on a pipe (fd 3): no polling of the socket.
  */
@@ -79,7 +89,7 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
   const logFd = prepareHome(paths);
   // Loaded only here: most commands find a running daemon and never spawn anything.
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [DAEMON_ENTRY], {
+  const child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_ENTRY], {
     detached: true,
     cwd: '/',
     stdio: ['ignore', logFd, logFd, 'pipe'],

@@ -80,7 +80,13 @@ async function main(): Promise<void> {
     lock.release();
     process.exit(0);
   };
-  const info = (): DaemonInfo => ({ pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size });
+  const info = (): DaemonInfo => {
+    const m = process.memoryUsage();
+    return {
+      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size,
+      memory: { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external },
+    };
+  };
 
   try {
     const restored = supervisor.restore();

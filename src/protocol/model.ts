@@ -133,4 +133,6 @@ export interface DaemonInfo {
   startedAt: number;
   node: string;
   apps: number;
+  /** The daemon's own memory (process.memoryUsage()). */
+  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
 }
