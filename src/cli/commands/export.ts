@@ -18,7 +18,7 @@ Options
   --json       print {dir, units: [{app, unit, file, envFile}], notices}
 
 Exit codes
-  0 written; 1 failed; 2 bad usage or unknown app; 3 daemon unreachable
+  0 written; 1 failed (or no such app); 2 bad usage; 3 daemon unreachable
 
 Notes
   One <app>.service per app, for handing apps to systemd instead of tend: ExecStart from the

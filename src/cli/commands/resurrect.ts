@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
@@ -24,7 +25,8 @@ Notes
   left alone. When dump.json is missing, truncated or corrupt, dump.json.bak is used and a
   notice says so; when both are unreadable nothing is started and nothing is changed.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { boot: { type: 'boolean' }, json: { type: 'boolean' } }, 'resurrect');
+    const { values, positionals } = parseFlags(argv, { boot: { type: 'boolean' }, json: { type: 'boolean' } }, 'resurrect');
+    if (positionals.length > 0) throw usageError(`\`tend resurrect\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend resurrect --help` for the options.');
     const json = values.json === true;
     const marker = values.boot === true ? bootMarker(ctx.env) : null;
     if (marker !== null && existsSync(marker)) {

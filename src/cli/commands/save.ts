@@ -1,3 +1,4 @@
+import { usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 
 export const save: Command = {
@@ -20,7 +21,8 @@ Notes
   a shutdown leave it as you saved it. Secrets are saved with their real values (the app needs
   them after a reboot); \`list\` and \`describe\` redact them.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { force: { type: 'boolean' }, json: { type: 'boolean' } }, 'save');
+    const { values, positionals } = parseFlags(argv, { force: { type: 'boolean' }, json: { type: 'boolean' } }, 'save');
+    if (positionals.length > 0) throw usageError(`\`tend save\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend save --help` for the options.');
     const params = values.force === true ? { force: true } : {};
     const result = await (await ctx.client()).call('dump.save', params);
     if (values.json === true) ctx.out(JSON.stringify(result));

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TendError } from '../../errors.js';
+import { TendError, usageError } from '../../errors.js';
 import { findExecutable } from '../../lib/which.js';
 import { tendPaths } from '../../store/paths.js';
 import { VERSION } from '../../version.js';
@@ -45,7 +45,8 @@ Notes
   After \`tend daemon restart\` or \`tend kill\`, bring the unit's daemon back with
   \`systemctl restart <unit>\` (a CLI-started daemon is not supervised by systemd).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 'startup');
+    const { values, positionals } = parseFlags(argv, { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 'startup');
+    if (positionals.length > 0) throw usageError(`\`tend startup\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend startup --help` for the options.');
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const path = ctx.env.PATH ?? '';
     const node = findExecutable('node', path, '/');

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { usageError } from '../../errors.js';
 import { BootChanges, userManagerSocket, wantsLink } from '../../exporters/boot-install.js';
 import { resolveBootTarget } from '../../exporters/boot-target.js';
 import { printChanges } from '../../exporters/print-changes.js';
@@ -24,7 +25,8 @@ Notes
   away (outside systemd) to adopt them. The saved set (dump.json) and lingering are left as
   they are (\`loginctl disable-linger\` turns lingering off).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 'unstartup');
+    const { values, positionals } = parseFlags(argv, { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 'unstartup');
+    if (positionals.length > 0) throw usageError(`\`tend unstartup\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend unstartup --help` for the options.');
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const changes = new BootChanges(target, values['dry-run'] === true, ctx.env);
     const installed = existsSync(target.unitFile);
