@@ -50,7 +50,9 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
   const plain: string[] = [];
   const secret: string[] = [];
   const skippedEnv: string[] = [];
-  for (const [name, value] of Object.entries(spec.env)) {
+  // What the supervisor adds at each spawn (pm2-style apps read NODE_APP_INSTANCE), unless the spec sets it.
+  const env = { TEND_APP_NAME: spec.name, NODE_APP_INSTANCE: '0', ...spec.env };
+  for (const [name, value] of Object.entries(env)) {
     if (!isValidEnvName(name)) skippedEnv.push(name);
     else if (isSecretName(name)) secret.push(environmentFileLine(name, value));
     else plain.push(environmentLine(name, value));

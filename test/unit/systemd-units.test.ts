@@ -107,7 +107,7 @@ describe('app units', () => {
     const l = lines(unit.unit);
     for (const want of [
       'Type=exec', 'WorkingDirectory=/srv/api', `ExecStart=${process.execPath} /srv/api/server.js --port 3000`, 'User=www-data',
-      'Environment="NODE_ENV=production"', 'Restart=always', 'RestartSec=250ms', 'RestartPreventExitStatus=0 3', 'SuccessExitStatus=0 3',
+      'Environment="NODE_ENV=production"', 'Environment="NODE_APP_INSTANCE=0"', 'Environment="TEND_APP_NAME=api"', 'Restart=always', 'RestartSec=250ms', 'RestartPreventExitStatus=0 3', 'SuccessExitStatus=0 3',
       'StartLimitBurst=5', 'StartLimitIntervalSec=12s', 'KillSignal=SIGINT', 'TimeoutStopSec=1500ms', 'StandardOutput=journal',
       'StandardError=journal', 'SyslogIdentifier=api', 'WantedBy=multi-user.target',
     ]) assert.ok(l.includes(want), `${want} in\n${unit.unit}`);
