@@ -31,6 +31,10 @@ export interface BootUnitOptions {
  *   (shutdown, reboot, or the user manager's end), so the next boot starts the saved set clean.
  *   In system units ExecStop runs as root ("+"): `systemctl` as User= would go through D-Bus,
  *   which may be gone by then (seen in the lab: the apps were then killed, not stopped).
+ * - ExecStartPre=tend daemon stop: a daemon launched outside systemd on the same home (by a
+ *   tend command, or `tend daemon restart`, whose new daemon is the CLI's child) would hold the
+ *   home's lock and make `daemon run` exit before readiness; it is asked to exit (apps keep
+ *   running) so the unit's daemon adopts them. `systemctl restart <unit>` thus always recovers.
  * - OOMPolicy=continue: the kernel killing one app for memory must not stop the unit.
  * - Restart=on-failure: a crashed daemon comes back and adopts the apps; `tend kill` (exit 0)
  *   is respected.
@@ -46,6 +50,8 @@ export function renderBootUnit(o: BootUnitOptions): string {
   service.push(
     environmentLine('PATH', o.path),
     environmentLine('TEND_HOME', o.home),
+    '# A daemon started by a tend command (e.g. `tend daemon restart`) holds the home: hand it over, apps untouched.',
+    `ExecStartPre=-${tend('daemon', 'stop')}`,
     `ExecStart=${tend('daemon', 'run')}`,
     '# "-": a resurrect problem is reported in the journal but does not fail the daemon.',
     `ExecStartPost=-${tend('resurrect', '--boot')}`,

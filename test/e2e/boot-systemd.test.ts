@@ -106,10 +106,13 @@ describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
   it('systemctl restart replaces only the daemon: apps are adopted, a stopped app stays stopped', async () => {
     assert.equal((await tend(['stop', 'idle', '--json'])).code, 0);
     const oldMain = (await show(lab, 'tend-root.service')).MainPID;
+    // `tend daemon restart` leaves a daemon outside the unit; the unit's restart takes the home back.
+    assert.equal((await tend(['daemon', 'restart'])).code, 0);
     await lab.ok(['systemctl', 'restart', 'tend-root.service']);
     const props = await show(lab, 'tend-root.service');
     assert.equal(props.ActiveState, 'active');
     assert.notEqual(props.MainPID, oldMain);
+    assert.equal(String(parse<{ pid: number }>((await tend(['daemon', 'status', '--json'])).stdout).pid), props.MainPID);
     const apps = await list();
     const web = apps.find((p) => p.name === 'web');
     assert.equal(web?.pid, webPid);

@@ -149,7 +149,7 @@ describe('boot unit', () => {
     const bin = BOOT.tendBin;
     for (const want of [
       'Type=notify', 'NotifyAccess=all', 'User=alice', 'Environment="PATH=/usr/local/bin:/usr/bin:/bin"',
-      'Environment="TEND_HOME=/home/al ice/.tend"', `ExecStart=${bin} daemon run`, `ExecStartPost=-${bin} resurrect --boot`,
+      'Environment="TEND_HOME=/home/al ice/.tend"', `ExecStartPre=-${bin} daemon stop`, `ExecStart=${bin} daemon run`, `ExecStartPost=-${bin} resurrect --boot`,
       'RuntimeDirectory=tend-alice', 'RuntimeDirectoryPreserve=yes', 'KillMode=process', 'OOMPolicy=continue', 'Restart=on-failure',
       'After=network.target', 'WantedBy=multi-user.target',
     ]) assert.ok(l.includes(want), want);
