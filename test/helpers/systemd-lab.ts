@@ -102,8 +102,10 @@ export class SystemdLab {
 
   /** Always safe to call (after() runs it even when start failed half-way). */
   async stop(): Promise<void> {
-    await this.script(['stop'], 60_000);
+    const r = await this.script(['stop'], 60_000);
     this.running = false;
+    // What stop leaves in the script's state dir (console.log, unshare.log) is only worth keeping on trouble.
+    if (r.code === 0 && !r.stderr.includes('WARNING')) rmSync(join('/tmp/systemd-lab', this.name), { recursive: true, force: true });
     try {
       if (statSync(this.work).isDirectory()) rmSync(this.work, { recursive: true, force: true });
     } catch {
