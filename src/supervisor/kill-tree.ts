@@ -75,7 +75,9 @@ export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS
  * finds descendants that both left the session (setsid) and lost their parent links (their
  * parent died and init adopted them): without cgroups, nothing else connects them to the app.
  */
-export function survivors(leaderPid: number, members: ProcStat[], token: string | null): ProcStat[] {
+export function survivors(leaderPid: number, members: ProcStat[], token: string | null, sinceTicks: string | null = null): ProcStat[] {
+  // Only processes born after the leader can carry its token: skip reading the others' environ.
+  const since = sinceTicks === null ? 0 : Number(sinceTicks);
   const stats = readAllStats();
   const live = new Map(stats.map((s) => [s.pid, s]));
   const out = new Map<number, ProcStat>();
@@ -86,7 +88,7 @@ export function survivors(leaderPid: number, members: ProcStat[], token: string 
   const needle = token === null ? null : Buffer.from(`\0${TOKEN_VAR}=${token}\0`);
   for (const st of stats) {
     if (st.session === leaderPid || st.pgrp === leaderPid) out.set(st.pid, st);
-    else if (needle !== null && st.pid !== process.pid && !out.has(st.pid) && hasToken(st.pid, needle)) out.set(st.pid, st);
+    else if (needle !== null && st.pid !== process.pid && !out.has(st.pid) && Number(st.startTicks) >= since && hasToken(st.pid, needle)) out.set(st.pid, st);
   }
   return [...out.values()];
 }
@@ -98,4 +100,30 @@ function hasToken(pid: number, needle: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/** True while any process is in the group (one kill(-pgid, 0) syscall, no /proc scan). */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Ends what an exited incarnation left outside its process group (setsid'd descendants, found
+ * by session or token): the stop signal now, SIGKILL after the grace period. Runs after a crash
+ * restart, off the restart's critical path.
+ */
+export function sweepLeftovers(leaderPid: number, token: string | null, sinceTicks: string | null, signal: NodeJS.Signals, graceMs: number): number {
+  const left = survivors(leaderPid, [], token, sinceTicks);
+  if (left.length === 0) return 0;
+  signalApp(leaderPid, left, signal);
+  setTimeout(() => {
+    const still = survivors(leaderPid, left, token, sinceTicks);
+    if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL');
+  }, graceMs).unref();
+  return left.length;
 }

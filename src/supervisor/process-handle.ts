@@ -3,7 +3,7 @@ import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
-import { TOKEN_VAR, findAppProcesses, signalApp, survivors } from './kill-tree.js';
+import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 
@@ -157,13 +157,17 @@ export class ProcessHandle {
   private checkTree(): void {
     const draining = this.draining;
     if (draining === null || this.pid === null) return;
-    const left = survivors(this.pid, this.members, this.token);
+    // Fast path for a crash: an empty process group (one syscall) means nothing of the app can
+    // hold its port through the group, so restart at once; what left the group (setsid) is swept
+    // right after. A stop always waits for the whole tree.
+    const fast = this.state !== 'stopping' && !this.treeSignalled && this.members.length === 0 && !groupExists(this.pid);
+    const left = fast ? [] : survivors(this.pid, this.members, this.token, this.startTicks);
     if (left.length > 0) {
       // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
       if (!this.treeSignalled && this.state !== 'stopping') {
         this.treeSignalled = true;
         signalApp(this.pid, left, this.spec.killSignal as NodeJS.Signals);
-        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left, this.token), 'SIGKILL'), this.spec.killTimeoutMs));
+        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left, this.token, this.startTicks), 'SIGKILL'), this.spec.killTimeoutMs));
       }
       this.members = left;
       const t = setTimeout(() => this.checkTree(), TREE_POLL_MS);
@@ -177,16 +181,23 @@ export class ProcessHandle {
     this.lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
     this.deps.log('exit', { id: this.id, name: this.spec.name, pid: this.pid, code: draining.code, signal: draining.signal, uptimeMs });
     if (this.adopted) this.deps.watchAdopted(this, false);
+    const old = { pid: this.pid, token: this.token, startTicks: this.startTicks };
     this.adopted = false;
     this.pid = null;
     this.startTicks = null;
     this.startedAt = null;
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
+    if (fast) {
+      setImmediate(() => {
+        const n = sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs);
+        if (n > 0) this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
+      });
+    }
   }
 
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) return;
-    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid), this.token);
+    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid), this.token, this.startTicks);
     signalApp(this.pid, this.members, signal);
   }
 
