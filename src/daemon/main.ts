@@ -11,6 +11,7 @@ import { createHandlers } from './handlers.js';
 import { LogRouter } from './log-router.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
+import { detectSystemdUnit } from './systemd-unit.js';
 
 /** The daemon's own log: one JSON object per line on its stdout (the launcher points it at daemon.log). */
 function daemonLog(event: string, data: Record<string, unknown> = {}): void {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   delete process.env.TEND_DAEMON_READY_FD;
   const paths = tendPaths(resolveHome());
   const startedAt = Date.now();
+  const systemd = detectSystemdUnit();
   let lock: InstanceLock;
   try {
     ensureHome(paths);
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
   const info = (): DaemonInfo => {
     const m = process.memoryUsage();
     return {
-      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size,
+      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size, systemd,
       memory: { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external },
     };
   };

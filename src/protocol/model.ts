@@ -133,6 +133,8 @@ export interface DaemonInfo {
   startedAt: number;
   node: string;
   apps: number;
+  /** The systemd unit running the daemon (`tend startup`), or null when tend launched it. */
+  systemd: { name: string; scope: 'system' | 'user' } | null;
   /** The daemon's own memory (process.memoryUsage()). */
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
 }

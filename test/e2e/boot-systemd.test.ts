@@ -103,15 +103,21 @@ describe('boot through systemd: system unit', { skip: skip ?? false }, () => {
     assert.equal(uweb?.adopted, false);
   });
 
-  it('systemctl restart replaces only the daemon: apps are adopted, a stopped app stays stopped', async () => {
+  it('tend daemon restart and systemctl restart replace only the daemon, which stays under the unit', async () => {
     assert.equal((await tend(['stop', 'idle', '--json'])).code, 0);
     const oldMain = (await show(lab, 'tend-root.service')).MainPID;
-    // `tend daemon restart` leaves a daemon outside the unit; the unit's restart takes the home back.
-    assert.equal((await tend(['daemon', 'restart'])).code, 0);
+    // Under the boot unit, `tend daemon restart` goes through systemctl.
+    const r = await tend(['daemon', 'restart', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parse<{ unit: string }>(r.stdout).unit, 'tend-root.service');
+    const mid = await show(lab, 'tend-root.service');
+    assert.equal(mid.ActiveState, 'active');
+    assert.notEqual(mid.MainPID, oldMain);
+    assert.equal(String(parse<{ pid: number }>((await tend(['daemon', 'status', '--json'])).stdout).pid), mid.MainPID);
     await lab.ok(['systemctl', 'restart', 'tend-root.service']);
     const props = await show(lab, 'tend-root.service');
     assert.equal(props.ActiveState, 'active');
-    assert.notEqual(props.MainPID, oldMain);
+    assert.notEqual(props.MainPID, mid.MainPID);
     assert.equal(String(parse<{ pid: number }>((await tend(['daemon', 'status', '--json'])).stdout).pid), props.MainPID);
     const apps = await list();
     const web = apps.find((p) => p.name === 'web');

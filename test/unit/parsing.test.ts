@@ -82,3 +82,14 @@ describe('version', () => {
     assert.equal(VERSION, pkg.version);
   });
 });
+
+describe('systemd unit detection', () => {
+  it('reads the unit from the cgroup path, only under systemd', async () => {
+    const { detectSystemdUnit } = await import('../../src/daemon/systemd-unit.js');
+    const env = { INVOCATION_ID: 'abc' };
+    assert.deepEqual(detectSystemdUnit(env, '0::/system.slice/tend-root.service\n'), { name: 'tend-root.service', scope: 'system' });
+    assert.deepEqual(detectSystemdUnit(env, '0::/user.slice/user-1000.slice/user@1000.service/app.slice/tend.service\n'), { name: 'tend.service', scope: 'user' });
+    assert.equal(detectSystemdUnit(env, '0::/user.slice/user-1000.slice/session-3.scope\n'), null);
+    assert.equal(detectSystemdUnit({}, '0::/system.slice/tend-root.service\n'), null);
+  });
+});

@@ -1,6 +1,26 @@
-import { usageError } from '../../errors.js';
+import { TendError, usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
+
+/**
+ * A daemon started by the boot unit is restarted through systemd, so it stays under the unit
+ * (KillMode=process: apps keep running and are adopted by the new daemon).
+ */
+async function restartUnit(unit: { name: string; scope: 'system' | 'user' }, oldPid: number | null, ctx: CliContext, json: boolean): Promise<number> {
+  const { execFileSync } = await import('node:child_process');
+  const args = [...(unit.scope === 'user' ? ['--user'] : []), 'restart', unit.name];
+  try {
+    execFileSync('systemctl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new TendError('E_INTERNAL', `\`systemctl ${args.join(' ')}\` failed${stderr ? `: ${stderr}` : ''}`, { hint: `See \`journalctl ${unit.scope === 'user' ? '--user ' : ''}-u ${unit.name}\`.` });
+  }
+  const fresh = await ctx.client();
+  const info = await fresh.call('daemon.info', {});
+  const adopted = (await fresh.call('process.list', {})).filter((p) => p.adopted).length;
+  ctx.out(json ? JSON.stringify({ oldPid, pid: info.pid, apps: info.apps, adopted, unit: unit.name }) : `daemon replaced through systemd (${unit.name}): ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`);
+  return 0;
+}
 
 export const daemon: Command = {
   help: `
@@ -35,6 +55,8 @@ Exit codes
     const client = await ctx.clientIfRunning();
     let oldPid: number | null = null;
     let apps = 0;
+    const unit = client === null ? null : (await client.call('daemon.info', {})).systemd;
+    if (unit !== null && action === 'restart') return restartUnit(unit, client?.daemonPid ?? null, ctx, json);
     if (client !== null) {
       apps = (await client.call('daemon.shutdown', {})).apps;
       oldPid = client.daemonPid;
