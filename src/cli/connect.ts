@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { fileURLToPath } from 'node:url';
 import { TendError, isTendError } from '../errors.js';
-import { RpcClient } from '../rpc/client.js';
+import type { RpcClient } from '../rpc/client.js';
 import type { TendPaths } from '../store/paths.js';
 import { VERSION } from '../version.js';
 
@@ -10,6 +10,12 @@ const AGENT = `tend-cli ${VERSION}`;
 // Beside the bundled CLI (dist/cli.cjs → dist/daemon.cjs), or the tsc output when run unbundled.
 const DAEMON_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './daemon.cjs' : '../daemon/main.js', import.meta.url));
 const LAUNCH_TIMEOUT_MS = 15_000;
+
+/** The socket client (and node:net) load on first use: `tend list` usually needs neither. */
+async function rpcConnect(socket: string): Promise<RpcClient> {
+  const { RpcClient: Client } = await import('../rpc/client.js');
+  return Client.connect(socket, AGENT);
+}
 
 /** Nobody listens: a launch is needed (no socket, or a stale one). */
 function isAbsent(err: unknown): boolean {
@@ -20,7 +26,7 @@ function isAbsent(err: unknown): boolean {
 /** Connects to the home's daemon, starting one if none runs. `notice` receives launch messages. */
 export async function connectOrLaunch(paths: TendPaths, notice: (text: string) => void): Promise<RpcClient> {
   try {
-    return await RpcClient.connect(paths.socket, AGENT);
+    return await rpcConnect(paths.socket);
   } catch (err) {
     if (!isAbsent(err)) throw homeProblem(paths, err);
   }
@@ -29,7 +35,7 @@ export async function connectOrLaunch(paths: TendPaths, notice: (text: string) =
   const deadline = Date.now() + (outcome === 'already' ? 5000 : 0);
   for (;;) {
     try {
-      return await RpcClient.connect(paths.socket, AGENT);
+      return await rpcConnect(paths.socket);
     } catch (err) {
       if (!isAbsent(err) || Date.now() >= deadline) throw err;
       await new Promise((r) => setTimeout(r, 25));
@@ -40,7 +46,7 @@ export async function connectOrLaunch(paths: TendPaths, notice: (text: string) =
 /** Connects only if a daemon runs (for `tend kill`, which must not start one). */
 export async function connectIfRunning(paths: TendPaths): Promise<RpcClient | null> {
   try {
-    return await RpcClient.connect(paths.socket, AGENT);
+    return await rpcConnect(paths.socket);
   } catch (err) {
     if (isAbsent(err)) return null;
     throw homeProblem(paths, err);

@@ -4,6 +4,7 @@ import { resolveHome, tendPaths } from '../store/paths.js';
 import { VERSION } from '../version.js';
 import { connectIfRunning, connectOrLaunch } from './connect.js';
 import type { CliContext, Command } from './context.js';
+import { isTerminal, writeOut } from './write-out.js';
 
 /** Verb → lazily imported module, so `tend list` loads only what listing needs. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -56,11 +57,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   if (first === 'help' && rest[0] !== undefined) return runCli([rest[0], '--help'], env);
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(`${mainHelp()}\n`);
+    writeOut(1, `${mainHelp()}\n`);
     return first === undefined ? ExitCode.usage : ExitCode.ok;
   }
   if (first === '--version' || first === '-v' || first === 'version') {
-    process.stdout.write(`${VERSION}\n`);
+    writeOut(1, `${VERSION}\n`);
     return ExitCode.ok;
   }
   const verb = ALIASES[first] ?? first;
@@ -70,7 +71,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.help.trim()}\n`);
+    writeOut(1, `${command.help.trim()}\n`);
     return ExitCode.ok;
   }
   const paths = tendPaths(resolveHome(env));
@@ -84,10 +85,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     paths,
     env,
     cwd: process.cwd(),
-    isTTY: process.stdout.isTTY === true && env.NO_COLOR === undefined,
-    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-    client: async () => (client ??= track(await connectOrLaunch(paths, (n) => process.stderr.write(`tend: ${n}\n`))) as RpcClient),
+    isTTY: isTerminal(1) && env.NO_COLOR === undefined,
+    out: (text) => writeOut(1, text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => writeOut(2, text.endsWith('\n') ? text : `${text}\n`),
+    client: async () => (client ??= track(await connectOrLaunch(paths, (n) => writeOut(2, `tend: ${n}\n`))) as RpcClient),
     // Not cached: `daemon restart` asks, shuts that daemon down, then connects to a new one.
     clientIfRunning: async () => track(await connectIfRunning(paths)),
   };
@@ -101,10 +102,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
 /** Prints an error as one line: what was wrong, then what to do. */
 export function reportError(err: unknown): number {
   if (isTendError(err)) {
-    process.stderr.write(`tend: ${err.message}${err.hint ? ` — ${err.hint}` : ''}\n`);
+    writeOut(2, `tend: ${err.message}${err.hint ? ` — ${err.hint}` : ''}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`tend: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  writeOut(2, `tend: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
   return ExitCode.failed;
 }
 

@@ -9,6 +9,8 @@ export interface TendPaths {
   daemonLog: string;
   /** Runtime state the next daemon re-adopts from (specs, pids, start times). */
   stateFile: string;
+  /** The published process list (`tend list` reads it while the daemon lives; see status-snapshot). */
+  statusFile: string;
   /** What `tend save` wrote; never touched by a daemon shutdown. */
   dumpFile: string;
   dumpBackup: string;
@@ -47,6 +49,7 @@ export function tendPaths(home: string): TendPaths {
     pidFile: join(home, 'daemon.pid'),
     daemonLog: join(home, 'daemon.log'),
     stateFile: join(home, 'state.json'),
+    statusFile: join(home, 'status.json'),
     dumpFile: join(home, 'dump.json'),
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),

@@ -43,7 +43,9 @@ const TREE_POLL_MS = 50;
  */
 export class ProcessHandle {
   readonly id: number;
-  spec: AppSpec;
+  private currentSpec: AppSpec;
+  /** The spec serialized once per change: the state file is rewritten on every event. */
+  private specJson: string | null = null;
   snapshot: Snapshot = INITIAL;
   createdAt: number;
   restarts = 0;
@@ -64,9 +66,18 @@ export class ProcessHandle {
 
   constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps) {
     this.id = record.id;
-    this.spec = record.spec;
+    this.currentSpec = record.spec;
     this.createdAt = record.createdAt;
     this.pipes = new StdioPipes(pipePaths, sink, (stream) => this.onStreamEnd(stream));
+  }
+
+  get spec(): AppSpec {
+    return this.currentSpec;
+  }
+
+  set spec(spec: AppSpec) {
+    this.currentSpec = spec;
+    this.specJson = null;
   }
 
   get state(): Snapshot['state'] {
@@ -277,6 +288,13 @@ export class ProcessHandle {
     } else if (isRunning(was)) {
       this.snapshot = { ...this.snapshot, state: 'stopped' };
     }
+  }
+
+  /** toRecord() as JSON, reusing the cached spec text (state writes stay cheap with 100 apps). */
+  toRecordJson(): string {
+    this.specJson ??= JSON.stringify(this.spec);
+    const { spec: _spec, ...rest } = this.toRecord();
+    return `{"spec":${this.specJson},${JSON.stringify(rest).slice(1)}`;
   }
 
   toRecord(): ProcessRecord {

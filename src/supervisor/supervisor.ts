@@ -9,6 +9,7 @@ import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { resolveTarget } from './targets.js';
+import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { specsEqual } from '../config/specs-equal.js';
 
 export const STATE_VERSION = 1;
@@ -213,12 +214,16 @@ export class Supervisor {
   }
 
   private changed(handle: ProcessHandle): void {
+    let answered = false;
     for (const w of this.waiters) {
       if (w.handle === handle && w.done(handle.state)) {
         this.waiters.delete(w);
         w.resolve();
+        answered = true;
       }
     }
+    // A command is about to get its answer: publish first, so a `tend list` right after sees it.
+    if (answered) this.publishStatus();
     this.persist();
     this.deps.onState(handle.info());
   }
@@ -251,14 +256,29 @@ export class Supervisor {
     setImmediate(() => {
       this.persistQueued = false;
       this.writeState();
+      this.publishStatus();
     });
+  }
+
+  /**
+   * The process list as a small file (no specs), s6-svstat style: `tend list` reads it instead
+   * of opening the control socket, once it has checked that this daemon is alive.
+   */
+  private publishStatus(): void {
+    if (this.closed) return;
+    const status: StatusFile = { version: STATUS_VERSION, daemonPid: process.pid, writtenAt: this.deps.now(), apps: this.list() };
+    try {
+      writeFileAtomic(this.deps.paths.statusFile, JSON.stringify(status), 0o600, false);
+    } catch (err) {
+      this.deps.log('status-write-failed', { error: (err as Error).message });
+    }
   }
 
   /** Runtime state, not what the user saved: no fsync (after a power cut no process survives anyway). */
   private writeState(): void {
-    const state: StateFile = { version: STATE_VERSION, nextId: this.nextId, apps: [...this.apps.values()].map((h) => h.toRecord()) };
+    const apps = [...this.apps.values()].map((h) => h.toRecordJson()).join(',');
     try {
-      writeFileAtomic(this.deps.paths.stateFile, JSON.stringify(state), 0o600, false);
+      writeFileAtomic(this.deps.paths.stateFile, `{"version":${STATE_VERSION},"nextId":${this.nextId},"apps":[${apps}]}`, 0o600, false);
     } catch (err) {
       this.deps.log('state-write-failed', { error: (err as Error).message });
     }
@@ -275,6 +295,7 @@ export class Supervisor {
   detachAll(): void {
     if (this.closed) return;
     this.writeState();
+    this.publishStatus();
     this.closed = true;
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;
