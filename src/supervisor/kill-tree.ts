@@ -59,9 +59,9 @@ export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean
  * Signals the whole app: its group (one syscall reaches every member, even ones we have not
  * seen yet), then each known member outside the group, whose pid + start time still match.
  */
-export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals): void {
+export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals, stats: ProcStat[] = readAllStats()): void {
   signalGroup(leaderPid, signal);
-  const live = new Map(readAllStats().map((s) => [s.pid, s]));
+  const live = new Map(stats.map((s) => [s.pid, s]));
   for (const m of members) {
     if (m.pgrp === leaderPid) continue;
     const now = live.get(m.pid);
@@ -75,10 +75,9 @@ export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS
  * finds descendants that both left the session (setsid) and lost their parent links (their
  * parent died and init adopted them): without cgroups, nothing else connects them to the app.
  */
-export function survivors(leaderPid: number, members: ProcStat[], token: string | null, sinceTicks: string | null = null): ProcStat[] {
+export function survivors(leaderPid: number, members: ProcStat[], token: string | null, sinceTicks: string | null = null, stats: ProcStat[] = readAllStats()): ProcStat[] {
   // Only processes born after the leader can carry its token: skip reading the others' environ.
   const since = sinceTicks === null ? 0 : Number(sinceTicks);
-  const stats = readAllStats();
   const live = new Map(stats.map((s) => [s.pid, s]));
   const out = new Map<number, ProcStat>();
   for (const m of members) {

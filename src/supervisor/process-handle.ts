@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
-import { readStat, type ProcStat } from '../metrics/procfs.js';
+import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
@@ -17,6 +17,8 @@ export interface HandleDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
   watchAdopted(p: ProcessHandle, on: boolean): void;
+  /** Puts FIFOs at the paths (see FifoPool). */
+  makeFifos(paths: string[]): void;
 }
 
 /** The persisted form: enough for the next daemon to adopt the running process. */
@@ -109,7 +111,7 @@ export class ProcessHandle {
     this.members = [];
     let fds: [number, number, number];
     try {
-      this.pipes.ensure();
+      this.pipes.ensure(this.deps.makeFifos);
       fds = this.pipes.openAppEnds();
     } catch (err) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
@@ -208,8 +210,10 @@ export class ProcessHandle {
 
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) return;
-    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid), this.token, this.startTicks);
-    signalApp(this.pid, this.members, signal);
+    // One /proc scan serves the snapshot and the signalling (a stop of 100 apps does 100, not 300).
+    const stats = readAllStats();
+    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, stats), this.token, this.startTicks, stats);
+    signalApp(this.pid, this.members, signal, stats);
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/model.js';
@@ -30,8 +29,8 @@ export class StdioPipes {
 
   constructor(private readonly paths: PipePaths, private readonly sink: OutputSink, private readonly onEnd: (stream: LogStream) => void) {}
 
-  /** Creates missing FIFOs (owner-only). Node has no mkfifo, so coreutils' does it. */
-  ensure(): void {
+  /** Creates missing FIFOs (owner-only) through `makeFifos` (the daemon's FifoPool). */
+  ensure(makeFifos: (paths: string[]) => void): void {
     const missing = [this.paths.in, this.paths.out, this.paths.err].filter((p) => {
       try {
         if (lstatSync(p).isFIFO()) return false;
@@ -41,7 +40,7 @@ export class StdioPipes {
         return true;
       }
     });
-    if (missing.length > 0) execFileSync('mkfifo', ['-m', '600', ...missing], { stdio: 'ignore' });
+    if (missing.length > 0) makeFifos(missing);
   }
 
   /** Opens the app's ends (read-write; libuv opens with O_CLOEXEC, so other children do not inherit them). */

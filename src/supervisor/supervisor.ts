@@ -8,6 +8,7 @@ import { fifoPath, type TendPaths } from '../store/paths.js';
 import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
+import { FifoPool } from './fifo-pool.js';
 import { resolveTarget } from './targets.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { specsEqual } from '../config/specs-equal.js';
@@ -47,11 +48,15 @@ export class Supervisor {
   private adoptedTimer: NodeJS.Timeout | null = null;
   private persistQueued = false;
   private closed = false;
+  private readonly fifos: FifoPool;
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  constructor(private readonly deps: SupervisorDeps) {
+    this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
+  }
 
   /** Loads the state a previous daemon left, adopting every process that is still alive. */
   restore(): { adopted: number; restarted: number } {
+    this.fifos.start();
     let state: StateFile;
     try {
       state = JSON.parse(readFileSync(this.deps.paths.stateFile, 'utf8')) as StateFile;
@@ -92,6 +97,7 @@ export class Supervisor {
       changed: (p) => this.changed(p),
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
+      makeFifos: (paths) => this.fifos.provide(paths),
     });
     this.apps.set(id, handle);
     return handle;
@@ -297,6 +303,7 @@ export class Supervisor {
     this.writeState();
     this.publishStatus();
     this.closed = true;
+    this.fifos.close();
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;
     for (const h of this.apps.values()) h.detach();

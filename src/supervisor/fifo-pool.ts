@@ -1,0 +1,79 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Named pipes made ahead of need. Node has no mkfifo(), so each batch costs a fork/exec of
+ * coreutils' mkfifo (about 3 ms of a blocked daemon when done on the spot). The pool makes
+ * spares in the background, in batches, and `provide` renames them into place (rename is
+ * atomic and keeps the FIFO); only an empty pool falls back to a synchronous mkfifo.
+ */
+export class FifoPool {
+  private spare: string[] = [];
+  private filling = false;
+  private counter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly log: (event: string, data: Record<string, unknown>) => void,
+    private readonly target = 24,
+  ) {}
+
+  /** Removes spares a previous daemon left (never handed to an app), then fills the pool. */
+  start(): void {
+    try {
+      for (const name of readdirSync(this.dir)) if (name.startsWith('spare-')) unlinkSync(join(this.dir, name));
+    } catch {
+      // The pipe folder is created by the daemon before this; nothing to clean otherwise.
+    }
+    this.refill();
+  }
+
+  /** Puts a FIFO at each path (mode 0600). Throws if mkfifo fails. */
+  provide(paths: string[]): void {
+    const missing: string[] = [];
+    for (const path of paths) {
+      const spare = this.spare.pop();
+      if (spare !== undefined) {
+        try {
+          renameSync(spare, path);
+          continue;
+        } catch {
+          // The spare vanished (folder cleaned?): make this one on the spot.
+        }
+      }
+      missing.push(path);
+    }
+    if (missing.length > 0) execFileSync('mkfifo', ['-m', '600', ...missing], { stdio: 'ignore' });
+    this.refill();
+  }
+
+  private refill(): void {
+    if (this.filling || this.closed || this.spare.length >= this.target / 2) return;
+    const batch = Array.from({ length: this.target - this.spare.length }, () => join(this.dir, `spare-${process.pid}-${this.counter++}`));
+    this.filling = true;
+    execFile('mkfifo', ['-m', '600', ...batch], (err) => {
+      this.filling = false;
+      if (err !== null) {
+        this.log('fifo-pool-failed', { error: err.message });
+        return;
+      }
+      if (this.closed) return this.removeAll(batch);
+      this.spare.push(...batch);
+    });
+  }
+
+  /** Daemon shutdown: remove unused spares. Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.removeAll(this.spare);
+    this.spare = [];
+  }
+
+  private removeAll(paths: string[]): void {
+    for (const p of paths) {
+      try { unlinkSync(p); } catch { /* already gone */ }
+    }
+  }
+}
