@@ -192,7 +192,6 @@ export class ProcessHandle {
     const now = this.deps.now();
     const uptimeMs = this.startedAt === null ? 0 : now - this.startedAt;
     this.lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
-    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: this.pid, code: draining.code, signal: draining.signal, uptimeMs });
     if (this.adopted) this.deps.watchAdopted(this, false);
     const old = { pid: this.pid, token: this.token, startTicks: this.startTicks };
     this.adopted = false;
@@ -200,6 +199,8 @@ export class ProcessHandle {
     this.startTicks = null;
     this.startedAt = null;
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
+    // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
+    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
     if (fast) {
       setImmediate(() => {
         const n = sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs);

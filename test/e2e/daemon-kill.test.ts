@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { countNumbered } from '../helpers/log-files.js';
 
 /** Checks "line 1".."line N" appear exactly once each, in order; returns N. */
 function assertNumbered(text: string): number {
-  const lines = text.split('\n').filter((l) => l.startsWith('line '));
-  lines.forEach((l, i) => assert.equal(l, `line ${i + 1}`, `line ${i + 1} is missing, duplicated or out of order (found "${l}")`));
-  return lines.length;
+  const r = countNumbered(text);
+  assert.equal(r.error, null);
+  return r.count;
 }
 
 describe('the daemon is not a single point of failure', () => {
