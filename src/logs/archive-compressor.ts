@@ -1,5 +1,4 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm, unlink } from 'node:fs/promises';
 
 interface Job {
   plain: string;
@@ -48,7 +47,7 @@ export class ArchiveCompressor {
     const tmp = `${gz}.tmp`;
     try {
       // zlib and streams load on first use: most daemons never compress, and each costs memory.
-      const [{ pipeline }, { createGzip }] = await Promise.all([import('node:stream/promises'), import('node:zlib')]);
+      const [{ pipeline }, { createGzip }, { open, rename, rm, unlink }] = await Promise.all([import('node:stream/promises'), import('node:zlib'), import('node:fs/promises')]);
       await pipeline(createReadStream(job.plain), createGzip(), createWriteStream(tmp, { mode: 0o640 }));
       const fh = await open(tmp, 'r');
       try {
@@ -68,7 +67,7 @@ export class ArchiveCompressor {
       }
       await unlink(job.plain);
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
+      await import('node:fs/promises').then((fsp) => fsp.rm(tmp, { force: true })).catch(() => undefined);
       // A cancelled job's files are being deleted under it: its errors mean nothing.
       if (!job.cancelled) this.onNotice(`could not compress ${job.plain}: ${(err as Error).message}`);
     } finally {

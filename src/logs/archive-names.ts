@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** One rotated file of a log: `<file>.<YYYYMMDDTHHmmss.SSS>` (UTC), `.gz` when compressed. */
@@ -79,6 +78,8 @@ export function scanArchivesSync(file: string): ArchiveInfo[] {
 
 export async function listArchives(file: string): Promise<ArchiveInfo[]> {
   try {
+    // fs/promises (and the readline module it pulls in) loads only for readers, not the daemon.
+    const { readdir } = await import('node:fs/promises');
     return collect(file, await readdir(dirname(file)));
   } catch {
     return [];
