@@ -6,6 +6,7 @@ import { logThroughput } from './log-throughput.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
+import { start100File } from './start-100-file.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
 export const scenarios: readonly Scenario[] = [
@@ -14,6 +15,7 @@ export const scenarios: readonly Scenario[] = [
   rss,
   restartLatency,
   start100,
+  start100File,
   idleCpu,
   logThroughput,
   daemonKill,
