@@ -84,7 +84,8 @@ function prepareHome(paths: TendPaths): number {
  */
 function daemonNodeFlags(): string[] {
   const fromEnv = process.env.TEND_DAEMON_NODE_FLAGS;
-  return (fromEnv ?? '--lite-mode').split(/\s+/).filter(Boolean);
+  // --no-expose-wasm: lite mode disables wasm anyway; saying so keeps V8's warning out of daemon.log.
+  return (fromEnv ?? '--lite-mode --no-expose-wasm').split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
-import { countNumbered } from '../helpers/log-files.js';
+import { countNumbered, waitDrained } from '../helpers/log-files.js';
 
 /** Checks "line 1".."line N" appear exactly once each, in order; returns N. */
 function assertNumbered(text: string): number {
@@ -24,10 +24,16 @@ describe('the daemon is not a single point of failure', () => {
     const [counter] = await t.json<ProcessJson[]>(['start', fixture('numbered-lines.js'), '--name', 'counter', '--env', 'BURST=50', '--env', 'INTERVAL_MS=10']);
     const outLog = join(t.home, 'logs', 'counter-out.log');
     await waitFor(() => readFileSync(outLog, 'utf8').includes('line 500\n'), 'the first lines');
+    // Pause the app until the daemon has written what it read (a kill -9 can lose only a read
+    // in flight, DESIGN.md §2; logs.test covers that bound), then let it write on while no
+    // daemon runs: all of that must arrive.
+    process.kill(counter?.pid as number, 'SIGSTOP');
+    await waitDrained(outLog);
     const daemon = t.daemonPid() as number;
     t.track(daemon);
     process.kill(daemon, 'SIGKILL');
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
+    process.kill(counter?.pid as number, 'SIGCONT');
     // While no daemon reads, the app keeps running (blocked on a full pipe at worst).
     const frozen = readFileSync(outLog, 'utf8').length;
     assert.ok(isAlive(web?.pid as number) && isAlive(counter?.pid as number));

@@ -55,3 +55,39 @@ export function countNumbered(text: string): { count: number; error: string | nu
   }
   return { count: lines.length, error: null };
 }
+
+/**
+ * Numbered lines ("… line N") in order with no duplicates, allowing gaps; reports each gap with
+ * the bytes it is missing (each line is `line N\n`).
+ */
+export function numberedGaps(text: string): { count: number; last: number; gaps: Array<{ after: number; lines: number; bytes: number }>; error: string | null } {
+  const nums = text.split('\n').filter((l) => l.length > 0).map((l) => Number(l.slice(l.lastIndexOf('line ') + 5)));
+  const gaps: Array<{ after: number; lines: number; bytes: number }> = [];
+  let prev = 0;
+  for (const n of nums) {
+    if (!Number.isInteger(n) || n <= prev) return { count: nums.length, last: prev, gaps, error: `line ${n} after line ${prev}: out of order or duplicated` };
+    if (n !== prev + 1) {
+      let bytes = 0;
+      for (let k = prev + 1; k < n; k++) bytes += `line ${k}\n`.length;
+      gaps.push({ after: prev, lines: n - prev - 1, bytes });
+    }
+    prev = n;
+  }
+  return { count: nums.length, last: prev, gaps, error: null };
+}
+
+/** Waits until a log (with its archives) has stopped growing for 200 ms: the daemon wrote all it read. */
+export async function waitDrained(file: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const size = readAllLogText(file).length;
+    if (size !== last) {
+      last = size;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= 200) return;
+    if (Date.now() > deadline) throw new Error(`${file} kept growing for ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
