@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { specsEqual } from '../../src/config/specs-equal.js';
+import { sampleSpec } from '../helpers/sample-spec.js';
 import type { AppSpec } from '../../src/protocol/model.js';
 
 function spec(overrides: Partial<AppSpec> = {}): AppSpec {
-  return {
-    name: 'api',
-    namespace: 'default',
-    exec: { script: '/srv/api/server.js', args: ['--port', '3000'], interpreter: 'node', interpreterArgs: [], shell: false },
-    cwd: '/srv/api',
-    env: { A: '1', B: '2' },
-    autorestart: true,
-    stopExitCodes: [],
-    restartDelayMs: 0,
-    expBackoffRestartDelayMs: 0,
-    maxRestarts: 16,
-    minUptimeMs: 1000,
-    killSignal: 'SIGTERM',
-    killTimeoutMs: 5000,
-    waitReady: false,
-    listenTimeoutMs: 3000,
-    log: {
-      outFile: null, errFile: null, combinedFile: null, merge: false, disabled: false, time: false, dateFormat: null,
-      type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
-    },
-    ...overrides,
-  };
+  return sampleSpec({ env: { A: '1', B: '2' }, ...overrides });
 }
 
 describe('specsEqual', () => {

@@ -9,26 +9,12 @@ import { renderBootUnit, type BootUnitOptions } from '../../src/exporters/boot-u
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, quoteExecWord, timeSpan, unitNameFor,
 } from '../../src/exporters/systemd-syntax.js';
+import { sampleSpec } from '../helpers/sample-spec.js';
 import type { AppSpec, ExecSpec } from '../../src/protocol/model.js';
 import { buildCommand } from '../../src/supervisor/command-line.js';
 import { ROOT } from '../helpers/tend.js';
 
-function spec(overrides: Partial<AppSpec> = {}): AppSpec {
-  return {
-    name: 'api',
-    namespace: 'default',
-    exec: { script: '/srv/api/server.js', args: ['--port', '3000'], interpreter: 'node', interpreterArgs: [], shell: false },
-    cwd: '/srv/api',
-    env: { NODE_ENV: 'production' },
-    autorestart: true, stopExitCodes: [], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 16, minUptimeMs: 1000,
-    killSignal: 'SIGTERM', killTimeoutMs: 5000, waitReady: false, listenTimeoutMs: 3000,
-    log: {
-      outFile: null, errFile: null, combinedFile: null, merge: false, disabled: false, time: false, dateFormat: null,
-      type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
-    },
-    ...overrides,
-  };
-}
+const spec = sampleSpec;
 
 const OPTS: AppUnitOptions = {
   resolveProgram: (name) => (name === 'node' ? process.execPath : `/usr/bin/${name}`),

@@ -1,0 +1,19 @@
+import type { AppSpec } from '../../src/protocol/model.js';
+
+/** A complete, valid AppSpec for unit tests (the defaults of `tend start /srv/api/server.js`). */
+export function sampleSpec(overrides: Partial<AppSpec> = {}): AppSpec {
+  return {
+    name: 'api',
+    namespace: 'default',
+    exec: { script: '/srv/api/server.js', args: ['--port', '3000'], interpreter: 'node', interpreterArgs: [], shell: false },
+    cwd: '/srv/api',
+    env: { NODE_ENV: 'production' },
+    autorestart: true, stopExitCodes: [], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 16, minUptimeMs: 1000,
+    killSignal: 'SIGTERM', killTimeoutMs: 5000, waitReady: false, listenTimeoutMs: 3000,
+    log: {
+      outFile: null, errFile: null, combinedFile: null, merge: false, disabled: false, time: false, dateFormat: null,
+      type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
+    },
+    ...overrides,
+  };
+}
