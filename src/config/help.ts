@@ -27,6 +27,7 @@ export function typeLabel(field: FieldDef): string {
     case 'instances': return 'integer|max';
     case 'watch': return 'boolean|list';
     case 'any': return 'any';
+    case 'health': return 'object|string';
     default: return field.type;
   }
 }

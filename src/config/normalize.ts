@@ -3,7 +3,7 @@ import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
-import type { AppSpec, LogSpec } from '../protocol/model.js';
+import type { AppSpec, HealthSpec, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { loadDotenv } from './dotenv.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
@@ -127,6 +127,9 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     waitReady: get('wait_ready'),
     listenTimeoutMs: get('listen_timeout'),
     log,
+    maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,
+    cronRestart: get<string | undefined>('cron_restart') ?? null,
+    health: get<HealthSpec | undefined>('health') ?? null,
   };
   return { spec, warnings };
 }

@@ -36,6 +36,13 @@ function checkSpec(spec: unknown): AppSpec {
     || typeof s.cwd !== 'string' || typeof s.env !== 'object' || s.env === null || typeof s.log !== 'object' || s.log === null) {
     throw new TendError('E_USAGE', 'malformed app spec', { hint: 'Send specs built by the tend CLI or config loader.' });
   }
+  const mem = s.maxMemoryRestartBytes;
+  const health = s.health as { probe?: { type?: unknown }; intervalMs?: unknown; timeoutMs?: unknown; retries?: unknown } | null | undefined;
+  if ((mem != null && !(typeof mem === 'number' && mem > 0)) || (s.cronRestart != null && typeof s.cronRestart !== 'string')
+    || (health != null && (typeof health !== 'object' || !['http', 'tcp', 'exec'].includes(String(health.probe?.type))
+      || !(Number(health.intervalMs) >= 100) || !(Number(health.timeoutMs) >= 10) || !(Number(health.retries) >= 1)))) {
+    throw new TendError('E_USAGE', 'malformed app spec (max memory, cron or health)', { hint: 'Send specs built by the tend CLI or config loader.' });
+  }
   return s as AppSpec;
 }
 

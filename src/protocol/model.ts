@@ -44,6 +44,29 @@ export interface LogSpec {
   compress: boolean;
 }
 
+/** What a health check probes. */
+export type HealthProbe =
+  | { type: 'http'; url: string }
+  | { type: 'tcp'; host: string; port: number }
+  /** A command run through `/bin/sh -c` in the app's cwd and environment; exit 0 = healthy. */
+  | { type: 'exec'; command: string };
+
+/** A health check (Docker's HEALTHCHECK semantics): PM2 has none. Durations in milliseconds. */
+export interface HealthSpec {
+  probe: HealthProbe;
+  /** Time between two checks. */
+  intervalMs: number;
+  /** A check that takes longer fails. */
+  timeoutMs: number;
+  /** Consecutive failures before the app is unhealthy (and restarted). */
+  retries: number;
+  /** Failures during this time after a start do not count (a passing check still counts). */
+  startPeriodMs: number;
+}
+
+/** Health as shown in `list`: `starting` until the first check passes or start_period ends. */
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
 /** The normalized, validated description of one app: what the user asked for. */
 export interface AppSpec {
   name: string;
@@ -64,6 +87,11 @@ export interface AppSpec {
   waitReady: boolean;
   listenTimeoutMs: number;
   log: LogSpec;
+  /** Restart (gracefully) when the RSS of the app's whole process tree exceeds this; null = no limit. */
+  maxMemoryRestartBytes: number | null;
+  /** A cron pattern (PM2's `cron_restart`, 5 or 6 fields) for periodic restarts; null = none. */
+  cronRestart: string | null;
+  health: HealthSpec | null;
 }
 
 export interface ExitRecord {
@@ -96,8 +124,44 @@ export interface ProcessInfo {
   reason: string | null;
   /** When the next restart is scheduled (waiting-restart only). */
   nextRestartAt: number | null;
+  /** CPU % of one core over the last sample, summed over the app's process tree; null when not running or not sampled yet. */
+  cpuPercent: number | null;
+  /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
+  memoryBytes: number | null;
+}
+
+/** One process of an app's tree (`describe`). */
+export interface TreeProcess {
+  pid: number;
+  ppid: number;
+  /** The command line (arguments joined by spaces), or the short name from /proc when unreadable. */
+  command: string;
+  cpuPercent: number | null;
+  memoryBytes: number;
+}
+
+/** One point of an app's history. */
+export interface MetricPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** What the sampler knows about one app. */
+export interface AppMetrics {
+  id: number;
+  name: string;
+  /** The main pid's own figures (PM2 reports only these). */
+  main: { cpuPercent: number; memoryBytes: number } | null;
+  /** Summed over the whole tree. */
   cpuPercent: number | null;
   memoryBytes: number | null;
+  /** Total CPU time of the live tree, in seconds (for Prometheus counters). */
+  cpuSeconds: number;
+  processes: number;
+  /** Oldest first; about the last 10 minutes. */
+  history: MetricPoint[];
 }
 
 export interface LogPaths {
