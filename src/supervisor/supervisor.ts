@@ -25,8 +25,8 @@ export interface SupervisorDeps {
   paths: TendPaths;
   now(): number;
   log(event: string, data: Record<string, unknown>): void;
-  /** Every state change, for subscribers (process:state events). */
-  onState(info: ProcessInfo): void;
+  /** Every state change, for subscribers (process:state events); `deleted` on an app's last one. */
+  onState(info: ProcessInfo, deleted: boolean): void;
   /** Builds the sink that receives an app's output and (re)configures its log files. */
   logs: {
     sinkFor(id: number): OutputSink;
@@ -219,7 +219,7 @@ export class Supervisor {
     return new Promise((resolve) => this.waiters.add({ handle, done, resolve }));
   }
 
-  private changed(handle: ProcessHandle): void {
+  private changed(handle: ProcessHandle, deleted = false): void {
     let answered = false;
     for (const w of this.waiters) {
       if (w.handle === handle && w.done(handle.state)) {
@@ -231,7 +231,7 @@ export class Supervisor {
     // A command is about to get its answer: publish first, so a `tend list` right after sees it.
     if (answered) this.publishStatus();
     this.persist();
-    this.deps.onState(handle.info());
+    this.deps.onState(handle.info(), deleted);
   }
 
   private removed(handle: ProcessHandle): void {
@@ -239,7 +239,7 @@ export class Supervisor {
     handle.detach();
     handle.pipes.remove();
     this.deps.logs.remove(handle.id);
-    this.changed(handle);
+    this.changed(handle, true);
   }
 
   private watchAdopted(handle: ProcessHandle, on: boolean): void {
@@ -307,6 +307,11 @@ export class Supervisor {
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;
     for (const h of this.apps.values()) h.detach();
+  }
+
+  /** Whether an app of this id exists (not yet deleted). */
+  has(id: number): boolean {
+    return this.apps.has(id);
   }
 
   get size(): number {
