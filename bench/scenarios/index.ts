@@ -3,6 +3,7 @@ import { daemonKill } from './daemon-kill.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
+import { manyApps, start300File } from './many-apps.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
@@ -19,4 +20,6 @@ export const scenarios: readonly Scenario[] = [
   idleCpu,
   logThroughput,
   daemonKill,
+  start300File,
+  manyApps,
 ];

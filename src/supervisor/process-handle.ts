@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
-import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
+import type { ProcScan } from './proc-scan.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
@@ -19,6 +20,8 @@ export interface HandleDeps {
   watchAdopted(p: ProcessHandle, on: boolean): void;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
+  /** The /proc scan of the current event-loop turn, shared by every app (see ProcScanCache). */
+  scan(): ProcScan;
 }
 
 /** The persisted form: enough for the next daemon to adopt the running process. */
@@ -175,13 +178,17 @@ export class ProcessHandle {
     // hold its port through the group, so restart at once; what left the group (setsid) is swept
     // right after. A stop always waits for the whole tree.
     const fast = this.state !== 'stopping' && !this.treeSignalled && this.members.length === 0 && !groupExists(this.pid);
-    const left = fast ? [] : survivors(this.pid, this.members, this.token, this.startTicks);
+    const left = fast ? [] : survivors(this.pid, this.members, this.token, this.startTicks, this.deps.scan());
     if (left.length > 0) {
       // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
       if (!this.treeSignalled && this.state !== 'stopping') {
         this.treeSignalled = true;
-        signalApp(this.pid, left, this.spec.killSignal as NodeJS.Signals);
-        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left, this.token, this.startTicks), 'SIGKILL'), this.spec.killTimeoutMs));
+        signalApp(this.pid, left, this.spec.killSignal as NodeJS.Signals, this.deps.scan());
+        this.timers.set('tree', setTimeout(() => {
+          if (this.pid === null) return;
+          const scan = this.deps.scan();
+          signalApp(this.pid, survivors(this.pid, left, this.token, this.startTicks, scan), 'SIGKILL', scan);
+        }, this.spec.killTimeoutMs));
       }
       this.members = left;
       const t = setTimeout(() => this.checkTree(), TREE_POLL_MS);
@@ -204,7 +211,7 @@ export class ProcessHandle {
     this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
     if (fast) {
       setImmediate(() => {
-        const n = sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs);
+        const n = sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs, () => this.deps.scan());
         if (n > 0) this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
       });
     }
@@ -212,10 +219,10 @@ export class ProcessHandle {
 
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) return;
-    // One /proc scan serves the snapshot and the signalling (a stop of 100 apps does 100, not 300).
-    const stats = readAllStats();
-    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, stats), this.token, this.startTicks, stats);
-    signalApp(this.pid, this.members, signal, stats);
+    // One /proc scan per event-loop turn serves every app stopped in it (see ProcScanCache).
+    const scan = this.deps.scan();
+    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, scan), this.token, this.startTicks, scan);
+    signalApp(this.pid, this.members, signal, scan);
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */

@@ -9,6 +9,8 @@ import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
+import { ProcScanCache } from './proc-scan.js';
+import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { specsEqual } from '../config/specs-equal.js';
@@ -37,16 +39,33 @@ export interface SupervisorDeps {
   adoptedPollMs?: number;
 }
 
-type Waiter = { handle: ProcessHandle; done: (s: ProcessState) => boolean; resolve: () => void };
+type Waiter = { done: (s: ProcessState) => boolean; resolve: () => void };
+
+/**
+ * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
+ * signalled" and "new process spawned" at once: spawns are synchronous in the daemon, so this
+ * bounds the work done in one event-loop turn (a `ping` is answered between turns) and the
+ * number of processes starting on the machine at the same time.
+ */
+const BULK_SPAWNS_IN_FLIGHT = 16;
+/** Stops are cheap (a signal): they are sent this many per event-loop turn. */
+const BULK_SIGNALS_PER_TURN = 64;
+/** While changes keep coming, state.json and status.json are rewritten at most this often. */
+const PERSIST_INTERVAL_MS = 50;
 
 /** The registry of apps: start/stop/restart/delete orchestration and the persisted state. */
 export class Supervisor {
   private apps = new Map<number, ProcessHandle>();
   private nextId = 0;
-  private waiters = new Set<Waiter>();
+  /** Commands waiting for an app to reach a state, by app: a change looks at its own app's only. */
+  private waiters = new Map<ProcessHandle, Set<Waiter>>();
+  private readonly scans = new ProcScanCache(() => this.leaderPids());
   private adopted = new Set<ProcessHandle>();
   private adoptedTimer: NodeJS.Timeout | null = null;
-  private persistQueued = false;
+  private persistTimer: NodeJS.Timeout | null = null;
+  private persistDirty = false;
+  private lastPersistAt = 0;
+  private answerQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
 
@@ -98,6 +117,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      scan: () => this.scans.current(),
     });
     this.apps.set(id, handle);
     return handle;
@@ -150,40 +170,52 @@ export class Supervisor {
   }
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
-    const waits = handles.map((h) => {
+    const waits: Promise<void>[] = [];
+    await inBatches(handles, BULK_SPAWNS_IN_FLIGHT, (h) => {
       h.dispatch({ type: 'start' });
-      return this.waitFor(h, (s) => s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
+      waits.push(this.waitFor(h, (s) => s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready')));
     });
     await Promise.all(waits);
-    return handles.map((h) => h.info());
+    return this.answer(handles);
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    await Promise.all(handles.map((h) => {
+    const waits: Promise<void>[] = [];
+    await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       h.dispatch({ type: 'stop' });
-      return this.waitFor(h, (s) => s === 'stopped' || s === 'errored');
-    }));
-    return handles.map((h) => h.info());
+      waits.push(this.waitFor(h, (s) => s === 'stopped' || s === 'errored'));
+    });
+    await Promise.all(waits);
+    return this.answer(handles);
   }
 
+  /**
+   * Restarts with at most BULK_SPAWNS_IN_FLIGHT apps between their stop and their new spawn; an
+   * app's slot is free once it is spawned (its readiness is waited for outside the limit).
+   */
   async restart(target: Target): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    await Promise.all(handles.map((h) => {
+    const ready: Promise<void>[] = [];
+    await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
       h.dispatch({ type: 'restart' });
-      return this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
-    }));
-    return handles.map((h) => h.info());
+      ready.push(this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready')));
+      await this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
+    });
+    await Promise.all(ready);
+    return this.answer(handles);
   }
 
   async delete(target: Target): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
     const infos = handles.map((h) => h.info());
-    await Promise.all(handles.map((h) => {
-      const gone = this.waitFor(h, () => !this.apps.has(h.id));
+    const gone: Promise<void>[] = [];
+    await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
+      gone.push(this.waitFor(h, () => !this.apps.has(h.id)));
       h.dispatch({ type: 'delete' });
-      return gone;
-    }));
+    });
+    await Promise.all(gone);
+    this.answer([]);
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
 
@@ -216,20 +248,24 @@ export class Supervisor {
   /** Resolves when the handle's state satisfies `done` (checked after every change). */
   private waitFor(handle: ProcessHandle, done: (s: ProcessState) => boolean): Promise<void> {
     if (done(handle.state)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.add({ handle, done, resolve }));
+    return new Promise((resolve) => {
+      let set = this.waiters.get(handle);
+      if (set === undefined) this.waiters.set(handle, (set = new Set()));
+      set.add({ done, resolve });
+    });
   }
 
   private changed(handle: ProcessHandle, deleted = false): void {
-    let answered = false;
-    for (const w of this.waiters) {
-      if (w.handle === handle && w.done(handle.state)) {
-        this.waiters.delete(w);
-        w.resolve();
-        answered = true;
+    const set = this.waiters.get(handle);
+    if (set !== undefined) {
+      for (const w of set) {
+        if (w.done(handle.state)) {
+          set.delete(w);
+          w.resolve();
+        }
       }
+      if (set.size === 0) this.waiters.delete(handle);
     }
-    // A command is about to get its answer: publish first, so a `tend list` right after sees it.
-    if (answered) this.publishStatus();
     this.persist();
     this.deps.onState(handle.info(), deleted);
   }
@@ -255,15 +291,48 @@ export class Supervisor {
     }
   }
 
-  /** Persists on the next turn, so a burst of changes is one write. */
+  /**
+   * Persists on the next turn, so a burst of changes is one write; while changes keep coming
+   * (a bulk command), at most one write per PERSIST_INTERVAL_MS: each write holds every app, so
+   * one per change would make a `restart all` quadratic. A command's answer flushes (see answer).
+   */
   private persist(): void {
-    if (this.persistQueued || this.closed) return;
-    this.persistQueued = true;
-    setImmediate(() => {
-      this.persistQueued = false;
-      this.writeState();
-      this.publishStatus();
-    });
+    if (this.closed) return;
+    this.persistDirty = true;
+    if (this.persistTimer !== null) return;
+    const waitMs = this.lastPersistAt + PERSIST_INTERVAL_MS - this.deps.now();
+    this.persistTimer = setTimeout(() => this.flushPersist(), Math.max(0, waitMs));
+  }
+
+  private flushPersist(): void {
+    this.cancelPersist();
+    if (!this.persistDirty || this.closed) return;
+    this.persistDirty = false;
+    this.lastPersistAt = this.deps.now();
+    this.writeState();
+    this.publishStatus();
+  }
+
+  private cancelPersist(): void {
+    if (this.persistTimer !== null) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+  }
+
+  /**
+   * A command's answer: the state is written and the status published before it goes out (once
+   * per turn however many answers share it), so a `tend list` right after sees the same.
+   */
+  private answer(handles: ProcessHandle[]): ProcessInfo[] {
+    if (!this.answerQueued) {
+      this.answerQueued = true;
+      // Runs before the awaiting RPC handler resumes (queued ahead of its continuation).
+      queueMicrotask(() => {
+        this.answerQueued = false;
+        if (this.persistDirty) this.flushPersist();
+        else this.publishStatus();
+      });
+    }
+    return handles.map((h) => h.info());
   }
 
   /**
@@ -303,10 +372,18 @@ export class Supervisor {
     this.writeState();
     this.publishStatus();
     this.closed = true;
+    this.cancelPersist();
     this.fifos.close();
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;
     for (const h of this.apps.values()) h.detach();
+  }
+
+  /** Pids of the apps' leaders (their sessions are theirs: see ProcScan.withToken). */
+  private leaderPids(): Set<number> {
+    const pids = new Set<number>();
+    for (const h of this.apps.values()) if (h.pid !== null) pids.add(h.pid);
+    return pids;
   }
 
   /** Whether an app of this id exists (not yet deleted). */
