@@ -1,4 +1,4 @@
-import type { ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { ProcScan, TOKEN_VAR } from './proc-scan.js';
 
 export { TOKEN_VAR };
@@ -52,9 +52,18 @@ export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean
  */
 export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals, scan: ProcScan = ProcScan.read()): void {
   signalGroup(leaderPid, signal);
+  signalOutsideGroup(leaderPid, members, signal, scan);
+}
+
+/**
+ * Signals the known members that left the app's group, each only while its pid + start time
+ * still match: checked against /proc now, not against the scan, so a pid reused since the scan
+ * is never signalled.
+ */
+export function signalOutsideGroup(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals, scan: ProcScan): void {
   for (const m of members) {
-    if (m.pgrp === leaderPid) continue;
-    if (scan.alive(m) !== undefined) signalPid(m.pid, signal);
+    if (m.pgrp === leaderPid || scan.alive(m) === undefined) continue;
+    if (readStat(m.pid)?.startTicks === m.startTicks) signalPid(m.pid, signal);
   }
 }
 
@@ -91,17 +100,26 @@ export function groupExists(pgid: number): boolean {
 /**
  * Ends what an exited incarnation left outside its process group (setsid'd descendants, found
  * by session or token): the stop signal now, SIGKILL after the grace period. Runs after a crash
- * restart, off the restart's critical path.
+ * restart, off the restart's critical path; `withScan` provides the /proc scans (by default a
+ * scan of its own); `found` hears how many processes were signalled, when there were any.
  */
-export function sweepLeftovers(leaderPid: number, token: string | null, sinceTicks: string | null, signal: NodeJS.Signals, graceMs: number, scan: () => ProcScan = () => ProcScan.read()): number {
-  const first = scan();
-  const left = survivors(leaderPid, [], token, sinceTicks, first);
-  if (left.length === 0) return 0;
-  signalApp(leaderPid, left, signal, first);
-  setTimeout(() => {
-    const later = scan();
-    const still = survivors(leaderPid, left, token, sinceTicks, later);
-    if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL', later);
-  }, graceMs).unref();
-  return left.length;
+export function sweepLeftovers(
+  leaderPid: number,
+  token: string | null,
+  sinceTicks: string | null,
+  signal: NodeJS.Signals,
+  graceMs: number,
+  withScan: (fn: (scan: ProcScan) => void) => void = (fn) => fn(ProcScan.read()),
+  found: (processes: number) => void = () => undefined,
+): void {
+  withScan((first) => {
+    const left = survivors(leaderPid, [], token, sinceTicks, first);
+    if (left.length === 0) return;
+    found(left.length);
+    signalApp(leaderPid, left, signal, first);
+    setTimeout(() => withScan((later) => {
+      const still = survivors(leaderPid, left, token, sinceTicks, later);
+      if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL', later);
+    }), graceMs).unref();
+  });
 }

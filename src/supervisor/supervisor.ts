@@ -9,7 +9,7 @@ import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
-import { ProcScanCache } from './proc-scan.js';
+import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
@@ -52,6 +52,8 @@ const BULK_SPAWNS_IN_FLIGHT = 16;
 const BULK_SIGNALS_PER_TURN = 64;
 /** While changes keep coming, state.json and status.json are rewritten at most this often. */
 const PERSIST_INTERVAL_MS = 50;
+/** …and at least this many times what the last write took (≤ ~5% of the daemon's time). */
+const PERSIST_GAP_PER_COST = 20;
 
 /** The registry of apps: start/stop/restart/delete orchestration and the persisted state. */
 export class Supervisor {
@@ -59,18 +61,20 @@ export class Supervisor {
   private nextId = 0;
   /** Commands waiting for an app to reach a state, by app: a change looks at its own app's only. */
   private waiters = new Map<ProcessHandle, Set<Waiter>>();
-  private readonly scans = new ProcScanCache(() => this.leaderPids());
+  private readonly scans: ProcScanScheduler;
   private adopted = new Set<ProcessHandle>();
   private adoptedTimer: NodeJS.Timeout | null = null;
   private persistTimer: NodeJS.Timeout | null = null;
   private persistDirty = false;
   private lastPersistAt = 0;
+  private lastPersistCostMs = 0;
   private answerQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
+    this.scans = new ProcScanScheduler(() => this.leaderPids(), (err) => deps.log('scan-callback-failed', { error: (err as Error).message, stack: (err as Error).stack }));
   }
 
   /** Loads the state a previous daemon left, adopting every process that is still alive. */
@@ -117,7 +121,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
-      scan: () => this.scans.current(),
+      afterScan: (fn) => this.scans.afterScan(fn),
     });
     this.apps.set(id, handle);
     return handle;
@@ -300,7 +304,8 @@ export class Supervisor {
     if (this.closed) return;
     this.persistDirty = true;
     if (this.persistTimer !== null) return;
-    const waitMs = this.lastPersistAt + PERSIST_INTERVAL_MS - this.deps.now();
+    // Spaced by what a write costs too, so writing stays a small share of the daemon's time.
+    const waitMs = this.lastPersistAt + Math.max(PERSIST_INTERVAL_MS, this.lastPersistCostMs * PERSIST_GAP_PER_COST) - this.deps.now();
     this.persistTimer = setTimeout(() => this.flushPersist(), Math.max(0, waitMs));
   }
 
@@ -308,9 +313,11 @@ export class Supervisor {
     this.cancelPersist();
     if (!this.persistDirty || this.closed) return;
     this.persistDirty = false;
-    this.lastPersistAt = this.deps.now();
+    const started = performance.now();
     this.writeState();
     this.publishStatus();
+    this.lastPersistCostMs = performance.now() - started;
+    this.lastPersistAt = this.deps.now();
   }
 
   private cancelPersist(): void {
@@ -373,6 +380,7 @@ export class Supervisor {
     this.publishStatus();
     this.closed = true;
     this.cancelPersist();
+    this.scans.close();
     this.fifos.close();
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;

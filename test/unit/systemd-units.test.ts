@@ -12,6 +12,7 @@ import {
 import { sampleSpec } from '../helpers/sample-spec.js';
 import type { AppSpec, ExecSpec } from '../../src/protocol/model.js';
 import { buildCommand } from '../../src/supervisor/command-line.js';
+import { needs } from '../helpers/needs.js';
 import { ROOT } from '../helpers/tend.js';
 
 const spec = sampleSpec;
@@ -161,19 +162,19 @@ function analyzeVerify(): string | null {
     return 'systemd-analyze is not installed';
   }
 }
-const noVerify = analyzeVerify();
-if (noVerify !== null) console.log(`# systemd-analyze verify: skipped: ${noVerify}`);
+const verifier = needs(analyzeVerify());
 
-describe('systemd-analyze verify', { skip: noVerify ?? false }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-units-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+describe('systemd-analyze verify', () => {
+  let dir = '';
+  verifier.before(() => { dir = mkdtempSync(join(tmpdir(), 'tend-units-')); });
+  verifier.after(() => rmSync(dir, { recursive: true, force: true }));
   const verify = (files: string[]): Promise<{ code: number; stderr: string }> => new Promise((resolve) => {
     execFile('systemd-analyze', ['verify', '--man=no', ...files], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } }, (err, _out, stderr) => {
       resolve({ code: err === null ? 0 : 1, stderr });
     });
   });
 
-  it('passes with no warnings for app units (tricky env, args and names) and both boot units', async () => {
+  verifier.it('passes with no warnings for app units (tricky env, args and names) and both boot units', async () => {
     const files: string[] = [];
     const write = (name: string, text: string): void => {
       const file = join(dir, name);
@@ -199,7 +200,7 @@ describe('systemd-analyze verify', { skip: noVerify ?? false }, () => {
     assert.equal(r.code, 0);
   });
 
-  it('does report problems here (so the check above means something)', async () => {
+  verifier.it('does report problems here (so the check above means something)', async () => {
     const file = join(dir, 'bad.service');
     writeFileSync(file, '[Service]\nExecStart=/bin/true\nEnvironment=BAD-NAME=x\nNoSuchSetting=1\n');
     const r = await verify([file]);
