@@ -6,6 +6,7 @@ import { suggest } from '../lib/suggest.js';
 import type { AppSpec, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { loadDotenv } from './dotenv.js';
+import { buildWatchSpec } from './watch-spec.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
 export { coerceField } from './coerce.js';
@@ -128,6 +129,11 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     listenTimeoutMs: get('listen_timeout'),
     log,
   };
+  const watch = withSource(ctx, () => buildWatchSpec({
+    watch: get('watch'), ignore: get('ignore_watch'), delayMs: get('watch_delay'), extensions: get('watch_ext'), options: get('watch_options'),
+  }, cwd, ctx.source, warnings));
+  if (watch !== undefined) spec.watch = watch;
+  if (get<boolean>('pty')) spec.pty = { logAnsi: get('pty_log_ansi') };
   return { spec, warnings };
 }
 

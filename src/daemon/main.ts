@@ -12,6 +12,7 @@ import { LogRouter } from './log-router.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
+import { createWatches } from './watches.js';
 
 /** The daemon's own log: one JSON object per line on its stdout (the launcher points it at daemon.log). */
 function daemonLog(event: string, data: Record<string, unknown> = {}): void {
@@ -57,13 +58,17 @@ async function main(): Promise<void> {
 
   const logs = new LogRouter(paths, Date.now, daemonLog);
   let server: RpcServer | null = null;
+  // Watchers follow every state change; created before the supervisor, bound to it right after.
+  let onState: (id: number) => void = () => undefined;
   const supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: () => undefined,
+    onState: (p) => onState(p.id),
   });
+  const watches = createWatches(supervisor, paths, daemonLog);
+  onState = (id) => watches.sync(id);
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
   const exit = async (stopApps: boolean): Promise<number> => {
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
   };
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
+    watches.close();
     supervisor.detachAll();
     await server?.close();
     logs.close();
@@ -93,7 +99,8 @@ async function main(): Promise<void> {
   try {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    for (const p of supervisor.list()) watches.sync(p.id);
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);
