@@ -8,7 +8,8 @@ import { isTerminal, writeOut } from './write-out.js';
 
 /** Verb → lazily imported module, so `tend list` loads only what listing needs. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  start: { summary: 'start a script, a command, or a stopped app', load: async () => (await import('./commands/start.js')).start },
+  start: { summary: 'start a script, a command, a config file\'s apps, or a stopped app', load: async () => (await import('./commands/start.js')).start },
+  apply: { summary: 'make a config file\'s apps run as it says, restarting only what changed', load: async () => (await import('./commands/apply.js')).apply },
   stop: { summary: 'stop apps (signal, grace period, SIGKILL)', load: async () => (await import('./commands/target-action.js')).stop },
   restart: { summary: 'restart apps', load: async () => (await import('./commands/target-action.js')).restart },
   delete: { summary: 'stop apps and forget them', load: async () => (await import('./commands/target-action.js')).remove },
@@ -30,7 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 const ALIASES: Record<string, string> = {
   ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', status: 'list', l: 'list',
-  // PM2's idempotent deploy verbs: `start` of a config file already updates and restarts only what changed.
+  // PM2's deploy verbs: start the file's missing apps and restart the running ones (`start <file>`).
   startOrRestart: 'start', startOrReload: 'start', startOrGracefulReload: 'start',
 };
 

@@ -56,7 +56,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       supervisor.resolve(target(p)).map((h): ProcessDetail => ({
         ...h.info(),
         spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env) },
-        logs: logPathsFor(deps.paths, h.spec),
+        logs: logPathsFor(deps.paths, h.spec, h.id),
         unstableRestarts: h.snapshot.history.unstableRestarts,
         logError: logs.errorOf(h.id),
       })),

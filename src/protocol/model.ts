@@ -29,7 +29,10 @@ export interface LogSpec {
   errFile: string | null;
   /** An extra file that receives both streams. */
   combinedFile: string | null;
-  /** stdout and stderr into one file (the out file). */
+  /**
+   * PM2's `merge_logs`: when false, `-<id>` is put before `.log` in every file name, as PM2 does
+   * for apps with `instances` or cluster mode. It never mixes stdout and stderr into one file.
+   */
   merge: boolean;
   /** No files at all (live followers still see lines). */
   disabled: boolean;
@@ -64,6 +67,13 @@ export interface AppSpec {
   waitReady: boolean;
   listenTimeoutMs: number;
   log: LogSpec;
+  /**
+   * Started the PM2 way (a PM2 ecosystem file, or `tend start <script>`): the app also gets PM2's
+   * per-app variables (`pm_id`, `name`, `pm_exec_path`, …). Absent in specs saved before it existed.
+   */
+  pm2?: boolean;
+  /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
+  userEnv?: string[];
 }
 
 export interface ExitRecord {

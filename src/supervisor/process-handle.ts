@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
@@ -19,6 +20,8 @@ export interface HandleDeps {
   watchAdopted(p: ProcessHandle, on: boolean): void;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
+  /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
+  logPaths(p: ProcessHandle): LogPaths;
 }
 
 /** The persisted form: enough for the next daemon to adopt the running process. */
@@ -120,12 +123,12 @@ export class ProcessHandle {
     const { file, args } = buildCommand(this.spec.exec);
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     this.token = `${process.pid.toString(36)}.${this.id}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
-    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0', [TOKEN_VAR]: this.token };
+    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [TOKEN_VAR]: this.token });
     let child: ChildProcess;
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], this.spec.waitReady ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));

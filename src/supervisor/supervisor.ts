@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { TendError } from '../errors.js';
 import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
-import type { AppSpec, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { ProcessHandle, type ProcessRecord } from './process-handle.js';
@@ -32,6 +32,7 @@ export interface SupervisorDeps {
     sinkFor(id: number): OutputSink;
     configure(id: number, spec: AppSpec): void;
     remove(id: number): void;
+    pathsOf(id: number): LogPaths;
   };
   /** How often adopted processes (not our children) are checked through /proc. */
   adoptedPollMs?: number;
@@ -98,6 +99,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      logPaths: (p) => this.deps.logs.pathsOf(p.id),
     });
     this.apps.set(id, handle);
     return handle;

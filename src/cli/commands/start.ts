@@ -34,9 +34,10 @@ Synopsis
   tend start [options] -- <command> [args...]
   tend start <name|id|all>                      start stopped apps again
   tend start [ecosystem.config.js|.json|.yaml|Procfile] [--env NAME] [--only a,b] [--formation web=2]
-                                                start a config file's apps; idempotent: a running app is
-                                                restarted only if its spec changed (default file: the
-                                                ecosystem.config.*, tend.config.* or Procfile in this folder)
+                                                start a config file's apps; running ones are restarted with
+                                                the file's spec, as \`pm2 start <file>\` does (\`tend apply\`
+                                                restarts only what changed). Default file: the
+                                                ecosystem.config.*, tend.config.* or Procfile in this folder
 
 Options (every app setting is a flag; see \`tend help config\` for all of them)
   --name N              app name (default: the script's file name)
@@ -50,14 +51,15 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --exp-backoff-restart-delay D   exponential backoff base for crash loops
   --max-restarts N      unstable restarts before "errored" (default 16)
   --min-uptime D        a shorter run counts as unstable (default 1s)
-  --kill-signal S       stop signal (default SIGTERM)
+  --kill-signal S       stop signal (default SIGINT, as PM2; SIGTERM for a command after --)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
   --listen-timeout D    how long --wait-ready waits (default 3s)
   --json                print the started processes as JSON
 
 Exit codes
-  0 started; 1 the daemon refused; 2 bad input (missing script, bad value); 3 daemon unreachable
+  0 started; 1 the daemon refused, or an app of a config file could not start (the others do);
+  2 bad input (missing script, bad value); 3 daemon unreachable
 
 Notes
   The app inherits this shell's environment, minus login-session variables (SSH_*, TERM, TMUX…).
@@ -71,7 +73,7 @@ Notes
     const client = async () => ctx.client();
 
     const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
-    if (configFile !== undefined) return startConfig(configFile, values as StartValues, ctx, false);
+    if (configFile !== undefined) return startConfig(configFile, values as StartValues, ctx, true);
     if (first === undefined && (rest === null || rest.length === 0)) {
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
@@ -92,7 +94,8 @@ Notes
       raw.script = first;
       if (rest !== null) raw.args = rest;
     }
-    const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line' });
+    // `tend start app.js` is `pm2 start app.js`: PM2's rules; a command after `--` follows tend's.
+    const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2: first !== undefined });
     for (const w of warnings) ctx.err(`tend: warning: ${w}`);
     const result = await (await client()).call('process.start', { spec });
     print(result, ctx, values.json === true);
@@ -108,17 +111,26 @@ interface StartValues {
   json?: boolean;
 }
 
-/** Starts (or updates) every app of a config file; prints what happened to each. */
+/**
+ * Starts every app of a config file and prints what happened to each. With `restart` (start,
+ * restart, startOrRestart: PM2's meaning) running apps are restarted with the file's spec;
+ * without it (`tend apply`) a running app whose spec did not change is left alone. Apps whose
+ * script or interpreter is missing fail alone, as in PM2, and make the exit code 1.
+ */
 export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean): Promise<number> {
   const loaded = await loadApps(file, values, ctx);
-  const client = await ctx.client();
-  const results = await Promise.all(loaded.apps.map((spec) => client.call('process.apply', { spec, restart })));
-  if (values.json === true) ctx.out(JSON.stringify(results.map((r) => ({ ...r.process, action: r.action }))));
-  else {
-    ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
-    ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
+  const results = loaded.apps.length === 0 ? [] : await Promise.all(loaded.apps.map(async (spec) => (await ctx.client()).call('process.apply', { spec, restart })));
+  if (values.json === true) {
+    const failed = loaded.failed.map((f) => ({ name: f.name, action: 'failed', error: f.message }));
+    ctx.out(JSON.stringify([...results.map((r) => ({ ...r.process, action: r.action })), ...failed]));
+  } else {
+    if (results.length > 0) {
+      ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
+      ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
+    }
+    for (const f of loaded.failed) ctx.err(`tend: ${f.name} not started: ${f.message}`);
   }
-  return 0;
+  return loaded.failed.length > 0 ? 1 : 0;
 }
 
 /** `--env K=V` (repeatable). */
