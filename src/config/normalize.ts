@@ -289,8 +289,9 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
     });
   }
   // Node runs a folder's index.js or package.json `main` (PM2's `init` template starts a folder).
-  if (isDir && !isNode) {
-    throw new TendError('E_SCRIPT_IS_DIRECTORY', `${source}: ${path} is a directory, not a script`, {
+  const nodeCanRun = isNode && ['package.json', 'index.js', 'index.cjs', 'index.json', 'index.node'].some((f) => existsSync(resolve(path, f)));
+  if (isDir && !nodeCanRun) {
+    throw new TendError('E_SCRIPT_IS_DIRECTORY', `${source}: ${path} is a directory, not a script${isNode ? ' (it has no index.js or package.json for Node to run)' : ''}`, {
       hint: 'Name the file to run, e.g. `tend start app/server.js`.',
     });
   }

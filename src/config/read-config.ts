@@ -93,7 +93,8 @@ async function importConfig(file: string, label: string): Promise<unknown> {
     return await unwrapModule(ns);
   } catch (err) {
     if (err instanceof TendError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
+    // First line only: Node appends a multi-line "Require stack" to module-not-found errors.
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     throw configError(label, `threw while loading: ${message}`, loadHint(message, label), err);
   }
 }

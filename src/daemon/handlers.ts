@@ -51,6 +51,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),
     'process.delete': (p) => supervisor.delete(target(p)),
+    'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
       supervisor.resolve(target(p)).map((h): ProcessDetail => ({

@@ -3,6 +3,9 @@
  * this folder is type-checked with `"types": []` so a browser bundle can import it.
  */
 
+/** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
+export const READY_NEVER_CAME = 'no `ready` message came';
+
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
 export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored';
 

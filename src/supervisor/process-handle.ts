@@ -7,6 +7,7 @@ import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
+import { FRESH_HISTORY } from './restart-policy.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
 export interface HandleDeps {
@@ -218,6 +219,13 @@ export class ProcessHandle {
     const stats = readAllStats();
     if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, stats), this.token, this.startTicks, stats);
     signalApp(this.pid, this.members, signal, stats);
+  }
+
+  /** `tend reset`: the restart count and the unstable-run history start from zero again. */
+  resetCounters(): void {
+    this.restarts = 0;
+    this.snapshot = { ...this.snapshot, history: FRESH_HISTORY };
+    this.deps.changed(this);
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */

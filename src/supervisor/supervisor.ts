@@ -118,8 +118,11 @@ export class Supervisor {
     return resolveTarget(this.apps.values(), target);
   }
 
-  /** Starts a new app, or an existing stopped one of that name with the new spec. */
-  async start(spec: AppSpec): Promise<ProcessInfo[]> {
+  /**
+   * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
+   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id.
+   */
+  async start(spec: AppSpec, preferredId?: number): Promise<ProcessInfo[]> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing !== undefined) {
       if (existing.state !== 'stopped' && existing.state !== 'errored') {
@@ -131,7 +134,10 @@ export class Supervisor {
       this.deps.logs.configure(existing.id, spec);
       return this.startHandles([existing]);
     }
-    const handle = this.create({ id: this.nextId++, spec, createdAt: this.deps.now() });
+    const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
+    const id = free ? preferredId : this.nextId;
+    this.nextId = Math.max(this.nextId, id + 1);
+    const handle = this.create({ id, spec, createdAt: this.deps.now() });
     return this.startHandles([handle]);
   }
 
@@ -187,6 +193,13 @@ export class Supervisor {
       return gone;
     }));
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
+  }
+
+  /** PM2's `reset`: restart counters back to zero; the processes are not touched. */
+  reset(target: Target): ProcessInfo[] {
+    const handles = this.resolve(target);
+    for (const h of handles) h.resetCounters();
+    return handles.map((h) => h.info());
   }
 
   signal(target: Target, signal: NodeJS.Signals): ProcessInfo[] {

@@ -3,7 +3,7 @@ import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import { APP_FIELDS } from '../../config/schema.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import { READY_NEVER_CAME, type ProcessInfo } from '../../protocol/model.js';
 import { findDefaultConfig } from '../../config/load.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
@@ -13,15 +13,32 @@ import { renderProcessTable } from '../render/process-table.js';
 const FIELD_FLAGS = APP_FIELDS.filter((f) => f.cli === true);
 const flagName = (key: string): string => key.replace(/_/g, '-');
 
+/** PM2's CLI spellings: short and long flags → the schema key they set. */
+const PM2_FLAGS: Record<string, { key: string; short?: string }> = {
+  output: { key: 'out_file', short: 'o' },
+  error: { key: 'error_file', short: 'e' },
+  log: { key: 'log_file', short: 'l' },
+  'node-args': { key: 'interpreter_args' },
+};
+
 function flagOptions() {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     json: { type: 'boolean' }, only: { type: 'string' }, formation: { type: 'string' },
+    // PM2's -x (run the script directly rather than through its container: what tend always does)
+    // and -f (start a second copy of a running script) are accepted; see the help.
+    'execute-command': { type: 'boolean', short: 'x' }, force: { type: 'boolean', short: 'f' },
   };
   for (const f of FIELD_FLAGS) {
     if (f.type === 'boolean') {
       options[flagName(f.key)] = { type: 'boolean' };
       options[`no-${flagName(f.key)}`] = { type: 'boolean' };
     } else options[flagName(f.key)] = { type: 'string', multiple: f.type === 'env' || f.type === 'string-list' };
+  }
+  const name = options.name;
+  if (name !== undefined) name.short = 'n';
+  for (const [flag, { key, short }] of Object.entries(PM2_FLAGS)) {
+    const field = FIELD_FLAGS.find((f) => f.key === key);
+    options[flag] = { type: 'string', multiple: field?.type === 'string-list', ...(short === undefined ? {} : { short }) };
   }
   return options;
 }
@@ -40,7 +57,7 @@ Synopsis
                                                 ecosystem.config.*, tend.config.* or Procfile in this folder
 
 Options (every app setting is a flag; see \`tend help config\` for all of them)
-  --name N              app name (default: the script's file name)
+  -n, --name N          app name (default: the script's file name)
   --cwd DIR             working directory
   --env K=V             add an environment variable (repeatable)
   --interpreter P       node (default for .js), python3, bash, … or none
@@ -55,6 +72,10 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
   --listen-timeout D    how long --wait-ready waits (default 3s)
+  -o, --output F        stdout log file (--out-file); -e, --error F: stderr (--error-file);
+  -l, --log F           both streams (--log-file); --node-args A: --interpreter-args
+  -x                    accepted for PM2 habits: tend always runs the script directly
+  -f, --force           accepted with a warning: names are unique in tend
   --json                print the started processes as JSON
 
 Exit codes
@@ -78,6 +99,12 @@ Notes
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
     const raw: Record<string, unknown> = {};
+    const given = values as Record<string, unknown>;
+    for (const [flag, { key }] of Object.entries(PM2_FLAGS)) {
+      const canonical = flagName(key);
+      if (given[flag] !== undefined && given[canonical] === undefined) given[canonical] = given[flag];
+    }
+    if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
     for (const f of FIELD_FLAGS) {
       const name = flagName(f.key);
       const v = (values as Record<string, unknown>)[name];
@@ -127,6 +154,7 @@ export async function startConfig(file: string, values: StartValues, ctx: CliCon
     if (results.length > 0) {
       ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
       ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
+      noteNoReady(results.map((r) => r.process), ctx);
     }
     for (const f of loaded.failed) ctx.err(`tend: ${f.name} not started: ${f.message}`);
   }
@@ -162,4 +190,12 @@ async function startExisting(target: string, ctx: CliContext, json: boolean): Pr
 function print(result: ProcessInfo[], ctx: CliContext, json: boolean): void {
   if (json) ctx.out(JSON.stringify(result));
   else ctx.out(renderProcessTable(result, ctx.isTTY));
+  if (!json) noteNoReady(result, ctx);
+}
+
+/** `--wait-ready` apps that are online only because listen_timeout passed: say so. */
+export function noteNoReady(result: ProcessInfo[], ctx: CliContext): void {
+  for (const p of result) {
+    if (p.status === 'online' && p.reason?.startsWith(READY_NEVER_CAME) === true) ctx.err(`tend: note: ${p.name}: ${p.reason}; it is considered online anyway`);
+  }
 }
