@@ -5,6 +5,7 @@ import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
 import type { AppSpec, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
+import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
@@ -128,6 +129,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     listenTimeoutMs: get('listen_timeout'),
     log,
   };
+  checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }
 
