@@ -9,6 +9,7 @@ import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
+import { unmetDependency } from './dependencies.js';
 import { resolveTarget } from './targets.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { specsEqual } from '../config/specs-equal.js';
@@ -47,6 +48,7 @@ export class Supervisor {
   private adopted = new Set<ProcessHandle>();
   private adoptedTimer: NodeJS.Timeout | null = null;
   private persistQueued = false;
+  private releaseQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
 
@@ -83,6 +85,7 @@ export class Supervisor {
       }
     }
     this.persist();
+    if (this.hasWaiting()) this.releaseWaiting();
     return { adopted, restarted };
   }
 
@@ -120,7 +123,7 @@ export class Supervisor {
   async start(spec: AppSpec): Promise<ProcessInfo[]> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing !== undefined) {
-      if (existing.state !== 'stopped' && existing.state !== 'errored') {
+      if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
         throw new TendError('E_APP_EXISTS', `an app named \`${spec.name}\` is already running (id ${existing.id})`, {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
@@ -151,7 +154,8 @@ export class Supervisor {
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     const waits = handles.map((h) => {
-      h.dispatch({ type: 'start' });
+      const unmet = this.unmet(h);
+      h.dispatch(unmet === null ? { type: 'start' } : { type: 'wait', reason: unmet });
       return this.waitFor(h, (s) => s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
     });
     await Promise.all(waits);
@@ -219,6 +223,26 @@ export class Supervisor {
     return new Promise((resolve) => this.waiters.add({ handle, done, resolve }));
   }
 
+  private unmet(h: ProcessHandle): string | null {
+    if (h.spec.dependsOn === undefined) return null;
+    return unmetDependency(h.spec, (name) => [...this.apps.values()].find((a) => a.spec.name === name));
+  }
+
+  /** After any change: start the waiting apps whose dependencies are now met, refresh the others' reasons. */
+  private releaseWaiting(): void {
+    if (this.releaseQueued) return;
+    this.releaseQueued = true;
+    queueMicrotask(() => {
+      this.releaseQueued = false;
+      for (const h of this.apps.values()) {
+        if (h.state !== 'waiting') continue;
+        const unmet = this.unmet(h);
+        if (unmet === null) h.dispatch({ type: 'start' });
+        else if (unmet !== h.snapshot.reason) h.dispatch({ type: 'wait', reason: unmet });
+      }
+    });
+  }
+
   private changed(handle: ProcessHandle, deleted = false): void {
     let answered = false;
     for (const w of this.waiters) {
@@ -232,6 +256,12 @@ export class Supervisor {
     if (answered) this.publishStatus();
     this.persist();
     this.deps.onState(handle.info(), deleted);
+    if (this.hasWaiting()) this.releaseWaiting();
+  }
+
+  private hasWaiting(): boolean {
+    for (const h of this.apps.values()) if (h.state === 'waiting') return true;
+    return false;
   }
 
   private removed(handle: ProcessHandle): void {
