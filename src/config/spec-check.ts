@@ -30,6 +30,36 @@ const LOG_KEY: Record<string, string> = {
 const LOG_PATHS = ['outFile', 'errFile', 'combinedFile'];
 
 /**
+ * Optional fields whose normalized form differs from what a config file says: each is turned
+ * back into config form and run through the same schema coercion, which must give it back
+ * unchanged. `null` (or absent) means unset.
+ */
+const STRUCTURED: Record<string, { key: string; toConfig(v: unknown): unknown }> = {
+  maxMemoryRestartBytes: { key: 'max_memory_restart', toConfig: (v) => v },
+  cronRestart: { key: 'cron_restart', toConfig: (v) => v },
+  image: { key: 'image', toConfig: (v) => v },
+  dependsOn: {
+    key: 'depends_on',
+    toConfig: (v) => (Array.isArray(v) ? Object.fromEntries(v.map((d: { app?: unknown; condition?: unknown }) => [String(d?.app), d?.condition])) : v),
+  },
+  hooks: {
+    key: 'hooks',
+    toConfig: (v) => (isObject(v)
+      ? Object.fromEntries(Object.entries(v).map(([event, a]) => [event, isObject(a) && a.type === 'http' ? { url: a.url } : isObject(a) && a.type === 'command' ? { command: a.command } : a]))
+      : v),
+  },
+  health: {
+    key: 'health',
+    toConfig: (v) => {
+      if (!isObject(v) || !isObject(v.probe)) return v;
+      const p = v.probe;
+      const target = p.type === 'http' ? p.url : p.type === 'exec' ? p.command : p.type === 'tcp' ? `${String(p.host).includes(':') ? `[${String(p.host)}]` : String(p.host)}:${String(p.port)}` : undefined;
+      return { [String(p.type)]: target, interval: v.intervalMs, timeout: v.timeoutMs, retries: v.retries, start_period: v.startPeriodMs };
+    },
+  },
+};
+
+/**
  * Checks a complete AppSpec from outside the CLI's own normalizer (a socket frame, state.json,
  * dump.json) with the same schema the CLI uses: every value must already be in its normalized
  * form (coercing it through the field's schema type must change nothing), the name must pass the
@@ -62,9 +92,21 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
     if (p !== null && (typeof p !== 'string' || !isAbsolute(p))) bad(`log.${key}`, 'an absolute path or null', p);
   }
   if (log.dateFormat !== null && typeof log.dateFormat !== 'string') bad('log.dateFormat', 'a string or null', log.dateFormat);
+  for (const [key, how] of Object.entries(STRUCTURED)) {
+    if (s[key] === null || s[key] === undefined) continue;
+    const field = findField(how.key);
+    if (field === undefined) continue;
+    let back: unknown;
+    try {
+      back = coerceField(field, how.toConfig(s[key]), key);
+    } catch (err) {
+      throw new TendError('E_INVALID_VALUE', `${where}: ${(err as Error).message}`, { hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.' });
+    }
+    if (!deepEqual(back, s[key])) bad(key, 'its normalized form', s[key]);
+  }
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
-    if (key in SCHEMA_KEY || ['name', 'exec', 'log'].includes(key)) continue;
+    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log'].includes(key)) continue;
     const schemaKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, '');
     if (findField(schemaKey) === undefined) bad(key, 'a known AppSpec field', s[key]);
     strict(s, key, schemaKey, where, bad);

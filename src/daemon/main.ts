@@ -11,7 +11,9 @@ import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
+import { EventBus } from './event-bus.js';
 import { LogRouter } from './log-router.js';
+import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
@@ -84,13 +86,15 @@ async function main(): Promise<void> {
   }
 
   const logs = new LogRouter(paths, Date.now, daemonLog);
+  const events = new EventBus();
   let server: RpcServer | null = null;
-  const supervisor = new Supervisor({
+  const exists = (id: number): boolean => supervisor.has(id);
+  const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: () => undefined,
+    onState: statePublisher(events, Date.now, exists),
     health,
   });
   let exiting = false;
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
   try {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);
