@@ -1,5 +1,6 @@
 import { ExitCode, TendError, isTendError } from '../errors.js';
 import type { RpcClient } from '../rpc/client.js';
+import { checkHomeSafe } from '../store/home-check.js';
 import { resolveHome, tendPaths } from '../store/paths.js';
 import { suggest } from '../lib/suggest.js';
 import { VERSION } from '../version.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   env: { summary: 'the environment an app runs with', load: async () => (await import('./commands/env.js')).env },
   reset: { summary: 'set restart counters back to zero', load: async () => (await import('./commands/reset.js')).reset },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
+  events: { summary: 'print every change of app state as it happens (--json)', load: async () => (await import('./commands/events.js')).events },
   init: { summary: 'write a commented example ecosystem.config.cjs', load: async () => (await import('./commands/init.js')).init },
   flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
@@ -95,6 +97,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     return ExitCode.ok;
   }
   const paths = tendPaths(resolveHome(env));
+  // ssh-style: a home another user owns or can write is refused before anything reads it.
+  if (verb !== 'init') checkHomeSafe(paths.home);
   let client: RpcClient | null = null;
   const opened: RpcClient[] = [];
   const track = (c: RpcClient | null): RpcClient | null => {

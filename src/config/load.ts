@@ -3,6 +3,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { TendError, isTendError } from '../errors.js';
 import type { AppSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
+import { checkDependencies, startOrder } from './depends-graph.js';
 import { parseDotenv } from './dotenv.js';
 import { appLabel, appsFromConfig, isPlainObject, type RawApps } from './ecosystem.js';
 import { defaultAppName, normalizeApp } from './normalize.js';
@@ -108,7 +109,8 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
     apps.push(result.spec);
     warnings.push(...result.warnings);
   }
-  return { apps, warnings, file, failed };
+  checkDependencies(apps, new Set(rawApps.map((raw) => rawName(raw)).filter((n): n is string => n !== undefined)), shown);
+  return { apps: startOrder(apps), warnings, file, failed };
 }
 
 async function readEcosystem(file: string, shown: string, format: 'js' | 'json' | 'yaml'): Promise<RawApps> {

@@ -3,8 +3,9 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
-import type { AppSpec, LogSpec } from '../protocol/model.js';
+import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
+import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { camelToSnake, expandHome, guessInterpreter, isNullFile, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
@@ -172,9 +173,19 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     waitReady: get('wait_ready'),
     listenTimeoutMs: get('listen_timeout'),
     log,
+    maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,
+    cronRestart: get<string | undefined>('cron_restart') ?? null,
+    health: get<HealthSpec | undefined>('health') ?? null,
     userEnv: userKeys,
   };
   if (pm2) spec.pm2 = true;
+  const dependsOn = get<Dependency[] | undefined>('depends_on');
+  if (dependsOn !== undefined && dependsOn.length > 0) spec.dependsOn = dependsOn;
+  const hooks = get<Hooks | undefined>('hooks');
+  if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
+  const image = get<string | undefined>('image');
+  if (image !== undefined) spec.image = image;
+  checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }
 

@@ -72,6 +72,9 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
   --listen-timeout D    how long --wait-ready waits (default 3s)
+  --max-memory-restart S   restart when the app's whole tree uses more memory (200M)
+  --cron-restart P      restart on a cron pattern ('0 3 * * *')
+  --health CHECK        health check: http://127.0.0.1:3000/health, tcp:3000 or 'exec:CMD'
   -o, --output F        stdout log file (--out-file); -e, --error F: stderr (--error-file);
   -l, --log F           both streams (--log-file); --node-args A: --interpreter-args
   -x                    accepted for PM2 habits: tend always runs the script directly
