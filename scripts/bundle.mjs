@@ -11,8 +11,8 @@ const common = {
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // Loaded on demand from node_modules (YAML configs only).
-  external: ['yaml'],
+  // Loaded on demand from node_modules (YAML configs, and JSON files that are not strict JSON).
+  external: ['yaml', 'json5'],
   // import.meta.url has no CJS meaning; give it the bundle's own URL.
   define: { 'import.meta.url': 'import_meta_url' },
   banner: { js: "const import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
@@ -34,6 +34,9 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', plugins: [lazyCommands] }),
   build({ ...common, entryPoints: commands, outdir: 'dist/commands', outExtension: { '.js': '.cjs' } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/daemon.cjs' }),
+  // The process that evaluates JS config files (src/config/config-code.ts finds it beside the
+  // command bundles).
+  build({ ...common, entryPoints: ['src/config/config-code-child.ts'], outfile: 'dist/commands/config-code-child.cjs' }),
 ]);
 
 // esbuild keeps an external dynamic import() as import(), which would send each command through

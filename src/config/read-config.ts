@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, extname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, extname } from 'node:path';
 import { TendError } from '../errors.js';
+import { evaluateConfigCode, type ConfigCodeFailure } from './config-code.js';
 
 export type ConfigFormat = 'js' | 'json' | 'yaml' | 'procfile';
 
@@ -16,7 +14,7 @@ export function configFormat(path: string): ConfigFormat | undefined {
   const name = basename(path);
   if (/^Procfile(\..+)?$/.test(name)) return 'procfile';
   const ext = extname(name).toLowerCase();
-  if (ext === '.json') return 'json';
+  if (ext === '.json' || ext === '.json5') return 'json';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
   if (/\.config\.(c|m)?js$/.test(name)) return 'js';
   return undefined;
@@ -26,19 +24,33 @@ export function configFormat(path: string): ConfigFormat | undefined {
 export async function readConfigValue(file: string, format: Exclude<ConfigFormat, 'procfile'>, label = file): Promise<unknown> {
   if (format === 'js') return importConfig(file, label);
   const text = await readConfigText(file, label);
-  if (format === 'json') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw configError(label, `is not valid JSON: ${(err as Error).message}`, 'Check for trailing commas and unquoted keys, or use an ecosystem.config.js.', err);
-    }
-  }
+  if (format === 'json') return parseJsonLike(text, label);
   // Loaded lazily: YAML support should cost nothing to commands that never read YAML.
   const { parse } = await import('yaml');
   try {
     return parse(text) as unknown;
   } catch (err) {
     throw configError(label, `is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the indentation around the line shown.', err);
+  }
+}
+
+/**
+ * PM2 reads a `.json` file as a JavaScript object literal, so real files have unquoted keys,
+ * single quotes, comments and trailing commas. tend reads them (and `.json5`) with JSON5, which
+ * accepts that syntax without running any code. Strict JSON takes the fast path.
+ */
+async function parseJsonLike(text: string, label: string): Promise<unknown> {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // not strict JSON: try the JavaScript-object syntax PM2 accepts
+  }
+  // Loaded lazily, like YAML: strict JSON files never pay for it.
+  const { default: JSON5 } = await import('json5');
+  try {
+    return JSON5.parse(text) as unknown;
+  } catch (err) {
+    throw configError(label, `is not valid JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the brackets and quotes around the position shown, or use an ecosystem.config.js.', err);
   }
 }
 
@@ -54,33 +66,15 @@ export async function readConfigText(file: string, label = file): Promise<string
   }
 }
 
-let importGeneration = 0;
-
-/**
- * A CommonJS config (`module.exports = …`, what PM2 users have) is required, dropping any cached
- * copy so a long-lived process re-reads an edited file. An ES module (`.mjs`, or `.js` in a
- * `"type": "module"` package) is imported with a fresh query string for the same reason: the
- * type is decided up front because a require()d ES module is cached out of our reach.
- */
+/** A JS config runs in a child process with a time limit: see config-code.ts. */
 async function importConfig(file: string, label: string): Promise<unknown> {
   await readConfigText(file, label); // a clear "does not exist" before any loader message
   try {
-    if (file.endsWith('.cjs') || (file.endsWith('.js') && nearestPackageType(dirname(file)) !== 'module')) {
-      const require = createRequire(file);
-      try {
-        delete require.cache[file];
-        return await unwrapModule(require(file));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
-      }
-    }
-    importGeneration += 1;
-    const ns = (await import(`${pathToFileURL(file).href}?tend=${importGeneration}`)) as Record<string, unknown>;
-    return await unwrapModule(ns);
+    return await evaluateConfigCode(file);
   } catch (err) {
     if (err instanceof TendError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw configError(label, `threw while loading: ${message}`, loadHint(message, label), err);
+    const { what, hint, thrown } = err as ConfigCodeFailure;
+    throw configError(label, what, hint ?? (thrown === undefined ? undefined : loadHint(thrown, label)));
   }
 }
 
@@ -93,31 +87,6 @@ function loadHint(message: string, label: string): string {
     return 'This file uses ES module syntax in a CommonJS package: rename it to ecosystem.config.mjs, or use `module.exports = { apps: [...] }`.';
   }
   return `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
-}
-
-// Node's own rule for `.js`: the `type` of the nearest package.json.
-function nearestPackageType(dir: string): string | undefined {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { type?: unknown };
-      return typeof pkg.type === 'string' ? pkg.type : undefined;
-    } catch {
-      // no (readable) package.json here: look in the parent, as Node does
-    }
-    if (dirname(d) === d) return undefined;
-  }
-}
-
-// An ES module's default export is the config; a CommonJS module.exports is the config itself.
-async function unwrapModule(value: unknown): Promise<unknown> {
-  let out = value;
-  if (isModuleNamespace(value)) out = 'default' in value ? value.default : Object.keys(value).length > 0 ? { ...value } : undefined;
-  // A config may export a promise (e.g. after reading secrets): wait for it.
-  return await out;
-}
-
-function isModuleNamespace(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module';
 }
 
 /** A config error that names the file. */

@@ -1,11 +1,14 @@
 import { TendError } from '../errors.js';
 import { parseSignal } from '../lib/signals.js';
-import { redactEnv } from '../config/env.js';
+import { redactEnv, redactText } from '../config/env.js';
+import { checkAppSpec } from '../config/spec-check.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogStream, ProcessDetail, WatchStatus } from '../protocol/model.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
+import type { EventBus } from './event-bus.js';
+import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protocol/events.js';
 import { logPathsFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
@@ -13,6 +16,7 @@ import { createDumpHandlers } from './dump-handlers.js';
 export interface HandlerDeps {
   supervisor: Supervisor;
   logs: LogRouter;
+  events: EventBus;
   paths: TendPaths;
   info(): DaemonInfo;
   log(event: string, data: Record<string, unknown>): void;
@@ -28,14 +32,18 @@ function target(p: { target?: unknown }): Target {
   throw new TendError('E_USAGE', 'a target is required: an app name, an id, or `all`');
 }
 
-/** Structural check of a spec from the wire (the CLI validated it; a foreign client may not have). */
+/** A spec from the wire gets the CLI's own schema check: a foreign client is not trusted. */
 function checkSpec(spec: unknown): AppSpec {
-  const s = spec as Partial<AppSpec> | null;
-  if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || typeof s.exec?.script !== 'string' || !Array.isArray(s.exec.args)
-    || typeof s.cwd !== 'string' || typeof s.env !== 'object' || s.env === null || typeof s.log !== 'object' || s.log === null) {
-    throw new TendError('E_USAGE', 'malformed app spec', { hint: 'Send specs built by the tend CLI or config loader.' });
+  return checkAppSpec(spec, 'app spec from the socket');
+}
+
+function eventTypes(types: unknown): SubscribableEventType[] {
+  if (types === undefined) return [...SUBSCRIBABLE_EVENT_TYPES];
+  const known: readonly string[] = SUBSCRIBABLE_EVENT_TYPES;
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && known.includes(t))) {
+    throw new TendError('E_USAGE', `event types must be a non-empty list of: ${known.join(', ')}`);
   }
-  return s as AppSpec;
+  return [...new Set(types as SubscribableEventType[])];
 }
 
 /** Implements the method map by delegating: no business logic here. */
@@ -53,14 +61,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),
     'process.delete': (p) => supervisor.delete(target(p)),
+    'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
       supervisor.resolve(target(p)).map((h): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
         return {
           ...h.info(),
-          spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env) },
-          logs: logPathsFor(deps.paths, h.spec),
+          spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
+          logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
@@ -86,6 +95,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       conn.onDrain(() => sub.drain());
       conn.onClose(() => sub.close());
       return { subscription, apps: handles.map((h) => h.spec.name) };
+    },
+    'events.subscribe': (p, conn) => {
+      const types = eventTypes(p.types);
+      const t = p.target === undefined ? 'all' : target(p);
+      // `all` also follows apps created later; other targets are resolved now (unknown → E_NOT_FOUND).
+      const ids = t === 'all' ? null : new Set(supervisor.resolve(t).map((h) => h.id));
+      const subscription = nextSubscription++;
+      const sub = deps.events.subscribe({ types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids }, (event) => conn.sendEvent(subscription, event), (reason) => {
+        deps.log('subscriber-dropped', { subscription, reason });
+        conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
+        conn.end();
+      });
+      conn.onDrain(() => sub.drain());
+      conn.onClose(() => sub.close());
+      return { subscription, types };
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
     'logs.flush': (p) => ({ files: logs.flush(supervisor.resolve(target(p)).map((h) => h.id)) }),

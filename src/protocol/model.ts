@@ -3,8 +3,13 @@
  * this folder is type-checked with `"types": []` so a browser bundle can import it.
  */
 
+/** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
+export const READY_NEVER_CAME = 'no `ready` message came';
+
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
-export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored';
+export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
+  /** Held until the apps it depends on (depends_on) are started, ready or healthy; `reason` says which. */
+  | 'waiting';
 
 /** What the app's process is and how it is started. */
 export interface ExecSpec {
@@ -29,7 +34,10 @@ export interface LogSpec {
   errFile: string | null;
   /** An extra file that receives both streams. */
   combinedFile: string | null;
-  /** stdout and stderr into one file (the out file). */
+  /**
+   * PM2's `merge_logs`: when false, `-<id>` is put before `.log` in every file name, as PM2 does
+   * for apps with `instances` or cluster mode. It never mixes stdout and stderr into one file.
+   */
   merge: boolean;
   /** No files at all (live followers still see lines). */
   disabled: boolean;
@@ -64,6 +72,40 @@ export interface WatchSpec {
   followSymlinks: boolean;
 }
 
+/** What a health check probes. */
+export type HealthProbe =
+  | { type: 'http'; url: string }
+  | { type: 'tcp'; host: string; port: number }
+  /** A command run through `/bin/sh -c` in the app's cwd and environment; exit 0 = healthy. */
+  | { type: 'exec'; command: string };
+
+/** A health check (Docker's HEALTHCHECK semantics): PM2 has none. Durations in milliseconds. */
+export interface HealthSpec {
+  probe: HealthProbe;
+  /** Time between two checks. */
+  intervalMs: number;
+  /** A check that takes longer fails. */
+  timeoutMs: number;
+  /** Consecutive failures before the app is unhealthy (and restarted). */
+  retries: number;
+  /** Failures during this time after a start do not count (a passing check still counts). */
+  startPeriodMs: number;
+}
+
+/** Health as shown in `list`: `starting` until the first check passes or start_period ends. */
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** How far a dependency must have come before its dependent starts. */
+export type DependencyCondition = 'started' | 'ready' | 'healthy';
+export interface Dependency {
+  app: string;
+  condition: DependencyCondition;
+}
+/** Moments a hook can be attached to. */
+export type HookEvent = 'crash' | 'errored' | 'restart' | 'online' | 'stop';
+export type HookAction = { type: 'command'; command: string } | { type: 'http'; url: string };
+export type Hooks = Partial<Record<HookEvent, HookAction>>;
+
 /** The normalized, validated description of one app: what the user asked for. */
 export interface AppSpec {
   name: string;
@@ -84,6 +126,24 @@ export interface AppSpec {
   waitReady: boolean;
   listenTimeoutMs: number;
   log: LogSpec;
+  /** Restart (gracefully) when the RSS of the app's whole process tree exceeds this; null = no limit. */
+  maxMemoryRestartBytes: number | null;
+  /** A cron pattern (PM2's `cron_restart`, 5 or 6 fields) for periodic restarts; null = none. */
+  cronRestart: string | null;
+  health: HealthSpec | null;
+  /** Apps (of the same file) this one waits for; absent = none. */
+  dependsOn?: Dependency[];
+  /** Commands or URLs told about this app's events; absent = none. */
+  hooks?: Hooks;
+  /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
+  image?: string;
+  /**
+   * Started the PM2 way (a PM2 ecosystem file, or `tend start <script>`): the app also gets PM2's
+   * per-app variables (`pm_id`, `name`, `pm_exec_path`, …). Absent in specs saved before it existed.
+   */
+  pm2?: boolean;
+  /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
+  userEnv?: string[];
   /** Absent: no watching. */
   watch?: WatchSpec;
   /** Run on a pseudo-terminal held by a holder process (`tend attach`). Absent: pipes. */
@@ -125,12 +185,48 @@ export interface ProcessInfo {
   reason: string | null;
   /** When the next restart is scheduled (waiting-restart only). */
   nextRestartAt: number | null;
+  /** CPU % of one core over the last sample, summed over the app's process tree; null when not running or not sampled yet. */
   cpuPercent: number | null;
+  /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
   /** The app restarts on file changes (absent in old status files). */
   watching?: boolean;
   /** The app runs on a pseudo-terminal (`tend attach`). */
   pty?: boolean;
+}
+
+/** One process of an app's tree (`describe`). */
+export interface TreeProcess {
+  pid: number;
+  ppid: number;
+  /** The command line (arguments joined by spaces), or the short name from /proc when unreadable. */
+  command: string;
+  cpuPercent: number | null;
+  memoryBytes: number;
+}
+
+/** One point of an app's history. */
+export interface MetricPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** What the sampler knows about one app. */
+export interface AppMetrics {
+  id: number;
+  name: string;
+  /** The main pid's own figures (PM2 reports only these). */
+  main: { cpuPercent: number; memoryBytes: number } | null;
+  /** Summed over the whole tree. */
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  /** Total CPU time of the live tree, in seconds (for Prometheus counters). */
+  cpuSeconds: number;
+  processes: number;
+  /** Oldest first; about the last 10 minutes. */
+  history: MetricPoint[];
 }
 
 export interface LogPaths {
@@ -182,6 +278,8 @@ export interface DaemonInfo {
   apps: number;
   /** The systemd unit running the daemon (`tend startup`), or null when tend launched it. */
   systemd: { name: string; scope: 'system' | 'user' } | null;
+  /** What is wrong right now (disk full, state recovered from a backup), for `ping` and `list`; empty when healthy. */
+  problems: string[];
   /** The daemon's own memory (process.memoryUsage()). */
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
 }

@@ -21,6 +21,7 @@ function spec(name: string, env: Record<string, string> = {}): AppSpec {
       outFile: null, errFile: null, combinedFile: null, merge: false, disabled: false, time: false, dateFormat: null,
       type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
     },
+    maxMemoryRestartBytes: null, cronRestart: null, health: null,
   };
 }
 
