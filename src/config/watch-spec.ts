@@ -49,3 +49,28 @@ export function buildWatchSpec(input: WatchInput, cwd: string, source: string, w
   }
   return spec;
 }
+
+/** Checks a WatchSpec read from outside the normalizer (socket, state, dump); `bad` throws. */
+export function checkWatchShape(v: unknown, bad: (field: string, expected: string, got: unknown) => never): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('watch', 'an object', v);
+  const w = v as Record<string, unknown>;
+  const strings = (x: unknown): boolean => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  if (!strings(w.paths) || (w.paths as string[]).length === 0 || (w.paths as string[]).some((p) => !isAbsolute(p))) bad('watch.paths', 'a non-empty list of absolute paths', w.paths);
+  if (!strings(w.ignore)) bad('watch.ignore', 'a list of strings', w.ignore);
+  if (!strings(w.extensions)) bad('watch.extensions', 'a list of strings', w.extensions);
+  for (const k of ['delayMs', 'intervalMs']) {
+    const n = w[k];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3_600_000) bad(`watch.${k}`, 'a whole number of milliseconds up to an hour', n);
+  }
+  for (const k of ['usePolling', 'followSymlinks']) if (typeof w[k] !== 'boolean') bad(`watch.${k}`, '`true` or `false`', w[k]);
+  const known = new Set(['paths', 'ignore', 'delayMs', 'extensions', 'usePolling', 'intervalMs', 'followSymlinks']);
+  for (const k of Object.keys(w)) if (!known.has(k)) bad(`watch.${k}`, 'a known watch setting', w[k]);
+}
+
+/** Checks a PtySpec read from outside the normalizer. */
+export function checkPtyShape(v: unknown, bad: (field: string, expected: string, got: unknown) => never): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('pty', 'an object', v);
+  const p = v as Record<string, unknown>;
+  if (typeof p.logAnsi !== 'boolean') bad('pty.logAnsi', '`true` or `false`', p.logAnsi);
+  for (const k of Object.keys(p)) if (k !== 'logAnsi') bad(`pty.${k}`, 'a known pty setting', p[k]);
+}

@@ -52,7 +52,7 @@ describe('watch mode (daemon)', () => {
     assert.equal(d.watch?.lastChange?.path, 'version.txt');
     assert.equal(d.watch?.mode, 'inotify');
     // No EADDRINUSE: the new copy started after the old one had let go of the port.
-    assert.doesNotMatch(readFileSync(join(t.home, 'logs', 'web-err.log'), 'utf8'), /EADDRINUSE/);
+    assert.doesNotMatch(readFileSync((d as Detail & { logs: { err: string } }).logs.err, 'utf8'), /EADDRINUSE/);
     const log = readFileSync(join(t.home, 'daemon.log'), 'utf8');
     assert.match(log, /"event":"watch-restart","id":\d+,"name":"web","path":"version.txt"/);
   });
