@@ -86,8 +86,9 @@ describe('hostile homes, specs and clients', () => {
     // The same through a hand-edited dump: resurrect refuses it, nothing is written outside.
     assert.equal((await t.run(['save'])).code, 0);
     const dumpPath = join(t.home, 'dump.json');
-    const dump = JSON.parse(readFileSync(dumpPath, 'utf8')) as { apps: Array<Record<string, unknown>> };
+    const dump = JSON.parse(readFileSync(dumpPath, 'utf8')) as { apps: Array<Record<string, unknown>>; ids?: number[] };
     dump.apps.push({ ...dump.apps[0], name });
+    dump.ids?.push(99);
     writeFileSync(dumpPath, JSON.stringify(dump));
     const r = await t.run(['resurrect']);
     assert.match(r.stdout + r.stderr, /invalid app name/);
@@ -185,7 +186,7 @@ describe('homes other users own or can write', () => {
     assert.equal((await t.run(['save'])).code, 0);
     const marker = join(t.home, 'pwned');
     const dumpPath = join(t.home, 'dump.json');
-    const dump = JSON.parse(readFileSync(dumpPath, 'utf8')) as { apps: Array<Record<string, unknown>> };
+    const dump = JSON.parse(readFileSync(dumpPath, 'utf8')) as { apps: Array<Record<string, unknown>>; ids?: number[] };
     dump.apps = [{ ...dump.apps[0], name: 'evil', exec: { script: `touch ${marker}`, args: [], interpreter: null, interpreterArgs: [], shell: true } }];
     writeFileSync(dumpPath, JSON.stringify(dump));
     chownSync(dumpPath, NOBODY, NOBODY);
