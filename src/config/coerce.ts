@@ -6,6 +6,7 @@ import { splitArgs } from '../lib/split-args.js';
 import type { FieldDef } from './schema.js';
 import { coerceCron } from './cron.js';
 import { coerceHealth } from './health-spec.js';
+import { coerceDependsOn, coerceHooks } from './orchestration.js';
 
 /**
  * Coerces one value to its field's type, once ("false" → false, "1.5s" → 1500): ecosystem files
@@ -54,6 +55,10 @@ export function coerceField(field: FieldDef, value: unknown, key = field.key): u
       return coerceCron(key, value);
     case 'health':
       return coerceHealth(key, value);
+    case 'depends':
+      return coerceDependsOn(key, value);
+    case 'hooks':
+      return coerceHooks(key, value);
     case 'watch':
       if (typeof value === 'boolean' || value === 'true' || value === 'false') return coerceBoolean(key, value);
       if (typeof value === 'string' && value.length > 0) return [value];
@@ -69,15 +74,14 @@ function coerceBoolean(key: string, value: unknown): boolean {
   throw invalidValue(key, '`true` or `false`', value);
 }
 
-// Values are stringified because that is all a process environment can hold; a nested object is
-// almost always a mistake (PM2 would pass "[object Object]").
+// Values are stringified because that is all a process environment can hold; an object or a
+// list becomes its JSON text, as PM2 does (apps JSON.parse it back).
 function coerceEnv(key: string, value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidValue(key, 'an object of NAME: value', value);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined || v === null) continue;
-    if (typeof v === 'object') throw invalidValue(`${key}.${k}`, 'a string, number or boolean', v);
-    out[k] = String(v);
+    out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
   return out;
 }

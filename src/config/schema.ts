@@ -27,6 +27,10 @@ export type FieldType =
   | 'cron'
   /** `{ http | tcp | exec, interval, timeout, retries, start_period }`, or the CLI's one-string form. */
   | 'health'
+  /** `depends_on`: app names, or `{ app: started | ready | healthy }`. */
+  | 'depends'
+  /** `hooks`: `{ crash | errored | restart | online | stop: command | { url } }`. */
+  | 'hooks'
   /** Not validated: PM2-internal keys tend ignores whatever their value. */
   | 'any';
 
@@ -70,7 +74,7 @@ const pm2Only = (what: string): string => `${what} (PM2-specific; nothing to do 
 export const APP_FIELDS: readonly FieldDef[] = [
   // What runs
   d({ key: 'name', type: 'string', description: 'Unique app name; defaults to the script file name without extension.', cli: true }),
-  d({ key: 'script', type: 'string', description: 'Script or command to run (a path, or a program found in PATH). Required.', aliases: ['exec'] }),
+  d({ key: 'script', type: 'string', description: 'Script or command to run (a path, a folder run by Node, or a program found in PATH). Required. In PM2 files a script with spaces (`npm run start`) runs through a shell, as in PM2.', aliases: ['exec', 'cmd', 'command'] }),
   d({ key: 'args', type: 'string-list', default: [], description: 'Arguments passed to the script (a list, or a string split like a shell would).' }),
   d({ key: 'interpreter', type: 'string', description: 'Program that runs the script: `node` (the current Node.js), `python3`, `bash`, … or `none` to execute the script directly. Guessed from the extension when unset.', aliases: ['exec_interpreter'], cli: true }),
   d({ key: 'interpreter_args', type: 'string-list', default: [], description: 'Arguments for the interpreter (e.g. `--max-old-space-size=512`).', aliases: ['node_args', 'interpreterArgs'], cli: true }),
@@ -88,39 +92,48 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'stop_exit_codes', type: 'integer-list', default: [], description: 'Exit codes that mean "done, do not restart".', cli: true }),
   d({ key: 'restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Fixed delay before each restart. Whatever the restart settings, an app that keeps exiting within 1 s of its start is restarted at once twice, then waits at least 100 ms, doubling up to 1 s between restarts (a run of 1 s or more resets it).', cli: true }),
   d({ key: 'exp_backoff_restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Base of the exponential backoff for crash loops (doubles per consecutive crash, capped at 15 s, reset after a stable run). 0 = off.', cli: true }),
-  d({ key: 'max_restarts', type: 'integer', default: 16, description: 'Consecutive unstable restarts (uptime < min_uptime) before the app is marked errored.', cli: true }),
+  d({ key: 'max_restarts', type: 'integer', default: 16, description: 'Unstable restarts in a row (runs shorter than min_uptime) before the app is marked errored; as in PM2, `max_restarts: N` means at most N runs of a crash loop.', cli: true }),
   d({ key: 'min_uptime', type: 'duration', default: 1000, unit: 'ms', description: 'A run shorter than this counts as an unstable restart.', cli: true }),
   // Stop and readiness
-  d({ key: 'kill_signal', type: 'signal', default: 'SIGTERM', description: 'Signal sent to the process group to stop the app.', tendOnly: true, cli: true }),
+  d({ key: 'kill_signal', type: 'signal', description: 'Signal sent to the process group to stop the app. Default: SIGINT (PM2\'s) for apps from PM2 ecosystem files and `tend start <script>`; SIGTERM for `tend.config.*` files, Procfiles and `tend start -- <command>`.', tendOnly: true, cli: true }),
   d({ key: 'kill_timeout', type: 'duration', default: 5000, unit: 'ms', description: 'Grace period after kill_signal before SIGKILL.', cli: true }),
   d({ key: 'wait_ready', type: 'boolean', default: false, description: 'Stay `launching` until the app calls `process.send(\'ready\')` (or listen_timeout passes).', cli: true }),
   d({ key: 'listen_timeout', type: 'duration', default: 3000, unit: 'ms', description: 'How long wait_ready waits before the app is considered online anyway.', cli: true }),
   // Logs
-  d({ key: 'out_file', type: 'string', description: 'stdout log file (default `TEND_HOME/logs/<name>-out.log`).', aliases: ['output', 'out', 'out_log'], cli: true }),
-  d({ key: 'error_file', type: 'string', description: 'stderr log file (default `TEND_HOME/logs/<name>-err.log`).', aliases: ['err_file', 'error', 'err', 'err_log'], cli: true }),
+  d({ key: 'out_file', type: 'string', description: 'stdout log file (default `TEND_HOME/logs/<name>-out.log`, with `_` and spaces in the name turned into `-` as PM2 does). `~/` is your home; `/dev/null` or `NULL` = no file.', aliases: ['output', 'out', 'out_log'], cli: true }),
+  d({ key: 'error_file', type: 'string', description: 'stderr log file (default `TEND_HOME/logs/<name>-error.log`). `~/` is your home; `/dev/null` or `NULL` = no file.', aliases: ['err_file', 'error', 'err', 'err_log'], cli: true }),
   d({ key: 'log_file', type: 'string', description: 'An extra file receiving both streams (`false` = none).', aliases: ['log'], cli: true }),
-  d({ key: 'merge_logs', type: 'boolean', default: false, description: 'Write stdout and stderr into one file (the out file).', aliases: ['combine_logs'], cli: true }),
+  d({ key: 'merge_logs', type: 'boolean', description: 'As in PM2: `false` puts `-<id>` before `.log` in the file names (`api-out-0.log`); the default is `false` for apps that set `instances` or cluster mode and `true` otherwise. stdout and stderr always keep their own files (use `log_file` for one file with both).', aliases: ['combine_logs'], cli: true }),
   d({ key: 'disable_logs', type: 'boolean', default: false, description: 'Write no log files.', cli: true }),
-  d({ key: 'time', type: 'boolean', default: false, description: 'Prefix each log line with its arrival time.', cli: true }),
-  d({ key: 'log_date_format', type: 'string', description: 'Format of the time prefix, e.g. `YYYY-MM-DD HH:mm:ss.SSS Z` (default ISO 8601).', cli: true }),
+  d({ key: 'time', type: 'boolean', default: false, description: 'Prefix each log line with its arrival time (also turned on by `log_date_format`).', cli: true }),
+  d({ key: 'log_date_format', type: 'string', description: 'Format of the time prefix, e.g. `YYYY-MM-DD HH:mm:ss.SSS Z` (default ISO 8601). Setting it turns `time` on, as in PM2.', cli: true }),
   d({ key: 'log_type', type: 'enum', values: ['raw', 'json'], default: 'raw', description: '`json` writes one JSON record per line (time, app, instance, stream, message).', cli: true }),
   d({ key: 'log_max_size', type: 'size', default: 10 * 1024 * 1024, unit: 'bytes', description: 'Rotate a log file when it reaches this size.', tendOnly: true, cli: true }),
   d({ key: 'log_rotate_interval', type: 'enum', values: ['none', 'hourly', 'daily'], default: 'none', description: 'Also rotate every hour or day.', tendOnly: true, cli: true }),
   d({ key: 'log_retain', type: 'integer', default: 5, description: 'Rotated archives kept per log file.', tendOnly: true, cli: true }),
   d({ key: 'log_compress', type: 'boolean', default: false, description: 'gzip rotated archives.', tendOnly: true, cli: true }),
+  // Watch mode
+  d({ key: 'watch', type: 'watch', default: false, description: 'Restart when files change: `true` = the cwd, or a list of paths. CLI: `--watch` (the cwd), `--watch DIR`, `--watch=PATH` (repeatable).', cli: true }),
+  d({ key: 'ignore_watch', type: 'string-list', default: [], description: 'Names (`tmp`), globs (`*.log`) or paths (`src/gen`) the watcher ignores; node_modules, .git, TEND_HOME and the app\'s log files always are.', cli: true }),
+  d({ key: 'watch_delay', type: 'duration', default: 300, unit: 'ms', description: 'Quiet period: a burst of changes gives one restart, this long after its last change.', cli: true }),
+  d({ key: 'watch_ext', type: 'string-list', default: [], description: 'Only changes to files with these extensions restart (`js,json`); default: any file.', tendOnly: true, cli: true }),
+  d({ key: 'watch_options', type: 'any', description: 'Watcher options: `usePolling` (scan instead of inotify), `interval` (polling period, ms), `followSymlinks`. Other chokidar options are ignored with a warning.' }),
+  // Terminal
+  d({ key: 'pty', type: 'boolean', default: false, description: 'Run the app on a pseudo-terminal you can `tend attach` to (REPLs, consoles).', tendOnly: true, cli: true }),
+  d({ key: 'pty_log_ansi', type: 'boolean', default: false, description: 'Keep ANSI escapes (colours, cursor moves) of a `pty` app in its log files.', tendOnly: true, cli: true }),
   // Watching over it
   d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app (gracefully) when the memory (RSS) of its whole process tree exceeds this size (`200M`); checked at every sample.', cli: true }),
   d({ key: 'cron_restart', type: 'cron', description: 'Cron pattern for periodic restarts (`0 3 * * *`; 6 fields = with seconds).', aliases: ['cron'], cli: true }),
   d({ key: 'health', type: 'health', description: 'Health check: `{ http: URL | tcp: PORT | exec: CMD, interval: 10s, timeout: 5s, retries: 3, start_period: 0 }`; on the command line `--health http://…`, `--health tcp:3000` or `--health \'exec:CMD\'`. An app unhealthy `retries` times in a row is restarted; with wait_ready, the first passing check makes it online.', tendOnly: true, cli: true }),
+  // Start order, hooks, containers
+  d({ key: 'depends_on', type: 'depends', description: 'Apps of the same file this app waits for: `[\'db\']` (started) or `{ db: \'ready\' }` (`started`, `ready` = online, `healthy` = health check passing). Stop and delete of the file go in reverse order.', tendOnly: true }),
+  d({ key: 'hooks', type: 'hooks', description: 'On `crash`, `errored`, `restart`, `online` or `stop`: run a command (the event as JSON on stdin, TEND_EVENT and TEND_APP_NAME set) or POST the event to `{ url }`. At most 10 s each; failures are logged.', tendOnly: true }),
+  d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
   d({ key: 'instances', type: 'instances', default: 1, description: 'Number of processes (`max` = one per CPU).', unsupported: notYet('cluster mode'), quietValues: [1] }),
   d({ key: 'exec_mode', type: 'enum', values: ['fork', 'cluster', 'fork_mode', 'cluster_mode'], default: 'fork', description: '`fork` (one process) or `cluster` (node:cluster workers sharing a port).', unsupported: notYet('cluster mode'), quietValues: ['fork', 'fork_mode'] }),
   d({ key: 'increment_var', type: 'string', description: 'Variable incremented per instance (e.g. `PORT`).', unsupported: notYet('cluster mode') }),
   d({ key: 'instance_var', type: 'string', default: 'NODE_APP_INSTANCE', description: 'Name of the variable holding the instance number.', unsupported: notYet('cluster mode'), quietValues: ['NODE_APP_INSTANCE'] }),
-  d({ key: 'watch', type: 'watch', default: false, description: 'Restart when files change (`true` = the cwd, or a list of paths).', unsupported: notYet('watch mode'), quietValues: [false] }),
-  d({ key: 'ignore_watch', type: 'string-list', default: [], description: 'Paths or globs the watcher ignores.', unsupported: notYet('watch mode') }),
-  d({ key: 'watch_delay', type: 'duration', unit: 'ms', description: 'Debounce between a change and the restart.', unsupported: notYet('watch mode') }),
-  d({ key: 'watch_options', type: 'any', description: 'Options for PM2\'s file watcher (chokidar).', unsupported: notYet('watch mode') }),
   d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
   d({ key: 'shutdown_with_message', type: 'boolean', default: false, description: 'Stop the app with `process.send(\'shutdown\')` instead of a signal.', unsupported: notYet('stopping through an IPC message'), quietValues: [false] }),
   d({ key: 'uid', type: 'string', description: 'User to run the app as.', aliases: ['user'], unsupported: notYet('running an app as another user') }),

@@ -1,5 +1,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
+import { Health } from '../lib/health.js';
+import { describeWriteError, isDiskError, writeFully } from '../store/atomic-write.js';
+import { checkHomeSafe } from '../store/home-check.js';
 import { isTendError, TendError } from '../errors.js';
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
 import type { DaemonInfo } from '../protocol/model.js';
@@ -9,16 +12,41 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
+import { HookRunner } from '../hooks/hook-runner.js';
 import { LogRouter } from './log-router.js';
 import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
+import { createWatches } from './watches.js';
 
-/** The daemon's own log: one JSON object per line on its stdout (the launcher points it at daemon.log). */
+/** Problems shown by ping/list/describe; the daemon log hears each change. */
+const health = new Health((topic, problem) => daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }));
+
+/**
+ * The daemon's own log: one JSON object per line on fd 1 (the launcher points it at daemon.log).
+ * Written with writeSync and every error caught: a full disk must not kill the daemon (a
+ * stream's ENOSPC 'error' event would). Lines that cannot be written are counted and reported.
+ */
+let logLost = 0;
 function daemonLog(event: string, data: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`);
+  const line = Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`);
+  try {
+    writeFully(1, line);
+    if (logLost > 0) {
+      const lost = logLost;
+      logLost = 0;
+      health.set('daemon-log', null);
+      daemonLog('daemon-log-lines-lost', { lines: lost });
+    }
+  } catch (err) {
+    logLost += 1;
+    health.set('daemon-log', `${isDiskError(err) ? 'disk full: ' : ''}cannot write the daemon log (${describeWriteError(err)})`);
+  }
 }
+// Anything else written to stdout/stderr (a Node warning) must not crash the daemon on ENOSPC either.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 /** Tells the launching CLI how start-up went, through the pipe it passed as fd N. */
 function makeNotifier(fdText: string | undefined): { say(line: string): void; done(): void } {
@@ -35,6 +63,7 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
 }
 
 function ensureHome(paths: TendPaths): void {
+  checkHomeSafe(paths.home);
   for (const dir of [paths.home, paths.logDir, paths.pipeDir]) ensureDir(dir);
 }
 
@@ -42,11 +71,12 @@ function ensureHome(paths: TendPaths): void {
 async function main(): Promise<void> {
   const notify = makeNotifier(process.env.TEND_DAEMON_READY_FD);
   delete process.env.TEND_DAEMON_READY_FD;
-  const paths = tendPaths(resolveHome());
   const startedAt = Date.now();
   const systemd = detectSystemdUnit();
   let lock: InstanceLock;
+  let paths: TendPaths;
   try {
+    paths = tendPaths(resolveHome());
     ensureHome(paths);
     lock = await acquireInstanceLock(paths);
   } catch (err) {
@@ -61,13 +91,30 @@ async function main(): Promise<void> {
   const events = new EventBus();
   let server: RpcServer | null = null;
   const exists = (id: number): boolean => supervisor.has(id);
+  const hooks = new HookRunner({
+    appOf: (id) => {
+      if (!supervisor.has(id)) return null;
+      const spec = supervisor.resolve(id)[0]?.spec;
+      return spec === undefined ? null : { hooks: spec.hooks, cwd: spec.cwd, env: spec.env };
+    },
+    log: daemonLog,
+    timeoutMs: Number(process.env.TEND_HOOK_TIMEOUT_MS) > 0 ? Number(process.env.TEND_HOOK_TIMEOUT_MS) : 10_000,
+  });
+  events.listen((e) => hooks.onEvent(e));
+  const publishState = statePublisher(events, Date.now, exists);
   const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: statePublisher(events, Date.now, exists),
+    // Watchers follow every state change (watches is bound right below, before any change).
+    onState: (p, deleted) => {
+      publishState(p, deleted);
+      watches.sync(p.id);
+    },
+    health,
   });
+  const watches = createWatches(supervisor, paths, daemonLog);
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
   const exit = async (stopApps: boolean): Promise<number> => {
@@ -80,6 +127,7 @@ async function main(): Promise<void> {
   };
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
+    watches.close();
     supervisor.detachAll();
     await server?.close();
     logs.close();
@@ -89,15 +137,16 @@ async function main(): Promise<void> {
   const info = (): DaemonInfo => {
     const m = process.memoryUsage();
     return {
-      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size, systemd,
+      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size, systemd, problems: health.list(),
       memory: { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external },
     };
   };
 
   try {
     const restored = supervisor.restore();
-    if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
+    for (const p of supervisor.list()) watches.sync(p.id);
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);

@@ -1,4 +1,4 @@
-import { isSecretName } from '../config/env.js';
+import { isSecretVar } from '../config/env.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
@@ -54,7 +54,7 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
   const env = { TEND_APP_NAME: spec.name, NODE_APP_INSTANCE: '0', ...spec.env };
   for (const [name, value] of Object.entries(env)) {
     if (!isValidEnvName(name)) skippedEnv.push(name);
-    else if (isSecretName(name)) secret.push(environmentFileLine(name, value));
+    else if (isSecretVar(name, value)) secret.push(environmentFileLine(name, value));
     else plain.push(environmentLine(name, value));
   }
   const argv = execArgv(spec.exec, (name) => (name.startsWith('/') ? name : opts.resolveProgram(name, spec)));
@@ -98,8 +98,8 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
  * tend's restart policy in systemd terms. `max_restarts` unstable runs in a row (each shorter
  * than `min_uptime`) mark a tend app errored; systemd instead refuses more than StartLimitBurst
  * starts within StartLimitIntervalSec. A crash loop of runs just under min_uptime starts once
- * per (min_uptime + restart_delay), so that interval times the max_restarts + 1 starts tend
- * allows is the window; longer runs never fill it, as with tend.
+ * per (min_uptime + restart_delay), so that interval times the max_restarts starts tend allows
+ * is the window; longer runs never fill it, as with tend.
  */
 function restartLines(spec: AppSpec, unitLines: string[]): string[] {
   if (!spec.autorestart) return ['Restart=no'];
@@ -112,7 +112,7 @@ function restartLines(spec: AppSpec, unitLines: string[]): string[] {
   if (spec.expBackoffRestartDelayMs > 0) {
     lines.push(`# exp_backoff_restart_delay (${spec.expBackoffRestartDelayMs} ms) is not mapped: it needs RestartSteps= (systemd 254+).`);
   }
-  const burst = spec.maxRestarts + 1;
+  const burst = Math.max(1, spec.maxRestarts);
   const windowSec = Math.max(1, Math.ceil((burst * (spec.minUptimeMs + spec.restartDelayMs)) / 1000));
   unitLines.push(`StartLimitIntervalSec=${windowSec}s`, `StartLimitBurst=${burst}`);
   return lines;

@@ -3,8 +3,13 @@
  * this folder is type-checked with `"types": []` so a browser bundle can import it.
  */
 
+/** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
+export const READY_NEVER_CAME = 'no `ready` message came';
+
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
-export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored';
+export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
+  /** Held until the apps it depends on (depends_on) are started, ready or healthy; `reason` says which. */
+  | 'waiting';
 
 /** What the app's process is and how it is started. */
 export interface ExecSpec {
@@ -29,7 +34,10 @@ export interface LogSpec {
   errFile: string | null;
   /** An extra file that receives both streams. */
   combinedFile: string | null;
-  /** stdout and stderr into one file (the out file). */
+  /**
+   * PM2's `merge_logs`: when false, `-<id>` is put before `.log` in every file name, as PM2 does
+   * for apps with `instances` or cluster mode. It never mixes stdout and stderr into one file.
+   */
   merge: boolean;
   /** No files at all (live followers still see lines). */
   disabled: boolean;
@@ -42,6 +50,26 @@ export interface LogSpec {
   rotateInterval: 'none' | 'hourly' | 'daily';
   retain: number;
   compress: boolean;
+}
+
+/** Restart on file changes (`--watch`, PM2's `watch` keys). Paths are absolute. */
+export interface WatchSpec {
+  /** Files or directories watched (directories recursively). */
+  paths: string[];
+  /**
+   * The user's ignore patterns: a bare name (`tmp`) matches any path segment, a glob without a
+   * slash (`*.log`) any segment, one with a slash (`src/gen`, `lib/*.tmp`) the path relative to the app's
+   * cwd (or an absolute path). node_modules, .git, TEND_HOME and the app's log files are always ignored.
+   */
+  ignore: string[];
+  /** Quiet period: a burst of changes gives one restart, this long after its last change. */
+  delayMs: number;
+  /** Only files with these extensions (`js`, `json`) trigger a restart; empty = every file. */
+  extensions: string[];
+  /** Scan the tree every `intervalMs` instead of using inotify (network filesystems). */
+  usePolling: boolean;
+  intervalMs: number;
+  followSymlinks: boolean;
 }
 
 /** What a health check probes. */
@@ -66,6 +94,17 @@ export interface HealthSpec {
 
 /** Health as shown in `list`: `starting` until the first check passes or start_period ends. */
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** How far a dependency must have come before its dependent starts. */
+export type DependencyCondition = 'started' | 'ready' | 'healthy';
+export interface Dependency {
+  app: string;
+  condition: DependencyCondition;
+}
+/** Moments a hook can be attached to. */
+export type HookEvent = 'crash' | 'errored' | 'restart' | 'online' | 'stop';
+export type HookAction = { type: 'command'; command: string } | { type: 'http'; url: string };
+export type Hooks = Partial<Record<HookEvent, HookAction>>;
 
 /** The normalized, validated description of one app: what the user asked for. */
 export interface AppSpec {
@@ -92,6 +131,28 @@ export interface AppSpec {
   /** A cron pattern (PM2's `cron_restart`, 5 or 6 fields) for periodic restarts; null = none. */
   cronRestart: string | null;
   health: HealthSpec | null;
+  /** Apps (of the same file) this one waits for; absent = none. */
+  dependsOn?: Dependency[];
+  /** Commands or URLs told about this app's events; absent = none. */
+  hooks?: Hooks;
+  /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
+  image?: string;
+  /**
+   * Started the PM2 way (a PM2 ecosystem file, or `tend start <script>`): the app also gets PM2's
+   * per-app variables (`pm_id`, `name`, `pm_exec_path`, …). Absent in specs saved before it existed.
+   */
+  pm2?: boolean;
+  /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
+  userEnv?: string[];
+  /** Absent: no watching. */
+  watch?: WatchSpec;
+  /** Run on a pseudo-terminal held by a holder process (`tend attach`). Absent: pipes. */
+  pty?: PtySpec;
+}
+
+export interface PtySpec {
+  /** Keep ANSI escapes (colours, cursor moves) in the log files; stripped by default. */
+  logAnsi: boolean;
 }
 
 export interface ExitRecord {
@@ -128,6 +189,10 @@ export interface ProcessInfo {
   cpuPercent: number | null;
   /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
+  /** The app restarts on file changes (absent in old status files). */
+  watching?: boolean;
+  /** The app runs on a pseudo-terminal (`tend attach`). */
+  pty?: boolean;
 }
 
 /** One process of an app's tree (`describe`). */
@@ -177,6 +242,20 @@ export interface ProcessDetail extends ProcessInfo {
   unstableRestarts: number;
   /** Last error while writing logs (unwritable dir, disk full), null when healthy. */
   logError: string | null;
+  /** Watch mode: what is watched and what the last change was (absent when not watching). */
+  watch?: WatchStatus;
+}
+
+export interface WatchStatus {
+  /** `inotify`, or `polling` (asked for, or after the kernel ran out of inotify watches). */
+  mode: 'inotify' | 'polling' | 'off';
+  /** Directories (inotify) or files (polling) being watched. */
+  watched: number;
+  /** Restarts caused by file changes since the daemon started. */
+  restarts: number;
+  lastChange: { path: string; at: number } | null;
+  /** Why the watcher fell back to polling or stopped, null when healthy. */
+  notice: string | null;
 }
 
 export type LogStream = 'out' | 'err';
@@ -199,6 +278,8 @@ export interface DaemonInfo {
   apps: number;
   /** The systemd unit running the daemon (`tend startup`), or null when tend launched it. */
   systemd: { name: string; scope: 'system' | 'user' } | null;
+  /** What is wrong right now (disk full, state recovered from a backup), for `ping` and `list`; empty when healthy. */
+  problems: string[];
   /** The daemon's own memory (process.memoryUsage()). */
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
 }

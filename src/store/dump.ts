@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { TendError } from '../errors.js';
 import type { AppSpec } from '../protocol/model.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { checkFileSafe } from './home-check.js';
 import type { TendPaths } from './paths.js';
 
 /** Bumped when the shape of `apps` changes; a reader refuses versions it does not know. */
@@ -14,10 +15,14 @@ export interface DumpFile {
   /** ISO 8601, for humans reading the file and for resurrect's messages. */
   savedAt: string;
   apps: AppSpec[];
+  /** Each app's id, in the order of `apps`: resurrect gives them back (`tend restart 0` keeps working). */
+  ids?: number[];
 }
 
 export interface LoadedDump {
   apps: AppSpec[];
+  /** The saved ids (same order as `apps`); absent in dumps written before ids were saved. */
+  ids?: number[] | undefined;
   savedAt: string;
   source: 'dump' | 'backup';
   /** Why the backup was used, for the user. */
@@ -29,10 +34,10 @@ export interface LoadedDump {
  * new one replaces dump.json atomically. A corrupt dump.json never overwrites a good backup.
  * Both writes are durable (fsync): this file is what a reboot depends on.
  */
-export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date): DumpFile {
+export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date, ids?: number[]): DumpFile {
   const previous = readText(paths.dumpFile);
   if (previous !== null && tryParse(previous).dump !== null) writeFileAtomic(paths.dumpBackup, previous, 0o600, true);
-  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps };
+  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps, ...(ids === undefined ? {} : { ids }) };
   writeFileAtomic(paths.dumpFile, `${JSON.stringify(dump, null, 2)}\n`, 0o600, true);
   return dump;
 }
@@ -42,10 +47,13 @@ export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date): DumpFil
  * or of an unknown version. Null when nothing was ever saved. Both unusable → E_STATE_CORRUPT,
  * and neither file is touched (they are evidence).
  */
-export function readDump(paths: TendPaths): LoadedDump | null {
-  const main = load(paths.dumpFile);
-  if (main.dump !== null) return { apps: main.dump.apps, savedAt: main.dump.savedAt, source: 'dump', notices: [] };
-  const backup = load(paths.dumpBackup);
+export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as AppSpec): LoadedDump | null {
+  // Another user's (or a world-writable) file is refused outright, not fallen back from.
+  checkFileSafe(paths.dumpFile);
+  checkFileSafe(paths.dumpBackup);
+  const main = load(paths.dumpFile, checkSpec);
+  if (main.dump !== null) return { apps: main.dump.apps, ...idsOf(main.dump), savedAt: main.dump.savedAt, source: 'dump', notices: [] };
+  const backup = load(paths.dumpBackup, checkSpec);
   if (main.missing && backup.missing) return null;
   const mainName = basename(paths.dumpFile);
   const backupName = basename(paths.dumpBackup);
@@ -53,6 +61,7 @@ export function readDump(paths: TendPaths): LoadedDump | null {
     const why = main.missing ? 'is missing' : `cannot be used (${main.error})`;
     return {
       apps: backup.dump.apps,
+      ...idsOf(backup.dump),
       savedAt: backup.dump.savedAt,
       source: 'backup',
       notices: [`${mainName} ${why}; using ${backupName}, saved ${backup.dump.savedAt}`],
@@ -65,9 +74,16 @@ export function readDump(paths: TendPaths): LoadedDump | null {
   });
 }
 
+function idsOf(dump: DumpFile): { ids?: number[] } {
+  return dump.ids === undefined ? {} : { ids: dump.ids };
+}
+
 type Loaded = { dump: DumpFile; missing: false; error: null } | { dump: null; missing: boolean; error: string | null };
 
-function load(file: string): Loaded {
+/** The daemon passes the CLI's schema check (config/spec-check.ts), which this layer cannot import. */
+export type SpecCheck = (spec: unknown, where: string) => AppSpec;
+
+function load(file: string, checkSpec: SpecCheck): Loaded {
   let text: string | null;
   try {
     text = readText(file);
@@ -75,7 +91,7 @@ function load(file: string): Loaded {
     return { dump: null, missing: false, error: (err as Error).message };
   }
   if (text === null) return { dump: null, missing: true, error: null };
-  const parsed = tryParse(text);
+  const parsed = tryParse(text, checkSpec);
   return parsed.dump !== null ? { dump: parsed.dump, missing: false, error: null } : { dump: null, missing: false, error: parsed.error };
 }
 
@@ -88,22 +104,23 @@ function readText(file: string): string | null {
   }
 }
 
-function tryParse(text: string): { dump: DumpFile; error: null } | { dump: null; error: string } {
+function tryParse(text: string, checkSpec?: SpecCheck): { dump: DumpFile; error: null } | { dump: null; error: string } {
   try {
-    return { dump: parseDump(text), error: null };
+    return { dump: parseDump(text, checkSpec), error: null };
   } catch (err) {
     return { dump: null, error: (err as Error).message };
   }
 }
 
 /** Parses and checks a dump's shape; the message of what it throws says what is wrong. */
-export function parseDump(text: string): DumpFile {
+export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
   if (text.trim() === '') throw new Error('empty file');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not valid JSON, perhaps truncated: ${(err as Error).message}`);
+    // One line: some JSON.parse messages quote the text, newlines included.
+    throw new Error(`not valid JSON, perhaps truncated: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`);
   }
   const v = value as Partial<DumpFile> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
@@ -111,6 +128,10 @@ export function parseDump(text: string): DumpFile {
   if (typeof v.savedAt !== 'string') throw new Error('no savedAt');
   if (!Array.isArray(v.apps)) throw new Error('no apps array');
   v.apps.forEach((app, i) => checkApp(app, i));
+  if (v.ids !== undefined && (!Array.isArray(v.ids) || v.ids.length !== v.apps.length || !v.ids.every((id) => Number.isInteger(id) && id >= 0))) {
+    throw new Error('ids do not match the apps');
+  }
+  if (checkSpec !== undefined) v.apps = v.apps.map((app, i) => checkSpec(app, `app #${i}`));
   return v as DumpFile;
 }
 

@@ -128,24 +128,36 @@ export class ProcScanScheduler {
   afterScan(fn: (scan: ProcScan) => void): void {
     if (this.closed) return;
     this.waiting.push(fn);
+    // While a batch is being served, `timer` is set too: the next scan follows that batch.
     this.timer ??= setTimeout(() => this.run(), Math.max(0, this.nextAt - performance.now()));
   }
 
   private run(): void {
-    this.timer = null;
     const batch = this.waiting;
     this.waiting = [];
     const started = performance.now();
     const scan = ProcScan.read(this.managedLeaders());
     const costMs = performance.now() - started;
     this.nextAt = performance.now() + costMs * SCAN_GAP_PER_COST;
-    for (const fn of batch) {
+    this.serve(batch, scan);
+  }
+
+  // A callback may spawn (a restart): CALLBACKS_PER_TURN at a time, so a `ping` is answered
+  // between them. The next scan is not taken before this batch is served.
+  private serve(batch: Array<(scan: ProcScan) => void>, scan: ProcScan): void {
+    for (const fn of batch.splice(0, CALLBACKS_PER_TURN)) {
       try {
         fn(scan);
       } catch (err) {
         this.onError(err);
       }
     }
+    if (batch.length > 0 && !this.closed) {
+      setImmediate(() => this.serve(batch, scan));
+      return;
+    }
+    this.timer = null;
+    if (this.waiting.length > 0 && !this.closed) this.timer = setTimeout(() => this.run(), Math.max(0, this.nextAt - performance.now()));
   }
 
   /** Daemon shutdown: pending requests are dropped (their apps are being detached). */
@@ -159,3 +171,5 @@ export class ProcScanScheduler {
 
 /** After a scan that took T ms, the next one waits 3T: scanning is at most ~25% of the time. */
 const SCAN_GAP_PER_COST = 3;
+/** Callbacks served per event-loop turn (each may spawn a process: a few ms). */
+const CALLBACKS_PER_TURN = 8;

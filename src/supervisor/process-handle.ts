@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import { appEnv, wantsIpc } from './app-env.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import type { ProcScan } from './proc-scan.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
+import { FRESH_HISTORY } from './restart-policy.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
 export interface HandleDeps {
@@ -22,7 +24,19 @@ export interface HandleDeps {
   makeFifos(paths: string[]): void;
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */
   afterScan(fn: (scan: ProcScan) => void): void;
+  /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
+  logPaths(p: ProcessHandle): LogPaths;
+  /** A fresh run token (see run-finder.ts). */
+  newToken(p: ProcessHandle): string;
+  /** Records what is about to happen before it happens (the intent journal); never throws. */
+  intent(p: ProcessHandle, entry: IntentEntry): void;
 }
+
+/** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
+export type IntentEntry =
+  | { op: 'spawn'; token: string }
+  | { op: 'spawned'; token: string; pid: number; startTicks: string | null }
+  | { op: 'stop'; remove: boolean };
 
 /** The persisted form: enough for the next daemon to adopt the running process. */
 export interface ProcessRecord {
@@ -37,6 +51,19 @@ export interface ProcessRecord {
   lastExit: ExitRecord | null;
   /** Marks every process of the current incarnation (see kill-tree.ts). */
   token: string | null;
+}
+
+/**
+ * Fault injection for the crash tests: TEND_TEST_KILL_AT=after-spawn:N makes the daemon kill
+ * itself with SIGKILL right after its Nth spawn, before anything else is written: the worst
+ * instant for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
+ */
+const FAULT = /^([a-z-]+):(\d+)$/.exec(process.env.TEND_TEST_KILL_AT ?? '');
+let faultCount = 0;
+function faultPoint(name: string): void {
+  if (FAULT === null || FAULT[1] !== name) return;
+  faultCount += 1;
+  if (faultCount === Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
 }
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
@@ -91,6 +118,8 @@ export class ProcessHandle {
   }
 
   dispatch(event: ProcessEvent): void {
+    // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
+    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
     const before = this.snapshot.state;
     const t = transition(this.snapshot, event, this.spec);
     this.snapshot = t.next;
@@ -123,24 +152,28 @@ export class ProcessHandle {
     }
     const { file, args } = buildCommand(this.spec.exec);
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
-    this.token = `${process.pid.toString(36)}.${this.id}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
-    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0', [TOKEN_VAR]: this.token };
+    // Recorded before the spawn: a daemon killed right after it finds the run by this token.
+    this.token = this.deps.newToken(this);
+    this.deps.intent(this, { op: 'spawn', token: this.token });
+    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [TOKEN_VAR]: this.token });
     let child: ChildProcess;
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], this.spec.waitReady ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
       return;
     }
     this.child = child;
+    faultPoint('after-spawn');
     const pid = child.pid;
     if (pid !== undefined) {
       this.pid = pid;
       this.startTicks = readStat(pid)?.startTicks ?? null;
       this.startedAt = this.deps.now();
+      this.deps.intent(this, { op: 'spawned', token: this.token, pid, startTicks: this.startTicks });
     }
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
     try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }
@@ -242,6 +275,13 @@ export class ProcessHandle {
       if (this.members.length === 0) this.members = survivors(pid, findAppProcesses(pid, scan), this.token, this.startTicks, scan);
       signalOutsideGroup(pid, this.members, signal, scan);
     });
+  }
+
+  /** `tend reset`: the restart count and the unstable-run history start from zero again. */
+  resetCounters(): void {
+    this.restarts = 0;
+    this.snapshot = { ...this.snapshot, history: FRESH_HISTORY };
+    this.deps.changed(this);
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */
@@ -354,6 +394,8 @@ export class ProcessHandle {
       nextRestartAt: null,
       cpuPercent: null,
       memoryBytes: null,
+      ...(this.spec.watch === undefined ? {} : { watching: true }),
+      ...(this.spec.pty === undefined ? {} : { pty: true }),
     };
   }
 

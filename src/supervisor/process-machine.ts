@@ -1,16 +1,20 @@
-import type { AppSpec, ProcessStatus } from '../protocol/model.js';
+import { READY_NEVER_CAME, type AppSpec, type ProcessStatus } from '../protocol/model.js';
 import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-policy.js';
 
 /**
  * The process state machine: states × events → next state + effects. Pure: it never touches a
  * process, a timer or a file; `process-handle.ts` executes the effects it returns.
  */
-export type ProcessState = 'stopped' | 'starting' | 'waiting-ready' | 'online' | 'stopping' | 'backoff' | 'errored';
+export type ProcessState = 'stopped' | 'starting' | 'waiting-ready' | 'online' | 'stopping' | 'backoff' | 'errored'
+  /** Asked to start, held until the apps it depends on are far enough (depends_on). */
+  | 'waiting';
 
 export type Deadline = 'ready' | 'kill' | 'backoff';
 
 export type ProcessEvent =
   | { type: 'start' }
+  /** Hold a start until dependencies are met; `reason` says for what. */
+  | { type: 'wait'; reason: string }
   | { type: 'restart' }
   | { type: 'stop' }
   | { type: 'delete' }
@@ -71,6 +75,7 @@ export function toStatus(state: ProcessState): ProcessStatus {
 
 const stay = (s: Snapshot): Transition => ({ next: s, effects: [] });
 
+
 /** The transition table. Unlisted (state, event) pairs leave the state unchanged. */
 export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transition {
   const to = (state: ProcessState, effects: Effect[] = [], patch: Partial<Snapshot> = {}): Transition => ({
@@ -81,8 +86,13 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
     to('stopping', [{ type: 'signal', signal: spec.killSignal }, { type: 'cancel', deadline: 'ready' }, { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs }], { forced: false });
 
   switch (event.type) {
+    case 'wait':
+      if (s.state === 'stopped' || s.state === 'errored' || s.state === 'waiting') return to('waiting', [], { history: FRESH_HISTORY, afterStop: 'nothing', reason: event.reason });
+      if (s.state === 'backoff') return to('waiting', [{ type: 'cancel', deadline: 'backoff' }], { history: FRESH_HISTORY, reason: event.reason });
+      return stay(s);
+
     case 'start':
-      if (s.state === 'stopped' || s.state === 'errored') {
+      if (s.state === 'stopped' || s.state === 'errored' || s.state === 'waiting') {
         return to('starting', [{ type: 'spawn' }], { history: FRESH_HISTORY, afterStop: 'nothing', reason: null });
       }
       if (s.state === 'backoff') {
@@ -92,6 +102,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       return stay(s);
 
     case 'restart':
+      if (s.state === 'waiting') return stay(s);
       if (RUNNING.has(s.state)) return { ...stopNow(), next: { ...stopNow().next, afterStop: 'start' } };
       if (s.state === 'stopping') return stay({ ...s, afterStop: 'start' });
       return transition(s, { type: 'start' }, spec);
@@ -103,6 +114,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
         return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }, { type: 'cancel', deadline: 'kill' }], { afterStop: 'nothing', forced: true });
       }
       if (s.state === 'backoff') return to('stopped', [{ type: 'cancel', deadline: 'backoff' }], { reason: null });
+      if (s.state === 'waiting') return to('stopped', [], { reason: null });
       return stay(s);
 
     case 'delete':
@@ -116,7 +128,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       return to('online');
 
     case 'ready':
-      if (s.state === 'waiting-ready') return to('online', [{ type: 'cancel', deadline: 'ready' }]);
+      if (s.state === 'waiting-ready') return to('online', [{ type: 'cancel', deadline: 'ready' }], { reason: null });
       return stay(s);
 
     case 'spawn-failed':
@@ -134,7 +146,8 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       return afterCrash(s, event, spec, null);
 
     case 'deadline':
-      if (event.deadline === 'ready' && s.state === 'waiting-ready') return to('online');
+      // Online anyway, as PM2 does, but the reason says the app never said it was ready.
+      if (event.deadline === 'ready' && s.state === 'waiting-ready') return to('online', [], { reason: `${READY_NEVER_CAME} within listen_timeout (${spec.listenTimeoutMs} ms)` });
       if (event.deadline === 'kill' && s.state === 'stopping') return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }], { forced: true });
       if (event.deadline === 'backoff' && s.state === 'backoff') return to('starting', [{ type: 'count-restart' }, { type: 'spawn' }]);
       return stay(s);

@@ -1,27 +1,24 @@
-import { readFileSync } from 'node:fs';
 import { TendError } from '../errors.js';
+import type { Health } from '../lib/health.js';
 import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
-import type { AppSpec, ProcessInfo } from '../protocol/model.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
+import { readIntents } from '../store/intent-log.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
+import { readState } from '../store/state-file.js';
+import { sweepLeftovers } from './kill-tree.js';
+import { Persistence } from './persistence.js';
 import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
+import { checkRecord, planRestore } from './restore-plan.js';
+import { findHomeRuns, makeToken, type FoundRun } from './run-finder.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
+import { unmetDependency } from './dependencies.js';
 import { resolveTarget } from './targets.js';
-import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { specsEqual } from '../config/specs-equal.js';
-
-export const STATE_VERSION = 1;
-
-interface StateFile {
-  version: number;
-  nextId: number;
-  apps: ProcessRecord[];
-}
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -34,9 +31,12 @@ export interface SupervisorDeps {
     sinkFor(id: number): OutputSink;
     configure(id: number, spec: AppSpec): void;
     remove(id: number): void;
+    pathsOf(id: number): LogPaths;
   };
   /** How often adopted processes (not our children) are checked through /proc. */
   adoptedPollMs?: number;
+  /** Problems shown by ping/list (disk full, state recovered). */
+  health: Health;
 }
 
 type Waiter = { done: (s: ProcessState) => boolean; resolve: () => void };
@@ -47,7 +47,9 @@ type Waiter = { done: (s: ProcessState) => boolean; resolve: () => void };
  * bounds the work done in one event-loop turn (a `ping` is answered between turns) and the
  * number of processes starting on the machine at the same time.
  */
-const BULK_SPAWNS_IN_FLIGHT = 16;
+const BULK_SPAWNS_IN_FLIGHT = 32;
+/** A spawn blocks the daemon for a few ms: a `start all` spawns this many per event-loop turn. */
+const SPAWNS_PER_TURN = 8;
 /** Stops are cheap (a signal): they are sent this many per event-loop turn. */
 const BULK_SIGNALS_PER_TURN = 64;
 /** While changes keep coming, state.json and status.json are rewritten at most this often. */
@@ -68,45 +70,72 @@ export class Supervisor {
   private persistDirty = false;
   private lastPersistAt = 0;
   private lastPersistCostMs = 0;
-  private answerQueued = false;
+  private answerWaiters: Array<() => void> = [];
+  private releaseQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
+  private readonly store: Persistence;
+  /** Apps whose current spec is not in state.json yet: their spawn intents carry the spec. */
+  private unsavedSpecs = new Set<number>();
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
     this.scans = new ProcScanScheduler(() => this.leaderPids(), (err) => deps.log('scan-callback-failed', { error: (err as Error).message, stack: (err as Error).stack }));
+    this.store = new Persistence(
+      deps.paths,
+      deps.health,
+      () => ({ nextId: this.nextId, records: [...this.apps.values()].map((h) => h.toRecordJson()) }),
+      () => this.list(),
+      deps.now,
+      () => this.unsavedSpecs.clear(),
+    );
   }
 
-  /** Loads the state a previous daemon left, adopting every process that is still alive. */
-  restore(): { adopted: number; restarted: number } {
+  /**
+   * Loads the state a previous daemon left (or its backup), replays the intent journal, finds
+   * this home's processes by run token, and then adopts each app's one live run, restarts by
+   * policy what died, and stops every other process of the home (DESIGN.md §9).
+   */
+  restore(): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
-    let state: StateFile;
-    try {
-      state = JSON.parse(readFileSync(this.deps.paths.stateFile, 'utf8')) as StateFile;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { adopted: 0, restarted: 0 };
-      this.deps.log('state-unreadable', { error: (err as Error).message });
-      return { adopted: 0, restarted: 0 };
+    const now = this.deps.now();
+    const loaded = readState(this.deps.paths, checkRecord, new Date(now));
+    if (loaded.notices.length > 0) {
+      this.deps.log('state-recovered', { source: loaded.source, notices: loaded.notices });
+      this.deps.health.set('restore', `state recovered: ${loaded.notices.join('; ')}`);
     }
-    if (state.version !== STATE_VERSION || !Array.isArray(state.apps)) {
-      this.deps.log('state-version-unknown', { version: state.version });
-      return { adopted: 0, restarted: 0 };
-    }
-    this.nextId = state.nextId;
+    const plan = planRestore(loaded, readIntents(this.deps.paths.intentFile), findHomeRuns(this.deps.paths.homeTag), isSameProcessAlive, now);
+    for (const notice of plan.notices) this.deps.log('restore-notice', { notice });
+    this.nextId = plan.nextId;
     let adopted = 0;
     let restarted = 0;
-    for (const record of state.apps) {
+    for (const { record, mode } of plan.apps) {
       const handle = this.create(record);
-      if (record.pid !== null && isSameProcessAlive(record.pid, record.startTicks)) {
+      if (mode === 'adopt') {
         handle.adopt(record);
         adopted += 1;
+      } else if (mode === 'start') {
+        handle.restoreDead({ ...record, snapshot: { ...record.snapshot, state: 'stopped' } });
+        handle.dispatch({ type: 'start' });
+        restarted += 1;
       } else {
         handle.restoreDead(record);
         if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
       }
     }
-    this.persist();
-    return { adopted, restarted };
+    for (const run of plan.stray) this.stopStray(run);
+    // Everything restored is in memory: write it down before serving anyone.
+    this.store.writeState();
+    this.store.publishStatus();
+    if (this.hasWaiting()) this.releaseWaiting();
+    return { adopted, restarted, stopped: plan.stray.length };
+  }
+
+  /** A run no app will manage: its processes get SIGTERM, then SIGKILL after 5 s. */
+  private stopStray(run: FoundRun): void {
+    const oldest = [...run.members].sort((a, b) => Number(a.startTicks) - Number(b.startTicks))[0];
+    if (oldest === undefined) return;
+    sweepLeftovers(oldest.pid, run.token, oldest.startTicks, 'SIGTERM', 5000);
   }
 
   private create(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>): ProcessHandle {
@@ -122,8 +151,15 @@ export class Supervisor {
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
+      logPaths: (p) => this.deps.logs.pathsOf(p.id),
+      newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
+      intent: (p, entry) => {
+        const withSpec = entry.op === 'spawn' && this.unsavedSpecs.has(p.id) ? { ...entry, spec: p.spec, createdAt: p.createdAt } : entry;
+        this.store.intent({ ...withSpec, id: p.id });
+      },
     });
     this.apps.set(id, handle);
+    this.unsavedSpecs.add(id);
     return handle;
   }
 
@@ -140,20 +176,27 @@ export class Supervisor {
     return resolveTarget(this.apps.values(), target);
   }
 
-  /** Starts a new app, or an existing stopped one of that name with the new spec. */
-  async start(spec: AppSpec): Promise<ProcessInfo[]> {
+  /**
+   * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
+   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id.
+   */
+  async start(spec: AppSpec, preferredId?: number): Promise<ProcessInfo[]> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing !== undefined) {
-      if (existing.state !== 'stopped' && existing.state !== 'errored') {
+      if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
         throw new TendError('E_APP_EXISTS', `an app named \`${spec.name}\` is already running (id ${existing.id})`, {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
       existing.spec = spec;
+      this.unsavedSpecs.add(existing.id);
       this.deps.logs.configure(existing.id, spec);
       return this.startHandles([existing]);
     }
-    const handle = this.create({ id: this.nextId++, spec, createdAt: this.deps.now() });
+    const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
+    const id = free ? preferredId : this.nextId;
+    this.nextId = Math.max(this.nextId, id + 1);
+    const handle = this.create({ id, spec, createdAt: this.deps.now() });
     return this.startHandles([handle]);
   }
 
@@ -164,6 +207,7 @@ export class Supervisor {
     const stopped = existing.state === 'stopped' || existing.state === 'errored';
     if (!stopped && !forceRestart && specsEqual(existing.spec, spec)) return { action: 'unchanged', process: existing.info() };
     existing.spec = spec;
+    this.unsavedSpecs.add(existing.id);
     this.deps.logs.configure(existing.id, spec);
     if (stopped) return { action: 'started', process: (await this.startHandles([existing]))[0] as ProcessInfo };
     return { action: 'restarted', process: (await this.restart(existing.id))[0] as ProcessInfo };
@@ -175,8 +219,9 @@ export class Supervisor {
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     const waits: Promise<void>[] = [];
-    await inBatches(handles, BULK_SPAWNS_IN_FLIGHT, (h) => {
-      h.dispatch({ type: 'start' });
+    await inBatches(handles, SPAWNS_PER_TURN, (h) => {
+      const unmet = this.unmet(h);
+      h.dispatch(unmet === null ? { type: 'start' } : { type: 'wait', reason: unmet });
       waits.push(this.waitFor(h, (s) => s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready')));
     });
     await Promise.all(waits);
@@ -219,8 +264,15 @@ export class Supervisor {
       h.dispatch({ type: 'delete' });
     });
     await Promise.all(gone);
-    this.answer([]);
+    await this.answer([]);
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
+  }
+
+  /** PM2's `reset`: restart counters back to zero; the processes are not touched. */
+  reset(target: Target): ProcessInfo[] {
+    const handles = this.resolve(target);
+    for (const h of handles) h.resetCounters();
+    return handles.map((h) => h.info());
   }
 
   signal(target: Target, signal: NodeJS.Signals): ProcessInfo[] {
@@ -259,6 +311,26 @@ export class Supervisor {
     });
   }
 
+  private unmet(h: ProcessHandle): string | null {
+    if (h.spec.dependsOn === undefined) return null;
+    return unmetDependency(h.spec, (name) => [...this.apps.values()].find((a) => a.spec.name === name));
+  }
+
+  /** After any change: start the waiting apps whose dependencies are now met, refresh the others' reasons. */
+  private releaseWaiting(): void {
+    if (this.releaseQueued) return;
+    this.releaseQueued = true;
+    queueMicrotask(() => {
+      this.releaseQueued = false;
+      for (const h of this.apps.values()) {
+        if (h.state !== 'waiting') continue;
+        const unmet = this.unmet(h);
+        if (unmet === null) h.dispatch({ type: 'start' });
+        else if (unmet !== h.snapshot.reason) h.dispatch({ type: 'wait', reason: unmet });
+      }
+    });
+  }
+
   private changed(handle: ProcessHandle, deleted = false): void {
     const set = this.waiters.get(handle);
     if (set !== undefined) {
@@ -272,6 +344,12 @@ export class Supervisor {
     }
     this.persist();
     this.deps.onState(handle.info(), deleted);
+    if (this.hasWaiting()) this.releaseWaiting();
+  }
+
+  private hasWaiting(): boolean {
+    for (const h of this.apps.values()) if (h.state === 'waiting') return true;
+    return false;
   }
 
   private removed(handle: ProcessHandle): void {
@@ -314,8 +392,8 @@ export class Supervisor {
     if (!this.persistDirty || this.closed) return;
     this.persistDirty = false;
     const started = performance.now();
-    this.writeState();
-    this.publishStatus();
+    this.store.writeState();
+    this.store.publishStatus();
     this.lastPersistCostMs = performance.now() - started;
     this.lastPersistAt = this.deps.now();
   }
@@ -326,20 +404,22 @@ export class Supervisor {
   }
 
   /**
-   * A command's answer: the state is written and the status published before it goes out (once
-   * per turn however many answers share it), so a `tend list` right after sees the same.
+   * A command's answer goes out once the status file shows it, so a `tend list` right after sees
+   * the same. Every answer of the same event-loop turn (300 pipelined `start`s from one file)
+   * shares one publish: one per answer would rewrite the whole list each time, quadratic. The
+   * state file needs no flush here: the intent journal already holds what a crash would lose.
    */
-  private answer(handles: ProcessHandle[]): ProcessInfo[] {
-    if (!this.answerQueued) {
-      this.answerQueued = true;
-      // Runs before the awaiting RPC handler resumes (queued ahead of its continuation).
-      queueMicrotask(() => {
-        this.answerQueued = false;
-        if (this.persistDirty) this.flushPersist();
-        else this.publishStatus();
+  private answer(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
+    return new Promise((resolve) => {
+      this.answerWaiters.push(() => resolve(handles.map((h) => h.info())));
+      if (this.answerWaiters.length > 1) return;
+      setImmediate(() => {
+        const waiters = this.answerWaiters;
+        this.answerWaiters = [];
+        this.publishStatus();
+        for (const w of waiters) w();
       });
-    }
-    return handles.map((h) => h.info());
+    });
   }
 
   /**
@@ -347,23 +427,7 @@ export class Supervisor {
    * of opening the control socket, once it has checked that this daemon is alive.
    */
   private publishStatus(): void {
-    if (this.closed) return;
-    const status: StatusFile = { version: STATUS_VERSION, daemonPid: process.pid, writtenAt: this.deps.now(), apps: this.list() };
-    try {
-      writeFileAtomic(this.deps.paths.statusFile, JSON.stringify(status), 0o600, false);
-    } catch (err) {
-      this.deps.log('status-write-failed', { error: (err as Error).message });
-    }
-  }
-
-  /** Runtime state, not what the user saved: no fsync (after a power cut no process survives anyway). */
-  private writeState(): void {
-    const apps = [...this.apps.values()].map((h) => h.toRecordJson()).join(',');
-    try {
-      writeFileAtomic(this.deps.paths.stateFile, `{"version":${STATE_VERSION},"nextId":${this.nextId},"apps":[${apps}]}`, 0o600, false);
-    } catch (err) {
-      this.deps.log('state-write-failed', { error: (err as Error).message });
-    }
+    if (!this.closed) this.store.publishStatus();
   }
 
   /** Stops every app (tend kill) and forgets them. */
@@ -376,11 +440,12 @@ export class Supervisor {
   /** Daemon shutdown: write the state, leave every process running for the next daemon. */
   detachAll(): void {
     if (this.closed) return;
-    this.writeState();
-    this.publishStatus();
+    this.store.writeState();
+    this.store.publishStatus();
     this.closed = true;
     this.cancelPersist();
     this.scans.close();
+    this.store.close();
     this.fifos.close();
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;
