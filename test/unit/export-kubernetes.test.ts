@@ -92,7 +92,7 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     // Keys with no Kubernetes meaning are named, never dropped silently.
     const warn = r.stderr.split('\n').find((l) => l.startsWith('tend: warning: web: no Kubernetes meaning'));
     for (const key of ['cron_restart', 'watch', 'out_file', 'log_max_size', 'restart_delay', 'depends_on']) assert.ok(warn?.includes(key), `${key} in ${warn}`);
-    assert.match(r.stderr, /kill_signal SIGINT is sent by a preStop hook/);
+    assert.match(r.stderr, /kill_signal SIGINT \(web[^)]*\): Kubernetes stops containers with SIGTERM, so a preStop hook sends SIGINT/);
   });
 
   it('a TCP readiness probe for an app with a port and no health check; --out writes one file per app, 0600 with a Secret', async () => {

@@ -86,7 +86,6 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
     const unmapped = [...a.unmapped, ...(a.dependsOn.length > 0 ? ['depends_on (Kubernetes starts pods in any order; make the app retry its dependencies)'] : [])];
     if (unmapped.length > 0) warnings.push(`${a.app}: no Kubernetes meaning, left out: ${unmapped.join(', ')}`);
     for (const n of a.notes) warnings.push(`${a.app}: ${n}`);
-    if (a.killSignal !== 'SIGTERM') warnings.push(`${a.app}: kill_signal ${a.killSignal} is sent by a preStop hook to the container's PID 1 (the image needs /bin/sh)`);
     if (Object.keys(a.plainEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${a.name}-env`), data: a.plainEnv });
     if (Object.keys(a.secretEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-secret`), type: 'Opaque', stringData: a.secretEnv });
     const podSpec = { terminationGracePeriodSeconds: a.graceSeconds, containers: [container(a, warnings)] };
@@ -107,6 +106,11 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
         spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'app', port: a.port, targetPort: a.port, protocol: 'TCP' }] },
       });
     }
+  }
+  const signalled = apps.filter((a) => a.killSignal !== 'SIGTERM');
+  for (const sig of new Set(signalled.map((a) => a.killSignal))) {
+    const names = signalled.filter((a) => a.killSignal === sig).map((a) => a.app);
+    warnings.push(`kill_signal ${sig} (${names.join(', ')}): Kubernetes stops containers with SIGTERM, so a preStop hook sends ${sig} to the app first (the image needs /bin/sh)`);
   }
   return { objects, warnings };
 }
