@@ -9,11 +9,14 @@ import type { LogRouter } from './log-router.js';
 import { logPathsFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
+import { createObserveHandlers } from './observe-handlers.js';
+import type { Observer } from './observer.js';
 
 export interface HandlerDeps {
   supervisor: Supervisor;
   logs: LogRouter;
   paths: TendPaths;
+  observer: Observer;
   info(): DaemonInfo;
   log(event: string, data: Record<string, unknown>): void;
   /** Exit after the reply is sent; `stopApps` = tend kill. */
@@ -49,6 +52,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let nextSubscription = 1;
   return {
     ...createDumpHandlers({ supervisor, paths: deps.paths }),
+    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log }),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
@@ -66,6 +70,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         logs: logPathsFor(deps.paths, h.spec),
         unstableRestarts: h.snapshot.history.unstableRestarts,
         logError: logs.errorOf(h.id),
+        ...deps.observer.detail(h.id, h.pid),
       })),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
     'process.send': (p) => {

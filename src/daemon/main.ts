@@ -9,6 +9,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { LogRouter } from './log-router.js';
+import { Observer } from './observer.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
@@ -30,6 +31,12 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
       if (fd >= 0) try { closeSync(fd); } catch { /* already closed */ }
     },
   };
+}
+
+/** A sampling interval from the environment (tests and tuning), 100 ms to 1 h; else the default. */
+function envMs(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v >= 100 && v <= 3_600_000 ? v : fallback;
 }
 
 function ensureHome(paths: TendPaths): void {
@@ -57,12 +64,19 @@ async function main(): Promise<void> {
 
   const logs = new LogRouter(paths, Date.now, daemonLog);
   let server: RpcServer | null = null;
+  const observer = new Observer({
+    now: Date.now,
+    log: daemonLog,
+    idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
+    watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
+  });
   const supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: () => undefined,
+    onState: (info) => observer.onState(info),
+    observe: (id, pid) => observer.observe(id, pid),
   });
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
@@ -76,6 +90,7 @@ async function main(): Promise<void> {
   };
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
+    observer.close();
     supervisor.detachAll();
     await server?.close();
     logs.close();
@@ -93,7 +108,8 @@ async function main(): Promise<void> {
   try {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    observer.attach(supervisor);
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, observer, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);

@@ -1,4 +1,4 @@
-import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
+import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
 
 /** A name, a numeric id (as a string or number), or `all`. */
 export type Target = string | number;
@@ -39,6 +39,13 @@ export interface TendMethods {
   'dump.resurrect': (p: Record<string, never>) => { apps: ProcessInfo[]; source: 'dump' | 'backup'; notices: string[] };
   /** Empty the log files (and remove archives) of the targets, safely while they run. */
   'logs.flush': (p: { target: Target }) => { files: number };
+  /** What the sampler knows of the targets (default all), with each app's history when asked (points after `since`). */
+  'metrics.get': (p: { target?: Target; history?: boolean; since?: number }) => { intervalMs: number; apps: AppMetrics[] };
+  /**
+   * A `metrics` event after every sample (without history) until the connection closes; the
+   * sampler runs at its fast rate while anyone is subscribed.
+   */
+  'metrics.subscribe': (p: { target?: Target }) => { subscription: number; intervalMs: number };
 }
 
 export type MethodName = keyof TendMethods;

@@ -5,7 +5,7 @@ import type { Target } from '../protocol/methods.js';
 import type { AppSpec, ProcessInfo } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
-import { ProcessHandle, type ProcessRecord } from './process-handle.js';
+import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
@@ -35,7 +35,11 @@ export interface SupervisorDeps {
   };
   /** How often adopted processes (not our children) are checked through /proc. */
   adoptedPollMs?: number;
+  /** Live figures of a run (CPU, memory, health); none when absent. */
+  observe?(id: number, pid: number | null): Observed;
 }
+
+const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
 type Waiter = { handle: ProcessHandle; done: (s: ProcessState) => boolean; resolve: () => void };
 
@@ -98,6 +102,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
     });
     this.apps.set(id, handle);
     return handle;
@@ -213,6 +218,30 @@ export class Supervisor {
     return { bytes, processes: running.length };
   }
 
+  /**
+   * A restart tend decides on its own (memory limit, cron, failed health checks): graceful, like
+   * `tend restart` (stop signal, kill_timeout, then start), counted and logged with its reason.
+   * Ignored unless the app is running (a stop or restart already under way wins).
+   */
+  autoRestart(id: number, kind: LimitKind, reason: string): boolean {
+    const h = this.apps.get(id);
+    if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason });
+    h.dispatch({ type: 'restart' });
+    return true;
+  }
+
+  /** Readiness from outside the app (a passing health check with wait_ready). */
+  markReady(id: number): void {
+    const h = this.apps.get(id);
+    if (h !== undefined && h.state === 'waiting-ready') h.dispatch({ type: 'ready' });
+  }
+
+  handle(id: number): ProcessHandle | undefined {
+    return this.apps.get(id);
+  }
+
   /** Resolves when the handle's state satisfies `done` (checked after every change). */
   private waitFor(handle: ProcessHandle, done: (s: ProcessState) => boolean): Promise<void> {
     if (done(handle.state)) return Promise.resolve();
@@ -270,7 +299,7 @@ export class Supervisor {
    * The process list as a small file (no specs), s6-svstat style: `tend list` reads it instead
    * of opening the control socket, once it has checked that this daemon is alive.
    */
-  private publishStatus(): void {
+  publishStatus(): void {
     if (this.closed) return;
     const status: StatusFile = { version: STATUS_VERSION, daemonPid: process.pid, writtenAt: this.deps.now(), apps: this.list() };
     try {
