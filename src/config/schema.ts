@@ -27,6 +27,10 @@ export type FieldType =
   | 'cron'
   /** `{ http | tcp | exec, interval, timeout, retries, start_period }`, or the CLI's one-string form. */
   | 'health'
+  /** `depends_on`: app names, or `{ app: started | ready | healthy }`. */
+  | 'depends'
+  /** `hooks`: `{ crash | errored | restart | online | stop: command | { url } }`. */
+  | 'hooks'
   /** Not validated: PM2-internal keys tend ignores whatever their value. */
   | 'any';
 
@@ -112,6 +116,10 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app (gracefully) when the memory (RSS) of its whole process tree exceeds this size (`200M`); checked at every sample.', cli: true }),
   d({ key: 'cron_restart', type: 'cron', description: 'Cron pattern for periodic restarts (`0 3 * * *`; 6 fields = with seconds).', aliases: ['cron'], cli: true }),
   d({ key: 'health', type: 'health', description: 'Health check: `{ http: URL | tcp: PORT | exec: CMD, interval: 10s, timeout: 5s, retries: 3, start_period: 0 }`; on the command line `--health http://…`, `--health tcp:3000` or `--health \'exec:CMD\'`. An app unhealthy `retries` times in a row is restarted; with wait_ready, the first passing check makes it online.', tendOnly: true, cli: true }),
+  // Start order, hooks, containers
+  d({ key: 'depends_on', type: 'depends', description: 'Apps of the same file this app waits for: `[\'db\']` (started) or `{ db: \'ready\' }` (`started`, `ready` = online, `healthy` = health check passing). Stop and delete of the file go in reverse order.', tendOnly: true }),
+  d({ key: 'hooks', type: 'hooks', description: 'On `crash`, `errored`, `restart`, `online` or `stop`: run a command (the event as JSON on stdin, TEND_EVENT and TEND_APP_NAME set) or POST the event to `{ url }`. At most 10 s each; failures are logged.', tendOnly: true }),
+  d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
   d({ key: 'instances', type: 'instances', default: 1, description: 'Number of processes (`max` = one per CPU).', unsupported: notYet('cluster mode'), quietValues: [1] }),
   d({ key: 'exec_mode', type: 'enum', values: ['fork', 'cluster', 'fork_mode', 'cluster_mode'], default: 'fork', description: '`fork` (one process) or `cluster` (node:cluster workers sharing a port).', unsupported: notYet('cluster mode'), quietValues: ['fork', 'fork_mode'] }),

@@ -8,8 +8,10 @@ import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
+import { EventBus } from './event-bus.js';
 import { LogRouter } from './log-router.js';
 import { Observer } from './observer.js';
+import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
   }
 
   const logs = new LogRouter(paths, Date.now, daemonLog);
+  const events = new EventBus();
   let server: RpcServer | null = null;
   const observer = new Observer({
     now: Date.now,
@@ -70,12 +73,17 @@ async function main(): Promise<void> {
     idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
   });
-  const supervisor = new Supervisor({
+  const exists = (id: number): boolean => supervisor.has(id);
+  const publishState = statePublisher(events, Date.now, exists);
+  const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: (info) => observer.onState(info),
+    onState: (info, deleted) => {
+      publishState(info, deleted);
+      observer.onState(info, deleted);
+    },
     observe: (id, pid) => observer.observe(id, pid),
   });
   let exiting = false;
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
     observer.attach(supervisor);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, observer, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, observer, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);

@@ -40,7 +40,7 @@ export class Observer {
       now: opts.now,
       onReady: (id) => this.supervisor?.markReady(id),
       onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
-      onChange: () => this.supervisor?.publishStatus(),
+      onChange: (id) => this.supervisor?.observedChanged(id),
     });
     this.cron = new CronRestarts((id, pattern) => this.supervisor?.autoRestart(id, 'cron', `cron_restart \`${pattern}\``), opts.log);
   }

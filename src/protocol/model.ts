@@ -4,7 +4,9 @@
  */
 
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
-export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored';
+export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
+  /** Held until the apps it depends on (depends_on) are started, ready or healthy; `reason` says which. */
+  | 'waiting';
 
 /** What the app's process is and how it is started. */
 export interface ExecSpec {
@@ -67,6 +69,17 @@ export interface HealthSpec {
 /** Health as shown in `list`: `starting` until the first check passes or start_period ends. */
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 
+/** How far a dependency must have come before its dependent starts. */
+export type DependencyCondition = 'started' | 'ready' | 'healthy';
+export interface Dependency {
+  app: string;
+  condition: DependencyCondition;
+}
+/** Moments a hook can be attached to. */
+export type HookEvent = 'crash' | 'errored' | 'restart' | 'online' | 'stop';
+export type HookAction = { type: 'command'; command: string } | { type: 'http'; url: string };
+export type Hooks = Partial<Record<HookEvent, HookAction>>;
+
 /** The normalized, validated description of one app: what the user asked for. */
 export interface AppSpec {
   name: string;
@@ -92,6 +105,12 @@ export interface AppSpec {
   /** A cron pattern (PM2's `cron_restart`, 5 or 6 fields) for periodic restarts; null = none. */
   cronRestart: string | null;
   health: HealthSpec | null;
+  /** Apps (of the same file) this one waits for; absent = none. */
+  dependsOn?: Dependency[];
+  /** Commands or URLs told about this app's events; absent = none. */
+  hooks?: Hooks;
+  /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
+  image?: string;
 }
 
 export interface ExitRecord {
