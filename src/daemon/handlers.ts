@@ -13,6 +13,7 @@ import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
 import { createObserveHandlers } from './observe-handlers.js';
 import type { Observer } from './observer.js';
+import { createWebHandlers, type WebControl } from './web-handlers.js';
 
 export interface HandlerDeps {
   supervisor: Supervisor;
@@ -20,6 +21,7 @@ export interface HandlerDeps {
   events: EventBus;
   paths: TendPaths;
   observer: Observer;
+  web: WebControl;
   info(): DaemonInfo;
   log(event: string, data: Record<string, unknown>): void;
   /** Exit after the reply is sent; `stopApps` = tend kill. */
@@ -65,6 +67,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     ...createDumpHandlers({ supervisor, paths: deps.paths }),
     ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log }),
+    ...createWebHandlers(deps.web),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),

@@ -11,6 +11,9 @@ import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
 import { LogRouter } from './log-router.js';
 import { Observer } from './observer.js';
+import { restoreWeb, type WebControl } from './web-handlers.js';
+import type { WebServer } from '../web/web-server.js';
+import type { Handlers } from '../rpc/server.js';
 import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
@@ -86,6 +89,20 @@ async function main(): Promise<void> {
     },
     observe: (id, pid) => observer.observe(id, pid),
   });
+  // The dashboard: built on first use (node:http is not loaded by a daemon nobody browses).
+  let webServer: WebServer | null = null;
+  let handlersForWeb: Handlers | null = null;
+  const web: WebControl = {
+    home: paths.home,
+    log: daemonLog,
+    current: () => webServer,
+    server: async () => {
+      if (webServer !== null) return webServer;
+      const { WebServer: Ctor } = await import('../web/web-server.js');
+      webServer = new Ctor({ handlers: handlersForWeb as Handlers, info, log: daemonLog });
+      return webServer;
+    },
+  };
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
   const exit = async (stopApps: boolean): Promise<number> => {
@@ -99,6 +116,7 @@ async function main(): Promise<void> {
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
     observer.close();
+    await webServer?.close();
     supervisor.detachAll();
     await server?.close();
     logs.close();
@@ -117,8 +135,11 @@ async function main(): Promise<void> {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
     observer.attach(supervisor);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, observer, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    const handlers = createHandlers({ supervisor, logs, events, paths, observer, web, info, exit, log: daemonLog });
+    handlersForWeb = handlers;
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers, log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
     await server.listen();
+    await restoreWeb(web);
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);
     notify.done();

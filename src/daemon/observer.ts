@@ -27,13 +27,14 @@ export class Observer {
   private readonly cron: CronRestarts;
   private readonly listeners = new Set<(apps: AppMetrics[]) => void>();
   private supervisor: Supervisor | null = null;
+  private publishedAt = 0;
 
   constructor(private readonly opts: ObserverOptions) {
     this.sampler = new MetricsSampler({
       now: opts.now,
       idleMs: opts.idleMs,
       watchedMs: opts.watchedMs,
-      apps: () => this.supervisor?.list().map((p) => ({ id: p.id, name: p.name, pid: p.pid })) ?? [],
+      apps: () => this.supervisor?.sampled() ?? [],
       onSample: (apps) => this.afterSample(apps),
     });
     this.health = new HealthMonitor({
@@ -103,8 +104,13 @@ export class Observer {
       const reason = memoryOverLimit(m, h.spec.maxMemoryRestartBytes);
       if (reason !== null) sup.autoRestart(m.id, 'memory', reason);
     }
-    // `tend list` reads the published status: keep its cpu and mem columns current.
-    sup.publishStatus();
+    // `tend list` reads the published status: keep its cpu and mem columns current (at the idle
+    // rate: a watcher's fast samples go to the watcher, not to the disk).
+    const now = this.opts.now();
+    if (now - this.publishedAt >= this.opts.idleMs - 50) {
+      this.publishedAt = now;
+      sup.publishStatus();
+    }
     for (const fn of [...this.listeners]) {
       try { fn(apps); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
     }

@@ -100,9 +100,15 @@ export class MetricsSampler {
 
   /** One sample now (also called by the timer). */
   sample(): AppMetrics[] {
-    const apps = this.opts.apps().filter((a) => a.pid !== null) as Array<SampledApp & { pid: number }>;
+    const all = this.opts.apps();
+    const known = new Map(all.map((a) => [a.id, a]));
+    const apps = all.filter((a) => a.pid !== null) as Array<SampledApp & { pid: number }>;
     const now = this.opts.now();
-    for (const [id, st] of this.state) if (!apps.some((a) => a.id === id && a.pid === st.pid)) this.forgetRun(id, st);
+    for (const [id, st] of this.state) {
+      const app = known.get(id);
+      if (app === undefined) this.state.delete(id);
+      else if (app.pid !== st.pid) this.forgetRun(st);
+    }
     if (apps.length === 0) {
       this.lastAt = null;
       return [];
@@ -151,12 +157,7 @@ export class MetricsSampler {
   }
 
   // A new incarnation (or a stopped app) keeps its history and CPU counter, not its live figures.
-  private forgetRun(id: number, st: AppState): void {
-    const app = this.opts.apps().find((a) => a.id === id);
-    if (app === undefined) {
-      this.state.delete(id);
-      return;
-    }
+  private forgetRun(st: AppState): void {
     st.members = [];
     st.cpuByPid.clear();
     st.cpuPercent = null;

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_FRAME_TOO_LARGE'
   | 'E_TIMEOUT'
   | 'E_STATE_CORRUPT'
+  | 'E_WEB_LISTEN'
   | 'E_INTERNAL';
 
 /** How an error crosses the socket. */

@@ -53,6 +53,22 @@ export interface TendMethods {
    * sampler runs at its fast rate while anyone is subscribed.
    */
   'metrics.subscribe': (p: { target?: Target }) => { subscription: number; intervalMs: number };
+  /**
+   * Serve the dashboard, JSON API and /metrics (default 127.0.0.1:9615); resolves once serving.
+   * Remembered in the home: a restarted daemon serves again.
+   */
+  'web.start': (p: { host?: string; port?: number }) => WebStatus;
+  'web.stop': (p: Record<string, never>) => { stopped: boolean };
+  'web.status': (p: Record<string, never>) => WebStatus | null;
+}
+
+/** Where the dashboard listens, and the token every request needs. */
+export interface WebStatus {
+  url: string;
+  host: string;
+  port: number;
+  token: string;
+  loopback: boolean;
 }
 
 export type MethodName = keyof TendMethods;

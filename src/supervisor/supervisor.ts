@@ -120,6 +120,13 @@ export class Supervisor {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
   }
 
+  /** What the sampler needs of each app (cheaper than list()). */
+  sampled(): Array<{ id: number; name: string; pid: number | null }> {
+    const out: Array<{ id: number; name: string; pid: number | null }> = [];
+    for (const h of this.apps.values()) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
+    return out;
+  }
+
   resolve(target: Target): ProcessHandle[] {
     return resolveTarget(this.apps.values(), target);
   }
