@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'E_TIMEOUT'
   | 'E_STATE_CORRUPT'
   | 'E_WEB_LISTEN'
+  | 'E_WRITE_FAILED'
+  | 'E_HOME_UNSAFE'
+  | 'E_LOCKED'
   | 'E_INTERNAL';
 
 /** How an error crosses the socket. */

@@ -148,7 +148,7 @@ export interface ProcessInfo {
   /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
   /** null when the app has no health check or is not running. */
-  health: HealthStatus | null;
+  health?: HealthStatus | null;
 }
 
 /** One process of an app's tree (`describe`). */
@@ -230,6 +230,8 @@ export interface DaemonInfo {
   apps: number;
   /** The systemd unit running the daemon (`tend startup`), or null when tend launched it. */
   systemd: { name: string; scope: 'system' | 'user' } | null;
+  /** What is wrong right now (disk full, state recovered from a backup), for `ping` and `list`; empty when healthy. */
+  problems: string[];
   /** The daemon's own memory (process.memoryUsage()). */
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
 }

@@ -19,6 +19,10 @@ export interface HandleDeps {
   watchAdopted(p: ProcessHandle, on: boolean): void;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
+  /** A fresh run token (see run-finder.ts). */
+  newToken(p: ProcessHandle): string;
+  /** Records what is about to happen before it happens (the intent journal); never throws. */
+  intent(p: ProcessHandle, entry: IntentEntry): void;
   /** What the sampler and the health checks know of this run (all null when not watched). */
   observe(id: number, pid: number | null): Observed;
 }
@@ -36,6 +40,12 @@ export interface LimitRestarts {
   last: { reason: string; at: number } | null;
 }
 
+/** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
+export type IntentEntry =
+  | { op: 'spawn'; token: string }
+  | { op: 'spawned'; token: string; pid: number; startTicks: string | null }
+  | { op: 'stop'; remove: boolean };
+
 /** The persisted form: enough for the next daemon to adopt the running process. */
 export interface ProcessRecord {
   id: number;
@@ -51,6 +61,19 @@ export interface ProcessRecord {
   token: string | null;
   /** Absent in state files written before limits existed. */
   limits?: LimitRestarts;
+}
+
+/**
+ * Fault injection for the crash tests: TEND_TEST_KILL_AT=after-spawn:N makes the daemon kill
+ * itself with SIGKILL right after its Nth spawn, before anything else is written: the worst
+ * instant for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
+ */
+const FAULT = /^([a-z-]+):(\d+)$/.exec(process.env.TEND_TEST_KILL_AT ?? '');
+let faultCount = 0;
+function faultPoint(name: string): void {
+  if (FAULT === null || FAULT[1] !== name) return;
+  faultCount += 1;
+  if (faultCount === Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
 }
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
@@ -106,6 +129,8 @@ export class ProcessHandle {
   }
 
   dispatch(event: ProcessEvent): void {
+    // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
+    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
     const before = this.snapshot.state;
     const t = transition(this.snapshot, event, this.spec);
     this.snapshot = t.next;
@@ -138,7 +163,9 @@ export class ProcessHandle {
     }
     const { file, args } = buildCommand(this.spec.exec);
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
-    this.token = `${process.pid.toString(36)}.${this.id}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+    // Recorded before the spawn: a daemon killed right after it finds the run by this token.
+    this.token = this.deps.newToken(this);
+    this.deps.intent(this, { op: 'spawn', token: this.token });
     const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0', [TOKEN_VAR]: this.token };
     let child: ChildProcess;
     try {
@@ -151,11 +178,13 @@ export class ProcessHandle {
       return;
     }
     this.child = child;
+    faultPoint('after-spawn');
     const pid = child.pid;
     if (pid !== undefined) {
       this.pid = pid;
       this.startTicks = readStat(pid)?.startTicks ?? null;
       this.startedAt = this.deps.now();
+      this.deps.intent(this, { op: 'spawned', token: this.token, pid, startTicks: this.startTicks });
     }
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
     try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }
