@@ -66,12 +66,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),
     'process.delete': (p) => supervisor.delete(target(p)),
+    'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
       supervisor.resolve(target(p)).map((h): ProcessDetail => ({
         ...h.info(),
         spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
-        logs: logPathsFor(deps.paths, h.spec),
+        logs: logPathsFor(deps.paths, h.spec, h.id),
         unstableRestarts: h.snapshot.history.unstableRestarts,
         logError: logs.errorOf(h.id),
         ...deps.observer.detail(h.id, h.pid),

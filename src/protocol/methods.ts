@@ -26,6 +26,8 @@ export interface TendMethods {
   'process.stop': (p: { target: Target }) => ProcessInfo[];
   'process.restart': (p: { target: Target }) => ProcessInfo[];
   'process.delete': (p: { target: Target }) => ProcessInfo[];
+  /** Set the restart counters of the targets back to zero (PM2's `reset`). */
+  'process.reset': (p: { target: Target }) => ProcessInfo[];
   'process.list': (p: Record<string, never>) => ProcessInfo[];
   'process.describe': (p: { target: Target; showSecrets?: boolean }) => ProcessDetail[];
   'process.signal': (p: { target: Target; signal: string }) => ProcessInfo[];

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, HealthStatus, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
+import { FRESH_HISTORY } from './restart-policy.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
 export interface HandleDeps {
@@ -19,6 +21,8 @@ export interface HandleDeps {
   watchAdopted(p: ProcessHandle, on: boolean): void;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
+  /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
+  logPaths(p: ProcessHandle): LogPaths;
   /** A fresh run token (see run-finder.ts). */
   newToken(p: ProcessHandle): string;
   /** Records what is about to happen before it happens (the intent journal); never throws. */
@@ -166,12 +170,12 @@ export class ProcessHandle {
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
     this.deps.intent(this, { op: 'spawn', token: this.token });
-    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), NODE_APP_INSTANCE: '0', [TOKEN_VAR]: this.token };
+    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [TOKEN_VAR]: this.token });
     let child: ChildProcess;
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], this.spec.waitReady ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
@@ -263,6 +267,13 @@ export class ProcessHandle {
     const stats = readAllStats();
     if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, stats), this.token, this.startTicks, stats);
     signalApp(this.pid, this.members, signal, stats);
+  }
+
+  /** `tend reset`: the restart count and the unstable-run history start from zero again. */
+  resetCounters(): void {
+    this.restarts = 0;
+    this.snapshot = { ...this.snapshot, history: FRESH_HISTORY };
+    this.deps.changed(this);
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */
