@@ -22,6 +22,7 @@ import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
+import { createWatches } from './watches.js';
 
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
 const health = new Health((topic, problem) => daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }));
@@ -106,7 +107,6 @@ async function main(): Promise<void> {
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
   });
   const exists = (id: number): boolean => supervisor.has(id);
-  const publishState = statePublisher(events, Date.now, exists);
   const hooks = new HookRunner({
     appOf: (id) => {
       if (!supervisor.has(id)) return null;
@@ -117,18 +117,22 @@ async function main(): Promise<void> {
     timeoutMs: Number(process.env.TEND_HOOK_TIMEOUT_MS) > 0 ? Number(process.env.TEND_HOOK_TIMEOUT_MS) : 10_000,
   });
   events.listen((e) => hooks.onEvent(e));
+  const publishState = statePublisher(events, Date.now, exists);
   const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: (info, deleted) => {
-      publishState(info, deleted);
-      observer.onState(info, deleted);
+    // Watchers follow every state change (watches is bound right below, before any change).
+    onState: (p, deleted) => {
+      publishState(p, deleted);
+      watches.sync(p.id);
+      observer.onState(p, deleted);
     },
     observe: (id, pid) => observer.observe(id, pid),
     health,
   });
+  const watches = createWatches(supervisor, paths, daemonLog);
   // The dashboard: built on first use (node:http is not loaded by a daemon nobody browses).
   let webServer: WebServer | null = null;
   let handlersForWeb: Handlers | null = null;
@@ -157,6 +161,7 @@ async function main(): Promise<void> {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
     observer.close();
     await webServer?.close();
+    watches.close();
     supervisor.detachAll();
     await server?.close();
     logs.close();
@@ -174,8 +179,9 @@ async function main(): Promise<void> {
   try {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
+    for (const p of supervisor.list()) watches.sync(p.id);
     observer.attach(supervisor);
-    const handlers = createHandlers({ supervisor, logs, events, paths, observer, web, info, exit, log: daemonLog });
+    const handlers = createHandlers({ supervisor, logs, events, paths, observer, web, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) });
     handlersForWeb = handlers;
     server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers, log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
     await server.listen();

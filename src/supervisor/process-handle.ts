@@ -390,6 +390,8 @@ export class ProcessHandle {
       cpuPercent: seen.cpuPercent,
       memoryBytes: seen.memoryBytes,
       health: seen.health,
+      ...(this.spec.watch === undefined ? {} : { watching: true }),
+      ...(this.spec.pty === undefined ? {} : { pty: true }),
     };
   }
 

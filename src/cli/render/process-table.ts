@@ -11,7 +11,7 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
   const withHealth = list.some((p) => (p.health ?? null) !== null);
   const rows = list.map((p) => [
     String(p.id),
-    p.name,
+    p.name + (p.watching === true ? ' (watch)' : '') + (p.pty === true ? ' (pty)' : ''),
     p.namespace,
     p.status,
     p.pid === null ? '-' : String(p.pid),
