@@ -10,7 +10,9 @@ import { isTerminal, writeOut } from './write-out.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   start: { summary: 'start a script, a command, or a stopped app', load: async () => (await import('./commands/start.js')).start },
   stop: { summary: 'stop apps (signal, grace period, SIGKILL)', load: async () => (await import('./commands/target-action.js')).stop },
-  restart: { summary: 'restart apps', load: async () => (await import('./commands/target-action.js')).restart },
+  restart: { summary: 'restart apps (stop, then start)', load: async () => (await import('./commands/target-action.js')).restart },
+  reload: { summary: 'replace apps\' processes without dropping a request (cluster, --listen)', load: async () => (await import('./commands/reload.js')).reload },
+  scale: { summary: 'set how many instances of an app run, live', load: async () => (await import('./commands/scale.js')).scale },
   delete: { summary: 'stop apps and forget them', load: async () => (await import('./commands/target-action.js')).remove },
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
@@ -30,8 +32,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 const ALIASES: Record<string, string> = {
   ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', status: 'list', l: 'list',
-  // PM2's idempotent deploy verbs: `start` of a config file already updates and restarts only what changed.
-  startOrRestart: 'start', startOrReload: 'start', startOrGracefulReload: 'start',
+  // PM2's idempotent deploy verbs: `start` of a config file already updates and restarts only what
+  // changed; `reload` of a config file starts what is not running and reloads the rest.
+  startOrRestart: 'start', startOrReload: 'reload', startOrGracefulReload: 'reload', gracefulReload: 'reload',
 };
 
 function mainHelp(): string {

@@ -8,7 +8,7 @@ import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
-import { LogRouter } from './log-router.js';
+import { LogRouter, logPathsFor } from './log-router.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
@@ -33,7 +33,7 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
 }
 
 function ensureHome(paths: TendPaths): void {
-  for (const dir of [paths.home, paths.logDir, paths.pipeDir]) ensureDir(dir);
+  for (const dir of [paths.home, paths.logDir, paths.pipeDir, paths.holderDir]) ensureDir(dir);
 }
 
 /** Composition root: builds every service with explicit dependencies, then signals readiness. */
@@ -63,6 +63,12 @@ async function main(): Promise<void> {
     log: daemonLog,
     logs,
     onState: () => undefined,
+    lastStderrLines: async (_id, spec, count) => {
+      const file = logPathsFor(paths, spec).err;
+      if (file === null) return [];
+      const { tailLines } = await import('../logs/read.js');
+      return (await tailLines(file, count)).map((l) => l.text);
+    },
   });
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).

@@ -17,6 +17,8 @@ export interface TendPaths {
   logDir: string;
   /** Per-app FIFOs that carry stdio across daemon restarts. */
   pipeDir: string;
+  /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
+  holderDir: string;
   /** Abstract-namespace socket name used as the one-daemon-per-home lock (released by the kernel on death). */
   lockName: string;
 }
@@ -54,6 +56,7 @@ export function tendPaths(home: string): TendPaths {
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
+    holderDir: join(home, 'holders'),
     lockName: `\0tend-daemon-${digest}`,
   };
 }
@@ -66,4 +69,10 @@ export function defaultLogFile(paths: TendPaths, app: string, stream: 'out' | 'e
 /** The FIFO for one stdio stream of one app (by id: names may change, ids do not). */
 export function fifoPath(paths: TendPaths, id: number, stream: 'in' | 'out' | 'err'): string {
   return join(paths.pipeDir, `${id}.${stream}`);
+}
+
+/** A holder's files, by app id: `<id>.sock` (control), `<id>.json` (spec), `<id>.log` (its own log). */
+export function holderFiles(paths: TendPaths, id: number): { socket: string; spec: string; log: string } {
+  const base = join(paths.holderDir, String(id));
+  return { socket: `${base}.sock`, spec: `${base}.json`, log: `${base}.log` };
 }

@@ -53,7 +53,13 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --kill-signal S       stop signal (default SIGTERM)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
-  --listen-timeout D    how long --wait-ready waits (default 3s)
+  --listen-timeout D    how long a new process may take to be ready (default 3s)
+  -i, --instances N     cluster mode: N processes sharing the app's ports (max or 0 = one per CPU,
+                        -1 = CPUs minus one); \`tend reload\` replaces them without dropping a request
+  --listen ADDR         socket activation, any language: tend opens ADDR (8080, 127.0.0.1:8080,
+                        unix:/path) once and passes it as fd 3 (LISTEN_FDS); repeatable
+  --instance-var NAME   variable holding the instance number (default NODE_APP_INSTANCE)
+  --increment-var NAME  a numeric variable incremented per instance (e.g. PORT)
   --json                print the started processes as JSON
 
 Exit codes
@@ -65,7 +71,7 @@ Notes
 
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { own, rest } = splitAtDashDash(argv);
-    const { values, positionals } = parseFlags(own, flagOptions(), 'start');
+    const { values, positionals } = parseFlags(shortInstances(own), flagOptions(), 'start');
     if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend start app.js -- --port 8080');
     const first = positionals[0];
     const client = async () => ctx.client();
@@ -109,16 +115,32 @@ interface StartValues {
 }
 
 /** Starts (or updates) every app of a config file; prints what happened to each. */
-export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean): Promise<number> {
+export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean, reload = false): Promise<number> {
   const loaded = await loadApps(file, values, ctx);
   const client = await ctx.client();
-  const results = await Promise.all(loaded.apps.map((spec) => client.call('process.apply', { spec, restart })));
+  const results = await Promise.all(loaded.apps.map((spec) => client.call('process.apply', reload ? { spec, restart, reload } : { spec, restart })));
   if (values.json === true) ctx.out(JSON.stringify(results.map((r) => ({ ...r.process, action: r.action }))));
   else {
     ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
     ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
   }
   return 0;
+}
+
+/** PM2's `-i N` (also `-i -1`, `-iN`) is `--instances N`. */
+function shortInstances(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-i') {
+      const v = argv[i + 1];
+      if (v === undefined) throw usageError('`-i` needs a count', 'Example: tend start app.js -i 4 (or -i max, -i -1)');
+      out.push(`--instances=${v}`);
+      i += 1;
+    } else if (/^-i.+/.test(a)) out.push(`--instances=${a.slice(2)}`);
+    else out.push(a);
+  }
+  return out;
 }
 
 /** `--env K=V` (repeatable). */
