@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
+  events: { summary: 'print every change of app state as it happens (--json)', load: async () => (await import('./commands/events.js')).events },
   init: { summary: 'write a commented example ecosystem.config.cjs', load: async () => (await import('./commands/init.js')).init },
   flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },

@@ -4,6 +4,9 @@ import { parseDuration } from '../lib/duration.js';
 import { parseSignal } from '../lib/signals.js';
 import { splitArgs } from '../lib/split-args.js';
 import type { FieldDef } from './schema.js';
+import { coerceCron } from './cron.js';
+import { coerceHealth } from './health-spec.js';
+import { coerceDependsOn, coerceHooks } from './orchestration.js';
 
 /**
  * Coerces one value to its field's type, once ("false" → false, "1.5s" → 1500): ecosystem files
@@ -48,6 +51,14 @@ export function coerceField(field: FieldDef, value: unknown, key = field.key): u
       return coerceEnv(key, value);
     case 'instances':
       return coerceInstances(key, value);
+    case 'cron':
+      return coerceCron(key, value);
+    case 'health':
+      return coerceHealth(key, value);
+    case 'depends':
+      return coerceDependsOn(key, value);
+    case 'hooks':
+      return coerceHooks(key, value);
     case 'watch':
       if (typeof value === 'boolean' || value === 'true' || value === 'false') return coerceBoolean(key, value);
       if (typeof value === 'string' && value.length > 0) return [value];

@@ -27,6 +27,9 @@ export function typeLabel(field: FieldDef): string {
     case 'instances': return 'integer|max';
     case 'watch': return 'boolean|list';
     case 'any': return 'any';
+    case 'health': return 'object|string';
+    case 'depends': return 'list|object';
+    case 'hooks': return 'object';
     default: return field.type;
   }
 }

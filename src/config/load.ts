@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { TendError } from '../errors.js';
 import type { AppSpec } from '../protocol/model.js';
+import { checkDependencies, startOrder } from './depends-graph.js';
 import { parseDotenv } from './dotenv.js';
 import { appLabel, appsFromConfig } from './ecosystem.js';
 import { defaultAppName, normalizeApp } from './normalize.js';
@@ -86,7 +87,8 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
     apps.push(result.spec);
     warnings.push(...result.warnings);
   }
-  return { apps, warnings, file };
+  checkDependencies(apps, new Set(rawApps.map((raw) => rawName(raw)).filter((n): n is string => n !== undefined)), shown);
+  return { apps: startOrder(apps), warnings, file };
 }
 
 async function readEcosystem(file: string, shown: string, format: 'js' | 'json' | 'yaml'): Promise<{ apps: Record<string, unknown>[]; warnings: string[] }> {

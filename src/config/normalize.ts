@@ -4,7 +4,7 @@ import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
 import { parseListenAddress } from '../lib/listen-address.js';
-import type { AppSpec, LogSpec } from '../protocol/model.js';
+import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { loadDotenv } from './dotenv.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
@@ -129,7 +129,16 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     listenTimeoutMs: get('listen_timeout'),
     log,
     ...clusterFields(get, interpreter, shell, ctx.source),
+    maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,
+    cronRestart: get<string | undefined>('cron_restart') ?? null,
+    health: get<HealthSpec | undefined>('health') ?? null,
   };
+  const dependsOn = get<Dependency[] | undefined>('depends_on');
+  if (dependsOn !== undefined && dependsOn.length > 0) spec.dependsOn = dependsOn;
+  const hooks = get<Hooks | undefined>('hooks');
+  if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
+  const image = get<string | undefined>('image');
+  if (image !== undefined) spec.image = image;
   return { spec, warnings };
 }
 

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, extname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, extname } from 'node:path';
 import { TendError } from '../errors.js';
+import { evaluateConfigCode, type ConfigCodeFailure } from './config-code.js';
 
 export type ConfigFormat = 'js' | 'json' | 'yaml' | 'procfile';
 
@@ -54,33 +52,15 @@ export async function readConfigText(file: string, label = file): Promise<string
   }
 }
 
-let importGeneration = 0;
-
-/**
- * A CommonJS config (`module.exports = …`, what PM2 users have) is required, dropping any cached
- * copy so a long-lived process re-reads an edited file. An ES module (`.mjs`, or `.js` in a
- * `"type": "module"` package) is imported with a fresh query string for the same reason: the
- * type is decided up front because a require()d ES module is cached out of our reach.
- */
+/** A JS config runs in a child process with a time limit: see config-code.ts. */
 async function importConfig(file: string, label: string): Promise<unknown> {
   await readConfigText(file, label); // a clear "does not exist" before any loader message
   try {
-    if (file.endsWith('.cjs') || (file.endsWith('.js') && nearestPackageType(dirname(file)) !== 'module')) {
-      const require = createRequire(file);
-      try {
-        delete require.cache[file];
-        return await unwrapModule(require(file));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
-      }
-    }
-    importGeneration += 1;
-    const ns = (await import(`${pathToFileURL(file).href}?tend=${importGeneration}`)) as Record<string, unknown>;
-    return await unwrapModule(ns);
+    return await evaluateConfigCode(file);
   } catch (err) {
     if (err instanceof TendError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw configError(label, `threw while loading: ${message}`, loadHint(message, label), err);
+    const { what, hint, thrown } = err as ConfigCodeFailure;
+    throw configError(label, what, hint ?? (thrown === undefined ? undefined : loadHint(thrown, label)));
   }
 }
 
@@ -93,31 +73,6 @@ function loadHint(message: string, label: string): string {
     return 'This file uses ES module syntax in a CommonJS package: rename it to ecosystem.config.mjs, or use `module.exports = { apps: [...] }`.';
   }
   return `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
-}
-
-// Node's own rule for `.js`: the `type` of the nearest package.json.
-function nearestPackageType(dir: string): string | undefined {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { type?: unknown };
-      return typeof pkg.type === 'string' ? pkg.type : undefined;
-    } catch {
-      // no (readable) package.json here: look in the parent, as Node does
-    }
-    if (dirname(d) === d) return undefined;
-  }
-}
-
-// An ES module's default export is the config; a CommonJS module.exports is the config itself.
-async function unwrapModule(value: unknown): Promise<unknown> {
-  let out = value;
-  if (isModuleNamespace(value)) out = 'default' in value ? value.default : Object.keys(value).length > 0 ? { ...value } : undefined;
-  // A config may export a promise (e.g. after reading secrets): wait for it.
-  return await out;
-}
-
-function isModuleNamespace(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module';
 }
 
 /** A config error that names the file. */

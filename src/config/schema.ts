@@ -23,6 +23,14 @@ export type FieldType =
   | 'instances'
   /** PM2's `watch`: `true`/`false` or the paths to watch. */
   | 'watch'
+  /** A cron pattern (5 or 6 fields), checked with the cron library the daemon schedules with. */
+  | 'cron'
+  /** `{ http | tcp | exec, interval, timeout, retries, start_period }`, or the CLI's one-string form. */
+  | 'health'
+  /** `depends_on`: app names, or `{ app: started | ready | healthy }`. */
+  | 'depends'
+  /** `hooks`: `{ crash | errored | restart | online | stop: command | { url } }`. */
+  | 'hooks'
   /** Not validated: PM2-internal keys tend ignores whatever their value. */
   | 'any';
 
@@ -111,13 +119,19 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'log_rotate_interval', type: 'enum', values: ['none', 'hourly', 'daily'], default: 'none', description: 'Also rotate every hour or day.', tendOnly: true, cli: true }),
   d({ key: 'log_retain', type: 'integer', default: 5, description: 'Rotated archives kept per log file.', tendOnly: true, cli: true }),
   d({ key: 'log_compress', type: 'boolean', default: false, description: 'gzip rotated archives.', tendOnly: true, cli: true }),
+  // Watching over it
+  d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app (gracefully) when the memory (RSS) of its whole process tree exceeds this size (`200M`); checked at every sample.', cli: true }),
+  d({ key: 'cron_restart', type: 'cron', description: 'Cron pattern for periodic restarts (`0 3 * * *`; 6 fields = with seconds).', aliases: ['cron'], cli: true }),
+  d({ key: 'health', type: 'health', description: 'Health check: `{ http: URL | tcp: PORT | exec: CMD, interval: 10s, timeout: 5s, retries: 3, start_period: 0 }`; on the command line `--health http://…`, `--health tcp:3000` or `--health \'exec:CMD\'`. An app unhealthy `retries` times in a row is restarted; with wait_ready, the first passing check makes it online.', tendOnly: true, cli: true }),
+  // Start order, hooks, containers
+  d({ key: 'depends_on', type: 'depends', description: 'Apps of the same file this app waits for: `[\'db\']` (started) or `{ db: \'ready\' }` (`started`, `ready` = online, `healthy` = health check passing). Stop and delete of the file go in reverse order.', tendOnly: true }),
+  d({ key: 'hooks', type: 'hooks', description: 'On `crash`, `errored`, `restart`, `online` or `stop`: run a command (the event as JSON on stdin, TEND_EVENT and TEND_APP_NAME set) or POST the event to `{ url }`. At most 10 s each; failures are logged.', tendOnly: true }),
+  d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
   d({ key: 'watch', type: 'watch', default: false, description: 'Restart when files change (`true` = the cwd, or a list of paths).', unsupported: notYet('watch mode'), quietValues: [false] }),
   d({ key: 'ignore_watch', type: 'string-list', default: [], description: 'Paths or globs the watcher ignores.', unsupported: notYet('watch mode') }),
   d({ key: 'watch_delay', type: 'duration', unit: 'ms', description: 'Debounce between a change and the restart.', unsupported: notYet('watch mode') }),
   d({ key: 'watch_options', type: 'any', description: 'Options for PM2\'s file watcher (chokidar).', unsupported: notYet('watch mode') }),
-  d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app when its memory exceeds this size (`200M`).', unsupported: notYet('memory-limit restarts') }),
-  d({ key: 'cron_restart', type: 'string', description: 'Cron pattern for periodic restarts (`0 3 * * *`).', aliases: ['cron'], unsupported: notYet('cron restarts') }),
   d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
   d({ key: 'uid', type: 'string', description: 'User to run the app as.', aliases: ['user'], unsupported: notYet('running an app as another user') }),
   d({ key: 'gid', type: 'string', description: 'Group to run the app as.', unsupported: notYet('running an app as another group') }),

@@ -6,6 +6,8 @@ import type { AppSpec, DaemonInfo, LogStream, ProcessDetail } from '../protocol/
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
+import type { EventBus } from './event-bus.js';
+import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protocol/events.js';
 import { logPathsFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
@@ -13,6 +15,7 @@ import { createDumpHandlers } from './dump-handlers.js';
 export interface HandlerDeps {
   supervisor: Supervisor;
   logs: LogRouter;
+  events: EventBus;
   paths: TendPaths;
   info(): DaemonInfo;
   log(event: string, data: Record<string, unknown>): void;
@@ -39,7 +42,23 @@ function checkSpec(spec: unknown): AppSpec {
     || typeof s.cwd !== 'string' || typeof s.env !== 'object' || s.env === null || typeof s.log !== 'object' || s.log === null) {
     throw new TendError('E_USAGE', 'malformed app spec', { hint: 'Send specs built by the tend CLI or config loader.' });
   }
+  const mem = s.maxMemoryRestartBytes;
+  const health = s.health as { probe?: { type?: unknown }; intervalMs?: unknown; timeoutMs?: unknown; retries?: unknown } | null | undefined;
+  if ((mem != null && !(typeof mem === 'number' && mem > 0)) || (s.cronRestart != null && typeof s.cronRestart !== 'string')
+    || (health != null && (typeof health !== 'object' || !['http', 'tcp', 'exec'].includes(String(health.probe?.type))
+      || !(Number(health.intervalMs) >= 100) || !(Number(health.timeoutMs) >= 10) || !(Number(health.retries) >= 1)))) {
+    throw new TendError('E_USAGE', 'malformed app spec (max memory, cron or health)', { hint: 'Send specs built by the tend CLI or config loader.' });
+  }
   return s as AppSpec;
+}
+
+function eventTypes(types: unknown): SubscribableEventType[] {
+  if (types === undefined) return [...SUBSCRIBABLE_EVENT_TYPES];
+  const known: readonly string[] = SUBSCRIBABLE_EVENT_TYPES;
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && known.includes(t))) {
+    throw new TendError('E_USAGE', `event types must be a non-empty list of: ${known.join(', ')}`);
+  }
+  return [...new Set(types as SubscribableEventType[])];
 }
 
 /** Implements the method map by delegating: no business logic here. */
@@ -95,6 +114,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       conn.onDrain(() => sub.drain());
       conn.onClose(() => sub.close());
       return { subscription, apps: handles.map((h) => h.spec.name) };
+    },
+    'events.subscribe': (p, conn) => {
+      const types = eventTypes(p.types);
+      const t = p.target === undefined ? 'all' : target(p);
+      // `all` also follows apps created later; other targets are resolved now (unknown → E_NOT_FOUND).
+      const ids = t === 'all' ? null : new Set(supervisor.resolve(t).map((h) => h.id));
+      const subscription = nextSubscription++;
+      const sub = deps.events.subscribe({ types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids }, (event) => conn.sendEvent(subscription, event), (reason) => {
+        deps.log('subscriber-dropped', { subscription, reason });
+        conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
+        conn.end();
+      });
+      conn.onDrain(() => sub.drain());
+      conn.onClose(() => sub.close());
+      return { subscription, types };
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
     'logs.flush': (p) => ({ files: logs.flush(supervisor.resolve(target(p)).map((h) => h.id)) }),

@@ -8,7 +8,9 @@ import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
+import { EventBus } from './event-bus.js';
 import { LogRouter, logPathsFor } from './log-router.js';
+import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
@@ -56,19 +58,15 @@ async function main(): Promise<void> {
   }
 
   const logs = new LogRouter(paths, Date.now, daemonLog);
+  const events = new EventBus();
   let server: RpcServer | null = null;
-  const supervisor = new Supervisor({
+  const exists = (id: number): boolean => supervisor.has(id);
+  const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: () => undefined,
-    lastStderrLines: async (_id, spec, count) => {
-      const file = logPathsFor(paths, spec).err;
-      if (file === null) return [];
-      const { tailLines } = await import('../logs/read.js');
-      return (await tailLines(file, count)).map((l) => l.text);
-    },
+    onState: statePublisher(events, Date.now, exists),
   });
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
@@ -99,7 +97,7 @@ async function main(): Promise<void> {
   try {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);

@@ -1,3 +1,4 @@
+import type { SubscribableEventType } from './events.js';
 import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
 
 /** A name, a numeric id (as a string or number), or `all`. */
@@ -40,6 +41,12 @@ export interface TendMethods {
   'process.send': (p: { target: Target; line: string }) => { bytes: number; processes: number };
   /** Start a stream of `log:line` events for the targets (ended by closing the connection). */
   'logs.subscribe': (p: { target: Target; streams: LogStream[] }) => { subscription: number; apps: string[] };
+  /**
+   * Start a stream of daemon events (`process:state`, …) for the targets (default `all`, which
+   * also follows apps created later) and types (default every subscribable type). Ended by
+   * closing the connection; a subscriber that reads too slowly gets `subscription:dropped`.
+   */
+  'events.subscribe': (p: { target?: Target; types?: SubscribableEventType[] }) => { subscription: number; types: SubscribableEventType[] };
   /** Reopen every log file (after an external logrotate). */
   'logs.reopen': (p: Record<string, never>) => { files: number };
   /** Write the desired set (every app's spec and environment) to the dump, keeping the previous as a backup. */

@@ -4,7 +4,9 @@
  */
 
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
-export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored';
+export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
+  /** Held until the apps it depends on (depends_on) are started, ready or healthy; `reason` says which. */
+  | 'waiting';
 
 /** What the app's process is and how it is started. */
 export interface ExecSpec {
@@ -44,6 +46,40 @@ export interface LogSpec {
   compress: boolean;
 }
 
+/** What a health check probes. */
+export type HealthProbe =
+  | { type: 'http'; url: string }
+  | { type: 'tcp'; host: string; port: number }
+  /** A command run through `/bin/sh -c` in the app's cwd and environment; exit 0 = healthy. */
+  | { type: 'exec'; command: string };
+
+/** A health check (Docker's HEALTHCHECK semantics): PM2 has none. Durations in milliseconds. */
+export interface HealthSpec {
+  probe: HealthProbe;
+  /** Time between two checks. */
+  intervalMs: number;
+  /** A check that takes longer fails. */
+  timeoutMs: number;
+  /** Consecutive failures before the app is unhealthy (and restarted). */
+  retries: number;
+  /** Failures during this time after a start do not count (a passing check still counts). */
+  startPeriodMs: number;
+}
+
+/** Health as shown in `list`: `starting` until the first check passes or start_period ends. */
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** How far a dependency must have come before its dependent starts. */
+export type DependencyCondition = 'started' | 'ready' | 'healthy';
+export interface Dependency {
+  app: string;
+  condition: DependencyCondition;
+}
+/** Moments a hook can be attached to. */
+export type HookEvent = 'crash' | 'errored' | 'restart' | 'online' | 'stop';
+export type HookAction = { type: 'command'; command: string } | { type: 'http'; url: string };
+export type Hooks = Partial<Record<HookEvent, HookAction>>;
+
 /** The normalized, validated description of one app: what the user asked for. */
 export interface AppSpec {
   name: string;
@@ -64,6 +100,17 @@ export interface AppSpec {
   waitReady: boolean;
   listenTimeoutMs: number;
   log: LogSpec;
+  /** Restart (gracefully) when the RSS of the app's whole process tree exceeds this; null = no limit. */
+  maxMemoryRestartBytes: number | null;
+  /** A cron pattern (PM2's `cron_restart`, 5 or 6 fields) for periodic restarts; null = none. */
+  cronRestart: string | null;
+  health: HealthSpec | null;
+  /** Apps (of the same file) this one waits for; absent = none. */
+  dependsOn?: Dependency[];
+  /** Commands or URLs told about this app's events; absent = none. */
+  hooks?: Hooks;
+  /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
+  image?: string;
   /**
    * How many processes run the app. 1 for a plain app; 0 = one per CPU (`max`), -n = CPUs minus n
    * (PM2's meanings), resolved when the app starts. More than one needs `execMode: 'cluster'`
@@ -138,12 +185,48 @@ export interface ProcessInfo {
   reason: string | null;
   /** When the next restart is scheduled (waiting-restart only). */
   nextRestartAt: number | null;
+  /** CPU % of one core over the last sample, summed over the app's process tree; null when not running or not sampled yet. */
   cpuPercent: number | null;
+  /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
   /** Cluster / socket-activated apps: this row's instance number (one row per instance). */
   instance?: number;
   /** The holder process of a cluster / socket-activated app (its id is the app's first row). */
   holderPid?: number | null;
+}
+
+/** One process of an app's tree (`describe`). */
+export interface TreeProcess {
+  pid: number;
+  ppid: number;
+  /** The command line (arguments joined by spaces), or the short name from /proc when unreadable. */
+  command: string;
+  cpuPercent: number | null;
+  memoryBytes: number;
+}
+
+/** One point of an app's history. */
+export interface MetricPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** What the sampler knows about one app. */
+export interface AppMetrics {
+  id: number;
+  name: string;
+  /** The main pid's own figures (PM2 reports only these). */
+  main: { cpuPercent: number; memoryBytes: number } | null;
+  /** Summed over the whole tree. */
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  /** Total CPU time of the live tree, in seconds (for Prometheus counters). */
+  cpuSeconds: number;
+  processes: number;
+  /** Oldest first; about the last 10 minutes. */
+  history: MetricPoint[];
 }
 
 export interface LogPaths {

@@ -81,7 +81,8 @@ export class ProcessHandle {
     this.id = record.id;
     this.currentSpec = record.spec;
     this.createdAt = record.createdAt;
-    this.pipes = new StdioPipes(pipePaths, sink, (stream) => this.onStreamEnd(stream));
+    this.pipes = new StdioPipes(pipePaths, sink, (stream) => this.onStreamEnd(stream), (stream, err) =>
+      this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }));
   }
 
   get spec(): AppSpec {

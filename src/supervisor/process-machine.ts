@@ -5,12 +5,16 @@ import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-pol
  * The process state machine: states × events → next state + effects. Pure: it never touches a
  * process, a timer or a file; `process-handle.ts` executes the effects it returns.
  */
-export type ProcessState = 'stopped' | 'starting' | 'waiting-ready' | 'online' | 'stopping' | 'backoff' | 'errored';
+export type ProcessState = 'stopped' | 'starting' | 'waiting-ready' | 'online' | 'stopping' | 'backoff' | 'errored'
+  /** Asked to start, held until the apps it depends on are far enough (depends_on). */
+  | 'waiting';
 
 export type Deadline = 'ready' | 'kill' | 'backoff';
 
 export type ProcessEvent =
   | { type: 'start' }
+  /** Hold a start until dependencies are met; `reason` says for what. */
+  | { type: 'wait'; reason: string }
   | { type: 'restart' }
   | { type: 'stop' }
   | { type: 'delete' }
@@ -81,8 +85,13 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
     to('stopping', [{ type: 'signal', signal: spec.killSignal }, { type: 'cancel', deadline: 'ready' }, { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs }], { forced: false });
 
   switch (event.type) {
+    case 'wait':
+      if (s.state === 'stopped' || s.state === 'errored' || s.state === 'waiting') return to('waiting', [], { history: FRESH_HISTORY, afterStop: 'nothing', reason: event.reason });
+      if (s.state === 'backoff') return to('waiting', [{ type: 'cancel', deadline: 'backoff' }], { history: FRESH_HISTORY, reason: event.reason });
+      return stay(s);
+
     case 'start':
-      if (s.state === 'stopped' || s.state === 'errored') {
+      if (s.state === 'stopped' || s.state === 'errored' || s.state === 'waiting') {
         return to('starting', [{ type: 'spawn' }], { history: FRESH_HISTORY, afterStop: 'nothing', reason: null });
       }
       if (s.state === 'backoff') {
@@ -92,6 +101,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       return stay(s);
 
     case 'restart':
+      if (s.state === 'waiting') return stay(s);
       if (RUNNING.has(s.state)) return { ...stopNow(), next: { ...stopNow().next, afterStop: 'start' } };
       if (s.state === 'stopping') return stay({ ...s, afterStop: 'start' });
       return transition(s, { type: 'start' }, spec);
@@ -103,6 +113,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
         return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }, { type: 'cancel', deadline: 'kill' }], { afterStop: 'nothing', forced: true });
       }
       if (s.state === 'backoff') return to('stopped', [{ type: 'cancel', deadline: 'backoff' }], { reason: null });
+      if (s.state === 'waiting') return to('stopped', [], { reason: null });
       return stay(s);
 
     case 'delete':

@@ -8,6 +8,12 @@ export interface OutputSink {
   endStream(stream: LogStream): void;
 }
 
+interface Reader {
+  sock: Socket;
+  /** Opened before the current incarnation's writers existed (see attach). */
+  inherited: boolean;
+}
+
 export interface PipePaths {
   in: string;
   out: string;
@@ -24,10 +30,15 @@ export interface PipePaths {
  * - end-of-file comes when the app and every descendant holding the fd have exited.
  */
 export class StdioPipes {
-  private readers: Partial<Record<LogStream, Socket>> = {};
+  private readers: Partial<Record<LogStream, Reader>> = {};
   private closed = false;
 
-  constructor(private readonly paths: PipePaths, private readonly sink: OutputSink, private readonly onEnd: (stream: LogStream) => void) {}
+  constructor(
+    private readonly paths: PipePaths,
+    private readonly sink: OutputSink,
+    private readonly onEnd: (stream: LogStream) => void,
+    private readonly onReopenFailed: (stream: LogStream, err: Error) => void = () => undefined,
+  ) {}
 
   /** Creates missing FIFOs (owner-only) through `makeFifos` (the daemon's FifoPool). */
   ensure(makeFifos: (paths: string[]) => void): void {
@@ -49,24 +60,50 @@ export class StdioPipes {
     return [openSync(this.paths.in, rw), openSync(this.paths.out, rw), openSync(this.paths.err, rw)];
   }
 
-  /** Starts reading out/err unless a reader is still active (a surviving descendant keeps it open). */
+  /**
+   * Starts reading out/err for a new incarnation. A reader still open from the previous one (a
+   * surviving descendant holds the pipe, or its end-of-file is not processed yet) is kept and
+   * marked inherited: if it then reads end-of-file, that end-of-file belongs to the old writers,
+   * so a fresh reader is opened for the current ones. Without this, a restart racing the old
+   * reader's end-of-file left the new process with nobody reading its output.
+   */
   attach(): void {
     if (this.closed) return;
     for (const stream of ['out', 'err'] as const) {
-      if (this.readers[stream] !== undefined) continue;
-      const fd = openSync(stream === 'out' ? this.paths.out : this.paths.err, constants.O_RDONLY | constants.O_NONBLOCK);
-      const sock = new Socket({ fd, readable: true, writable: false });
-      this.readers[stream] = sock;
-      // Written before the next read, nothing awaited: only this chunk can be lost to a kill -9.
-      sock.on('data', (chunk: Buffer) => this.sink.write(stream, chunk));
-      sock.on('end', () => {
-        this.sink.endStream(stream);
-        this.onEnd(stream);
-      });
-      sock.on('error', () => undefined);
-      sock.on('close', () => {
-        if (this.readers[stream] === sock) delete this.readers[stream];
-      });
+      const current = this.readers[stream];
+      if (current !== undefined) current.inherited = true;
+      else this.open(stream);
+    }
+  }
+
+  private open(stream: LogStream): void {
+    const fd = openSync(stream === 'out' ? this.paths.out : this.paths.err, constants.O_RDONLY | constants.O_NONBLOCK);
+    const sock = new Socket({ fd, readable: true, writable: false });
+    const reader: Reader = { sock, inherited: false };
+    this.readers[stream] = reader;
+    // Written before the next read, nothing awaited: only this chunk can be lost to a kill -9.
+    sock.on('data', (chunk: Buffer) => this.sink.write(stream, chunk));
+    sock.on('end', () => {
+      this.sink.endStream(stream);
+      if (this.readers[stream] === reader) {
+        delete this.readers[stream];
+        // The current incarnation holds its end (read-write) for its whole life: reading it again
+        // cannot spin on end-of-file. A reader of the current incarnation that ends is not reopened.
+        if (reader.inherited && !this.closed) this.reopen(stream);
+      }
+      this.onEnd(stream);
+    });
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      if (this.readers[stream] === reader) delete this.readers[stream];
+    });
+  }
+
+  private reopen(stream: LogStream): void {
+    try {
+      this.open(stream);
+    } catch (err) {
+      this.onReopenFailed(stream, err as Error);
     }
   }
 
@@ -89,7 +126,7 @@ export class StdioPipes {
   /** Stops reading (daemon shutdown); the FIFOs stay for the next daemon. */
   detach(): void {
     this.closed = true;
-    for (const sock of Object.values(this.readers)) sock?.destroy();
+    for (const reader of Object.values(this.readers)) reader?.sock.destroy();
     this.readers = {};
   }
 

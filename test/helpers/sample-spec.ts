@@ -15,6 +15,7 @@ export function sampleSpec(overrides: Partial<AppSpec> = {}): AppSpec {
       type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
     },
     instances: 1, execMode: 'fork', instanceVar: 'NODE_APP_INSTANCE', incrementVar: null, listen: [], shutdownWithMessage: false,
+    maxMemoryRestartBytes: null, cronRestart: null, health: null,
     ...overrides,
   };
 }

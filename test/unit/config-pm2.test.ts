@@ -66,6 +66,8 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
     assert.equal(api.killTimeoutMs, 3000);
     assert.equal(api.waitReady, true);
     assert.equal(api.listenTimeoutMs, 8000);
+    assert.equal(api.maxMemoryRestartBytes, 300 * 1024 * 1024);
+    assert.equal(api.cronRestart, '0 3 * * *');
     assert.equal(api.log.outFile, project.path('logs', 'api-out.log'));
     assert.equal(api.log.errFile, project.path('logs', 'api-err.log'));
     assert.equal(api.log.combinedFile, project.path('logs', 'api-combined.log'));
@@ -97,7 +99,7 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
   it('warns about each key without effect, naming the app, and stays quiet for what tend does anyway', async () => {
     const { warnings } = await load('production');
     const about = (app: string, key: string) => warnings.filter((w) => w.includes(`app "${app}"`) && w.includes(`\`${key}\``));
-    for (const key of ['watch', 'ignore_watch', 'max_memory_restart', 'cron_restart']) {
+    for (const key of ['watch', 'ignore_watch']) {
       assert.equal(about('api', key).length, 1, `one warning for api.${key}`);
       assert.match(about('api', key)[0] ?? '', /has no effect yet/);
     }
@@ -112,7 +114,7 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
     assert.deepEqual(warnings.filter((w) => w.includes('app "worker"')), []);
     assert.equal(about('ticker', 'vizion').length, 0);
     assert.equal(warnings.filter((w) => w.includes('top-level `deploy` is ignored')).length, 1);
-    assert.equal(warnings.length, 4 + 4 + 1);
+    assert.equal(warnings.length, 2 + 4 + 1);
   });
 
   it('without --env, uses env only', async () => {

@@ -60,6 +60,9 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
                         unix:/path) once and passes it as fd 3 (LISTEN_FDS); repeatable
   --instance-var NAME   variable holding the instance number (default NODE_APP_INSTANCE)
   --increment-var NAME  a numeric variable incremented per instance (e.g. PORT)
+  --max-memory-restart S   restart when the app's whole tree uses more memory (200M)
+  --cron-restart P      restart on a cron pattern ('0 3 * * *')
+  --health CHECK        health check: http://127.0.0.1:3000/health, tcp:3000 or 'exec:CMD'
   --json                print the started processes as JSON
 
 Exit codes

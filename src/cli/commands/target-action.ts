@@ -47,7 +47,8 @@ Notes
       const client = await ctx.client();
       const targets: string[] = [];
       for (const p of positionals) {
-        if (isConfigArg(p, ctx)) targets.push(...(await configTargets(p, values, ctx)));
+        // A file's apps come in start order (dependencies first); stop and delete go the other way.
+        if (isConfigArg(p, ctx)) targets.push(...(await configTargets(p, values, ctx)).reverse());
         else targets.push(p);
       }
       const results: ProcessInfo[] = [];

@@ -1,0 +1,49 @@
+import type { ProcessStateEvent } from '../../protocol/events.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+
+export const events: Command = {
+  help: `
+Synopsis
+  tend events [name|id|all ...] [--json]
+
+Options
+  --json    one JSON object per line (the protocol's event: type, time, info, previous, deleted)
+
+Exit codes
+  0 ok (Ctrl-C or the daemon went away); 1 unknown app; 2 bad usage; 3 daemon unreachable
+
+Notes
+  Prints every change of state (launching, online, stopping, stopped, waiting-restart, errored,
+  deleted) as it happens, one line per event, until interrupted. Without targets it follows every
+  app, including apps started later. A reader that cannot keep up is disconnected with a message.`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'events');
+    const client = await ctx.client();
+    const ended = new Promise<number>((resolve) => {
+      client.onClose(() => resolve(0));
+      process.once('SIGINT', () => resolve(0));
+    });
+    client.onEvent((_sub, event) => {
+      if (event.type === 'process:state') ctx.out(values.json === true ? JSON.stringify(event) : formatStateEvent(event));
+      else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending events: ${event.reason}`);
+    });
+    const targets = positionals.length > 0 ? positionals : ['all'];
+    for (const target of targets) await client.call('events.subscribe', { target, types: ['process:state'] });
+    return ended;
+  },
+};
+
+/** `2026-01-01T10:00:00.000Z api[0] online (was launching) pid 1234` */
+export function formatStateEvent(e: ProcessStateEvent): string {
+  const i = e.info;
+  const status = e.deleted ? 'deleted' : i.status;
+  const parts = [new Date(e.time).toISOString(), `${i.name}[${i.id}]`, status];
+  if (e.previous !== null && !e.deleted) parts.push(`(was ${e.previous})`);
+  if (i.pid !== null && i.status === 'online') parts.push(`pid ${i.pid}`);
+  if (i.lastExit !== null && (i.status === 'waiting-restart' || i.status === 'errored' || i.status === 'stopped')) {
+    parts.push(i.lastExit.signal !== null ? `exit by ${i.lastExit.signal}` : i.lastExit.code !== null ? `exit code ${i.lastExit.code}` : 'exit unknown');
+  }
+  if (i.restarts > 0) parts.push(`restarts ${i.restarts}`);
+  if (i.reason !== null) parts.push(`— ${i.reason}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { TendError } from '../errors.js';
+import { parseDuration } from '../lib/duration.js';
+import type { ConfigCodeReply } from './config-code-child.js';
+
+/** Environment variable that sets how long a JS config file may take to load. */
+export const CONFIG_TIMEOUT_ENV = 'TEND_CONFIG_TIMEOUT';
+export const DEFAULT_CONFIG_TIMEOUT_MS = 10_000;
+
+// Grace for the last bytes of the reply to arrive once the child has exited.
+const DRAIN_AFTER_EXIT_MS = 1000;
+
+/** `TEND_CONFIG_TIMEOUT` (a duration: `30s`, `1500`) or the 10 s default. */
+export function configTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[CONFIG_TIMEOUT_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_CONFIG_TIMEOUT_MS;
+  const ms = (() => {
+    try {
+      return parseDuration(raw, CONFIG_TIMEOUT_ENV);
+    } catch {
+      return 0;
+    }
+  })();
+  if (ms <= 0) {
+    throw new TendError('E_USAGE', `Expected ${CONFIG_TIMEOUT_ENV} to be a positive duration like \`30s\` or \`1500\`, got \`${raw}\``, {
+      hint: `Unset ${CONFIG_TIMEOUT_ENV} for the 10s default.`,
+    });
+  }
+  return ms;
+}
+
+// The bundled CLI ships the child as dist/commands/config-code-child.cjs next to the command
+// bundles; the tsc build has config-code-child.js next to this file.
+function childEntry(): string {
+  const candidates = ['./config-code-child.js', './config-code-child.cjs'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) throw new TendError('E_INTERNAL', `the config loader is missing (looked for ${candidates.join(', ')})`, { hint: 'Rebuild tend: `npm run build`.' });
+  return found;
+}
+
+/** How a failed load reads, after the file's name: "<file> <what>". */
+export interface ConfigCodeFailure {
+  what: string;
+  hint?: string;
+  /** The config's own error message when it threw, for hints. */
+  thrown?: string;
+}
+
+/**
+ * Evaluates a JS config file (`.js/.cjs/.mjs`) in a child process and returns its export as plain
+ * data. Why a child: a config is code, and code can loop forever (`while (1) {}`), export a
+ * promise that never settles, or leave a `setInterval` running; in the CLI's own process each of
+ * these hangs the command. The child gets `timeoutMs` (then it and its process group are
+ * killed), a never-settling export is reported as such, and the child exits as soon as it has
+ * answered, so nothing the config left running is waited for. Its stdout goes to our stderr, so
+ * a chatty config cannot corrupt `--json` output. Rejects with a ConfigCodeFailure.
+ */
+export function evaluateConfigCode(file: string, timeoutMs = configTimeoutMs()): Promise<unknown> {
+  const entry = childEntry();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, file], { stdio: ['ignore', 2, 2, 'pipe'], detached: true });
+    const channel = child.stdio[3] as Readable;
+    let text = '';
+    let done = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const finish = (outcome: { value: unknown } | { failure: ConfigCodeFailure }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(limitTimer);
+      clearTimeout(drainTimer);
+      // Whatever the config spawned may still hold the pipe: stop listening to it.
+      channel.destroy();
+      child.unref();
+      if ('value' in outcome) resolve(outcome.value);
+      else reject(outcome.failure);
+    };
+    const onReply = (reply: ConfigCodeReply): void => {
+      if (reply.ok) return finish({ value: reply.value });
+      if (reply.kind === 'never-settles') return finish({ failure: { what: 'exports a promise that never settles (nothing is left that could resolve it)', hint: 'Make sure every path of the exported promise resolves or rejects.' } });
+      if (reply.kind === 'function') return finish({ failure: { what: 'is not an object: it gives a function', hint: 'A config gives `{ apps: [{ name, script, … }] }`, not a function that returns it.' } });
+      if (reply.kind === 'not-json') return finish({ failure: { what: `exports a value that is not plain data: ${reply.message}` } });
+      finish({ failure: { what: `threw while loading: ${firstLine(reply.message)}`, thrown: reply.message } });
+    };
+    const limitTimer = setTimeout(() => {
+      killGroup(child.pid);
+      finish({ failure: { what: `did not finish loading within ${formatSeconds(timeoutMs)} (an endless loop, or work that never ends?); it was stopped`, hint: `Set ${CONFIG_TIMEOUT_ENV}=30s (or longer) if it really needs more time.` } });
+    }, timeoutMs);
+    channel.setEncoding('utf8');
+    channel.on('data', (chunk: string) => {
+      text += chunk;
+      const newline = text.indexOf('\n');
+      if (newline === -1) return;
+      try {
+        onReply(JSON.parse(text.slice(0, newline)) as ConfigCodeReply);
+      } catch {
+        finish({ failure: { what: 'could not be loaded: the config loader sent an unreadable reply' } });
+      }
+    });
+    let ended = false;
+    channel.on('end', () => { ended = true; });
+    channel.on('error', () => { /* reported through the exit below */ });
+    const noReply = (code: number | null, signal: NodeJS.Signals | null): void => {
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code ?? '?'}`;
+      finish({ failure: { what: `${how} while loading, before exporting anything (does it call process.exit()?)` } });
+    };
+    child.on('error', (err) => finish({ failure: { what: `could not be loaded: ${err.message}` } }));
+    child.on('exit', (code, signal) => {
+      if (done) return;
+      if (ended) return noReply(code, signal);
+      // The reply may still be in the pipe: give it a moment to arrive.
+      channel.once('end', () => noReply(code, signal));
+      drainTimer = setTimeout(() => noReply(code, signal), DRAIN_AFTER_EXIT_MS);
+    });
+  });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? '').trim();
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
