@@ -19,6 +19,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_INTERPRETER_NOT_FOUND: ExitCode.usage,
   E_CONFIG_INVALID: ExitCode.usage,
   E_HOME_INVALID: ExitCode.usage,
+  E_HOME_UNSAFE: ExitCode.usage,
+  E_FRAME_TOO_LARGE: ExitCode.usage,
   E_DAEMON_UNREACHABLE: ExitCode.unreachable,
   E_DAEMON_START_FAILED: ExitCode.unreachable,
   E_PROTOCOL_MISMATCH: ExitCode.unreachable,

@@ -1,5 +1,6 @@
 import { ExitCode, TendError, isTendError } from '../errors.js';
 import type { RpcClient } from '../rpc/client.js';
+import { checkHomeSafe } from '../store/home-check.js';
 import { resolveHome, tendPaths } from '../store/paths.js';
 import { VERSION } from '../version.js';
 import { connectIfRunning, connectOrLaunch } from './connect.js';
@@ -79,6 +80,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     return ExitCode.ok;
   }
   const paths = tendPaths(resolveHome(env));
+  // ssh-style: a home another user owns or can write is refused before anything reads it.
+  if (verb !== 'init') checkHomeSafe(paths.home);
   let client: RpcClient | null = null;
   const opened: RpcClient[] = [];
   const track = (c: RpcClient | null): RpcClient | null => {

@@ -11,7 +11,7 @@ import type { TendPaths } from '../store/paths.js';
  * it is alive (pid and start time from daemon.pid), so a stale file is never shown: callers then
  * ask over the socket, which also starts a daemon and re-adopts the apps.
  */
-export function readStatusSnapshot(paths: TendPaths, now = Date.now()): ProcessInfo[] | null {
+export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: ProcessInfo[]; problems: string[] } | null {
   let status: StatusFile;
   let pidLine: string;
   try {
@@ -22,9 +22,25 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): ProcessI
   }
   const [pidText, ticks] = pidLine.trim().split(/\s+/);
   const pid = Number(pidText);
-  if (status.version !== STATUS_VERSION || status.daemonPid !== pid || !Array.isArray(status.apps)) return null;
+  if (typeof status !== 'object' || status === null || status.version !== STATUS_VERSION || status.daemonPid !== pid || !Array.isArray(status.apps)) return null;
+  // A hand-edited or damaged file is not trusted: ask the daemon instead (never a stack trace).
+  if (!status.apps.every(isProcessInfo)) return null;
+  const problems = Array.isArray(status.problems) ? status.problems.filter((p): p is string => typeof p === 'string') : [];
   const st = readStat(pid);
   if (st === undefined || st.state === 'Z' || st.startTicks !== ticks) return null;
   // Uptime is "now minus start", not what it was when the file was written.
-  return status.apps.map((p) => (p.startedAt !== null && p.pid !== null ? { ...p, uptimeMs: Math.max(0, now - p.startedAt) } : p));
+  const apps = status.apps.map((p) => (p.startedAt !== null && p.pid !== null ? { ...p, uptimeMs: Math.max(0, now - p.startedAt) } : p));
+  return { apps, problems };
+}
+
+/** The fields the table and --json consumers rely on, with their types. */
+function isProcessInfo(v: unknown): v is ProcessInfo {
+  const p = v as Record<string, unknown> | null;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return false;
+  const numOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
+  return Number.isInteger(p.id) && typeof p.name === 'string' && typeof p.namespace === 'string' && typeof p.status === 'string'
+    && numOrNull(p.pid) && typeof p.restarts === 'number' && typeof p.uptimeMs === 'number' && numOrNull(p.startedAt)
+    && typeof p.createdAt === 'number' && typeof p.adopted === 'boolean' && (p.reason === null || typeof p.reason === 'string')
+    && (p.lastExit === null || (typeof p.lastExit === 'object' && !Array.isArray(p.lastExit)))
+    && numOrNull(p.cpuPercent) && numOrNull(p.memoryBytes);
 }

@@ -6,6 +6,7 @@ import { suggest } from '../lib/suggest.js';
 import { parseListenAddress } from '../lib/listen-address.js';
 import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
+import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
@@ -139,6 +140,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
+  checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }
 

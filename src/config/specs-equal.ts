@@ -9,7 +9,8 @@ export function specsEqual(a: AppSpec, b: AppSpec): boolean {
   return deepEqual(a, b);
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Deep equality of JSON-like values (absent key = undefined key). */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) || Array.isArray(b)) {

@@ -1,3 +1,4 @@
+import { checkAppSpec } from '../config/spec-check.js';
 import { TendError } from '../errors.js';
 import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
 import type { Handlers } from '../rpc/server.js';
@@ -27,7 +28,7 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
       return { file: paths.dumpFile, apps: specs.map((s) => s.name) };
     },
     'dump.resurrect': async () => {
-      const dump = readDump(paths);
+      const dump = readDump(paths, checkAppSpec);
       if (dump === null) {
         return { apps: [], source: 'dump' as const, notices: [`nothing saved yet (no ${paths.dumpFile}); run \`tend save\` to save the running apps`] };
       }

@@ -1,6 +1,7 @@
 import { TendError } from '../errors.js';
 import { parseSignal } from '../lib/signals.js';
-import { redactEnv } from '../config/env.js';
+import { redactEnv, redactText } from '../config/env.js';
+import { checkAppSpec } from '../config/spec-check.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogStream, ProcessDetail } from '../protocol/model.js';
 import type { Handlers } from '../rpc/server.js';
@@ -35,21 +36,9 @@ function positiveInt(v: unknown, field: string): number | undefined {
   throw new TendError('E_INVALID_VALUE', `Expected \`${field}\` to be a whole number of at least 1, got \`${String(v)}\``);
 }
 
-/** Structural check of a spec from the wire (the CLI validated it; a foreign client may not have). */
+/** A spec from the wire gets the CLI's own schema check: a foreign client is not trusted. */
 function checkSpec(spec: unknown): AppSpec {
-  const s = spec as Partial<AppSpec> | null;
-  if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || typeof s.exec?.script !== 'string' || !Array.isArray(s.exec.args)
-    || typeof s.cwd !== 'string' || typeof s.env !== 'object' || s.env === null || typeof s.log !== 'object' || s.log === null) {
-    throw new TendError('E_USAGE', 'malformed app spec', { hint: 'Send specs built by the tend CLI or config loader.' });
-  }
-  const mem = s.maxMemoryRestartBytes;
-  const health = s.health as { probe?: { type?: unknown }; intervalMs?: unknown; timeoutMs?: unknown; retries?: unknown } | null | undefined;
-  if ((mem != null && !(typeof mem === 'number' && mem > 0)) || (s.cronRestart != null && typeof s.cronRestart !== 'string')
-    || (health != null && (typeof health !== 'object' || !['http', 'tcp', 'exec'].includes(String(health.probe?.type))
-      || !(Number(health.intervalMs) >= 100) || !(Number(health.timeoutMs) >= 10) || !(Number(health.retries) >= 1)))) {
-    throw new TendError('E_USAGE', 'malformed app spec (max memory, cron or health)', { hint: 'Send specs built by the tend CLI or config loader.' });
-  }
-  return s as AppSpec;
+  return checkAppSpec(spec, 'app spec from the socket');
 }
 
 function eventTypes(types: unknown): SubscribableEventType[] {
@@ -89,7 +78,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
           lastReload: h.held.lastReload,
         }),
-        spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env) },
+        spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
         logs: logPathsFor(deps.paths, h.spec),
         unstableRestarts: h.snapshot.history.unstableRestarts,
         logError: logs.errorOf(h.id),

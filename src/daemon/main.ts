@@ -1,5 +1,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
+import { Health } from '../lib/health.js';
+import { describeWriteError, isDiskError, writeFully } from '../store/atomic-write.js';
+import { checkHomeSafe } from '../store/home-check.js';
 import { isTendError, TendError } from '../errors.js';
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
 import type { DaemonInfo } from '../protocol/model.js';
@@ -15,10 +18,33 @@ import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
 
-/** The daemon's own log: one JSON object per line on its stdout (the launcher points it at daemon.log). */
+/** Problems shown by ping/list/describe; the daemon log hears each change. */
+const health = new Health((topic, problem) => daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }));
+
+/**
+ * The daemon's own log: one JSON object per line on fd 1 (the launcher points it at daemon.log).
+ * Written with writeSync and every error caught: a full disk must not kill the daemon (a
+ * stream's ENOSPC 'error' event would). Lines that cannot be written are counted and reported.
+ */
+let logLost = 0;
 function daemonLog(event: string, data: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`);
+  const line = Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), event, ...data })}\n`);
+  try {
+    writeFully(1, line);
+    if (logLost > 0) {
+      const lost = logLost;
+      logLost = 0;
+      health.set('daemon-log', null);
+      daemonLog('daemon-log-lines-lost', { lines: lost });
+    }
+  } catch (err) {
+    logLost += 1;
+    health.set('daemon-log', `${isDiskError(err) ? 'disk full: ' : ''}cannot write the daemon log (${describeWriteError(err)})`);
+  }
 }
+// Anything else written to stdout/stderr (a Node warning) must not crash the daemon on ENOSPC either.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 /** Tells the launching CLI how start-up went, through the pipe it passed as fd N. */
 function makeNotifier(fdText: string | undefined): { say(line: string): void; done(): void } {
@@ -35,6 +61,7 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
 }
 
 function ensureHome(paths: TendPaths): void {
+  checkHomeSafe(paths.home);
   for (const dir of [paths.home, paths.logDir, paths.pipeDir, paths.holderDir]) ensureDir(dir);
 }
 
@@ -42,11 +69,12 @@ function ensureHome(paths: TendPaths): void {
 async function main(): Promise<void> {
   const notify = makeNotifier(process.env.TEND_DAEMON_READY_FD);
   delete process.env.TEND_DAEMON_READY_FD;
-  const paths = tendPaths(resolveHome());
   const startedAt = Date.now();
   const systemd = detectSystemdUnit();
   let lock: InstanceLock;
+  let paths: TendPaths;
   try {
+    paths = tendPaths(resolveHome());
     ensureHome(paths);
     lock = await acquireInstanceLock(paths);
   } catch (err) {
@@ -67,6 +95,7 @@ async function main(): Promise<void> {
     log: daemonLog,
     logs,
     onState: statePublisher(events, Date.now, exists),
+    health,
   });
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
@@ -89,15 +118,15 @@ async function main(): Promise<void> {
   const info = (): DaemonInfo => {
     const m = process.memoryUsage();
     return {
-      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size, systemd,
+      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size, systemd, problems: health.list(),
       memory: { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external },
     };
   };
 
   try {
     const restored = supervisor.restore();
-    if (restored.adopted > 0 || restored.restarted > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000) });
+    if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);

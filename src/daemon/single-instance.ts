@@ -1,7 +1,9 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { TendError } from '../errors.js';
 import { readStat } from '../metrics/procfs.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { checkFileSafe } from '../store/home-check.js';
 import type { TendPaths } from '../store/paths.js';
 
 export interface InstanceLock {
@@ -11,20 +13,23 @@ export interface InstanceLock {
 }
 
 /**
- * One daemon per TEND_HOME. The lock is a Linux abstract-namespace socket named after the home:
- * binding it is atomic and the kernel releases it when the daemon dies, however it dies, so a
- * lock can never be stale. With the lock held, any pid file or socket file left behind belongs
- * to a dead daemon and is removed, with a notice.
+ * One daemon per TEND_HOME. The lock is a Linux abstract-namespace socket: binding it is atomic
+ * and the kernel releases it when the daemon dies, however it dies, so a lock can never be stale.
+ * Abstract names have no permissions, so the name is a 128-bit random id kept in the 0700 home
+ * (TEND_HOME/lock-id, 0600): another user cannot read it, so cannot bind it first and block this
+ * home's daemon. With the lock held, any pid file or socket file left behind belongs to a dead
+ * daemon and is removed, with a notice.
  */
 export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLock> {
+  const lockName = `\0tend-daemon-${lockId(paths)}`;
   const server: Server = createServer((s) => s.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new TendError('E_INTERNAL', `a tend daemon is already running for ${paths.home}`, { details: { alreadyRunning: true, pid: readPid(paths) } }));
+        reject(new TendError('E_LOCKED', `a tend daemon is already running for ${paths.home}`, { details: { alreadyRunning: true, pid: readPid(paths) } }));
       } else reject(err);
     });
-    server.listen(paths.lockName, () => resolve());
+    server.listen(lockName, () => resolve());
   });
   server.unref();
   const notices: string[] = [];
@@ -35,7 +40,7 @@ export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLoc
     notices.push(`removed a stale socket left by a dead daemon: ${paths.socket}`);
   }
   const self = readStat(process.pid);
-  writeFileSync(paths.pidFile, `${process.pid} ${self?.startTicks ?? 0}\n`, { mode: 0o600 });
+  writeFileAtomic(paths.pidFile, `${process.pid} ${self?.startTicks ?? 0}\n`, 0o600, false);
   return {
     notices,
     release: () => {
@@ -45,6 +50,51 @@ export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLoc
       server.close();
     },
   };
+}
+
+/** The home's lock id: created once (link(2) makes the first writer win a race), then read. */
+function lockId(paths: TendPaths): string {
+  const read = (): string | null => {
+    try {
+      checkFileSafe(paths.lockIdFile);
+      const text = readFileSync(paths.lockIdFile, 'utf8').trim();
+      return /^[0-9a-f]{32}$/.test(text) ? text : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  };
+  const existing = read();
+  if (existing !== null) return existing;
+  const tmp = `${paths.lockIdFile}.${process.pid}`;
+  writeFileAtomic(tmp, `${randomHex(16)}\n`, 0o600, true);
+  try {
+    try {
+      linkSync(tmp, paths.lockIdFile);
+    } catch (err) {
+      // EEXIST: another daemon won the race (its id is used); a damaged file is replaced.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (read() === null) writeFileAtomic(paths.lockIdFile, readFileSync(tmp), 0o600, true);
+    }
+  } finally {
+    try { unlinkSync(tmp); } catch { /* gone */ }
+  }
+  const id = read();
+  if (id === null) throw new TendError('E_DAEMON_START_FAILED', `cannot read the lock id in ${paths.lockIdFile}`, { hint: `Remove ${paths.lockIdFile} and try again.` });
+  return id;
+}
+
+/** Random bytes from the kernel without loading node:crypto. */
+function randomHex(bytes: number): string {
+  const buf = Buffer.alloc(bytes);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    let off = 0;
+    while (off < bytes) off += readSync(fd, buf, off, bytes - off, null);
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('hex');
 }
 
 function readPid(paths: TendPaths): number | null {

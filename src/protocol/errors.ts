@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'E_FRAME_TOO_LARGE'
   | 'E_TIMEOUT'
   | 'E_STATE_CORRUPT'
+  | 'E_WRITE_FAILED'
+  | 'E_HOME_UNSAFE'
+  | 'E_LOCKED'
   | 'E_INTERNAL';
 
 /** How an error crosses the socket. */

@@ -268,6 +268,8 @@ export interface DaemonInfo {
   apps: number;
   /** The systemd unit running the daemon (`tend startup`), or null when tend launched it. */
   systemd: { name: string; scope: 'system' | 'user' } | null;
+  /** What is wrong right now (disk full, state recovered from a backup), for `ping` and `list`; empty when healthy. */
+  problems: string[];
   /** The daemon's own memory (process.memoryUsage()). */
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
 }

@@ -9,4 +9,6 @@ export interface StatusFile {
   daemonPid: number;
   writtenAt: number;
   apps: ProcessInfo[];
+  /** What is wrong with the daemon (disk full, state recovered from a backup); absent = nothing. */
+  problems?: string[];
 }

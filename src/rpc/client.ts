@@ -74,8 +74,17 @@ export class RpcClient {
           reject(new TendError('E_TIMEOUT', `the daemon did not answer \`${method}\` within ${timeoutMs} ms`, { hint: 'Check the daemon log; `tend daemon restart` replaces it without stopping apps.' }));
         }, timeoutMs)
         : undefined;
+      const text = encodeFrame({ t: 'req', id, method, params } as ClientFrame);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > MAX_FRAME_BYTES) {
+        if (timer !== undefined) clearTimeout(timer);
+        reject(new TendError('E_FRAME_TOO_LARGE', `the \`${method}\` request is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte limit of one message; nothing was sent`, {
+          hint: 'Something in it is too large (an argument, an environment variable, an env_file): pass large data through a file instead.',
+        }));
+        return;
+      }
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.send({ t: 'req', id, method, params } as ClientFrame);
+      this.socket.write(text);
     });
   }
 

@@ -11,6 +11,11 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** Bytes of an unfinished frame held (a request still arriving). */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+
   /** Feeds a chunk; returns the complete frames it finished. Throws E_FRAME_TOO_LARGE / E_PROTOCOL. */
   push(chunk: Buffer): unknown[] {
     const frames: unknown[] = [];
@@ -37,7 +42,9 @@ export class FrameDecoder {
 
   private checkSize(extra: number): void {
     if (this.pendingBytes + extra > this.maxFrameBytes) {
-      throw new TendError('E_FRAME_TOO_LARGE', `frame larger than ${this.maxFrameBytes} bytes`);
+      throw new TendError('E_FRAME_TOO_LARGE', `a message larger than ${this.maxFrameBytes} bytes (the limit of one frame) was refused`, {
+        hint: 'Something in it is too large (an argument, an environment variable, an env_file): pass large data through a file instead.',
+      });
     }
   }
 }

@@ -26,6 +26,8 @@ export interface RpcServerOptions {
   agent: string;
   /** A client that says nothing for this long after connecting is disconnected. */
   helloTimeoutMs?: number;
+  /** A request whose bytes have started arriving must be complete within this time. */
+  requestTimeoutMs?: number;
   log(event: string, data: Record<string, unknown>): void;
 }
 
@@ -80,8 +82,25 @@ export class RpcServer {
       end: () => socket.end(),
       close: () => socket.destroy(),
     };
+    // A client that trickles a frame (a byte now and then) would hold its buffer forever: each
+    // frame must arrive whole within the deadline once its first byte has come.
+    let requestTimer: NodeJS.Timeout | null = null;
+    const requestMs = this.opts.requestTimeoutMs ?? 10_000;
+    const watchPartial = (): void => {
+      if (decoder.buffered === 0) {
+        if (requestTimer !== null) clearTimeout(requestTimer);
+        requestTimer = null;
+      } else if (requestTimer === null) {
+        requestTimer = setTimeout(() => {
+          this.opts.log('client-request-timeout', { bytes: decoder.buffered });
+          refuse(new TendError('E_TIMEOUT', `a request was not completed within ${requestMs} ms (${decoder.buffered} bytes, no end of line)`));
+        }, requestMs);
+        requestTimer.unref();
+      }
+    };
     socket.on('close', () => {
       clearTimeout(helloTimer);
+      if (requestTimer !== null) clearTimeout(requestTimer);
       this.sockets.delete(socket);
       for (const fn of closers) fn();
     });
@@ -96,6 +115,7 @@ export class RpcServer {
         refuse(isTendError(err) ? err : new TendError('E_PROTOCOL', 'unreadable frame'));
         return;
       }
+      watchPartial();
       for (const frame of frames as Array<Record<string, unknown>>) {
         if (!greeted) {
           if (frame.t !== 'hello' || typeof frame.protocol !== 'number') {

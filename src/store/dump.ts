@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { TendError } from '../errors.js';
 import type { AppSpec } from '../protocol/model.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { checkFileSafe } from './home-check.js';
 import type { TendPaths } from './paths.js';
 
 /** Bumped when the shape of `apps` changes; a reader refuses versions it does not know. */
@@ -42,10 +43,13 @@ export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date): DumpFil
  * or of an unknown version. Null when nothing was ever saved. Both unusable → E_STATE_CORRUPT,
  * and neither file is touched (they are evidence).
  */
-export function readDump(paths: TendPaths): LoadedDump | null {
-  const main = load(paths.dumpFile);
+export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as AppSpec): LoadedDump | null {
+  // Another user's (or a world-writable) file is refused outright, not fallen back from.
+  checkFileSafe(paths.dumpFile);
+  checkFileSafe(paths.dumpBackup);
+  const main = load(paths.dumpFile, checkSpec);
   if (main.dump !== null) return { apps: main.dump.apps, savedAt: main.dump.savedAt, source: 'dump', notices: [] };
-  const backup = load(paths.dumpBackup);
+  const backup = load(paths.dumpBackup, checkSpec);
   if (main.missing && backup.missing) return null;
   const mainName = basename(paths.dumpFile);
   const backupName = basename(paths.dumpBackup);
@@ -67,7 +71,10 @@ export function readDump(paths: TendPaths): LoadedDump | null {
 
 type Loaded = { dump: DumpFile; missing: false; error: null } | { dump: null; missing: boolean; error: string | null };
 
-function load(file: string): Loaded {
+/** The daemon passes the CLI's schema check (config/spec-check.ts), which this layer cannot import. */
+export type SpecCheck = (spec: unknown, where: string) => AppSpec;
+
+function load(file: string, checkSpec: SpecCheck): Loaded {
   let text: string | null;
   try {
     text = readText(file);
@@ -75,7 +82,7 @@ function load(file: string): Loaded {
     return { dump: null, missing: false, error: (err as Error).message };
   }
   if (text === null) return { dump: null, missing: true, error: null };
-  const parsed = tryParse(text);
+  const parsed = tryParse(text, checkSpec);
   return parsed.dump !== null ? { dump: parsed.dump, missing: false, error: null } : { dump: null, missing: false, error: parsed.error };
 }
 
@@ -88,16 +95,16 @@ function readText(file: string): string | null {
   }
 }
 
-function tryParse(text: string): { dump: DumpFile; error: null } | { dump: null; error: string } {
+function tryParse(text: string, checkSpec?: SpecCheck): { dump: DumpFile; error: null } | { dump: null; error: string } {
   try {
-    return { dump: parseDump(text), error: null };
+    return { dump: parseDump(text, checkSpec), error: null };
   } catch (err) {
     return { dump: null, error: (err as Error).message };
   }
 }
 
 /** Parses and checks a dump's shape; the message of what it throws says what is wrong. */
-export function parseDump(text: string): DumpFile {
+export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
   if (text.trim() === '') throw new Error('empty file');
   let value: unknown;
   try {
@@ -111,6 +118,7 @@ export function parseDump(text: string): DumpFile {
   if (typeof v.savedAt !== 'string') throw new Error('no savedAt');
   if (!Array.isArray(v.apps)) throw new Error('no apps array');
   v.apps.forEach((app, i) => checkApp(app, i));
+  if (checkSpec !== undefined) v.apps = v.apps.map((app, i) => checkSpec(app, `app #${i}`));
   return v as DumpFile;
 }
 

@@ -1,5 +1,9 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { TendError } from '../errors.js';
+
+/** sun_path holds 108 bytes including the final NUL: a longer socket path cannot be bound. */
+export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** Every path under TEND_HOME. No other module builds paths inside the home. */
 export interface TendPaths {
@@ -9,6 +13,12 @@ export interface TendPaths {
   daemonLog: string;
   /** Runtime state the next daemon re-adopts from (specs, pids, start times). */
   stateFile: string;
+  /** The previous good state.json (a hard link kept at each write). */
+  stateBackup: string;
+  /** Spawn intents not yet in state.json: app id, run token and spec, appended before each spawn. */
+  intentFile: string;
+  /** A random name for the instance lock, readable only through the 0700 home. */
+  lockIdFile: string;
   /** The published process list (`tend list` reads it while the daemon lives; see status-snapshot). */
   statusFile: string;
   /** What `tend save` wrote; never touched by a daemon shutdown. */
@@ -19,16 +29,15 @@ export interface TendPaths {
   pipeDir: string;
   /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
   holderDir: string;
-  /** Abstract-namespace socket name used as the one-daemon-per-home lock (released by the kernel on death). */
-  lockName: string;
+  /** Tags every run token of this home, so a new daemon finds this home's processes in /proc. */
+  homeTag: string;
 }
 
 /**
- * A 64-bit FNV-1a hash as hex: names the home's lock without loading node:crypto (which costs
- * every CLI call milliseconds and the daemon megabytes). Not a security boundary: the lock only
- * has to differ between homes.
+ * A 64-bit FNV-1a hash as hex: tags a home's run tokens without loading node:crypto (which costs
+ * every CLI call milliseconds). Not a security boundary: it only has to differ between homes.
  */
-function fnv1a64(text: string): string {
+export function fnv1a64(text: string): string {
   let hash = 0xcbf29ce484222325n;
   for (const byte of Buffer.from(text, 'utf8')) {
     hash ^= BigInt(byte);
@@ -37,10 +46,25 @@ function fnv1a64(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
-/** TEND_HOME, or ~/.tend. */
+/**
+ * TEND_HOME, or ~/.tend. A relative TEND_HOME is refused: it would mean one daemon per working
+ * directory. A home whose socket path would not fit a Unix socket address is refused up front.
+ */
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.TEND_HOME;
-  return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.tend'));
+  if (fromEnv !== undefined && fromEnv !== '' && !isAbsolute(fromEnv)) {
+    throw new TendError('E_HOME_INVALID', `TEND_HOME must be an absolute path, got \`${fromEnv}\``, {
+      hint: `Use an absolute path, e.g. TEND_HOME="$PWD/${fromEnv}" (a relative one would give one daemon per working directory).`,
+    });
+  }
+  const home = resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.tend'));
+  const socketBytes = Buffer.byteLength(join(home, 'daemon.sock'));
+  if (socketBytes > MAX_SOCKET_PATH_BYTES) {
+    throw new TendError('E_HOME_INVALID', `TEND_HOME is too long: its socket path would be ${socketBytes} bytes, and Unix sockets allow ${MAX_SOCKET_PATH_BYTES}`, {
+      hint: `Use a TEND_HOME of at most ${MAX_SOCKET_PATH_BYTES - 'daemon.sock'.length - 1} characters (e.g. a symlink with a short path).`,
+    });
+  }
+  return home;
 }
 
 export function tendPaths(home: string): TendPaths {
@@ -51,13 +75,16 @@ export function tendPaths(home: string): TendPaths {
     pidFile: join(home, 'daemon.pid'),
     daemonLog: join(home, 'daemon.log'),
     stateFile: join(home, 'state.json'),
+    stateBackup: join(home, 'state.json.bak'),
+    intentFile: join(home, 'intents.jsonl'),
+    lockIdFile: join(home, 'lock-id'),
     statusFile: join(home, 'status.json'),
     dumpFile: join(home, 'dump.json'),
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
     holderDir: join(home, 'holders'),
-    lockName: `\0tend-daemon-${digest}`,
+    homeTag: digest.slice(0, 12),
   };
 }
 

@@ -24,7 +24,17 @@ export interface HandleDeps {
   makeFifos(paths: string[]): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
   makeHeld(p: ProcessHandle, saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined }, changed: (s: HolderStatus) => void): HeldApp;
+  /** A fresh run token (see run-finder.ts). */
+  newToken(p: ProcessHandle): string;
+  /** Records what is about to happen before it happens (the intent journal); never throws. */
+  intent(p: ProcessHandle, entry: IntentEntry): void;
 }
+
+/** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
+export type IntentEntry =
+  | { op: 'spawn'; token: string }
+  | { op: 'spawned'; token: string; pid: number; startTicks: string | null }
+  | { op: 'stop'; remove: boolean };
 
 /** The persisted form: enough for the next daemon to adopt the running process. */
 export interface ProcessRecord {
@@ -43,6 +53,19 @@ export interface ProcessRecord {
   instanceIds?: number[];
   /** Held apps: the last reload's outcome. */
   lastReload?: ReloadReport | null;
+}
+
+/**
+ * Fault injection for the crash tests: TEND_TEST_KILL_AT=after-spawn:N makes the daemon kill
+ * itself with SIGKILL right after its Nth spawn, before anything else is written: the worst
+ * instant for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
+ */
+const FAULT = /^([a-z-]+):(\d+)$/.exec(process.env.TEND_TEST_KILL_AT ?? '');
+let faultCount = 0;
+function faultPoint(name: string): void {
+  if (FAULT === null || FAULT[1] !== name) return;
+  faultCount += 1;
+  if (faultCount === Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
 }
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
@@ -99,6 +122,8 @@ export class ProcessHandle {
   }
 
   dispatch(event: ProcessEvent): void {
+    // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
+    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
     const before = this.snapshot.state;
     const t = transition(this.snapshot, event, this.machineSpec());
     this.snapshot = t.next;
@@ -162,7 +187,9 @@ export class ProcessHandle {
     }
     const { file, args } = held ?? buildCommand(this.spec.exec);
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
-    this.token = `${process.pid.toString(36)}.${this.id}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+    // Recorded before the spawn: a daemon killed right after it finds the run by this token.
+    this.token = this.deps.newToken(this);
+    this.deps.intent(this, { op: 'spawn', token: this.token });
     const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token };
     let child: ChildProcess;
     try {
@@ -175,11 +202,13 @@ export class ProcessHandle {
       return;
     }
     this.child = child;
+    faultPoint('after-spawn');
     const pid = child.pid;
     if (pid !== undefined) {
       this.pid = pid;
       this.startTicks = readStat(pid)?.startTicks ?? null;
       this.startedAt = this.deps.now();
+      this.deps.intent(this, { op: 'spawned', token: this.token, pid, startTicks: this.startTicks });
     }
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
     try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }

@@ -1,28 +1,24 @@
-import { readFileSync } from 'node:fs';
 import { TendError } from '../errors.js';
+import type { Health } from '../lib/health.js';
 import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, ProcessInfo } from '../protocol/model.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { readIntents } from '../store/intent-log.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
+import { readState } from '../store/state-file.js';
+import { sweepLeftovers } from './kill-tree.js';
+import { Persistence } from './persistence.js';
 import { ProcessHandle, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
+import { checkRecord, planRestore } from './restore-plan.js';
+import { findHomeRuns, makeToken, type FoundRun } from './run-finder.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
 import { unmetDependency } from './dependencies.js';
 import { resolveTarget } from './targets.js';
-import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { findInstance, reloadHeld, rowsOf, scaledCount } from './held-ops.js';
-
-export const STATE_VERSION = 1;
-
-interface StateFile {
-  version: number;
-  nextId: number;
-  apps: ProcessRecord[];
-}
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -40,6 +36,8 @@ export interface SupervisorDeps {
   adoptedPollMs?: number;
   /** The app's last stderr lines (a failed reload quotes them). */
   lastStderrLines?(id: number, spec: AppSpec, count: number): Promise<string[]>;
+  /** Problems shown by ping/list (disk full, state recovered). */
+  health: Health;
 }
 
 /** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
@@ -58,42 +56,67 @@ export class Supervisor {
   private releaseQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
+  private readonly store: Persistence;
+  /** Apps whose current spec is not in state.json yet: their spawn intents carry the spec. */
+  private unsavedSpecs = new Set<number>();
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
+    this.store = new Persistence(
+      deps.paths,
+      deps.health,
+      () => ({ nextId: this.nextId, records: [...this.apps.values()].map((h) => h.toRecordJson()) }),
+      () => this.list(),
+      deps.now,
+      () => this.unsavedSpecs.clear(),
+    );
   }
 
-  /** Loads the state a previous daemon left, adopting every process that is still alive. */
-  restore(): { adopted: number; restarted: number } {
+  /**
+   * Loads the state a previous daemon left (or its backup), replays the intent journal, finds
+   * this home's processes by run token, and then adopts each app's one live run, restarts by
+   * policy what died, and stops every other process of the home (DESIGN.md §9).
+   */
+  restore(): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
-    let state: StateFile;
-    try {
-      state = JSON.parse(readFileSync(this.deps.paths.stateFile, 'utf8')) as StateFile;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { adopted: 0, restarted: 0 };
-      this.deps.log('state-unreadable', { error: (err as Error).message });
-      return { adopted: 0, restarted: 0 };
+    const now = this.deps.now();
+    const loaded = readState(this.deps.paths, checkRecord, new Date(now));
+    if (loaded.notices.length > 0) {
+      this.deps.log('state-recovered', { source: loaded.source, notices: loaded.notices });
+      this.deps.health.set('restore', `state recovered: ${loaded.notices.join('; ')}`);
     }
-    if (state.version !== STATE_VERSION || !Array.isArray(state.apps)) {
-      this.deps.log('state-version-unknown', { version: state.version });
-      return { adopted: 0, restarted: 0 };
-    }
-    this.nextId = state.nextId;
+    const plan = planRestore(loaded, readIntents(this.deps.paths.intentFile), findHomeRuns(this.deps.paths.homeTag), isSameProcessAlive, now);
+    for (const notice of plan.notices) this.deps.log('restore-notice', { notice });
+    this.nextId = plan.nextId;
     let adopted = 0;
     let restarted = 0;
-    for (const record of state.apps) {
+    for (const { record, mode } of plan.apps) {
       const handle = this.create(record);
-      if (record.pid !== null && isSameProcessAlive(record.pid, record.startTicks)) {
+      if (mode === 'adopt') {
         handle.adopt(record);
         adopted += 1;
+      } else if (mode === 'start') {
+        handle.restoreDead({ ...record, snapshot: { ...record.snapshot, state: 'stopped' } });
+        handle.dispatch({ type: 'start' });
+        restarted += 1;
       } else {
         handle.restoreDead(record);
         if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
       }
     }
-    this.persist();
+    for (const run of plan.stray) this.stopStray(run);
+    // Everything restored is in memory: write it down before serving anyone.
+    this.store.writeState();
+    this.store.publishStatus();
     if (this.hasWaiting()) this.releaseWaiting();
-    return { adopted, restarted };
+    return { adopted, restarted, stopped: plan.stray.length };
+  }
+
+  /** A run no app will manage: its processes get SIGTERM, then SIGKILL after 5 s. */
+  private stopStray(run: FoundRun): void {
+    const oldest = [...run.members].sort((a, b) => Number(a.startTicks) - Number(b.startTicks))[0];
+    if (oldest === undefined) return;
+    sweepLeftovers(oldest.pid, run.token, oldest.startTicks, 'SIGTERM', 5000);
   }
 
   private create(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>): ProcessHandle {
@@ -109,8 +132,14 @@ export class Supervisor {
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
+      newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
+      intent: (p, entry) => {
+        const withSpec = entry.op === 'spawn' && this.unsavedSpecs.has(p.id) ? { ...entry, spec: p.spec, createdAt: p.createdAt } : entry;
+        this.store.intent({ ...withSpec, id: p.id });
+      },
     });
     this.apps.set(id, handle);
+    this.unsavedSpecs.add(id);
     return handle;
   }
 
@@ -204,6 +233,7 @@ export class Supervisor {
         });
       }
       existing.spec = spec;
+      this.unsavedSpecs.add(existing.id);
       this.deps.logs.configure(existing.id, spec);
       return this.startHandles([existing]);
     }
@@ -227,6 +257,7 @@ export class Supervisor {
       return { action: 'reloaded', process: existing.info() };
     }
     existing.spec = spec;
+    this.unsavedSpecs.add(existing.id);
     this.deps.logs.configure(existing.id, spec);
     if (stopped) return { action: 'started', process: (await this.startHandles([existing]))[0] as ProcessInfo };
     return { action: 'restarted', process: (await this.restart(existing.id))[0] as ProcessInfo };
@@ -389,8 +420,9 @@ export class Supervisor {
     this.persistQueued = true;
     setImmediate(() => {
       this.persistQueued = false;
-      this.writeState();
-      this.publishStatus();
+      if (this.closed) return;
+      this.store.writeState();
+      this.store.publishStatus();
     });
   }
 
@@ -399,23 +431,7 @@ export class Supervisor {
    * of opening the control socket, once it has checked that this daemon is alive.
    */
   private publishStatus(): void {
-    if (this.closed) return;
-    const status: StatusFile = { version: STATUS_VERSION, daemonPid: process.pid, writtenAt: this.deps.now(), apps: this.list() };
-    try {
-      writeFileAtomic(this.deps.paths.statusFile, JSON.stringify(status), 0o600, false);
-    } catch (err) {
-      this.deps.log('status-write-failed', { error: (err as Error).message });
-    }
-  }
-
-  /** Runtime state, not what the user saved: no fsync (after a power cut no process survives anyway). */
-  private writeState(): void {
-    const apps = [...this.apps.values()].map((h) => h.toRecordJson()).join(',');
-    try {
-      writeFileAtomic(this.deps.paths.stateFile, `{"version":${STATE_VERSION},"nextId":${this.nextId},"apps":[${apps}]}`, 0o600, false);
-    } catch (err) {
-      this.deps.log('state-write-failed', { error: (err as Error).message });
-    }
+    if (!this.closed) this.store.publishStatus();
   }
 
   /** Stops every app (tend kill) and forgets them. */
@@ -428,9 +444,10 @@ export class Supervisor {
   /** Daemon shutdown: write the state, leave every process running for the next daemon. */
   detachAll(): void {
     if (this.closed) return;
-    this.writeState();
-    this.publishStatus();
+    this.store.writeState();
+    this.store.publishStatus();
     this.closed = true;
+    this.store.close();
     this.fifos.close();
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;

@@ -2,6 +2,7 @@ import { formatDuration } from '../../lib/duration.js';
 import type { ProcessDetail } from '../../protocol/model.js';
 import { usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
+import { warnProblems } from '../render/problems.js';
 
 export const describe: Command = {
   help: `
@@ -18,7 +19,9 @@ Exit codes
     const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } }, 'describe');
     const target = positionals[0];
     if (target === undefined) throw usageError('`tend describe` needs a target', 'Example: tend describe api');
-    const details = await (await ctx.client()).call('process.describe', { target, showSecrets: values['show-secrets'] === true });
+    const client = await ctx.client();
+    const [details, info] = await Promise.all([client.call('process.describe', { target, showSecrets: values['show-secrets'] === true }), client.call('daemon.info', {})]);
+    warnProblems(ctx, info.problems);
     ctx.out(values.json === true ? JSON.stringify(details) : details.map(renderDetail).join('\n\n'));
     return 0;
   },

@@ -1,6 +1,7 @@
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { readStatusSnapshot } from '../status-snapshot.js';
 import { renderProcessTable } from '../render/process-table.js';
+import { warnProblems } from '../render/problems.js';
 
 export const list: Command = {
   help: `
@@ -16,11 +17,21 @@ Exit codes
 Notes
   status is one of launching, online, stopping, stopped, waiting-restart, errored.
   While the daemon runs, list reads the status it publishes after every change
-  (TEND_HOME/status.json) and needs no round trip; otherwise it starts the daemon.`,
+  (TEND_HOME/status.json) and needs no round trip; otherwise it starts the daemon.
+  The daemon's problems (disk full, state recovered from a backup) are warnings on stderr.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'list');
     // The published snapshot while the daemon lives; otherwise the socket (which starts one).
-    const result = readStatusSnapshot(ctx.paths) ?? (await (await ctx.client()).call('process.list', {}));
+    const snapshot = readStatusSnapshot(ctx.paths);
+    let result = snapshot?.apps;
+    if (snapshot !== null) warnProblems(ctx, snapshot.problems);
+    else {
+      const client = await ctx.client();
+      const [apps, info] = await Promise.all([client.call('process.list', {}), client.call('daemon.info', {})]);
+      warnProblems(ctx, info.problems);
+      result = apps;
+    }
+    result ??= [];
     ctx.out(values.json === true ? JSON.stringify(result) : renderProcessTable(result, ctx.isTTY));
     return 0;
   },

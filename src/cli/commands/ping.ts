@@ -1,4 +1,5 @@
 import { parseFlags, type CliContext, type Command } from '../context.js';
+import { warnProblems } from '../render/problems.js';
 
 export const ping: Command = {
   help: `
@@ -6,13 +7,15 @@ Synopsis
   tend ping [--json]
 
 Notes
-  Starts the daemon if it is not running, then prints its pid, version and home.
+  Starts the daemon if it is not running, then prints its pid, version and home. Problems
+  (disk full, state recovered from a backup) are printed as warnings on stderr.
 
 Exit codes
   0 the daemon answers; 3 it cannot be reached or started`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'ping');
     const info = await (await ctx.client()).call('daemon.info', {});
+    warnProblems(ctx, info.problems);
     ctx.out(values.json === true ? JSON.stringify(info) : `pong: daemon ${info.pid}, tend ${info.version}, protocol ${info.protocol}, ${info.apps} app(s), home ${info.home}, log ${ctx.paths.daemonLog}`);
     return 0;
   },

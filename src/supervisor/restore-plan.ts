@@ -1,0 +1,158 @@
+import { checkAppSpec } from '../config/spec-check.js';
+import type { ProcStat } from '../metrics/procfs.js';
+import type { AppSpec } from '../protocol/model.js';
+import type { ProcessRecord } from './process-handle.js';
+import { INITIAL, type ProcessState } from './process-machine.js';
+import { runLeader, type FoundRun } from './run-finder.js';
+
+/** What a starting daemon does with each app and each process of its home it found. */
+export interface RestorePlan {
+  nextId: number;
+  /** `adopt`: the record names a live leader. `dead`: apply the restart policy. `start`: spawn it (a start whose run never came up). */
+  apps: Array<{ record: ProcessRecord; mode: 'adopt' | 'dead' | 'start' }>;
+  /** Runs nobody will manage (older runs, runs of unknown or deleted apps): stopped. */
+  stray: FoundRun[];
+  notices: string[];
+}
+
+type Intent =
+  | { op: 'spawn'; id: number; token: string; spec?: unknown; createdAt?: number }
+  | { op: 'spawned'; id: number; token: string; pid: number; startTicks: string | null }
+  | { op: 'stop'; id: number; remove: boolean };
+
+const STATES: ReadonlySet<string> = new Set<ProcessState>(['stopped', 'starting', 'waiting-ready', 'online', 'stopping', 'backoff', 'errored']);
+
+/**
+ * Merges state.json, the intent journal and the processes found by token into one plan, so that
+ * whatever instant the previous daemon died at, each app ends with exactly one run (adopted, or
+ * restarted by policy) and every other process of the home is stopped: no duplicate, no orphan.
+ */
+export function planRestore(
+  state: { nextId: number; records: ProcessRecord[] },
+  rawIntents: unknown[],
+  runs: Map<string, FoundRun>,
+  isAlive: (pid: number, startTicks: string | null) => boolean,
+  now: number,
+): RestorePlan {
+  const notices: string[] = [];
+  const byId = new Map(state.records.map((r) => [r.id, r]));
+  let nextId = Math.max(state.nextId, ...state.records.map((r) => r.id + 1));
+  const spawnedAt = new Map<string, { pid: number; startTicks: string | null }>();
+  const lastOp = new Map<number, 'spawn' | 'stop' | 'delete'>();
+  for (const raw of rawIntents) {
+    const intent = parseIntent(raw);
+    if (intent === null) continue;
+    nextId = Math.max(nextId, intent.id + 1);
+    if (intent.op === 'spawned') {
+      spawnedAt.set(intent.token, { pid: intent.pid, startTicks: intent.startTicks });
+      continue;
+    }
+    if (intent.op === 'stop') {
+      lastOp.set(intent.id, intent.remove ? 'delete' : 'stop');
+      continue;
+    }
+    let spec: AppSpec | null = null;
+    if (intent.spec !== undefined) {
+      try {
+        spec = checkAppSpec(intent.spec, `intent journal, app ${intent.id}`);
+      } catch (err) {
+        notices.push(`ignored a spec in the intent journal: ${(err as Error).message}`);
+      }
+    }
+    const record = byId.get(intent.id);
+    if (record !== undefined && spec !== null) record.spec = spec;
+    if (record === undefined && spec !== null) {
+      byId.set(intent.id, {
+        id: intent.id, spec, createdAt: intent.createdAt ?? now, restarts: 0, snapshot: { ...INITIAL, state: 'starting' },
+        pid: null, startTicks: null, startedAt: null, lastExit: null, token: null,
+      });
+    }
+    lastOp.set(intent.id, 'spawn');
+  }
+
+  const claimed = new Set<string>();
+  const apps: RestorePlan['apps'] = [];
+  for (const record of [...byId.values()].sort((a, b) => a.id - b.id)) {
+    const op = lastOp.get(record.id);
+    // When the recorded run is gone, the newest live run of this app (found by token) is the
+    // one to keep: started after state.json was written (journaled, or recovered from a backup).
+    let newer: { run: FoundRun; leader: ProcStat } | null = null;
+    const recordedAlive = record.pid !== null && isAlive(record.pid, record.startTicks);
+    if (!recordedAlive) {
+      for (const run of runs.values()) {
+        if (run.id !== record.id) continue;
+        const known = run.token === record.token && record.pid !== null ? { pid: record.pid, startTicks: record.startTicks } : spawnedAt.get(run.token) ?? null;
+        const leader = runLeader(run, known);
+        if (leader !== null && (newer === null || Number(leader.startTicks) > Number(newer.leader.startTicks))) newer = { run, leader };
+      }
+    }
+    let mode: 'adopt' | 'dead' | 'start';
+    if (newer !== null) {
+      record.pid = newer.leader.pid;
+      record.startTicks = newer.leader.startTicks;
+      record.token = newer.run.token;
+      record.startedAt = now;
+      record.snapshot = { ...record.snapshot, state: 'online', afterStop: 'nothing', forced: false, reason: null };
+      claimed.add(newer.run.token);
+      notices.push(`app ${record.spec.name}: adopted pid ${newer.leader.pid}, a run the state file did not record (found by its run token)`);
+      mode = 'adopt';
+    } else if (recordedAlive) {
+      mode = 'adopt';
+    } else {
+      // A spawn was journaled but no run of it lives: it died at once or never came up. Start
+      // it again (the user or the restart policy wanted it running).
+      mode = op === 'spawn' ? 'start' : 'dead';
+    }
+    // Leftovers of the recorded run are stopped by the handle itself when it sees the run's end.
+    const handlesLeftovers = mode === 'adopt' || (mode === 'dead' && isRunningState(record.snapshot.state) && record.pid !== null);
+    if (record.token !== null && handlesLeftovers && newer === null) claimed.add(record.token);
+    // A stop or delete was asked for after the state was written: carry it out.
+    if (op === 'stop' || op === 'delete') {
+      if (mode === 'adopt') record.snapshot = { ...record.snapshot, state: 'stopping', afterStop: op === 'delete' ? 'remove' : 'nothing' };
+      else if (op === 'delete') continue;
+      else {
+        record.snapshot = { ...record.snapshot, state: 'stopped' };
+        mode = 'dead';
+      }
+    }
+    apps.push({ record, mode });
+  }
+  const stray = [...runs.values()].filter((run) => !claimed.has(run.token));
+  for (const run of stray) {
+    const app = byId.get(run.id);
+    notices.push(`stopping ${run.members.length} process(es) of ${app === undefined ? `unknown app id ${run.id}` : `an old run of ${app.spec.name}`} found by run token (pids ${run.members.map((m) => m.pid).join(', ')})`);
+  }
+  return { nextId, apps, stray, notices };
+}
+
+function isRunningState(state: ProcessState): boolean {
+  return state === 'starting' || state === 'waiting-ready' || state === 'online' || state === 'backoff' || state === 'stopping';
+}
+
+function parseIntent(raw: unknown): Intent | null {
+  const r = raw as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null || !Number.isInteger(r.id) || (r.id as number) < 0) return null;
+  if (r.op === 'stop') return { op: 'stop', id: r.id as number, remove: r.remove === true };
+  if (typeof r.token !== 'string') return null;
+  if (r.op === 'spawned' && Number.isInteger(r.pid)) return { op: 'spawned', id: r.id as number, token: r.token, pid: r.pid as number, startTicks: typeof r.startTicks === 'string' ? r.startTicks : null };
+  if (r.op === 'spawn') return { op: 'spawn', id: r.id as number, token: r.token, spec: r.spec, ...(typeof r.createdAt === 'number' ? { createdAt: r.createdAt } : {}) };
+  return null;
+}
+
+/** Validates one state.json record (the spec with the CLI's schema); throws with what is wrong. */
+export function checkRecord(raw: unknown, index: number): ProcessRecord {
+  const r = raw as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not an object');
+  if (!Number.isInteger(r.id) || (r.id as number) < 0) throw new Error('no valid id');
+  const spec = checkAppSpec(r.spec, `state.json, app #${index}`);
+  const snap = r.snapshot as Record<string, unknown> | null;
+  if (typeof snap !== 'object' || snap === null || typeof snap.state !== 'string' || !STATES.has(snap.state)) throw new Error('no valid snapshot.state');
+  const hist = snap.history as Record<string, unknown> | null;
+  if (typeof hist !== 'object' || hist === null || !Number.isInteger(hist.unstableRestarts) || !Number.isInteger(hist.consecutiveCrashes)) throw new Error('no valid snapshot.history');
+  const intOrNull = (v: unknown): boolean => v === null || (Number.isInteger(v) && (v as number) > 0);
+  const strOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+  if (!intOrNull(r.pid) || !strOrNull(r.startTicks) || !strOrNull(r.token) || !(r.startedAt === null || typeof r.startedAt === 'number')) throw new Error('bad pid/startTicks/token/startedAt');
+  if (typeof r.createdAt !== 'number' || !Number.isInteger(r.restarts)) throw new Error('bad createdAt/restarts');
+  if (r.lastExit !== null && (typeof r.lastExit !== 'object' || Array.isArray(r.lastExit))) throw new Error('bad lastExit');
+  return { ...(r as unknown as ProcessRecord), spec, snapshot: { ...INITIAL, ...(snap as object) } as ProcessRecord['snapshot'] };
+}

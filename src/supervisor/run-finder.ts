@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { readAllStats, type ProcStat } from '../metrics/procfs.js';
+import { TOKEN_VAR } from './kill-tree.js';
+
+/** Every live process of one run (one token): the app's leader and whatever it started. */
+export interface FoundRun {
+  token: string;
+  /** The app id encoded in the token. */
+  id: number;
+  members: ProcStat[];
+}
+
+/**
+ * A run token: `<home tag>.<app id>.<time>.<random>`. The home tag lets a new daemon tell its
+ * home's processes from other homes' in /proc; the app id says which app a run belongs to.
+ */
+export function makeToken(homeTag: string, id: number, now: number): string {
+  return `${homeTag}.${id}.${now.toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Finds every live process of this home by the token in its environment (one /proc scan at
+ * daemon start): runs that state.json does not know (a daemon killed between a spawn and its
+ * state write), runs of apps whose state was lost, and leftovers. Processes of other users are
+ * not readable and are skipped, as are zombies.
+ */
+export function findHomeRuns(homeTag: string, stats: ProcStat[] = readAllStats()): Map<string, FoundRun> {
+  const needle = Buffer.from(`\0${TOKEN_VAR}=${homeTag}.`);
+  const runs = new Map<string, FoundRun>();
+  for (const st of stats) {
+    if (st.pid === process.pid || st.state === 'Z' || st.state === 'X') continue;
+    let env: Buffer;
+    try {
+      env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${st.pid}/environ`)]);
+    } catch {
+      continue;
+    }
+    const at = env.indexOf(needle);
+    if (at < 0) continue;
+    const start = at + 1 + TOKEN_VAR.length + 1;
+    const end = env.indexOf(0, start);
+    const token = env.subarray(start, end < 0 ? env.length : end).toString('utf8');
+    const id = Number(token.split('.')[1]);
+    if (!Number.isInteger(id) || id < 0) continue;
+    const run = runs.get(token);
+    if (run === undefined) runs.set(token, { token, id, members: [st] });
+    else run.members.push(st);
+  }
+  return runs;
+}
+
+/**
+ * The run's leader: the member with the given pid and start time when the journal recorded it,
+ * else the oldest member that leads its own session (an app is spawned as a session leader and
+ * starts before anything it starts). Null when the leader is gone and only descendants remain.
+ */
+export function runLeader(run: FoundRun, known: { pid: number; startTicks: string | null } | null): ProcStat | null {
+  if (known !== null) return run.members.find((m) => m.pid === known.pid && (known.startTicks === null || m.startTicks === known.startTicks)) ?? null;
+  const oldest = [...run.members].sort((a, b) => Number(a.startTicks) - Number(b.startTicks))[0];
+  if (oldest === undefined || oldest.pid !== oldest.session) return null;
+  // A member whose parent is also in the run is a descendant, not the leader.
+  return run.members.some((m) => m.pid === oldest.ppid) ? null : oldest;
+}
