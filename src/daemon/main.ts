@@ -12,6 +12,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
+import { HookRunner } from '../hooks/hook-runner.js';
 import { LogRouter, logPathsFor } from './log-router.js';
 import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
@@ -89,6 +90,16 @@ async function main(): Promise<void> {
   const events = new EventBus();
   let server: RpcServer | null = null;
   const exists = (id: number): boolean => supervisor.has(id);
+  const hooks = new HookRunner({
+    appOf: (id) => {
+      if (!supervisor.has(id)) return null;
+      const spec = supervisor.resolve(id)[0]?.spec;
+      return spec === undefined ? null : { hooks: spec.hooks, cwd: spec.cwd, env: spec.env };
+    },
+    log: daemonLog,
+    timeoutMs: Number(process.env.TEND_HOOK_TIMEOUT_MS) > 0 ? Number(process.env.TEND_HOOK_TIMEOUT_MS) : 10_000,
+  });
+  events.listen((e) => hooks.onEvent(e));
   const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,

@@ -4,6 +4,9 @@ import { checkDependencies, startOrder } from '../../src/config/depends-graph.js
 import { coerceDependsOn, coerceHooks } from '../../src/config/orchestration.js';
 import { INITIAL, transition } from '../../src/supervisor/process-machine.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
+import { hookEventsOf } from '../../src/hooks/hook-events.js';
+import type { ProcessStateEvent } from '../../src/protocol/events.js';
+import type { ProcessStatus } from '../../src/protocol/model.js';
 
 const app = (name: string, deps: string[] = []) => ({ ...sampleSpec({ name }), ...(deps.length > 0 ? { dependsOn: deps.map((d) => ({ app: d, condition: 'started' as const })) } : {}) });
 
@@ -49,5 +52,23 @@ describe('depends_on and hooks in config files', () => {
     assert.equal(s.next.reason, null);
     assert.equal(transition(w.next, { type: 'stop' }, spec).next.state, 'stopped');
     assert.deepEqual(transition(w.next, { type: 'delete' }, spec).effects.map((e) => e.type), ['cancel', 'remove']);
+  });
+});
+
+describe('hook events from process:state events', () => {
+  const ev = (status: ProcessStatus, previous: ProcessStatus | null, restarts = 0, exitAt: number | null = null, deleted = false): ProcessStateEvent => ({
+    type: 'process:state', time: 0, previous, deleted,
+    info: { id: 0, name: 'a', namespace: 'default', pid: null, status, restarts, uptimeMs: 0, createdAt: 0, startedAt: null, adopted: false,
+      lastExit: exitAt === null ? null : { code: 1, signal: null, at: exitAt, forced: false, unknown: false }, reason: null, nextRestartAt: null, cpuPercent: null, memoryBytes: null },
+  });
+  it('tells crash, restart, online, errored and stop apart', () => {
+    assert.deepEqual(hookEventsOf(ev('online', null), undefined), ['online']);
+    assert.deepEqual(hookEventsOf(ev('online', 'online'), { exitAt: null, restarts: 0 }), []);
+    assert.deepEqual(hookEventsOf(ev('waiting-restart', 'online', 0, 5), { exitAt: null, restarts: 0 }), ['crash']);
+    assert.deepEqual(hookEventsOf(ev('launching', 'online', 1, 5), { exitAt: null, restarts: 0 }), ['crash', 'restart']);
+    assert.deepEqual(hookEventsOf(ev('errored', 'online', 3, 9), { exitAt: 5, restarts: 3 }), ['crash', 'errored']);
+    assert.deepEqual(hookEventsOf(ev('stopped', 'stopping', 0, 7), { exitAt: null, restarts: 0 }), ['stop']);
+    assert.deepEqual(hookEventsOf(ev('launching', 'stopping', 1, 7), { exitAt: null, restarts: 0 }), ['restart'], 'a restart asked for is not a crash');
+    assert.deepEqual(hookEventsOf(ev('stopped', 'stopped', 0, 7, true), { exitAt: 7, restarts: 0 }), [], 'deleting a stopped app stops nothing');
   });
 });

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { DaemonEvent } from '../protocol/events.js';
+import type { HookAction, Hooks } from '../protocol/model.js';
+import { hookEventsOf, payloadOf, type HookPayload, type Seen } from './hook-events.js';
+
+export interface HookRunnerDeps {
+  /** The hooks, cwd and env of an app that still exists (null once deleted). */
+  appOf(id: number): { hooks: Hooks | undefined; cwd: string; env: Record<string, string> } | null;
+  log(event: string, data: Record<string, unknown>): void;
+  /** A hook that runs longer is killed (command) or aborted (HTTP). */
+  timeoutMs?: number;
+  /** Hooks running at once; more are skipped (and logged) rather than queued without bound. */
+  maxRunning?: number;
+}
+
+interface Known { hooks: Hooks | undefined; cwd: string; env: Record<string, string> }
+
+/**
+ * Runs the `hooks` of apps on their events. Never blocks supervision: each hook runs in the
+ * background, bounded in time and in number, and its failure is logged, nothing more.
+ */
+export class HookRunner {
+  private seen = new Map<number, Seen>();
+  private known = new Map<number, Known>();
+  private running = 0;
+  private readonly timeoutMs: number;
+  private readonly maxRunning: number;
+
+  constructor(private readonly deps: HookRunnerDeps) {
+    this.timeoutMs = deps.timeoutMs ?? 10_000;
+    this.maxRunning = deps.maxRunning ?? 16;
+  }
+
+  /** Feed every daemon event (an EventBus listener). */
+  onEvent(e: DaemonEvent): void {
+    if (e.type !== 'process:state') return;
+    const id = e.info.id;
+    const app = this.deps.appOf(id) ?? this.known.get(id) ?? null;
+    if (app !== null) this.known.set(id, app);
+    const events = hookEventsOf(e, this.seen.get(id));
+    if (e.deleted) {
+      this.seen.delete(id);
+      this.known.delete(id);
+    } else this.seen.set(id, { exitAt: e.info.lastExit?.at ?? null, restarts: e.info.restarts });
+    if (app?.hooks === undefined) return;
+    for (const ev of events) {
+      const action = app.hooks[ev];
+      if (action !== undefined) this.run(action, payloadOf(ev, e), app);
+    }
+  }
+
+  private run(action: HookAction, payload: HookPayload, app: Known): void {
+    const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: action.url } : { command: action.command }) };
+    if (this.running >= this.maxRunning) {
+      this.deps.log('hook-skipped', { ...where, reason: `${this.maxRunning} hooks already running` });
+      return;
+    }
+    this.running += 1;
+    const done = (error: string | null): void => {
+      this.running -= 1;
+      if (error !== null) this.deps.log('hook-failed', { ...where, error });
+      else this.deps.log('hook-ran', where);
+    };
+    const body = JSON.stringify(payload);
+    if (action.type === 'http') void this.post(action.url, body).then(done);
+    else this.command(action.command, body, payload, app, done);
+  }
+
+  // node:http, not fetch: the daemon runs in V8's lite mode, where fetch's parser (WebAssembly) is missing.
+  private post(url: string, body: string): Promise<string | null> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (error: string | null): void => {
+        if (!settled) {
+          settled = true;
+          resolve(error);
+        }
+      };
+      const u = new URL(url);
+      const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(u, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode ?? '?'}`));
+        res.on('error', (err) => settle(err.message));
+      });
+      req.on('timeout', () => {
+        req.destroy();
+        settle(`no answer within ${this.timeoutMs} ms`);
+      });
+      req.on('error', (err) => settle(err.message));
+      req.end(body);
+    });
+  }
+
+  private command(line: string, body: string, payload: HookPayload, app: Known, done: (error: string | null) => void): void {
+    let stderr = '';
+    let finished = false;
+    const finish = (error: string | null): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      done(error);
+    };
+    const child = spawn('/bin/sh', ['-c', line], {
+      cwd: app.cwd, detached: true, stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...app.env, TEND_EVENT: payload.event, TEND_APP_NAME: payload.app, TEND_APP_ID: String(payload.id) },
+    });
+    const timer = setTimeout(() => {
+      try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      finish(`killed after ${this.timeoutMs} ms`);
+    }, this.timeoutMs);
+    timer.unref();
+    child.on('error', (err) => finish(err.message));
+    child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 1000) stderr += c.toString('utf8'); });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(body);
+    child.on('close', (code, signal) => {
+      if (code === 0) finish(null);
+      else finish(`${signal !== null ? `killed by ${signal}` : `exit code ${code}`}${stderr.trim() !== '' ? `: ${stderr.trim().slice(0, 300)}` : ''}`);
+    });
+  }
+}
