@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from '../errors.js';
+import { suggest } from '../lib/suggest.js';
 import type { RpcClient } from '../rpc/client.js';
 import type { TendPaths } from '../store/paths.js';
 
@@ -25,14 +26,30 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node:util parseArgs in strict mode, its errors turned into usage errors that say what to do. */
+/** node:util parseArgs in strict mode, its errors turned into usage errors in tend's words. */
 export function parseFlags<O extends Options>(argv: string[], options: O, verb: string) {
   try {
     return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (err) {
-    const msg = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
-    throw usageError(msg.replace(/\. To specify a positional.*$/, ''), `Run \`tend ${verb} --help\` for the options.`);
+    throw usageError(flagMessage(err as Error & { code?: string }, options), `Run \`tend ${verb} --help\` for the options.`);
   }
+}
+
+// parseArgs' messages, said the way tend says things (one clause, the flag in backticks, a guess).
+function flagMessage(err: Error & { code?: string }, options: Options): string {
+  const msg = err.message.split('\n')[0] ?? 'invalid arguments';
+  const flag = /'(-[^' ]+)/.exec(msg)?.[1] ?? '';
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const names = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short === undefined ? [] : [`-${o.short}`])]);
+    const guess = flag.startsWith('--') ? suggest(flag, names) : undefined;
+    return `unknown option \`${flag}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`;
+  }
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/argument missing/.test(msg)) return `option \`${flag}\` needs a value`;
+    if (/ambiguous/.test(msg)) return `the value of \`${flag}\` starts with \`-\`; write it as \`${flag}=VALUE\``;
+    if (/does not take an argument/.test(msg)) return `option \`${flag}\` takes no value`;
+  }
+  return msg.replace(/\. To specify a positional.*$/, '');
 }
 
 /**

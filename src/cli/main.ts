@@ -2,6 +2,7 @@ import { ExitCode, TendError, isTendError } from '../errors.js';
 import type { RpcClient } from '../rpc/client.js';
 import { checkHomeSafe } from '../store/home-check.js';
 import { resolveHome, tendPaths } from '../store/paths.js';
+import { suggest } from '../lib/suggest.js';
 import { VERSION } from '../version.js';
 import { connectIfRunning, connectOrLaunch } from './connect.js';
 import type { CliContext, Command } from './context.js';
@@ -9,7 +10,8 @@ import { isTerminal, writeOut } from './write-out.js';
 
 /** Verb → lazily imported module, so `tend list` loads only what listing needs. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  start: { summary: 'start a script, a command, or a stopped app', load: async () => (await import('./commands/start.js')).start },
+  start: { summary: 'start a script, a command, a config file\'s apps, or a stopped app', load: async () => (await import('./commands/start.js')).start },
+  apply: { summary: 'make a config file\'s apps run as it says, restarting only what changed', load: async () => (await import('./commands/apply.js')).apply },
   stop: { summary: 'stop apps (signal, grace period, SIGKILL)', load: async () => (await import('./commands/target-action.js')).stop },
   restart: { summary: 'restart apps (stop, then start)', load: async () => (await import('./commands/target-action.js')).restart },
   reload: { summary: 'replace apps\' processes without dropping a request (cluster, --listen)', load: async () => (await import('./commands/reload.js')).reload },
@@ -17,6 +19,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   delete: { summary: 'stop apps and forget them', load: async () => (await import('./commands/target-action.js')).remove },
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
+  env: { summary: 'the environment an app runs with', load: async () => (await import('./commands/env.js')).env },
+  reset: { summary: 'set restart counters back to zero', load: async () => (await import('./commands/reset.js')).reset },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
   events: { summary: 'print every change of app state as it happens (--json)', load: async () => (await import('./commands/events.js')).events },
   init: { summary: 'write a commented example ecosystem.config.cjs', load: async () => (await import('./commands/init.js')).init },
@@ -33,10 +37,20 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   daemon: { summary: 'daemon restart|stop|status|run (restart leaves apps running)', load: async () => (await import('./commands/daemon.js')).daemon },
 };
 const ALIASES: Record<string, string> = {
-  ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', status: 'list', l: 'list',
-  // PM2's idempotent deploy verbs: `start` of a config file already updates and restarts only what
-  // changed; `reload` of a config file starts what is not running and reloads the rest.
-  startOrRestart: 'start', startOrReload: 'reload', startOrGracefulReload: 'reload', gracefulReload: 'reload',
+  ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', desc: 'describe', status: 'list', l: 'list', ps: 'list',
+  // PM2 verbs with another name in tend.
+  dump: 'save', sendSignal: 'signal',
+  // PM2's deploy verbs: start the file's missing apps and restart the running ones (`start <file>`).
+  startOrRestart: 'start',
+  // `reload <file>`: start what is not running, reload the rest with the file's spec.
+  startOrReload: 'reload', startOrGracefulReload: 'reload', gracefulReload: 'reload',
+};
+
+const REWRITES: Record<string, string[]> = {
+  jlist: ['list', '--json'],
+  prettylist: ['list', '--json', '--pretty'],
+  // PM2's `update` reloads its daemon in place: tend's daemon restart keeps every app running.
+  update: ['daemon', 'restart'],
 };
 
 function mainHelp(): string {
@@ -48,6 +62,9 @@ function mainHelp(): string {
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+    '',
+    'PM2 names: startOrRestart/startOrReload = start <file>; jlist, prettylist, ps = list;',
+    '  dump = save; sendSignal = signal; update = daemon restart; desc = describe.',
     '',
     'Environment: TEND_HOME (default ~/.tend) holds the daemon socket, state and logs.',
     'Exit codes: 0 ok, 1 operation failed, 2 bad usage or input, 3 daemon unreachable.',
@@ -69,10 +86,14 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     writeOut(1, `${VERSION}\n`);
     return ExitCode.ok;
   }
+  // PM2 verbs that are a tend command with flags.
+  const rewrite = REWRITES[first];
+  if (rewrite !== undefined) return runCli([...rewrite, ...rest], env);
   const verb = ALIASES[first] ?? first;
   const entry = COMMANDS[verb];
   if (entry === undefined) {
-    throw new TendError('E_USAGE', `unknown command \`${first}\``, { hint: 'Run `tend --help` for the list of commands.' });
+    const guess = suggest(first, [...Object.keys(COMMANDS), ...Object.keys(ALIASES), ...Object.keys(REWRITES)]);
+    throw new TendError('E_USAGE', `unknown command \`${first}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`, { hint: 'Run `tend --help` for the list of commands.' });
   }
   const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {

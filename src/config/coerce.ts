@@ -74,15 +74,14 @@ function coerceBoolean(key: string, value: unknown): boolean {
   throw invalidValue(key, '`true` or `false`', value);
 }
 
-// Values are stringified because that is all a process environment can hold; a nested object is
-// almost always a mistake (PM2 would pass "[object Object]").
+// Values are stringified because that is all a process environment can hold; an object or a
+// list becomes its JSON text, as PM2 does (apps JSON.parse it back).
 function coerceEnv(key: string, value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidValue(key, 'an object of NAME: value', value);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined || v === null) continue;
-    if (typeof v === 'object') throw invalidValue(`${key}.${k}`, 'a string, number or boolean', v);
-    out[k] = String(v);
+    out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
   return out;
 }

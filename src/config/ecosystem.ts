@@ -4,12 +4,10 @@ export interface RawApps {
   /** One raw object per app, keyed by PM2 names, not validated yet. */
   apps: Record<string, unknown>[];
   warnings: string[];
+  /** The file's `deploy` section (its `<env>.env` blocks are layered with `--env`). */
+  deploy?: unknown;
 }
 
-/** Top-level keys of a PM2 ecosystem file besides `apps`, and why tend does nothing with them. */
-const TOP_LEVEL_IGNORED: Record<string, string> = {
-  deploy: 'tend does not deploy (PM2\'s `pm2 deploy`); use your CI or a script',
-};
 
 /**
  * PM2 accepts several shapes, and so does tend: `{apps: [...]}`, `{apps: {...}}` (one app), the
@@ -22,6 +20,7 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
     throw configError(file, 'exports nothing', 'A config exports `{ apps: [{ name, script, … }] }` (CommonJS `module.exports = …`, ESM `export default …`, JSON or YAML).');
   }
   let list: unknown;
+  let deploy: unknown;
   if (Array.isArray(value)) {
     list = value;
   } else if (isPlainObject(value)) {
@@ -34,10 +33,11 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
       list = [value];
     } else {
       list = value[listKey];
+      deploy = value.deploy;
       for (const key of Object.keys(value)) {
-        if (key === listKey) continue;
-        const why = TOP_LEVEL_IGNORED[key] ?? 'not an ecosystem key (only `apps` and `deploy` are)';
-        warnings.push(`${file}: top-level \`${key}\` is ignored: ${why}`);
+        // `pm2 deploy`'s section is read only for its `<env>.env` blocks; `pm2 start` ignores the rest too.
+        if (key === listKey || key === 'deploy') continue;
+        warnings.push(`${file}: top-level \`${key}\` is ignored: not an ecosystem key (only \`apps\` and \`deploy\` are)`);
       }
       if (isPlainObject(list)) list = [list];
     }
@@ -54,8 +54,9 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
     }
     return app;
   });
-  return { apps, warnings };
+  return { apps, warnings, deploy };
 }
+
 
 /** How an app is named in messages before it is validated: `app "api"` or `apps[2]`. */
 export function appLabel(app: Record<string, unknown>, index: number): string {

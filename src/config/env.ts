@@ -13,11 +13,18 @@ export function inheritableEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASS$|PWD$|KEY|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION|DSN|DATABASE_URL|CONN(ECTION)?_?STRING)/i;
+/** Words that mark a secret when they appear anywhere in a name (`NPMTOKEN`, `DBPASSWORD`). */
+const SECRET_ANYWHERE = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|DATABASE_URL|CONN(ECTION)?_?STRING)/i;
+
+/** Words that mark a secret only as a whole word of the name: `API_KEY`, `apiKey`, not `KEYBOARD_LAYOUT` or `MONKEY`. */
+const SECRET_WORD = /^(KEY|KEYS|APIKEY|ACCESSKEY|SECRETKEY|PRIVATEKEY|PASS|PWD|PRIVATE|AUTH|AUTHORIZATION|COOKIE|COOKIES|SESSION|DSN|SALT|SIGNATURE)$/;
 
 /** True when a variable's name looks like it holds a secret. */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  if (SECRET_ANYWHERE.test(name)) return true;
+  // Words: split at `_`, `-`, `.` and camelCase boundaries (apiKey → api, Key).
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[_\-.]+/);
+  return words.some((w) => SECRET_WORD.test(w));
 }
 
 /** `scheme://user:password@` inside any text (a URL alone, or in a list or a command line). */

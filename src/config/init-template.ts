@@ -51,15 +51,15 @@ module.exports = {
       // stop_exit_codes: [0], // exit codes that mean "finished": no restart
 
       // Stopping and readiness
-      kill_timeout: 5000, // ms between SIGTERM and SIGKILL
-      // kill_signal: 'SIGINT', // tend only: the stop signal (default SIGTERM)
+      kill_timeout: 5000, // ms between the stop signal and SIGKILL
+      // kill_signal: 'SIGTERM', // tend only: the stop signal (default SIGINT, as PM2)
       // wait_ready: true, // online only once the app calls process.send('ready')…
       // listen_timeout: 3000, // …or after this many ms
 
-      // Logs: TEND_HOME/logs/<name>-out.log and <name>-err.log unless set here.
+      // Logs: TEND_HOME/logs/<name>-out.log and <name>-error.log unless set here.
       // out_file: './logs/out.log',
       // error_file: './logs/err.log',
-      // merge_logs: true, // stdout and stderr in one file
+      // log_file: './logs/combined.log', // stdout and stderr together, in addition
       time: false, // true: prefix each line with the time it was written
     },
   ],

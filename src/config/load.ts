@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { TendError } from '../errors.js';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { TendError, isTendError } from '../errors.js';
 import type { AppSpec } from '../protocol/model.js';
+import { coerceField } from './coerce.js';
 import { checkDependencies, startOrder } from './depends-graph.js';
 import { parseDotenv } from './dotenv.js';
-import { appLabel, appsFromConfig } from './ecosystem.js';
+import { appLabel, appsFromConfig, isPlainObject, type RawApps } from './ecosystem.js';
 import { defaultAppName, normalizeApp } from './normalize.js';
+import { findField, type FieldDef } from './schema.js';
 import { FOREMAN_BASE_PORT, parseProcfile, procfileApps, procfileType } from './procfile.js';
 import { configError, configFormat, readConfigText, readConfigValue } from './read-config.js';
 
@@ -31,11 +33,20 @@ export interface LoadedConfig {
   warnings: string[];
   /** Absolute path of the config file. */
   file: string;
+  /**
+   * Apps that cannot start on this machine (script or interpreter missing): as in PM2, the other
+   * apps still start, and the command exits 1 naming these.
+   */
+  failed: { name: string; message: string }[];
 }
+
+/** Errors that concern one app's machine-side needs, not the file: that app fails alone. */
+const PER_APP_ERRORS = new Set(['E_SCRIPT_NOT_FOUND', 'E_INTERPRETER_NOT_FOUND', 'E_SCRIPT_IS_DIRECTORY']);
 
 /** Files `tend start` (no argument) looks for in the current folder, in this order. */
 export const DEFAULT_CONFIG_NAMES = [
   'ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.config.json', 'ecosystem.config.yaml', 'ecosystem.config.yml',
+  'ecosystem.json', 'ecosystem.yml', 'ecosystem.yaml',
   'tend.config.js', 'tend.config.cjs', 'tend.config.mjs', 'tend.config.json', 'tend.config.yaml', 'tend.config.yml',
   'Procfile',
 ] as const;
@@ -66,16 +77,27 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
   if (format !== 'procfile' && (options.formation !== undefined || options.basePort !== undefined)) {
     throw new TendError('E_USAGE', `--formation and --port apply to a Procfile, not to ${shown}`);
   }
-  const { apps: rawApps, warnings } = format === 'procfile' ? await readProcfile(file, shown, options) : await readEcosystem(file, shown, format);
+  const { apps: rawApps, warnings, deploy } = format === 'procfile' ? await readProcfile(file, shown, options) : await readEcosystem(file, shown, format);
+  // tend.config.* files and Procfiles follow tend's rules; every other file is a PM2 file.
+  const pm2 = format !== 'procfile' && !basename(file).startsWith('tend.config.');
+  const deployEnv = options.envName === undefined ? undefined : deployEnvOf(deploy, options.envName, shown);
   const picked = pickOnly(rawApps, options.only, shown, format === 'procfile');
   if (options.envName !== undefined && !rawApps.some((a) => Object.hasOwn(a, `env_${options.envName}`))) {
     warnings.push(`${shown}: no app has an \`env_${options.envName}\` block; --env ${options.envName} changes nothing`);
   }
   const apps: AppSpec[] = [];
+  const failed: LoadedConfig['failed'] = [];
   const seen = new Map<string, string>();
   for (const { raw, index } of picked) {
     const source = `${shown}, ${appLabel(raw, index)}`;
-    const result = normalizeApp(raw, { baseDir: dirname(file), env: options.env, source, envName: options.envName, file });
+    let result;
+    try {
+      result = normalizeApp(raw, { baseDir: dirname(file), shellCwd: pm2 ? options.cwd : undefined, env: options.env, source, envName: options.envName, deployEnv, file, pm2 });
+    } catch (err) {
+      if (!isTendError(err) || !PER_APP_ERRORS.has(err.code)) throw err;
+      failed.push({ name: rawName(raw) ?? `apps[${index}]`, message: `${err.message}${err.hint ? ` — ${err.hint}` : ''}` });
+      continue;
+    }
     const first = seen.get(result.spec.name);
     if (first !== undefined) {
       throw new TendError('E_CONFIG_INVALID', `${source}: the name \`${result.spec.name}\` is already used by ${first}`, {
@@ -88,16 +110,30 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
     warnings.push(...result.warnings);
   }
   checkDependencies(apps, new Set(rawApps.map((raw) => rawName(raw)).filter((n): n is string => n !== undefined)), shown);
-  return { apps: startOrder(apps), warnings, file };
+  return { apps: startOrder(apps), warnings, file, failed };
 }
 
-async function readEcosystem(file: string, shown: string, format: 'js' | 'json' | 'yaml'): Promise<{ apps: Record<string, unknown>[]; warnings: string[] }> {
+async function readEcosystem(file: string, shown: string, format: 'js' | 'json' | 'yaml'): Promise<RawApps> {
   const value = await readConfigValue(file, format, shown);
   return appsFromConfig(value, shown);
 }
 
+/** `deploy.<name>.env`: PM2 layers it under `env` when `--env <name>` is given. */
+function deployEnvOf(deploy: unknown, envName: string, shown: string): Record<string, string> | undefined {
+  if (!isPlainObject(deploy)) return undefined;
+  const target = deploy[envName];
+  if (!isPlainObject(target) || target.env === undefined) return undefined;
+  const field = findField('env') as FieldDef;
+  try {
+    return coerceField(field, target.env, `deploy.${envName}.env`) as Record<string, string>;
+  } catch (err) {
+    if (isTendError(err)) throw new TendError(err.code, `${shown}: ${err.message}`, { hint: err.hint });
+    throw err;
+  }
+}
+
 // foreman reads the `.env` beside the Procfile; its PORT (or the environment's) is the base port.
-async function readProcfile(file: string, shown: string, options: LoadOptions): Promise<{ apps: Record<string, unknown>[]; warnings: string[] }> {
+async function readProcfile(file: string, shown: string, options: LoadOptions): Promise<RawApps> {
   const text = await readConfigText(file, shown);
   const { entries, warnings } = parseProcfile(text, shown);
   const dotenvPath = join(dirname(file), '.env');

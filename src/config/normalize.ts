@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
@@ -8,21 +8,38 @@ import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protoco
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
+import { camelToSnake, expandHome, guessInterpreter, isNullFile, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
 export { coerceField } from './coerce.js';
 
+/** What `out_file: 'NULL'` or `'/dev/null'` becomes: no file at all (see daemon/log-router.ts). */
+const NULL_FILE = '/dev/null';
+
 export interface NormalizeContext {
   /** Base for relative paths (the CLI's cwd, or the config file's folder). */
   baseDir: string;
+  /**
+   * PM2 files only: where `tend` runs. PM2 resolves a relative `script` and `cwd` from there;
+   * tend does too when the script is found there, else it uses `baseDir` (the file's folder).
+   */
+  shellCwd?: string | undefined;
   /** Inherited environment (already stripped of login-session variables). */
   env: Record<string, string>;
   /** Where the value came from, for messages: `command line`, `ecosystem.config.js, app "api"`. */
   source: string;
   /** `--env <name>`: the `env_<name>` block layered over `env`. */
   envName?: string | undefined;
+  /** `deploy.<name>.env` of the file, the lowest layer of `--env <name>` (as in PM2). */
+  deployEnv?: Record<string, string> | undefined;
   /** The config file the app comes from; a missing `script` is then a config error. */
   file?: string | undefined;
+  /**
+   * Read the PM2 way (a PM2 ecosystem file, or `tend start <script>`): PM2's stop signal
+   * (SIGINT), interpreter guess, unknown keys as warnings, a script with spaces run by a shell,
+   * PM2's per-app variables. Otherwise tend's own rules (tend.config.*, Procfiles, `-- command`).
+   */
+  pm2?: boolean | undefined;
 }
 
 export interface NormalizeResult {
@@ -30,20 +47,22 @@ export interface NormalizeResult {
   warnings: string[];
 }
 
-const INTERPRETER_BY_EXT: Record<string, string> = {
-  '.js': 'node', '.mjs': 'node', '.cjs': 'node',
-  '.py': 'python3', '.sh': 'bash', '.rb': 'ruby', '.pl': 'perl', '.php': 'php',
-};
-
 /** Validates keys, coerces values once and fills defaults: the only way an AppSpec is made. */
 export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext): NormalizeResult {
+  const pm2 = ctx.pm2 === true;
   const values = new Map<string, unknown>();
   const envBlocks = new Map<string, Record<string, string>>();
   const warnings: string[] = [];
+  /** Keys given under their own name: they win over an alias (`script` over `cmd`), as in PM2. */
+  const canonical = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    const field = findField(key);
-    if (field === undefined) throw unknownKey(key, ctx.source);
+    const field = findField(key) ?? findField(camelToSnake(key));
+    if (field === undefined) {
+      if (!pm2) throw unknownKey(key, ctx.source);
+      warnings.push(`${ctx.source}: unknown key \`${key}\` is ignored (PM2 ignores it too)${didYouMean(key)}`);
+      continue;
+    }
     if (field.key === 'log_file' && typeof value === 'boolean') {
       // PM2 allows `log_file: true` (a default combined file) and `false` (none).
       if (value) warnings.push(`${ctx.source}: \`log_file: true\` is not supported yet; give a path for the combined log`);
@@ -60,12 +79,15 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     }
     const block = ENV_BLOCK.exec(key);
     if (field.key === 'env_<name>' && block !== null) envBlocks.set(block[1] as string, coerced as Record<string, string>);
-    else values.set(field.key, coerced);
+    else if (key === field.key || !canonical.has(field.key)) {
+      if (key === field.key) canonical.add(field.key);
+      values.set(field.key, coerced);
+    }
   }
   const get = <T>(key: string): T => (values.has(key) ? values.get(key) : fieldDefault(key)) as T;
 
-  const script = values.get('script');
-  if (typeof script !== 'string') {
+  const givenScript = values.get('script');
+  if (typeof givenScript !== 'string') {
     if (ctx.file !== undefined) {
       throw new TendError('E_CONFIG_INVALID', `${ctx.source}: missing \`script\``, {
         hint: 'Every app needs a `script`: a file to run (`server.js`) or a command (`npm`, with `args: "start"`).',
@@ -74,32 +96,54 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     }
     throw new TendError('E_USAGE', `${ctx.source}: no script given`, { hint: 'Give a script (`tend start server.js`) or a command after `--`.' });
   }
-  const cwd = resolve(ctx.baseDir, get<string | undefined>('cwd') ?? '.');
-  const shell = get<boolean>('shell');
-  let interpreter = values.has('interpreter') ? get<string>('interpreter') : (INTERPRETER_BY_EXT[extname(script)] ?? 'none');
+  let script = givenScript;
+  const name = get<string | undefined>('name') ?? (pm2 ? pm2AppName(script) : defaultAppName(script));
+  validateName(name, ctx.source);
+  const baseDir = pickBaseDir(ctx, script, get<string | undefined>('cwd'));
+  const cwd = resolve(baseDir, get<string | undefined>('cwd') ?? '.');
+  let shell = get<boolean>('shell');
+  let args = get<string[]>('args');
+  // PM2 runs a script with spaces (`npm run start`) through a shell, without its args.
+  if (pm2 && !shell && /\s/.test(script.trim()) && !values.has('interpreter') && !existsAt(cwd, script)) {
+    shell = true;
+    script = script.trim();
+    if (args.length > 0) warnings.push(`${ctx.source}: \`args\` are ignored because \`script\` is a command line run by a shell (as PM2 does); put them in \`script\``);
+    args = [];
+  }
+  const { env, userKeys } = buildEnv(ctx, cwd, get('env_file'), get('env'), envBlocks, get('port'), warnings);
+
+  let interpreter = values.has('interpreter') ? get<string>('interpreter') : guessInterpreter(resolve(cwd, script), pm2, env.PATH);
   if (interpreter === 'none' || shell) interpreter = 'none';
-  const env = buildEnv(ctx, cwd, get('env_file'), get('env'), envBlocks, get('port'), warnings);
+  if (interpreter.startsWith('node@')) interpreter = resolveNodeVersion(interpreter, env, ctx.source);
+  // Python buffers its output when it is not a terminal: PM2 sets PYTHONUNBUFFERED, so do we.
+  if (/python/.test(interpreter) && env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
 
   let resolvedScript = script;
-  if (!shell) resolvedScript = resolveScript(script, interpreter !== 'none', cwd, env, ctx.source);
+  if (!shell) resolvedScript = resolveScript(script, interpreter !== 'none', cwd, env, ctx.source, interpreter === 'node');
   if (interpreter !== 'none' && interpreter !== 'node' && findExecutable(interpreter, env.PATH, cwd) === undefined) {
     throw new TendError('E_INTERPRETER_NOT_FOUND', `${ctx.source}: interpreter \`${interpreter}\` was not found in PATH`, {
       hint: 'Install it, give its absolute path with --interpreter, or use `--interpreter none` to run the script directly.',
     });
   }
 
-  const name = get<string | undefined>('name') ?? defaultAppName(script);
-  validateName(name, ctx.source);
-  const resolvePath = (p: string | undefined): string | null => (p === undefined ? null : isAbsolute(p) ? p : resolve(cwd, p));
-
+  const logPath = (p: string | undefined): string | null => {
+    if (p === undefined) return null;
+    if (isNullFile(p)) return NULL_FILE;
+    const expanded = expandHome(p, env);
+    return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
+  };
+  const dateFormat = get<string | undefined>('log_date_format') ?? null;
+  // PM2 writes without the per-id suffix unless the app sets instances or cluster mode.
+  const merge = values.has('merge_logs') ? get<boolean>('merge_logs') : !(raw.instances !== undefined || /^cluster/.test(String(raw.exec_mode ?? raw.execMode ?? '')));
   const log: LogSpec = {
-    outFile: resolvePath(get('out_file')),
-    errFile: resolvePath(get('error_file')),
-    combinedFile: resolvePath(get('log_file')),
-    merge: get('merge_logs'),
+    outFile: logPath(get('out_file')),
+    errFile: logPath(get('error_file')),
+    combinedFile: logPath(get('log_file')),
+    merge,
     disabled: get('disable_logs'),
-    time: get('time'),
-    dateFormat: get<string | undefined>('log_date_format') ?? null,
+    // As in PM2, a log_date_format alone turns the time prefix on.
+    time: get<boolean>('time') || dateFormat !== null,
+    dateFormat,
     type: get('log_type'),
     maxSizeBytes: get('log_max_size'),
     rotateInterval: get('log_rotate_interval'),
@@ -111,7 +155,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     namespace: get('namespace'),
     exec: {
       script: resolvedScript,
-      args: get('args'),
+      args,
       interpreter: interpreter === 'none' ? null : interpreter,
       interpreterArgs: get('interpreter_args'),
       shell,
@@ -124,7 +168,8 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     expBackoffRestartDelayMs: get('exp_backoff_restart_delay'),
     maxRestarts: get('max_restarts'),
     minUptimeMs: get('min_uptime'),
-    killSignal: get('kill_signal'),
+    // PM2 stops apps with SIGINT; tend's own default is SIGTERM (what systemd and foreman send).
+    killSignal: values.has('kill_signal') ? get('kill_signal') : pm2 ? 'SIGINT' : 'SIGTERM',
     killTimeoutMs: get('kill_timeout'),
     waitReady: get('wait_ready'),
     listenTimeoutMs: get('listen_timeout'),
@@ -133,7 +178,9 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,
     cronRestart: get<string | undefined>('cron_restart') ?? null,
     health: get<HealthSpec | undefined>('health') ?? null,
+    userEnv: userKeys,
   };
+  if (pm2) spec.pm2 = true;
   const dependsOn = get<Dependency[] | undefined>('depends_on');
   if (dependsOn !== undefined && dependsOn.length > 0) spec.dependsOn = dependsOn;
   const hooks = get<Hooks | undefined>('hooks');
@@ -180,9 +227,29 @@ function withSourceValue<T>(source: string, fn: () => T): T {
   }
 }
 
+/** PM2's base for relative paths is where it runs; tend falls back to the file's folder. */
+function pickBaseDir(ctx: NormalizeContext, script: string, cwdKey: string | undefined): string {
+  if (ctx.shellCwd === undefined || ctx.shellCwd === ctx.baseDir) return ctx.baseDir;
+  const fromShell = resolve(ctx.shellCwd, cwdKey ?? '.');
+  if (cwdKey !== undefined && !existsSync(fromShell)) return ctx.baseDir;
+  return existsAt(fromShell, script) || !existsAt(resolve(ctx.baseDir, cwdKey ?? '.'), script) ? ctx.shellCwd : ctx.baseDir;
+}
+
+function existsAt(dir: string, script: string): boolean {
+  return existsSync(resolve(dir, script));
+}
+
+/** PM2's default name: the script's base name without its last extension (`api.v2.js` → `api.v2`). */
+function pm2AppName(script: string): string {
+  const base = basename(script.trim());
+  const dot = base.lastIndexOf('.');
+  return (dot > 0 ? base.slice(0, dot) : base) || 'app';
+}
+
 /**
  * The app's environment, lowest layer first: inherited (the CLI's, minus the login session) →
- * `env_file` → `env` → `env_<name>` (with `--env name`) → `port` (PM2's PORT shortcut).
+ * `env_file` → `deploy.<name>.env` (with `--env name`) → `env` → `env_<name>` (with `--env name`)
+ * → `port` (PM2's PORT shortcut). Also the names the user set, for `describe`.
  */
 function buildEnv(
   ctx: NormalizeContext,
@@ -192,7 +259,7 @@ function buildEnv(
   blocks: Map<string, Record<string, string>>,
   port: number | undefined,
   warnings: string[],
-): Record<string, string> {
+): { env: Record<string, string>; userKeys: string[] } {
   let fromFile: Record<string, string> = {};
   if (envFile !== undefined) {
     const loaded = loadDotenv(resolve(cwd, envFile), ctx.source);
@@ -200,9 +267,10 @@ function buildEnv(
     warnings.push(...loaded.warnings.map((w) => `${ctx.source}: ${w}`));
   }
   const picked = ctx.envName === undefined ? undefined : blocks.get(ctx.envName);
-  const out = { ...ctx.env, ...fromFile, ...env, ...picked };
-  if (port !== undefined) out.PORT = String(port);
-  return out;
+  const deploy = ctx.envName === undefined ? undefined : ctx.deployEnv;
+  const set = { ...fromFile, ...deploy, ...env, ...picked };
+  if (port !== undefined) set.PORT = String(port);
+  return { env: { ...ctx.env, ...set }, userKeys: Object.keys(set) };
 }
 
 /** The name an app gets when none is given: the script's file name without its extension. */
@@ -210,14 +278,18 @@ export function defaultAppName(script: string): string {
   return basename(script.split(/\s+/)[0] ?? script).replace(/\.(c|m)?js$|\.[a-z0-9]+$/i, '') || 'app';
 }
 
-// "did you mean": first the snake_case form of a camelCase key (`maxRestarts`), then edit distance.
+// "did you mean", by edit distance (camelCase forms of known keys are accepted, not suggested).
 function unknownKey(key: string, source: string): TendError {
-  const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  const guess = findField(snake) !== undefined && snake !== key ? snake : suggest(key, allFieldNames());
+  const guess = suggest(key, allFieldNames());
   return new TendError('E_CONFIG_INVALID', `${source}: unknown key \`${key}\`${guess ? `; did you mean \`${guess}\`?` : ''}`, {
     hint: 'Run `tend help config` for every supported key.',
     details: { source, key, suggestion: guess },
   });
+}
+
+function didYouMean(key: string): string {
+  const guess = suggest(key, allFieldNames());
+  return guess ? `; did you mean \`${guess}\`?` : '';
 }
 
 // Re-throws a value error with the file and app in front, keeping its code and fields.
@@ -245,7 +317,7 @@ function showValue(value: unknown): string {
 }
 
 /** A script run by an interpreter must be a file; a direct command is a path or a PATH name. */
-function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env: Record<string, string>, source: string): string {
+function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env: Record<string, string>, source: string, isNode: boolean): string {
   const looksLikePath = viaInterpreter || script.includes('/');
   if (!looksLikePath) {
     const found = findExecutable(script, env.PATH, cwd);
@@ -265,19 +337,26 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
       hint: 'Check the path; relative paths are resolved from `cwd` (default: the current directory, or the config file\'s folder).',
     });
   }
-  if (isDir) {
-    throw new TendError('E_SCRIPT_IS_DIRECTORY', `${source}: ${path} is a directory, not a script`, {
+  // Node runs a folder's index.js or package.json `main` (PM2's `init` template starts a folder).
+  const nodeCanRun = isNode && ['package.json', 'index.js', 'index.cjs', 'index.json', 'index.node'].some((f) => existsSync(resolve(path, f)));
+  if (isDir && !nodeCanRun) {
+    throw new TendError('E_SCRIPT_IS_DIRECTORY', `${source}: ${path} is a directory, not a script${isNode ? ' (it has no index.js or package.json for Node to run)' : ''}`, {
       hint: 'Name the file to run, e.g. `tend start app/server.js`.',
     });
   }
   return path;
 }
 
-/** Names are used in file names and as targets: no slashes, not numeric, not `all`. */
+/**
+ * Names are targets and appear in file names (made safe there, as PM2 does: `Custom Metrics` →
+ * `Custom-Metrics-out.log`): any printable text without `/`, not only digits, not `all`, not
+ * starting with `-` or `.`, at most 100 characters. Spaces are allowed, as in PM2.
+ */
 export function validateName(name: string, source: string): void {
-  if (!/^[A-Za-z0-9_.@:-][A-Za-z0-9_.@:+-]{0,99}$/.test(name) || /^\d+$/.test(name) || name === 'all' || name.startsWith('.')) {
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || name.length > 100 || /[/\x00-\x1f\x7f]/.test(name) || /^\d+$/.test(name) || name === 'all' || /^[-.\s]/.test(name) || name.trim() !== name) {
     throw new TendError('E_INVALID_VALUE', `${source}: invalid app name \`${name}\``, {
-      hint: 'Use letters, digits, `-`, `_`, `.`, `@`, `:` (not only digits, not `all`, at most 100 characters).',
+      hint: 'Use printable text without `/` (not only digits, not `all`, not starting with `-` or `.`, at most 100 characters).',
     });
   }
 }

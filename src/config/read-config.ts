@@ -14,7 +14,7 @@ export function configFormat(path: string): ConfigFormat | undefined {
   const name = basename(path);
   if (/^Procfile(\..+)?$/.test(name)) return 'procfile';
   const ext = extname(name).toLowerCase();
-  if (ext === '.json') return 'json';
+  if (ext === '.json' || ext === '.json5') return 'json';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
   if (/\.config\.(c|m)?js$/.test(name)) return 'js';
   return undefined;
@@ -24,19 +24,33 @@ export function configFormat(path: string): ConfigFormat | undefined {
 export async function readConfigValue(file: string, format: Exclude<ConfigFormat, 'procfile'>, label = file): Promise<unknown> {
   if (format === 'js') return importConfig(file, label);
   const text = await readConfigText(file, label);
-  if (format === 'json') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw configError(label, `is not valid JSON: ${(err as Error).message}`, 'Check for trailing commas and unquoted keys, or use an ecosystem.config.js.', err);
-    }
-  }
+  if (format === 'json') return parseJsonLike(text, label);
   // Loaded lazily: YAML support should cost nothing to commands that never read YAML.
   const { parse } = await import('yaml');
   try {
     return parse(text) as unknown;
   } catch (err) {
     throw configError(label, `is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the indentation around the line shown.', err);
+  }
+}
+
+/**
+ * PM2 reads a `.json` file as a JavaScript object literal, so real files have unquoted keys,
+ * single quotes, comments and trailing commas. tend reads them (and `.json5`) with JSON5, which
+ * accepts that syntax without running any code. Strict JSON takes the fast path.
+ */
+async function parseJsonLike(text: string, label: string): Promise<unknown> {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // not strict JSON: try the JavaScript-object syntax PM2 accepts
+  }
+  // Loaded lazily, like YAML: strict JSON files never pay for it.
+  const { default: JSON5 } = await import('json5');
+  try {
+    return JSON5.parse(text) as unknown;
+  } catch (err) {
+    throw configError(label, `is not valid JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the brackets and quotes around the position shown, or use an ecosystem.config.js.', err);
   }
 }
 

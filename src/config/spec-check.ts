@@ -105,9 +105,12 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
     }
     if (!deepEqual(back, s[key])) bad(key, 'its normalized form', s[key]);
   }
+  // Bookkeeping of how the app was started (no config key): PM2's way, and the variables set.
+  if (s.pm2 !== undefined && typeof s.pm2 !== 'boolean') bad('pm2', '`true` or `false`', s.pm2);
+  if (s.userEnv !== undefined && !isStringList(s.userEnv)) bad('userEnv', 'a list of variable names', s.userEnv);
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
-    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log'].includes(key)) continue;
+    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv'].includes(key)) continue;
     const schemaKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, '');
     if (findField(schemaKey) === undefined) bad(key, 'a known AppSpec field', s[key]);
     strict(s, key, schemaKey, where, bad);

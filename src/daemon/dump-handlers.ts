@@ -17,14 +17,14 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
   const { supervisor, paths } = deps;
   return {
     'dump.save': (p) => {
-      const specs = wantedSpecs(supervisor);
+      const { specs, ids } = wanted(supervisor);
       if (specs.length === 0 && p.force !== true) {
         const stopped = supervisor.list().length;
         throw new TendError('E_USAGE', stopped > 0 ? `no app is running (${stopped} stopped): saving would make boot start nothing` : 'no apps to save: saving would make boot start nothing', {
           hint: 'Start your apps first, or run `tend save --force` to save an empty set on purpose.',
         });
       }
-      writeDump(paths, specs, new Date());
+      writeDump(paths, specs, new Date(), ids);
       return { file: paths.dumpFile, apps: specs.map((s) => s.name) };
     },
     'dump.resurrect': async () => {
@@ -34,28 +34,29 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
       }
       const notices = [...dump.notices];
       const running = new Set(supervisor.list().filter((p) => p.status !== 'stopped' && p.status !== 'errored').map((p) => p.name));
-      const toStart: AppSpec[] = [];
-      for (const spec of dump.apps) {
+      const toStart: { spec: AppSpec; id: number | undefined }[] = [];
+      dump.apps.forEach((spec, i) => {
         if (running.has(spec.name)) notices.push(`${spec.name} is already running; left as it is`);
-        else toStart.push(spec);
-      }
-      // Started together (boot should not wait for each wait_ready app in turn); the starts are
-      // issued in dump order, so ids follow it.
-      const results = await Promise.allSettled(toStart.map((spec) => supervisor.start(spec)));
+        else toStart.push({ spec, id: dump.ids?.[i] });
+      });
+      // Started together (boot should not wait for each wait_ready app in turn). Each app gets
+      // its saved id back when it is free, so `tend restart 0` means the same app after a reboot.
+      const results = await Promise.allSettled(toStart.map(({ spec, id }) => supervisor.start(spec, id)));
       const apps: ProcessInfo[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') apps.push(...r.value);
-        else notices.push(`${toStart[i]?.name ?? '?'} could not be started: ${(r.reason as Error).message}`);
+        else notices.push(`${toStart[i]?.spec.name ?? '?'} could not be started: ${(r.reason as Error).message}`);
       });
       return { apps, source: dump.source, notices };
     },
   };
 }
 
-/** The specs of apps the user wants running, in id order. */
-function wantedSpecs(supervisor: Supervisor): AppSpec[] {
+/** The specs (and ids) of apps the user wants running, in id order. */
+function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[] } {
   const specs = supervisor.specs();
   const infos = supervisor.list();
   // specs() and list() are both in id order over the same registry.
-  return specs.filter((spec, i) => infos[i]?.name === spec.name && WANTED.has(infos[i].status));
+  const keep = specs.map((spec, i) => ({ spec, info: infos[i] })).filter(({ spec, info }) => info?.name === spec.name && WANTED.has(info.status));
+  return { specs: keep.map((k) => k.spec), ids: keep.map((k) => k.info?.id ?? 0) };
 }

@@ -70,6 +70,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return supervisor.scale(target(p), p.instances, p.relative === true);
     },
     'process.delete': (p) => supervisor.delete(target(p)),
+    'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
       supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => ({
@@ -79,7 +80,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           lastReload: h.held.lastReload,
         }),
         spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
-        logs: logPathsFor(deps.paths, h.spec),
+        logs: logPathsFor(deps.paths, h.spec, h.id),
         unstableRestarts: h.snapshot.history.unstableRestarts,
         logError: logs.errorOf(h.id),
       })),

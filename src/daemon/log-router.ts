@@ -4,12 +4,27 @@ import type { AppSpec, LogPaths } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 
-/** Resolved log files of an app (null = none). */
-export function logPathsFor(paths: TendPaths, spec: AppSpec): LogPaths {
-  if (spec.log.disabled) return { out: null, err: null, combined: spec.log.combinedFile };
-  const out = spec.log.outFile ?? defaultLogFile(paths, spec.name, 'out');
-  const err = spec.log.merge ? out : (spec.log.errFile ?? defaultLogFile(paths, spec.name, 'err'));
-  return { out, err, combined: spec.log.combinedFile };
+/** `/dev/null` (PM2's `NULL` is normalized to it) means "no file". */
+export const NO_FILE = '/dev/null';
+
+/**
+ * Resolved log files of an app (null = none). As in PM2, without `merge_logs` (apps with
+ * `instances` or cluster mode) `-<id>` goes before `.log`: `api-out.log` → `api-out-3.log`.
+ */
+export function logPathsFor(paths: TendPaths, spec: AppSpec, id: number): LogPaths {
+  const pick = (file: string | null, stream: 'out' | 'err'): string | null => {
+    if (file === NO_FILE) return null;
+    const path = file ?? defaultLogFile(paths, spec.name, stream);
+    return spec.log.merge ? path : withIdSuffix(path, id);
+  };
+  const combined = spec.log.combinedFile === null || spec.log.combinedFile === NO_FILE ? null : spec.log.combinedFile;
+  if (spec.log.disabled) return { out: null, err: null, combined: combined === null || spec.log.merge ? combined : withIdSuffix(combined, id) };
+  return { out: pick(spec.log.outFile, 'out'), err: pick(spec.log.errFile, 'err'), combined: combined === null || spec.log.merge ? combined : withIdSuffix(combined, id) };
+}
+
+// PM2's rule: a trailing `-<digits>.log` or `.log` becomes `-<id>.log`; other names are kept.
+function withIdSuffix(path: string, id: number): string {
+  return path.replace(/-[0-9]+\.log$|\.log$/, `-${id}.log`);
 }
 
 interface Entry {
@@ -45,7 +60,7 @@ export class LogRouter {
   }
 
   configure(id: number, spec: AppSpec): void {
-    const files = logPathsFor(this.paths, spec);
+    const files = logPathsFor(this.paths, spec, id);
     const key = JSON.stringify([spec.name, spec.log, files]);
     const old = this.entries.get(id);
     if (old?.key === key) return;
@@ -62,6 +77,11 @@ export class LogRouter {
     this.entries.set(id, { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' });
     this.refreshListeners();
     this.armTimer();
+  }
+
+  /** The files an app's output goes to now (for PM2's `pm_out_log_path` variables). */
+  pathsOf(id: number): LogPaths {
+    return this.entries.get(id)?.log.paths ?? { out: null, err: null, combined: null };
   }
 
   errorOf(id: number): string | null {

@@ -98,8 +98,8 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
  * tend's restart policy in systemd terms. `max_restarts` unstable runs in a row (each shorter
  * than `min_uptime`) mark a tend app errored; systemd instead refuses more than StartLimitBurst
  * starts within StartLimitIntervalSec. A crash loop of runs just under min_uptime starts once
- * per (min_uptime + restart_delay), so that interval times the max_restarts + 1 starts tend
- * allows is the window; longer runs never fill it, as with tend.
+ * per (min_uptime + restart_delay), so that interval times the max_restarts starts tend allows
+ * is the window; longer runs never fill it, as with tend.
  */
 function restartLines(spec: AppSpec, unitLines: string[]): string[] {
   if (!spec.autorestart) return ['Restart=no'];
@@ -112,7 +112,7 @@ function restartLines(spec: AppSpec, unitLines: string[]): string[] {
   if (spec.expBackoffRestartDelayMs > 0) {
     lines.push(`# exp_backoff_restart_delay (${spec.expBackoffRestartDelayMs} ms) is not mapped: it needs RestartSteps= (systemd 254+).`);
   }
-  const burst = spec.maxRestarts + 1;
+  const burst = Math.max(1, spec.maxRestarts);
   const windowSec = Math.max(1, Math.ceil((burst * (spec.minUptimeMs + spec.restartDelayMs)) / 1000));
   unitLines.push(`StartLimitIntervalSec=${windowSec}s`, `StartLimitBurst=${burst}`);
   return lines;

@@ -27,11 +27,14 @@ function main(): void {
     try { appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 }); } catch { /* best effort */ }
   };
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as AppSpec;
+  // What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
+  // variables): every worker gets it on top of the app's own env.
   const extraEnv: Record<string, string> = {};
-  for (const key of ['TEND_APP_NAME', 'TEND_APP_ID', 'TEND_INSTANCE_TOKEN']) {
-    const v = process.env[key];
-    if (v !== undefined) extraEnv[key] = v;
+  for (const [key, v] of Object.entries(process.env)) {
+    if (v !== undefined && !(key in spec.env) && key !== 'TEND_HOLDER_SOCKET') extraEnv[key] = v;
   }
+  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
+  if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
   let driver: WorkerDriver;
   if (spec.listen.length > 0) {
     let sockets;

@@ -9,7 +9,7 @@ export interface AppLogOptions {
   /** The instance id written when `write` is not given one. */
   id: number;
   spec: LogSpec;
-  /** Resolved absolute paths, null = no file. Equal paths share one file; with `spec.merge` err goes to `out`. */
+  /** Resolved absolute paths, null = no file. Equal paths share one file. */
   files: LogPaths;
   /** A longer line is cut (a newline inserted) so one endless line cannot exhaust memory. Default 64 KiB. */
   maxLineBytes?: number;
@@ -91,7 +91,7 @@ export class AppLog {
     };
     this.targets = {
       out: targetsOf([files.out, files.combined]),
-      err: targetsOf([spec.merge ? files.out : files.err, files.combined]),
+      err: targetsOf([files.err, files.combined]),
     };
     this.cur = this.state(opts.id, 'out');
     // A file that could not be opened reported before `sinks` listed it.
@@ -105,7 +105,7 @@ export class AppLog {
   get paths(): LogPaths {
     const { files, spec } = this.opts;
     if (spec.disabled) return { out: null, err: null, combined: null };
-    return { out: files.out, err: spec.merge ? files.out : files.err, combined: files.combined };
+    return { out: files.out, err: files.err, combined: files.combined };
   }
 
   /** Bytes that could not be written to some file (summed over files). */

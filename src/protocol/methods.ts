@@ -35,6 +35,8 @@ export interface TendMethods {
   /** Sets the number of instances (`+n`/`-n` relative), live, without touching running ones. */
   'process.scale': (p: { target: Target; instances: number; relative?: boolean }) => ProcessInfo[];
   'process.delete': (p: { target: Target }) => ProcessInfo[];
+  /** Set the restart counters of the targets back to zero (PM2's `reset`). */
+  'process.reset': (p: { target: Target }) => ProcessInfo[];
   'process.list': (p: Record<string, never>) => ProcessInfo[];
   'process.describe': (p: { target: Target; showSecrets?: boolean }) => ProcessDetail[];
   'process.signal': (p: { target: Target; signal: string }) => ProcessInfo[];

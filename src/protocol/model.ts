@@ -3,6 +3,9 @@
  * this folder is type-checked with `"types": []` so a browser bundle can import it.
  */
 
+/** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
+export const READY_NEVER_CAME = 'no `ready` message came';
+
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
 export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
   /** Held until the apps it depends on (depends_on) are started, ready or healthy; `reason` says which. */
@@ -31,7 +34,10 @@ export interface LogSpec {
   errFile: string | null;
   /** An extra file that receives both streams. */
   combinedFile: string | null;
-  /** stdout and stderr into one file (the out file). */
+  /**
+   * PM2's `merge_logs`: when false, `-<id>` is put before `.log` in every file name, as PM2 does
+   * for apps with `instances` or cluster mode. It never mixes stdout and stderr into one file.
+   */
   merge: boolean;
   /** No files at all (live followers still see lines). */
   disabled: boolean;
@@ -111,6 +117,13 @@ export interface AppSpec {
   hooks?: Hooks;
   /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
   image?: string;
+  /**
+   * Started the PM2 way (a PM2 ecosystem file, or `tend start <script>`): the app also gets PM2's
+   * per-app variables (`pm_id`, `name`, `pm_exec_path`, …). Absent in specs saved before it existed.
+   */
+  pm2?: boolean;
+  /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
+  userEnv?: string[];
   /**
    * How many processes run the app. 1 for a plain app; 0 = one per CPU (`max`), -n = CPUs minus n
    * (PM2's meanings), resolved when the app starts. More than one needs `execMode: 'cluster'`

@@ -15,10 +15,14 @@ export interface DumpFile {
   /** ISO 8601, for humans reading the file and for resurrect's messages. */
   savedAt: string;
   apps: AppSpec[];
+  /** Each app's id, in the order of `apps`: resurrect gives them back (`tend restart 0` keeps working). */
+  ids?: number[];
 }
 
 export interface LoadedDump {
   apps: AppSpec[];
+  /** The saved ids (same order as `apps`); absent in dumps written before ids were saved. */
+  ids?: number[] | undefined;
   savedAt: string;
   source: 'dump' | 'backup';
   /** Why the backup was used, for the user. */
@@ -30,10 +34,10 @@ export interface LoadedDump {
  * new one replaces dump.json atomically. A corrupt dump.json never overwrites a good backup.
  * Both writes are durable (fsync): this file is what a reboot depends on.
  */
-export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date): DumpFile {
+export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date, ids?: number[]): DumpFile {
   const previous = readText(paths.dumpFile);
   if (previous !== null && tryParse(previous).dump !== null) writeFileAtomic(paths.dumpBackup, previous, 0o600, true);
-  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps };
+  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps, ...(ids === undefined ? {} : { ids }) };
   writeFileAtomic(paths.dumpFile, `${JSON.stringify(dump, null, 2)}\n`, 0o600, true);
   return dump;
 }
@@ -48,7 +52,7 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
   checkFileSafe(paths.dumpFile);
   checkFileSafe(paths.dumpBackup);
   const main = load(paths.dumpFile, checkSpec);
-  if (main.dump !== null) return { apps: main.dump.apps, savedAt: main.dump.savedAt, source: 'dump', notices: [] };
+  if (main.dump !== null) return { apps: main.dump.apps, ...idsOf(main.dump), savedAt: main.dump.savedAt, source: 'dump', notices: [] };
   const backup = load(paths.dumpBackup, checkSpec);
   if (main.missing && backup.missing) return null;
   const mainName = basename(paths.dumpFile);
@@ -57,6 +61,7 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
     const why = main.missing ? 'is missing' : `cannot be used (${main.error})`;
     return {
       apps: backup.dump.apps,
+      ...idsOf(backup.dump),
       savedAt: backup.dump.savedAt,
       source: 'backup',
       notices: [`${mainName} ${why}; using ${backupName}, saved ${backup.dump.savedAt}`],
@@ -67,6 +72,10 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
     hint: `Nothing was started or changed. Start your apps again and run \`tend save\`; the damaged files in ${paths.home} are left for inspection.`,
     details: { file: paths.dumpFile, backup: paths.dumpBackup },
   });
+}
+
+function idsOf(dump: DumpFile): { ids?: number[] } {
+  return dump.ids === undefined ? {} : { ids: dump.ids };
 }
 
 type Loaded = { dump: DumpFile; missing: false; error: null } | { dump: null; missing: boolean; error: string | null };
@@ -110,7 +119,8 @@ export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not valid JSON, perhaps truncated: ${(err as Error).message}`);
+    // One line: some JSON.parse messages quote the text, newlines included.
+    throw new Error(`not valid JSON, perhaps truncated: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`);
   }
   const v = value as Partial<DumpFile> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
@@ -118,6 +128,9 @@ export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
   if (typeof v.savedAt !== 'string') throw new Error('no savedAt');
   if (!Array.isArray(v.apps)) throw new Error('no apps array');
   v.apps.forEach((app, i) => checkApp(app, i));
+  if (v.ids !== undefined && (!Array.isArray(v.ids) || v.ids.length !== v.apps.length || !v.ids.every((id) => Number.isInteger(id) && id >= 0))) {
+    throw new Error('ids do not match the apps');
+  }
   if (checkSpec !== undefined) v.apps = v.apps.map((app, i) => checkSpec(app, `app #${i}`));
   return v as DumpFile;
 }

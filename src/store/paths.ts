@@ -88,9 +88,17 @@ export function tendPaths(home: string): TendPaths {
   };
 }
 
-/** Default log file of an app's stream. */
+/**
+ * The app name as it appears in file names, as PM2 writes it: every character but letters,
+ * digits, `.` and `-` becomes `-` (`my_api` → `my-api`, `Custom Metrics` → `Custom-Metrics`).
+ */
+export function fileSafeName(app: string): string {
+  return app.replace(/[^A-Za-z0-9.-]/g, '-');
+}
+
+/** Default log file of an app's stream, named as PM2 names them: `<name>-out.log`, `<name>-error.log`. */
 export function defaultLogFile(paths: TendPaths, app: string, stream: 'out' | 'err'): string {
-  return join(paths.logDir, `${app}-${stream}.log`);
+  return join(paths.logDir, `${fileSafeName(app)}-${stream === 'err' ? 'error' : 'out'}.log`);
 }
 
 /** The FIFO for one stdio stream of one app (by id: names may change, ids do not). */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
@@ -9,6 +10,7 @@ import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld } from './held-app.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { ReloadReport } from '../protocol/model.js';
+import { FRESH_HISTORY } from './restart-policy.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
 export interface HandleDeps {
@@ -24,6 +26,8 @@ export interface HandleDeps {
   makeFifos(paths: string[]): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
   makeHeld(p: ProcessHandle, saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined }, changed: (s: HolderStatus) => void): HeldApp;
+  /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
+  logPaths(p: ProcessHandle): LogPaths;
   /** A fresh run token (see run-finder.ts). */
   newToken(p: ProcessHandle): string;
   /** Records what is about to happen before it happens (the intent journal); never throws. */
@@ -190,12 +194,12 @@ export class ProcessHandle {
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
     this.deps.intent(this, { op: 'spawn', token: this.token });
-    const env = { ...this.spec.env, TEND_APP_NAME: this.spec.name, TEND_APP_ID: String(this.id), [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token };
+    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
     let child: ChildProcess;
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], this.spec.waitReady && held === null ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
@@ -289,6 +293,13 @@ export class ProcessHandle {
     const stats = readAllStats();
     if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, stats), this.token, this.startTicks, stats);
     signalApp(this.pid, this.members, signal, stats);
+  }
+
+  /** `tend reset`: the restart count and the unstable-run history start from zero again. */
+  resetCounters(): void {
+    this.restarts = 0;
+    this.snapshot = { ...this.snapshot, history: FRESH_HISTORY };
+    this.deps.changed(this);
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */

@@ -1,4 +1,4 @@
-import type { AppSpec, ProcessStatus } from '../protocol/model.js';
+import { READY_NEVER_CAME, type AppSpec, type ProcessStatus } from '../protocol/model.js';
 import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-policy.js';
 
 /**
@@ -75,6 +75,7 @@ export function toStatus(state: ProcessState): ProcessStatus {
 
 const stay = (s: Snapshot): Transition => ({ next: s, effects: [] });
 
+
 /** The transition table. Unlisted (state, event) pairs leave the state unchanged. */
 export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transition {
   const to = (state: ProcessState, effects: Effect[] = [], patch: Partial<Snapshot> = {}): Transition => ({
@@ -127,7 +128,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       return to('online');
 
     case 'ready':
-      if (s.state === 'waiting-ready') return to('online', [{ type: 'cancel', deadline: 'ready' }]);
+      if (s.state === 'waiting-ready') return to('online', [{ type: 'cancel', deadline: 'ready' }], { reason: null });
       return stay(s);
 
     case 'spawn-failed':
@@ -145,7 +146,8 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       return afterCrash(s, event, spec, null);
 
     case 'deadline':
-      if (event.deadline === 'ready' && s.state === 'waiting-ready') return to('online');
+      // Online anyway, as PM2 does, but the reason says the app never said it was ready.
+      if (event.deadline === 'ready' && s.state === 'waiting-ready') return to('online', [], { reason: `${READY_NEVER_CAME} within listen_timeout (${spec.listenTimeoutMs} ms)` });
       if (event.deadline === 'kill' && s.state === 'stopping') return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }], { forced: true });
       if (event.deadline === 'backoff' && s.state === 'backoff') return to('starting', [{ type: 'count-restart' }, { type: 'spawn' }]);
       return stay(s);

@@ -28,8 +28,8 @@ type Policy = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' |
 /**
  * Decides what follows an unrequested exit: a pure function of history, exit and spec.
  * - `autorestart: false` or an exit code in `stop_exit_codes`: stop, not a failure.
- * - A run shorter than `min_uptime` is unstable; more than `max_restarts` unstable runs in a row
- *   marks the app errored (so a crash loop ends, and costs nothing while it lasts).
+ * - A run shorter than `min_uptime` is unstable; `max_restarts` unstable runs in a row (PM2's
+ *   count) mark the app errored (so a crash loop ends, and costs nothing while it lasts).
  * - A stable run resets both counters.
  * - The first restart after a stable run is immediate unless `restart_delay` is set; with
  *   `exp_backoff_restart_delay` each further consecutive crash doubles the delay up to 15 s.
@@ -46,12 +46,13 @@ export function decideRestart(history: RestartHistory, exit: ExitFacts, spec: Po
   const next: RestartHistory = stable
     ? { unstableRestarts: 0, consecutiveCrashes: 1 }
     : { unstableRestarts: history.unstableRestarts + 1, consecutiveCrashes: history.consecutiveCrashes + 1 };
-  if (next.unstableRestarts > spec.maxRestarts) {
+  // PM2's count: `max_restarts: N` gives up at the N-th unstable run in a row (N runs in all).
+  if (next.unstableRestarts >= spec.maxRestarts) {
     return {
       action: 'give-up',
       status: 'errored',
       history: next,
-      reason: `${how}; ${next.unstableRestarts - 1} restarts in a row ran less than min_uptime (${spec.minUptimeMs} ms): giving up`,
+      reason: `${how}; ${next.unstableRestarts} runs in a row lasted less than min_uptime (${spec.minUptimeMs} ms): giving up`,
     };
   }
   return { action: 'restart', delayMs: restartDelay(next.consecutiveCrashes, spec), history: next, reason: how };

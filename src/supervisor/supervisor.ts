@@ -2,7 +2,7 @@ import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
 import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
-import type { AppSpec, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { readIntents } from '../store/intent-log.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
@@ -31,6 +31,7 @@ export interface SupervisorDeps {
     sinkFor(id: number): OutputSink;
     configure(id: number, spec: AppSpec): void;
     remove(id: number): void;
+    pathsOf(id: number): LogPaths;
   };
   /** How often adopted processes (not our children) are checked through /proc. */
   adoptedPollMs?: number;
@@ -132,6 +133,7 @@ export class Supervisor {
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
+      logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
       intent: (p, entry) => {
         const withSpec = entry.op === 'spawn' && this.unsavedSpecs.has(p.id) ? { ...entry, spec: p.spec, createdAt: p.createdAt } : entry;
@@ -223,8 +225,11 @@ export class Supervisor {
     return this.deps.lastStderrLines?.(h.id, h.spec, 10) ?? [];
   }
 
-  /** Starts a new app, or an existing stopped one of that name with the new spec. */
-  async start(spec: AppSpec): Promise<ProcessInfo[]> {
+  /**
+   * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
+   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id.
+   */
+  async start(spec: AppSpec, preferredId?: number): Promise<ProcessInfo[]> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing !== undefined) {
       if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
@@ -237,7 +242,10 @@ export class Supervisor {
       this.deps.logs.configure(existing.id, spec);
       return this.startHandles([existing]);
     }
-    const handle = this.create({ id: this.nextId++, spec, createdAt: this.deps.now() });
+    const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
+    const id = free ? preferredId : this.nextId;
+    this.nextId = Math.max(this.nextId, id + 1);
+    const handle = this.create({ id, spec, createdAt: this.deps.now() });
     return this.startHandles([handle]);
   }
 
@@ -309,6 +317,13 @@ export class Supervisor {
       return gone;
     }));
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
+  }
+
+  /** PM2's `reset`: restart counters back to zero; the processes are not touched. */
+  reset(target: Target): ProcessInfo[] {
+    const handles = this.resolve(target);
+    for (const h of handles) h.resetCounters();
+    return handles.map((h) => h.info());
   }
 
   async signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {

@@ -41,7 +41,9 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     ['an invalid signal name', ['signal', 'SIGNOPE', 'bystander'], 2, /signal name like SIGTERM/],
     ['a non-numeric timeout', ['start', fixture('forever.js'), '--kill-timeout', 'soon'], 2, /Expected `kill_timeout` to be a non-negative duration/],
     ['a negative timeout', ['start', fixture('forever.js'), '--kill-timeout', '-5'], 2, /kill_timeout/],
-    ['an unknown flag', ['start', fixture('forever.js'), '--bogus'], 2, /Unknown option '--bogus'/],
+    ['an unknown flag', ['start', fixture('forever.js'), '--bogus'], 2, /unknown option `--bogus`/],
+    ['a misspelt flag', ['start', fixture('forever.js'), '--max-restart', '3'], 2, /unknown option `--max-restart`; did you mean `--max-restarts`\?/],
+    ['a misspelt command verb', ['restrat', 'all'], 2, /unknown command `restrat`; did you mean `restart`\?/],
     ['an unknown command verb', ['frobnicate'], 2, /unknown command `frobnicate`/],
   ];
   for (const [what, args, code, message] of cases) {

@@ -36,7 +36,7 @@ describe('tend events: process:state published by the daemon', () => {
     // The follower is subscribed once it prints an event of the probe app (restarted until it does).
     await t.json(['start', fixture('forever.js'), '--name', 'probe']);
     await subscribed(t, f.lines, '"probe"');
-    await t.json(['start', fixture('crash-after.js'), '--name', 'boom', '--env', 'CRASH_AFTER_MS=50', '--max-restarts', '1', '--restart-delay', '100']);
+    await t.json(['start', fixture('crash-after.js'), '--name', 'boom', '--env', 'CRASH_AFTER_MS=50', '--max-restarts', '2', '--restart-delay', '100']);
     await waitFor(() => f.lines.some((l) => l.includes('"boom"') && l.includes('"status":"errored"')), 'boom errored');
     await t.json(['delete', 'boom']);
     await waitFor(() => f.lines.some((l) => l.includes('"boom"') && l.includes('"deleted":true')), 'boom deleted');

@@ -73,7 +73,7 @@ describe('logs: rotation, formats, reading, followers', () => {
     }, 'the stamped lines');
     for (const line of stamped.trim().split('\n')) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z: (first|partial)$/);
     const rec = await waitFor(() => {
-      const s = readFileSync(join(t.home, 'logs', 'jsonl-err.log'), 'utf8');
+      const s = readFileSync(join(t.home, 'logs', 'jsonl-error.log'), 'utf8');
       return s.length > 0 ? (JSON.parse(s.trim()) as Record<string, unknown>) : undefined;
     }, 'the json record');
     assert.equal(rec.app, 'jsonl');

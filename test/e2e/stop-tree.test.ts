@@ -20,7 +20,7 @@ describe('stop and delete leave no process of the tree', () => {
   after(async () => { await t.cleanup(); });
 
   it('stop kills children, grandchildren, a SIGTERM-ignoring child and a setsid-escaped one', async () => {
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('fork-grandchild.js'), '--name', 'tree', '--kill-timeout', '800']);
+    const [p] = await t.json<ProcessJson[]>(['start', fixture('fork-grandchild.js'), '--name', 'tree', '--kill-timeout', '800', '--kill-signal', 'SIGTERM']);
     const pids = await treePids(t, 'tree');
     for (const pid of pids) t.track(pid);
     assert.ok(pids.includes(p?.pid as number));
@@ -35,8 +35,8 @@ describe('stop and delete leave no process of the tree', () => {
   });
 
   it('delete does the same, and an app that ignores SIGTERM is SIGKILLed after kill-timeout', async () => {
-    await t.json(['start', fixture('ignore-sigterm.js'), '--name', 'stubborn', '--kill-timeout', '500']);
-    await t.json(['start', fixture('fork-grandchild.js'), '--name', 'tree2', '--kill-timeout', '500']);
+    await t.json(['start', fixture('ignore-sigterm.js'), '--name', 'stubborn', '--kill-timeout', '500', '--kill-signal', 'SIGTERM']);
+    await t.json(['start', fixture('fork-grandchild.js'), '--name', 'tree2', '--kill-timeout', '500', '--kill-signal', 'SIGTERM']);
     const pids = await treePids(t, 'tree2');
     const stubborn = await t.app('stubborn');
     for (const pid of pids) t.track(pid);
@@ -46,7 +46,7 @@ describe('stop and delete leave no process of the tree', () => {
   });
 
   it('a crashed app\'s leftover children are stopped before it restarts', async () => {
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('fork-grandchild.js'), '--name', 'orphans', '--kill-timeout', '500']);
+    const [p] = await t.json<ProcessJson[]>(['start', fixture('fork-grandchild.js'), '--name', 'orphans', '--kill-timeout', '500', '--kill-signal', 'SIGTERM']);
     const pids = await treePids(t, 'orphans');
     for (const pid of pids) t.track(pid);
     process.kill(p?.pid as number, 'SIGKILL');

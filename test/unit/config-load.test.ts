@@ -7,7 +7,7 @@ const project = makeTempProject();
 after(() => project.remove());
 project.write({ 'server.js': '', 'lib/worker.js': '', 'ecosystem.config.cjs': '' });
 
-const load = (file: string, extra: { envName?: string; only?: string[] } = {}) =>
+const load = (file: string, extra: { envName?: string; only?: string[]; cwd?: string } = {}) =>
   loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, ...extra });
 
 describe('loadConfigFile formats', () => {
@@ -33,7 +33,8 @@ describe('loadConfigFile formats', () => {
       if (folder === 'esm-js') files[`${folder}/package.json`] = '{"type":"module"}';
       if (folder === 'cjs-js' || folder === 'tend-js') files[`${folder}/package.json`] = '{"type":"commonjs"}';
       const file = project.write(files);
-      const result = await load(file);
+      // Run from the file's folder, as PM2 users do (PM2 resolves paths from where it runs).
+      const result = await load(file, { cwd: project.path(folder) });
       assert.equal(result.file, file);
       assert.deepEqual(result.apps.map((a) => a.name), ['api', 'worker']);
       assert.equal(result.apps[0]?.exec.script, project.path(folder, 'server.js'));
@@ -59,7 +60,7 @@ describe('loadConfigFile formats', () => {
     }
   });
 
-  it('resolves a relative config path from options.cwd, and cwd/script from the file\'s folder', async () => {
+  it('resolves a relative config path from options.cwd, and cwd/script from the file\'s folder when they are not where tend runs', async () => {
     project.write({
       'nested/deploy/ecosystem.config.json': JSON.stringify({ apps: [{ name: 'a', cwd: '../app', script: 'main.js', out_file: 'out.log' }] }),
       'nested/app/main.js': '',
@@ -69,6 +70,19 @@ describe('loadConfigFile formats', () => {
     assert.equal(app?.cwd, project.path('nested', 'app'));
     assert.equal(app?.exec.script, project.path('nested', 'app', 'main.js'));
     assert.equal(app?.log.outFile, project.path('nested', 'app', 'out.log'));
+  });
+
+  it('resolves script and cwd from where tend runs first, as PM2 does', async () => {
+    project.write({
+      'pm2cwd/config/ecosystem.config.js': `module.exports = { apps: [{ name: 'a', script: './app.js' }, { name: 'b', cwd: 'srv', script: 'main.js' }] };`,
+      'pm2cwd/app.js': '',
+      'pm2cwd/srv/main.js': '',
+    });
+    const result = await load('config/ecosystem.config.js', { cwd: project.path('pm2cwd') });
+    assert.equal(result.apps[0]?.exec.script, project.path('pm2cwd', 'app.js'));
+    assert.equal(result.apps[0]?.cwd, project.path('pm2cwd'));
+    assert.equal(result.apps[1]?.cwd, project.path('pm2cwd', 'srv'));
+    assert.equal(result.apps[1]?.exec.script, project.path('pm2cwd', 'srv', 'main.js'));
   });
 
   it('re-reads a JS config after it changed (no module cache)', async () => {

@@ -116,13 +116,13 @@ describe('AppLog raw mode', () => {
     assert.equal(f.read(file), 'T: abc\nT: E1\nT: def\nT: E2\n');
   });
 
-  it('sends err to the out file when merge is set, whatever err path was given', () => {
+  it('keeps err in its own file when merge is set (PM2\'s merge_logs only drops the per-id suffix)', () => {
     const f = setup({ spec: logSpec({ merge: true }) });
-    f.log.write('err', b('to out\n'));
-    assert.deepEqual(f.log.paths, { out: f.out, err: f.out, combined: null });
+    f.log.write('err', b('to err\n'));
+    assert.deepEqual(f.log.paths, { out: f.out, err: f.err, combined: null });
     f.log.close();
-    assert.equal(f.read(f.out), 'to out\n');
-    assert.throws(() => readFileSync(f.err));
+    assert.equal(f.read(f.err), 'to err\n');
+    assert.equal(f.read(f.out), '');
   });
 
   it('lets instances share one file without mixing their lines', () => {

@@ -94,12 +94,12 @@ describe('app units', () => {
     for (const want of [
       'Type=exec', 'WorkingDirectory=/srv/api', `ExecStart=${process.execPath} /srv/api/server.js --port 3000`, 'User=www-data',
       'Environment="NODE_ENV=production"', 'Environment="NODE_APP_INSTANCE=0"', 'Environment="TEND_APP_NAME=api"', 'Restart=always', 'RestartSec=250ms', 'RestartPreventExitStatus=0 3', 'SuccessExitStatus=0 3',
-      'StartLimitBurst=5', 'StartLimitIntervalSec=12s', 'KillSignal=SIGINT', 'TimeoutStopSec=1500ms', 'StandardOutput=journal',
+      'StartLimitBurst=4', 'StartLimitIntervalSec=9s', 'KillSignal=SIGINT', 'TimeoutStopSec=1500ms', 'StandardOutput=journal',
       'StandardError=journal', 'SyslogIdentifier=api', 'WantedBy=multi-user.target',
     ]) assert.ok(l.includes(want), `${want} in\n${unit.unit}`);
     assert.equal(unit.unitName, 'api.service');
     assert.equal(unit.envFile, null);
-    assert.ok(l.indexOf('StartLimitBurst=5') < l.indexOf('[Service]'), 'start limits belong to [Unit]');
+    assert.ok(l.indexOf('StartLimitBurst=4') < l.indexOf('[Service]'), 'start limits belong to [Unit]');
   });
 
   it('autorestart off is Restart=no without start limits; rootless units have no User= and want default.target', () => {

@@ -1,5 +1,5 @@
 import { formatDuration } from '../../lib/duration.js';
-import type { ProcessDetail } from '../../protocol/model.js';
+import { READY_NEVER_CAME, type ProcessDetail } from '../../protocol/model.js';
 import { usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { warnProblems } from '../render/problems.js';
@@ -7,33 +7,39 @@ import { warnProblems } from '../render/problems.js';
 export const describe: Command = {
   help: `
 Synopsis
-  tend describe <name|id|all> [--json] [--show-secrets]     (aliases: show, info)
+  tend describe <name|id|all> [--json] [--env] [--show-secrets]     (aliases: show, info, desc)
 
 Options
   --json           the full record as JSON
-  --show-secrets   do not redact variables whose names look secret (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*…)
+  --env            list every variable, the inherited ones too (default: those you set, and a count)
+  --show-secrets   do not redact variables whose names look secret (*TOKEN*, *SECRET*, *PASSWORD*, API_KEY…)
 
 Exit codes
-  0 ok; 2 unknown app; 3 daemon unreachable`,
+  0 ok; 1 unknown app; 2 bad usage; 3 daemon unreachable
+
+Notes
+  The stop line says which signal stops the app: SIGINT (PM2's) for apps from PM2 ecosystem
+  files and \`tend start <script>\`, SIGTERM for tend.config files, Procfiles and commands after
+  --, unless kill_signal says otherwise.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } }, 'describe');
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, env: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } }, 'describe');
     const target = positionals[0];
     if (target === undefined) throw usageError('`tend describe` needs a target', 'Example: tend describe api');
     const client = await ctx.client();
     const [details, info] = await Promise.all([client.call('process.describe', { target, showSecrets: values['show-secrets'] === true }), client.call('daemon.info', {})]);
     warnProblems(ctx, info.problems);
-    ctx.out(values.json === true ? JSON.stringify(details) : details.map(renderDetail).join('\n\n'));
+    ctx.out(values.json === true ? JSON.stringify(details) : details.map((d) => renderDetail(d, values.env === true)).join('\n\n'));
     return 0;
   },
 };
 
-function renderDetail(d: ProcessDetail): string {
+function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const exec = d.spec.exec;
   const command = exec.shell ? `sh -c ${exec.script} ${exec.args.join(' ')}` : [exec.interpreter ?? '', ...exec.interpreterArgs, exec.script, ...exec.args].filter(Boolean).join(' ');
   const last = d.lastExit === null ? '-' : `${d.lastExit.signal ?? (d.lastExit.unknown ? 'unknown (not our child: adopted, or exited while no daemon ran)' : `code ${d.lastExit.code}`)}${d.lastExit.forced ? ' (forced with SIGKILL)' : ''} at ${new Date(d.lastExit.at).toISOString()}`;
   const rows: Array<[string, string]> = [
     ['name', `${d.name} (id ${d.id}, namespace ${d.namespace})`],
-    ['status', d.status + (d.reason !== null && d.status !== 'online' && d.status !== 'launching' ? ` — ${d.reason}` : '')],
+    ['status', d.status + (d.reason !== null && ((d.status !== 'online' && d.status !== 'launching') || d.reason.startsWith(READY_NEVER_CAME)) ? ` — ${d.reason}` : '')],
     ['pid', d.pid === null ? '-' : `${d.pid}${d.adopted ? ' (adopted from a previous daemon)' : ''}`],
     ['uptime', d.pid === null ? '-' : formatDuration(d.uptimeMs)],
     ['restarts', `${d.restarts} (unstable in a row: ${d.unstableRestarts})`],
@@ -47,7 +53,13 @@ function renderDetail(d: ProcessDetail): string {
   ];
   if (d.logs.combined !== null) rows.push(['combined log', d.logs.combined]);
   if (d.logError !== null) rows.push(['log error', d.logError]);
-  const env = Object.entries(d.spec.env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k}=${v}`);
+  // The variables the user set; the inherited ones (often 30+) only with --env.
+  const user = d.spec.userEnv === undefined || allEnv ? null : new Set(d.spec.userEnv);
+  const entries = Object.entries(d.spec.env).sort(([a], [b]) => a.localeCompare(b));
+  const shown = user === null ? entries : entries.filter(([k]) => user.has(k));
+  const env = shown.map(([k, v]) => `  ${k}=${v}`);
+  const hidden = entries.length - shown.length;
+  const title = user === null ? 'env' : `env (set for this app; ${hidden} inherited from the shell not shown: --env lists them)`;
   const width = Math.max(...rows.map(([k]) => k.length));
-  return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), 'env', ...env].join('\n');
+  return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), title, ...env].join('\n');
 }

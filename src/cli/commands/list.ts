@@ -6,10 +6,12 @@ import { warnProblems } from '../render/problems.js';
 export const list: Command = {
   help: `
 Synopsis
-  tend list [--json]          (aliases: ls, status)
+  tend list [--json] [-m]     (aliases: ls, status, ps, l; jlist = list --json, prettylist = indented JSON)
 
 Options
-  --json   an array with one object per process: name, id, pid, status, restarts, uptimeMs, …
+  --json     an array with one object per process: name, id, pid, status, restarts, uptimeMs, …
+  --pretty   with --json: indented
+  -m, --mini one line per app: id, name, status, pid (PM2's \`ls -m\`)
 
 Exit codes
   0 ok; 3 daemon unreachable
@@ -20,7 +22,7 @@ Notes
   (TEND_HOME/status.json) and needs no round trip; otherwise it starts the daemon.
   The daemon's problems (disk full, state recovered from a backup) are warnings on stderr.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'list');
+    const { values } = parseFlags(argv, { json: { type: 'boolean' }, pretty: { type: 'boolean' }, mini: { type: 'boolean', short: 'm' } }, 'list');
     // The published snapshot while the daemon lives; otherwise the socket (which starts one).
     const snapshot = readStatusSnapshot(ctx.paths);
     let result = snapshot?.apps;
@@ -32,7 +34,9 @@ Notes
       result = apps;
     }
     result ??= [];
-    ctx.out(values.json === true ? JSON.stringify(result) : renderProcessTable(result, ctx.isTTY));
+    if (values.json === true) ctx.out(JSON.stringify(result, null, values.pretty === true ? 2 : undefined));
+    else if (values.mini === true) ctx.out(result.map((p) => `${p.id} ${p.name} ${p.status} ${p.pid ?? '-'}`).join('\n'));
+    else ctx.out(renderProcessTable(result, ctx.isTTY));
     return 0;
   },
 };

@@ -7,17 +7,19 @@ import { createLogLineRenderer } from '../render/log-line.js';
 export const logs: Command = {
   help: `
 Synopsis
-  tend logs [name|id|all ...] [--lines N] [--no-follow] [--out|--err] [--grep RE] [--json|--raw] [--timestamp]
+  tend logs [name|id|all ...] [--lines N] [--no-follow] [--out|--err] [--grep RE [-i]] [--json|--raw] [--timestamp]
   tend logs --reopen            reopen every log file (after an external logrotate with \`create\`)
 
 Options
   --lines N      lines shown from the end of each app's logs, across rotated files (default 15)
-  --no-follow    print and exit (default: keep printing new lines until Ctrl-C)
+  --no-follow    print and exit (default: keep printing new lines until Ctrl-C); also --nostream (PM2)
   --out, --err   only stdout / only stderr
   --grep RE      only lines matching the regular expression
+  -i, --ignore-case   --grep ignores case
   --json         one JSON record per line: time, app, id, stream, message
   --raw          bare lines, no prefix
-  --timestamp    show each line's arrival time
+  --timestamp    show each line's arrival time (apps must log with --time or --log-type json: a
+                 plain log file does not record when its lines arrived)
 
 Exit codes
   0 ok; 1 unknown app; 2 bad usage; 3 daemon unreachable
@@ -30,7 +32,9 @@ Notes
       lines: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' },
       out: { type: 'boolean' }, err: { type: 'boolean' }, grep: { type: 'string' }, json: { type: 'boolean' },
       raw: { type: 'boolean' }, timestamp: { type: 'boolean' }, reopen: { type: 'boolean' },
+      nostream: { type: 'boolean' }, 'ignore-case': { type: 'boolean', short: 'i' },
     }, 'logs');
+    if (values.nostream === true) values['no-follow'] = true;
     if (values.reopen === true) {
       const r = await (await ctx.client()).call('logs.reopen', {});
       ctx.out(`reopened ${r.files} log file(s)`);
@@ -40,7 +44,7 @@ Notes
     if (!Number.isInteger(lines) || lines < 0) throw usageError(`\`--lines ${values.lines}\` is not a whole number`, 'Example: tend logs api --lines 100');
     let grep: RegExp | null = null;
     try {
-      grep = values.grep === undefined ? null : new RegExp(values.grep);
+      grep = values.grep === undefined ? null : new RegExp(values.grep, values['ignore-case'] === true ? 'i' : '');
     } catch {
       throw usageError(`\`--grep ${values.grep}\` is not a valid regular expression`, 'Example: --grep "GET /api"');
     }
@@ -49,6 +53,13 @@ Notes
     const client = await ctx.client();
     const details = new Map<number, ProcessDetail>();
     for (const target of targets) for (const d of await client.call('process.describe', { target })) details.set(d.id, d);
+    if (values.timestamp === true) {
+      const untimed = [...details.values()].filter((d) => !d.spec.log.time && d.spec.log.type !== 'json').map((d) => d.name);
+      if (untimed.length > 0) {
+        throw usageError(`--timestamp: the logs of ${untimed.map((n) => `\`${n}\``).join(', ')} record no arrival times (started without --time)`,
+          'Start the app with --time (or `time: true` in its config) so each line is stamped on arrival, or leave out --timestamp.');
+      }
+    }
 
     const keep = (r: LogRecord): boolean => streams.includes(r.stream) && (grep === null || grep.test(r.message));
     const render = createLogLineRenderer({ json: values.json === true, raw: values.raw === true, timestamp: values.timestamp === true, prefix: true, color: ctx.isTTY });

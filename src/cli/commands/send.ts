@@ -11,7 +11,7 @@ Notes
   app does not read its stdin and the pipe is full, the command fails and says so.
 
 Exit codes
-  0 written; 1 not running or pipe full; 2 unknown app; 3 daemon unreachable`,
+  0 written; 1 unknown app, not running, or pipe full; 2 bad usage; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { positionals } = parseFlags(argv, {}, 'send');
     const [target, ...words] = positionals;

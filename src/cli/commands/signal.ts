@@ -11,7 +11,7 @@ Notes
   Sends the signal to each app's main process (SIGUSR2, SIGHUP, 15…).
 
 Exit codes
-  0 sent; 1 the app is not running; 2 invalid signal or unknown app; 3 daemon unreachable`,
+  0 sent; 1 unknown app, or it is not running; 2 invalid signal or bad usage; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'signal');
     const [sig, target] = positionals;

@@ -3,7 +3,7 @@ import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import { APP_FIELDS } from '../../config/schema.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import { READY_NEVER_CAME, type ProcessInfo } from '../../protocol/model.js';
 import { findDefaultConfig } from '../../config/load.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
@@ -13,15 +13,32 @@ import { renderProcessTable } from '../render/process-table.js';
 const FIELD_FLAGS = APP_FIELDS.filter((f) => f.cli === true);
 const flagName = (key: string): string => key.replace(/_/g, '-');
 
+/** PM2's CLI spellings: short and long flags → the schema key they set. */
+const PM2_FLAGS: Record<string, { key: string; short?: string }> = {
+  output: { key: 'out_file', short: 'o' },
+  error: { key: 'error_file', short: 'e' },
+  log: { key: 'log_file', short: 'l' },
+  'node-args': { key: 'interpreter_args' },
+};
+
 function flagOptions() {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     json: { type: 'boolean' }, only: { type: 'string' }, formation: { type: 'string' },
+    // PM2's -x (run the script directly rather than through its container: what tend always does)
+    // and -f (start a second copy of a running script) are accepted; see the help.
+    'execute-command': { type: 'boolean', short: 'x' }, force: { type: 'boolean', short: 'f' },
   };
   for (const f of FIELD_FLAGS) {
     if (f.type === 'boolean') {
       options[flagName(f.key)] = { type: 'boolean' };
       options[`no-${flagName(f.key)}`] = { type: 'boolean' };
     } else options[flagName(f.key)] = { type: 'string', multiple: f.type === 'env' || f.type === 'string-list' };
+  }
+  const name = options.name;
+  if (name !== undefined) name.short = 'n';
+  for (const [flag, { key, short }] of Object.entries(PM2_FLAGS)) {
+    const field = FIELD_FLAGS.find((f) => f.key === key);
+    options[flag] = { type: 'string', multiple: field?.type === 'string-list', ...(short === undefined ? {} : { short }) };
   }
   return options;
 }
@@ -34,12 +51,13 @@ Synopsis
   tend start [options] -- <command> [args...]
   tend start <name|id|all>                      start stopped apps again
   tend start [ecosystem.config.js|.json|.yaml|Procfile] [--env NAME] [--only a,b] [--formation web=2]
-                                                start a config file's apps; idempotent: a running app is
-                                                restarted only if its spec changed (default file: the
-                                                ecosystem.config.*, tend.config.* or Procfile in this folder)
+                                                start a config file's apps; running ones are restarted with
+                                                the file's spec, as \`pm2 start <file>\` does (\`tend apply\`
+                                                restarts only what changed). Default file: the
+                                                ecosystem.config.*, tend.config.* or Procfile in this folder
 
 Options (every app setting is a flag; see \`tend help config\` for all of them)
-  --name N              app name (default: the script's file name)
+  -n, --name N          app name (default: the script's file name)
   --cwd DIR             working directory
   --env K=V             add an environment variable (repeatable)
   --interpreter P       node (default for .js), python3, bash, … or none
@@ -50,7 +68,7 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --exp-backoff-restart-delay D   exponential backoff base for crash loops
   --max-restarts N      unstable restarts before "errored" (default 16)
   --min-uptime D        a shorter run counts as unstable (default 1s)
-  --kill-signal S       stop signal (default SIGTERM)
+  --kill-signal S       stop signal (default SIGINT, as PM2; SIGTERM for a command after --)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
   --listen-timeout D    how long a new process may take to be ready (default 3s)
@@ -63,10 +81,15 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --max-memory-restart S   restart when the app's whole tree uses more memory (200M)
   --cron-restart P      restart on a cron pattern ('0 3 * * *')
   --health CHECK        health check: http://127.0.0.1:3000/health, tcp:3000 or 'exec:CMD'
+  -o, --output F        stdout log file (--out-file); -e, --error F: stderr (--error-file);
+  -l, --log F           both streams (--log-file); --node-args A: --interpreter-args
+  -x                    accepted for PM2 habits: tend always runs the script directly
+  -f, --force           accepted with a warning: names are unique in tend
   --json                print the started processes as JSON
 
 Exit codes
-  0 started; 1 the daemon refused; 2 bad input (missing script, bad value); 3 daemon unreachable
+  0 started; 1 the daemon refused, or an app of a config file could not start (the others do);
+  2 bad input (missing script, bad value); 3 daemon unreachable
 
 Notes
   The app inherits this shell's environment, minus login-session variables (SSH_*, TERM, TMUX…).
@@ -80,11 +103,17 @@ Notes
     const client = async () => ctx.client();
 
     const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
-    if (configFile !== undefined) return startConfig(configFile, values as StartValues, ctx, false);
+    if (configFile !== undefined) return startConfig(configFile, values as StartValues, ctx, true);
     if (first === undefined && (rest === null || rest.length === 0)) {
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
     const raw: Record<string, unknown> = {};
+    const given = values as Record<string, unknown>;
+    for (const [flag, { key }] of Object.entries(PM2_FLAGS)) {
+      const canonical = flagName(key);
+      if (given[flag] !== undefined && given[canonical] === undefined) given[canonical] = given[flag];
+    }
+    if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
     for (const f of FIELD_FLAGS) {
       const name = flagName(f.key);
       const v = (values as Record<string, unknown>)[name];
@@ -101,7 +130,8 @@ Notes
       raw.script = first;
       if (rest !== null) raw.args = rest;
     }
-    const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line' });
+    // `tend start app.js` is `pm2 start app.js`: PM2's rules; a command after `--` follows tend's.
+    const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2: first !== undefined });
     for (const w of warnings) ctx.err(`tend: warning: ${w}`);
     const result = await (await client()).call('process.start', { spec });
     print(result, ctx, values.json === true);
@@ -117,17 +147,28 @@ interface StartValues {
   json?: boolean;
 }
 
-/** Starts (or updates) every app of a config file; prints what happened to each. */
+/**
+ * Starts every app of a config file and prints what happened to each. With `restart` (start,
+ * restart, startOrRestart: PM2's meaning) running apps are restarted with the file's spec;
+ * without it (`tend apply`) a running app whose spec did not change is left alone; with `reload`
+ * (tend reload <file>, startOrReload) a running cluster app takes the new spec by a rolling reload. Apps whose
+ * script or interpreter is missing fail alone, as in PM2, and make the exit code 1.
+ */
 export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean, reload = false): Promise<number> {
   const loaded = await loadApps(file, values, ctx);
-  const client = await ctx.client();
-  const results = await Promise.all(loaded.apps.map((spec) => client.call('process.apply', reload ? { spec, restart, reload } : { spec, restart })));
-  if (values.json === true) ctx.out(JSON.stringify(results.map((r) => ({ ...r.process, action: r.action }))));
-  else {
-    ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
-    ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
+  const results = loaded.apps.length === 0 ? [] : await Promise.all(loaded.apps.map(async (spec) => (await ctx.client()).call('process.apply', reload ? { spec, restart, reload } : { spec, restart })));
+  if (values.json === true) {
+    const failed = loaded.failed.map((f) => ({ name: f.name, action: 'failed', error: f.message }));
+    ctx.out(JSON.stringify([...results.map((r) => ({ ...r.process, action: r.action })), ...failed]));
+  } else {
+    if (results.length > 0) {
+      ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
+      ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
+      noteNoReady(results.map((r) => r.process), ctx);
+    }
+    for (const f of loaded.failed) ctx.err(`tend: ${f.name} not started: ${f.message}`);
   }
-  return 0;
+  return loaded.failed.length > 0 ? 1 : 0;
 }
 
 /** PM2's `-i N` (also `-i -1`, `-iN`) is `--instances N`. */
@@ -175,4 +216,12 @@ async function startExisting(target: string, ctx: CliContext, json: boolean): Pr
 function print(result: ProcessInfo[], ctx: CliContext, json: boolean): void {
   if (json) ctx.out(JSON.stringify(result));
   else ctx.out(renderProcessTable(result, ctx.isTTY));
+  if (!json) noteNoReady(result, ctx);
+}
+
+/** `--wait-ready` apps that are online only because listen_timeout passed: say so. */
+export function noteNoReady(result: ProcessInfo[], ctx: CliContext): void {
+  for (const p of result) {
+    if (p.status === 'online' && p.reason?.startsWith(READY_NEVER_CAME) === true) ctx.err(`tend: note: ${p.name}: ${p.reason}; it is considered online anyway`);
+  }
 }

@@ -1,0 +1,39 @@
+import { usageError } from '../../errors.js';
+import { findDefaultConfig } from '../../config/load.js';
+import { isConfigArg } from '../config-apps.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+import { startConfig } from './start.js';
+
+export const apply: Command = {
+  help: `
+Synopsis
+  tend apply [config file] [--env NAME] [--only a,b] [--formation web=2] [--port N] [--json]
+
+Options
+  --env NAME     layer each app's env_NAME block over its env
+  --only a,b     only these apps of the file
+  --json         print each app with the action taken (created, started, restarted, unchanged)
+
+Exit codes
+  0 done; 1 the daemon refused, or an app could not start (the others do); 2 bad usage or an
+  invalid file; 3 daemon unreachable
+
+Notes
+  Makes the running apps match the file, touching only what differs: a new app is created, a
+  stopped one started, one whose spec changed is restarted with the new spec, and an unchanged
+  running app is left alone. \`tend start <file>\` restarts every running app of the file instead,
+  as \`pm2 start <file>\` does. Default file: the ecosystem.config.*, tend.config.* or Procfile in
+  this folder.`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseFlags(argv, {
+      json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
+    }, 'apply');
+    if (positionals.length > 1) throw usageError(`\`tend apply\` takes one config file, got ${positionals.length} arguments`, 'Example: tend apply ecosystem.config.js --env production');
+    const given = positionals[0];
+    const file = given === undefined ? findDefaultConfig(ctx.cwd) : isConfigArg(given, ctx) ? given : undefined;
+    if (file === undefined) {
+      throw usageError(given === undefined ? 'no config file in this folder' : `\`${given}\` is not a config file`, 'Give an ecosystem.config.js, a .json/.yaml file, a tend.config.* or a Procfile (`tend init` writes one).');
+    }
+    return startConfig(file, values, ctx, false);
+  },
+};
