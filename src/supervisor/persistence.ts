@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { renameSync, unlinkSync } from 'node:fs';
 import type { Health } from '../lib/health.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import type { ProcessInfo } from '../protocol/model.js';
@@ -22,6 +22,7 @@ export class Persistence {
   private stateOnDiskGood = true;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly stalePath: string;
 
   constructor(
     private readonly paths: TendPaths,
@@ -33,6 +34,7 @@ export class Persistence {
     private readonly onStateWritten: () => void,
   ) {
     this.intents = new IntentLog(paths.intentFile);
+    this.stalePath = `${paths.statusFile}.stale`;
   }
 
   /** Appends to the journal before acting. A failure is reported, never fatal: the run is still found by its token. */
@@ -42,7 +44,9 @@ export class Persistence {
       this.intents.append(entry);
       if (this.health.has('intents')) this.health.set('intents', null);
     } catch (err) {
-      this.health.set('intents', `${diskWord(err)}cannot record intents in ${this.paths.intentFile}: ${describeWriteError((err as { cause?: unknown }).cause ?? err)}`);
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      this.health.set('intents', `${diskWord(cause)}cannot record intents in ${this.paths.intentFile}: ${describeWriteError(cause)}`);
+      this.scheduleRetry();
     }
   }
 
@@ -62,31 +66,41 @@ export class Persistence {
     this.intents.clear();
     this.onStateWritten();
     if (this.health.has('state')) this.health.set('state', null);
+    // What the journal missed is now in state.json.
+    if (this.health.has('intents')) this.health.set('intents', null);
     return true;
   }
 
   /**
-   * The process list for `tend list`. When it cannot be written the old file is removed (an
-   * unlink needs no space), so `list` asks the daemon instead of showing a stale list.
+   * The process list for `tend list`. When it cannot be written the old file is moved out of
+   * the way, so `list` asks the daemon instead of showing a stale list.
    */
   publishStatus(): void {
     if (this.closed) return;
     const status: StatusFile = { version: STATUS_VERSION, daemonPid: process.pid, writtenAt: this.now(), apps: this.statusOf(), problems: this.health.list() };
     try {
       writeFileAtomic(this.paths.statusFile, JSON.stringify(status), 0o600, false);
-      if (this.health.has('status')) this.health.set('status', null);
+      if (this.health.has('status')) {
+        this.health.set('status', null);
+        try { unlinkSync(this.stalePath); } catch { /* none */ }
+      }
     } catch (err) {
-      try { unlinkSync(this.paths.statusFile); } catch { /* already gone */ }
+      // Renamed, not deleted: freeing its space would let the next write squeeze in and hide
+      // that the disk is full; a rename needs no data blocks.
+      try { renameSync(this.paths.statusFile, this.stalePath); } catch { /* already gone */ }
       this.health.set('status', `${diskWord((err as { cause?: unknown }).cause ?? err)}cannot write ${this.paths.statusFile}: ${describeWriteError((err as { cause?: unknown }).cause ?? err)}`);
+      this.scheduleRetry();
     }
   }
 
   private scheduleRetry(): void {
     if (this.retryTimer !== null || this.closed) return;
+    // Until every write works again: state first (what a restart needs), then the status.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (this.writeState()) this.publishStatus();
     }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   close(): void {

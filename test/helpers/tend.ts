@@ -61,7 +61,8 @@ export class TendHome {
   private pids = new Set<number>();
 
   constructor(extraEnv: NodeJS.ProcessEnv = {}) {
-    this.home = mkdtempSync(join(tmpdir(), 'tend-test-'));
+    // A given TEND_HOME (a tmpfs mount, a path of a chosen length) is used as it is.
+    this.home = extraEnv.TEND_HOME ?? mkdtempSync(join(tmpdir(), 'tend-test-'));
     this.env = { ...process.env, TEND_HOME: this.home, NO_COLOR: '1', ...extraEnv };
     delete this.env.NODE_EXTRA_CA_CERTS;
   }
