@@ -8,6 +8,7 @@ import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protoco
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
+import { buildWatchSpec } from './watch-spec.js';
 import { camelToSnake, expandHome, guessInterpreter, isNullFile, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
@@ -180,6 +181,11 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     health: get<HealthSpec | undefined>('health') ?? null,
     userEnv: userKeys,
   };
+  const watch = withSource(ctx, () => buildWatchSpec({
+    watch: get('watch'), ignore: get('ignore_watch'), delayMs: get('watch_delay'), extensions: get('watch_ext'), options: get('watch_options'),
+  }, cwd, ctx.source, warnings));
+  if (watch !== undefined) spec.watch = watch;
+  if (get<boolean>('pty')) spec.pty = { logAnsi: get('pty_log_ansi') };
   if (pm2) spec.pm2 = true;
   const dependsOn = get<Dependency[] | undefined>('depends_on');
   if (dependsOn !== undefined && dependsOn.length > 0) spec.dependsOn = dependsOn;

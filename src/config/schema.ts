@@ -119,6 +119,15 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'log_rotate_interval', type: 'enum', values: ['none', 'hourly', 'daily'], default: 'none', description: 'Also rotate every hour or day.', tendOnly: true, cli: true }),
   d({ key: 'log_retain', type: 'integer', default: 5, description: 'Rotated archives kept per log file.', tendOnly: true, cli: true }),
   d({ key: 'log_compress', type: 'boolean', default: false, description: 'gzip rotated archives.', tendOnly: true, cli: true }),
+  // Watch mode
+  d({ key: 'watch', type: 'watch', default: false, description: 'Restart when files change: `true` = the cwd, or a list of paths. CLI: `--watch` (the cwd), `--watch DIR`, `--watch=PATH` (repeatable).', cli: true }),
+  d({ key: 'ignore_watch', type: 'string-list', default: [], description: 'Names (`tmp`), globs (`*.log`) or paths (`src/gen`) the watcher ignores; node_modules, .git, TEND_HOME and the app\'s log files always are.', cli: true }),
+  d({ key: 'watch_delay', type: 'duration', default: 300, unit: 'ms', description: 'Quiet period: a burst of changes gives one restart, this long after its last change.', cli: true }),
+  d({ key: 'watch_ext', type: 'string-list', default: [], description: 'Only changes to files with these extensions restart (`js,json`); default: any file.', tendOnly: true, cli: true }),
+  d({ key: 'watch_options', type: 'any', description: 'Watcher options: `usePolling` (scan instead of inotify), `interval` (polling period, ms), `followSymlinks`. Other chokidar options are ignored with a warning.' }),
+  // Terminal
+  d({ key: 'pty', type: 'boolean', default: false, description: 'Run the app on a pseudo-terminal you can `tend attach` to (REPLs, consoles).', tendOnly: true, cli: true }),
+  d({ key: 'pty_log_ansi', type: 'boolean', default: false, description: 'Keep ANSI escapes (colours, cursor moves) of a `pty` app in its log files.', tendOnly: true, cli: true }),
   // Watching over it
   d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app (gracefully) when the memory (RSS) of its whole process tree exceeds this size (`200M`); checked at every sample.', cli: true }),
   d({ key: 'cron_restart', type: 'cron', description: 'Cron pattern for periodic restarts (`0 3 * * *`; 6 fields = with seconds).', aliases: ['cron'], cli: true }),
@@ -128,10 +137,6 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'hooks', type: 'hooks', description: 'On `crash`, `errored`, `restart`, `online` or `stop`: run a command (the event as JSON on stdin, TEND_EVENT and TEND_APP_NAME set) or POST the event to `{ url }`. At most 10 s each; failures are logged.', tendOnly: true }),
   d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
-  d({ key: 'watch', type: 'watch', default: false, description: 'Restart when files change (`true` = the cwd, or a list of paths).', unsupported: notYet('watch mode'), quietValues: [false] }),
-  d({ key: 'ignore_watch', type: 'string-list', default: [], description: 'Paths or globs the watcher ignores.', unsupported: notYet('watch mode') }),
-  d({ key: 'watch_delay', type: 'duration', unit: 'ms', description: 'Debounce between a change and the restart.', unsupported: notYet('watch mode') }),
-  d({ key: 'watch_options', type: 'any', description: 'Options for PM2\'s file watcher (chokidar).', unsupported: notYet('watch mode') }),
   d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
   d({ key: 'uid', type: 'string', description: 'User to run the app as.', aliases: ['user'], unsupported: notYet('running an app as another user') }),
   d({ key: 'gid', type: 'string', description: 'Group to run the app as.', unsupported: notYet('running an app as another group') }),

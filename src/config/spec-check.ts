@@ -6,6 +6,7 @@ import { validateName } from './normalize.js';
 import { findField } from './schema.js';
 import { deepEqual } from './specs-equal.js';
 import { checkExecSize } from './exec-size.js';
+import { checkPtyShape, checkWatchShape } from './watch-spec.js';
 
 /** AppSpec field → the schema key whose type it has (the same coercion the CLI applies). */
 const SCHEMA_KEY: Record<string, string> = {
@@ -108,9 +109,11 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   // Bookkeeping of how the app was started (no config key): PM2's way, and the variables set.
   if (s.pm2 !== undefined && typeof s.pm2 !== 'boolean') bad('pm2', '`true` or `false`', s.pm2);
   if (s.userEnv !== undefined && !isStringList(s.userEnv)) bad('userEnv', 'a list of variable names', s.userEnv);
+  if (s.watch !== undefined) checkWatchShape(s.watch, bad);
+  if (s.pty !== undefined) checkPtyShape(s.pty, bad);
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
-    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv'].includes(key)) continue;
+    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv', 'watch', 'pty'].includes(key)) continue;
     const schemaKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, '');
     if (findField(schemaKey) === undefined) bad(key, 'a known AppSpec field', s[key]);
     strict(s, key, schemaKey, where, bad);

@@ -3,7 +3,7 @@ import { parseSignal } from '../lib/signals.js';
 import { redactEnv, redactText } from '../config/env.js';
 import { checkAppSpec } from '../config/spec-check.js';
 import type { Target } from '../protocol/methods.js';
-import type { AppSpec, DaemonInfo, LogStream, ProcessDetail } from '../protocol/model.js';
+import type { AppSpec, DaemonInfo, LogStream, ProcessDetail, WatchStatus } from '../protocol/model.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
@@ -22,6 +22,8 @@ export interface HandlerDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Exit after the reply is sent; `stopApps` = tend kill. */
   exit(stopApps: boolean): Promise<number>;
+  /** Watch mode status of an app (undefined when it does not watch). */
+  watchStatus?(id: number): WatchStatus | undefined;
 }
 
 function target(p: { target?: unknown }): Target {
@@ -73,17 +75,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
-      supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => ({
-        ...h.info(),
-        ...(h.held === null ? {} : {
-          instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
-          lastReload: h.held.lastReload,
-        }),
-        spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
-        logs: logPathsFor(deps.paths, h.spec, h.id),
-        unstableRestarts: h.snapshot.history.unstableRestarts,
-        logError: logs.errorOf(h.id),
-      })),
+      supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => {
+        const watch = deps.watchStatus?.(h.id);
+        return {
+          ...h.info(),
+          ...(h.held === null ? {} : {
+            instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
+            lastReload: h.held.lastReload,
+          }),
+          spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
+          logs: logPathsFor(deps.paths, h.spec, h.id),
+          unstableRestarts: h.snapshot.history.unstableRestarts,
+          logError: logs.errorOf(h.id),
+          ...(watch === undefined ? {} : { watch }),
+        };
+      }),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
     'process.send': (p) => {
       if (typeof p.line !== 'string') throw new TendError('E_USAGE', 'a line of text is required');

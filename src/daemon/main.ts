@@ -18,6 +18,7 @@ import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
+import { createWatches } from './watches.js';
 
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
 const health = new Health((topic, problem) => daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }));
@@ -100,14 +101,20 @@ async function main(): Promise<void> {
     timeoutMs: Number(process.env.TEND_HOOK_TIMEOUT_MS) > 0 ? Number(process.env.TEND_HOOK_TIMEOUT_MS) : 10_000,
   });
   events.listen((e) => hooks.onEvent(e));
+  const publishState = statePublisher(events, Date.now, exists);
   const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
     log: daemonLog,
     logs,
-    onState: statePublisher(events, Date.now, exists),
+    // Watchers follow every state change (watches is bound right below, before any change).
+    onState: (p, deleted) => {
+      publishState(p, deleted);
+      watches.sync(p.id);
+    },
     health,
   });
+  const watches = createWatches(supervisor, paths, daemonLog);
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
   const exit = async (stopApps: boolean): Promise<number> => {
@@ -120,6 +127,7 @@ async function main(): Promise<void> {
   };
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
+    watches.close();
     supervisor.detachAll();
     await server?.close();
     logs.close();
@@ -137,7 +145,8 @@ async function main(): Promise<void> {
   try {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
+    for (const p of supervisor.list()) watches.sync(p.id);
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
     await server.listen();
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);

@@ -52,6 +52,26 @@ export interface LogSpec {
   compress: boolean;
 }
 
+/** Restart on file changes (`--watch`, PM2's `watch` keys). Paths are absolute. */
+export interface WatchSpec {
+  /** Files or directories watched (directories recursively). */
+  paths: string[];
+  /**
+   * The user's ignore patterns: a bare name (`tmp`) matches any path segment, a glob without a
+   * slash (`*.log`) any segment, one with a slash (`src/gen`, `lib/*.tmp`) the path relative to the app's
+   * cwd (or an absolute path). node_modules, .git, TEND_HOME and the app's log files are always ignored.
+   */
+  ignore: string[];
+  /** Quiet period: a burst of changes gives one restart, this long after its last change. */
+  delayMs: number;
+  /** Only files with these extensions (`js`, `json`) trigger a restart; empty = every file. */
+  extensions: string[];
+  /** Scan the tree every `intervalMs` instead of using inotify (network filesystems). */
+  usePolling: boolean;
+  intervalMs: number;
+  followSymlinks: boolean;
+}
+
 /** What a health check probes. */
 export type HealthProbe =
   | { type: 'http'; url: string }
@@ -124,6 +144,10 @@ export interface AppSpec {
   pm2?: boolean;
   /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
   userEnv?: string[];
+  /** Absent: no watching. */
+  watch?: WatchSpec;
+  /** Run on a pseudo-terminal held by a holder process (`tend attach`). Absent: pipes. */
+  pty?: PtySpec;
   /**
    * How many processes run the app. 1 for a plain app; 0 = one per CPU (`max`), -n = CPUs minus n
    * (PM2's meanings), resolved when the app starts. More than one needs `execMode: 'cluster'`
@@ -168,6 +192,11 @@ export interface ReloadReport {
   stderr: string[];
 }
 
+export interface PtySpec {
+  /** Keep ANSI escapes (colours, cursor moves) in the log files; stripped by default. */
+  logAnsi: boolean;
+}
+
 export interface ExitRecord {
   /** null when killed by a signal, or when the process was adopted and its code is unknowable. */
   code: number | null;
@@ -206,6 +235,10 @@ export interface ProcessInfo {
   instance?: number;
   /** The holder process of a cluster / socket-activated app (its id is the app's first row). */
   holderPid?: number | null;
+  /** The app restarts on file changes (absent in old status files). */
+  watching?: boolean;
+  /** The app runs on a pseudo-terminal (`tend attach`). */
+  pty?: boolean;
 }
 
 /** One process of an app's tree (`describe`). */
@@ -259,6 +292,20 @@ export interface ProcessDetail extends ProcessInfo {
   instances?: Array<InstanceInfo & { id: number }>;
   /** The last reload of a held app (a failed one says which instance and why). */
   lastReload?: ReloadReport | null;
+  /** Watch mode: what is watched and what the last change was (absent when not watching). */
+  watch?: WatchStatus;
+}
+
+export interface WatchStatus {
+  /** `inotify`, or `polling` (asked for, or after the kernel ran out of inotify watches). */
+  mode: 'inotify' | 'polling' | 'off';
+  /** Directories (inotify) or files (polling) being watched. */
+  watched: number;
+  /** Restarts caused by file changes since the daemon started. */
+  restarts: number;
+  lastChange: { path: string; at: number } | null;
+  /** Why the watcher fell back to polling or stopped, null when healthy. */
+  notice: string | null;
 }
 
 export type LogStream = 'out' | 'err';

@@ -415,6 +415,8 @@ export class ProcessHandle {
       nextRestartAt: null,
       cpuPercent: null,
       memoryBytes: null,
+      ...(this.spec.watch === undefined ? {} : { watching: true }),
+      ...(this.spec.pty === undefined ? {} : { pty: true }),
     };
   }
 

@@ -165,3 +165,13 @@ describe('PM2 stop signal and log paths', () => {
     assert.equal(apps[0]?.env.INHERITED, 'yes');
   });
 });
+
+describe('secret names', () => {
+  it('redacts secret-looking names without over-matching words that contain KEY', async () => {
+    const { isSecretName } = await import('../../src/config/env.js');
+    for (const n of ['API_KEY', 'apiKey', 'STRIPE_SECRET_KEY', 'GITHUB_TOKEN', 'NPMTOKEN', 'DB_PASSWORD', 'SESSION_SECRET', 'AWS_SECRET_ACCESS_KEY', 'DATABASE_URL', 'AUTH']) {
+      assert.equal(isSecretName(n), true, n);
+    }
+    for (const n of ['KEYBOARD_LAYOUT', 'MONKEY', 'PORT', 'NODE_ENV', 'AUTHOR', 'HOCKEY_TEAM']) assert.equal(isSecretName(n), false, n);
+  });
+});

@@ -51,6 +51,8 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ['out log', d.logs.out ?? '-'],
     ['err log', d.logs.err ?? '-'],
   ];
+  if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
+  if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
   if (d.logs.combined !== null) rows.push(['combined log', d.logs.combined]);
   if (d.logError !== null) rows.push(['log error', d.logError]);
   // The variables the user set; the inherited ones (often 30+) only with --env.
@@ -62,4 +64,21 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const title = user === null ? 'env' : `env (set for this app; ${hidden} inherited from the shell not shown: --env lists them)`;
   const width = Math.max(...rows.map(([k]) => k.length));
   return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), title, ...env].join('\n');
+}
+
+function describeWatch(d: ProcessDetail): string {
+  const w = d.spec.watch;
+  if (w === undefined) return '-';
+  const parts = [w.paths.join(', ')];
+  if (w.ignore.length > 0) parts.push(`ignoring ${w.ignore.join(', ')}`);
+  if (w.extensions.length > 0) parts.push(`only .${w.extensions.join(', .')}`);
+  parts.push(`delay ${w.delayMs} ms`);
+  const s = d.watch;
+  if (s !== undefined) {
+    parts.push(`${s.mode}${s.mode === 'inotify' ? ` (${s.watched} directories)` : s.mode === 'polling' ? ` (${s.watched} files)` : ''}`);
+    parts.push(`${s.restarts} watch restart${s.restarts === 1 ? '' : 's'}`);
+    if (s.lastChange !== null) parts.push(`last change ${s.lastChange.path} at ${new Date(s.lastChange.at).toISOString()}`);
+    if (s.notice !== null) parts.push(s.notice);
+  } else parts.push('not watching now (the app is stopped)');
+  return parts.join('; ');
 }

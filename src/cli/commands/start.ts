@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
@@ -21,7 +21,7 @@ const PM2_FLAGS: Record<string, { key: string; short?: string }> = {
   'node-args': { key: 'interpreter_args' },
 };
 
-function flagOptions() {
+export function flagOptions() {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     json: { type: 'boolean' }, only: { type: 'string' }, formation: { type: 'string' },
     // PM2's -x (run the script directly rather than through its container: what tend always does)
@@ -32,7 +32,7 @@ function flagOptions() {
     if (f.type === 'boolean') {
       options[flagName(f.key)] = { type: 'boolean' };
       options[`no-${flagName(f.key)}`] = { type: 'boolean' };
-    } else options[flagName(f.key)] = { type: 'string', multiple: f.type === 'env' || f.type === 'string-list' };
+    } else options[flagName(f.key)] = { type: 'string', multiple: f.type === 'env' || f.type === 'string-list' || f.type === 'watch' };
   }
   const name = options.name;
   if (name !== undefined) name.short = 'n';
@@ -78,6 +78,11 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
                         unix:/path) once and passes it as fd 3 (LISTEN_FDS); repeatable
   --instance-var NAME   variable holding the instance number (default NODE_APP_INSTANCE)
   --increment-var NAME  a numeric variable incremented per instance (e.g. PORT)
+  --watch [DIR]         restart when files change (repeatable; no DIR = the cwd; --watch=FILE for a file)
+  --ignore-watch P      names, globs or paths not to watch (node_modules, .git and logs never are)
+  --watch-delay D       quiet period before the restart (default 300ms)
+  --watch-ext L         only these extensions restart (js,json)
+  --pty                 run on a pseudo-terminal you can \`tend attach\` to
   --max-memory-restart S   restart when the app's whole tree uses more memory (200M)
   --cron-restart P      restart on a cron pattern ('0 3 * * *')
   --health CHECK        health check: http://127.0.0.1:3000/health, tcp:3000 or 'exec:CMD'
@@ -97,7 +102,7 @@ Notes
 
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { own, rest } = splitAtDashDash(argv);
-    const { values, positionals } = parseFlags(shortInstances(own), flagOptions(), 'start');
+    const { values, positionals } = parseFlags(watchFlagValues(shortInstances(own)), flagOptions(), 'start');
     if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend start app.js -- --port 8080');
     const first = positionals[0];
     const client = async () => ctx.client();
@@ -107,19 +112,13 @@ Notes
     if (first === undefined && (rest === null || rest.length === 0)) {
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
-    const raw: Record<string, unknown> = {};
     const given = values as Record<string, unknown>;
     for (const [flag, { key }] of Object.entries(PM2_FLAGS)) {
       const canonical = flagName(key);
       if (given[flag] !== undefined && given[canonical] === undefined) given[canonical] = given[flag];
     }
     if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
-    for (const f of FIELD_FLAGS) {
-      const name = flagName(f.key);
-      const v = (values as Record<string, unknown>)[name];
-      if (v !== undefined) raw[f.key] = f.type === 'env' ? parseEnvFlags(v as string[]) : f.type === 'string-list' ? (v as string[]).flatMap((x) => x.split(' ').filter(Boolean)) : v;
-      if ((values as Record<string, unknown>)[`no-${name}`] === true) raw[f.key] = false;
-    }
+    const raw = rawFromFlags(given);
     if (first === undefined) {
       raw.script = rest?.[0];
       raw.args = rest?.slice(1) ?? [];
@@ -171,6 +170,44 @@ export async function startConfig(file: string, values: StartValues, ctx: CliCon
   return loaded.failed.length > 0 ? 1 : 0;
 }
 
+/** The app settings given as flags, keyed by their config names (`--kill-timeout` → kill_timeout). */
+export function rawFromFlags(values: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const f of FIELD_FLAGS) {
+    const name = flagName(f.key);
+    const v = values[name];
+    if (v !== undefined) {
+      if (f.type === 'env') raw[f.key] = parseEnvFlags(v as string[]);
+      else if (f.type === 'string-list') raw[f.key] = (v as string[]).flatMap((x) => x.split(f.key === 'watch_ext' ? /[\s,]+/ : ' ').filter(Boolean));
+      else raw[f.key] = v;
+    }
+    if (values[`no-${name}`] === true) raw[f.key] = false;
+  }
+  return raw;
+}
+
+/**
+ * `--watch` takes an optional path, which parseArgs cannot express: `--watch` alone means the
+ * cwd, `--watch DIR` a directory (only an existing directory is taken, so `--watch app.js` still
+ * starts app.js), `--watch=PATH` any path.
+ */
+export function watchFlagValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg !== '--watch') {
+      out.push(arg);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith('-') && isDirectory(next)) {
+      out.push(`--watch=${next}`);
+      i += 1;
+    } else out.push('--watch=.');
+  }
+  return out;
+}
+
 /** PM2's `-i N` (also `-i -1`, `-iN`) is `--instances N`. */
 function shortInstances(argv: string[]): string[] {
   const out: string[] = [];
@@ -185,6 +222,14 @@ function shortInstances(argv: string[]): string[] {
     else out.push(a);
   }
   return out;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `--env K=V` (repeatable). */

@@ -10,7 +10,7 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
   const paint = painter(color);
   const rows = list.map((p) => [
     String(p.id),
-    p.name,
+    p.name + (p.watching === true ? ' (watch)' : '') + (p.pty === true ? ' (pty)' : ''),
     p.namespace,
     p.status,
     p.pid === null ? '-' : String(p.pid),

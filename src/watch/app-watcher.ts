@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { extname, relative } from 'node:path';
+import type { WatchSpec, WatchStatus } from '../protocol/model.js';
+import { makeIgnore, type IgnoreContext } from './ignore-rules.js';
+import { InotifyTree } from './inotify-tree.js';
+import { PollTree } from './poll-tree.js';
+
+/** Polling period after the kernel ran out of inotify watches (when none was configured). */
+const FALLBACK_POLL_MS = 2000;
+
+export interface Burst {
+  /** The first path that changed in the burst. */
+  path: string;
+  /** How many change events the burst held. */
+  changes: number;
+}
+
+export interface AppWatcherDeps {
+  /** A burst of changes ended (no change for `delayMs`): restart once. */
+  burst(b: Burst): void;
+  /** One-line notices for the user (fallback to polling, a root that does not exist). */
+  notice(text: string): void;
+}
+
+/**
+ * One app's watcher: inotify (or polling) over its paths, the ignore rules, the extension filter,
+ * and the debounce that turns a burst (a `git checkout` of 1,000 files, an editor's
+ * save-rename dance) into one restart.
+ */
+export class AppWatcher {
+  private tree: InotifyTree | PollTree | null = null;
+  private mode: WatchStatus['mode'] = 'off';
+  private timer: NodeJS.Timeout | null = null;
+  private pending: Burst | null = null;
+  private lastChange: WatchStatus['lastChange'] = null;
+  private restarts = 0;
+  private notice: string | null = null;
+  private closed = false;
+  private readonly ignored: (path: string) => boolean;
+
+  constructor(private readonly spec: WatchSpec, private readonly ctx: IgnoreContext, private readonly deps: AppWatcherDeps) {
+    this.ignored = makeIgnore(spec.ignore, ctx);
+  }
+
+  async start(): Promise<void> {
+    if (this.spec.usePolling) return this.startPolling(this.spec.intervalMs);
+    const tree = new InotifyTree(this.spec.paths, this.ignored, this.spec.followSymlinks, {
+      change: (p) => this.onChange(p),
+      exhausted: (code) => void this.fallBack(code),
+    });
+    this.tree = tree;
+    this.mode = 'inotify';
+    await tree.start();
+  }
+
+  private async fallBack(code: string): Promise<void> {
+    if (this.closed || this.mode === 'polling') return;
+    this.tree?.close();
+    const limit = code === 'EMFILE' ? 'fs.inotify.max_user_instances' : 'fs.inotify.max_user_watches';
+    const current = readSysctl(limit);
+    this.notice = `the kernel ran out of inotify watches (${limit} = ${current ?? '?'}); watching by polling every ${FALLBACK_POLL_MS / 1000}s instead. Raise it: sysctl -w ${limit}=524288`;
+    this.deps.notice(this.notice);
+    await this.startPolling(FALLBACK_POLL_MS);
+  }
+
+  private async startPolling(intervalMs: number): Promise<void> {
+    const tree = new PollTree(this.spec.paths, this.ignored, intervalMs, (p) => this.onChange(p));
+    this.tree = tree;
+    this.mode = 'polling';
+    await tree.start();
+  }
+
+  private onChange(path: string): void {
+    if (this.closed) return;
+    const ext = extname(path).slice(1);
+    // A directory entry list changed (no extension): counts only when no extension filter is set.
+    if (this.spec.extensions.length > 0 && !this.spec.extensions.includes(ext)) return;
+    this.pending ??= { path, changes: 0 };
+    this.pending.changes += 1;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(), this.spec.delayMs);
+  }
+
+  private fire(): void {
+    this.timer = null;
+    const b = this.pending;
+    this.pending = null;
+    if (b === null || this.closed) return;
+    this.restarts += 1;
+    this.lastChange = { path: this.display(b.path), at: Date.now() };
+    this.deps.burst(b);
+  }
+
+  /** A path as the user thinks of it: relative to the app's cwd when inside it. */
+  display(path: string): string {
+    const rel = relative(this.ctx.cwd, path);
+    return rel !== '' && !rel.startsWith('..') ? rel : path;
+  }
+
+  status(): WatchStatus {
+    return { mode: this.mode, watched: this.tree?.watched ?? 0, restarts: this.restarts, lastChange: this.lastChange, notice: this.notice };
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.tree?.close();
+    this.tree = null;
+    this.mode = 'off';
+  }
+}
+
+function readSysctl(name: string): string | null {
+  try {
+    return readFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,73 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Polling: every `intervalMs`, walk the trees and compare each file's mtime, size and inode with
+ * the previous walk. For network filesystems (`watch_options.usePolling`) and as the fallback
+ * when the kernel has no inotify watch left. Asynchronous, one walk at a time, so a big tree
+ * slows only its own scan, never the daemon's event loop.
+ */
+export class PollTree {
+  private previous: Map<string, string> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private scanning = false;
+  private closed = false;
+  private count = 0;
+
+  constructor(
+    private readonly roots: readonly string[],
+    private readonly ignored: (path: string) => boolean,
+    private readonly intervalMs: number,
+    private readonly change: (path: string) => void,
+  ) {}
+
+  get watched(): number {
+    return this.count;
+  }
+
+  async start(): Promise<void> {
+    this.previous = await this.scan();
+    if (this.closed) return;
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.scanning || this.closed) return;
+    this.scanning = true;
+    try {
+      const now = await this.scan();
+      const before = this.previous ?? new Map<string, string>();
+      this.previous = now;
+      if (this.closed) return;
+      for (const [path, sig] of now) if (before.get(path) !== sig) this.change(path);
+      for (const path of before.keys()) if (!now.has(path)) this.change(path);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  private async scan(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const visit = async (path: string, depth: number): Promise<void> => {
+      if (this.closed || depth > 64 || this.ignored(path)) return;
+      const st = await stat(path).catch(() => null);
+      if (st === null) return;
+      if (!st.isDirectory()) {
+        out.set(path, `${st.mtimeMs}:${st.size}:${st.ino}`);
+        return;
+      }
+      const names = await readdir(path).catch(() => [] as string[]);
+      for (const n of names) await visit(join(path, n), depth + 1);
+    };
+    for (const r of this.roots) await visit(r, 0);
+    this.count = out.size;
+    return out;
+  }
+}

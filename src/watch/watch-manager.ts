@@ -1,0 +1,104 @@
+import type { AppSpec, ProcessStatus, WatchStatus } from '../protocol/model.js';
+import { AppWatcher, type Burst } from './app-watcher.js';
+
+/** What the watch manager needs from the supervisor that runs the apps (daemon or `tend run`). */
+export interface WatchHost {
+  /** The app's current spec and status; undefined once it is deleted. */
+  app(id: number): { spec: AppSpec; status: ProcessStatus } | undefined;
+  /** A watch restart: the old process tree is gone before the new one starts. */
+  restart(id: number, burst: Burst, shown: string): Promise<unknown>;
+  /** TEND_HOME: never watched. */
+  home: string;
+  log(event: string, data: Record<string, unknown>): void;
+}
+
+interface Entry {
+  watcher: AppWatcher;
+  key: string;
+  restarting: boolean;
+}
+
+/** Statuses in which an app is meant to run, so its files are watched. */
+const WATCHING: ReadonlySet<ProcessStatus> = new Set(['launching', 'online', 'waiting-restart', 'stopping']);
+
+/**
+ * One watcher per watching app, kept in step with the apps' states: created when the app runs,
+ * closed when it is stopped or deleted, replaced when its watch settings change. A burst of
+ * changes while a restart is in progress waits for it and gives one more restart, never two.
+ */
+export class WatchManager {
+  private readonly entries = new Map<number, Entry>();
+  private closed = false;
+
+  constructor(private readonly host: WatchHost) {}
+
+  /** Called on every state change of an app. */
+  sync(id: number): void {
+    if (this.closed) return;
+    const app = this.host.app(id);
+    const entry = this.entries.get(id);
+    const want = app !== undefined && app.spec.watch !== undefined && (WATCHING.has(app.status) || entry?.restarting === true);
+    if (!want) {
+      if (entry !== undefined) this.drop(id, entry);
+      return;
+    }
+    const key = JSON.stringify(app.spec.watch) + app.spec.cwd;
+    if (entry !== undefined && entry.key === key) return;
+    if (entry !== undefined) this.drop(id, entry);
+    this.open(id, app.spec, key);
+  }
+
+  private open(id: number, spec: AppSpec, key: string): void {
+    const watch = spec.watch;
+    if (watch === undefined) return;
+    const logFiles = [spec.log.outFile, spec.log.errFile, spec.log.combinedFile].filter((f): f is string => f !== null);
+    const entry: Entry = { key, restarting: false, watcher: null as unknown as AppWatcher };
+    entry.watcher = new AppWatcher(watch, { cwd: spec.cwd, home: this.host.home, logFiles }, {
+      burst: (b) => void this.onBurst(id, entry, b),
+      notice: (text) => this.host.log('watch-notice', { id, name: spec.name, notice: text }),
+    });
+    this.entries.set(id, entry);
+    entry.watcher.start().then(
+      () => this.host.log('watch-started', { id, name: spec.name, paths: watch.paths, ...pick(entry.watcher.status()) }),
+      (err: Error) => this.host.log('watch-failed', { id, name: spec.name, error: err.message }),
+    );
+  }
+
+  private async onBurst(id: number, entry: Entry, burst: Burst): Promise<void> {
+    if (this.entries.get(id) !== entry) return;
+    const shown = entry.watcher.display(burst.path);
+    const name = this.host.app(id)?.spec.name;
+    this.host.log('watch-restart', { id, name, path: shown, changes: burst.changes });
+    entry.restarting = true;
+    try {
+      await this.host.restart(id, burst, shown);
+    } catch (err) {
+      this.host.log('watch-restart-failed', { id, name, error: (err as Error).message });
+    } finally {
+      entry.restarting = false;
+      this.sync(id);
+    }
+  }
+
+  private drop(id: number, entry: Entry): void {
+    entry.watcher.close();
+    this.entries.delete(id);
+  }
+
+  status(id: number): WatchStatus | undefined {
+    return this.entries.get(id)?.watcher.status();
+  }
+
+  watching(id: number): boolean {
+    return this.entries.has(id);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const [id, e] of this.entries) this.drop(id, e);
+  }
+}
+
+function pick(s: WatchStatus): Record<string, unknown> {
+  return { mode: s.mode, watched: s.watched };
+}
