@@ -77,9 +77,10 @@ export interface ProcessRecord {
 }
 
 /**
- * Fault injection for the crash tests: TEND_TEST_KILL_AT=after-spawn:N makes the daemon kill
- * itself with SIGKILL right after its Nth spawn, before anything else is written: the worst
- * instant for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
+ * Fault injection for the crash tests: TEND_TEST_KILL_AT=<point>:N makes the daemon kill itself
+ * with SIGKILL the Nth time it passes <point>: `before-spawn` (intent written, nothing spawned),
+ * `after-spawn` (spawned, nothing else written), `after-stop-intent` (stop recorded, no signal
+ * sent). The worst instants for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
  */
 const FAULT = /^([a-z-]+):(\d+)$/.exec(process.env.TEND_TEST_KILL_AT ?? '');
 let faultCount = 0;
@@ -145,7 +146,10 @@ export class ProcessHandle {
 
   dispatch(event: ProcessEvent): void {
     // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
-    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
+    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) {
+      this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
+      faultPoint('after-stop-intent');
+    }
     const before = this.snapshot.state;
     const t = transition(this.snapshot, event, this.machineSpec());
     this.snapshot = t.next;
@@ -212,6 +216,7 @@ export class ProcessHandle {
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
     this.deps.intent(this, { op: 'spawn', token: this.token });
+    faultPoint('before-spawn');
     const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
     let child: ChildProcess;
     try {
