@@ -543,10 +543,10 @@ export class Supervisor {
   }
 
   /**
-   * A command's answer goes out once the status file shows it, so a `tend list` right after sees
-   * the same. Every answer of the same event-loop turn (300 pipelined `start`s from one file)
-   * shares one publish: one per answer would rewrite the whole list each time, quadratic. The
-   * state file needs no flush here: the intent journal already holds what a crash would lose.
+   * A command's answer goes out once the state file holds it and the status file shows it, so a
+   * `tend list` right after sees the same, and the state's backup is never more than a command
+   * behind. Every answer of the same event-loop turn (300 pipelined `start`s from one file)
+   * shares one write: one per answer would rewrite the whole list each time, quadratic.
    */
   private answer(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     return new Promise((resolve) => {
@@ -555,7 +555,8 @@ export class Supervisor {
       setImmediate(() => {
         const waiters = this.answerWaiters;
         this.answerWaiters = [];
-        this.publishStatus();
+        if (this.persistDirty) this.flushPersist();
+        else this.publishStatus();
         for (const w of waiters) w();
       });
     });
