@@ -92,7 +92,7 @@ interface TendDetail { name: string; spec: { exec: { script: string; args: strin
 function tendFacts(list: TendDetail[], base: NodeJS.ProcessEnv): Facts[] {
   return list.map((d) => {
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(d.spec.env)) if (base[k] !== v && k !== 'PYTHONUNBUFFERED' && !PM2_OWN.test(k)) env[k] = v;
+    for (const [k, v] of Object.entries(d.spec.env)) if (base[k] !== v && !PM2_OWN.test(k)) env[k] = v;
     const x = d.spec.exec;
     // A command found in PATH (`npm`) is run directly by tend and by `node <path>` in PM2: the
     // same program when the file is a Node script (its shebang runs node).
