@@ -108,7 +108,9 @@
     if (d.spec.cronRestart) fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
     if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
     if (d.reason) fact(dl, 'reason', d.reason);
-    const env = Object.entries(d.spec.env).filter(([k]) => !/^(PATH|HOME|SHELL|LANG|USER|LOGNAME|HOSTNAME)$/.test(k)).slice(0, 12);
+    // The variables set for this app (not the 30+ inherited from the shell that started it).
+    const own = Array.isArray(d.spec.userEnv) ? new Set(d.spec.userEnv) : null;
+    const env = Object.entries(d.spec.env).filter(([k]) => (own ? own.has(k) : true)).sort(([a], [b]) => a.localeCompare(b)).slice(0, 30);
     if (env.length) fact(dl, 'env', env.map(([k, v]) => k + '=' + v).join('\n'));
     renderActions(d);
   }
@@ -275,6 +277,9 @@
       setTimeout(start, 1500);
     }
   }
+
+  // Read-only figures for tests and the curious (the charts' point counts).
+  window.tendDashboard = { chartPoints: () => (state.charts === null ? { cpu: 0, mem: 0 } : { cpu: state.charts.cpu.count, mem: state.charts.mem.count }) };
 
   if (!token) problem('No token: open the URL that `tend web` prints (it ends with #token=…).');
   else start();
