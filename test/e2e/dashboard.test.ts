@@ -20,8 +20,10 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     t = new TendHome({ TEND_SAMPLE_WATCHED_MS: '300' });
-    await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=250', '--env', 'DB_PASSWORD=hunter2', '--max-memory-restart', '300M']);
+    await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=40', '--env', 'DB_PASSWORD=hunter2', '--max-memory-restart', '300M']);
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
+    const port = await freePort();
+    await t.json(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--health', `http://127.0.0.1:${port}/`]);
     await t.json(['start', fixture('xss.js'), '--name', 'xss', '--env', `NOTE=${XSS}`, '--', '<script>alert(2)</script>', XSS]);
     const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { url: string; token: string };
     url = `${web.url}#token=${web.token}`;
@@ -44,15 +46,20 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
 
   it('lists the apps, draws chart points and follows the log', async () => {
     await page.goto(url);
-    for (const name of ['api', 'worker', 'xss']) await page.waitForSelector(row(name));
+    for (const name of ['api', 'worker', 'web', 'xss']) await page.waitForSelector(row(name));
+    await page.waitForSelector(`${row('web')} td.h-healthy`);
     // The token left the address bar once read.
     assert.equal(new URL(page.url()).hash, '');
     await page.click(row('api'));
     await page.waitForSelector('#d-name:text("api (id 0)")');
-    await waitFor(async () => (await page.evaluate('window.tendDashboard.chartPoints().cpu')) as number >= 3, 'three chart points');
+    await waitFor(async () => (await page.evaluate('window.tendDashboard.chartPoints().cpu')) as number >= 12, 'twelve chart points', 20_000);
     const lastLine = async (): Promise<number> => Number(/line (\d+)/.exec((await page.textContent('#logs > div:last-child')) ?? '')?.[1] ?? 0);
     const first = await waitFor(lastLine, 'a log line');
     await waitFor(async () => (await lastLine()) > first, 'a new line the app printed');
+    // Backlog and live lines join with no gap and no duplicate.
+    const numbers = ((await page.evaluate('[...document.querySelectorAll("#logs > div")].map((d) => d.textContent).join("\\n")')) as string)
+      .split('\n').map((x) => Number(/line (\d+)/.exec(x)?.[1]));
+    for (let i = 1; i < numbers.length; i += 1) assert.equal(numbers[i], (numbers[i - 1] as number) + 1, `line after ${numbers[i - 1]}`);
     assert.match((await page.textContent('#d-facts')) ?? '', /DB_PASSWORD=\[redacted\]/);
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
   });
@@ -73,7 +80,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
 
   it('shows hostile arguments, env values and log lines as text and runs none of them', async () => {
     await page.click(row('xss'));
-    await page.waitForSelector('#d-name:text("xss (id 2)")');
+    await page.waitForSelector('#d-name:text("xss (id 3)")');
     await waitFor(async () => ((await page.textContent('#logs')) ?? '').includes(XSS), 'the payload in the log view');
     const logs = (await page.textContent('#logs')) ?? '';
     assert.ok(logs.includes('<script>alert(2)</script>'));

@@ -67,3 +67,14 @@ describe('monit pieces', () => {
     assert.equal(out.length, 2, 'nothing written when nothing changed');
   });
 });
+
+describe('joinLogs', () => {
+  const l = (...xs: string[]) => xs.map((text) => ({ text, err: false }));
+  it('joins backlog and held live lines with no gap and no duplicate', async () => {
+    const { joinLogs } = await import('../../src/tui/monit/monit-app.js');
+    assert.deepEqual(joinLogs(l('1', '2', '3'), l('2', '3', '4')), l('1', '2', '3', '4'));
+    assert.deepEqual(joinLogs(l('1', '2'), l('3')), l('1', '2', '3'));
+    assert.deepEqual(joinLogs(l('1', '2'), []), l('1', '2'));
+    assert.deepEqual(joinLogs([], l('1')), l('1'));
+  });
+});

@@ -17,6 +17,23 @@ export interface MonitIo {
 }
 
 const HISTORY = 120;
+
+type Line = { text: string; err: boolean };
+
+/** Backlog + the live lines held meanwhile, the lines both saw counted once. */
+export function joinLogs(backlog: readonly Line[], held: readonly Line[]): Line[] {
+  let k = Math.min(backlog.length, held.length);
+  for (; k > 0; k -= 1) {
+    let same = true;
+    for (let i = 0; i < k && same; i += 1) {
+      const a = backlog[backlog.length - k + i] as Line;
+      const b = held[i] as Line;
+      same = a.text === b.text && a.err === b.err;
+    }
+    if (same) break;
+  }
+  return [...backlog, ...held.slice(k)];
+}
 const LOG_LINES = 300;
 
 /**
@@ -172,19 +189,24 @@ export class Monit {
     const app = this.apps.get(id);
     if (app === undefined) return;
     try {
-      const lines = await this.io.backlog(app);
-      if (this.selectedId !== id) return;
-      this.logs = lines.slice(-LOG_LINES);
+      // Subscribe first and hold live lines while the backlog is read: no gap between the two.
       const c = await RpcClient.connect(this.io.socketPath, 'tend-monit');
       if (this.selectedId !== id || this.ended) { c.close(); return; }
       this.logClient = c;
+      let held: Array<{ text: string; err: boolean }> | null = [];
       c.onEvent((_s, e) => {
         if (e.type !== 'log:line' || e.record.id !== this.selectedId) return;
-        this.logs.push({ text: sanitize(e.record.message), err: e.record.stream === 'err' });
+        const line = { text: sanitize(e.record.message), err: e.record.stream === 'err' };
+        if (held !== null) { held.push(line); return; }
+        this.logs.push(line);
         if (this.logs.length > LOG_LINES) this.logs.splice(0, this.logs.length - LOG_LINES);
         this.redraw();
       });
       await c.call('logs.subscribe', { target: id, streams: ['out', 'err'] });
+      const lines = await this.io.backlog(app);
+      if (this.selectedId !== id) return;
+      this.logs = joinLogs(lines, held).slice(-LOG_LINES);
+      held = null;
     } catch (err) {
       this.say(`logs of ${app.name}: ${(err as Error).message}`);
     }

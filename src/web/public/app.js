@@ -15,7 +15,7 @@
   const token = sessionStorage.getItem(TOKEN_KEY) || '';
   const auth = { Authorization: 'Bearer ' + token };
 
-  const state = { apps: new Map(), selected: null, actions: [], stream: null, charts: null, logCount: 0 };
+  const state = { apps: new Map(), selected: null, actions: [], stream: null, charts: null, held: null };
 
   function problem(text) {
     const p = $('problem');
@@ -177,15 +177,30 @@
     return d;
   }
 
+  // Live lines that arrive while the backlog loads are held, then joined without a gap or a
+  // duplicate: the lines both saw are the end of the backlog and the start of what was held.
+  function joinLogs(backlog, held) {
+    let k = Math.min(backlog.length, held.length);
+    for (; k > 0; k--) {
+      let same = true;
+      for (let i = 0; i < k && same; i++) same = backlog[backlog.length - k + i].message === held[i].message && backlog[backlog.length - k + i].stream === held[i].stream;
+      if (same) break;
+    }
+    return backlog.concat(held.slice(k));
+  }
+
   async function select(id) {
     state.selected = id;
     renderTable();
+    state.held = [];
+    connect();
     try {
       await loadDetail(id);
       const { lines } = await api('/api/processes/' + id + '/logs?lines=100');
+      if (state.selected !== id) return;
       $('logs').replaceChildren();
-      lines.forEach(addLogLine);
-      connect();
+      joinLogs(lines, state.held || []).forEach(addLogLine);
+      state.held = null;
     } catch (err) {
       problem(err.message);
     }
@@ -212,7 +227,9 @@
       }
       renderTable();
     } else if (name === 'log:line') {
-      if (data.record.id === state.selected) addLogLine(data.record);
+      if (data.record.id !== state.selected) return;
+      if (state.held) state.held.push(data.record);
+      else addLogLine(data.record);
     }
   }
 
