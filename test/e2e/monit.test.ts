@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ansiToHtml } from '../helpers/ansi-html.js';
-import { BIN, ROOT, TendHome, fixture, waitFor } from '../helpers/tend.js';
+import { BIN, ROOT, TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SHOTS = join(ROOT, 'dist', 'screenshots');
@@ -21,9 +21,11 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
   const restartsOf = async (name: string): Promise<number> => (await t.app(name)).restarts;
 
   before(async () => {
-    t = new TendHome();
+    t = new TendHome({ TEND_SAMPLE_WATCHED_MS: '250' });
     await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=300']);
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
+    const port = await freePort();
+    await t.json(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--health', `tcp:${port}`]);
     tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'monit', '-x', '80', '-y', '24', `cd ${ROOT} && TEND_HOME=${t.home} ${process.execPath} ${BIN} monit`);
     const server = Number(tmux('display-message', '-p', '#{pid}').trim());
     if (server > 0) t.track(server);
@@ -38,7 +40,8 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
       const text = screen();
       return /^\s+0 api\s+online\s+\d+\.\d%\s+[\d.]+MB/m.test(text) && /^\s+1 worker\s+online/m.test(text) && /line \d+/.test(text) ? text : undefined;
     }, 'the apps, their figures and api\'s log lines', 20_000);
-    assert.match(s, /^ tend monit — 2 apps/m);
+    assert.match(s, /^ tend monit — 3 apps/m);
+    await waitFor(() => /^\s+2 web\s+online.*healthy\s*$/m.test(screen()), 'web healthy');
     assert.match(s, /^ cpu .*% +mem .*MB/m);
     assert.match(s, /q quit/);
     for (const line of s.split('\n').slice(0, 24)) assert.ok([...line].length <= 80);
@@ -78,6 +81,8 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
   it('saves a picture of the screen, and q quits', async () => {
     keys('g');
     await waitFor(() => selectedRow() === 'api' && /line \d+/.test(screen()), 'api selected, with its log lines');
+    // A picture worth keeping: a few seconds of history in the sparklines.
+    await waitFor(() => /^ cpu +[▁-█]{12,}/m.test(screen()), 'twelve points of CPU history', 20_000);
     const ansi = tmux('capture-pane', '-p', '-e', '-N', '-t', 'monit');
     if (existsSync('/usr/bin/chromium')) {
       mkdirSync(SHOTS, { recursive: true });

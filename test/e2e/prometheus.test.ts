@@ -16,12 +16,13 @@ describe('a real Prometheus scrapes /metrics', { skip: existsSync(PROMETHEUS) ? 
     t = new TendHome({ TEND_SAMPLE_IDLE_MS: '500' });
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
     const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { port: number; token: string };
-    writeFileSync(join(t.home, 'prom-token'), web.token, { mode: 0o600 });
+    assert.ok(web.token.length > 0);
     writeFileSync(join(t.home, 'prometheus.yml'), [
       'global: { scrape_interval: 1s, evaluation_interval: 1s }',
       'scrape_configs:',
       '  - job_name: tend',
-      '    authorization: { credentials_file: prom-token }',
+      // The token file itself, as the README shows (Prometheus trims its newline).
+      `    authorization: { credentials_file: ${join(t.home, 'web.token')} }`,
       `    static_configs: [{ targets: ['127.0.0.1:${web.port}'] }]`,
       '',
     ].join('\n'));
