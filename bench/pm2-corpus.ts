@@ -197,7 +197,8 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
     console.log(instances.length === 0 ? `same         ${label} (${pm2List.length} process(es))` : `INSTANCES    ${label}: same, but ${instances.join('; ')}`);
     return instances.length === 0 ? 'same' : 'same-but-instances';
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    // An app's last writes (npm's cache) can race the removal: retry, and never fail the run on it.
+    try { rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* left in /tmp */ }
   }
 }
 
@@ -222,7 +223,7 @@ async function main(): Promise<number> {
         if (!existsSync(file) || !statSync(file).isFile()) { totals.skipped += 1; continue; }
         totals[await check(file, dirname(file), e.source)] += 1;
       } finally {
-        rmSync(sandbox, { recursive: true, force: true });
+        try { rmSync(sandbox, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* left in /tmp */ }
       }
     }
   }
