@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (and CI's): installs what the tests need, then runs them.
-#   tmux     a real terminal for the hang-up test
+#   tmux     a real terminal for the hang-up and attach tests
+#   python3  a second REPL for the attach test
 #   systemd  a real systemd for the boot tests (run in a throw-away lab, never the machine's own)
 # Without root or apt-get, the tests that need a missing tool are skipped with a printed reason.
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -x /lib/systemd/systemd ] || missing+=(systemd)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@ import type { AppSpec, ExitRecord, LogPaths, LogStream, ProcessInfo } from '../p
 import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
+import { ptyCommand } from './pty-launch.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
@@ -19,6 +20,8 @@ export interface HandleDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
   watchAdopted(p: ProcessHandle, on: boolean): void;
+  /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
+  ptySocket(id: number): string;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
@@ -147,7 +150,17 @@ export class ProcessHandle {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
       return;
     }
-    const { file, args } = buildCommand(this.spec.exec);
+    let command: { file: string; args: string[] };
+    try {
+      command = buildCommand(this.spec.exec);
+      // A PTY app runs under its holder, which owns the terminal (see pty-launch.ts).
+      if (this.spec.pty !== undefined) command = ptyCommand(command, this.spec, this.deps.ptySocket(this.id));
+    } catch (err) {
+      for (const fd of fds) closeSync(fd);
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
+      return;
+    }
+    const { file, args } = command;
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);

@@ -4,6 +4,7 @@ import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { readIntents } from '../store/intent-log.js';
+import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
@@ -125,6 +126,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
       intent: (p, entry) => {
