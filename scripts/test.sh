@@ -3,6 +3,7 @@
 #   tmux     a real terminal for the hang-up and attach tests
 #   python3  a second REPL for the attach test
 #   systemd  a real systemd for the boot tests (run in a throw-away lab, never the machine's own)
+#   podman, runc, slirp4netns, catatonit, podman-compose   run exported Kubernetes/Compose files for real
 # Without root or apt-get, the tests that need a missing tool are skipped with a printed reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -x /lib/systemd/systemd ] || missing+=(systemd)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+for tool in podman runc slirp4netns podman-compose; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+[ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"

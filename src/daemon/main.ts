@@ -87,6 +87,15 @@ async function main(): Promise<void> {
     process.exit(details?.alreadyRunning === true ? 0 : 1);
   }
 
+  if (lock.pidFileError !== null) {
+    health.set('pid-file', `disk full or failing: ${lock.pidFileError}`);
+    const retry = setInterval(() => {
+      if (!lock.retryPidFile()) return;
+      clearInterval(retry);
+      health.set('pid-file', null);
+    }, 1000);
+    retry.unref();
+  }
   const logs = new LogRouter(paths, Date.now, daemonLog);
   const events = new EventBus();
   let server: RpcServer | null = null;

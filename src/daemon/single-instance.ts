@@ -9,6 +9,10 @@ import type { TendPaths } from '../store/paths.js';
 export interface InstanceLock {
   /** Things the user should hear about (stale files cleaned), shown by the launching CLI. */
   notices: string[];
+  /** Why the pid file could not be written (a full disk), or null. */
+  pidFileError: string | null;
+  /** Writes the pid file again; true once it worked. */
+  retryPidFile(): boolean;
   release(): void;
 }
 
@@ -40,9 +44,22 @@ export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLoc
     notices.push(`removed a stale socket left by a dead daemon: ${paths.socket}`);
   }
   const self = readStat(process.pid);
-  writeFileAtomic(paths.pidFile, `${process.pid} ${self?.startTicks ?? 0}\n`, 0o600, false);
+  const writePid = (): string | null => {
+    try {
+      writeFileAtomic(paths.pidFile, `${process.pid} ${self?.startTicks ?? 0}\n`, 0o600, false);
+      return null;
+    } catch (err) {
+      // A full disk must not keep a daemon from taking over running apps; without a pid file,
+      // `tend list` simply asks over the socket.
+      try { unlinkSync(paths.pidFile); } catch { /* none */ }
+      return (err as Error).message;
+    }
+  };
+  const pidFileError = writePid();
   return {
     notices,
+    pidFileError,
+    retryPidFile: () => writePid() === null,
     release: () => {
       try {
         if (readPid(paths) === process.pid) unlinkSync(paths.pidFile);

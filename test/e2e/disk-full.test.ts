@@ -107,6 +107,25 @@ describe('a full disk under TEND_HOME', () => {
     assert.equal(markedPids(mark, 'a').length, 0);
     assert.equal(markedPids(mark, 'b').length, 1);
     assert.equal(markedPids(mark, 'c').length, 1);
+
+    // A daemon killed while the disk is full: the next one starts anyway (no pid file, no state
+    // write needed), adopts every app, and restarts still work, one copy each.
+    const full = fill(t.home);
+    const second = t.daemonPid() as number;
+    t.track(second);
+    process.kill(second, 'SIGKILL');
+    await waitFor(() => !isAlive(second), 'the daemon to die');
+    const r = await t.run(['list', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: disk full/);
+    const adopted = JSON.parse(r.stdout) as ProcessJson[];
+    t.remember(adopted);
+    assert.deepEqual(adopted.map((p) => [p.name, p.status, p.pid]), after.map((p) => [p.name, p.status, p.pid]));
+    assert.equal((await t.run(['restart', 'c'])).code, 0);
+    assert.equal(markedPids(mark, 'c').length, 1);
+    assert.equal(markedPids(mark, 'b').length, 1);
+    unlinkSync(full);
+    await waitFor(async () => (await t.run(['ping'])).stderr === '', 'the warnings to clear again');
     assert.equal((await t.run(['kill'])).code, 0);
     await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
   });

@@ -5,13 +5,14 @@ import type { AppSpec } from '../../protocol/model.js';
 import { VERSION } from '../../version.js';
 import { writeAppUnits } from '../../exporters/write-app-units.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
+import { CONTAINER_HELP, exportContainers } from '../export-containers.js';
 
 export const exportCommand: Command = {
   help: `
 Synopsis
-  tend export systemd [name|id|namespace|all] [--out DIR] [--user NAME] [--rootless] [--json]
+  tend export systemd [name|id|namespace|all] [--out DIR] [--user NAME] [--rootless] [--json]${CONTAINER_HELP.split('\n\nOptions')[0]}
 
-Options
+Options (systemd)
   --out DIR    where to write the units (default: the current directory)
   --user NAME  add User=NAME to each unit (system units)
   --rootless   units for \`systemctl --user\` (WantedBy=default.target, no User=)
@@ -20,7 +21,7 @@ Options
 Exit codes
   0 written; 1 failed (or no such app); 2 bad usage; 3 daemon unreachable
 
-Notes
+Notes (systemd)
   One <app>.service per app, for handing apps to systemd instead of tend: ExecStart from the
   spec (node = the Node.js running this command, other programs resolved through the app's
   PATH now), WorkingDirectory, the app's environment as Environment= lines, secret-looking
@@ -30,13 +31,16 @@ Notes
   min_uptime, KillSignal= and TimeoutStopSec= from kill_signal and kill_timeout, output to the
   journal. Not mapped (said in a comment): wait_ready, exp_backoff_restart_delay, log files.
   Install: cp DIR/*.service /etc/systemd/system/ && systemctl daemon-reload && systemctl enable --now <app>
-  (the EnvironmentFile= path points into DIR: keep the .env files there, or edit the path).`,
+  (the EnvironmentFile= path points into DIR: keep the .env files there, or edit the path).
+
+Options${CONTAINER_HELP.split('\n\nOptions')[1]}`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
+    if (argv[0] === 'kubernetes' || argv[0] === 'compose') return exportContainers(argv[0], argv.slice(1), ctx);
     const { values, positionals } = parseFlags(argv, {
       out: { type: 'string' }, user: { type: 'string' }, rootless: { type: 'boolean' }, json: { type: 'boolean' },
     }, 'export');
     const [format, target, ...extra] = positionals;
-    if (format !== 'systemd') throw usageError(format === undefined ? '`tend export` needs a format' : `unknown export format \`${format}\``, 'Example: tend export systemd --out ./units');
+    if (format !== 'systemd') throw usageError(format === undefined ? '`tend export` needs a format' : `unknown export format \`${format}\``, 'Formats: systemd, kubernetes, compose. Example: tend export systemd --out ./units');
     if (extra.length > 0) throw usageError('`tend export systemd` takes one target', 'Example: tend export systemd api (or all)');
     if (values.user !== undefined && values.rootless === true) throw usageError('--user and --rootless do not go together', 'User= has no meaning in a `systemctl --user` unit.');
     const client = await ctx.client();

@@ -1,0 +1,169 @@
+import { basename, posix } from 'node:path';
+import { isSecretName } from '../../config/env.js';
+import { fieldDefault } from '../../config/schema.js';
+import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
+
+/** What `tend export kubernetes|compose` needs besides the specs. */
+export interface ContainerOptions {
+  /** Image for apps without an `image` key; null = every app must have one. */
+  image: string | null;
+  /** Where the app's folder (its cwd) is inside the image; null = the same path as here. */
+  workdir: string | null;
+}
+
+/** Per app, what the file says that a spec does not carry (`instances`, `watch`). */
+export interface ExtraKeys {
+  instances?: unknown;
+  watch?: unknown;
+}
+
+/** One app as a container, independent of the orchestrator format. */
+export interface ContainerApp {
+  /** The tend app name. */
+  app: string;
+  /** A DNS-1123 label made from the app name (Kubernetes object names, Compose service names). */
+  name: string;
+  image: string;
+  /** The whole argv, programs by name (found in the image's PATH), paths mapped into the image. */
+  argv: string[];
+  workdir: string;
+  plainEnv: Record<string, string>;
+  secretEnv: Record<string, string>;
+  port: number | null;
+  replicas: number;
+  /** autorestart: false — runs to completion (a Kubernetes Job, Compose `restart: "no"`). */
+  job: boolean;
+  health: HealthSpec | null;
+  memoryBytes: number | null;
+  graceSeconds: number;
+  killSignal: string;
+  dependsOn: Dependency[];
+  /** Settings of this app with no meaning in a container orchestrator (the caller adds format-specific ones). */
+  unmapped: string[];
+  notes: string[];
+}
+
+/** A DNS-1123 label: lower case letters, digits and `-`, at most 63 characters, alphanumeric at both ends. */
+export function dnsLabel(name: string): string {
+  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return s === '' ? 'app' : s;
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Settings whose value differs from the default and which no orchestrator field carries. */
+function unmappedSettings(spec: AppSpec, extra: ExtraKeys): string[] {
+  const out: string[] = [];
+  const differs = (key: string, value: unknown): boolean => JSON.stringify(value) !== JSON.stringify(fieldDefault(key));
+  if (spec.cronRestart !== null) out.push('cron_restart');
+  if (extra.watch !== undefined && extra.watch !== false) out.push('watch');
+  const l = spec.log;
+  if (l.outFile !== null) out.push('out_file');
+  if (l.errFile !== null) out.push('error_file');
+  if (l.combinedFile !== null) out.push('log_file');
+  for (const [key, value] of [['merge_logs', l.merge], ['disable_logs', l.disabled], ['time', l.time], ['log_type', l.type], ['log_max_size', l.maxSizeBytes],
+    ['log_rotate_interval', l.rotateInterval], ['log_retain', l.retain], ['log_compress', l.compress]] as const) {
+    if (differs(key, value)) out.push(key);
+  }
+  if (l.dateFormat !== null) out.push('log_date_format');
+  for (const [key, value] of [['restart_delay', spec.restartDelayMs], ['exp_backoff_restart_delay', spec.expBackoffRestartDelayMs], ['max_restarts', spec.maxRestarts],
+    ['min_uptime', spec.minUptimeMs], ['stop_exit_codes', spec.stopExitCodes]] as const) {
+    if (differs(key, value)) out.push(key);
+  }
+  if (spec.waitReady) out.push('wait_ready (readiness comes from the probe)');
+  if (spec.hooks !== undefined) out.push('hooks');
+  return out;
+}
+
+function replicasOf(spec: AppSpec, extra: ExtraKeys, notes: string[]): number {
+  const fromSpec = (spec as AppSpec & { instances?: unknown }).instances;
+  const v = fromSpec ?? extra.instances;
+  if (v === undefined || v === null) return 1;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
+  notes.push(`instances ${JSON.stringify(v)} depends on this machine's CPUs; exported as 1 replica (set the replica count for the cluster)`);
+  return 1;
+}
+
+/** The app's port: `PORT` in its environment (what `port` and `listen` set). */
+function portOf(spec: AppSpec): number | null {
+  const listen = (spec as AppSpec & { listen?: unknown }).listen;
+  const fromListen = typeof listen === 'number' ? listen : typeof listen === 'string' ? Number(/(\d+)$/.exec(listen)?.[1]) : NaN;
+  const n = Number.isInteger(fromListen) ? fromListen : Number(spec.env.PORT);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
+}
+
+/**
+ * The container form of an app. `inherited` is the environment the spec got from the machine
+ * (not from the file): those variables are left out, the image has its own.
+ */
+export function containerApp(spec: AppSpec, extra: ExtraKeys, opts: ContainerOptions, inherited: Record<string, string>): ContainerApp | { error: string } {
+  const image = spec.image ?? opts.image;
+  if (image === null) return { error: `app ${spec.name} has no image: give --image IMG, or an \`image\` key in its config` };
+  const notes: string[] = [];
+  const workdir = opts.workdir ?? spec.cwd;
+  const mapPath = (p: string): string => {
+    if (p === spec.cwd) return workdir;
+    if (p.startsWith(`${spec.cwd}/`)) return posix.join(workdir, p.slice(spec.cwd.length + 1));
+    return p;
+  };
+  const program = (p: string): string => {
+    if (!p.includes('/')) return p;
+    const mapped = mapPath(p);
+    if (mapped === p && opts.workdir !== null) notes.push(`${p} is outside the app's folder: the image must have it at that path`);
+    return mapped;
+  };
+  const e = spec.exec;
+  let argv: string[];
+  if (e.shell) argv = ['/bin/sh', '-c', [e.script, ...e.args.map(shellQuote)].join(' ')];
+  else if (e.interpreter === null) argv = [program(e.script), ...e.args.map(mapPath)];
+  else {
+    const interpreter = e.interpreter.includes('/') ? basename(e.interpreter) : e.interpreter;
+    if (interpreter !== e.interpreter) notes.push(`interpreter ${e.interpreter} is run by name (${interpreter}) from the image's PATH`);
+    argv = [interpreter, ...e.interpreterArgs, mapPath(e.script), ...e.args.map(mapPath)];
+  }
+  const plainEnv: Record<string, string> = { TEND_APP_NAME: spec.name };
+  const secretEnv: Record<string, string> = {};
+  let dropped = 0;
+  for (const [k, v] of Object.entries(spec.env)) {
+    if (inherited[k] === v) {
+      if (k !== 'PATH') dropped += 1;
+      continue;
+    }
+    if (isSecretName(k)) secretEnv[k] = v;
+    else plainEnv[k] = mapPath(v);
+  }
+  if (dropped > 0) notes.push(`${dropped} variable(s) inherited from this machine's environment left out (the image has its own)`);
+  const unmapped = unmappedSettings(spec, extra);
+  return {
+    app: spec.name,
+    name: dnsLabel(spec.name),
+    image,
+    argv,
+    workdir,
+    plainEnv,
+    secretEnv,
+    port: portOf(spec),
+    replicas: replicasOf(spec, extra, notes),
+    job: !spec.autorestart,
+    health: spec.health,
+    memoryBytes: spec.maxMemoryRestartBytes,
+    graceSeconds: Math.max(1, Math.ceil(spec.killTimeoutMs / 1000)),
+    killSignal: spec.killSignal,
+    dependsOn: spec.dependsOn ?? [],
+    unmapped,
+    notes,
+  };
+}
+
+/** `http://127.0.0.1:3000/health?x=1` → the parts a probe needs. */
+export function httpTarget(url: string): { scheme: 'HTTP' | 'HTTPS'; host: string; port: number; path: string } {
+  const u = new URL(url);
+  const https = u.protocol === 'https:';
+  return { scheme: https ? 'HTTPS' : 'HTTP', host: u.hostname, port: u.port === '' ? (https ? 443 : 80) : Number(u.port), path: `${u.pathname}${u.search}` };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}

@@ -1,0 +1,116 @@
+import type { HealthSpec } from '../../protocol/model.js';
+import { httpTarget, isLoopback, type ContainerApp } from './container-app.js';
+
+/** A Kubernetes object as plain data (serialized to YAML by the caller). */
+export type KubeObject = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<string, unknown>;
+
+export interface KubeExport {
+  objects: KubeObject[];
+  warnings: string[];
+}
+
+/** `200Mi` when the size is a whole number of MiB (or GiB), else bytes. */
+export function memoryQuantity(bytes: number): string {
+  const Mi = 1024 * 1024;
+  if (bytes % (1024 * Mi) === 0) return `${bytes / (1024 * Mi)}Gi`;
+  if (bytes % Mi === 0) return `${bytes / Mi}Mi`;
+  return String(bytes);
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** The probe's action (httpGet, tcpSocket or exec) from a health check. */
+function probeAction(h: HealthSpec, notes: string[], app: string): Record<string, unknown> {
+  const p = h.probe;
+  if (p.type === 'http') {
+    const t = httpTarget(p.url);
+    // The kubelet probes the pod's address; a loopback host in the check means "this app".
+    if (!isLoopback(t.host)) notes.push(`${app}: the health check's host ${t.host} is kept; the kubelet will probe that host, not the pod`);
+    return { httpGet: { path: t.path, port: t.port, scheme: t.scheme, ...(isLoopback(t.host) ? {} : { host: t.host }) } };
+  }
+  if (p.type === 'tcp') return { tcpSocket: { port: p.port } };
+  return { exec: { command: ['/bin/sh', '-c', p.command] } };
+}
+
+function probes(a: ContainerApp, notes: string[]): Record<string, unknown> {
+  if (a.health !== null) {
+    const h = a.health;
+    const action = probeAction(h, notes, a.app);
+    const timing = { periodSeconds: seconds(h.intervalMs), timeoutSeconds: seconds(h.timeoutMs), failureThreshold: h.retries };
+    return {
+      readinessProbe: { ...action, ...timing },
+      livenessProbe: { ...action, ...timing, ...(h.startPeriodMs > 0 ? { initialDelaySeconds: seconds(h.startPeriodMs) } : {}) },
+    };
+  }
+  if (a.port !== null) return { readinessProbe: { tcpSocket: { port: a.port }, periodSeconds: 2, failureThreshold: 3 } };
+  return {};
+}
+
+/**
+ * Kubernetes stops a container with SIGTERM. For another kill_signal, a preStop hook sends it to
+ * the app (PID 1 of the container) and waits until it has exited, within the grace period.
+ */
+function stopHook(a: ContainerApp): Record<string, unknown> {
+  if (a.killSignal === 'SIGTERM') return {};
+  const sig = a.killSignal.replace(/^SIG/, '');
+  return { lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${sig} 1; while kill -0 1 2>/dev/null; do sleep 1; done`] } } } };
+}
+
+function container(a: ContainerApp, notes: string[]): Record<string, unknown> {
+  const envFrom: Record<string, unknown>[] = [];
+  if (Object.keys(a.plainEnv).length > 0) envFrom.push({ configMapRef: { name: `${a.name}-env` } });
+  if (Object.keys(a.secretEnv).length > 0) envFrom.push({ secretRef: { name: `${a.name}-secret` } });
+  return {
+    name: a.name,
+    image: a.image,
+    command: a.argv.slice(0, 1),
+    ...(a.argv.length > 1 ? { args: a.argv.slice(1) } : {}),
+    workingDir: a.workdir,
+    ...(envFrom.length > 0 ? { envFrom } : {}),
+    ...(a.port !== null ? { ports: [{ name: 'app', containerPort: a.port, protocol: 'TCP' }] } : {}),
+    ...probes(a, notes),
+    ...(a.memoryBytes !== null ? { resources: { limits: { memory: memoryQuantity(a.memoryBytes) } } } : {}),
+    ...stopHook(a),
+  };
+}
+
+/** Every app as ConfigMap + Secret + Deployment (or Job) + Service. */
+export function toKubernetes(apps: ContainerApp[], namespace: string | null): KubeExport {
+  const objects: KubeObject[] = [];
+  const warnings: string[] = [];
+  for (const a of apps) {
+    const labels = { 'app.kubernetes.io/name': a.name };
+    const meta = (name: string): Record<string, unknown> => ({ name, ...(namespace !== null ? { namespace } : {}), labels });
+    const unmapped = [...a.unmapped, ...(a.dependsOn.length > 0 ? ['depends_on (Kubernetes starts pods in any order; make the app retry its dependencies)'] : [])];
+    if (unmapped.length > 0) warnings.push(`${a.app}: no Kubernetes meaning, left out: ${unmapped.join(', ')}`);
+    for (const n of a.notes) warnings.push(`${a.app}: ${n}`);
+    if (Object.keys(a.plainEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${a.name}-env`), data: a.plainEnv });
+    if (Object.keys(a.secretEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-secret`), type: 'Opaque', stringData: a.secretEnv });
+    const podSpec = { terminationGracePeriodSeconds: a.graceSeconds, containers: [container(a, warnings)] };
+    if (a.job) {
+      objects.push({
+        apiVersion: 'batch/v1', kind: 'Job', metadata: meta(a.name),
+        spec: { parallelism: a.replicas, completions: a.replicas, backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } },
+      });
+    } else {
+      objects.push({
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta(a.name),
+        spec: { replicas: a.replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Always' } } },
+      });
+    }
+    if (a.port !== null && !a.job) {
+      objects.push({
+        apiVersion: 'v1', kind: 'Service', metadata: meta(a.name),
+        spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'app', port: a.port, targetPort: a.port, protocol: 'TCP' }] },
+      });
+    }
+  }
+  const signalled = apps.filter((a) => a.killSignal !== 'SIGTERM');
+  for (const sig of new Set(signalled.map((a) => a.killSignal))) {
+    const names = signalled.filter((a) => a.killSignal === sig).map((a) => a.app);
+    warnings.push(`kill_signal ${sig} (${names.join(', ')}): Kubernetes stops containers with SIGTERM, so a preStop hook sends ${sig} to the app first (the image needs /bin/sh)`);
+  }
+  return { objects, warnings };
+}
