@@ -12,12 +12,17 @@ import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protoco
 import { logPathsFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
+import { createObserveHandlers } from './observe-handlers.js';
+import type { Observer } from './observer.js';
+import { createWebHandlers, type WebControl } from './web-handlers.js';
 
 export interface HandlerDeps {
   supervisor: Supervisor;
   logs: LogRouter;
   events: EventBus;
   paths: TendPaths;
+  observer: Observer;
+  web: WebControl;
   info(): DaemonInfo;
   log(event: string, data: Record<string, unknown>): void;
   /** Exit after the reply is sent; `stopApps` = tend kill. */
@@ -52,6 +57,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let nextSubscription = 1;
   return {
     ...createDumpHandlers({ supervisor, paths: deps.paths }),
+    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log }),
+    ...createWebHandlers(deps.web),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
@@ -73,6 +80,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
+          ...deps.observer.detail(h.id, h.pid),
         };
       }),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),

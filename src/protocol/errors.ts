@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_FRAME_TOO_LARGE'
   | 'E_TIMEOUT'
   | 'E_STATE_CORRUPT'
+  | 'E_WEB_LISTEN'
   | 'E_WRITE_FAILED'
   | 'E_HOME_UNSAFE'
   | 'E_LOCKED'

@@ -1,5 +1,5 @@
 import type { SubscribableEventType } from './events.js';
-import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
+import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
 
 /** A name, a numeric id (as a string or number), or `all`. */
 export type Target = string | number;
@@ -48,6 +48,29 @@ export interface TendMethods {
   'dump.resurrect': (p: Record<string, never>) => { apps: ProcessInfo[]; source: 'dump' | 'backup'; notices: string[] };
   /** Empty the log files (and remove archives) of the targets, safely while they run. */
   'logs.flush': (p: { target: Target }) => { files: number };
+  /** What the sampler knows of the targets (default all), with each app's history when asked (points after `since`). */
+  'metrics.get': (p: { target?: Target; history?: boolean; since?: number }) => { intervalMs: number; apps: AppMetrics[] };
+  /**
+   * A `metrics` event after every sample (without history) until the connection closes; the
+   * sampler runs at its fast rate while anyone is subscribed.
+   */
+  'metrics.subscribe': (p: { target?: Target }) => { subscription: number; intervalMs: number };
+  /**
+   * Serve the dashboard, JSON API and /metrics (default 127.0.0.1:9615); resolves once serving.
+   * Remembered in the home: a restarted daemon serves again.
+   */
+  'web.start': (p: { host?: string; port?: number }) => WebStatus;
+  'web.stop': (p: Record<string, never>) => { stopped: boolean };
+  'web.status': (p: Record<string, never>) => WebStatus | null;
+}
+
+/** Where the dashboard listens, and the token every request needs. */
+export interface WebStatus {
+  url: string;
+  host: string;
+  port: number;
+  token: string;
+  loopback: boolean;
 }
 
 export type MethodName = keyof TendMethods;

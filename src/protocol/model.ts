@@ -189,6 +189,8 @@ export interface ProcessInfo {
   cpuPercent: number | null;
   /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
+  /** null when the app has no health check or is not running. */
+  health?: HealthStatus | null;
   /** The app restarts on file changes (absent in old status files). */
   watching?: boolean;
   /** The app runs on a pseudo-terminal (`tend attach`). */
@@ -242,6 +244,16 @@ export interface ProcessDetail extends ProcessInfo {
   unstableRestarts: number;
   /** Last error while writing logs (unwritable dir, disk full), null when healthy. */
   logError: string | null;
+  /** The app's processes as last sampled (main pid first); empty when not running. */
+  tree: TreeProcess[];
+  /** Restarts caused by max_memory_restart, by cron_restart and by failed health checks. */
+  limitRestarts: { memory: number; cron: number; health: number };
+  /** The last restart tend decided on its own (memory, cron, health), for humans, with its time. */
+  lastLimitRestart: { reason: string; at: number } | null;
+  /** Next cron_restart time (epoch ms), null without one. */
+  nextCronAt: number | null;
+  /** The last health check's result. */
+  lastHealthCheck: { ok: boolean; at: number; message: string } | null;
   /** Watch mode: what is watched and what the last change was (absent when not watching). */
   watch?: WatchStatus;
 }

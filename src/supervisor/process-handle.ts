@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
 import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
@@ -30,6 +30,21 @@ export interface HandleDeps {
   newToken(p: ProcessHandle): string;
   /** Records what is about to happen before it happens (the intent journal); never throws. */
   intent(p: ProcessHandle, entry: IntentEntry): void;
+  /** What the sampler and the health checks know of this run (all null when not watched). */
+  observe(id: number, pid: number | null): Observed;
+}
+
+export interface Observed {
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  health: HealthStatus | null;
+}
+
+/** Restarts tend decided on its own, by cause. */
+export type LimitKind = 'memory' | 'cron' | 'health';
+export interface LimitRestarts {
+  counts: Record<LimitKind, number>;
+  last: { reason: string; at: number } | null;
 }
 
 /** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
@@ -51,6 +66,8 @@ export interface ProcessRecord {
   lastExit: ExitRecord | null;
   /** Marks every process of the current incarnation (see kill-tree.ts). */
   token: string | null;
+  /** Absent in state files written before limits existed. */
+  limits?: LimitRestarts;
 }
 
 /**
@@ -87,6 +104,7 @@ export class ProcessHandle {
   lastExit: ExitRecord | null = null;
   adopted = false;
   token: string | null = null;
+  limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
   readonly pipes: StdioPipes;
   private child: ChildProcess | null = null;
   private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
@@ -311,6 +329,7 @@ export class ProcessHandle {
 
   /** Takes over a live process left by a previous daemon. */
   adopt(record: ProcessRecord): void {
+    if (record.limits !== undefined) this.limits = record.limits;
     this.snapshot = record.snapshot;
     this.restarts = record.restarts;
     this.lastExit = record.lastExit;
@@ -330,6 +349,7 @@ export class ProcessHandle {
 
   /** Restores a record whose process is gone (or never ran) while no daemon watched. */
   restoreDead(record: ProcessRecord): void {
+    if (record.limits !== undefined) this.limits = record.limits;
     this.snapshot = record.snapshot;
     this.restarts = record.restarts;
     this.lastExit = record.lastExit;
@@ -359,12 +379,13 @@ export class ProcessHandle {
   toRecord(): ProcessRecord {
     return {
       id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
-      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token,
+      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token, limits: this.limits,
     };
   }
 
   info(): ProcessInfo {
     const running = this.pid !== null && this.startedAt !== null;
+    const seen = this.deps.observe(this.id, this.pid);
     return {
       id: this.id,
       name: this.spec.name,
@@ -379,8 +400,9 @@ export class ProcessHandle {
       lastExit: this.lastExit,
       reason: this.snapshot.reason,
       nextRestartAt: null,
-      cpuPercent: null,
-      memoryBytes: null,
+      cpuPercent: seen.cpuPercent,
+      memoryBytes: seen.memoryBytes,
+      health: seen.health,
       ...(this.spec.watch === undefined ? {} : { watching: true }),
       ...(this.spec.pty === undefined ? {} : { pty: true }),
     };

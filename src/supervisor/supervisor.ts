@@ -9,7 +9,7 @@ import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
-import { ProcessHandle, type ProcessRecord } from './process-handle.js';
+import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import { checkRecord, planRestore } from './restore-plan.js';
 import { findHomeRuns, makeToken, type FoundRun } from './run-finder.js';
@@ -34,9 +34,13 @@ export interface SupervisorDeps {
   };
   /** How often adopted processes (not our children) are checked through /proc. */
   adoptedPollMs?: number;
+  /** Live figures of a run (CPU, memory, health); none when absent. */
+  observe?(id: number, pid: number | null): Observed;
   /** Problems shown by ping/list (disk full, state recovered). */
   health: Health;
 }
+
+const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
 type Waiter = { handle: ProcessHandle; done: (s: ProcessState) => boolean; resolve: () => void };
 
@@ -127,6 +131,7 @@ export class Supervisor {
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
+      observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
       intent: (p, entry) => {
@@ -146,6 +151,13 @@ export class Supervisor {
 
   list(): ProcessInfo[] {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
+  }
+
+  /** What the sampler needs of each app (cheaper than list()). */
+  sampled(): Array<{ id: number; name: string; pid: number | null }> {
+    const out: Array<{ id: number; name: string; pid: number | null }> = [];
+    for (const h of this.apps.values()) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
+    return out;
   }
 
   resolve(target: Target): ProcessHandle[] {
@@ -265,6 +277,36 @@ export class Supervisor {
     return { bytes, processes: running.length };
   }
 
+  /**
+   * A restart tend decides on its own (memory limit, cron, failed health checks): graceful, like
+   * `tend restart` (stop signal, kill_timeout, then start), counted and logged with its reason.
+   * Ignored unless the app is running (a stop or restart already under way wins).
+   */
+  autoRestart(id: number, kind: LimitKind, reason: string): boolean {
+    const h = this.apps.get(id);
+    if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason });
+    h.dispatch({ type: 'restart' });
+    return true;
+  }
+
+  /** Readiness from outside the app (a passing health check with wait_ready). */
+  markReady(id: number): void {
+    const h = this.apps.get(id);
+    if (h !== undefined && h.state === 'waiting-ready') h.dispatch({ type: 'ready' });
+  }
+
+  /** Something observed from outside changed (health): publish it like a state change, release dependants. */
+  observedChanged(id: number): void {
+    const h = this.apps.get(id);
+    if (h !== undefined) this.changed(h);
+  }
+
+  handle(id: number): ProcessHandle | undefined {
+    return this.apps.get(id);
+  }
+
   /** Resolves when the handle's state satisfies `done` (checked after every change). */
   private waitFor(handle: ProcessHandle, done: (s: ProcessState) => boolean): Promise<void> {
     if (done(handle.state)) return Promise.resolve();
@@ -349,7 +391,7 @@ export class Supervisor {
    * The process list as a small file (no specs), s6-svstat style: `tend list` reads it instead
    * of opening the control socket, once it has checked that this daemon is alive.
    */
-  private publishStatus(): void {
+  publishStatus(): void {
     if (!this.closed) this.store.publishStatus();
   }
 
