@@ -68,6 +68,8 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
       if (value) warnings.push(`${ctx.source}: \`log_file: true\` is not supported yet; give a path for the combined log`);
       continue;
     }
+    // PM2 reads `false` or '' in a text key (`log_date_format: false`, `out_file: ''`) as "not set".
+    if (pm2 && field.type === 'string' && (value === false || value === '')) continue;
     if (field.ignored !== undefined) {
       if (!isQuiet(field, value)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: ${field.ignored}`);
       continue;
@@ -229,7 +231,10 @@ function buildEnv(
   warnings: string[],
 ): { env: Record<string, string>; userKeys: string[] } {
   let fromFile: Record<string, string> = {};
-  if (envFile !== undefined) {
+  if (envFile !== undefined && ctx.pm2 === true && ctx.file !== undefined && !existsSync(resolve(cwd, envFile))) {
+    // `env_file` is tend's key: PM2 ignores it, so a PM2 file naming a missing one still starts.
+    warnings.push(`${ctx.source}: \`env_file\` ${resolve(cwd, envFile)} does not exist; no variables loaded from it (PM2 ignores this key)`);
+  } else if (envFile !== undefined) {
     const loaded = loadDotenv(resolve(cwd, envFile), ctx.source);
     fromFile = loaded.env;
     warnings.push(...loaded.warnings.map((w) => `${ctx.source}: ${w}`));

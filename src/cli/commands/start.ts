@@ -148,7 +148,9 @@ interface StartValues {
  */
 export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean): Promise<number> {
   const loaded = await loadApps(file, values, ctx);
-  const results = loaded.apps.length === 0 ? [] : await Promise.all(loaded.apps.map(async (spec) => (await ctx.client()).call('process.apply', { spec, restart })));
+  // One connection, requests sent in file order: ids follow the file, as in PM2.
+  const client = loaded.apps.length === 0 ? null : await ctx.client();
+  const results = client === null ? [] : await Promise.all(loaded.apps.map((spec) => client.call('process.apply', { spec, restart })));
   if (values.json === true) {
     const failed = loaded.failed.map((f) => ({ name: f.name, action: 'failed', error: f.message }));
     ctx.out(JSON.stringify([...results.map((r) => ({ ...r.process, action: r.action })), ...failed]));
