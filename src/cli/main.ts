@@ -27,6 +27,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
   send: { summary: 'write a line to an app\'s stdin', load: async () => (await import('./commands/send.js')).send },
   attach: { summary: 'connect this terminal to an app started with --pty', load: async () => (await import('./commands/attach.js')).attach },
+  run: { summary: 'run apps in the foreground, no daemon (dev, containers: PID 1)', load: async () => (await import('./commands/run.js')).run },
   ping: { summary: 'start the daemon if needed and show it', load: async () => (await import('./commands/ping.js')).ping },
   kill: { summary: 'stop every app and the daemon', load: async () => (await import('./commands/kill.js')).kill },
   save: { summary: 'save the running set for resurrect and boot', load: async () => (await import('./commands/save.js')).save },
