@@ -34,6 +34,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', plugins: [lazyCommands] }),
   build({ ...common, entryPoints: commands, outdir: 'dist/commands', outExtension: { '.js': '.cjs' } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/daemon.cjs' }),
+  build({ ...common, entryPoints: ['src/holder/main.ts'], outfile: 'dist/holder.cjs' }),
+  build({ ...common, entryPoints: ['src/holder/worker-hook.ts'], outfile: 'dist/worker-hook.cjs' }),
   // The process that evaluates JS config files (src/config/config-code.ts finds it beside the
   // command bundles).
   build({ ...common, entryPoints: ['src/config/config-code-child.ts'], outfile: 'dist/commands/config-code-child.cjs' }),

@@ -13,7 +13,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   start: { summary: 'start a script, a command, a config file\'s apps, or a stopped app', load: async () => (await import('./commands/start.js')).start },
   apply: { summary: 'make a config file\'s apps run as it says, restarting only what changed', load: async () => (await import('./commands/apply.js')).apply },
   stop: { summary: 'stop apps (signal, grace period, SIGKILL)', load: async () => (await import('./commands/target-action.js')).stop },
-  restart: { summary: 'restart apps', load: async () => (await import('./commands/target-action.js')).restart },
+  restart: { summary: 'restart apps (stop, then start)', load: async () => (await import('./commands/target-action.js')).restart },
+  reload: { summary: 'replace apps\' processes without dropping a request (cluster, --listen)', load: async () => (await import('./commands/reload.js')).reload },
+  scale: { summary: 'set how many instances of an app run, live', load: async () => (await import('./commands/scale.js')).scale },
   delete: { summary: 'stop apps and forget them', load: async () => (await import('./commands/target-action.js')).remove },
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
@@ -42,7 +44,9 @@ const ALIASES: Record<string, string> = {
   // PM2 verbs with another name in tend.
   dump: 'save', sendSignal: 'signal',
   // PM2's deploy verbs: start the file's missing apps and restart the running ones (`start <file>`).
-  startOrRestart: 'start', startOrReload: 'start', startOrGracefulReload: 'start',
+  startOrRestart: 'start',
+  // `reload <file>`: start what is not running, reload the rest with the file's spec.
+  startOrReload: 'reload', startOrGracefulReload: 'reload', gracefulReload: 'reload',
 };
 
 const REWRITES: Record<string, string[]> = {

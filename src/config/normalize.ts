@@ -3,12 +3,13 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
+import { parseListenAddress } from '../lib/listen-address.js';
 import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
-import { camelToSnake, expandHome, guessInterpreter, isNullFile, resolveNodeVersion } from './pm2-compat.js';
+import { camelToSnake, expandHome, guessInterpreter, isNullFile, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
 export { coerceField } from './coerce.js';
@@ -74,7 +75,15 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
       if (!isQuiet(field, value)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: ${field.ignored}`);
       continue;
     }
-    const coerced = withSource(ctx, () => coerceField(field, value, key));
+    const isEnvBlock = ENV_BLOCK.test(key);
+    if (pm2 && field.key === 'env_<name>' && isEnvBlock && typeof value === 'string') {
+      // PM2's schema allows a string here and does nothing with it.
+      warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: an env_<name> block is an object of variables`);
+      continue;
+    }
+    // A string `args`/`node_args` in a PM2 file is split the way PM2 splits it.
+    const given = pm2 && field.type === 'string-list' && typeof value === 'string' ? pm2SplitArgs(value) : value;
+    const coerced = withSource(ctx, () => coerceField(field, given, key));
     if (field.unsupported !== undefined) {
       if (!isQuiet(field, coerced)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} has no effect yet: ${field.unsupported}`);
       continue;
@@ -176,6 +185,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     waitReady: get('wait_ready'),
     listenTimeoutMs: get('listen_timeout'),
     log,
+    ...clusterFields(get, interpreter, shell, ctx.source),
     maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,
     cronRestart: get<string | undefined>('cron_restart') ?? null,
     health: get<HealthSpec | undefined>('health') ?? null,
@@ -195,6 +205,42 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (image !== undefined) spec.image = image;
   checkExecSize(spec, ctx.source);
   return { spec, warnings };
+}
+
+type ClusterFields = Pick<AppSpec, 'instances' | 'execMode' | 'instanceVar' | 'incrementVar' | 'listen' | 'shutdownWithMessage'>;
+
+/**
+ * Instances, exec mode and sockets. PM2 runs `instances` > 1 in cluster mode even without
+ * `exec_mode`; cluster mode is node:cluster, so another language needs `listen` (socket
+ * activation) to run several processes on one port.
+ */
+function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: boolean, source: string): ClusterFields {
+  const rawInstances = get<number | 'max'>('instances');
+  const instances = rawInstances === 'max' ? 0 : rawInstances;
+  const listen = get<string[]>('listen').map((a) => withSourceValue(source, () => parseListenAddress(a).text));
+  const mode = get<string>('exec_mode');
+  const execMode = mode === 'cluster' || mode === 'cluster_mode' || (instances !== 1 && listen.length === 0) ? 'cluster' : 'fork';
+  if (execMode === 'cluster' && listen.length === 0 && (interpreter !== 'node' || shell)) {
+    throw new TendError('E_INVALID_VALUE', `${source}: cluster mode runs Node.js scripts (node:cluster), and this app runs \`${shell ? 'a shell command' : interpreter}\``, {
+      hint: 'For several processes of any language on one port, give the sockets to tend: --listen 8080 (or `listen: [\'8080\']`), and read them from fd 3 (LISTEN_FDS).',
+      details: { field: 'exec_mode', source },
+    });
+  }
+  const incrementVar = get<string | undefined>('increment_var') ?? null;
+  const instanceVar = get<string>('instance_var');
+  for (const [key, v] of [['instance_var', instanceVar], ['increment_var', incrementVar]] as const) {
+    if (v !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new TendError('E_INVALID_VALUE', `${source}: Expected \`${key}\` to be a variable name like PORT, got \`${v}\``, { hint: 'Use letters, digits and `_`, not starting with a digit.' });
+  }
+  return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage: get('shutdown_with_message') };
+}
+
+function withSourceValue<T>(source: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!isTendError(err)) throw err;
+    throw new TendError(err.code, `${source}: ${err.message}`, { hint: err.hint, details: err.details, cause: err });
+  }
 }
 
 /** PM2's base for relative paths is where it runs; tend falls back to the file's folder. */
@@ -296,7 +342,9 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
     const found = findExecutable(script, env.PATH, cwd);
     if (found === undefined) {
       throw new TendError('E_SCRIPT_NOT_FOUND', `${source}: command \`${script}\` was not found in PATH`, {
-        hint: 'Check the spelling, or give a path (./bin/server).',
+        hint: script === 'serve'
+          ? 'PM2\'s built-in static server (`script: \'serve\'`) is not part of tend: run one as an app, e.g. `python3 -m http.server 8080` or `npx serve`.'
+          : 'Check the spelling, or give a path (./bin/server).',
       });
     }
     return script;

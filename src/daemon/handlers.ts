@@ -37,6 +37,12 @@ function target(p: { target?: unknown }): Target {
   throw new TendError('E_USAGE', 'a target is required: an app name, an id, or `all`');
 }
 
+function positiveInt(v: unknown, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
+  throw new TendError('E_INVALID_VALUE', `Expected \`${field}\` to be a whole number of at least 1, got \`${String(v)}\``);
+}
+
 /** A spec from the wire gets the CLI's own schema check: a foreign client is not trusted. */
 function checkSpec(spec: unknown): AppSpec {
   return checkAppSpec(spec, 'app spec from the socket');
@@ -63,18 +69,27 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
     'process.start': (p) => supervisor.start(checkSpec(p.spec)),
-    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), p.restart === true),
+    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), p.restart === true, p.reload === true),
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),
+    'process.reload': (p) => supervisor.reload(target(p), { parallel: positiveInt(p.parallel, 'parallel') ?? 1 }),
+    'process.scale': (p) => {
+      if (typeof p.instances !== 'number' || !Number.isInteger(p.instances)) throw new TendError('E_INVALID_VALUE', 'Expected `instances` to be a whole number', { hint: 'Example: tend scale api 4, or +2 / -1' });
+      return supervisor.scale(target(p), p.instances, p.relative === true);
+    },
     'process.delete': (p) => supervisor.delete(target(p)),
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
-      supervisor.resolve(target(p)).map((h): ProcessDetail => {
+      supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
         return {
           ...h.info(),
+          ...(h.held === null ? {} : {
+            instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
+            lastReload: h.held.lastReload,
+          }),
           spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
           logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,

@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
 import { HookRunner } from '../hooks/hook-runner.js';
-import { LogRouter } from './log-router.js';
+import { LogRouter, logPathsFor } from './log-router.js';
 import { Observer } from './observer.js';
 import { restoreWeb, type WebControl } from './web-handlers.js';
 import type { WebServer } from '../web/web-server.js';
@@ -74,7 +74,7 @@ function envMs(name: string, fallback: number): number {
 
 function ensureHome(paths: TendPaths): void {
   checkHomeSafe(paths.home);
-  for (const dir of [paths.home, paths.logDir, paths.pipeDir]) ensureDir(dir);
+  for (const dir of [paths.home, paths.logDir, paths.pipeDir, paths.holderDir]) ensureDir(dir);
 }
 
 /** Composition root: builds every service with explicit dependencies, then signals readiness. */

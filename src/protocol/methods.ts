@@ -20,11 +20,20 @@ export interface TendMethods {
    * Idempotent deploy of one app from a config file: create and start it, start it if stopped,
    * restart it with the new spec if the spec changed (or always, with `restart`), else leave it.
    */
-  'process.apply': (p: { spec: AppSpec; restart?: boolean }) => { action: 'created' | 'started' | 'restarted' | 'unchanged'; process: ProcessInfo };
+  'process.apply': (p: { spec: AppSpec; restart?: boolean; reload?: boolean }) => { action: 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged'; process: ProcessInfo };
   /** Start existing apps again (tend start <name|id|all>). */
   'process.startTarget': (p: { target: Target }) => ProcessInfo[];
   'process.stop': (p: { target: Target }) => ProcessInfo[];
   'process.restart': (p: { target: Target }) => ProcessInfo[];
+  /**
+   * Zero-downtime reload: cluster and socket-activated apps replace their processes one at a
+   * time (`parallel` at once), each new one ready before the old one stops; a new process that
+   * exits or is not ready in time stops the reload and the old ones keep serving (E_RELOAD_FAILED).
+   * Other apps are restarted. With `spec`, the app takes that spec (startOrReload of a file).
+   */
+  'process.reload': (p: { target: Target; parallel?: number }) => ProcessInfo[];
+  /** Sets the number of instances (`+n`/`-n` relative), live, without touching running ones. */
+  'process.scale': (p: { target: Target; instances: number; relative?: boolean }) => ProcessInfo[];
   'process.delete': (p: { target: Target }) => ProcessInfo[];
   /** Set the restart counters of the targets back to zero (PM2's `reset`). */
   'process.reset': (p: { target: Target }) => ProcessInfo[];
