@@ -91,7 +91,8 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
       const spec = h === undefined ? undefined : supervisor.resolve(id)[0]?.spec;
       return h === undefined || spec === undefined ? undefined : { spec, status: h.status };
     },
-    restart: (id) => supervisor.restart(id),
+    // Cluster and socket-activated apps reload with no downtime; others restart.
+    restart: (id) => supervisor.reload(id),
   });
 
   const stopAll = async (why: string): Promise<void> => {
@@ -135,7 +136,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   await drained.wait(2000);
   for (const [s, fn] of [...stops, ...forwards]) process.off(s, fn);
   process.stdin.off('data', onInput);
-  process.stdin.pause();
+  process.stdin.destroy();
   watches.close();
   supervisor.detachAll();
   reaper.sweep();

@@ -68,7 +68,10 @@ Exit codes
     }
     if (specs.length === 0) throw usageError('the config file has no apps to run', 'Add an app, or check --only.');
     const color = format === 'text' && given['no-color'] !== true && ctx.env.NO_COLOR === undefined && isTerminal(1);
-    return runForeground({ specs, json: format === 'json', color, write: (text) => process.stdout.write(text) });
+    const code = await runForeground({ specs, json: format === 'json', color, write: (text) => process.stdout.write(text) });
+    // Nothing of the apps is left; leave even if a stray handle (a paused terminal) would keep Node up.
+    process.stdout.write('', () => process.exit(code));
+    return code;
   },
 };
 
