@@ -79,7 +79,7 @@ describe('metrics, limits and health checks against real processes', () => {
 
   it('a health check marks an app healthy, and restarts it when its event loop hangs', async () => {
     const port = await freePort();
-    const health = JSON.stringify({ http: `http://127.0.0.1:${port}/health`, interval: '300ms', timeout: '200ms', retries: 2 });
+    const health = JSON.stringify({ http: `http://127.0.0.1:${port}/health`, interval: '300ms', timeout: '200ms', retries: 2, start_period: '20s' });
     const cfg = join(t.home, 'hang.config.json');
     await import('node:fs').then((fs) => fs.writeFileSync(cfg, JSON.stringify({ apps: [{ name: 'hang', script: fixture('hang-after.js'), env: { PORT: String(port), HANG_AFTER_MS: '1500' }, health: JSON.parse(health) }] })));
     const [started] = await t.json<ProcessJson[]>(['start', cfg]);
