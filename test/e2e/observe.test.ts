@@ -57,6 +57,16 @@ describe('metrics, limits and health checks against real processes', () => {
     await t.run(['delete', 'leaky']);
   });
 
+  it('max_memory_restart reloads a cluster app (one worker at a time) instead of restarting it', async () => {
+    const port = await freePort();
+    const [first] = await t.json<ProcessJson[]>(['start', fixture('leak-server.js'), '--name', 'cl', '--instances', '2', '--exec-mode', 'cluster', '--max-memory-restart', '250M', '--env', `PORT=${port}`]);
+    await waitFor(async () => (await describeApp('cl')).limitRestarts.memory >= 1, 'a memory-triggered reload', 30_000);
+    const log = readFileSync(join(t.home, 'daemon.log'), 'utf8');
+    assert.match(log, /"event":"limit-restart","id":\d+,"name":"cl".*"kind":"memory".*"how":"reload"/);
+    assert.equal((await t.app('cl')).pid, first?.pid, 'the primary (and its port) stayed');
+    await t.run(['delete', 'cl']);
+  });
+
   it('cron_restart restarts on schedule and shows the next run', async () => {
     await t.json(['start', '--name', 'cron', '--cron-restart', '*/1 * * * * *', '--', 'sleep', '1000']);
     const d = await waitFor(async () => {
