@@ -2,7 +2,7 @@
 // Why: a CLI call is dominated by Node's start-up plus module loading; one pre-linked CJS file
 // skips the ESM loader and dozens of file look-ups (measured: see BENCHMARKS.md). Command modules
 // stay lazy: esbuild wraps dynamically imported modules in initializers run on first use.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -34,6 +34,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', plugins: [lazyCommands] }),
   build({ ...common, entryPoints: commands, outdir: 'dist/commands', outExtension: { '.js': '.cjs' } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/daemon.cjs' }),
+  build({ ...common, entryPoints: ['src/holder/main.ts'], outfile: 'dist/holder.cjs' }),
+  build({ ...common, entryPoints: ['src/holder/worker-hook.ts'], outfile: 'dist/worker-hook.cjs' }),
   // The process that evaluates JS config files (src/config/config-code.ts finds it beside the
   // command bundles).
   build({ ...common, entryPoints: ['src/config/config-code-child.ts'], outfile: 'dist/commands/config-code-child.cjs' }),
@@ -53,3 +55,9 @@ const out = cli.replace(/import\(("\.\/commands\/[\w-]+\.cjs")\)/g, (_m, path) =
 });
 if (rewritten === 0) throw new Error('bundle: no command import() found to rewrite in dist/cli.cjs');
 writeFileSync('dist/cli.cjs', out);
+
+// The dashboard's files, served by the daemon from dist/web/ (shipped in the package: no CDN,
+// no build step at install time). uPlot comes from its npm package's prebuilt files.
+mkdirSync('dist/web', { recursive: true });
+for (const f of readdirSync('src/web/public')) copyFileSync(`src/web/public/${f}`, `dist/web/${f}`);
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${f}`, `dist/web/${f}`);

@@ -3,6 +3,7 @@ import { daemonKill } from './daemon-kill.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
+import { memoryLimit } from './memory-limit.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
@@ -17,6 +18,7 @@ export const scenarios: readonly Scenario[] = [
   start100,
   start100File,
   idleCpu,
+  memoryLimit,
   logThroughput,
   daemonKill,
 ];

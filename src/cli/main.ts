@@ -13,7 +13,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   start: { summary: 'start a script, a command, a config file\'s apps, or a stopped app', load: async () => (await import('./commands/start.js')).start },
   apply: { summary: 'make a config file\'s apps run as it says, restarting only what changed', load: async () => (await import('./commands/apply.js')).apply },
   stop: { summary: 'stop apps (signal, grace period, SIGKILL)', load: async () => (await import('./commands/target-action.js')).stop },
-  restart: { summary: 'restart apps', load: async () => (await import('./commands/target-action.js')).restart },
+  restart: { summary: 'restart apps (stop, then start)', load: async () => (await import('./commands/target-action.js')).restart },
+  reload: { summary: 'replace apps\' processes without dropping a request (cluster, --listen)', load: async () => (await import('./commands/reload.js')).reload },
+  scale: { summary: 'set how many instances of an app run, live', load: async () => (await import('./commands/scale.js')).scale },
   delete: { summary: 'stop apps and forget them', load: async () => (await import('./commands/target-action.js')).remove },
   list: { summary: 'list apps (--json for scripts)', load: async () => (await import('./commands/list.js')).list },
   describe: { summary: 'everything about one app', load: async () => (await import('./commands/describe.js')).describe },
@@ -21,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   reset: { summary: 'set restart counters back to zero', load: async () => (await import('./commands/reset.js')).reset },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
   events: { summary: 'print every change of app state as it happens (--json)', load: async () => (await import('./commands/events.js')).events },
+  web: { summary: 'serve the web dashboard, JSON API and Prometheus /metrics (port 9615)', load: async () => (await import('./commands/web.js')).web },
   init: { summary: 'write a commented example ecosystem.config.cjs', load: async () => (await import('./commands/init.js')).init },
   flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
@@ -39,7 +42,9 @@ const ALIASES: Record<string, string> = {
   // PM2 verbs with another name in tend.
   dump: 'save', sendSignal: 'signal',
   // PM2's deploy verbs: start the file's missing apps and restart the running ones (`start <file>`).
-  startOrRestart: 'start', startOrReload: 'start', startOrGracefulReload: 'start',
+  startOrRestart: 'start',
+  // `reload <file>`: start what is not running, reload the rest with the file's spec.
+  startOrReload: 'reload', startOrGracefulReload: 'reload', gracefulReload: 'reload',
 };
 
 const REWRITES: Record<string, string[]> = {

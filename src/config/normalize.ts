@@ -3,6 +3,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
+import { parseListenAddress } from '../lib/listen-address.js';
 import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
@@ -68,6 +69,8 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
       if (value) warnings.push(`${ctx.source}: \`log_file: true\` is not supported yet; give a path for the combined log`);
       continue;
     }
+    // PM2 reads `false` or '' in a text key (`log_date_format: false`, `out_file: ''`) as "not set".
+    if (pm2 && field.type === 'string' && (value === false || value === '')) continue;
     if (field.ignored !== undefined) {
       if (!isQuiet(field, value)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: ${field.ignored}`);
       continue;
@@ -174,6 +177,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     waitReady: get('wait_ready'),
     listenTimeoutMs: get('listen_timeout'),
     log,
+    ...clusterFields(get, interpreter, shell, ctx.source),
     maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,
     cronRestart: get<string | undefined>('cron_restart') ?? null,
     health: get<HealthSpec | undefined>('health') ?? null,
@@ -193,6 +197,42 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (image !== undefined) spec.image = image;
   checkExecSize(spec, ctx.source);
   return { spec, warnings };
+}
+
+type ClusterFields = Pick<AppSpec, 'instances' | 'execMode' | 'instanceVar' | 'incrementVar' | 'listen' | 'shutdownWithMessage'>;
+
+/**
+ * Instances, exec mode and sockets. PM2 runs `instances` > 1 in cluster mode even without
+ * `exec_mode`; cluster mode is node:cluster, so another language needs `listen` (socket
+ * activation) to run several processes on one port.
+ */
+function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: boolean, source: string): ClusterFields {
+  const rawInstances = get<number | 'max'>('instances');
+  const instances = rawInstances === 'max' ? 0 : rawInstances;
+  const listen = get<string[]>('listen').map((a) => withSourceValue(source, () => parseListenAddress(a).text));
+  const mode = get<string>('exec_mode');
+  const execMode = mode === 'cluster' || mode === 'cluster_mode' || (instances !== 1 && listen.length === 0) ? 'cluster' : 'fork';
+  if (execMode === 'cluster' && listen.length === 0 && (interpreter !== 'node' || shell)) {
+    throw new TendError('E_INVALID_VALUE', `${source}: cluster mode runs Node.js scripts (node:cluster), and this app runs \`${shell ? 'a shell command' : interpreter}\``, {
+      hint: 'For several processes of any language on one port, give the sockets to tend: --listen 8080 (or `listen: [\'8080\']`), and read them from fd 3 (LISTEN_FDS).',
+      details: { field: 'exec_mode', source },
+    });
+  }
+  const incrementVar = get<string | undefined>('increment_var') ?? null;
+  const instanceVar = get<string>('instance_var');
+  for (const [key, v] of [['instance_var', instanceVar], ['increment_var', incrementVar]] as const) {
+    if (v !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new TendError('E_INVALID_VALUE', `${source}: Expected \`${key}\` to be a variable name like PORT, got \`${v}\``, { hint: 'Use letters, digits and `_`, not starting with a digit.' });
+  }
+  return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage: get('shutdown_with_message') };
+}
+
+function withSourceValue<T>(source: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!isTendError(err)) throw err;
+    throw new TendError(err.code, `${source}: ${err.message}`, { hint: err.hint, details: err.details, cause: err });
+  }
 }
 
 /** PM2's base for relative paths is where it runs; tend falls back to the file's folder. */
@@ -229,7 +269,10 @@ function buildEnv(
   warnings: string[],
 ): { env: Record<string, string>; userKeys: string[] } {
   let fromFile: Record<string, string> = {};
-  if (envFile !== undefined) {
+  if (envFile !== undefined && ctx.pm2 === true && ctx.file !== undefined && !existsSync(resolve(cwd, envFile))) {
+    // `env_file` is tend's key: PM2 ignores it, so a PM2 file naming a missing one still starts.
+    warnings.push(`${ctx.source}: \`env_file\` ${resolve(cwd, envFile)} does not exist; no variables loaded from it (PM2 ignores this key)`);
+  } else if (envFile !== undefined) {
     const loaded = loadDotenv(resolve(cwd, envFile), ctx.source);
     fromFile = loaded.env;
     warnings.push(...loaded.warnings.map((w) => `${ctx.source}: ${w}`));

@@ -98,7 +98,14 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'kill_signal', type: 'signal', description: 'Signal sent to the process group to stop the app. Default: SIGINT (PM2\'s) for apps from PM2 ecosystem files and `tend start <script>`; SIGTERM for `tend.config.*` files, Procfiles and `tend start -- <command>`.', tendOnly: true, cli: true }),
   d({ key: 'kill_timeout', type: 'duration', default: 5000, unit: 'ms', description: 'Grace period after kill_signal before SIGKILL.', cli: true }),
   d({ key: 'wait_ready', type: 'boolean', default: false, description: 'Stay `launching` until the app calls `process.send(\'ready\')` (or listen_timeout passes).', cli: true }),
-  d({ key: 'listen_timeout', type: 'duration', default: 3000, unit: 'ms', description: 'How long wait_ready waits before the app is considered online anyway.', cli: true }),
+  d({ key: 'listen_timeout', type: 'duration', default: 3000, unit: 'ms', description: 'How long a new process may take to be ready (wait_ready, or listening in cluster mode): a start then counts it online anyway, a reload rolls back.', cli: true }),
+  // Cluster and socket activation
+  d({ key: 'instances', type: 'instances', default: 1, description: 'Number of processes: a count, `max` or `0` (one per CPU), `-1` (CPUs minus one). More than one runs the app in cluster mode (Node) or needs `listen` (any language).', cli: true }),
+  d({ key: 'exec_mode', type: 'enum', values: ['fork', 'cluster', 'fork_mode', 'cluster_mode'], default: 'fork', description: '`cluster`: a small per-app primary process runs the workers through node:cluster, sharing their ports, and `tend reload` replaces them one at a time.', cli: true }),
+  d({ key: 'instance_var', type: 'string', default: 'NODE_APP_INSTANCE', description: 'Name of the variable holding the instance number (0, 1, …).', cli: true }),
+  d({ key: 'increment_var', type: 'string', description: 'A numeric variable incremented per instance (e.g. `PORT`: instance 1 gets PORT + 1).', cli: true }),
+  d({ key: 'listen', type: 'string-list', default: [], description: 'Sockets tend opens once and passes to the app as fds 3, 4, … (systemd `LISTEN_FDS`), for zero-downtime reloads in any language: `8080`, `127.0.0.1:9000`, `[::1]:9000`, `unix:/run/app.sock`.', tendOnly: true, cli: true }),
+  d({ key: 'shutdown_with_message', type: 'boolean', default: false, description: 'Stop a worker by sending it `\'shutdown\'` over IPC first (the kill signal follows after kill_timeout).', cli: true }),
   // Logs
   d({ key: 'out_file', type: 'string', description: 'stdout log file (default `TEND_HOME/logs/<name>-out.log`, with `_` and spaces in the name turned into `-` as PM2 does). `~/` is your home; `/dev/null` or `NULL` = no file.', aliases: ['output', 'out', 'out_log'], cli: true }),
   d({ key: 'error_file', type: 'string', description: 'stderr log file (default `TEND_HOME/logs/<name>-error.log`). `~/` is your home; `/dev/null` or `NULL` = no file.', aliases: ['err_file', 'error', 'err', 'err_log'], cli: true }),
@@ -130,12 +137,7 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'hooks', type: 'hooks', description: 'On `crash`, `errored`, `restart`, `online` or `stop`: run a command (the event as JSON on stdin, TEND_EVENT and TEND_APP_NAME set) or POST the event to `{ url }`. At most 10 s each; failures are logged.', tendOnly: true }),
   d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
-  d({ key: 'instances', type: 'instances', default: 1, description: 'Number of processes (`max` = one per CPU).', unsupported: notYet('cluster mode'), quietValues: [1] }),
-  d({ key: 'exec_mode', type: 'enum', values: ['fork', 'cluster', 'fork_mode', 'cluster_mode'], default: 'fork', description: '`fork` (one process) or `cluster` (node:cluster workers sharing a port).', unsupported: notYet('cluster mode'), quietValues: ['fork', 'fork_mode'] }),
-  d({ key: 'increment_var', type: 'string', description: 'Variable incremented per instance (e.g. `PORT`).', unsupported: notYet('cluster mode') }),
-  d({ key: 'instance_var', type: 'string', default: 'NODE_APP_INSTANCE', description: 'Name of the variable holding the instance number.', unsupported: notYet('cluster mode'), quietValues: ['NODE_APP_INSTANCE'] }),
   d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
-  d({ key: 'shutdown_with_message', type: 'boolean', default: false, description: 'Stop the app with `process.send(\'shutdown\')` instead of a signal.', unsupported: notYet('stopping through an IPC message'), quietValues: [false] }),
   d({ key: 'uid', type: 'string', description: 'User to run the app as.', aliases: ['user'], unsupported: notYet('running an app as another user') }),
   d({ key: 'gid', type: 'string', description: 'Group to run the app as.', unsupported: notYet('running an app as another group') }),
   d({ key: 'pid_file', type: 'string', description: 'File the app\'s pid is written to.', aliases: ['pid'], unsupported: notYet('per-app pid files') + '; `tend describe <app> --json` shows the pid' }),

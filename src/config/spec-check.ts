@@ -38,6 +38,7 @@ const LOG_PATHS = ['outFile', 'errFile', 'combinedFile'];
 const STRUCTURED: Record<string, { key: string; toConfig(v: unknown): unknown }> = {
   maxMemoryRestartBytes: { key: 'max_memory_restart', toConfig: (v) => v },
   cronRestart: { key: 'cron_restart', toConfig: (v) => v },
+  incrementVar: { key: 'increment_var', toConfig: (v) => v },
   image: { key: 'image', toConfig: (v) => v },
   dependsOn: {
     key: 'depends_on',

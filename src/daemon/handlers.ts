@@ -12,12 +12,17 @@ import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protoco
 import { logPathsFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
+import { createObserveHandlers } from './observe-handlers.js';
+import type { Observer } from './observer.js';
+import { createWebHandlers, type WebControl } from './web-handlers.js';
 
 export interface HandlerDeps {
   supervisor: Supervisor;
   logs: LogRouter;
   events: EventBus;
   paths: TendPaths;
+  observer: Observer;
+  web: WebControl;
   info(): DaemonInfo;
   log(event: string, data: Record<string, unknown>): void;
   /** Exit after the reply is sent; `stopApps` = tend kill. */
@@ -30,6 +35,12 @@ function target(p: { target?: unknown }): Target {
   const t = p.target;
   if ((typeof t === 'string' && t.length > 0) || (typeof t === 'number' && Number.isInteger(t))) return t;
   throw new TendError('E_USAGE', 'a target is required: an app name, an id, or `all`');
+}
+
+function positiveInt(v: unknown, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
+  throw new TendError('E_INVALID_VALUE', `Expected \`${field}\` to be a whole number of at least 1, got \`${String(v)}\``);
 }
 
 /** A spec from the wire gets the CLI's own schema check: a foreign client is not trusted. */
@@ -52,27 +63,39 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let nextSubscription = 1;
   return {
     ...createDumpHandlers({ supervisor, paths: deps.paths }),
+    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log }),
+    ...createWebHandlers(deps.web),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
     'process.start': (p) => supervisor.start(checkSpec(p.spec)),
-    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), p.restart === true),
+    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), p.restart === true, p.reload === true),
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),
+    'process.reload': (p) => supervisor.reload(target(p), { parallel: positiveInt(p.parallel, 'parallel') ?? 1 }),
+    'process.scale': (p) => {
+      if (typeof p.instances !== 'number' || !Number.isInteger(p.instances)) throw new TendError('E_INVALID_VALUE', 'Expected `instances` to be a whole number', { hint: 'Example: tend scale api 4, or +2 / -1' });
+      return supervisor.scale(target(p), p.instances, p.relative === true);
+    },
     'process.delete': (p) => supervisor.delete(target(p)),
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.list(),
     'process.describe': (p) =>
-      supervisor.resolve(target(p)).map((h): ProcessDetail => {
+      supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
         return {
           ...h.info(),
+          ...(h.held === null ? {} : {
+            instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
+            lastReload: h.held.lastReload,
+          }),
           spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
           logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
+          ...deps.observer.detail(h.id, h.pid),
         };
       }),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),

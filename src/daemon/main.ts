@@ -13,7 +13,11 @@ import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
 import { HookRunner } from '../hooks/hook-runner.js';
-import { LogRouter } from './log-router.js';
+import { LogRouter, logPathsFor } from './log-router.js';
+import { Observer } from './observer.js';
+import { restoreWeb, type WebControl } from './web-handlers.js';
+import type { WebServer } from '../web/web-server.js';
+import type { Handlers } from '../rpc/server.js';
 import { statePublisher } from './state-events.js';
 import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
@@ -62,9 +66,15 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
   };
 }
 
+/** A sampling interval from the environment (tests and tuning), 100 ms to 1 h; else the default. */
+function envMs(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v >= 100 && v <= 3_600_000 ? v : fallback;
+}
+
 function ensureHome(paths: TendPaths): void {
   checkHomeSafe(paths.home);
-  for (const dir of [paths.home, paths.logDir, paths.pipeDir]) ensureDir(dir);
+  for (const dir of [paths.home, paths.logDir, paths.pipeDir, paths.holderDir]) ensureDir(dir);
 }
 
 /** Composition root: builds every service with explicit dependencies, then signals readiness. */
@@ -99,6 +109,12 @@ async function main(): Promise<void> {
   const logs = new LogRouter(paths, Date.now, daemonLog);
   const events = new EventBus();
   let server: RpcServer | null = null;
+  const observer = new Observer({
+    now: Date.now,
+    log: daemonLog,
+    idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
+    watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
+  });
   const exists = (id: number): boolean => supervisor.has(id);
   const hooks = new HookRunner({
     appOf: (id) => {
@@ -120,10 +136,26 @@ async function main(): Promise<void> {
     onState: (p, deleted) => {
       publishState(p, deleted);
       watches.sync(p.id);
+      observer.onState(p, deleted);
     },
+    observe: (id, pid) => observer.observe(id, pid),
     health,
   });
   const watches = createWatches(supervisor, paths, daemonLog);
+  // The dashboard: built on first use (node:http is not loaded by a daemon nobody browses).
+  let webServer: WebServer | null = null;
+  let handlersForWeb: Handlers | null = null;
+  const web: WebControl = {
+    home: paths.home,
+    log: daemonLog,
+    current: () => webServer,
+    server: async () => {
+      if (webServer !== null) return webServer;
+      const { WebServer: Ctor } = await import('../web/web-server.js');
+      webServer = new Ctor({ handlers: handlersForWeb as Handlers, info, log: daemonLog });
+      return webServer;
+    },
+  };
   let exiting = false;
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
   const exit = async (stopApps: boolean): Promise<number> => {
@@ -136,6 +168,8 @@ async function main(): Promise<void> {
   };
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
+    observer.close();
+    await webServer?.close();
     watches.close();
     supervisor.detachAll();
     await server?.close();
@@ -155,8 +189,12 @@ async function main(): Promise<void> {
     const restored = supervisor.restore();
     if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
     for (const p of supervisor.list()) watches.sync(p.id);
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers: createHandlers({ supervisor, logs, events, paths, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) }), log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
+    observer.attach(supervisor);
+    const handlers = createHandlers({ supervisor, logs, events, paths, observer, web, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) });
+    handlersForWeb = handlers;
+    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers, log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
     await server.listen();
+    await restoreWeb(web);
   } catch (err) {
     notify.say(`error ${JSON.stringify(toWire(err))}`);
     notify.done();

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 
 /** The fields of /proc/PID/stat that tend uses. */
 export interface ProcStat {
@@ -39,12 +39,25 @@ export function parseStat(text: string): ProcStat | undefined {
   };
 }
 
+// One buffer for every read: the sampler reads every process's stat each interval, and
+// open/read/close into a reused buffer costs less than readFileSync (no fstat, no allocation).
+const STAT_BUFFER = Buffer.allocUnsafe(4096);
+
 /** Reads one process's stat; undefined when it is gone. */
 export function readStat(pid: number): ProcStat | undefined {
+  let fd: number;
   try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    fd = openSync(`/proc/${pid}/stat`, 'r');
   } catch {
     return undefined;
+  }
+  try {
+    const n = readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0);
+    return parseStat(STAT_BUFFER.toString('latin1', 0, n));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { LogRecord, ProcessInfo, ProcessStatus } from './model.js';
+import type { AppMetrics, LogRecord, ProcessInfo, ProcessStatus } from './model.js';
 
 /** An app changed state (started, crashed, stopped, deleted, restarted…). */
 export interface ProcessStateEvent {
@@ -16,6 +16,8 @@ export interface ProcessStateEvent {
 export type DaemonEvent =
   | ProcessStateEvent
   | { type: 'log:line'; record: LogRecord }
+  /** After each sample of the metrics sampler (metrics.subscribe); history is empty. */
+  | { type: 'metrics'; time: number; apps: AppMetrics[] }
   /** The daemon dropped this subscriber because it read too slowly. */
   | { type: 'subscription:dropped'; reason: string };
 

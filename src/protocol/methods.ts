@@ -1,5 +1,5 @@
 import type { SubscribableEventType } from './events.js';
-import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
+import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
 
 /** A name, a numeric id (as a string or number), or `all`. */
 export type Target = string | number;
@@ -20,11 +20,20 @@ export interface TendMethods {
    * Idempotent deploy of one app from a config file: create and start it, start it if stopped,
    * restart it with the new spec if the spec changed (or always, with `restart`), else leave it.
    */
-  'process.apply': (p: { spec: AppSpec; restart?: boolean }) => { action: 'created' | 'started' | 'restarted' | 'unchanged'; process: ProcessInfo };
+  'process.apply': (p: { spec: AppSpec; restart?: boolean; reload?: boolean }) => { action: 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged'; process: ProcessInfo };
   /** Start existing apps again (tend start <name|id|all>). */
   'process.startTarget': (p: { target: Target }) => ProcessInfo[];
   'process.stop': (p: { target: Target }) => ProcessInfo[];
   'process.restart': (p: { target: Target }) => ProcessInfo[];
+  /**
+   * Zero-downtime reload: cluster and socket-activated apps replace their processes one at a
+   * time (`parallel` at once), each new one ready before the old one stops; a new process that
+   * exits or is not ready in time stops the reload and the old ones keep serving (E_RELOAD_FAILED).
+   * Other apps are restarted. With `spec`, the app takes that spec (startOrReload of a file).
+   */
+  'process.reload': (p: { target: Target; parallel?: number }) => ProcessInfo[];
+  /** Sets the number of instances (`+n`/`-n` relative), live, without touching running ones. */
+  'process.scale': (p: { target: Target; instances: number; relative?: boolean }) => ProcessInfo[];
   'process.delete': (p: { target: Target }) => ProcessInfo[];
   /** Set the restart counters of the targets back to zero (PM2's `reset`). */
   'process.reset': (p: { target: Target }) => ProcessInfo[];
@@ -48,6 +57,29 @@ export interface TendMethods {
   'dump.resurrect': (p: Record<string, never>) => { apps: ProcessInfo[]; source: 'dump' | 'backup'; notices: string[] };
   /** Empty the log files (and remove archives) of the targets, safely while they run. */
   'logs.flush': (p: { target: Target }) => { files: number };
+  /** What the sampler knows of the targets (default all), with each app's history when asked (points after `since`). */
+  'metrics.get': (p: { target?: Target; history?: boolean; since?: number }) => { intervalMs: number; apps: AppMetrics[] };
+  /**
+   * A `metrics` event after every sample (without history) until the connection closes; the
+   * sampler runs at its fast rate while anyone is subscribed.
+   */
+  'metrics.subscribe': (p: { target?: Target }) => { subscription: number; intervalMs: number };
+  /**
+   * Serve the dashboard, JSON API and /metrics (default 127.0.0.1:9615); resolves once serving.
+   * Remembered in the home: a restarted daemon serves again.
+   */
+  'web.start': (p: { host?: string; port?: number }) => WebStatus;
+  'web.stop': (p: Record<string, never>) => { stopped: boolean };
+  'web.status': (p: Record<string, never>) => WebStatus | null;
+}
+
+/** Where the dashboard listens, and the token every request needs. */
+export interface WebStatus {
+  url: string;
+  host: string;
+  port: number;
+  token: string;
+  loopback: boolean;
 }
 
 export type MethodName = keyof TendMethods;

@@ -148,6 +148,48 @@ export interface AppSpec {
   watch?: WatchSpec;
   /** Run on a pseudo-terminal held by a holder process (`tend attach`). Absent: pipes. */
   pty?: PtySpec;
+  /**
+   * How many processes run the app. 1 for a plain app; 0 = one per CPU (`max`), -n = CPUs minus n
+   * (PM2's meanings), resolved when the app starts. More than one needs `execMode: 'cluster'`
+   * (Node) or `listen` (any language).
+   */
+  instances: number;
+  /** `cluster`: a per-app holder process runs the workers through node:cluster (DESIGN.md §8). */
+  execMode: 'fork' | 'cluster';
+  /** Variable holding the instance number (PM2: NODE_APP_INSTANCE). */
+  instanceVar: string;
+  /** A numeric variable incremented per instance (instance k gets base + k), e.g. `PORT`. */
+  incrementVar: string | null;
+  /**
+   * Sockets tend opens once and passes to every process of the app as fds 3, 4, … with systemd's
+   * LISTEN_FDS protocol: `8080`, `127.0.0.1:9000`, `[::1]:9000`, `unix:/run/app.sock`.
+   */
+  listen: string[];
+  /** Stop a worker by sending it `'shutdown'` over IPC (then the signal after kill_timeout). */
+  shutdownWithMessage: boolean;
+}
+
+/** One process of a cluster or socket-activated app, as its holder reports it. */
+export interface InstanceInfo {
+  /** 0-based instance number (NODE_APP_INSTANCE). */
+  instance: number;
+  pid: number | null;
+  status: ProcessStatus;
+  restarts: number;
+  startedAt: number | null;
+}
+
+/** The outcome of the last `tend reload` of a held app (shown by `describe`). */
+export interface ReloadReport {
+  at: number;
+  ok: boolean;
+  /** Instances replaced before the reload stopped (all of them when ok). */
+  replaced: number[];
+  /** The instance whose new process failed, and why (`exited with code 1`, `not ready within 3000 ms`). */
+  failedInstance: number | null;
+  reason: string | null;
+  /** The app's last stderr lines when the reload failed. */
+  stderr: string[];
 }
 
 export interface PtySpec {
@@ -189,6 +231,12 @@ export interface ProcessInfo {
   cpuPercent: number | null;
   /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
+  /** Cluster / socket-activated apps: this row's instance number (one row per instance). */
+  instance?: number;
+  /** The holder process of a cluster / socket-activated app (its id is the app's first row). */
+  holderPid?: number | null;
+  /** null when the app has no health check or is not running. */
+  health?: HealthStatus | null;
   /** The app restarts on file changes (absent in old status files). */
   watching?: boolean;
   /** The app runs on a pseudo-terminal (`tend attach`). */
@@ -242,6 +290,20 @@ export interface ProcessDetail extends ProcessInfo {
   unstableRestarts: number;
   /** Last error while writing logs (unwritable dir, disk full), null when healthy. */
   logError: string | null;
+  /** Every instance of a cluster / socket-activated app, with their ids. */
+  instances?: Array<InstanceInfo & { id: number }>;
+  /** The last reload of a held app (a failed one says which instance and why). */
+  lastReload?: ReloadReport | null;
+  /** The app's processes as last sampled (main pid first); empty when not running. */
+  tree: TreeProcess[];
+  /** Restarts caused by max_memory_restart, by cron_restart and by failed health checks. */
+  limitRestarts: { memory: number; cron: number; health: number };
+  /** The last restart tend decided on its own (memory, cron, health), for humans, with its time. */
+  lastLimitRestart: { reason: string; at: number } | null;
+  /** Next cron_restart time (epoch ms), null without one. */
+  nextCronAt: number | null;
+  /** The last health check's result. */
+  lastHealthCheck: { ok: boolean; at: number; message: string } | null;
   /** Watch mode: what is watched and what the last change was (absent when not watching). */
   watch?: WatchStatus;
 }

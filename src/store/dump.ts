@@ -67,7 +67,8 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
       notices: [`${mainName} ${why}; using ${backupName}, saved ${backup.dump.savedAt}`],
     };
   }
-  const reasons = [`${mainName}: ${main.missing ? 'missing' : main.error}`, `${backupName}: ${backup.missing ? 'missing' : backup.error}`];
+  // One line each: a reason may quote a file's text, newlines included.
+  const reasons = [`${mainName}: ${main.missing ? 'missing' : main.error}`, `${backupName}: ${backup.missing ? 'missing' : backup.error}`].map((r) => r.replace(/\s*\n\s*/g, ' '));
   throw new TendError('E_STATE_CORRUPT', `the saved app list cannot be read (${reasons.join('; ')})`, {
     hint: `Nothing was started or changed. Start your apps again and run \`tend save\`; the damaged files in ${paths.home} are left for inspection.`,
     details: { file: paths.dumpFile, backup: paths.dumpBackup },

@@ -27,6 +27,8 @@ export interface TendPaths {
   logDir: string;
   /** Per-app FIFOs that carry stdio across daemon restarts. */
   pipeDir: string;
+  /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
+  holderDir: string;
   /** Tags every run token of this home, so a new daemon finds this home's processes in /proc. */
   homeTag: string;
 }
@@ -81,6 +83,7 @@ export function tendPaths(home: string): TendPaths {
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
+    holderDir: join(home, 'holders'),
     homeTag: digest.slice(0, 12),
   };
 }
@@ -101,4 +104,10 @@ export function defaultLogFile(paths: TendPaths, app: string, stream: 'out' | 'e
 /** The FIFO for one stdio stream of one app (by id: names may change, ids do not). */
 export function fifoPath(paths: TendPaths, id: number, stream: 'in' | 'out' | 'err'): string {
   return join(paths.pipeDir, `${id}.${stream}`);
+}
+
+/** A holder's files, by app id: `<id>.sock` (control), `<id>.json` (spec), `<id>.log` (its own log). */
+export function holderFiles(paths: TendPaths, id: number): { socket: string; spec: string; log: string } {
+  const base = join(paths.holderDir, String(id));
+  return { socket: `${base}.sock`, spec: `${base}.json`, log: `${base}.log` };
 }

@@ -20,6 +20,8 @@ export function appEnv(spec: AppSpec, id: number, logs: LogPaths, extra: Record<
     instances: '1',
     pm_out_log_path: logs.out ?? '/dev/null',
     pm_err_log_path: logs.err ?? '/dev/null',
+    // PM2 sets PWD to the app's cwd (tend drops the shell's PWD, which would be wrong here).
+    PWD: spec.cwd,
   };
   const user = new Set(spec.userEnv ?? []);
   for (const k of Object.keys(pm2)) if (user.has(k)) delete pm2[k];

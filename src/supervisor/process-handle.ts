@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
 import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
+import { HeldApp, isHeld } from './held-app.js';
+import type { HolderStatus } from '../protocol/holder.js';
+import type { ReloadReport } from '../protocol/model.js';
 import { FRESH_HISTORY } from './restart-policy.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
@@ -21,12 +24,29 @@ export interface HandleDeps {
   watchAdopted(p: ProcessHandle, on: boolean): void;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
+  /** Cluster / socket-activated apps: the daemon's side of their holder process. */
+  makeHeld(p: ProcessHandle, saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined }, changed: (s: HolderStatus) => void): HeldApp;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
   logPaths(p: ProcessHandle): LogPaths;
   /** A fresh run token (see run-finder.ts). */
   newToken(p: ProcessHandle): string;
   /** Records what is about to happen before it happens (the intent journal); never throws. */
   intent(p: ProcessHandle, entry: IntentEntry): void;
+  /** What the sampler and the health checks know of this run (all null when not watched). */
+  observe(id: number, pid: number | null): Observed;
+}
+
+export interface Observed {
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  health: HealthStatus | null;
+}
+
+/** Restarts tend decided on its own, by cause. */
+export type LimitKind = 'memory' | 'cron' | 'health';
+export interface LimitRestarts {
+  counts: Record<LimitKind, number>;
+  last: { reason: string; at: number } | null;
 }
 
 /** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
@@ -48,12 +68,19 @@ export interface ProcessRecord {
   lastExit: ExitRecord | null;
   /** Marks every process of the current incarnation (see kill-tree.ts). */
   token: string | null;
+  /** Held apps: the id of each instance (instance 0 has the app's id). */
+  instanceIds?: number[];
+  /** Held apps: the last reload's outcome. */
+  lastReload?: ReloadReport | null;
+  /** Absent in state files written before limits existed. */
+  limits?: LimitRestarts;
 }
 
 /**
- * Fault injection for the crash tests: TEND_TEST_KILL_AT=after-spawn:N makes the daemon kill
- * itself with SIGKILL right after its Nth spawn, before anything else is written: the worst
- * instant for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
+ * Fault injection for the crash tests: TEND_TEST_KILL_AT=<point>:N makes the daemon kill itself
+ * with SIGKILL the Nth time it passes <point>: `before-spawn` (intent written, nothing spawned),
+ * `after-spawn` (spawned, nothing else written), `after-stop-intent` (stop recorded, no signal
+ * sent). The worst instants for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
  */
 const FAULT = /^([a-z-]+):(\d+)$/.exec(process.env.TEND_TEST_KILL_AT ?? '');
 let faultCount = 0;
@@ -84,6 +111,7 @@ export class ProcessHandle {
   lastExit: ExitRecord | null = null;
   adopted = false;
   token: string | null = null;
+  limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
   readonly pipes: StdioPipes;
   private child: ChildProcess | null = null;
   private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
@@ -92,6 +120,8 @@ export class ProcessHandle {
   /** The leader is gone; waiting for the rest of the tree. */
   private draining: { code: number | null; signal: string | null; unknown: boolean } | null = null;
   private treeSignalled = false;
+  /** Set while the app runs under a holder (cluster mode, socket activation). */
+  held: HeldApp | null = null;
 
   constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps) {
     this.id = record.id;
@@ -116,12 +146,38 @@ export class ProcessHandle {
 
   dispatch(event: ProcessEvent): void {
     // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
-    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
+    if ((event.type === 'stop' || event.type === 'delete') && (this.pid !== null || event.type === 'delete')) {
+      this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
+      faultPoint('after-stop-intent');
+    }
     const before = this.snapshot.state;
-    const t = transition(this.snapshot, event, this.spec);
+    const t = transition(this.snapshot, event, this.machineSpec());
     this.snapshot = t.next;
     for (const effect of t.effects) this.run(effect);
     if (t.effects.length > 0 || before !== this.snapshot.state) this.deps.changed(this);
+  }
+
+  /**
+   * A holder is launching until it reports every instance ready (or timed out), so `start`
+   * answers with instances that serve; its own deadline covers the holder's start-up on top.
+   */
+  private machineSpec(): AppSpec {
+    if (!isHeld(this.spec)) return this.spec;
+    return { ...this.spec, waitReady: true, listenTimeoutMs: this.spec.listenTimeoutMs + 10_000 };
+  }
+
+  /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
+  private syncHeld(saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined } = {}): HeldApp | null {
+    if (isHeld(this.spec)) {
+      this.held ??= this.deps.makeHeld(this, saved, (s) => {
+        if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
+        else this.deps.changed(this);
+      });
+    } else if (this.held !== null) {
+      this.held.exited();
+      this.held = null;
+    }
+    return this.held;
   }
 
   private run(effect: Effect): void {
@@ -147,17 +203,26 @@ export class ProcessHandle {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
       return;
     }
-    const { file, args } = buildCommand(this.spec.exec);
+    let held: ReturnType<HeldApp['command']> | null = null;
+    try {
+      held = this.syncHeld()?.command(this.spec) ?? null;
+    } catch (err) {
+      for (const fd of fds) closeSync(fd);
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot write the holder's spec: ${(err as Error).message}` }));
+      return;
+    }
+    const { file, args } = held ?? buildCommand(this.spec.exec);
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
     this.deps.intent(this, { op: 'spawn', token: this.token });
-    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [TOKEN_VAR]: this.token });
+    faultPoint('before-spawn');
+    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
     let child: ChildProcess;
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
@@ -191,6 +256,7 @@ export class ProcessHandle {
     });
     if (pid !== undefined) {
       this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
+      this.held?.connect();
       this.dispatch({ type: 'spawned' });
     }
   }
@@ -232,6 +298,7 @@ export class ProcessHandle {
     this.pid = null;
     this.startTicks = null;
     this.startedAt = null;
+    this.held?.exited();
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
     this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
@@ -298,6 +365,7 @@ export class ProcessHandle {
 
   /** Takes over a live process left by a previous daemon. */
   adopt(record: ProcessRecord): void {
+    if (record.limits !== undefined) this.limits = record.limits;
     this.snapshot = record.snapshot;
     this.restarts = record.restarts;
     this.lastExit = record.lastExit;
@@ -307,6 +375,7 @@ export class ProcessHandle {
     this.token = record.token;
     this.adopted = true;
     if (this.snapshot.state === 'starting' || this.snapshot.state === 'waiting-ready') this.snapshot = { ...this.snapshot, state: 'online' };
+    this.syncHeld(record)?.connect();
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     if (this.snapshot.state === 'stopping') {
@@ -317,6 +386,8 @@ export class ProcessHandle {
 
   /** Restores a record whose process is gone (or never ran) while no daemon watched. */
   restoreDead(record: ProcessRecord): void {
+    this.syncHeld(record);
+    if (record.limits !== undefined) this.limits = record.limits;
     this.snapshot = record.snapshot;
     this.restarts = record.restarts;
     this.lastExit = record.lastExit;
@@ -346,12 +417,14 @@ export class ProcessHandle {
   toRecord(): ProcessRecord {
     return {
       id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
-      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token,
+      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token, limits: this.limits,
+      ...(this.held === null ? {} : { instanceIds: this.held.instanceIds, lastReload: this.held.lastReload }),
     };
   }
 
   info(): ProcessInfo {
     const running = this.pid !== null && this.startedAt !== null;
+    const seen = this.deps.observe(this.id, this.pid);
     return {
       id: this.id,
       name: this.spec.name,
@@ -366,8 +439,9 @@ export class ProcessHandle {
       lastExit: this.lastExit,
       reason: this.snapshot.reason,
       nextRestartAt: null,
-      cpuPercent: null,
-      memoryBytes: null,
+      cpuPercent: seen.cpuPercent,
+      memoryBytes: seen.memoryBytes,
+      health: seen.health,
       ...(this.spec.watch === undefined ? {} : { watching: true }),
       ...(this.spec.pty === undefined ? {} : { pty: true }),
     };
@@ -377,6 +451,7 @@ export class ProcessHandle {
   detach(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.held?.disconnect();
     this.pipes.detach();
     if (this.child !== null) {
       this.child.removeAllListeners();

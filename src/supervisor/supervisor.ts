@@ -8,7 +8,7 @@ import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
-import { ProcessHandle, type ProcessRecord } from './process-handle.js';
+import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 import { checkRecord, planRestore } from './restore-plan.js';
 import { findHomeRuns, makeToken, type FoundRun } from './run-finder.js';
@@ -17,6 +17,8 @@ import { FifoPool } from './fifo-pool.js';
 import { unmetDependency } from './dependencies.js';
 import { resolveTarget } from './targets.js';
 import { specsEqual } from '../config/specs-equal.js';
+import { HeldApp, isHeld } from './held-app.js';
+import { findInstance, reloadHeld, rowsOf, scaledCount } from './held-ops.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -33,9 +35,17 @@ export interface SupervisorDeps {
   };
   /** How often adopted processes (not our children) are checked through /proc. */
   adoptedPollMs?: number;
+  /** The app's last stderr lines (a failed reload quotes them). */
+  lastStderrLines?(id: number, spec: AppSpec, count: number): Promise<string[]>;
+  /** Live figures of a run (CPU, memory, health); none when absent. */
+  observe?(id: number, pid: number | null): Observed;
   /** Problems shown by ping/list (disk full, state recovered). */
   health: Health;
 }
+
+/** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
+const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
+const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
 type Waiter = { handle: ProcessHandle; done: (s: ProcessState) => boolean; resolve: () => void };
 
@@ -125,6 +135,8 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
+      observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
       intent: (p, entry) => {
@@ -143,11 +155,85 @@ export class Supervisor {
   }
 
   list(): ProcessInfo[] {
-    return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
+    const now = this.deps.now();
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now));
   }
 
+  /** What the sampler needs of each app (cheaper than list()). */
+  sampled(): Array<{ id: number; name: string; pid: number | null }> {
+    const out: Array<{ id: number; name: string; pid: number | null }> = [];
+    for (const h of this.apps.values()) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
+    return out;
+  }
+
+  /** Apps by name, id, namespace or `all`. An instance id (of a cluster app) is refused here. */
   resolve(target: Target): ProcessHandle[] {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
+        hint: `Use the app (tend stop ${one.handle.spec.name}); \`tend restart ${String(target)}\`, \`reload\` and \`signal\` act on one instance, \`tend scale ${one.handle.spec.name} N\` changes how many run.`,
+      });
+    }
     return resolveTarget(this.apps.values(), target);
+  }
+
+  /** For describe: the app an instance id belongs to, or the apps of the target. */
+  resolveForDescribe(target: Target): ProcessHandle[] {
+    return [findInstance(this.apps.values(), target)?.handle ?? this.resolve(target)].flat();
+  }
+
+  /**
+   * Zero-downtime reload (`tend reload`): held apps replace their processes one at a time
+   * (see the holder's WorkerPool); other apps restart. Sequential over apps, so a failure
+   * stops before the next app is touched.
+   */
+  async reload(target: Target, opts: { parallel?: number } = {}): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+      return this.rowsOfHandles([one.handle]);
+    }
+    const handles = this.resolve(target);
+    for (const h of handles) {
+      if (h.held !== null && h.held.running && h.state === 'online') await reloadHeld(h, opts.parallel ?? 1, undefined, (x) => this.lastStderr(x));
+      else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
+      else await this.restart(h.id);
+    }
+    this.persist();
+    return this.rowsOfHandles(handles);
+  }
+
+  /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
+  async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
+    const handles = this.resolve(target);
+    for (const h of handles) {
+      if (!isHeld(h.spec)) {
+        throw new TendError('E_USAGE', `${h.spec.name} runs as a single process (fork mode): it has no instances to scale`, {
+          hint: `Start it in cluster mode: tend delete ${h.spec.name} && tend start <script> --name ${h.spec.name} -i ${instances}; for another language add --listen <port>.`,
+        });
+      }
+    }
+    for (const h of handles) {
+      const count = scaledCount(h, instances, relative);
+      h.spec = { ...h.spec, instances: count };
+      if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
+    }
+    this.persist();
+    return this.rowsOfHandles(handles);
+  }
+
+  /** One app's list rows (one per instance for a held app). */
+  rowsOfApp(h: ProcessHandle): ProcessInfo[] {
+    return rowsOf(h, this.deps.now());
+  }
+
+  private rowsOfHandles(handles: ProcessHandle[]): ProcessInfo[] {
+    const now = this.deps.now();
+    return handles.flatMap((h) => rowsOf(h, now));
+  }
+
+  private async lastStderr(h: ProcessHandle): Promise<string[]> {
+    return this.deps.lastStderrLines?.(h.id, h.spec, 10) ?? [];
   }
 
   /**
@@ -175,11 +261,20 @@ export class Supervisor {
   }
 
   /** `tend start <config file>`: make the app match its spec, restarting only when it changed. */
-  async apply(spec: AppSpec, forceRestart: boolean): Promise<{ action: 'created' | 'started' | 'restarted' | 'unchanged'; process: ProcessInfo }> {
+  async apply(spec: AppSpec, forceRestart: boolean, reload = false): Promise<{ action: 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged'; process: ProcessInfo }> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
     const stopped = existing.state === 'stopped' || existing.state === 'errored';
     if (!stopped && !forceRestart && specsEqual(existing.spec, spec)) return { action: 'unchanged', process: existing.info() };
+    // startOrReload: a running held app takes the new spec through a rolling reload (unless its
+    // mode changes, which needs a new holder).
+    if (reload && !stopped && existing.held?.running === true && isHeld(spec) && (spec.listen ?? []).join() === (existing.spec.listen ?? []).join()) {
+      await reloadHeld(existing, 1, spec, (x) => this.lastStderr(x));
+      existing.spec = spec;
+      this.deps.logs.configure(existing.id, spec);
+      this.persist();
+      return { action: 'reloaded', process: existing.info() };
+    }
     existing.spec = spec;
     this.unsavedSpecs.add(existing.id);
     this.deps.logs.configure(existing.id, spec);
@@ -195,10 +290,10 @@ export class Supervisor {
     const waits = handles.map((h) => {
       const unmet = this.unmet(h);
       h.dispatch(unmet === null ? { type: 'start' } : { type: 'wait', reason: unmet });
-      return this.waitFor(h, (s) => s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
+      return this.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready'));
     });
     await Promise.all(waits);
-    return handles.map((h) => h.info());
+    return this.rowsOfHandles(handles);
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
@@ -207,16 +302,21 @@ export class Supervisor {
       h.dispatch({ type: 'stop' });
       return this.waitFor(h, (s) => s === 'stopped' || s === 'errored');
     }));
-    return handles.map((h) => h.info());
+    return this.rowsOfHandles(handles);
   }
 
   async restart(target: Target): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+      return this.rowsOfHandles([one.handle]);
+    }
     const handles = this.resolve(target);
     await Promise.all(handles.map((h) => {
       h.dispatch({ type: 'restart' });
-      return this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!h.spec.waitReady || s !== 'waiting-ready'));
+      return this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready'));
     }));
-    return handles.map((h) => h.info());
+    return this.rowsOfHandles(handles);
   }
 
   async delete(target: Target): Promise<ProcessInfo[]> {
@@ -237,14 +337,23 @@ export class Supervisor {
     return handles.map((h) => h.info());
   }
 
-  signal(target: Target, signal: NodeJS.Signals): ProcessInfo[] {
+  async signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      await (one.handle.held as HeldApp).holder.call('signal', { instance: one.instance, signal });
+      return this.rowsOfHandles([one.handle]).filter((r) => r.instance === one.instance);
+    }
     const handles = this.resolve(target);
+    // A held app's signal goes to its processes (every instance), not to its holder.
+    const held = handles.filter((h) => h.held?.running === true && h.pid !== null);
+    for (const h of held) await (h.held as HeldApp).holder.call('signal', { instance: null, signal });
+    if (held.length === handles.length && held.length > 0) return this.rowsOfHandles(held);
     const running = handles.filter((h) => h.pid !== null);
     if (running.length === 0) {
       throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` has no running process to signal`, { hint: `Start it first: tend start ${String(target)}` });
     }
-    for (const h of running) h.sendSignal(signal);
-    return running.map((h) => h.info());
+    for (const h of running) if (!held.includes(h)) h.sendSignal(signal);
+    return this.rowsOfHandles(running);
   }
 
   send(target: Target, line: string): { bytes: number; processes: number } {
@@ -261,6 +370,36 @@ export class Supervisor {
       }
     }
     return { bytes, processes: running.length };
+  }
+
+  /**
+   * A restart tend decides on its own (memory limit, cron, failed health checks): graceful, like
+   * `tend restart` (stop signal, kill_timeout, then start), counted and logged with its reason.
+   * Ignored unless the app is running (a stop or restart already under way wins).
+   */
+  autoRestart(id: number, kind: LimitKind, reason: string): boolean {
+    const h = this.apps.get(id);
+    if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason });
+    h.dispatch({ type: 'restart' });
+    return true;
+  }
+
+  /** Readiness from outside the app (a passing health check with wait_ready). */
+  markReady(id: number): void {
+    const h = this.apps.get(id);
+    if (h !== undefined && h.state === 'waiting-ready') h.dispatch({ type: 'ready' });
+  }
+
+  /** Something observed from outside changed (health): publish it like a state change, release dependants. */
+  observedChanged(id: number): void {
+    const h = this.apps.get(id);
+    if (h !== undefined) this.changed(h);
+  }
+
+  handle(id: number): ProcessHandle | undefined {
+    return this.apps.get(id);
   }
 
   /** Resolves when the handle's state satisfies `done` (checked after every change). */
@@ -347,7 +486,7 @@ export class Supervisor {
    * The process list as a small file (no specs), s6-svstat style: `tend list` reads it instead
    * of opening the control socket, once it has checked that this daemon is alive.
    */
-  private publishStatus(): void {
+  publishStatus(): void {
     if (!this.closed) this.store.publishStatus();
   }
 

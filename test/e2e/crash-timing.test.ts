@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { TendHome, fixture, isAlive, waitFor } from '../helpers/tend.js';
 import { markedPids, newMark } from '../helpers/marked.js';
 
 /**
- * A daemon killed at the worst instant — right after a spawn, before anything is written about
- * it — or a state.json that is corrupt or of an unknown version: the next daemon must end with
- * exactly one run per app, adopted and managed (no duplicate, no orphan, nothing `tend kill`
- * leaves behind), and say loudly what it recovered.
+ * A daemon killed at the worst instants — before a spawn it recorded, right after a spawn before
+ * anything else is written, after recording a stop before signalling — must leave the next
+ * daemon with each app as the user asked and exactly one process per running app: no duplicate,
+ * no orphan, nothing `tend kill` leaves behind (fault points in src/supervisor/process-handle.ts).
  */
-describe('crash timing and bad state: never a duplicate, never an orphan', () => {
+describe('crash timing: never a duplicate, never an orphan', () => {
   const homes: TendHome[] = [];
   after(async () => {
     for (const h of homes) await h.cleanup();
@@ -22,14 +20,6 @@ describe('crash timing and bad state: never a duplicate, never an orphan', () =>
     const t = new TendHome({ [mark.name]: mark.value });
     homes.push(t);
     return { t, mark };
-  }
-
-  /** Kills the running daemon with SIGKILL and waits for it to be gone. */
-  async function killDaemon(t: TendHome): Promise<void> {
-    const pid = t.daemonPid() as number;
-    t.track(pid);
-    process.kill(pid, 'SIGKILL');
-    await waitFor(() => !isAlive(pid), 'the daemon to die');
   }
 
   /** Re-launches a daemon whose Nth spawn kills it (the fault point in process-handle.ts). */
@@ -82,70 +72,40 @@ describe('crash timing and bad state: never a duplicate, never an orphan', () =>
     await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
   });
 
-  it('a kill -9 at random instants of `restart all`: never a duplicate or an orphan', async () => {
-    const { t, mark } = home();
-    const names = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
-    for (const n of names) await t.json(['start', fixture('forever.js'), '--name', n]);
-    for (let trial = 0; trial < 4; trial++) {
+  // Every instant class of a restart or a stop, at the 1st and 3rd app: the daemon dies there.
+  const points: Array<[string, number, string[], (names: string[]) => Record<string, string>]> = [
+    ['before-spawn', 1, ['restart', 'all'], (n) => Object.fromEntries(n.map((x) => [x, 'online']))],
+    ['after-spawn', 3, ['restart', 'all'], (n) => Object.fromEntries(n.map((x) => [x, 'online']))],
+    ['after-stop-intent', 1, ['stop', 'p1'], (n) => Object.fromEntries(n.map((x) => [x, x === 'p1' ? 'stopped' : 'online']))],
+    ['after-stop-intent', 1, ['delete', 'p2'], (n) => Object.fromEntries(n.filter((x) => x !== 'p2').map((x) => [x, 'online']))],
+  ];
+  for (const [point, nth, command, expected] of points) {
+    it(`a kill -9 at ${point} #${nth} of \`tend ${command.join(' ')}\`: each app ends as asked, one process each`, async () => {
+      const { t, mark } = home();
+      const names = ['p0', 'p1', 'p2', 'p3'];
+      for (const n of names) await t.json(['start', fixture('forever.js'), '--name', n]);
+      const r0 = await t.run(['daemon', 'restart'], { env: { ...t.env, TEND_TEST_KILL_AT: `${point}:${nth}` } });
+      assert.equal(r0.code, 0, r0.stderr);
       const daemon = t.daemonPid() as number;
       t.track(daemon);
-      const restarting = t.run(['restart', 'all']);
-      await new Promise((r) => setTimeout(r, 5 + trial * 15));
-      process.kill(daemon, 'SIGKILL');
-      await restarting;
-      await waitFor(() => !isAlive(daemon), 'the daemon to die');
-      const list = await t.list();
-      t.remember(list);
-      // Give a restore that (wrongly) restarts apps the time to do so, then count.
-      await waitFor(async () => (await t.list()).every((p) => p.status === 'online'), 'every app online again');
+      const r = await t.run(command);
+      assert.notEqual(r.code, 0, 'the daemon died during the command');
+      await waitFor(() => !isAlive(daemon), 'the daemon to kill itself');
+      const want = expected(names);
+      await waitFor(async () => {
+        const list = await t.list();
+        t.remember(list);
+        return JSON.stringify(Object.fromEntries(list.map((p) => [p.name, p.status]))) === JSON.stringify(want);
+      }, `every app as asked: ${JSON.stringify(want)}`);
       for (const n of names) {
         const pids = markedPids(mark, n);
-        assert.equal(pids.length, 1, `trial ${trial}: ${n} has ${pids.length} process(es)`);
-        assert.equal((await t.app(n)).pid, pids[0], `trial ${trial}: ${n} is managed`);
+        const app = (await t.list()).find((p) => p.name === n);
+        assert.equal(pids.length, want[n] === 'online' ? 1 : 0, `${n}: ${pids.length} process(es)`);
+        if (want[n] === 'online') assert.equal(app?.pid, pids[0], `${n} is managed`);
       }
-    }
-    assert.equal((await t.run(['kill'])).code, 0);
-    await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
-  });
-
-  for (const [what, content] of [['corrupt', '{"version":1,"nextId":2,"apps":[{"id":0,'], ['of an unknown version', '{"version":99,"nextId":2,"apps":[]}']] as const) {
-    it(`a state.json ${what}: set aside, apps recovered, and said loudly`, async () => {
-      const { t, mark } = home();
-      const [a] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'a']);
-      const [b] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'b']);
-      // A change after both were recorded, so the backup holds them.
-      await t.run(['restart', 'b']);
-      await killDaemon(t);
-      writeFileSync(join(t.home, 'state.json'), content);
-      const r = await t.run(['list', '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /warning: state recovered: state\.json could not be used/);
-      const list = JSON.parse(r.stdout) as ProcessJson[];
-      t.remember(list);
-      assert.deepEqual(list.map((p) => p.name).sort(), ['a', 'b']);
-      assert.equal(list.find((p) => p.name === 'a')?.pid, a?.pid);
-      assert.ok(list.every((p) => p.status === 'online'));
-      assert.notEqual(b?.pid, undefined);
-      assert.equal(markedPids(mark).length, 2, 'no second copy');
-      const kept = readFileSync(join(t.home, 'daemon.log'), 'utf8');
-      assert.match(kept, /state\.json\.bad-/);
-      const ping = await t.run(['ping']);
-      assert.match(ping.stderr, /warning: state recovered/);
       assert.equal((await t.run(['kill'])).code, 0);
       await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
     });
   }
 
-  it('state.json and its backup both lost: the home\'s processes are found by token and stopped, never left unmanaged', async () => {
-    const { t, mark } = home();
-    await t.json(['start', fixture('forever.js'), '--name', 'a']);
-    await killDaemon(t);
-    writeFileSync(join(t.home, 'state.json'), 'garbage');
-    if (existsSync(join(t.home, 'state.json.bak'))) unlinkSync(join(t.home, 'state.json.bak'));
-    const r = await t.run(['list']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: state recovered/);
-    await waitFor(() => markedPids(mark).length === 0, 'the unmanaged run to be stopped');
-    assert.match(readFileSync(join(t.home, 'daemon.log'), 'utf8'), /stopping 1 process\(es\) of unknown app id 0 found by run token/);
-  });
 });

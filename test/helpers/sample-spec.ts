@@ -14,6 +14,7 @@ export function sampleSpec(overrides: Partial<AppSpec> = {}): AppSpec {
       outFile: null, errFile: null, combinedFile: null, merge: false, disabled: false, time: false, dateFormat: null,
       type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
     },
+    instances: 1, execMode: 'fork', instanceVar: 'NODE_APP_INSTANCE', incrementVar: null, listen: [], shutdownWithMessage: false,
     maxMemoryRestartBytes: null, cronRestart: null, health: null,
     ...overrides,
   };

@@ -95,12 +95,16 @@ describe('env_file', () => {
     assert.match(warnings[0] ?? '', /^bad-lines\.config\.json, app "api": .*\.env\.bad:2: not a KEY=VALUE line/);
   });
 
-  it('a missing env_file is an error naming the app and the resolved path', async () => {
-    const file = project.write({ 'missing.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: 'app', script: 'server.js', env_file: 'nope.env' }] }) });
+  it('a missing env_file is an error naming the app and the resolved path (a warning in PM2 files: PM2 ignores the key)', async () => {
+    const file = project.write({ 'missing/tend.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: '../app', script: 'server.js', env_file: 'nope.env' }] }) });
     await assert.rejects(loadConfigFile(file, { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'E_CONFIG_INVALID');
-      assert.match(err.message, /^missing\.config\.json, app "api": `env_file` .*app\/nope\.env does not exist/);
+      assert.match(err.message, /^missing\/tend\.config\.json, app "api": `env_file` .*app\/nope\.env does not exist/);
       return true;
     });
+    const pm2 = project.write({ 'missing.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: 'app', script: 'server.js', env_file: 'nope.env' }] }) });
+    const loaded = await loadConfigFile(pm2, { cwd: project.dir, env: TEST_ENV });
+    assert.equal(loaded.apps.length, 1);
+    assert.match(loaded.warnings.join('\n'), /`env_file` .*app\/nope\.env does not exist; no variables loaded from it \(PM2 ignores this key\)/);
   });
 });

@@ -24,7 +24,7 @@ describe('tend help config', () => {
     const at = sections.map((s) => text.indexOf(s));
     assert.ok(at.every((i, n) => i >= 0 && (n === 0 || i > (at[n - 1] ?? 0))), 'sections in order');
     const flat = text.replace(/\s+/g, ' ');
-    assert.match(flat, /Not supported yet: cluster mode is not built yet\./);
+    assert.match(flat, /Not supported yet: registering without starting is not built yet\./);
     assert.match(flat, /Ignored: tend always signals the app's whole process group/);
   });
 

@@ -175,3 +175,10 @@ describe('secret names', () => {
     for (const n of ['KEYBOARD_LAYOUT', 'MONKEY', 'PORT', 'NODE_ENV', 'AUTHOR', 'HOCKEY_TEAM']) assert.equal(isSecretName(n), false, n);
   });
 });
+
+describe('one-line errors', () => {
+  it('a corrupt dump is described on one line, whatever JSON.parse quotes', async () => {
+    const { parseDump } = await import('../../src/store/dump.js');
+    assert.throws(() => parseDump('{"version": 1,\n oops\n}'), (err: Error) => !err.message.includes('\n') && /not valid JSON/.test(err.message));
+  });
+});

@@ -74,6 +74,11 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
     assert.equal(api.log.merge, true);
     assert.equal(api.log.dateFormat, 'YYYY-MM-DD HH:mm Z');
     assert.equal(api.log.time, true);
+    assert.equal(api.instances, 4);
+    assert.equal(api.execMode, 'cluster');
+    const ticker = apps.find((a) => a.name === 'ticker');
+    assert.equal(ticker?.instanceVar, 'INSTANCE_ID');
+    assert.equal(apps.find((a) => a.name === 'worker')?.execMode, 'fork');
   });
 
   it('resolves script from a relative cwd, and keeps interpreter and direct commands', async () => {
@@ -97,7 +102,7 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
   it('warns about each key without effect, naming the app, and stays quiet for what tend does anyway', async () => {
     const { warnings } = await load('production');
     const about = (app: string, key: string) => warnings.filter((w) => w.includes(`app "${app}"`) && w.includes(`\`${key}\``));
-    for (const key of ['instances', 'exec_mode']) {
+    for (const key of [] as string[]) {
       assert.equal(about('api', key).length, 1, `one warning for api.${key}`);
       assert.match(about('api', key)[0] ?? '', /has no effect yet/);
     }
@@ -105,13 +110,15 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
       assert.equal(about('ticker', key).length, 1, `one warning for ticker.${key}`);
       assert.match(about('ticker', key)[0] ?? '', /is ignored: /);
     }
-    assert.equal(about('ticker', 'instance_var').length, 1);
+    // Cluster keys are supported: no warning.
+    for (const key of ['instances', 'exec_mode']) assert.equal(about('api', key).length, 0, `api.${key}`);
+    assert.equal(about('ticker', 'instance_var').length, 0);
     // exec_mode: 'fork', instances: 1 and vizion: false ask for what tend does: no noise.
     assert.deepEqual(warnings.filter((w) => w.includes('app "worker"')), []);
     assert.equal(about('ticker', 'vizion').length, 0);
     // The deploy section is PM2's (`pm2 deploy`); only its `<env>.env` blocks matter, silently.
     assert.equal(warnings.filter((w) => w.includes('deploy')).length, 0);
-    assert.equal(warnings.length, 2 + 4 + 1);
+    assert.equal(warnings.length, 4);
   });
 
   it('without --env, uses env only', async () => {

@@ -8,7 +8,7 @@ import type { ProcessInfo, ProcessStatus } from '../../src/protocol/model.js';
 function info(id: number, status: ProcessStatus): ProcessInfo {
   return {
     id, name: `app${id}`, namespace: 'default', pid: null, status, restarts: 0, uptimeMs: 0, createdAt: 0, startedAt: null,
-    adopted: false, lastExit: null, reason: null, nextRestartAt: null, cpuPercent: null, memoryBytes: null,
+    adopted: false, lastExit: null, reason: null, nextRestartAt: null, cpuPercent: null, memoryBytes: null, health: null,
   };
 }
 

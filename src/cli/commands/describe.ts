@@ -1,4 +1,6 @@
 import { formatDuration } from '../../lib/duration.js';
+import { formatBytes } from '../../lib/bytes.js';
+import { describeProbe } from '../../config/health-spec.js';
 import { READY_NEVER_CAME, type ProcessDetail } from '../../protocol/model.js';
 import { usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
@@ -53,6 +55,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   ];
   if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
   if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
+  rows.push(...observedRows(d));
   if (d.logs.combined !== null) rows.push(['combined log', d.logs.combined]);
   if (d.logError !== null) rows.push(['log error', d.logError]);
   // The variables the user set; the inherited ones (often 30+) only with --env.
@@ -63,7 +66,33 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const hidden = entries.length - shown.length;
   const title = user === null ? 'env' : `env (set for this app; ${hidden} inherited from the shell not shown: --env lists them)`;
   const width = Math.max(...rows.map(([k]) => k.length));
-  return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), title, ...env].join('\n');
+  const tree = (d.tree ?? []).map((p) => `  ${String(p.pid).padStart(7)}  ${(p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`).padStart(6)}  ${formatBytes(p.memoryBytes).padStart(8)}  ${p.command}`);
+  const treeBlock = tree.length > 0 ? ['processes (pid, cpu, rss, command)', ...tree] : [];
+  return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ...treeBlock, title, ...env].join('\n');
+}
+
+/** CPU and memory, limits and health rows. */
+function observedRows(d: ProcessDetail): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  const main = d.tree?.[0];
+  if (d.pid !== null) {
+    const cpu = d.cpuPercent === null ? '-' : `${d.cpuPercent.toFixed(1)}%`;
+    const mem = d.memoryBytes === null ? '-' : formatBytes(d.memoryBytes);
+    const n = d.tree?.length ?? 0;
+    rows.push(['cpu', `${cpu}${n > 1 && main?.cpuPercent != null ? ` (main pid ${main.cpuPercent.toFixed(1)}%, ${n} processes)` : ''}`]);
+    rows.push(['memory', `${mem}${n > 1 && main !== undefined ? ` (main pid ${formatBytes(main.memoryBytes)}, ${n} processes)` : ''}`]);
+  }
+  const spec = d.spec;
+  if (spec.maxMemoryRestartBytes != null) rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);
+  if (spec.cronRestart != null) rows.push(['cron restart', `${spec.cronRestart}, next ${d.nextCronAt == null ? '-' : new Date(d.nextCronAt).toISOString()}, restarts: ${d.limitRestarts?.cron ?? 0}`]);
+  if (spec.health != null) {
+    const h = spec.health;
+    rows.push(['health check', `${describeProbe(h.probe)} every ${formatDuration(h.intervalMs)}, timeout ${formatDuration(h.timeoutMs)}, ${h.retries} retries, start period ${formatDuration(h.startPeriodMs)}; restarts: ${d.limitRestarts?.health ?? 0}`]);
+    const last = d.lastHealthCheck;
+    rows.push(['health', `${d.health ?? '-'}${last == null ? '' : ` (last check ${last.ok ? 'passed' : 'failed'}: ${last.message}, ${new Date(last.at).toISOString()})`}`]);
+  }
+  if (d.lastLimitRestart != null) rows.push(['last auto restart', `${d.lastLimitRestart.reason} at ${new Date(d.lastLimitRestart.at).toISOString()}`]);
+  return rows;
 }
 
 function describeWatch(d: ProcessDetail): string {

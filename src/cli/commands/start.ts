@@ -71,7 +71,13 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --kill-signal S       stop signal (default SIGINT, as PM2; SIGTERM for a command after --)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
-  --listen-timeout D    how long --wait-ready waits (default 3s)
+  --listen-timeout D    how long a new process may take to be ready (default 3s)
+  -i, --instances N     cluster mode: N processes sharing the app's ports (max or 0 = one per CPU,
+                        -1 = CPUs minus one); \`tend reload\` replaces them without dropping a request
+  --listen ADDR         socket activation, any language: tend opens ADDR (8080, 127.0.0.1:8080,
+                        unix:/path) once and passes it as fd 3 (LISTEN_FDS); repeatable
+  --instance-var NAME   variable holding the instance number (default NODE_APP_INSTANCE)
+  --increment-var NAME  a numeric variable incremented per instance (e.g. PORT)
   --watch [DIR]         restart when files change (repeatable; no DIR = the cwd; --watch=FILE for a file)
   --ignore-watch P      names, globs or paths not to watch (node_modules, .git and logs never are)
   --watch-delay D       quiet period before the restart (default 300ms)
@@ -96,7 +102,7 @@ Notes
 
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { own, rest } = splitAtDashDash(argv);
-    const { values, positionals } = parseFlags(watchFlagValues(own), flagOptions(), 'start');
+    const { values, positionals } = parseFlags(watchFlagValues(shortInstances(own)), flagOptions(), 'start');
     if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend start app.js -- --port 8080');
     const first = positionals[0];
     const client = async () => ctx.client();
@@ -143,12 +149,15 @@ interface StartValues {
 /**
  * Starts every app of a config file and prints what happened to each. With `restart` (start,
  * restart, startOrRestart: PM2's meaning) running apps are restarted with the file's spec;
- * without it (`tend apply`) a running app whose spec did not change is left alone. Apps whose
+ * without it (`tend apply`) a running app whose spec did not change is left alone; with `reload`
+ * (tend reload <file>, startOrReload) a running cluster app takes the new spec by a rolling reload. Apps whose
  * script or interpreter is missing fail alone, as in PM2, and make the exit code 1.
  */
-export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean): Promise<number> {
+export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean, reload = false): Promise<number> {
   const loaded = await loadApps(file, values, ctx);
-  const results = loaded.apps.length === 0 ? [] : await Promise.all(loaded.apps.map(async (spec) => (await ctx.client()).call('process.apply', { spec, restart })));
+  // One connection, requests sent in file order: ids follow the file, as in PM2.
+  const client = loaded.apps.length === 0 ? null : await ctx.client();
+  const results = client === null ? [] : await Promise.all(loaded.apps.map((spec) => client.call('process.apply', reload ? { spec, restart, reload } : { spec, restart })));
   if (values.json === true) {
     const failed = loaded.failed.map((f) => ({ name: f.name, action: 'failed', error: f.message }));
     ctx.out(JSON.stringify([...results.map((r) => ({ ...r.process, action: r.action })), ...failed]));
@@ -197,6 +206,22 @@ export function watchFlagValues(argv: string[]): string[] {
       out.push(`--watch=${next}`);
       i += 1;
     } else out.push('--watch=.');
+  }
+  return out;
+}
+
+/** PM2's `-i N` (also `-i -1`, `-iN`) is `--instances N`. */
+function shortInstances(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-i') {
+      const v = argv[i + 1];
+      if (v === undefined) throw usageError('`-i` needs a count', 'Example: tend start app.js -i 4 (or -i max, -i -1)');
+      out.push(`--instances=${v}`);
+      i += 1;
+    } else if (/^-i.+/.test(a)) out.push(`--instances=${a.slice(2)}`);
+    else out.push(a);
   }
   return out;
 }

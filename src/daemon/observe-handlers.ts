@@ -1,0 +1,46 @@
+import { TendError } from '../errors.js';
+import type { Target } from '../protocol/methods.js';
+import type { Handlers } from '../rpc/server.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import type { Observer } from './observer.js';
+
+export interface ObserveHandlerDeps {
+  supervisor: Supervisor;
+  observer: Observer;
+  log(event: string, data: Record<string, unknown>): void;
+}
+
+function optionalTarget(t: unknown): Target {
+  if (t === undefined || t === null) return 'all';
+  if ((typeof t === 'string' && t.length > 0) || (typeof t === 'number' && Number.isInteger(t))) return t;
+  throw new TendError('E_USAGE', 'a target is an app name, an id, or `all`');
+}
+
+let nextSubscription = 1_000_000;
+
+/** metrics.get and metrics.subscribe. */
+export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 'metrics.get' | 'metrics.subscribe'> {
+  const { supervisor, observer } = deps;
+  return {
+    'metrics.get': (p) => {
+      const since = typeof p.since === 'number' && Number.isFinite(p.since) ? p.since : 0;
+      const handles = supervisor.resolve(optionalTarget(p.target));
+      return { intervalMs: observer.sampler.intervalMs, apps: handles.map((h) => observer.sampler.metrics(h.id, h.spec.name, p.history === true, since)) };
+    },
+    'metrics.subscribe': (p, conn) => {
+      const target = optionalTarget(p.target);
+      const ids = target === 'all' ? null : new Set(supervisor.resolve(target).map((h) => h.id));
+      const subscription = nextSubscription++;
+      let blocked = false;
+      conn.onDrain(() => { blocked = false; });
+      // Metrics are a stream of snapshots: while the client's socket is full, skip, never queue.
+      const off = observer.subscribe((apps) => {
+        if (blocked) return;
+        const mine = ids === null ? apps : apps.filter((a) => ids.has(a.id));
+        if (!conn.sendEvent(subscription, { type: 'metrics', time: Date.now(), apps: mine })) blocked = true;
+      });
+      conn.onClose(off);
+      return { subscription, intervalMs: observer.sampler.intervalMs };
+    },
+  };
+}

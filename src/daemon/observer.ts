@@ -1,0 +1,125 @@
+import { HealthMonitor } from '../health/health-monitor.js';
+import { CronRestarts } from '../limits/cron-restarts.js';
+import { memoryOverLimit } from '../limits/memory-limit.js';
+import { MetricsSampler } from '../metrics/sampler.js';
+import type { AppMetrics, ProcessDetail, ProcessInfo } from '../protocol/model.js';
+import type { Observed } from '../supervisor/process-handle.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+export interface ObserverOptions {
+  now(): number;
+  log(event: string, data: Record<string, unknown>): void;
+  /** Sampling interval while nobody watches / while a client watches (ms). */
+  idleMs: number;
+  watchedMs: number;
+}
+
+type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck'>;
+
+/**
+ * Watches over the running apps from outside: the sampler (CPU, memory), the memory limit checked
+ * at every sample, cron restarts and health checks. It acts only through the supervisor's
+ * methods (autoRestart, markReady), like any client would.
+ */
+export class Observer {
+  readonly sampler: MetricsSampler;
+  private readonly health: HealthMonitor;
+  private readonly cron: CronRestarts;
+  private readonly listeners = new Set<(apps: AppMetrics[]) => void>();
+  private supervisor: Supervisor | null = null;
+  private publishedAt = 0;
+
+  constructor(private readonly opts: ObserverOptions) {
+    this.sampler = new MetricsSampler({
+      now: opts.now,
+      idleMs: opts.idleMs,
+      watchedMs: opts.watchedMs,
+      apps: () => this.supervisor?.sampled() ?? [],
+      onSample: (apps) => this.afterSample(apps),
+    });
+    this.health = new HealthMonitor({
+      now: opts.now,
+      onReady: (id) => this.supervisor?.markReady(id),
+      onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
+      onChange: (id) => this.supervisor?.observedChanged(id),
+    });
+    this.cron = new CronRestarts((id, pattern) => this.supervisor?.autoRestart(id, 'cron', `cron_restart \`${pattern}\``), opts.log);
+  }
+
+  /** Binds the supervisor (built after the observer, since it asks the observer for figures). */
+  attach(supervisor: Supervisor): void {
+    this.supervisor = supervisor;
+    for (const info of supervisor.list()) this.onState(info);
+    this.sampler.start();
+  }
+
+  /** For the supervisor: the live figures of a run. */
+  observe(id: number, pid: number | null): Observed {
+    const m = this.sampler.latest(id, pid);
+    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null };
+  }
+
+  /** Every state change of an app: (re)arm its health checks and cron schedule. */
+  onState(info: ProcessInfo, deleted = false): void {
+    const h = this.supervisor?.handle(info.id);
+    if (deleted || h === undefined) {
+      this.health.untrack(info.id);
+      this.cron.set(info.id, null);
+      return;
+    }
+    this.cron.set(info.id, h.spec.cronRestart ?? null);
+    const live = h.pid !== null && (h.state === 'starting' || h.state === 'waiting-ready' || h.state === 'online');
+    if (live) this.health.track(info.id, h.pid as number, h.spec, h.spec.waitReady && h.state !== 'online');
+    else this.health.untrack(info.id);
+  }
+
+  detail(id: number, pid: number | null): ObservedDetail {
+    const h = this.supervisor?.handle(id);
+    const state = this.health.status(id, pid);
+    return {
+      tree: pid === null ? [] : this.sampler.tree(id),
+      limitRestarts: h?.limits.counts ?? { memory: 0, cron: 0, health: 0 },
+      lastLimitRestart: h?.limits.last ?? null,
+      nextCronAt: this.cron.next(id),
+      lastHealthCheck: state?.last ?? null,
+    };
+  }
+
+  /** Metrics after every sample, at the fast rate while at least one listener is there. */
+  subscribe(fn: (apps: AppMetrics[]) => void): () => void {
+    this.listeners.add(fn);
+    const unwatch = this.sampler.watch();
+    return () => {
+      this.listeners.delete(fn);
+      unwatch();
+    };
+  }
+
+  private afterSample(apps: AppMetrics[]): void {
+    const sup = this.supervisor;
+    if (sup === null) return;
+    for (const m of apps) {
+      const h = sup.handle(m.id);
+      if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready')) continue;
+      const reason = memoryOverLimit(m, h.spec.maxMemoryRestartBytes);
+      if (reason !== null) sup.autoRestart(m.id, 'memory', reason);
+    }
+    // `tend list` reads the published status: keep its cpu and mem columns current (at the idle
+    // rate: a watcher's fast samples go to the watcher, not to the disk).
+    const now = this.opts.now();
+    if (now - this.publishedAt >= this.opts.idleMs - 50) {
+      this.publishedAt = now;
+      sup.publishStatus();
+    }
+    for (const fn of [...this.listeners]) {
+      try { fn(apps); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
+    }
+  }
+
+  close(): void {
+    this.sampler.close();
+    this.health.close();
+    this.cron.close();
+    this.listeners.clear();
+  }
+}

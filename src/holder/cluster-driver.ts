@@ -1,0 +1,74 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import type { AppSpec } from '../protocol/model.js';
+import type { WorkerDriver, WorkerProcess } from './driver.js';
+
+// Beside the bundled holder (dist/holder.cjs → dist/worker-hook.cjs), or the tsc output.
+const WORKER_HOOK = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './worker-hook.cjs' : './worker-hook.js', import.meta.url));
+
+const isReadyMessage = (msg: unknown): boolean =>
+  msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready');
+
+/**
+ * Node apps: this holder is the node:cluster primary. The primary owns each listening socket once
+ * a worker listens on it and hands connections to the workers in turn (round-robin), so a worker
+ * that leaves rotation (disconnect) stops receiving new connections while the others go on.
+ */
+export class ClusterDriver implements WorkerDriver {
+  readonly kind = 'cluster' as const;
+
+  async spawn(spec: AppSpec, _instance: number, env: Record<string, string>): Promise<WorkerProcess> {
+    // setupPrimary applies to the next fork: each worker gets the spec it was started with.
+    cluster.setupPrimary({ exec: spec.exec.script, args: spec.exec.args, execArgv: ['--require', WORKER_HOOK, ...spec.exec.interpreterArgs], cwd: spec.cwd, silent: false });
+    replaceEnv(env);
+    const worker = cluster.fork();
+    const pid = worker.process.pid;
+    if (pid === undefined) throw new Error('the worker could not be started');
+    return new ClusterWorker(worker, pid, spec);
+  }
+
+  close(): void {
+    cluster.removeAllListeners();
+  }
+}
+
+/**
+ * cluster.fork() merges the primary's process.env under the worker's: make process.env exactly
+ * the worker's environment, so a variable removed from the app's env in a reload is gone.
+ */
+function replaceEnv(env: Record<string, string>): void {
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  Object.assign(process.env, env);
+}
+
+class ClusterWorker implements WorkerProcess {
+  constructor(private readonly worker: Worker, readonly pid: number, private readonly spec: AppSpec) {
+    worker.on('error', () => undefined);
+  }
+
+  onExit(cb: (code: number | null, signal: string | null) => void): void {
+    this.worker.once('exit', (code, signal) => cb(signal ? null : code, signal || null));
+  }
+
+  onReady(cb: () => void): void {
+    if (this.spec.waitReady) this.worker.on('message', (msg: unknown) => { if (isReadyMessage(msg)) cb(); });
+    else this.worker.once('listening', () => cb());
+  }
+
+  retire(): void {
+    if (this.spec.shutdownWithMessage) {
+      try { this.worker.send('shutdown'); } catch { /* already disconnected */ }
+      return;
+    }
+    // Out of rotation: its HTTP servers stop accepting and drain keep-alive connections without
+    // a reset (worker-hook.ts); then node:cluster closes its other handles and the IPC channel.
+    try {
+      this.worker.send({ tend: 'retire' });
+      this.worker.disconnect();
+    } catch { /* already disconnected */ }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    try { process.kill(this.pid, signal); } catch { /* gone */ }
+  }
+}

@@ -1,0 +1,32 @@
+import type { AppSpec } from '../protocol/model.js';
+import type { HolderKind } from '../protocol/holder.js';
+
+/** One process of the app, as a driver runs it. */
+export interface WorkerProcess {
+  readonly pid: number;
+  /** Once, when the process is gone. */
+  onExit(cb: (code: number | null, signal: string | null) => void): void;
+  /** When the process is ready: listening (cluster), `process.send('ready')`, or `READY=1`. */
+  onReady(cb: () => void): void;
+  /** First step of a graceful stop: out of rotation, finish what is in flight. */
+  retire(): void;
+  signal(signal: NodeJS.Signals): void;
+}
+
+/** How a holder starts the app's processes: node:cluster workers, or any program on inherited sockets. */
+export interface WorkerDriver {
+  readonly kind: HolderKind;
+  /** Ready when spawned unless the app reports readiness itself. */
+  spawn(spec: AppSpec, instance: number, env: Record<string, string>): Promise<WorkerProcess>;
+  close(): void;
+}
+
+/** What a worker's environment is: the app's env, the instance number, the incremented variable. */
+export function workerEnv(spec: AppSpec, instance: number, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { ...spec.env, ...extra, [spec.instanceVar]: String(instance) };
+  if (spec.incrementVar !== null) {
+    const base = Number(spec.env[spec.incrementVar]);
+    if (Number.isInteger(base)) env[spec.incrementVar] = String(base + instance);
+  }
+  return env;
+}

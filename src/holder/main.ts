@@ -1,0 +1,87 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import type { AppSpec } from '../protocol/model.js';
+import { parseSignal } from '../lib/signals.js';
+import { ClusterDriver } from './cluster-driver.js';
+import { HolderControlServer } from './control-server.js';
+import type { WorkerDriver } from './driver.js';
+import { openListenSockets } from './listen-sockets.js';
+import { SocketsDriver } from './sockets-driver.js';
+import { WorkerPool } from './worker-pool.js';
+
+/**
+ * A holder (DESIGN.md §8): the per-app process that owns a cluster or socket-activated app's
+ * listening sockets and processes, so they outlive the daemon. Started by the daemon in the app's
+ * own session with the app's stdio (workers inherit it, so their output reaches the app's logs),
+ * re-adopted by pid + start time, driven over its control socket.
+ *   argv: <spec.json>   env: TEND_HOLDER_SOCKET=<path of the control socket>
+ */
+function main(): void {
+  const specFile = process.argv[2];
+  const socketPath = process.env.TEND_HOLDER_SOCKET;
+  if (specFile === undefined || socketPath === undefined) {
+    process.stderr.write('tend holder: started without a spec file or TEND_HOLDER_SOCKET; it is run by the tend daemon\n');
+    process.exit(2);
+  }
+  const logFile = socketPath.replace(/\.sock$/, '.log');
+  const log = (line: string): void => {
+    try { appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 }); } catch { /* best effort */ }
+  };
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as AppSpec;
+  // What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
+  // variables): every worker gets it on top of the app's own env.
+  const extraEnv: Record<string, string> = {};
+  for (const [key, v] of Object.entries(process.env)) {
+    if (v !== undefined && !(key in spec.env) && key !== 'TEND_HOLDER_SOCKET') extraEnv[key] = v;
+  }
+  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
+  if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
+  let driver: WorkerDriver;
+  if (spec.listen.length > 0) {
+    let sockets;
+    try {
+      sockets = openListenSockets(spec.listen);
+    } catch (err) {
+      // One line on the app's stderr (its err log), then exit: the daemon's restart policy applies.
+      process.stderr.write(`tend: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
+    const base = socketPath.replace(/\.sock$/, '');
+    driver = new SocketsDriver(sockets, base.slice(0, base.lastIndexOf('/')), base.slice(base.lastIndexOf('/') + 1));
+  } else driver = new ClusterDriver();
+
+  let server: HolderControlServer | null = null;
+  const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });
+  server = new HolderControlServer(socketPath, driver.kind, {
+    status: () => pool.status(),
+    reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1),
+    scale: (p) => pool.scale(p.instances),
+    'restart-instance': (p) => pool.restartInstance(p.instance),
+    signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
+  }, log);
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${why})`);
+    await pool.stopAll();
+    server?.close();
+    driver.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const killSignal = spec.killSignal as NodeJS.Signals;
+  if (!['SIGTERM', 'SIGINT', 'SIGKILL', 'SIGSTOP'].includes(killSignal)) process.on(killSignal, () => void stop(killSignal));
+  // The daemon that spawned it may go away; the holder does not depend on it.
+  process.on('SIGHUP', () => undefined);
+  process.on('disconnect', () => undefined);
+
+  void server.listen().then(() => pool.start(), (err: Error) => {
+    log(`cannot listen on ${socketPath}: ${err.message}`);
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,68 @@
+import type { AppSpec, InstanceInfo, ReloadReport } from './model.js';
+
+/**
+ * The wire between the daemon and a holder (DESIGN.md §8): the small per-app process that owns
+ * what must outlive the daemon (listening sockets, the app's processes) and is re-adopted by the
+ * next daemon. The holder listens on a Unix socket in TEND_HOME (0600); the daemon connects,
+ * both say hello with their version, then newline-delimited JSON frames flow as on the control
+ * socket: requests with ids from the daemon, replies and status events from the holder.
+ */
+export const HOLDER_PROTOCOL_VERSION = 1;
+
+/** Frames larger than this are refused and the connection closed. */
+export const HOLDER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** What a holder is for: node:cluster workers, or any program on inherited sockets (LISTEN_FDS). */
+export type HolderKind = 'cluster' | 'sockets';
+
+export interface HolderHello {
+  t: 'hello';
+  protocol: number;
+  /** `tend-holder 0.1.0`, `tend-daemon 0.1.0`. */
+  agent: string;
+  pid: number;
+  kind?: HolderKind;
+}
+
+/** Every request the daemon can make of a holder, its parameters and its result. */
+export interface HolderMethods {
+  /** Current status (also pushed as `status` events after every change). */
+  status: (p: Record<string, never>) => HolderStatus;
+  /** Rolling reload: new process ready → old one out, `parallel` at a time; stops at the first failure. */
+  reload: (p: { spec?: AppSpec; parallel: number }) => ReloadReport;
+  /** Sets the instance count (starting or stopping the highest-numbered instances). */
+  scale: (p: { instances: number }) => HolderStatus;
+  /** Replaces one instance's process (stop, then start). */
+  'restart-instance': (p: { instance: number }) => HolderStatus;
+  /** Sends a signal to one instance's process, or to all of them. */
+  signal: (p: { instance: number | null; signal: string }) => { signalled: number };
+}
+
+export type HolderMethod = keyof HolderMethods;
+
+export type HolderRequest = {
+  [K in HolderMethod]: { t: 'req'; id: number; method: K; params: Parameters<HolderMethods[K]>[0] };
+}[HolderMethod];
+
+export type HolderResponse =
+  | { t: 'res'; id: number; ok: true; result: unknown }
+  | { t: 'res'; id: number; ok: false; error: { code: string; message: string; details?: unknown } };
+
+export interface HolderStatus {
+  kind: HolderKind;
+  /** The instance count the holder keeps (resolved from `max` / -n). */
+  instances: number;
+  workers: InstanceInfo[];
+  /** Every initial worker was ready (or timed out) once: the app is online. */
+  ready: boolean;
+  reloading: boolean;
+  lastReload: ReloadReport | null;
+}
+
+export interface HolderStatusEvent {
+  t: 'status';
+  status: HolderStatus;
+}
+
+export type HolderToDaemon = HolderHello | HolderResponse | HolderStatusEvent;
+export type DaemonToHolder = HolderHello | HolderRequest;

@@ -1,0 +1,95 @@
+import { fileURLToPath } from 'node:url';
+import { ensureDir } from '../lib/ensure-dir.js';
+import type { HolderStatus } from '../protocol/holder.js';
+import type { AppSpec, ReloadReport } from '../protocol/model.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { holderFiles, type TendPaths } from '../store/paths.js';
+import { HolderLink } from './holder-link.js';
+
+// Beside the bundled daemon (dist/daemon.cjs → dist/holder.cjs), or the tsc output when unbundled.
+const HOLDER_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './holder.cjs' : '../holder/main.js', import.meta.url));
+
+/** Cluster apps and socket-activated apps run under a holder process instead of directly. */
+export function isHeld(spec: AppSpec): boolean {
+  return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
+}
+
+/**
+ * The daemon's view of one app's holder: the command that starts it, its control link, the
+ * instances it reports and the ids the daemon gave them (instance 0 has the app's id).
+ */
+export class HeldApp {
+  private link: HolderLink | null = null;
+  status: HolderStatus | null = null;
+  /** instanceIds[k] = the id of instance k; persisted in the state file. */
+  instanceIds: number[];
+  lastReload: ReloadReport | null;
+
+  constructor(
+    private readonly appId: number,
+    private readonly paths: TendPaths,
+    private readonly deps: {
+      allocateId(): number;
+      log(event: string, data: Record<string, unknown>): void;
+      /** A status arrived (ready, workers, reload progress). */
+      changed(status: HolderStatus): void;
+    },
+    saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined } = {},
+  ) {
+    this.instanceIds = Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId ? saved.instanceIds : [appId];
+    this.lastReload = saved.lastReload ?? null;
+  }
+
+  /** Writes the spec the holder reads at start, and returns how to start the holder. */
+  command(spec: AppSpec): { file: string; args: string[]; env: Record<string, string> } {
+    const files = holderFiles(this.paths, this.appId);
+    ensureDir(this.paths.holderDir);
+    writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
+    return { file: process.execPath, args: [HOLDER_ENTRY, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+  }
+
+  /** After a spawn or an adoption: reach the holder's control socket. */
+  connect(): void {
+    this.disconnect();
+    this.status = null;
+    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log);
+    this.link.start();
+  }
+
+  disconnect(): void {
+    this.link?.close();
+    this.link = null;
+  }
+
+  /** The holder is gone (its exit was seen): nothing runs any more. */
+  exited(): void {
+    this.disconnect();
+    this.status = null;
+  }
+
+  private onStatus(s: HolderStatus): void {
+    this.status = s;
+    // Every instance gets an id for life; scale-down forgets the ids of removed instances.
+    const count = Math.max(s.instances, ...s.workers.map((w) => w.instance + 1));
+    while (this.instanceIds.length < count) this.instanceIds.push(this.deps.allocateId());
+    if (!s.reloading && this.instanceIds.length > count) this.instanceIds.length = Math.max(1, count);
+    if (s.lastReload !== null) this.lastReload = s.lastReload;
+    this.deps.changed(s);
+  }
+
+  /** A request to the holder (reload, scale, restart-instance, signal). */
+  get holder(): HolderLink {
+    if (this.link === null) throw new Error('the app\'s holder is not running');
+    return this.link;
+  }
+
+  get running(): boolean {
+    return this.link !== null;
+  }
+
+  /** The instance number of an id of this app, or undefined. */
+  instanceOf(id: number): number | undefined {
+    const k = this.instanceIds.indexOf(id);
+    return k === -1 ? undefined : k;
+  }
+}

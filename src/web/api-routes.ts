@@ -1,0 +1,116 @@
+import { cpus, freemem, hostname, loadavg, totalmem, uptime } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TendError } from '../errors.js';
+import { mergeByTime, readRecords, type LogSource } from '../logs/read.js';
+import type { DaemonInfo, LogStream, ProcessDetail } from '../protocol/model.js';
+import type { Handlers } from '../rpc/server.js';
+import { NO_CONNECTION, SseConnection } from './sse.js';
+import { renderPrometheus } from './prometheus.js';
+import { json, plain } from './web-server.js';
+
+export interface ApiDeps {
+  handlers: Handlers;
+  info(): DaemonInfo;
+}
+
+const ACTIONS = { restart: 'process.restart', stop: 'process.stop', start: 'process.startTarget', reload: 'process.reload' } as const;
+
+function systemInfo(): Record<string, unknown> {
+  return { hostname: hostname(), platform: process.platform, cpus: cpus().length, loadavg: loadavg(), totalMemoryBytes: totalmem(), freeMemoryBytes: freemem(), uptimeSeconds: Math.round(uptime()) };
+}
+
+/** `name` or numeric id from the path; `all` is refused (the API acts on one app at a time). */
+function target(raw: string): string | number {
+  const t = decodeURIComponent(raw);
+  if (t === '' || t === 'all') throw new TendError('E_USAGE', 'name one app (or its id)');
+  return /^\d+$/.test(t) ? Number(t) : t;
+}
+
+async function describeOne(deps: ApiDeps, t: string | number): Promise<ProcessDetail> {
+  const [d] = await deps.handlers['process.describe']({ target: t }, NO_CONNECTION);
+  if (d === undefined) throw new TendError('E_APP_NOT_FOUND', `no app \`${String(t)}\``);
+  return d;
+}
+
+/** The JSON API, the event stream and /metrics (the caller checked the token). */
+export async function routeApi(req: IncomingMessage, res: ServerResponse, url: URL, deps: ApiDeps): Promise<void> {
+  const h = deps.handlers;
+  const path = url.pathname;
+  const get = req.method === 'GET';
+  let m: RegExpExecArray | null;
+  if (get && path === '/metrics') {
+    const list = await h['process.list']({}, NO_CONNECTION);
+    const { apps } = await h['metrics.get']({}, NO_CONNECTION);
+    const details = list.length === 0 ? [] : await h['process.describe']({ target: 'all' }, NO_CONNECTION);
+    const cpu = process.cpuUsage();
+    const text = renderPrometheus({
+      daemon: deps.info(),
+      daemonCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      apps: list.map((info) => {
+        const d = details.find((x) => x.id === info.id);
+        const metrics = apps.find((a) => a.id === info.id) ?? { id: info.id, name: info.name, main: null, cpuPercent: null, memoryBytes: null, cpuSeconds: 0, processes: 0, history: [] };
+        return { info, metrics, limitRestarts: d?.limitRestarts ?? { memory: 0, cron: 0, health: 0 }, hasHealthCheck: d?.spec.health != null };
+      }),
+    });
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(text);
+    return;
+  }
+  if (get && path === '/api/processes') {
+    return json(res, 200, { system: systemInfo(), daemon: deps.info(), processes: await h['process.list']({}, NO_CONNECTION), actions: actionsAvailable(h) });
+  }
+  if (get && (m = /^\/api\/processes\/([^/]+)$/.exec(path)) !== null) {
+    const d = await describeOne(deps, target(m[1] as string));
+    const since = Number(url.searchParams.get('since') ?? 0);
+    const { apps } = await h['metrics.get']({ target: d.id, history: true, since: Number.isFinite(since) ? since : 0 }, NO_CONNECTION);
+    return json(res, 200, { process: d, metrics: apps[0] ?? null });
+  }
+  if (get && (m = /^\/api\/processes\/([^/]+)\/logs$/.exec(path)) !== null) {
+    const d = await describeOne(deps, target(m[1] as string));
+    const lines = Math.min(1000, Math.max(0, Number(url.searchParams.get('lines') ?? 100) | 0));
+    const lists = await Promise.all(sourcesOf(d).map((s) => readRecords(s, lines)));
+    return json(res, 200, { lines: mergeByTime(lists).slice(-lines) });
+  }
+  if ((m = /^\/api\/processes\/([^/]+)\/(restart|stop|start|reload)$/.exec(path)) !== null) {
+    if (req.method !== 'POST') return plain(res, 405, 'Use POST\n');
+    const method = ACTIONS[m[2] as keyof typeof ACTIONS];
+    const handler = (h as unknown as Record<string, ((p: { target: string | number }, c: typeof NO_CONNECTION) => unknown) | undefined>)[method];
+    if (handler === undefined) throw new TendError('E_USAGE', `\`${m[2]}\` is not available in this version`);
+    req.resume();
+    return json(res, 200, { processes: await handler({ target: target(m[1] as string) }, NO_CONNECTION) });
+  }
+  if (get && path === '/api/events') return openStream(res, url, deps);
+  if (!get && req.method !== 'POST') return plain(res, 405, 'Method not allowed\n');
+  return plain(res, 404, 'Not found\n');
+}
+
+function actionsAvailable(h: Handlers): string[] {
+  return Object.entries(ACTIONS).filter(([, method]) => method in h).map(([name]) => name);
+}
+
+/**
+ * `GET /api/events[?logs=<app>]`: a snapshot of the list, then process:state events, metrics
+ * after every sample (the sampler runs fast while someone watches), and the app's log lines.
+ */
+async function openStream(res: ServerResponse, url: URL, deps: ApiDeps): Promise<void> {
+  const h = deps.handlers;
+  const logs = url.searchParams.get('logs');
+  const logTarget = logs === null || logs === '' ? null : target(logs);
+  if (logTarget !== null) await describeOne(deps, logTarget);
+  const conn = new SseConnection(res);
+  conn.send('processes', await h['process.list']({}, NO_CONNECTION));
+  await h['events.subscribe']({}, conn);
+  await h['metrics.subscribe']({}, conn);
+  if (logTarget !== null) await h['logs.subscribe']({ target: logTarget, streams: ['out', 'err'] }, conn);
+}
+
+/** The files to read for an app's recent lines: one per stream, or the merged/combined file. */
+function sourcesOf(d: ProcessDetail): LogSource[] {
+  const type = d.spec.log.type;
+  const out: LogSource[] = [];
+  const add = (file: string | null, stream: LogStream): void => { if (file !== null) out.push({ file, app: d.name, id: d.id, stream, type }); };
+  add(d.logs.out, 'out');
+  if (d.logs.err !== d.logs.out) add(d.logs.err, 'err');
+  if (out.length === 0) add(d.logs.combined, 'out');
+  return out;
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/** The files the dashboard is made of, shipped in the package (dist/web): nothing from a CDN. */
+export const ASSET_NAMES = ['index.html', 'app.js', 'charts.js', 'style.css', 'uPlot.iife.min.js', 'uPlot.min.css'] as const;
+
+export interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+/** Loads every asset once (a few hundred KB) from the first folder that has them. */
+export function loadAssets(): Map<string, Asset> {
+  // dist/daemon.cjs → dist/web/; compiled sources (dist/src/web/…) → dist/web/ too.
+  const dirs = [new URL('./web/', import.meta.url), new URL('../../web/', import.meta.url)];
+  for (const dir of dirs) {
+    try {
+      const out = new Map<string, Asset>();
+      for (const name of ASSET_NAMES) {
+        const ext = name.slice(name.lastIndexOf('.'));
+        out.set(name, { body: readFileSync(fileURLToPath(new URL(name, dir))), type: TYPES[ext] ?? 'application/octet-stream' });
+      }
+      return out;
+    } catch { /* try the next place */ }
+  }
+  throw new Error('the dashboard files (dist/web) are missing: run `npm run build`');
+}
