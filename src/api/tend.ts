@@ -7,7 +7,7 @@ import { normalizeApp } from '../config/normalize.js';
 import { TendError } from '../errors.js';
 import { mergeByTime, readRecords, type LogSource } from '../logs/read.js';
 import type { DaemonEvent, SubscribableEventType } from '../protocol/events.js';
-import type { Target } from '../protocol/methods.js';
+import type { MethodResult, Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from '../protocol/model.js';
 import type { RpcClient } from '../rpc/client.js';
 import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
@@ -36,7 +36,7 @@ export interface StartOptions {
   restart?: boolean;
 }
 
-export type StartResult = ProcessInfo & { action: 'created' | 'started' | 'restarted' | 'unchanged' };
+export type StartResult = ProcessInfo & { action: MethodResult<'process.apply'>['action'] };
 
 export interface LogsOptions {
   /** Lines of history first, from the log files (default 15; 0 = none). */
@@ -123,9 +123,9 @@ export class Tend {
     return this.rpc.call('process.restart', { target });
   }
 
-  /** tend has no separate graceful reload: a restart (stop with kill_signal and kill_timeout, then start). */
-  reload(target: Target): Promise<ProcessInfo[]> {
-    return this.restart(target);
+  /** Zero-downtime reload of cluster and socket-activated apps (one process at a time); other apps restart. */
+  reload(target: Target, options: { parallel?: number } = {}): Promise<ProcessInfo[]> {
+    return this.rpc.call('process.reload', { target, ...(options.parallel !== undefined ? { parallel: options.parallel } : {}) });
   }
 
   delete(target: Target): Promise<ProcessInfo[]> {
