@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { writeFailed } from '../../store/atomic-write.js';
 import { join } from 'node:path';
 import { TendError } from '../../errors.js';
 import { INIT_FILE_NAME, renderInitTemplate } from '../../config/init-template.js';
@@ -22,7 +23,13 @@ Exit codes
     const opts: { name?: string; script?: string } = {};
     if (values.name !== undefined) opts.name = values.name;
     if (values.script !== undefined) opts.script = values.script;
-    writeFileSync(file, renderInitTemplate(opts), { flag: 'wx' });
+    try {
+      writeFileSync(file, renderInitTemplate(opts), { flag: 'wx' });
+    } catch (err) {
+      // A partly written example is removed; a file that appeared meanwhile (EEXIST) is not ours.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') try { unlinkSync(file); } catch { /* never created */ }
+      throw writeFailed(file, err);
+    }
     ctx.out(`wrote ${file}; start it with: tend start ${INIT_FILE_NAME}`);
     return 0;
   },

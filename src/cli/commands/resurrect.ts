@@ -34,7 +34,10 @@ Notes
       return 0;
     }
     const result = await (await ctx.client()).call('dump.resurrect', {});
-    if (marker !== null) writeFileSync(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+    if (marker !== null) {
+      // Only an optimisation (a second resurrect in the same boot does nothing): a full disk must not fail the boot.
+      try { writeFileSync(marker, `${new Date().toISOString()}\n`, { mode: 0o600 }); } catch (err) { ctx.err(`tend: warning: could not write ${marker}: ${(err as Error).message}`); }
+    }
     if (json) ctx.out(JSON.stringify(result));
     else {
       const from = result.source === 'backup' ? ctx.paths.dumpBackup : ctx.paths.dumpFile;
