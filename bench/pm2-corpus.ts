@@ -92,7 +92,7 @@ interface TendDetail { name: string; spec: { exec: { script: string; args: strin
 function tendFacts(list: TendDetail[], base: NodeJS.ProcessEnv): Facts[] {
   return list.map((d) => {
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(d.spec.env)) if (base[k] !== v && k !== 'PYTHONUNBUFFERED' && !PM2_OWN.test(k)) env[k] = v;
+    for (const [k, v] of Object.entries(d.spec.env)) if (base[k] !== v && !PM2_OWN.test(k)) env[k] = v;
     const x = d.spec.exec;
     // A command found in PATH (`npm`) is run directly by tend and by `node <path>` in PM2: the
     // same program when the file is a Node script (its shebang runs node).
@@ -123,15 +123,21 @@ function whichNodeScript(command: string, path: string | undefined): string | un
   return undefined;
 }
 
-/** Differences between what PM2 and tend would run, one phrase each. */
-function compare(pm2: Facts[], tend: Facts[]): string[] {
+/**
+ * Differences between what PM2 and tend would run, one phrase each. A different number of
+ * processes (PM2's `instances`) is reported apart, and the other facts are then compared for the
+ * first process of each app (what tend runs while it has no cluster mode).
+ */
+function compare(pm2: Facts[], tend: Facts[]): { diffs: string[]; instances: string[] } {
   const diffs: string[] = [];
+  const instances: string[] = [];
   const names = [...new Set(pm2.map((p) => p.name))];
   for (const name of names) {
     const ps = pm2.filter((p) => p.name === name);
     const ts = tend.filter((t) => t.name === name);
     if (ts.length === 0) { diffs.push(`${name}: not started by tend`); continue; }
-    if (ts.length !== ps.length) diffs.push(`${name}: ${ps.length} process(es) in PM2, ${ts.length} in tend`);
+    if (ts.length !== ps.length) instances.push(`${name}: ${ps.length} process(es) in PM2, ${ts.length} in tend`);
+    const n = Math.min(ps.length, ts.length);
     const p = ps[0] as Facts;
     const t = ts[0] as Facts;
     const pythonish = (i: string): string => (/python/.test(i) ? 'python' : i.replace(/^.*\//, ''));
@@ -143,17 +149,19 @@ function compare(pm2: Facts[], tend: Facts[]): string[] {
     for (const k of new Set([...Object.keys(p.env), ...Object.keys(t.env)])) {
       if (p.env[k] !== t.env[k]) diffs.push(`${name}: env ${k}=${p.env[k] ?? '(unset)'} ≠ ${t.env[k] ?? '(unset)'}`);
     }
-    const pOut = ps.map((x) => x.out).sort().join(',');
-    const tOut = ts.map((x) => x.out).sort().join(',');
+    const pOut = ps.slice(0, n).map((x) => x.out).join(',');
+    const tOut = ts.slice(0, n).map((x) => x.out).join(',');
     if (pOut !== tOut) diffs.push(`${name}: out log ${pOut} ≠ ${tOut}`);
-    const pErr = ps.map((x) => x.err).sort().join(',');
-    const tErr = ts.map((x) => x.err).sort().join(',');
+    const pErr = ps.slice(0, n).map((x) => x.err).join(',');
+    const tErr = ts.slice(0, n).map((x) => x.err).join(',');
     if (pErr !== tErr) diffs.push(`${name}: err log ${pErr} ≠ ${tErr}`);
   }
-  return diffs;
+  return { diffs, instances };
 }
 
-async function check(configPath: string, shellCwd: string, label: string): Promise<'same' | 'differs' | 'tend-refuses' | 'pm2-refuses'> {
+type Outcome = 'same' | 'same-but-instances' | 'differs' | 'tend-refuses' | 'pm2-refuses';
+
+async function check(configPath: string, shellCwd: string, label: string): Promise<Outcome> {
   const home = mkdtempSync(join(tmpdir(), 'corpus-home-'));
   const pm2Home = join(home, '.pm2');
   const tendHome = join(home, '.tend');
@@ -180,9 +188,14 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
       console.log(`TEND REFUSES ${label}: ${t.stderr.trim().split('\n')[0] ?? ''}`);
       return 'tend-refuses';
     }
-    const diffs = compare(pm2Facts(pm2List, base, pm2Home, tendHome), tendFacts(tendList, base));
-    console.log(diffs.length === 0 ? `same         ${label} (${pm2List.length} process(es))` : `DIFFERS      ${label}: ${diffs.join('; ')}`);
-    return diffs.length === 0 ? 'same' : 'differs';
+    const byId = (a: { pm2_env: Record<string, unknown> }, b: { pm2_env: Record<string, unknown> }): number => Number(a.pm2_env.pm_id) - Number(b.pm2_env.pm_id);
+    const { diffs, instances } = compare(pm2Facts([...pm2List].sort(byId), base, pm2Home, tendHome), tendFacts(tendList, base));
+    if (diffs.length > 0) {
+      console.log(`DIFFERS      ${label}: ${[...instances, ...diffs].join('; ')}`);
+      return 'differs';
+    }
+    console.log(instances.length === 0 ? `same         ${label} (${pm2List.length} process(es))` : `INSTANCES    ${label}: same, but ${instances.join('; ')}`);
+    return instances.length === 0 ? 'same' : 'same-but-instances';
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -190,7 +203,7 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
 
 async function main(): Promise<number> {
   await ensurePm2();
-  const totals = { same: 0, differs: 0, 'tend-refuses': 0, 'pm2-refuses': 0, skipped: 0 };
+  const totals: Record<Outcome | 'skipped', number> = { same: 0, 'same-but-instances': 0, differs: 0, 'tend-refuses': 0, 'pm2-refuses': 0, skipped: 0 };
   for (const corpus of process.argv.slice(2)) {
     const entries = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as Entry[];
     for (const e of entries) {
@@ -213,8 +226,8 @@ async function main(): Promise<number> {
       }
     }
   }
-  const accepted = totals.same + totals.differs + totals['tend-refuses'];
-  console.log(`\nfiles PM2 starts: ${accepted}; tend starts them the same: ${totals.same}; started differently: ${totals.differs}; refused by tend: ${totals['tend-refuses']}; PM2 refuses: ${totals['pm2-refuses']}; skipped: ${totals.skipped}`);
+  const accepted = totals.same + totals['same-but-instances'] + totals.differs + totals['tend-refuses'];
+  console.log(`\nfiles PM2 starts: ${accepted}; tend starts them the same: ${totals.same}; the same but with fewer processes (instances): ${totals['same-but-instances']}; started differently: ${totals.differs}; refused by tend: ${totals['tend-refuses']}; PM2 refuses: ${totals['pm2-refuses']}; skipped: ${totals.skipped}`);
   return totals.differs + totals['tend-refuses'] > 0 ? 1 : 0;
 }
 

@@ -25,6 +25,10 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
     list = value;
   } else if (isPlainObject(value)) {
     const listKey = 'apps' in value ? 'apps' : 'pm2' in value ? 'pm2' : undefined;
+    if (listKey === undefined && 'static' in value) {
+      throw configError(file, 'has only a `static` section (PM2\'s built-in static file server), which tend does not have',
+        'Run a static server as an app instead: `{ apps: [{ name: "static", script: "python3", args: "-m http.server 8080" }] }`.');
+    }
     if (listKey === undefined) {
       if (!('script' in value)) {
         throw configError(file, `has no \`apps\` list (its keys: ${Object.keys(value).map((k) => `\`${k}\``).join(', ')})`,
@@ -37,7 +41,8 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
       for (const key of Object.keys(value)) {
         // `pm2 deploy`'s section is read only for its `<env>.env` blocks; `pm2 start` ignores the rest too.
         if (key === listKey || key === 'deploy') continue;
-        warnings.push(`${file}: top-level \`${key}\` is ignored: not an ecosystem key (only \`apps\` and \`deploy\` are)`);
+        const why = key === 'static' ? 'PM2\'s built-in static file server is not part of tend' : 'not an ecosystem key (only `apps` and `deploy` are)';
+        warnings.push(`${file}: top-level \`${key}\` is ignored: ${why}`);
       }
       if (isPlainObject(list)) list = [list];
     }

@@ -9,7 +9,7 @@ import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
-import { camelToSnake, expandHome, guessInterpreter, isNullFile, resolveNodeVersion } from './pm2-compat.js';
+import { camelToSnake, expandHome, guessInterpreter, isNullFile, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
 export { coerceField } from './coerce.js';
@@ -75,7 +75,15 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
       if (!isQuiet(field, value)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: ${field.ignored}`);
       continue;
     }
-    const coerced = withSource(ctx, () => coerceField(field, value, key));
+    const isEnvBlock = ENV_BLOCK.test(key);
+    if (pm2 && field.key === 'env_<name>' && isEnvBlock && typeof value === 'string') {
+      // PM2's schema allows a string here and does nothing with it.
+      warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} is ignored: an env_<name> block is an object of variables`);
+      continue;
+    }
+    // A string `args`/`node_args` in a PM2 file is split the way PM2 splits it.
+    const given = pm2 && field.type === 'string-list' && typeof value === 'string' ? pm2SplitArgs(value) : value;
+    const coerced = withSource(ctx, () => coerceField(field, given, key));
     if (field.unsupported !== undefined) {
       if (!isQuiet(field, coerced)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} has no effect yet: ${field.unsupported}`);
       continue;
@@ -334,7 +342,9 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
     const found = findExecutable(script, env.PATH, cwd);
     if (found === undefined) {
       throw new TendError('E_SCRIPT_NOT_FOUND', `${source}: command \`${script}\` was not found in PATH`, {
-        hint: 'Check the spelling, or give a path (./bin/server).',
+        hint: script === 'serve'
+          ? 'PM2\'s built-in static server (`script: \'serve\'`) is not part of tend: run one as an app, e.g. `python3 -m http.server 8080` or `npx serve`.'
+          : 'Check the spelling, or give a path (./bin/server).',
       });
     }
     return script;

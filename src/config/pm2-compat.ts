@@ -87,6 +87,18 @@ export function expandHome(path: string, env: Record<string, string>): string {
   return join(env.HOME ?? homedir(), path.slice(1));
 }
 
+/**
+ * PM2's split of a string `args` / `node_args` (lib/tools/Config.js): tokens are `key="v a l"`,
+ * `key='v'`, `"quoted"`, `'quoted'` or runs of non-spaces, and a token wholly in quotes loses
+ * them. Unlike a shell, `--name="a b"` keeps its quotes and `a\ b` is two tokens.
+ */
+export function pm2SplitArgs(value: string): string[] {
+  const tokens = value.match(/[^\s"'=]+="[^"]*"|[^\s"'=]+='[^']*'|"([^"]*)"|'([^']*)'|\S+/g) ?? [];
+  return tokens
+    .map((t) => ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'")) ? t.slice(1, -1) : t))
+    .filter((t) => t.trim() !== '');
+}
+
 /** PM2's "no file" names for out_file / error_file / log_file. */
 export function isNullFile(path: string): boolean {
   return path === 'NULL' || path === '/dev/null';

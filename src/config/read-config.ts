@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { TendError } from '../errors.js';
 import { evaluateConfigCode, type ConfigCodeFailure } from './config-code.js';
 
@@ -24,7 +24,7 @@ export function configFormat(path: string): ConfigFormat | undefined {
 export async function readConfigValue(file: string, format: Exclude<ConfigFormat, 'procfile'>, label = file): Promise<unknown> {
   if (format === 'js') return importConfig(file, label);
   const text = await readConfigText(file, label);
-  if (format === 'json') return parseJsonLike(text, label);
+  if (format === 'json') return parseJsonLike(text, file, label);
   // Loaded lazily: YAML support should cost nothing to commands that never read YAML.
   const { parse } = await import('yaml');
   try {
@@ -35,11 +35,13 @@ export async function readConfigValue(file: string, format: Exclude<ConfigFormat
 }
 
 /**
- * PM2 reads a `.json` file as a JavaScript object literal, so real files have unquoted keys,
- * single quotes, comments and trailing commas. tend reads them (and `.json5`) with JSON5, which
- * accepts that syntax without running any code. Strict JSON takes the fast path.
+ * PM2 reads a `.json` file as a JavaScript expression, so real files have unquoted keys, single
+ * quotes, comments and trailing commas, and some compute values (`process.env.X || 'dev'`,
+ * `['a','b'].join('')`). Strict JSON takes the fast path; then JSON5, which accepts the object
+ * syntax without running anything; only a file JSON5 cannot read is evaluated as an expression,
+ * like a JS config (in a child process with a time limit).
  */
-async function parseJsonLike(text: string, label: string): Promise<unknown> {
+async function parseJsonLike(text: string, file: string, label: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -47,10 +49,30 @@ async function parseJsonLike(text: string, label: string): Promise<unknown> {
   }
   // Loaded lazily, like YAML: strict JSON files never pay for it.
   const { default: JSON5 } = await import('json5');
+  let syntaxError: Error;
   try {
     return JSON5.parse(text) as unknown;
   } catch (err) {
-    throw configError(label, `is not valid JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the brackets and quotes around the position shown, or use an ecosystem.config.js.', err);
+    syntaxError = err as Error;
+  }
+  try {
+    return await evaluateJsonExpression(text, file);
+  } catch {
+    throw configError(label, `is not valid JSON: ${syntaxError.message.split('\n')[0] ?? ''}`, 'Check the brackets and quotes around the position shown, or use an ecosystem.config.js.', syntaxError);
+  }
+}
+
+// The file's text as `module.exports = (…)` in a private temporary file, evaluated as a JS config.
+async function evaluateJsonExpression(text: string, file: string): Promise<unknown> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'tend-json-'));
+  try {
+    const code = join(dir, `${basename(file)}.cjs`);
+    await writeFile(code, `module.exports = (\n${text}\n);\n`, { mode: 0o600 });
+    return await evaluateConfigCode(code);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

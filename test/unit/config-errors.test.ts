@@ -131,7 +131,7 @@ describe('validation errors name the file, the app, the field, what was expected
   });
 
   it('syntax errors in JSON and YAML', async () => {
-    await expectError('e12.json', `{"apps": [,]}`, { code: 'E_CONFIG_INVALID', message: [/^e12\.json is not valid JSON/] });
+    await expectError('e12.json', `{"apps": [}`, { code: 'E_CONFIG_INVALID', message: [/^e12\.json is not valid JSON/] });
     await expectError('e12b.yaml', `apps:\n  - name: a\n   script: b\n`, { code: 'E_CONFIG_INVALID', message: [/^e12b\.yaml is not valid YAML/] });
   });
 

@@ -25,6 +25,19 @@ describe('PM2 files tend used to refuse', () => {
     }
   });
 
+  it('evaluates a .json that computes values as an expression, as PM2 does (process.env, join)', async () => {
+    const { apps } = await load('computed.json', `// TG!\n[{ name: 'c', script: ['ser', 'ver.js'].join(''), env: { T: process.env.NOT_SET_HERE || 'dflt' } }]`);
+    assert.equal(apps[0]?.exec.script, project.path('server.js'));
+    assert.equal(apps[0]?.env.T, 'dflt');
+  });
+
+  it('splits string args the way PM2 does, and ignores a string env_<name>', async () => {
+    const { apps, warnings } = await load('args.config.js', `module.exports = { apps: [{ name: 'a', script: 'server.js', args: "--name=\\"a b\\" 'x y' z", node_args: '--max-old-space-size=64 --trace-warnings', env_variable: 'TOTO' }] };`);
+    assert.deepEqual(apps[0]?.exec.args, ['--name="a b"', 'x y', 'z']);
+    assert.deepEqual(apps[0]?.exec.interpreterArgs, ['--max-old-space-size=64', '--trace-warnings']);
+    assert.ok(warnings.some((w) => w.includes('`env_variable`')));
+  });
+
   it('takes `cmd` and `command` as the script (`script` wins), and camelCase keys', async () => {
     const { apps, warnings } = await load('alias.config.js', `module.exports = { apps: [
       { name: 'a', cmd: 'server.js', maxRestarts: 4, killTimeout: 700, errorFile: 'a.err' },

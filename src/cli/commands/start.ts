@@ -167,8 +167,9 @@ export async function startConfig(file: string, values: StartValues, ctx: CliCon
       ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
       noteNoReady(results.map((r) => r.process), ctx);
     }
-    for (const f of loaded.failed) ctx.err(`tend: ${f.name} not started: ${f.message}`);
   }
+  // On stderr in both modes: --json output stays parseable and the reason is still seen.
+  for (const f of loaded.failed) ctx.err(`tend: ${f.name} not started: ${f.message}`);
   return loaded.failed.length > 0 ? 1 : 0;
 }
 
