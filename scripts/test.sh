@@ -3,6 +3,8 @@
 #   tmux     a real terminal for the hang-up test
 #   systemd  a real systemd for the boot tests (run in a throw-away lab, never the machine's own)
 #   podman, runc, slirp4netns, catatonit, podman-compose   run exported Kubernetes/Compose files for real
+#   chromium     a real browser for the dashboard tests (driven by playwright-core)
+#   prometheus   promtool checks /metrics; a real Prometheus server scrapes it
 # Without root or apt-get, the tests that need a missing tool are skipped with a printed reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,8 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 for tool in podman runc slirp4netns podman-compose; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 [ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"

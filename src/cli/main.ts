@@ -23,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   reset: { summary: 'set restart counters back to zero', load: async () => (await import('./commands/reset.js')).reset },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
   events: { summary: 'print every change of app state as it happens (--json)', load: async () => (await import('./commands/events.js')).events },
+  monit: { summary: 'full-screen terminal dashboard: CPU, memory, sparklines, logs, keys', load: async () => (await import('./commands/monit.js')).monit },
   web: { summary: 'serve the web dashboard, JSON API and Prometheus /metrics (port 9615)', load: async () => (await import('./commands/web.js')).web },
   init: { summary: 'write a commented example ecosystem.config.cjs', load: async () => (await import('./commands/init.js')).init },
   flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },

@@ -15,7 +15,7 @@
   const token = sessionStorage.getItem(TOKEN_KEY) || '';
   const auth = { Authorization: 'Bearer ' + token };
 
-  const state = { apps: new Map(), selected: null, actions: [], stream: null, charts: null, logCount: 0 };
+  const state = { apps: new Map(), selected: null, actions: [], stream: null, charts: null, held: null };
 
   function problem(text) {
     const p = $('problem');
@@ -108,7 +108,9 @@
     if (d.spec.cronRestart) fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
     if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
     if (d.reason) fact(dl, 'reason', d.reason);
-    const env = Object.entries(d.spec.env).filter(([k]) => !/^(PATH|HOME|SHELL|LANG|USER|LOGNAME|HOSTNAME)$/.test(k)).slice(0, 12);
+    // The variables set for this app (not the 30+ inherited from the shell that started it).
+    const own = Array.isArray(d.spec.userEnv) ? new Set(d.spec.userEnv) : null;
+    const env = Object.entries(d.spec.env).filter(([k]) => (own ? own.has(k) : true)).sort(([a], [b]) => a.localeCompare(b)).slice(0, 30);
     if (env.length) fact(dl, 'env', env.map(([k, v]) => k + '=' + v).join('\n'));
     renderActions(d);
   }
@@ -175,15 +177,30 @@
     return d;
   }
 
+  // Live lines that arrive while the backlog loads are held, then joined without a gap or a
+  // duplicate: the lines both saw are the end of the backlog and the start of what was held.
+  function joinLogs(backlog, held) {
+    let k = Math.min(backlog.length, held.length);
+    for (; k > 0; k--) {
+      let same = true;
+      for (let i = 0; i < k && same; i++) same = backlog[backlog.length - k + i].message === held[i].message && backlog[backlog.length - k + i].stream === held[i].stream;
+      if (same) break;
+    }
+    return backlog.concat(held.slice(k));
+  }
+
   async function select(id) {
     state.selected = id;
     renderTable();
+    state.held = [];
+    connect();
     try {
       await loadDetail(id);
       const { lines } = await api('/api/processes/' + id + '/logs?lines=100');
+      if (state.selected !== id) return;
       $('logs').replaceChildren();
-      lines.forEach(addLogLine);
-      connect();
+      joinLogs(lines, state.held || []).forEach(addLogLine);
+      state.held = null;
     } catch (err) {
       problem(err.message);
     }
@@ -210,7 +227,9 @@
       }
       renderTable();
     } else if (name === 'log:line') {
-      if (data.record.id === state.selected) addLogLine(data.record);
+      if (data.record.id !== state.selected) return;
+      if (state.held) state.held.push(data.record);
+      else addLogLine(data.record);
     }
   }
 
@@ -275,6 +294,9 @@
       setTimeout(start, 1500);
     }
   }
+
+  // Read-only figures for tests and the curious (the charts' point counts).
+  window.tendDashboard = { chartPoints: () => (state.charts === null ? { cpu: 0, mem: 0 } : { cpu: state.charts.cpu.count, mem: state.charts.mem.count }) };
 
   if (!token) problem('No token: open the URL that `tend web` prints (it ends with #token=…).');
   else start();

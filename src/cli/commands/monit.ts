@@ -1,0 +1,46 @@
+import { usageError } from '../../errors.js';
+import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
+import type { ProcessInfo } from '../../protocol/model.js';
+import { Monit } from '../../tui/monit/monit-app.js';
+import { sanitize } from '../../tui/monit/text.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+
+export const monit: Command = {
+  help: `
+Synopsis
+  tend monit                  a full-screen terminal dashboard (like pm2 monit)
+
+Keys
+  ↑/↓ or j/k   select an app         r   restart it         s   stop / start it
+  R            reload it (cluster)   l   logs full screen   /   filter by name
+  q, Ctrl-C    quit
+
+Notes
+  Shows every app with status, CPU and memory (summed over its process tree), restarts, uptime
+  and health, sparklines of the selected app's CPU and memory, and its log as it is written.
+  While it runs, the daemon samples every second instead of every 5 s.
+
+Exit codes
+  0 ok; 2 not a terminal; 3 daemon unreachable`,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    parseFlags(argv, {}, 'monit');
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      throw usageError('`tend monit` needs a terminal', 'Use `tend list` (or `tend list --json`) in scripts, or `tend web` for a browser dashboard.');
+    }
+    const client = await ctx.client();
+    const m = new Monit({ client, socketPath: ctx.paths.socket, stdin: process.stdin, stdout: process.stdout, backlog: async (app) => backlog(ctx, app) });
+    return m.run();
+  },
+};
+
+/** The app's last lines from its log files, as `tend logs` reads them. */
+async function backlog(ctx: CliContext, app: ProcessInfo): Promise<Array<{ text: string; err: boolean }>> {
+  const [d] = await (await ctx.client()).call('process.describe', { target: app.id });
+  if (d === undefined) return [];
+  const sources: LogSource[] = [];
+  const type = d.spec.log.type;
+  if (d.logs.out !== null) sources.push({ file: d.logs.out, app: d.name, id: d.id, stream: 'out', type });
+  if (d.logs.err !== null && d.logs.err !== d.logs.out) sources.push({ file: d.logs.err, app: d.name, id: d.id, stream: 'err', type });
+  const lists = await Promise.all(sources.map((s) => readRecords(s, 50).catch(() => [])));
+  return mergeByTime(lists).map((r) => ({ text: sanitize(r.message), err: r.stream === 'err' }));
+}

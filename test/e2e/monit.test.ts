@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ansiToHtml } from '../helpers/ansi-html.js';
+import { BIN, ROOT, TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const SHOTS = join(ROOT, 'dist', 'screenshots');
+
+describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false : 'tmux is not installed (scripts/test.sh installs it)' }, () => {
+  let t: TendHome;
+  const sock = `tend-monit-${process.pid}`;
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args]).toString();
+  const screen = (): string => tmux('capture-pane', '-p', '-t', 'monit');
+  const keys = (...k: string[]): void => { tmux('send-keys', '-t', 'monit', ...k); };
+  // The row drawn in inverse video (SGR 7, which tmux may combine with others: ESC[0;7m).
+  const selected = (): RegExp => /^\x1b\[[0-9;]*\b7m(?:\x1b\[[0-9;]*m)*\s+\d+ (\S+)/m;
+  const selectedRow = (): string | undefined => selected().exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[1];
+  const restartsOf = async (name: string): Promise<number> => (await t.app(name)).restarts;
+
+  before(async () => {
+    t = new TendHome({ TEND_SAMPLE_WATCHED_MS: '250' });
+    await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=300']);
+    await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
+    const port = await freePort();
+    await t.json(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--health', `tcp:${port}`]);
+    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'monit', '-x', '80', '-y', '24', `cd ${ROOT} && TEND_HOME=${t.home} ${process.execPath} ${BIN} monit`);
+    const server = Number(tmux('display-message', '-p', '#{pid}').trim());
+    if (server > 0) t.track(server);
+  });
+  after(async () => {
+    spawnSync('tmux', ['-L', sock, 'kill-server']);
+    await t.cleanup();
+  });
+
+  it('shows the apps with CPU and memory, sparklines and the selected app\'s log', async () => {
+    const s = await waitFor(() => {
+      const text = screen();
+      return /^\s+0 api\s+online\s+\d+\.\d%\s+[\d.]+MB/m.test(text) && /^\s+1 worker\s+online/m.test(text) && /line \d+/.test(text) ? text : undefined;
+    }, 'the apps, their figures and api\'s log lines', 20_000);
+    assert.match(s, /^ tend monit — 3 apps/m);
+    await waitFor(() => /^\s+2 web\s+online.*healthy\s*$/m.test(screen()), 'web healthy');
+    assert.match(s, /^ cpu .*% +mem .*MB/m);
+    assert.match(s, /q quit/);
+    for (const line of s.split('\n').slice(0, 24)) assert.ok([...line].length <= 80);
+  });
+
+  it('keys act on the selected app: j selects, r restarts, s stops and starts', async () => {
+    keys('j');
+    await waitFor(() => selected().test(tmux('capture-pane', '-p', '-e', '-t', 'monit')) && selectedRow() === 'worker', 'worker selected (inverse video)');
+    const before = await restartsOf('worker');
+    keys('r');
+    await waitFor(async () => (await restartsOf('worker')) > before, 'worker restarted');
+    await waitFor(() => screen().includes('restart worker: done'), 'the confirmation on the status line');
+    keys('k');
+    await waitFor(() => selectedRow() === 'api', 'api selected');
+    keys('s');
+    await waitFor(async () => (await t.app('api')).status === 'stopped', 'api stopped');
+    await waitFor(() => /^\s+0 api\s+stopped/m.test(screen()), 'monit shows api stopped');
+    keys('s');
+    await waitFor(async () => (await t.app('api')).status === 'online', 'api started again');
+  });
+
+  it('filters with /, shows logs full screen with l, follows a resize', async () => {
+    keys('/', 'w', 'o', 'r', 'Enter');
+    await waitFor(() => { const s = screen(); return /^\s+1 worker/m.test(s) && !/^\s+0 api/m.test(s); }, 'only worker listed');
+    keys('/', 'Escape');
+    await waitFor(() => /^\s+0 api/m.test(screen()), 'filter cleared');
+    keys('l');
+    await waitFor(() => screen().includes('logs of '), 'the full-screen log');
+    keys('l');
+    await waitFor(() => /^\s+id name/m.test(screen()), 'back to the list');
+    tmux('resize-window', '-t', 'monit', '-x', '100', '-y', '30');
+    await waitFor(() => { const lines = screen().split('\n'); return lines.length >= 30 && /q quit\s*$/.test(lines[29] ?? ''); }, 'a 100×30 frame');
+    tmux('resize-window', '-t', 'monit', '-x', '80', '-y', '24');
+    await waitFor(() => screen().split('\n').length <= 25 && /^\s+1 worker/m.test(screen()), 'back to 80×24');
+  });
+
+  it('saves a picture of the screen, and q quits', async () => {
+    keys('g');
+    await waitFor(() => selectedRow() === 'api' && /line \d+/.test(screen()), 'api selected, with its log lines');
+    // A picture worth keeping: a few seconds of history in the sparklines.
+    await waitFor(() => /^ cpu +[▁-█]{12,}/m.test(screen()), 'twelve points of CPU history', 20_000);
+    const ansi = tmux('capture-pane', '-p', '-e', '-N', '-t', 'monit');
+    if (existsSync('/usr/bin/chromium')) {
+      mkdirSync(SHOTS, { recursive: true });
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+      try {
+        const page = await browser.newPage({ viewport: { width: 760, height: 500 } });
+        await page.setContent(ansiToHtml(ansi, 'tend monit'));
+        await (await page.$('pre'))?.screenshot({ path: join(SHOTS, 'monit.png') });
+      } finally {
+        await browser.close();
+      }
+    }
+    keys('q');
+    await waitFor(() => spawnSync('tmux', ['-L', sock, 'has-session', '-t', 'monit']).status !== 0, 'monit to exit and close the session');
+  });
+});
