@@ -82,7 +82,10 @@ describe('tend web: JSON API, /metrics and security', () => {
       return x.metrics.history.length >= 2 ? x : undefined;
     }, 'two points of history');
     assert.equal(d.process.spec.env.API_TOKEN, '[redacted]');
-    const logs = JSON.parse((await http(web.port, '/api/processes/lines/logs?lines=5', { headers: auth() })).body) as { lines: Array<{ message: string }> };
+    const logs = await waitFor(async () => {
+      const x = JSON.parse((await http(web.port, '/api/processes/lines/logs?lines=5', { headers: auth() })).body) as { lines: Array<{ message: string }> };
+      return x.lines.length >= 5 ? x : undefined;
+    }, 'five log lines');
     assert.equal(logs.lines.length, 5);
     assert.match(logs.lines[0]?.message ?? '', /^line \d+$/);
     assert.equal((await http(web.port, '/api/processes/nope', { headers: auth() })).status, 404);
