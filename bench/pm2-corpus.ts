@@ -180,10 +180,13 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
       return 'pm2-refuses';
     }
     const t = await run(tend, ['start', configPath, '--json'], shellCwd, tendEnv);
-    const described = await run(tend, ['describe', 'all', '--json', '--show-secrets'], shellCwd, tendEnv);
-    await run(tend, ['kill'], shellCwd, tendEnv);
+    // One entry per process (cluster instances have their own ids and log files).
     let tendList: TendDetail[] = [];
-    try { tendList = JSON.parse(described.stdout) as TendDetail[]; } catch { /* none */ }
+    try {
+      const ids = (JSON.parse((await run(tend, ['list', '--json'], shellCwd, tendEnv)).stdout) as Array<{ id: number }>).map((p) => p.id);
+      for (const id of ids) tendList.push(...(JSON.parse((await run(tend, ['describe', String(id), '--json', '--show-secrets'], shellCwd, tendEnv)).stdout) as TendDetail[]));
+    } catch { tendList = []; }
+    await run(tend, ['kill'], shellCwd, tendEnv);
     if (tendList.length === 0) {
       console.log(`TEND REFUSES ${label}: ${t.stderr.trim().split('\n')[0] ?? ''}`);
       return 'tend-refuses';
@@ -197,7 +200,8 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
     console.log(instances.length === 0 ? `same         ${label} (${pm2List.length} process(es))` : `INSTANCES    ${label}: same, but ${instances.join('; ')}`);
     return instances.length === 0 ? 'same' : 'same-but-instances';
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    // An app's last writes (npm's cache) can race the removal: retry, and never fail the run on it.
+    try { rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* left in /tmp */ }
   }
 }
 
@@ -222,7 +226,7 @@ async function main(): Promise<number> {
         if (!existsSync(file) || !statSync(file).isFile()) { totals.skipped += 1; continue; }
         totals[await check(file, dirname(file), e.source)] += 1;
       } finally {
-        rmSync(sandbox, { recursive: true, force: true });
+        try { rmSync(sandbox, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* left in /tmp */ }
       }
     }
   }

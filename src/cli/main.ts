@@ -65,7 +65,7 @@ function mainHelp(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'PM2 names: startOrRestart/startOrReload = start <file>; jlist, prettylist, ps = list;',
+    'PM2 names: startOrRestart = start <file>; startOrReload = reload <file>; jlist, prettylist, ps = list;',
     '  dump = save; sendSignal = signal; update = daemon restart; desc = describe.',
     '',
     'Environment: TEND_HOME (default ~/.tend) holds the daemon socket, state and logs.',

@@ -9,7 +9,7 @@ import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
-import { camelToSnake, expandHome, guessInterpreter, isNullFile, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
+import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
 export { coerceField } from './coerce.js';
@@ -123,7 +123,9 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   }
   const { env, userKeys } = buildEnv(ctx, cwd, get('env_file'), get('env'), envBlocks, get('port'), warnings);
 
-  let interpreter = values.has('interpreter') ? get<string>('interpreter') : guessInterpreter(resolve(cwd, script), pm2, env.PATH);
+  const viaNode = pm2 && !shell && !values.has('interpreter') && !existsAt(cwd, script) ? nodeScriptInPath(script, env.PATH, cwd) : undefined;
+  if (viaNode !== undefined) script = viaNode;
+  let interpreter = viaNode !== undefined ? 'node' : values.has('interpreter') ? get<string>('interpreter') : guessInterpreter(resolve(cwd, script), pm2, env.PATH);
   if (interpreter === 'none' || shell) interpreter = 'none';
   if (interpreter.startsWith('node@')) interpreter = resolveNodeVersion(interpreter, env, ctx.source);
   // Python buffers its output when it is not a terminal: PM2 sets PYTHONUNBUFFERED, so do we.

@@ -81,6 +81,27 @@ export function resolveNodeVersion(interpreter: string, env: Record<string, stri
   });
 }
 
+/**
+ * PM2 runs a command found in PATH that is a Node script (`npm`, `npx`, `ts-node`) as
+ * `node <its path>` (so it can also run in cluster mode): that path, or undefined.
+ */
+export function nodeScriptInPath(command: string, path: string | undefined, cwd: string): string | undefined {
+  if (command.includes('/')) return undefined;
+  const found = findExecutable(command, path, cwd);
+  if (found === undefined) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(found, 'r');
+    const buf = Buffer.alloc(128);
+    const first = buf.subarray(0, readSync(fd, buf, 0, 128, 0)).toString('utf8').split('\n')[0] ?? '';
+    return /^#!.*\bnode\b/.test(first) ? found : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** `~/x.log` → the home folder, as PM2 expands log paths. */
 export function expandHome(path: string, env: Record<string, string>): string {
   if (path !== '~' && !path.startsWith('~/')) return path;

@@ -7,7 +7,7 @@ import { buildCommand } from './command-line.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
-import { HeldApp, isHeld } from './held-app.js';
+import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { ReloadReport } from '../protocol/model.js';
 import { FRESH_HISTORY } from './restart-policy.js';
@@ -25,7 +25,7 @@ export interface HandleDeps {
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
-  makeHeld(p: ProcessHandle, saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined }, changed: (s: HolderStatus) => void): HeldApp;
+  makeHeld(p: ProcessHandle, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
   logPaths(p: ProcessHandle): LogPaths;
   /** A fresh run token (see run-finder.ts). */
@@ -167,7 +167,7 @@ export class ProcessHandle {
   }
 
   /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
-  private syncHeld(saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined } = {}): HeldApp | null {
+  private syncHeld(saved: HeldSaved = {}): HeldApp | null {
     if (isHeld(this.spec)) {
       this.held ??= this.deps.makeHeld(this, saved, (s) => {
         if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
@@ -375,7 +375,7 @@ export class ProcessHandle {
     this.token = record.token;
     this.adopted = true;
     if (this.snapshot.state === 'starting' || this.snapshot.state === 'waiting-ready') this.snapshot = { ...this.snapshot, state: 'online' };
-    this.syncHeld(record)?.connect();
+    this.syncHeld(record)?.connect(true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     if (this.snapshot.state === 'stopping') {
@@ -418,7 +418,7 @@ export class ProcessHandle {
     return {
       id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
       pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token, limits: this.limits,
-      ...(this.held === null ? {} : { instanceIds: this.held.instanceIds, lastReload: this.held.lastReload }),
+      ...(this.held === null ? {} : { instanceIds: this.held.instanceIds, lastReload: this.held.lastReload, holderStatus: this.held.status }),
     };
   }
 

@@ -70,7 +70,7 @@ export class Supervisor {
       deps.paths,
       deps.health,
       () => ({ nextId: this.nextId, records: [...this.apps.values()].map((h) => h.toRecordJson()) }),
-      () => this.list(),
+      () => this.listRows(),
       deps.now,
       () => this.unsavedSpecs.clear(),
     );
@@ -154,7 +154,13 @@ export class Supervisor {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.spec);
   }
 
+  /** One entry per app (internal users: ids, names, states); `listRows()` is what `tend list` shows. */
   list(): ProcessInfo[] {
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
+  }
+
+  /** What `tend list` shows: one row per app, and one per instance of a cluster / socket-activated app. */
+  listRows(): ProcessInfo[] {
     const now = this.deps.now();
     return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now));
   }
@@ -191,6 +197,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+      this.publishNow();
       return this.rowsOfHandles([one.handle]);
     }
     const handles = this.resolve(target);
@@ -199,7 +206,7 @@ export class Supervisor {
       else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
       else await this.restart(h.id);
     }
-    this.persist();
+    this.publishNow();
     return this.rowsOfHandles(handles);
   }
 
@@ -218,8 +225,15 @@ export class Supervisor {
       h.spec = { ...h.spec, instances: count };
       if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
     }
-    this.persist();
+    this.publishNow();
     return this.rowsOfHandles(handles);
+  }
+
+  /** State and status written before a command gets its answer (a `tend list` right after sees it). */
+  private publishNow(): void {
+    if (this.closed) return;
+    this.store.writeState();
+    this.store.publishStatus();
   }
 
   /** One app's list rows (one per instance for a held app). */
@@ -272,7 +286,7 @@ export class Supervisor {
       await reloadHeld(existing, 1, spec, (x) => this.lastStderr(x));
       existing.spec = spec;
       this.deps.logs.configure(existing.id, spec);
-      this.persist();
+      this.publishNow();
       return { action: 'reloaded', process: existing.info() };
     }
     existing.spec = spec;
@@ -309,6 +323,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+      this.publishNow();
       return this.rowsOfHandles([one.handle]);
     }
     const handles = this.resolve(target);

@@ -87,6 +87,16 @@ describe('PM2 files tend used to refuse', () => {
     assert.equal(apps[2]?.env.PYTHONUNBUFFERED, '1', 'python output is not held back');
   });
 
+  it('runs a PATH command that is a Node script (npm) as node <its path>, as PM2 does', async (t) => {
+    const { findExecutable } = await import('../../src/lib/which.js');
+    const npm = findExecutable('npm', TEST_ENV.PATH, project.dir);
+    if (npm === undefined) return t.skip('npm is not in PATH');
+    const { apps } = await load('npm.config.js', `module.exports = { apps: [{ name: 'n', script: 'npm', args: 'start' }] };`);
+    assert.equal(apps[0]?.exec.script, npm);
+    assert.equal(apps[0]?.exec.interpreter, 'node');
+    assert.deepEqual(apps[0]?.exec.args, ['start']);
+  });
+
   it('keeps the user\'s PYTHONUNBUFFERED', async () => {
     const { apps } = await load('py.config.js', `module.exports = { apps: [{ name: 'py', script: 'worker.py', env: { PYTHONUNBUFFERED: '' } }] };`);
     assert.equal(apps[0]?.env.PYTHONUNBUFFERED, '');

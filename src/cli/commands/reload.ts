@@ -17,8 +17,9 @@ Options
   --json         print the reloaded processes as JSON
 
 Exit codes
-  0 reloaded; 1 a new process failed (exited, or not ready within listen_timeout): the reload
-  stopped there and the old processes keep serving; 2 unknown app or bad usage; 3 daemon unreachable
+  0 reloaded; 1 an unknown app, or a new process failed (exited, or not ready within
+  listen_timeout): the reload stopped there and the old processes keep serving; 2 bad usage;
+  3 daemon unreachable
 
 Notes
   Cluster apps (-i N, exec_mode cluster) and socket-activated apps (--listen) are reloaded without

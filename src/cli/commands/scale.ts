@@ -13,7 +13,8 @@ Notes
   \`tend save\`.
 
 Exit codes
-  0 scaled; 1 failed; 2 unknown app, a count below 1, or an app in fork mode; 3 daemon unreachable`,
+  0 scaled; 1 failed, or an unknown app; 2 a count below 1, an app in fork mode, or bad usage;
+  3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     // `-1` is a value here, not an option.
     const own = argv.filter((a) => !/^[+-]\d+$/.test(a));
