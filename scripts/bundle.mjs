@@ -39,6 +39,9 @@ await Promise.all([
   // The process that evaluates JS config files (src/config/config-code.ts finds it beside the
   // command bundles).
   build({ ...common, entryPoints: ['src/config/config-code-child.ts'], outfile: 'dist/commands/config-code-child.cjs' }),
+  // The PTY holder (src/supervisor/pty-launch.ts finds it): the native PTY module and the
+  // terminal emulator load from node_modules.
+  build({ ...common, entryPoints: ['src/pty/holder-main.ts'], outfile: 'dist/pty-holder.cjs', external: [...common.external, '@lydell/node-pty', '@xterm/headless', '@xterm/addon-serialize'] }),
 ]);
 
 // esbuild keeps an external dynamic import() as import(), which would send each command through

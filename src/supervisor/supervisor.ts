@@ -4,6 +4,7 @@ import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { readIntents } from '../store/intent-log.js';
+import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
@@ -135,6 +136,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
