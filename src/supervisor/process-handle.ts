@@ -5,6 +5,7 @@ import { appEnv, wantsIpc } from './app-env.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
 import type { ProcScan } from './proc-scan.js';
+import { ptyCommand } from './pty-launch.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
@@ -23,6 +24,8 @@ export interface HandleDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
   watchAdopted(p: ProcessHandle, on: boolean): void;
+  /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
+  ptySocket(id: number): string;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */
@@ -206,15 +209,19 @@ export class ProcessHandle {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
       return;
     }
+    let command: { file: string; args: string[] };
     let held: ReturnType<HeldApp['command']> | null = null;
     try {
       held = this.syncHeld()?.command(this.spec) ?? null;
+      command = held ?? buildCommand(this.spec.exec);
+      // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts).
+      if (held === null && this.spec.pty !== undefined) command = ptyCommand(command, this.spec, this.deps.ptySocket(this.id));
     } catch (err) {
       for (const fd of fds) closeSync(fd);
-      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot write the holder's spec: ${(err as Error).message}` }));
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot prepare the command: ${(err as Error).message}` }));
       return;
     }
-    const { file, args } = held ?? buildCommand(this.spec.exec);
+    const { file, args } = command;
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
@@ -225,7 +232,7 @@ export class ProcessHandle {
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && this.spec.pty === undefined && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));

@@ -4,6 +4,7 @@ import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { readIntents } from '../store/intent-log.js';
+import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
@@ -161,6 +162,7 @@ export class Supervisor {
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
+      ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
@@ -433,9 +435,22 @@ export class Supervisor {
   autoRestart(id: number, kind: LimitKind, reason: string): boolean {
     const h = this.apps.get(id);
     if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    if (this.limitReloads.has(id)) return false;
     h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
-    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason });
-    h.dispatch({ type: 'restart' });
+    // Cluster and socket-activated apps reload (one process at a time, the port never closes).
+    const reload = h.held !== null && h.held.running && h.state === 'online';
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
+    if (!reload) {
+      h.dispatch({ type: 'restart' });
+      return true;
+    }
+    this.limitReloads.add(id);
+    reloadHeld(h, 1, undefined, (x) => this.lastStderr(x))
+      .catch((err: unknown) => this.deps.log('limit-reload-failed', { id, name: h.spec.name, error: (err as Error).message }))
+      .finally(() => {
+        this.limitReloads.delete(id);
+        this.persist();
+      });
     return true;
   }
 
@@ -450,6 +465,9 @@ export class Supervisor {
     const h = this.apps.get(id);
     if (h !== undefined) this.changed(h);
   }
+
+  /** Apps being reloaded because of a limit (one at a time per app). */
+  private readonly limitReloads = new Set<number>();
 
   handle(id: number): ProcessHandle | undefined {
     return this.apps.get(id);
