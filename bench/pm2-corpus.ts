@@ -149,11 +149,14 @@ function compare(pm2: Facts[], tend: Facts[]): { diffs: string[]; instances: str
     for (const k of new Set([...Object.keys(p.env), ...Object.keys(t.env)])) {
       if (p.env[k] !== t.env[k]) diffs.push(`${name}: env ${k}=${p.env[k] ?? '(unset)'} ≠ ${t.env[k] ?? '(unset)'}`);
     }
-    const pOut = ps.slice(0, n).map((x) => x.out).join(',');
-    const tOut = ts.slice(0, n).map((x) => x.out).join(',');
+    // Several instances: PM2 gives ids in launch order across apps, tend consecutive ids per app,
+    // so the `-<id>` of each file is compared as `-N`.
+    const ids = (f: string): string => (n > 1 ? f.replace(/-\d+\.log$/, '-N.log') : f);
+    const pOut = ps.slice(0, n).map((x) => ids(x.out)).sort().join(',');
+    const tOut = ts.slice(0, n).map((x) => ids(x.out)).sort().join(',');
     if (pOut !== tOut) diffs.push(`${name}: out log ${pOut} ≠ ${tOut}`);
-    const pErr = ps.slice(0, n).map((x) => x.err).join(',');
-    const tErr = ts.slice(0, n).map((x) => x.err).join(',');
+    const pErr = ps.slice(0, n).map((x) => ids(x.err)).sort().join(',');
+    const tErr = ts.slice(0, n).map((x) => ids(x.err)).sort().join(',');
     if (pErr !== tErr) diffs.push(`${name}: err log ${pErr} ≠ ${tErr}`);
   }
   return { diffs, instances };
