@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (and CI's): installs what the tests need, then runs them.
-#   tmux     a real terminal for the hang-up test
+#   tmux     a real terminal for the hang-up and attach tests
+#   python3  a second REPL for the attach test
 #   systemd  a real systemd for the boot tests (run in a throw-away lab, never the machine's own)
 #   podman, runc, slirp4netns, catatonit, podman-compose   run exported Kubernetes/Compose files for real
 #   chromium     a real browser for the dashboard tests (driven by playwright-core)
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -x /lib/systemd/systemd ] || missing+=(systemd)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 for tool in podman runc slirp4netns podman-compose; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done

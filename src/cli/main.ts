@@ -29,13 +29,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   flush: { summary: 'empty log files safely', load: async () => (await import('./commands/flush.js')).flush },
   signal: { summary: 'send a signal to apps', load: async () => (await import('./commands/signal.js')).signal },
   send: { summary: 'write a line to an app\'s stdin', load: async () => (await import('./commands/send.js')).send },
+  attach: { summary: 'connect this terminal to an app started with --pty', load: async () => (await import('./commands/attach.js')).attach },
+  run: { summary: 'run apps in the foreground, no daemon (dev, containers: PID 1)', load: async () => (await import('./commands/run.js')).run },
   ping: { summary: 'start the daemon if needed and show it', load: async () => (await import('./commands/ping.js')).ping },
   kill: { summary: 'stop every app and the daemon', load: async () => (await import('./commands/kill.js')).kill },
   save: { summary: 'save the running set for resurrect and boot', load: async () => (await import('./commands/save.js')).save },
   resurrect: { summary: 'start the saved set again', load: async () => (await import('./commands/resurrect.js')).resurrect },
   startup: { summary: 'start tend and the saved apps at boot (systemd)', load: async () => (await import('./commands/startup.js')).startup },
   unstartup: { summary: 'remove the boot unit', load: async () => (await import('./commands/unstartup.js')).unstartup },
-  export: { summary: 'export apps as systemd units', load: async () => (await import('./commands/export.js')).exportCommand },
+  export: { summary: 'export apps as systemd units, Kubernetes objects or a Compose file', load: async () => (await import('./commands/export.js')).exportCommand },
   daemon: { summary: 'daemon restart|stop|status|run (restart leaves apps running)', load: async () => (await import('./commands/daemon.js')).daemon },
 };
 const ALIASES: Record<string, string> = {

@@ -80,7 +80,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'process.delete': (p) => supervisor.delete(target(p)),
     'process.reset': (p) => supervisor.reset(target(p)),
-    'process.list': () => supervisor.list(),
+    'process.list': () => supervisor.listRows(),
     'process.describe': (p) =>
       supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);

@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
 import { HookRunner } from '../hooks/hook-runner.js';
-import { LogRouter, logPathsFor } from './log-router.js';
+import { LogRouter } from './log-router.js';
 import { Observer } from './observer.js';
 import { restoreWeb, type WebControl } from './web-handlers.js';
 import type { WebServer } from '../web/web-server.js';
@@ -140,6 +140,13 @@ async function main(): Promise<void> {
     },
     observe: (id, pid) => observer.observe(id, pid),
     health,
+    // A failed reload quotes the app's last stderr lines.
+    lastStderrLines: async (id, _spec, count) => {
+      const file = logs.pathsOf(id).err;
+      if (file === null) return [];
+      const { tailLines } = await import('../logs/read.js');
+      return (await tailLines(file, count)).map((l) => l.text);
+    },
   });
   const watches = createWatches(supervisor, paths, daemonLog);
   // The dashboard: built on first use (node:http is not loaded by a daemon nobody browses).

@@ -17,6 +17,7 @@ export function createWatches(supervisor: Supervisor, paths: TendPaths, log: (ev
         throw err;
       }
     },
-    restart: (id) => supervisor.restart(id),
+    // Cluster and socket-activated apps reload with no downtime; others restart.
+    restart: (id) => supervisor.reload(id),
   });
 }

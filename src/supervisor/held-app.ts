@@ -14,6 +14,13 @@ export function isHeld(spec: AppSpec): boolean {
   return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
 }
 
+/** What the state file keeps of a holder for the next daemon. */
+export interface HeldSaved {
+  instanceIds?: number[] | undefined;
+  lastReload?: ReloadReport | null | undefined;
+  holderStatus?: HolderStatus | null | undefined;
+}
+
 /**
  * The daemon's view of one app's holder: the command that starts it, its control link, the
  * instances it reports and the ids the daemon gave them (instance 0 has the app's id).
@@ -34,11 +41,15 @@ export class HeldApp {
       /** A status arrived (ready, workers, reload progress). */
       changed(status: HolderStatus): void;
     },
-    saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined } = {},
+    saved: HeldSaved = {},
   ) {
-    this.instanceIds = Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId ? saved.instanceIds : [appId];
+    this.instanceIds = Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId && saved.instanceIds.every((n) => Number.isInteger(n)) ? saved.instanceIds : [appId];
     this.lastReload = saved.lastReload ?? null;
+    this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
   }
+
+  /** The status a previous daemon last heard: shown after an adoption until the holder answers. */
+  private savedStatus: HolderStatus | null;
 
   /** Writes the spec the holder reads at start, and returns how to start the holder. */
   command(spec: AppSpec): { file: string; args: string[]; env: Record<string, string> } {
@@ -48,10 +59,10 @@ export class HeldApp {
     return { file: process.execPath, args: [HOLDER_ENTRY, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
   }
 
-  /** After a spawn or an adoption: reach the holder's control socket. */
-  connect(): void {
+  /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
+  connect(adopted = false): void {
     this.disconnect();
-    this.status = null;
+    this.status = adopted ? this.savedStatus : null;
     this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log);
     this.link.start();
   }
@@ -92,4 +103,10 @@ export class HeldApp {
     const k = this.instanceIds.indexOf(id);
     return k === -1 ? undefined : k;
   }
+}
+
+function isStatus(v: unknown): v is HolderStatus {
+  const s = v as HolderStatus | null | undefined;
+  return typeof s === 'object' && s !== null && Array.isArray(s.workers) && Number.isInteger(s.instances)
+    && s.workers.every((w) => typeof w === 'object' && w !== null && Number.isInteger(w.instance) && (w.pid === null || Number.isInteger(w.pid)));
 }

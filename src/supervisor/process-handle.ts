@@ -4,10 +4,11 @@ import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInf
 import { appEnv, wantsIpc } from './app-env.js';
 import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
+import { ptyCommand } from './pty-launch.js';
 import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
-import { HeldApp, isHeld } from './held-app.js';
+import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { ReloadReport } from '../protocol/model.js';
 import { FRESH_HISTORY } from './restart-policy.js';
@@ -22,10 +23,12 @@ export interface HandleDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
   watchAdopted(p: ProcessHandle, on: boolean): void;
+  /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
+  ptySocket(id: number): string;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
-  makeHeld(p: ProcessHandle, saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined }, changed: (s: HolderStatus) => void): HeldApp;
+  makeHeld(p: ProcessHandle, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
   logPaths(p: ProcessHandle): LogPaths;
   /** A fresh run token (see run-finder.ts). */
@@ -167,7 +170,7 @@ export class ProcessHandle {
   }
 
   /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
-  private syncHeld(saved: { instanceIds?: number[] | undefined; lastReload?: ReloadReport | null | undefined } = {}): HeldApp | null {
+  private syncHeld(saved: HeldSaved = {}): HeldApp | null {
     if (isHeld(this.spec)) {
       this.held ??= this.deps.makeHeld(this, saved, (s) => {
         if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
@@ -203,15 +206,19 @@ export class ProcessHandle {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
       return;
     }
+    let command: { file: string; args: string[] };
     let held: ReturnType<HeldApp['command']> | null = null;
     try {
       held = this.syncHeld()?.command(this.spec) ?? null;
+      command = held ?? buildCommand(this.spec.exec);
+      // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts).
+      if (held === null && this.spec.pty !== undefined) command = ptyCommand(command, this.spec, this.deps.ptySocket(this.id));
     } catch (err) {
       for (const fd of fds) closeSync(fd);
-      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot write the holder's spec: ${(err as Error).message}` }));
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot prepare the command: ${(err as Error).message}` }));
       return;
     }
-    const { file, args } = held ?? buildCommand(this.spec.exec);
+    const { file, args } = command;
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
@@ -222,7 +229,7 @@ export class ProcessHandle {
     try {
       // detached: a new session and process group, so no terminal can hang it up and one
       // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
+      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && this.spec.pty === undefined && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
@@ -375,7 +382,7 @@ export class ProcessHandle {
     this.token = record.token;
     this.adopted = true;
     if (this.snapshot.state === 'starting' || this.snapshot.state === 'waiting-ready') this.snapshot = { ...this.snapshot, state: 'online' };
-    this.syncHeld(record)?.connect();
+    this.syncHeld(record)?.connect(true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     if (this.snapshot.state === 'stopping') {
@@ -418,7 +425,7 @@ export class ProcessHandle {
     return {
       id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
       pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token, limits: this.limits,
-      ...(this.held === null ? {} : { instanceIds: this.held.instanceIds, lastReload: this.held.lastReload }),
+      ...(this.held === null ? {} : { instanceIds: this.held.instanceIds, lastReload: this.held.lastReload, holderStatus: this.held.status }),
     };
   }
 

@@ -4,6 +4,7 @@ import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { readIntents } from '../store/intent-log.js';
+import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
@@ -70,7 +71,7 @@ export class Supervisor {
       deps.paths,
       deps.health,
       () => ({ nextId: this.nextId, records: [...this.apps.values()].map((h) => h.toRecordJson()) }),
-      () => this.list(),
+      () => this.listRows(),
       deps.now,
       () => this.unsavedSpecs.clear(),
     );
@@ -135,6 +136,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
@@ -154,7 +156,13 @@ export class Supervisor {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.spec);
   }
 
+  /** One entry per app (internal users: ids, names, states); `listRows()` is what `tend list` shows. */
   list(): ProcessInfo[] {
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).map((h) => h.info());
+  }
+
+  /** What `tend list` shows: one row per app, and one per instance of a cluster / socket-activated app. */
+  listRows(): ProcessInfo[] {
     const now = this.deps.now();
     return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now));
   }
@@ -191,6 +199,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+      this.publishNow();
       return this.rowsOfHandles([one.handle]);
     }
     const handles = this.resolve(target);
@@ -199,7 +208,7 @@ export class Supervisor {
       else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
       else await this.restart(h.id);
     }
-    this.persist();
+    this.publishNow();
     return this.rowsOfHandles(handles);
   }
 
@@ -218,8 +227,15 @@ export class Supervisor {
       h.spec = { ...h.spec, instances: count };
       if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
     }
-    this.persist();
+    this.publishNow();
     return this.rowsOfHandles(handles);
+  }
+
+  /** State and status written before a command gets its answer (a `tend list` right after sees it). */
+  private publishNow(): void {
+    if (this.closed) return;
+    this.store.writeState();
+    this.store.publishStatus();
   }
 
   /** One app's list rows (one per instance for a held app). */
@@ -272,7 +288,7 @@ export class Supervisor {
       await reloadHeld(existing, 1, spec, (x) => this.lastStderr(x));
       existing.spec = spec;
       this.deps.logs.configure(existing.id, spec);
-      this.persist();
+      this.publishNow();
       return { action: 'reloaded', process: existing.info() };
     }
     existing.spec = spec;
@@ -309,6 +325,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+      this.publishNow();
       return this.rowsOfHandles([one.handle]);
     }
     const handles = this.resolve(target);
@@ -380,9 +397,22 @@ export class Supervisor {
   autoRestart(id: number, kind: LimitKind, reason: string): boolean {
     const h = this.apps.get(id);
     if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    if (this.limitReloads.has(id)) return false;
     h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
-    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason });
-    h.dispatch({ type: 'restart' });
+    // Cluster and socket-activated apps reload (one process at a time, the port never closes).
+    const reload = h.held !== null && h.held.running && h.state === 'online';
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
+    if (!reload) {
+      h.dispatch({ type: 'restart' });
+      return true;
+    }
+    this.limitReloads.add(id);
+    reloadHeld(h, 1, undefined, (x) => this.lastStderr(x))
+      .catch((err: unknown) => this.deps.log('limit-reload-failed', { id, name: h.spec.name, error: (err as Error).message }))
+      .finally(() => {
+        this.limitReloads.delete(id);
+        this.persist();
+      });
     return true;
   }
 
@@ -397,6 +427,9 @@ export class Supervisor {
     const h = this.apps.get(id);
     if (h !== undefined) this.changed(h);
   }
+
+  /** Apps being reloaded because of a limit (one at a time per app). */
+  private readonly limitReloads = new Set<number>();
 
   handle(id: number): ProcessHandle | undefined {
     return this.apps.get(id);

@@ -9,6 +9,8 @@ export interface WatchHost {
   restart(id: number, burst: Burst, shown: string): Promise<unknown>;
   /** TEND_HOME: never watched. */
   home: string;
+  /** More files never watched (`tend run`'s own output redirected into the app's folder). */
+  ownFiles?: string[];
   log(event: string, data: Record<string, unknown>): void;
 }
 
@@ -51,7 +53,7 @@ export class WatchManager {
   private open(id: number, spec: AppSpec, key: string): void {
     const watch = spec.watch;
     if (watch === undefined) return;
-    const logFiles = [spec.log.outFile, spec.log.errFile, spec.log.combinedFile].filter((f): f is string => f !== null);
+    const logFiles = [spec.log.outFile, spec.log.errFile, spec.log.combinedFile, ...(this.host.ownFiles ?? [])].filter((f): f is string => f !== null);
     const entry: Entry = { key, restarting: false, watcher: null as unknown as AppWatcher };
     entry.watcher = new AppWatcher(watch, { cwd: spec.cwd, home: this.host.home, logFiles }, {
       burst: (b) => void this.onBurst(id, entry, b),

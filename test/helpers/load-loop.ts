@@ -13,7 +13,7 @@ export interface LoadResult {
  * requests back to back until stop() is called. Every failed request (reset, refused, non-200)
  * counts; nothing is retried.
  */
-export function startLoad(port: number, concurrency = 6): { stop(): Promise<LoadResult>; snapshot(): LoadResult } {
+export function startLoad(port: number, concurrency = 6, maxMs = 30_000): { stop(): Promise<LoadResult>; snapshot(): LoadResult } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoadResult = { ok: 0, failed: 0, errors: {}, bodies: new Map() };
   let running = true;
@@ -43,6 +43,8 @@ export function startLoad(port: number, concurrency = 6): { stop(): Promise<Load
       resolve();
     });
   });
+  // Bounded: a test that fails half-way never leaves load running.
+  const deadline = setTimeout(() => { running = false; }, maxMs);
   const loop = async (): Promise<void> => {
     while (running) await one();
   };
@@ -51,6 +53,7 @@ export function startLoad(port: number, concurrency = 6): { stop(): Promise<Load
     snapshot: () => ({ ...result, errors: { ...result.errors }, bodies: new Map(result.bodies) }),
     async stop() {
       running = false;
+      clearTimeout(deadline);
       await Promise.all(loops);
       agent.destroy();
       return result;

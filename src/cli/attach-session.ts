@@ -1,0 +1,110 @@
+import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { PTY_PROTOCOL_VERSION, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
+
+export type AttachEnd = { how: 'detached' } | { how: 'exited'; code: number | null; signal: string | null } | { how: 'lost'; message: string };
+
+/** Enter the alternate screen (the shell's screen comes back on detach), as tmux does. */
+const ENTER = '\x1b[?1049h\x1b[H\x1b[2J';
+/** Back to the normal screen; cursor shown, attributes and modes an app may have set reset. */
+const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1l\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[?1049l';
+
+/**
+ * Connects this terminal to a PTY holder: raw mode, keystrokes to the app, its output to the
+ * screen, window size changes passed on; `detachByte` (typed alone or in a paste) detaches.
+ */
+export async function attachSession(socketPath: string, detachByte: number): Promise<AttachEnd> {
+  const socket = await connectHolder(socketPath);
+  if (socket === null) return { how: 'lost', message: `no terminal holder answers at ${socketPath}` };
+  return session(socket, detachByte);
+}
+
+/**
+ * A holder that has just been (re)started binds its socket a moment after the supervisor reports
+ * the app online: wait for it, up to 5 s, rather than fail an attach typed right after a start.
+ */
+async function connectHolder(path: string): Promise<Socket | null> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const socket = await new Promise<Socket | null>((resolve) => {
+      const s = connect(path);
+      s.once('connect', () => resolve(s));
+      s.once('error', () => resolve(null));
+    });
+    if (socket !== null || Date.now() > deadline) return socket;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
+  const stdin = process.stdin;
+  const stdout = process.stdout;
+  return new Promise((resolve) => {
+    socket.setNoDelay(true);
+    socket.setEncoding('utf8');
+    const decoder = new StringDecoder('utf8');
+    let screenShown = false;
+    let done = false;
+    const send = (f: PtyClientFrame): void => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(f)}\n`);
+    };
+    const finish = (end: AttachEnd): void => {
+      if (done) return;
+      done = true;
+      stdin.off('data', onKeys);
+      stdout.off('resize', onResize);
+      if (stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+      if (screenShown) stdout.write(LEAVE);
+      socket.destroy();
+      resolve(end);
+    };
+    const onKeys = (chunk: Buffer): void => {
+      const at = chunk.indexOf(detachByte);
+      const keys = at === -1 ? chunk : chunk.subarray(0, at);
+      const text = decoder.write(keys);
+      if (text.length > 0) send({ t: 'in', data: text });
+      if (at !== -1) finish({ how: 'detached' });
+    };
+    const onResize = (): void => send({ t: 'resize', cols: stdout.columns || 80, rows: stdout.rows || 24 });
+    let buffer = '';
+    send({ t: 'hello', protocol: PTY_PROTOCOL_VERSION, cols: stdout.columns || 80, rows: stdout.rows || 24 });
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let f: PtyHolderFrame;
+        try {
+          f = JSON.parse(line) as PtyHolderFrame;
+        } catch {
+          return finish({ how: 'lost', message: 'the holder sent something that is not a frame' });
+        }
+        if (f.t === 'screen') {
+          stdout.write(ENTER + f.data);
+          screenShown = true;
+          stdin.setRawMode(true);
+          stdin.on('data', onKeys);
+          stdin.resume();
+          stdout.on('resize', onResize);
+        } else if (f.t === 'out') stdout.write(f.data);
+        else if (f.t === 'exit') return finish({ how: 'exited', code: f.code, signal: f.signal });
+        else if (f.t === 'error') return finish({ how: 'lost', message: f.message });
+        else if (f.t === 'hello' && f.protocol !== PTY_PROTOCOL_VERSION) return finish({ how: 'lost', message: `the holder speaks protocol ${f.protocol}, this tend ${PTY_PROTOCOL_VERSION}` });
+      }
+    });
+    socket.on('error', (err) => finish({ how: 'lost', message: err.message }));
+    socket.on('close', () => finish({ how: 'lost', message: 'the terminal holder closed the connection' }));
+  });
+}
+
+/** `ctrl-]` (default), `ctrl-a` … `ctrl-z`, `ctrl-\`, `ctrl-^`, `ctrl-_` → the byte the terminal sends. */
+export function parseDetachKey(text: string): number | null {
+  const m = /^(?:ctrl|c)-(.)$/i.exec(text.trim()) ?? /^\^(.)$/.exec(text.trim());
+  if (m === null) return null;
+  const ch = (m[1] as string).toUpperCase();
+  const code = ch.charCodeAt(0);
+  if (code >= 0x40 && code <= 0x5f) return code - 0x40;
+  return null;
+}

@@ -1,0 +1,83 @@
+import { buildWatchSpec } from '../../config/watch-spec.js';
+import { inheritableEnv } from '../../config/env.js';
+import { findDefaultConfig } from '../../config/load.js';
+import { normalizeApp } from '../../config/normalize.js';
+import { fieldDefault } from '../../config/schema.js';
+import { usageError } from '../../errors.js';
+import { runForeground } from '../../foreground/runner.js';
+import type { AppSpec } from '../../protocol/model.js';
+import { isConfigArg, loadApps } from '../config-apps.js';
+import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
+import { isTerminal } from '../write-out.js';
+import { flagOptions, rawFromFlags, watchFlagValues } from './start.js';
+
+export const run: Command = {
+  help: `
+Synopsis
+  tend run <script.js> [options] [-- args...]      one app, in the foreground
+  tend run [options] -- <command> [args...]
+  tend run [ecosystem.config.js|Procfile|...] [--watch] [--only a,b] [--env NAME]
+
+Runs the apps in this terminal, without a daemon, under the same supervisor: restarts on crash with
+the same policy, output of each app prefixed with its coloured name. Type rs + Enter to restart
+every app. Ctrl-C or SIGTERM stops every app gracefully (kill_signal, kill_timeout, whole tree).
+As a container's entry point (CMD ["tend", "run", "ecosystem.config.js"]) it reaps orphaned
+processes, passes SIGHUP/SIGUSR1/SIGUSR2 on to the apps and stops them on SIGTERM/SIGINT.
+
+Options
+  every option of \`tend start\` (--watch [DIR], --kill-timeout, --max-restarts, …); with a config
+  file, --watch applies to the apps that do not set watch themselves
+  --log-format F        text (default) or json: one JSON object per line (time, app, stream, message)
+  --no-color            plain prefixes (also NO_COLOR=1, and when stdout is not a terminal)
+
+Exit codes
+  0 every app stopped cleanly (or was still within its restart policy when stopped);
+  1 an app reached errored; 2 bad usage or input`,
+
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { own, rest } = splitAtDashDash(argv);
+    const options = { ...flagOptions(), 'log-format': { type: 'string' as const }, 'no-color': { type: 'boolean' as const } };
+    const { values, positionals } = parseFlags(watchFlagValues(own), options, 'run');
+    if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend run app.js -- --port 8080');
+    const format = values['log-format'] ?? 'text';
+    if (format !== 'text' && format !== 'json') throw usageError(`\`--log-format ${format}\` is not a log format`, 'Use --log-format text or --log-format json.');
+    const first = positionals[0];
+    const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
+    const given = values as Record<string, unknown>;
+    let specs: AppSpec[];
+    if (configFile !== undefined) {
+      specs = (await loadApps(configFile, given as { env?: string[]; only?: string; formation?: string; port?: string }, ctx)).apps;
+      const watch = given.watch as string[] | undefined;
+      if (watch !== undefined) for (const s of specs) if (s.watch === undefined) addWatch(s, watch, ctx);
+    } else {
+      if (first === undefined && (rest === null || rest.length === 0)) {
+        throw usageError('nothing to run', 'Give a script (`tend run server.js`), a command after `--`, or a config file.');
+      }
+      const raw = rawFromFlags(given);
+      if (first === undefined) {
+        raw.script = rest?.[0];
+        raw.args = rest?.slice(1) ?? [];
+        if (raw.interpreter === undefined) raw.interpreter = 'none';
+      } else {
+        raw.script = first;
+        if (rest !== null) raw.args = rest;
+      }
+      const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line' });
+      for (const w of warnings) ctx.err(`tend: warning: ${w}`);
+      specs = [spec];
+    }
+    if (specs.length === 0) throw usageError('the config file has no apps to run', 'Add an app, or check --only.');
+    const color = format === 'text' && given['no-color'] !== true && ctx.env.NO_COLOR === undefined && isTerminal(1);
+    const code = await runForeground({ specs, json: format === 'json', color, write: (text) => process.stdout.write(text) });
+    // Nothing of the apps is left; leave even if a stray handle (a paused terminal) would keep Node up.
+    process.stdout.write('', () => process.exit(code));
+    return code;
+  },
+};
+
+function addWatch(spec: AppSpec, paths: string[], ctx: CliContext): void {
+  const warnings: string[] = [];
+  const watch = buildWatchSpec({ watch: paths, ignore: [], delayMs: fieldDefault('watch_delay') as number, extensions: [], options: undefined }, spec.cwd, 'command line', warnings);
+  if (watch !== undefined) spec.watch = watch;
+  for (const w of warnings) ctx.err(`tend: warning: ${w}`);
+}

@@ -1,0 +1,114 @@
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { PTY_MAX_FRAME_BYTES, PTY_PROTOCOL_VERSION, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
+
+export interface AttachHandlers {
+  /** A client said hello: its terminal size, and the frames that greet it (hello, screen). */
+  greet(cols: number, rows: number): Promise<PtyHolderFrame[]>;
+  input(data: string): void;
+  resize(cols: number, rows: number): void;
+}
+
+const validSize = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 10_000;
+
+/**
+ * The holder's Unix socket: any number of attached clients, all seeing the same output; input
+ * from any of them goes to the app. A client that sends garbage, too large a frame or the wrong
+ * protocol version gets an `error` frame and is disconnected; the app is never affected.
+ */
+export class AttachServer {
+  private readonly server: Server;
+  private readonly clients = new Set<Socket>();
+  /** Clients being greeted: output that arrives meanwhile waits here, after their screen. */
+  private readonly pending = new Map<Socket, string[]>();
+
+  constructor(private readonly path: string, private readonly handlers: AttachHandlers) {
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  listen(): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    try { unlinkSync(this.path); } catch { /* none left over */ }
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.path, () => {
+        chmodSync(this.path, 0o600);
+        resolve();
+      });
+    });
+  }
+
+  get attached(): number {
+    return this.clients.size;
+  }
+
+  broadcast(frame: PtyHolderFrame): void {
+    if (this.clients.size === 0 && this.pending.size === 0) return;
+    const line = `${JSON.stringify(frame)}\n`;
+    for (const queue of this.pending.values()) queue.push(line);
+    // A client that cannot keep up (its socket buffers more than a few MB) is dropped, never waited for.
+    for (const c of this.clients) {
+      if (c.writableLength > 4 * 1024 * 1024) {
+        c.destroy();
+        continue;
+      }
+      c.write(line);
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients) c.end();
+    this.server.close();
+    try { unlinkSync(this.path); } catch { /* already gone */ }
+  }
+
+  private accept(socket: Socket): void {
+    let buffer = '';
+    let greeted = false;
+    socket.setEncoding('utf8');
+    socket.setNoDelay(true);
+    const fail = (message: string): void => {
+      socket.end(`${JSON.stringify({ t: 'error', message } satisfies PtyHolderFrame)}\n`);
+      this.clients.delete(socket);
+    };
+    const forget = (): void => {
+      this.clients.delete(socket);
+      this.pending.delete(socket);
+    };
+    socket.on('error', forget);
+    socket.on('close', forget);
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > PTY_MAX_FRAME_BYTES) return fail('frame too large');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let frame: PtyClientFrame;
+        try {
+          frame = JSON.parse(line) as PtyClientFrame;
+        } catch {
+          return fail('not a JSON frame');
+        }
+        if (!greeted) {
+          if (frame.t !== 'hello' || frame.protocol !== PTY_PROTOCOL_VERSION || !validSize(frame.cols) || !validSize(frame.rows)) {
+            return fail(`expected hello with protocol ${PTY_PROTOCOL_VERSION} and a terminal size`);
+          }
+          greeted = true;
+          const queue: string[] = [];
+          this.pending.set(socket, queue);
+          void this.handlers.greet(frame.cols, frame.rows).then((frames) => {
+            this.pending.delete(socket);
+            if (socket.destroyed) return;
+            for (const f of frames) socket.write(`${JSON.stringify(f)}\n`);
+            for (const line of queue) socket.write(line);
+            this.clients.add(socket);
+          });
+        } else if (frame.t === 'in' && typeof frame.data === 'string') this.handlers.input(frame.data);
+        else if (frame.t === 'resize' && validSize(frame.cols) && validSize(frame.rows)) this.handlers.resize(frame.cols, frame.rows);
+        else return fail('unknown frame');
+      }
+    });
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Turns terminal output into log text: escape sequences (colours, cursor moves, titles) removed,
+ * CR-LF made LF, other control characters dropped. Stateful: a sequence split across two chunks
+ * is held until its end arrives (at most 256 bytes, then dropped).
+ */
+// CSI, OSC (ended by BEL or ST), DCS/SOS/PM/APC strings, charset selection, two-byte escapes.
+const SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[()*+][ -~]|\x1b[ -/]*[0-~]/g;
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+const INCOMPLETE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[PX^_][^\x1b]*|[()*+])?$|\x1b[\]PX^_][^\x07]*\x1b$/;
+
+export class AnsiStripper {
+  private held = '';
+
+  push(chunk: string): string {
+    let text = this.held + chunk;
+    this.held = '';
+    const tail = INCOMPLETE.exec(text);
+    if (tail !== null && tail[0].length <= 256) {
+      this.held = tail[0];
+      text = text.slice(0, tail.index);
+    }
+    return text.replace(SEQUENCE, '').replace(/\r+\n/g, '\n').replace(CONTROLS, '');
+  }
+}
