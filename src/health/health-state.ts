@@ -26,7 +26,7 @@ export function freshHealth(now: number): HealthState {
 
 /**
  * Docker's HEALTHCHECK rules, plus the restart: a pass makes the app healthy; a failure inside
- * start_period does not count; `retries` counted failures in a row make it unhealthy, and an
+ * start_period does not count (until a first pass ends the start period); `retries` counted failures in a row make it unhealthy, and an
  * unhealthy app is restarted (a hung event loop answers nothing, but its process lives on).
  */
 export function nextHealth(s: HealthState, result: ProbeResult, spec: HealthSpec, now: number): HealthDecision {
@@ -34,7 +34,8 @@ export function nextHealth(s: HealthState, result: ProbeResult, spec: HealthSpec
   if (result.ok) {
     return { next: { ...s, status: 'healthy', failures: 0, passedOnce: true, last }, ready: !s.passedOnce, restart: null };
   }
-  if (now - s.startedAt < spec.startPeriodMs) return { next: { ...s, last }, ready: false, restart: null };
+  // As in Docker: once a check has passed, the start period is over for this run.
+  if (!s.passedOnce && now - s.startedAt < spec.startPeriodMs) return { next: { ...s, last }, ready: false, restart: null };
   const failures = s.failures + 1;
   if (failures < spec.retries) return { next: { ...s, failures, last }, ready: false, restart: null };
   return {

@@ -397,9 +397,22 @@ export class Supervisor {
   autoRestart(id: number, kind: LimitKind, reason: string): boolean {
     const h = this.apps.get(id);
     if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    if (this.limitReloads.has(id)) return false;
     h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
-    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason });
-    h.dispatch({ type: 'restart' });
+    // Cluster and socket-activated apps reload (one process at a time, the port never closes).
+    const reload = h.held !== null && h.held.running && h.state === 'online';
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
+    if (!reload) {
+      h.dispatch({ type: 'restart' });
+      return true;
+    }
+    this.limitReloads.add(id);
+    reloadHeld(h, 1, undefined, (x) => this.lastStderr(x))
+      .catch((err: unknown) => this.deps.log('limit-reload-failed', { id, name: h.spec.name, error: (err as Error).message }))
+      .finally(() => {
+        this.limitReloads.delete(id);
+        this.persist();
+      });
     return true;
   }
 
@@ -414,6 +427,9 @@ export class Supervisor {
     const h = this.apps.get(id);
     if (h !== undefined) this.changed(h);
   }
+
+  /** Apps being reloaded because of a limit (one at a time per app). */
+  private readonly limitReloads = new Set<number>();
 
   handle(id: number): ProcessHandle | undefined {
     return this.apps.get(id);

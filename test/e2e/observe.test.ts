@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
@@ -38,7 +38,8 @@ describe('metrics, limits and health checks against real processes', () => {
     assert.equal(d.tree[0]?.pid, d.pid);
     assert.ok(d.tree.some((p) => p.command.endsWith('escaped')), 'the setsid child is part of the tree');
     // The tree's RSS is the sum of its processes, well above the main pid's own.
-    assert.ok((app.memoryBytes as number) > (d.tree[0]?.memoryBytes as number) * 2);
+    assert.ok((app.memoryBytes as number) > 0);
+    assert.ok((d.memoryBytes as number) > (d.tree[0]?.memoryBytes as number) * 2);
     const text = await t.run(['describe', 'tree']);
     assert.match(text.stdout, /memory\s+[\d.]+MB \(main pid [\d.]+MB, 4 processes\)/);
     await t.run(['delete', 'tree']);
@@ -55,6 +56,20 @@ describe('metrics, limits and health checks against real processes', () => {
     const log = readFileSync(join(t.home, 'daemon.log'), 'utf8');
     assert.match(log, /"event":"limit-restart","id":\d+,"name":"leaky".*"kind":"memory"/);
     await t.run(['delete', 'leaky']);
+  });
+
+  it('max_memory_restart reloads a cluster app (one worker at a time) instead of restarting it', async () => {
+    const port = await freePort();
+    const go = join(t.home, 'leak-now');
+    const [first] = await t.json<ProcessJson[]>(['start', fixture('leak-server.js'), '--name', 'cl', '--instances', '2', '--exec-mode', 'cluster', '--max-memory-restart', '250M', '--env', `PORT=${port}`, '--env', `LEAK_WHEN=${go}`]);
+    // The leak starts once the app is online (a reload needs a running cluster to roll).
+    await waitFor(async () => (await t.app('cl')).status === 'online', 'the cluster online');
+    writeFileSync(go, '');
+    await waitFor(async () => (await describeApp('cl')).limitRestarts.memory >= 1, 'a memory-triggered reload', 30_000);
+    const log = readFileSync(join(t.home, 'daemon.log'), 'utf8');
+    assert.match(log, /"event":"limit-restart","id":\d+,"name":"cl".*"kind":"memory".*"how":"reload"/);
+    assert.equal((await t.app('cl')).pid, first?.pid, 'the primary (and its port) stayed');
+    await t.run(['delete', 'cl']);
   });
 
   it('cron_restart restarts on schedule and shows the next run', async () => {
@@ -79,7 +94,7 @@ describe('metrics, limits and health checks against real processes', () => {
 
   it('a health check marks an app healthy, and restarts it when its event loop hangs', async () => {
     const port = await freePort();
-    const health = JSON.stringify({ http: `http://127.0.0.1:${port}/health`, interval: '300ms', timeout: '200ms', retries: 2 });
+    const health = JSON.stringify({ http: `http://127.0.0.1:${port}/health`, interval: '300ms', timeout: '200ms', retries: 2, start_period: '20s' });
     const cfg = join(t.home, 'hang.config.json');
     await import('node:fs').then((fs) => fs.writeFileSync(cfg, JSON.stringify({ apps: [{ name: 'hang', script: fixture('hang-after.js'), env: { PORT: String(port), HANG_AFTER_MS: '1500' }, health: JSON.parse(health) }] })));
     const [started] = await t.json<ProcessJson[]>(['start', cfg]);

@@ -27,7 +27,8 @@ describe('health policy', () => {
     assert.equal(d.next.status, 'healthy');
     d = nextHealth(d.next, pass, spec, 200);
     assert.equal(d.ready, false, 'ready only once per run');
-    d = nextHealth(d.next, fail, spec, 6000);
+    d = nextHealth(d.next, fail, spec, 300);
+    assert.equal(d.next.failures, 1, 'after a pass, failures count even inside start_period');
     assert.equal(d.next.status, 'healthy', 'one failure is not enough');
     d = nextHealth(d.next, pass, spec, 7000);
     assert.equal(d.next.failures, 0, 'a pass resets the count');
