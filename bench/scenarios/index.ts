@@ -4,6 +4,7 @@ import { idleCpu } from './idle-cpu.js';
 import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
 import { memoryLimit } from './memory-limit.js';
+import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
@@ -19,6 +20,7 @@ export const scenarios: readonly Scenario[] = [
   start100File,
   idleCpu,
   memoryLimit,
+  watchers,
   logThroughput,
   daemonKill,
 ];
