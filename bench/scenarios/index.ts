@@ -1,5 +1,7 @@
 import type { Scenario } from '../lib/scenario.js';
+import { cluster } from './cluster.js';
 import { daemonKill } from './daemon-kill.js';
+import { sockets } from './sockets.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
@@ -23,4 +25,6 @@ export const scenarios: readonly Scenario[] = [
   watchers,
   logThroughput,
   daemonKill,
+  cluster,
+  sockets,
 ];
