@@ -7,6 +7,7 @@ import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
 import { manyApps, start300File } from './many-apps.js';
 import { memoryLimit } from './memory-limit.js';
+import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
@@ -22,6 +23,7 @@ export const scenarios: readonly Scenario[] = [
   start100File,
   idleCpu,
   memoryLimit,
+  watchers,
   logThroughput,
   daemonKill,
   start300File,

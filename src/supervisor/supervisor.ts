@@ -528,6 +528,7 @@ export class Supervisor {
     this.apps.delete(handle.id);
     handle.detach();
     handle.pipes.remove();
+    handle.held?.removeFiles();
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }
