@@ -57,7 +57,8 @@ export interface LimitRestarts {
 
 /** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
 export type IntentEntry =
-  | { op: 'spawn'; token: string }
+  /** `restarts`: the count this run starts with (a restart is counted before its spawn). */
+  | { op: 'spawn'; token: string; restarts: number }
   | { op: 'spawned'; token: string; pid: number; startTicks: string | null }
   | { op: 'stop'; remove: boolean };
 
@@ -225,7 +226,7 @@ export class ProcessHandle {
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
-    this.deps.intent(this, { op: 'spawn', token: this.token });
+    this.deps.intent(this, { op: 'spawn', token: this.token, restarts: this.restarts });
     faultPoint('before-spawn');
     const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
     let child: ChildProcess;

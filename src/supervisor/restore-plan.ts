@@ -16,7 +16,7 @@ export interface RestorePlan {
 }
 
 type Intent =
-  | { op: 'spawn'; id: number; token: string; spec?: unknown; createdAt?: number }
+  | { op: 'spawn'; id: number; token: string; spec?: unknown; createdAt?: number; restarts?: number }
   | { op: 'spawned'; id: number; token: string; pid: number; startTicks: string | null }
   | { op: 'stop'; id: number; remove: boolean };
 
@@ -38,6 +38,8 @@ export function planRestore(
   const byId = new Map(state.records.map((r) => [r.id, r]));
   let nextId = Math.max(state.nextId, ...state.records.map((r) => r.id + 1));
   const spawnedAt = new Map<string, { pid: number; startTicks: string | null }>();
+  /** The restart count each journaled run started with (the state file may predate the run). */
+  const restartsAt = new Map<string, number>();
   const lastOp = new Map<number, 'spawn' | 'stop' | 'delete'>();
   for (const raw of rawIntents) {
     const intent = parseIntent(raw);
@@ -51,6 +53,7 @@ export function planRestore(
       lastOp.set(intent.id, intent.remove ? 'delete' : 'stop');
       continue;
     }
+    if (intent.restarts !== undefined) restartsAt.set(intent.token, intent.restarts);
     let spec: AppSpec | null = null;
     if (intent.spec !== undefined) {
       try {
@@ -91,6 +94,8 @@ export function planRestore(
       record.pid = newer.leader.pid;
       record.startTicks = newer.leader.startTicks;
       record.token = newer.run.token;
+      // The restart that started this run was counted before its spawn, after the state was written.
+      record.restarts = Math.max(record.restarts, restartsAt.get(newer.run.token) ?? record.restarts);
       // Uptime from the process's real start, not from this restore.
       record.startedAt = Math.min(now, startedAtMs(newer.leader.startTicks) ?? now);
       record.snapshot = { ...record.snapshot, state: 'online', afterStop: 'nothing', forced: false, reason: null };
@@ -136,7 +141,13 @@ function parseIntent(raw: unknown): Intent | null {
   if (r.op === 'stop') return { op: 'stop', id: r.id as number, remove: r.remove === true };
   if (typeof r.token !== 'string') return null;
   if (r.op === 'spawned' && Number.isInteger(r.pid)) return { op: 'spawned', id: r.id as number, token: r.token, pid: r.pid as number, startTicks: typeof r.startTicks === 'string' ? r.startTicks : null };
-  if (r.op === 'spawn') return { op: 'spawn', id: r.id as number, token: r.token, spec: r.spec, ...(typeof r.createdAt === 'number' ? { createdAt: r.createdAt } : {}) };
+  if (r.op === 'spawn') {
+    return {
+      op: 'spawn', id: r.id as number, token: r.token, spec: r.spec,
+      ...(typeof r.createdAt === 'number' ? { createdAt: r.createdAt } : {}),
+      ...(Number.isInteger(r.restarts) && (r.restarts as number) >= 0 ? { restarts: r.restarts as number } : {}),
+    };
+  }
   return null;
 }
 

@@ -119,6 +119,13 @@ describe('restore plan: one run per app, everything else stopped', () => {
     assert.equal(plan.stray.length, 0);
   });
 
+  it('counts the restart of a run spawned after the last state write (from its journaled count)', () => {
+    const plan = planRestore({ nextId: 1, records: [rec(0, { restarts: 4 })] }, [{ op: 'spawn', id: 0, token: 'tag.0.b.z', restarts: 5 }], runs(
+      { token: 'tag.0.b.z', id: 0, members: [stat(200, 30)] },
+    ), () => false, 1000);
+    assert.deepEqual(plan.apps.map((a) => [a.mode, a.record.pid, a.record.restarts]), [['adopt', 200, 5]]);
+  });
+
   it('learns a new app from the journal, and starts a journaled app whose run never came up', () => {
     const spec = sampleSpec({ name: 'fresh' });
     const plan = planRestore({ nextId: 1, records: [rec(0, { pid: null, token: null, snapshot: { ...INITIAL, state: 'stopped' } })] }, [
