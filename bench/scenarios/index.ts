@@ -5,7 +5,9 @@ import { sockets } from './sockets.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
+import { manyApps, start300File } from './many-apps.js';
 import { memoryLimit } from './memory-limit.js';
+import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
@@ -21,8 +23,11 @@ export const scenarios: readonly Scenario[] = [
   start100File,
   idleCpu,
   memoryLimit,
+  watchers,
   logThroughput,
   daemonKill,
+  start300File,
+  manyApps,
   cluster,
   sockets,
 ];
