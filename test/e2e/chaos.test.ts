@@ -168,8 +168,6 @@ describe('chaos: random kill -9 of apps and of the daemon', () => {
         last.set(pid, n);
         lines += 1;
       }
-      // Every run the app recorded printed its first burst at once: each has lines in the log.
-      assert.deepEqual(runs(name).filter((pid) => !last.has(pid)), [], `${name}: runs with no line in the log`);
     }
     ctx.diagnostic(`lines checked: ${lines}; bytes missing: ${missingBytes} (allowed: ${READ_IN_FLIGHT_BYTES} × ${counts.daemonKills} daemon kills)`);
     assert.ok(missingBytes <= READ_IN_FLIGHT_BYTES * counts.daemonKills, `${missingBytes} bytes missing after ${counts.daemonKills} daemon kills`);
