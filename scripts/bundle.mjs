@@ -39,6 +39,10 @@ await Promise.all([
   // The process that evaluates JS config files (src/config/config-code.ts finds it beside the
   // command bundles).
   build({ ...common, entryPoints: ['src/config/config-code-child.ts'], outfile: 'dist/commands/config-code-child.cjs' }),
+  // The Node API (`require('tend')` / `import … from 'tend'`): never loaded by the CLI. Its types
+  // come from tsc (src/api/tsconfig.json → dist/types).
+  build({ ...common, entryPoints: ['src/api/index.ts'], outfile: 'dist/api.cjs' }),
+  build({ ...common, format: 'esm', define: {}, banner: {}, entryPoints: ['src/api/index.ts'], outfile: 'dist/api.mjs' }),
   // The PTY holder (src/supervisor/pty-launch.ts finds it): the native PTY module and the
   // terminal emulator load from node_modules.
   build({ ...common, entryPoints: ['src/pty/holder-main.ts'], outfile: 'dist/pty-holder.cjs', external: [...common.external, '@lydell/node-pty', '@xterm/headless', '@xterm/addon-serialize'] }),

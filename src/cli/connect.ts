@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
 
 const AGENT = `tend-cli ${VERSION}`;
 // Beside the bundled CLI (dist/cli.cjs → dist/daemon.cjs), or the tsc output when run unbundled.
-const DAEMON_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './daemon.cjs' : '../daemon/main.js', import.meta.url));
+const DAEMON_ENTRY = fileURLToPath(new URL(/\.[cm]js$/.test(import.meta.url) ? './daemon.cjs' : '../daemon/main.js', import.meta.url));
 const LAUNCH_TIMEOUT_MS = 15_000;
 
 /** The socket client (and node:net) load on first use: `tend list` usually needs neither. */

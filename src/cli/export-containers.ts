@@ -1,11 +1,8 @@
 import { resolve } from 'node:path';
 import { inheritableEnv } from '../config/env.js';
-import { appsFromConfig } from '../config/ecosystem.js';
 import { loadConfigFile } from '../config/load.js';
-import { defaultAppName } from '../config/normalize.js';
-import { configFormat, readConfigValue } from '../config/read-config.js';
 import { TendError, usageError } from '../errors.js';
-import { containerApp, type ContainerApp, type ExtraKeys } from '../exporters/kubernetes/container-app.js';
+import { containerApp, type ContainerApp } from '../exporters/kubernetes/container-app.js';
 import { toCompose } from '../exporters/kubernetes/compose.js';
 import { toKubernetes } from '../exporters/kubernetes/kubernetes.js';
 import { ensureDir } from '../lib/ensure-dir.js';
@@ -37,7 +34,7 @@ Notes (kubernetes, compose)
   Settings with no meaning there (cron_restart, watch, log files, restart tuning) are listed in a
   warning on stderr.`;
 
-async function fromFile(file: string, values: { env?: string[] | undefined; only?: string | undefined }, ctx: CliContext): Promise<{ specs: AppSpec[]; extras: Map<string, ExtraKeys>; inherited: Record<string, string> }> {
+async function fromFile(file: string, values: { env?: string[] | undefined; only?: string | undefined }, ctx: CliContext): Promise<{ specs: AppSpec[]; inherited: Record<string, string> }> {
   const envNames = (values.env ?? []).filter((e) => !e.includes('='));
   if (envNames.length !== (values.env ?? []).length || envNames.length > 1) throw usageError('--env takes one environment name with a config file', 'Example: --env production');
   // Only PATH is passed in (to find commands and interpreters): the rest comes from the file.
@@ -45,17 +42,8 @@ async function fromFile(file: string, values: { env?: string[] | undefined; only
   const loaded = await loadConfigFile(resolve(ctx.cwd, file), {
     cwd: ctx.cwd, env: inherited, envName: envNames[0], only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
   });
-  // instances and watch are reported by the export itself (replicas, or "no meaning there").
-  for (const w of loaded.warnings) if (!/`(instances|exec_mode|watch)`/.test(w)) ctx.err(`tend: warning: ${w}`);
-  const extras = new Map<string, ExtraKeys>();
-  const format = configFormat(loaded.file);
-  if (format !== undefined && format !== 'procfile') {
-    for (const raw of appsFromConfig(await readConfigValue(loaded.file, format, file), file).apps) {
-      const name = typeof raw.name === 'string' ? raw.name : typeof (raw.script ?? raw.exec) === 'string' ? defaultAppName(String(raw.script ?? raw.exec)) : undefined;
-      if (name !== undefined) extras.set(name, { instances: raw.instances, watch: raw.watch });
-    }
-  }
-  return { specs: loaded.apps, extras, inherited };
+  for (const w of loaded.warnings) ctx.err(`tend: warning: ${w}`);
+  return { specs: loaded.apps, inherited };
 }
 
 async function fromDaemon(targets: string[], ctx: CliContext): Promise<AppSpec[]> {
@@ -81,10 +69,10 @@ export async function exportContainers(format: 'kubernetes' | 'compose', argv: s
   const isFile = isConfigArg(first, ctx);
   if (isFile && rest.length > 0) throw usageError('give one config file, or app names, not both', `Example: tend export ${format} ecosystem.config.js --image my-app:1`);
   if (!isFile && (values.env !== undefined || values.only !== undefined)) throw usageError('--env and --only apply to a config file', `Example: tend export ${format} ecosystem.config.js --only web`);
-  const source = isFile ? await fromFile(first, values, ctx) : { specs: await fromDaemon(positionals, ctx), extras: new Map<string, ExtraKeys>(), inherited: inheritableEnv(ctx.env) };
+  const source = isFile ? await fromFile(first, values, ctx) : { specs: await fromDaemon(positionals, ctx), inherited: inheritableEnv(ctx.env) };
   const apps: ContainerApp[] = [];
   for (const spec of source.specs) {
-    const app = containerApp(spec, source.extras.get(spec.name) ?? {}, { image: values.image ?? null, workdir: values.workdir ?? null }, source.inherited);
+    const app = containerApp(spec, { image: values.image ?? null, workdir: values.workdir ?? null }, source.inherited);
     if ('error' in app) throw usageError(app.error, `Example: tend export ${format} ${isFile ? first : 'all'} --image registry.example.com/shop:1.4`);
     apps.push(app);
   }

@@ -37,7 +37,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   resurrect: { summary: 'start the saved set again', load: async () => (await import('./commands/resurrect.js')).resurrect },
   startup: { summary: 'start tend and the saved apps at boot (systemd)', load: async () => (await import('./commands/startup.js')).startup },
   unstartup: { summary: 'remove the boot unit', load: async () => (await import('./commands/unstartup.js')).unstartup },
-  export: { summary: 'export apps as systemd units', load: async () => (await import('./commands/export.js')).exportCommand },
+  export: { summary: 'export apps as systemd units, Kubernetes objects or a Compose file', load: async () => (await import('./commands/export.js')).exportCommand },
   daemon: { summary: 'daemon restart|stop|status|run (restart leaves apps running)', load: async () => (await import('./commands/daemon.js')).daemon },
 };
 const ALIASES: Record<string, string> = {

@@ -33,9 +33,10 @@ export function configTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 // The bundled CLI ships the child as dist/commands/config-code-child.cjs next to the command
-// bundles; the tsc build has config-code-child.js next to this file.
+// bundles (the API bundles, dist/api.*, find it under commands/); the tsc build has
+// config-code-child.js next to this file.
 function childEntry(): string {
-  const candidates = ['./config-code-child.js', './config-code-child.cjs'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  const candidates = ['./config-code-child.js', './config-code-child.cjs', './commands/config-code-child.cjs'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) throw new TendError('E_INTERNAL', `the config loader is missing (looked for ${candidates.join(', ')})`, { hint: 'Rebuild tend: `npm run build`.' });
   return found;

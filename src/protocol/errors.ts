@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'E_WRITE_FAILED'
   | 'E_HOME_UNSAFE'
   | 'E_LOCKED'
+  /** A follower (logs, events) read too slowly and the daemon disconnected it. */
+  | 'E_SUBSCRIPTION_DROPPED'
   | 'E_INTERNAL';
 
 /** How an error crosses the socket. */

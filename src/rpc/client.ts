@@ -88,6 +88,15 @@ export class RpcClient {
     });
   }
 
+  /** Stop reading the socket (a slow event consumer); the daemon's bounded queue takes over. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   onEvent(fn: (subscription: number, event: DaemonEvent) => void): void {
     this.eventHandlers.add(fn);
   }

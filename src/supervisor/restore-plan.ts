@@ -3,7 +3,7 @@ import type { ProcStat } from '../metrics/procfs.js';
 import type { AppSpec } from '../protocol/model.js';
 import type { ProcessRecord } from './process-handle.js';
 import { INITIAL, type ProcessState } from './process-machine.js';
-import { runLeader, type FoundRun } from './run-finder.js';
+import { runLeader, startedAtMs, type FoundRun } from './run-finder.js';
 
 /** What a starting daemon does with each app and each process of its home it found. */
 export interface RestorePlan {
@@ -91,7 +91,8 @@ export function planRestore(
       record.pid = newer.leader.pid;
       record.startTicks = newer.leader.startTicks;
       record.token = newer.run.token;
-      record.startedAt = now;
+      // Uptime from the process's real start, not from this restore.
+      record.startedAt = Math.min(now, startedAtMs(newer.leader.startTicks) ?? now);
       record.snapshot = { ...record.snapshot, state: 'online', afterStop: 'nothing', forced: false, reason: null };
       claimed.add(newer.run.token);
       notices.push(`app ${record.spec.name}: adopted pid ${newer.leader.pid}, a run the state file did not record (found by its run token)`);

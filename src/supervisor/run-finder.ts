@@ -61,3 +61,18 @@ export function runLeader(run: FoundRun, known: { pid: number; startTicks: strin
   // A member whose parent is also in the run is a descendant, not the leader.
   return run.members.some((m) => m.pid === oldest.ppid) ? null : oldest;
 }
+
+/**
+ * When a process started, in ms since the epoch, from its start time in clock ticks since boot
+ * (/proc/PID/stat field 22) and the boot time (/proc/stat `btime`). Linux's USER_HZ is 100 on
+ * every architecture tend runs on. Null when /proc/stat cannot be read.
+ */
+export function startedAtMs(startTicks: string): number | null {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+    if (m === null) return null;
+    return Number(m[1]) * 1000 + Number(startTicks) * 10;
+  } catch {
+    return null;
+  }
+}

@@ -11,12 +11,6 @@ export interface ContainerOptions {
   workdir: string | null;
 }
 
-/** Per app, what the file says that a spec does not carry (`instances`, `watch`). */
-export interface ExtraKeys {
-  instances?: unknown;
-  watch?: unknown;
-}
-
 /** One app as a container, independent of the orchestrator format. */
 export interface ContainerApp {
   /** The tend app name. */
@@ -54,11 +48,11 @@ function shellQuote(arg: string): string {
 }
 
 /** Settings whose value differs from the default and which no orchestrator field carries. */
-function unmappedSettings(spec: AppSpec, extra: ExtraKeys): string[] {
+function unmappedSettings(spec: AppSpec): string[] {
   const out: string[] = [];
   const differs = (key: string, value: unknown): boolean => JSON.stringify(value) !== JSON.stringify(fieldDefault(key));
   if (spec.cronRestart !== null) out.push('cron_restart');
-  if (extra.watch !== undefined && extra.watch !== false) out.push('watch');
+  if (spec.watch !== undefined) out.push('watch');
   const l = spec.log;
   if (l.outFile !== null) out.push('out_file');
   if (l.errFile !== null) out.push('error_file');
@@ -77,28 +71,30 @@ function unmappedSettings(spec: AppSpec, extra: ExtraKeys): string[] {
   return out;
 }
 
-function replicasOf(spec: AppSpec, extra: ExtraKeys, notes: string[]): number {
-  const fromSpec = (spec as AppSpec & { instances?: unknown }).instances;
-  const v = fromSpec ?? extra.instances;
-  if (v === undefined || v === null) return 1;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
-  notes.push(`instances ${JSON.stringify(v)} depends on this machine's CPUs; exported as 1 replica (set the replica count for the cluster)`);
+function replicasOf(spec: AppSpec, notes: string[]): number {
+  if (spec.instances >= 1) {
+    if (spec.execMode === 'cluster') notes.push(`exec_mode cluster: ${spec.instances} pods of one process each (no node:cluster inside a pod)`);
+    return spec.instances;
+  }
+  notes.push(`instances ${spec.instances === 0 ? 'max' : spec.instances} depends on this machine's CPUs; exported as 1 replica (set the replica count for the cluster)`);
   return 1;
 }
 
-/** The app's port: `PORT` in its environment (what `port` and `listen` set). */
-function portOf(spec: AppSpec): number | null {
-  const listen = (spec as AppSpec & { listen?: unknown }).listen;
-  const fromListen = typeof listen === 'number' ? listen : typeof listen === 'string' ? Number(/(\d+)$/.exec(listen)?.[1]) : NaN;
+/** The app's port: the first TCP `listen` address, else `PORT` in its environment (what `port` sets). */
+function portOf(spec: AppSpec, notes: string[]): number | null {
+  const tcp = spec.listen.map((l) => /^(?:\d+|.*:(\d+))$/.exec(l)).find((m) => m !== null);
+  if (spec.listen.length > 0) notes.push(`listen (${spec.listen.join(', ')}): tend opens these sockets for the app (LISTEN_FDS); in a container the app must bind its port itself`);
+  const fromListen = tcp === undefined || tcp === null ? NaN : Number(tcp[1] ?? tcp[0]);
   const n = Number.isInteger(fromListen) ? fromListen : Number(spec.env.PORT);
   return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
 }
 
 /**
- * The container form of an app. `inherited` is the environment the spec got from the machine
- * (not from the file): those variables are left out, the image has its own.
+ * The container form of an app. Only the variables the user set are exported (the spec's
+ * `userEnv`; for a spec without it, those that differ from `inherited`, the environment the app
+ * got from this machine): the image has its own PATH, HOME, …
  */
-export function containerApp(spec: AppSpec, extra: ExtraKeys, opts: ContainerOptions, inherited: Record<string, string>): ContainerApp | { error: string } {
+export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: Record<string, string>): ContainerApp | { error: string } {
   const image = spec.image ?? opts.image;
   if (image === null) return { error: `app ${spec.name} has no image: give --image IMG, or an \`image\` key in its config` };
   const notes: string[] = [];
@@ -126,8 +122,9 @@ export function containerApp(spec: AppSpec, extra: ExtraKeys, opts: ContainerOpt
   const plainEnv: Record<string, string> = { TEND_APP_NAME: spec.name };
   const secretEnv: Record<string, string> = {};
   let dropped = 0;
+  const userSet = spec.userEnv === undefined ? null : new Set(spec.userEnv);
   for (const [k, v] of Object.entries(spec.env)) {
-    if (inherited[k] === v) {
+    if (userSet !== null ? !userSet.has(k) : inherited[k] === v) {
       if (k !== 'PATH') dropped += 1;
       continue;
     }
@@ -135,7 +132,7 @@ export function containerApp(spec: AppSpec, extra: ExtraKeys, opts: ContainerOpt
     else plainEnv[k] = mapPath(v);
   }
   if (dropped > 0) notes.push(`${dropped} variable(s) inherited from this machine's environment left out (the image has its own)`);
-  const unmapped = unmappedSettings(spec, extra);
+  const unmapped = unmappedSettings(spec);
   return {
     app: spec.name,
     name: dnsLabel(spec.name),
@@ -144,8 +141,8 @@ export function containerApp(spec: AppSpec, extra: ExtraKeys, opts: ContainerOpt
     workdir,
     plainEnv,
     secretEnv,
-    port: portOf(spec),
-    replicas: replicasOf(spec, extra, notes),
+    port: portOf(spec, notes),
+    replicas: replicasOf(spec, notes),
     job: !spec.autorestart,
     health: spec.health,
     memoryBytes: spec.maxMemoryRestartBytes,
