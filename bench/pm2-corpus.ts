@@ -149,11 +149,17 @@ function compare(pm2: Facts[], tend: Facts[]): { diffs: string[]; instances: str
     for (const k of new Set([...Object.keys(p.env), ...Object.keys(t.env)])) {
       if (p.env[k] !== t.env[k]) diffs.push(`${name}: env ${k}=${p.env[k] ?? '(unset)'} ≠ ${t.env[k] ?? '(unset)'}`);
     }
-    const pOut = ps.slice(0, n).map((x) => x.out).join(',');
-    const tOut = ts.slice(0, n).map((x) => x.out).join(',');
+    // Several instances: PM2 writes one file per instance, tend's cluster mode one per app (the
+    // workers' lines go through its primary): reported apart. PM2 gives ids in launch order across
+    // apps, tend consecutive ids per app, so the `-<id>` of each file is compared as `-N`.
+    const distinct = (xs: Facts[]): number => new Set(xs.slice(0, n).map((x) => x.out)).size;
+    if (n > 1 && distinct(ps) !== distinct(ts)) instances.push(`${name}: ${distinct(ps)} stdout file(s) in PM2, ${distinct(ts)} in tend`);
+    const ids = (f: string): string => (n > 1 ? f.replace(/-\d+\.log$/, '-N.log') : f);
+    const pOut = ps.slice(0, n).map((x) => ids(x.out)).sort().join(',');
+    const tOut = ts.slice(0, n).map((x) => ids(x.out)).sort().join(',');
     if (pOut !== tOut) diffs.push(`${name}: out log ${pOut} ≠ ${tOut}`);
-    const pErr = ps.slice(0, n).map((x) => x.err).join(',');
-    const tErr = ts.slice(0, n).map((x) => x.err).join(',');
+    const pErr = ps.slice(0, n).map((x) => ids(x.err)).sort().join(',');
+    const tErr = ts.slice(0, n).map((x) => ids(x.err)).sort().join(',');
     if (pErr !== tErr) diffs.push(`${name}: err log ${pErr} ≠ ${tErr}`);
   }
   return { diffs, instances };
@@ -231,7 +237,7 @@ async function main(): Promise<number> {
     }
   }
   const accepted = totals.same + totals['same-but-instances'] + totals.differs + totals['tend-refuses'];
-  console.log(`\nfiles PM2 starts: ${accepted}; tend starts them the same: ${totals.same}; the same but with fewer processes (instances): ${totals['same-but-instances']}; started differently: ${totals.differs}; refused by tend: ${totals['tend-refuses']}; PM2 refuses: ${totals['pm2-refuses']}; skipped: ${totals.skipped}`);
+  console.log(`\nfiles PM2 starts: ${accepted}; tend starts them the same: ${totals.same}; the same except instances (their count, or one log file per app instead of one per instance): ${totals['same-but-instances']}; started differently: ${totals.differs}; refused by tend: ${totals['tend-refuses']}; PM2 refuses: ${totals['pm2-refuses']}; skipped: ${totals.skipped}`);
   return totals.differs + totals['tend-refuses'] > 0 ? 1 : 0;
 }
 

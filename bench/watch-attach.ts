@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'tend');
 const home = mkdtempSync(join(tmpdir(), 'tend-bench-wa-'));
+// Work folders live outside TEND_HOME (which is never watched).
+const work = mkdtempSync(join(tmpdir(), 'tend-bench-wa-work-'));
 const env = { ...process.env, TEND_HOME: home, NO_COLOR: '1' };
 const tend = (...args: string[]): string => execFileSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
 const list = (): Array<{ name: string; pid: number; restarts: number; status: string }> => JSON.parse(tend('list', '--json'));
@@ -35,7 +37,7 @@ const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(x
 const rows: Array<[string, string]> = [];
 
 async function saveToServing(): Promise<void> {
-  const dir = mkdtempSync(join(home, 'site-'));
+  const dir = mkdtempSync(join(work, 'site-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   writeFileSync(join(dir, 'version.txt'), 'v0');
   writeFileSync(join(dir, 'server.cjs'), `const v=require('fs').readFileSync(__dirname+'/version.txt','utf8');require('http').createServer((q,s)=>s.end(v)).listen(${port},'127.0.0.1')`);
@@ -54,7 +56,7 @@ async function saveToServing(): Promise<void> {
 }
 
 async function checkout(): Promise<void> {
-  const repo = mkdtempSync(join(home, 'repo-'));
+  const repo = mkdtempSync(join(work, 'repo-'));
   const git = (...a: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=b@b', '-c', 'user.name=b', ...a], { stdio: 'ignore' });
   git('init', '-q', '-b', 'main');
   for (let i = 0; i < 1000; i++) { mkdirSync(join(repo, `m${i % 20}`), { recursive: true }); writeFileSync(join(repo, `m${i % 20}`, `f${i}.js`), `a${i}\n`); }
@@ -72,7 +74,7 @@ async function checkout(): Promise<void> {
 }
 
 async function idleCpu(): Promise<void> {
-  const tree = mkdtempSync(join(home, 'tree-'));
+  const tree = mkdtempSync(join(work, 'tree-'));
   for (let d = 0; d < 500; d++) { mkdirSync(join(tree, `d${d}`)); for (let f = 0; f < 20; f++) writeFileSync(join(tree, `d${d}`, `f${f}.js`), 'x'); }
   const daemon = Number(readFileSync(join(home, 'daemon.pid'), 'utf8').split(' ')[0]);
   const rssBefore = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon}/status`, 'utf8'))?.[1]);
@@ -126,6 +128,7 @@ try {
 } finally {
   try { tend('kill'); } catch { /* gone */ }
   rmSync(home, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 const w = Math.max(...rows.map(([k]) => k.length));
 for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);

@@ -16,6 +16,7 @@ const broken = 'failed requests: reload to a version that throws at start';
 const oldServes = 'old version answers after that reload (1 = yes)';
 const daemonKill = 'failed requests: daemon kill -9 under load, then a reload';
 const holderRss = 'RSS of the per-app holder (node:cluster primary)';
+const workerKill = 'failed requests: kill -9 of one worker under load';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -88,6 +89,14 @@ async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', second
       if (typeof holder === 'number') rec.add(holderRss, toolName, rssKb(holder) / 1024);
     }
 
+    // Only the killed worker's requests in flight can fail (16 connections over 2 workers).
+    const victim = (await s.list()).find((a) => a.name === 'web' && a.pid !== null)?.pid;
+    load = runWrk(url, 3);
+    await delay(1000);
+    if (typeof victim === 'number') process.kill(victim, 'SIGKILL');
+    rec.add(workerKill, toolName, (await load).failed);
+    await waitFor('both workers to answer again', async () => (await s.list()).filter((a) => a.name === 'web' && a.status === 'online').length === 2, 20_000);
+
     writeFileSync(versionFile, 'throw');
     load = runWrk(url, 4);
     await delay(1000);
@@ -118,6 +127,7 @@ export const cluster: Scenario = {
     { metric: broken, unit: 'requests', target: '0' },
     { metric: oldServes, unit: '', target: '1', pm2Reference: '0 (old workers killed)' },
     { metric: daemonKill, unit: 'requests', target: '0', pm2Reference: 'apps die' },
+    { metric: workerKill, unit: 'requests', target: 'only its in-flight requests', pm2Reference: '(measure)' },
     { metric: holderRss, unit: 'MB' },
   ],
   async run(ctx, rec) {

@@ -5,6 +5,7 @@ import { sockets } from './sockets.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
+import { manyApps, start300File } from './many-apps.js';
 import { memoryLimit } from './memory-limit.js';
 import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
@@ -25,6 +26,8 @@ export const scenarios: readonly Scenario[] = [
   watchers,
   logThroughput,
   daemonKill,
+  start300File,
+  manyApps,
   cluster,
   sockets,
 ];

@@ -1,4 +1,5 @@
 import { closeSync, openSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { fileURLToPath } from 'node:url';
 import { TendError, isTendError } from '../errors.js';
@@ -103,7 +104,7 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
     env: { ...process.env, TEND_HOME: paths.home, TEND_DAEMON_READY_FD: '3' },
   });
   closeSync(logFd);
-  const pipe = child.stdio[3];
+  const pipe = child.stdio[3] as Readable | null | undefined;
   return new Promise((resolve, reject) => {
     let buffered = '';
     let settled = false;
@@ -130,7 +131,13 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
         else if (word === 'error') finish(() => reject(TendError.fromWire(JSON.parse(text))));
       }
     });
-    child.on('exit', (code) => finish(() => reject(new TendError('E_DAEMON_START_FAILED', `the daemon exited during start-up (code ${code})`, { hint: `See ${paths.daemonLog}` }))));
+    // A daemon that lost the race for the home's lock says `already` and exits at once: its
+    // last line may still be in the pipe when the exit is seen, so read the pipe to its end first.
+    const exited = (code: number | null): void => finish(() => reject(new TendError('E_DAEMON_START_FAILED', `the daemon exited during start-up (code ${code})`, { hint: `See ${paths.daemonLog}` })));
+    child.on('exit', (code) => {
+      if (pipe === null || pipe === undefined || pipe.readableEnded) exited(code);
+      else pipe.once('end', () => exited(code)).once('close', () => exited(code));
+    });
     child.on('error', (err) => finish(() => reject(new TendError('E_DAEMON_START_FAILED', `could not start the daemon: ${err.message}`))));
   });
 }

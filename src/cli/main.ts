@@ -107,7 +107,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   const paths = tendPaths(resolveHome(env));
   // ssh-style: a home another user owns or can write is refused before anything reads it.
   if (verb !== 'init') checkHomeSafe(paths.home);
-  let client: RpcClient | null = null;
+  // The promise is cached, not the client: concurrent callers (one `process.apply` per app of a
+  // file) share one connection instead of each launching a daemon.
+  let client: Promise<RpcClient> | null = null;
   const opened: RpcClient[] = [];
   const track = (c: RpcClient | null): RpcClient | null => {
     if (c !== null) opened.push(c);
@@ -120,7 +122,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     isTTY: isTerminal(1) && env.NO_COLOR === undefined,
     out: (text) => writeOut(1, text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => writeOut(2, text.endsWith('\n') ? text : `${text}\n`),
-    client: async () => (client ??= track(await connectOrLaunch(paths, (n) => writeOut(2, `tend: ${n}\n`))) as RpcClient),
+    client: () => (client ??= connectOrLaunch(paths, (n) => writeOut(2, `tend: ${n}\n`)).then((c) => track(c) as RpcClient)),
     // Not cached: `daemon restart` asks, shuts that daemon down, then connects to a new one.
     clientIfRunning: async () => track(await connectIfRunning(paths)),
   };

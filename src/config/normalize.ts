@@ -9,7 +9,7 @@ import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
-import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
+import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2MergeDefault, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 
 export { coerceField } from './coerce.js';
@@ -146,8 +146,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
   };
   const dateFormat = get<string | undefined>('log_date_format') ?? null;
-  // PM2 writes without the per-id suffix unless the app sets instances or cluster mode.
-  const merge = values.has('merge_logs') ? get<boolean>('merge_logs') : !(raw.instances !== undefined || /^cluster/.test(String(raw.exec_mode ?? raw.execMode ?? '')));
+  const merge = values.has('merge_logs') ? get<boolean>('merge_logs') : pm2MergeDefault(raw.instances, raw.exec_mode ?? raw.execMode);
   const log: LogSpec = {
     outFile: logPath(get('out_file')),
     errFile: logPath(get('error_file')),

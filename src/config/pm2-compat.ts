@@ -120,6 +120,16 @@ export function pm2SplitArgs(value: string): string[] {
     .filter((t) => t.trim() !== '');
 }
 
+/**
+ * PM2's default for `merge_logs` (lib/Common.js): true, so no `-<id>` in log names, unless the app
+ * is in cluster mode or sets a non-zero `instances` (`'max'` counts as 0 there, as in PM2).
+ */
+export function pm2MergeDefault(instances: unknown, execMode: unknown): boolean {
+  if (/^cluster/.test(String(execMode ?? ''))) return false;
+  const n = instances === 'max' ? 0 : typeof instances === 'string' ? Number.parseInt(instances, 10) || 0 : instances;
+  return n === undefined || n === null || n === 0 || n === false;
+}
+
 /** PM2's "no file" names for out_file / error_file / log_file. */
 export function isNullFile(path: string): boolean {
   return path === 'NULL' || path === '/dev/null';

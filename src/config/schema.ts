@@ -90,7 +90,7 @@ export const APP_FIELDS: readonly FieldDef[] = [
   // Restart policy
   d({ key: 'autorestart', type: 'boolean', default: true, description: 'Restart the app when it exits.', cli: true }),
   d({ key: 'stop_exit_codes', type: 'integer-list', default: [], description: 'Exit codes that mean "done, do not restart".', cli: true }),
-  d({ key: 'restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Fixed delay before each restart.', cli: true }),
+  d({ key: 'restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Fixed delay before each restart. Whatever the restart settings, an app that keeps exiting within 1 s of its start is restarted at once twice, then waits at least 100 ms, doubling up to 1 s between restarts (a run of 1 s or more resets it).', cli: true }),
   d({ key: 'exp_backoff_restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Base of the exponential backoff for crash loops (doubles per consecutive crash, capped at 15 s, reset after a stable run). 0 = off.', cli: true }),
   d({ key: 'max_restarts', type: 'integer', default: 16, description: 'Unstable restarts in a row (runs shorter than min_uptime) before the app is marked errored; as in PM2, `max_restarts: N` means at most N runs of a crash loop.', cli: true }),
   d({ key: 'min_uptime', type: 'duration', default: 1000, unit: 'ms', description: 'A run shorter than this counts as an unstable restart.', cli: true }),

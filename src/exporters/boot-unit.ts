@@ -42,7 +42,11 @@ export interface BootUnitOptions {
 export function renderBootUnit(o: BootUnitOptions): string {
   const tend = (...args: string[]): string => execLine([o.tendBin, ...args]);
   const systemctl = o.rootless ? 'systemctl --user' : 'systemctl';
-  const stopScript = `if [ "$(${systemctl} is-system-running 2>/dev/null)" = stopping ]; then exec "$0" kill; fi`;
+  // A User= unit's ExecStop runs as root ("+", below) but `tend kill` must run as the home's
+  // owner: tend refuses a home its caller does not own (so root never acts on another user's files).
+  const asOwner = o.user !== null && !o.rootless;
+  const kill = asOwner ? 'PATH="$PATH:/usr/sbin:/sbin" exec runuser -u "$1" -- "$0" kill' : 'exec "$0" kill';
+  const stopScript = `if [ "$(${systemctl} is-system-running 2>/dev/null)" = stopping ]; then ${kill}; fi`;
   const unit: string[] = [`Description=${escapeSpecifiers(`tend process manager (TEND_HOME=${o.home})`)}`];
   if (!o.rootless) unit.push('After=network.target');
   const service: string[] = ['Type=notify', 'NotifyAccess=all'];
@@ -57,7 +61,7 @@ export function renderBootUnit(o: BootUnitOptions): string {
     `ExecStartPost=-${tend('resurrect', '--boot')}`,
     '# Stops the apps only when the system (or user manager) is shutting down; see `tend startup --help`.',
     ...(o.rootless ? [] : ['# "+": as root, so systemctl asks PID 1 directly (as User= it needs D-Bus, which may already be stopping).']),
-    `ExecStop=${o.rootless ? '' : '+'}${execLine(['/bin/sh', '-c', stopScript, o.tendBin])}`,
+    `ExecStop=${o.rootless ? '' : '+'}${execLine(['/bin/sh', '-c', stopScript, o.tendBin, ...(asOwner ? [o.user as string] : [])])}`,
     `RuntimeDirectory=${escapeSpecifiers(o.runtimeDir)}`,
     'RuntimeDirectoryPreserve=yes',
     'KillMode=process',

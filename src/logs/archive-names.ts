@@ -63,10 +63,10 @@ export function listArchivesSync(file: string): ArchiveInfo[] {
 }
 
 /** Every archive file of the log, without merging a stamp's plain and `.gz` forms. */
-export function scanArchivesSync(file: string): ArchiveInfo[] {
+export function scanArchivesSync(file: string, entries?: readonly string[]): ArchiveInfo[] {
   try {
     const found: ArchiveInfo[] = [];
-    for (const entry of readdirSync(dirname(file))) {
+    for (const entry of entries ?? readdirSync(dirname(file))) {
       const info = parseArchiveName(file, entry);
       if (info !== null) found.push(info);
     }
@@ -87,13 +87,37 @@ export async function listArchives(file: string): Promise<ArchiveInfo[]> {
 }
 
 /** Leftovers of an interrupted compression (`<archive>.gz.tmp`) of this log file. */
-export function listCompressionLeftovers(file: string): string[] {
+export function listCompressionLeftovers(file: string, entries?: readonly string[]): string[] {
   const prefix = `${basename(file)}.`;
   try {
-    return readdirSync(dirname(file))
+    return (entries ?? readdirSync(dirname(file)))
       .filter((e) => e.startsWith(prefix) && e.endsWith('.gz.tmp') && STAMP.test(e.slice(prefix.length, -4)))
       .map((e) => join(dirname(file), e));
   } catch {
     return [];
   }
+}
+
+// Entries of log folders, kept for the rest of the current event-loop turn only.
+const listedThisTurn = new Map<string, string[]>();
+
+/**
+ * The entries of `file`'s folder, read once per event-loop turn. Opening the logs of 300 apps
+ * started together used to list the (growing) logs folder four times per app: quadratic. Only
+ * for looking up leftovers when a log is opened (their names are unique to their log file, so
+ * nothing a sibling log does in the same turn matters), never for rotation.
+ */
+export function logDirEntriesThisTurn(file: string): readonly string[] {
+  const dir = dirname(file);
+  let entries = listedThisTurn.get(dir);
+  if (entries === undefined) {
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      entries = [];
+    }
+    if (listedThisTurn.size === 0) setImmediate(() => listedThisTurn.clear());
+    listedThisTurn.set(dir, entries);
+  }
+  return entries;
 }

@@ -1,6 +1,6 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { ArchiveCompressor } from './archive-compressor.js';
-import { archivePath, listArchivesSync, listCompressionLeftovers, scanArchivesSync } from './archive-names.js';
+import { archivePath, listArchivesSync, listCompressionLeftovers, logDirEntriesThisTurn, scanArchivesSync } from './archive-names.js';
 
 export interface ArchiveSetOptions {
   /** The live log file whose archives these are. */
@@ -47,8 +47,9 @@ export class ArchiveSet {
 
   /** After a crash: drop torn `.gz.tmp` files and plain archives already compressed; requeue the rest. */
   recover(): void {
-    for (const p of listCompressionLeftovers(this.opts.path)) this.remove(p);
-    const all = scanArchivesSync(this.opts.path);
+    const entries = logDirEntriesThisTurn(this.opts.path);
+    for (const p of listCompressionLeftovers(this.opts.path, entries)) this.remove(p);
+    const all = scanArchivesSync(this.opts.path, entries);
     const gz = new Set(all.filter((a) => a.compressed).map((a) => a.stamp));
     for (const a of all) {
       if (a.compressed) continue;

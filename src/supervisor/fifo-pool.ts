@@ -8,6 +8,9 @@ import { join } from 'node:path';
  * spares in the background, in batches, and `provide` renames them into place (rename is
  * atomic and keeps the FIFO); only an empty pool falls back to a synchronous mkfifo.
  */
+/** A burst grows the pool up to this many spares (three per app). */
+const MAX_TARGET = 384;
+
 export class FifoPool {
   private spare: string[] = [];
   private filling = false;
@@ -17,8 +20,12 @@ export class FifoPool {
   constructor(
     private readonly dir: string,
     private readonly log: (event: string, data: Record<string, unknown>) => void,
-    private readonly target = 24,
+    private target = 24,
   ) {}
+
+  private spareName(): string {
+    return join(this.dir, `spare-${process.pid}-${this.counter++}`);
+  }
 
   /** Removes spares a previous daemon left (never handed to an app), then fills the pool. */
   start(): void {
@@ -45,13 +52,20 @@ export class FifoPool {
       }
       missing.push(path);
     }
-    if (missing.length > 0) execFileSync('mkfifo', ['-m', '600', ...missing], { stdio: 'ignore' });
+    if (missing.length > 0) {
+      // Demand outran the pool (many apps started at once): from now on keep a big pool, and
+      // fill it in this same mkfifo, so the next apps of the burst need no fork of their own.
+      this.target = MAX_TARGET;
+      const extra = Array.from({ length: this.target }, () => this.spareName());
+      execFileSync('mkfifo', ['-m', '600', ...missing, ...extra], { stdio: 'ignore' });
+      this.spare.push(...extra);
+    }
     this.refill();
   }
 
   private refill(): void {
     if (this.filling || this.closed || this.spare.length >= this.target / 2) return;
-    const batch = Array.from({ length: this.target - this.spare.length }, () => join(this.dir, `spare-${process.pid}-${this.counter++}`));
+    const batch = Array.from({ length: this.target - this.spare.length }, () => this.spareName());
     this.filling = true;
     execFile('mkfifo', ['-m', '600', ...batch], (err) => {
       this.filling = false;

@@ -1,3 +1,4 @@
+import { unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureDir } from '../lib/ensure-dir.js';
 import type { HolderStatus } from '../protocol/holder.js';
@@ -70,6 +71,14 @@ export class HeldApp {
   disconnect(): void {
     this.link?.close();
     this.link = null;
+  }
+
+  /** The app was deleted: its holder's spec, socket and log files go too. */
+  removeFiles(): void {
+    const files = holderFiles(this.paths, this.appId);
+    for (const f of [files.spec, files.socket, files.log]) {
+      try { unlinkSync(f); } catch { /* not there */ }
+    }
   }
 
   /** The holder is gone (its exit was seen): nothing runs any more. */

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { readAllStats, type ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../metrics/procfs.js';
+import { ProcScan, TOKEN_VAR } from './proc-scan.js';
 
-/** Environment variable carrying a per-incarnation token, inherited by every descendant. */
-export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';
+export { TOKEN_VAR };
 
 /**
  * The processes that belong to an app: every app is spawned as the leader of a new session and
@@ -10,22 +9,14 @@ export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';
  * called setsid() itself leaves both; it is still found through the parent links while its
  * ancestors live, so callers take a snapshot before signalling and keep it.
  */
-export function findAppProcesses(leaderPid: number, stats: ProcStat[] = readAllStats()): ProcStat[] {
-  const byParent = new Map<number, ProcStat[]>();
-  for (const st of stats) {
-    const list = byParent.get(st.ppid);
-    if (list === undefined) byParent.set(st.ppid, [st]);
-    else list.push(st);
-  }
+export function findAppProcesses(leaderPid: number, scan: ProcScan = ProcScan.read()): ProcStat[] {
   const found = new Map<number, ProcStat>();
-  for (const st of stats) {
-    if (st.session === leaderPid || st.pgrp === leaderPid) found.set(st.pid, st);
-  }
+  for (const st of scan.groupOrSession(leaderPid)) found.set(st.pid, st);
   // Walk down from every member found so far to catch descendants in other sessions.
   const queue = [leaderPid, ...found.keys()];
   while (queue.length > 0) {
     const pid = queue.pop() as number;
-    for (const child of byParent.get(pid) ?? []) {
+    for (const child of scan.children(pid)) {
       if (!found.has(child.pid)) {
         found.set(child.pid, child);
         queue.push(child.pid);
@@ -59,13 +50,20 @@ export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean
  * Signals the whole app: its group (one syscall reaches every member, even ones we have not
  * seen yet), then each known member outside the group, whose pid + start time still match.
  */
-export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals, stats: ProcStat[] = readAllStats()): void {
+export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals, scan: ProcScan = ProcScan.read()): void {
   signalGroup(leaderPid, signal);
-  const live = new Map(stats.map((s) => [s.pid, s]));
+  signalOutsideGroup(leaderPid, members, signal, scan);
+}
+
+/**
+ * Signals the known members that left the app's group, each only while its pid + start time
+ * still match: checked against /proc now, not against the scan, so a pid reused since the scan
+ * is never signalled.
+ */
+export function signalOutsideGroup(leaderPid: number, members: ProcStat[], signal: NodeJS.Signals, scan: ProcScan): void {
   for (const m of members) {
-    if (m.pgrp === leaderPid) continue;
-    const now = live.get(m.pid);
-    if (now !== undefined && now.startTicks === m.startTicks) signalPid(m.pid, signal);
+    if (m.pgrp === leaderPid || scan.alive(m) === undefined) continue;
+    if (readStat(m.pid)?.startTicks === m.startTicks) signalPid(m.pid, signal);
   }
 }
 
@@ -74,31 +72,19 @@ export function signalApp(leaderPid: number, members: ProcStat[], signal: NodeJS
  * members, plus any process carrying the incarnation's token in its environment. The token
  * finds descendants that both left the session (setsid) and lost their parent links (their
  * parent died and init adopted them): without cgroups, nothing else connects them to the app.
+ * Only processes born after the leader can carry its token (`sinceTicks`).
  */
-export function survivors(leaderPid: number, members: ProcStat[], token: string | null, sinceTicks: string | null = null, stats: ProcStat[] = readAllStats()): ProcStat[] {
-  // Only processes born after the leader can carry its token: skip reading the others' environ.
-  const since = sinceTicks === null ? 0 : Number(sinceTicks);
-  const live = new Map(stats.map((s) => [s.pid, s]));
+export function survivors(leaderPid: number, members: ProcStat[], token: string | null, sinceTicks: string | null = null, scan: ProcScan = ProcScan.read()): ProcStat[] {
   const out = new Map<number, ProcStat>();
   for (const m of members) {
-    const now = live.get(m.pid);
-    if (now !== undefined && now.startTicks === m.startTicks) out.set(m.pid, now);
+    const now = scan.alive(m);
+    if (now !== undefined) out.set(m.pid, now);
   }
-  const needle = token === null ? null : Buffer.from(`\0${TOKEN_VAR}=${token}\0`);
-  for (const st of stats) {
-    if (st.session === leaderPid || st.pgrp === leaderPid) out.set(st.pid, st);
-    else if (needle !== null && st.pid !== process.pid && !out.has(st.pid) && Number(st.startTicks) >= since && hasToken(st.pid, needle)) out.set(st.pid, st);
+  for (const st of scan.groupOrSession(leaderPid)) out.set(st.pid, st);
+  if (token !== null) {
+    for (const st of scan.withToken(token, sinceTicks === null ? 0 : Number(sinceTicks))) out.set(st.pid, st);
   }
   return [...out.values()];
-}
-
-function hasToken(pid: number, needle: Buffer): boolean {
-  try {
-    // Prefix with NUL so the first variable matches the same way as the others.
-    return Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]).includes(needle);
-  } catch {
-    return false;
-  }
 }
 
 /** True while any process is in the group (one kill(-pgid, 0) syscall, no /proc scan). */
@@ -114,15 +100,26 @@ export function groupExists(pgid: number): boolean {
 /**
  * Ends what an exited incarnation left outside its process group (setsid'd descendants, found
  * by session or token): the stop signal now, SIGKILL after the grace period. Runs after a crash
- * restart, off the restart's critical path.
+ * restart, off the restart's critical path; `withScan` provides the /proc scans (by default a
+ * scan of its own); `found` hears how many processes were signalled, when there were any.
  */
-export function sweepLeftovers(leaderPid: number, token: string | null, sinceTicks: string | null, signal: NodeJS.Signals, graceMs: number): number {
-  const left = survivors(leaderPid, [], token, sinceTicks);
-  if (left.length === 0) return 0;
-  signalApp(leaderPid, left, signal);
-  setTimeout(() => {
-    const still = survivors(leaderPid, left, token, sinceTicks);
-    if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL');
-  }, graceMs).unref();
-  return left.length;
+export function sweepLeftovers(
+  leaderPid: number,
+  token: string | null,
+  sinceTicks: string | null,
+  signal: NodeJS.Signals,
+  graceMs: number,
+  withScan: (fn: (scan: ProcScan) => void) => void = (fn) => fn(ProcScan.read()),
+  found: (processes: number) => void = () => undefined,
+): void {
+  withScan((first) => {
+    const left = survivors(leaderPid, [], token, sinceTicks, first);
+    if (left.length === 0) return;
+    found(left.length);
+    signalApp(leaderPid, left, signal, first);
+    setTimeout(() => withScan((later) => {
+      const still = survivors(leaderPid, left, token, sinceTicks, later);
+      if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL', later);
+    }), graceMs).unref();
+  });
 }

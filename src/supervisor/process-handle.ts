@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
 import { appEnv, wantsIpc } from './app-env.js';
-import { readAllStats, readStat, type ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
+import type { ProcScan } from './proc-scan.js';
 import { ptyCommand } from './pty-launch.js';
-import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, survivors, sweepLeftovers } from './kill-tree.js';
+import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
@@ -27,6 +28,8 @@ export interface HandleDeps {
   ptySocket(id: number): string;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
+  /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */
+  afterScan(fn: (scan: ProcScan) => void): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
   makeHeld(p: ProcessHandle, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
@@ -280,27 +283,43 @@ export class ProcessHandle {
     // Fast path for a crash: an empty process group (one syscall) means nothing of the app can
     // hold its port through the group, so restart at once; what left the group (setsid) is swept
     // right after. A stop always waits for the whole tree.
-    const fast = this.state !== 'stopping' && !this.treeSignalled && this.members.length === 0 && !groupExists(this.pid);
-    const left = fast ? [] : survivors(this.pid, this.members, this.token, this.startTicks);
-    if (left.length > 0) {
-      // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
-      if (!this.treeSignalled && this.state !== 'stopping') {
-        this.treeSignalled = true;
-        signalApp(this.pid, left, this.spec.killSignal as NodeJS.Signals);
-        this.timers.set('tree', setTimeout(() => this.pid !== null && signalApp(this.pid, survivors(this.pid, left, this.token, this.startTicks), 'SIGKILL'), this.spec.killTimeoutMs));
-      }
-      this.members = left;
-      const t = setTimeout(() => this.checkTree(), TREE_POLL_MS);
-      this.timers.set('tree-poll', t);
+    if (this.state !== 'stopping' && !this.treeSignalled && this.members.length === 0 && !groupExists(this.pid)) {
+      this.finishExit(draining, true);
       return;
     }
+    // The rest needs /proc: one scan, taken after this point, shared with every app asking.
+    this.deps.afterScan((scan) => {
+      if (this.draining === draining) this.checkTreeWith(draining, scan);
+    });
+  }
+
+  private checkTreeWith(draining: NonNullable<ProcessHandle['draining']>, scan: ProcScan): void {
+    const pid = this.pid as number;
+    const left = survivors(pid, this.members, this.token, this.startTicks, scan);
+    if (left.length === 0) {
+      this.finishExit(draining, false);
+      return;
+    }
+    // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
+    if (!this.treeSignalled && this.state !== 'stopping') {
+      this.treeSignalled = true;
+      signalApp(pid, left, this.spec.killSignal as NodeJS.Signals, scan);
+      this.timers.set('tree', setTimeout(() => this.deps.afterScan((later) => {
+        if (this.pid === pid) signalApp(pid, survivors(pid, left, this.token, this.startTicks, later), 'SIGKILL', later);
+      }), this.spec.killTimeoutMs));
+    }
+    this.members = left;
+    this.timers.set('tree-poll', setTimeout(() => this.checkTree(), TREE_POLL_MS));
+  }
+
+  private finishExit(draining: NonNullable<ProcessHandle['draining']>, fast: boolean): void {
     this.cancel('tree');
     this.draining = null;
     const now = this.deps.now();
     const uptimeMs = this.startedAt === null ? 0 : now - this.startedAt;
     this.lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
     if (this.adopted) this.deps.watchAdopted(this, false);
-    const old = { pid: this.pid, token: this.token, startTicks: this.startTicks };
+    const old = { pid: this.pid as number, token: this.token, startTicks: this.startTicks };
     this.adopted = false;
     this.pid = null;
     this.startTicks = null;
@@ -310,19 +329,26 @@ export class ProcessHandle {
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
     this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
     if (fast) {
-      setImmediate(() => {
-        const n = sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs);
-        if (n > 0) this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
+      sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs, (fn) => this.deps.afterScan(fn), (n) => {
+        this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
       });
     }
   }
 
+  /**
+   * The stop signal goes to the process group at once (one syscall reaches every member); the
+   * snapshot of the tree (what left the group: setsid'd descendants) is taken at the next
+   * shared /proc scan, and those members get the signal then.
+   */
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) return;
-    // One /proc scan serves the snapshot and the signalling (a stop of 100 apps does 100, not 300).
-    const stats = readAllStats();
-    if (this.members.length === 0) this.members = survivors(this.pid, findAppProcesses(this.pid, stats), this.token, this.startTicks, stats);
-    signalApp(this.pid, this.members, signal, stats);
+    const pid = this.pid;
+    signalGroup(pid, signal);
+    this.deps.afterScan((scan) => {
+      if (this.pid !== pid) return;
+      if (this.members.length === 0) this.members = survivors(pid, findAppProcesses(pid, scan), this.token, this.startTicks, scan);
+      signalOutsideGroup(pid, this.members, signal, scan);
+    });
   }
 
   /** `tend reset`: the restart count and the unstable-run history start from zero again. */

@@ -6,6 +6,8 @@ export interface RestartHistory {
   unstableRestarts: number;
   /** Consecutive crashes since the last stable run (drives the exponential backoff). */
   consecutiveCrashes: number;
+  /** Consecutive runs shorter than QUICK_RUN_MS, whatever min_uptime says (drives the floor). */
+  quickExits: number;
 }
 
 export interface ExitFacts {
@@ -21,7 +23,25 @@ export type RestartDecision =
 /** pm2 caps its exponential backoff at 15 s; so do we. */
 export const MAX_BACKOFF_MS = 15_000;
 
-export const FRESH_HISTORY: RestartHistory = { unstableRestarts: 0, consecutiveCrashes: 0 };
+export const FRESH_HISTORY: RestartHistory = { unstableRestarts: 0, consecutiveCrashes: 0, quickExits: 0 };
+
+/**
+ * The restart-rate floor, which no setting turns off: an app that keeps exiting within
+ * QUICK_RUN_MS of its start is restarted at once twice, then no sooner than FLOOR_FIRST_MS after
+ * its third quick exit, doubling up to FLOOR_MAX_MS (s6's one restart a second). A run of
+ * QUICK_RUN_MS or more resets it. Without it `min_uptime 0` (or a huge `max_restarts`) lets a
+ * crashing app restart hundreds of times a second and burn a core.
+ */
+export const QUICK_RUN_MS = 1000;
+export const FLOOR_FREE_QUICK_EXITS = 2;
+export const FLOOR_FIRST_MS = 100;
+export const FLOOR_MAX_MS = 1000;
+
+/** The least delay before the next start after `quickExits` quick exits in a row. */
+export function restartFloorMs(quickExits: number): number {
+  if (quickExits <= FLOOR_FREE_QUICK_EXITS) return 0;
+  return Math.min(FLOOR_MAX_MS, FLOOR_FIRST_MS * 2 ** Math.min(quickExits - FLOOR_FREE_QUICK_EXITS - 1, 30));
+}
 
 type Policy = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs'>;
 
@@ -33,6 +53,7 @@ type Policy = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' |
  * - A stable run resets both counters.
  * - The first restart after a stable run is immediate unless `restart_delay` is set; with
  *   `exp_backoff_restart_delay` each further consecutive crash doubles the delay up to 15 s.
+ * - Whatever the spec says, the delay is at least the restart-rate floor (restartFloorMs).
  */
 export function decideRestart(history: RestartHistory, exit: ExitFacts, spec: Policy): RestartDecision {
   const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code ?? 'unknown'}`;
@@ -43,9 +64,10 @@ export function decideRestart(history: RestartHistory, exit: ExitFacts, spec: Po
     return { action: 'give-up', status: 'stopped', history, reason: `${how}, a stop exit code` };
   }
   const stable = exit.uptimeMs >= spec.minUptimeMs;
+  const quickExits = exit.uptimeMs < QUICK_RUN_MS ? history.quickExits + 1 : 0;
   const next: RestartHistory = stable
-    ? { unstableRestarts: 0, consecutiveCrashes: 1 }
-    : { unstableRestarts: history.unstableRestarts + 1, consecutiveCrashes: history.consecutiveCrashes + 1 };
+    ? { unstableRestarts: 0, consecutiveCrashes: 1, quickExits }
+    : { unstableRestarts: history.unstableRestarts + 1, consecutiveCrashes: history.consecutiveCrashes + 1, quickExits };
   // PM2's count: `max_restarts: N` gives up at the N-th unstable run in a row (N runs in all).
   if (next.unstableRestarts >= spec.maxRestarts) {
     return {
@@ -55,7 +77,8 @@ export function decideRestart(history: RestartHistory, exit: ExitFacts, spec: Po
       reason: `${how}; ${next.unstableRestarts} runs in a row lasted less than min_uptime (${spec.minUptimeMs} ms): giving up`,
     };
   }
-  return { action: 'restart', delayMs: restartDelay(next.consecutiveCrashes, spec), history: next, reason: how };
+  const delayMs = Math.max(restartDelay(next.consecutiveCrashes, spec), restartFloorMs(quickExits));
+  return { action: 'restart', delayMs, history: next, reason: how };
 }
 
 function restartDelay(consecutiveCrashes: number, spec: Policy): number {

@@ -15,6 +15,8 @@ import { checkRecord, planRestore } from './restore-plan.js';
 import { findHomeRuns, makeToken, type FoundRun } from './run-finder.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
+import { ProcScanScheduler } from './proc-scan.js';
+import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { unmetDependency } from './dependencies.js';
 import { resolveTarget } from './targets.js';
 import { specsEqual } from '../config/specs-equal.js';
@@ -48,16 +50,38 @@ export interface SupervisorDeps {
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
-type Waiter = { handle: ProcessHandle; done: (s: ProcessState) => boolean; resolve: () => void };
+type Waiter = { done: (s: ProcessState) => boolean; resolve: () => void };
+
+/**
+ * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
+ * signalled" and "new process spawned" at once: spawns are synchronous in the daemon, so this
+ * bounds the work done in one event-loop turn (a `ping` is answered between turns) and the
+ * number of processes starting on the machine at the same time.
+ */
+const BULK_SPAWNS_IN_FLIGHT = 32;
+/** A spawn blocks the daemon for a few ms: a `start all` spawns this many per event-loop turn. */
+const SPAWNS_PER_TURN = 8;
+/** Stops are cheap (a signal): they are sent this many per event-loop turn. */
+const BULK_SIGNALS_PER_TURN = 64;
+/** While changes keep coming, state.json and status.json are rewritten at most this often. */
+const PERSIST_INTERVAL_MS = 50;
+/** …and at least this many times what the last write took (≤ ~5% of the daemon's time). */
+const PERSIST_GAP_PER_COST = 20;
 
 /** The registry of apps: start/stop/restart/delete orchestration and the persisted state. */
 export class Supervisor {
   private apps = new Map<number, ProcessHandle>();
   private nextId = 0;
-  private waiters = new Set<Waiter>();
+  /** Commands waiting for an app to reach a state, by app: a change looks at its own app's only. */
+  private waiters = new Map<ProcessHandle, Set<Waiter>>();
+  private readonly scans: ProcScanScheduler;
   private adopted = new Set<ProcessHandle>();
   private adoptedTimer: NodeJS.Timeout | null = null;
-  private persistQueued = false;
+  private persistTimer: NodeJS.Timeout | null = null;
+  private persistDirty = false;
+  private lastPersistAt = 0;
+  private lastPersistCostMs = 0;
+  private answerWaiters: Array<() => void> = [];
   private releaseQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
@@ -67,6 +91,7 @@ export class Supervisor {
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
+    this.scans = new ProcScanScheduler(() => this.leaderPids(), (err) => deps.log('scan-callback-failed', { error: (err as Error).message, stack: (err as Error).stack }));
     this.store = new Persistence(
       deps.paths,
       deps.health,
@@ -136,6 +161,7 @@ export class Supervisor {
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.watchAdopted(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
+      afterScan: (fn) => this.scans.afterScan(fn),
       ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
@@ -303,24 +329,31 @@ export class Supervisor {
   }
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
-    const waits = handles.map((h) => {
+    const waits: Promise<void>[] = [];
+    await inBatches(handles, SPAWNS_PER_TURN, (h) => {
       const unmet = this.unmet(h);
       h.dispatch(unmet === null ? { type: 'start' } : { type: 'wait', reason: unmet });
-      return this.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready'));
+      waits.push(this.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
     });
     await Promise.all(waits);
-    return this.rowsOfHandles(handles);
+    return this.answer(handles);
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    await Promise.all(handles.map((h) => {
+    const waits: Promise<void>[] = [];
+    await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       h.dispatch({ type: 'stop' });
-      return this.waitFor(h, (s) => s === 'stopped' || s === 'errored');
-    }));
-    return this.rowsOfHandles(handles);
+      waits.push(this.waitFor(h, (s) => s === 'stopped' || s === 'errored'));
+    });
+    await Promise.all(waits);
+    return this.answer(handles);
   }
 
+  /**
+   * Restarts with at most BULK_SPAWNS_IN_FLIGHT apps between their stop and their new spawn; an
+   * app's slot is free once it is spawned (its readiness is waited for outside the limit).
+   */
   async restart(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
@@ -329,21 +362,26 @@ export class Supervisor {
       return this.rowsOfHandles([one.handle]);
     }
     const handles = this.resolve(target);
-    await Promise.all(handles.map((h) => {
+    const ready: Promise<void>[] = [];
+    await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
       h.dispatch({ type: 'restart' });
-      return this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready'));
-    }));
-    return this.rowsOfHandles(handles);
+      ready.push(this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
+      await this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
+    });
+    await Promise.all(ready);
+    return this.answer(handles);
   }
 
   async delete(target: Target): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
     const infos = handles.map((h) => h.info());
-    await Promise.all(handles.map((h) => {
-      const gone = this.waitFor(h, () => !this.apps.has(h.id));
+    const gone: Promise<void>[] = [];
+    await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
+      gone.push(this.waitFor(h, () => !this.apps.has(h.id)));
       h.dispatch({ type: 'delete' });
-      return gone;
-    }));
+    });
+    await Promise.all(gone);
+    await this.answer([]);
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
 
@@ -438,7 +476,11 @@ export class Supervisor {
   /** Resolves when the handle's state satisfies `done` (checked after every change). */
   private waitFor(handle: ProcessHandle, done: (s: ProcessState) => boolean): Promise<void> {
     if (done(handle.state)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.add({ handle, done, resolve }));
+    return new Promise((resolve) => {
+      let set = this.waiters.get(handle);
+      if (set === undefined) this.waiters.set(handle, (set = new Set()));
+      set.add({ done, resolve });
+    });
   }
 
   private unmet(h: ProcessHandle): string | null {
@@ -462,16 +504,16 @@ export class Supervisor {
   }
 
   private changed(handle: ProcessHandle, deleted = false): void {
-    let answered = false;
-    for (const w of this.waiters) {
-      if (w.handle === handle && w.done(handle.state)) {
-        this.waiters.delete(w);
-        w.resolve();
-        answered = true;
+    const set = this.waiters.get(handle);
+    if (set !== undefined) {
+      for (const w of set) {
+        if (w.done(handle.state)) {
+          set.delete(w);
+          w.resolve();
+        }
       }
+      if (set.size === 0) this.waiters.delete(handle);
     }
-    // A command is about to get its answer: publish first, so a `tend list` right after sees it.
-    if (answered) this.publishStatus();
     this.persist();
     this.deps.onState(handle.info(), deleted);
     if (this.hasWaiting()) this.releaseWaiting();
@@ -486,6 +528,7 @@ export class Supervisor {
     this.apps.delete(handle.id);
     handle.detach();
     handle.pipes.remove();
+    handle.held?.removeFiles();
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }
@@ -503,15 +546,53 @@ export class Supervisor {
     }
   }
 
-  /** Persists on the next turn, so a burst of changes is one write. */
+  /**
+   * Persists on the next turn, so a burst of changes is one write; while changes keep coming
+   * (a bulk command), at most one write per PERSIST_INTERVAL_MS: each write holds every app, so
+   * one per change would make a `restart all` quadratic. A command's answer flushes (see answer).
+   */
   private persist(): void {
-    if (this.persistQueued || this.closed) return;
-    this.persistQueued = true;
-    setImmediate(() => {
-      this.persistQueued = false;
-      if (this.closed) return;
-      this.store.writeState();
-      this.store.publishStatus();
+    if (this.closed) return;
+    this.persistDirty = true;
+    if (this.persistTimer !== null) return;
+    // Spaced by what a write costs too, so writing stays a small share of the daemon's time.
+    const waitMs = this.lastPersistAt + Math.max(PERSIST_INTERVAL_MS, this.lastPersistCostMs * PERSIST_GAP_PER_COST) - this.deps.now();
+    this.persistTimer = setTimeout(() => this.flushPersist(), Math.max(0, waitMs));
+  }
+
+  private flushPersist(): void {
+    this.cancelPersist();
+    if (!this.persistDirty || this.closed) return;
+    this.persistDirty = false;
+    const started = performance.now();
+    this.store.writeState();
+    this.store.publishStatus();
+    this.lastPersistCostMs = performance.now() - started;
+    this.lastPersistAt = this.deps.now();
+  }
+
+  private cancelPersist(): void {
+    if (this.persistTimer !== null) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+  }
+
+  /**
+   * A command's answer goes out once the state file holds it and the status file shows it, so a
+   * `tend list` right after sees the same, and the state's backup is never more than a command
+   * behind. Every answer of the same event-loop turn (300 pipelined `start`s from one file)
+   * shares one write: one per answer would rewrite the whole list each time, quadratic.
+   */
+  private answer(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
+    return new Promise((resolve) => {
+      this.answerWaiters.push(() => resolve(this.rowsOfHandles(handles)));
+      if (this.answerWaiters.length > 1) return;
+      setImmediate(() => {
+        const waiters = this.answerWaiters;
+        this.answerWaiters = [];
+        if (this.persistDirty) this.flushPersist();
+        else this.publishStatus();
+        for (const w of waiters) w();
+      });
     });
   }
 
@@ -536,11 +617,20 @@ export class Supervisor {
     this.store.writeState();
     this.store.publishStatus();
     this.closed = true;
+    this.cancelPersist();
+    this.scans.close();
     this.store.close();
     this.fifos.close();
     if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
     this.adoptedTimer = null;
     for (const h of this.apps.values()) h.detach();
+  }
+
+  /** Pids of the apps' leaders (their sessions are theirs: see ProcScan.withToken). */
+  private leaderPids(): Set<number> {
+    const pids = new Set<number>();
+    for (const h of this.apps.values()) if (h.pid !== null) pids.add(h.pid);
+    return pids;
   }
 
   /** Whether an app of this id exists (not yet deleted). */

@@ -1,29 +1,61 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { statSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
-/** Sends raw bytes to the daemon socket and collects what it answers until it closes. */
-function rawExchange(socketPath: string, payload: string | Buffer | null, timeoutMs = 10_000): Promise<string> {
+/**
+ * Sends raw bytes to the daemon socket and collects what it answers until it closes (or until
+ * the answer contains `until`). The socket is destroyed on every path, a timeout included.
+ */
+function rawExchange(socketPath: string, payload: string | Buffer | null, timeoutMs = 10_000, until?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath);
     let data = '';
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error('the daemon did not close the connection')); }, timeoutMs);
+    const finish = (err: Error | null): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err === null) resolve(data);
+      else reject(err);
+    };
+    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms (got: ${data.slice(0, 200)})`)), timeoutMs);
     sock.on('connect', () => { if (payload !== null) sock.write(payload); });
-    sock.on('data', (d) => { data += d.toString(); });
+    sock.on('data', (d) => {
+      data += d.toString();
+      if (until !== undefined && data.includes(until)) finish(null);
+    });
     sock.on('error', () => undefined);
-    sock.on('close', () => { clearTimeout(timer); resolve(data); });
+    sock.on('close', () => finish(null));
+  });
+}
+
+/**
+ * A daemon of another protocol version, as far as a CLI can tell: it listens on the home's
+ * socket and answers the hello as a protocol-2 daemon does (the real CLI is tested against it).
+ */
+function otherVersionDaemon(socketPath: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((conn) => {
+      conn.on('error', () => undefined);
+      conn.once('data', () => {
+        const error = { code: 'E_PROTOCOL_MISMATCH', message: 'this daemon speaks protocol 2, the client speaks 1', hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).' };
+        conn.end(`${JSON.stringify({ t: 'error', error })}\n`);
+      });
+    });
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve(server));
   });
 }
 
 describe('bad input: a clear one-line error, a non-zero exit, nothing else touched', () => {
   let t: TendHome;
   let bystander: ProcessJson;
+  let daemon: number;
   before(async () => {
     t = new TendHome({ TEND_HELLO_TIMEOUT_MS: '800' });
     [bystander] = (await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'bystander'])) as [ProcessJson];
+    daemon = t.daemonPid() as number;
   });
   after(async () => { await t.cleanup(); });
 
@@ -57,8 +89,11 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
   }
 
   it('left the daemon and the other app untouched', async () => {
+    // A daemon that crashed and re-adopted the app would show the same app: compare the daemon too.
+    assert.equal(t.daemonPid(), daemon);
+    assert.equal(isAlive(daemon), true);
     const list = await t.list();
-    assert.deepEqual(list.map((a) => [a.name, a.pid, a.status, a.restarts]), [['bystander', bystander.pid, 'online', 0]]);
+    assert.deepEqual(list.map((a) => [a.name, a.pid, a.status, a.restarts, a.adopted]), [['bystander', bystander.pid, 'online', 0, false]]);
   });
 
   it('TEND_HOME pointing to a file or an unwritable place is reported', async () => {
@@ -91,15 +126,7 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     assert.match(huge, /E_FRAME_TOO_LARGE/);
     const silent = await rawExchange(sock, null);
     assert.match(silent, /no hello received in time/);
-    const unknownMethod = await new Promise<string>((resolve) => {
-      const s = connect(sock);
-      let data = '';
-      s.on('connect', () => s.write('{"t":"hello","protocol":1,"agent":"t","pid":1}\n{"t":"req","id":7,"method":"nope","params":{}}\n'));
-      s.on('data', (d) => {
-        data += d.toString();
-        if (data.includes('"id":7')) { s.destroy(); resolve(data); }
-      });
-    });
+    const unknownMethod = await rawExchange(sock, '{"t":"hello","protocol":1,"agent":"t","pid":1}\n{"t":"req","id":7,"method":"nope","params":{}}\n', 10_000, '"id":7');
     assert.match(unknownMethod, /unknown request method `nope`/);
     assert.equal(isAlive(daemon), true);
     assert.equal(t.daemonPid(), daemon);
@@ -117,10 +144,30 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     assert.equal((await t.app('bystander')).pid, bystander.pid);
   });
 
-  it('a CLI of another protocol version is told what to do', async () => {
-    mkdirSync(join(t.home, 'x'), { recursive: true });
-    // Covered through the raw socket above; here the CLI's own rendering of the error.
-    const r = await rawExchange(join(t.home, 'daemon.sock'), '{"t":"hello","protocol":0,"agent":"old-cli","pid":1}\n');
-    assert.match(r, /this daemon speaks protocol 1, the client speaks 0/);
+  it('a CLI of another protocol version is told what to do (exit 3, one line)', async () => {
+    const other = new TendHome();
+    const server = await otherVersionDaemon(join(other.home, 'daemon.sock'));
+    try {
+      const r = await other.run(['ping']);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /^tend: this daemon speaks protocol 2, the client speaks 1 — .*tend daemon restart/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await other.cleanup();
+    }
+  });
+
+  it('a daemon that cannot start exits 3 with the reason, and leaves no daemon behind', async () => {
+    const broken = new TendHome({ TEND_DAEMON_NODE_FLAGS: '--no-such-node-flag' });
+    try {
+      const r = await broken.run(['list']);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /^tend: the daemon exited during start-up \(code \d+\) — See .*daemon\.log/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(broken.daemonPid(), null);
+    } finally {
+      await broken.cleanup();
+    }
   });
 });

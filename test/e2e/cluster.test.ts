@@ -165,10 +165,13 @@ describe('cluster mode: other apps and bad input', () => {
     assert.match((await getFresh(port)) ?? '', /^v1 /);
   });
 
-  it('runs ESM apps, PM2 cluster ecosystem files, and increment_var per instance', async () => {
+  it('runs ESM apps (with an --import loader), PM2 cluster ecosystem files, and increment_var per instance', async () => {
     const esmPort = await freePort();
-    await t.json(['start', fixture('cluster-server.mjs'), '--name', 'esm', '-i', '2', '--env', `PORT=${esmPort}`]);
-    assert.match((await getFresh(esmPort)) ?? '', /^esm [01] \d+/);
+    // A loader given as node args reaches every worker (the `--import tsx` shape).
+    const loader = join(dir, 'loader.mjs');
+    writeFileSync(loader, 'globalThis.TEND_TEST_LOADER = "loaded";\n');
+    await t.json(['start', fixture('cluster-server.mjs'), '--name', 'esm', '-i', '2', `--node-args=--import ${loader}`, '--env', `PORT=${esmPort}`]);
+    assert.match((await getFresh(esmPort)) ?? '', /^esm [01] \d+ loaded$/m);
     const base = await freePort();
     writeFileSync(join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', increment_var: 'PORT', env: { PORT: ${base} } }] };`);
     const r = await t.run(['start', join(dir, 'ecosystem.config.js')]);

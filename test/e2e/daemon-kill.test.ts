@@ -99,6 +99,9 @@ describe('the daemon is not a single point of failure', () => {
     await waitFor(() => !isAlive(web.pid), 'the app to die');
     const list = await t.list();
     const w = list.find((a) => a.name === 'web');
-    assert.ok(w?.pid !== null && w?.pid !== web.pid, 'the dead app was restarted by the new daemon');
+    assert.ok(w !== undefined, 'the app is still known to the new daemon');
+    assert.equal(w.status, 'online');
+    assert.ok(typeof w.pid === 'number' && w.pid !== web.pid && isAlive(w.pid), 'the dead app was restarted by the new daemon');
+    assert.equal(w.adopted, false, 'a new process, not the dead one adopted');
   });
 });

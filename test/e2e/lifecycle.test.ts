@@ -34,9 +34,12 @@ describe('app lifecycle', () => {
   });
 
   it('stops, starts again by name, restarts by id, and counts the restart', async () => {
+    const running = await t.app('web');
+    assert.ok(running.status === 'online' && running.pid !== null && isAlive(running.pid), 'the app runs before the stop');
     const stopped = await t.json<ProcessJson[]>(['stop', 'web']);
     assert.equal(stopped[0]?.status, 'stopped');
     assert.equal(stopped[0]?.pid, null);
+    assert.equal(isAlive(running.pid), false, 'the stop ended the process');
     const again = await t.json<ProcessJson[]>(['start', 'web']);
     assert.equal(again[0]?.status, 'online');
     const before = again[0]?.pid;

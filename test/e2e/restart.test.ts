@@ -31,9 +31,13 @@ describe('restart policy against real processes', () => {
     assert.equal(app.restarts, 2);
     assert.equal(app.pid, null);
     assert.match(app.reason ?? '', /giving up/);
-    // It stays errored: no further restarts happen.
+    // It stays errored: no further restart within a window longer than any delay the policy
+    // could choose here (the restart floor caps at 1 s). Absence can only be shown over time.
+    await new Promise((r) => setTimeout(r, 1500));
     const later = await t.app('loop');
+    assert.equal(later.status, 'errored');
     assert.equal(later.restarts, 2);
+    assert.equal(later.pid, null);
   });
 
   it('does not restart on a stop exit code, nor with --no-autorestart', async () => {
@@ -50,35 +54,50 @@ describe('restart policy against real processes', () => {
     await t.json(['start', fixture('crash-after.js'), '--name', 'delayed', '--restart-delay', '1.5s', '--env', 'CRASH_AFTER_MS=100']);
     const waiting = await waitFor(async () => ((await t.app('delayed')).status === 'waiting-restart' ? true : undefined), 'waiting-restart');
     assert.ok(waiting);
+    // Measured: the run after a crash starts restart-delay after that crash, not sooner.
     const app = await waitFor(async () => {
       const a = await t.app('delayed');
-      return a.restarts >= 1 ? a : undefined;
+      return a.restarts >= 1 && a.status === 'online' && a.startedAt !== null && a.lastExit !== null ? a : undefined;
     }, 'the delayed restart');
-    assert.ok(app.restarts >= 1);
+    const waitedMs = (app.startedAt as number) - (app.lastExit?.at as number);
+    assert.ok(waitedMs >= 1500, `restarted ${waitedMs} ms after the crash, before the 1.5 s delay`);
     await t.json(['stop', 'delayed']);
   });
 
-  it('--wait-ready keeps the app launching until it says ready, or listen-timeout passes', async () => {
+  it('--wait-ready: online when the app says ready, long before listen-timeout', async () => {
     const started = Date.now();
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('ready-after.js'), '--name', 'ready', '--wait-ready', '--env', 'READY_AFTER_MS=700']);
+    // With a 120 s listen-timeout, only the `ready` message can bring the app online before the
+    // CLI call's own 30 s limit: an ignored `ready` fails this test.
+    const [p] = await t.json<ProcessJson[]>(['start', fixture('ready-after.js'), '--name', 'ready', '--wait-ready', '--listen-timeout', '120s', '--env', 'READY_AFTER_MS=700']);
     assert.equal(p?.status, 'online');
-    assert.ok(Date.now() - started >= 650, 'start returned before the app was ready');
-    const [q] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'never-ready', '--wait-ready', '--listen-timeout', '800']);
-    assert.equal(q?.status, 'online');
+    assert.ok(Date.now() - started >= 700, 'start returned before the app was ready');
   });
 
-  it('applies exponential backoff to a crash loop', async () => {
+  it('--wait-ready: an app that never says ready goes online when listen-timeout passes, not before', async () => {
+    const started = Date.now();
+    const [q] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'never-ready', '--wait-ready', '--listen-timeout', '1500']);
+    assert.equal(q?.status, 'online');
+    assert.ok(Date.now() - started >= 1500, `online after ${Date.now() - started} ms, before the 1.5 s listen-timeout`);
+  });
+
+  it('applies exponential backoff to a crash loop; a stop while it waits cancels the restart', async () => {
     const started = Date.now();
     await t.json(['start', fixture('crash-after.js'), '--name', 'backoff', '--exp-backoff-restart-delay', '200', '--max-restarts', '100']);
     const a = await waitFor(async () => {
       const app = await t.app('backoff');
-      return app.restarts >= 4 ? app : undefined;
-    }, 'four restarts');
+      return app.restarts >= 4 && app.status === 'waiting-restart' ? app : undefined;
+    }, 'four restarts, then a wait');
     // Immediate, then 200, 400, 800 ms: at least ~1.4 s for 4 restarts, unlike an unthrottled loop.
     assert.ok(Date.now() - started >= 1300, `4 restarts took only ${Date.now() - started} ms`);
     assert.ok(a.restarts <= 6, `restarted too fast: ${a.restarts}`);
+    // The app is between runs (its process already exited): the stop must cancel the pending
+    // restart, which is due within 3.2 s at most (the 5th backoff step).
     const [stopped] = await t.json<ProcessJson[]>(['stop', 'backoff']);
     assert.equal(stopped?.status, 'stopped');
-    if (a.pid !== null) assert.equal(isAlive(a.pid), false);
+    assert.equal(stopped?.pid, null);
+    await new Promise((r) => setTimeout(r, 3500));
+    const later = await t.app('backoff');
+    assert.equal(later.status, 'stopped');
+    assert.equal(later.restarts, stopped?.restarts);
   });
 });

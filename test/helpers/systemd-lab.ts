@@ -1,10 +1,13 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './tend.js';
 
-/** The throw-away systemd (../shared/tools/systemd-lab.sh); TEND_SYSTEMD_LAB overrides where it is. */
-export const LAB_SCRIPT = process.env.TEND_SYSTEMD_LAB ?? join(ROOT, '..', 'shared', 'tools', 'systemd-lab.sh');
+/** The throw-away systemd the boot tests run in (the repository's own script). */
+export const LAB_SCRIPT = join(ROOT, 'test', 'lab', 'systemd-lab.sh');
+
+/** Where the script keeps each lab's state (overlay, pid, boot log). */
+const LAB_STATE = '/tmp/tend-systemd-lab';
 
 /** PATH inside the lab: the host image's own, where /usr/bin/node lives. */
 export const LAB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -13,7 +16,6 @@ export const LAB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 export function labSkipReason(): string | null {
   if (process.platform !== 'linux') return 'systemd-lab needs Linux';
   if (process.getuid?.() !== 0) return 'systemd-lab needs root (it creates namespaces and mounts)';
-  if (!existsSync(LAB_SCRIPT)) return `systemd-lab.sh not found at ${LAB_SCRIPT} (set TEND_SYSTEMD_LAB)`;
   if (!existsSync('/lib/systemd/systemd')) return 'systemd is not installed on this host (/lib/systemd/systemd)';
   const cg2 = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].some((p) => existsSync(join(p, 'cgroup.controllers')));
   if (!cg2) return 'no cgroup2 hierarchy mounted';
@@ -45,12 +47,13 @@ export class SystemdLab {
   readonly work: string;
   private running = false;
 
+  // Named, not created: a suite whose tool is missing must leave nothing behind.
   constructor(readonly name: string) {
-    this.work = mkdtempSync('/var/tmp/tend-lab-');
+    this.work = `/var/tmp/tend-lab-${name}`;
   }
 
   private script(args: string[], timeoutMs = 60_000): Promise<LabResult> {
-    const env = { ...process.env, LAB_NAME: this.name, LAB_BIND: `${ROOT.replace(/\/$/, '')} ${this.work}` };
+    const env = { ...process.env, LAB_NAME: this.name, LAB_STATE, LAB_BIND: `${ROOT.replace(/\/$/, '')} ${this.work}` };
     return new Promise((resolve) => {
       execFile('bash', [LAB_SCRIPT, ...args], { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
@@ -61,6 +64,7 @@ export class SystemdLab {
 
   /** Boots the lab; returns the seconds the script measured. */
   async start(): Promise<number> {
+    mkdirSync(this.work, { recursive: true, mode: 0o755 });
     const r = await this.script(['start']);
     if (r.code !== 0) throw new Error(`systemd-lab start failed: ${r.stderr}`);
     this.running = true;
@@ -104,13 +108,9 @@ export class SystemdLab {
   async stop(): Promise<void> {
     const r = await this.script(['stop'], 60_000);
     this.running = false;
-    // What stop leaves in the script's state dir (console.log, unshare.log) is only worth keeping on trouble.
-    if (r.code === 0 && !r.stderr.includes('WARNING')) rmSync(join('/tmp/systemd-lab', this.name), { recursive: true, force: true });
-    try {
-      if (statSync(this.work).isDirectory()) rmSync(this.work, { recursive: true, force: true });
-    } catch {
-      // already gone
-    }
+    // What stop leaves in the lab's state dir (boot.log) is only worth keeping on trouble.
+    if (r.code === 0 && !r.stderr.includes('WARNING')) rmSync(join(LAB_STATE, this.name), { recursive: true, force: true });
+    rmSync(this.work, { recursive: true, force: true });
   }
 
   get isRunning(): boolean {

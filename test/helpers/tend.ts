@@ -139,8 +139,9 @@ export interface ProcessJson {
   status: string;
   restarts: number;
   uptimeMs: number;
+  startedAt: number | null;
   adopted: boolean;
-  lastExit: { code: number | null; signal: string | null; forced: boolean; unknown: boolean } | null;
+  lastExit: { code: number | null; signal: string | null; at: number; forced: boolean; unknown: boolean } | null;
   reason: string | null;
 }
 

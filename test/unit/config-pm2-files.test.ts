@@ -178,8 +178,10 @@ describe('PM2 stop signal and log paths', () => {
       { name: 'cl', script: 'server.js', exec_mode: 'cluster' },
       { name: 'merged', script: 'server.js', instances: 1, merge_logs: true },
       { name: 'split', script: 'server.js', combine_logs: false },
+      { name: 'maxed', script: 'server.js', instances: 'max' },
     ] };`);
-    assert.deepEqual(apps.map((a) => [a.name, a.log.merge]), [['plain', true], ['one', false], ['cl', false], ['merged', true], ['split', false]]);
+    // `instances: 'max'` counts as 0 in PM2's rule, so its logs have no suffix there either.
+    assert.deepEqual(apps.map((a) => [a.name, a.log.merge]), [['plain', true], ['one', false], ['cl', false], ['merged', true], ['split', false], ['maxed', true]]);
   });
 
   it('records which variables the user set (describe shows those)', async () => {

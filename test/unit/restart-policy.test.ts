@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideRestart, FRESH_HISTORY, MAX_BACKOFF_MS } from '../../src/supervisor/restart-policy.js';
+import { decideRestart, FLOOR_FIRST_MS, FLOOR_MAX_MS, FRESH_HISTORY, MAX_BACKOFF_MS, QUICK_RUN_MS, restartFloorMs } from '../../src/supervisor/restart-policy.js';
 
 const spec = { autorestart: true, stopExitCodes: [] as number[], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 3, minUptimeMs: 1000 };
 const crash = (uptimeMs: number, code: number | null = 1, signal: string | null = null) => ({ code, signal, uptimeMs });
@@ -58,5 +58,50 @@ describe('restart policy', () => {
 
   it('uses restart_delay as a fixed delay and as the floor of the backoff', () => {
     assert.equal((decideRestart(FRESH_HISTORY, crash(5000), { ...spec, restartDelayMs: 1500 }) as { delayMs: number }).delayMs, 1500);
+  });
+});
+
+describe('restart-rate floor', () => {
+  const loose = { ...spec, minUptimeMs: 0, maxRestarts: 1_000_000 };
+  const delaysFor = (s: typeof spec, runs: number, uptimeMs = 5) => {
+    let h = FRESH_HISTORY;
+    const out: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const d = decideRestart(h, crash(uptimeMs), s);
+      assert.equal(d.action, 'restart');
+      if (d.action === 'restart') out.push(d.delayMs);
+      h = d.history;
+    }
+    return { delays: out, history: h };
+  };
+
+  it('grows to ≥ 100 ms after a few quick exits, up to 1 s, with min_uptime 0 and a huge max_restarts', () => {
+    const { delays } = delaysFor(loose, 10);
+    assert.deepEqual(delays, [0, 0, FLOOR_FIRST_MS, 200, 400, 800, FLOOR_MAX_MS, FLOOR_MAX_MS, FLOOR_MAX_MS, FLOOR_MAX_MS]);
+  });
+
+  it('holds with backoff off, and under a smaller restart_delay or backoff', () => {
+    assert.equal(delaysFor({ ...loose, restartDelayMs: 50 }, 5).delays[4], 400);
+    assert.equal(delaysFor({ ...loose, expBackoffRestartDelayMs: 10 }, 5).delays[4], 400);
+    // A larger configured delay wins over the floor.
+    assert.equal(delaysFor({ ...loose, restartDelayMs: 5000 }, 5).delays[4], 5000);
+  });
+
+  it('a run of QUICK_RUN_MS resets it; slower crashes never meet it', () => {
+    const { history } = delaysFor(loose, 6);
+    const after = decideRestart(history, crash(QUICK_RUN_MS), loose);
+    assert.equal(after.action === 'restart' && after.delayMs, 0);
+    assert.equal(after.history.quickExits, 0);
+    assert.deepEqual(delaysFor(loose, 8, QUICK_RUN_MS + 1).delays, [0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('restartFloorMs is monotonic and capped', () => {
+    let last = 0;
+    for (let n = 0; n < 100; n++) {
+      const f = restartFloorMs(n);
+      assert.ok(f >= last && f <= FLOOR_MAX_MS);
+      last = f;
+    }
+    assert.equal(restartFloorMs(100), FLOOR_MAX_MS);
   });
 });

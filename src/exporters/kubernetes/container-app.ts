@@ -57,7 +57,9 @@ function unmappedSettings(spec: AppSpec): string[] {
   if (l.outFile !== null) out.push('out_file');
   if (l.errFile !== null) out.push('error_file');
   if (l.combinedFile !== null) out.push('log_file');
-  for (const [key, value] of [['merge_logs', l.merge], ['disable_logs', l.disabled], ['time', l.time], ['log_type', l.type], ['log_max_size', l.maxSizeBytes],
+  // merge_logs is left aside: its default differs between PM2 files and tend's own, and a container's
+  // output is two streams whatever it says.
+  for (const [key, value] of [['disable_logs', l.disabled], ['time', l.time], ['log_type', l.type], ['log_max_size', l.maxSizeBytes],
     ['log_rotate_interval', l.rotateInterval], ['log_retain', l.retain], ['log_compress', l.compress]] as const) {
     if (differs(key, value)) out.push(key);
   }
