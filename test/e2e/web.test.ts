@@ -121,7 +121,11 @@ describe('tend web: JSON API, /metrics and security', () => {
   });
 
   it('serves /metrics in the Prometheus text format (checked with promtool when installed)', async () => {
-    const r = await http(web.port, '/metrics', { headers: auth() });
+    // After the restart above, wait for the new process's first sample.
+    const r = await waitFor(async () => {
+      const x = await http(web.port, '/metrics', { headers: auth() });
+      return /^tend_app_memory_bytes\{app="lines"/m.test(x.body) ? x : undefined;
+    }, 'a sampled memory figure');
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     assert.match(r.body, /^tend_app_up\{app="lines",id="0",namespace="default"\} 1$/m);
