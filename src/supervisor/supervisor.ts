@@ -74,6 +74,8 @@ export class Supervisor {
   private nextId = 0;
   /** Commands waiting for an app to reach a state, by app: a change looks at its own app's only. */
   private waiters = new Map<ProcessHandle, Set<Waiter>>();
+  /** Apps in `waiting` (their dependencies unmet), so a change costs O(1) when none waits. */
+  private waitingApps = new Set<ProcessHandle>();
   private readonly scans: ProcScanScheduler;
   private adopted = new Set<ProcessHandle>();
   private adoptedTimer: NodeJS.Timeout | null = null;
@@ -494,7 +496,7 @@ export class Supervisor {
     this.releaseQueued = true;
     queueMicrotask(() => {
       this.releaseQueued = false;
-      for (const h of this.apps.values()) {
+      for (const h of [...this.waitingApps]) {
         if (h.state !== 'waiting') continue;
         const unmet = this.unmet(h);
         if (unmet === null) h.dispatch({ type: 'start' });
@@ -516,12 +518,15 @@ export class Supervisor {
     }
     this.persist();
     this.deps.onState(handle.info(), deleted);
-    if (this.hasWaiting()) this.releaseWaiting();
+    if (handle.state === 'waiting' && !deleted) this.waitingApps.add(handle);
+    else this.waitingApps.delete(handle);
+    if (this.waitingApps.size > 0) this.releaseWaiting();
   }
 
+  /** After a restore (handles built without a change each): collects the apps that wait. */
   private hasWaiting(): boolean {
-    for (const h of this.apps.values()) if (h.state === 'waiting') return true;
-    return false;
+    for (const h of this.apps.values()) if (h.state === 'waiting') this.waitingApps.add(h);
+    return this.waitingApps.size > 0;
   }
 
   private removed(handle: ProcessHandle): void {

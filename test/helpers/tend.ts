@@ -54,6 +54,17 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The test runner's environment without what would tie a test daemon to the runner's own service
+ * manager or session: under a systemd-run runner (INVOCATION_ID set) `tend daemon restart` would
+ * otherwise restart the runner's unit, and a NOTIFY_SOCKET would reach the runner's manager.
+ */
+const RUNNER_ONLY = /^(INVOCATION_ID|JOURNAL_STREAM|NOTIFY_SOCKET|LISTEN_(PID|FDS|FDNAMES)|MANAGERPID|SYSTEMD_EXEC_PID|WATCHDOG_(PID|USEC)|TMUX|TMUX_PANE|STY|SSH_\w+|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|PM2_HOME)$/;
+
+export function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !RUNNER_ONLY.test(k)));
+}
+
 /** A private TEND_HOME with a CLI bound to it; `cleanup` stops everything it started, by pid. */
 export class TendHome {
   readonly home: string;
@@ -63,8 +74,7 @@ export class TendHome {
   constructor(extraEnv: NodeJS.ProcessEnv = {}) {
     // A given TEND_HOME (a tmpfs mount, a path of a chosen length) is used as it is.
     this.home = extraEnv.TEND_HOME ?? mkdtempSync(join(tmpdir(), 'tend-test-'));
-    this.env = { ...process.env, TEND_HOME: this.home, NO_COLOR: '1', ...extraEnv };
-    delete this.env.NODE_EXTRA_CA_CERTS;
+    this.env = { ...cleanEnv(process.env), TEND_HOME: this.home, NO_COLOR: '1', ...extraEnv };
   }
 
   run(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
