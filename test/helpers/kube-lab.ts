@@ -136,6 +136,9 @@ export class KubeLab {
     const file = join(this.dir, `play-${this.played.length}.yaml`);
     writeFileSync(file, rest.map((d) => stringify(d)).join('---\n'));
     this.played.push(file);
+    // A pod left by a run that was killed before its cleanup holds the same name (podman names a
+    // Deployment's pod <name>-pod-0): remove it, or the play fails with "pod already exists".
+    for (const doc of rest) if (doc.kind === 'Deployment') await this.podman('pod', 'rm', '-f', `${doc.metadata.name as string}-pod-0`);
     await this.must(this.podman('kube', 'play', '--network', 'slirp4netns', file), 'podman kube play');
     return file;
   }
