@@ -218,18 +218,23 @@ export class Supervisor {
     return [findInstance(this.apps.values(), target)?.handle ?? this.resolve(target)].flat();
   }
 
+  /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
+  private async restartInstance(target: Target): Promise<ProcessInfo[] | null> {
+    const one = findInstance(this.apps.values(), target);
+    if (one === null) return null;
+    await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+    this.publishNow();
+    return this.rowsOfHandles([one.handle]);
+  }
+
   /**
    * Zero-downtime reload (`tend reload`): held apps replace their processes one at a time
    * (see the holder's WorkerPool); other apps restart. Sequential over apps, so a failure
    * stops before the next app is touched.
    */
   async reload(target: Target, opts: { parallel?: number } = {}): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) {
-      await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
-      this.publishNow();
-      return this.rowsOfHandles([one.handle]);
-    }
+    const instance = await this.restartInstance(target);
+    if (instance !== null) return instance;
     const handles = this.resolve(target);
     for (const h of handles) {
       if (h.held !== null && h.held.running && h.state === 'online') await reloadHeld(h, opts.parallel ?? 1, undefined, (x) => this.lastStderr(x));
@@ -357,12 +362,8 @@ export class Supervisor {
    * app's slot is free once it is spawned (its readiness is waited for outside the limit).
    */
   async restart(target: Target): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) {
-      await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
-      this.publishNow();
-      return this.rowsOfHandles([one.handle]);
-    }
+    const instance = await this.restartInstance(target);
+    if (instance !== null) return instance;
     const handles = this.resolve(target);
     const ready: Promise<void>[] = [];
     await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
