@@ -33,6 +33,9 @@ export function labSkipReason(): string | null {
   } catch {
     return 'bin/tend is not executable';
   }
+  // The lab's systemd gets its own /tmp and /run, and systemd-tmpfiles empties /tmp at boot: a
+  // checkout there cannot be bound into the lab without being wiped. Say so instead of failing later.
+  if (/^\/(tmp|run)(\/|$)/.test(ROOT)) return `the checkout is under ${ROOT.split('/')[1] === 'tmp' ? '/tmp' : '/run'}, which the lab replaces with its own; clone the repository elsewhere (e.g. /var/tmp or your home) to run the boot tests`;
   return null;
 }
 
