@@ -11,8 +11,9 @@ const common = {
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // Loaded on demand from node_modules (YAML configs, and JSON files that are not strict JSON).
-  external: ['yaml', 'json5'],
+  // Loaded on demand from node_modules (YAML configs, JSON files that are not strict JSON, and
+  // koffi, a native FFI module, for posix_spawn and waitpid).
+  external: ['yaml', 'json5', 'koffi'],
   // import.meta.url has no CJS meaning; give it the bundle's own URL.
   define: { 'import.meta.url': 'import_meta_url' },
   banner: { js: "const import_meta_url = require('node:url').pathToFileURL(__filename).href;" },

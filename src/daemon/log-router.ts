@@ -73,9 +73,12 @@ export class LogRouter {
       now: this.now,
       onError: (message) => this.log(message === null ? 'log-write-recovered' : 'log-write-failed', { id, app: spec.name, error: message }),
       onNotice: (message) => this.log('log-notice', { id, app: spec.name, message }),
+      openInBackground: true,
     });
-    this.entries.set(id, { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' });
-    this.refreshListeners();
+    const entry = { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' };
+    this.entries.set(id, entry);
+    // Only this app's listener can change (all of them: O(apps²) when 1,000 apps start).
+    this.refreshListener(id, entry);
     this.armTimer();
   }
 
@@ -112,9 +115,11 @@ export class LogRouter {
 
   /** Records are built only for apps someone follows (the raw path allocates nothing per line). */
   private refreshListeners(): void {
-    for (const [id, e] of this.entries) {
-      e.log.setRecordListener(this.fanout.wants(e.name, id) ? (r) => this.fanout.publish(r) : null);
-    }
+    for (const [id, e] of this.entries) this.refreshListener(id, e);
+  }
+
+  private refreshListener(id: number, e: Entry): void {
+    e.log.setRecordListener(this.fanout.wants(e.name, id) ? (r) => this.fanout.publish(r) : null);
   }
 
   private armTimer(): void {

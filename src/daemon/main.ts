@@ -1,3 +1,5 @@
+import { preparePipeDir, releasePipeDir } from '../store/pipe-dir.js';
+import { spawnerKind } from '../spawner/spawn-app.js';
 import { closeSync, writeSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { Health } from '../lib/health.js';
@@ -74,7 +76,7 @@ function envMs(name: string, fallback: number): number {
 
 function ensureHome(paths: TendPaths): void {
   checkHomeSafe(paths.home);
-  for (const dir of [paths.home, paths.logDir, paths.pipeDir, paths.holderDir]) ensureDir(dir);
+  for (const dir of [paths.home, paths.logDir, paths.holderDir]) ensureDir(dir);
 }
 
 /** Composition root: builds every service with explicit dependencies, then signals readiness. */
@@ -85,10 +87,13 @@ async function main(): Promise<void> {
   const systemd = detectSystemdUnit();
   let lock: InstanceLock;
   let paths: TendPaths;
+  let pipeNote = '';
   try {
     paths = tendPaths(resolveHome());
     ensureHome(paths);
     lock = await acquireInstanceLock(paths);
+    // Only the lock holder may replace the pipe folder's link.
+    pipeNote = preparePipeDir(paths.pipeDir).note;
   } catch (err) {
     const details = isTendError(err) ? (err.details as { alreadyRunning?: boolean; pid?: number } | undefined) : undefined;
     if (details?.alreadyRunning === true) notify.say(`already ${details.pid ?? ''}`);
@@ -179,6 +184,10 @@ async function main(): Promise<void> {
     await webServer?.close();
     watches.close();
     supervisor.detachAll();
+    // tend kill stopped every app: nothing of this home stays in /dev/shm.
+    if (why === 'kill' && supervisor.list().every((p) => p.pid === null)) {
+      try { releasePipeDir(paths.pipeDir); } catch (err) { daemonLog('pipe-dir-release-failed', { error: (err as Error).message }); }
+    }
     await server?.close();
     logs.close();
     lock.release();
@@ -215,7 +224,8 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => daemonLog('sighup-ignored'));
   process.on('SIGUSR2', () => daemonLog('logs-reopened', { files: logs.reopen() }));
   for (const notice of lock.notices) notify.say(`notice ${notice}`);
-  daemonLog('daemon-ready', { pid: process.pid, home: paths.home, version: VERSION, node: process.version });
+  const spawner = spawnerKind();
+  daemonLog('daemon-ready', { pid: process.pid, home: paths.home, version: VERSION, node: process.version, spawner: spawner.kind, ...(spawner.why === '' ? {} : { spawnerWhy: spawner.why }), pipes: pipeNote });
   notify.say(`ready ${process.pid}`);
   notify.done();
   notifySystemdReady(daemonLog);

@@ -20,6 +20,8 @@ export interface AppLogOptions {
   onNotice?: (message: string) => void;
   /** Each complete line; records are only built while a listener is set (see `setRecordListener`). */
   onRecord?: (record: LogRecord) => void;
+  /** Create the files in the thread pool (see FileSinkOptions.openInBackground). */
+  openInBackground?: boolean;
 }
 
 /** The line state of one stream of one instance. */
@@ -199,6 +201,7 @@ export class AppLog {
       now: this.now,
       onError: () => this.refreshError(),
       onNotice: (m) => this.opts.onNotice?.(m),
+      openInBackground: this.opts.openInBackground === true,
     });
     this.sinks.push(sink);
     return sink;

@@ -98,26 +98,40 @@ export function listCompressionLeftovers(file: string, entries?: readonly string
   }
 }
 
-// Entries of log folders, kept for the rest of the current event-loop turn only.
-const listedThisTurn = new Map<string, string[]>();
+// Archive-like entries of log folders by the log file they belong to, kept for the rest of the
+// current event-loop turn only.
+const listedThisTurn = new Map<string, Map<string, string[]>>();
+const ARCHIVE_TAIL = /\.\d{8}T\d{6}\.\d{3}(\.gz)?(\.tmp)?$/;
 
 /**
- * The entries of `file`'s folder, read once per event-loop turn. Opening the logs of 300 apps
- * started together used to list the (growing) logs folder four times per app: quadratic. Only
- * for looking up leftovers when a log is opened (their names are unique to their log file, so
- * nothing a sibling log does in the same turn matters), never for rotation.
+ * The entries of `file`'s folder that may be archives or leftovers of `file`, from one listing
+ * per folder and event-loop turn, indexed by log file. Opening the logs of 300 apps started
+ * together used to list the (growing) logs folder four times per app, then parse every entry
+ * for every app: quadratic twice. Only for looking up leftovers when a log is opened (their
+ * names are unique to their log file, so nothing a sibling log does in the same turn matters),
+ * never for rotation.
  */
 export function logDirEntriesThisTurn(file: string): readonly string[] {
   const dir = dirname(file);
-  let entries = listedThisTurn.get(dir);
-  if (entries === undefined) {
+  let index = listedThisTurn.get(dir);
+  if (index === undefined) {
+    index = new Map();
+    let entries: string[] = [];
     try {
       entries = readdirSync(dir);
     } catch {
-      entries = [];
+      // No folder: no archives.
+    }
+    for (const entry of entries) {
+      const m = ARCHIVE_TAIL.exec(entry);
+      if (m === null) continue;
+      const owner = entry.slice(0, m.index);
+      const list = index.get(owner);
+      if (list === undefined) index.set(owner, [entry]);
+      else list.push(entry);
     }
     if (listedThisTurn.size === 0) setImmediate(() => listedThisTurn.clear());
-    listedThisTurn.set(dir, entries);
+    listedThisTurn.set(dir, index);
   }
-  return entries;
+  return index.get(basename(file)) ?? [];
 }

@@ -1,5 +1,5 @@
 import { ensureDir } from '../lib/ensure-dir.js';
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, open as openAsync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ArchiveSet } from './archive-set.js';
 
@@ -20,6 +20,13 @@ export interface FileSinkOptions {
   onError?: (message: string | null) => void;
   /** Non-fatal problems for the daemon log (an archive could not be compressed or deleted). */
   onNotice?: (message: string) => void;
+  /**
+   * Open (and create) the file in libuv's thread pool instead of now. Creating a file costs
+   * 0.5–0.8 ms of kernel time on some ext4 disks (measured here): for 300 apps started at once
+   * that is 600 files and most of a second of a blocked daemon. A write that comes first opens
+   * the file on the spot, so nothing is lost or reordered.
+   */
+  openInBackground?: boolean;
 }
 
 const NL = 0x0a;
@@ -57,6 +64,8 @@ export class FileSink {
   private errorMessage: string | null = null;
   private dropped = 0;
   private closed = false;
+  /** The first open is under way in the thread pool (openInBackground). */
+  private opening = false;
   private nextRetryAt = 0;
   private nextCheckAt = 0;
   private nextRotateAt = Number.POSITIVE_INFINITY;
@@ -73,8 +82,37 @@ export class FileSink {
     this.slack = opts.lineSlackBytes ?? 65 * 1024;
     this.now = opts.now ?? Date.now;
     this.archives = new ArchiveSet({ path: opts.path, retain: opts.retain, compress: opts.compress, onNotice: (m) => this.notice(m) });
+    if (opts.openInBackground === true) this.openLater();
+    else this.firstOpen(this.now());
+  }
+
+  private firstOpen(now: number): boolean {
+    this.opening = false;
     this.archives.recover();
-    this.open(this.now());
+    return this.open(now);
+  }
+
+  private openLater(): void {
+    this.opening = true;
+    try {
+      ensureDir(dirname(this.path));
+    } catch {
+      // The open below fails too, and reports it.
+    }
+    openAsync(this.path, FLAGS, 0o640, (err, fd) => {
+      if (!this.opening || this.closed) {
+        // A write opened the file first, or the sink was closed meanwhile.
+        if (err === null) closeSync(fd);
+        return;
+      }
+      if (err !== null) {
+        this.firstOpen(this.now());
+        return;
+      }
+      this.opening = false;
+      this.archives.recover();
+      this.adopt(fd, this.now());
+    });
   }
 
   get size(): number {
@@ -98,6 +136,7 @@ export class FileSink {
   write(data: Buffer): void {
     if (this.closed || data.length === 0) return;
     const now = this.now();
+    if (this.opening) this.firstOpen(now);
     if (this.fd === null) {
       if (now < this.nextRetryAt || !this.open(now)) {
         this.dropped += data.length;
@@ -118,7 +157,7 @@ export class FileSink {
 
   /** Time-based rotation and health checks; the daemon calls it from a timer (cheap when nothing is due). */
   checkTime(now = this.now()): void {
-    if (this.closed) return;
+    if (this.closed || this.opening) return;
     if (this.fd === null) {
       if (now >= this.nextRetryAt) this.open(now);
       return;
@@ -133,6 +172,7 @@ export class FileSink {
   /** Closes and opens the path again (after an external logrotate renamed the file). */
   reopen(): boolean {
     if (this.closed) return false;
+    if (this.opening) return this.firstOpen(this.now());
     this.closeFd();
     return this.open(this.now());
   }
@@ -142,6 +182,7 @@ export class FileSink {
     if (this.closed) return 0;
     let touched = this.archives.deleteAll();
     const now = this.now();
+    if (this.opening) this.firstOpen(now);
     if (this.fd === null && now >= this.nextRetryAt) this.open(now);
     if (this.fd !== null) {
       try {
@@ -243,7 +284,16 @@ export class FileSink {
   private open(now: number): boolean {
     try {
       ensureDir(dirname(this.path));
-      const fd = openSync(this.path, FLAGS, 0o640);
+      return this.adopt(openSync(this.path, FLAGS, 0o640), now);
+    } catch (err) {
+      this.fail(err, now);
+      return false;
+    }
+  }
+
+  /** Takes `fd` (the path just opened) as the live file; false (fd closed) if it cannot be read. */
+  private adopt(fd: number, now: number): boolean {
+    try {
       const st = fstatSync(fd);
       this.fd = fd;
       this.ino = st.ino;
@@ -256,6 +306,7 @@ export class FileSink {
       this.setError(null);
       return true;
     } catch (err) {
+      try { closeSync(fd); } catch { /* already invalid */ }
       this.fail(err, now);
       return false;
     }

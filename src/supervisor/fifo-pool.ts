@@ -1,12 +1,15 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { constants } from 'node:os';
+import { loadLibc } from '../spawner/libc.js';
 import { readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Named pipes made ahead of need. Node has no mkfifo(), so each batch costs a fork/exec of
- * coreutils' mkfifo (about 3 ms of a blocked daemon when done on the spot). The pool makes
- * spares in the background, in batches, and `provide` renames them into place (rename is
- * atomic and keeps the FIFO); only an empty pool falls back to a synchronous mkfifo.
+ * Named pipes made ahead of need. Node has no mkfifo(), so the pool makes spares in the
+ * background, in batches, with coreutils' mkfifo in another process (on another core: creating
+ * an inode costs 0.5–0.8 ms of kernel time on some ext4 disks), and `provide` renames them into
+ * place (rename is atomic and keeps the FIFO). An empty pool makes just the missing ones on the
+ * spot with libc's mkfifo(3) (through koffi; without it, a synchronous fork of mkfifo).
  */
 /** A burst grows the pool up to this many spares (three per app). */
 const MAX_TARGET = 384;
@@ -53,12 +56,9 @@ export class FifoPool {
       missing.push(path);
     }
     if (missing.length > 0) {
-      // Demand outran the pool (many apps started at once): from now on keep a big pool, and
-      // fill it in this same mkfifo, so the next apps of the burst need no fork of their own.
+      // Demand outran the pool (many apps started at once): keep a big pool from now on.
       this.target = MAX_TARGET;
-      const extra = Array.from({ length: this.target }, () => this.spareName());
-      execFileSync('mkfifo', ['-m', '600', ...missing, ...extra], { stdio: 'ignore' });
-      this.spare.push(...extra);
+      makeFifosNow(missing);
     }
     this.refill();
   }
@@ -88,6 +88,23 @@ export class FifoPool {
   private removeAll(paths: string[]): void {
     for (const p of paths) {
       try { unlinkSync(p); } catch { /* already gone */ }
+    }
+  }
+}
+
+/** mkfifo(path, 0600) for each path, now; throws on the first failure. */
+function makeFifosNow(paths: string[]): void {
+  const libc = loadLibc();
+  if (libc === null) {
+    execFileSync('mkfifo', ['-m', '600', ...paths], { stdio: 'ignore' });
+    return;
+  }
+  for (const path of paths) {
+    // The umask can only take bits away from 0600.
+    if (libc.mkfifo(path, 0o600) !== 0) {
+      const errno = libc.errno();
+      const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
+      throw new Error(`mkfifo ${path}: ${name}`);
     }
   }
 }

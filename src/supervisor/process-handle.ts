@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
 import { appEnv, wantsIpc } from './app-env.js';
@@ -13,6 +12,7 @@ import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { ReloadReport } from '../protocol/model.js';
 import { FRESH_HISTORY } from './restart-policy.js';
+import { spawnApp, type AppChild } from '../spawner/spawn-app.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
 export interface HandleDeps {
@@ -102,7 +102,7 @@ const TREE_POLL_MS = 50;
 
 /**
  * One app: executes the effects the pure machine returns. The only code that touches a
- * ChildProcess, a signal or a timer for an app.
+ * child process, a signal or a timer for an app.
  */
 export class ProcessHandle {
   readonly id: number;
@@ -120,7 +120,7 @@ export class ProcessHandle {
   token: string | null = null;
   limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
   readonly pipes: StdioPipes;
-  private child: ChildProcess | null = null;
+  private child: AppChild | null = null;
   private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
   /** Snapshot of the app's processes when a stop began (catches setsid'd descendants). */
   private members: ProcStat[] = [];
@@ -229,11 +229,11 @@ export class ProcessHandle {
     this.deps.intent(this, { op: 'spawn', token: this.token, restarts: this.restarts });
     faultPoint('before-spawn');
     const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
-    let child: ChildProcess;
+    let child: AppChild;
     try {
-      // detached: a new session and process group, so no terminal can hang it up and one
-      // signal to the group reaches the whole tree.
-      child = spawn(file, args, { cwd: this.spec.cwd, env, detached: true, stdio: [fds[0], fds[1], fds[2], held === null && this.spec.pty === undefined && wantsIpc(this.spec) ? 'ipc' : 'ignore'] });
+      // A new session and process group, so no terminal can hang it up and one signal to the
+      // group reaches the whole tree (see src/spawner/).
+      child = spawnApp({ file, args, cwd: this.spec.cwd, env, stdio: fds, ipc: held === null && this.spec.pty === undefined && wantsIpc(this.spec) });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
@@ -251,16 +251,16 @@ export class ProcessHandle {
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
     try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }
     for (const fd of fds) closeSync(fd);
-    child.on('error', (err) => {
-      if (this.child === child && child.pid === undefined) {
+    child.onSpawnError((err) => {
+      if (this.child === child) {
         this.child = null;
         this.dispatch({ type: 'spawn-failed', message: err.message });
       }
     });
-    child.on('message', (msg: unknown) => {
+    child.onMessage((msg: unknown) => {
       if (msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready')) this.dispatch({ type: 'ready' });
     });
-    child.on('exit', (code, signal) => {
+    child.onExit((code, signal) => {
       if (this.child !== child) return;
       this.child = null;
       this.onLeaderExit(code, signal, false);
@@ -487,11 +487,7 @@ export class ProcessHandle {
     this.timers.clear();
     this.held?.disconnect();
     this.pipes.detach();
-    if (this.child !== null) {
-      this.child.removeAllListeners();
-      this.child.disconnect?.();
-      this.child.unref();
-      this.child = null;
-    }
+    this.child?.detach();
+    this.child = null;
   }
 }

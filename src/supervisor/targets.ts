@@ -8,19 +8,22 @@ interface Named {
 
 /** Resolves a target (name, numeric id, namespace, or `all`) to apps, in id order. */
 export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target): T[] {
-  const list = [...apps].sort((a, b) => a.id - b.id);
-  if (target === 'all') return list;
+  const byId = (a: T, b: T): number => a.id - b.id;
+  const list = [...apps];
+  if (target === 'all') return list.sort(byId);
   const asString = String(target).trim();
+  // One pass without sorting everything: `start` of 1,000 apps resolves each name once.
   if (/^\d+$/.test(asString)) {
     const id = Number(asString);
     const hit = list.filter((a) => a.id === id);
     if (hit.length > 0) return hit;
   } else {
     const byName = list.filter((a) => a.spec.name === asString);
-    if (byName.length > 0) return byName;
+    if (byName.length > 0) return byName.sort(byId);
     const byNamespace = list.filter((a) => a.spec.namespace === asString);
-    if (byNamespace.length > 0) return byNamespace;
+    if (byNamespace.length > 0) return byNamespace.sort(byId);
   }
+  list.sort(byId);
   const known = list.map((a) => `${a.spec.name} (${a.id})`).join(', ');
   throw new TendError('E_APP_NOT_FOUND', `no app matches \`${asString}\``, {
     hint: known.length > 0 ? `Known apps: ${known}. Run \`tend list\` to see them.` : 'No apps are managed yet: start one with `tend start <script>`.',

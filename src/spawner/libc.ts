@@ -1,0 +1,73 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+type Fn = (...args: unknown[]) => number;
+
+/** The libc calls the native spawner needs, bound once through koffi (an FFI with prebuilt binaries). */
+export interface Libc {
+  posixSpawn: (pid: number[], path: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]) => number;
+  actionsInit: (actions: Buffer) => number;
+  actionsDestroy: (actions: Buffer) => number;
+  addDup2: (actions: Buffer, fd: number, newFd: number) => number;
+  addChdir: (actions: Buffer, dir: string) => number;
+  attrInit: (attr: Buffer) => number;
+  attrDestroy: (attr: Buffer) => number;
+  attrSetFlags: (attr: Buffer, flags: number) => number;
+  attrSetSigMask: (attr: Buffer, set: Buffer) => number;
+  attrSetSigDefault: (attr: Buffer, set: Buffer) => number;
+  sigEmptySet: (set: Buffer) => number;
+  sigFillSet: (set: Buffer) => number;
+  /** waitpid(pid, &status, options): the pid, 0 (still running) or -1. */
+  waitpid: (pid: number, status: number[], options: number) => number;
+  /** waitid(P_ALL, 0, info, options): 0 or -1; the pid is at byte 16 of `info` (0 if none). */
+  waitid: (idType: number, id: number, info: Buffer, options: number) => number;
+  /** Writes the two fds as int32s into `fds` (8 bytes). */
+  socketpair: (domain: number, type: number, protocol: number, fds: Buffer) => number;
+  close: (fd: number) => number;
+  mkfifo: (path: string, mode: number) => number;
+  /** The calling thread's errno, read right after a failed call. */
+  errno: () => number;
+}
+
+let cached: Libc | null | undefined;
+let whyNot = '';
+
+/** libc through koffi, or null where it cannot be loaded (another libc, no prebuilt binary). */
+export function loadLibc(): Libc | null {
+  if (cached !== undefined) return cached;
+  try {
+    const koffi = require('koffi') as { load(name: string): { func(sig: string): Fn }; errno(): number };
+    const lib = koffi.load('libc.so.6');
+    const f = (sig: string): Fn => lib.func(sig);
+    cached = {
+      posixSpawn: f('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Libc['posixSpawn'],
+      actionsInit: f('int posix_spawn_file_actions_init(void *actions)') as Libc['actionsInit'],
+      actionsDestroy: f('int posix_spawn_file_actions_destroy(void *actions)') as Libc['actionsDestroy'],
+      addDup2: f('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)') as Libc['addDup2'],
+      addChdir: f('int posix_spawn_file_actions_addchdir_np(void *actions, const char *dir)') as Libc['addChdir'],
+      attrInit: f('int posix_spawnattr_init(void *attr)') as Libc['attrInit'],
+      attrDestroy: f('int posix_spawnattr_destroy(void *attr)') as Libc['attrDestroy'],
+      attrSetFlags: f('int posix_spawnattr_setflags(void *attr, short flags)') as Libc['attrSetFlags'],
+      attrSetSigMask: f('int posix_spawnattr_setsigmask(void *attr, void *set)') as Libc['attrSetSigMask'],
+      attrSetSigDefault: f('int posix_spawnattr_setsigdefault(void *attr, void *set)') as Libc['attrSetSigDefault'],
+      sigEmptySet: f('int sigemptyset(void *set)') as Libc['sigEmptySet'],
+      sigFillSet: f('int sigfillset(void *set)') as Libc['sigFillSet'],
+      waitpid: f('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
+      waitid: f('int waitid(int idtype, int id, void *info, int options)') as Libc['waitid'],
+      socketpair: f('int socketpair(int domain, int type, int protocol, void *fds)') as Libc['socketpair'],
+      close: f('int close(int fd)') as Libc['close'],
+      mkfifo: f('int mkfifo(const char *path, uint32_t mode)') as Libc['mkfifo'],
+      errno: () => koffi.errno(),
+    };
+  } catch (err) {
+    whyNot = (err as Error).message.split('\n')[0] ?? 'unknown error';
+    cached = null;
+  }
+  return cached;
+}
+
+/** Why loadLibc returned null ('' if it did not). */
+export function libcUnavailableReason(): string {
+  return whyNot;
+}

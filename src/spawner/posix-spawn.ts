@@ -1,0 +1,107 @@
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import type { Libc } from './libc.js';
+
+/** What to run, where, with which environment and file descriptors. */
+export interface SpawnRequest {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** The app's stdin, stdout and stderr (the daemon's fds; the child gets copies at 0, 1, 2). */
+  stdio: [number, number, number];
+  /** Give the child fd 3 as a Node.js IPC channel (NODE_CHANNEL_FD=3); returns the daemon's end. */
+  ipc: boolean;
+}
+
+/** A spawn that did not start; `code` is the errno name (ENOENT, EACCES, E2BIG…). */
+export class SpawnError extends Error {
+  constructor(readonly code: string, file: string) {
+    super(`spawn ${file} ${code}`);
+    this.name = 'SpawnError';
+  }
+}
+
+// glibc's values (Linux, every architecture koffi has binaries for).
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+// Generous sizes for glibc's opaque types (80, 336 and 128 bytes on x86_64 and arm64).
+const ACTIONS_BYTES = 256;
+const ATTR_BYTES = 512;
+const SIGSET_BYTES = 128;
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+const errnoName = (n: number): string => errnoNames.get(n) ?? `errno ${n}`;
+
+/** The executable execvp would run: a name without a slash is looked up in the child's PATH. */
+function resolveFile(file: string, cwd: string, env: Record<string, string>): string {
+  if (file.includes('/')) return file;
+  const path = env.PATH ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  for (const dir of path.split(':')) {
+    const candidate = join(dir === '' ? '.' : isAbsolute(dir) ? dir : join(cwd, dir), file);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new SpawnError('ENOENT', file);
+}
+
+/**
+ * posix_spawn(3) through libc: glibc starts the child with clone(CLONE_VM|CLONE_VFORK), so its
+ * cost does not grow with the daemon's memory the way fork() does (child_process.spawn: 1.2 ms
+ * at 45 MB of RSS, 2.4 ms at 92 MB, 18 ms at 260 MB; posix_spawn: 0.6 ms at any size, measured
+ * with 300 spawns of /bin/sleep). Like libuv for `detached: true`, the child gets a new session,
+ * every signal at its default disposition (Node ignores SIGPIPE) and an empty signal mask.
+ * Returns the pid and, with `ipc`, the daemon's end of the channel; throws SpawnError.
+ */
+export function posixSpawn(libc: Libc, req: SpawnRequest): { pid: number; ipcFd: number | null } {
+  const path = resolveFile(req.file, req.cwd, req.env);
+  let ipcPair: [number, number] | null = null;
+  if (req.ipc) {
+    const fds = Buffer.alloc(8);
+    if (libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) !== 0) throw new SpawnError(errnoName(libc.errno()), req.file);
+    ipcPair = [fds.readInt32LE(0), fds.readInt32LE(4)];
+  }
+  const env = { ...req.env, ...(ipcPair === null ? {} : { NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' }) };
+  const envp: (string | null)[] = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  envp.push(null);
+  const actions = Buffer.alloc(ACTIONS_BYTES);
+  const attr = Buffer.alloc(ATTR_BYTES);
+  const sigDefault = Buffer.alloc(SIGSET_BYTES);
+  const sigMask = Buffer.alloc(SIGSET_BYTES);
+  libc.actionsInit(actions);
+  libc.attrInit(attr);
+  try {
+    // dup2 of 0, 1, 2 first, then 3: a source fd is never a target already written (0-2 are the
+    // daemon's own open stdio, so no source is below 3; a source equal to 3 is copied before 3 is).
+    req.stdio.forEach((fd, target) => libc.addDup2(actions, fd, target));
+    if (ipcPair !== null) libc.addDup2(actions, ipcPair[1], 3);
+    if (libc.addChdir(actions, req.cwd) !== 0) throw new SpawnError('ENOMEM', req.file);
+    libc.sigFillSet(sigDefault);
+    libc.sigEmptySet(sigMask);
+    libc.attrSetSigDefault(attr, sigDefault);
+    libc.attrSetSigMask(attr, sigMask);
+    libc.attrSetFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    const out = [0];
+    let rc = libc.posixSpawn(out, path, actions, attr, [req.file, ...req.args, null], envp);
+    // execvp runs a script without a #! line with /bin/sh; posix_spawn does not.
+    if (rc === osConstants.errno.ENOEXEC) rc = libc.posixSpawn(out, '/bin/sh', actions, attr, ['/bin/sh', path, ...req.args, null], envp);
+    if (rc !== 0) throw new SpawnError(errnoName(rc), req.file);
+    if (ipcPair !== null) libc.close(ipcPair[1]);
+    return { pid: out[0] as number, ipcFd: ipcPair === null ? null : ipcPair[0] };
+  } catch (err) {
+    if (ipcPair !== null) for (const fd of ipcPair) libc.close(fd);
+    throw err;
+  } finally {
+    libc.actionsDestroy(actions);
+    libc.attrDestroy(attr);
+  }
+}

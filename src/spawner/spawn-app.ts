@@ -1,0 +1,99 @@
+import { spawn as nodeSpawn } from 'node:child_process';
+import { ChildReaper, type ExitCallback } from './child-reaper.js';
+import { IpcChannel } from './ipc-channel.js';
+import { loadLibc, libcUnavailableReason } from './libc.js';
+import { posixSpawn, SpawnError, type SpawnRequest } from './posix-spawn.js';
+
+export { SpawnError, type SpawnRequest };
+
+/** A started app process, whichever way it was started. */
+export interface AppChild {
+  /** Undefined only for Node's spawner when it refused to start (see onSpawnError). */
+  readonly pid: number | undefined;
+  /** Node's spawner reports a refused start (ENOENT, EACCES…) a tick later; posix_spawn throws instead. */
+  onSpawnError(cb: (err: Error) => void): void;
+  /** How the leader ended (once). */
+  onExit(cb: ExitCallback): void;
+  /** Messages the app sent with `process.send` (IPC apps only). */
+  onMessage(cb: (msg: unknown) => void): void;
+  /** Stops watching and lets go of the channel; the process keeps running. */
+  detach(): void;
+}
+
+export type SpawnerKind = 'posix_spawn' | 'child_process';
+
+let reaper: ChildReaper | null = null;
+
+/**
+ * The spawner in use: posix_spawn through libc unless it cannot be loaded or TEND_SPAWNER=node
+ * asks for Node's child_process (which forks, at a cost that grows with the daemon's memory).
+ */
+export function spawnerKind(): { kind: SpawnerKind; why: string } {
+  if (process.env.TEND_SPAWNER === 'node') return { kind: 'child_process', why: 'TEND_SPAWNER=node' };
+  if (loadLibc() === null) return { kind: 'child_process', why: libcUnavailableReason() };
+  return { kind: 'posix_spawn', why: '' };
+}
+
+/** Starts an app process in its own session; throws SpawnError when it could not start. */
+export function spawnApp(req: SpawnRequest): AppChild {
+  const libc = process.env.TEND_SPAWNER === 'node' ? null : loadLibc();
+  return libc === null ? viaChildProcess(req) : viaPosixSpawn(req, libc);
+}
+
+function viaPosixSpawn(req: SpawnRequest, libc: NonNullable<ReturnType<typeof loadLibc>>): AppChild {
+  reaper ??= new ChildReaper(libc);
+  const watcher = reaper;
+  const { pid, ipcFd } = posixSpawn(libc, req);
+  let exitCb: ExitCallback | null = null;
+  let ended: Parameters<ExitCallback> | null = null;
+  let messageCb: ((msg: unknown) => void) | null = null;
+  const channel = ipcFd === null ? null : new IpcChannel(ipcFd, (msg) => messageCb?.(msg));
+  watcher.watch(pid, (code, signal) => {
+    channel?.close();
+    ended = [code, signal];
+    exitCb?.(code, signal);
+  });
+  return {
+    pid,
+    onSpawnError() {
+      // posix_spawn reports a refused start by throwing SpawnError.
+    },
+    onExit(cb) {
+      exitCb = cb;
+      if (ended !== null) cb(...ended);
+    },
+    onMessage(cb) {
+      messageCb = cb;
+    },
+    detach() {
+      exitCb = null;
+      messageCb = null;
+      watcher.forget(pid);
+      channel?.close();
+    },
+  };
+}
+
+function viaChildProcess(req: SpawnRequest): AppChild {
+  const child = nodeSpawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: [...req.stdio, req.ipc ? 'ipc' : 'ignore'] });
+  return {
+    pid: child.pid,
+    onSpawnError(cb) {
+      // A spawn libuv refused (ENOENT, EACCES…) has no pid; its error event follows on the next tick.
+      child.on('error', (err) => {
+        if (child.pid === undefined) cb(err);
+      });
+    },
+    onExit(cb) {
+      child.on('exit', (code, signal) => cb(code, signal));
+    },
+    onMessage(cb) {
+      child.on('message', cb);
+    },
+    detach() {
+      child.removeAllListeners();
+      child.disconnect?.();
+      child.unref();
+    },
+  };
+}
