@@ -98,24 +98,24 @@ export function listCompressionLeftovers(file: string, entries?: readonly string
   }
 }
 
-// Archive-like entries of log folders by the log file they belong to, kept for the rest of the
-// current event-loop turn only.
-const listedThisTurn = new Map<string, Map<string, string[]>>();
+// Archive-like entries of log folders by the log file they belong to, from one listing kept for
+// a second (LISTING_TTL_MS) or until a rotation here changes the folder.
+const listed = new Map<string, { at: number; index: Map<string, string[]> }>();
+const LISTING_TTL_MS = 1000;
 const ARCHIVE_TAIL = /\.\d{8}T\d{6}\.\d{3}(\.gz)?(\.tmp)?$/;
 
 /**
- * The entries of `file`'s folder that may be archives or leftovers of `file`, from one listing
- * per folder and event-loop turn, indexed by log file. Opening the logs of 300 apps started
- * together used to list the (growing) logs folder four times per app, then parse every entry
- * for every app: quadratic twice. Only for looking up leftovers when a log is opened (their
- * names are unique to their log file, so nothing a sibling log does in the same turn matters),
- * never for rotation.
+ * The entries of `file`'s folder that may be archives or leftovers of `file`, indexed by log
+ * file, from a listing at most a second old. Opening the logs of 300 apps started together used
+ * to list the (growing) logs folder four times per app, then parse every entry for every app:
+ * quadratic twice. Only for looking up leftovers of a crash when a log is opened (their names
+ * are unique to their log file), never for rotation, which lists the folder itself.
  */
-export function logDirEntriesThisTurn(file: string): readonly string[] {
+export function logDirEntries(file: string, now = Date.now()): readonly string[] {
   const dir = dirname(file);
-  let index = listedThisTurn.get(dir);
-  if (index === undefined) {
-    index = new Map();
+  let hit = listed.get(dir);
+  if (hit === undefined || now - hit.at >= LISTING_TTL_MS || now < hit.at) {
+    const index = new Map<string, string[]>();
     let entries: string[] = [];
     try {
       entries = readdirSync(dir);
@@ -130,8 +130,13 @@ export function logDirEntriesThisTurn(file: string): readonly string[] {
       if (list === undefined) index.set(owner, [entry]);
       else list.push(entry);
     }
-    if (listedThisTurn.size === 0) setImmediate(() => listedThisTurn.clear());
-    listedThisTurn.set(dir, index);
+    hit = { at: now, index };
+    listed.set(dir, hit);
   }
-  return index.get(basename(file)) ?? [];
+  return hit.index.get(basename(file)) ?? [];
+}
+
+/** A rotation or deletion changed `file`'s folder: the next lookup lists it again. */
+export function forgetLogDirEntries(file: string): void {
+  listed.delete(dirname(file));
 }

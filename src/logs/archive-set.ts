@@ -1,6 +1,6 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { ArchiveCompressor } from './archive-compressor.js';
-import { archivePath, listArchivesSync, listCompressionLeftovers, logDirEntriesThisTurn, scanArchivesSync } from './archive-names.js';
+import { archivePath, listArchivesSync, forgetLogDirEntries, listCompressionLeftovers, logDirEntries, scanArchivesSync } from './archive-names.js';
 
 export interface ArchiveSetOptions {
   /** The live log file whose archives these are. */
@@ -35,6 +35,7 @@ export class ArchiveSet {
 
   /** A rotation produced `archive`: delete the oldest beyond `retain`, then queue compression. */
   added(archive: string): void {
+    forgetLogDirEntries(this.opts.path);
     const archives = listArchivesSync(this.opts.path);
     const excess = archives.length - Math.max(0, this.opts.retain);
     for (const a of archives.slice(0, Math.max(0, excess))) {
@@ -47,7 +48,7 @@ export class ArchiveSet {
 
   /** After a crash: drop torn `.gz.tmp` files and plain archives already compressed; requeue the rest. */
   recover(): void {
-    const entries = logDirEntriesThisTurn(this.opts.path);
+    const entries = logDirEntries(this.opts.path);
     for (const p of listCompressionLeftovers(this.opts.path, entries)) this.remove(p);
     const all = scanArchivesSync(this.opts.path, entries);
     const gz = new Set(all.filter((a) => a.compressed).map((a) => a.stamp));
@@ -60,6 +61,7 @@ export class ArchiveSet {
 
   /** Deletes every archive (flush); returns the files deleted. */
   deleteAll(): number {
+    forgetLogDirEntries(this.opts.path);
     this.compressor.cancelAll();
     let n = 0;
     for (const a of scanArchivesSync(this.opts.path)) if (this.remove(a.path)) n += 1;

@@ -5,8 +5,12 @@ const require = createRequire(import.meta.url);
 type Fn = (...args: unknown[]) => number;
 
 /** The libc calls the native spawner needs, bound once through koffi (an FFI with prebuilt binaries). */
+type SpawnArgs = [pid: number[], path: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]];
+
 export interface Libc {
-  posixSpawn: (pid: number[], path: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]) => number;
+  posixSpawn: (...args: SpawnArgs) => number;
+  /** The same call on a thread of libuv's pool: only that thread waits for the child's exec. */
+  posixSpawnAsync: (...args: [...SpawnArgs, (err: unknown, rc: number) => void]) => void;
   actionsInit: (actions: Buffer) => number;
   actionsDestroy: (actions: Buffer) => number;
   addDup2: (actions: Buffer, fd: number, newFd: number) => number;
@@ -40,8 +44,10 @@ export function loadLibc(): Libc | null {
     const koffi = require('koffi') as { load(name: string): { func(sig: string): Fn }; errno(): number };
     const lib = koffi.load('libc.so.6');
     const f = (sig: string): Fn => lib.func(sig);
+    const spawn = f('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Fn & { async: Fn };
     cached = {
-      posixSpawn: f('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Libc['posixSpawn'],
+      posixSpawn: spawn as unknown as Libc['posixSpawn'],
+      posixSpawnAsync: spawn.async.bind(spawn) as unknown as Libc['posixSpawnAsync'],
       actionsInit: f('int posix_spawn_file_actions_init(void *actions)') as Libc['actionsInit'],
       actionsDestroy: f('int posix_spawn_file_actions_destroy(void *actions)') as Libc['actionsDestroy'],
       addDup2: f('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)') as Libc['addDup2'],

@@ -34,16 +34,33 @@ export function spawnerKind(): { kind: SpawnerKind; why: string } {
   return { kind: 'posix_spawn', why: '' };
 }
 
-/** Starts an app process in its own session; throws SpawnError when it could not start. */
-export function spawnApp(req: SpawnRequest): AppChild {
+/**
+ * Starts an app process in its own session. Calls back with the child, or with the reason it
+ * could not start; posix_spawn calls back later (from libuv's pool), Node's spawner at once.
+ * The request's stdio fds must stay open until the callback.
+ */
+export function launchApp(req: SpawnRequest, done: (err: Error | null, child: AppChild | null) => void): void {
   const libc = process.env.TEND_SPAWNER === 'node' ? null : loadLibc();
-  return libc === null ? viaChildProcess(req) : viaPosixSpawn(req, libc);
+  if (libc === null) {
+    let child: AppChild;
+    try {
+      child = viaChildProcess(req);
+    } catch (err) {
+      done(err as Error, null);
+      return;
+    }
+    done(null, child);
+    return;
+  }
+  posixSpawn(libc, req, (err, out) => {
+    if (err !== null || out === null) done(err ?? new SpawnError('EIO', req.file), null);
+    else done(null, viaPosixSpawn(libc, out.pid, out.ipcFd));
+  });
 }
 
-function viaPosixSpawn(req: SpawnRequest, libc: NonNullable<ReturnType<typeof loadLibc>>): AppChild {
+function viaPosixSpawn(libc: NonNullable<ReturnType<typeof loadLibc>>, pid: number, ipcFd: number | null): AppChild {
   reaper ??= new ChildReaper(libc);
   const watcher = reaper;
-  const { pid, ipcFd } = posixSpawn(libc, req);
   let exitCb: ExitCallback | null = null;
   let ended: Parameters<ExitCallback> | null = null;
   let messageCb: ((msg: unknown) => void) | null = null;
@@ -56,7 +73,7 @@ function viaPosixSpawn(req: SpawnRequest, libc: NonNullable<ReturnType<typeof lo
   return {
     pid,
     onSpawnError() {
-      // posix_spawn reports a refused start by throwing SpawnError.
+      // posix_spawn reports a refused start to launchApp's callback instead.
     },
     onExit(cb) {
       exitCb = cb;

@@ -12,7 +12,7 @@ import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { ReloadReport } from '../protocol/model.js';
 import { FRESH_HISTORY } from './restart-policy.js';
-import { spawnApp, type AppChild } from '../spawner/spawn-app.js';
+import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 
 /** What a process handle needs from the daemon, passed in (no globals). */
 export interface HandleDeps {
@@ -121,6 +121,9 @@ export class ProcessHandle {
   limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
   readonly pipes: StdioPipes;
   private child: AppChild | null = null;
+  /** Set while a spawn is under way (see spawn); a stop signal sent meanwhile waits in pendingSignal. */
+  private launch: object | null = null;
+  private pendingSignal: NodeJS.Signals | null = null;
   private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
   /** Snapshot of the app's processes when a stop began (catches setsid'd descendants). */
   private members: ProcStat[] = [];
@@ -229,16 +232,32 @@ export class ProcessHandle {
     this.deps.intent(this, { op: 'spawn', token: this.token, restarts: this.restarts });
     faultPoint('before-spawn');
     const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
-    let child: AppChild;
-    try {
-      // A new session and process group, so no terminal can hang it up and one signal to the
-      // group reaches the whole tree (see src/spawner/).
-      child = spawnApp({ file, args, cwd: this.spec.cwd, env, stdio: fds, ipc: held === null && this.spec.pty === undefined && wantsIpc(this.spec) });
-    } catch (err) {
-      for (const fd of fds) closeSync(fd);
-      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: (err as Error).message }));
-      return;
-    }
+    // A new session and process group, so no terminal can hang it up and one signal to the
+    // group reaches the whole tree. posix_spawn finishes on libuv's pool (see src/spawner/):
+    // until then the app is `starting` with no pid, and a stop is held until the pid is known.
+    const launch = {};
+    this.launch = launch;
+    launchApp({ file, args, cwd: this.spec.cwd, env, stdio: fds, ipc: held === null && this.spec.pty === undefined && wantsIpc(this.spec) }, (err, child) => {
+      if (this.launch !== launch) {
+        // Detached meanwhile (daemon shutdown): the next daemon finds the run by its token.
+        for (const fd of fds) closeSync(fd);
+        child?.detach();
+        return;
+      }
+      this.launch = null;
+      if (err !== null || child === null) {
+        for (const fd of fds) closeSync(fd);
+        this.pendingSignal = null;
+        const message = err?.message ?? 'unknown error';
+        // A stop that came during the launch has nothing to wait for: the stop is complete.
+        queueMicrotask(() => this.dispatch(this.state === 'stopping' ? { type: 'exit', code: null, signal: null, uptimeMs: 0 } : { type: 'spawn-failed', message }));
+        return;
+      }
+      this.started(child, fds);
+    });
+  }
+
+  private started(child: AppChild, fds: [number, number, number]): void {
     this.child = child;
     faultPoint('after-spawn');
     const pid = child.pid;
@@ -246,7 +265,7 @@ export class ProcessHandle {
       this.pid = pid;
       this.startTicks = readStat(pid)?.startTicks ?? null;
       this.startedAt = this.deps.now();
-      this.deps.intent(this, { op: 'spawned', token: this.token, pid, startTicks: this.startTicks });
+      this.deps.intent(this, { op: 'spawned', token: this.token as string, pid, startTicks: this.startTicks });
     }
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
     try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }
@@ -269,6 +288,9 @@ export class ProcessHandle {
       this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
       this.held?.connect();
       this.dispatch({ type: 'spawned' });
+      const pending = this.pendingSignal;
+      this.pendingSignal = null;
+      if (pending !== null) this.signal(pending);
     }
   }
 
@@ -342,7 +364,10 @@ export class ProcessHandle {
    * shared /proc scan, and those members get the signal then.
    */
   private signal(signal: NodeJS.Signals): void {
-    if (this.pid === null) return;
+    if (this.pid === null) {
+      if (this.launch !== null && this.pendingSignal !== 'SIGKILL') this.pendingSignal = signal;
+      return;
+    }
     const pid = this.pid;
     signalGroup(pid, signal);
     this.deps.afterScan((scan) => {
@@ -489,5 +514,6 @@ export class ProcessHandle {
     this.pipes.detach();
     this.child?.detach();
     this.child = null;
+    this.launch = null;
   }
 }

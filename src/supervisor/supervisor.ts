@@ -586,19 +586,24 @@ export class Supervisor {
    * A command's answer goes out once the state file holds it and the status file shows it, so a
    * `tend list` right after sees the same, and the state's backup is never more than a command
    * behind. Every answer of the same event-loop turn (300 pipelined `start`s from one file)
-   * shares one write: one per answer would rewrite the whole list each time, quadratic.
+   * shares one write: one per answer would rewrite the whole list each time, quadratic. Spawns
+   * finish over many turns (on libuv's pool), so answers are also spaced by what the last write
+   * cost (PERSIST_GAP_PER_COST times it: under 1 ms with a few apps, tens with hundreds).
    */
   private answer(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     return new Promise((resolve) => {
       this.answerWaiters.push(() => resolve(this.rowsOfHandles(handles)));
       if (this.answerWaiters.length > 1) return;
-      setImmediate(() => {
+      const flush = (): void => {
         const waiters = this.answerWaiters;
         this.answerWaiters = [];
         if (this.persistDirty) this.flushPersist();
         else this.publishStatus();
         for (const w of waiters) w();
-      });
+      };
+      const waitMs = this.lastPersistAt + this.lastPersistCostMs * PERSIST_GAP_PER_COST - this.deps.now();
+      if (waitMs >= 1) setTimeout(flush, waitMs);
+      else setImmediate(flush);
     });
   }
 
