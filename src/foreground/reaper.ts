@@ -1,10 +1,12 @@
 import { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { claimsChildren } from '../spawner/spawn-app.js';
 
 const require = createRequire(import.meta.url);
 const WNOHANG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
+const RETRY_MS = 20;
 
 type Waitpid = (pid: number, status: number[], options: number) => number;
 
@@ -13,13 +15,14 @@ type Waitpid = (pid: number, status: number[], options: number) => number;
  * PID 1 (or as a subreaper) every orphan an app leaves behind stays a zombie (checked: a
  * `(sleep &)` under `unshare --pid` stays `Z` under node). Node has no waitpid(-1) and no
  * prctl, so both come from libc through koffi (an FFI with prebuilt binaries). On SIGCHLD, each
- * zombie child that Node did not spawn itself is waited for by its pid, so libuv's own children
- * (the apps) keep their exit status for the supervisor.
+ * zombie child that neither Node nor the app spawner (src/spawner/) started is waited for by its
+ * pid, so the apps keep their exit status for the supervisor.
  */
 export class Reaper {
   private readonly spawned = new Set<number>();
   private waitpid: Waitpid | null = null;
   private reaped = 0;
+  private retry: NodeJS.Timeout | null = null;
   private readonly onChild = (): void => this.sweep();
 
   /** Starts reaping; returns why it cannot (no koffi or libc), or null. */
@@ -53,17 +56,29 @@ export class Reaper {
     return this.reaped;
   }
 
-  /** Waits for every zombie child of ours that Node did not spawn. */
+  /**
+   * Waits for every zombie child of ours that neither Node nor the app spawner started. While a
+   * launch is under way its pid is not known yet, so the sweep waits for it to finish.
+   */
   sweep(): void {
     const waitpid = this.waitpid;
     if (waitpid === null) return;
+    const claims = claimsChildren();
+    if (claims.launching) {
+      this.retry ??= setTimeout(() => {
+        this.retry = null;
+        this.sweep();
+      }, RETRY_MS);
+      return;
+    }
     for (const pid of zombieChildren(process.pid)) {
-      if (this.spawned.has(pid)) continue;
+      if (this.spawned.has(pid) || claims.owns(pid)) continue;
       if (waitpid(pid, [0], WNOHANG) === pid) this.reaped += 1;
     }
   }
 
   stop(): void {
+    if (this.retry !== null) clearTimeout(this.retry);
     process.off('SIGCHLD', this.onChild);
   }
 }

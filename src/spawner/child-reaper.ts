@@ -7,6 +7,8 @@ const P_ALL = 0;
 const WNOHANG = 1;
 const WEXITED = 4;
 const WNOWAIT = 0x01000000;
+/** A sweep without a signal now and then: costs one waitid when nothing exited. */
+const SAFETY_SWEEP_MS = 5000;
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 /** Decodes a wait status: the exit code, or the signal that ended the process. */
@@ -29,6 +31,8 @@ export class ChildReaper {
   private listening = false;
   private readonly info = Buffer.alloc(128);
   private readonly onSignal = (): void => this.schedule();
+  /** Keeps the event loop alive while a child is waited for, as a ChildProcess does; also sweeps. */
+  private keepAlive: NodeJS.Timeout | null = null;
 
   constructor(private readonly libc: Libc) {}
 
@@ -39,6 +43,7 @@ export class ChildReaper {
       this.listening = true;
       process.on('SIGCHLD', this.onSignal);
     }
+    this.keepAlive ??= setInterval(() => this.schedule(), SAFETY_SWEEP_MS);
     // It may have exited before the listener saw its signal.
     this.schedule();
   }
@@ -46,6 +51,18 @@ export class ChildReaper {
   /** Stops reporting `pid` (the daemon leaves the process running for the next daemon). */
   forget(pid: number): void {
     this.waiting.delete(pid);
+    this.idleCheck();
+  }
+
+  private idleCheck(): void {
+    if (this.waiting.size === 0 && this.keepAlive !== null) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
+  }
+
+  has(pid: number): boolean {
+    return this.waiting.has(pid);
   }
 
   get size(): number {
@@ -64,12 +81,13 @@ export class ChildReaper {
   private sweep(): void {
     for (;;) {
       this.info.fill(0);
-      if (this.libc.waitid(P_ALL, 0, this.info, WEXITED | WNOHANG | WNOWAIT) !== 0) return;
+      if (this.libc.waitid(P_ALL, 0, this.info, WEXITED | WNOHANG | WNOWAIT) !== 0) break;
       const pid = this.info.readInt32LE(16);
-      if (pid === 0) return;
+      if (pid === 0) return this.idleCheck();
       if (!this.waiting.has(pid) || !this.reap(pid)) break;
     }
     for (const pid of [...this.waiting.keys()]) this.reap(pid);
+    this.idleCheck();
   }
 
   /** True if `pid` had exited and was reported. */

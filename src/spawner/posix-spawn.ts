@@ -59,6 +59,11 @@ const IN_FLIGHT = 4;
 let running = 0;
 const queued: Array<() => void> = [];
 
+/** Spawns started or queued whose pid is not known yet (see the foreground Reaper). */
+export function launchesInFlight(): number {
+  return running + queued.length;
+}
+
 function nextQueued(): void {
   running -= 1;
   queued.shift()?.();

@@ -2,7 +2,7 @@ import { spawn as nodeSpawn } from 'node:child_process';
 import { ChildReaper, type ExitCallback } from './child-reaper.js';
 import { IpcChannel } from './ipc-channel.js';
 import { loadLibc, libcUnavailableReason } from './libc.js';
-import { posixSpawn, SpawnError, type SpawnRequest } from './posix-spawn.js';
+import { launchesInFlight, posixSpawn, SpawnError, type SpawnRequest } from './posix-spawn.js';
 
 export { SpawnError, type SpawnRequest };
 
@@ -21,6 +21,14 @@ export interface AppChild {
 }
 
 export type SpawnerKind = 'posix_spawn' | 'child_process';
+
+/**
+ * For a reaper of orphans (tend run as PID 1): is `pid` a child this spawner waits for, or may a
+ * launch under way still claim a zombie? Such zombies are not the reaper's to take.
+ */
+export function claimsChildren(): { launching: boolean; owns(pid: number): boolean } {
+  return { launching: launchesInFlight() > 0, owns: (pid) => reaper?.has(pid) ?? false };
+}
 
 let reaper: ChildReaper | null = null;
 
