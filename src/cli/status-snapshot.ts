@@ -8,8 +8,9 @@ import type { TendPaths } from '../store/paths.js';
  * The process list as the running daemon last published it (TEND_HOME/status.json), the way
  * s6-svstat reads a status file instead of talking to the supervisor: no socket, no round
  * trip, and it answers even while the daemon is busy. Returns null unless the daemon that wrote
- * it is alive (pid and start time from daemon.pid), so a stale file is never shown: callers then
- * ask over the socket, which also starts a daemon and re-adopts the apps.
+ * it is alive (pid and start time from daemon.pid), so a stale file is never shown, and while
+ * any app is launching or stopping: callers then ask over the socket, which also starts a daemon
+ * and re-adopts the apps.
  */
 export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: ProcessInfo[]; problems: string[] } | null {
   let status: StatusFile;
@@ -25,6 +26,9 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: 
   if (typeof status !== 'object' || status === null || status.version !== STATUS_VERSION || status.daemonPid !== pid || !Array.isArray(status.apps)) return null;
   // A hand-edited or damaged file is not trusted: ask the daemon instead (never a stack trace).
   if (!status.apps.every(isProcessInfo)) return null;
+  // The file is written at most every 50 ms or so (more with many apps): while an app is being
+  // launched or stopped, it may already be past that, so the daemon's memory is asked instead.
+  if (status.apps.some((p) => IN_FLIGHT.has(p.status))) return null;
   const problems = Array.isArray(status.problems) ? status.problems.filter((p): p is string => typeof p === 'string') : [];
   const st = readStat(pid);
   if (st === undefined || st.state === 'Z' || st.startTicks !== ticks) return null;
@@ -32,6 +36,8 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: 
   const apps = status.apps.map((p) => (p.startedAt !== null && p.pid !== null ? { ...p, uptimeMs: Math.max(0, now - p.startedAt) } : p));
   return { apps, problems };
 }
+
+const IN_FLIGHT: ReadonlySet<string> = new Set(['launching', 'stopping']);
 
 /** The fields the table and --json consumers rely on, with their types. */
 function isProcessInfo(v: unknown): v is ProcessInfo {

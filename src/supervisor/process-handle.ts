@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, HealthStatus, LogPaths, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
 import { appEnv, wantsIpc } from './app-env.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
 import { buildCommand } from './command-line.js';
@@ -9,93 +9,12 @@ import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, signalGroup, signa
 import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
-import type { HolderStatus } from '../protocol/holder.js';
-import type { ReloadReport } from '../protocol/model.js';
 import { FRESH_HISTORY } from './restart-policy.js';
+import { faultPoint } from './fault-points.js';
+import type { HandleDeps, LimitRestarts, ProcessRecord } from './handle-types.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 
-/** What a process handle needs from the daemon, passed in (no globals). */
-export interface HandleDeps {
-  now(): number;
-  /** State changed: persist and tell subscribers. */
-  changed(p: ProcessHandle): void;
-  /** The app was deleted after its stop completed. */
-  removed(p: ProcessHandle): void;
-  log(event: string, data: Record<string, unknown>): void;
-  /** Adopted processes are not our children: their death is seen by a /proc check. */
-  watchAdopted(p: ProcessHandle, on: boolean): void;
-  /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
-  ptySocket(id: number): string;
-  /** Puts FIFOs at the paths (see FifoPool). */
-  makeFifos(paths: string[]): void;
-  /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */
-  afterScan(fn: (scan: ProcScan) => void): void;
-  /** Cluster / socket-activated apps: the daemon's side of their holder process. */
-  makeHeld(p: ProcessHandle, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
-  /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
-  logPaths(p: ProcessHandle): LogPaths;
-  /** A fresh run token (see run-finder.ts). */
-  newToken(p: ProcessHandle): string;
-  /** Records what is about to happen before it happens (the intent journal); never throws. */
-  intent(p: ProcessHandle, entry: IntentEntry): void;
-  /** What the sampler and the health checks know of this run (all null when not watched). */
-  observe(id: number, pid: number | null): Observed;
-}
-
-export interface Observed {
-  cpuPercent: number | null;
-  memoryBytes: number | null;
-  health: HealthStatus | null;
-}
-
-/** Restarts tend decided on its own, by cause. */
-export type LimitKind = 'memory' | 'cron' | 'health';
-export interface LimitRestarts {
-  counts: Record<LimitKind, number>;
-  last: { reason: string; at: number } | null;
-}
-
-/** Journal entries a handle writes: before a spawn, right after it, and before a stop. */
-export type IntentEntry =
-  /** `restarts`: the count this run starts with (a restart is counted before its spawn). */
-  | { op: 'spawn'; token: string; restarts: number }
-  | { op: 'spawned'; token: string; pid: number; startTicks: string | null }
-  | { op: 'stop'; remove: boolean };
-
-/** The persisted form: enough for the next daemon to adopt the running process. */
-export interface ProcessRecord {
-  id: number;
-  spec: AppSpec;
-  createdAt: number;
-  restarts: number;
-  snapshot: Snapshot;
-  pid: number | null;
-  startTicks: string | null;
-  startedAt: number | null;
-  lastExit: ExitRecord | null;
-  /** Marks every process of the current incarnation (see kill-tree.ts). */
-  token: string | null;
-  /** Held apps: the id of each instance (instance 0 has the app's id). */
-  instanceIds?: number[];
-  /** Held apps: the last reload's outcome. */
-  lastReload?: ReloadReport | null;
-  /** Absent in state files written before limits existed. */
-  limits?: LimitRestarts;
-}
-
-/**
- * Fault injection for the crash tests: TEND_TEST_KILL_AT=<point>:N makes the daemon kill itself
- * with SIGKILL the Nth time it passes <point>: `before-spawn` (intent written, nothing spawned),
- * `after-spawn` (spawned, nothing else written), `after-stop-intent` (stop recorded, no signal
- * sent). The worst instants for a crash (test/e2e/crash-timing.test.ts). Unset in normal use.
- */
-const FAULT = /^([a-z-]+):(\d+)$/.exec(process.env.TEND_TEST_KILL_AT ?? '');
-let faultCount = 0;
-function faultPoint(name: string): void {
-  if (FAULT === null || FAULT[1] !== name) return;
-  faultCount += 1;
-  if (faultCount === Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
-}
+export type { HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, ProcessRecord } from './handle-types.js';
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
 const TREE_POLL_MS = 50;

@@ -92,10 +92,13 @@ describe('crash timing: never a duplicate, never an orphan', () => {
       assert.notEqual(r.code, 0, 'the daemon died during the command');
       await waitFor(() => !isAlive(daemon), 'the daemon to kill itself');
       const want = expected(names);
+      // Settled: statuses as asked and each running app's pid is its live marked run (right after
+      // the restore an app can still show the pid of a run that is exiting).
       await waitFor(async () => {
         const list = await t.list();
         t.remember(list);
-        return JSON.stringify(Object.fromEntries(list.map((p) => [p.name, p.status]))) === JSON.stringify(want);
+        const settled = list.every((p) => p.status !== 'online' || markedPids(mark, p.name).includes(p.pid as number));
+        return settled && JSON.stringify(Object.fromEntries(list.map((p) => [p.name, p.status]))) === JSON.stringify(want);
       }, `every app as asked: ${JSON.stringify(want)}`);
       for (const n of names) {
         const pids = markedPids(mark, n);
