@@ -1,20 +1,18 @@
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
-import { isSameProcessAlive } from '../metrics/procfs.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
-import { readIntents } from '../store/intent-log.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
-import { readState } from '../store/state-file.js';
 import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
-import { checkRecord, planRestore } from './restore-plan.js';
-import { findHomeRuns, makeToken, type FoundRun } from './run-finder.js';
+import { makeToken } from './run-finder.js';
+import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
+import { WriteScheduler } from './write-scheduler.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { unmetDependency } from './dependencies.js';
@@ -63,10 +61,6 @@ const BULK_SPAWNS_IN_FLIGHT = 32;
 const SPAWNS_PER_TURN = 8;
 /** Stops are cheap (a signal): they are sent this many per event-loop turn. */
 const BULK_SIGNALS_PER_TURN = 64;
-/** While changes keep coming, state.json and status.json are rewritten at most this often. */
-const PERSIST_INTERVAL_MS = 50;
-/** …and at least this many times what the last write took (≤ ~5% of the daemon's time). */
-const PERSIST_GAP_PER_COST = 20;
 
 /** The registry of apps: start/stop/restart/delete orchestration and the persisted state. */
 export class Supervisor {
@@ -79,15 +73,11 @@ export class Supervisor {
   private readonly scans: ProcScanScheduler;
   private adopted = new Set<ProcessHandle>();
   private adoptedTimer: NodeJS.Timeout | null = null;
-  private persistTimer: NodeJS.Timeout | null = null;
-  private persistDirty = false;
-  private lastPersistAt = 0;
-  private lastPersistCostMs = 0;
-  private answerWaiters: Array<() => void> = [];
   private releaseQueued = false;
   private closed = false;
   private readonly fifos: FifoPool;
   private readonly store: Persistence;
+  private readonly writes: WriteScheduler;
   /** Apps whose current spec is not in state.json yet: their spawn intents carry the spec. */
   private unsavedSpecs = new Set<number>();
 
@@ -102,53 +92,22 @@ export class Supervisor {
       deps.now,
       () => this.unsavedSpecs.clear(),
     );
+    this.writes = new WriteScheduler({ state: () => this.store.writeState(), status: () => this.store.publishStatus() }, deps.now);
   }
 
-  /**
-   * Loads the state a previous daemon left (or its backup), replays the intent journal, finds
-   * this home's processes by run token, and then adopts each app's one live run, restarts by
-   * policy what died, and stops every other process of the home (DESIGN.md §9).
-   */
+  /** Takes over what a previous daemon left (see restoreApps), then writes it down. */
   restore(): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
-    const now = this.deps.now();
-    const loaded = readState(this.deps.paths, checkRecord, new Date(now));
-    if (loaded.notices.length > 0) {
-      this.deps.log('state-recovered', { source: loaded.source, notices: loaded.notices });
-      this.deps.health.set('restore', `state recovered: ${loaded.notices.join('; ')}`);
-    }
-    const plan = planRestore(loaded, readIntents(this.deps.paths.intentFile), findHomeRuns(this.deps.paths.homeTag), isSameProcessAlive, now);
-    for (const notice of plan.notices) this.deps.log('restore-notice', { notice });
-    this.nextId = plan.nextId;
-    let adopted = 0;
-    let restarted = 0;
-    for (const { record, mode } of plan.apps) {
-      const handle = this.create(record);
-      if (mode === 'adopt') {
-        handle.adopt(record);
-        adopted += 1;
-      } else if (mode === 'start') {
-        handle.restoreDead({ ...record, snapshot: { ...record.snapshot, state: 'stopped' } });
-        handle.dispatch({ type: 'start' });
-        restarted += 1;
-      } else {
-        handle.restoreDead(record);
-        if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
-      }
-    }
-    for (const run of plan.stray) this.stopStray(run);
+    const done = restoreApps({
+      paths: this.deps.paths, health: this.deps.health, now: this.deps.now, log: this.deps.log,
+      create: (r) => this.create(r),
+      setNextId: (id) => { this.nextId = id; },
+    });
     // Everything restored is in memory: write it down before serving anyone.
     this.store.writeState();
     this.store.publishStatus();
     if (this.hasWaiting()) this.releaseWaiting();
-    return { adopted, restarted, stopped: plan.stray.length };
-  }
-
-  /** A run no app will manage: its processes get SIGTERM, then SIGKILL after 5 s. */
-  private stopStray(run: FoundRun): void {
-    const oldest = [...run.members].sort((a, b) => Number(a.startTicks) - Number(b.startTicks))[0];
-    if (oldest === undefined) return;
-    sweepLeftovers(oldest.pid, run.token, oldest.startTicks, 'SIGTERM', 5000);
+    return done;
   }
 
   private create(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>): ProcessHandle {
@@ -266,9 +225,7 @@ export class Supervisor {
 
   /** State and status written before a command gets its answer (a `tend list` right after sees it). */
   private publishNow(): void {
-    if (this.closed) return;
-    this.store.writeState();
-    this.store.publishStatus();
+    if (!this.closed) this.writes.writeNow();
   }
 
   /** One app's list rows (one per instance for a held app). */
@@ -552,59 +509,13 @@ export class Supervisor {
     }
   }
 
-  /**
-   * Persists on the next turn, so a burst of changes is one write; while changes keep coming
-   * (a bulk command), at most one write per PERSIST_INTERVAL_MS: each write holds every app, so
-   * one per change would make a `restart all` quadratic. A command's answer flushes (see answer).
-   */
   private persist(): void {
-    if (this.closed) return;
-    this.persistDirty = true;
-    if (this.persistTimer !== null) return;
-    // Spaced by what a write costs too, so writing stays a small share of the daemon's time.
-    const waitMs = this.lastPersistAt + Math.max(PERSIST_INTERVAL_MS, this.lastPersistCostMs * PERSIST_GAP_PER_COST) - this.deps.now();
-    this.persistTimer = setTimeout(() => this.flushPersist(), Math.max(0, waitMs));
+    if (!this.closed) this.writes.changed();
   }
 
-  private flushPersist(): void {
-    this.cancelPersist();
-    if (!this.persistDirty || this.closed) return;
-    this.persistDirty = false;
-    const started = performance.now();
-    this.store.writeState();
-    this.store.publishStatus();
-    this.lastPersistCostMs = performance.now() - started;
-    this.lastPersistAt = this.deps.now();
-  }
-
-  private cancelPersist(): void {
-    if (this.persistTimer !== null) clearTimeout(this.persistTimer);
-    this.persistTimer = null;
-  }
-
-  /**
-   * A command's answer goes out once the state file holds it and the status file shows it, so a
-   * `tend list` right after sees the same, and the state's backup is never more than a command
-   * behind. Every answer of the same event-loop turn (300 pipelined `start`s from one file)
-   * shares one write: one per answer would rewrite the whole list each time, quadratic. Spawns
-   * finish over many turns (on libuv's pool), so answers are also spaced by what the last write
-   * cost (PERSIST_GAP_PER_COST times it: under 1 ms with a few apps, tens with hundreds).
-   */
+  /** A command's answer goes out once a write holds it (see WriteScheduler). */
   private answer(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
-    return new Promise((resolve) => {
-      this.answerWaiters.push(() => resolve(this.rowsOfHandles(handles)));
-      if (this.answerWaiters.length > 1) return;
-      const flush = (): void => {
-        const waiters = this.answerWaiters;
-        this.answerWaiters = [];
-        if (this.persistDirty) this.flushPersist();
-        else this.publishStatus();
-        for (const w of waiters) w();
-      };
-      const waitMs = this.lastPersistAt + this.lastPersistCostMs * PERSIST_GAP_PER_COST - this.deps.now();
-      if (waitMs >= 1) setTimeout(flush, waitMs);
-      else setImmediate(flush);
-    });
+    return new Promise((resolve) => this.writes.afterWrite(() => resolve(this.rowsOfHandles(handles))));
   }
 
   /**
@@ -628,7 +539,7 @@ export class Supervisor {
     this.store.writeState();
     this.store.publishStatus();
     this.closed = true;
-    this.cancelPersist();
+    this.writes.close();
     this.scans.close();
     this.store.close();
     this.fifos.close();

@@ -1,0 +1,92 @@
+/** At most one write per this while changes keep coming (a bulk command). */
+const PERSIST_INTERVAL_MS = 50;
+/** ... and at least this many times what the last write cost, so writing stays a small share. */
+const PERSIST_GAP_PER_COST = 20;
+
+/**
+ * When state.json and status.json are rewritten. Each write holds every app, so one per change
+ * would make a `restart all` of 1,000 apps quadratic:
+ * - a change is written on a later turn, at most once per PERSIST_INTERVAL_MS while changes keep
+ *   coming, and spaced by what the last write cost;
+ * - a command's answer waits for a write that holds it, so a `tend list` right after sees the
+ *   same and the state's backup is never more than a command behind. Every answer due in the
+ *   same stretch (300 pipelined `start`s from one file, whose spawns finish over many turns on
+ *   libuv's pool) shares one write, spaced by cost too: under 1 ms with a few apps.
+ */
+export class WriteScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  private lastAt = 0;
+  private lastCostMs = 0;
+  private waiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly write: { state(): void; status(): void },
+    private readonly now: () => number,
+  ) {}
+
+  /** Something changed: written on a later turn. */
+  changed(): void {
+    if (this.closed) return;
+    this.dirty = true;
+    if (this.timer !== null) return;
+    const waitMs = this.lastAt + Math.max(PERSIST_INTERVAL_MS, this.lastCostMs * PERSIST_GAP_PER_COST) - this.now();
+    this.timer = setTimeout(() => this.flush(), Math.max(0, waitMs));
+  }
+
+  /** Writes both files now (a command that changed apps without a state event). */
+  writeNow(): void {
+    if (this.closed) return;
+    this.cancel();
+    this.dirty = false;
+    this.timed(() => {
+      this.write.state();
+      this.write.status();
+    });
+  }
+
+  /** Calls `then` after a write that holds every change made so far. */
+  afterWrite(then: () => void): void {
+    this.waiters.push(then);
+    if (this.waiters.length > 1) return;
+    const flush = (): void => {
+      const waiters = this.waiters;
+      this.waiters = [];
+      if (this.dirty) this.flush();
+      else if (!this.closed) this.write.status();
+      for (const w of waiters) w();
+    };
+    const waitMs = this.lastAt + this.lastCostMs * PERSIST_GAP_PER_COST - this.now();
+    if (waitMs >= 1) setTimeout(flush, waitMs);
+    else setImmediate(flush);
+  }
+
+  /** Daemon shutdown: no more writes from here. */
+  close(): void {
+    this.closed = true;
+    this.cancel();
+  }
+
+  private flush(): void {
+    this.cancel();
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    this.timed(() => {
+      this.write.state();
+      this.write.status();
+    });
+  }
+
+  private timed(fn: () => void): void {
+    const started = performance.now();
+    fn();
+    this.lastCostMs = performance.now() - started;
+    this.lastAt = this.now();
+  }
+
+  private cancel(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
