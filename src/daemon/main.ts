@@ -122,9 +122,9 @@ async function main(): Promise<void> {
   });
   const exists = (id: number): boolean => supervisor.has(id);
   const hooks = new HookRunner({
+    // By id in O(1): this runs on every state change (resolving a target scans every app).
     appOf: (id) => {
-      if (!supervisor.has(id)) return null;
-      const spec = supervisor.resolve(id)[0]?.spec;
+      const spec = supervisor.handle(id)?.spec;
       return spec === undefined ? null : { hooks: spec.hooks, cwd: spec.cwd, env: spec.env };
     },
     log: daemonLog,

@@ -1,4 +1,3 @@
-import { isTendError } from '../errors.js';
 import type { TendPaths } from '../store/paths.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { WatchManager } from '../watch/watch-manager.js';
@@ -8,14 +7,10 @@ export function createWatches(supervisor: Supervisor, paths: TendPaths, log: (ev
   return new WatchManager({
     home: paths.home,
     log,
+    // By id in O(1): this runs on every state change (resolving a target scans every app).
     app: (id) => {
-      try {
-        const h = supervisor.resolve(id)[0];
-        return h === undefined ? undefined : { spec: h.spec, status: h.info().status };
-      } catch (err) {
-        if (isTendError(err) && err.code === 'E_APP_NOT_FOUND') return undefined;
-        throw err;
-      }
+      const h = supervisor.handle(id);
+      return h === undefined ? undefined : { spec: h.spec, status: h.info().status };
     },
     // Cluster and socket-activated apps reload with no downtime; others restart.
     restart: (id) => supervisor.reload(id),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AppMetrics, TreeProcess } from '../protocol/model.js';
 import { CLOCK_TICKS_PER_SECOND, CpuMeter } from './cpu-meter.js';
 import { MetricHistory } from './history.js';
-import { readAllStats, type ProcStat } from './procfs.js';
+import { readAllStats, readAllStatsSliced, type ProcStat } from './procfs.js';
 import { assignTrees } from './tree-assign.js';
 
 /** An app as the sampler sees it: its main pid while it runs. */
@@ -53,6 +53,8 @@ export class MetricsSampler {
   private watchers = 0;
   private lastAt: number | null = null;
   private closed = false;
+  /** A sliced read of /proc is under way (see schedule). */
+  private reading = false;
   private readonly idleMs: number;
   private readonly watchedMs: number;
 
@@ -90,16 +92,30 @@ export class MetricsSampler {
 
   private schedule(ms: number): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    // A read under way schedules the next sample when it is done.
+    if (this.reading) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.sample();
-      if (!this.closed) this.schedule(this.intervalMs);
+      const take = (stats: ProcStat[] | undefined): void => {
+        this.reading = false;
+        if (this.closed) return;
+        this.sample(stats);
+        this.schedule(this.intervalMs);
+      };
+      // Read over several turns (see readAllStatsSliced), then sampled in one.
+      if (this.opts.scan !== undefined || !this.opts.apps().some((a) => a.pid !== null)) {
+        take(undefined);
+        return;
+      }
+      this.reading = true;
+      readAllStatsSliced(take);
     }, ms);
     this.timer.unref();
   }
 
-  /** One sample now (also called by the timer). */
-  sample(): AppMetrics[] {
+  /** One sample now, from `stats` when given (the timer reads them over several turns). */
+  sample(given?: ProcStat[]): AppMetrics[] {
     const all = this.opts.apps();
     const known = new Map(all.map((a) => [a.id, a]));
     const apps = all.filter((a) => a.pid !== null) as Array<SampledApp & { pid: number }>;
@@ -113,7 +129,7 @@ export class MetricsSampler {
       this.lastAt = null;
       return [];
     }
-    const stats = (this.opts.scan ?? readAllStats)();
+    const stats = given ?? (this.opts.scan ?? readAllStats)();
     const ticksOf = this.meter.update(stats, uptimeTicks());
     const seconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;
     const primed = this.lastAt !== null;

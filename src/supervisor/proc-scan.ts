@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readAllStats, type ProcStat } from '../metrics/procfs.js';
+import { readAllStats, readAllStatsSliced, type ProcStat } from '../metrics/procfs.js';
 
 /** Environment variable carrying a per-incarnation token, inherited by every descendant. */
 export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';
@@ -136,10 +136,15 @@ export class ProcScanScheduler {
     const batch = this.waiting;
     this.waiting = [];
     const started = performance.now();
-    const scan = ProcScan.read(this.managedLeaders());
-    const costMs = performance.now() - started;
-    this.nextAt = performance.now() + costMs * SCAN_GAP_PER_COST;
-    this.serve(batch, scan);
+    // Read over several turns (see readAllStatsSliced): `timer` stays set meanwhile, so requests
+    // made during the read wait for the next scan, which is taken after they asked.
+    readAllStatsSliced((stats) => {
+      if (this.closed) return;
+      const scan = new ProcScan(stats, this.managedLeaders());
+      const costMs = performance.now() - started;
+      this.nextAt = performance.now() + costMs * SCAN_GAP_PER_COST;
+      this.serve(batch, scan);
+    });
   }
 
   // A callback may spawn (a restart): CALLBACKS_PER_TURN at a time, so a `ping` is answered
