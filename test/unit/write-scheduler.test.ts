@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WriteScheduler } from '../../src/supervisor/write-scheduler.js';
+
+function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
+  const log: string[] = [];
+  const busy = (ms: number): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* a write that costs ms */ }
+  };
+  const scheduler = new WriteScheduler({
+    state: () => { busy(costMs); log.push('state'); },
+    status: () => { log.push('status'); },
+  }, Date.now);
+  return { log, scheduler };
+}
+
+describe('when state.json and status.json are written', () => {
+  it('a burst of changes is one write, state first and the status file on a later turn', async () => {
+    const { log, scheduler } = recorder();
+    for (let i = 0; i < 500; i++) scheduler.changed();
+    assert.deepEqual(log, [], 'nothing is written in the turn of the change');
+    await sleep(80);
+    assert.deepEqual(log, ['state', 'status']);
+    scheduler.close();
+  });
+
+  it('answers wait for a write that holds every change made before them, and share it', async () => {
+    const { log, scheduler } = recorder();
+    scheduler.changed();
+    const answered: string[] = [];
+    scheduler.afterWrite(() => answered.push(`a after ${log.join(',')}`));
+    scheduler.afterWrite(() => answered.push(`b after ${log.join(',')}`));
+    await sleep(20);
+    assert.deepEqual(answered, ['a after state,status', 'b after state,status']);
+    assert.deepEqual(log, ['state', 'status'], 'one write for both answers');
+    // Nothing changed since: an answer only refreshes the status file.
+    scheduler.afterWrite(() => answered.push(`c after ${log.join(',')}`));
+    await sleep(20);
+    assert.equal(answered[2], 'c after state,status,status');
+    scheduler.close();
+  });
+
+  it('spaces writes by what the last one cost (20 times it) while changes keep coming', async () => {
+    const { log, scheduler } = recorder(10);
+    scheduler.writeNow();
+    const first = Date.now();
+    scheduler.changed();
+    while (log.length < 4) await sleep(5);
+    const gap = Date.now() - first;
+    assert.ok(gap >= 180, `the second write came ${gap} ms after a 10 ms one`);
+    scheduler.close();
+  });
+
+  it('writes nothing once closed', async () => {
+    const { log, scheduler } = recorder();
+    scheduler.changed();
+    scheduler.close();
+    scheduler.changed();
+    scheduler.writeNow();
+    await sleep(80);
+    assert.deepEqual(log, []);
+  });
+});
