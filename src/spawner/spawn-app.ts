@@ -61,10 +61,20 @@ export function launchApp(req: SpawnRequest, done: (err: Error | null, child: Ap
     return;
   }
   posixSpawn(libc, req, (err, out) => {
-    if (err !== null || out === null) done(err ?? new SpawnError('EIO', req.file), null);
-    else done(null, viaPosixSpawn(libc, out.pid, out.ipcFd));
+    const report = (): void => {
+      if (err !== null || out === null) done(err ?? new SpawnError('EIO', req.file), null);
+      else done(null, viaPosixSpawn(libc, out.pid, out.ipcFd));
+    };
+    if (LAUNCH_DELAY_MS > 0) setTimeout(report, LAUNCH_DELAY_MS);
+    else report();
   });
 }
+
+/**
+ * For the tests of a stop or a daemon kill while a launch is under way: the pid reaches the
+ * supervisor this much later (TEND_TEST_LAUNCH_DELAY_MS; unset in normal use).
+ */
+const LAUNCH_DELAY_MS = Number(process.env.TEND_TEST_LAUNCH_DELAY_MS ?? 0) || 0;
 
 function viaPosixSpawn(libc: NonNullable<ReturnType<typeof loadLibc>>, pid: number, ipcFd: number | null): AppChild {
   reaper ??= new ChildReaper(libc);

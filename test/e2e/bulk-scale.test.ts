@@ -29,7 +29,7 @@ describe('bulk commands scale linearly and keep the daemon responsive', () => {
   after(async () => { await t.cleanup(); });
 
   /** Restarts all apps and checks each got one new live process; returns the daemon's CPU ticks for it. */
-  async function restartAll(n: number): Promise<{ ticks: number; pingsDuring: number; slowestPingMs: number; wallMs: number }> {
+  async function restartAll(n: number): Promise<{ ticks: number; pingsDuring: number; slowestPingMs: number; p90PingMs: number; wallMs: number }> {
     const before = await t.list();
     assert.equal(before.length, n);
     const daemon = t.daemonPid() as number;
@@ -37,6 +37,7 @@ describe('bulk commands scale linearly and keep the daemon responsive', () => {
     let done = false;
     let pingsDuring = 0;
     let slowestPingMs = 0;
+    const pings: number[] = [];
     const pinger = (async () => {
       while (!done) {
         const start = Date.now();
@@ -44,6 +45,7 @@ describe('bulk commands scale linearly and keep the daemon responsive', () => {
         if (!done) {
           pingsDuring += 1;
           slowestPingMs = Math.max(slowestPingMs, Date.now() - start);
+          pings.push(Date.now() - start);
         }
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -67,7 +69,9 @@ describe('bulk commands scale linearly and keep the daemon responsive', () => {
       assert.equal(a.restarts, 1, a.name);
     }
     for (const pid of oldPids) assert.equal(isAlive(pid as number), false, `old pid ${pid} is gone`);
-    return { ticks, pingsDuring, slowestPingMs, wallMs };
+    pings.sort((x, y) => x - y);
+    const p90PingMs = pings[Math.floor(pings.length * 0.9)] ?? 0;
+    return { ticks, pingsDuring, slowestPingMs, p90PingMs, wallMs };
   }
 
   it('restart all: 4× the apps costs the daemon under 10× the CPU (a quadratic cost gives 16×)', async (ctx) => {
@@ -84,9 +88,12 @@ describe('bulk commands scale linearly and keep the daemon responsive', () => {
     // Measured 3.9–6.5× here (other daemons' work on a loaded machine adds noise); 16× is quadratic.
     assert.ok(ratio < 10, `daemon CPU: ${a.ticks} ticks for ${small} apps, ${b.ticks} for ${big} (×${ratio.toFixed(1)})`);
     // The daemon kept answering while the restart ran (a ping every 5 ms: at least one answer per
-    // 200 ms on average), and no answer waited for a large part of the command.
+    // 200 ms on average), and 9 pings in 10 waited for a small part of the command. Not the
+    // slowest one: a write can stall in the filesystem on its own (ext4 here held a 2 KB rename
+    // for 0.5 s once while 200 processes were starting); a daemon busy with O(apps²) work
+    // delays most pings, not one. The slowest ping is a bench figure (scenario many-apps).
     assert.ok(b.pingsDuring >= b.wallMs / 200, `only ${b.pingsDuring} pings answered during a ${b.wallMs} ms restart`);
-    assert.ok(b.slowestPingMs < b.wallMs / 4, `a ping waited ${b.slowestPingMs} ms of a ${b.wallMs} ms restart`);
+    assert.ok(b.p90PingMs < b.wallMs / 10, `9 pings in 10 waited up to ${b.p90PingMs} ms of a ${b.wallMs} ms restart`);
   });
 
   it('stop all, start all and delete all act on every app once', async () => {

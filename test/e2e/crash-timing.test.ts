@@ -72,6 +72,46 @@ describe('crash timing: never a duplicate, never an orphan', () => {
     await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
   });
 
+  // posix_spawn finishes on libuv's pool: between the child's exec and the daemon learning its
+  // pid, the app is `launching` with no pid. TEND_TEST_LAUNCH_DELAY_MS widens that window.
+  it('a stop sent while the spawn is under way stops the new process once its pid is known', async () => {
+    const { t, mark } = home();
+    const env = { ...t.env, TEND_TEST_LAUNCH_DELAY_MS: '1500' };
+    assert.equal((await t.run(['ping'], { env })).code, 0);
+    t.track(t.daemonPid() as number);
+    const starting = t.run(['start', fixture('forever.js'), '--name', 'a']);
+    const [pid] = await waitFor(() => { const p = markedPids(mark, 'a'); return p.length === 1 ? p : undefined; }, 'the child to exist');
+    t.track(pid as number);
+    const launching = (await t.list()).find((p) => p.name === 'a');
+    assert.deepEqual([launching?.status, launching?.pid], ['launching', null], 'the daemon does not know the pid yet');
+    const stopped = await t.run(['stop', 'a']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await starting;
+    assert.deepEqual(markedPids(mark, 'a'), [], 'the stop reached the process that was being launched');
+    const after = (await t.list()).find((p) => p.name === 'a');
+    assert.deepEqual([after?.status, after?.pid], ['stopped', null]);
+    assert.equal((await t.run(['kill'])).code, 0);
+  });
+
+  it('a kill -9 of the daemon while a spawn is under way: the next daemon adopts that run, no second copy', async () => {
+    const { t, mark } = home();
+    const env = { ...t.env, TEND_TEST_LAUNCH_DELAY_MS: '1500' };
+    assert.equal((await t.run(['ping'], { env })).code, 0);
+    const daemon = t.daemonPid() as number;
+    t.track(daemon);
+    const starting = t.run(['start', fixture('forever.js'), '--name', 'a']);
+    const [pid] = await waitFor(() => { const p = markedPids(mark, 'a'); return p.length === 1 ? p : undefined; }, 'the child to exist');
+    process.kill(daemon, 'SIGKILL');
+    assert.notEqual((await starting).code, 0, 'the start lost its daemon');
+    const list = await t.list();
+    t.remember(list);
+    assert.deepEqual(list.map((p) => [p.name, p.status, p.pid, p.adopted]), [['a', 'online', pid, true]]);
+    await t.run(['ping']);
+    assert.deepEqual(markedPids(mark, 'a'), [pid], 'exactly one copy');
+    assert.equal((await t.run(['kill'])).code, 0);
+    await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
+  });
+
   // Every instant class of a restart or a stop, at the 1st and 3rd app: the daemon dies there.
   const points: Array<[string, number, string[], (names: string[]) => Record<string, string>]> = [
     ['before-spawn', 1, ['restart', 'all'], (n) => Object.fromEntries(n.map((x) => [x, 'online']))],
