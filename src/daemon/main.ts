@@ -1,5 +1,6 @@
 import { preparePipeDir, releasePipeDir } from '../store/pipe-dir.js';
-import { spawnerKind } from '../spawner/spawn-app.js';
+import { claimsChildren, spawnerKind } from '../spawner/spawn-app.js';
+import { setBackgroundGate } from '../logs/file-sink.js';
 import { closeSync, writeSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { Health } from '../lib/health.js';
@@ -225,6 +226,8 @@ async function main(): Promise<void> {
   process.on('SIGUSR2', () => daemonLog('logs-reopened', { files: logs.reopen() }));
   for (const notice of lock.notices) notify.say(`notice ${notice}`);
   const spawner = spawnerKind();
+  // Log files of new apps are created once the spawns under way are done (see FileSink).
+  setBackgroundGate(() => !claimsChildren().launching);
   daemonLog('daemon-ready', { pid: process.pid, home: paths.home, version: VERSION, node: process.version, spawner: spawner.kind, ...(spawner.why === '' ? {} : { spawnerWhy: spawner.why }), pipes: pipeNote });
   notify.say(`ready ${process.pid}`);
   notify.done();
