@@ -94,8 +94,9 @@ describe('boot through systemd: system unit', () => {
     const environ = (await lab.ok(['cat', `/proc/${webPid}/environ`])).split('\0');
     assert.ok(environ.includes('GREETING=hello "world" $HOME 100%'), 'the resurrected app sees the saved environment');
     assert.deepEqual(readFileSync(join(home, 'dump.json')), dump, 'shutdown and boot leave dump.json as saved');
-    const props = await show(lab, 'tend-root.service');
-    assert.equal(props.ActiveState, 'active');
+    // The unit turns active once its ExecStartPost (tend resurrect --boot) has its answer, which
+    // can come a little after the app answers: wait for it, do not race it.
+    await waitFor(async () => (await show(lab, 'tend-root.service')).ActiveState === 'active', 'tend-root.service to be active', 15_000);
     // The unit running as appuser came back too, its app stopped at shutdown and resurrected.
     await waitFor(() => lab.http(userPort), 'appuser\'s app to answer after the reboot', 30_000);
     const uweb = parse<ProcessJson[]>((await lab.tend(['list', '--json'], { user: 'appuser' })).stdout)[0];
@@ -190,7 +191,7 @@ describe('boot through systemd: rootless user unit', () => {
     const apps = parse<ProcessJson[]>((await tend(['list', '--json'])).stdout);
     assert.equal(apps[0]?.status, 'online');
     assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', String(apps[0]?.pid)])).trim(), user);
-    assert.equal((await show(lab, 'tend.service', user)).ActiveState, 'active');
+    await waitFor(async () => (await show(lab, 'tend.service', user)).ActiveState === 'active', 'the user unit to be active (after its ExecStartPost)', 15_000);
   });
 
   req.it('tend unstartup removes the user unit', async () => {
