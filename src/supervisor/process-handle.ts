@@ -1,18 +1,17 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
-import { appEnv, wantsIpc } from './app-env.js';
 import { readStat, type ProcStat } from '../metrics/procfs.js';
-import { buildCommand } from './command-line.js';
 import type { ProcScan } from './proc-scan.js';
-import { ptyCommand } from './pty-launch.js';
-import { TOKEN_VAR, findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
-import { INITIAL, isRunning, toStatus, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
+import { findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
+import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
 import { FRESH_HISTORY } from './restart-policy.js';
 import { faultPoint } from './fault-points.js';
 import type { HandleDeps, LimitRestarts, ProcessRecord } from './handle-types.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
+import { launchRequest, prepareLaunch } from './launch-request.js';
+import { infoOf, recordOf } from './handle-view.js';
 
 export type { HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, ProcessRecord } from './handle-types.js';
 
@@ -124,39 +123,24 @@ export class ProcessHandle {
     this.adopted = false;
     this.treeSignalled = false;
     this.members = [];
-    let fds: [number, number, number];
-    try {
-      this.pipes.ensure(this.deps.makeFifos);
-      fds = this.pipes.openAppEnds();
-    } catch (err) {
-      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot create stdio pipes: ${(err as Error).message}` }));
+    const prepared = prepareLaunch({ id: this.id, spec: this.spec, pipes: this.pipes, held: this.syncHeld(), makeFifos: this.deps.makeFifos, ptySocket: this.deps.ptySocket(this.id) });
+    if (!prepared.ok) {
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: prepared.message }));
       return;
     }
-    let command: { file: string; args: string[] };
-    let held: ReturnType<HeldApp['command']> | null = null;
-    try {
-      held = this.syncHeld()?.command(this.spec) ?? null;
-      command = held ?? buildCommand(this.spec.exec);
-      // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts).
-      if (held === null && this.spec.pty !== undefined) command = ptyCommand(command, this.spec, this.deps.ptySocket(this.id));
-    } catch (err) {
-      for (const fd of fds) closeSync(fd);
-      queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: `cannot prepare the command: ${(err as Error).message}` }));
-      return;
-    }
-    const { file, args } = command;
+    const fds = prepared.fds;
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
     this.deps.intent(this, { op: 'spawn', token: this.token, restarts: this.restarts });
     faultPoint('before-spawn');
-    const env = appEnv(this.spec, this.id, this.deps.logPaths(this), { [this.spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...held?.env, [TOKEN_VAR]: this.token });
+    const request = launchRequest(prepared, this.id, this.spec, this.deps.logPaths(this), this.token);
     // A new session and process group, so no terminal can hang it up and one signal to the
     // group reaches the whole tree. posix_spawn finishes on libuv's pool (see src/spawner/):
     // until then the app is `starting` with no pid, and a stop is held until the pid is known.
     const launch = {};
     this.launch = launch;
-    launchApp({ file, args, cwd: this.spec.cwd, env, stdio: fds, ipc: held === null && this.spec.pty === undefined && wantsIpc(this.spec) }, (err, child) => {
+    launchApp(request, (err, child) => {
       if (this.launch !== launch) {
         // Detached meanwhile (daemon shutdown): the next daemon finds the run by its token.
         for (const fd of fds) closeSync(fd);
@@ -393,36 +377,11 @@ export class ProcessHandle {
   }
 
   toRecord(): ProcessRecord {
-    return {
-      id: this.id, spec: this.spec, createdAt: this.createdAt, restarts: this.restarts, snapshot: this.snapshot,
-      pid: this.pid, startTicks: this.startTicks, startedAt: this.startedAt, lastExit: this.lastExit, token: this.token, limits: this.limits,
-      ...(this.held === null ? {} : { instanceIds: this.held.instanceIds, lastReload: this.held.lastReload, holderStatus: this.held.status }),
-    };
+    return recordOf(this);
   }
 
   info(): ProcessInfo {
-    const running = this.pid !== null && this.startedAt !== null;
-    const seen = this.deps.observe(this.id, this.pid);
-    return {
-      id: this.id,
-      name: this.spec.name,
-      namespace: this.spec.namespace,
-      pid: this.pid,
-      status: toStatus(this.snapshot.state),
-      restarts: this.restarts,
-      uptimeMs: running ? Math.max(0, this.deps.now() - (this.startedAt as number)) : 0,
-      createdAt: this.createdAt,
-      startedAt: this.startedAt,
-      adopted: this.adopted,
-      lastExit: this.lastExit,
-      reason: this.snapshot.reason,
-      nextRestartAt: null,
-      cpuPercent: seen.cpuPercent,
-      memoryBytes: seen.memoryBytes,
-      health: seen.health,
-      ...(this.spec.watch === undefined ? {} : { watching: true }),
-      ...(this.spec.pty === undefined ? {} : { pty: true }),
-    };
+    return infoOf(this, this.deps.observe(this.id, this.pid), this.deps.now());
   }
 
   /** Daemon shutdown: stop watching, leave the process running for the next daemon. */
