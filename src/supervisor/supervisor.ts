@@ -13,6 +13,7 @@ import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
 import { WriteScheduler } from './write-scheduler.js';
+import { sendLine, signalTarget } from './app-signals.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { unmetDependency } from './dependencies.js';
@@ -352,39 +353,12 @@ export class Supervisor {
     return handles.map((h) => h.info());
   }
 
-  async signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) {
-      await (one.handle.held as HeldApp).holder.call('signal', { instance: one.instance, signal });
-      return this.rowsOfHandles([one.handle]).filter((r) => r.instance === one.instance);
-    }
-    const handles = this.resolve(target);
-    // A held app's signal goes to its processes (every instance), not to its holder.
-    const held = handles.filter((h) => h.held?.running === true && h.pid !== null);
-    for (const h of held) await (h.held as HeldApp).holder.call('signal', { instance: null, signal });
-    if (held.length === handles.length && held.length > 0) return this.rowsOfHandles(held);
-    const running = handles.filter((h) => h.pid !== null);
-    if (running.length === 0) {
-      throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` has no running process to signal`, { hint: `Start it first: tend start ${String(target)}` });
-    }
-    for (const h of running) if (!held.includes(h)) h.sendSignal(signal);
-    return this.rowsOfHandles(running);
+  signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
+    return signalTarget({ apps: this.apps.values(), resolve: (t) => this.resolve(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
   }
 
   send(target: Target, line: string): { bytes: number; processes: number } {
-    const running = this.resolve(target).filter((h) => h.pid !== null);
-    if (running.length === 0) throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` is not running`, { hint: `Start it first: tend start ${String(target)}` });
-    let bytes = 0;
-    for (const h of running) {
-      try {
-        bytes += h.pipes.send(line.endsWith('\n') ? line : `${line}\n`);
-      } catch (err) {
-        throw new TendError('E_INTERNAL', `could not write to the stdin of ${h.spec.name}: ${(err as Error).message}`, {
-          hint: 'The app is not reading its stdin fast enough (its pipe is full); try again later.',
-        });
-      }
-    }
-    return { bytes, processes: running.length };
+    return sendLine(this.resolve(target), target, line);
   }
 
   /**
