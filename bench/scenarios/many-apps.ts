@@ -5,6 +5,7 @@ import { RpcClient } from '../../src/rpc/client.js';
 import { cpuSeconds } from '../lib/proc.js';
 import { alternate, appNames, type Recorder, type Scenario } from '../lib/scenario.js';
 import { withSession, type Session } from '../lib/session.js';
+import { timeFileStart } from '../lib/file-start.js';
 import { msSince, now } from '../lib/timing.js';
 
 // Apps that cost nothing but a process (no runtime start-up): what is measured is the manager.
@@ -63,19 +64,7 @@ export const start300File: Scenario = {
   metrics: [{ metric: fileMetric, unit: 's', target: '≤ 0.6 s', pm2Reference: '1.42 s' }],
   async run(ctx, rec) {
     const { dir, file, names } = writeEcosystem(N_FILE);
-    try {
-      await alternate(ctx, rec, ctx.rounds, (tool) =>
-        withSession(tool, async (s) => {
-          await s.ensureDaemon();
-          const start = now();
-          await s.cliOk(['start', file], 120_000);
-          await s.waitOnline(names, 120_000, 10);
-          rec.add(fileMetric, tool.name, msSince(start) / 1000);
-        }),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await timeFileStart(ctx, rec, { dir, file, names, metric: fileMetric, pollMs: 10 });
   },
 };
 

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture } from '../lib/paths.js';
-import { alternate, appNames, type Scenario } from '../lib/scenario.js';
-import { withSession } from '../lib/session.js';
-import { msSince, now } from '../lib/timing.js';
+import { timeFileStart } from '../lib/file-start.js';
+import { appNames, type Scenario } from '../lib/scenario.js';
 
 const APPS = 100;
 const metric = 'start 100 apps from one ecosystem file until all online';
@@ -22,18 +21,6 @@ export const start100File: Scenario = {
     const dir = mkdtempSync(join(tmpdir(), 'tend-bench-eco-'));
     const file = join(dir, 'ecosystem.config.json');
     writeFileSync(file, JSON.stringify({ apps: names.map((name) => ({ name, script: fixture('idle.js') })) }));
-    try {
-      await alternate(ctx, rec, ctx.rounds, (tool) =>
-        withSession(tool, async (s) => {
-          await s.ensureDaemon();
-          const start = now();
-          await s.cliOk(['start', file], 120_000);
-          await s.waitOnline(names, 120_000, 50);
-          rec.add(metric, tool.name, msSince(start) / 1000);
-        }),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await timeFileStart(ctx, rec, { dir, file, names, metric, pollMs: 50 });
   },
 };

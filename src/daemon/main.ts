@@ -1,6 +1,6 @@
 import { preparePipeDir, releasePipeDir } from '../store/pipe-dir.js';
 import { claimsChildren, spawnerKind } from '../spawner/spawn-app.js';
-import { setBackgroundGate } from '../logs/file-sink.js';
+import { setBackgroundGate } from '../logs/background-opens.js';
 import { closeSync, writeSync } from 'node:fs';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { Health } from '../lib/health.js';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 
 const require = createRequire(import.meta.url);
 
@@ -76,4 +77,11 @@ export function loadLibc(): Libc | null {
 /** Why loadLibc returned null ('' if it did not). */
 export function libcUnavailableReason(): string {
   return whyNot;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** ENOENT for 2, and so on ("errno N" for a number Node does not name). */
+export function errnoName(n: number): string {
+  return errnoNames.get(n) ?? `errno ${n}`;
 }

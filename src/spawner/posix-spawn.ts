@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import type { Libc } from './libc.js';
+import { errnoName, type Libc } from './libc.js';
 
 /** What to run, where, with which environment and file descriptors. */
 export interface SpawnRequest {
@@ -35,8 +35,6 @@ const ACTIONS_BYTES = 256;
 const ATTR_BYTES = 512;
 const SIGSET_BYTES = 128;
 
-const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
-const errnoName = (n: number): string => errnoNames.get(n) ?? `errno ${n}`;
 
 /** The executable execvp would run: a name without a slash is looked up in the child's PATH. */
 function resolveFile(file: string, cwd: string, env: Record<string, string>): string {

@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { constants } from 'node:os';
-import { loadLibc } from '../spawner/libc.js';
+import { errnoName, loadLibc } from '../spawner/libc.js';
 import { readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -102,9 +101,7 @@ function makeFifosNow(paths: string[]): void {
   for (const path of paths) {
     // The umask can only take bits away from 0600.
     if (libc.mkfifo(path, 0o600) !== 0) {
-      const errno = libc.errno();
-      const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
-      throw new Error(`mkfifo ${path}: ${name}`);
+      throw new Error(`mkfifo ${path}: ${errnoName(libc.errno())}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { TendError } from '../errors.js';
 import type { AppSpec, InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/model.js';
 import type { ProcessHandle } from './process-handle.js';
+import { isHeld, type HeldApp } from './held-app.js';
 
 /**
  * List rows of an app: one per instance for a held app (PM2's habit), each with its own id;
@@ -75,4 +76,28 @@ export function scaledCount(h: ProcessHandle, instances: number, relative: boole
     });
   }
   return next;
+}
+
+/** Replaces one instance of a held app when `target` names one; null when it does not. */
+export async function restartHeldInstance(apps: Iterable<ProcessHandle>, target: string | number): Promise<ProcessHandle | null> {
+  const one = findInstance(apps, target);
+  if (one === null) return null;
+  await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+  return one.handle;
+}
+
+/** `tend scale`: every app must be held (refused whole otherwise); running holders scale live. */
+export async function scaleHeld(handles: ProcessHandle[], instances: number, relative: boolean): Promise<void> {
+  for (const h of handles) {
+    if (!isHeld(h.spec)) {
+      throw new TendError('E_USAGE', `${h.spec.name} runs as a single process (fork mode): it has no instances to scale`, {
+        hint: `Start it in cluster mode: tend delete ${h.spec.name} && tend start <script> --name ${h.spec.name} -i ${instances}; for another language add --listen <port>.`,
+      });
+    }
+  }
+  for (const h of handles) {
+    const count = scaledCount(h, instances, relative);
+    h.spec = { ...h.spec, instances: count };
+    if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
+  }
 }

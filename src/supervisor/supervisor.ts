@@ -7,20 +7,20 @@ import { fifoPath, type TendPaths } from '../store/paths.js';
 import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
-import type { ProcessState } from './process-machine.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
 import { WriteScheduler } from './write-scheduler.js';
+import { AdoptedPoller, DependencyWaits, StateWaiters } from './state-waits.js';
+import { LimitRestarts } from './limit-restart.js';
 import { sendLine, signalTarget } from './app-signals.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
-import { unmetDependency } from './dependencies.js';
 import { resolveTarget } from './targets.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { HeldApp, isHeld } from './held-app.js';
-import { findInstance, reloadHeld, rowsOf, scaledCount } from './held-ops.js';
+import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -49,16 +49,13 @@ export interface SupervisorDeps {
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
-type Waiter = { done: (s: ProcessState) => boolean; resolve: () => void };
-
 /**
  * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
- * signalled" and "new process spawned" at once: spawns are synchronous in the daemon, so this
- * bounds the work done in one event-loop turn (a `ping` is answered between turns) and the
- * number of processes starting on the machine at the same time.
+ * signalled" and "new process spawned" at once: this bounds the number of processes stopping
+ * and starting on the machine at the same time, and the work queued in the daemon.
  */
 const BULK_SPAWNS_IN_FLIGHT = 32;
-/** A spawn blocks the daemon for a few ms: a `start all` spawns this many per event-loop turn. */
+/** A start prepares an app's pipes and spawn request (a fraction of a ms each): this many per event-loop turn. */
 const SPAWNS_PER_TURN = 8;
 /** Stops are cheap (a signal): they are sent this many per event-loop turn. */
 const BULK_SIGNALS_PER_TURN = 64;
@@ -67,14 +64,11 @@ const BULK_SIGNALS_PER_TURN = 64;
 export class Supervisor {
   private apps = new Map<number, ProcessHandle>();
   private nextId = 0;
-  /** Commands waiting for an app to reach a state, by app: a change looks at its own app's only. */
-  private waiters = new Map<ProcessHandle, Set<Waiter>>();
-  /** Apps in `waiting` (their dependencies unmet), so a change costs O(1) when none waits. */
-  private waitingApps = new Set<ProcessHandle>();
+  private readonly waiters = new StateWaiters();
+  private readonly dependencies = new DependencyWaits((name) => [...this.apps.values()].find((a) => a.spec.name === name));
   private readonly scans: ProcScanScheduler;
-  private adopted = new Set<ProcessHandle>();
-  private adoptedTimer: NodeJS.Timeout | null = null;
-  private releaseQueued = false;
+  private readonly adopted: AdoptedPoller;
+  private readonly limitRestarts = new LimitRestarts({ now: () => this.deps.now(), log: (e, d) => this.deps.log(e, d), lastStderr: (h) => this.lastStderr(h), persist: () => this.persist() });
   private closed = false;
   private readonly fifos: FifoPool;
   private readonly store: Persistence;
@@ -84,6 +78,7 @@ export class Supervisor {
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
+    this.adopted = new AdoptedPoller(deps.adoptedPollMs ?? 200);
     this.scans = new ProcScanScheduler(() => this.leaderPids(), (err) => deps.log('scan-callback-failed', { error: (err as Error).message, stack: (err as Error).stack }));
     this.store = new Persistence(
       deps.paths,
@@ -107,7 +102,7 @@ export class Supervisor {
     // Everything restored is in memory: write it down before serving anyone.
     this.store.writeState();
     this.store.publishStatus();
-    if (this.hasWaiting()) this.releaseWaiting();
+    this.dependencies.collect(this.apps.values());
     return done;
   }
 
@@ -121,7 +116,7 @@ export class Supervisor {
       log: this.deps.log,
       changed: (p) => this.changed(p),
       removed: (p) => this.removed(p),
-      watchAdopted: (p, on) => this.watchAdopted(p, on),
+      watchAdopted: (p, on) => this.adopted.watch(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
       ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
@@ -180,11 +175,10 @@ export class Supervisor {
 
   /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
   private async restartInstance(target: Target): Promise<ProcessInfo[] | null> {
-    const one = findInstance(this.apps.values(), target);
-    if (one === null) return null;
-    await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
+    const handle = await restartHeldInstance(this.apps.values(), target);
+    if (handle === null) return null;
     this.publishNow();
-    return this.rowsOfHandles([one.handle]);
+    return this.rowsOfHandles([handle]);
   }
 
   /**
@@ -208,18 +202,7 @@ export class Supervisor {
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    for (const h of handles) {
-      if (!isHeld(h.spec)) {
-        throw new TendError('E_USAGE', `${h.spec.name} runs as a single process (fork mode): it has no instances to scale`, {
-          hint: `Start it in cluster mode: tend delete ${h.spec.name} && tend start <script> --name ${h.spec.name} -i ${instances}; for another language add --listen <port>.`,
-        });
-      }
-    }
-    for (const h of handles) {
-      const count = scaledCount(h, instances, relative);
-      h.spec = { ...h.spec, instances: count };
-      if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
-    }
+    await scaleHeld(handles, instances, relative);
     this.publishNow();
     return this.rowsOfHandles(handles);
   }
@@ -296,9 +279,9 @@ export class Supervisor {
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     const waits: Promise<void>[] = [];
     await inBatches(handles, SPAWNS_PER_TURN, (h) => {
-      const unmet = this.unmet(h);
+      const unmet = this.dependencies.unmet(h.spec);
       h.dispatch(unmet === null ? { type: 'start' } : { type: 'wait', reason: unmet });
-      waits.push(this.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
+      waits.push(this.waiters.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
     });
     await Promise.all(waits);
     return this.answer(handles);
@@ -309,7 +292,7 @@ export class Supervisor {
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       h.dispatch({ type: 'stop' });
-      waits.push(this.waitFor(h, (s) => s === 'stopped' || s === 'errored'));
+      waits.push(this.waiters.waitFor(h, (s) => s === 'stopped' || s === 'errored'));
     });
     await Promise.all(waits);
     return this.answer(handles);
@@ -326,8 +309,8 @@ export class Supervisor {
     const ready: Promise<void>[] = [];
     await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
       h.dispatch({ type: 'restart' });
-      ready.push(this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
-      await this.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
+      ready.push(this.waiters.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
+      await this.waiters.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
     });
     await Promise.all(ready);
     return this.answer(handles);
@@ -338,7 +321,7 @@ export class Supervisor {
     const infos = handles.map((h) => h.info());
     const gone: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
-      gone.push(this.waitFor(h, () => !this.apps.has(h.id)));
+      gone.push(this.waiters.waitFor(h, () => !this.apps.has(h.id)));
       h.dispatch({ type: 'delete' });
     });
     await Promise.all(gone);
@@ -361,31 +344,9 @@ export class Supervisor {
     return sendLine(this.resolve(target), target, line);
   }
 
-  /**
-   * A restart tend decides on its own (memory limit, cron, failed health checks): graceful, like
-   * `tend restart` (stop signal, kill_timeout, then start), counted and logged with its reason.
-   * Ignored unless the app is running (a stop or restart already under way wins).
-   */
+  /** A restart tend decides on its own (memory limit, cron, failed health checks): see LimitRestarts. */
   autoRestart(id: number, kind: LimitKind, reason: string): boolean {
-    const h = this.apps.get(id);
-    if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
-    if (this.limitReloads.has(id)) return false;
-    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
-    // Cluster and socket-activated apps reload (one process at a time, the port never closes).
-    const reload = h.held !== null && h.held.running && h.state === 'online';
-    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
-    if (!reload) {
-      h.dispatch({ type: 'restart' });
-      return true;
-    }
-    this.limitReloads.add(id);
-    reloadHeld(h, 1, undefined, (x) => this.lastStderr(x))
-      .catch((err: unknown) => this.deps.log('limit-reload-failed', { id, name: h.spec.name, error: (err as Error).message }))
-      .finally(() => {
-        this.limitReloads.delete(id);
-        this.persist();
-      });
-    return true;
+    return this.limitRestarts.restart(this.apps.get(id), kind, reason);
   }
 
   /** Readiness from outside the app (a passing health check with wait_ready). */
@@ -400,65 +361,15 @@ export class Supervisor {
     if (h !== undefined) this.changed(h);
   }
 
-  /** Apps being reloaded because of a limit (one at a time per app). */
-  private readonly limitReloads = new Set<number>();
-
   handle(id: number): ProcessHandle | undefined {
     return this.apps.get(id);
   }
 
-  /** Resolves when the handle's state satisfies `done` (checked after every change). */
-  private waitFor(handle: ProcessHandle, done: (s: ProcessState) => boolean): Promise<void> {
-    if (done(handle.state)) return Promise.resolve();
-    return new Promise((resolve) => {
-      let set = this.waiters.get(handle);
-      if (set === undefined) this.waiters.set(handle, (set = new Set()));
-      set.add({ done, resolve });
-    });
-  }
-
-  private unmet(h: ProcessHandle): string | null {
-    if (h.spec.dependsOn === undefined) return null;
-    return unmetDependency(h.spec, (name) => [...this.apps.values()].find((a) => a.spec.name === name));
-  }
-
-  /** After any change: start the waiting apps whose dependencies are now met, refresh the others' reasons. */
-  private releaseWaiting(): void {
-    if (this.releaseQueued) return;
-    this.releaseQueued = true;
-    queueMicrotask(() => {
-      this.releaseQueued = false;
-      for (const h of [...this.waitingApps]) {
-        if (h.state !== 'waiting') continue;
-        const unmet = this.unmet(h);
-        if (unmet === null) h.dispatch({ type: 'start' });
-        else if (unmet !== h.snapshot.reason) h.dispatch({ type: 'wait', reason: unmet });
-      }
-    });
-  }
-
   private changed(handle: ProcessHandle, deleted = false): void {
-    const set = this.waiters.get(handle);
-    if (set !== undefined) {
-      for (const w of set) {
-        if (w.done(handle.state)) {
-          set.delete(w);
-          w.resolve();
-        }
-      }
-      if (set.size === 0) this.waiters.delete(handle);
-    }
+    this.waiters.changed(handle);
     this.persist();
     this.deps.onState(handle.info(), deleted);
-    if (handle.state === 'waiting' && !deleted) this.waitingApps.add(handle);
-    else this.waitingApps.delete(handle);
-    if (this.waitingApps.size > 0) this.releaseWaiting();
-  }
-
-  /** After a restore (handles built without a change each): collects the apps that wait. */
-  private hasWaiting(): boolean {
-    for (const h of this.apps.values()) if (h.state === 'waiting') this.waitingApps.add(h);
-    return this.waitingApps.size > 0;
+    this.dependencies.changed(handle, deleted);
   }
 
   private removed(handle: ProcessHandle): void {
@@ -468,19 +379,6 @@ export class Supervisor {
     handle.held?.removeFiles();
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
-  }
-
-  private watchAdopted(handle: ProcessHandle, on: boolean): void {
-    if (on) this.adopted.add(handle);
-    else this.adopted.delete(handle);
-    if (this.adopted.size > 0 && this.adoptedTimer === null && !this.closed) {
-      this.adoptedTimer = setInterval(() => {
-        for (const h of [...this.adopted]) h.checkAdopted();
-      }, this.deps.adoptedPollMs ?? 200);
-    } else if (this.adopted.size === 0 && this.adoptedTimer !== null) {
-      clearInterval(this.adoptedTimer);
-      this.adoptedTimer = null;
-    }
   }
 
   private persist(): void {
@@ -517,8 +415,7 @@ export class Supervisor {
     this.scans.close();
     this.store.close();
     this.fifos.close();
-    if (this.adoptedTimer !== null) clearInterval(this.adoptedTimer);
-    this.adoptedTimer = null;
+    this.adopted.close();
     for (const h of this.apps.values()) h.detach();
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor } from '../helpers/tend.js';
-import { markedPids, newMark } from '../helpers/marked.js';
+import { markedHomes, markedPids } from '../helpers/marked.js';
 
 /**
  * A daemon killed at the worst instants — before a spawn it recorded, right after a spawn before
@@ -10,17 +10,9 @@ import { markedPids, newMark } from '../helpers/marked.js';
  * no orphan, nothing `tend kill` leaves behind (fault points in src/supervisor/process-handle.ts).
  */
 describe('crash timing: never a duplicate, never an orphan', () => {
-  const homes: TendHome[] = [];
-  after(async () => {
-    for (const h of homes) await h.cleanup();
-  });
-
-  function home(): { t: TendHome; mark: { name: string; value: string } } {
-    const mark = newMark();
-    const t = new TendHome({ [mark.name]: mark.value });
-    homes.push(t);
-    return { t, mark };
-  }
+  const homes = markedHomes();
+  after(() => homes.cleanup());
+  const home = homes.home;
 
   /** Re-launches a daemon whose Nth spawn kills it (the fault point in process-handle.ts). */
   async function armFault(t: TendHome): Promise<void> {

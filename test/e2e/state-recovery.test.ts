@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
-import { markedPids, newMark } from '../helpers/marked.js';
+import { markedHomes, markedPids } from '../helpers/marked.js';
 
 /**
  * A daemon killed at random instants of a `restart all`, or a state.json that is corrupt, of an
@@ -11,17 +11,9 @@ import { markedPids, newMark } from '../helpers/marked.js';
  * adopted and managed (no duplicate, no orphan), and says loudly what it recovered.
  */
 describe('daemon kills at random instants and bad state files', () => {
-  const homes: TendHome[] = [];
-  after(async () => {
-    for (const h of homes) await h.cleanup();
-  });
-
-  function home(): { t: TendHome; mark: { name: string; value: string } } {
-    const mark = newMark();
-    const t = new TendHome({ [mark.name]: mark.value });
-    homes.push(t);
-    return { t, mark };
-  }
+  const homes = markedHomes();
+  after(() => homes.cleanup());
+  const home = homes.home;
 
   /** Kills the running daemon with SIGKILL and waits for it to be gone. */
   async function killDaemon(t: TendHome): Promise<void> {

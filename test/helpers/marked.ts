@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { TendHome } from './tend.js';
 
 /**
  * A marker variable a test puts in the CLI's environment: every app started by that CLI inherits
@@ -29,4 +30,23 @@ export function markedPids(mark: { name: string; value: string }, app?: string):
     }
   }
   return out;
+}
+
+/**
+ * Homes whose apps carry a fresh mark each (see newMark), all cleaned up by `cleanup` (register
+ * it with `after`): `home()` gives a new home and its mark.
+ */
+export function markedHomes(): { home(): { t: TendHome; mark: { name: string; value: string } }; cleanup(): Promise<void> } {
+  const homes: TendHome[] = [];
+  return {
+    home() {
+      const mark = newMark();
+      const t = new TendHome({ [mark.name]: mark.value });
+      homes.push(t);
+      return { t, mark };
+    },
+    async cleanup() {
+      for (const h of homes) await h.cleanup();
+    },
+  };
 }

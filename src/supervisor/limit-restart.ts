@@ -1,0 +1,46 @@
+import type { LimitKind } from './handle-types.js';
+import { reloadHeld } from './held-ops.js';
+import type { ProcessHandle } from './process-handle.js';
+
+export interface LimitRestartDeps {
+  now(): number;
+  log(event: string, data: Record<string, unknown>): void;
+  lastStderr(h: ProcessHandle): Promise<string[]>;
+  /** The app's counters changed outside a state event: write them down. */
+  persist(): void;
+}
+
+/**
+ * Restarts tend decides on its own (memory limit, cron, failed health checks): graceful, like
+ * `tend restart` (stop signal, kill_timeout, then start), counted and logged with their reason.
+ * Cluster and socket-activated apps reload instead (one process at a time, the port never
+ * closes), one reload at a time per app.
+ */
+export class LimitRestarts {
+  /** Apps being reloaded because of a limit. */
+  private readonly reloading = new Set<number>();
+
+  constructor(private readonly deps: LimitRestartDeps) {}
+
+  /** Ignored (false) unless the app is running: a stop or restart already under way wins. */
+  restart(h: ProcessHandle | undefined, kind: LimitKind, reason: string): boolean {
+    if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    const id = h.id;
+    if (this.reloading.has(id)) return false;
+    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
+    const reload = h.held !== null && h.held.running && h.state === 'online';
+    this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
+    if (!reload) {
+      h.dispatch({ type: 'restart' });
+      return true;
+    }
+    this.reloading.add(id);
+    reloadHeld(h, 1, undefined, (x) => this.deps.lastStderr(x))
+      .catch((err: unknown) => this.deps.log('limit-reload-failed', { id, name: h.spec.name, error: (err as Error).message }))
+      .finally(() => {
+        this.reloading.delete(id);
+        this.deps.persist();
+      });
+    return true;
+  }
+}
