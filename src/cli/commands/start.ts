@@ -217,11 +217,9 @@ function parseEnvFlags(list: string[]): Record<string, string> {
 }
 
 async function startExisting(target: string, ctx: CliContext, json: boolean): Promise<number> {
+  let result: ProcessInfo[];
   try {
-    const result = await (await ctx.client()).call('process.startTarget', { target });
-    requireAppsForAll(result.length, [target], 'start');
-    print(result, ctx, json);
-    return 0;
+    result = await (await ctx.client()).call('process.startTarget', { target });
   } catch (err) {
     if (isTendError(err) && err.code === 'E_APP_NOT_FOUND') {
       throw new TendError('E_SCRIPT_NOT_FOUND', `no file and no app named \`${target}\``, {
@@ -230,6 +228,9 @@ async function startExisting(target: string, ctx: CliContext, json: boolean): Pr
     }
     throw err;
   }
+  requireAppsForAll(result.length, [target], 'start');
+  print(result, ctx, json);
+  return 0;
 }
 
 function print(result: ProcessInfo[], ctx: CliContext, json: boolean): void {
