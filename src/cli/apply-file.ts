@@ -1,5 +1,5 @@
 import { isTendError } from '../errors.js';
-import type { ApplyAction, ApplyMode, MethodResult } from '../protocol/methods.js';
+import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
 import { READY_NEVER_CAME, type ProcessInfo } from '../protocol/model.js';
 import { loadApps, type ConfigFlags } from './config-apps.js';
 import type { CliContext } from './context.js';
@@ -7,6 +7,13 @@ import { renderProcessTable } from './render/process-table.js';
 
 export interface FileVerbFlags extends ConfigFlags {
   json?: boolean | undefined;
+}
+
+interface Outcome {
+  name: string;
+  action: ApplyAction | 'failed';
+  process?: ProcessInfo;
+  error?: string;
 }
 
 /** What the verbs say about an app the daemon could not act on (one the file could not describe is "not started"). */
@@ -23,29 +30,27 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
   // One connection, requests sent in file order: ids follow the file, as in PM2.
   const client = loaded.apps.length === 0 ? null : await ctx.client();
   const settled = client === null ? [] : await Promise.allSettled(loaded.apps.map((spec) => client.call('process.apply', parallel === undefined ? { spec, mode } : { spec, mode, parallel })));
-  const done: Array<MethodResult<'process.apply'>> = [];
-  const failed = loaded.failed.map((f) => ({ name: f.name, message: f.message, as: 'not started' }));
+  // In file order: what was done to each app, or why it failed.
+  const outcomes: Outcome[] = [];
   for (const [i, s] of settled.entries()) {
-    if (s.status === 'fulfilled') done.push(s.value);
+    if (s.status === 'fulfilled') outcomes.push({ name: s.value.process.name, action: s.value.action, process: s.value.process });
     // Not about one app (the daemon went away, a usage error): the whole command fails with it.
     else if (!isTendError(s.reason) || s.reason.exitCode !== 1) throw s.reason;
-    else failed.push({ name: loaded.apps[i]?.name ?? '?', message: s.reason.message, as: FAILED_AS[mode] });
+    else outcomes.push({ name: loaded.apps[i]?.name ?? '?', action: 'failed', error: `${FAILED_AS[mode]}: ${s.reason.message}` });
   }
+  for (const f of loaded.failed) outcomes.push({ name: f.name, action: 'failed', error: `not started: ${f.message}` });
+  const done = outcomes.flatMap((o) => (o.process === undefined ? [] : [o.process]));
   if (values.json === true) {
-    ctx.out(JSON.stringify([...done.map((r) => ({ ...r.process, action: r.action })), ...failed.map((f) => ({ name: f.name, action: 'failed', error: f.message }))]));
-  } else if (done.length > 0 || failed.length > 0) {
-    if (done.length > 0) ctx.out(renderProcessTable(done.map((r) => r.process), ctx.isTTY));
-    ctx.out(summaryLine(done, failed));
-    noteNoReady(done.map((r) => r.process), ctx);
+    ctx.out(JSON.stringify(outcomes.map((o) => (o.process === undefined ? { name: o.name, action: o.action, error: o.error } : { ...o.process, action: o.action }))));
+  } else if (outcomes.length > 0) {
+    if (done.length > 0) ctx.out(renderProcessTable(done, ctx.isTTY));
+    // `web: reloaded, worker: restarted, broken: failed`
+    ctx.out(outcomes.map((o) => `${o.name}: ${o.action}`).join(', '));
+    noteNoReady(done, ctx);
   }
   // On stderr in both modes: --json output stays parseable and the reason is still seen.
-  for (const f of failed) ctx.err(`tend: ${f.name} ${f.as}: ${f.message}`);
-  return failed.length > 0 ? 1 : 0;
-}
-
-/** `web: reloaded, worker: restarted, broken: failed`: the action taken on each app. */
-function summaryLine(done: Array<{ action: ApplyAction; process: ProcessInfo }>, failed: Array<{ name: string }>): string {
-  return [...done.map((r) => `${r.process.name}: ${r.action}`), ...failed.map((f) => `${f.name}: failed`)].join(', ');
+  for (const o of outcomes) if (o.error !== undefined) ctx.err(`tend: ${o.name} ${o.error}`);
+  return outcomes.some((o) => o.action === 'failed') ? 1 : 0;
 }
 
 /** `--wait-ready` apps that are online only because listen_timeout passed: say so. */

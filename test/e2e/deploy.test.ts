@@ -191,6 +191,24 @@ describe('deploy: reload <file> ships the code on disk', () => {
     assert.match(bad.stderr, /picks a block of a config file/);
   });
 
+  it('a broken build: the cluster app\'s reload rolls back and fails alone (exit 1, "web: failed"), the other apps go on', async () => {
+    const webPids = (await rows('web')).map((x) => x.pid);
+    writeFileSync(appFile, `throw new Error('broken build');\n${appCode('v5')}`);
+    const r = await run(['reload', 'ecosystem.config.js']);
+    await remember();
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /^web: failed, worker: restarted$/m);
+    assert.match(r.stderr, /^tend: web not reloaded: reload of web stopped: .*before it was ready/m);
+    assert.deepEqual((await rows('web')).map((x) => x.pid), webPids, 'the old processes keep serving');
+    assert.match((await getFresh(webPort)) ?? '', /^v4 /);
+    writeFileSync(appFile, appCode('v5'));
+    const fixed = await run(['reload', 'ecosystem.config.js']);
+    await remember();
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.match(fixed.stdout, /^web: reloaded, worker: (restarted|started)$/m);
+    await workerServes('v5');
+  });
+
   it('after `tend kill` ids start again at 0, as after `pm2 kill`', async () => {
     const highest = Math.max(...(await t.list()).map((p) => p.id));
     assert.ok(highest >= 2);
