@@ -72,5 +72,5 @@ Notes
 }
 
 export const stop = targetAction('stop', 'process.stop', 'Sends the kill signal (default SIGTERM) to each app\'s process group, waits --kill-timeout, then SIGKILLs what remains.', 'Returns once no process of the app is left. A second stop during a stop escalates to SIGKILL.');
-export const restart = targetAction('restart', 'process.restart', 'Stops each app as `tend stop` does, then starts it again; the restart counter grows by one.', 'Restarting a stopped or errored app starts it, and counts as a restart too. `restart <file>` restarts\n  every app of the file with its settings from the file, and starts those that do not run (`tend\n  reload <file>` does it without downtime for cluster apps).');
+export const restart = targetAction('restart', 'process.restart', 'Stops each app as `tend stop` does, then starts it again; the restart counter grows by one.', 'Restarting a stopped or errored app starts it, and counts as a restart too. `restart <file>`\n  restarts every app of the file with its settings from the file and starts those that do not\n  run (`tend reload <file>` does it without downtime for cluster apps).');
 export const remove = targetAction('delete', 'process.delete', 'Stops each app and removes it from tend (its log files stay).', 'Aliases: del, rm.');
