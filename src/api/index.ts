@@ -19,5 +19,5 @@ export type { AppConfig, ConnectOptions, EventsOptions, LogsOptions, StartOption
 export { ExitCode, TendError, isTendError } from '../errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export type { DaemonEvent, ProcessStateEvent, SubscribableEventType } from '../protocol/events.js';
-export type { Target } from '../protocol/methods.js';
+export type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
 export type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo, ProcessStatus } from '../protocol/model.js';

@@ -7,7 +7,7 @@ import { normalizeApp } from '../config/normalize.js';
 import { TendError } from '../errors.js';
 import { mergeByTime, readRecords, type LogSource } from '../logs/read.js';
 import type { DaemonEvent, SubscribableEventType } from '../protocol/events.js';
-import type { MethodResult, Target } from '../protocol/methods.js';
+import type { ApplyMode, MethodResult, Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from '../protocol/model.js';
 import type { RpcClient } from '../rpc/client.js';
 import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
@@ -32,8 +32,14 @@ export interface StartOptions {
   env?: string;
   /** With a config file: only these apps. */
   only?: string[];
-  /** Restart apps even when their spec did not change (the CLI's `tend restart <file>`). */
+  /** Restart apps even when their spec did not change (the CLI's `tend restart <file>`): `mode: 'restart'`. */
   restart?: boolean;
+  /**
+   * What to do to running apps: `apply` (default: restart only those whose spec changed),
+   * `start`/`restart` (restart them all), `reload` (zero-downtime for cluster apps, the CLI's
+   * `tend reload <file>`). Apps that do not run are started whatever the mode.
+   */
+  mode?: ApplyMode;
 }
 
 export type StartResult = ProcessInfo & { action: MethodResult<'process.apply'>['action'] };
@@ -87,7 +93,7 @@ export class Tend {
   /**
    * Starts (or updates, like `tend start <file>`) apps: a config file path, one app object, or a
    * list of app objects using the ecosystem keys. Running apps whose spec did not change are left
-   * alone; changed ones restart.
+   * alone and changed ones restart, unless `mode` says otherwise.
    */
   async start(app: string | AppConfig | AppConfig[], options: StartOptions = {}): Promise<StartResult[]> {
     let specs: AppSpec[];
@@ -106,7 +112,7 @@ export class Tend {
       checkDependencies(specs, new Set(specs.map((s) => s.name)), 'start()');
       specs = startOrder(specs);
     }
-    const results = await Promise.all(specs.map((spec) => this.rpc.call('process.apply', { spec, restart: options.restart === true })));
+    const results = await Promise.all(specs.map((spec) => this.rpc.call('process.apply', { spec, mode: options.mode ?? (options.restart === true ? 'restart' : 'apply') })));
     return results.map((r) => ({ ...r.process, action: r.action }));
   }
 

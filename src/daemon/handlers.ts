@@ -2,7 +2,7 @@ import { TendError } from '../errors.js';
 import { parseSignal } from '../lib/signals.js';
 import { redactEnv, redactText } from '../config/env.js';
 import { checkAppSpec } from '../config/spec-check.js';
-import type { Target } from '../protocol/methods.js';
+import { APPLY_MODES, type ApplyMode, type Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogStream, ProcessDetail, WatchStatus } from '../protocol/model.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -43,6 +43,12 @@ function positiveInt(v: unknown, field: string): number | undefined {
   throw new TendError('E_INVALID_VALUE', `Expected \`${field}\` to be a whole number of at least 1, got \`${String(v)}\``);
 }
 
+/** The verb of a `process.apply`: it decides what happens to a running app, so it is required. */
+function applyMode(mode: unknown): ApplyMode {
+  if (typeof mode === 'string' && (APPLY_MODES as readonly string[]).includes(mode)) return mode as ApplyMode;
+  throw new TendError('E_USAGE', `Expected \`mode\` to be one of ${APPLY_MODES.join(', ')}, got \`${String(mode)}\``, { hint: 'Say what to do to a running app: apply (only if changed), start or restart (restart it), reload (zero-downtime for cluster apps).' });
+}
+
 /** A spec from the wire gets the CLI's own schema check: a foreign client is not trusted. */
 function checkSpec(spec: unknown): AppSpec {
   return checkAppSpec(spec, 'app spec from the socket');
@@ -69,7 +75,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
     'process.start': (p) => supervisor.start(checkSpec(p.spec)),
-    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), p.restart === true, p.reload === true),
+    'process.apply': (p) => supervisor.apply(checkSpec(p.spec), applyMode(p.mode), positiveInt(p.parallel, 'parallel') ?? 1),
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),

@@ -217,6 +217,8 @@ export class WorkerPool {
     const old = slot.live;
     slot.spec = spec;
     slot.history = FRESH_HISTORY;
+    // A replaced process counts as a restart of the instance, as PM2's restart_time does.
+    slot.restarts += 1;
     if (slot.timer !== null) clearTimeout(slot.timer);
     slot.timer = null;
     this.adopt(slot, fresh);

@@ -4,6 +4,12 @@ import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDeta
 /** A name, a numeric id (as a string or number), or `all`. */
 export type Target = string | number;
 
+/** The verb a config file's apps were given: `tend apply|start|restart|reload <file>`. */
+export type ApplyMode = 'apply' | 'start' | 'restart' | 'reload';
+export const APPLY_MODES: readonly ApplyMode[] = ['apply', 'start', 'restart', 'reload'];
+/** What `process.apply` did to the app. */
+export type ApplyAction = 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged';
+
 /**
  * Every RPC method, its parameters and its result. The daemon's handler map is typed against
  * this interface, so a method without a handler does not compile.
@@ -17,10 +23,13 @@ export interface TendMethods {
   /** Create and start a new app, or start a stopped app of the same name with the new spec. */
   'process.start': (p: { spec: AppSpec }) => ProcessInfo[];
   /**
-   * Idempotent deploy of one app from a config file: create and start it, start it if stopped,
-   * restart it with the new spec if the spec changed (or always, with `restart`), else leave it.
+   * One app of a config file, with the verb the user typed (`mode`): a missing app is created and
+   * a stopped one started whatever the verb; a running one is left alone when its spec did not
+   * change (`apply`) or restarted with the new spec (`apply` when changed, `start`, `restart`), or
+   * reloaded (`reload`: a rolling, zero-downtime reload for cluster and socket-activated apps,
+   * `parallel` instances at a time; a restart for the others). `action` says what was done.
    */
-  'process.apply': (p: { spec: AppSpec; restart?: boolean; reload?: boolean }) => { action: 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged'; process: ProcessInfo };
+  'process.apply': (p: { spec: AppSpec; mode: ApplyMode; parallel?: number }) => { action: ApplyAction; process: ProcessInfo };
   /** Start existing apps again (tend start <name|id|all>). */
   'process.startTarget': (p: { target: Target }) => ProcessInfo[];
   'process.stop': (p: { target: Target }) => ProcessInfo[];

@@ -105,7 +105,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       if (s.state === 'waiting') return stay(s);
       if (RUNNING.has(s.state)) return { ...stopNow(), next: { ...stopNow().next, afterStop: 'start' } };
       if (s.state === 'stopping') return stay({ ...s, afterStop: 'start' });
-      return transition(s, { type: 'start' }, spec);
+      return countRestart(transition(s, { type: 'start' }, spec));
 
     case 'stop':
       if (RUNNING.has(s.state)) return stopNow();
@@ -152,6 +152,11 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       if (event.deadline === 'backoff' && s.state === 'backoff') return to('starting', [{ type: 'count-restart' }, { type: 'spawn' }]);
       return stay(s);
   }
+}
+
+/** A restart of an app that was not running (stopped, errored, in backoff) still counts as one. */
+function countRestart(t: Transition): Transition {
+  return t.next.state === 'starting' ? { ...t, effects: [{ type: 'count-restart' }, ...t.effects] } : t;
 }
 
 function afterCrash(s: Snapshot, exit: { code: number | null; signal: string | null; uptimeMs: number }, spec: Spec, why: string | null): Transition {

@@ -1,6 +1,6 @@
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
-import type { Target } from '../protocol/methods.js';
+import type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
@@ -18,8 +18,8 @@ import { sendLine, signalTarget } from './app-signals.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
-import { specsEqual } from '../config/specs-equal.js';
 import { HeldApp, isHeld } from './held-app.js';
+import { applyStep, type ApplyStep } from './apply-step.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
 
 export interface SupervisorDeps {
@@ -47,6 +47,7 @@ export interface SupervisorDeps {
 
 /** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
+const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.held?.running === true });
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
 /**
@@ -182,19 +183,15 @@ export class Supervisor {
   }
 
   /**
-   * Zero-downtime reload (`tend reload`): held apps replace their processes one at a time
-   * (see the holder's WorkerPool); other apps restart. Sequential over apps, so a failure
-   * stops before the next app is touched.
+   * Zero-downtime reload (`tend reload`): held apps replace their processes `parallel` at a time
+   * (see the holder's WorkerPool); other apps restart; stopped ones start (see applyStep).
+   * Sequential over apps, so a failure stops before the next app is touched.
    */
   async reload(target: Target, opts: { parallel?: number } = {}): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
     const handles = this.resolve(target);
-    for (const h of handles) {
-      if (h.held !== null && h.held.running && h.state === 'online') await reloadHeld(h, opts.parallel ?? 1, undefined, (x) => this.lastStderr(x));
-      else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
-      else await this.restart(h.id);
-    }
+    for (const h of handles) await this.act(h, h.spec, applyStep(nowOf(h), h.spec, 'reload'), opts.parallel ?? 1);
     this.publishNow();
     return this.rowsOfHandles(handles);
   }
@@ -238,9 +235,7 @@ export class Supervisor {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
-      existing.spec = spec;
-      this.unsavedSpecs.add(existing.id);
-      this.deps.logs.configure(existing.id, spec);
+      this.respec(existing, spec);
       return this.startHandles([existing]);
     }
     const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
@@ -250,26 +245,30 @@ export class Supervisor {
     return this.startHandles([handle]);
   }
 
-  /** `tend start <config file>`: make the app match its spec, restarting only when it changed. */
-  async apply(spec: AppSpec, forceRestart: boolean, reload = false): Promise<{ action: 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged'; process: ProcessInfo }> {
+  /** One app of a config file, with the verb the user typed (see applyStep): what was done to it. */
+  async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
-    const stopped = existing.state === 'stopped' || existing.state === 'errored';
-    if (!stopped && !forceRestart && specsEqual(existing.spec, spec)) return { action: 'unchanged', process: existing.info() };
-    // startOrReload: a running held app takes the new spec through a rolling reload (unless its
-    // mode changes, which needs a new holder).
-    if (reload && !stopped && existing.held?.running === true && isHeld(spec) && (spec.listen ?? []).join() === (existing.spec.listen ?? []).join()) {
-      await reloadHeld(existing, 1, spec, (x) => this.lastStderr(x));
-      existing.spec = spec;
-      this.deps.logs.configure(existing.id, spec);
-      this.publishNow();
-      return { action: 'reloaded', process: existing.info() };
-    }
-    existing.spec = spec;
-    this.unsavedSpecs.add(existing.id);
-    this.deps.logs.configure(existing.id, spec);
-    if (stopped) return { action: 'started', process: (await this.startHandles([existing]))[0] as ProcessInfo };
-    return { action: 'restarted', process: (await this.restart(existing.id))[0] as ProcessInfo };
+    const action = applyStep(nowOf(existing), spec, mode);
+    await this.act(existing, spec, action, parallel);
+    return { action, process: this.rowsOfApp(existing)[0] ?? existing.info() };
+  }
+
+  /** Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the old). */
+  private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
+    if (step === 'unchanged') return;
+    if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
+    if (spec !== h.spec) this.respec(h, spec);
+    if (step === 'started') await this.startHandles([h]);
+    else if (step === 'restarted') await this.restart(h.id);
+    else this.publishNow();
+  }
+
+  /** The app takes a new spec (its next spawn uses it; its log files follow it). */
+  private respec(h: ProcessHandle, spec: AppSpec): void {
+    h.spec = spec;
+    this.unsavedSpecs.add(h.id);
+    this.deps.logs.configure(h.id, spec);
   }
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
@@ -398,10 +397,11 @@ export class Supervisor {
     if (!this.closed) this.store.publishStatus();
   }
 
-  /** Stops every app (tend kill) and forgets them. */
+  /** Stops every app (tend kill) and forgets them; with none left, ids start again at 0 (as after `pm2 kill`). */
   async stopAll(): Promise<number> {
     const n = this.apps.size;
     if (n > 0) await this.delete('all');
+    if (this.apps.size === 0) this.nextId = 0;
     return n;
   }
 

@@ -56,6 +56,11 @@ describe('Node API (import/require \'tend\') against a real daemon', () => {
     assert.equal((await tend.startTarget('echo'))[0]?.status, 'online');
     const unchanged = await tend.start({ name: 'echo', script: fixture('echo-stdin.js'), env: { API_TOKEN: 'hidden' } });
     assert.equal(unchanged[0]?.action, 'unchanged');
+    const app = { name: 'echo', script: fixture('echo-stdin.js'), env: { API_TOKEN: 'hidden' } };
+    const [reloaded] = await tend.start(app, { mode: 'reload' });
+    assert.equal(reloaded?.action, 'restarted', 'a fork app is restarted by a reload, as in PM2');
+    assert.notEqual(reloaded?.pid, unchanged[0]?.pid);
+    assert.equal((await tend.start(app, { restart: true }))[0]?.action, 'restarted');
     await tend.delete('echo');
     assert.deepEqual((await tend.list()).filter((p) => p.name === 'echo'), []);
   });

@@ -75,6 +75,18 @@ describe('hostile homes, specs and clients', () => {
     assert.equal((await t.list()).some((p) => p.name === 'typed'), false);
   });
 
+  it('a process.apply that does not name its verb (an old client\'s restart/reload booleans) is refused; the app is untouched', async () => {
+    const spec = await specOf(t, 'bystander');
+    const pid = (await t.app('bystander')).pid;
+    for (const params of [{ spec, restart: true, reload: true }, { spec, mode: 'deploy' }]) {
+      const [, res] = await rawSession(join(t.home, 'daemon.sock'), [JSON.stringify({ t: 'req', id: 1, method: 'process.apply', params })]);
+      assert.equal(res?.ok, false);
+      assert.match(JSON.stringify(res?.error), /E_USAGE.*mode.*apply, start, restart, reload/);
+    }
+    await assertUntouched();
+    assert.equal((await t.app('bystander')).pid, pid);
+  });
+
   it('a name that escapes the home is refused from the socket and from an edited dump.json', async () => {
     const outside = join(tmpdir(), `tend-escape-${randomBytes(4).toString('hex')}`);
     const name = `../../../../../../..${outside}`;

@@ -61,6 +61,19 @@ describe('process state machine', () => {
     assert.deepEqual(r.effects.filter((e) => e === 'count-restart' || e === 'spawn'), ['count-restart', 'spawn']);
   });
 
+  it('restart of a stopped, errored or backing-off app starts it and counts once (a start does not count)', () => {
+    const stopped = run([{ type: 'start' }, { type: 'spawned' }, { type: 'stop' }, { type: 'exit', code: 0, signal: null, uptimeMs: 10 }]).s;
+    assert.equal(stopped.state, 'stopped');
+    const r = run([{ type: 'restart' }], stopped);
+    assert.equal(r.s.state, 'starting');
+    assert.deepEqual(r.effects, ['count-restart', 'spawn']);
+    assert.deepEqual(run([{ type: 'start' }], stopped).effects, ['spawn']);
+    const errored = { ...stopped, state: 'errored' as const };
+    assert.deepEqual(run([{ type: 'restart' }], errored).effects, ['count-restart', 'spawn']);
+    const backoff = { ...stopped, state: 'backoff' as const };
+    assert.deepEqual(run([{ type: 'restart' }], backoff).effects, ['count-restart', 'cancel:backoff', 'spawn']);
+  });
+
   it('delete of a running app removes it after the stop completes', () => {
     const online = run([{ type: 'start' }, { type: 'spawned' }]).s;
     const r = run([{ type: 'delete' }, { type: 'exit', code: 0, signal: null, uptimeMs: 10 }], online);

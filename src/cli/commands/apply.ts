@@ -1,8 +1,8 @@
 import { usageError } from '../../errors.js';
 import { findDefaultConfig } from '../../config/load.js';
+import { applyFile } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
-import { startConfig } from './start.js';
 
 export const apply: Command = {
   help: `
@@ -21,9 +21,10 @@ Exit codes
 Notes
   Makes the running apps match the file, touching only what differs: a new app is created, a
   stopped one started, one whose spec changed is restarted with the new spec, and an unchanged
-  running app is left alone. \`tend start <file>\` restarts every running app of the file instead,
-  as \`pm2 start <file>\` does. Default file: the ecosystem.config.*, tend.config.* or Procfile in
-  this folder.`,
+  running app is left alone (the summary line says \`unchanged\`): new code on disk is not picked
+  up. To deploy new code, \`tend reload <file>\` reloads every app of the file (zero-downtime for
+  cluster apps) and \`tend start|restart <file>\` restarts every one, as PM2 does. Default file:
+  the ecosystem.config.*, tend.config.* or Procfile in this folder.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, {
       json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
@@ -34,6 +35,6 @@ Notes
     if (file === undefined) {
       throw usageError(given === undefined ? 'no config file in this folder' : `\`${given}\` is not a config file`, 'Give an ecosystem.config.js, a .json/.yaml file, a tend.config.* or a Procfile (`tend init` writes one).');
     }
-    return startConfig(file, values, ctx, false);
+    return applyFile(file, values, ctx, 'apply');
   },
 };

@@ -3,6 +3,7 @@ import { formatBytes } from '../../lib/bytes.js';
 import { describeProbe } from '../../config/health-spec.js';
 import { READY_NEVER_CAME, type ProcessDetail } from '../../protocol/model.js';
 import { usageError } from '../../errors.js';
+import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { warnProblems } from '../render/problems.js';
 
@@ -17,7 +18,7 @@ Options
   --show-secrets   do not redact variables whose names look secret (*TOKEN*, *SECRET*, *PASSWORD*, API_KEY…)
 
 Exit codes
-  0 ok; 1 unknown app; 2 bad usage; 3 daemon unreachable
+  0 ok; 1 unknown app, or no app at all for \`all\`; 2 bad usage; 3 daemon unreachable
 
 Notes
   The stop line says which signal stops the app: SIGINT (PM2's) for apps from PM2 ecosystem
@@ -30,6 +31,7 @@ Notes
     const client = await ctx.client();
     const [details, info] = await Promise.all([client.call('process.describe', { target, showSecrets: values['show-secrets'] === true }), client.call('daemon.info', {})]);
     warnProblems(ctx, info.problems);
+    requireAppsForAll(details.length, [target], 'describe');
     ctx.out(values.json === true ? JSON.stringify(details) : details.map((d) => renderDetail(d, values.env === true)).join('\n\n'));
     return 0;
   },

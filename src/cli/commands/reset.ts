@@ -1,5 +1,6 @@
-import { TendError, usageError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 import type { ProcessInfo } from '../../protocol/model.js';
+import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
@@ -23,7 +24,7 @@ Notes
     const client = await ctx.client();
     const results: ProcessInfo[] = [];
     for (const target of positionals) results.push(...(await client.call('process.reset', { target })));
-    if (results.length === 0) throw new TendError('E_APP_NOT_FOUND', 'no app to reset: tend manages no app', { hint: 'Start one with `tend start <script>`.' });
+    requireAppsForAll(results.length, positionals, 'reset');
     ctx.out(values.json === true ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
     return 0;
   },

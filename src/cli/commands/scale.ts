@@ -1,4 +1,5 @@
 import { usageError } from '../../errors.js';
+import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
@@ -13,8 +14,8 @@ Notes
   \`tend save\`.
 
 Exit codes
-  0 scaled; 1 failed, or an unknown app; 2 a count below 1, an app in fork mode, or bad usage;
-  3 daemon unreachable`,
+  0 scaled; 1 failed, an unknown app, or no app at all for \`all\`; 2 a count below 1, an app in
+  fork mode, or bad usage; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     // `-1` is a value here, not an option.
     const own = argv.filter((a) => !/^[+-]\d+$/.test(a));
@@ -26,6 +27,7 @@ Exit codes
     if (!/^[+-]?\d+$/.test(count)) throw usageError(`\`${count}\` is not a count`, 'Give a whole number (4), or a change (+2, -1).');
     const relative = count.startsWith('+') || count.startsWith('-');
     const result = await (await ctx.client()).call('process.scale', { target, instances: Number(count), relative });
+    requireAppsForAll(result.length, [target], 'scale');
     ctx.out(values.json === true ? JSON.stringify(result) : renderProcessTable(result, ctx.isTTY));
     return 0;
   },

@@ -3,9 +3,11 @@ import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import { APP_FIELDS } from '../../config/schema.js';
-import { READY_NEVER_CAME, type ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/model.js';
 import { findDefaultConfig } from '../../config/load.js';
-import { isConfigArg, loadApps } from '../config-apps.js';
+import { applyFile, noteNoReady, type FileVerbFlags } from '../apply-file.js';
+import { isConfigArg } from '../config-apps.js';
+import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
@@ -52,7 +54,8 @@ Synopsis
   tend start <name|id|all>                      start stopped apps again
   tend start [ecosystem.config.js|.json|.yaml|Procfile] [--env NAME] [--only a,b] [--formation web=2]
                                                 start a config file's apps; running ones are restarted with
-                                                the file's spec, as \`pm2 start <file>\` does (\`tend apply\`
+                                                the file's spec, as \`pm2 start <file>\` does (\`tend reload
+                                                <file>\` without downtime for cluster apps; \`tend apply\`
                                                 restarts only what changed). Default file: the
                                                 ecosystem.config.*, tend.config.* or Procfile in this folder
 
@@ -108,7 +111,7 @@ Notes
     const client = async () => ctx.client();
 
     const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
-    if (configFile !== undefined) return startConfig(configFile, values as StartValues, ctx, true);
+    if (configFile !== undefined) return applyFile(configFile, values as FileVerbFlags, ctx, 'start');
     if (first === undefined && (rest === null || rest.length === 0)) {
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
@@ -139,41 +142,6 @@ Notes
     return 0;
   },
 };
-
-interface StartValues {
-  env?: string[];
-  only?: string;
-  formation?: string;
-  port?: string;
-  json?: boolean;
-}
-
-/**
- * Starts every app of a config file and prints what happened to each. With `restart` (start,
- * restart, startOrRestart: PM2's meaning) running apps are restarted with the file's spec;
- * without it (`tend apply`) a running app whose spec did not change is left alone; with `reload`
- * (tend reload <file>, startOrReload) a running cluster app takes the new spec by a rolling reload. Apps whose
- * script or interpreter is missing fail alone, as in PM2, and make the exit code 1.
- */
-export async function startConfig(file: string, values: StartValues, ctx: CliContext, restart: boolean, reload = false): Promise<number> {
-  const loaded = await loadApps(file, values, ctx);
-  // One connection, requests sent in file order: ids follow the file, as in PM2.
-  const client = loaded.apps.length === 0 ? null : await ctx.client();
-  const results = client === null ? [] : await Promise.all(loaded.apps.map((spec) => client.call('process.apply', reload ? { spec, restart, reload } : { spec, restart })));
-  if (values.json === true) {
-    const failed = loaded.failed.map((f) => ({ name: f.name, action: 'failed', error: f.message }));
-    ctx.out(JSON.stringify([...results.map((r) => ({ ...r.process, action: r.action })), ...failed]));
-  } else {
-    if (results.length > 0) {
-      ctx.out(renderProcessTable(results.map((r) => r.process), ctx.isTTY));
-      ctx.out(results.map((r) => `${r.process.name}: ${r.action}`).join(', '));
-      noteNoReady(results.map((r) => r.process), ctx);
-    }
-  }
-  // On stderr in both modes: --json output stays parseable and the reason is still seen.
-  for (const f of loaded.failed) ctx.err(`tend: ${f.name} not started: ${f.message}`);
-  return loaded.failed.length > 0 ? 1 : 0;
-}
 
 /** The app settings given as flags, keyed by their config names (`--kill-timeout` → kill_timeout). */
 export function rawFromFlags(values: Record<string, unknown>): Record<string, unknown> {
@@ -249,10 +217,9 @@ function parseEnvFlags(list: string[]): Record<string, string> {
 }
 
 async function startExisting(target: string, ctx: CliContext, json: boolean): Promise<number> {
+  let result: ProcessInfo[];
   try {
-    const result = await (await ctx.client()).call('process.startTarget', { target });
-    print(result, ctx, json);
-    return 0;
+    result = await (await ctx.client()).call('process.startTarget', { target });
   } catch (err) {
     if (isTendError(err) && err.code === 'E_APP_NOT_FOUND') {
       throw new TendError('E_SCRIPT_NOT_FOUND', `no file and no app named \`${target}\``, {
@@ -261,17 +228,13 @@ async function startExisting(target: string, ctx: CliContext, json: boolean): Pr
     }
     throw err;
   }
+  requireAppsForAll(result.length, [target], 'start');
+  print(result, ctx, json);
+  return 0;
 }
 
 function print(result: ProcessInfo[], ctx: CliContext, json: boolean): void {
   if (json) ctx.out(JSON.stringify(result));
   else ctx.out(renderProcessTable(result, ctx.isTTY));
   if (!json) noteNoReady(result, ctx);
-}
-
-/** `--wait-ready` apps that are online only because listen_timeout passed: say so. */
-export function noteNoReady(result: ProcessInfo[], ctx: CliContext): void {
-  for (const p of result) {
-    if (p.status === 'online' && p.reason?.startsWith(READY_NEVER_CAME) === true) ctx.err(`tend: note: ${p.name}: ${p.reason}; it is considered online anyway`);
-  }
 }

@@ -1,9 +1,10 @@
-import { inheritableEnv } from '../../config/env.js';
-import { TendError, usageError } from '../../errors.js';
-import type { AppSpec, ProcessInfo } from '../../protocol/model.js';
+import { usageError } from '../../errors.js';
+import type { ProcessInfo } from '../../protocol/model.js';
+import { applyFile } from '../apply-file.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
+import { applyEnvChange, envChange } from '../env-change.js';
+import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
-import { startConfig } from './start.js';
 import { renderProcessTable } from '../render/process-table.js';
 
 /**
@@ -46,8 +47,8 @@ Notes
         ...(method === 'process.restart' ? { 'update-env': { type: 'boolean' as const } } : {}),
       }, verb);
       if (positionals.length === 0) throw usageError(`\`tend ${verb}\` needs a target`, `Example: tend ${verb} api (or an id, or all)`);
-      // restart <file> deploys the file's specs (and restarts even unchanged apps).
-      if (method === 'process.restart' && positionals.length === 1 && isConfigArg(positionals[0], ctx)) return startConfig(positionals[0], values, ctx, true);
+      // restart <file> deploys the file's specs and restarts every app of it, running or not.
+      if (method === 'process.restart' && positionals.length === 1 && isConfigArg(positionals[0], ctx)) return applyFile(positionals[0], values, ctx, 'restart');
       const client = await ctx.client();
       const targets: string[] = [];
       for (const p of positionals) {
@@ -55,18 +56,13 @@ Notes
         if (isConfigArg(p, ctx)) targets.push(...(await configTargets(p, values, ctx)).reverse());
         else targets.push(p);
       }
-      const vars = (values.env ?? []).filter((e) => e.includes('='));
-      if (method === 'process.restart' && (vars.length > 0 || values['update-env'] === true)) {
-        if (vars.length !== (values.env ?? []).length) throw usageError('`--env NAME` picks a block of a config file; give `--env K=V` to set a variable', 'Example: tend restart api --env LOG_LEVEL=debug');
-        return restartWithEnv(targets, vars, values['update-env'] === true, values.json === true, ctx);
-      }
-      if ((values.env ?? []).length > 0) throw usageError(`\`--env\` applies to \`tend ${verb}\` of a config file${method === 'process.restart' ? ' (or `--env K=V` to set a variable)' : ''}`, `Example: tend ${verb} ecosystem.config.js --env production`);
+      const configs = positionals.some((p) => isConfigArg(p, ctx));
+      const change = method === 'process.restart' && !configs ? envChange(values.env, values['update-env'] === true, verb) : null;
+      if (change !== null) return applyEnvChange(targets, change, 'restart', values.json === true, ctx);
+      if ((values.env ?? []).length > 0 && !configs) throw usageError(`\`--env\` applies to \`tend ${verb}\` of a config file${method === 'process.restart' ? ' (or `--env K=V` to set a variable)' : ''}`, `Example: tend ${verb} ecosystem.config.js --env production`);
       const results: ProcessInfo[] = [];
       for (const target of targets) results.push(...(await client.call(method, { target })));
-      // PM2 exits 1 when `all` finds nothing to act on; so does tend.
-      if (results.length === 0 && targets.includes('all')) {
-        throw new TendError('E_APP_NOT_FOUND', `no app to ${verb}: tend manages no app`, { hint: 'Start one with `tend start <script>`; `tend list` shows them.' });
-      }
+      requireAppsForAll(results.length, targets, verb);
       if (values.json === true) ctx.out(JSON.stringify(results));
       else if (method === 'process.delete') ctx.out(`deleted: ${results.map((r) => `${r.name} (${r.id})`).join(', ')}`);
       else ctx.out(renderProcessTable(results, ctx.isTTY));
@@ -75,33 +71,6 @@ Notes
   };
 }
 
-/**
- * `restart --env K=V` / `--update-env`: the app's spec with the new environment is applied and
- * the app restarted, so the change sticks (a later restart or `tend save` keeps it).
- */
-async function restartWithEnv(targets: string[], vars: string[], updateEnv: boolean, json: boolean, ctx: CliContext): Promise<number> {
-  const client = await ctx.client();
-  const set: Record<string, string> = {};
-  for (const v of vars) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw usageError(`\`--env ${v}\` is not NAME=value`, 'Example: --env PORT=8080');
-    set[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  const specs: AppSpec[] = [];
-  for (const target of targets) for (const d of await client.call('process.describe', { target, showSecrets: true })) specs.push(d.spec);
-  if (specs.length === 0) throw new TendError('E_APP_NOT_FOUND', 'no app to restart: tend manages no app', { hint: 'Start one with `tend start <script>`.' });
-  const results: ProcessInfo[] = [];
-  for (const spec of specs) {
-    const userKeys = new Set([...(spec.userEnv ?? Object.keys(spec.env)), ...Object.keys(set)]);
-    const userSet = Object.fromEntries(Object.entries(spec.env).filter(([k]) => userKeys.has(k)));
-    const env = updateEnv ? { ...spec.env, ...inheritableEnv(ctx.env), ...userSet, ...set } : { ...spec.env, ...set };
-    const next: AppSpec = { ...spec, env, userEnv: [...userKeys] };
-    results.push((await client.call('process.apply', { spec: next, restart: true })).process);
-  }
-  ctx.out(json ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
-  return 0;
-}
-
 export const stop = targetAction('stop', 'process.stop', 'Sends the kill signal (default SIGTERM) to each app\'s process group, waits --kill-timeout, then SIGKILLs what remains.', 'Returns once no process of the app is left. A second stop during a stop escalates to SIGKILL.');
-export const restart = targetAction('restart', 'process.restart', 'Stops each app as `tend stop` does, then starts it again; the restart counter grows by one.', 'Restarting a stopped or errored app starts it.');
+export const restart = targetAction('restart', 'process.restart', 'Stops each app as `tend stop` does, then starts it again; the restart counter grows by one.', 'Restarting a stopped or errored app starts it, and counts as a restart too. `restart <file>`\n  restarts every app of the file with its settings from the file and starts those that do not\n  run (`tend reload <file>` does it without downtime for cluster apps).');
 export const remove = targetAction('delete', 'process.delete', 'Stops each app and removes it from tend (its log files stay).', 'Aliases: del, rm.');

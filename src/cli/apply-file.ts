@@ -1,0 +1,61 @@
+import { isTendError } from '../errors.js';
+import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
+import { READY_NEVER_CAME, type ProcessInfo } from '../protocol/model.js';
+import { loadApps, type ConfigFlags } from './config-apps.js';
+import type { CliContext } from './context.js';
+import { renderProcessTable } from './render/process-table.js';
+
+export interface FileVerbFlags extends ConfigFlags {
+  json?: boolean | undefined;
+}
+
+interface Outcome {
+  name: string;
+  action: ApplyAction | 'failed';
+  process?: ProcessInfo;
+  error?: string;
+}
+
+/** What the verbs say about an app the daemon could not act on (one the file could not describe is "not started"). */
+const FAILED_AS: Record<ApplyMode, string> = { apply: 'not applied', start: 'not started', restart: 'not restarted', reload: 'not reloaded' };
+
+/**
+ * `tend apply|start|restart|reload <file>`: sends each app of the file with the verb the user
+ * typed (the daemon decides per app, see applyStep) and prints what happened to each, e.g.
+ * `web: reloaded, worker: restarted, cron: started`. An app that fails (missing script, a reload
+ * that rolled back) fails alone: the others go on, the reason is on stderr, the exit code is 1.
+ */
+export async function applyFile(file: string, values: FileVerbFlags, ctx: CliContext, mode: ApplyMode, parallel?: number): Promise<number> {
+  const loaded = await loadApps(file, values, ctx);
+  // One connection, requests sent in file order: ids follow the file, as in PM2.
+  const client = loaded.apps.length === 0 ? null : await ctx.client();
+  const settled = client === null ? [] : await Promise.allSettled(loaded.apps.map((spec) => client.call('process.apply', parallel === undefined ? { spec, mode } : { spec, mode, parallel })));
+  // In file order: what was done to each app, or why it failed.
+  const outcomes: Outcome[] = [];
+  for (const [i, s] of settled.entries()) {
+    if (s.status === 'fulfilled') outcomes.push({ name: s.value.process.name, action: s.value.action, process: s.value.process });
+    // Not about one app (the daemon went away, a usage error): the whole command fails with it.
+    else if (!isTendError(s.reason) || s.reason.exitCode !== 1) throw s.reason;
+    else outcomes.push({ name: loaded.apps[i]?.name ?? '?', action: 'failed', error: `${FAILED_AS[mode]}: ${s.reason.message}` });
+  }
+  for (const f of loaded.failed) outcomes.push({ name: f.name, action: 'failed', error: `not started: ${f.message}` });
+  const done = outcomes.flatMap((o) => (o.process === undefined ? [] : [o.process]));
+  if (values.json === true) {
+    ctx.out(JSON.stringify(outcomes.map((o) => (o.process === undefined ? { name: o.name, action: o.action, error: o.error } : { ...o.process, action: o.action }))));
+  } else if (outcomes.length > 0) {
+    if (done.length > 0) ctx.out(renderProcessTable(done, ctx.isTTY));
+    // `web: reloaded, worker: restarted, broken: failed`
+    ctx.out(outcomes.map((o) => `${o.name}: ${o.action}`).join(', '));
+    noteNoReady(done, ctx);
+  }
+  // On stderr in both modes: --json output stays parseable and the reason is still seen.
+  for (const o of outcomes) if (o.error !== undefined) ctx.err(`tend: ${o.name} ${o.error}`);
+  return outcomes.some((o) => o.action === 'failed') ? 1 : 0;
+}
+
+/** `--wait-ready` apps that are online only because listen_timeout passed: say so. */
+export function noteNoReady(result: ProcessInfo[], ctx: CliContext): void {
+  for (const p of result) {
+    if (p.status === 'online' && p.reason?.startsWith(READY_NEVER_CAME) === true) ctx.err(`tend: note: ${p.name}: ${p.reason}; it is considered online anyway`);
+  }
+}

@@ -1,0 +1,40 @@
+import { specsEqual } from '../config/specs-equal.js';
+import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
+import type { AppSpec } from '../protocol/model.js';
+import type { ProcessState } from './process-machine.js';
+import { isHeld } from './held-app.js';
+
+/** What the decision needs of an existing app. */
+export interface AppNow {
+  state: ProcessState;
+  spec: AppSpec;
+  /** Its holder (cluster / socket-activated app) is running and linked. */
+  holderRunning: boolean;
+}
+
+/** What happens to an existing app (a missing one is always created). */
+export type ApplyStep = Exclude<ApplyAction, 'created'>;
+
+/**
+ * The verb decides, PM2's way, and the spec comparison only matters to `apply`:
+ * - an app that does not run is started with the new spec, whatever the verb;
+ * - `apply` leaves a running app alone when its spec did not change, else restarts it;
+ * - `start` and `restart` restart it with the new spec (`pm2 start|restart <file>`);
+ * - `reload` replaces a running cluster / socket-activated app's processes one by one with no
+ *   downtime (the new spec on the way), and restarts any other app (PM2 restarts fork apps).
+ */
+export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplyStep {
+  if (now.state === 'stopped' || now.state === 'errored') return 'started';
+  if (mode === 'apply') return specsEqual(now.spec, spec) ? 'unchanged' : 'restarted';
+  if (mode === 'reload' && canRollingReload(now, spec)) return 'reloaded';
+  return 'restarted';
+}
+
+/**
+ * A rolling reload needs the holder running with every instance up, and the same kind of holder
+ * for the new spec: a change of mode or of listening addresses needs a new holder (a restart).
+ */
+function canRollingReload(now: AppNow, spec: AppSpec): boolean {
+  return now.state === 'online' && now.holderRunning && isHeld(now.spec) && isHeld(spec)
+    && now.spec.execMode === spec.execMode && (now.spec.listen ?? []).join('\n') === (spec.listen ?? []).join('\n');
+}

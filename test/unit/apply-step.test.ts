@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyStep, type AppNow } from '../../src/supervisor/apply-step.js';
+import type { ApplyMode } from '../../src/protocol/methods.js';
+import { sampleSpec } from '../helpers/sample-spec.js';
+
+// What each verb of a config file does to an existing app: the verb decides, and only `apply`
+// looks at whether the spec changed (so new code on disk is shipped by every other verb).
+
+const fork = sampleSpec();
+const cluster = sampleSpec({ execMode: 'cluster', instances: 2 });
+const sockets = sampleSpec({ listen: ['8080'], instances: 2 });
+const modes: ApplyMode[] = ['apply', 'start', 'restart', 'reload'];
+const running = (spec = cluster, holderRunning = true): AppNow => ({ state: 'online', spec, holderRunning });
+
+describe('applyStep', () => {
+  it('starts an app that does not run, whatever the verb', () => {
+    for (const mode of modes) {
+      for (const state of ['stopped', 'errored'] as const) assert.equal(applyStep({ state, spec: fork, holderRunning: false }, fork, mode), 'started', `${mode} of ${state}`);
+    }
+  });
+
+  it('apply: unchanged when the spec is the same, restarted when it changed', () => {
+    assert.equal(applyStep(running(fork, false), sampleSpec(), 'apply'), 'unchanged');
+    assert.equal(applyStep(running(), sampleSpec({ execMode: 'cluster', instances: 2 }), 'apply'), 'unchanged');
+    assert.equal(applyStep(running(fork, false), sampleSpec({ env: { NODE_ENV: 'staging' } }), 'apply'), 'restarted');
+  });
+
+  it('start and restart: a running app is restarted even when its spec did not change (pm2 start|restart <file>)', () => {
+    for (const mode of ['start', 'restart'] as const) {
+      assert.equal(applyStep(running(fork, false), fork, mode), 'restarted');
+      assert.equal(applyStep(running(), cluster, mode), 'restarted');
+    }
+  });
+
+  it('reload: a running cluster or socket-activated app is reloaded even when its spec did not change; a fork app restarted', () => {
+    assert.equal(applyStep(running(), cluster, 'reload'), 'reloaded');
+    assert.equal(applyStep(running(), sampleSpec({ execMode: 'cluster', instances: 4, env: { V: '2' } }), 'reload'), 'reloaded');
+    assert.equal(applyStep(running(sockets), sockets, 'reload'), 'reloaded');
+    assert.equal(applyStep(running(fork, false), fork, 'reload'), 'restarted');
+  });
+
+  it('reload restarts when a rolling reload cannot be done: holder not running, not online, or another kind of holder', () => {
+    assert.equal(applyStep(running(cluster, false), cluster, 'reload'), 'restarted');
+    assert.equal(applyStep({ state: 'waiting-ready', spec: cluster, holderRunning: true }, cluster, 'reload'), 'restarted');
+    assert.equal(applyStep(running(), fork, 'reload'), 'restarted');
+    assert.equal(applyStep(running(fork, false), cluster, 'reload'), 'restarted');
+    assert.equal(applyStep(running(), sockets, 'reload'), 'restarted');
+    assert.equal(applyStep(running(sockets), sampleSpec({ listen: ['9090'], instances: 2 }), 'reload'), 'restarted');
+  });
+});
