@@ -21,10 +21,15 @@ export interface CliContext {
 export interface Command {
   /** Synopsis / options / exit codes / notes, printed by `--help`. */
   help: string;
+  /**
+   * The flags `run` parses: the one list that the help's option lines, the man pages and shell
+   * completion are checked against or made from.
+   */
+  options?: Options;
   run(argv: string[], ctx: CliContext): Promise<number>;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs in strict mode, its errors turned into usage errors in tend's words. */
 export function parseFlags<O extends Options>(argv: string[], options: O, verb: string) {

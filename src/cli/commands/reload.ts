@@ -1,11 +1,14 @@
 import { usageError } from '../../errors.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { isConfigArg } from '../config-apps.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 import { startConfig } from './start.js';
 
+const RELOAD_OPTIONS = { json: { type: 'boolean' }, parallel: { type: 'string' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, } satisfies Options;
+
 export const reload: Command = {
+  options: RELOAD_OPTIONS,
   help: `
 Synopsis
   tend reload <name|id|namespace|all>... [--parallel N] [--json]
@@ -28,9 +31,7 @@ Notes
   is serving (disconnect, then kill_signal after kill_timeout, then SIGKILL) and exits.
   An instance id reloads that instance only. Other apps are restarted (stop, then start).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, {
-      json: { type: 'boolean' }, parallel: { type: 'string' }, only: { type: 'string' }, env: { type: 'string', multiple: true },
-    }, 'reload');
+    const { values, positionals } = parseFlags(argv, RELOAD_OPTIONS, 'reload');
     if (positionals.length === 0) throw usageError('`tend reload` needs a target', 'Example: tend reload api (or an id, all, or a config file)');
     let parallel: number | undefined;
     if (values.parallel !== undefined) {

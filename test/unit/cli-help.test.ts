@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { APP_FIELDS } from '../../src/config/schema.js';
+import { COMMANDS } from '../../src/cli/command-table.js';
+import { startOptionHelp } from '../../src/cli/commands/start.js';
+import { flagName, helpDefault } from '../../src/cli/flag-help.js';
+
+/** Every flag a command parses must be in its `--help`, so help cannot fall behind the parser. */
+describe('help matches the flags each command parses', () => {
+  for (const [verb, entry] of Object.entries(COMMANDS)) {
+    it(`tend ${verb} --help names every flag it accepts`, async () => {
+      const command = await entry.load();
+      const missing: string[] = [];
+      for (const [name, opt] of Object.entries(command.options ?? {})) {
+        const bare = name.replace(/^no-/, '');
+        const shown = [`--${name}`, `--[no-]${bare}`].some((f) => command.help.includes(f));
+        if (!shown) missing.push(`--${name}`);
+        if (opt.short !== undefined && !new RegExp(`(^|[\\s,])-${opt.short}\\b`).test(command.help)) missing.push(`-${opt.short}`);
+      }
+      assert.deepEqual(missing, [], `tend ${verb} --help lacks ${missing.join(', ')}`);
+    });
+  }
+
+  it('start --help lists every app setting that is a flag, with the schema\'s default', () => {
+    const help = startOptionHelp();
+    for (const f of APP_FIELDS.filter((x) => x.cli === true)) {
+      const line = help.split('\n').find((l) => l.includes(`--${flagName(f.key)} `) || l.endsWith(`--${flagName(f.key)}`) || l.includes(`]${flagName(f.key)} `));
+      assert.ok(line !== undefined, `start --help lacks --${flagName(f.key)}`);
+      const def = helpDefault(f);
+      if (def !== '') assert.match(help.replace(/\s+/g, ' '), new RegExp(`\\(default ${def.replace(/[()]/g, '\\$&')}\\)`), `--${flagName(f.key)} default ${def}`);
+    }
+  });
+});
