@@ -64,8 +64,8 @@ export function optionLines(rows: readonly { head: string; text: string }[], wid
   for (const { head, text } of rows) {
     const words = text.split(' ');
     let line = `  ${head}`.padEnd(col);
-    if (line.length > col) {
-      out.push(line);
+    if (`  ${head}`.length + 2 > col) {
+      out.push(`  ${head}`);
       line = ''.padEnd(col);
     }
     let first = true;

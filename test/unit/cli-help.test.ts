@@ -24,7 +24,7 @@ describe('help matches the flags each command parses', () => {
   it('start --help lists every app setting that is a flag, with the schema\'s default', () => {
     const help = startOptionHelp();
     for (const f of APP_FIELDS.filter((x) => x.cli === true)) {
-      const line = help.split('\n').find((l) => l.includes(`--${flagName(f.key)} `) || l.endsWith(`--${flagName(f.key)}`) || l.includes(`]${flagName(f.key)} `));
+      const line = help.split('\n').find((l) => new RegExp(`(--|\\])${flagName(f.key)}(\\s|$)`).test(l));
       assert.ok(line !== undefined, `start --help lacks --${flagName(f.key)}`);
       const def = helpDefault(f);
       if (def !== '') assert.match(help.replace(/\s+/g, ' '), new RegExp(`\\(default ${def.replace(/[()]/g, '\\$&')}\\)`), `--${flagName(f.key)} default ${def}`);
