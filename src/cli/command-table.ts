@@ -32,6 +32,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   startup: { summary: 'start tend and the saved apps at boot (systemd)', load: async () => (await import('./commands/startup.js')).startup },
   unstartup: { summary: 'remove the boot unit', load: async () => (await import('./commands/unstartup.js')).unstartup },
   export: { summary: 'export apps as systemd units, Kubernetes objects or a Compose file', load: async () => (await import('./commands/export.js')).exportCommand },
+  completion: { summary: 'print a shell completion script (bash, zsh, fish)', load: async () => (await import('./commands/completion.js')).completion },
   daemon: { summary: 'daemon restart|stop|status|run (restart leaves apps running)', load: async () => (await import('./commands/daemon.js')).daemon },
 };
 export const ALIASES: Record<string, string> = {
