@@ -31,3 +31,33 @@ describe('help matches the flags each command parses', () => {
     }
   });
 });
+
+describe('man pages are made from the same help', () => {
+  it('tend.1 lists every command and each tend-<verb>.1 names every flag of its command', async () => {
+    const { manPages } = await import('../../src/cli/man-pages.js');
+    const pages = await manPages();
+    const unroff = (s: string): string => s.replace(/\\-/g, '-').replace(/\\e/g, '\\').replace(/\\&/g, '');
+    const main = unroff(pages.get('tend.1') ?? '');
+    for (const [verb, entry] of Object.entries(COMMANDS)) {
+      assert.ok(main.includes(`\\fB${verb}\\fR`), `tend.1 lacks ${verb}`);
+      const page = unroff(pages.get(`tend-${verb}.1`) ?? '');
+      assert.ok(page.length > 0, `no tend-${verb}.1`);
+      const command = await entry.load();
+      for (const name of Object.keys(command.options ?? {})) {
+        const bare = name.replace(/^no-/, '');
+        assert.ok(page.includes(`--${name}`) || page.includes(`--[no-]${bare}`), `tend-${verb}.1 lacks --${name}`);
+      }
+    }
+  });
+});
+
+describe('package.json installs every man page', () => {
+  it('its "man" list is exactly the generated pages', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ROOT } = await import('../helpers/tend.js');
+    const { manPages } = await import('../../src/cli/man-pages.js');
+    const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { man?: string[] };
+    const expected = [...(await manPages()).keys()].map((f) => `./dist/man/${f}`).sort();
+    assert.deepEqual([...(pkg.man ?? [])].sort(), expected, 'run the build, then list dist/man/* in package.json "man"');
+  });
+});
