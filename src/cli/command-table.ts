@@ -38,7 +38,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
 export const ALIASES: Record<string, string> = {
   ls: 'list', del: 'delete', rm: 'delete', show: 'describe', info: 'describe', desc: 'describe', status: 'list', l: 'list', ps: 'list',
   // PM2 verbs with another name in tend.
-  dump: 'save', sendSignal: 'signal',
+  dump: 'save', sendSignal: 'signal', ecosystem: 'init',
   // PM2's deploy verbs: start the file's missing apps and restart the running ones (`start <file>`).
   startOrRestart: 'start',
   // `reload <file>`: start what is not running, reload the rest with the file's spec.
@@ -50,4 +50,8 @@ export const REWRITES: Record<string, string[]> = {
   prettylist: ['list', '--json', '--pretty'],
   // PM2's `update` reloads its daemon in place: tend's daemon restart keeps every app running.
   update: ['daemon', 'restart'],
+  // forever's verbs.
+  stopall: ['stop', 'all'],
+  restartall: ['restart', 'all'],
+  cleanlogs: ['flush'],
 };

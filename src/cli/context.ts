@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from '../errors.js';
 import { suggest } from '../lib/suggest.js';
+import { FLAG_HINTS } from './habits.js';
 import type { RpcClient } from '../rpc/client.js';
 import type { TendPaths } from '../store/paths.js';
 
@@ -45,6 +46,8 @@ function flagMessage(err: Error & { code?: string }, options: Options): string {
   const msg = err.message.split('\n')[0] ?? 'invalid arguments';
   const flag = /'(-[^' ]+)/.exec(msg)?.[1] ?? '';
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const habit = FLAG_HINTS[flag];
+    if (habit !== undefined) return `unknown option \`${flag}\`: ${habit}`;
     const names = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short === undefined ? [] : [`-${o.short}`])]);
     const guess = flag.startsWith('--') ? suggest(flag, names) : undefined;
     return `unknown option \`${flag}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`;

@@ -67,7 +67,8 @@ Exit codes
         raw.script = first;
         if (rest !== null) raw.args = rest;
       }
-      const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line' });
+      // The same rules as `tend start`: a script is read the PM2 way (SIGINT to stop it), a command after `--` tend's way.
+      const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2: first !== undefined });
       for (const w of warnings) ctx.err(`tend: warning: ${w}`);
       specs = [spec];
     }

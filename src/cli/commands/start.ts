@@ -7,14 +7,18 @@ import { findDefaultConfig } from '../../config/load.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command, type Options } from '../context.js';
 import { FIELD_FLAGS, flagName, optionLines, schemaFlagRows } from '../flag-help.js';
+import { looksLikeExtensionList } from '../habits.js';
 import { renderProcessTable } from '../render/process-table.js';
 
-/** PM2's CLI spellings: short and long flags → the schema key they set. */
-const PM2_FLAGS: Record<string, { key: string; short?: string }> = {
+/** Other tools' spellings that cannot be mistaken (PM2's, nodemon's): flag → the schema key it sets. */
+const OTHER_TOOL_FLAGS: Record<string, { key: string; short?: string }> = {
   output: { key: 'out_file', short: 'o' },
   error: { key: 'error_file', short: 'e' },
   log: { key: 'log_file', short: 'l' },
   'node-args': { key: 'interpreter_args' },
+  // nodemon
+  ignore: { key: 'ignore_watch' },
+  ext: { key: 'watch_ext' },
 };
 
 /** Flags of `start` (and `run`) that are not app settings, with their help lines. */
@@ -26,6 +30,9 @@ const OWN_FLAGS: readonly { head: string; text: string }[] = [
   { head: '-e, --error F', text: 'stderr log file (same as --error-file)' },
   { head: '-l, --log F', text: 'both streams (same as --log-file)' },
   { head: '--node-args A', text: 'same as --interpreter-args' },
+  { head: '-w', text: 'same as --watch (PM2, forever)' },
+  { head: '--ignore P', text: 'same as --ignore-watch (nodemon)' },
+  { head: '--ext L', text: 'same as --watch-ext (nodemon)' },
   { head: '-x, --execute-command', text: 'accepted for PM2 habits: tend always runs the script directly' },
   { head: '-f, --force', text: 'accepted with a warning: names are unique in tend' },
 ];
@@ -50,7 +57,7 @@ export function flagOptions(): Options {
   }
   const name = options.name;
   if (name !== undefined) name.short = 'n';
-  for (const [flag, { key, short }] of Object.entries(PM2_FLAGS)) {
+  for (const [flag, { key, short }] of Object.entries(OTHER_TOOL_FLAGS)) {
     const field = FIELD_FLAGS.find((f) => f.key === key);
     options[flag] = { type: 'string', multiple: field?.type === 'string-list', ...(short === undefined ? {} : { short }) };
   }
@@ -97,10 +104,6 @@ Notes
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
     const given = values as Record<string, unknown>;
-    for (const [flag, { key }] of Object.entries(PM2_FLAGS)) {
-      const canonical = flagName(key);
-      if (given[flag] !== undefined && given[canonical] === undefined) given[canonical] = given[flag];
-    }
     if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
     const raw = rawFromFlags(given);
     // PM2: `-i N` on the command line means cluster mode, even `-i 1`; with --listen, sockets mode.
@@ -110,7 +113,8 @@ Notes
       raw.args = rest?.slice(1) ?? [];
       if (raw.interpreter === undefined) raw.interpreter = 'none';
     } else {
-      const looksLikeFile = existsSync(first) || first.includes('/') || /\.[A-Za-z0-9]+$/.test(first) || raw.interpreter !== undefined || rest !== null;
+      // PM2 runs `tend start "npm run start"` (a command with spaces) through a shell.
+      const looksLikeFile = existsSync(first) || /\s/.test(first.trim()) || first.includes('/') || /\.[A-Za-z0-9]+$/.test(first) || raw.interpreter !== undefined || rest !== null;
       if (!looksLikeFile) return startExisting(first, ctx, values.json === true);
       raw.script = first;
       if (rest !== null) raw.args = rest;
@@ -161,6 +165,15 @@ export async function startConfig(file: string, values: StartValues, ctx: CliCon
 
 /** The app settings given as flags, keyed by their config names (`--kill-timeout` → kill_timeout). */
 export function rawFromFlags(values: Record<string, unknown>): Record<string, unknown> {
+  values = { ...values };
+  for (const [flag, { key }] of Object.entries(OTHER_TOOL_FLAGS)) {
+    const canonical = flagName(key);
+    if (values[flag] !== undefined && values[canonical] === undefined) values[canonical] = values[flag];
+  }
+  const err = values['error-file'];
+  if (typeof err === 'string' && looksLikeExtensionList(err)) {
+    throw usageError(`\`-e ${err}\` looks like nodemon's list of extensions, not a log file`, `Watch only those files with \`--watch-ext ${err}\`; for an error log give a path (\`-e ./err.log\`).`);
+  }
   const raw: Record<string, unknown> = {};
   for (const f of FIELD_FLAGS) {
     const name = flagName(f.key);
@@ -184,7 +197,8 @@ export function watchFlagValues(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg !== '--watch') {
+    // `-w` is PM2's and forever's short --watch.
+    if (arg !== '--watch' && arg !== '-w') {
       out.push(arg);
       continue;
     }
