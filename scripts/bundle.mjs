@@ -40,7 +40,7 @@ await Promise.all([
   // The process that evaluates JS config files (src/config/config-code.ts finds it beside the
   // command bundles).
   build({ ...common, entryPoints: ['src/config/config-code-child.ts'], outfile: 'dist/commands/config-code-child.cjs' }),
-  // The Node API (`require('tend')` / `import … from 'tend'`): never loaded by the CLI. Its types
+  // The Node API (`require('tend-pm')` / `import … from 'tend-pm'`): never loaded by the CLI. Its types
   // come from tsc (src/api/tsconfig.json → dist/types).
   build({ ...common, entryPoints: ['src/api/index.ts'], outfile: 'dist/api.cjs' }),
   build({ ...common, format: 'esm', define: {}, banner: {}, entryPoints: ['src/api/index.ts'], outfile: 'dist/api.mjs' }),

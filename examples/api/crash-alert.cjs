@@ -1,6 +1,6 @@
 // Watches every app and reports the moment one crash-loops (status errored), with its last lines.
 //   node examples/api/crash-alert.cjs
-const { connect } = require('tend');
+const { connect } = require('tend-pm');
 
 async function main() {
   const tend = await connect();

@@ -1,6 +1,6 @@
 // Deploy script: start (or update) the apps of the example file, wait until web is online, show them.
 //   node examples/api/deploy.mjs
-import { connect, TendError } from 'tend';
+import { connect, TendError } from 'tend-pm';
 
 const tend = await connect();
 try {

@@ -1,5 +1,5 @@
 // The API from TypeScript: every call is typed with the protocol's types.
-import { connect, isTendError, type ProcessInfo, type ProcessStateEvent } from 'tend';
+import { connect, isTendError, type ProcessInfo, type ProcessStateEvent } from 'tend-pm';
 
 export async function restartIfErrored(name: string): Promise<ProcessInfo | null> {
   const tend = await connect();

@@ -1,5 +1,5 @@
 /**
- * tend's Node API: `import { connect } from 'tend'` (or `require('tend')`).
+ * tend's Node API: `import { connect } from 'tend-pm'` (or `require('tend-pm')`).
  *
  *   const tend = await connect();
  *   await tend.start({ name: 'api', script: 'server.js', env: { PORT: '3000' } });

@@ -63,6 +63,9 @@ export class Tend {
   private constructor(private readonly rpc: RpcClient, private readonly paths: TendPaths, private readonly opts: ConnectOptions) {}
 
   static async connect(opts: ConnectOptions = {}): Promise<Tend> {
+    if (process.platform !== 'linux') {
+      throw new TendError('E_UNSUPPORTED_PLATFORM', `tend runs on Linux only (it needs /proc, abstract Unix sockets and prctl); this is ${process.platform}`, { hint: 'Run it in a Linux VM or container.' });
+    }
     const paths = tendPaths(opts.home !== undefined ? resolve(opts.home) : resolveHome(process.env));
     return new Tend(await Tend.open(paths, opts), paths, opts);
   }

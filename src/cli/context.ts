@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from '../errors.js';
 import { suggest } from '../lib/suggest.js';
+import { FLAG_HINTS } from './habits.js';
 import type { RpcClient } from '../rpc/client.js';
 import type { TendPaths } from '../store/paths.js';
 
@@ -21,10 +22,15 @@ export interface CliContext {
 export interface Command {
   /** Synopsis / options / exit codes / notes, printed by `--help`. */
   help: string;
+  /**
+   * The flags `run` parses: the one list that the help's option lines, the man pages and shell
+   * completion are checked against or made from.
+   */
+  options?: Options;
   run(argv: string[], ctx: CliContext): Promise<number>;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs in strict mode, its errors turned into usage errors in tend's words. */
 export function parseFlags<O extends Options>(argv: string[], options: O, verb: string) {
@@ -40,6 +46,8 @@ function flagMessage(err: Error & { code?: string }, options: Options): string {
   const msg = err.message.split('\n')[0] ?? 'invalid arguments';
   const flag = /'(-[^' ]+)/.exec(msg)?.[1] ?? '';
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const habit = FLAG_HINTS[flag];
+    if (habit !== undefined) return `unknown option \`${flag}\`: ${habit}`;
     const names = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short === undefined ? [] : [`-${o.short}`])]);
     const guess = flag.startsWith('--') ? suggest(flag, names) : undefined;
     return `unknown option \`${flag}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`;

@@ -10,16 +10,16 @@ export const NO_FILE = '/dev/null';
 /**
  * Resolved log files of an app (null = none). As in PM2, without `merge_logs` (apps with
  * `instances` or cluster mode) `-<id>` goes before `.log`: `api-out.log` → `api-out-3.log`.
+ * A held app (cluster or `listen`) writes all its instances through its holder into one file:
+ * that file is never named after one instance (`api-out.log`, not `api-out-0.log`).
  */
 export function logPathsFor(paths: TendPaths, spec: AppSpec, id: number): LogPaths {
-  const pick = (file: string | null, stream: 'out' | 'err'): string | null => {
-    if (file === NO_FILE) return null;
-    const path = file ?? defaultLogFile(paths, spec.name, stream);
-    return spec.log.merge ? path : withIdSuffix(path, id);
-  };
-  const combined = spec.log.combinedFile === null || spec.log.combinedFile === NO_FILE ? null : spec.log.combinedFile;
-  if (spec.log.disabled) return { out: null, err: null, combined: combined === null || spec.log.merge ? combined : withIdSuffix(combined, id) };
-  return { out: pick(spec.log.outFile, 'out'), err: pick(spec.log.errFile, 'err'), combined: combined === null || spec.log.merge ? combined : withIdSuffix(combined, id) };
+  const oneFile = spec.log.merge || spec.execMode === 'cluster' || spec.listen.length > 0;
+  const suffixed = (path: string): string => (oneFile ? path : withIdSuffix(path, id));
+  const pick = (file: string | null, stream: 'out' | 'err'): string | null => (file === NO_FILE ? null : suffixed(file ?? defaultLogFile(paths, spec.name, stream)));
+  const combined = spec.log.combinedFile === null || spec.log.combinedFile === NO_FILE ? null : suffixed(spec.log.combinedFile);
+  if (spec.log.disabled) return { out: null, err: null, combined };
+  return { out: pick(spec.log.outFile, 'out'), err: pick(spec.log.errFile, 'err'), combined };
 }
 
 // PM2's rule: a trailing `-<digits>.log` or `.log` becomes `-<id>.log`; other names are kept.

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'E_LOCKED'
   /** A follower (logs, events) read too slowly and the daemon disconnected it. */
   | 'E_SUBSCRIPTION_DROPPED'
+  | 'E_UNSUPPORTED_PLATFORM'
   | 'E_INTERNAL';
 
 /** How an error crosses the socket. */

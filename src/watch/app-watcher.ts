@@ -1,15 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { extname, relative } from 'node:path';
 import type { WatchSpec, WatchStatus } from '../protocol/model.js';
 import { makeIgnore, type IgnoreContext } from './ignore-rules.js';
 import { InotifyTree } from './inotify-tree.js';
 import { PollTree } from './poll-tree.js';
 
+/** How many distinct paths of a burst are kept to name it by. */
+const RECENT_PATHS = 16;
+
 /** Polling period after the kernel ran out of inotify watches (when none was configured). */
 const FALLBACK_POLL_MS = 2000;
 
 export interface Burst {
-  /** The first path that changed in the burst. */
+  /**
+   * The path the burst is named after: the last changed file that still exists when it ends, so
+   * an editor's or `sed -i`'s temporary file (written, then renamed over the real one) is never
+   * what the user is told changed.
+   */
   path: string;
   /** How many change events the burst held. */
   changes: number;
@@ -32,6 +39,8 @@ export class AppWatcher {
   private mode: WatchStatus['mode'] = 'off';
   private timer: NodeJS.Timeout | null = null;
   private pending: Burst | null = null;
+  /** The last few distinct paths of the burst, newest last. */
+  private recent: string[] = [];
   private lastChange: WatchStatus['lastChange'] = null;
   private restarts = 0;
   private notice: string | null = null;
@@ -77,6 +86,7 @@ export class AppWatcher {
     if (this.spec.extensions.length > 0 && !this.spec.extensions.includes(ext)) return;
     this.pending ??= { path, changes: 0 };
     this.pending.changes += 1;
+    this.recent = [...this.recent.filter((p) => p !== path), path].slice(-RECENT_PATHS);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fire(), this.spec.delayMs);
   }
@@ -85,7 +95,10 @@ export class AppWatcher {
     this.timer = null;
     const b = this.pending;
     this.pending = null;
+    const recent = this.recent;
+    this.recent = [];
     if (b === null || this.closed) return;
+    b.path = recent.findLast((p) => existsSync(p)) ?? b.path;
     this.restarts += 1;
     this.lastChange = { path: this.display(b.path), at: Date.now() };
     this.deps.burst(b);

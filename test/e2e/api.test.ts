@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, TendHome, fixture, waitFor } from '../helpers/tend.js';
 
-// The package as users get it: `import … from 'tend'` resolves through package.json `exports`
+// The package as users get it: `import … from 'tend-pm'` resolves through package.json `exports`
 // to dist/api.mjs (a variable specifier keeps tsc from needing dist/types before the build).
 type Api = typeof import('../../src/api/index.js');
-const PACKAGE = 'tend';
+const PACKAGE = 'tend-pm';
 
 function node(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -18,7 +18,7 @@ function node(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; s
   });
 }
 
-describe('Node API (import/require \'tend\') against a real daemon', () => {
+describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
   let t: TendHome;
   let api: Api;
   let tend: Awaited<ReturnType<Api['connect']>>;
@@ -120,7 +120,7 @@ describe('Node API (import/require \'tend\') against a real daemon', () => {
   });
 
   it('require(\'tend\') works from CommonJS; the .d.ts types check an example; the CLI bundles never contain the API', async () => {
-    const r = await node(['-e', `const { connect, TendError } = require('tend');
+    const r = await node(['-e', `const { connect, TendError } = require('tend-pm');
       connect({ home: process.env.TEND_HOME }).then(async (t) => {
         const list = await t.list();
         const err = await t.describe('nope').catch((e) => e);

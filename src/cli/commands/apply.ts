@@ -2,9 +2,12 @@ import { usageError } from '../../errors.js';
 import { findDefaultConfig } from '../../config/load.js';
 import { applyFile } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const APPLY_OPTIONS = { json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' }, } satisfies Options;
 
 export const apply: Command = {
+  options: APPLY_OPTIONS,
   help: `
 Synopsis
   tend apply [config file] [--env NAME] [--only a,b] [--formation web=2] [--port N] [--json]
@@ -26,9 +29,7 @@ Notes
   cluster apps) and \`tend start|restart <file>\` restarts every one, as PM2 does. Default file:
   the ecosystem.config.*, tend.config.* or Procfile in this folder.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, {
-      json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
-    }, 'apply');
+    const { values, positionals } = parseFlags(argv, APPLY_OPTIONS, 'apply');
     if (positionals.length > 1) throw usageError(`\`tend apply\` takes one config file, got ${positionals.length} arguments`, 'Example: tend apply ecosystem.config.js --env production');
     const given = positionals[0];
     const file = given === undefined ? findDefaultConfig(ctx.cwd) : isConfigArg(given, ctx) ? given : undefined;

@@ -1,12 +1,15 @@
 import { TendError, usageError } from '../../errors.js';
 import { ptySocketPath } from '../../store/pty-paths.js';
 import { attachSession, parseDetachKey } from '../attach-session.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { isTerminal } from '../write-out.js';
 
 const DEFAULT_KEY = 'ctrl-]';
 
+const ATTACH_OPTIONS = { 'detach-key': { type: 'string' } } satisfies Options;
+
 export const attach: Command = {
+  options: ATTACH_OPTIONS,
   help: `
 Synopsis
   tend attach <name|id> [--detach-key KEY]
@@ -21,7 +24,7 @@ Exit codes
   pty app, bad key; 3 daemon unreachable`,
 
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { 'detach-key': { type: 'string' } }, 'attach');
+    const { values, positionals } = parseFlags(argv, ATTACH_OPTIONS, 'attach');
     const target = positionals[0];
     if (target === undefined || positionals.length > 1) throw usageError('`tend attach` needs one app', 'Example: tend attach console');
     const keyText = values['detach-key'] ?? ctx.env.TEND_DETACH_KEY ?? DEFAULT_KEY;

@@ -1,5 +1,5 @@
 import { TendError, usageError } from '../../errors.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 
 /**
@@ -22,7 +22,10 @@ async function restartUnit(unit: { name: string; scope: 'system' | 'user' }, old
   return 0;
 }
 
+const DAEMON_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
+
 export const daemon: Command = {
+  options: DAEMON_OPTIONS,
   help: `
 Synopsis
   tend daemon restart [--json]   replace the daemon; apps keep running and are re-adopted
@@ -33,7 +36,7 @@ Synopsis
 Exit codes
   0 done; 1 failed; 3 (status) no daemon running`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'daemon');
+    const { values, positionals } = parseFlags(argv, DAEMON_OPTIONS, 'daemon');
     const action = positionals[0];
     const json = values.json === true;
     if (action === 'run') {

@@ -4,10 +4,13 @@ import { describeProbe } from '../../config/health-spec.js';
 import { READY_NEVER_CAME, type ProcessDetail } from '../../protocol/model.js';
 import { usageError } from '../../errors.js';
 import { requireAppsForAll } from '../require-apps.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { warnProblems } from '../render/problems.js';
 
+const DESCRIBE_OPTIONS = { json: { type: 'boolean' }, env: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } } satisfies Options;
+
 export const describe: Command = {
+  options: DESCRIBE_OPTIONS,
   help: `
 Synopsis
   tend describe <name|id|all> [--json] [--env] [--show-secrets]     (aliases: show, info, desc)
@@ -25,7 +28,7 @@ Notes
   files and \`tend start <script>\`, SIGTERM for tend.config files, Procfiles and commands after
   --, unless kill_signal says otherwise.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, env: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } }, 'describe');
+    const { values, positionals } = parseFlags(argv, DESCRIBE_OPTIONS, 'describe');
     const target = positionals[0];
     if (target === undefined) throw usageError('`tend describe` needs a target', 'Example: tend describe api');
     const client = await ctx.client();

@@ -1,7 +1,10 @@
 import type { ProcessStateEvent } from '../../protocol/events.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const EVENTS_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
 
 export const events: Command = {
+  options: EVENTS_OPTIONS,
   help: `
 Synopsis
   tend events [name|id|all ...] [--json]
@@ -17,7 +20,7 @@ Notes
   deleted) as it happens, one line per event, until interrupted. Without targets it follows every
   app, including apps started later. A reader that cannot keep up is disconnected with a message.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'events');
+    const { values, positionals } = parseFlags(argv, EVENTS_OPTIONS, 'events');
     const client = await ctx.client();
     const ended = new Promise<number>((resolve) => {
       client.onClose(() => resolve(0));

@@ -4,10 +4,13 @@ import { findExecutable } from '../../lib/which.js';
 import type { AppSpec } from '../../protocol/model.js';
 import { VERSION } from '../../version.js';
 import { writeAppUnits } from '../../exporters/write-app-units.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { CONTAINER_HELP, exportContainers } from '../export-containers.js';
 
+const EXPORT_OPTIONS = { out: { type: 'string' }, user: { type: 'string' }, rootless: { type: 'boolean' }, json: { type: 'boolean' }, } satisfies Options;
+
 export const exportCommand: Command = {
+  options: EXPORT_OPTIONS,
   help: `
 Synopsis
   tend export systemd [name|id|namespace|all] [--out DIR] [--user NAME] [--rootless] [--json]${CONTAINER_HELP.split('\n\nOptions')[0]}
@@ -36,9 +39,7 @@ Notes (systemd)
 Options${CONTAINER_HELP.split('\n\nOptions')[1]}`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     if (argv[0] === 'kubernetes' || argv[0] === 'compose') return exportContainers(argv[0], argv.slice(1), ctx);
-    const { values, positionals } = parseFlags(argv, {
-      out: { type: 'string' }, user: { type: 'string' }, rootless: { type: 'boolean' }, json: { type: 'boolean' },
-    }, 'export');
+    const { values, positionals } = parseFlags(argv, EXPORT_OPTIONS, 'export');
     const [format, target, ...extra] = positionals;
     if (format !== 'systemd') throw usageError(format === undefined ? '`tend export` needs a format' : `unknown export format \`${format}\``, 'Formats: systemd, kubernetes, compose. Example: tend export systemd --out ./units');
     if (extra.length > 0) throw usageError('`tend export systemd` takes one target', 'Example: tend export systemd api (or all)');

@@ -3,9 +3,12 @@ import { writeFailed } from '../../store/atomic-write.js';
 import { join } from 'node:path';
 import { TendError } from '../../errors.js';
 import { INIT_FILE_NAME, renderInitTemplate } from '../../config/init-template.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const INIT_OPTIONS = { name: { type: 'string' }, script: { type: 'string' } } satisfies Options;
 
 export const init: Command = {
+  options: INIT_OPTIONS,
   help: `
 Synopsis
   tend init [--name N] [--script S]
@@ -17,7 +20,7 @@ Notes
 Exit codes
   0 written; 2 the file exists`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { name: { type: 'string' }, script: { type: 'string' } }, 'init');
+    const { values } = parseFlags(argv, INIT_OPTIONS, 'init');
     const file = join(ctx.cwd, INIT_FILE_NAME);
     if (existsSync(file)) throw new TendError('E_USAGE', `${file} already exists`, { hint: 'Edit it, or remove it first to get a fresh example.' });
     const opts: { name?: string; script?: string } = {};

@@ -1,7 +1,10 @@
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 
+const KILL_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
+
 export const kill: Command = {
+  options: KILL_OPTIONS,
   help: `
 Synopsis
   tend kill [--json]
@@ -14,7 +17,7 @@ Notes
 Exit codes
   0 done (or nothing was running); 1 failed`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { json: { type: 'boolean' } }, 'kill');
+    const { values } = parseFlags(argv, KILL_OPTIONS, 'kill');
     const client = await ctx.clientIfRunning();
     if (client === null) {
       ctx.out(values.json === true ? JSON.stringify({ stopped: 0, daemon: null }) : 'no daemon running');

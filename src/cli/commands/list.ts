@@ -1,9 +1,12 @@
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { readStatusSnapshot } from '../status-snapshot.js';
 import { renderProcessTable } from '../render/process-table.js';
 import { warnProblems } from '../render/problems.js';
 
+const LIST_OPTIONS = { json: { type: 'boolean' }, pretty: { type: 'boolean' }, mini: { type: 'boolean', short: 'm' } } satisfies Options;
+
 export const list: Command = {
+  options: LIST_OPTIONS,
   help: `
 Synopsis
   tend list [--json] [-m]     (aliases: ls, status, ps, l; jlist = list --json, prettylist = indented JSON)
@@ -22,7 +25,7 @@ Notes
   (TEND_HOME/status.json) and needs no round trip; otherwise it starts the daemon.
   The daemon's problems (disk full, state recovered from a backup) are warnings on stderr.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags(argv, { json: { type: 'boolean' }, pretty: { type: 'boolean' }, mini: { type: 'boolean', short: 'm' } }, 'list');
+    const { values } = parseFlags(argv, LIST_OPTIONS, 'list');
     // The published snapshot while the daemon lives; otherwise the socket (which starts one).
     const snapshot = readStatusSnapshot(ctx.paths);
     let result = snapshot?.apps;

@@ -1,10 +1,13 @@
 import { usageError } from '../../errors.js';
 import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
 import type { LogRecord, LogStream, ProcessDetail } from '../../protocol/model.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { createLogLineRenderer } from '../render/log-line.js';
 
+const LOGS_OPTIONS = { lines: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' }, out: { type: 'boolean' }, err: { type: 'boolean' }, grep: { type: 'string' }, json: { type: 'boolean' }, raw: { type: 'boolean' }, timestamp: { type: 'boolean' }, reopen: { type: 'boolean' }, nostream: { type: 'boolean' }, 'ignore-case': { type: 'boolean', short: 'i' }, } satisfies Options;
+
 export const logs: Command = {
+  options: LOGS_OPTIONS,
   help: `
 Synopsis
   tend logs [name|id|all ...] [--lines N] [--no-follow] [--out|--err] [--grep RE [-i]] [--json|--raw] [--timestamp]
@@ -13,6 +16,7 @@ Synopsis
 Options
   --lines N      lines shown from the end of each app's logs, across rotated files (default 15)
   --no-follow    print and exit (default: keep printing new lines until Ctrl-C); also --nostream (PM2)
+  -f, --follow   keep printing new lines (the default; accepted for tail/PM2 habits)
   --out, --err   only stdout / only stderr
   --grep RE      only lines matching the regular expression
   -i, --ignore-case   --grep ignores case
@@ -28,12 +32,7 @@ Notes
   Several apps are interleaved in time order with a coloured \`name|\` prefix. Works for stopped
   apps. A follower that cannot keep up is disconnected with a message; the apps never wait for it.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, {
-      lines: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' },
-      out: { type: 'boolean' }, err: { type: 'boolean' }, grep: { type: 'string' }, json: { type: 'boolean' },
-      raw: { type: 'boolean' }, timestamp: { type: 'boolean' }, reopen: { type: 'boolean' },
-      nostream: { type: 'boolean' }, 'ignore-case': { type: 'boolean', short: 'i' },
-    }, 'logs');
+    const { values, positionals } = parseFlags(argv, LOGS_OPTIONS, 'logs');
     if (values.nostream === true) values['no-follow'] = true;
     if (values.reopen === true) {
       const r = await (await ctx.client()).call('logs.reopen', {});

@@ -3,9 +3,12 @@ import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { Monit } from '../../tui/monit/monit-app.js';
 import { sanitize } from '../../tui/monit/text.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const MONIT_OPTIONS = {} satisfies Options;
 
 export const monit: Command = {
+  options: MONIT_OPTIONS,
   help: `
 Synopsis
   tend monit                  a full-screen terminal dashboard (like pm2 monit)
@@ -23,7 +26,7 @@ Notes
 Exit codes
   0 ok; 2 not a terminal; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    parseFlags(argv, {}, 'monit');
+    parseFlags(argv, MONIT_OPTIONS, 'monit');
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       throw usageError('`tend monit` needs a terminal', 'Use `tend list` (or `tend list --json`) in scripts, or `tend web` for a browser dashboard.');
     }

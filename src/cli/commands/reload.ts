@@ -2,12 +2,17 @@ import { usageError } from '../../errors.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { applyFile } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { applyEnvChange, envChange } from '../env-change.js';
 import { renderProcessTable } from '../render/process-table.js';
 import { requireAppsForAll } from '../require-apps.js';
 
+const RELOAD_OPTIONS = {
+  json: { type: 'boolean' }, parallel: { type: 'string' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, 'update-env': { type: 'boolean' },
+} satisfies Options;
+
 export const reload: Command = {
+  options: RELOAD_OPTIONS,
   help: `
 Synopsis
   tend reload <name|id|namespace|all>... [--parallel N] [--update-env] [--env K=V]... [--json]
@@ -38,9 +43,7 @@ Notes
   does for fork apps; stopped ones are started. With a file, the line after the table says what
   happened to each app: reloaded, restarted, started or created.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, {
-      json: { type: 'boolean' }, parallel: { type: 'string' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, 'update-env': { type: 'boolean' },
-    }, 'reload');
+    const { values, positionals } = parseFlags(argv, RELOAD_OPTIONS, 'reload');
     if (positionals.length === 0) throw usageError('`tend reload` needs a target', 'Example: tend reload api (or an id, all, or a config file)');
     let parallel: number | undefined;
     if (values.parallel !== undefined) {

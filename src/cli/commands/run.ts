@@ -7,11 +7,16 @@ import { usageError } from '../../errors.js';
 import { runForeground } from '../../foreground/runner.js';
 import type { AppSpec } from '../../protocol/model.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
-import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
+import { parseFlags, splitAtDashDash, type CliContext, type Command, type Options } from '../context.js';
 import { isTerminal } from '../write-out.js';
-import { flagOptions, rawFromFlags, watchFlagValues } from './start.js';
+import { flagOptions, rawFromFlags, startOptionHelp, watchFlagValues } from './start.js';
+
+const runOptions = (): Options => ({ ...flagOptions(), 'log-format': { type: 'string' }, 'no-color': { type: 'boolean' } });
 
 export const run: Command = {
+  get options() {
+    return runOptions();
+  },
   help: `
 Synopsis
   tend run <script.js> [options] [-- args...]      one app, in the foreground
@@ -25,10 +30,11 @@ As a container's entry point (CMD ["tend", "run", "ecosystem.config.js"]) it rea
 processes, passes SIGHUP/SIGUSR1/SIGUSR2 on to the apps and stops them on SIGTERM/SIGINT.
 
 Options
-  every option of \`tend start\` (--watch [DIR], --kill-timeout, --max-restarts, …); with a config
-  file, --watch applies to the apps that do not set watch themselves
   --log-format F        text (default) or json: one JSON object per line (time, app, stream, message)
   --no-color            plain prefixes (also NO_COLOR=1, and when stdout is not a terminal)
+  and every option of \`tend start\` (with a config file, --watch applies to the apps that do not
+  set watch themselves):
+${startOptionHelp()}
 
 Exit codes
   0 every app stopped cleanly (or was still within its restart policy when stopped);
@@ -36,8 +42,7 @@ Exit codes
 
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { own, rest } = splitAtDashDash(argv);
-    const options = { ...flagOptions(), 'log-format': { type: 'string' as const }, 'no-color': { type: 'boolean' as const } };
-    const { values, positionals } = parseFlags(watchFlagValues(own), options, 'run');
+    const { values, positionals } = parseFlags(watchFlagValues(own), runOptions(), 'run');
     if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend run app.js -- --port 8080');
     const format = values['log-format'] ?? 'text';
     if (format !== 'text' && format !== 'json') throw usageError(`\`--log-format ${format}\` is not a log format`, 'Use --log-format text or --log-format json.');
@@ -62,7 +67,8 @@ Exit codes
         raw.script = first;
         if (rest !== null) raw.args = rest;
       }
-      const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line' });
+      // The same rules as `tend start`: a script is read the PM2 way (SIGINT to stop it), a command after `--` tend's way.
+      const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2: first !== undefined });
       for (const w of warnings) ctx.err(`tend: warning: ${w}`);
       specs = [spec];
     }

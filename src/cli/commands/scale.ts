@@ -1,9 +1,12 @@
 import { usageError } from '../../errors.js';
 import { requireAppsForAll } from '../require-apps.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
+const SCALE_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
+
 export const scale: Command = {
+  options: SCALE_OPTIONS,
   help: `
 Synopsis
   tend scale <app> <N|+N|-N> [--json]
@@ -20,7 +23,7 @@ Exit codes
     // `-1` is a value here, not an option.
     const own = argv.filter((a) => !/^[+-]\d+$/.test(a));
     const counts = argv.filter((a) => /^[+-]\d+$/.test(a));
-    const { values, positionals } = parseFlags(own, { json: { type: 'boolean' } }, 'scale');
+    const { values, positionals } = parseFlags(own, SCALE_OPTIONS, 'scale');
     const all = [...positionals, ...counts];
     const [target, count] = [positionals[0], counts[0] ?? positionals[1]];
     if (target === undefined || count === undefined || all.length !== 2) throw usageError('`tend scale` needs an app and a count', 'Example: tend scale api 4 (or +2, -1)');

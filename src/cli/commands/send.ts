@@ -1,7 +1,10 @@
 import { usageError } from '../../errors.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const SEND_OPTIONS = {} satisfies Options;
 
 export const send: Command = {
+  options: SEND_OPTIONS,
   help: `
 Synopsis
   tend send <name|id|all> <line...>
@@ -13,7 +16,7 @@ Notes
 Exit codes
   0 written; 1 unknown app, not running, or pipe full; 2 bad usage; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { positionals } = parseFlags(argv, {}, 'send');
+    const { positionals } = parseFlags(argv, SEND_OPTIONS, 'send');
     const [target, ...words] = positionals;
     if (target === undefined || words.length === 0) throw usageError('`tend send` needs a target and a line', 'Example: tend send worker "reload config"');
     const result = await (await ctx.client()).call('process.send', { target, line: words.join(' ') });

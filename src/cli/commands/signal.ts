@@ -1,8 +1,11 @@
 import { usageError } from '../../errors.js';
 import { parseSignal } from '../../lib/signals.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const SIGNAL_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
 
 export const signal: Command = {
+  options: SIGNAL_OPTIONS,
   help: `
 Synopsis
   tend signal <SIGNAL> <name|id|all> [--json]
@@ -13,7 +16,7 @@ Notes
 Exit codes
   0 sent; 1 unknown app, or it is not running; 2 invalid signal or bad usage; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'signal');
+    const { values, positionals } = parseFlags(argv, SIGNAL_OPTIONS, 'signal');
     const [sig, target] = positionals;
     if (sig === undefined || target === undefined) throw usageError('`tend signal` needs a signal and a target', 'Example: tend signal SIGUSR2 api');
     const name = parseSignal(sig);

@@ -2,28 +2,49 @@ import { existsSync, statSync } from 'node:fs';
 import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
-import { APP_FIELDS } from '../../config/schema.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { findDefaultConfig } from '../../config/load.js';
 import { applyFile, noteNoReady, type FileVerbFlags } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { requireAppsForAll } from '../require-apps.js';
-import { parseFlags, splitAtDashDash, type CliContext, type Command } from '../context.js';
+import { parseFlags, splitAtDashDash, type CliContext, type Command, type Options } from '../context.js';
+import { FIELD_FLAGS, flagName, optionLines, schemaFlagRows } from '../flag-help.js';
+import { looksLikeExtensionList } from '../habits.js';
 import { renderProcessTable } from '../render/process-table.js';
 
-/** CLI flags come from the schema: the PM2 key in kebab-case (`--max-restarts`, `--kill-timeout`). */
-const FIELD_FLAGS = APP_FIELDS.filter((f) => f.cli === true);
-const flagName = (key: string): string => key.replace(/_/g, '-');
-
-/** PM2's CLI spellings: short and long flags → the schema key they set. */
-const PM2_FLAGS: Record<string, { key: string; short?: string }> = {
+/** Other tools' spellings that cannot be mistaken (PM2's, nodemon's): flag → the schema key it sets. */
+const OTHER_TOOL_FLAGS: Record<string, { key: string; short?: string }> = {
   output: { key: 'out_file', short: 'o' },
   error: { key: 'error_file', short: 'e' },
   log: { key: 'log_file', short: 'l' },
   'node-args': { key: 'interpreter_args' },
+  // nodemon
+  ignore: { key: 'ignore_watch' },
+  ext: { key: 'watch_ext' },
 };
 
-export function flagOptions() {
+/** Flags of `start` (and `run`) that are not app settings, with their help lines. */
+const OWN_FLAGS: readonly { head: string; text: string }[] = [
+  { head: '--json', text: 'print the started processes as JSON' },
+  { head: '--only a,b', text: 'with a config file: only these apps' },
+  { head: '--formation F', text: 'with a Procfile: how many of each process type (web=2,worker=1)' },
+  { head: '-o, --output F', text: 'stdout log file (same as --out-file)' },
+  { head: '-e, --error F', text: 'stderr log file (same as --error-file)' },
+  { head: '-l, --log F', text: 'both streams (same as --log-file)' },
+  { head: '--node-args A', text: 'same as --interpreter-args' },
+  { head: '-w', text: 'same as --watch (PM2, forever)' },
+  { head: '--ignore P', text: 'same as --ignore-watch (nodemon)' },
+  { head: '--ext L', text: 'same as --watch-ext (nodemon)' },
+  { head: '-x, --execute-command', text: 'accepted for PM2 habits: tend always runs the script directly' },
+  { head: '-f, --force', text: 'accepted with a warning: names are unique in tend' },
+];
+
+/** The option lines of `start --help` (and `run --help`): tend's own flags, then every app setting. */
+export function startOptionHelp(): string {
+  return optionLines([...OWN_FLAGS, ...schemaFlagRows({ n: 'name', i: 'instances' })]).join('\n');
+}
+
+export function flagOptions(): Options {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     json: { type: 'boolean' }, only: { type: 'string' }, formation: { type: 'string' },
     // PM2's -x (run the script directly rather than through its container: what tend always does)
@@ -38,7 +59,7 @@ export function flagOptions() {
   }
   const name = options.name;
   if (name !== undefined) name.short = 'n';
-  for (const [flag, { key, short }] of Object.entries(PM2_FLAGS)) {
+  for (const [flag, { key, short }] of Object.entries(OTHER_TOOL_FLAGS)) {
     const field = FIELD_FLAGS.find((f) => f.key === key);
     options[flag] = { type: 'string', multiple: field?.type === 'string-list', ...(short === undefined ? {} : { short }) };
   }
@@ -46,6 +67,9 @@ export function flagOptions() {
 }
 
 export const start: Command = {
+  get options() {
+    return flagOptions();
+  },
   help: `
 Synopsis
   tend start <script.js|.mjs|.cjs> [options] [-- args...]
@@ -59,41 +83,8 @@ Synopsis
                                                 restarts only what changed). Default file: the
                                                 ecosystem.config.*, tend.config.* or Procfile in this folder
 
-Options (every app setting is a flag; see \`tend help config\` for all of them)
-  -n, --name N          app name (default: the script's file name)
-  --cwd DIR             working directory
-  --env K=V             add an environment variable (repeatable)
-  --interpreter P       node (default for .js), python3, bash, … or none
-  --shell               run the command through /bin/sh -c
-  --no-autorestart      do not restart when it exits
-  --stop-exit-codes L   exit codes that mean "done" (e.g. 0,143)
-  --restart-delay D     delay before each restart (1500, 1.5s, 2m)
-  --exp-backoff-restart-delay D   exponential backoff base for crash loops
-  --max-restarts N      unstable restarts before "errored" (default 16)
-  --min-uptime D        a shorter run counts as unstable (default 1s)
-  --kill-signal S       stop signal (default SIGINT, as PM2; SIGTERM for a command after --)
-  --kill-timeout D      grace period before SIGKILL (default 5s)
-  --wait-ready          launching until the app calls process.send('ready')
-  --listen-timeout D    how long a new process may take to be ready (default 3s)
-  -i, --instances N     cluster mode: N processes sharing the app's ports (max or 0 = one per CPU,
-                        -1 = CPUs minus one); \`tend reload\` replaces them without dropping a request
-  --listen ADDR         socket activation, any language: tend opens ADDR (8080, 127.0.0.1:8080,
-                        unix:/path) once and passes it as fd 3 (LISTEN_FDS); repeatable
-  --instance-var NAME   variable holding the instance number (default NODE_APP_INSTANCE)
-  --increment-var NAME  a numeric variable incremented per instance (e.g. PORT)
-  --watch [DIR]         restart when files change (repeatable; no DIR = the cwd; --watch=FILE for a file)
-  --ignore-watch P      names, globs or paths not to watch (node_modules, .git and logs never are)
-  --watch-delay D       quiet period before the restart (default 300ms)
-  --watch-ext L         only these extensions restart (js,json)
-  --pty                 run on a pseudo-terminal you can \`tend attach\` to
-  --max-memory-restart S   restart when the app's whole tree uses more memory (200M)
-  --cron-restart P      restart on a cron pattern ('0 3 * * *')
-  --health CHECK        health check: http://127.0.0.1:3000/health, tcp:3000 or 'exec:CMD'
-  -o, --output F        stdout log file (--out-file); -e, --error F: stderr (--error-file);
-  -l, --log F           both streams (--log-file); --node-args A: --interpreter-args
-  -x                    accepted for PM2 habits: tend always runs the script directly
-  -f, --force           accepted with a warning: names are unique in tend
-  --json                print the started processes as JSON
+Options (every app setting is a flag; \`tend help config\` says more of each)
+${startOptionHelp()}
 
 Exit codes
   0 started; 1 the daemon refused, or an app of a config file could not start (the others do);
@@ -116,10 +107,6 @@ Notes
       throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
     }
     const given = values as Record<string, unknown>;
-    for (const [flag, { key }] of Object.entries(PM2_FLAGS)) {
-      const canonical = flagName(key);
-      if (given[flag] !== undefined && given[canonical] === undefined) given[canonical] = given[flag];
-    }
     if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
     const raw = rawFromFlags(given);
     // PM2: `-i N` on the command line means cluster mode, even `-i 1`; with --listen, sockets mode.
@@ -129,7 +116,8 @@ Notes
       raw.args = rest?.slice(1) ?? [];
       if (raw.interpreter === undefined) raw.interpreter = 'none';
     } else {
-      const looksLikeFile = existsSync(first) || first.includes('/') || /\.[A-Za-z0-9]+$/.test(first) || raw.interpreter !== undefined || rest !== null;
+      // PM2 runs `tend start "npm run start"` (a command with spaces) through a shell.
+      const looksLikeFile = existsSync(first) || /\s/.test(first.trim()) || first.includes('/') || /\.[A-Za-z0-9]+$/.test(first) || raw.interpreter !== undefined || rest !== null;
       if (!looksLikeFile) return startExisting(first, ctx, values.json === true);
       raw.script = first;
       if (rest !== null) raw.args = rest;
@@ -145,6 +133,15 @@ Notes
 
 /** The app settings given as flags, keyed by their config names (`--kill-timeout` → kill_timeout). */
 export function rawFromFlags(values: Record<string, unknown>): Record<string, unknown> {
+  values = { ...values };
+  for (const [flag, { key }] of Object.entries(OTHER_TOOL_FLAGS)) {
+    const canonical = flagName(key);
+    if (values[flag] !== undefined && values[canonical] === undefined) values[canonical] = values[flag];
+  }
+  const err = values['error-file'];
+  if (typeof err === 'string' && looksLikeExtensionList(err)) {
+    throw usageError(`\`-e ${err}\` looks like nodemon's list of extensions, not a log file`, `Watch only those files with \`--watch-ext ${err}\`; for an error log give a path (\`-e ./err.log\`).`);
+  }
   const raw: Record<string, unknown> = {};
   for (const f of FIELD_FLAGS) {
     const name = flagName(f.key);
@@ -168,7 +165,8 @@ export function watchFlagValues(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg !== '--watch') {
+    // `-w` is PM2's and forever's short --watch.
+    if (arg !== '--watch' && arg !== '-w') {
       out.push(arg);
       continue;
     }

@@ -10,10 +10,13 @@ import { resolveBootTarget, type BootTarget } from '../../exporters/boot-target.
 import { renderBootUnit } from '../../exporters/boot-unit.js';
 import { printChanges } from '../../exporters/print-changes.js';
 import { connectIfRunning } from '../connect.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 
+const STARTUP_OPTIONS = { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
+
 export const startup: Command = {
+  options: STARTUP_OPTIONS,
   help: `
 Synopsis
   tend startup [--user NAME] [--rootless] [--dry-run] [--json]
@@ -45,7 +48,7 @@ Notes
   After \`tend daemon restart\` or \`tend kill\`, bring the unit's daemon back with
   \`systemctl restart <unit>\` (a CLI-started daemon is not supervised by systemd).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 'startup');
+    const { values, positionals } = parseFlags(argv, STARTUP_OPTIONS, 'startup');
     if (positionals.length > 0) throw usageError(`\`tend startup\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend startup --help` for the options.');
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const path = ctx.env.PATH ?? '';

@@ -4,7 +4,7 @@ import { applyFile } from '../apply-file.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { applyEnvChange, envChange } from '../env-change.js';
 import { requireAppsForAll } from '../require-apps.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 
 /**
@@ -24,16 +24,25 @@ type Method = 'process.stop' | 'process.restart' | 'process.delete';
 
 /** stop / restart / delete share one shape: targets in, the affected processes out. */
 function targetAction(verb: string, method: Method, what: string, notes: string): Command {
+  const options = {
+    json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
+    ...(method === 'process.restart' ? { 'update-env': { type: 'boolean' as const } } : {}),
+  } satisfies Options;
   return {
+    options,
     help: `
 Synopsis
   tend ${verb} <name|id|namespace|all>... [--json]${verb === 'restart' ? ' [--update-env] [--env K=V]...' : ''}
   tend ${verb} <config file> [--only a,b] [--env NAME]     the apps the file describes
 
 Options
-  --json   print the affected processes as JSON${verb === 'restart' ? `
-  --update-env   restart with this shell's environment (the variables you set for the app stay)
-  --env K=V      set a variable for the app, then restart it (repeatable)` : ''}
+  --json          print the affected processes as JSON
+  --only a,b      with a config file: only these apps
+  --env NAME      with a config file: layer its env_NAME block${verb === 'restart' ? `
+  --env K=V       set a variable for the app, then restart it (repeatable)
+  --update-env    restart with this shell's environment (the variables you set for the app stay)` : ''}
+  --formation F   with a Procfile: how many of each process type (web=2,worker=1)
+  --port N        with a Procfile: the first PORT (each process gets the next)
 
 Exit codes
   0 done; 1 failed, an unknown app, or no app at all for \`all\`; 2 bad usage; 3 daemon unreachable
@@ -42,10 +51,7 @@ Notes
   ${what}
   ${notes}`,
     async run(argv: string[], ctx: CliContext): Promise<number> {
-      const { values, positionals } = parseFlags(argv, {
-        json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
-        ...(method === 'process.restart' ? { 'update-env': { type: 'boolean' as const } } : {}),
-      }, verb);
+      const { values, positionals } = parseFlags(argv, options, verb);
       if (positionals.length === 0) throw usageError(`\`tend ${verb}\` needs a target`, `Example: tend ${verb} api (or an id, or all)`);
       // restart <file> deploys the file's specs and restarts every app of it, running or not.
       if (method === 'process.restart' && positionals.length === 1 && isConfigArg(positionals[0], ctx)) return applyFile(positionals[0], values, ctx, 'restart');

@@ -3,9 +3,12 @@ import { usageError } from '../../errors.js';
 import { BootChanges, userManagerSocket, wantsLink } from '../../exporters/boot-install.js';
 import { resolveBootTarget } from '../../exporters/boot-target.js';
 import { printChanges } from '../../exporters/print-changes.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const UNSTARTUP_OPTIONS = { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
 
 export const unstartup: Command = {
+  options: UNSTARTUP_OPTIONS,
   help: `
 Synopsis
   tend unstartup [--user NAME] [--rootless] [--dry-run] [--json]
@@ -25,7 +28,7 @@ Notes
   away (outside systemd) to adopt them. The saved set (dump.json) and lingering are left as
   they are (\`loginctl disable-linger\` turns lingering off).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, 'unstartup');
+    const { values, positionals } = parseFlags(argv, UNSTARTUP_OPTIONS, 'unstartup');
     if (positionals.length > 0) throw usageError(`\`tend unstartup\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend unstartup --help` for the options.');
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const changes = new BootChanges(target, values['dry-run'] === true, ctx.env);

@@ -1,8 +1,11 @@
 import { usageError } from '../../errors.js';
 import type { WebStatus } from '../../protocol/methods.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+
+const WEB_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' }, stop: { type: 'boolean' }, status: { type: 'boolean' }, } satisfies Options;
 
 export const web: Command = {
+  options: WEB_OPTIONS,
   help: `
 Synopsis
   tend web [--port 9615] [--host 127.0.0.1] [--json]     serve the dashboard; returns once serving
@@ -24,9 +27,7 @@ Notes
 Exit codes
   0 serving (or stopped); 1 cannot listen (port in use…); 2 bad option; 3 daemon unreachable`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, {
-      port: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' }, stop: { type: 'boolean' }, status: { type: 'boolean' },
-    }, 'web');
+    const { values, positionals } = parseFlags(argv, WEB_OPTIONS, 'web');
     if (positionals.length > 0) throw usageError(`unexpected argument \`${positionals[0]}\``, 'Example: tend web --port 9615');
     const client = await ctx.client();
     if (values.stop === true) {
