@@ -9,7 +9,7 @@ import { ensureDir } from '../lib/ensure-dir.js';
 import type { AppSpec } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { isConfigArg } from './config-apps.js';
-import { parseFlags, type CliContext } from './context.js';
+import { parseFlags, type Options, type CliContext } from './context.js';
 
 export const CONTAINER_HELP = `
   tend export kubernetes [config file | name|id|all ...] [--image IMG] [--namespace NS] [--workdir DIR] [--out DIR]
@@ -56,12 +56,15 @@ async function fromDaemon(targets: string[], ctx: CliContext): Promise<AppSpec[]
   return [...specs.values()];
 }
 
+/** The flags of `tend export kubernetes|compose`. */
+export const CONTAINER_OPTIONS = {
+  image: { type: 'string' }, namespace: { type: 'string' }, workdir: { type: 'string' }, out: { type: 'string' },
+  env: { type: 'string', multiple: true }, only: { type: 'string' },
+} satisfies Options;
+
 /** `tend export kubernetes|compose …`. */
 export async function exportContainers(format: 'kubernetes' | 'compose', argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    image: { type: 'string' }, namespace: { type: 'string' }, workdir: { type: 'string' }, out: { type: 'string' },
-    env: { type: 'string', multiple: true }, only: { type: 'string' },
-  }, 'export');
+  const { values, positionals } = parseFlags(argv, CONTAINER_OPTIONS, 'export');
   if (format === 'compose' && values.namespace !== undefined) throw usageError('--namespace applies to `tend export kubernetes`', 'Compose has no namespaces; drop --namespace.');
   if (values.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(values.namespace)) throw usageError(`\`--namespace ${values.namespace}\` is not a valid Kubernetes namespace`, 'Use lower-case letters, digits and -, e.g. --namespace shop');
   if (values.workdir !== undefined && !values.workdir.startsWith('/')) throw usageError('--workdir must be an absolute path inside the image', 'Example: --workdir /app');

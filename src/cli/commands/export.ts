@@ -5,12 +5,13 @@ import type { AppSpec } from '../../protocol/model.js';
 import { VERSION } from '../../version.js';
 import { writeAppUnits } from '../../exporters/write-app-units.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
-import { CONTAINER_HELP, exportContainers } from '../export-containers.js';
+import { CONTAINER_HELP, CONTAINER_OPTIONS, exportContainers } from '../export-containers.js';
 
 const EXPORT_OPTIONS = { out: { type: 'string' }, user: { type: 'string' }, rootless: { type: 'boolean' }, json: { type: 'boolean' }, } satisfies Options;
 
 export const exportCommand: Command = {
-  options: EXPORT_OPTIONS,
+  // systemd's flags, and kubernetes' and compose's (parsed by exportContainers).
+  options: { ...EXPORT_OPTIONS, ...CONTAINER_OPTIONS },
   help: `
 Synopsis
   tend export systemd [name|id|namespace|all] [--out DIR] [--user NAME] [--rootless] [--json]${CONTAINER_HELP.split('\n\nOptions')[0]}

@@ -180,7 +180,7 @@ export function watchFlagValues(argv: string[]): string[] {
 }
 
 /** PM2's `-i N` (also `-i -1`, `-iN`) is `--instances N`. */
-function shortInstances(argv: string[]): string[] {
+export function shortInstances(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
