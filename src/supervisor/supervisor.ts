@@ -20,6 +20,7 @@ import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { HeldApp, isHeld } from './held-app.js';
+import { checkPortsFree } from '../lib/listen-address.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
 
 export interface SupervisorDeps {
@@ -238,11 +239,13 @@ export class Supervisor {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
+      await checkPortsFree(spec.listen ?? []);
       existing.spec = spec;
       this.unsavedSpecs.add(existing.id);
       this.deps.logs.configure(existing.id, spec);
       return this.startHandles([existing]);
     }
+    await checkPortsFree(spec.listen ?? []);
     const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
     const id = free ? preferredId : this.nextId;
     this.nextId = Math.max(this.nextId, id + 1);
@@ -265,6 +268,7 @@ export class Supervisor {
       this.publishNow();
       return { action: 'reloaded', process: existing.info() };
     }
+    if (stopped) await checkPortsFree(spec.listen ?? []);
     existing.spec = spec;
     this.unsavedSpecs.add(existing.id);
     this.deps.logs.configure(existing.id, spec);
