@@ -1,4 +1,5 @@
 import type { TendPaths } from '../store/paths.js';
+import { WATCH_RESTART_FLOOR } from '../supervisor/restart-policy.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { WatchManager } from '../watch/watch-manager.js';
 
@@ -14,5 +15,6 @@ export function createWatches(supervisor: Supervisor, paths: TendPaths, log: (ev
     },
     // Cluster and socket-activated apps reload with no downtime; others restart.
     restart: (id) => supervisor.reload(id),
+    floor: WATCH_RESTART_FLOOR,
   });
 }

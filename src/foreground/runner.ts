@@ -7,6 +7,7 @@ import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
 import { tendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WatchManager } from '../watch/watch-manager.js';
+import { WATCH_RESTART_FLOOR } from '../supervisor/restart-policy.js';
 import { PrefixedOutput, type OutputFormat } from './prefixed-output.js';
 import { Reaper } from './reaper.js';
 
@@ -93,6 +94,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
     },
     // Cluster and socket-activated apps reload with no downtime; others restart.
     restart: (id) => supervisor.reload(id),
+    floor: WATCH_RESTART_FLOOR,
   });
 
   const stopAll = async (why: string): Promise<void> => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { parseListenAddress, type ListenAddress } from '../lib/listen-address.js';
+import { parseListenAddress, portInUseError, type ListenAddress } from '../lib/listen-address.js';
 
 /** A listening socket the holder owns: its fd is passed to every process of the app. */
 export interface HeldSocket {
@@ -15,6 +15,7 @@ export interface HeldSocket {
 interface ServerHandle {
   fd: number;
   close(): void;
+  getsockname?(out: { port?: number }): number;
 }
 
 type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
@@ -47,6 +48,7 @@ export function openListenSockets(addresses: readonly string[], backlog = 511): 
       }
       if (typeof handle === 'number') throw new Error(`cannot bind ${address.text}: ${errnoName(handle)}`);
       const h = handle;
+      if (address.kind === 'tcp') checkBound(h, address);
       held.push({ address, fd: h.fd, name: address.text.replace(/[^A-Za-z0-9._-]/g, '_'), close: () => h.close() });
     }
     listenOnInherited(held.map((s) => s.fd), backlog);
@@ -75,6 +77,20 @@ function listenOnInherited(fds: number[], backlog: number): void {
     timeout: 15_000,
   });
   if (r.status !== 0) throw new Error(`cannot listen on ${fds.length} socket(s): ${r.stderr?.toString().trim() || r.error?.message || `exit ${r.status}`}`);
+}
+
+/**
+ * libuv keeps a TCP bind's EADDRINUSE for listen(2) and answers bind with success; listen on the
+ * unbound socket would then pick a random port on every interface. So the bind is checked here:
+ * the socket must have an address with a port (getsockname reports the kept error).
+ */
+function checkBound(h: ServerHandle, address: ListenAddress & { kind: 'tcp' }): void {
+  const out: { port?: number } = {};
+  const code = h.getsockname?.(out) ?? 0;
+  if (code === 0 && out.port !== undefined && out.port !== 0) return;
+  h.close();
+  if (code === -98) throw portInUseError(address);
+  throw new Error(`cannot bind ${address.text}: ${errnoName(code)}`);
 }
 
 function removeStaleSocket(path: string): void {

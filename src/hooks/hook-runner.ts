@@ -1,36 +1,40 @@
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { DaemonEvent } from '../protocol/events.js';
 import type { HookAction, Hooks } from '../protocol/model.js';
 import { hookEventsOf, payloadOf, type HookPayload, type Seen } from './hook-events.js';
+import { HookSlots } from './hook-slots.js';
 
 export interface HookRunnerDeps {
   /** The hooks, cwd and env of an app that still exists (null once deleted). */
   appOf(id: number): { hooks: Hooks | undefined; cwd: string; env: Record<string, string> } | null;
   log(event: string, data: Record<string, unknown>): void;
-  /** A hook that runs longer is killed (command) or aborted (HTTP). */
+  /** A hook that runs longer is killed (command) or aborted (HTTP, however it trickles). */
   timeoutMs?: number;
-  /** Hooks running at once; more are skipped (and logged) rather than queued without bound. */
+  /** Hooks running at once; more wait in a bounded queue per endpoint. */
   maxRunning?: number;
+  /** Hooks running at once for one endpoint (an HTTP host, one app's commands). */
+  perEndpoint?: number;
 }
 
 interface Known { hooks: Hooks | undefined; cwd: string; env: Record<string, string> }
 
 /**
  * Runs the `hooks` of apps on their events. Never blocks supervision: each hook runs in the
- * background, bounded in time and in number, and its failure is logged, nothing more.
+ * background, bounded in time and in number, and its failure is logged, nothing more. A slow
+ * endpoint holds only its own share of the slots (HookSlots), so it never silences the others.
  */
 export class HookRunner {
   private seen = new Map<number, Seen>();
   private known = new Map<number, Known>();
-  private running = 0;
   private readonly timeoutMs: number;
-  private readonly maxRunning: number;
+  private readonly slots: HookSlots;
 
   constructor(private readonly deps: HookRunnerDeps) {
     this.timeoutMs = deps.timeoutMs ?? 10_000;
-    this.maxRunning = deps.maxRunning ?? 16;
+    const maxRunning = deps.maxRunning ?? 16;
+    this.slots = new HookSlots({ maxRunning, perEndpoint: deps.perEndpoint ?? Math.max(1, Math.floor(maxRunning / 4)), queuePerEndpoint: 16 });
   }
 
   /** Feed every daemon event (an EventBus listener). */
@@ -53,40 +57,50 @@ export class HookRunner {
 
   private run(action: HookAction, payload: HookPayload, app: Known): void {
     const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: action.url } : { command: action.command }) };
-    if (this.running >= this.maxRunning) {
-      this.deps.log('hook-skipped', { ...where, reason: `${this.maxRunning} hooks already running` });
-      return;
-    }
-    this.running += 1;
-    const done = (error: string | null): void => {
-      this.running -= 1;
-      if (error !== null) this.deps.log('hook-failed', { ...where, error });
-      else this.deps.log('hook-ran', where);
-    };
     const body = JSON.stringify(payload);
-    if (action.type === 'http') void this.post(action.url, body).then(done);
-    else this.command(action.command, body, payload, app, done);
+    const outcome = this.slots.submit(endpointOf(action, payload.app), (release) => {
+      const done = (error: string | null): void => {
+        release();
+        if (error !== null) this.deps.log('hook-failed', { ...where, error });
+        else this.deps.log('hook-ran', where);
+      };
+      if (action.type === 'http') void this.post(action.url, body).then(done);
+      else this.command(action.command, body, payload, app, done);
+    });
+    if (outcome === 'skipped') this.deps.log('hook-skipped', { ...where, reason: 'too many hooks of this endpoint are waiting' });
   }
 
   // node:http, not fetch: the daemon runs in V8's lite mode, where fetch's parser (WebAssembly) is missing.
+  // The socket timeout only notices silence; the deadline also cuts off an answer that trickles.
   private post(url: string, body: string): Promise<string | null> {
     return new Promise((resolve) => {
       let settled = false;
+      let req: ClientRequest | null = null;
       const settle = (error: string | null): void => {
-        if (!settled) {
-          settled = true;
-          resolve(error);
-        }
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        resolve(error);
       };
-      const u = new URL(url);
+      const deadline = setTimeout(() => {
+        req?.destroy();
+        settle(`no complete answer within ${this.timeoutMs} ms`);
+      }, this.timeoutMs);
+      deadline.unref();
+      let u: URL;
+      try {
+        u = new URL(url);
+      } catch {
+        return settle(`not a URL: ${url}`);
+      }
       const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(u, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs }, (res) => {
+      req = send(u, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs }, (res) => {
         res.resume();
         res.on('end', () => settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode ?? '?'}`));
         res.on('error', (err) => settle(err.message));
       });
       req.on('timeout', () => {
-        req.destroy();
+        req?.destroy();
         settle(`no answer within ${this.timeoutMs} ms`);
       });
       req.on('error', (err) => settle(err.message));
@@ -120,5 +134,15 @@ export class HookRunner {
       if (code === 0) finish(null);
       else finish(`${signal !== null ? `killed by ${signal}` : `exit code ${code}`}${stderr.trim() !== '' ? `: ${stderr.trim().slice(0, 300)}` : ''}`);
     });
+  }
+}
+
+/** Who answers a hook: an HTTP hook's host, or the app (its commands run in its own folder). */
+function endpointOf(action: HookAction, app: string): string {
+  if (action.type !== 'http') return `command:${app}`;
+  try {
+    return `http:${new URL(action.url).host}`;
+  } catch {
+    return `http:${action.url}`;
   }
 }

@@ -1,4 +1,5 @@
-import { invalidValue } from '../errors.js';
+import { createServer } from 'node:net';
+import { TendError, invalidValue } from '../errors.js';
 
 /** One socket of a `listen` list, parsed. */
 export type ListenAddress =
@@ -43,4 +44,29 @@ export function parseListenAddress(text: string, key = 'listen'): ListenAddress 
 export function resolveInstanceCount(instances: number, cpus: number): number {
   if (instances > 0) return instances;
   return Math.max(1, cpus + instances);
+}
+
+/** The one-line error for a `listen` address another socket holds (daemon and holder alike). */
+export function portInUseError(address: ListenAddress & { kind: 'tcp' }): TendError {
+  return new TendError('E_PORT_IN_USE', `cannot listen on ${address.text}: port ${address.port} is already in use`, {
+    hint: `Stop what holds it (ss -ltnp 'sport = :${address.port}') or choose another port`,
+  });
+}
+
+/**
+ * Fails with E_PORT_IN_USE when a TCP address of `listen` cannot be bound now (binds, then lets
+ * go at once), so `tend start` says so instead of starting an app that cannot serve.
+ */
+export async function checkPortsFree(listen: readonly string[]): Promise<void> {
+  for (const text of listen) {
+    const a = parseListenAddress(text);
+    if (a.kind !== 'tcp') continue;
+    const host = a.host === 'localhost' ? '127.0.0.1' : a.host ?? undefined;
+    const code = await new Promise<string | null>((resolve) => {
+      const probe = createServer();
+      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      probe.listen({ port: a.port, host, exclusive: true }, () => probe.close(() => resolve(null)));
+    });
+    if (code === 'EADDRINUSE') throw portInUseError(a);
+  }
 }

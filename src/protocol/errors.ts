@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'E_TIMEOUT'
   | 'E_STATE_CORRUPT'
   | 'E_WEB_LISTEN'
+  /** A `listen` address of an app is taken by another socket. */
+  | 'E_PORT_IN_USE'
   | 'E_WRITE_FAILED'
   | 'E_HOME_UNSAFE'
   | 'E_LOCKED'

@@ -9,6 +9,23 @@ export const PTY_PROTOCOL_VERSION = 1;
 /** A frame larger than this closes the connection. */
 export const PTY_MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * The largest window a holder takes: 1000 columns by 500 rows, more than any real screen shows
+ * (a 4K display at a 6x12-pixel font is 640 x 180). The holder keeps the screen (plus scrollback)
+ * in memory, about 12 bytes a cell, so a size from a client must be bounded: a larger one is
+ * clamped to this, and a size that is not a whole number from 1 to 65535 (the kernel's window
+ * size field) is refused.
+ */
+export const PTY_MAX_COLS = 1000;
+export const PTY_MAX_ROWS = 500;
+
+/** A client's window size as the holder applies it (clamped), or null when it is refused. */
+export function ptySize(cols: unknown, rows: unknown): { cols: number; rows: number } | null {
+  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65_535;
+  if (!valid(cols) || !valid(rows)) return null;
+  return { cols: Math.min(cols, PTY_MAX_COLS), rows: Math.min(rows, PTY_MAX_ROWS) };
+}
+
 export type PtyClientFrame =
   | { t: 'hello'; protocol: number; cols: number; rows: number }
   /** Keystrokes or pasted text, as the terminal sent them. */

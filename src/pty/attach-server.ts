@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { PTY_MAX_FRAME_BYTES, PTY_PROTOCOL_VERSION, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
+import { PTY_MAX_FRAME_BYTES, PTY_PROTOCOL_VERSION, ptySize, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
 
 export interface AttachHandlers {
   /** A client said hello: its terminal size, and the frames that greet it (hello, screen). */
@@ -9,8 +9,6 @@ export interface AttachHandlers {
   input(data: string): void;
   resize(cols: number, rows: number): void;
 }
-
-const validSize = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 10_000;
 
 /**
  * The holder's Unix socket: any number of attached clients, all seeing the same output; input
@@ -91,22 +89,24 @@ export class AttachServer {
         } catch {
           return fail('not a JSON frame');
         }
+        if (typeof frame !== 'object' || frame === null) return fail('not a JSON object');
+        const size = frame.t === 'hello' || frame.t === 'resize' ? ptySize(frame.cols, frame.rows) : null;
         if (!greeted) {
-          if (frame.t !== 'hello' || frame.protocol !== PTY_PROTOCOL_VERSION || !validSize(frame.cols) || !validSize(frame.rows)) {
-            return fail(`expected hello with protocol ${PTY_PROTOCOL_VERSION} and a terminal size`);
+          if (frame.t !== 'hello' || frame.protocol !== PTY_PROTOCOL_VERSION || size === null) {
+            return fail(`expected hello with protocol ${PTY_PROTOCOL_VERSION} and a terminal size (whole numbers from 1 to 65535)`);
           }
           greeted = true;
           const queue: string[] = [];
           this.pending.set(socket, queue);
-          void this.handlers.greet(frame.cols, frame.rows).then((frames) => {
+          void this.handlers.greet(size.cols, size.rows).then((frames) => {
             this.pending.delete(socket);
             if (socket.destroyed) return;
             for (const f of frames) socket.write(`${JSON.stringify(f)}\n`);
             for (const line of queue) socket.write(line);
             this.clients.add(socket);
-          });
+          }, (err: Error) => fail(`cannot greet: ${err.message}`));
         } else if (frame.t === 'in' && typeof frame.data === 'string') this.handlers.input(frame.data);
-        else if (frame.t === 'resize' && validSize(frame.cols) && validSize(frame.rows)) this.handlers.resize(frame.cols, frame.rows);
+        else if (frame.t === 'resize' && size !== null) this.handlers.resize(size.cols, size.rows);
         else return fail('unknown frame');
       }
     });

@@ -43,6 +43,9 @@ export function restartFloorMs(quickExits: number): number {
   return Math.min(FLOOR_MAX_MS, FLOOR_FIRST_MS * 2 ** Math.min(quickExits - FLOOR_FREE_QUICK_EXITS - 1, 30));
 }
 
+/** The same floor for watch restarts (a burst that began within QUICK_RUN_MS of the last one is quick). */
+export const WATCH_RESTART_FLOOR = { quickRunMs: QUICK_RUN_MS, floorMs: restartFloorMs } as const;
+
 type Policy = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs'>;
 
 /**

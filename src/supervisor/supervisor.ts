@@ -20,6 +20,7 @@ import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
+import { checkPortsFree } from '../lib/listen-address.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
 
 export interface SupervisorDeps {
@@ -235,9 +236,11 @@ export class Supervisor {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
+      await checkPortsFree(spec.listen ?? []);
       this.respec(existing, spec);
       return this.startHandles([existing]);
     }
+    await checkPortsFree(spec.listen ?? []);
     const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
     const id = free ? preferredId : this.nextId;
     this.nextId = Math.max(this.nextId, id + 1);
@@ -257,6 +260,7 @@ export class Supervisor {
   /** Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the old). */
   private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
     if (step === 'unchanged') return;
+    if (step === 'started') await checkPortsFree(spec.listen ?? []);
     if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);

@@ -22,11 +22,24 @@ export interface Burst {
   changes: number;
 }
 
+/**
+ * The supervisor's restart-rate floor (restart-policy.ts), passed in: a watch restart obeys it
+ * like a crash restart, so `watch_delay: 0` and an app that writes into its own watched folder
+ * cannot restart it hundreds of times a second.
+ */
+export interface RestartFloor {
+  /** A burst that began sooner than this after the previous watch restart counts as quick. */
+  quickRunMs: number;
+  /** The least time between the previous watch restart and the next, after `quick` quick ones. */
+  floorMs(quick: number): number;
+}
+
 export interface AppWatcherDeps {
   /** A burst of changes ended (no change for `delayMs`): restart once. */
   burst(b: Burst): void;
   /** One-line notices for the user (fallback to polling, a root that does not exist). */
   notice(text: string): void;
+  floor: RestartFloor;
 }
 
 /**
@@ -45,6 +58,9 @@ export class AppWatcher {
   private restarts = 0;
   private notice: string | null = null;
   private closed = false;
+  private lastFireAt: number | null = null;
+  private burstStartedAt = 0;
+  private quick = 0;
   private readonly ignored: (path: string) => boolean;
 
   constructor(private readonly spec: WatchSpec, private readonly ctx: IgnoreContext, private readonly deps: AppWatcherDeps) {
@@ -73,7 +89,7 @@ export class AppWatcher {
   }
 
   private async startPolling(intervalMs: number): Promise<void> {
-    const tree = new PollTree(this.spec.paths, this.ignored, intervalMs, (p) => this.onChange(p));
+    const tree = new PollTree(this.spec.paths, this.ignored, intervalMs, this.spec.followSymlinks, (p) => this.onChange(p));
     this.tree = tree;
     this.mode = 'polling';
     await tree.start();
@@ -84,11 +100,21 @@ export class AppWatcher {
     const ext = extname(path).slice(1);
     // A directory entry list changed (no extension): counts only when no extension filter is set.
     if (this.spec.extensions.length > 0 && !this.spec.extensions.includes(ext)) return;
-    this.pending ??= { path, changes: 0 };
+    const now = Date.now();
+    if (this.pending === null) {
+      this.pending = { path, changes: 0 };
+      this.burstStartedAt = now;
+    }
     this.pending.changes += 1;
     this.recent = [...this.recent.filter((p) => p !== path), path].slice(-RECENT_PATHS);
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fire(), this.spec.delayMs);
+    const floorWait = this.lastFireAt === null ? 0 : this.lastFireAt + this.deps.floor.floorMs(this.nextQuick()) - now;
+    this.timer = setTimeout(() => this.fire(), Math.max(this.spec.delayMs, floorWait));
+  }
+
+  /** The quick-restart count if the pending burst fires now. */
+  private nextQuick(): number {
+    return this.lastFireAt !== null && this.burstStartedAt - this.lastFireAt < this.deps.floor.quickRunMs ? this.quick + 1 : 0;
   }
 
   private fire(): void {
@@ -99,6 +125,8 @@ export class AppWatcher {
     this.recent = [];
     if (b === null || this.closed) return;
     b.path = recent.findLast((p) => existsSync(p)) ?? b.path;
+    this.quick = this.nextQuick();
+    this.lastFireAt = Date.now();
     this.restarts += 1;
     this.lastChange = { path: this.display(b.path), at: Date.now() };
     this.deps.burst(b);

@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
+import { followsLink } from './symlink-rule.js';
 
 export interface TreeCallbacks {
   /** Something changed at this path (a file, or a directory's entry list). */
@@ -22,6 +23,8 @@ export class InotifyTree {
   /** Directory → the only names reported in it (for file roots); absent = every name. */
   private readonly only = new Map<string, Set<string>>();
   private readonly seenReal = new Set<string>();
+  /** A path that must appear (a root, or the first missing folder above it) → the root it leads to. */
+  private readonly awaited = new Map<string, string>();
   private closed = false;
   private failed = false;
 
@@ -38,14 +41,41 @@ export class InotifyTree {
 
   async start(): Promise<void> {
     for (const root of this.roots) {
-      const st = await stat(root).catch(() => null);
-      if (st === null) {
-        // Not there yet: watch its parent for it to appear.
-        this.watchFileIn(dirname(root), basename(root));
-      } else if (st.isDirectory()) await this.walk(root);
-      else this.watchFileIn(dirname(root), basename(root));
+      await this.openRoot(root);
       if (this.closed || this.failed) return;
     }
+  }
+
+  /**
+   * Watches a root, or, while it does not exist (not created yet, or deleted with its folder),
+   * the nearest folder above it that does, for the next folder on the way to appear.
+   */
+  private async openRoot(root: string): Promise<boolean> {
+    const st = await stat(root).catch(() => null);
+    if (this.closed || this.failed) return false;
+    if (st?.isDirectory() === true) {
+      await this.walk(root);
+      return true;
+    }
+    if (st !== null) {
+      this.watchFileIn(dirname(root), basename(root));
+      return true;
+    }
+    let missing = root;
+    while (dirname(missing) !== missing && (await stat(dirname(missing)).catch(() => null)) === null) missing = dirname(missing);
+    this.awaited.set(missing, root);
+    this.watchFileIn(dirname(missing), basename(missing));
+    // Created between the stat and the watch: no event will come for it.
+    if ((await stat(missing).catch(() => null)) !== null) void this.arrived(missing);
+    return false;
+  }
+
+  /** A path awaited on the way to a root appeared: watch the root (or wait one folder deeper). */
+  private async arrived(path: string): Promise<void> {
+    const root = this.awaited.get(path);
+    if (root === undefined) return;
+    this.awaited.delete(path);
+    if (await this.openRoot(root)) this.cb.change(root);
   }
 
   close(): void {
@@ -74,7 +104,8 @@ export class InotifyTree {
       if (e.isDirectory()) await this.walk(path);
       else if (e.isSymbolicLink() && this.followSymlinks && !this.ignored(path)) {
         const target = await stat(path).catch(() => null);
-        if (target?.isDirectory() === true) await this.walk(path);
+        const real = target?.isDirectory() === true ? await realpath(path).catch(() => null) : null;
+        if (real !== null && followsLink(path, real)) await this.walk(path);
       }
     }
   }
@@ -102,10 +133,14 @@ export class InotifyTree {
       if (d === dir || d.startsWith(`${dir}${sep}`)) {
         w.close();
         this.dirs.delete(d);
+        this.only.delete(d);
       }
     }
+    for (const path of this.awaited.keys()) if (path.startsWith(`${dir}${sep}`)) this.awaited.delete(path);
     this.seenReal.clear(); // realpaths of removed dirs may come back
     for (const d of this.dirs.keys()) this.seenReal.add(d);
+    // A root went with it: wait for it to be created again.
+    for (const root of this.roots) if (root === dir || root.startsWith(`${dir}${sep}`)) void this.openRoot(root);
   }
 
   private onEvent(dir: string, event: string, name: string | Buffer | null): void {
@@ -116,6 +151,8 @@ export class InotifyTree {
       return;
     }
     const entry = name.toString();
+    // inotify reports a watched folder's own removal as an event named after it, in it.
+    if (event === 'rename' && entry === basename(dir)) void this.selfGone(dir);
     if (only !== undefined && !only.has(entry) && !this.isTreeDir(dir)) return;
     const path = join(dir, entry);
     if (this.ignored(path)) return;
@@ -128,10 +165,20 @@ export class InotifyTree {
     return this.roots.some((r) => dir === r || dir.startsWith(`${r}${sep}`));
   }
 
+  private async selfGone(dir: string): Promise<void> {
+    const st = await stat(dir).catch(() => null);
+    if (!this.closed && st === null && this.dirs.has(dir)) {
+      const inTree = this.isTreeDir(dir);
+      this.unwatch(dir);
+      if (inTree) this.cb.change(dir);
+    }
+  }
+
   /** An entry appeared or disappeared: watch a new directory, forget a removed one. */
   private async renamed(path: string): Promise<void> {
     const st = await stat(path).catch(() => null);
     if (this.closed) return;
+    if (st !== null && this.awaited.has(path)) return this.arrived(path);
     if (st === null) {
       if (this.dirs.has(path)) this.unwatch(path);
       return;

@@ -1,5 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { followsLink } from './symlink-rule.js';
 
 /**
  * Polling: every `intervalMs`, walk the trees and compare each file's mtime, size and inode with
@@ -18,6 +19,7 @@ export class PollTree {
     private readonly roots: readonly string[],
     private readonly ignored: (path: string) => boolean,
     private readonly intervalMs: number,
+    private readonly followSymlinks: boolean,
     private readonly change: (path: string) => void,
   ) {}
 
@@ -53,20 +55,39 @@ export class PollTree {
     }
   }
 
+  /**
+   * One walk. Links to folders are followed by the same rule as inotify's (followsLink), and each
+   * real folder (device and inode) is read once: a link loop cannot make the walk endless.
+   */
   private async scan(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    const visit = async (path: string, depth: number): Promise<void> => {
+    const folders = new Set<string>();
+    const visit = async (path: string, depth: number, isRoot: boolean): Promise<void> => {
       if (this.closed || depth > 64 || this.ignored(path)) return;
-      const st = await stat(path).catch(() => null);
+      const link = await lstat(path).catch(() => null);
+      if (link === null) return;
+      if (link.isSymbolicLink() && !isRoot) {
+        const real = this.followSymlinks ? await realpath(path).catch(() => null) : null;
+        const target = real === null ? null : await stat(path).catch(() => null);
+        if (real === null || target === null || (target.isDirectory() && !followsLink(path, real))) {
+          // Not followed: the link itself is what is compared.
+          out.set(path, `${link.mtimeMs}:${link.size}:${link.ino}`);
+          return;
+        }
+      }
+      const st = link.isSymbolicLink() ? await stat(path).catch(() => null) : link;
       if (st === null) return;
       if (!st.isDirectory()) {
         out.set(path, `${st.mtimeMs}:${st.size}:${st.ino}`);
         return;
       }
+      const id = `${st.dev}:${st.ino}`;
+      if (folders.has(id)) return;
+      folders.add(id);
       const names = await readdir(path).catch(() => [] as string[]);
-      for (const n of names) await visit(join(path, n), depth + 1);
+      for (const n of names) await visit(join(path, n), depth + 1, false);
     };
-    for (const r of this.roots) await visit(r, 0);
+    for (const r of this.roots) await visit(r, 0, true);
     this.count = out.size;
     return out;
   }

@@ -1,5 +1,5 @@
 import type { AppSpec, ProcessStatus, WatchStatus } from '../protocol/model.js';
-import { AppWatcher, type Burst } from './app-watcher.js';
+import { AppWatcher, type Burst, type RestartFloor } from './app-watcher.js';
 
 /** What the watch manager needs from the supervisor that runs the apps (daemon or `tend run`). */
 export interface WatchHost {
@@ -12,6 +12,8 @@ export interface WatchHost {
   /** More files never watched (`tend run`'s own output redirected into the app's folder). */
   ownFiles?: string[];
   log(event: string, data: Record<string, unknown>): void;
+  /** The supervisor's restart-rate floor, which watch restarts obey too. */
+  floor: RestartFloor;
 }
 
 interface Entry {
@@ -58,6 +60,7 @@ export class WatchManager {
     entry.watcher = new AppWatcher(watch, { cwd: spec.cwd, home: this.host.home, logFiles }, {
       burst: (b) => void this.onBurst(id, entry, b),
       notice: (text) => this.host.log('watch-notice', { id, name: spec.name, notice: text }),
+      floor: this.host.floor,
     });
     this.entries.set(id, entry);
     entry.watcher.start().then(
