@@ -80,8 +80,6 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
 
   it('a new version that dies 600 ms after it listens rolls back within min_ready; the 4 old workers keep serving', async () => {
     const { port, versionFile, before } = await startApp('brittle', 4);
-    const [spec] = await t.json<Detail[]>(['describe', 'brittle']);
-    assert.equal(spec?.spec.minReadyMs, 2000, 'min_ready defaults to 2 s');
     writeFileSync(versionFile, 'crash-after-listen');
     const r = await t.run(['reload', 'brittle']);
     assert.equal(r.code, 1, `reload must fail: ${r.stderr}`);
@@ -94,18 +92,25 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.ok([...result.bodies.keys()].every((b) => b.startsWith('v1 ')), 'only the old version answers');
     const after = await rows('brittle');
     assert.deepEqual(after.map((x) => [x.pid, x.status, x.restarts]), before.map((x) => [x.pid, 'online', x.restarts]));
-    // min_ready is a setting (flag and config key): 0 turns the watch off.
-    const help = await t.run(['help', 'config']);
-    assert.match(help.stdout, /min_ready/);
+    // min_ready is a setting (config key and flag), 2 s by default.
+    const [detail] = await t.json<Detail[]>(['describe', 'brittle']);
+    assert.equal(detail?.spec.minReadyMs, 2000);
+    assert.match((await t.run(['help', 'config'])).stdout, /min_ready/);
+    await startApp('quick', 1, ['--min-ready', '500']);
+    assert.equal((await t.json<Detail[]>(['describe', 'quick']))[0]?.spec.minReadyMs, 500);
   });
 
   it('scale up during a reload that brings a new env: both succeed, every worker runs the new env', async () => {
     const port = await freePort();
     const file = join(dir, 'eco.config.js');
-    const eco = (greeting: string): string => `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', min_ready: 1000, env: { PORT: ${port}, GREETING: '${greeting}' } }] };`;
+    const versionFile = join(dir, 'eco-version');
+    writeFileSync(versionFile, 'v1');
+    const eco = (greeting: string): string => `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', env: { PORT: ${port}, GREETING: '${greeting}', VERSION_FILE: ${JSON.stringify(versionFile)} } }] };`;
     writeFileSync(file, eco('hello-1'));
     assert.equal((await t.run(['start', file])).code, 0);
     const before = await remember('eco');
+    // A new version that takes 1.5 s to listen: the scale below lands in the middle of the reload.
+    writeFileSync(versionFile, 'slow-v2');
     writeFileSync(file, eco('hello-2'));
     const reload = t.run(['startOrReload', file]);
     await waitFor(async () => (await getFresh(port))?.includes('hello-2'), 'the first new worker to answer');
@@ -124,10 +129,10 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
   });
 
   it('scale down during a reload: the one listed worker is the only one left, and a later reload replaces it', async () => {
-    const { port, versionFile, before } = await startApp('shrink', 3, ['--min-ready', '1000']);
-    writeFileSync(versionFile, 'v2');
+    const { port, versionFile, before } = await startApp('shrink', 3);
+    writeFileSync(versionFile, 'slow-v2');
     const reload = t.run(['reload', 'shrink']);
-    await waitFor(async () => (await getFresh(port))?.startsWith('v2 '), 'the first new worker to answer');
+    await waitFor(async () => (await getFresh(port))?.startsWith('slow-v2 '), 'the first new worker to answer');
     const scale = await t.run(['scale', 'shrink', '1']);
     const reloaded = await reload;
     assert.equal(reloaded.code, 0, reloaded.stderr);
@@ -136,7 +141,7 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.deepEqual(rest, []);
     for (const b of before) await waitFor(() => !isAlive(b.pid as number), `old worker ${b.pid} to exit`);
     const seen = await answering(port);
-    assert.deepEqual([...seen], [`v2 0 ${only?.pid} ${port}`]);
+    assert.deepEqual([...seen], [`slow-v2 0 ${only?.pid} ${port}`]);
     writeFileSync(versionFile, 'v3');
     assert.equal((await t.run(['reload', 'shrink'])).code, 0);
     await waitFor(() => !isAlive(only?.pid as number), 'the reloaded worker to exit');
@@ -145,10 +150,10 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
   });
 
   it('two reloads at once both succeed, one after the other, with 0 failed requests', async () => {
-    const { port, versionFile, before } = await startApp('twice', 2, ['--min-ready', '300']);
+    const { port, versionFile, before } = await startApp('twice', 2);
     const load = startLoad(port);
     await waitFor(() => load.snapshot().ok > 100, 'load to flow');
-    writeFileSync(versionFile, 'v2');
+    writeFileSync(versionFile, 'slow-v2');
     const [a, b] = await Promise.all([t.run(['reload', 'twice']), t.run(['reload', 'twice'])]);
     const result = await load.stop();
     assert.equal(a.code, 0, a.stderr);
@@ -159,6 +164,6 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     for (const x of before) await waitFor(() => !isAlive(x.pid as number), `old worker ${x.pid} to exit`);
     const seen = await answering(port);
     assert.equal(seen.size, 2);
-    assert.ok([...seen].every((s) => s.startsWith('v2 ')));
+    assert.ok([...seen].every((s) => s.startsWith('slow-v2 ')));
   });
 });
