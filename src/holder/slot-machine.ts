@@ -102,7 +102,7 @@ export function transition<R>(slot: Slot<R>, event: SlotEvent<R>): Step<R> {
     case 'ready-timeout':
       if (s.kind === 'launching' && s.run === event.run) return to({ kind: 'online', run: event.run });
       if (s.kind === 'replacing' && s.fresh === event.run && !s.proving) {
-        if (event.type === 'ready-timeout') return freshFailed(slot, s, `neither listened nor said ready within listen_timeout (${s.spec.listenTimeoutMs} ms)`, to);
+        if (event.type === 'ready-timeout') return freshFailed(slot, s, `was not ready within listen_timeout (${s.spec.listenTimeoutMs} ms): ${s.spec.waitReady ? 'no `ready` message came' : 'it never listened'}`, to);
         const ms = s.spec.minReadyMs ?? MIN_READY_DEFAULT_MS;
         return to({ ...s, proving: true }, [{ type: 'prove', run: event.run, ms }]);
       }

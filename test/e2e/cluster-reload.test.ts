@@ -62,7 +62,7 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     await waitFor(() => load.snapshot().ok > mid + 100, 'load to flow after the reload');
     const result = await load.stop();
     assert.equal(r.code, 1, `reload must fail: ${r.stderr}`);
-    assert.match(r.stderr, /instance 0 \(id \d+\) neither listened nor said ready within listen_timeout \(1500 ms\)/);
+    assert.match(r.stderr, /instance 0 \(id \d+\) was not ready within listen_timeout \(1500 ms\): it never listened/);
     assert.equal(result.failed, 0, `failed requests: ${JSON.stringify(result.errors)}`);
     const after = await rows('never');
     assert.deepEqual(after.map((x) => [x.pid, x.status]), before.map((x) => [x.pid, 'online']));
@@ -70,7 +70,7 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.equal(detail?.lastReload?.ok, false);
     assert.match(detail?.lastReload?.reason ?? '', /listen_timeout/);
     const text = await t.run(['describe', 'never']);
-    assert.match(text.stdout, /^last reload\s+FAILED at .*instance 0 \(id \d+\) neither listened nor said ready/m);
+    assert.match(text.stdout, /^last reload\s+FAILED at .*instance 0 \(id \d+\) was not ready within listen_timeout/m);
     // A good version reloads again, and describe says so.
     writeFileSync(versionFile, 'v2');
     assert.equal((await t.run(['reload', 'never'])).code, 0);

@@ -53,7 +53,7 @@ describe('WorkerPool (fake driver)', () => {
     const report = await p.reload(spec({ MODE: 'never' }), 1);
     assert.equal(report.ok, false);
     assert.equal(report.failedInstance, 0);
-    assert.match(report.reason ?? '', /neither listened nor said ready within listen_timeout \(150 ms\)/);
+    assert.match(report.reason ?? '', /was not ready within listen_timeout \(150 ms\): it never listened/);
     assert.deepEqual(pids(p), before);
     assert.deepEqual(p.status().workers.map((w) => w.status), ['online', 'online']);
     assert.equal(p.status().lastReload?.ok, false);
