@@ -41,6 +41,8 @@ export class WorkerPool {
   private settleWaiters: Array<{ instance: number; resolve(): void }> = [];
   /** Processes on their way out (retired or killed), awaited by the operation that stopped them. */
   private stops = new Map<number, Set<Promise<unknown>>>();
+  /** Spawns not answered yet: a holder stop waits for them, so none starts a process after it. */
+  private spawning = new Set<Promise<void>>();
   private ops: Promise<unknown> = Promise.resolve();
   private spec: AppSpec;
   private count: number;
@@ -103,7 +105,11 @@ export class WorkerPool {
   private execute(instance: number, epoch: number, e: SlotEffect<Run>): void {
     const send = (event: SlotEvent<Run>): boolean => this.dispatch(instance, epoch, event);
     switch (e.type) {
-      case 'spawn': void this.spawn(instance, e.spec, e.fresh, send); break;
+      case 'spawn': {
+        const spawning = this.spawn(instance, e.spec, e.fresh, send).finally(() => this.spawning.delete(spawning));
+        this.spawning.add(spawning);
+        break;
+      }
       case 'retire': this.track(instance, this.retire(e.run, e.spec)); break;
       case 'kill':
         e.run.proc.signal('SIGKILL');
@@ -317,6 +323,7 @@ export class WorkerPool {
     for (const t of this.proveTimers) clearTimeout(t);
     const instances = [...this.slots.keys()];
     for (const i of instances) this.send(i, { type: 'remove' });
+    await Promise.all([...this.spawning]);
     await Promise.all(instances.map((i) => this.settle(i)));
   }
 
