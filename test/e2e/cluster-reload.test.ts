@@ -126,6 +126,26 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.ok([...seen].every((b) => b.endsWith(' hello-2')), `every answer has the new env: ${[...seen].join(' | ')}`);
     const pids = new Set([...seen].map((b) => Number(b.split(' ')[2])));
     assert.deepEqual([...pids].sort(), after.map((x) => x.pid).sort(), 'exactly the listed workers answer');
+    // The daemon's spec took the file's new env and then the scale's count, in that order.
+    const [detail] = await t.json<Array<{ spec: { instances: number; env: Record<string, string> } }>>(['describe', 'eco']);
+    assert.equal(detail?.spec.instances, 4);
+    assert.equal(detail?.spec.env.GREETING, 'hello-2');
+  });
+
+  it('a reload during a scale-up waits for it, then replaces every instance, the new ones included', async () => {
+    const { port, versionFile, before } = await startApp('grow', 2);
+    writeFileSync(versionFile, 'slow-v2');
+    const scale = t.run(['scale', 'grow', '4']);
+    await waitFor(async () => (await rows('grow')).length === 4, 'the scale to begin');
+    const reload = await t.run(['reload', 'grow', '--parallel', '2']);
+    assert.equal((await scale).code, 0);
+    assert.equal(reload.code, 0, reload.stderr);
+    const after = await remember('grow');
+    assert.deepEqual(after.map((x) => x.instance), [0, 1, 2, 3]);
+    for (const b of before) await waitFor(() => !isAlive(b.pid as number), `old worker ${b.pid} to exit`);
+    const seen = await answering(port, 60);
+    const pids = new Set([...seen].map((x) => Number(x.split(' ')[2])));
+    assert.deepEqual([...pids].sort(), after.map((x) => x.pid).sort(), `exactly the listed workers answer: ${[...seen].join(' | ')}`);
   });
 
   it('scale down during a reload: the one listed worker is the only one left, and a later reload replaces it', async () => {
