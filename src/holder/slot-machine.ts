@@ -112,7 +112,8 @@ export function transition<R>(slot: Slot<R>, event: SlotEvent<R>): Step<R> {
       return to({ kind: 'online', run: event.run }, [
         ...(s.run === null ? [] : [{ type: 'retire' as const, run: s.run, spec: slot.spec }]),
         { type: 'replaced', error: null },
-      ], { spec: s.spec, history: FRESH_HISTORY });
+      // A replaced process counts as a restart of the instance, as PM2's restart_time does.
+      ], { spec: s.spec, history: FRESH_HISTORY, restarts: slot.restarts + 1 });
     case 'exit': return exited(slot, event, to, stay);
     case 'restart-due':
       if (s.kind !== 'waiting-restart') return stay;
