@@ -224,7 +224,7 @@ function remove<R>(slot: Slot<R>, to: To<R>): Step<R> {
       if (s.run === null) return to({ kind: 'removed' });
       return to({ kind: 'stopping', run: s.run, then: 'remove' }, [{ type: 'retire', run: s.run, spec: slot.spec }]);
     case 'replacing': {
-      const effects: SlotEffect<R>[] = [...(s.fresh === null ? [] : [{ type: 'kill' as const, run: s.fresh }]), { type: 'replaced', error: 'the instance was removed' }];
+      const effects: SlotEffect<R>[] = [...(s.fresh === null ? [] : [{ type: 'kill' as const, run: s.fresh }]), { type: 'replaced', error: 'was stopped: the app stopped during the reload' }];
       if (s.run === null) return to({ kind: 'removed' }, effects);
       return to({ kind: 'stopping', run: s.run, then: 'remove' }, [...effects, { type: 'retire', run: s.run, spec: slot.spec }]);
     }

@@ -169,6 +169,19 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.deepEqual([...await answering(port)], [`v3 0 ${next?.pid} ${port}`]);
   });
 
+  it('stop during a reload: the reload exits 1 and every worker, old and new, is gone', async () => {
+    const { port, versionFile, before } = await startApp('halt', 2);
+    writeFileSync(versionFile, 'slow-v2');
+    const reload = t.run(['reload', 'halt']);
+    const fresh = await waitFor(async () => { const b = await getFresh(port); return b?.startsWith('slow-v2 ') ? b : undefined; }, 'the first new worker to answer');
+    const newPid = Number(fresh.split(' ')[2]);
+    const stop = await t.run(['stop', 'halt']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal((await reload).code, 1);
+    for (const pid of [...before.map((b) => b.pid as number), newPid]) await waitFor(() => !isAlive(pid), `worker ${pid} to exit`);
+    assert.equal(await getFresh(port), undefined, 'nothing listens any more');
+  });
+
   it('two reloads at once both succeed, one after the other, with 0 failed requests', async () => {
     const { port, versionFile, before } = await startApp('twice', 2);
     const load = startLoad(port);
