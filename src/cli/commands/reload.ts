@@ -17,16 +17,14 @@ Options
   --json         print the reloaded processes as JSON
 
 Exit codes
-  0 reloaded; 1 an unknown app, or a new process failed (exited, not ready within
-  listen_timeout, or died within min_ready): the reload stopped there and the old processes
-  keep serving; 2 bad usage;
+  0 reloaded; 1 an unknown app, or a new process failed (exited, or not ready within
+  listen_timeout): the reload stopped there and the old processes keep serving; 2 bad usage;
   3 daemon unreachable
 
 Notes
   Cluster apps (-i N, exec_mode cluster) and socket-activated apps (--listen) are reloaded without
   dropping a request: for each instance a new process starts, and once it is ready (listening,
-  process.send('ready') or READY=1 with --wait-ready) and has stayed up for min_ready (default 2 s,
-  else the reload rolls back), the old one leaves rotation, finishes what it
+  process.send('ready') or READY=1 with --wait-ready) the old one leaves rotation, finishes what it
   is serving (disconnect, then kill_signal after kill_timeout, then SIGKILL) and exits.
   An instance id reloads that instance only. Other apps are restarted (stop, then start).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {

@@ -72,8 +72,6 @@ Options (every app setting is a flag; see \`tend help config\` for all of them)
   --kill-timeout D      grace period before SIGKILL (default 5s)
   --wait-ready          launching until the app calls process.send('ready')
   --listen-timeout D    how long a new process may take to be ready (default 3s)
-  --min-ready D         reload: a new process must stay up this long once ready, or the reload
-                        rolls back (default 2s)
   -i, --instances N     cluster mode: N processes sharing the app's ports (max or 0 = one per CPU,
                         -1 = CPUs minus one); \`tend reload\` replaces them without dropping a request
   --listen ADDR         socket activation, any language: tend opens ADDR (8080, 127.0.0.1:8080,
