@@ -185,6 +185,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     killTimeoutMs: get('kill_timeout'),
     waitReady: get('wait_ready'),
     listenTimeoutMs: get('listen_timeout'),
+    minReadyMs: get('min_ready'),
     log,
     ...clusterFields(get, interpreter, shell, ctx.source),
     maxMemoryRestartBytes: get<number | undefined>('max_memory_restart') || null,

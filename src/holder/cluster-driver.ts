@@ -1,13 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { AppSpec } from '../protocol/model.js';
-import type { WorkerDriver, WorkerProcess } from './driver.js';
+import { signalPid } from '../supervisor/kill-tree.js';
+import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
 
 // Beside the bundled holder (dist/holder.cjs → dist/worker-hook.cjs), or the tsc output.
 const WORKER_HOOK = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './worker-hook.cjs' : './worker-hook.js', import.meta.url));
-
-const isReadyMessage = (msg: unknown): boolean =>
-  msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready');
 
 /**
  * Node apps: this holder is the node:cluster primary. The primary owns each listening socket once
@@ -69,6 +67,6 @@ class ClusterWorker implements WorkerProcess {
   }
 
   signal(signal: NodeJS.Signals): void {
-    try { process.kill(this.pid, signal); } catch { /* gone */ }
+    signalPid(this.pid, signal);
   }
 }

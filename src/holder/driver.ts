@@ -21,6 +21,10 @@ export interface WorkerDriver {
   close(): void;
 }
 
+/** PM2's readiness message: `process.send('ready')` (or `{ type: 'ready' }`). */
+export const isReadyMessage = (msg: unknown): boolean =>
+  msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready');
+
 /** What a worker's environment is: the app's env, the instance number, the incremented variable. */
 export function workerEnv(spec: AppSpec, instance: number, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { ...spec.env, ...extra, [spec.instanceVar]: String(instance) };

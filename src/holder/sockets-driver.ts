@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { AppSpec } from '../protocol/model.js';
 import { buildCommand } from '../supervisor/command-line.js';
-import type { WorkerDriver, WorkerProcess } from './driver.js';
+import { signalPid } from '../supervisor/kill-tree.js';
+import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
 import type { HeldSocket } from './listen-sockets.js';
 import { startNotifyRelay, type NotifyRelay } from './notify-relay.js';
 
@@ -68,7 +69,7 @@ class SocketsWorker implements WorkerProcess {
   constructor(private readonly child: ChildProcess, readonly pid: number, private readonly spec: AppSpec, private readonly relay: NotifyRelay | null) {
     child.on('error', () => undefined);
     child.on('message', (msg: unknown) => {
-      if (msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready')) this.markReady();
+      if (isReadyMessage(msg)) this.markReady();
     });
     child.once('exit', () => relay?.close());
   }
@@ -100,6 +101,6 @@ class SocketsWorker implements WorkerProcess {
   }
 
   signal(signal: NodeJS.Signals): void {
-    try { process.kill(this.pid, signal); } catch { /* gone */ }
+    signalPid(this.pid, signal);
   }
 }

@@ -1,29 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import type { HolderStatus } from '../protocol/holder.js';
-import type { AppSpec, InstanceInfo, ProcessStatus, ReloadReport } from '../protocol/model.js';
-import { decideRestart, FRESH_HISTORY, type RestartHistory } from '../supervisor/restart-policy.js';
+import type { AppSpec, InstanceInfo, ReloadReport } from '../protocol/model.js';
+import { stopProcess } from '../supervisor/kill-tree.js';
 import { workerEnv, type WorkerDriver, type WorkerProcess } from './driver.js';
+import { newSlot, slotView, transition, type Exit, type Slot, type SlotEffect, type SlotEvent, type SlotState } from './slot-machine.js';
 
-interface Live {
+/** One process of the app, as the pool runs it. */
+interface Run {
   proc: WorkerProcess;
   startedAt: number;
-  ready: boolean;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-  retiring: boolean;
-}
-
-interface Slot {
-  instance: number;
-  /** The spec its current process was started with (a failed reload leaves old ones as they were). */
-  spec: AppSpec;
-  live: Live | null;
-  status: ProcessStatus;
-  restarts: number;
-  history: RestartHistory;
-  timer: NodeJS.Timeout | null;
-  /** Removed by a scale-down or a stop: its process is retiring, no restart follows. */
-  removed: boolean;
+  exited: Promise<Exit>;
 }
 
 export interface PoolDeps {
@@ -34,12 +21,29 @@ export interface PoolDeps {
   now?(): number;
 }
 
+/** A slot has settled when nothing is in flight for it (start, restart, reload, removal). */
+const settled = (s: SlotState<Run> | undefined): boolean =>
+  s === undefined || !(s.kind === 'launching' || s.kind === 'stopping' || s.kind === 'replacing');
+
 /**
- * The app's processes inside a holder: one slot per instance, crash restarts with the same
- * policy as the daemon's, scaling, and the rolling reload with rollback.
+ * The app's processes inside a holder: one slot per instance, each changed only through
+ * slot-machine.ts; this class runs the effects (spawns, stops, timers). Operations (start,
+ * reload, scale, restart of an instance) run one at a time, in the order they arrive: a
+ * `scale` during a `reload` waits for it, and then starts its instances with the reloaded spec.
  */
 export class WorkerPool {
-  private slots = new Map<number, Slot>();
+  private slots = new Map<number, Slot<Run>>();
+  /** A slot's incarnation: an effect of a removed slot never reaches a new slot of that number. */
+  private epochs = new Map<number, number>();
+  private restartTimers = new Map<number, NodeJS.Timeout>();
+  private proveTimers = new Set<NodeJS.Timeout>();
+  private replaceWaiters = new Map<number, (error: string | null) => void>();
+  private settleWaiters: Array<{ instance: number; resolve(): void }> = [];
+  /** Processes on their way out (retired or killed), awaited by the operation that stopped them. */
+  private stops = new Map<number, Set<Promise<unknown>>>();
+  /** Spawns not answered yet: a holder stop waits for them, so none starts a process after it. */
+  private spawning = new Set<Promise<void>>();
+  private ops: Promise<unknown> = Promise.resolve();
   private spec: AppSpec;
   private count: number;
   private ready = false;
@@ -54,131 +58,191 @@ export class WorkerPool {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Starts every instance at once; ready when each one is ready or has given up / timed out. */
-  async start(): Promise<void> {
-    const started: Promise<unknown>[] = [];
-    for (let i = 0; i < this.count; i++) started.push(this.startSlot(this.newSlot(i)));
-    await Promise.allSettled(started);
-    this.ready = true;
-    this.deps.changed();
-  }
-
-  private newSlot(instance: number): Slot {
-    const slot: Slot = { instance, spec: this.spec, live: null, status: 'launching', restarts: 0, history: FRESH_HISTORY, timer: null, removed: false };
-    this.slots.set(instance, slot);
-    return slot;
-  }
-
-  /** Spawns the slot's process and waits for it to be ready (or listen_timeout: online anyway). */
-  private async startSlot(slot: Slot): Promise<void> {
-    slot.status = 'launching';
-    this.deps.changed();
-    let live: Live;
-    try {
-      live = await this.spawn(slot.spec, slot.instance);
-    } catch (err) {
-      this.deps.log(`instance ${slot.instance}: could not start: ${(err as Error).message}`);
-      this.afterExit(slot, { code: null, signal: null }, 0);
-      return;
-    }
-    this.adopt(slot, live);
-    const outcome = await this.waitReady(live, slot.spec);
-    if (outcome.ok || outcome.timedOut) this.markOnline(slot, live);
-  }
-
-  private async spawn(spec: AppSpec, instance: number): Promise<Live> {
-    const proc = await this.driver.spawn(spec, instance, workerEnv(spec, instance, this.deps.extraEnv));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => proc.onExit((code, signal) => resolve({ code, signal })));
-    const live: Live = { proc, startedAt: this.now(), ready: false, exited, retiring: false };
-    this.deps.log(`instance ${instance}: started pid ${proc.pid}`);
-    return live;
-  }
-
-  /** Makes `live` the slot's process: its unrequested exit is a crash of that instance. */
-  private adopt(slot: Slot, live: Live): void {
-    slot.live = live;
-    void live.exited.then((exit) => {
-      if (slot.live !== live) return;
-      slot.live = null;
-      if (live.retiring || slot.removed || this.closing) {
-        slot.status = 'stopped';
-        this.deps.changed();
-        return;
-      }
-      this.afterExit(slot, exit, this.now() - live.startedAt);
+  /** Runs operations one after the other (whatever the previous one's outcome). */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.ops.then(() => {
+      if (this.closing) throw Object.assign(new Error('the app\'s holder is stopping'), { code: 'E_NOT_RUNNING' });
+      return op();
     });
+    this.ops = run.catch(() => undefined);
+    return run;
   }
 
-  private markOnline(slot: Slot, live: Live): void {
-    if (slot.live !== live) return;
-    live.ready = true;
-    slot.status = 'online';
-    this.deps.changed();
-  }
-
-  private afterExit(slot: Slot, exit: { code: number | null; signal: string | null }, uptimeMs: number): void {
-    const d = decideRestart(slot.history, { ...exit, uptimeMs }, slot.spec);
-    slot.history = d.history;
-    this.deps.log(`instance ${slot.instance}: ${d.reason}`);
-    if (d.action === 'give-up') {
-      slot.status = d.status;
+  /** Starts every instance at once; ready when each one is ready, timed out, or crashed. */
+  start(): Promise<void> {
+    return this.serial(async () => {
+      await this.applyCount();
+      this.ready = true;
       this.deps.changed();
-      return;
-    }
-    slot.status = 'waiting-restart';
-    this.deps.changed();
-    slot.timer = setTimeout(() => {
-      slot.timer = null;
-      if (slot.removed || this.closing) return;
-      slot.restarts += 1;
-      void this.startSlot(slot);
-    }, d.delayMs);
-  }
-
-  /** Resolves when the process is ready, exits, or listen_timeout passes. */
-  private waitReady(live: Live, spec: AppSpec): Promise<{ ok: boolean; timedOut: boolean; reason: string | null }> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve({ ok: false, timedOut: true, reason: `not ready within listen_timeout (${spec.listenTimeoutMs} ms)` }), spec.listenTimeoutMs);
-      live.proc.onReady(() => { clearTimeout(timer); resolve({ ok: true, timedOut: false, reason: null }); });
-      void live.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        resolve({ ok: false, timedOut: false, reason: signal !== null ? `killed by ${signal} before it was ready` : `exited with code ${code ?? 'unknown'} before it was ready` });
-      });
     });
   }
 
-  /** Graceful stop of one process: retire (disconnect / shutdown message / signal), kill_signal, SIGKILL. */
-  private async retire(live: Live, spec: AppSpec): Promise<void> {
-    live.retiring = true;
-    live.proc.retire();
-    const timers: NodeJS.Timeout[] = [
-      setTimeout(() => live.proc.signal(spec.killSignal as NodeJS.Signals), spec.killTimeoutMs),
-      setTimeout(() => live.proc.signal('SIGKILL'), spec.killTimeoutMs * 2),
-    ];
-    await live.exited;
-    for (const t of timers) clearTimeout(t);
+  // ---- the machine and its effects -------------------------------------------------------
+
+  private dispatch(instance: number, epoch: number, event: SlotEvent<Run>): boolean {
+    const slot = this.slots.get(instance);
+    if (slot === undefined || this.epochs.get(instance) !== epoch) return false;
+    const { slot: next, effects } = transition(slot, event);
+    if (next.state.kind === 'removed') this.slots.delete(instance);
+    else this.slots.set(instance, next);
+    for (const effect of effects) this.execute(instance, epoch, effect);
+    if (next.state !== slot.state) {
+      this.deps.changed();
+      this.wakeSettled();
+    }
+    return true;
+  }
+
+  private create(instance: number): void {
+    const epoch = (this.epochs.get(instance) ?? 0) + 1;
+    this.epochs.set(instance, epoch);
+    const { slot, effects } = newSlot<Run>(instance, this.spec);
+    this.slots.set(instance, slot);
+    for (const effect of effects) this.execute(instance, epoch, effect);
+    this.deps.changed();
+  }
+
+  private execute(instance: number, epoch: number, e: SlotEffect<Run>): void {
+    const send = (event: SlotEvent<Run>): boolean => this.dispatch(instance, epoch, event);
+    switch (e.type) {
+      case 'spawn': {
+        const spawning = this.spawn(instance, e.spec, e.fresh, send).finally(() => this.spawning.delete(spawning));
+        this.spawning.add(spawning);
+        break;
+      }
+      case 'retire': this.track(instance, this.retire(e.run, e.spec)); break;
+      case 'kill':
+        e.run.proc.signal('SIGKILL');
+        this.track(instance, e.run.exited);
+        break;
+      case 'prove': {
+        const timer = setTimeout(() => { this.proveTimers.delete(timer); send({ type: 'proven', run: e.run }); }, e.ms);
+        this.proveTimers.add(timer);
+        break;
+      }
+      case 'schedule-restart':
+        this.cancelRestart(instance);
+        this.restartTimers.set(instance, setTimeout(() => { this.restartTimers.delete(instance); send({ type: 'restart-due' }); }, e.ms));
+        break;
+      case 'cancel-restart': this.cancelRestart(instance); break;
+      case 'replaced': {
+        const waiter = this.replaceWaiters.get(instance);
+        this.replaceWaiters.delete(instance);
+        waiter?.(e.error);
+        break;
+      }
+      case 'log': this.deps.log(e.line); break;
+    }
+  }
+
+  private cancelRestart(instance: number): void {
+    const t = this.restartTimers.get(instance);
+    if (t !== undefined) clearTimeout(t);
+    this.restartTimers.delete(instance);
+  }
+
+  /** Spawns a process; its readiness (or listen_timeout) and its exit become slot events. */
+  private async spawn(instance: number, spec: AppSpec, fresh: boolean, send: (e: SlotEvent<Run>) => boolean): Promise<void> {
+    let proc: WorkerProcess;
+    try {
+      proc = await this.driver.spawn(spec, instance, workerEnv(spec, instance, this.deps.extraEnv));
+    } catch (err) {
+      send({ type: 'spawned', fresh, run: null, reason: (err as Error).message });
+      return;
+    }
+    const run: Run = { proc, startedAt: this.now(), exited: new Promise((resolve) => proc.onExit((code, signal) => resolve({ code, signal }))) };
+    this.deps.log(`instance ${instance}: started pid ${proc.pid}${fresh ? ' (reload)' : ''}`);
+    const timer = setTimeout(() => send({ type: 'ready-timeout', run }), spec.listenTimeoutMs);
+    proc.onReady(() => { clearTimeout(timer); send({ type: 'ready', run }); });
+    void run.exited.then((exit) => {
+      clearTimeout(timer);
+      send({ type: 'exit', run, exit, uptimeMs: this.now() - run.startedAt });
+    });
+    // A slot that no longer waits for this process (removed meanwhile) gets a kill effect; a
+    // slot that is gone altogether cannot, so the process is ended here.
+    if (!send({ type: 'spawned', fresh, run })) {
+      proc.signal('SIGKILL');
+      this.track(instance, run.exited);
+    }
   }
 
   /**
-   * Rolling reload, `parallel` instances at a time: start the new process, wait until it is
-   * ready, then retire the old one. A new process that exits or is not ready within
-   * listen_timeout stops the reload: it is removed and every old process keeps serving.
+   * Graceful stop of one process: out of rotation (disconnect / shutdown message / signal) so it
+   * finishes what it is doing, then after kill_timeout the stop sequence (kill_signal, SIGKILL).
    */
-  async reload(spec: AppSpec | undefined, parallel: number): Promise<ReloadReport> {
-    if (this.reloading) throw Object.assign(new Error('a reload of this app is already running'), { code: 'E_RELOAD_BUSY' });
+  private async retire(run: Run, spec: AppSpec): Promise<void> {
+    run.proc.retire();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      run.exited.then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), spec.killTimeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    if (late) await stopProcess((sig) => run.proc.signal(sig), run.exited, spec.killSignal as NodeJS.Signals, spec.killTimeoutMs);
+  }
+
+  private track(instance: number, stop: Promise<unknown>): void {
+    const set = this.stops.get(instance) ?? new Set();
+    this.stops.set(instance, set);
+    const done = stop.then(() => { set.delete(done); });
+    set.add(done);
+  }
+
+  /** Every process this instance stopped has exited. */
+  private async stopped(instance: number): Promise<void> {
+    for (;;) {
+      const set = this.stops.get(instance);
+      if (set === undefined || set.size === 0) return;
+      await Promise.all([...set]);
+    }
+  }
+
+  private wakeSettled(): void {
+    const waiting = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const w of waiting) {
+      if (settled(this.slots.get(w.instance)?.state)) w.resolve();
+      else this.settleWaiters.push(w);
+    }
+  }
+
+  /** Resolves when nothing is in flight for the instance, and what it stopped has exited. */
+  private async settle(instance: number): Promise<void> {
+    if (!settled(this.slots.get(instance)?.state)) await new Promise<void>((resolve) => this.settleWaiters.push({ instance, resolve }));
+    await this.stopped(instance);
+  }
+
+  private send(instance: number, event: SlotEvent<Run>): void {
+    this.dispatch(instance, this.epochs.get(instance) ?? 0, event);
+  }
+
+  // ---- operations ------------------------------------------------------------------------
+
+  /**
+   * Rolling reload, `parallel` instances at a time: start the new process, wait until it is
+   * ready (listening, or its ready message with wait_ready) and then stays up for min_ready,
+   * then retire the old one. A new process that exits, is not ready within listen_timeout or
+   * dies within min_ready stops the reload: it is removed and the old processes keep serving.
+   */
+  reload(spec: AppSpec | undefined, parallel: number): Promise<ReloadReport> {
+    return this.serial(() => this.reloadNow(spec, Math.max(1, parallel)));
+  }
+
+  private async reloadNow(spec: AppSpec | undefined, parallel: number): Promise<ReloadReport> {
     this.reloading = true;
+    this.deps.changed();
     const next = spec ?? this.spec;
+    const count = spec === undefined ? this.count : resolveInstanceCount(spec.instances, availableParallelism());
     const replaced: number[] = [];
     const report = (ok: boolean, failedInstance: number | null, reason: string | null): ReloadReport => {
       this.lastReload = { at: this.now(), ok, replaced, failedInstance, reason, stderr: [] };
       return this.lastReload;
     };
     try {
-      if (spec !== undefined) this.count = resolveInstanceCount(spec.instances, availableParallelism());
-      const instances = [...this.slots.keys()].filter((i) => i < this.count).sort((a, b) => a - b);
-      for (let at = 0; at < instances.length; at += Math.max(1, parallel)) {
-        const batch = instances.slice(at, at + Math.max(1, parallel));
-        const results = await Promise.all(batch.map((i) => this.replace(this.slots.get(i) as Slot, next)));
+      const instances = [...this.slots.keys()].filter((i) => i < count).sort((a, b) => a - b);
+      for (let at = 0; at < instances.length; at += parallel) {
+        const batch = instances.slice(at, at + parallel);
+        const results = await Promise.all(batch.map((i) => this.replace(i, next)));
         for (const [k, r] of results.entries()) if (r === null) replaced.push(batch[k] as number);
         const failed = results.findIndex((r) => r !== null);
         if (failed !== -1) {
@@ -188,6 +252,7 @@ export class WorkerPool {
         }
       }
       this.spec = next;
+      this.count = count;
       await this.applyCount();
       this.deps.log(`reload done: ${replaced.length} instance(s) replaced`);
       return report(true, null, null);
@@ -197,102 +262,76 @@ export class WorkerPool {
     }
   }
 
-  /** One instance of a reload: null when replaced, else why it failed (the old process stays). */
-  private async replace(slot: Slot, spec: AppSpec): Promise<string | null> {
-    let fresh: Live;
-    try {
-      fresh = await this.spawn(spec, slot.instance);
-    } catch (err) {
-      return `could not start: ${(err as Error).message}`;
-    }
-    const outcome = await this.waitReady(fresh, spec);
-    // With wait_ready the app must say it is ready; without it, a process still running at
-    // listen_timeout counts as ready (an app that never listens, like a queue worker).
-    if (!outcome.ok && !(outcome.timedOut && !spec.waitReady)) {
-      fresh.retiring = true;
-      fresh.proc.signal('SIGKILL');
-      await fresh.exited;
-      return outcome.reason;
-    }
-    const old = slot.live;
-    slot.spec = spec;
-    slot.history = FRESH_HISTORY;
-    // A replaced process counts as a restart of the instance, as PM2's restart_time does.
-    slot.restarts += 1;
-    if (slot.timer !== null) clearTimeout(slot.timer);
-    slot.timer = null;
-    this.adopt(slot, fresh);
-    this.markOnline(slot, fresh);
-    if (old !== null) await this.retire(old, slot.spec);
-    return null;
+  /** One instance of a reload: null when replaced, else why its new process failed. */
+  private async replace(instance: number, spec: AppSpec): Promise<string | null> {
+    const done = new Promise<string | null>((resolve) => this.replaceWaiters.set(instance, resolve));
+    this.send(instance, { type: 'replace', spec });
+    const error = await done;
+    await this.stopped(instance);
+    return error;
   }
 
   /** Live scaling: start the missing instances, retire the highest-numbered extra ones. */
-  async scale(instances: number): Promise<HolderStatus> {
-    this.count = resolveInstanceCount(instances, availableParallelism());
-    await this.applyCount();
-    return this.status();
+  scale(instances: number): Promise<HolderStatus> {
+    return this.serial(async () => {
+      this.count = resolveInstanceCount(instances, availableParallelism());
+      await this.applyCount();
+      return this.status();
+    });
   }
 
   private async applyCount(): Promise<void> {
-    const work: Promise<void>[] = [];
+    const touched: number[] = [];
     for (let i = 0; i < this.count; i++) {
-      const slot = this.slots.get(i);
-      if (slot === undefined) work.push(this.startSlot(this.newSlot(i)));
+      if (!this.slots.has(i)) {
+        this.create(i);
+        touched.push(i);
+      }
     }
-    for (const slot of [...this.slots.values()].filter((s) => s.instance >= this.count)) work.push(this.removeSlot(slot));
-    await Promise.all(work);
-  }
-
-  private async removeSlot(slot: Slot): Promise<void> {
-    slot.removed = true;
-    if (slot.timer !== null) clearTimeout(slot.timer);
-    if (slot.live !== null) await this.retire(slot.live, slot.spec);
-    this.slots.delete(slot.instance);
-    this.deps.changed();
+    for (const i of [...this.slots.keys()].filter((k) => k >= this.count)) {
+      this.send(i, { type: 'remove' });
+      touched.push(i);
+    }
+    await Promise.all(touched.map((i) => this.settle(i)));
   }
 
   /** Stop then start one instance (`tend restart <instance id>`). */
-  async restartInstance(instance: number): Promise<HolderStatus> {
-    const slot = this.slots.get(instance);
-    if (slot === undefined) throw Object.assign(new Error(`no instance ${instance}`), { code: 'E_APP_NOT_FOUND' });
-    if (slot.timer !== null) clearTimeout(slot.timer);
-    slot.timer = null;
-    if (slot.live !== null) await this.retire(slot.live, slot.spec);
-    slot.restarts += 1;
-    slot.history = FRESH_HISTORY;
-    await this.startSlot(slot);
-    return this.status();
+  restartInstance(instance: number): Promise<HolderStatus> {
+    return this.serial(async () => {
+      if (!this.slots.has(instance)) throw Object.assign(new Error(`no instance ${instance}`), { code: 'E_APP_NOT_FOUND' });
+      this.send(instance, { type: 'restart' });
+      await this.settle(instance);
+      return this.status();
+    });
   }
 
   signal(instance: number | null, signal: NodeJS.Signals): number {
     let n = 0;
     for (const slot of this.slots.values()) {
-      if ((instance === null || slot.instance === instance) && slot.live !== null) {
-        slot.live.proc.signal(signal);
+      const run = slotView(slot.state).run;
+      if ((instance === null || slot.instance === instance) && run !== null) {
+        run.proc.signal(signal);
         n += 1;
       }
     }
     return n;
   }
 
-  /** Holder shutdown: every process retires at once (kill_timeout bounded). */
+  /** Holder shutdown: every process retires at once (kill_timeout bounded), a reload included. */
   async stopAll(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.slots.values()].map((s) => {
-      if (s.timer !== null) clearTimeout(s.timer);
-      return s.live === null ? Promise.resolve() : this.retire(s.live, s.spec);
-    }));
+    for (const t of this.proveTimers) clearTimeout(t);
+    const instances = [...this.slots.keys()];
+    for (const i of instances) this.send(i, { type: 'remove' });
+    await Promise.all([...this.spawning]);
+    await Promise.all(instances.map((i) => this.settle(i)));
   }
 
   status(): HolderStatus {
-    const workers: InstanceInfo[] = [...this.slots.values()].sort((a, b) => a.instance - b.instance).map((s) => ({
-      instance: s.instance,
-      pid: s.live?.proc.pid ?? null,
-      status: s.status,
-      restarts: s.restarts,
-      startedAt: s.live?.startedAt ?? null,
-    }));
+    const workers: InstanceInfo[] = [...this.slots.values()].sort((a, b) => a.instance - b.instance).map((s) => {
+      const view = slotView(s.state);
+      return { instance: s.instance, pid: view.run?.proc.pid ?? null, status: view.status, restarts: s.restarts, startedAt: view.run?.startedAt ?? null };
+    });
     return { kind: this.driver.kind, instances: this.count, workers, ready: this.ready, reloading: this.reloading, lastReload: this.lastReload };
   }
 }

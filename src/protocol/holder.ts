@@ -28,7 +28,10 @@ export interface HolderHello {
 export interface HolderMethods {
   /** Current status (also pushed as `status` events after every change). */
   status: (p: Record<string, never>) => HolderStatus;
-  /** Rolling reload: new process ready → old one out, `parallel` at a time; stops at the first failure. */
+  /**
+   * Rolling reload: new process ready and up for min_ready → old one out, `parallel` at a time;
+   * stops at the first failure. Reload, scale and restart-instance run one at a time, in order.
+   */
   reload: (p: { spec?: AppSpec; parallel: number }) => ReloadReport;
   /** Sets the instance count (starting or stopping the highest-numbered instances). */
   scale: (p: { instances: number }) => HolderStatus;

@@ -3,6 +3,9 @@
  * this folder is type-checked with `"types": []` so a browser bundle can import it.
  */
 
+/** `min_ready`'s default: a reload's new process that dies within 2 s of being ready rolls the reload back. */
+export const MIN_READY_DEFAULT_MS = 2000;
+
 /** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
 export const READY_NEVER_CAME = 'no `ready` message came';
 
@@ -167,6 +170,11 @@ export interface AppSpec {
   listen: string[];
   /** Stop a worker by sending it `'shutdown'` over IPC (then the signal after kill_timeout). */
   shutdownWithMessage: boolean;
+  /**
+   * A reload's new process must stay up this long after it is ready before the old one is
+   * retired (`min_ready`); absent in specs saved before it existed (MIN_READY_DEFAULT_MS then).
+   */
+  minReadyMs?: number;
 }
 
 /** One process of a cluster or socket-activated app, as its holder reports it. */

@@ -97,7 +97,9 @@ export async function scaleHeld(handles: ProcessHandle[], instances: number, rel
   }
   for (const h of handles) {
     const count = scaledCount(h, instances, relative);
-    h.spec = { ...h.spec, instances: count };
+    // The holder runs one operation at a time: a scale asked for during a reload happens after
+    // it, so the count joins the spec only then (a reload that brings a new spec comes first).
     if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
+    h.spec = { ...h.spec, instances: count };
   }
 }

@@ -47,6 +47,26 @@ export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean
 }
 
 /**
+ * The stop sequence for one process we wait on (DESIGN.md §6): `signal` now, SIGKILL if it has
+ * not exited `timeoutMs` later; resolves once `exited` does, `forced` when SIGKILL was needed.
+ * For a process that shares its parent's group (a holder's workers): `send` signals it alone.
+ */
+export async function stopProcess(send: (signal: NodeJS.Signals) => void, exited: Promise<unknown>, signal: NodeJS.Signals, timeoutMs: number): Promise<{ forced: boolean }> {
+  let forced = false;
+  send(signal);
+  const timer = setTimeout(() => {
+    forced = true;
+    send('SIGKILL');
+  }, timeoutMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { forced };
+}
+
+/**
  * Signals the whole app: its group (one syscall reaches every member, even ones we have not
  * seen yet), then each known member outside the group, whose pid + start time still match.
  */

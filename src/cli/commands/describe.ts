@@ -1,7 +1,7 @@
 import { formatDuration } from '../../lib/duration.js';
 import { formatBytes } from '../../lib/bytes.js';
 import { describeProbe } from '../../config/health-spec.js';
-import { READY_NEVER_CAME, type ProcessDetail } from '../../protocol/model.js';
+import { READY_NEVER_CAME, type ProcessDetail, type ReloadReport } from '../../protocol/model.js';
 import { usageError } from '../../errors.js';
 import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
@@ -60,6 +60,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   ];
   if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
   if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
+  if (d.lastReload != null) rows.push(['last reload', describeReload(d, d.lastReload)]);
   rows.push(...observedRows(d));
   if (d.logs.combined !== null) rows.push(['combined log', d.logs.combined]);
   if (d.logError !== null) rows.push(['log error', d.logError]);
@@ -98,6 +99,16 @@ function observedRows(d: ProcessDetail): Array<[string, string]> {
   }
   if (d.lastLimitRestart != null) rows.push(['last auto restart', `${d.lastLimitRestart.reason} at ${new Date(d.lastLimitRestart.at).toISOString()}`]);
   return rows;
+}
+
+/** The outcome of the app's last rolling reload (cluster and `listen` apps). */
+function describeReload(d: ProcessDetail, r: ReloadReport): string {
+  const at = new Date(r.at).toISOString();
+  if (r.ok) return `ok at ${at}, ${r.replaced.length} instance(s) replaced`;
+  const id = d.instances?.find((i) => i.instance === r.failedInstance)?.id;
+  const kept = r.replaced.length === 0 ? 'every instance kept its old process' : `instance(s) ${r.replaced.join(', ')} replaced, the others kept their old processes`;
+  const stderr = r.stderr.length > 0 ? `; last stderr: ${r.stderr[r.stderr.length - 1] ?? ''}` : '';
+  return `FAILED at ${at}: the new process of instance ${r.failedInstance ?? '?'}${id === undefined ? '' : ` (id ${id})`} ${r.reason ?? 'failed'}; ${kept}${stderr}`;
 }
 
 function describeWatch(d: ProcessDetail): string {

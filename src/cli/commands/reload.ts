@@ -30,7 +30,7 @@ Options
 
 Exit codes
   0 reloaded; 1 an unknown app, no app at all for \`all\`, or a new process failed (exited, or
-  not ready within listen_timeout): the reload stopped there and the old processes keep serving;
+  not ready within listen_timeout, or died within min_ready): the reload stopped there and the old processes keep serving;
   2 bad usage; 3 daemon unreachable
 
 Notes
