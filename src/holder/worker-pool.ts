@@ -263,6 +263,33 @@ export class WorkerPool {
     return this.status();
   }
 
+  /** `tend stop <instance id>`: the process retires and no restart follows until startInstance. */
+  async stopInstance(instance: number): Promise<HolderStatus> {
+    const slot = this.slotOf(instance);
+    if (slot.timer !== null) clearTimeout(slot.timer);
+    slot.timer = null;
+    if (slot.live !== null) await this.retire(slot.live, slot.spec);
+    slot.status = 'stopped';
+    this.deps.changed();
+    return this.status();
+  }
+
+  /** `tend start <instance id>`: a stopped or errored instance runs again (a running one is left alone). */
+  async startInstance(instance: number): Promise<HolderStatus> {
+    const slot = this.slotOf(instance);
+    if (slot.live === null && slot.timer === null) {
+      slot.history = FRESH_HISTORY;
+      await this.startSlot(slot);
+    }
+    return this.status();
+  }
+
+  private slotOf(instance: number): Slot {
+    const slot = this.slots.get(instance);
+    if (slot === undefined) throw Object.assign(new Error(`no instance ${instance}`), { code: 'E_APP_NOT_FOUND' });
+    return slot;
+  }
+
   signal(instance: number | null, signal: NodeJS.Signals): number {
     let n = 0;
     for (const slot of this.slots.values()) {

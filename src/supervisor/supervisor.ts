@@ -20,14 +20,18 @@ import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { HeldApp, isHeld } from './held-app.js';
-import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
+import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld, type InstanceFigures } from './held-ops.js';
+import { RowEvents } from './row-events.js';
+import { actOnInstance, instanceRows } from './instance-ops.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
   now(): number;
   log(event: string, data: Record<string, unknown>): void;
-  /** Every state change, for subscribers (process:state events); `deleted` on an app's last one. */
+  /** Every state change of an app (its own record: health, cron, watch); `deleted` on its last one. */
   onState(info: ProcessInfo, deleted: boolean): void;
+  /** The same change as list rows, one per instance of a held app (process:state events). */
+  onRow?(info: ProcessInfo, deleted: boolean): void;
   /** Builds the sink that receives an app's output and (re)configures its log files. */
   logs: {
     sinkFor(id: number): OutputSink;
@@ -41,6 +45,8 @@ export interface SupervisorDeps {
   lastStderrLines?(id: number, spec: AppSpec, count: number): Promise<string[]>;
   /** Live figures of a run (CPU, memory, health); none when absent. */
   observe?(id: number, pid: number | null): Observed;
+  /** Live figures of one instance of a held app (its worker's tree); none when absent. */
+  observeInstance?: InstanceFigures;
   /** Problems shown by ping/list (disk full, state recovered). */
   health: Health;
 }
@@ -48,6 +54,7 @@ export interface SupervisorDeps {
 /** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
+const UNMEASURED: InstanceFigures = () => ({ cpuPercent: null, memoryBytes: null });
 
 /**
  * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
@@ -75,6 +82,8 @@ export class Supervisor {
   private readonly writes: WriteScheduler;
   /** Apps whose current spec is not in state.json yet: their spawn intents carry the spec. */
   private unsavedSpecs = new Set<number>();
+  private readonly rowEvents: RowEvents;
+  private readonly figures: InstanceFigures;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
@@ -88,6 +97,8 @@ export class Supervisor {
       deps.now,
       () => this.unsavedSpecs.clear(),
     );
+    this.rowEvents = new RowEvents((info, deleted) => deps.onRow?.(info, deleted));
+    this.figures = deps.observeInstance ?? UNMEASURED;
     this.writes = new WriteScheduler({ state: () => this.store.writeState(), status: () => this.store.publishStatus() }, deps.now);
   }
 
@@ -120,7 +131,7 @@ export class Supervisor {
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
       ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
-      makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
+      makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
@@ -132,6 +143,26 @@ export class Supervisor {
     this.apps.set(id, handle);
     this.unsavedSpecs.add(id);
     return handle;
+  }
+
+  /** `preferred` when no app or instance has it, else the next id. */
+  private allocateId(preferred?: number): number {
+    if (preferred !== undefined && Number.isInteger(preferred) && preferred >= 0 && this.rowOwner(preferred) === undefined) {
+      this.nextId = Math.max(this.nextId, preferred + 1);
+      return preferred;
+    }
+    while (this.rowOwner(this.nextId) !== undefined) this.nextId++;
+    return this.nextId++;
+  }
+
+  /** The app that has this id, as its own or as one of its instances'. */
+  rowOwner(id: number): ProcessHandle | undefined {
+    return this.apps.get(id) ?? [...this.apps.values()].find((h) => h.held?.instanceOf(id) !== undefined);
+  }
+
+  /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
+  instanceIdsOf(id: number): number[] | undefined {
+    return this.apps.get(id)?.held?.instanceIds.slice();
   }
 
   /** The desired set: every app's spec, in id order (what `tend save` writes). */
@@ -147,13 +178,20 @@ export class Supervisor {
   /** What `tend list` shows: one row per app, and one per instance of a cluster / socket-activated app. */
   listRows(): ProcessInfo[] {
     const now = this.deps.now();
-    return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now));
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now, this.figures));
   }
 
-  /** What the sampler needs of each app (cheaper than list()). */
-  sampled(): Array<{ id: number; name: string; pid: number | null }> {
-    const out: Array<{ id: number; name: string; pid: number | null }> = [];
-    for (const h of this.apps.values()) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
+  /** What the sampler needs of each app (cheaper than list()); a held app's workers with their instance ids. */
+  sampled(): Array<{ id: number; name: string; pid: number | null; instances?: Array<{ id: number; pid: number | null }> }> {
+    const out: Array<{ id: number; name: string; pid: number | null; instances?: Array<{ id: number; pid: number | null }> }> = [];
+    for (const h of this.apps.values()) {
+      const held = h.held;
+      if (held === null) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
+      else {
+        const workers = h.pid === null ? [] : held.status?.workers ?? [];
+        out.push({ id: h.id, name: h.spec.name, pid: h.pid, instances: workers.map((w) => ({ id: held.instanceIds[w.instance] ?? -1, pid: w.pid })).filter((w) => w.id >= 0) });
+      }
+    }
     return out;
   }
 
@@ -162,15 +200,23 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
-        hint: `Use the app (tend stop ${one.handle.spec.name}); \`tend restart ${String(target)}\`, \`reload\` and \`signal\` act on one instance, \`tend scale ${one.handle.spec.name} N\` changes how many run.`,
+        hint: `Use the app (tend scale ${one.handle.spec.name} N changes how many run); start, stop, restart, reload, signal, describe and logs act on one instance.`,
       });
     }
     return resolveTarget(this.apps.values(), target);
   }
 
-  /** For describe: the app an instance id belongs to, or the apps of the target. */
-  resolveForDescribe(target: Target): ProcessHandle[] {
-    return [findInstance(this.apps.values(), target)?.handle ?? this.resolve(target)].flat();
+  /**
+   * The list rows a target names: an instance id its one row, an app (name, id, namespace, `all`)
+   * every row of it, a held app one per instance (describe, logs and metrics show instances).
+   */
+  resolveRows(target: Target): Array<{ handle: ProcessHandle; row: ProcessInfo }> {
+    const one = findInstance(this.apps.values(), target);
+    const handles = one === null ? this.resolve(target) : [one.handle];
+    const now = this.deps.now();
+    return handles.flatMap((handle) => rowsOf(handle, now, this.figures)
+      .filter((row) => one === null || row.instance === one.instance)
+      .map((row) => ({ handle, row })));
   }
 
   /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
@@ -178,7 +224,7 @@ export class Supervisor {
     const handle = await restartHeldInstance(this.apps.values(), target);
     if (handle === null) return null;
     this.publishNow();
-    return this.rowsOfHandles([handle]);
+    return instanceRows(this.rowsOfHandles([handle.handle]), handle.instance);
   }
 
   /**
@@ -214,12 +260,12 @@ export class Supervisor {
 
   /** One app's list rows (one per instance for a held app). */
   rowsOfApp(h: ProcessHandle): ProcessInfo[] {
-    return rowsOf(h, this.deps.now());
+    return rowsOf(h, this.deps.now(), this.figures);
   }
 
   private rowsOfHandles(handles: ProcessHandle[]): ProcessInfo[] {
     const now = this.deps.now();
-    return handles.flatMap((h) => rowsOf(h, now));
+    return handles.flatMap((h) => rowsOf(h, now, this.figures));
   }
 
   private async lastStderr(h: ProcessHandle): Promise<string[]> {
@@ -228,9 +274,10 @@ export class Supervisor {
 
   /**
    * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
-   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id.
+   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id;
+   * a held app's instances get theirs now too (`instanceIds`, when free).
    */
-  async start(spec: AppSpec, preferredId?: number): Promise<ProcessInfo[]> {
+  async start(spec: AppSpec, preferredId?: number, instanceIds?: number[]): Promise<ProcessInfo[]> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing !== undefined) {
       if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
@@ -243,10 +290,8 @@ export class Supervisor {
       this.deps.logs.configure(existing.id, spec);
       return this.startHandles([existing]);
     }
-    const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
-    const id = free ? preferredId : this.nextId;
-    this.nextId = Math.max(this.nextId, id + 1);
-    const handle = this.create({ id, spec, createdAt: this.deps.now() });
+    const handle = this.create({ id: this.allocateId(preferredId), spec, createdAt: this.deps.now() });
+    handle.reserveIds(instanceIds);
     return this.startHandles([handle]);
   }
 
@@ -273,6 +318,12 @@ export class Supervisor {
   }
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      await actOnInstance(one, 'start', (h) => this.startHandles([h]));
+      this.publishNow();
+      return instanceRows(this.rowsOfHandles([one.handle]), one.instance);
+    }
     return this.startHandles(this.resolve(target));
   }
 
@@ -288,6 +339,12 @@ export class Supervisor {
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      await actOnInstance(one, 'stop', async () => undefined);
+      this.publishNow();
+      return instanceRows(this.rowsOfHandles([one.handle]), one.instance);
+    }
     const handles = this.resolve(target);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -368,7 +425,9 @@ export class Supervisor {
   private changed(handle: ProcessHandle, deleted = false): void {
     this.waiters.changed(handle);
     this.persist();
-    this.deps.onState(handle.info(), deleted);
+    const info = handle.info();
+    this.deps.onState(info, deleted);
+    this.rowEvents.changed(handle.id, handle.held === null ? [info] : this.rowsOfApp(handle), deleted);
     this.dependencies.changed(handle, deleted);
   }
 
