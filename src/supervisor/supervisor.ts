@@ -300,7 +300,7 @@ export class Supervisor {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
     const stopped = existing.state === 'stopped' || existing.state === 'errored';
-    if (!stopped && !forceRestart && specsEqual(existing.spec, spec)) return { action: 'unchanged', process: existing.info() };
+    if (!stopped && !forceRestart && specsEqual(existing.spec, spec)) return { action: 'unchanged', process: this.rowsOfApp(existing)[0] as ProcessInfo };
     // startOrReload: a running held app takes the new spec through a rolling reload (unless its
     // mode changes, which needs a new holder).
     if (reload && !stopped && existing.held?.running === true && isHeld(spec) && (spec.listen ?? []).join() === (existing.spec.listen ?? []).join()) {
@@ -308,7 +308,7 @@ export class Supervisor {
       existing.spec = spec;
       this.deps.logs.configure(existing.id, spec);
       this.publishNow();
-      return { action: 'reloaded', process: existing.info() };
+      return { action: 'reloaded', process: this.rowsOfApp(existing)[0] as ProcessInfo };
     }
     existing.spec = spec;
     this.unsavedSpecs.add(existing.id);
