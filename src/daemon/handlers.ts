@@ -139,6 +139,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { subscription, types };
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
-    'logs.flush': (p) => ({ files: logs.flush(supervisor.resolve(target(p)).map((h) => h.id)) }),
+    // An instance id flushes its app's files (the instances of a held app share them).
+    'logs.flush': (p) => ({ files: logs.flush([...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle.id))]) }),
   };
 }

@@ -59,6 +59,7 @@ function main(): void {
     'restart-instance': (p) => pool.restartInstance(p.instance),
     'stop-instance': (p) => pool.stopInstance(p.instance),
     'start-instance': (p) => pool.startInstance(p.instance),
+    'reset-instance': (p) => pool.resetCounters(p.instance),
     signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
   }, log);
 

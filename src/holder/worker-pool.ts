@@ -284,6 +284,16 @@ export class WorkerPool {
     return this.status();
   }
 
+  /** `tend reset`: restart counters of one instance (or every one) back to zero. */
+  resetCounters(instance: number | null): HolderStatus {
+    for (const slot of instance === null ? this.slots.values() : [this.slotOf(instance)]) {
+      slot.restarts = 0;
+      slot.history = FRESH_HISTORY;
+    }
+    this.deps.changed();
+    return this.status();
+  }
+
   private slotOf(instance: number): Slot {
     const slot = this.slots.get(instance);
     if (slot === undefined) throw Object.assign(new Error(`no instance ${instance}`), { code: 'E_APP_NOT_FOUND' });

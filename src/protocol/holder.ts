@@ -38,6 +38,8 @@ export interface HolderMethods {
   'stop-instance': (p: { instance: number }) => HolderStatus;
   /** Starts a stopped or errored instance again. */
   'start-instance': (p: { instance: number }) => HolderStatus;
+  /** Restart counters of one instance (or of all: null) back to zero (`tend reset`). */
+  'reset-instance': (p: { instance: number | null }) => HolderStatus;
   /** Sends a signal to one instance's process, or to all of them. */
   signal: (p: { instance: number | null; signal: string }) => { signalled: number };
 }

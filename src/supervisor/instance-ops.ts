@@ -5,13 +5,13 @@ import type { ProcessHandle } from './process-handle.js';
 /**
  * `stop` / `start` of one instance id, as PM2 acts on one process: the app's holder stops or
  * starts that worker only, the others keep serving. With no holder running, there is nothing
- * to stop, and a start starts the app (`startApp`).
+ * to stop or reset, and a start starts the app (`startApp`). A reset zeroes its restart counters.
  */
-export async function actOnInstance(one: { handle: ProcessHandle; instance: number }, verb: 'stop' | 'start', startApp: (h: ProcessHandle) => Promise<unknown>): Promise<void> {
+export async function actOnInstance(one: { handle: ProcessHandle; instance: number }, verb: 'stop' | 'start' | 'reset', startApp: (h: ProcessHandle) => Promise<unknown>): Promise<void> {
   const h = one.handle;
   const held = h.held as HeldApp;
   const live = held.running && h.pid !== null && h.state !== 'stopping' && h.state !== 'stopped' && h.state !== 'errored';
-  if (live) await held.holder.call(verb === 'stop' ? 'stop-instance' : 'start-instance', { instance: one.instance });
+  if (live) await held.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start') await startApp(h);
 }
 

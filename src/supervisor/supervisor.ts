@@ -386,11 +386,19 @@ export class Supervisor {
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
 
-  /** PM2's `reset`: restart counters back to zero; the processes are not touched. */
-  reset(target: Target): ProcessInfo[] {
+  /** PM2's `reset`: restart counters back to zero (of every instance, or of the one an instance id names); the processes are not touched. */
+  async reset(target: Target): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) {
+      await actOnInstance(one, 'reset', async () => undefined);
+      return instanceRows(this.rowsOfApp(one.handle), one.instance);
+    }
     const handles = this.resolve(target);
-    for (const h of handles) h.resetCounters();
-    return handles.map((h) => h.info());
+    for (const h of handles) {
+      h.resetCounters();
+      if (h.held?.running === true && h.pid !== null) await h.held.holder.call('reset-instance', { instance: null });
+    }
+    return this.rowsOfHandles(handles);
   }
 
   signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {

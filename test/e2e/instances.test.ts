@@ -51,6 +51,13 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
     assert.deepEqual(child.map((x) => x.instance), [0, 1, 2, 3]);
     assert.equal(new Set(child.map((x) => x.pid)).size, 4);
     for (const x of child) assert.notEqual(x.pid, x.holderPid, 'a row\'s pid is never the holder\'s');
+    // Starting the file again answers with the instances' pids, not the holder's.
+    const again = JSON.parse((await t.run(['start', file, '--json'])).stdout) as Row[];
+    for (const x of again) assert.ok(x.pid !== null && x.pid !== x.holderPid, `pid of ${x.name} (${x.id})`);
+    remember(await waitFor(async () => {
+      const all = await rowsOf();
+      return all.length === 6 && all.every((x) => x.status === 'online') ? all : null;
+    }, 'every row online again', 30_000));
   });
 
   it('per-instance memory: each row its own worker, different per row; instances plus the holder make the app\'s total', async () => {
@@ -128,14 +135,23 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
   });
 
   it('launching and back online: 6 rows all along', async () => {
-    const r = await t.run(['restart', file]);
+    const counts = new Set<number>();
+    const restarting = t.run(['restart', file]);
+    const seen = await waitFor(async () => {
+      const all = await rowsOf();
+      counts.add(all.length);
+      return all.some((x) => x.status === 'launching') ? all : null;
+    }, 'a launching instance', 30_000, 5);
+    const r = await restarting;
     assert.equal(r.code, 0, r.stderr);
     const rows = await waitFor(async () => {
       const all = await rowsOf();
-      assert.equal(all.length, 6);
+      counts.add(all.length);
       return all.every((x) => x.status === 'online') ? all : null;
     }, 'every row online again', 30_000);
     remember(rows);
+    assert.ok(seen.every((x) => x.pid === null || x.pid !== x.holderPid));
+    assert.deepEqual([...counts], [6], 'always 6 rows');
   });
 });
 
