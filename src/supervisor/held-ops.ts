@@ -48,6 +48,22 @@ function instanceRow(base: ProcessInfo, w: InstanceInfo, id: number, holderPid: 
   };
 }
 
+/** What the sampler needs of an app: its main pid, and a held app's workers with their instance ids. */
+export interface Sampled {
+  id: number;
+  name: string;
+  pid: number | null;
+  instances?: Array<{ id: number; pid: number | null }>;
+}
+
+export function sampledOf(h: ProcessHandle): Sampled {
+  const held = h.held;
+  if (held === null) return { id: h.id, name: h.spec.name, pid: h.pid };
+  const workers = h.pid === null ? [] : held.status?.workers ?? [];
+  const instances = workers.map((w) => ({ id: held.instanceIds[w.instance] ?? -1, pid: w.pid })).filter((w) => w.id >= 0);
+  return { id: h.id, name: h.spec.name, pid: h.pid, instances };
+}
+
 /** A numeric target that names one instance (not instance 0) of a held app. */
 export function findInstance(handles: Iterable<ProcessHandle>, target: string | number): { handle: ProcessHandle; instance: number } | null {
   const text = String(target).trim();

@@ -19,3 +19,12 @@ export async function actOnInstance(one: { handle: ProcessHandle; instance: numb
 export function instanceRows(rows: ProcessInfo[], instance: number): ProcessInfo[] {
   return rows.filter((r) => r.instance === instance);
 }
+
+/** `tend start <app>` of a running held app starts its stopped or errored instances (PM2 starts every process of the name). */
+export async function startIdleInstances(h: ProcessHandle): Promise<void> {
+  const held = h.held;
+  if (held === null || !held.running || h.pid === null || h.state !== 'online') return;
+  for (const w of held.status?.workers ?? []) {
+    if (w.status === 'stopped' || w.status === 'errored') await held.holder.call('start-instance', { instance: w.instance });
+  }
+}

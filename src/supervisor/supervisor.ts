@@ -20,9 +20,9 @@ import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { HeldApp, isHeld } from './held-app.js';
-import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld, type InstanceFigures } from './held-ops.js';
+import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
 import { RowEvents } from './row-events.js';
-import { actOnInstance, instanceRows } from './instance-ops.js';
+import { actOnInstance, instanceRows, startIdleInstances } from './instance-ops.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -182,16 +182,9 @@ export class Supervisor {
   }
 
   /** What the sampler needs of each app (cheaper than list()); a held app's workers with their instance ids. */
-  sampled(): Array<{ id: number; name: string; pid: number | null; instances?: Array<{ id: number; pid: number | null }> }> {
-    const out: Array<{ id: number; name: string; pid: number | null; instances?: Array<{ id: number; pid: number | null }> }> = [];
-    for (const h of this.apps.values()) {
-      const held = h.held;
-      if (held === null) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
-      else {
-        const workers = h.pid === null ? [] : held.status?.workers ?? [];
-        out.push({ id: h.id, name: h.spec.name, pid: h.pid, instances: workers.map((w) => ({ id: held.instanceIds[w.instance] ?? -1, pid: w.pid })).filter((w) => w.id >= 0) });
-      }
-    }
+  sampled(): Sampled[] {
+    const out: Sampled[] = [];
+    for (const h of this.apps.values()) out.push(sampledOf(h));
     return out;
   }
 
@@ -251,6 +244,13 @@ export class Supervisor {
     await scaleHeld(handles, instances, relative);
     this.publishNow();
     return this.rowsOfHandles(handles);
+  }
+
+  /** stop / start / reset of one instance id (see actOnInstance): its row is the answer. */
+  private async onInstance(one: { handle: ProcessHandle; instance: number }, verb: 'stop' | 'start' | 'reset'): Promise<ProcessInfo[]> {
+    await actOnInstance(one, verb, (h) => this.startHandles([h]));
+    this.publishNow();
+    return instanceRows(this.rowsOfApp(one.handle), one.instance);
   }
 
   /** State and status written before a command gets its answer (a `tend list` right after sees it). */
@@ -319,12 +319,10 @@ export class Supervisor {
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
-    if (one !== null) {
-      await actOnInstance(one, 'start', (h) => this.startHandles([h]));
-      this.publishNow();
-      return instanceRows(this.rowsOfHandles([one.handle]), one.instance);
-    }
-    return this.startHandles(this.resolve(target));
+    if (one !== null) return this.onInstance(one, 'start');
+    const handles = this.resolve(target);
+    for (const h of handles) await startIdleInstances(h);
+    return this.startHandles(handles);
   }
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
@@ -340,11 +338,7 @@ export class Supervisor {
 
   async stop(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
-    if (one !== null) {
-      await actOnInstance(one, 'stop', async () => undefined);
-      this.publishNow();
-      return instanceRows(this.rowsOfHandles([one.handle]), one.instance);
-    }
+    if (one !== null) return this.onInstance(one, 'stop');
     const handles = this.resolve(target);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -389,10 +383,7 @@ export class Supervisor {
   /** PM2's `reset`: restart counters back to zero (of every instance, or of the one an instance id names); the processes are not touched. */
   async reset(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
-    if (one !== null) {
-      await actOnInstance(one, 'reset', async () => undefined);
-      return instanceRows(this.rowsOfApp(one.handle), one.instance);
-    }
+    if (one !== null) return this.onInstance(one, 'reset');
     const handles = this.resolve(target);
     for (const h of handles) {
       h.resetCounters();

@@ -99,6 +99,13 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
     assert.equal(after?.pid, restarted?.pid);
     assert.ok(typeof after?.pid === 'number' && isAlive(after.pid), 'describe shows the live process after a restart');
     assert.equal((await rowsOf('child')).filter((x) => x.status === 'online').length, 4);
+    // `start <app>` starts the app's stopped instances, as PM2 starts every process of the name.
+    await t.json(['stop', String(third.id)]);
+    await t.json(['start', 'child']);
+    remember(await waitFor(async () => {
+      const rows = await rowsOf('child');
+      return rows.every((x) => x.status === 'online' && x.pid !== null) ? rows : null;
+    }, 'every instance online again'));
   });
 
   it('stopped: 6 rows, no pids', async () => {
