@@ -193,7 +193,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
-        hint: `Use the app (tend scale ${one.handle.spec.name} N changes how many run); start, stop, restart, reload, signal, describe and logs act on one instance.`,
+        hint: `Name the app instead (\`tend scale ${one.handle.spec.name} N\` changes how many run); start, stop, restart, reload, reset, signal, describe, logs and flush take an instance id.`,
       });
     }
     return resolveTarget(this.apps.values(), target);
