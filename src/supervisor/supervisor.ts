@@ -157,7 +157,10 @@ export class Supervisor {
 
   /** The app that has this id, as its own or as one of its instances'. */
   rowOwner(id: number): ProcessHandle | undefined {
-    return this.apps.get(id) ?? [...this.apps.values()].find((h) => h.held?.instanceOf(id) !== undefined);
+    const own = this.apps.get(id);
+    if (own !== undefined) return own;
+    for (const h of this.apps.values()) if (h.held !== null && h.held.instanceOf(id) !== undefined) return h;
+    return undefined;
   }
 
   /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
