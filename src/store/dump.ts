@@ -17,7 +17,7 @@ export interface DumpFile {
   apps: AppSpec[];
   /** Each app's id, in the order of `apps`: resurrect gives them back (`tend restart 0` keeps working). */
   ids?: number[];
-  /** Cluster / socket-activated apps: the id of each instance (null for other apps), in the order of `apps`. */
+  /** Cluster / socket-activated apps: the id of each instance (null for other apps), in the order of `apps` (missing at the end: none). */
   instanceIds?: Array<number[] | null>;
 }
 
@@ -137,7 +137,8 @@ export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
     throw new Error('ids do not match the apps');
   }
   const isIdList = (x: unknown): boolean => x === null || (Array.isArray(x) && x.every((id) => Number.isInteger(id) && id >= 0));
-  if (v.instanceIds !== undefined && (!Array.isArray(v.instanceIds) || v.instanceIds.length !== v.apps.length || !v.instanceIds.every(isIdList))) {
+  // Shorter than `apps` is fine (an app added by hand has no instance ids: it gets fresh ones).
+  if (v.instanceIds !== undefined && (!Array.isArray(v.instanceIds) || v.instanceIds.length > v.apps.length || !v.instanceIds.every(isIdList))) {
     throw new Error('instanceIds do not match the apps');
   }
   if (checkSpec !== undefined) v.apps = v.apps.map((app, i) => checkSpec(app, `app #${i}`));
