@@ -390,7 +390,10 @@ export class Supervisor {
     const handles = this.resolve(target);
     for (const h of handles) {
       h.resetCounters();
-      if (h.held?.running === true && h.pid !== null) await h.held.holder.call('reset-instance', { instance: null });
+      // The instances' own counters live in the holder (one from before this method answers with an error: logged).
+      if (h.held?.running === true && h.pid !== null) {
+        await h.held.holder.call('reset-instance', { instance: null }).catch((err: Error) => this.deps.log('reset-instances-failed', { id: h.id, error: err.message }));
+      }
     }
     return this.rowsOfHandles(handles);
   }
