@@ -17,15 +17,17 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
   const { supervisor, paths } = deps;
   return {
     'dump.save': (p) => {
-      const { specs, ids } = wanted(supervisor);
+      const { specs, ids, instanceIds } = wanted(supervisor);
       if (specs.length === 0 && p.force !== true) {
         const stopped = supervisor.list().length;
         throw new TendError('E_USAGE', stopped > 0 ? `no app is running (${stopped} stopped): saving would make boot start nothing` : 'no apps to save: saving would make boot start nothing', {
           hint: 'Start your apps first, or run `tend save --force` to save an empty set on purpose.',
         });
       }
-      writeDump(paths, specs, new Date(), ids);
-      return { file: paths.dumpFile, apps: specs.map((s) => s.name) };
+      writeDump(paths, specs, new Date(), ids, instanceIds);
+      // Processes as `list` counts them (one per instance), the number resurrect starts.
+      const processes = instanceIds.reduce((n, k) => n + (k === null ? 1 : k.length), 0);
+      return { file: paths.dumpFile, apps: specs.map((s) => s.name), processes };
     },
     'dump.resurrect': async () => {
       const dump = readDump(paths, checkAppSpec);
@@ -34,29 +36,31 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
       }
       const notices = [...dump.notices];
       const running = new Set(supervisor.list().filter((p) => p.status !== 'stopped' && p.status !== 'errored').map((p) => p.name));
-      const toStart: { spec: AppSpec; id: number | undefined }[] = [];
+      const toStart: { spec: AppSpec; id: number | undefined; instanceIds: number[] | undefined }[] = [];
       dump.apps.forEach((spec, i) => {
         if (running.has(spec.name)) notices.push(`${spec.name} is already running; left as it is`);
-        else toStart.push({ spec, id: dump.ids?.[i] });
+        else toStart.push({ spec, id: dump.ids?.[i], instanceIds: dump.instanceIds?.[i] ?? undefined });
       });
       // Started together (boot should not wait for each wait_ready app in turn). Each app gets
       // its saved id back when it is free, so `tend restart 0` means the same app after a reboot.
-      const results = await Promise.allSettled(toStart.map(({ spec, id }) => supervisor.start(spec, id)));
+      // Instances get theirs too: `tend stop 3` names the same instance after a reboot.
+      const results = await Promise.allSettled(toStart.map(({ spec, id, instanceIds }) => supervisor.start(spec, id, instanceIds)));
       const apps: ProcessInfo[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') apps.push(...r.value);
         else notices.push(`${toStart[i]?.spec.name ?? '?'} could not be started: ${(r.reason as Error).message}`);
       });
-      return { apps, source: dump.source, notices };
+      return { apps, source: dump.source, notices, started: toStart.length - results.filter((r) => r.status === 'rejected').length };
     },
   };
 }
 
-/** The specs (and ids) of apps the user wants running, in id order. */
-function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[] } {
+/** The specs (and ids, and instance ids) of apps the user wants running, in id order. */
+function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[]; instanceIds: Array<number[] | null> } {
   const specs = supervisor.specs();
   const infos = supervisor.list();
   // specs() and list() are both in id order over the same registry.
   const keep = specs.map((spec, i) => ({ spec, info: infos[i] })).filter(({ spec, info }) => info?.name === spec.name && WANTED.has(info.status));
-  return { specs: keep.map((k) => k.spec), ids: keep.map((k) => k.info?.id ?? 0) };
+  const ids = keep.map((k) => k.info?.id ?? 0);
+  return { specs: keep.map((k) => k.spec), ids, instanceIds: ids.map((id) => supervisor.instanceIdsOf(id) ?? null) };
 }

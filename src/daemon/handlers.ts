@@ -87,21 +87,24 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.delete': (p) => supervisor.delete(target(p)),
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.listRows(),
+    // One record per list row: a held app's instances each with their own status, pid and tree.
     'process.describe': (p) =>
-      supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => {
+      supervisor.resolveRows(target(p)).map(({ handle: h, row }): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
+        const held = h.held;
         return {
-          ...h.info(),
-          ...(h.held === null ? {} : {
+          ...row,
+          ...(held === null ? {} : {
             instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
-            lastReload: h.held.lastReload,
+            lastReload: held.lastReload,
+            ...(row.instance === 0 ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
           }),
           spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
           logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
-          ...deps.observer.detail(h.id, h.pid),
+          ...deps.observer.detail(h.id, h.pid, held === null ? null : { id: row.id, pid: row.pid }),
         };
       }),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
@@ -110,7 +113,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return supervisor.send(target(p), p.line);
     },
     'logs.subscribe': (p, conn) => {
-      const handles = supervisor.resolve(target(p));
+      // An instance id follows its app's output (the instances of a held app share its log files).
+      const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
       const streams: LogStream[] = Array.isArray(p.streams) && p.streams.length > 0 ? p.streams : ['out', 'err'];
       const subscription = nextSubscription++;
       // A follower that reads too slowly is told why and disconnected; it never slows an app.
@@ -129,7 +133,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const types = eventTypes(p.types);
       const t = p.target === undefined ? 'all' : target(p);
       // `all` also follows apps created later; other targets are resolved now (unknown → E_NOT_FOUND).
-      const ids = t === 'all' ? null : new Set(supervisor.resolve(t).map((h) => h.id));
+      const ids = t === 'all' ? null : new Set(supervisor.resolveRows(t).map((r) => r.row.id));
       const subscription = nextSubscription++;
       const sub = deps.events.subscribe({ types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids }, (event) => conn.sendEvent(subscription, event), (reason) => {
         deps.log('subscriber-dropped', { subscription, reason });
@@ -141,6 +145,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { subscription, types };
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
-    'logs.flush': (p) => ({ files: logs.flush(supervisor.resolve(target(p)).map((h) => h.id)) }),
+    // An instance id flushes its app's files (the instances of a held app share them).
+    'logs.flush': (p) => ({ files: logs.flush([...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle.id))]) }),
   };
 }

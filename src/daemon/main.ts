@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
   });
-  const exists = (id: number): boolean => supervisor.has(id);
+  const exists = (id: number): boolean => supervisor.rowOwner(id) !== undefined;
   const hooks = new HookRunner({
     // By id in O(1): this runs on every state change (resolving a target scans every app).
     appOf: (id) => {
@@ -140,11 +140,13 @@ async function main(): Promise<void> {
     logs,
     // Watchers follow every state change (watches is bound right below, before any change).
     onState: (p, deleted) => {
-      publishState(p, deleted);
       watches.sync(p.id);
       observer.onState(p, deleted);
     },
+    // process:state events are per list row: each instance of a held app has its own.
+    onRow: (row, deleted) => publishState(row, deleted),
     observe: (id, pid) => observer.observe(id, pid),
+    observeInstance: (id, pid) => observer.observeInstance(id, pid),
     health,
     // A failed reload quotes the app's last stderr lines.
     lastStderrLines: async (id, _spec, count) => {

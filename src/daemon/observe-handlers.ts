@@ -24,12 +24,16 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
   return {
     'metrics.get': (p) => {
       const since = typeof p.since === 'number' && Number.isFinite(p.since) ? p.since : 0;
-      const handles = supervisor.resolve(optionalTarget(p.target));
-      return { intervalMs: observer.sampler.intervalMs, apps: handles.map((h) => observer.sampler.metrics(h.id, h.spec.name, p.history === true, since)) };
+      // One entry per list row: a held app's instances each with their own worker's figures.
+      const rows = supervisor.resolveRows(optionalTarget(p.target));
+      return {
+        intervalMs: observer.sampler.intervalMs,
+        apps: rows.map(({ handle: h, row }) => observer.sampler.metrics(row.id, h.spec.name, p.history === true, since, h.held === null ? 'app' : 'instance')),
+      };
     },
     'metrics.subscribe': (p, conn) => {
       const target = optionalTarget(p.target);
-      const ids = target === 'all' ? null : new Set(supervisor.resolve(target).map((h) => h.id));
+      const ids = target === 'all' ? null : new Set(supervisor.resolveRows(target).map((r) => r.row.id));
       const subscription = nextSubscription++;
       let blocked = false;
       conn.onDrain(() => { blocked = false; });

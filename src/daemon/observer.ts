@@ -2,7 +2,7 @@ import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
 import { MetricsSampler } from '../metrics/sampler.js';
-import type { AppMetrics, ProcessDetail, ProcessInfo } from '../protocol/model.js';
+import type { AppMetrics, HolderFigures, ProcessDetail, ProcessInfo } from '../protocol/model.js';
 import type { Observed } from '../supervisor/process-handle.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
@@ -25,7 +25,7 @@ export class Observer {
   readonly sampler: MetricsSampler;
   private readonly health: HealthMonitor;
   private readonly cron: CronRestarts;
-  private readonly listeners = new Set<(apps: AppMetrics[]) => void>();
+  private readonly listeners = new Set<(rows: AppMetrics[]) => void>();
   private supervisor: Supervisor | null = null;
   private publishedAt = 0;
 
@@ -35,7 +35,7 @@ export class Observer {
       idleMs: opts.idleMs,
       watchedMs: opts.watchedMs,
       apps: () => this.supervisor?.sampled() ?? [],
-      onSample: (apps) => this.afterSample(apps),
+      onSample: (apps, rows) => this.afterSample(apps, rows),
     });
     this.health = new HealthMonitor({
       now: opts.now,
@@ -59,6 +59,11 @@ export class Observer {
     return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null };
   }
 
+  /** For the supervisor: the live figures of one instance of a held app (its worker's own tree). */
+  observeInstance(id: number, pid: number | null): { cpuPercent: number | null; memoryBytes: number | null } {
+    return this.sampler.latest(id, pid, 'instance');
+  }
+
   /** Every state change of an app: (re)arm its health checks and cron schedule. */
   onState(info: ProcessInfo, deleted = false): void {
     const h = this.supervisor?.handle(info.id);
@@ -73,11 +78,13 @@ export class Observer {
     else this.health.untrack(info.id);
   }
 
-  detail(id: number, pid: number | null): ObservedDetail {
+  /** `instance`: the instance (a held app's row) whose worker tree is shown instead of the app's. */
+  detail(id: number, pid: number | null, instance: { id: number; pid: number | null } | null = null): ObservedDetail {
     const h = this.supervisor?.handle(id);
     const state = this.health.status(id, pid);
+    const tree = instance === null ? (pid === null ? [] : this.sampler.tree(id)) : (instance.pid === null ? [] : this.sampler.tree(instance.id, 'instance'));
     return {
-      tree: pid === null ? [] : this.sampler.tree(id),
+      tree,
       limitRestarts: h?.limits.counts ?? { memory: 0, cron: 0, health: 0 },
       lastLimitRestart: h?.limits.last ?? null,
       nextCronAt: this.cron.next(id),
@@ -85,8 +92,14 @@ export class Observer {
     };
   }
 
-  /** Metrics after every sample, at the fast rate while at least one listener is there. */
-  subscribe(fn: (apps: AppMetrics[]) => void): () => void {
+  /** A held app's holder alone and the app's total (see ProcessDetail.holder). */
+  holderFigures(id: number, pid: number | null): HolderFigures {
+    const own = this.sampler.latest(id, pid, 'holder');
+    return { pid, cpuPercent: own.cpuPercent, memoryBytes: own.memoryBytes, app: this.sampler.latest(id, pid) };
+  }
+
+  /** Metrics of every list row after every sample, at the fast rate while at least one listener is there. */
+  subscribe(fn: (rows: AppMetrics[]) => void): () => void {
     this.listeners.add(fn);
     const unwatch = this.sampler.watch();
     return () => {
@@ -95,7 +108,7 @@ export class Observer {
     };
   }
 
-  private afterSample(apps: AppMetrics[]): void {
+  private afterSample(apps: AppMetrics[], rows: AppMetrics[]): void {
     const sup = this.supervisor;
     if (sup === null) return;
     for (const m of apps) {
@@ -112,7 +125,7 @@ export class Observer {
       sup.publishStatus();
     }
     for (const fn of [...this.listeners]) {
-      try { fn(apps); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
+      try { fn(rows); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
     }
   }
 

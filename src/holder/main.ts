@@ -57,6 +57,9 @@ function main(): void {
     reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1),
     scale: (p) => pool.scale(p.instances),
     'restart-instance': (p) => pool.restartInstance(p.instance),
+    'stop-instance': (p) => pool.stopInstance(p.instance),
+    'start-instance': (p) => pool.startInstance(p.instance),
+    'reset-instance': (p) => pool.resetCounters(p.instance),
     signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
   }, log);
 

@@ -24,7 +24,7 @@ export type SlotState<R> =
   | { kind: 'online'; run: R }
   | { kind: 'replacing'; run: R | null; fresh: R | null; spec: AppSpec; proving: boolean }
   | { kind: 'waiting-restart'; delayMs: number }
-  | { kind: 'stopping'; run: R; then: 'start' | 'remove' }
+  | { kind: 'stopping'; run: R; then: 'start' | 'remove' | 'stop' }
   | { kind: 'removed' }
   | { kind: 'errored' }
   | { kind: 'stopped' };
@@ -52,7 +52,13 @@ export type SlotEvent<R> =
   /** Stop this instance and start it again (`tend restart <instance id>`). */
   | { type: 'restart' }
   /** Stop this instance for good (scale-down, holder stop). */
-  | { type: 'remove' };
+  | { type: 'remove' }
+  /** Stop this instance and keep its slot, stopped (`tend stop <instance id>`). */
+  | { type: 'stop' }
+  /** Start a stopped or errored instance again (`tend start <instance id>`); not a restart. */
+  | { type: 'start' }
+  /** Restart counter and crash history back to zero (`tend reset`). */
+  | { type: 'reset' };
 
 export type SlotEffect<R> =
   | { type: 'spawn'; spec: AppSpec; fresh: boolean }
@@ -121,6 +127,11 @@ export function transition<R>(slot: Slot<R>, event: SlotEvent<R>): Step<R> {
     case 'replace': return replace(slot, event.spec, to);
     case 'restart': return restart(slot, to);
     case 'remove': return remove(slot, to);
+    case 'stop': return stopKeep(slot, to);
+    case 'start':
+      if (s.kind !== 'stopped' && s.kind !== 'errored' && s.kind !== 'waiting-restart') return stay;
+      return to({ kind: 'launching', run: null }, [{ type: 'cancel-restart' }, { type: 'spawn', spec: slot.spec, fresh: false }], { history: FRESH_HISTORY });
+    case 'reset': return to(s, [], { restarts: 0, history: FRESH_HISTORY });
   }
 }
 
@@ -159,6 +170,7 @@ function exited<R>(slot: Slot<R>, event: Extract<SlotEvent<R>, { type: 'exit' }>
     case 'stopping':
       if (s.run !== event.run) return stay;
       if (s.then === 'remove') return to({ kind: 'removed' });
+      if (s.then === 'stop') return to({ kind: 'stopped' });
       return to({ kind: 'launching', run: null }, [{ type: 'spawn', spec: slot.spec, fresh: false }], { restarts: slot.restarts + 1, history: FRESH_HISTORY });
     default:
       return stay;
@@ -234,5 +246,27 @@ function remove<R>(slot: Slot<R>, to: To<R>): Step<R> {
       return { slot, effects: [] };
     default:
       return to({ kind: 'removed' }, [{ type: 'cancel-restart' }]);
+  }
+}
+
+/** `stop`: like a removal, but the slot stays, stopped, until a `start`. */
+function stopKeep<R>(slot: Slot<R>, to: To<R>): Step<R> {
+  const s = slot.state;
+  switch (s.kind) {
+    case 'removed':
+    case 'stopped':
+      return { slot, effects: [] };
+    case 'stopping':
+      return to({ ...s, then: s.then === 'remove' ? 'remove' : 'stop' });
+    case 'waiting-restart':
+    case 'errored':
+      return to({ kind: 'stopped' }, [{ type: 'cancel-restart' }]);
+    default: {
+      const step = remove(slot, to);
+      const st = step.slot.state;
+      if (st.kind === 'removed') return { ...step, slot: { ...step.slot, state: { kind: 'stopped' } } };
+      if (st.kind === 'stopping') return { ...step, slot: { ...step.slot, state: { ...st, then: 'stop' } } };
+      return step;
+    }
   }
 }

@@ -298,8 +298,36 @@ export class WorkerPool {
   /** Stop then start one instance (`tend restart <instance id>`). */
   restartInstance(instance: number): Promise<HolderStatus> {
     return this.serial(async () => {
-      if (!this.slots.has(instance)) throw Object.assign(new Error(`no instance ${instance}`), { code: 'E_APP_NOT_FOUND' });
+      if (!this.slots.has(instance)) throw noInstance(instance);
       this.send(instance, { type: 'restart' });
+      await this.settle(instance);
+      return this.status();
+    });
+  }
+
+  /** `tend stop <instance id>`: the process retires and no restart follows until startInstance. */
+  stopInstance(instance: number): Promise<HolderStatus> {
+    return this.onInstance(instance, { type: 'stop' });
+  }
+
+  /** `tend start <instance id>`: a stopped or errored instance runs again (a running one is left alone). */
+  startInstance(instance: number): Promise<HolderStatus> {
+    return this.onInstance(instance, { type: 'start' });
+  }
+
+  /** `tend reset`: restart counters of one instance (or every one) back to zero. */
+  resetCounters(instance: number | null): HolderStatus {
+    if (instance !== null && !this.slots.has(instance)) throw noInstance(instance);
+    for (const i of instance === null ? [...this.slots.keys()] : [instance]) this.send(i, { type: 'reset' });
+    this.deps.changed();
+    return this.status();
+  }
+
+  /** One instance's event, in turn with the other operations; answers once it settled. */
+  private onInstance(instance: number, event: SlotEvent<Run>): Promise<HolderStatus> {
+    return this.serial(async () => {
+      if (!this.slots.has(instance)) throw noInstance(instance);
+      this.send(instance, event);
       await this.settle(instance);
       return this.status();
     });
@@ -334,4 +362,8 @@ export class WorkerPool {
     });
     return { kind: this.driver.kind, instances: this.count, workers, ready: this.ready, reloading: this.reloading, lastReload: this.lastReload };
   }
+}
+
+function noInstance(instance: number): Error {
+  return Object.assign(new Error(`no instance ${instance}`), { code: 'E_APP_NOT_FOUND' });
 }

@@ -10,6 +10,8 @@ export interface SampledApp {
   id: number;
   name: string;
   pid: number | null;
+  /** Cluster / socket-activated apps: each instance's id and worker pid (the app's pid is its holder's). */
+  instances?: Array<{ id: number; pid: number | null }>;
 }
 
 export interface SamplerOptions {
@@ -21,8 +23,11 @@ export interface SamplerOptions {
   watchedMs?: number;
   /** Points kept per app (default 600: 10 minutes at the watched rate). */
   historyPoints?: number;
-  /** Called after every sample, with the apps that were sampled. */
-  onSample?(apps: AppMetrics[]): void;
+  /**
+   * Called after every sample: `apps` has each app's whole tree (a held app's holder and every
+   * worker), `rows` one entry per list row (a held app's instances, each its own worker's tree).
+   */
+  onSample?(apps: AppMetrics[], rows: AppMetrics[]): void;
   /** For tests: the /proc scan. */
   scan?: () => ProcStat[];
 }
@@ -47,6 +52,10 @@ interface AppState {
  */
 export class MetricsSampler {
   private readonly state = new Map<number, AppState>();
+  /** Instances of held apps, by instance id: their worker's own tree. */
+  private readonly instances = new Map<number, AppState>();
+  /** Held apps, by app id: the holder's own tree (without the workers'). */
+  private readonly holders = new Map<number, AppState>();
   private readonly meter = new CpuMeter();
   private readonly pageSize = detectPageSize();
   private timer: NodeJS.Timeout | null = null;
@@ -119,11 +128,20 @@ export class MetricsSampler {
     const all = this.opts.apps();
     const known = new Map(all.map((a) => [a.id, a]));
     const apps = all.filter((a) => a.pid !== null) as Array<SampledApp & { pid: number }>;
+    const workers = new Map<number, { id: number; name: string; pid: number }>();
+    for (const a of apps) for (const w of a.instances ?? []) if (w.pid !== null) workers.set(w.id, { id: w.id, name: a.name, pid: w.pid });
     const now = this.opts.now();
-    for (const [id, st] of this.state) {
-      const app = known.get(id);
-      if (app === undefined) this.state.delete(id);
-      else if (app.pid !== st.pid) this.forgetRun(st);
+    for (const map of [this.state, this.holders]) {
+      for (const [id, st] of map) {
+        const app = known.get(id);
+        if (app === undefined) map.delete(id);
+        else if (app.pid !== st.pid) this.forgetRun(st);
+      }
+    }
+    for (const [id, st] of this.instances) {
+      const w = workers.get(id);
+      if (w === undefined) this.instances.delete(id);
+      else if (w.pid !== st.pid) this.forgetRun(st);
     }
     if (apps.length === 0) {
       this.lastAt = null;
@@ -132,40 +150,60 @@ export class MetricsSampler {
     const stats = given ?? (this.opts.scan ?? readAllStats)();
     const ticksOf = this.meter.update(stats, uptimeTicks());
     const seconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;
-    const primed = this.lastAt !== null;
     this.lastAt = now;
-    const trees = assignTrees(stats, apps.map((a) => a.pid));
+    const trees = assignTrees(stats, [...apps.map((a) => a.pid), ...[...workers.values()].map((w) => w.pid)]);
+    const measure = (st: AppState, members: ProcStat[]): void => this.measure(st, members, ticksOf, seconds, now);
     const out: AppMetrics[] = [];
+    const rows: AppMetrics[] = [];
     for (const app of apps) {
-      const st = this.stateFor(app);
-      const members = trees.get(app.pid) ?? [];
-      st.members = members;
-      st.cpuByPid.clear();
-      let ticks = 0;
-      let rss = 0;
-      for (const m of members) {
-        const t = ticksOf(m);
-        ticks += t;
-        rss += m.rssPages * this.pageSize;
-        if (primed && seconds > 0) st.cpuByPid.set(m.pid, pct(t, seconds));
+      const own = trees.get(app.pid) ?? [];
+      const instances = (app.instances ?? []).filter((w) => w.pid !== null);
+      // The app's total: its main pid's tree and, for a held app, every worker's.
+      measure(this.stateFor(this.state, app), [...own, ...instances.flatMap((w) => trees.get(w.pid as number) ?? [])]);
+      const total = this.view(app.id, this.state.get(app.id) as AppState, false);
+      out.push(total);
+      if (app.instances === undefined) rows.push(total);
+      else measure(this.stateFor(this.holders, app), own);
+      for (const w of instances) {
+        const st = this.stateFor(this.instances, workers.get(w.id) as { id: number; name: string; pid: number });
+        measure(st, trees.get(w.pid as number) ?? []);
+        rows.push(this.view(w.id, st, false));
       }
-      st.cpuSeconds += ticks / CLOCK_TICKS_PER_SECOND;
-      const leader = members[0]?.pid === app.pid ? members[0] : undefined;
-      st.memoryBytes = members.length > 0 ? rss : null;
-      st.cpuPercent = primed && seconds > 0 && members.length > 0 ? pct(ticks, seconds) : st.cpuPercent;
-      st.main = leader === undefined ? null : { cpuPercent: st.cpuByPid.get(leader.pid) ?? 0, memoryBytes: leader.rssPages * this.pageSize };
-      if (st.memoryBytes !== null && st.cpuPercent !== null) st.history.push(now, st.cpuPercent, st.memoryBytes);
-      out.push(this.view(app.id, st, false));
     }
-    this.opts.onSample?.(out);
+    this.opts.onSample?.(out, rows);
     return out;
   }
 
-  private stateFor(app: SampledApp & { pid: number }): AppState {
-    let st = this.state.get(app.id);
+  /** Fills a state from its members: CPU % since the last sample, RSS, the main pid's own figures. */
+  private measure(st: AppState, members: ProcStat[], ticksOf: (s: ProcStat) => number, seconds: number, now: number): void {
+    const primed = seconds > 0;
+    st.members = members;
+    st.cpuByPid.clear();
+    let ticks = 0;
+    let rss = 0;
+    for (const m of members) {
+      const t = ticksOf(m);
+      ticks += t;
+      rss += m.rssPages * this.pageSize;
+      if (primed) st.cpuByPid.set(m.pid, pct(t, seconds));
+    }
+    st.cpuSeconds += ticks / CLOCK_TICKS_PER_SECOND;
+    const leader = members[0]?.pid === st.pid ? members[0] : undefined;
+    st.memoryBytes = members.length > 0 ? rss : null;
+    st.cpuPercent = primed && members.length > 0 ? pct(ticks, seconds) : st.cpuPercent;
+    st.main = leader === undefined ? null : { cpuPercent: st.cpuByPid.get(leader.pid) ?? 0, memoryBytes: leader.rssPages * this.pageSize };
+    if (st.memoryBytes !== null && st.cpuPercent !== null) st.history.push(now, st.cpuPercent, st.memoryBytes);
+  }
+
+  private mapOf(of: Measured): Map<number, AppState> {
+    return of === 'app' ? this.state : of === 'instance' ? this.instances : this.holders;
+  }
+
+  private stateFor(map: Map<number, AppState>, app: { id: number; name: string; pid: number }): AppState {
+    let st = map.get(app.id);
     if (st === undefined) {
       st = { pid: app.pid, name: app.name, members: [], cpuByPid: new Map(), cpuPercent: null, memoryBytes: null, main: null, cpuSeconds: 0, history: new MetricHistory(this.opts.historyPoints ?? 600) };
-      this.state.set(app.id, st);
+      map.set(app.id, st);
     }
     st.pid = app.pid;
     st.name = app.name;
@@ -190,23 +228,27 @@ export class MetricsSampler {
     };
   }
 
-  /** The latest figures of an app whose main pid is `pid` (stale figures of another run are not returned). */
-  latest(id: number, pid: number | null): { cpuPercent: number | null; memoryBytes: number | null } {
-    const st = this.state.get(id);
+  /**
+   * The latest figures of an app whose main pid is `pid` (stale figures of another run are not
+   * returned); `of`: the app's whole tree, one instance's worker tree (`pid` = the worker's), or
+   * a held app's holder alone (`pid` = the holder's).
+   */
+  latest(id: number, pid: number | null, of: Measured = 'app'): { cpuPercent: number | null; memoryBytes: number | null } {
+    const st = this.mapOf(of).get(id);
     if (st === undefined || pid === null || st.pid !== pid) return { cpuPercent: null, memoryBytes: null };
     return { cpuPercent: st.cpuPercent === null ? null : Math.round(st.cpuPercent * 10) / 10, memoryBytes: st.memoryBytes };
   }
 
   /** What is known of an app, with its history when asked (only points at or after `since`). */
-  metrics(id: number, name: string, withHistory: boolean, since = 0): AppMetrics {
-    const st = this.state.get(id);
+  metrics(id: number, name: string, withHistory: boolean, since = 0, of: Measured = 'app'): AppMetrics {
+    const st = this.mapOf(of).get(id);
     if (st === undefined) return { id, name, main: null, cpuPercent: null, memoryBytes: null, cpuSeconds: 0, processes: 0, history: [] };
     return this.view(id, st, withHistory, since);
   }
 
-  /** The app's processes as last sampled, main pid first, with their command lines. */
-  tree(id: number): TreeProcess[] {
-    const st = this.state.get(id);
+  /** The app's (or instance's) processes as last sampled, main pid first, with their command lines. */
+  tree(id: number, of: Measured = 'app'): TreeProcess[] {
+    const st = this.mapOf(of).get(id);
     if (st === undefined) return [];
     return st.members.map((m) => ({
       pid: m.pid, ppid: m.ppid, command: commandLine(m.pid) ?? `[${m.pid}]`,
@@ -215,6 +257,9 @@ export class MetricsSampler {
     }));
   }
 }
+
+/** What a figure is measured over: an app's whole tree, one instance's worker, or a holder alone. */
+export type Measured = 'app' | 'instance' | 'holder';
 
 function pct(ticks: number, seconds: number): number {
   return (ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100;

@@ -37,6 +37,12 @@ export interface HolderMethods {
   scale: (p: { instances: number }) => HolderStatus;
   /** Replaces one instance's process (stop, then start). */
   'restart-instance': (p: { instance: number }) => HolderStatus;
+  /** Stops one instance's process (gracefully); it stays stopped until started (PM2's `stop <id>`). */
+  'stop-instance': (p: { instance: number }) => HolderStatus;
+  /** Starts a stopped or errored instance again. */
+  'start-instance': (p: { instance: number }) => HolderStatus;
+  /** Restart counters of one instance (or of all: null) back to zero (`tend reset`). */
+  'reset-instance': (p: { instance: number | null }) => HolderStatus;
   /** Sends a signal to one instance's process, or to all of them. */
   signal: (p: { instance: number | null; signal: string }) => { signalled: number };
 }

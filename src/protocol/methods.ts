@@ -61,9 +61,11 @@ export interface TendMethods {
   /** Reopen every log file (after an external logrotate). */
   'logs.reopen': (p: Record<string, never>) => { files: number };
   /** Write the desired set (every app's spec and environment) to the dump, keeping the previous as a backup. */
-  'dump.save': (p: { force?: boolean }) => { file: string; apps: string[] };
+  /** `apps`: the names saved; `processes`: what `list` shows of them (one per instance), as resurrect starts them. */
+  'dump.save': (p: { force?: boolean }) => { file: string; apps: string[]; processes?: number };
   /** Start every app of the dump (falling back to its backup) that is not already running. */
-  'dump.resurrect': (p: Record<string, never>) => { apps: ProcessInfo[]; source: 'dump' | 'backup'; notices: string[] };
+  /** `apps`: the processes started (one per instance); `started`: how many apps. */
+  'dump.resurrect': (p: Record<string, never>) => { apps: ProcessInfo[]; source: 'dump' | 'backup'; notices: string[]; started?: number };
   /** Empty the log files (and remove archives) of the targets, safely while they run. */
   'logs.flush': (p: { target: Target }) => { files: number };
   /** What the sampler knows of the targets (default all), with each app's history when asked (points after `since`). */

@@ -235,13 +235,16 @@ export interface ProcessInfo {
   reason: string | null;
   /** When the next restart is scheduled (waiting-restart only). */
   nextRestartAt: number | null;
-  /** CPU % of one core over the last sample, summed over the app's process tree; null when not running or not sampled yet. */
+  /**
+   * CPU % of one core over the last sample, summed over the app's process tree (an instance of a
+   * held app: its own worker's tree); null when not running or not sampled yet.
+   */
   cpuPercent: number | null;
-  /** RSS of the app's whole process tree in bytes; null when not running or not sampled yet. */
+  /** RSS of the app's whole process tree (an instance: its worker's tree) in bytes; null when not running or not sampled yet. */
   memoryBytes: number | null;
   /** Cluster / socket-activated apps: this row's instance number (one row per instance). */
   instance?: number;
-  /** The holder process of a cluster / socket-activated app (its id is the app's first row). */
+  /** The holder process of a cluster / socket-activated app (its id is the app's first row); never a row's `pid`. */
   holderPid?: number | null;
   /** null when the app has no health check or is not running. */
   health?: HealthStatus | null;
@@ -249,6 +252,13 @@ export interface ProcessInfo {
   watching?: boolean;
   /** The app runs on a pseudo-terminal (`tend attach`). */
   pty?: boolean;
+}
+
+export interface HolderFigures {
+  pid: number | null;
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+  app: { cpuPercent: number | null; memoryBytes: number | null };
 }
 
 /** One process of an app's tree (`describe`). */
@@ -302,6 +312,12 @@ export interface ProcessDetail extends ProcessInfo {
   instances?: Array<InstanceInfo & { id: number }>;
   /** The last reload of a held app (a failed one says which instance and why). */
   lastReload?: ReloadReport | null;
+  /**
+   * On the record of instance 0 of a held app: its holder process (the cluster primary) with its
+   * own cost, counted here once and in no instance's figures, and the app's total (holder and
+   * every instance: the sum of the instances' figures plus the holder's).
+   */
+  holder?: HolderFigures;
   /** The app's processes as last sampled (main pid first); empty when not running. */
   tree: TreeProcess[];
   /** Restarts caused by max_memory_restart, by cron_restart and by failed health checks. */

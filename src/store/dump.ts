@@ -17,12 +17,16 @@ export interface DumpFile {
   apps: AppSpec[];
   /** Each app's id, in the order of `apps`: resurrect gives them back (`tend restart 0` keeps working). */
   ids?: number[];
+  /** Cluster / socket-activated apps: the id of each instance (null for other apps), in the order of `apps` (missing at the end: none). */
+  instanceIds?: Array<number[] | null>;
 }
 
 export interface LoadedDump {
   apps: AppSpec[];
   /** The saved ids (same order as `apps`); absent in dumps written before ids were saved. */
   ids?: number[] | undefined;
+  /** The saved instance ids of held apps (same order as `apps`); absent in older dumps. */
+  instanceIds?: Array<number[] | null> | undefined;
   savedAt: string;
   source: 'dump' | 'backup';
   /** Why the backup was used, for the user. */
@@ -34,10 +38,10 @@ export interface LoadedDump {
  * new one replaces dump.json atomically. A corrupt dump.json never overwrites a good backup.
  * Both writes are durable (fsync): this file is what a reboot depends on.
  */
-export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date, ids?: number[]): DumpFile {
+export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date, ids?: number[], instanceIds?: Array<number[] | null>): DumpFile {
   const previous = readText(paths.dumpFile);
   if (previous !== null && tryParse(previous).dump !== null) writeFileAtomic(paths.dumpBackup, previous, 0o600, true);
-  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps, ...(ids === undefined ? {} : { ids }) };
+  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps, ...(ids === undefined ? {} : { ids }), ...(instanceIds === undefined ? {} : { instanceIds }) };
   writeFileAtomic(paths.dumpFile, `${JSON.stringify(dump, null, 2)}\n`, 0o600, true);
   return dump;
 }
@@ -75,8 +79,8 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
   });
 }
 
-function idsOf(dump: DumpFile): { ids?: number[] } {
-  return dump.ids === undefined ? {} : { ids: dump.ids };
+function idsOf(dump: DumpFile): { ids?: number[]; instanceIds?: Array<number[] | null> } {
+  return { ...(dump.ids === undefined ? {} : { ids: dump.ids }), ...(dump.instanceIds === undefined ? {} : { instanceIds: dump.instanceIds }) };
 }
 
 type Loaded = { dump: DumpFile; missing: false; error: null } | { dump: null; missing: boolean; error: string | null };
@@ -131,6 +135,11 @@ export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
   v.apps.forEach((app, i) => checkApp(app, i));
   if (v.ids !== undefined && (!Array.isArray(v.ids) || v.ids.length !== v.apps.length || !v.ids.every((id) => Number.isInteger(id) && id >= 0))) {
     throw new Error('ids do not match the apps');
+  }
+  const isIdList = (x: unknown): boolean => x === null || (Array.isArray(x) && x.every((id) => Number.isInteger(id) && id >= 0));
+  // Shorter than `apps` is fine (an app added by hand has no instance ids: it gets fresh ones).
+  if (v.instanceIds !== undefined && (!Array.isArray(v.instanceIds) || v.instanceIds.length > v.apps.length || !v.instanceIds.every(isIdList))) {
+    throw new Error('instanceIds do not match the apps');
   }
   if (checkSpec !== undefined) v.apps = v.apps.map((app, i) => checkSpec(app, `app #${i}`));
   return v as DumpFile;

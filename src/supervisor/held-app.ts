@@ -1,6 +1,8 @@
 import { unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { ensureDir } from '../lib/ensure-dir.js';
+import { resolveInstanceCount } from '../lib/listen-address.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { AppSpec, ReloadReport } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -37,7 +39,8 @@ export class HeldApp {
     private readonly appId: number,
     private readonly paths: TendPaths,
     private readonly deps: {
-      allocateId(): number;
+      /** A fresh id, or `preferred` when no app or instance has it. */
+      allocateId(preferred?: number): number;
       log(event: string, data: Record<string, unknown>): void;
       /** A status arrived (ready, workers, reload progress). */
       changed(status: HolderStatus): void;
@@ -47,6 +50,15 @@ export class HeldApp {
     this.instanceIds = Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId && saved.instanceIds.every((n) => Number.isInteger(n)) ? saved.instanceIds : [appId];
     this.lastReload = saved.lastReload ?? null;
     this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
+  }
+
+  /**
+   * An id for every instance before any runs (PM2 numbers them at start: rows and ids are the
+   * same in every state); `preferred[k]` for instance k when free (resurrect).
+   */
+  reserve(spec: AppSpec, preferred: readonly number[] = []): void {
+    const count = resolveInstanceCount(spec.instances, availableParallelism());
+    while (this.instanceIds.length < count) this.instanceIds.push(this.deps.allocateId(preferred[this.instanceIds.length]));
   }
 
   /** The status a previous daemon last heard: shown after an adoption until the holder answers. */

@@ -3,35 +3,65 @@ import type { AppSpec, InstanceInfo, ProcessInfo, ReloadReport } from '../protoc
 import type { ProcessHandle } from './process-handle.js';
 import { isHeld, type HeldApp } from './held-app.js';
 
+/** The live figures of one instance (its worker's own process tree). */
+export type InstanceFigures = (id: number, pid: number | null) => { cpuPercent: number | null; memoryBytes: number | null };
+
 /**
- * List rows of an app: one per instance for a held app (PM2's habit), each with its own id;
- * the app's own row (instance 0) carries the app's id. A held app that is not running shows one
- * row (its state) like any app.
+ * List rows of an app: one per instance for a held app (PM2's habit), each with its own id, in
+ * every state: an instance that has no process (stopped, errored, not spawned yet) has no pid,
+ * and no row ever shows the holder's pid (that is `holderPid`). Instance 0 carries the app's id.
  */
-export function rowsOf(h: ProcessHandle, now: number): ProcessInfo[] {
+export function rowsOf(h: ProcessHandle, now: number, figures: InstanceFigures): ProcessInfo[] {
   const base = h.info();
   const held = h.held;
   if (held === null) return [base];
-  const status = held.status;
   const holderPid = base.pid;
-  if (status === null || base.pid === null || status.workers.length === 0) return [{ ...base, instance: 0, holderPid, pid: null }];
-  return status.workers.map((w) => instanceRow(base, w, held.instanceIds[w.instance] ?? -1, holderPid, now));
+  const workers = holderPid === null ? [] : held.status?.workers ?? [];
+  return held.instanceIds.map((id, k) => {
+    const w = workers.find((x) => x.instance === k);
+    return w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid));
+  });
 }
 
-function instanceRow(base: ProcessInfo, w: InstanceInfo, id: number, holderPid: number | null, now: number): ProcessInfo {
+/** An instance without a report from a running holder: the app's own state, no process. */
+function idleRow(base: ProcessInfo, id: number, instance: number, holderPid: number | null): ProcessInfo {
+  const status = base.status === 'online' ? 'launching' : base.status;
+  return { ...base, id, pid: null, status, uptimeMs: 0, startedAt: null, cpuPercent: null, memoryBytes: null, instance, holderPid };
+}
+
+function instanceRow(base: ProcessInfo, w: InstanceInfo, id: number, holderPid: number | null, now: number, seen: ReturnType<InstanceFigures>): ProcessInfo {
   // The holder's own state wins while it is not online (launching, stopping).
   const status = base.status === 'online' || base.status === 'launching' ? w.status : base.status;
+  const running = w.pid !== null && w.startedAt !== null;
   return {
     ...base,
     id,
     pid: w.pid,
     status,
     restarts: base.restarts + w.restarts,
-    uptimeMs: w.startedAt === null ? 0 : Math.max(0, now - w.startedAt),
+    uptimeMs: running ? Math.max(0, now - (w.startedAt as number)) : 0,
     startedAt: w.startedAt,
+    cpuPercent: w.pid === null ? null : seen.cpuPercent,
+    memoryBytes: w.pid === null ? null : seen.memoryBytes,
     instance: w.instance,
     holderPid,
   };
+}
+
+/** What the sampler needs of an app: its main pid, and a held app's workers with their instance ids. */
+export interface Sampled {
+  id: number;
+  name: string;
+  pid: number | null;
+  instances?: Array<{ id: number; pid: number | null }>;
+}
+
+export function sampledOf(h: ProcessHandle): Sampled {
+  const held = h.held;
+  if (held === null) return { id: h.id, name: h.spec.name, pid: h.pid };
+  const workers = h.pid === null ? [] : held.status?.workers ?? [];
+  const instances = workers.map((w) => ({ id: held.instanceIds[w.instance] ?? -1, pid: w.pid })).filter((w) => w.id >= 0);
+  return { id: h.id, name: h.spec.name, pid: h.pid, instances };
 }
 
 /** A numeric target that names one instance (not instance 0) of a held app. */
@@ -79,11 +109,11 @@ export function scaledCount(h: ProcessHandle, instances: number, relative: boole
 }
 
 /** Replaces one instance of a held app when `target` names one; null when it does not. */
-export async function restartHeldInstance(apps: Iterable<ProcessHandle>, target: string | number): Promise<ProcessHandle | null> {
+export async function restartHeldInstance(apps: Iterable<ProcessHandle>, target: string | number): Promise<{ handle: ProcessHandle; instance: number } | null> {
   const one = findInstance(apps, target);
   if (one === null) return null;
   await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
-  return one.handle;
+  return one;
 }
 
 /** `tend scale`: every app must be held (refused whole otherwise); running holders scale live. */

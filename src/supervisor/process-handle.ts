@@ -94,13 +94,19 @@ export class ProcessHandle {
     return { ...this.spec, waitReady: true, listenTimeoutMs: this.spec.listenTimeoutMs + 10_000 };
   }
 
+  /** A new app: a held app's instance ids are given now, before its holder runs (`preferred`: resurrect's). */
+  reserveIds(preferred?: number[]): void {
+    this.syncHeld({}, preferred);
+  }
+
   /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
-  private syncHeld(saved: HeldSaved = {}): HeldApp | null {
+  private syncHeld(saved: HeldSaved = {}, preferredIds?: number[]): HeldApp | null {
     if (isHeld(this.spec)) {
       this.held ??= this.deps.makeHeld(this, saved, (s) => {
         if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
         else this.deps.changed(this);
       });
+      this.held.reserve(this.spec, preferredIds);
     } else if (this.held !== null) {
       this.held.exited();
       this.held = null;

@@ -21,14 +21,18 @@ import { resolveTarget } from './targets.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
-import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
+import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
+import { RowEvents } from './row-events.js';
+import { actOnInstance, instanceRows, startIdleInstances } from './instance-ops.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
   now(): number;
   log(event: string, data: Record<string, unknown>): void;
-  /** Every state change, for subscribers (process:state events); `deleted` on an app's last one. */
+  /** Every state change of an app (its own record: health, cron, watch); `deleted` on its last one. */
   onState(info: ProcessInfo, deleted: boolean): void;
+  /** The same change as list rows, one per instance of a held app (process:state events). */
+  onRow?(info: ProcessInfo, deleted: boolean): void;
   /** Builds the sink that receives an app's output and (re)configures its log files. */
   logs: {
     sinkFor(id: number): OutputSink;
@@ -42,6 +46,8 @@ export interface SupervisorDeps {
   lastStderrLines?(id: number, spec: AppSpec, count: number): Promise<string[]>;
   /** Live figures of a run (CPU, memory, health); none when absent. */
   observe?(id: number, pid: number | null): Observed;
+  /** Live figures of one instance of a held app (its worker's tree); none when absent. */
+  observeInstance?: InstanceFigures;
   /** Problems shown by ping/list (disk full, state recovered). */
   health: Health;
 }
@@ -50,6 +56,7 @@ export interface SupervisorDeps {
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
 const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.held?.running === true });
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
+const UNMEASURED: InstanceFigures = () => ({ cpuPercent: null, memoryBytes: null });
 
 /**
  * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
@@ -77,6 +84,8 @@ export class Supervisor {
   private readonly writes: WriteScheduler;
   /** Apps whose current spec is not in state.json yet: their spawn intents carry the spec. */
   private unsavedSpecs = new Set<number>();
+  private readonly rowEvents: RowEvents;
+  private readonly figures: InstanceFigures;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
@@ -90,6 +99,8 @@ export class Supervisor {
       deps.now,
       () => this.unsavedSpecs.clear(),
     );
+    this.rowEvents = new RowEvents((info, deleted) => deps.onRow?.(info, deleted));
+    this.figures = deps.observeInstance ?? UNMEASURED;
     this.writes = new WriteScheduler({ state: () => this.store.writeState(), status: () => this.store.publishStatus() }, deps.now);
   }
 
@@ -122,7 +133,7 @@ export class Supervisor {
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
       ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
-      makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: () => this.nextId++, log: this.deps.log, changed }, saved),
+      makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
@@ -134,6 +145,29 @@ export class Supervisor {
     this.apps.set(id, handle);
     this.unsavedSpecs.add(id);
     return handle;
+  }
+
+  /** `preferred` when no app or instance has it, else the next id. */
+  private allocateId(preferred?: number): number {
+    if (preferred !== undefined && Number.isInteger(preferred) && preferred >= 0 && this.rowOwner(preferred) === undefined) {
+      this.nextId = Math.max(this.nextId, preferred + 1);
+      return preferred;
+    }
+    while (this.rowOwner(this.nextId) !== undefined) this.nextId++;
+    return this.nextId++;
+  }
+
+  /** The app that has this id, as its own or as one of its instances'. */
+  rowOwner(id: number): ProcessHandle | undefined {
+    const own = this.apps.get(id);
+    if (own !== undefined) return own;
+    for (const h of this.apps.values()) if (h.held !== null && h.held.instanceOf(id) !== undefined) return h;
+    return undefined;
+  }
+
+  /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
+  instanceIdsOf(id: number): number[] | undefined {
+    return this.apps.get(id)?.held?.instanceIds.slice();
   }
 
   /** The desired set: every app's spec, in id order (what `tend save` writes). */
@@ -149,13 +183,13 @@ export class Supervisor {
   /** What `tend list` shows: one row per app, and one per instance of a cluster / socket-activated app. */
   listRows(): ProcessInfo[] {
     const now = this.deps.now();
-    return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now));
+    return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now, this.figures));
   }
 
-  /** What the sampler needs of each app (cheaper than list()). */
-  sampled(): Array<{ id: number; name: string; pid: number | null }> {
-    const out: Array<{ id: number; name: string; pid: number | null }> = [];
-    for (const h of this.apps.values()) out.push({ id: h.id, name: h.spec.name, pid: h.pid });
+  /** What the sampler needs of each app (cheaper than list()); a held app's workers with their instance ids. */
+  sampled(): Sampled[] {
+    const out: Sampled[] = [];
+    for (const h of this.apps.values()) out.push(sampledOf(h));
     return out;
   }
 
@@ -164,15 +198,23 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
-        hint: `Use the app (tend stop ${one.handle.spec.name}); \`tend restart ${String(target)}\`, \`reload\` and \`signal\` act on one instance, \`tend scale ${one.handle.spec.name} N\` changes how many run.`,
+        hint: `Name the app instead (\`tend scale ${one.handle.spec.name} N\` changes how many run); start, stop, restart, reload, reset, signal, describe, logs and flush take an instance id.`,
       });
     }
     return resolveTarget(this.apps.values(), target);
   }
 
-  /** For describe: the app an instance id belongs to, or the apps of the target. */
-  resolveForDescribe(target: Target): ProcessHandle[] {
-    return [findInstance(this.apps.values(), target)?.handle ?? this.resolve(target)].flat();
+  /**
+   * The list rows a target names: an instance id its one row, an app (name, id, namespace, `all`)
+   * every row of it, a held app one per instance (describe, logs and metrics show instances).
+   */
+  resolveRows(target: Target): Array<{ handle: ProcessHandle; row: ProcessInfo }> {
+    const one = findInstance(this.apps.values(), target);
+    const handles = one === null ? this.resolve(target) : [one.handle];
+    const now = this.deps.now();
+    return handles.flatMap((handle) => rowsOf(handle, now, this.figures)
+      .filter((row) => one === null || row.instance === one.instance)
+      .map((row) => ({ handle, row })));
   }
 
   /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
@@ -180,7 +222,7 @@ export class Supervisor {
     const handle = await restartHeldInstance(this.apps.values(), target);
     if (handle === null) return null;
     this.publishNow();
-    return this.rowsOfHandles([handle]);
+    return instanceRows(this.rowsOfHandles([handle.handle]), handle.instance);
   }
 
   /**
@@ -205,6 +247,13 @@ export class Supervisor {
     return this.rowsOfHandles(handles);
   }
 
+  /** stop / start / reset of one instance id (see actOnInstance): its row is the answer. */
+  private async onInstance(one: { handle: ProcessHandle; instance: number }, verb: 'stop' | 'start' | 'reset'): Promise<ProcessInfo[]> {
+    await actOnInstance(one, verb, (h) => this.startHandles([h]));
+    this.publishNow();
+    return instanceRows(this.rowsOfApp(one.handle), one.instance);
+  }
+
   /** State and status written before a command gets its answer (a `tend list` right after sees it). */
   private publishNow(): void {
     if (!this.closed) this.writes.writeNow();
@@ -212,12 +261,12 @@ export class Supervisor {
 
   /** One app's list rows (one per instance for a held app). */
   rowsOfApp(h: ProcessHandle): ProcessInfo[] {
-    return rowsOf(h, this.deps.now());
+    return rowsOf(h, this.deps.now(), this.figures);
   }
 
   private rowsOfHandles(handles: ProcessHandle[]): ProcessInfo[] {
     const now = this.deps.now();
-    return handles.flatMap((h) => rowsOf(h, now));
+    return handles.flatMap((h) => rowsOf(h, now, this.figures));
   }
 
   private async lastStderr(h: ProcessHandle): Promise<string[]> {
@@ -226,9 +275,10 @@ export class Supervisor {
 
   /**
    * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
-   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id.
+   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id;
+   * a held app's instances get theirs now too (`instanceIds`, when free).
    */
-  async start(spec: AppSpec, preferredId?: number): Promise<ProcessInfo[]> {
+  async start(spec: AppSpec, preferredId?: number, instanceIds?: number[]): Promise<ProcessInfo[]> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing !== undefined) {
       if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
@@ -241,10 +291,8 @@ export class Supervisor {
       return this.startHandles([existing]);
     }
     await checkPortsFree(spec.listen ?? []);
-    const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
-    const id = free ? preferredId : this.nextId;
-    this.nextId = Math.max(this.nextId, id + 1);
-    const handle = this.create({ id, spec, createdAt: this.deps.now() });
+    const handle = this.create({ id: this.allocateId(preferredId), spec, createdAt: this.deps.now() });
+    handle.reserveIds(instanceIds);
     return this.startHandles([handle]);
   }
 
@@ -276,7 +324,11 @@ export class Supervisor {
   }
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
-    return this.startHandles(this.resolve(target));
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) return this.onInstance(one, 'start');
+    const handles = this.resolve(target);
+    for (const h of handles) await startIdleInstances(h);
+    return this.startHandles(handles);
   }
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
@@ -291,6 +343,8 @@ export class Supervisor {
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) return this.onInstance(one, 'stop');
     const handles = this.resolve(target);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -332,11 +386,19 @@ export class Supervisor {
     return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
 
-  /** PM2's `reset`: restart counters back to zero; the processes are not touched. */
-  reset(target: Target): ProcessInfo[] {
+  /** PM2's `reset`: restart counters back to zero (of every instance, or of the one an instance id names); the processes are not touched. */
+  async reset(target: Target): Promise<ProcessInfo[]> {
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) return this.onInstance(one, 'reset');
     const handles = this.resolve(target);
-    for (const h of handles) h.resetCounters();
-    return handles.map((h) => h.info());
+    for (const h of handles) {
+      h.resetCounters();
+      // The instances' own counters live in the holder (one from before this method answers with an error: logged).
+      if (h.held?.running === true && h.pid !== null) {
+        await h.held.holder.call('reset-instance', { instance: null }).catch((err: Error) => this.deps.log('reset-instances-failed', { id: h.id, error: err.message }));
+      }
+    }
+    return this.rowsOfHandles(handles);
   }
 
   signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
@@ -371,7 +433,9 @@ export class Supervisor {
   private changed(handle: ProcessHandle, deleted = false): void {
     this.waiters.changed(handle);
     this.persist();
-    this.deps.onState(handle.info(), deleted);
+    const info = handle.info();
+    this.deps.onState(info, deleted);
+    this.rowEvents.changed(handle.id, handle.held === null ? [info] : this.rowsOfApp(handle), deleted);
     this.dependencies.changed(handle, deleted);
   }
 

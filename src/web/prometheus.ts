@@ -1,10 +1,11 @@
-import type { AppMetrics, DaemonInfo, ProcessInfo, ProcessStatus } from '../protocol/model.js';
+import type { AppMetrics, DaemonInfo, HolderFigures, ProcessInfo, ProcessStatus } from '../protocol/model.js';
 
 export interface PrometheusInput {
   daemon: DaemonInfo;
   /** The daemon's own CPU time (process.cpuUsage), seconds. */
   daemonCpuSeconds: number;
-  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number>; hasHealthCheck: boolean }>;
+  /** One per list row; a held app's instance 0 also brings its holder's own figures. */
+  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number>; hasHealthCheck: boolean; holder?: HolderFigures | undefined }>;
 }
 
 const STATUSES: readonly ProcessStatus[] = ['launching', 'online', 'stopping', 'stopped', 'waiting-restart', 'errored', 'waiting'];
@@ -39,10 +40,17 @@ export function renderPrometheus(input: PrometheusInput): string {
     mainMem: new Family('tend_app_main_memory_bytes', 'gauge', 'Resident memory (RSS) of the app\'s main process only.'),
     procs: new Family('tend_app_processes', 'gauge', 'Processes in the app\'s tree.'),
     uptime: new Family('tend_app_uptime_seconds', 'gauge', 'Seconds since the app\'s current process started.'),
+    holderCpu: new Family('tend_app_holder_cpu_percent', 'gauge', 'CPU use of a cluster / socket-activated app\'s holder process alone (not in any instance\'s figures).'),
+    holderMem: new Family('tend_app_holder_memory_bytes', 'gauge', 'Resident memory of a cluster / socket-activated app\'s holder process alone: with its instances\' tend_app_memory_bytes it sums to the app\'s total.'),
     healthy: new Family('tend_app_healthy', 'gauge', 'Health check result: 1 healthy, 0 unhealthy or not yet passing (apps with a check only).'),
   };
-  for (const { info, metrics, limitRestarts, hasHealthCheck } of input.apps) {
+  for (const { info, metrics, limitRestarts, hasHealthCheck, holder } of input.apps) {
+    // One series per list row (a held app's instances by their ids); the holder's own cost apart.
     const base = { app: info.name, id: String(info.id), namespace: info.namespace };
+    if (holder !== undefined && holder.pid !== null) {
+      if (holder.cpuPercent !== null) f.holderCpu.add(base, holder.cpuPercent);
+      if (holder.memoryBytes !== null) f.holderMem.add(base, holder.memoryBytes);
+    }
     f.up.add(base, info.pid === null ? 0 : 1);
     for (const s of STATUSES) f.status.add({ ...base, status: s }, info.status === s ? 1 : 0);
     f.restarts.add(base, info.restarts);

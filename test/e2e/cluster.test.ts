@@ -105,7 +105,7 @@ describe('cluster mode', () => {
     assert.equal((await rows('web')).length, 2);
   });
 
-  it('restarts one instance by its id; stop of an instance id is refused with a hint', async () => {
+  it('restarts, stops and starts one instance by its id; the other keeps its process', async () => {
     const list = await rows('web');
     const second = list[1] as Row;
     const r = await t.run(['restart', String(second.id)]);
@@ -114,9 +114,17 @@ describe('cluster mode', () => {
     assert.equal(after[0]?.pid, list[0]?.pid);
     assert.notEqual(after[1]?.pid, second.pid);
     t.remember(after[1]);
-    const stop = await t.run(['stop', String(second.id)]);
-    assert.equal(stop.code, 2);
-    assert.match(stop.stderr, /is instance 1 of web/);
+    const [stopped] = await t.json<Row[]>(['stop', String(second.id)]);
+    assert.equal(stopped?.status, 'stopped');
+    assert.equal(stopped?.pid, null);
+    await waitFor(() => !isAlive(after[1]?.pid as number), 'the stopped instance to exit');
+    const mid = await rows('web');
+    assert.deepEqual(mid.map((x) => x.status), ['online', 'stopped']);
+    assert.equal(mid[0]?.pid, list[0]?.pid, 'the other instance was not touched');
+    const [started] = await t.json<Row[]>(['start', String(second.id)]);
+    assert.equal(started?.status, 'online');
+    assert.ok(typeof started?.pid === 'number' && isAlive(started.pid));
+    assert.deepEqual((await rows('web')).map((x) => x.id), list.map((x) => x.id));
   });
 
   it('survives a daemon kill -9 under load; the next daemon adopts it and a reload still drops nothing', async () => {

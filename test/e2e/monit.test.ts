@@ -78,6 +78,27 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
     await waitFor(() => screen().split('\n').length <= 25 && /^\s+1 worker/m.test(screen()), 'back to 80×24');
   });
 
+  it('shows each instance of a cluster app as a live row; s stops and starts that one instance', async () => {
+    const [first, second] = await t.json<Array<{ id: number; pid: number; holderPid: number }>>(['start', fixture('cluster-server.js'), '--name', 'cl', '-i', '2', '--env', 'PORT=0']);
+    t.track(first?.holderPid as number);
+    const row = (id: number | undefined): RegExp => new RegExp(`^\\s+${id} cl\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)\\s+(\\d+)`, 'm');
+    await waitFor(() => row(first?.id).test(screen()) && row(second?.id).test(screen()), 'both instance rows', 20_000);
+    // The second instance's row follows its own changes (restarts, figures), not the app's.
+    await t.json(['restart', String(second?.id)]);
+    await waitFor(() => row(second?.id).exec(screen())?.[4] === '1', 'the restart counted on the second instance\'s row');
+    await waitFor(() => /MB/.test(row(second?.id).exec(screen())?.[3] ?? ''), 'memory of the second instance', 20_000);
+    keys('G');
+    await waitFor(() => selectedRow() === 'cl' && selected().exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[0].includes(` ${second?.id} cl`), 'the second instance selected');
+    keys('s');
+    await waitFor(async () => (await t.list() as Array<{ id: number; status: string }>).find((r) => r.id === second?.id)?.status === 'stopped', 'that instance stopped');
+    assert.equal((await t.list() as Array<{ id: number; status: string }>).find((r) => r.id === first?.id)?.status, 'online', 'the other instance runs on');
+    await waitFor(() => row(second?.id).exec(screen())?.[1] === 'stopped', 'monit shows it stopped');
+    keys('s');
+    await waitFor(async () => (await t.list() as Array<{ id: number; status: string }>).find((r) => r.id === second?.id)?.status === 'online', 'that instance started again');
+    await t.run(['delete', 'cl']);
+    keys('g');
+  });
+
   it('saves a picture of the screen, and q quits', async () => {
     keys('g');
     await waitFor(() => selectedRow() === 'api' && /line \d+/.test(screen()), 'api selected, with its log lines');

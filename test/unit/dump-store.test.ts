@@ -136,4 +136,14 @@ describe('dump store', () => {
     assert.throws(() => parseDump('[]'), /not a JSON object/);
     assert.throws(() => parseDump('{"version":1,"savedAt":"x"}'), /no apps array/);
   });
+
+  it('keeps each cluster instance\'s id (null for other apps); refuses instance ids that do not match the apps', () => {
+    writeDump(paths, [spec('echo'), { ...spec('child'), instances: 2, execMode: 'cluster' }], new Date(), [0, 1], [null, [1, 3]]);
+    const loaded = readDump(paths);
+    assert.deepEqual(loaded?.ids, [0, 1]);
+    assert.deepEqual(loaded?.instanceIds, [null, [1, 3]]);
+    const text = readFileSync(paths.dumpFile, 'utf8');
+    assert.throws(() => parseDump(text.replace('"instanceIds": [', '"instanceIds": [[-1],')), /instanceIds do not match the apps/);
+    assert.throws(() => parseDump(text.replace(/"instanceIds": \[[^\]]*\[[^\]]*\]\s*\]/, '"instanceIds": ["x", null]')), /instanceIds do not match the apps/);
+  });
 });

@@ -27,6 +27,21 @@ describe('assignTrees', () => {
     assert.deepEqual(trees.get(20)?.map((s) => s.pid), [20]);
     assert.deepEqual(trees.get(99), []);
   });
+
+  it('gives a leader inside another leader\'s session (a cluster worker under its holder) its own subtree', () => {
+    const stats = [
+      st(10, 1, 10, 10), // holder
+      st(11, 10, 10, 10), // worker 0
+      st(12, 10, 10, 10), // worker 1
+      st(13, 12, 10, 10), // worker 1's child, in the holder's session
+      st(14, 10, 10, 10), // something else of the holder
+      st(15, 13, 15, 15), // setsid'd below worker 1
+    ];
+    const trees = assignTrees(stats, [10, 11, 12]);
+    assert.deepEqual(trees.get(10)?.map((s) => s.pid), [10, 14]);
+    assert.deepEqual(trees.get(11)?.map((s) => s.pid), [11]);
+    assert.deepEqual(trees.get(12)?.map((s) => s.pid), [12, 13, 15]);
+  });
 });
 
 describe('CpuMeter', () => {
@@ -69,6 +84,31 @@ describe('MetricsSampler', () => {
     assert.deepEqual(s.latest(0, 10), { cpuPercent: 100, memoryBytes: 4000 * 4096 });
     assert.deepEqual(s.latest(0, 99), { cpuPercent: null, memoryBytes: null }, 'figures of another run are not reported');
     assert.equal(s.metrics(0, 'a', true).history.length, 1);
+  });
+
+  it('measures each instance of a held app on its own worker tree; the holder alone once; the app total is their sum', () => {
+    let now = 0;
+    let tick = 0;
+    const scan = (): ProcStat[] => [
+      st(10, 1, 10, 10, { utimeTicks: tick, rssPages: 1000 }),
+      st(11, 10, 10, 10, { utimeTicks: tick * 2, rssPages: 2000 }),
+      st(12, 10, 10, 10, { utimeTicks: tick * 3, rssPages: 3000 }),
+    ];
+    const rows: number[][] = [];
+    const s = new MetricsSampler({
+      apps: () => [{ id: 4, name: 'web', pid: 10, instances: [{ id: 4, pid: 11 }, { id: 7, pid: 12 }] }],
+      now: () => now, scan, onSample: (_apps, r) => rows.push(r.map((m) => m.memoryBytes ?? -1)),
+    });
+    s.sample();
+    now = 1000;
+    tick = 10;
+    const [app] = s.sample();
+    assert.equal(app?.memoryBytes, 6000 * 4096, 'the app: holder and both workers');
+    assert.deepEqual(s.latest(4, 11, 'instance'), { cpuPercent: 20, memoryBytes: 2000 * 4096 });
+    assert.deepEqual(s.latest(7, 12, 'instance'), { cpuPercent: 30, memoryBytes: 3000 * 4096 });
+    assert.deepEqual(s.latest(4, 10, 'holder'), { cpuPercent: 10, memoryBytes: 1000 * 4096 });
+    assert.deepEqual(rows.at(-1), [2000 * 4096, 3000 * 4096], 'one row per instance, the holder in none');
+    assert.deepEqual(s.tree(7, 'instance').map((p) => p.pid), [12]);
   });
 
   it('reads nothing when no app runs', () => {

@@ -45,7 +45,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const command = exec.shell ? `sh -c ${exec.script} ${exec.args.join(' ')}` : [exec.interpreter ?? '', ...exec.interpreterArgs, exec.script, ...exec.args].filter(Boolean).join(' ');
   const last = d.lastExit === null ? '-' : `${d.lastExit.signal ?? (d.lastExit.unknown ? 'unknown (not our child: adopted, or exited while no daemon ran)' : `code ${d.lastExit.code}`)}${d.lastExit.forced ? ' (forced with SIGKILL)' : ''} at ${new Date(d.lastExit.at).toISOString()}`;
   const rows: Array<[string, string]> = [
-    ['name', `${d.name} (id ${d.id}, namespace ${d.namespace})`],
+    ['name', `${d.name} (id ${d.id}${d.instance === undefined ? '' : `, instance ${d.instance}`}, namespace ${d.namespace})`],
     ['status', d.status + (d.reason !== null && ((d.status !== 'online' && d.status !== 'launching') || d.reason.startsWith(READY_NEVER_CAME)) ? ` — ${d.reason}` : '')],
     ['pid', d.pid === null ? '-' : `${d.pid}${d.adopted ? ' (adopted from a previous daemon)' : ''}`],
     ['uptime', d.pid === null ? '-' : formatDuration(d.uptimeMs)],
@@ -62,6 +62,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
   if (d.lastReload != null) rows.push(['last reload', describeReload(d, d.lastReload)]);
   rows.push(...observedRows(d));
+  if (d.holder !== undefined) rows.push(['holder', holderLine(d.holder)]);
   if (d.logs.combined !== null) rows.push(['combined log', d.logs.combined]);
   if (d.logError !== null) rows.push(['log error', d.logError]);
   // The variables the user set; the inherited ones (often 30+) only with --env.
@@ -75,6 +76,14 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const tree = (d.tree ?? []).map((p) => `  ${String(p.pid).padStart(7)}  ${(p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`).padStart(6)}  ${formatBytes(p.memoryBytes).padStart(8)}  ${p.command}`);
   const treeBlock = tree.length > 0 ? ['processes (pid, cpu, rss, command)', ...tree] : [];
   return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ...treeBlock, title, ...env].join('\n');
+}
+
+/** A held app's holder (cluster primary): its own cost once, and the app's total. */
+function holderLine(h: NonNullable<ProcessDetail['holder']>): string {
+  if (h.pid === null) return '- (not running)';
+  const cpu = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)}%`);
+  const mem = (v: number | null): string => (v === null ? '-' : formatBytes(v));
+  return `pid ${h.pid}, cpu ${cpu(h.cpuPercent)}, memory ${mem(h.memoryBytes)}; the app in total (holder and every instance): cpu ${cpu(h.app.cpuPercent)}, memory ${mem(h.app.memoryBytes)}`;
 }
 
 /** CPU and memory, limits and health rows. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
+import { appCount } from './save.js';
 
 const RESURRECT_OPTIONS = { boot: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
 
@@ -44,7 +45,8 @@ Notes
     if (json) ctx.out(JSON.stringify(result));
     else {
       const from = result.source === 'backup' ? ctx.paths.dumpBackup : ctx.paths.dumpFile;
-      ctx.out(result.apps.length > 0 ? `started ${result.apps.length} saved app(s) from ${from}:\n${renderProcessTable(result.apps, ctx.isTTY)}` : 'started no app');
+      const apps = result.started ?? new Set(result.apps.map((a) => a.name)).size;
+      ctx.out(result.apps.length > 0 ? `started ${appCount(apps, result.apps.length).replace('app(s)', 'saved app(s)')} from ${from}:\n${renderProcessTable(result.apps, ctx.isTTY)}` : 'started no app');
       for (const notice of result.notices) ctx.out(`  ${notice}`);
     }
     const failed = result.apps.some((a) => a.status === 'errored') || result.notices.some((n) => n.includes('could not be started'));

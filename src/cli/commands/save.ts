@@ -3,6 +3,11 @@ import { parseFlags, type CliContext, type Command, type Options } from '../cont
 
 const SAVE_OPTIONS = { force: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
 
+/** `2 app(s)`, or `2 app(s), 5 processes` when instances make them differ (resurrect says the same). */
+export function appCount(apps: number, processes: number | undefined): string {
+  return `${apps} app(s)${processes === undefined || processes === apps ? '' : `, ${processes} processes`}`;
+}
+
 export const save: Command = {
   options: SAVE_OPTIONS,
   help: `
@@ -29,7 +34,7 @@ Notes
     const params = values.force === true ? { force: true } : {};
     const result = await (await ctx.client()).call('dump.save', params);
     if (values.json === true) ctx.out(JSON.stringify(result));
-    else ctx.out(`saved ${result.apps.length} app(s) to ${result.file}${result.apps.length > 0 ? `: ${result.apps.join(', ')}` : ''}`);
+    else ctx.out(`saved ${appCount(result.apps.length, result.processes)} to ${result.file}${result.apps.length > 0 ? `: ${result.apps.join(', ')}` : ''}`);
     return 0;
   },
 };
