@@ -1,9 +1,9 @@
 import { TendError } from '../errors.js';
 import { parseSignal } from '../lib/signals.js';
-import { redactEnv, redactText } from '../config/env.js';
 import { checkAppSpec } from '../config/spec-check.js';
 import type { Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogStream, ProcessDetail, WatchStatus } from '../protocol/model.js';
+import { redactDetail } from '../protocol/secrets.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
@@ -84,19 +84,20 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.describe': (p) =>
       supervisor.resolveForDescribe(target(p)).map((h): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
-        return {
+        const detail: ProcessDetail = {
           ...h.info(),
           ...(h.held === null ? {} : {
             instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
             lastReload: h.held.lastReload,
           }),
-          spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
+          spec: h.spec,
           logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
           ...deps.observer.detail(h.id, h.pid),
         };
+        return p.showSecrets === true ? detail : redactDetail(detail);
       }),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
     'process.send': (p) => {

@@ -1,5 +1,5 @@
-import { isSecretVar } from '../config/env.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
+import { isSecret } from '../protocol/secrets.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
 } from './systemd-syntax.js';
@@ -54,7 +54,7 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
   const env = { TEND_APP_NAME: spec.name, NODE_APP_INSTANCE: '0', ...spec.env };
   for (const [name, value] of Object.entries(env)) {
     if (!isValidEnvName(name)) skippedEnv.push(name);
-    else if (isSecretVar(name, value)) secret.push(environmentFileLine(name, value));
+    else if (isSecret(name, value)) secret.push(environmentFileLine(name, value));
     else plain.push(environmentLine(name, value));
   }
   const argv = execArgv(spec.exec, (name) => (name.startsWith('/') ? name : opts.resolveProgram(name, spec)));

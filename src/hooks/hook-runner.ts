@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { DaemonEvent } from '../protocol/events.js';
 import type { HookAction, Hooks } from '../protocol/model.js';
+import { redactText } from '../protocol/secrets.js';
 import { hookEventsOf, payloadOf, type HookPayload, type Seen } from './hook-events.js';
 
 export interface HookRunnerDeps {
@@ -52,7 +53,7 @@ export class HookRunner {
   }
 
   private run(action: HookAction, payload: HookPayload, app: Known): void {
-    const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: action.url } : { command: action.command }) };
+    const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: redactText(action.url) } : { command: redactText(action.command) }) };
     if (this.running >= this.maxRunning) {
       this.deps.log('hook-skipped', { ...where, reason: `${this.maxRunning} hooks already running` });
       return;

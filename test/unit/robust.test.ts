@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { redactEnv, redactText, isSecretVar } from '../../src/config/env.js';
+import { redactEnv, redactText, isSecret } from '../../src/protocol/secrets.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
 import { renderAppUnit } from '../../src/exporters/app-unit.js';
 import type { ProcStat } from '../../src/metrics/procfs.js';
@@ -32,8 +32,8 @@ describe('secrets in URL-shaped values', () => {
     assert.equal(redactText('https://example.com/a:b@c'), 'https://example.com/a:b@c', 'no userinfo, nothing to cut');
     assert.equal(redactText('http://user@host'), 'http://user@host', 'a user without a password is not secret');
     assert.deepEqual(redactEnv({ REDIS_URL: 'redis://:pw@h', API_TOKEN: 'abc', PORT: '3000' }), { REDIS_URL: 'redis://:[redacted]@h', API_TOKEN: '[redacted]', PORT: '3000' });
-    assert.equal(isSecretVar('REDIS_URL', 'redis://:pw@h'), true);
-    assert.equal(isSecretVar('HOME_URL', 'https://example.com'), false);
+    assert.equal(isSecret('REDIS_URL', 'redis://:pw@h'), true);
+    assert.equal(isSecret('HOME_URL', 'https://example.com'), false);
   });
 
   it('an exported unit keeps URL passwords out of the world-readable .service file', () => {

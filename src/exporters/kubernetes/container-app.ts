@@ -1,7 +1,7 @@
 import { basename, posix } from 'node:path';
-import { isSecretName } from '../../config/env.js';
 import { fieldDefault } from '../../config/schema.js';
 import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
+import { isSecret } from '../../protocol/secrets.js';
 
 /** What `tend export kubernetes|compose` needs besides the specs. */
 export interface ContainerOptions {
@@ -130,7 +130,7 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
       if (k !== 'PATH') dropped += 1;
       continue;
     }
-    if (isSecretName(k)) secretEnv[k] = v;
+    if (isSecret(k, v)) secretEnv[k] = v;
     else plainEnv[k] = mapPath(v);
   }
   if (dropped > 0) notes.push(`${dropped} variable(s) inherited from this machine's environment left out (the image has its own)`);
