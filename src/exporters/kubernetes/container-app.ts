@@ -15,7 +15,7 @@ export interface ContainerOptions {
 export interface ContainerApp {
   /** The tend app name. */
   app: string;
-  /** A DNS-1123 label made from the app name (Kubernetes object names, Compose service names). */
+  /** A DNS-1035 label made from the app name (Kubernetes object and Service names, Compose service names). */
   name: string;
   image: string;
   /** The whole argv, programs by name (found in the image's PATH), paths mapped into the image. */
@@ -37,10 +37,13 @@ export interface ContainerApp {
   notes: string[];
 }
 
-/** A DNS-1123 label: lower case letters, digits and `-`, at most 63 characters, alphanumeric at both ends. */
+/**
+ * A DNS-1035 label, valid for every Kubernetes object including a Service: lower case letters,
+ * digits and `-`, at most 63 characters, a letter first and a letter or digit last (`1api` → `app-1api`).
+ */
 export function dnsLabel(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
-  return s === '' ? 'app' : s;
+  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return (/^[a-z]/.test(s) ? s : `app-${s}`).slice(0, 63).replace(/-+$/, '');
 }
 
 function shellQuote(arg: string): string {
