@@ -2,14 +2,15 @@ import { TendError } from '../errors.js';
 import { parseSignal } from '../lib/signals.js';
 import { checkAppSpec } from '../config/spec-check.js';
 import type { Target } from '../protocol/methods.js';
-import type { AppSpec, DaemonInfo, LogStream, ProcessDetail, WatchStatus } from '../protocol/model.js';
+import type { AppSpec, DaemonInfo, ProcessDetail, WatchStatus } from '../protocol/model.js';
 import { redactDetail } from '../protocol/secrets.js';
+import { checkStreams, checkTarget, optionalTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
 import type { EventBus } from './event-bus.js';
 import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protocol/events.js';
-import { logPathsFor } from './log-router.js';
+import { logPathsFor, logSourcesFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
 import { createObserveHandlers } from './observe-handlers.js';
@@ -31,11 +32,7 @@ export interface HandlerDeps {
   watchStatus?(id: number): WatchStatus | undefined;
 }
 
-function target(p: { target?: unknown }): Target {
-  const t = p.target;
-  if ((typeof t === 'string' && t.length > 0) || (typeof t === 'number' && Number.isInteger(t))) return t;
-  throw new TendError('E_USAGE', 'a target is required: an app name, an id, or `all`');
-}
+const target = (p: { target?: unknown }): Target => checkTarget(p.target);
 
 function positiveInt(v: unknown, field: string): number | undefined {
   if (v === undefined) return undefined;
@@ -60,10 +57,12 @@ function eventTypes(types: unknown): SubscribableEventType[] {
 /** Implements the method map by delegating: no business logic here. */
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { supervisor, logs } = deps;
-  let nextSubscription = 1;
+  // One counter for every subscription of the daemon (logs, events, metrics).
+  let lastSubscription = 0;
+  const nextSubscription = (): number => ++lastSubscription;
   return {
     ...createDumpHandlers({ supervisor, paths: deps.paths }),
-    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log }),
+    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log, nextSubscription }),
     ...createWebHandlers(deps.web),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
@@ -106,8 +105,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'logs.subscribe': (p, conn) => {
       const handles = supervisor.resolve(target(p));
-      const streams: LogStream[] = Array.isArray(p.streams) && p.streams.length > 0 ? p.streams : ['out', 'err'];
-      const subscription = nextSubscription++;
+      const streams = checkStreams(p.streams);
+      const subscription = nextSubscription();
       // A follower that reads too slowly is told why and disconnected; it never slows an app.
       // `all` also follows apps started later.
       const ids = p.target === 'all' ? null : handles.map((h) => h.id);
@@ -122,10 +121,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'events.subscribe': (p, conn) => {
       const types = eventTypes(p.types);
-      const t = p.target === undefined ? 'all' : target(p);
+      const t = optionalTarget(p.target);
       // `all` also follows apps created later; other targets are resolved now (unknown → E_NOT_FOUND).
       const ids = t === 'all' ? null : new Set(supervisor.resolve(t).map((h) => h.id));
-      const subscription = nextSubscription++;
+      const subscription = nextSubscription();
       const sub = deps.events.subscribe({ types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids }, (event) => conn.sendEvent(subscription, event), (reason) => {
         deps.log('subscriber-dropped', { subscription, reason });
         conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
@@ -134,6 +133,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       conn.onDrain(() => sub.drain());
       conn.onClose(() => sub.close());
       return { subscription, types };
+    },
+    'logs.sources': (p) => {
+      const streams = checkStreams(p.streams);
+      return supervisor.resolveForDescribe(target(p)).flatMap((h) => logSourcesFor(deps.paths, h.spec, h.id, streams));
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
     'logs.flush': (p) => ({ files: logs.flush(supervisor.resolve(target(p)).map((h) => h.id)) }),
