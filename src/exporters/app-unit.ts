@@ -1,3 +1,4 @@
+import { shellLine } from '../lib/split-args.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import { isSecret } from '../protocol/secrets.js';
 import {
@@ -33,15 +34,10 @@ export interface AppUnit {
  */
 export function execArgv(exec: ExecSpec, resolve: (name: string) => string): string[] {
   if (exec.shell) {
-    const line = [exec.script, ...exec.args.map(shellQuote)].join(' ');
-    return ['/bin/sh', '-c', line];
+    return ['/bin/sh', '-c', shellLine(exec.script, exec.args)];
   }
   if (exec.interpreter === null) return [resolve(exec.script), ...exec.args];
   return [resolve(exec.interpreter), ...exec.interpreterArgs, exec.script, ...exec.args];
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** One app as a systemd service that behaves as tend would run it. */

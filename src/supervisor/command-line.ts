@@ -1,9 +1,5 @@
+import { shellLine } from '../lib/split-args.js';
 import type { ExecSpec } from '../protocol/model.js';
-
-/** Quotes one argument for /bin/sh. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The program and argv for an app. `node` means the Node.js running the daemon, looked up at
@@ -11,8 +7,7 @@ function shellQuote(arg: string): string {
  */
 export function buildCommand(exec: ExecSpec, nodePath: string = process.execPath): { file: string; args: string[] } {
   if (exec.shell) {
-    const line = [exec.script, ...exec.args.map(shellQuote)].join(' ');
-    return { file: '/bin/sh', args: ['-c', line] };
+    return { file: '/bin/sh', args: ['-c', shellLine(exec.script, exec.args)] };
   }
   if (exec.interpreter === null) return { file: exec.script, args: exec.args };
   const file = exec.interpreter === 'node' ? nodePath : exec.interpreter;

@@ -1,5 +1,6 @@
 import { basename, posix } from 'node:path';
 import { fieldDefault } from '../../config/schema.js';
+import { shellLine } from '../../lib/split-args.js';
 import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
 import { isSecret } from '../../protocol/secrets.js';
 
@@ -44,10 +45,6 @@ export interface ContainerApp {
 export function dnsLabel(name: string): string {
   const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
   return (/^[a-z]/.test(s) ? s : `app-${s}`).slice(0, 63).replace(/-+$/, '');
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Settings whose value differs from the default and which no orchestrator field carries. */
@@ -117,7 +114,7 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
   };
   const e = spec.exec;
   let argv: string[];
-  if (e.shell) argv = ['/bin/sh', '-c', [e.script, ...e.args.map(shellQuote)].join(' ')];
+  if (e.shell) argv = ['/bin/sh', '-c', shellLine(e.script, e.args)];
   else if (e.interpreter === null) argv = [program(e.script), ...e.args.map(mapPath)];
   else {
     const interpreter = e.interpreter.includes('/') ? basename(e.interpreter) : e.interpreter;
