@@ -16,9 +16,11 @@ import { composeParse, composeParserMissing, pyYamlLoad, pyYamlMissing } from '.
 const DIR = join(ROOT, 'test', 'fixtures', 'export');
 const CONFIG = join(DIR, 'hostile.config.cjs');
 const require = createRequire(import.meta.url);
-const { HOSTILE } = require(join(DIR, 'hostile-values.cjs')) as { HOSTILE: string[] };
+const { HOSTILE, HOSTILE_NAMES } = require(join(DIR, 'hostile-values.cjs')) as { HOSTILE: string[]; HOSTILE_NAMES: string[] };
 const SECRETS = { API_TOKEN: 'p${PATH}w', DB_PASSWORD: "it's\\", SESSION_SECRET: 'plain$x`y"z', REDIS_URL: 'redis://:p$w@db:6379' };
-const PLAIN: Record<string, string> = { TEND_APP_NAME: '1api', PORT: '3000', ...Object.fromEntries(HOSTILE.map((v, i) => [`PLAIN_${i}`, v])) };
+const PLAIN: Record<string, string> = {
+  TEND_APP_NAME: '1api', PORT: '3000', ...Object.fromEntries(HOSTILE.map((v, i) => [`PLAIN_${i}`, v])), ...Object.fromEntries(HOSTILE_NAMES.map((n) => [n, `named ${n}`])),
+};
 const ARGV = ['node', '/app/apps/http-server.js', ...HOSTILE];
 
 /** The kubelet's expansion of a container's command and args (k8s.io/kubernetes third_party expansion). */
