@@ -14,7 +14,11 @@ function distDir(moduleUrl: string): string {
   for (;;) {
     if (basename(dir) === 'dist') return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new TendError('E_INTERNAL', `tend is not running from its package (no dist folder above ${fileURLToPath(moduleUrl)})`, { hint: 'Run tend from its package (bin/tend), built with `npm run build`.' });
+    if (parent === dir) {
+      throw new TendError('E_INTERNAL', `tend is not running from its package (no dist folder above ${fileURLToPath(moduleUrl)})`, {
+        hint: 'Run tend from its package (bin/tend), built with `npm run build`.',
+      });
+    }
     dir = parent;
   }
 }

@@ -90,7 +90,8 @@ describe('secrets: one rule in describe, list, env, the web API, /metrics, hooks
 
     const k = await t.run(['export', 'kubernetes', 'vault', '--image', 'img:1']);
     assert.equal(k.code, 0, k.stderr);
-    const objects = parseAllDocuments(k.stdout).map((doc) => doc.toJS() as { kind: string; data?: Record<string, string>; stringData?: Record<string, string> });
+    type Obj = { kind: string; data?: Record<string, string>; stringData?: Record<string, string> };
+    const objects = parseAllDocuments(k.stdout).map((doc) => doc.toJS() as Obj);
     const cm = objects.find((o) => o.kind === 'ConfigMap');
     assert.equal(cm?.data?.REDIS_URL, undefined, 'not in the ConfigMap');
     assert.deepEqual(leaks(JSON.stringify(cm)), []);

@@ -74,7 +74,15 @@ out = {c['_service']: {k: v for k, v in c.items() if not k.startswith('_')} for 
 sys.stdout.write(json.dumps(out, ensure_ascii=True))
 `;
 
+/** A service as podman-compose would run it. */
+export interface ComposeService {
+  image: string;
+  entrypoint?: string[];
+  working_dir?: string;
+  environment?: Record<string, string>;
+}
+
 /** Each service of a compose file (and its `.env`) as podman-compose would run it, by service name. */
-export function composeParse(file: string, env: NodeJS.ProcessEnv): Record<string, { environment?: Record<string, string>; entrypoint?: string[]; image: string; working_dir?: string }> {
-  return JSON.parse(runPython(COMPOSE, [file], undefined, env)) as Record<string, { environment?: Record<string, string>; entrypoint?: string[]; image: string }>;
+export function composeParse(file: string, env: NodeJS.ProcessEnv): Record<string, ComposeService> {
+  return JSON.parse(runPython(COMPOSE, [file], undefined, env)) as Record<string, ComposeService>;
 }

@@ -17,7 +17,9 @@ const DIR = join(ROOT, 'test', 'fixtures', 'export');
 const CONFIG = join(DIR, 'hostile.config.cjs');
 const require = createRequire(import.meta.url);
 const { HOSTILE, HOSTILE_NAMES } = require(join(DIR, 'hostile-values.cjs')) as { HOSTILE: string[]; HOSTILE_NAMES: string[] };
-const SECRETS = { API_TOKEN: 'p${PATH}w', DB_PASSWORD: "it's\\", SESSION_SECRET: 'plain$x`y"z', REDIS_URL: 'redis://:p$w@db:6379' };
+const SECRETS = {
+  API_TOKEN: 'p${PATH}w', DB_PASSWORD: "it's\\", SESSION_SECRET: 'plain$x`y"z', REDIS_URL: 'redis://:p$w@db:6379',
+};
 const PLAIN: Record<string, string> = {
   TEND_APP_NAME: '1api', PORT: '3000', ...Object.fromEntries(HOSTILE.map((v, i) => [`PLAIN_${i}`, v])), ...Object.fromEntries(HOSTILE_NAMES.map((n) => [n, `named ${n}`])),
 };
