@@ -1,4 +1,4 @@
-import { shellLine } from '../lib/split-args.js';
+import { buildCommand } from '../lib/command-line.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import { isSecret } from '../protocol/secrets.js';
 import {
@@ -28,16 +28,13 @@ export interface AppUnit {
 }
 
 /**
- * The program and argv systemd runs, mirroring supervisor/command-line.ts (which the CLI side
- * may not import): `node` is the Node.js found at export time; other names are resolved now,
- * because systemd does not search the app's PATH.
+ * The program and argv systemd runs: the supervisor's (lib/command-line.ts), with the program
+ * resolved now (`node` is the Node.js found at export time), because systemd does not search the
+ * app's PATH.
  */
 export function execArgv(exec: ExecSpec, resolve: (name: string) => string): string[] {
-  if (exec.shell) {
-    return ['/bin/sh', '-c', shellLine(exec.script, exec.args)];
-  }
-  if (exec.interpreter === null) return [resolve(exec.script), ...exec.args];
-  return [resolve(exec.interpreter), ...exec.interpreterArgs, exec.script, ...exec.args];
+  const c = buildCommand(exec, 'node');
+  return [resolve(c.file), ...c.args];
 }
 
 /** One app as a systemd service that behaves as tend would run it. */

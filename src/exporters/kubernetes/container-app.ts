@@ -1,6 +1,6 @@
 import { basename, posix } from 'node:path';
 import { fieldDefault } from '../../config/schema.js';
-import { shellLine } from '../../lib/split-args.js';
+import { buildCommand } from '../../lib/command-line.js';
 import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
 import { isSecret } from '../../protocol/secrets.js';
 
@@ -112,14 +112,16 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     if (mapped === p && opts.workdir !== null) notes.push(`${p} is outside the app's folder: the image must have it at that path`);
     return mapped;
   };
+  // The supervisor's argv (lib/command-line.ts), with programs by name and paths in the app's folder moved to the image's.
   const e = spec.exec;
+  const c = buildCommand(e, 'node');
   let argv: string[];
-  if (e.shell) argv = ['/bin/sh', '-c', shellLine(e.script, e.args)];
-  else if (e.interpreter === null) argv = [program(e.script), ...e.args.map(mapPath)];
+  if (e.shell) argv = [c.file, ...c.args];
+  else if (e.interpreter === null) argv = [program(c.file), ...c.args.map(mapPath)];
   else {
     const interpreter = e.interpreter.includes('/') ? basename(e.interpreter) : e.interpreter;
     if (interpreter !== e.interpreter) notes.push(`interpreter ${e.interpreter} is run by name (${interpreter}) from the image's PATH`);
-    argv = [interpreter, ...e.interpreterArgs, mapPath(e.script), ...e.args.map(mapPath)];
+    argv = [interpreter, ...c.args.map(mapPath)];
   }
   const plainEnv: Record<string, string> = { TEND_APP_NAME: spec.name };
   const secretEnv: Record<string, string> = {};

@@ -1,9 +1,11 @@
-import { shellLine } from '../lib/split-args.js';
+import { shellLine } from './split-args.js';
 import type { ExecSpec } from '../protocol/model.js';
 
 /**
- * The program and argv for an app. `node` means the Node.js running the daemon, looked up at
- * each spawn, so a Node upgrade is picked up at the next restart instead of a baked-in path.
+ * The program and argv for an app: the one rule, used by the spawner and by every export (which
+ * then decide how the program is found: systemd by absolute path, an image by its PATH). `node`
+ * means the Node.js running the daemon, looked up at each spawn, so a Node upgrade is picked up
+ * at the next restart instead of a baked-in path.
  */
 export function buildCommand(exec: ExecSpec, nodePath: string = process.execPath): { file: string; args: string[] } {
   if (exec.shell) {
