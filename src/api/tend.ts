@@ -5,7 +5,7 @@ import { inheritableEnv } from '../config/env.js';
 import { isConfigFile, loadConfigFile } from '../config/load.js';
 import { normalizeApp } from '../config/normalize.js';
 import { TendError } from '../errors.js';
-import { mergeByTime, readRecords, type LogSource } from '../logs/read.js';
+import { mergeByTime, readRecords } from '../logs/read.js';
 import type { DaemonEvent, SubscribableEventType } from '../protocol/events.js';
 import type { ApplyMode, MethodResult, Target } from '../protocol/methods.js';
 import type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from '../protocol/model.js';
@@ -184,7 +184,11 @@ export class Tend {
     const lines = options.lines ?? 15;
     if (!Number.isInteger(lines) || lines < 0) throw new TendError('E_USAGE', '`lines` must be a whole number ≥ 0');
     const details = await this.describe(target);
-    const history = lines === 0 ? [] : mergeByTime(await Promise.all(details.map((d) => Promise.all(sourcesOf(d, streams).map((s) => readRecords(s, lines))).then((l) => mergeByTime(l).slice(-lines)))));
+    const readApp = async (id: number): Promise<LogRecord[]> => {
+      const sources = await this.rpc.call('logs.sources', { target: id, streams });
+      return mergeByTime(await Promise.all(sources.map((s) => readRecords(s, lines)))).slice(-lines);
+    };
+    const history = lines === 0 ? [] : mergeByTime(await Promise.all(details.map((d) => readApp(d.id))));
     if (options.follow !== true) {
       let i = 0;
       const it: AsyncIterableIterator<LogRecord> = {
@@ -223,12 +227,4 @@ export class Tend {
   close(): void {
     this.rpc.close();
   }
-}
-
-function sourcesOf(d: ProcessDetail, streams: LogStream[]): LogSource[] {
-  const type = d.spec.log.type;
-  const out: LogSource[] = [];
-  if (streams.includes('out') && d.logs.out !== null) out.push({ file: d.logs.out, app: d.name, id: d.id, stream: 'out', type });
-  if (streams.includes('err') && d.logs.err !== null && d.logs.err !== d.logs.out) out.push({ file: d.logs.err, app: d.name, id: d.id, stream: 'err', type });
-  return out;
 }

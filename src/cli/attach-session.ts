@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { PTY_PROTOCOL_VERSION, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
+import { PTY_MAX_HOLDER_FRAME_BYTES, PTY_PROTOCOL_VERSION, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
+import { encodeFrame, FrameDecoder } from '../rpc/framing.js';
 
 export type AttachEnd = { how: 'detached' } | { how: 'exited'; code: number | null; signal: string | null } | { how: 'lost'; message: string };
 
@@ -41,12 +42,12 @@ function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
   const stdout = process.stdout;
   return new Promise((resolve) => {
     socket.setNoDelay(true);
-    socket.setEncoding('utf8');
     const decoder = new StringDecoder('utf8');
+    const frames = new FrameDecoder(PTY_MAX_HOLDER_FRAME_BYTES);
     let screenShown = false;
     let done = false;
     const send = (f: PtyClientFrame): void => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(f)}\n`);
+      if (!socket.destroyed) socket.write(encodeFrame(f));
     };
     const finish = (end: AttachEnd): void => {
       if (done) return;
@@ -67,20 +68,15 @@ function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
       if (at !== -1) finish({ how: 'detached' });
     };
     const onResize = (): void => send({ t: 'resize', cols: stdout.columns || 80, rows: stdout.rows || 24 });
-    let buffer = '';
     send({ t: 'hello', protocol: PTY_PROTOCOL_VERSION, cols: stdout.columns || 80, rows: stdout.rows || 24 });
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let f: PtyHolderFrame;
-        try {
-          f = JSON.parse(line) as PtyHolderFrame;
-        } catch {
-          return finish({ how: 'lost', message: 'the holder sent something that is not a frame' });
-        }
+    socket.on('data', (chunk: Buffer) => {
+      let received: PtyHolderFrame[];
+      try {
+        received = frames.push(chunk) as PtyHolderFrame[];
+      } catch (err) {
+        return finish({ how: 'lost', message: `the holder sent something that is not a frame (${(err as Error).message})` });
+      }
+      for (const f of received) {
         if (f.t === 'screen') {
           stdout.write(ENTER + f.data);
           screenShown = true;

@@ -1,15 +1,13 @@
 import { closeSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ensureDir } from '../lib/ensure-dir.js';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../lib/package-files.js';
 import { TendError, isTendError } from '../errors.js';
 import type { RpcClient } from '../rpc/client.js';
 import type { TendPaths } from '../store/paths.js';
 import { VERSION } from '../version.js';
 
 const AGENT = `tend-cli ${VERSION}`;
-// Beside the bundled CLI (dist/cli.cjs → dist/daemon.cjs), or the tsc output when run unbundled.
-const DAEMON_ENTRY = fileURLToPath(new URL(/\.[cm]js$/.test(import.meta.url) ? './daemon.cjs' : '../daemon/main.js', import.meta.url));
 const LAUNCH_TIMEOUT_MS = 15_000;
 
 /** The socket client (and node:net) load on first use: `tend list` usually needs neither. */
@@ -97,7 +95,7 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
   const logFd = prepareHome(paths);
   // Loaded only here: most commands find a running daemon and never spawn anything.
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_ENTRY], {
+  const child = spawn(process.execPath, [...daemonNodeFlags(), packageFile(import.meta.url, 'daemon.cjs')], {
     detached: true,
     cwd: '/',
     stdio: ['ignore', logFd, logFd, 'pipe'],

@@ -3,8 +3,9 @@ import { inheritableEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load.js';
 import { TendError, usageError } from '../errors.js';
 import { containerApp, type ContainerApp } from '../exporters/kubernetes/container-app.js';
-import { toCompose } from '../exporters/kubernetes/compose.js';
+import { dotenvFile, toCompose } from '../exporters/kubernetes/compose.js';
 import { toKubernetes } from '../exporters/kubernetes/kubernetes.js';
+import { toYaml as yaml } from '../exporters/kubernetes/yaml-text.js';
 import { ensureDir } from '../lib/ensure-dir.js';
 import type { AppSpec } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -43,6 +44,9 @@ async function fromFile(file: string, values: { env?: string[] | undefined; only
     cwd: ctx.cwd, env: inherited, envName: envNames[0], only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
   });
   for (const w of loaded.warnings) ctx.err(`tend: warning: ${w}`);
+  // An app the file cannot describe is not exported in silence: the manifest would lack it.
+  const [bad] = loaded.failed;
+  if (bad !== undefined) throw new TendError('E_CONFIG_INVALID', `${bad.name} cannot be exported: ${bad.message}`, { hint: 'Fix the app in the config file, or leave it out with --only.' });
   return { specs: loaded.apps, inherited };
 }
 
@@ -85,8 +89,6 @@ export async function exportContainers(format: 'kubernetes' | 'compose', argv: s
     if (other !== undefined) throw usageError(`apps ${other} and ${a.app} both become \`${a.name}\` as Kubernetes/Compose names`, 'Rename one of them (names are lower-cased, other characters become -).');
     names.set(a.name, a.app);
   }
-  const { stringify } = await import('yaml');
-  const yaml = (v: unknown): string => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
   const outDir = values.out === undefined ? null : resolve(ctx.cwd, values.out);
   if (outDir !== null) ensureDir(outDir, 0o755);
   if (format === 'kubernetes') {
@@ -113,10 +115,14 @@ export async function exportContainers(format: 'kubernetes' | 'compose', argv: s
     const file = resolve(outDir, 'compose.yaml');
     writeFileAtomic(file, yaml(c.file), 0o644);
     ctx.out(`wrote ${file}`);
-    if (secrets.length > 0) {
+    const dotenv = dotenvFile(c.dotenv);
+    if (dotenv.text !== '') {
       const envFile = resolve(outDir, '.env');
-      writeFileAtomic(envFile, secrets.map((k) => `${k}=${JSON.stringify(c.dotenv[k])}`).join('\n') + '\n', 0o600);
+      writeFileAtomic(envFile, dotenv.text, 0o600);
       ctx.out(`wrote ${envFile} (0600, secrets)`);
+    }
+    if (dotenv.unwritable.length > 0) {
+      ctx.err(`tend: warning: ${dotenv.unwritable.join(', ')} hold a quote, a backslash, \`\${\` or a line break, which no .env line carries exactly for every Compose: left out of .env; set them in the environment when you run compose`);
     }
   }
   return 0;

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { TendError } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
+import { packageFile } from '../lib/package-files.js';
 import type { ConfigCodeReply } from './config-code-child.js';
 
 /** Environment variable that sets how long a JS config file may take to load. */
@@ -32,15 +31,8 @@ export function configTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
-// The bundled CLI ships the child as dist/commands/config-code-child.cjs next to the command
-// bundles (the API bundles, dist/api.*, find it under commands/); the tsc build has
-// config-code-child.js next to this file.
-function childEntry(): string {
-  const candidates = ['./config-code-child.js', './config-code-child.cjs', './commands/config-code-child.cjs'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  const found = candidates.find((p) => existsSync(p));
-  if (found === undefined) throw new TendError('E_INTERNAL', `the config loader is missing (looked for ${candidates.join(', ')})`, { hint: 'Rebuild tend: `npm run build`.' });
-  return found;
-}
+// The bundle made by scripts/bundle.mjs, beside the command bundles.
+const childEntry = (): string => packageFile(import.meta.url, 'commands/config-code-child.cjs');
 
 /** How a failed load reads, after the file's name: "<file> <what>". */
 export interface ConfigCodeFailure {

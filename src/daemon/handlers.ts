@@ -1,15 +1,16 @@
 import { TendError } from '../errors.js';
 import { parseSignal } from '../lib/signals.js';
-import { redactEnv, redactText } from '../config/env.js';
 import { checkAppSpec } from '../config/spec-check.js';
 import { APPLY_MODES, type ApplyMode, type Target } from '../protocol/methods.js';
-import type { AppSpec, DaemonInfo, LogStream, ProcessDetail, WatchStatus } from '../protocol/model.js';
+import type { AppSpec, DaemonInfo, ProcessDetail, WatchStatus } from '../protocol/model.js';
+import { redactDetail } from '../protocol/secrets.js';
+import { checkStreams, checkTarget, optionalTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { LogRouter } from './log-router.js';
 import type { EventBus } from './event-bus.js';
 import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protocol/events.js';
-import { logPathsFor } from './log-router.js';
+import { logPathsFor, logSourcesFor } from './log-router.js';
 import type { TendPaths } from '../store/paths.js';
 import { createDumpHandlers } from './dump-handlers.js';
 import { createObserveHandlers } from './observe-handlers.js';
@@ -31,11 +32,7 @@ export interface HandlerDeps {
   watchStatus?(id: number): WatchStatus | undefined;
 }
 
-function target(p: { target?: unknown }): Target {
-  const t = p.target;
-  if ((typeof t === 'string' && t.length > 0) || (typeof t === 'number' && Number.isInteger(t))) return t;
-  throw new TendError('E_USAGE', 'a target is required: an app name, an id, or `all`');
-}
+const target = (p: { target?: unknown }): Target => checkTarget(p.target);
 
 function positiveInt(v: unknown, field: string): number | undefined {
   if (v === undefined) return undefined;
@@ -66,10 +63,12 @@ function eventTypes(types: unknown): SubscribableEventType[] {
 /** Implements the method map by delegating: no business logic here. */
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { supervisor, logs } = deps;
-  let nextSubscription = 1;
+  // One counter for every subscription of the daemon (logs, events, metrics).
+  let lastSubscription = 0;
+  const nextSubscription = (): number => ++lastSubscription;
   return {
     ...createDumpHandlers({ supervisor, paths: deps.paths }),
-    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log }),
+    ...createObserveHandlers({ supervisor, observer: deps.observer, log: deps.log, nextSubscription }),
     ...createWebHandlers(deps.web),
     'daemon.info': () => deps.info(),
     'daemon.kill': async () => ({ stopped: await deps.exit(true) }),
@@ -92,20 +91,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       supervisor.resolveRows(target(p)).map(({ handle: h, row }): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
         const held = h.held;
-        return {
+        const detail: ProcessDetail = {
           ...row,
           ...(held === null ? {} : {
             instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
             lastReload: held.lastReload,
             ...(row.instance === 0 ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
           }),
-          spec: p.showSecrets === true ? h.spec : { ...h.spec, env: redactEnv(h.spec.env), exec: { ...h.spec.exec, script: redactText(h.spec.exec.script), args: h.spec.exec.args.map(redactText) } },
+          spec: h.spec,
           logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
           ...deps.observer.detail(h.id, h.pid, held === null ? null : { id: row.id, pid: row.pid }),
         };
+        return p.showSecrets === true ? detail : redactDetail(detail);
       }),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
     'process.send': (p) => {
@@ -115,8 +115,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'logs.subscribe': (p, conn) => {
       // An instance id follows its app's output (the instances of a held app share its log files).
       const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
-      const streams: LogStream[] = Array.isArray(p.streams) && p.streams.length > 0 ? p.streams : ['out', 'err'];
-      const subscription = nextSubscription++;
+      const streams = checkStreams(p.streams);
+      const subscription = nextSubscription();
       // A follower that reads too slowly is told why and disconnected; it never slows an app.
       // `all` also follows apps started later.
       const ids = p.target === 'all' ? null : handles.map((h) => h.id);
@@ -131,10 +131,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'events.subscribe': (p, conn) => {
       const types = eventTypes(p.types);
-      const t = p.target === undefined ? 'all' : target(p);
+      const t = optionalTarget(p.target);
       // `all` also follows apps created later; other targets are resolved now (unknown → E_NOT_FOUND).
       const ids = t === 'all' ? null : new Set(supervisor.resolveRows(t).map((r) => r.row.id));
-      const subscription = nextSubscription++;
+      const subscription = nextSubscription();
       const sub = deps.events.subscribe({ types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids }, (event) => conn.sendEvent(subscription, event), (reason) => {
         deps.log('subscriber-dropped', { subscription, reason });
         conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
@@ -143,6 +143,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       conn.onDrain(() => sub.drain());
       conn.onClose(() => sub.close());
       return { subscription, types };
+    },
+    'logs.sources': (p) => {
+      const streams = checkStreams(p.streams);
+      // An instance id reads its app's files (the instances of a held app share them).
+      const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
+      return handles.flatMap((h) => logSourcesFor(deps.paths, h.spec, h.id, streams));
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
     // An instance id flushes its app's files (the instances of a held app share them).

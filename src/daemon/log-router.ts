@@ -1,6 +1,6 @@
 import { AppLog } from '../logs/app-log.js';
 import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
-import type { AppSpec, LogPaths } from '../protocol/model.js';
+import type { AppSpec, LogPaths, LogSource, LogStream } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 
@@ -20,6 +20,23 @@ export function logPathsFor(paths: TendPaths, spec: AppSpec, id: number): LogPat
   const combined = spec.log.combinedFile === null || spec.log.combinedFile === NO_FILE ? null : suffixed(spec.log.combinedFile);
   if (spec.log.disabled) return { out: null, err: null, combined };
   return { out: pick(spec.log.outFile, 'out'), err: pick(spec.log.errFile, 'err'), combined };
+}
+
+/**
+ * The files to read an app's history from (`logs.sources`, for `tend logs`, monit, the API and the
+ * dashboard): one per wanted stream, a merged file once, and the combined file (`log_file`) when
+ * there is no per-stream file.
+ */
+export function logSourcesFor(paths: TendPaths, spec: AppSpec, id: number, streams: readonly LogStream[]): LogSource[] {
+  const files = logPathsFor(paths, spec, id);
+  const out: LogSource[] = [];
+  const add = (file: string | null, stream: LogStream): void => {
+    if (file !== null) out.push({ file, app: spec.name, id, stream, type: spec.log.type });
+  };
+  if (streams.includes('out')) add(files.out, 'out');
+  if (streams.includes('err') && files.err !== files.out) add(files.err, 'err');
+  if (out.length === 0) add(files.combined, 'out');
+  return out;
 }
 
 // PM2's rule: a trailing `-<digits>.log` or `.log` becomes `-<id>.log`; other names are kept.

@@ -1,5 +1,4 @@
-import { TendError } from '../errors.js';
-import type { Target } from '../protocol/methods.js';
+import { optionalTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Observer } from './observer.js';
@@ -8,15 +7,9 @@ export interface ObserveHandlerDeps {
   supervisor: Supervisor;
   observer: Observer;
   log(event: string, data: Record<string, unknown>): void;
+  /** The daemon's one subscription-id counter. */
+  nextSubscription(): number;
 }
-
-function optionalTarget(t: unknown): Target {
-  if (t === undefined || t === null) return 'all';
-  if ((typeof t === 'string' && t.length > 0) || (typeof t === 'number' && Number.isInteger(t))) return t;
-  throw new TendError('E_USAGE', 'a target is an app name, an id, or `all`');
-}
-
-let nextSubscription = 1_000_000;
 
 /** metrics.get and metrics.subscribe. */
 export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 'metrics.get' | 'metrics.subscribe'> {
@@ -34,7 +27,7 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
     'metrics.subscribe': (p, conn) => {
       const target = optionalTarget(p.target);
       const ids = target === 'all' ? null : new Set(supervisor.resolveRows(target).map((r) => r.row.id));
-      const subscription = nextSubscription++;
+      const subscription = deps.nextSubscription();
       let blocked = false;
       conn.onDrain(() => { blocked = false; });
       // Metrics are a stream of snapshots: while the client's socket is full, skip, never queue.

@@ -1,5 +1,6 @@
-import { isSecretVar } from '../config/env.js';
+import { buildCommand } from '../lib/command-line.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
+import { isSecret } from '../protocol/secrets.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
 } from './systemd-syntax.js';
@@ -27,21 +28,13 @@ export interface AppUnit {
 }
 
 /**
- * The program and argv systemd runs, mirroring supervisor/command-line.ts (which the CLI side
- * may not import): `node` is the Node.js found at export time; other names are resolved now,
- * because systemd does not search the app's PATH.
+ * The program and argv systemd runs: the supervisor's (lib/command-line.ts), with the program
+ * resolved now (`node` is the Node.js found at export time), because systemd does not search the
+ * app's PATH.
  */
 export function execArgv(exec: ExecSpec, resolve: (name: string) => string): string[] {
-  if (exec.shell) {
-    const line = [exec.script, ...exec.args.map(shellQuote)].join(' ');
-    return ['/bin/sh', '-c', line];
-  }
-  if (exec.interpreter === null) return [resolve(exec.script), ...exec.args];
-  return [resolve(exec.interpreter), ...exec.interpreterArgs, exec.script, ...exec.args];
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  const c = buildCommand(exec, 'node');
+  return [resolve(c.file), ...c.args];
 }
 
 /** One app as a systemd service that behaves as tend would run it. */
@@ -54,7 +47,7 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
   const env = { TEND_APP_NAME: spec.name, NODE_APP_INSTANCE: '0', ...spec.env };
   for (const [name, value] of Object.entries(env)) {
     if (!isValidEnvName(name)) skippedEnv.push(name);
-    else if (isSecretVar(name, value)) secret.push(environmentFileLine(name, value));
+    else if (isSecret(name, value)) secret.push(environmentFileLine(name, value));
     else plain.push(environmentLine(name, value));
   }
   const argv = execArgv(spec.exec, (name) => (name.startsWith('/') ? name : opts.resolveProgram(name, spec)));

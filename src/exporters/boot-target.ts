@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { TendError, usageError } from '../errors.js';
+import { defaultHome } from '../store/paths.js';
 
 /** Where and as whom the boot unit lives: shared by `tend startup` and `tend unstartup`. */
 export interface BootTarget {
@@ -68,7 +69,7 @@ export function resolveBootTarget(req: BootTargetRequest): BootTarget {
   }
   const account = req.user !== undefined ? lookupAccount(req.user) : currentAccount();
   const envHome = req.env.TEND_HOME;
-  const home = envHome !== undefined && envHome !== '' ? envHome : join(account.home, '.tend');
+  const home = envHome !== undefined && envHome !== '' ? envHome : defaultHome(account.home);
   if (mode === 'system') {
     const unitName = `tend-${account.name.replace(/[^A-Za-z0-9:_.-]/g, '_')}.service`;
     return {

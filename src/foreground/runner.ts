@@ -6,7 +6,7 @@ import { Health } from '../lib/health.js';
 import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
 import { tendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
-import { WatchManager } from '../watch/watch-manager.js';
+import { WatchManager, type WatchLogArgs } from '../watch/watch-manager.js';
 import { WATCH_RESTART_FLOOR } from '../supervisor/restart-policy.js';
 import { PrefixedOutput, type OutputFormat } from './prefixed-output.js';
 import { Reaper } from './reaper.js';
@@ -35,6 +35,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   const names = new Map<number, string>();
   const errored = new Set<string>();
   const status = new Map<number, ProcessStatus>();
+  const exitSeen = new Map<number, number>();
   let stopping = false;
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => { finish = resolve; });
@@ -51,11 +52,15 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   const supervisor: Supervisor = new Supervisor({
     paths,
     now: Date.now,
-    log: (event, data) => {
-      if (event === 'exit' && !stopping) output.notice(`${String(data.name)} exited (${data.signal ?? `code ${String(data.code)}`})`);
-    },
+    log: () => undefined,
     onState: (info: ProcessInfo) => {
       watches.sync(info.id);
+      // A new exit is a new lastExit record (typed), not a daemon-log event name.
+      const exit = info.lastExit;
+      if (exit !== null && exit.at !== exitSeen.get(info.id)) {
+        exitSeen.set(info.id, exit.at);
+        if (!stopping) output.notice(`${info.name} exited (${exit.signal ?? `code ${String(exit.code)}`})`);
+      }
       const before = status.get(info.id);
       status.set(info.id, info.status);
       if (info.status === 'errored' && before !== 'errored') {
@@ -83,9 +88,9 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   const watches = new WatchManager({
     home,
     ownFiles: outputFiles(),
-    log: (event, data) => {
-      if (event === 'watch-restart') output.notice(`${String(data.name)}: ${String(data.path)} changed${Number(data.changes) > 1 ? ` (and ${Number(data.changes) - 1} more)` : ''}, restarting`);
-      else if (event === 'watch-notice') output.notice(`${String(data.name)}: ${String(data.notice)}`);
+    log: (...[event, data]: WatchLogArgs) => {
+      if (event === 'watch-restart') output.notice(`${data.name ?? data.id}: ${data.path} changed${data.changes > 1 ? ` (and ${data.changes - 1} more)` : ''}, restarting`);
+      else if (event === 'watch-notice') output.notice(`${data.name}: ${data.notice}`);
     },
     app: (id) => {
       const h = supervisor.list().find((p) => p.id === id);

@@ -1,11 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
-import { fileURLToPath } from 'node:url';
 import type { AppSpec } from '../protocol/model.js';
+import { packageFile } from '../lib/package-files.js';
 import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
 
-// Beside the bundled holder (dist/holder.cjs → dist/worker-hook.cjs), or the tsc output.
-const WORKER_HOOK = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './worker-hook.cjs' : './worker-hook.js', import.meta.url));
 
 /**
  * Node apps: this holder is the node:cluster primary. The primary owns each listening socket once
@@ -17,7 +15,7 @@ export class ClusterDriver implements WorkerDriver {
 
   async spawn(spec: AppSpec, _instance: number, env: Record<string, string>): Promise<WorkerProcess> {
     // setupPrimary applies to the next fork: each worker gets the spec it was started with.
-    cluster.setupPrimary({ exec: spec.exec.script, args: spec.exec.args, execArgv: ['--require', WORKER_HOOK, ...spec.exec.interpreterArgs], cwd: spec.cwd, silent: false });
+    cluster.setupPrimary({ exec: spec.exec.script, args: spec.exec.args, execArgv: ['--require', packageFile(import.meta.url, 'worker-hook.cjs'), ...spec.exec.interpreterArgs], cwd: spec.cwd, silent: false });
     replaceEnv(env);
     const worker = cluster.fork();
     const pid = worker.process.pid;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { AppSpec } from '../protocol/model.js';
-import { buildCommand } from '../supervisor/command-line.js';
+import { buildCommand } from '../lib/command-line.js';
 import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
 import type { HeldSocket } from './listen-sockets.js';

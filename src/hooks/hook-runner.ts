@@ -3,6 +3,7 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { DaemonEvent } from '../protocol/events.js';
 import type { HookAction, Hooks } from '../protocol/model.js';
+import { redactText } from '../protocol/secrets.js';
 import { hookEventsOf, payloadOf, type HookPayload, type Seen } from './hook-events.js';
 import { HookSlots } from './hook-slots.js';
 
@@ -56,7 +57,7 @@ export class HookRunner {
   }
 
   private run(action: HookAction, payload: HookPayload, app: Known): void {
-    const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: action.url } : { command: action.command }) };
+    const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: redactText(action.url) } : { command: redactText(action.command) }) };
     const body = JSON.stringify(payload);
     const outcome = this.slots.submit(endpointOf(action, payload.app), (release) => {
       const done = (error: string | null): void => {

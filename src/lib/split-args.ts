@@ -28,3 +28,13 @@ export function splitArgs(input: string): string[] {
   if (hasToken) out.push(current);
   return out;
 }
+
+/** Quotes one argument for /bin/sh (the inverse of `splitArgs` for one word). */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A `shell: true` app's command line for `/bin/sh -c`: its script as written, then its arguments quoted. */
+export function shellLine(script: string, args: readonly string[]): string {
+  return [script, ...args.map(shellQuote)].join(' ');
+}

@@ -1,10 +1,11 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
-import type { LogRecord, LogStream } from '../protocol/model.js';
+import type { LogRecord, LogSource } from '../protocol/model.js';
 import { listArchives } from './archive-names.js';
 import { ISO_PREFIX, parseJsonLine } from './line-format.js';
 
 export { listArchives, type ArchiveInfo } from './archive-names.js';
+export type { LogSource };
 
 /** zlib loads only when a compressed archive must be read. */
 async function gunzipAsync(data: Buffer): Promise<Buffer> {
@@ -20,15 +21,6 @@ export interface TailLine {
   fileTime: number;
 }
 
-/** Which file to read, and what to label its lines with. */
-export interface LogSource {
-  file: string;
-  app: string;
-  id: number;
-  /** The stream of a raw file's lines (a merged raw file cannot tell them apart: say `out`). */
-  stream: LogStream;
-  type: 'raw' | 'json';
-}
 
 interface Piece {
   buf: Buffer;

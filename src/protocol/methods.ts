@@ -1,5 +1,5 @@
 import type { SubscribableEventType } from './events.js';
-import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo } from './model.js';
+import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogSource, LogStream, ProcessDetail, ProcessInfo } from './model.js';
 
 /** A name, a numeric id (as a string or number), or `all`. */
 export type Target = string | number;
@@ -58,6 +58,12 @@ export interface TendMethods {
    * closing the connection; a subscriber that reads too slowly gets `subscription:dropped`.
    */
   'events.subscribe': (p: { target?: Target; types?: SubscribableEventType[] }) => { subscription: number; types: SubscribableEventType[] };
+  /**
+   * The log files holding the targets' history (default streams: both), for clients to read
+   * back: one per stream, a merged file once, else the combined file. Every reader of history
+   * (tend logs, monit, the Node API, the dashboard) asks this, never builds the list itself.
+   */
+  'logs.sources': (p: { target: Target; streams?: LogStream[] }) => LogSource[];
   /** Reopen every log file (after an external logrotate). */
   'logs.reopen': (p: Record<string, never>) => { files: number };
   /** Write the desired set (every app's spec and environment) to the dump, keeping the previous as a backup. */
@@ -97,4 +103,4 @@ export type MethodName = keyof TendMethods;
 export type MethodParams<K extends MethodName> = Parameters<TendMethods[K]>[0];
 export type MethodResult<K extends MethodName> = ReturnType<TendMethods[K]>;
 
-export type { LogRecord };
+export type { LogRecord, LogSource };

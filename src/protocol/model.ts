@@ -295,6 +295,16 @@ export interface AppMetrics {
   history: MetricPoint[];
 }
 
+/** One log file to read back, and what to label its lines with (`logs.sources`). */
+export interface LogSource {
+  file: string;
+  app: string;
+  id: number;
+  /** The stream of a raw file's lines (a merged raw file cannot tell them apart: say `out`). */
+  stream: LogStream;
+  type: 'raw' | 'json';
+}
+
 export interface LogPaths {
   out: string | null;
   err: string | null;

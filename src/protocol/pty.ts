@@ -6,7 +6,7 @@
  */
 export const PTY_PROTOCOL_VERSION = 1;
 
-/** A frame larger than this closes the connection. */
+/** A client frame larger than this closes the connection. */
 export const PTY_MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
@@ -25,6 +25,9 @@ export function ptySize(cols: unknown, rows: unknown): { cols: number; rows: num
   if (!valid(cols) || !valid(rows)) return null;
   return { cols: Math.min(cols, PTY_MAX_COLS), rows: Math.min(rows, PTY_MAX_ROWS) };
 }
+
+/** A holder frame larger than this ends the attach (a screen redraw with its scrollback fits well within). */
+export const PTY_MAX_HOLDER_FRAME_BYTES = 32 * 1024 * 1024;
 
 export type PtyClientFrame =
   | { t: 'hello'; protocol: number; cols: number; rows: number }

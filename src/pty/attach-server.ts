@@ -1,7 +1,9 @@
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { isTendError } from '../errors.js';
 import { PTY_MAX_FRAME_BYTES, PTY_PROTOCOL_VERSION, ptySize, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
+import { encodeFrame, FrameDecoder } from '../rpc/framing.js';
 
 export interface AttachHandlers {
   /** A client said hello: its terminal size, and the frames that greet it (hello, screen). */
@@ -43,7 +45,7 @@ export class AttachServer {
 
   broadcast(frame: PtyHolderFrame): void {
     if (this.clients.size === 0 && this.pending.size === 0) return;
-    const line = `${JSON.stringify(frame)}\n`;
+    const line = encodeFrame(frame);
     for (const queue of this.pending.values()) queue.push(line);
     // A client that cannot keep up (its socket buffers more than a few MB) is dropped, never waited for.
     for (const c of this.clients) {
@@ -62,12 +64,11 @@ export class AttachServer {
   }
 
   private accept(socket: Socket): void {
-    let buffer = '';
+    const decoder = new FrameDecoder(PTY_MAX_FRAME_BYTES);
     let greeted = false;
-    socket.setEncoding('utf8');
     socket.setNoDelay(true);
     const fail = (message: string): void => {
-      socket.end(`${JSON.stringify({ t: 'error', message } satisfies PtyHolderFrame)}\n`);
+      socket.end(encodeFrame({ t: 'error', message } satisfies PtyHolderFrame));
       this.clients.delete(socket);
     };
     const forget = (): void => {
@@ -76,19 +77,14 @@ export class AttachServer {
     };
     socket.on('error', forget);
     socket.on('close', forget);
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      if (buffer.length > PTY_MAX_FRAME_BYTES) return fail('frame too large');
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let frame: PtyClientFrame;
-        try {
-          frame = JSON.parse(line) as PtyClientFrame;
-        } catch {
-          return fail('not a JSON frame');
-        }
+    socket.on('data', (chunk: Buffer) => {
+      let received: PtyClientFrame[];
+      try {
+        received = decoder.push(chunk) as PtyClientFrame[];
+      } catch (err) {
+        return fail(isTendError(err) && err.code === 'E_FRAME_TOO_LARGE' ? 'frame too large' : 'not a JSON frame');
+      }
+      for (const frame of received) {
         if (typeof frame !== 'object' || frame === null) return fail('not a JSON object');
         const size = frame.t === 'hello' || frame.t === 'resize' ? ptySize(frame.cols, frame.rows) : null;
         if (!greeted) {
@@ -101,7 +97,7 @@ export class AttachServer {
           void this.handlers.greet(size.cols, size.rows).then((frames) => {
             this.pending.delete(socket);
             if (socket.destroyed) return;
-            for (const f of frames) socket.write(`${JSON.stringify(f)}\n`);
+            for (const f of frames) socket.write(encodeFrame(f));
             for (const line of queue) socket.write(line);
             this.clients.add(socket);
           }, (err: Error) => fail(`cannot greet: ${err.message}`));

@@ -6,7 +6,7 @@ import { PTY_PROTOCOL_VERSION } from '../protocol/pty.js';
 import { AttachServer } from './attach-server.js';
 import { parseHolderConfig } from './holder-config.js';
 import { Screen } from './screen.js';
-import { AnsiStripper } from './strip-ansi.js';
+import { AnsiStripper } from '../lib/strip-ansi.js';
 
 const require = createRequire(import.meta.url);
 

@@ -29,6 +29,11 @@ export interface TendPaths {
   pipeDir: string;
   /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
   holderDir: string;
+  /** PTY apps' attach sockets (`<id>.sock`; the directory is 0700, the sockets 0600). */
+  ptyDir: string;
+  /** Where `tend web` serves (a restarted daemon serves there again), and its token (0600). */
+  webConfig: string;
+  webToken: string;
   /** Tags every run token of this home, so a new daemon finds this home's processes in /proc. */
   homeTag: string;
 }
@@ -46,6 +51,11 @@ export function fnv1a64(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
+/** The home when TEND_HOME is not set, for the user whose home folder is `userHome`. */
+export function defaultHome(userHome: string): string {
+  return join(userHome, '.tend');
+}
+
 /**
  * TEND_HOME, or ~/.tend. A relative TEND_HOME is refused: it would mean one daemon per working
  * directory. A home whose socket path would not fit a Unix socket address is refused up front.
@@ -57,7 +67,7 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
       hint: `Use an absolute path, e.g. TEND_HOME="$PWD/${fromEnv}" (a relative one would give one daemon per working directory).`,
     });
   }
-  const home = resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.tend'));
+  const home = resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaultHome(homedir()));
   const socketBytes = Buffer.byteLength(join(home, 'daemon.sock'));
   if (socketBytes > MAX_SOCKET_PATH_BYTES) {
     throw new TendError('E_HOME_INVALID', `TEND_HOME is too long: its socket path would be ${socketBytes} bytes, and Unix sockets allow ${MAX_SOCKET_PATH_BYTES}`, {
@@ -84,6 +94,9 @@ export function tendPaths(home: string): TendPaths {
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
     holderDir: join(home, 'holders'),
+    ptyDir: join(home, 'pty'),
+    webConfig: join(home, 'web.json'),
+    webToken: join(home, 'web.token'),
     homeTag: digest.slice(0, 12),
   };
 }
@@ -104,6 +117,11 @@ export function defaultLogFile(paths: TendPaths, app: string, stream: 'out' | 'e
 /** The FIFO for one stdio stream of one app (by id: names may change, ids do not). */
 export function fifoPath(paths: TendPaths, id: number, stream: 'in' | 'out' | 'err'): string {
   return join(paths.pipeDir, `${id}.${stream}`);
+}
+
+/** A PTY app's attach socket, by app id. */
+export function ptySocketPath(paths: TendPaths, id: number): string {
+  return join(paths.ptyDir, `${id}.sock`);
 }
 
 /** A holder's files, by app id: `<id>.sock` (control), `<id>.json` (spec), `<id>.log` (its own log). */

@@ -1,4 +1,5 @@
 import type { ProcessInfo } from '../protocol/model.js';
+import { redactText } from '../protocol/secrets.js';
 import type { Observed, ProcessRecord } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
 import { toStatus } from './process-machine.js';
@@ -27,7 +28,8 @@ export function infoOf(h: ProcessHandle, seen: Observed, now: number): ProcessIn
     startedAt: h.startedAt,
     adopted: h.adopted,
     lastExit: h.lastExit,
-    reason: h.snapshot.reason,
+    // Views and hooks' payloads carry it: a spawn error can quote a command line with a URL password.
+    reason: h.snapshot.reason === null ? null : redactText(h.snapshot.reason),
     nextRestartAt: null,
     cpuPercent: seen.cpuPercent,
     memoryBytes: seen.memoryBytes,

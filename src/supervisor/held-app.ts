@@ -1,16 +1,14 @@
 import { unlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { resolveInstanceCount } from '../lib/listen-address.js';
+import { packageFile } from '../lib/package-files.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { AppSpec, ReloadReport } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { holderFiles, type TendPaths } from '../store/paths.js';
 import { HolderLink } from './holder-link.js';
 
-// Beside the bundled daemon (dist/daemon.cjs → dist/holder.cjs), or the tsc output when unbundled.
-const HOLDER_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './holder.cjs' : '../holder/main.js', import.meta.url));
 
 /** Cluster apps and socket-activated apps run under a holder process instead of directly. */
 export function isHeld(spec: AppSpec): boolean {
@@ -69,7 +67,7 @@ export class HeldApp {
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
-    return { file: process.execPath, args: [HOLDER_ENTRY, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+    return { file: process.execPath, args: [packageFile(import.meta.url, 'holder.cjs'), files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
   }
 
   /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */

@@ -2,7 +2,7 @@ import { closeSync } from 'node:fs';
 import type { AppSpec, LogPaths } from '../protocol/model.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';
-import { buildCommand } from './command-line.js';
+import { buildCommand } from '../lib/command-line.js';
 import type { HeldApp } from './held-app.js';
 import { TOKEN_VAR } from './kill-tree.js';
 import { ptyCommand } from './pty-launch.js';

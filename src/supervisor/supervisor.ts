@@ -2,8 +2,7 @@ import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
 import type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
-import { ptySocketPath } from '../store/pty-paths.js';
-import { fifoPath, type TendPaths } from '../store/paths.js';
+import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
 import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
@@ -132,7 +131,7 @@ export class Supervisor {
       watchAdopted: (p, on) => this.adopted.watch(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
-      ptySocket: (id) => ptySocketPath(this.deps.paths.home, id),
+      ptySocket: (id) => ptySocketPath(this.deps.paths, id),
       makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),

@@ -1,6 +1,16 @@
 import type { AppSpec, ProcessStatus, WatchStatus } from '../protocol/model.js';
 import { AppWatcher, type Burst, type RestartFloor } from './app-watcher.js';
 
+/** What the watch manager reports, by event: typed, so a listener (`tend run`) cannot drift from it. */
+export type WatchLog = {
+  'watch-notice': { id: number; name: string; notice: string };
+  'watch-started': { id: number; name: string; paths: string[]; mode: WatchStatus['mode']; watched: number };
+  'watch-failed': { id: number; name: string; error: string };
+  'watch-restart': { id: number; name: string | undefined; path: string; changes: number };
+  'watch-restart-failed': { id: number; name: string | undefined; error: string };
+};
+export type WatchLogArgs = { [K in keyof WatchLog]: [event: K, data: WatchLog[K]] }[keyof WatchLog];
+
 /** What the watch manager needs from the supervisor that runs the apps (daemon or `tend run`). */
 export interface WatchHost {
   /** The app's current spec and status; undefined once it is deleted. */
@@ -11,7 +21,7 @@ export interface WatchHost {
   home: string;
   /** More files never watched (`tend run`'s own output redirected into the app's folder). */
   ownFiles?: string[];
-  log(event: string, data: Record<string, unknown>): void;
+  log(...args: WatchLogArgs): void;
   /** The supervisor's restart-rate floor, which watch restarts obey too. */
   floor: RestartFloor;
 }
@@ -104,6 +114,6 @@ export class WatchManager {
   }
 }
 
-function pick(s: WatchStatus): Record<string, unknown> {
+function pick(s: WatchStatus): Pick<WatchStatus, 'mode' | 'watched'> {
   return { mode: s.mode, watched: s.watched };
 }

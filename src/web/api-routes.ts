@@ -1,8 +1,9 @@
 import { cpus, freemem, hostname, loadavg, totalmem, uptime } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TendError } from '../errors.js';
-import { mergeByTime, readRecords, type LogSource } from '../logs/read.js';
-import type { DaemonInfo, LogStream, ProcessDetail } from '../protocol/model.js';
+import { mergeByTime, readRecords } from '../logs/read.js';
+import type { DaemonInfo, ProcessDetail } from '../protocol/model.js';
+import { checkTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
 import { NO_CONNECTION, SseConnection } from './sse.js';
 import { renderPrometheus } from './prometheus.js';
@@ -22,8 +23,8 @@ function systemInfo(): Record<string, unknown> {
 /** `name` or numeric id from the path; `all` is refused (the API acts on one app at a time). */
 function target(raw: string): string | number {
   const t = decodeURIComponent(raw);
-  if (t === '' || t === 'all') throw new TendError('E_USAGE', 'name one app (or its id)');
-  return /^\d+$/.test(t) ? Number(t) : t;
+  if (t === 'all') throw new TendError('E_USAGE', 'name one app (or its id)');
+  return checkTarget(t);
 }
 
 async function describeOne(deps: ApiDeps, t: string | number): Promise<ProcessDetail> {
@@ -68,7 +69,8 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
   if (get && (m = /^\/api\/processes\/([^/]+)\/logs$/.exec(path)) !== null) {
     const d = await describeOne(deps, target(m[1] as string));
     const lines = Math.min(1000, Math.max(0, Number(url.searchParams.get('lines') ?? 100) | 0));
-    const lists = await Promise.all(sourcesOf(d).map((s) => readRecords(s, lines)));
+    const sources = await h['logs.sources']({ target: d.id }, NO_CONNECTION);
+    const lists = await Promise.all(sources.map((s) => readRecords(s, lines)));
     return json(res, 200, { lines: mergeByTime(lists).slice(-lines) });
   }
   if ((m = /^\/api\/processes\/([^/]+)\/(restart|stop|start|reload)$/.exec(path)) !== null) {
@@ -102,15 +104,4 @@ async function openStream(res: ServerResponse, url: URL, deps: ApiDeps): Promise
   await h['events.subscribe']({}, conn);
   await h['metrics.subscribe']({}, conn);
   if (logTarget !== null) await h['logs.subscribe']({ target: logTarget, streams: ['out', 'err'] }, conn);
-}
-
-/** The files to read for an app's recent lines: one per stream, or the merged/combined file. */
-function sourcesOf(d: ProcessDetail): LogSource[] {
-  const type = d.spec.log.type;
-  const out: LogSource[] = [];
-  const add = (file: string | null, stream: LogStream): void => { if (file !== null) out.push({ file, app: d.name, id: d.id, stream, type }); };
-  add(d.logs.out, 'out');
-  if (d.logs.err !== d.logs.out) add(d.logs.err, 'err');
-  if (out.length === 0) add(d.logs.combined, 'out');
-  return out;
 }

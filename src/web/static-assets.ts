@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageFile } from '../lib/package-files.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -19,17 +20,11 @@ export interface Asset {
 
 /** Loads every asset once (a few hundred KB) from the first folder that has them. */
 export function loadAssets(): Map<string, Asset> {
-  // dist/daemon.cjs → dist/web/; compiled sources (dist/src/web/…) → dist/web/ too.
-  const dirs = [new URL('./web/', import.meta.url), new URL('../../web/', import.meta.url)];
-  for (const dir of dirs) {
-    try {
-      const out = new Map<string, Asset>();
-      for (const name of ASSET_NAMES) {
-        const ext = name.slice(name.lastIndexOf('.'));
-        out.set(name, { body: readFileSync(fileURLToPath(new URL(name, dir))), type: TYPES[ext] ?? 'application/octet-stream' });
-      }
-      return out;
-    } catch { /* try the next place */ }
+  const dir = packageFile(import.meta.url, 'web');
+  const out = new Map<string, Asset>();
+  for (const name of ASSET_NAMES) {
+    const ext = name.slice(name.lastIndexOf('.'));
+    out.set(name, { body: readFileSync(join(dir, name)), type: TYPES[ext] ?? 'application/octet-stream' });
   }
-  throw new Error('the dashboard files (dist/web) are missing: run `npm run build`');
+  return out;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { tendPaths } from '../store/paths.js';
 
 /** What `tend web` asked for, kept in the home so a new daemon serves again (tend daemon restart). */
 export interface WebConfig {
@@ -13,8 +13,8 @@ export interface WebConfig {
 export const DEFAULT_WEB_PORT = 9615;
 export const DEFAULT_WEB_HOST = '127.0.0.1';
 
-export const webConfigFile = (home: string): string => join(home, 'web.json');
-export const webTokenFile = (home: string): string => join(home, 'web.token');
+export const webConfigFile = (home: string): string => tendPaths(home).webConfig;
+export const webTokenFile = (home: string): string => tendPaths(home).webToken;
 
 export function readWebConfig(home: string): WebConfig | null {
   try {

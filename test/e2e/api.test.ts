@@ -65,6 +65,21 @@ describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
     assert.deepEqual((await tend.list()).filter((p) => p.name === 'echo'), []);
   });
 
+  it('logs() reads an app that writes only a combined file (log_file), as `tend logs` does', async () => {
+    const combined = join(t.home, 'only-combined.log');
+    const started = await tend.start({ name: 'combined', script: fixture('numbered-lines.js'), out_file: '/dev/null', error_file: '/dev/null', log_file: combined, env: { COUNT: '3' } });
+    for (const p of started) t.remember(p);
+    const read = async (): Promise<string[]> => {
+      const lines: string[] = [];
+      for await (const r of await tend.logs('combined', { lines: 3 })) lines.push(r.message);
+      return lines;
+    };
+    assert.deepEqual(await waitFor(async () => { const l = await read(); return l.length === 3 ? l : undefined; }, 'three lines through tend.logs()'), ['line 1', 'line 2', 'line 3']);
+    const cli = await t.run(['logs', 'combined', '--lines', '3', '--no-follow', '--raw']);
+    assert.equal(cli.stdout.trim(), (await read()).join('\n'), 'the same lines as the CLI');
+    await tend.delete('combined');
+  });
+
   it('errors are TendErrors with the CLI\'s codes and exit codes', async () => {
     const err = await tend.stop('nope').catch((e: unknown) => e);
     assert.ok(err instanceof api.TendError);

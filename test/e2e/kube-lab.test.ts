@@ -69,8 +69,8 @@ describe('exported manifests run for real (podman kube play, podman-compose)', {
     const host = await freePort();
     const file = join(dir, 'compose.yaml');
     const text = readFileSync(file, 'utf8');
-    assert.match(text, /- 3000:3000/);
-    writeFileSync(file, text.replace('- 3000:3000', `- 127.0.0.1:${host}:3000`));
+    assert.match(text, /- "3000:3000"/);
+    writeFileSync(file, text.replace('- "3000:3000"', `- "127.0.0.1:${host}:3000"`));
     const project = `tendlab${process.pid}`;
     await lab.composeUp(dir, project);
     const res = await waitFor(() => get(`http://127.0.0.1:${host}/`), 'the web service to answer', 30_000, 200);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { PTY_MAX_COLS, PTY_MAX_ROWS } from '../../src/protocol/pty.js';
-import { ptySocketPath } from '../../src/store/pty-paths.js';
+import { ptySocketPath, tendPaths } from '../../src/store/paths.js';
 import { TendHome, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
 interface Detail extends ProcessJson { logs: { out: string } }
@@ -45,7 +45,7 @@ describe('a pty app: window sizes from a client are bounded', () => {
     const [started] = await t.json<ProcessJson[]>(['start', '--pty', '--name', 'sz', '--', process.execPath, '-e', SIZE_APP]);
     [app] = await t.json<Detail[]>(['describe', 'sz']) as [Detail];
     assert.equal(started?.status, 'online');
-    sock = ptySocketPath(t.home, app.id);
+    sock = ptySocketPath(tendPaths(t.home), app.id);
     await waitFor(() => sizes().includes('size 80x24'), 'the app to print its first size');
   });
   after(() => t.cleanup());

@@ -68,6 +68,10 @@ describe('tend run (foreground, no daemon)', () => {
     assert.equal(await r.exit, 1);
     const lines = r.output().trim().split('\n').map((l) => JSON.parse(l) as { app: string; message: string });
     assert.ok(lines.some((l) => l.app === 'tend' && /crashy errored/.test(l.message)));
+    // The crash is told once, before the verdict (from the app's typed exit record, no log event name).
+    const told = lines.filter((l) => l.app === 'tend').map((l) => l.message);
+    assert.deepEqual(told.filter((m) => /^crashy exited/.test(m)), ['crashy exited (code 1)']);
+    assert.ok(told.findIndex((m) => /^crashy exited/.test(m)) < told.findIndex((m) => /crashy errored/.test(m)));
   });
 
   it('reaps the orphans its apps leave (a subreaper outside a container)', async () => {

@@ -193,7 +193,7 @@ describe('PM2 stop signal and log paths', () => {
 
 describe('secret names', () => {
   it('redacts secret-looking names without over-matching words that contain KEY', async () => {
-    const { isSecretName } = await import('../../src/config/env.js');
+    const { isSecretName } = await import('../../src/protocol/secrets.js');
     for (const n of ['API_KEY', 'apiKey', 'STRIPE_SECRET_KEY', 'GITHUB_TOKEN', 'NPMTOKEN', 'DB_PASSWORD', 'SESSION_SECRET', 'AWS_SECRET_ACCESS_KEY', 'DATABASE_URL', 'AUTH']) {
       assert.equal(isSecretName(n), true, n);
     }

@@ -139,7 +139,7 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.deepEqual(web.depends_on, { queue: { condition: 'service_healthy' } });
     assert.equal(web.healthcheck.retries, 4);
     assert.equal(compose.services['migrate-db'].restart, 'no');
-    assert.equal(readFileSync(join(out, '.env'), 'utf8'), 'API_TOKEN="s3cr$t"\n');
+    assert.equal(readFileSync(join(out, '.env'), 'utf8'), "API_TOKEN='s3cr$t'\n", 'single quotes: no Compose interpolates $t in them');
     assert.equal(statSync(join(out, '.env')).mode & 0o777, 0o600);
   });
 

@@ -22,3 +22,39 @@ describe('NDJSON framing', () => {
     assert.deepEqual(new FrameDecoder(100).push(Buffer.from('\n\n{"x":1}\n')), [{ x: 1 }]);
   });
 });
+
+describe('PTY attach speaks the same framing', () => {
+  it('the attach client ends with a message, holding a bounded buffer, when a holder sends an endless frame', async () => {
+    const { createServer } = await import('node:net');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { attachSession } = await import('../../src/cli/attach-session.js');
+    const { PTY_MAX_HOLDER_FRAME_BYTES } = await import('../../src/protocol/pty.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tend-attach-frame-'));
+    const path = join(dir, 'holder.sock');
+    let sent = 0;
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      const block = Buffer.alloc(1024 * 1024, 0x61);
+      const more = (): void => {
+        while (!s.destroyed && sent <= PTY_MAX_HOLDER_FRAME_BYTES * 2) {
+          sent += block.length;
+          if (!s.write(block)) return void s.once('drain', more);
+        }
+        s.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const end = await attachSession(path, 0x1d);
+      assert.equal(end.how, 'lost');
+      // Without a cap the client buffered all of it and only saw the holder close the connection.
+      assert.match((end as { message: string }).message, /not a frame.*larger than/);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,8 +6,9 @@ import { parseSignal } from '../../src/lib/signals.js';
 import { splitArgs } from '../../src/lib/split-args.js';
 import { parseStat } from '../../src/metrics/procfs.js';
 import { resolveTarget } from '../../src/supervisor/targets.js';
-import { buildCommand } from '../../src/supervisor/command-line.js';
-import { inheritableEnv, redactEnv } from '../../src/config/env.js';
+import { buildCommand } from '../../src/lib/command-line.js';
+import { inheritableEnv } from '../../src/config/env.js';
+import { redactEnv } from '../../src/protocol/secrets.js';
 
 describe('value parsing, one way everywhere', () => {
   it('durations: milliseconds or units', () => {

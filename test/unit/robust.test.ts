@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { redactEnv, redactText, isSecretVar } from '../../src/config/env.js';
+import { redactDetail, redactEnv, redactSpec, redactText, isSecret } from '../../src/protocol/secrets.js';
+import type { ProcessDetail } from '../../src/protocol/model.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
 import { renderAppUnit } from '../../src/exporters/app-unit.js';
 import type { ProcStat } from '../../src/metrics/procfs.js';
@@ -32,8 +33,26 @@ describe('secrets in URL-shaped values', () => {
     assert.equal(redactText('https://example.com/a:b@c'), 'https://example.com/a:b@c', 'no userinfo, nothing to cut');
     assert.equal(redactText('http://user@host'), 'http://user@host', 'a user without a password is not secret');
     assert.deepEqual(redactEnv({ REDIS_URL: 'redis://:pw@h', API_TOKEN: 'abc', PORT: '3000' }), { REDIS_URL: 'redis://:[redacted]@h', API_TOKEN: '[redacted]', PORT: '3000' });
-    assert.equal(isSecretVar('REDIS_URL', 'redis://:pw@h'), true);
-    assert.equal(isSecretVar('HOME_URL', 'https://example.com'), false);
+    assert.equal(isSecret('REDIS_URL', 'redis://:pw@h'), true);
+    assert.equal(isSecret('HOME_URL', 'https://example.com'), false);
+  });
+
+  it('a spec and a describe as views show them: every place a URL password can sit is cut', () => {
+    const spec = sampleSpec({
+      exec: { script: 'worker', args: ['--db', 'postgres://u:pw1@h/db'], interpreter: 'node', interpreterArgs: ['--opt=amqp://u:pw2@q'], shell: false },
+      env: { API_KEY: 'pw3', DB: 'mysql://u:pw4@h/d', PORT: '3000' },
+      health: { probe: { type: 'http', url: 'http://u:pw5@127.0.0.1:3000/h' }, intervalMs: 1000, timeoutMs: 1000, retries: 3, startPeriodMs: 0 },
+      hooks: { crash: { type: 'http', url: 'https://u:pw6@hooks.example/x' }, stop: { type: 'command', command: 'notify redis://:pw7@r' } },
+    });
+    const detail = {
+      spec, reason: 'could not start: spawn redis://:pw8@r ENOENT', tree: [{ pid: 1, ppid: 0, command: 'node worker --db postgres://u:pw9@h/db', cpuPercent: null, memoryBytes: 0 }],
+      lastLimitRestart: { reason: 'health: http://u:pw10@x failed', at: 1 }, lastHealthCheck: { ok: false, at: 1, message: 'GET http://u:pw11@x: refused' },
+    } as unknown as ProcessDetail;
+    const shown = JSON.stringify(redactDetail(detail));
+    assert.doesNotMatch(shown, /pw\d/, shown);
+    assert.equal(redactSpec(spec).env.API_KEY, '[redacted]');
+    assert.equal(redactSpec(spec).exec.args[1], 'postgres://u:[redacted]@h/db');
+    assert.match(JSON.stringify(detail), /pw1.*pw11/s, 'the original is left as it was');
   });
 
   it('an exported unit keeps URL passwords out of the world-readable .service file', () => {

@@ -11,7 +11,7 @@ import {
 } from '../../src/exporters/systemd-syntax.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import type { AppSpec, ExecSpec } from '../../src/protocol/model.js';
-import { buildCommand } from '../../src/supervisor/command-line.js';
+import { buildCommand } from '../../src/lib/command-line.js';
 import { needs } from '../helpers/needs.js';
 import { ROOT } from '../helpers/tend.js';
 

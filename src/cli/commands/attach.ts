@@ -1,5 +1,5 @@
 import { TendError, usageError } from '../../errors.js';
-import { ptySocketPath } from '../../store/pty-paths.js';
+import { ptySocketPath } from '../../store/paths.js';
 import { attachSession, parseDetachKey } from '../attach-session.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { isTerminal } from '../write-out.js';
@@ -40,7 +40,7 @@ Exit codes
       throw usageError(`\`${app.name}\` does not run on a terminal, so there is nothing to attach to`, `Start it with --pty (config: pty: true); its output is in \`tend logs ${app.name}\`.`);
     }
     if (app.pid === null) throw new TendError('E_NOT_RUNNING', `\`${app.name}\` is ${app.status}`, { hint: `Start it first: tend start ${app.name}` });
-    const end = await attachSession(ptySocketPath(ctx.paths.home, app.id), detachByte);
+    const end = await attachSession(ptySocketPath(ctx.paths, app.id), detachByte);
     if (end.how === 'detached') {
       ctx.err(`[detached from ${app.name}: it keeps running; tend attach ${app.name} to come back]`);
       return 0;

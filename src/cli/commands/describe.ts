@@ -18,7 +18,8 @@ Synopsis
 Options
   --json           the full record as JSON
   --env            list every variable, the inherited ones too (default: those you set, and a count)
-  --show-secrets   do not redact variables whose names look secret (*TOKEN*, *SECRET*, *PASSWORD*, API_KEY…)
+  --show-secrets   do not redact secrets: variables whose names look secret (*TOKEN*, *SECRET*, *PASSWORD*, API_KEY…)
+                   and the password of any URL (in variables, arguments, checks, hooks, reasons)
 
 Exit codes
   0 ok; 1 unknown app, or no app at all for \`all\`; 2 bad usage; 3 daemon unreachable

@@ -11,7 +11,7 @@ Synopsis
 
 Options
   --json           the variables as one JSON object
-  --show-secrets   do not redact variables whose names look secret
+  --show-secrets   do not redact variables whose names look secret, or URL passwords in values
 
 Exit codes
   0 ok; 1 unknown app; 2 bad usage; 3 daemon unreachable

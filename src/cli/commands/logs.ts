@@ -62,7 +62,7 @@ Notes
 
     const keep = (r: LogRecord): boolean => streams.includes(r.stream) && (grep === null || grep.test(r.message));
     const render = createLogLineRenderer({ json: values.json === true, raw: values.raw === true, timestamp: values.timestamp === true, prefix: true, color: ctx.isTTY });
-    const perApp = await Promise.all([...details.values()].map((d) => lastMatching(sourcesOf(d, streams), lines, keep, grep !== null)));
+    const perApp = await Promise.all([...details.keys()].map(async (id) => lastMatching(await client.call('logs.sources', { target: id, streams }), lines, keep, grep !== null)));
     const backlog = mergeByTime(perApp);
     if (backlog.length > 0) ctx.out(backlog.map(render).join('\n'));
     if (values['no-follow'] === true) return 0;
@@ -94,14 +94,4 @@ async function lastMatching(sources: LogSource[], lines: number, keep: (r: LogRe
     if (!filtered || kept.length >= lines || exhausted) return kept.slice(-lines);
     want *= 4;
   }
-}
-
-/** The files to read for an app: one per stream, or one for a merged file. */
-function sourcesOf(d: ProcessDetail, streams: LogStream[]): LogSource[] {
-  const type = d.spec.log.type;
-  const out: LogSource[] = [];
-  if (streams.includes('out') && d.logs.out !== null) out.push({ file: d.logs.out, app: d.name, id: d.id, stream: 'out', type });
-  if (streams.includes('err') && d.logs.err !== null && d.logs.err !== d.logs.out) out.push({ file: d.logs.err, app: d.name, id: d.id, stream: 'err', type });
-  if (out.length === 0 && d.logs.combined !== null) out.push({ file: d.logs.combined, app: d.name, id: d.id, stream: 'out', type });
-  return out;
 }

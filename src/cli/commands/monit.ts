@@ -1,5 +1,5 @@
 import { usageError } from '../../errors.js';
-import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
+import { mergeByTime, readRecords } from '../../logs/read.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { Monit } from '../../tui/monit/monit-app.js';
 import { sanitize } from '../../tui/monit/text.js';
@@ -38,12 +38,7 @@ Exit codes
 
 /** The app's last lines from its log files, as `tend logs` reads them. */
 async function backlog(ctx: CliContext, app: ProcessInfo): Promise<Array<{ text: string; err: boolean }>> {
-  const [d] = await (await ctx.client()).call('process.describe', { target: app.id });
-  if (d === undefined) return [];
-  const sources: LogSource[] = [];
-  const type = d.spec.log.type;
-  if (d.logs.out !== null) sources.push({ file: d.logs.out, app: d.name, id: d.id, stream: 'out', type });
-  if (d.logs.err !== null && d.logs.err !== d.logs.out) sources.push({ file: d.logs.err, app: d.name, id: d.id, stream: 'err', type });
+  const sources = await (await ctx.client()).call('logs.sources', { target: app.id });
   const lists = await Promise.all(sources.map((s) => readRecords(s, 50).catch(() => [])));
   return mergeByTime(lists).map((r) => ({ text: sanitize(r.message), err: r.stream === 'err' }));
 }

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TendError, usageError } from '../../errors.js';
 import { findExecutable } from '../../lib/which.js';
+import { packageFile } from '../../lib/package-files.js';
 import { tendPaths } from '../../store/paths.js';
 import { VERSION } from '../../version.js';
 import { BootChanges, hasLinger, userManagerSocket, waitForPath, wantsLink } from '../../exporters/boot-install.js';
@@ -111,20 +109,8 @@ Notes
   },
 };
 
-/**
- * bin/tend of this installation: the first ancestor folder of this module that has one (the
- * module may be tsc output or one of several bundles at different depths).
- */
-function launcherPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'bin', 'tend');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new TendError('E_INTERNAL', 'cannot find bin/tend of this tend installation', { hint: 'Run tend from its package (bin/tend).' });
-    dir = parent;
-  }
-}
+/** bin/tend of this installation. */
+const launcherPath = (): string => packageFile(import.meta.url, '../bin/tend');
 
 /**
  * A daemon started by a tend command (not by the unit) holds the home's lock, so the unit's

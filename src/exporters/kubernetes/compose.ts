@@ -12,6 +12,32 @@ export interface ComposeExport {
 /** Compose interpolates `$NAME` in values: a literal `$` is written `$$`. */
 const lit = (s: string): string => s.replace(/\$/g, '$$$$');
 
+/** A name Compose can interpolate as `${NAME}`. */
+const REFERABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A `.env` line every Compose reads back as exactly `value`, or null when there is none. Single
+ * quotes: docker compose takes what they hold literally; python-dotenv (podman-compose) still
+ * decodes `\\` and `\'` in them and interpolates `${…}` (there is no escape for it), so a value
+ * holding a quote, a backslash, `${` or a line break cannot be written for both.
+ */
+export function dotenvLine(name: string, value: string): string | null {
+  if (!REFERABLE.test(name) || /['\\\r\n\0]|\$\{/.test(value)) return null;
+  return `${name}='${value}'`;
+}
+
+/** The `.env` file for the secrets, and the names it cannot carry exactly (to be set in the environment). */
+export function dotenvFile(dotenv: Record<string, string>): { text: string; unwritable: string[] } {
+  const lines: string[] = [];
+  const unwritable: string[] = [];
+  for (const [k, v] of Object.entries(dotenv)) {
+    const line = dotenvLine(k, v);
+    if (line === null) unwritable.push(k);
+    else lines.push(line);
+  }
+  return { text: lines.length === 0 ? '' : `${lines.join('\n')}\n`, unwritable };
+}
+
 function duration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
@@ -45,6 +71,10 @@ export function toCompose(apps: ContainerApp[]): ComposeExport {
     const environment: Record<string, string> = {};
     for (const [k, v] of Object.entries(a.plainEnv)) environment[k] = lit(v);
     for (const [k, v] of Object.entries(a.secretEnv)) {
+      if (!REFERABLE.test(k)) {
+        warnings.push(`${a.app}: secret variable ${k} left out: Compose cannot refer to that name as \${${k}}`);
+        continue;
+      }
       environment[k] = `\${${k}}`;
       dotenv[k] = v;
     }
@@ -59,9 +89,9 @@ export function toCompose(apps: ContainerApp[]): ComposeExport {
     const ports = a.port === null ? {} : a.replicas === 1 ? { ports: [`${a.port}:${a.port}`] } : { expose: [String(a.port)] };
     if (a.port !== null && a.replicas > 1) warnings.push(`${a.app}: ${a.replicas} replicas cannot publish one host port; port ${a.port} is exposed to the other services only`);
     services[a.name] = {
-      image: a.image,
+      image: lit(a.image),
       entrypoint: a.argv.map(lit),
-      working_dir: a.workdir,
+      working_dir: lit(a.workdir),
       ...(Object.keys(environment).length > 0 ? { environment } : {}),
       ...ports,
       ...(a.health !== null ? { healthcheck: healthcheck(a.health) } : {}),

@@ -1,7 +1,8 @@
 import { basename, posix } from 'node:path';
-import { isSecretName } from '../../config/env.js';
 import { fieldDefault } from '../../config/schema.js';
+import { buildCommand } from '../../lib/command-line.js';
 import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
+import { isSecret } from '../../protocol/secrets.js';
 
 /** What `tend export kubernetes|compose` needs besides the specs. */
 export interface ContainerOptions {
@@ -15,7 +16,7 @@ export interface ContainerOptions {
 export interface ContainerApp {
   /** The tend app name. */
   app: string;
-  /** A DNS-1123 label made from the app name (Kubernetes object names, Compose service names). */
+  /** A DNS-1035 label made from the app name (Kubernetes object and Service names, Compose service names). */
   name: string;
   image: string;
   /** The whole argv, programs by name (found in the image's PATH), paths mapped into the image. */
@@ -37,14 +38,13 @@ export interface ContainerApp {
   notes: string[];
 }
 
-/** A DNS-1123 label: lower case letters, digits and `-`, at most 63 characters, alphanumeric at both ends. */
+/**
+ * A DNS-1035 label, valid for every Kubernetes object including a Service: lower case letters,
+ * digits and `-`, at most 63 characters, a letter first and a letter or digit last (`1api` → `app-1api`).
+ */
 export function dnsLabel(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
-  return s === '' ? 'app' : s;
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return (/^[a-z]/.test(s) ? s : `app-${s}`).slice(0, 63).replace(/-+$/, '');
 }
 
 /** Settings whose value differs from the default and which no orchestrator field carries. */
@@ -112,14 +112,16 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     if (mapped === p && opts.workdir !== null) notes.push(`${p} is outside the app's folder: the image must have it at that path`);
     return mapped;
   };
+  // The supervisor's argv (lib/command-line.ts), with programs by name and paths in the app's folder moved to the image's.
   const e = spec.exec;
+  const c = buildCommand(e, 'node');
   let argv: string[];
-  if (e.shell) argv = ['/bin/sh', '-c', [e.script, ...e.args.map(shellQuote)].join(' ')];
-  else if (e.interpreter === null) argv = [program(e.script), ...e.args.map(mapPath)];
+  if (e.shell) argv = [c.file, ...c.args];
+  else if (e.interpreter === null) argv = [program(c.file), ...c.args.map(mapPath)];
   else {
     const interpreter = e.interpreter.includes('/') ? basename(e.interpreter) : e.interpreter;
     if (interpreter !== e.interpreter) notes.push(`interpreter ${e.interpreter} is run by name (${interpreter}) from the image's PATH`);
-    argv = [interpreter, ...e.interpreterArgs, mapPath(e.script), ...e.args.map(mapPath)];
+    argv = [interpreter, ...c.args.map(mapPath)];
   }
   const plainEnv: Record<string, string> = { TEND_APP_NAME: spec.name };
   const secretEnv: Record<string, string> = {};
@@ -130,7 +132,7 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
       if (k !== 'PATH') dropped += 1;
       continue;
     }
-    if (isSecretName(k)) secretEnv[k] = v;
+    if (isSecret(k, v)) secretEnv[k] = v;
     else plainEnv[k] = mapPath(v);
   }
   if (dropped > 0) notes.push(`${dropped} variable(s) inherited from this machine's environment left out (the image has its own)`);

@@ -58,6 +58,12 @@ function stopHook(a: ContainerApp): Record<string, unknown> {
   return { lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${sig} 1; while kill -0 1 2>/dev/null; do sleep 1; done`] } } } };
 }
 
+/**
+ * The kubelet expands `$(NAME)` in a container's command and args and turns `$$` into `$`: every
+ * `$` doubled is read back as the `$` the app had.
+ */
+const literal = (s: string): string => s.replace(/\$/g, '$$$$');
+
 function container(a: ContainerApp, notes: string[]): Record<string, unknown> {
   const envFrom: Record<string, unknown>[] = [];
   if (Object.keys(a.plainEnv).length > 0) envFrom.push({ configMapRef: { name: `${a.name}-env` } });
@@ -65,8 +71,8 @@ function container(a: ContainerApp, notes: string[]): Record<string, unknown> {
   return {
     name: a.name,
     image: a.image,
-    command: a.argv.slice(0, 1),
-    ...(a.argv.length > 1 ? { args: a.argv.slice(1) } : {}),
+    command: a.argv.slice(0, 1).map(literal),
+    ...(a.argv.length > 1 ? { args: a.argv.slice(1).map(literal) } : {}),
     workingDir: a.workdir,
     ...(envFrom.length > 0 ? { envFrom } : {}),
     ...(a.port !== null ? { ports: [{ name: 'app', containerPort: a.port, protocol: 'TCP' }] } : {}),

@@ -1,3 +1,5 @@
+import { stripAnsi } from '../../lib/strip-ansi.js';
+
 /**
  * Terminal cell width of text: East Asian wide characters and emoji take two cells, combining
  * marks none. Enough for names and log lines; control characters are replaced before drawing.
@@ -11,9 +13,9 @@ export function cellWidth(ch: number): number {
   return 1;
 }
 
-/** Removes escape sequences and control characters (an app's log line must not drive our terminal). */
+/** One line for a pane: escape sequences and control characters removed (an app's log line must not drive our terminal). */
 export function sanitize(text: string): string {
-  return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]/g, '').replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '').replace(/\t/g, '  ');
+  return stripAnsi(text).replace(/\n/g, '').replace(/\t/g, '  ');
 }
 
 /** Cuts or pads text to exactly `width` cells. */
