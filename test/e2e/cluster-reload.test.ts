@@ -133,7 +133,8 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
   });
 
   it('a reload during a scale-up waits for it, then replaces every instance, the new ones included', async () => {
-    const { port, versionFile, before } = await startApp('grow', 2);
+    // A loaded machine can take more than the default 3 s to start a worker: this test is about order.
+    const { port, versionFile, before } = await startApp('grow', 2, ['--listen-timeout', '20s']);
     writeFileSync(versionFile, 'slow-v2');
     const scale = t.run(['scale', 'grow', '4']);
     await waitFor(async () => (await rows('grow')).length === 4, 'the scale to begin');

@@ -16,6 +16,11 @@ function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
   return { log, scheduler };
 }
 
+/** Waits for a condition (a loaded machine delays timers): 5 s at most. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await sleep(10);
+}
+
 describe('when state.json and status.json are written', () => {
   it('a burst of changes is one write, state first and the status file on a later turn', async () => {
     const { log, scheduler } = recorder();
@@ -32,12 +37,12 @@ describe('when state.json and status.json are written', () => {
     const answered: string[] = [];
     scheduler.afterWrite(() => answered.push(`a after ${log.join(',')}`));
     scheduler.afterWrite(() => answered.push(`b after ${log.join(',')}`));
-    await sleep(20);
+    await until(() => answered.length >= 2);
     assert.deepEqual(answered, ['a after state,status', 'b after state,status']);
     assert.deepEqual(log, ['state', 'status'], 'one write for both answers');
     // Nothing changed since: an answer only refreshes the status file.
     scheduler.afterWrite(() => answered.push(`c after ${log.join(',')}`));
-    await sleep(20);
+    await until(() => answered.length >= 3);
     assert.equal(answered[2], 'c after state,status,status');
     scheduler.close();
   });
