@@ -5,8 +5,10 @@ import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { sweepLeftovers } from './kill-tree.js';
+import { faultPoint } from './fault-points.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
+import type { OperationEntry } from './handle-types.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
@@ -94,6 +96,7 @@ export class Supervisor {
   /** Takes over what a previous daemon left (see restoreApps), then writes it down. */
   restore(): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
+    this.store.reserve();
     const done = restoreApps({
       paths: this.deps.paths, health: this.deps.health, now: this.deps.now, log: this.deps.log,
       create: (r) => this.create(r),
@@ -186,14 +189,21 @@ export class Supervisor {
    * (see the holder's WorkerPool); other apps restart. Sequential over apps, so a failure
    * stops before the next app is touched.
    */
-  async reload(target: Target, opts: { parallel?: number } = {}): Promise<ProcessInfo[]> {
+  async reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
     const handles = this.resolve(target);
-    for (const h of handles) {
-      if (h.held !== null && h.held.running && h.state === 'online') await reloadHeld(h, opts.parallel ?? 1, undefined, (x) => this.lastStderr(x));
-      else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
-      else await this.restart(h.id);
+    this.begin(opts.verb ?? 'reload', 'run', handles);
+    try {
+      for (const h of handles) {
+        if (h.held !== null && h.held.running && h.state === 'online') await reloadHeld(h, opts.parallel ?? 1, undefined, (x) => this.lastStderr(x));
+        else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
+        else await this.restartHandles([h]);
+        h.finished();
+      }
+    } finally {
+      // A failed reload is an answered one: nothing is left to finish.
+      for (const h of handles) h.finished();
     }
     this.publishNow();
     return this.rowsOfHandles(handles);
@@ -202,7 +212,8 @@ export class Supervisor {
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    await scaleHeld(handles, instances, relative);
+    await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
+    for (const h of handles) h.finished();
     this.publishNow();
     return this.rowsOfHandles(handles);
   }
@@ -238,6 +249,7 @@ export class Supervisor {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
+      this.begin('start', 'run', [existing], new Map([[existing, spec]]));
       existing.spec = spec;
       this.unsavedSpecs.add(existing.id);
       this.deps.logs.configure(existing.id, spec);
@@ -245,8 +257,11 @@ export class Supervisor {
     }
     const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
     const id = free ? preferredId : this.nextId;
+    const createdAt = this.deps.now();
+    this.store.operation({ op: 'operation', verb: 'start', goal: 'run', ids: [id], at: createdAt, specs: { [id]: { spec, createdAt } } });
     this.nextId = Math.max(this.nextId, id + 1);
-    const handle = this.create({ id, spec, createdAt: this.deps.now() });
+    const handle = this.create({ id, spec, createdAt });
+    handle.pending = { verb: 'start', at: createdAt };
     return this.startHandles([handle]);
   }
 
@@ -259,21 +274,29 @@ export class Supervisor {
     // startOrReload: a running held app takes the new spec through a rolling reload (unless its
     // mode changes, which needs a new holder).
     if (reload && !stopped && existing.held?.running === true && isHeld(spec) && (spec.listen ?? []).join() === (existing.spec.listen ?? []).join()) {
-      await reloadHeld(existing, 1, spec, (x) => this.lastStderr(x));
+      this.begin('reload', 'run', [existing], new Map([[existing, spec]]));
+      try {
+        await reloadHeld(existing, 1, spec, (x) => this.lastStderr(x));
+      } finally {
+        existing.finished();
+      }
       existing.spec = spec;
       this.deps.logs.configure(existing.id, spec);
       this.publishNow();
       return { action: 'reloaded', process: existing.info() };
     }
+    this.begin('apply', 'run', [existing], new Map([[existing, spec]]));
     existing.spec = spec;
     this.unsavedSpecs.add(existing.id);
     this.deps.logs.configure(existing.id, spec);
     if (stopped) return { action: 'started', process: (await this.startHandles([existing]))[0] as ProcessInfo };
-    return { action: 'restarted', process: (await this.restart(existing.id))[0] as ProcessInfo };
+    return { action: 'restarted', process: (await this.restartHandles([existing]))[0] as ProcessInfo };
   }
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
-    return this.startHandles(this.resolve(target));
+    const handles = this.resolve(target);
+    this.begin('start', 'run', handles);
+    return this.startHandles(handles);
   }
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
@@ -284,11 +307,14 @@ export class Supervisor {
       waits.push(this.waiters.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
     });
     await Promise.all(waits);
+    // Started, or waiting for its dependencies: nothing is left to finish.
+    for (const h of handles) h.finished();
     return this.answer(handles);
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
+    this.begin('stop', 'stop', handles);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       h.dispatch({ type: 'stop' });
@@ -306,6 +332,11 @@ export class Supervisor {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
     const handles = this.resolve(target);
+    this.begin('restart', 'run', handles);
+    return this.restartHandles(handles);
+  }
+
+  private async restartHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     const ready: Promise<void>[] = [];
     await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
       h.dispatch({ type: 'restart' });
@@ -316,8 +347,14 @@ export class Supervisor {
     return this.answer(handles);
   }
 
-  async delete(target: Target): Promise<ProcessInfo[]> {
+  async delete(target: Target, mustRecord = true): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
+    try {
+      this.begin('delete', 'remove', handles);
+    } catch (err) {
+      // `tend kill` goes on: its daemon exits and forgets every app anyway.
+      if (mustRecord) throw err;
+    }
     const infos = handles.map((h) => h.info());
     const gone: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -381,6 +418,21 @@ export class Supervisor {
     this.changed(handle, true);
   }
 
+  /**
+   * Records an operation before it acts (DESIGN.md §9): the apps it is for, what it leaves them
+   * doing and the specs it gives them, so a daemon killed half-way is followed by one that
+   * finishes it. Throws E_WRITE_FAILED, before anything changed, when it cannot be recorded.
+   */
+  private begin(verb: OperationEntry['verb'], goal: OperationEntry['goal'], handles: ProcessHandle[], specs?: Map<ProcessHandle, AppSpec>): void {
+    if (handles.length === 0) return;
+    const at = this.deps.now();
+    const given = specs === undefined ? undefined : Object.fromEntries([...specs].map(([h, spec]) => [String(h.id), { spec, createdAt: h.createdAt }]));
+    this.store.operation({ op: 'operation', verb, goal, ids: handles.map((h) => h.id), at, ...(given === undefined ? {} : { specs: given }) });
+    faultPoint('after-operation');
+    if (goal !== 'run') return;
+    for (const h of handles) h.pending = { verb: verb as NonNullable<ProcessHandle['pending']>['verb'], at };
+  }
+
   private persist(): void {
     if (!this.closed) this.writes.changed();
   }
@@ -401,7 +453,7 @@ export class Supervisor {
   /** Stops every app (tend kill) and forgets them. */
   async stopAll(): Promise<number> {
     const n = this.apps.size;
-    if (n > 0) await this.delete('all');
+    if (n > 0) await this.delete('all', false);
     return n;
   }
 
