@@ -96,12 +96,13 @@ export class Supervisor {
   /** Takes over what a previous daemon left (see restoreApps), then writes it down. */
   restore(): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
-    this.store.reserve();
     const done = restoreApps({
       paths: this.deps.paths, health: this.deps.health, now: this.deps.now, log: this.deps.log,
       create: (r) => this.create(r),
       setNextId: (id) => { this.nextId = id; },
     });
+    // Read by the restore; its space is taken now if it was not yet.
+    this.store.reserve();
     // Everything restored is in memory: write it down before serving anyone.
     this.store.writeState();
     this.store.publishStatus();
