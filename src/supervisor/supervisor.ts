@@ -5,10 +5,10 @@ import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { sweepLeftovers } from './kill-tree.js';
-import { faultPoint } from './fault-points.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { OperationEntry } from './handle-types.js';
+import { beginOperation } from './operations.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
@@ -213,8 +213,11 @@ export class Supervisor {
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
-    for (const h of handles) h.finished();
+    try {
+      await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
+    } finally {
+      for (const h of handles) h.finished();
+    }
     this.publishNow();
     return this.rowsOfHandles(handles);
   }
@@ -345,6 +348,8 @@ export class Supervisor {
       await this.waiters.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
     });
     await Promise.all(ready);
+    // Restarted, or left waiting for its dependencies: nothing is left to finish.
+    for (const h of handles) h.finished();
     return this.answer(handles);
   }
 
@@ -419,19 +424,9 @@ export class Supervisor {
     this.changed(handle, true);
   }
 
-  /**
-   * Records an operation before it acts (DESIGN.md §9): the apps it is for, what it leaves them
-   * doing and the specs it gives them, so a daemon killed half-way is followed by one that
-   * finishes it. Throws E_WRITE_FAILED, before anything changed, when it cannot be recorded.
-   */
+  /** See beginOperation: recorded before it acts, finished by the next daemon if this one dies. */
   private begin(verb: OperationEntry['verb'], goal: OperationEntry['goal'], handles: ProcessHandle[], specs?: Map<ProcessHandle, AppSpec>): void {
-    if (handles.length === 0) return;
-    const at = this.deps.now();
-    const given = specs === undefined ? undefined : Object.fromEntries([...specs].map(([h, spec]) => [String(h.id), { spec, createdAt: h.createdAt }]));
-    this.store.operation({ op: 'operation', verb, goal, ids: handles.map((h) => h.id), at, ...(given === undefined ? {} : { specs: given }) });
-    faultPoint('after-operation');
-    if (goal !== 'run') return;
-    for (const h of handles) h.pending = { verb: verb as NonNullable<ProcessHandle['pending']>['verb'], at };
+    beginOperation((e) => this.store.operation(e), this.deps.now(), verb, goal, handles, specs);
   }
 
   private persist(): void {

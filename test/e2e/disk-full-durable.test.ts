@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { markedPids, newMark } from '../helpers/marked.js';
+import { fillDisk } from '../helpers/fill-disk.js';
 import { needs } from '../helpers/needs.js';
 
-/** Fills the filesystem of `dir` to the last byte (a file that stays, like any other user's). */
-function fill(dir: string, name: string): void {
-  const fd = openSync(join(dir, name), 'w');
-  const chunk = Buffer.alloc(64 * 1024, 120);
-  try {
-    for (let size = chunk.length; size >= 1;) {
-      try {
-        writeSync(fd, chunk, 0, size);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-        size = Math.floor(size / 2);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const root = needs(process.getuid?.() === 0 ? null : 'root, to mount a small tmpfs');
 
@@ -76,7 +60,7 @@ describe('a full disk never undoes an acknowledged change', () => {
     // of a state as large as the next one).
     await waitFor(() => statfsSync(t.home).bavail === 0, 'the flood to fill the disk', 30_000, 20);
     unlinkSync(join(t.home, 'state.json.bak'));
-    fill(t.home, 'filler');
+    fillDisk(t.home, 'filler');
     const first = t.daemonPid() as number;
     t.track(first);
 
