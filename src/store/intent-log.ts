@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { writeFailed, writeFully } from './atomic-write.js';
+import { checkFileSafe } from './home-check.js';
 
 /** Space written ahead (zeros) when the journal is created, and each time it has to grow. */
 export const JOURNAL_RESERVE_BYTES = 256 * 1024;
@@ -43,7 +44,9 @@ export class IntentLog {
     if (this.fd !== null) return this.fd;
     let fd: number;
     try {
-      fd = openSync(this.path, 'r+', 0o600);
+      // Never through a link, never a file another user owns or can write (see home-check.ts).
+      checkFileSafe(this.path);
+      fd = openSync(this.path, constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw writeFailed(this.path, err);
       fd = this.create();
@@ -146,7 +149,8 @@ export class IntentLog {
 export function readIntents(path: string): unknown[] {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    checkFileSafe(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
     return [];
   }
