@@ -3,7 +3,7 @@ import type { ProcStat } from '../metrics/procfs.js';
 import type { AppSpec } from '../protocol/model.js';
 import type { OpVerb, PendingOp, ProcessRecord } from './handle-types.js';
 import { INITIAL, type ProcessState } from './process-machine.js';
-import { runLeader, startedAtMs, type FoundRun } from './run-finder.js';
+import { runLeader, startedAtMs, tokenTime, type FoundRun } from './run-finder.js';
 
 /** What a starting daemon does with each app and each process of its home it found. */
 export interface RestorePlan {
@@ -134,6 +134,10 @@ export function planRestore(
       mode = op === 'spawn' || spawnUnderWay(record) ? 'start' : 'dead';
     }
     record.pending = pending.get(record.id) ?? null;
+    // A live run made at or after the operation was asked for is its run (the state file, or
+    // the backup it came from, was written before that spawn).
+    const made = mode === 'adopt' && record.token !== null ? tokenTime(record.token) : null;
+    if (record.pending !== null && made !== null && made >= record.pending.at) record.pending = null;
     // Leftovers of the recorded run are stopped by the handle itself when it sees the run's end.
     const handlesLeftovers = mode === 'adopt' || (mode === 'dead' && isRunningState(record.snapshot.state) && record.pid !== null);
     if (record.token !== null && handlesLeftovers && newer === null) claimed.add(record.token);

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { IntentLog, JOURNAL_RESERVE_BYTES, readIntents, readLegacyIntents } from '../../src/store/intent-log.js';
 import { planRestore } from '../../src/supervisor/restore-plan.js';
 import { INITIAL } from '../../src/supervisor/process-machine.js';
+import { makeToken } from '../../src/supervisor/run-finder.js';
 import type { ProcessRecord } from '../../src/supervisor/handle-types.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 
@@ -107,6 +108,11 @@ describe('restore finishes the operations the journal names', () => {
     assert.equal(byId.get(5)?.record.spec.name, 'fresh');
     assert.equal(byId.get(5)?.mode, 'start', 'a new app whose run never came up is started');
     assert.equal(plan.nextId, 6);
+  });
+
+  it('a live run made after the operation (the state came from before its spawn) ends it', () => {
+    const plan = planRestore({ nextId: 2, records: [record(0, { token: makeToken('home', 0, 15), pending: { verb: 'restart', at: 10 } }), record(1, { token: makeToken('home', 1, 5), pending: { verb: 'restart', at: 10 } })] }, [], new Map(), alive, 20);
+    assert.deepEqual(plan.apps.map((a) => a.record.pending?.verb ?? null), [null, 'restart']);
   });
 
   it('a run state with no pid and no run found (its spawn was under way) is started, not left stopped', () => {
