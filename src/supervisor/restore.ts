@@ -77,7 +77,7 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
     handle.pending = null;
     return;
   }
-  if (held !== null && held.running && mode === 'adopt' && (op.verb === 'reload' || op.verb === 'scale')) {
+  if (held !== null && held.running && mode === 'adopt' && (op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale')) {
     // The holder replaces or adds its workers itself, without downtime.
     const call = op.verb === 'scale' ? held.holder.call('scale', { instances: handle.spec.instances }) : held.holder.call('reload', { spec: handle.spec, parallel: 1 });
     call.then(() => undefined, (err: Error) => log('operation-finish-failed', { id: handle.id, verb: op.verb, error: err.message })).finally(() => handle.finished());
