@@ -12,7 +12,20 @@ import type { TendPaths } from '../store/paths.js';
  * any app is launching or stopping: callers then ask over the socket, which also starts a daemon
  * and re-adopts the apps.
  */
-export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: ProcessInfo[]; problems: string[] } | null {
+export interface StatusSnapshot {
+  apps: ProcessInfo[];
+  problems: string[];
+  daemonPid: number;
+  /** When the daemon wrote it (ms since the epoch). */
+  writtenAt: number;
+  /**
+   * Rows that show a process which is no longer alive: the daemon has not published since it
+   * died (it is busy, out of file descriptors, or hung). The snapshot is stale then.
+   */
+  gone: ProcessInfo[];
+}
+
+export function readStatusSnapshot(paths: TendPaths, now = Date.now()): StatusSnapshot | null {
   let status: StatusFile;
   let pidLine: string;
   try {
@@ -34,7 +47,13 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: 
   if (st === undefined || st.state === 'Z' || st.startTicks !== ticks) return null;
   // Uptime is "now minus start", not what it was when the file was written.
   const apps = status.apps.map((p) => (p.startedAt !== null && p.pid !== null ? { ...p, uptimeMs: Math.max(0, now - p.startedAt) } : p));
-  return { apps, problems };
+  const gone = apps.filter((p) => p.pid !== null && !isLive(p.pid));
+  return { apps, problems, daemonPid: pid, writtenAt: typeof status.writtenAt === 'number' ? status.writtenAt : 0, gone };
+}
+
+function isLive(pid: number): boolean {
+  const st = readStat(pid);
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
 const IN_FLIGHT: ReadonlySet<string> = new Set(['launching', 'stopping']);

@@ -14,7 +14,7 @@ export function createWatches(supervisor: Supervisor, paths: TendPaths, log: (ev
       return h === undefined ? undefined : { spec: h.spec, status: h.info().status };
     },
     // Cluster and socket-activated apps reload with no downtime; others restart.
-    restart: (id) => supervisor.reload(id),
+    restart: (id) => supervisor.reload(id, { verb: 'watch' }),
     floor: WATCH_RESTART_FLOOR,
   });
 }

@@ -26,11 +26,14 @@ export function describeWriteError(err: unknown): string {
   return e?.message ?? String(err);
 }
 
-/** Writes all of `data` at the fd's position; writeSync may write less than asked (a short write). */
-export function writeFully(fd: number, data: Buffer): void {
+/**
+ * Writes all of `data` at the fd's position (or at `position`, in place); writeSync may write
+ * less than asked (a short write).
+ */
+export function writeFully(fd: number, data: Buffer, position?: number): void {
   let off = 0;
   while (off < data.length) {
-    const n = writeSync(fd, data, off, data.length - off);
+    const n = position === undefined ? writeSync(fd, data, off, data.length - off) : writeSync(fd, data, off, data.length - off, position + off);
     // A zero-byte write would loop forever; the kernel reports a full disk as ENOSPC, but be sure.
     if (n <= 0) throw Object.assign(new Error(`short write (${off} of ${data.length} bytes)`), { code: 'ENOSPC' });
     off += n;

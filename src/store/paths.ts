@@ -15,8 +15,13 @@ export interface TendPaths {
   stateFile: string;
   /** The previous good state.json (a hard link kept at each write). */
   stateBackup: string;
-  /** Spawn intents not yet in state.json: app id, run token and spec, appended before each spawn. */
+  /**
+   * The journal of what state.json does not hold yet (operations asked for, spawns, stops),
+   * written before acting, in space reserved ahead (see IntentLog).
+   */
   intentFile: string;
+  /** The journal of tend versions before the reserved one (JSON lines), read once on restore. */
+  legacyIntentFile: string;
   /** A random name for the instance lock, readable only through the 0700 home. */
   lockIdFile: string;
   /** The published process list (`tend list` reads it while the daemon lives; see status-snapshot). */
@@ -86,7 +91,8 @@ export function tendPaths(home: string): TendPaths {
     daemonLog: join(home, 'daemon.log'),
     stateFile: join(home, 'state.json'),
     stateBackup: join(home, 'state.json.bak'),
-    intentFile: join(home, 'intents.jsonl'),
+    intentFile: join(home, 'journal'),
+    legacyIntentFile: join(home, 'intents.jsonl'),
     lockIdFile: join(home, 'lock-id'),
     statusFile: join(home, 'status.json'),
     dumpFile: join(home, 'dump.json'),

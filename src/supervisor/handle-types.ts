@@ -53,6 +53,33 @@ export type IntentEntry =
   | { op: 'spawned'; token: string; pid: number; startTicks: string | null }
   | { op: 'stop'; remove: boolean };
 
+/** Operations the user (or a watch) asked for, by what they leave the app doing. */
+export type OpVerb = 'start' | 'restart' | 'reload' | 'apply' | 'scale' | 'watch';
+
+/**
+ * An operation asked for and not yet carried out for this app (its new run not spawned yet, its
+ * holder not told yet): a daemon killed meanwhile leaves it here, and the next one finishes it.
+ */
+export interface PendingOp {
+  verb: OpVerb;
+  /** When it was asked for (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * The journal record written before an operation acts, naming every app it is for and what it
+ * leaves them doing: `run` (start, restart, reload, apply, scale, a watch restart), `stop`, or
+ * `remove` (delete). `specs` carries the specs it gives (new apps, changed specs) by app id.
+ */
+export interface OperationEntry {
+  op: 'operation';
+  verb: OpVerb | 'stop' | 'delete';
+  goal: 'run' | 'stop' | 'remove';
+  ids: number[];
+  at: number;
+  specs?: Record<string, { spec: AppSpec; createdAt: number }>;
+}
+
 /** The persisted form: enough for the next daemon to adopt the running process. */
 export interface ProcessRecord {
   id: number;
@@ -72,4 +99,6 @@ export interface ProcessRecord {
   lastReload?: ReloadReport | null;
   /** Absent in state files written before limits existed. */
   limits?: LimitRestarts;
+  /** An operation not finished for this app (absent: none). */
+  pending?: PendingOp | null;
 }

@@ -9,6 +9,7 @@ export function recordOf(h: ProcessHandle): ProcessRecord {
   return {
     id: h.id, spec: h.spec, createdAt: h.createdAt, restarts: h.restarts, snapshot: h.snapshot,
     pid: h.pid, startTicks: h.startTicks, startedAt: h.startedAt, lastExit: h.lastExit, token: h.token, limits: h.limits,
+    ...(h.pending === null ? {} : { pending: h.pending }),
     ...(h.held === null ? {} : { instanceIds: h.held.instanceIds, lastReload: h.held.lastReload, holderStatus: h.held.status }),
   };
 }

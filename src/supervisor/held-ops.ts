@@ -117,7 +117,7 @@ export async function restartHeldInstance(apps: Iterable<ProcessHandle>, target:
 }
 
 /** `tend scale`: every app must be held (refused whole otherwise); running holders scale live. */
-export async function scaleHeld(handles: ProcessHandle[], instances: number, relative: boolean): Promise<void> {
+export async function scaleHeld(handles: ProcessHandle[], instances: number, relative: boolean, begin: (specs: Map<ProcessHandle, AppSpec>) => void): Promise<void> {
   for (const h of handles) {
     if (!isHeld(h.spec)) {
       throw new TendError('E_USAGE', `${h.spec.name} runs as a single process (fork mode): it has no instances to scale`, {
@@ -125,11 +125,13 @@ export async function scaleHeld(handles: ProcessHandle[], instances: number, rel
       });
     }
   }
-  for (const h of handles) {
-    const count = scaledCount(h, instances, relative);
+  // Every count checked, and the new specs recorded, before any holder is told.
+  const specs = new Map(handles.map((h) => [h, { ...h.spec, instances: scaledCount(h, instances, relative) }]));
+  begin(specs);
+  for (const [h, spec] of specs) {
     // The holder runs one operation at a time: a scale asked for during a reload happens after
     // it, so the count joins the spec only then (a reload that brings a new spec comes first).
-    if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: count });
-    h.spec = { ...h.spec, instances: count };
+    if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: spec.instances });
+    h.spec = { ...h.spec, instances: spec.instances };
   }
 }

@@ -1,9 +1,12 @@
 import { renameSync, unlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import type { ProcessInfo } from '../protocol/model.js';
 import { describeWriteError, isDiskError, writeFileAtomic } from '../store/atomic-write.js';
 import { IntentLog } from '../store/intent-log.js';
+import type { OperationEntry } from './handle-types.js';
 import type { TendPaths } from '../store/paths.js';
 import { STATE_VERSION, writeState } from '../store/state-file.js';
 
@@ -22,6 +25,7 @@ export class Persistence {
   private stateOnDiskGood = true;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private legacyGone = false;
   private readonly stalePath: string;
 
   constructor(
@@ -50,6 +54,38 @@ export class Persistence {
     }
   }
 
+  /**
+   * Records an operation before it acts (what the user asked for). Throws E_WRITE_FAILED when it
+   * cannot be recorded: the caller then refuses the operation rather than acknowledge a change
+   * a daemon restart could undo.
+   */
+  operation(entry: OperationEntry): void {
+    if (this.closed) return;
+    try {
+      this.intents.append(entry);
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      this.health.set('intents', `${diskWord(cause)}cannot record changes in ${this.paths.intentFile}: ${describeWriteError(cause)}; changes are refused until it can`);
+      this.scheduleRetry();
+      throw new TendError('E_WRITE_FAILED', `\`${entry.verb}\` not done: tend could not record it in ${basename(this.paths.intentFile)} (${describeWriteError(cause)}), so a daemon restart could undo it`, {
+        hint: `Nothing was changed. ${isDiskError(cause) ? `Free space on the filesystem of ${this.paths.home}` : `Check ${this.paths.home}`}, then try again.`,
+        details: { file: this.paths.intentFile, errno: (cause as NodeJS.ErrnoException)?.code ?? null, disk: isDiskError(cause) },
+        cause,
+      });
+    }
+    if (this.health.has('intents')) this.health.set('intents', null);
+  }
+
+  /** Takes the journal's space ahead, so recording a change never needs a new block (see IntentLog). */
+  reserve(): void {
+    try {
+      this.intents.reserve();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      this.health.set('intents', `${diskWord(cause)}cannot reserve the journal ${this.paths.intentFile}: ${describeWriteError(cause)}`);
+    }
+  }
+
   /** Writes state.json now; true when it worked. The journal is emptied only after a successful write. */
   writeState(): boolean {
     if (this.closed) return false;
@@ -64,6 +100,11 @@ export class Persistence {
     }
     this.stateOnDiskGood = true;
     this.intents.clear();
+    if (!this.legacyGone) {
+      // An older tend's journal, replayed by the restore that led here: now in state.json.
+      try { unlinkSync(this.paths.legacyIntentFile); } catch { /* none */ }
+      this.legacyGone = true;
+    }
     this.onStateWritten();
     if (this.health.has('state')) this.health.set('state', null);
     // What the journal missed is now in state.json.

@@ -8,12 +8,12 @@ import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
 import { FRESH_HISTORY } from './restart-policy.js';
 import { faultPoint } from './fault-points.js';
-import type { HandleDeps, LimitRestarts, ProcessRecord } from './handle-types.js';
+import type { HandleDeps, LimitRestarts, PendingOp, ProcessRecord } from './handle-types.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import { infoOf, recordOf } from './handle-view.js';
 
-export type { HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, ProcessRecord } from './handle-types.js';
+export type { HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, PendingOp, ProcessRecord } from './handle-types.js';
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
 const TREE_POLL_MS = 50;
@@ -50,6 +50,8 @@ export class ProcessHandle {
   private treeSignalled = false;
   /** Set while the app runs under a holder (cluster mode, socket activation). */
   held: HeldApp | null = null;
+  /** An operation asked for and not yet carried out (persisted: see PendingOp). */
+  pending: PendingOp | null = null;
 
   constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps) {
     this.id = record.id;
@@ -78,6 +80,8 @@ export class ProcessHandle {
       this.deps.intent(this, { op: 'stop', remove: event.type === 'delete' });
       faultPoint('after-stop-intent');
     }
+    // A stop or delete replaces whatever operation was under way.
+    if (event.type === 'stop' || event.type === 'delete') this.pending = null;
     const before = this.snapshot.state;
     const t = transition(this.snapshot, event, this.machineSpec());
     this.snapshot = t.next;
@@ -138,6 +142,8 @@ export class ProcessHandle {
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
     this.token = this.deps.newToken(this);
+    // This run is what an operation under way asked for (the journal's spawn entry says so).
+    this.pending = null;
     this.deps.intent(this, { op: 'spawn', token: this.token, restarts: this.restarts });
     faultPoint('before-spawn');
     const request = launchRequest(prepared, this.id, this.spec, this.deps.logPaths(this), this.token);
@@ -284,6 +290,13 @@ export class ProcessHandle {
       if (this.members.length === 0) this.members = survivors(pid, findAppProcesses(pid, scan), this.token, this.startTicks, scan);
       signalOutsideGroup(pid, this.members, signal, scan);
     });
+  }
+
+  /** An operation's part for this app is done without a spawn (a holder reload, a scale, a wait). */
+  finished(): void {
+    if (this.pending === null) return;
+    this.pending = null;
+    this.deps.changed(this);
   }
 
   /** `tend reset`: the restart count and the unstable-run history start from zero again. */

@@ -1,9 +1,9 @@
 import { checkAppSpec } from '../config/spec-check.js';
 import type { ProcStat } from '../metrics/procfs.js';
 import type { AppSpec } from '../protocol/model.js';
-import type { ProcessRecord } from './process-handle.js';
+import type { OpVerb, PendingOp, ProcessRecord } from './handle-types.js';
 import { INITIAL, type ProcessState } from './process-machine.js';
-import { runLeader, startedAtMs, type FoundRun } from './run-finder.js';
+import { runLeader, startedAtMs, tokenTime, type FoundRun } from './run-finder.js';
 
 /** What a starting daemon does with each app and each process of its home it found. */
 export interface RestorePlan {
@@ -18,7 +18,10 @@ export interface RestorePlan {
 type Intent =
   | { op: 'spawn'; id: number; token: string; spec?: unknown; createdAt?: number; restarts?: number }
   | { op: 'spawned'; id: number; token: string; pid: number; startTicks: string | null }
-  | { op: 'stop'; id: number; remove: boolean };
+  | { op: 'stop'; id: number; remove: boolean }
+  | { op: 'operation'; goal: 'run' | 'stop' | 'remove'; verb: OpVerb | 'stop' | 'delete'; ids: number[]; at: number; specs: Record<string, unknown> };
+
+const VERBS: ReadonlySet<string> = new Set<OpVerb>(['start', 'restart', 'reload', 'apply', 'scale', 'watch']);
 
 const STATES: ReadonlySet<string> = new Set<ProcessState>(['stopped', 'starting', 'waiting-ready', 'online', 'stopping', 'backoff', 'errored']);
 
@@ -41,9 +44,37 @@ export function planRestore(
   /** The restart count each journaled run started with (the state file may predate the run). */
   const restartsAt = new Map<string, number>();
   const lastOp = new Map<number, 'spawn' | 'stop' | 'delete'>();
+  /** Operations not finished per app: from state.json, then as the journal moves them on. */
+  const pending = new Map<number, PendingOp>();
+  for (const r of state.records) if (r.pending != null) pending.set(r.id, r.pending);
+  const specOf = (raw: unknown, id: number): AppSpec | null => {
+    if (raw === undefined) return null;
+    try {
+      return checkAppSpec(raw, `intent journal, app ${id}`);
+    } catch (err) {
+      notices.push(`ignored a spec in the intent journal: ${(err as Error).message}`);
+      return null;
+    }
+  };
   for (const raw of rawIntents) {
     const intent = parseIntent(raw);
     if (intent === null) continue;
+    if (intent.op === 'operation') {
+      for (const id of intent.ids) {
+        nextId = Math.max(nextId, id + 1);
+        const given = intent.specs[String(id)] as { spec?: unknown; createdAt?: unknown } | undefined;
+        const spec = specOf(given?.spec, id);
+        const record = byId.get(id);
+        if (record !== undefined && spec !== null) record.spec = spec;
+        if (record === undefined && spec !== null) byId.set(id, newRecord(id, spec, typeof given?.createdAt === 'number' ? given.createdAt : now));
+        if (intent.goal === 'run') pending.set(id, { verb: intent.verb as OpVerb, at: intent.at });
+        else {
+          pending.delete(id);
+          lastOp.set(id, intent.goal === 'remove' ? 'delete' : 'stop');
+        }
+      }
+      continue;
+    }
     nextId = Math.max(nextId, intent.id + 1);
     if (intent.op === 'spawned') {
       spawnedAt.set(intent.token, { pid: intent.pid, startTicks: intent.startTicks });
@@ -51,26 +82,18 @@ export function planRestore(
     }
     if (intent.op === 'stop') {
       lastOp.set(intent.id, intent.remove ? 'delete' : 'stop');
+      pending.delete(intent.id);
       continue;
     }
     if (intent.restarts !== undefined) restartsAt.set(intent.token, intent.restarts);
-    let spec: AppSpec | null = null;
-    if (intent.spec !== undefined) {
-      try {
-        spec = checkAppSpec(intent.spec, `intent journal, app ${intent.id}`);
-      } catch (err) {
-        notices.push(`ignored a spec in the intent journal: ${(err as Error).message}`);
-      }
-    }
+    const spec = specOf(intent.spec, intent.id);
     const record = byId.get(intent.id);
     if (record !== undefined && spec !== null) record.spec = spec;
-    if (record === undefined && spec !== null) {
-      byId.set(intent.id, {
-        id: intent.id, spec, createdAt: intent.createdAt ?? now, restarts: 0, snapshot: { ...INITIAL, state: 'starting' },
-        pid: null, startTicks: null, startedAt: null, lastExit: null, token: null,
-      });
-    }
+    if (record === undefined && spec !== null) byId.set(intent.id, newRecord(intent.id, spec, intent.createdAt ?? now));
     lastOp.set(intent.id, 'spawn');
+    // A new run was made for it (adopted by its token, or started again below): its part of
+    // any operation before is done.
+    pending.delete(intent.id);
   }
 
   const claimed = new Set<string>();
@@ -105,15 +128,22 @@ export function planRestore(
     } else if (recordedAlive) {
       mode = 'adopt';
     } else {
-      // A spawn was journaled but no run of it lives: it died at once or never came up. Start
-      // it again (the user or the restart policy wanted it running).
-      mode = op === 'spawn' ? 'start' : 'dead';
+      // A spawn was journaled, or recorded as under way (a run state with no pid), but no run
+      // of it lives: it died at once or never came up. Start it again (the user or the restart
+      // policy wanted it running).
+      mode = op === 'spawn' || spawnUnderWay(record) ? 'start' : 'dead';
     }
+    record.pending = pending.get(record.id) ?? null;
+    // A live run made at or after the operation was asked for is its run (the state file, or
+    // the backup it came from, was written before that spawn).
+    const made = mode === 'adopt' && record.token !== null ? tokenTime(record.token) : null;
+    if (record.pending !== null && made !== null && made >= record.pending.at) record.pending = null;
     // Leftovers of the recorded run are stopped by the handle itself when it sees the run's end.
     const handlesLeftovers = mode === 'adopt' || (mode === 'dead' && isRunningState(record.snapshot.state) && record.pid !== null);
     if (record.token !== null && handlesLeftovers && newer === null) claimed.add(record.token);
     // A stop or delete was asked for after the state was written: carry it out.
     if (op === 'stop' || op === 'delete') {
+      record.pending = null;
       if (mode === 'adopt') record.snapshot = { ...record.snapshot, state: 'stopping', afterStop: op === 'delete' ? 'remove' : 'nothing' };
       else if (op === 'delete') continue;
       else {
@@ -131,12 +161,34 @@ export function planRestore(
   return { nextId, apps, stray, notices };
 }
 
+/** No run found for a record whose state says one was being made (spawned, never journaled as done). */
+function spawnUnderWay(record: ProcessRecord): boolean {
+  if (record.pid !== null) return false;
+  const s = record.snapshot;
+  return s.state === 'starting' || s.state === 'waiting-ready' || s.state === 'online' || (s.state === 'stopping' && s.afterStop === 'start');
+}
+
+function newRecord(id: number, spec: AppSpec, createdAt: number): ProcessRecord {
+  return {
+    id, spec, createdAt, restarts: 0, snapshot: { ...INITIAL, state: 'starting' },
+    pid: null, startTicks: null, startedAt: null, lastExit: null, token: null,
+  };
+}
+
 function isRunningState(state: ProcessState): boolean {
   return state === 'starting' || state === 'waiting-ready' || state === 'online' || state === 'backoff' || state === 'stopping';
 }
 
 function parseIntent(raw: unknown): Intent | null {
   const r = raw as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null) return null;
+  if (r.op === 'operation') {
+    const ids = Array.isArray(r.ids) ? r.ids.filter((id): id is number => Number.isInteger(id) && (id as number) >= 0) : [];
+    const goal = r.goal === 'stop' || r.goal === 'remove' ? r.goal : 'run';
+    if (goal === 'run' && !VERBS.has(String(r.verb))) return null;
+    const specs = typeof r.specs === 'object' && r.specs !== null && !Array.isArray(r.specs) ? r.specs as Record<string, unknown> : {};
+    return { op: 'operation', goal, verb: r.verb as OpVerb, ids, at: typeof r.at === 'number' ? r.at : 0, specs };
+  }
   if (typeof r !== 'object' || r === null || !Number.isInteger(r.id) || (r.id as number) < 0) return null;
   if (r.op === 'stop') return { op: 'stop', id: r.id as number, remove: r.remove === true };
   if (typeof r.token !== 'string') return null;
@@ -166,5 +218,7 @@ export function checkRecord(raw: unknown, index: number): ProcessRecord {
   if (!intOrNull(r.pid) || !strOrNull(r.startTicks) || !strOrNull(r.token) || !(r.startedAt === null || typeof r.startedAt === 'number')) throw new Error('bad pid/startTicks/token/startedAt');
   if (typeof r.createdAt !== 'number' || !Number.isInteger(r.restarts)) throw new Error('bad createdAt/restarts');
   if (r.lastExit !== null && (typeof r.lastExit !== 'object' || Array.isArray(r.lastExit))) throw new Error('bad lastExit');
-  return { ...(r as unknown as ProcessRecord), spec, snapshot: { ...INITIAL, ...(snap as object) } as ProcessRecord['snapshot'] };
+  const p = r.pending as Record<string, unknown> | null | undefined;
+  const pending = typeof p === 'object' && p !== null && VERBS.has(String(p.verb)) && typeof p.at === 'number' ? { verb: p.verb as OpVerb, at: p.at } : null;
+  return { ...(r as unknown as ProcessRecord), spec, pending, snapshot: { ...INITIAL, ...(snap as object) } as ProcessRecord['snapshot'] };
 }

@@ -1,9 +1,9 @@
 import type { Health } from '../lib/health.js';
 import { isSameProcessAlive } from '../metrics/procfs.js';
-import { readIntents } from '../store/intent-log.js';
+import { readIntents, readLegacyIntents } from '../store/intent-log.js';
 import type { TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
-import type { ProcessRecord } from './handle-types.js';
+import type { PendingOp, ProcessRecord } from './handle-types.js';
 import { sweepLeftovers } from './kill-tree.js';
 import type { ProcessHandle } from './process-handle.js';
 import { checkRecord, planRestore } from './restore-plan.js';
@@ -32,7 +32,8 @@ export function restoreApps(ctx: RestoreContext): { adopted: number; restarted: 
     ctx.log('state-recovered', { source: loaded.source, notices: loaded.notices });
     ctx.health.set('restore', `state recovered: ${loaded.notices.join('; ')}`);
   }
-  const plan = planRestore(loaded, readIntents(ctx.paths.intentFile), findHomeRuns(ctx.paths.homeTag), isSameProcessAlive, now);
+  const intents = [...readLegacyIntents(ctx.paths.legacyIntentFile), ...readIntents(ctx.paths.intentFile)];
+  const plan = planRestore(loaded, intents, findHomeRuns(ctx.paths.homeTag), isSameProcessAlive, now);
   for (const notice of plan.notices) ctx.log('restore-notice', { notice });
   ctx.setNextId(plan.nextId);
   let adopted = 0;
@@ -50,9 +51,39 @@ export function restoreApps(ctx: RestoreContext): { adopted: number; restarted: 
       handle.restoreDead(record);
       if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
     }
+    if (record.pending != null) finishOperation(handle, record.pending, mode, ctx.log);
   }
   for (const run of plan.stray) stopStray(run);
   return { adopted, restarted, stopped: plan.stray.length };
+}
+
+/**
+ * Carries out the rest of an operation the previous daemon had recorded for this app but not
+ * done yet (DESIGN.md §9: finish, never half-undo): the app ends running, with a run made by
+ * the operation (restarted, reloaded, scaled), whatever instant the previous daemon died at.
+ */
+function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | 'dead' | 'start', log: RestoreContext['log']): void {
+  log('operation-finished', { id: handle.id, name: handle.spec.name, verb: op.verb, askedAt: op.at });
+  // A new run is on its way already: its spawn ends the operation.
+  if (mode === 'start') return;
+  handle.pending = op;
+  const state = handle.state;
+  if (state === 'stopped' || state === 'errored') {
+    handle.dispatch({ type: 'start' });
+    return;
+  }
+  const held = handle.held;
+  if (op.verb === 'start' || (op.verb === 'scale' && (held === null || !held.running))) {
+    handle.pending = null;
+    return;
+  }
+  if (held !== null && held.running && mode === 'adopt' && (op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale')) {
+    // The holder replaces or adds its workers itself, without downtime.
+    const call = op.verb === 'scale' ? held.holder.call('scale', { instances: handle.spec.instances }) : held.holder.call('reload', { spec: handle.spec, parallel: 1 });
+    call.then(() => undefined, (err: Error) => log('operation-finish-failed', { id: handle.id, verb: op.verb, error: err.message })).finally(() => handle.finished());
+    return;
+  }
+  handle.dispatch({ type: 'restart' });
 }
 
 /** A run no app will manage: its processes get SIGTERM, then SIGKILL after 5 s. */

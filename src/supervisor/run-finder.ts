@@ -18,6 +18,12 @@ export function makeToken(homeTag: string, id: number, now: number): string {
   return `${homeTag}.${id}.${now.toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
 }
 
+/** When a token was made (the daemon's clock at the spawn), or null for a token not made by makeToken. */
+export function tokenTime(token: string): number | null {
+  const t = parseInt(token.split('.')[2] ?? '', 36);
+  return Number.isSafeInteger(t) ? t : null;
+}
+
 /**
  * Finds every live process of this home by the token in its environment (one /proc scan at
  * daemon start): runs that state.json does not know (a daemon killed between a spawn and its

@@ -6,6 +6,8 @@ import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
 import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
+import type { OperationEntry } from './handle-types.js';
+import { beginOperation } from './operations.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
@@ -111,6 +113,8 @@ export class Supervisor {
       create: (r) => this.create(r),
       setNextId: (id) => { this.nextId = id; },
     });
+    // Read by the restore; its space is taken now if it was not yet.
+    this.store.reserve();
     // Everything restored is in memory: write it down before serving anyone.
     this.store.writeState();
     this.store.publishStatus();
@@ -229,11 +233,19 @@ export class Supervisor {
    * (see the holder's WorkerPool); other apps restart; stopped ones start (see applyStep).
    * Sequential over apps, so a failure stops before the next app is touched.
    */
-  async reload(target: Target, opts: { parallel?: number } = {}): Promise<ProcessInfo[]> {
+  async reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
     const handles = this.resolve(target);
-    for (const h of handles) await this.act(h, h.spec, applyStep(nowOf(h), h.spec, 'reload'), opts.parallel ?? 1);
+    // Every app of the reload is recorded before the first is touched: a daemon killed half-way
+    // leaves the rest to the next one.
+    this.begin(opts.verb ?? 'reload', 'run', handles);
+    try {
+      for (const h of handles) await this.act(h, h.spec, applyStep(nowOf(h), h.spec, 'reload'), opts.parallel ?? 1);
+    } finally {
+      // A failed reload is an answered one: nothing is left to finish.
+      for (const h of handles) h.finished();
+    }
     this.publishNow();
     return this.rowsOfHandles(handles);
   }
@@ -241,7 +253,11 @@ export class Supervisor {
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
-    await scaleHeld(handles, instances, relative);
+    try {
+      await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
+    } finally {
+      for (const h of handles) h.finished();
+    }
     this.publishNow();
     return this.rowsOfHandles(handles);
   }
@@ -286,12 +302,17 @@ export class Supervisor {
         });
       }
       await checkPortsFree(spec.listen ?? []);
+      this.begin('start', 'run', [existing], new Map([[existing, spec]]));
       this.respec(existing, spec);
       return this.startHandles([existing]);
     }
     await checkPortsFree(spec.listen ?? []);
-    const handle = this.create({ id: this.allocateId(preferredId), spec, createdAt: this.deps.now() });
+    const id = this.allocateId(preferredId);
+    const createdAt = this.deps.now();
+    this.store.operation({ op: 'operation', verb: 'start', goal: 'run', ids: [id], at: createdAt, specs: { [id]: { spec, createdAt } } });
+    const handle = this.create({ id, spec, createdAt });
     handle.reserveIds(instanceIds);
+    handle.pending = { verb: 'start', at: createdAt };
     return this.startHandles([handle]);
   }
 
@@ -300,18 +321,31 @@ export class Supervisor {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
     const action = applyStep(nowOf(existing), spec, mode);
-    await this.act(existing, spec, action, parallel);
+    if (action !== 'unchanged') {
+      // Recorded as what the app must go through, so the next daemon finishes that (a running
+      // app of `start <file>` is restarted, not merely found running).
+      const verb = action === 'restarted' ? 'restart' : action === 'reloaded' ? 'reload' : 'start';
+      this.begin(verb, 'run', [existing], spec !== existing.spec ? new Map([[existing, spec]]) : undefined);
+      try {
+        await this.act(existing, spec, action, parallel);
+      } finally {
+        existing.finished();
+      }
+    }
     return { action, process: this.rowsOfApp(existing)[0] ?? existing.info() };
   }
 
-  /** Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the old). */
+  /**
+   * Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the
+   * old). The caller has recorded the operation (see begin).
+   */
   private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
     if (step === 'unchanged') return;
     if (step === 'started') await checkPortsFree(spec.listen ?? []);
     if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);
-    else if (step === 'restarted') await this.restart(h.id);
+    else if (step === 'restarted') await this.restartHandles([h]);
     else this.publishNow();
   }
 
@@ -326,6 +360,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) return this.onInstance(one, 'start');
     const handles = this.resolve(target);
+    this.begin('start', 'run', handles);
     for (const h of handles) await startIdleInstances(h);
     return this.startHandles(handles);
   }
@@ -338,6 +373,8 @@ export class Supervisor {
       waits.push(this.waiters.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
     });
     await Promise.all(waits);
+    // Started, or waiting for its dependencies: nothing is left to finish.
+    for (const h of handles) h.finished();
     return this.answer(handles);
   }
 
@@ -345,6 +382,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) return this.onInstance(one, 'stop');
     const handles = this.resolve(target);
+    this.begin('stop', 'stop', handles);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       h.dispatch({ type: 'stop' });
@@ -362,6 +400,11 @@ export class Supervisor {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
     const handles = this.resolve(target);
+    this.begin('restart', 'run', handles);
+    return this.restartHandles(handles);
+  }
+
+  private async restartHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
     const ready: Promise<void>[] = [];
     await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
       h.dispatch({ type: 'restart' });
@@ -369,11 +412,19 @@ export class Supervisor {
       await this.waiters.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
     });
     await Promise.all(ready);
+    // Restarted, or left waiting for its dependencies: nothing is left to finish.
+    for (const h of handles) h.finished();
     return this.answer(handles);
   }
 
-  async delete(target: Target): Promise<ProcessInfo[]> {
+  async delete(target: Target, mustRecord = true): Promise<ProcessInfo[]> {
     const handles = this.resolve(target);
+    try {
+      this.begin('delete', 'remove', handles);
+    } catch (err) {
+      // `tend kill` goes on: its daemon exits and forgets every app anyway.
+      if (mustRecord) throw err;
+    }
     const infos = handles.map((h) => h.info());
     const gone: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -447,6 +498,11 @@ export class Supervisor {
     this.changed(handle, true);
   }
 
+  /** See beginOperation: recorded before it acts, finished by the next daemon if this one dies. */
+  private begin(verb: OperationEntry['verb'], goal: OperationEntry['goal'], handles: ProcessHandle[], specs?: Map<ProcessHandle, AppSpec>): void {
+    beginOperation((e) => this.store.operation(e), this.deps.now(), verb, goal, handles, specs);
+  }
+
   private persist(): void {
     if (!this.closed) this.writes.changed();
   }
@@ -467,7 +523,7 @@ export class Supervisor {
   /** Stops every app (tend kill) and forgets them; with none left, ids start again at 0 (as after `pm2 kill`). */
   async stopAll(): Promise<number> {
     const n = this.apps.size;
-    if (n > 0) await this.delete('all');
+    if (n > 0) await this.delete('all', false);
     if (this.apps.size === 0) this.nextId = 0;
     return n;
   }

@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { markedPids, newMark } from '../helpers/marked.js';
+import { fillDisk } from '../helpers/fill-disk.js';
 
-/** Fills the filesystem of `dir` to the last byte; returns the filler's path. */
-function fill(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 120);
-  try {
-    for (let size = chunk.length; size >= 1;) {
-      try {
-        writeSync(fd, chunk, 0, size);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-        size = Math.floor(size / 2);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 const canMount = process.getuid?.() === 0;
 
@@ -62,7 +44,7 @@ describe('a full disk under TEND_HOME', () => {
     const daemon = t.daemonPid() as number;
     t.track(daemon);
 
-    const filler = fill(t.home);
+    const filler = fillDisk(t.home);
     assert.equal((await t.run(['stop', 'a'])).code, 0);
     for (let i = 0; i < 5; i++) assert.equal((await t.run(['restart', 'b'])).code, 0);
     for (let i = 0; i < 3; i++) {
@@ -110,7 +92,7 @@ describe('a full disk under TEND_HOME', () => {
 
     // A daemon killed while the disk is full: the next one starts anyway (no pid file, no state
     // write needed), adopts every app, and restarts still work, one copy each.
-    const full = fill(t.home);
+    const full = fillDisk(t.home);
     const second = t.daemonPid() as number;
     t.track(second);
     process.kill(second, 'SIGKILL');

@@ -1,5 +1,7 @@
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
-import { readStatusSnapshot } from '../status-snapshot.js';
+import { readStatusSnapshot, type StatusSnapshot } from '../status-snapshot.js';
+import type { ProcessInfo } from '../../protocol/model.js';
+import { formatDuration } from '../../lib/duration.js';
 import { renderProcessTable } from '../render/process-table.js';
 import { warnProblems } from '../render/problems.js';
 
@@ -29,12 +31,24 @@ Notes
     // The published snapshot while the daemon lives; otherwise the socket (which starts one).
     const snapshot = readStatusSnapshot(ctx.paths);
     let result = snapshot?.apps;
-    if (snapshot !== null) warnProblems(ctx, snapshot.problems);
+    if (snapshot !== null && snapshot.gone.length === 0) warnProblems(ctx, snapshot.problems);
     else {
-      const client = await ctx.client();
-      const [apps, info] = await Promise.all([client.call('process.list', {}), client.call('daemon.info', {})]);
-      warnProblems(ctx, info.problems);
-      result = apps;
+      // No snapshot, or one that shows a process that is gone: the daemon's own answer. A daemon
+      // that cannot answer (out of file descriptors, hung) leaves the snapshot, said to be stale.
+      const asked = askDaemon(ctx, snapshot === null ? null : STALE_ASK_MS);
+      const answer = await asked.catch((err: unknown) => {
+        if (snapshot === null) throw err;
+        return err as Error;
+      });
+      if (answer instanceof Error) {
+        const s = snapshot as StatusSnapshot;
+        const age = formatDuration(Math.max(0, Date.now() - s.writtenAt));
+        ctx.err(`tend: warning: STALE: the daemon (pid ${s.daemonPid}) did not answer (${answer.message}); this is its last published status, ${age} old, and it is out of date: ${s.gone.map((p) => `${p.name} (pid ${p.pid}) is no longer running`).join(', ')}`);
+        warnProblems(ctx, s.problems);
+      } else {
+        warnProblems(ctx, answer.problems);
+        result = answer.apps;
+      }
     }
     result ??= [];
     if (values.json === true) ctx.out(JSON.stringify(result, null, values.pretty === true ? 2 : undefined));
@@ -43,3 +57,25 @@ Notes
     return 0;
   },
 };
+
+/** How long `list` waits for a daemon whose published status is out of date. */
+const STALE_ASK_MS = 3000;
+
+/** The list and problems from the daemon itself; `timeoutMs` bounds the wait (null: no bound). */
+async function askDaemon(ctx: CliContext, timeoutMs: number | null): Promise<{ apps: ProcessInfo[]; problems: readonly string[] }> {
+  const ask = (async () => {
+    const client = await ctx.client();
+    const [apps, info] = await Promise.all([client.call('process.list', {}), client.call('daemon.info', {})]);
+    return { apps, problems: info.problems };
+  })();
+  if (timeoutMs === null) return ask;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([ask, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
