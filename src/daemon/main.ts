@@ -1,3 +1,4 @@
+import '../lib/no-debug-signal.js';
 import { preparePipeDir, releasePipeDir } from '../store/pipe-dir.js';
 import { claimsChildren, spawnerKind } from '../spawner/spawn-app.js';
 import { setBackgroundGate } from '../logs/background-opens.js';
