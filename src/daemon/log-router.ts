@@ -1,4 +1,5 @@
 import { AppLog } from '../logs/app-log.js';
+import { LogJournal } from '../logs/log-journal.js';
 import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
 import type { AppSpec, LogPaths } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
@@ -45,17 +46,40 @@ export class LogRouter {
   private entries = new Map<number, Entry>();
   private fanout = new LogFanout();
   private timer: NodeJS.Timeout | null = null;
+  private readonly journal: LogJournal;
 
+  /** Undoes the log write a killed daemon left unfinished (before any log file is opened). */
   constructor(
     private readonly paths: TendPaths,
     private readonly now: () => number,
     private readonly log: (event: string, data: Record<string, unknown>) => void,
-  ) {}
+  ) {
+    this.journal = new LogJournal(paths.logJournal, (message) => log('log-notice', { message }));
+    for (const done of this.journal.recover()) log('log-write-undone', { file: done });
+  }
 
   sinkFor(id: number): OutputSink {
+    const logOf = (): AppLog | undefined => this.entries.get(id)?.log;
     return {
-      write: (stream, chunk) => this.entries.get(id)?.log.write(stream, chunk),
-      endStream: (stream) => this.entries.get(id)?.log.endStream(stream),
+      write: (stream, chunk) => logOf()?.write(stream, chunk),
+      endStream: (stream) => logOf()?.endStream(stream),
+      // Spooled output (see FifoSpool): each write is journaled first, so a kill -9 can be undone.
+      spooled: {
+        write: (stream, chunk, spool) => {
+          const log = logOf();
+          if (log === undefined) return 0;
+          this.journal.begin(spool, log.ends(stream));
+          log.write(stream, chunk);
+          return log.heldBytes(stream);
+        },
+        endStream: (stream, spool) => {
+          const log = logOf();
+          if (log === undefined) return;
+          this.journal.begin(spool, log.ends(stream));
+          log.endStream(stream);
+        },
+        writeDirect: (stream, chunk) => logOf()?.write(stream, chunk),
+      },
     };
   }
 
@@ -74,6 +98,7 @@ export class LogRouter {
       onError: (message) => this.log(message === null ? 'log-write-recovered' : 'log-write-failed', { id, app: spec.name, error: message }),
       onNotice: (message) => this.log('log-notice', { id, app: spec.name, message }),
       openInBackground: true,
+      beforeRotate: (path, archive) => this.journal.rotating(path, archive),
     });
     const entry = { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' };
     this.entries.set(id, entry);
@@ -153,5 +178,6 @@ export class LogRouter {
     this.timer = null;
     for (const e of this.entries.values()) e.log.close();
     this.entries.clear();
+    this.journal.close();
   }
 }

@@ -28,6 +28,8 @@ export interface FileSinkOptions {
    * the file on the spot, so nothing is lost or reordered.
    */
   openInBackground?: boolean;
+  /** Called before a rotation renames the live file to `archive` (the log journal records it). */
+  beforeRotate?: (path: string, archive: string) => void;
 }
 
 const NL = 0x0a;
@@ -125,6 +127,22 @@ export class FileSink {
   /** True when the file ends with a newline (or is empty). */
   get atLineStart(): boolean {
     return this.lineStart;
+  }
+
+  /** True when the file (opened now if its open is still under way) ends in the middle of a line. */
+  endsMidLine(): boolean {
+    if (this.opening) this.firstOpen(this.now());
+    return this.fd !== null && !this.lineStart;
+  }
+
+  /** Where the file ends now, read from the file itself (another writer may share it); ino -1 = no file. */
+  end(): { path: string; ino: number; size: number } {
+    try {
+      const st = this.fd !== null ? fstatSync(this.fd) : statSync(this.path);
+      return { path: this.path, ino: st.ino, size: st.size };
+    } catch {
+      return { path: this.path, ino: -1, size: 0 };
+    }
   }
 
   /** Bytes that could not be written since the sink was created. */
@@ -265,6 +283,7 @@ export class FileSink {
   private rotate(now: number): void {
     const archive = this.archives.nextPath(now);
     let archived = true;
+    this.opts.beforeRotate?.(this.path, archive);
     try {
       renameSync(this.path, archive);
     } catch (err) {

@@ -27,6 +27,8 @@ export interface TendPaths {
   logDir: string;
   /** Per-app FIFOs that carry stdio across daemon restarts. */
   pipeDir: string;
+  /** The log write journal (src/logs/log-journal.ts), beside the FIFOs and spools it is about. */
+  logJournal: string;
   /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
   holderDir: string;
   /** Tags every run token of this home, so a new daemon finds this home's processes in /proc. */
@@ -83,6 +85,7 @@ export function tendPaths(home: string): TendPaths {
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
+    logJournal: join(home, 'pipes', 'log-journal'),
     holderDir: join(home, 'holders'),
     homeTag: digest.slice(0, 12),
   };
