@@ -11,6 +11,7 @@ import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
 import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2MergeDefault, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
+import { checkRunAs } from './run-as.js';
 
 export { coerceField } from './coerce.js';
 
@@ -84,6 +85,10 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     // A string `args`/`node_args` in a PM2 file is split the way PM2 splits it.
     const given = pm2 && field.type === 'string-list' && typeof value === 'string' ? pm2SplitArgs(value) : value;
     const coerced = withSource(ctx, () => coerceField(field, given, key));
+    if (field.runAs !== undefined) {
+      checkRunAs(field.runAs, key, String(coerced), ctx.source);
+      continue;
+    }
     if (field.unsupported !== undefined) {
       if (!isQuiet(field, coerced)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} has no effect yet: ${field.unsupported}`);
       continue;
