@@ -4,6 +4,12 @@ import type { LogStream } from '../protocol/model.js';
 import type { PipePoller } from './pipe-poller.js';
 import type { SpooledSink, SpoolFile } from './stdio-pipes.js';
 
+/** The spool file beside a stream's FIFO. */
+export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;
+const nextPathOf = (spool: string): string => `${spool}.next`;
+/** Every file a stream's spool may leave (for removing an app). */
+export const spoolFilesOf = (fifo: string): string[] => [spoolPathOf(fifo), nextPathOf(spoolPathOf(fifo))];
+
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
 /** Bytes moved into the spool before they are written out in one go. */
@@ -125,7 +131,7 @@ export class FifoSpool {
     // kill before or after the rename leaves a spool the next daemon reads correctly.
     const tail = Buffer.allocUnsafe(held);
     readSync(this.spoolFd, tail, 0, held, this.size - held);
-    const next = `${this.spoolPath}.next`;
+    const next = nextPathOf(this.spoolPath);
     const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
       let off = 0;

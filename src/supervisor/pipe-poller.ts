@@ -55,12 +55,15 @@ export class PipePoller {
   private arm(): void {
     if (this.waiting || this.handlers.size === 0) return;
     this.waiting = true;
-    this.libc.epollWaitAsync(this.epfd, this.events, MAX_EVENTS, WAIT_MS, (_err, n) => {
+    this.libc.epollWaitAsync(this.epfd, this.events, MAX_EVENTS, WAIT_MS, (err, n) => {
       this.waiting = false;
+      if (err !== null && err !== undefined) n = -1;
       const ready: number[] = [];
       for (let i = 0; i < n; i++) ready.push(this.events.readUInt32LE(i * EVENT_SIZE + DATA_OFFSET));
       for (const fd of ready) this.handlers.get(fd)?.();
-      this.arm();
+      // A failed wait (EINTR) is tried again, a little later so a lasting failure cannot spin.
+      if (n >= 0) this.arm();
+      else setTimeout(() => this.arm(), 10).unref();
     });
   }
 }

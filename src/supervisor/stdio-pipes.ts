@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/model.js';
-import { FifoSpool } from './fifo-spool.js';
+import { FifoSpool, spoolFilesOf, spoolPathOf } from './fifo-spool.js';
 import { pipePoller } from './pipe-poller.js';
 
 /** Where the bytes read from an app's output go. Called synchronously per chunk. */
@@ -32,9 +32,6 @@ interface Reader {
   /** Opened before the current incarnation's writers existed (see attach). */
   inherited: boolean;
 }
-
-/** The spool file beside a stream's FIFO. */
-export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;
 
 export interface PipePaths {
   in: string;
@@ -184,7 +181,7 @@ export class StdioPipes {
   /** Removes the FIFOs (app deleted). */
   remove(): void {
     this.detach();
-    for (const p of [this.paths.in, this.paths.out, this.paths.err, spoolPathOf(this.paths.out), spoolPathOf(this.paths.err)]) {
+    for (const p of [this.paths.in, this.paths.out, this.paths.err, ...spoolFilesOf(this.paths.out), ...spoolFilesOf(this.paths.err)]) {
       try { unlinkSync(p); } catch { /* already gone */ }
     }
   }
