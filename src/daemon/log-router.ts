@@ -85,7 +85,7 @@ export class LogRouter {
 
   configure(id: number, spec: AppSpec): void {
     const files = logPathsFor(this.paths, spec, id);
-    const key = JSON.stringify([spec.name, spec.log, files]);
+    const key = JSON.stringify([spec.name, spec.log, files, spec.runAs ?? null]);
     const old = this.entries.get(id);
     if (old?.key === key) return;
     old?.log.close();
@@ -99,6 +99,7 @@ export class LogRouter {
       onNotice: (message) => this.log('log-notice', { id, app: spec.name, message }),
       openInBackground: true,
       beforeRotate: (path, archive) => this.journal.rotating(path, archive),
+      ...(spec.runAs === undefined ? {} : { owner: { uid: spec.runAs.uid, gid: spec.runAs.gid } }),
     });
     const entry = { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' };
     this.entries.set(id, entry);

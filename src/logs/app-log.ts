@@ -24,6 +24,8 @@ export interface AppLogOptions {
   openInBackground?: boolean;
   /** Called before a rotation renames a live file (see FileSinkOptions.beforeRotate). */
   beforeRotate?: (path: string, archive: string) => void;
+  /** Owner of the files (see FileSinkOptions.owner). */
+  owner?: { uid: number; gid: number };
 }
 
 /** The line state of one stream of one instance. */
@@ -219,6 +221,7 @@ export class AppLog {
       onNotice: (m) => this.opts.onNotice?.(m),
       openInBackground: this.opts.openInBackground === true,
       ...(this.opts.beforeRotate === undefined ? {} : { beforeRotate: this.opts.beforeRotate }),
+      ...(this.opts.owner === undefined ? {} : { owner: this.opts.owner }),
     });
     this.sinks.push(sink);
     return sink;

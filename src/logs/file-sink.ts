@@ -1,5 +1,5 @@
 import { ensureDir } from '../lib/ensure-dir.js';
-import { closeSync, constants, fstatSync, ftruncateSync, open as openAsync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, ftruncateSync, open as openAsync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ArchiveSet } from './archive-set.js';
 import { inBackground } from './background-opens.js';
@@ -30,6 +30,8 @@ export interface FileSinkOptions {
   openInBackground?: boolean;
   /** Called before a rotation renames the live file to `archive` (the log journal records it). */
   beforeRotate?: (path: string, archive: string) => void;
+  /** The user and group the file belongs to (an app run as another user); absent: the daemon's. */
+  owner?: { uid: number; gid: number };
 }
 
 const NL = 0x0a;
@@ -312,6 +314,8 @@ export class FileSink {
   /** Takes `fd` (the path just opened) as the live file; false (fd closed) if it cannot be read. */
   private adopt(fd: number, now: number): boolean {
     try {
+      const owner = this.opts.owner;
+      if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
       const st = fstatSync(fd);
       this.fd = fd;
       this.ino = st.ino;

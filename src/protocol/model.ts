@@ -167,6 +167,15 @@ export interface AppSpec {
   listen: string[];
   /** Stop a worker by sending it `'shutdown'` over IPC (then the signal after kill_timeout). */
   shutdownWithMessage: boolean;
+  /** Run as this user and group (PM2's `uid`/`gid`; a root daemon only). Absent: tend's own. */
+  runAs?: RunAs;
+}
+
+/** A user the app runs as: its groups come from initgroups(user, gid). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  user: string;
 }
 
 /** One process of a cluster or socket-activated app, as its holder reports it. */

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/model.js';
 import { FifoSpool, spoolFilesOf, spoolPathOf } from './fifo-spool.js';
@@ -71,6 +71,11 @@ export class StdioPipes {
       }
     });
     if (missing.length > 0) makeFifos(missing);
+  }
+
+  /** Gives the FIFOs to the user an app runs as. */
+  chown(uid: number, gid: number): void {
+    for (const p of [this.paths.in, this.paths.out, this.paths.err]) chownSync(p, uid, gid);
   }
 
   /** Opens the app's ends (read-write; libuv opens with O_CLOEXEC, so other children do not inherit them). */
