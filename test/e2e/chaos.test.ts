@@ -9,7 +9,7 @@ import { TendHome, fixture, isAlive, waitFor } from '../helpers/tend.js';
 // Random kill -9 of apps and of the daemon while apps print numbered lines and restarts run.
 // Afterwards: one process per app, all managed, no zombie, no fd leak in the daemon, restart
 // counts equal to the runs the apps recorded, and per run every line in order exactly once,
-// except what a daemon kill may lose: the one read in flight (≤ 64 KiB) at the instant of the kill.
+// daemon kills included (output goes through a spool and a journal: see FifoSpool).
 
 const CHAOS_MS = Number(process.env.TEND_CHAOS_MS ?? 30_000);
 const APPS = ['c0', 'c1', 'c2'];
