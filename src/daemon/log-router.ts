@@ -78,6 +78,7 @@ export class LogRouter {
           this.journal.begin(spool, log.ends(stream));
           log.endStream(stream);
         },
+        settled: () => this.journal.end(),
         writeDirect: (stream, chunk) => logOf()?.write(stream, chunk),
       },
     };

@@ -29,8 +29,8 @@ const HEADER = 8;
 /**
  * The daemon's log write journal: before the bytes of a spool go to the log files, it records
  * the spool (inode, size) and where each file ended; a rotation during the write is recorded
- * before its rename. The daemon writes one spool at a time, so only the last record can describe
- * an unfinished write. A new daemon whose spool still matches that record (same inode, same
+ * before its rename, and the write's end once the spool is emptied. The daemon writes one spool at
+ * a time, so only the last record can describe an unfinished write. A new daemon whose spool still matches that record (same inode, same
  * size: it was not emptied) undoes the write (each file back to its recorded end, rotations
  * renamed back) and replays the spool, so every byte lands exactly once.
  * Each record is one pwrite into a page of the file: a `kill -9` cannot tear it.
@@ -57,6 +57,15 @@ export class LogJournal {
   /** Before a spool's bytes go to the files. */
   begin(spool: SpoolMark, files: FileEnd[]): void {
     this.record({ seq: this.seq + 1, spool, files, rotations: [] });
+  }
+
+  /**
+   * After the spool was emptied (or replaced): the write is over. Without this, a spool refilled
+   * to the same size before the next record would look like the finished write, and be undone.
+   */
+  end(): void {
+    if (this.current?.spool === null) return;
+    this.record({ seq: this.seq + 1, spool: null, files: [], rotations: [] });
   }
 
   /** Before a rotation renames `path` to `archive` during the current write. */

@@ -117,6 +117,7 @@ export class FifoSpool {
     const held = this.sink.write(this.stream, chunk.subarray(0, off), this.state());
     this.given = this.size;
     this.keep(Math.min(held, this.size));
+    this.sink.settled();
   }
 
   private keep(held: number): void {
@@ -166,6 +167,7 @@ export class FifoSpool {
   private end(): void {
     this.sink.endStream(this.stream, this.state());
     ftruncateSync(this.spoolFd, 0);
+    this.sink.settled();
     this.size = 0;
     this.given = 0;
     this.close();

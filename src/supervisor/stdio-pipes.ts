@@ -23,6 +23,8 @@ export interface SpooledSink {
   /** Writes `chunk`, the spool's last bytes; returns how many bytes at its end are held back unwritten. */
   write(stream: LogStream, chunk: Buffer, spool: SpoolFile): number;
   endStream(stream: LogStream, spool: SpoolFile): void;
+  /** The spool was emptied (or replaced) after a write or an end: that write is over. */
+  settled(): void;
   /** Bytes read straight from the pipe because the spool could not be written. */
   writeDirect(stream: LogStream, chunk: Buffer): void;
 }

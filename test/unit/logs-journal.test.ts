@@ -53,6 +53,18 @@ describe('LogJournal: the log write a killed daemon left unfinished', () => {
     assert.equal(readFileSync(g.log, 'utf8'), 'one\ntwo\n');
   });
 
+  it('does not undo an ended write whose spool was refilled to the same size', () => {
+    const f = setup();
+    const j = new LogJournal(f.journal, (m) => notices.push(m));
+    j.begin(f.mark(), [f.end()]);
+    appendFileSync(f.log, 'two\nthree\n');
+    truncateSync(f.spool, 0);
+    j.end();
+    writeFileSync(f.spool, 'four\nfive\n'); // as many bytes as before; killed before the next record
+    assert.deepEqual(new LogJournal(f.journal, (m) => notices.push(m)).recover(), []);
+    assert.equal(readFileSync(f.log, 'utf8'), 'one\ntwo\nthree\n');
+  });
+
   it('undoes a rotation made during the write: the archive goes back to the live path, cut back', () => {
     const f = setup();
     const j = new LogJournal(f.journal, (m) => notices.push(m));
