@@ -1,6 +1,7 @@
 import type { LogPaths, LogRecord, LogSpec, LogStream } from '../protocol/model.js';
 import { ByteBuilder } from './byte-builder.js';
 import { FileSink } from './file-sink.js';
+import type { FileEnd } from './log-journal.js';
 import { createJsonLineFormatter, createTimePrefix } from './line-format.js';
 import { LineSplitter, type PieceEnd } from './line-splitter.js';
 
@@ -122,7 +123,7 @@ export class AppLog {
   }
 
   /** Where each file of a stream ends now (for the log journal). */
-  ends(stream: LogStream): { path: string; ino: number; size: number }[] {
+  ends(stream: LogStream): FileEnd[] {
     return this.closed ? [] : this.targets[stream].map((s) => s.end());
   }
 

@@ -3,6 +3,7 @@ import { closeSync, constants, fchownSync, fstatSync, ftruncateSync, open as ope
 import { dirname } from 'node:path';
 import { ArchiveSet } from './archive-set.js';
 import { inBackground } from './background-opens.js';
+import type { FileEnd } from './log-journal.js';
 
 export type RotateInterval = 'none' | 'hourly' | 'daily';
 
@@ -138,13 +139,10 @@ export class FileSink {
   }
 
   /** Where the file ends now, read from the file itself (another writer may share it); ino -1 = no file. */
-  end(): { path: string; ino: number; size: number } {
-    try {
-      const st = this.fd !== null ? fstatSync(this.fd) : statSync(this.path);
-      return { path: this.path, ino: st.ino, size: st.size };
-    } catch {
-      return { path: this.path, ino: -1, size: 0 };
-    }
+  end(): FileEnd {
+    let st: { ino: number; size: number } = { ino: -1, size: 0 };
+    try { st = this.fd !== null ? fstatSync(this.fd) : statSync(this.path); } catch { /* no file */ }
+    return { path: this.path, ino: st.ino, size: st.size };
   }
 
   /** Bytes that could not be written since the sink was created. */
@@ -314,8 +312,7 @@ export class FileSink {
   /** Takes `fd` (the path just opened) as the live file; false (fd closed) if it cannot be read. */
   private adopt(fd: number, now: number): boolean {
     try {
-      const owner = this.opts.owner;
-      if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
+      if (this.opts.owner !== undefined) fchownSync(fd, this.opts.owner.uid, this.opts.owner.gid);
       const st = fstatSync(fd);
       this.fd = fd;
       this.ino = st.ino;
