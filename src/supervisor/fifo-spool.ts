@@ -68,18 +68,22 @@ export class FifoSpool {
     this.given = 0;
   }
 
-  private drain(): void {
-    if (this.closed) return;
+  /** Moves what the FIFO holds into the spool and on to the files; returns the bytes moved. */
+  private drain(): number {
+    if (this.closed) return 0;
+    const before = this.size - this.given;
     try {
-      this.move();
+      return this.move() - before;
     } catch (err) {
       // The spool file failed under us: the caller reads this stream the plain way instead.
       this.close();
       this.onError(err as Error);
+      return 0;
     }
   }
 
-  private move(): void {
+  /** Returns the bytes taken from the FIFO this time (plus any left unfed before). */
+  private move(): number {
     const libc = this.poller.libc;
     let eof = false;
     let failed = false;
@@ -98,11 +102,13 @@ export class FifoSpool {
       }
       break;
     }
+    const moved = this.size - this.given;
     if (this.size > this.given) this.feed();
     // The spool cannot be written (full disk, I/O error): read as before, so the app is never
     // held up by tend's own files. These bytes are exposed to a kill like any read.
     if (failed) eof = this.readDirect();
     if (eof) this.end();
+    return moved;
   }
 
   /** Gives the spool's new bytes to the sink, then keeps only what it holds back (json's open line). */

@@ -10,6 +10,13 @@ const DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
 const MAX_EVENTS = 64;
 /** A wait ends this often even with nothing ready, so a poller left with no pipe lets the process exit. */
 const WAIT_MS = 500;
+/**
+ * A wake that found less than this waits a moment before the next wait: an app printing line by
+ * line would otherwise cost a wake, a journal record and a file write per line. Its bytes are
+ * safe in the pipe meanwhile, and a wake that finds a lot waits again at once.
+ */
+const SMALL_WAKE_BYTES = 16 * 1024;
+const COALESCE_MS = 2;
 
 /**
  * Readiness of pipes without reading them: libuv (a net.Socket) only says a pipe is readable by
@@ -19,7 +26,7 @@ const WAIT_MS = 500;
  */
 export class PipePoller {
   private epfd = -1;
-  private readonly handlers = new Map<number, () => void>();
+  private readonly handlers = new Map<number, () => number>();
   private waiting = false;
   private readonly events = Buffer.alloc(EVENT_SIZE * MAX_EVENTS);
   private readonly one = Buffer.alloc(EVENT_SIZE);
@@ -32,8 +39,8 @@ export class PipePoller {
     return libc === null ? null : new PipePoller(libc);
   }
 
-  /** Calls `onReady` whenever `fd` has data or has reached end-of-file. Throws if epoll refuses it. */
-  watch(fd: number, onReady: () => void): void {
+  /** Calls `onReady` (which returns the bytes it moved) whenever `fd` has data or has reached end-of-file. Throws if epoll refuses it. */
+  watch(fd: number, onReady: () => number): void {
     if (this.epfd < 0) {
       this.epfd = this.libc.epollCreate(EPOLL_CLOEXEC);
       if (this.epfd < 0) throw new Error(`epoll_create1: ${errnoName(this.libc.errno())}`);
@@ -60,10 +67,12 @@ export class PipePoller {
       if (err !== null && err !== undefined) n = -1;
       const ready: number[] = [];
       for (let i = 0; i < n; i++) ready.push(this.events.readUInt32LE(i * EVENT_SIZE + DATA_OFFSET));
-      for (const fd of ready) this.handlers.get(fd)?.();
+      let moved = 0;
+      for (const fd of ready) moved += this.handlers.get(fd)?.() ?? 0;
       // A failed wait (EINTR) is tried again, a little later so a lasting failure cannot spin.
-      if (n >= 0) this.arm();
-      else setTimeout(() => this.arm(), 10).unref();
+      if (n < 0) setTimeout(() => this.arm(), 10).unref();
+      else if (n > 0 && moved < SMALL_WAKE_BYTES) setTimeout(() => this.arm(), COALESCE_MS);
+      else this.arm();
     });
   }
 }
