@@ -71,9 +71,8 @@ export class FifoSpool {
   /** Moves what the FIFO holds into the spool and on to the files; returns the bytes moved. */
   private drain(): number {
     if (this.closed) return 0;
-    const before = this.size - this.given;
     try {
-      return this.move() - before;
+      return this.move();
     } catch (err) {
       // The spool file failed under us: the caller reads this stream the plain way instead.
       this.close();
@@ -82,7 +81,7 @@ export class FifoSpool {
     }
   }
 
-  /** Returns the bytes taken from the FIFO this time (plus any left unfed before). */
+  /** Returns the bytes given to the sink this time. */
   private move(): number {
     const libc = this.poller.libc;
     let eof = false;
@@ -151,10 +150,10 @@ export class FifoSpool {
     this.given = this.size;
   }
 
-  /** Reads the FIFO directly until it is empty; true at end-of-file. */
+  /** Reads the FIFO directly (a bounded number of reads: the poller calls again); true at end-of-file. */
   private readDirect(): boolean {
     const buf = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
+    for (let reads = 0; reads < 16; reads++) {
       let n: number;
       try {
         n = readSync(this.fifoFd, buf, 0, buf.length, null);
@@ -164,6 +163,7 @@ export class FifoSpool {
       if (n === 0) return true;
       this.sink.writeDirect(this.stream, buf.subarray(0, n));
     }
+    return false;
   }
 
   private state(): SpoolFile {
