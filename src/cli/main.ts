@@ -1,3 +1,4 @@
+import '../lib/no-debug-signal.js';
 import { ExitCode, TendError, isTendError } from '../errors.js';
 import type { RpcClient } from '../rpc/client.js';
 import { checkHomeSafe } from '../store/home-check.js';

@@ -11,6 +11,7 @@ import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
 import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2MergeDefault, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
+import { resolveRunAs } from './run-as.js';
 
 export { coerceField } from './coerce.js';
 
@@ -56,6 +57,8 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   const warnings: string[] = [];
   /** Keys given under their own name: they win over an alias (`script` over `cmd`), as in PM2. */
   const canonical = new Set<string>();
+  /** PM2's uid/user and gid as given (see run-as.ts). */
+  const runAsGiven: Partial<Record<'user' | 'group', { key: string; value: string }>> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     const field = findField(key) ?? findField(camelToSnake(key));
@@ -84,6 +87,10 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     // A string `args`/`node_args` in a PM2 file is split the way PM2 splits it.
     const given = pm2 && field.type === 'string-list' && typeof value === 'string' ? pm2SplitArgs(value) : value;
     const coerced = withSource(ctx, () => coerceField(field, given, key));
+    if (field.runAs !== undefined) {
+      runAsGiven[field.runAs] = { key, value: String(coerced) };
+      continue;
+    }
     if (field.unsupported !== undefined) {
       if (!isQuiet(field, coerced)) warnings.push(`${ctx.source}: \`${key}\`${showValue(value)} has no effect yet: ${field.unsupported}`);
       continue;
@@ -205,6 +212,13 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
+  const runAs = resolveRunAs(runAsGiven.user, runAsGiven.group, ctx.source);
+  if (runAs !== null) {
+    if (spec.pty !== undefined || spec.execMode === 'cluster' || spec.listen.length > 0) {
+      throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`uid\`/\`gid\` work for plain apps only, not yet with pty, cluster mode or listen sockets`, { hint: 'Remove `uid`/`gid`, or run the app without pty, cluster mode and listen.' });
+    }
+    spec.runAs = runAs;
+  }
   checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }

@@ -62,6 +62,8 @@ export interface FieldDef {
   quietValues?: readonly unknown[];
   /** A tend key PM2 does not have. */
   tendOnly?: boolean;
+  /** PM2's keys that pick the app's user or group: refused unless they name tend's own (see run-as.ts). */
+  runAs?: 'user' | 'group';
   /** Usable as a CLI flag of `tend start` (kebab-case of the key). */
   cli?: boolean;
 }
@@ -141,8 +143,8 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
   d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
-  d({ key: 'uid', type: 'string', description: 'User to run the app as.', aliases: ['user'], unsupported: notYet('running an app as another user') }),
-  d({ key: 'gid', type: 'string', description: 'Group to run the app as.', unsupported: notYet('running an app as another group') }),
+  d({ key: 'uid', type: 'string', description: 'User (name or id) to run the app as, with its groups. Needs tend running as root; not yet with pty, cluster mode or listen.', aliases: ['user'], runAs: 'user' }),
+  d({ key: 'gid', type: 'string', description: 'Group (name or id) to run the app as (default: the user\'s own). Needs tend running as root.', runAs: 'group' }),
   d({ key: 'pid_file', type: 'string', description: 'File the app\'s pid is written to.', aliases: ['pid'], unsupported: notYet('per-app pid files') + '; `tend describe <app> --json` shows the pid' }),
   // PM2 internals, ignored on purpose
   d({ key: 'treekill', type: 'any', description: 'PM2: `false` signals only the main process.', ignored: 'tend always signals the app\'s whole process group, so no child is orphaned', quietValues: [true] }),

@@ -111,9 +111,10 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   if (s.userEnv !== undefined && !isStringList(s.userEnv)) bad('userEnv', 'a list of variable names', s.userEnv);
   if (s.watch !== undefined) checkWatchShape(s.watch, bad);
   if (s.pty !== undefined) checkPtyShape(s.pty, bad);
+  if (s.runAs !== undefined) checkRunAsShape(s.runAs, bad);
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
-    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv', 'watch', 'pty'].includes(key)) continue;
+    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv', 'watch', 'pty', 'runAs'].includes(key)) continue;
     const schemaKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, '');
     if (findField(schemaKey) === undefined) bad(key, 'a known AppSpec field', s[key]);
     strict(s, key, schemaKey, where, bad);
@@ -135,6 +136,14 @@ function strict(obj: Record<string, unknown>, key: string, schemaKey: string, wh
   // Already normalized: `stopExitCodes: 5` coerces to [5], so it is not an AppSpec value.
   if (!deepEqual(coerced, value)) bad(label, `its normalized form (${JSON.stringify(coerced)})`, value);
   if (field.type === 'env' && Object.values(value as object).some((v) => typeof v !== 'string')) bad(label, 'a map of strings', value);
+}
+
+/** A user to run as: ids a root daemon can switch to, and a user name for initgroups. */
+function checkRunAsShape(v: unknown, bad: (f: string, e: string, g: unknown) => never): void {
+  if (!isObject(v)) return bad('runAs', 'an object', v);
+  for (const k of ['uid', 'gid'] as const) if (!Number.isSafeInteger(v[k]) || (v[k] as number) < 0) bad(`runAs.${k}`, 'a user or group id', v[k]);
+  if (typeof v.user !== 'string' || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(v.user)) bad('runAs.user', 'a user name', v.user);
+  if (Object.keys(v).length !== 3) bad('runAs', 'uid, gid and user only', v);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

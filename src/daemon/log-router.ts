@@ -1,4 +1,5 @@
 import { AppLog } from '../logs/app-log.js';
+import { LogJournal } from '../logs/log-journal.js';
 import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
 import type { AppSpec, LogPaths, LogSource, LogStream } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
@@ -62,23 +63,47 @@ export class LogRouter {
   private entries = new Map<number, Entry>();
   private fanout = new LogFanout();
   private timer: NodeJS.Timeout | null = null;
+  private readonly journal: LogJournal;
 
+  /** Undoes the log write a killed daemon left unfinished (before any log file is opened). */
   constructor(
     private readonly paths: TendPaths,
     private readonly now: () => number,
     private readonly log: (event: string, data: Record<string, unknown>) => void,
-  ) {}
+  ) {
+    this.journal = new LogJournal(paths.logJournal, (message) => log('log-notice', { message }));
+    for (const done of this.journal.recover()) log('log-write-undone', { file: done });
+  }
 
   sinkFor(id: number): OutputSink {
+    const logOf = (): AppLog | undefined => this.entries.get(id)?.log;
     return {
-      write: (stream, chunk) => this.entries.get(id)?.log.write(stream, chunk),
-      endStream: (stream) => this.entries.get(id)?.log.endStream(stream),
+      write: (stream, chunk) => logOf()?.write(stream, chunk),
+      endStream: (stream) => logOf()?.endStream(stream),
+      // Spooled output (see FifoSpool): each write is journaled first, so a kill -9 can be undone.
+      spooled: {
+        write: (stream, chunk, spool) => {
+          const log = logOf();
+          if (log === undefined) return 0;
+          this.journal.begin(spool, log.ends(stream));
+          log.write(stream, chunk);
+          return log.heldBytes(stream);
+        },
+        endStream: (stream, spool) => {
+          const log = logOf();
+          if (log === undefined) return;
+          this.journal.begin(spool, log.ends(stream));
+          log.endStream(stream);
+        },
+        settled: () => this.journal.end(),
+        writeDirect: (stream, chunk) => logOf()?.write(stream, chunk),
+      },
     };
   }
 
   configure(id: number, spec: AppSpec): void {
     const files = logPathsFor(this.paths, spec, id);
-    const key = JSON.stringify([spec.name, spec.log, files]);
+    const key = JSON.stringify([spec.name, spec.log, files, spec.runAs ?? null]);
     const old = this.entries.get(id);
     if (old?.key === key) return;
     old?.log.close();
@@ -91,6 +116,8 @@ export class LogRouter {
       onError: (message) => this.log(message === null ? 'log-write-recovered' : 'log-write-failed', { id, app: spec.name, error: message }),
       onNotice: (message) => this.log('log-notice', { id, app: spec.name, message }),
       openInBackground: true,
+      beforeRotate: (path, archive) => this.journal.rotating(path, archive),
+      ...(spec.runAs === undefined ? {} : { owner: { uid: spec.runAs.uid, gid: spec.runAs.gid } }),
     });
     const entry = { log, key, name: spec.name, timed: spec.log.rotateInterval !== 'none' };
     this.entries.set(id, entry);
@@ -170,5 +197,6 @@ export class LogRouter {
     this.timer = null;
     for (const e of this.entries.values()) e.log.close();
     this.entries.clear();
+    this.journal.close();
   }
 }

@@ -1,3 +1,4 @@
+import '../lib/no-debug-signal.js';
 import { preparePipeDir, releasePipeDir } from '../store/pipe-dir.js';
 import { claimsChildren, spawnerKind } from '../spawner/spawn-app.js';
 import { setBackgroundGate } from '../logs/background-opens.js';
@@ -26,6 +27,10 @@ import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
 import { createWatches } from './watches.js';
+
+// One thread of libuv's pool waits for app output (src/supervisor/pipe-poller.ts): one more
+// thread keeps four for spawns and file opens. Read when the pool starts, at its first use.
+process.env.UV_THREADPOOL_SIZE ??= '5';
 
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
 const health = new Health((topic, problem) => daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }));

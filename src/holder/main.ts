@@ -1,3 +1,4 @@
+import '../lib/no-debug-signal.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { AppSpec } from '../protocol/model.js';
 import { parseSignal } from '../lib/signals.js';

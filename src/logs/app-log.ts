@@ -1,6 +1,7 @@
 import type { LogPaths, LogRecord, LogSpec, LogStream } from '../protocol/model.js';
 import { ByteBuilder } from './byte-builder.js';
 import { FileSink } from './file-sink.js';
+import type { FileEnd } from './log-journal.js';
 import { createJsonLineFormatter, createTimePrefix } from './line-format.js';
 import { LineSplitter, type PieceEnd } from './line-splitter.js';
 
@@ -22,6 +23,10 @@ export interface AppLogOptions {
   onRecord?: (record: LogRecord) => void;
   /** Create the files in the thread pool (see FileSinkOptions.openInBackground). */
   openInBackground?: boolean;
+  /** Called before a rotation renames a live file (see FileSinkOptions.beforeRotate). */
+  beforeRotate?: (path: string, archive: string) => void;
+  /** Owner of the files (see FileSinkOptions.owner). */
+  owner?: { uid: number; gid: number };
 }
 
 /** The line state of one stream of one instance. */
@@ -36,6 +41,8 @@ interface StreamState {
   linePrefix: Buffer;
   /** The open line's bytes so far, kept only for json mode or a record listener. */
   partial: Buffer[];
+  /** Its file was checked for a line the previous daemon left open (see resumeLine). */
+  resumed: boolean;
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -115,6 +122,17 @@ export class AppLog {
     return this.sinks.reduce((n, s) => n + s.droppedBytes, 0);
   }
 
+  /** Where each file of a stream ends now (for the log journal). */
+  ends(stream: LogStream): FileEnd[] {
+    return this.closed ? [] : this.targets[stream].map((s) => s.end());
+  }
+
+  /** Bytes of a stream's open line kept back, not written yet (json mode keeps a record whole). */
+  heldBytes(stream: LogStream, id = this.opts.id): number {
+    if (!this.json) return 0;
+    return this.state(id, stream).partial.reduce((n, b) => n + b.length, 0);
+  }
+
   /** Starts or stops building records (set while someone follows this app's logs). */
   setRecordListener(listener: ((record: LogRecord) => void) | null): void {
     this.listener = listener;
@@ -124,6 +142,7 @@ export class AppLog {
   write(stream: LogStream, chunk: Buffer, id = this.opts.id): void {
     if (this.closed || chunk.length === 0) return;
     const st = this.state(id, stream);
+    if (!st.resumed) this.resumeLine(st);
     const now = this.now();
     const continuing = !st.splitter.atLineStart;
     const contPrefix = st.linePrefix;
@@ -202,6 +221,8 @@ export class AppLog {
       onError: () => this.refreshError(),
       onNotice: (m) => this.opts.onNotice?.(m),
       openInBackground: this.opts.openInBackground === true,
+      ...(this.opts.beforeRotate === undefined ? {} : { beforeRotate: this.opts.beforeRotate }),
+      ...(this.opts.owner === undefined ? {} : { owner: this.opts.owner }),
     });
     this.sinks.push(sink);
     return sink;
@@ -218,11 +239,23 @@ export class AppLog {
         lineTime: 0,
         linePrefix: EMPTY,
         partial: [],
+        resumed: this.json,
       });
       pair = { out: make('out'), err: make('err') };
       this.states.set(id, pair);
     }
     return pair[stream];
+  }
+
+  /**
+   * A new AppLog (a new daemon) whose stream's own file ends mid-line: that line is the stream's,
+   * cut by the previous daemon's end, and goes on without a second prefix.
+   */
+  private resumeLine(st: StreamState): void {
+    st.resumed = true;
+    const own = st.targets[0];
+    const other = this.targets[st.stream === 'out' ? 'err' : 'out'];
+    if (own !== undefined && !other.includes(own) && own.endsMidLine()) st.splitter.atLineStart = false;
   }
 
   /**

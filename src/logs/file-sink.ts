@@ -1,8 +1,9 @@
 import { ensureDir } from '../lib/ensure-dir.js';
-import { closeSync, constants, fstatSync, ftruncateSync, open as openAsync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, ftruncateSync, open as openAsync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ArchiveSet } from './archive-set.js';
 import { inBackground } from './background-opens.js';
+import type { FileEnd } from './log-journal.js';
 
 export type RotateInterval = 'none' | 'hourly' | 'daily';
 
@@ -28,6 +29,10 @@ export interface FileSinkOptions {
    * the file on the spot, so nothing is lost or reordered.
    */
   openInBackground?: boolean;
+  /** Called before a rotation renames the live file to `archive` (the log journal records it). */
+  beforeRotate?: (path: string, archive: string) => void;
+  /** The user and group the file belongs to (an app run as another user); absent: the daemon's. */
+  owner?: { uid: number; gid: number };
 }
 
 const NL = 0x0a;
@@ -125,6 +130,19 @@ export class FileSink {
   /** True when the file ends with a newline (or is empty). */
   get atLineStart(): boolean {
     return this.lineStart;
+  }
+
+  /** True when the file (opened now if its open is still under way) ends in the middle of a line. */
+  endsMidLine(): boolean {
+    if (this.opening) this.firstOpen(this.now());
+    return this.fd !== null && !this.lineStart;
+  }
+
+  /** Where the file ends now, read from the file itself (another writer may share it); ino -1 = no file. */
+  end(): FileEnd {
+    let st: { ino: number; size: number } = { ino: -1, size: 0 };
+    try { st = this.fd !== null ? fstatSync(this.fd) : statSync(this.path); } catch { /* no file */ }
+    return { path: this.path, ino: st.ino, size: st.size };
   }
 
   /** Bytes that could not be written since the sink was created. */
@@ -265,6 +283,7 @@ export class FileSink {
   private rotate(now: number): void {
     const archive = this.archives.nextPath(now);
     let archived = true;
+    this.opts.beforeRotate?.(this.path, archive);
     try {
       renameSync(this.path, archive);
     } catch (err) {
@@ -293,6 +312,7 @@ export class FileSink {
   /** Takes `fd` (the path just opened) as the live file; false (fd closed) if it cannot be read. */
   private adopt(fd: number, now: number): boolean {
     try {
+      if (this.opts.owner !== undefined) fchownSync(fd, this.opts.owner.uid, this.opts.owner.gid);
       const st = fstatSync(fd);
       this.fd = fd;
       this.ino = st.ino;

@@ -175,6 +175,15 @@ export interface AppSpec {
    * retired (`min_ready`); absent in specs saved before it existed (MIN_READY_DEFAULT_MS then).
    */
   minReadyMs?: number;
+  /** Run as this user and group (PM2's `uid`/`gid`; a root daemon only). Absent: tend's own. */
+  runAs?: RunAs;
+}
+
+/** A user the app runs as: its groups come from initgroups(user, gid). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  user: string;
 }
 
 /** One process of a cluster or socket-activated app, as its holder reports it. */

@@ -1,3 +1,4 @@
+import '../lib/no-debug-signal.js';
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';

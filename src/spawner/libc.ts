@@ -31,6 +31,13 @@ export interface Libc {
   socketpair: (domain: number, type: number, protocol: number, fds: Buffer) => number;
   close: (fd: number) => number;
   mkfifo: (path: string, mode: number) => number;
+  epollCreate: (flags: number) => number;
+  /** epoll_ctl(epfd, op, fd, event): `event` is one struct epoll_event (see pipe-poller.ts). */
+  epollCtl: (epfd: number, op: number, fd: number, event: Buffer | null) => number;
+  /** epoll_wait on a thread of libuv's pool; the callback gets the count (or -1). */
+  epollWaitAsync: (epfd: number, events: Buffer, max: number, timeoutMs: number, cb: (err: unknown, n: number) => void) => void;
+  /** splice(in, NULL, out, &offset, len, flags): bytes moved, 0 at end-of-file, or -1. `offset` is an int64. */
+  splice: (fdIn: number, offIn: null, fdOut: number, offOut: Buffer, len: number, flags: number) => number;
   /** The calling thread's errno, read right after a failed call. */
   errno: () => number;
 }
@@ -46,6 +53,7 @@ export function loadLibc(): Libc | null {
     const lib = koffi.load('libc.so.6');
     const f = (sig: string): Fn => lib.func(sig);
     const spawn = f('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Fn & { async: Fn };
+    const epollWait = f('int epoll_wait(int epfd, void *events, int max, int timeout)') as Fn & { async: Fn };
     cached = {
       posixSpawn: spawn as unknown as Libc['posixSpawn'],
       posixSpawnAsync: spawn.async.bind(spawn) as unknown as Libc['posixSpawnAsync'],
@@ -65,6 +73,10 @@ export function loadLibc(): Libc | null {
       socketpair: f('int socketpair(int domain, int type, int protocol, void *fds)') as Libc['socketpair'],
       close: f('int close(int fd)') as Libc['close'],
       mkfifo: f('int mkfifo(const char *path, uint32_t mode)') as Libc['mkfifo'],
+      epollCreate: f('int epoll_create1(int flags)') as Libc['epollCreate'],
+      epollCtl: f('int epoll_ctl(int epfd, int op, int fd, void *event)') as Libc['epollCtl'],
+      epollWaitAsync: epollWait.async.bind(epollWait) as unknown as Libc['epollWaitAsync'],
+      splice: f('intptr_t splice(int fdIn, void *offIn, int fdOut, void *offOut, size_t len, uint32_t flags)') as Libc['splice'],
       errno: () => koffi.errno(),
     };
   } catch (err) {

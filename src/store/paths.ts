@@ -32,6 +32,8 @@ export interface TendPaths {
   logDir: string;
   /** Per-app FIFOs that carry stdio across daemon restarts. */
   pipeDir: string;
+  /** The log write journal (src/logs/log-journal.ts), beside the FIFOs and spools it is about. */
+  logJournal: string;
   /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
   holderDir: string;
   /** PTY apps' attach sockets (`<id>.sock`; the directory is 0700, the sockets 0600). */
@@ -99,6 +101,7 @@ export function tendPaths(home: string): TendPaths {
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
+    logJournal: join(home, 'pipes', 'log-journal'),
     holderDir: join(home, 'holders'),
     ptyDir: join(home, 'pty'),
     webConfig: join(home, 'web.json'),

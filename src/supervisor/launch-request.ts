@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
-import type { AppSpec, LogPaths } from '../protocol/model.js';
+import type { AppSpec, LogPaths, RunAs } from '../protocol/model.js';
+import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';
 import { buildCommand } from '../lib/command-line.js';
@@ -41,12 +42,25 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
     let command = held ?? buildCommand(input.spec.exec);
     // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts).
     if (held === null && input.spec.pty !== undefined) command = ptyCommand(command, input.spec, input.ptySocket);
+    if (input.spec.runAs !== undefined) command = asUser(command, input.spec.runAs, input.pipes);
     const ipc = held === null && input.spec.pty === undefined && wantsIpc(input.spec);
     return { ok: true, fds, command: { file: command.file, args: command.args }, heldEnv: held?.env ?? null, ipc };
   } catch (err) {
     for (const fd of fds) closeSync(fd);
     return { ok: false, message: `cannot prepare the command: ${(err as Error).message}` };
   }
+}
+
+/**
+ * The command run as another user (a root daemon, PM2's `uid`/`gid`): setpriv sets the
+ * supplementary groups (initgroups), the group and the user, then execs the app (same pid). The
+ * app's FIFOs become its own; the daemon keeps its ends, opened before.
+ */
+function asUser(command: { file: string; args: string[] }, runAs: RunAs, pipes: StdioPipes): { file: string; args: string[] } {
+  const setpriv = findExecutable('setpriv', process.env.PATH ?? '/usr/bin:/bin', '/');
+  if (setpriv === undefined) throw new Error('setpriv (util-linux) is needed to run an app as another user, and it is not installed');
+  pipes.chown(runAs.uid, runAs.gid);
+  return { file: setpriv, args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', command.file, ...command.args] };
 }
 
 /** The spawn request of a prepared launch, once the run's token is recorded. */

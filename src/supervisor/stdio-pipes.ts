@@ -1,15 +1,36 @@
-import { closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/model.js';
+import { FifoSpool, spoolFilesOf, spoolPathOf } from './fifo-spool.js';
+import { pipePoller } from './pipe-poller.js';
 
 /** Where the bytes read from an app's output go. Called synchronously per chunk. */
 export interface OutputSink {
   write(stream: LogStream, chunk: Buffer): void;
   endStream(stream: LogStream): void;
+  /** Present when the sink can make spooled output exact across a `kill -9` (see FifoSpool). */
+  spooled?: SpooledSink;
+}
+
+/** A stream's spool file as it is when its bytes are handed over. */
+export interface SpoolFile {
+  path: string;
+  ino: number;
+  size: number;
+}
+
+export interface SpooledSink {
+  /** Writes `chunk`, the spool's last bytes; returns how many bytes at its end are held back unwritten. */
+  write(stream: LogStream, chunk: Buffer, spool: SpoolFile): number;
+  endStream(stream: LogStream, spool: SpoolFile): void;
+  /** The spool was emptied (or replaced) after a write or an end: that write is over. */
+  settled(): void;
+  /** Bytes read straight from the pipe because the spool could not be written. */
+  writeDirect(stream: LogStream, chunk: Buffer): void;
 }
 
 interface Reader {
-  sock: Socket;
+  close(): void;
   /** Opened before the current incarnation's writers existed (see attach). */
   inherited: boolean;
 }
@@ -54,6 +75,11 @@ export class StdioPipes {
     if (missing.length > 0) makeFifos(missing);
   }
 
+  /** Gives the FIFOs to the user an app runs as. */
+  chown(uid: number, gid: number): void {
+    for (const p of [this.paths.in, this.paths.out, this.paths.err]) chownSync(p, uid, gid);
+  }
+
   /** Opens the app's ends (read-write; libuv opens with O_CLOEXEC, so other children do not inherit them). */
   openAppEnds(): [number, number, number] {
     const rw = constants.O_RDWR;
@@ -76,27 +102,56 @@ export class StdioPipes {
     }
   }
 
-  private open(stream: LogStream): void {
-    const fd = openSync(stream === 'out' ? this.paths.out : this.paths.err, constants.O_RDONLY | constants.O_NONBLOCK);
+  /** Reads a stream through its spool when the sink supports it and koffi loads; `plain` forces a socket. */
+  private open(stream: LogStream, plain = false): void {
+    const fifo = stream === 'out' ? this.paths.out : this.paths.err;
+    const poller = plain || this.sink.spooled === undefined ? null : pipePoller();
+    if (poller !== null && this.sink.spooled !== undefined) {
+      const reader: Reader = { close: () => spool.close(), inherited: false };
+      const spool: FifoSpool = new FifoSpool(fifo, spoolPathOf(fifo), stream, this.sink.spooled, poller, () => this.ended(stream, reader), (err) => {
+        this.onReopenFailed(stream, err);
+        if (this.readers[stream] !== reader || this.closed) return;
+        try {
+          this.open(stream, true);
+          (this.readers[stream] as Reader).inherited = reader.inherited;
+        } catch (e) {
+          delete this.readers[stream];
+          this.onReopenFailed(stream, e as Error);
+        }
+      });
+      try {
+        spool.open();
+      } catch (err) {
+        this.onReopenFailed(stream, err as Error);
+        return this.open(stream, true);
+      }
+      this.readers[stream] = reader;
+      return;
+    }
+    const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const sock = new Socket({ fd, readable: true, writable: false });
-    const reader: Reader = { sock, inherited: false };
+    const reader: Reader = { close: () => sock.destroy(), inherited: false };
     this.readers[stream] = reader;
     // Written before the next read, nothing awaited: only this chunk can be lost to a kill -9.
     sock.on('data', (chunk: Buffer) => this.sink.write(stream, chunk));
     sock.on('end', () => {
       this.sink.endStream(stream);
-      if (this.readers[stream] === reader) {
-        delete this.readers[stream];
-        // The current incarnation holds its end (read-write) for its whole life: reading it again
-        // cannot spin on end-of-file. A reader of the current incarnation that ends is not reopened.
-        if (reader.inherited && !this.closed) this.reopen(stream);
-      }
-      this.onEnd(stream);
+      this.ended(stream, reader);
     });
     sock.on('error', () => undefined);
     sock.on('close', () => {
       if (this.readers[stream] === reader) delete this.readers[stream];
     });
+  }
+
+  private ended(stream: LogStream, reader: Reader): void {
+    if (this.readers[stream] === reader) {
+      delete this.readers[stream];
+      // The current incarnation holds its end (read-write) for its whole life: reading it again
+      // cannot spin on end-of-file. A reader of the current incarnation that ends is not reopened.
+      if (reader.inherited && !this.closed) this.reopen(stream);
+    }
+    this.onEnd(stream);
   }
 
   private reopen(stream: LogStream): void {
@@ -126,14 +181,14 @@ export class StdioPipes {
   /** Stops reading (daemon shutdown); the FIFOs stay for the next daemon. */
   detach(): void {
     this.closed = true;
-    for (const reader of Object.values(this.readers)) reader?.sock.destroy();
+    for (const reader of Object.values(this.readers)) reader?.close();
     this.readers = {};
   }
 
   /** Removes the FIFOs (app deleted). */
   remove(): void {
     this.detach();
-    for (const p of [this.paths.in, this.paths.out, this.paths.err]) {
+    for (const p of [this.paths.in, this.paths.out, this.paths.err, ...spoolFilesOf(this.paths.out), ...spoolFilesOf(this.paths.err)]) {
       try { unlinkSync(p); } catch { /* already gone */ }
     }
   }

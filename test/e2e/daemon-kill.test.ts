@@ -24,9 +24,8 @@ describe('the daemon is not a single point of failure', () => {
     const [counter] = await t.json<ProcessJson[]>(['start', fixture('numbered-lines.js'), '--name', 'counter', '--env', 'BURST=50', '--env', 'INTERVAL_MS=10']);
     const outLog = join(t.home, 'logs', 'counter-out.log');
     await waitFor(() => readFileSync(outLog, 'utf8').includes('line 500\n'), 'the first lines');
-    // Pause the app until the daemon has written what it read (a kill -9 can lose only a read
-    // in flight, DESIGN.md §2; logs.test covers that bound), then let it write on while no
-    // daemon runs: all of that must arrive.
+    // Pause the app until the daemon has written what it read (log-kills.test covers kills in
+    // the middle of writes), then let it write on while no daemon runs: all of that must arrive.
     process.kill(counter?.pid as number, 'SIGSTOP');
     await waitDrained(outLog);
     const daemon = t.daemonPid() as number;

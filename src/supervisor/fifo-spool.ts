@@ -1,0 +1,193 @@
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { constants as os } from 'node:os';
+import type { LogStream } from '../protocol/model.js';
+import type { PipePoller } from './pipe-poller.js';
+import type { SpooledSink, SpoolFile } from './stdio-pipes.js';
+
+/** The spool file beside a stream's FIFO. */
+export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;
+const nextPathOf = (spool: string): string => `${spool}.next`;
+/** Every file a stream's spool may leave (for removing an app). */
+export const spoolFilesOf = (fifo: string): string[] => [spoolPathOf(fifo), nextPathOf(spoolPathOf(fifo))];
+
+const SPLICE_F_MOVE = 1;
+const SPLICE_F_NONBLOCK = 2;
+/** Bytes moved into the spool before they are written out in one go. */
+const BATCH = 256 * 1024;
+
+/**
+ * One output stream of an app, read without ever holding its bytes only in memory. The kernel
+ * moves them from the FIFO into a spool file (splice(2)): what left the pipe is in the spool, and
+ * the spool's size says exactly how much left. The spool's bytes are then written to the log
+ * files by the sink, which first records in its journal where the files ended (see LogJournal),
+ * and the spool is emptied. A daemon killed at any instant leaves either a spool whose bytes
+ * never reached the files, or one whose write the journal can undo: the next daemon replays it
+ * in full, so each byte lands exactly once. The spool holds, besides the bytes being written,
+ * only the open line a json log keeps until its newline.
+ */
+export class FifoSpool {
+  private fifoFd = -1;
+  private spoolFd = -1;
+  private ino = 0;
+  /** Bytes in the spool, and how many of them the sink has been given. */
+  private size = 0;
+  private given = 0;
+  private readonly offset = Buffer.alloc(8);
+  private closed = false;
+
+  constructor(
+    private readonly fifoPath: string,
+    readonly spoolPath: string,
+    private readonly stream: LogStream,
+    private readonly sink: SpooledSink,
+    private readonly poller: PipePoller,
+    private readonly onEnd: () => void,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Opens both files; bytes a killed daemon left in the spool are written out first. */
+  open(): void {
+    this.fifoFd = openSync(this.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      this.openSpool(this.spoolPath);
+      if (this.size > 0) this.feed();
+      this.poller.watch(this.fifoFd, () => this.drain());
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  private openSpool(path: string): void {
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    const st = fstatSync(fd);
+    if (this.spoolFd >= 0) closeSync(this.spoolFd);
+    this.spoolFd = fd;
+    this.ino = st.ino;
+    this.size = st.size;
+    this.given = 0;
+  }
+
+  /** Moves what the FIFO holds into the spool and on to the files; returns the bytes moved. */
+  private drain(): number {
+    if (this.closed) return 0;
+    try {
+      return this.move();
+    } catch (err) {
+      // The spool file failed under us: the caller reads this stream the plain way instead.
+      this.close();
+      this.onError(err as Error);
+      return 0;
+    }
+  }
+
+  /** Returns the bytes given to the sink this time. */
+  private move(): number {
+    const libc = this.poller.libc;
+    let eof = false;
+    let failed = false;
+    while (this.size - this.given < BATCH) {
+      this.offset.writeBigInt64LE(BigInt(this.size));
+      const n = libc.splice(this.fifoFd, null, this.spoolFd, this.offset, BATCH, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        this.size += n;
+        continue;
+      }
+      if (n === 0) eof = true;
+      else {
+        const errno = libc.errno();
+        if (errno === os.errno.EINTR) continue;
+        failed = errno !== os.errno.EAGAIN;
+      }
+      break;
+    }
+    const moved = this.size - this.given;
+    if (this.size > this.given) this.feed();
+    // The spool cannot be written (full disk, I/O error): read as before, so the app is never
+    // held up by tend's own files. These bytes are exposed to a kill like any read.
+    if (failed) eof = this.readDirect();
+    if (eof) this.end();
+    return moved;
+  }
+
+  /** Gives the spool's new bytes to the sink, then keeps only what it holds back (json's open line). */
+  private feed(): void {
+    const chunk = Buffer.allocUnsafe(this.size - this.given);
+    let off = 0;
+    while (off < chunk.length) {
+      const n = readSync(this.spoolFd, chunk, off, chunk.length - off, this.given + off);
+      if (n === 0) break;
+      off += n;
+    }
+    const held = this.sink.write(this.stream, chunk.subarray(0, off), this.state());
+    this.given = this.size;
+    this.keep(Math.min(held, this.size));
+    this.sink.settled();
+  }
+
+  private keep(held: number): void {
+    if (held === 0) {
+      ftruncateSync(this.spoolFd, 0);
+      this.size = 0;
+      this.given = 0;
+      return;
+    }
+    if (held === this.size) return;
+    // A new file holding the tail, renamed over the spool: the journal names the old inode, so a
+    // kill before or after the rename leaves a spool the next daemon reads correctly.
+    const tail = Buffer.allocUnsafe(held);
+    readSync(this.spoolFd, tail, 0, held, this.size - held);
+    const next = nextPathOf(this.spoolPath);
+    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    try {
+      let off = 0;
+      while (off < held) off += writeSync(fd, tail, off, held - off);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(next, this.spoolPath);
+    this.openSpool(this.spoolPath);
+    this.given = this.size;
+  }
+
+  /** Reads the FIFO directly (a bounded number of reads: the poller calls again); true at end-of-file. */
+  private readDirect(): boolean {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let reads = 0; reads < 16; reads++) {
+      let n: number;
+      try {
+        n = readSync(this.fifoFd, buf, 0, buf.length, null);
+      } catch {
+        return false;
+      }
+      if (n === 0) return true;
+      this.sink.writeDirect(this.stream, buf.subarray(0, n));
+    }
+    return false;
+  }
+
+  private state(): SpoolFile {
+    return { path: this.spoolPath, ino: this.ino, size: this.size };
+  }
+
+  private end(): void {
+    this.sink.endStream(this.stream, this.state());
+    ftruncateSync(this.spoolFd, 0);
+    this.sink.settled();
+    this.size = 0;
+    this.given = 0;
+    this.close();
+    this.onEnd();
+  }
+
+  /** Stops reading; the spool stays for the next reader. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fifoFd >= 0) {
+      this.poller.unwatch(this.fifoFd);
+      closeSync(this.fifoFd);
+    }
+    if (this.spoolFd >= 0) closeSync(this.spoolFd);
+  }
+}
