@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { markedPids, newMark } from '../helpers/marked.js';
+import { needs, rootMissing } from '../helpers/needs.js';
 
 /** Fills the filesystem of `dir` to the last byte; returns the filler's path. */
 function fill(dir: string): string {
@@ -27,7 +28,7 @@ function fill(dir: string): string {
   return path;
 }
 
-const canMount = process.getuid?.() === 0;
+const req = needs(rootMissing('mount a tmpfs'));
 
 /**
  * TEND_HOME on a 2 MiB tmpfs, filled to the last byte while three apps run: the daemon must stay
@@ -41,8 +42,7 @@ describe('a full disk under TEND_HOME', () => {
   let t: TendHome;
   const mark = newMark();
 
-  before(() => {
-    if (!canMount) return;
+  req.before(() => {
     mountPoint = mkdtempSync(join(tmpdir(), 'tend-tmpfs-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mountPoint]);
     mounted = true;
@@ -55,7 +55,7 @@ describe('a full disk under TEND_HOME', () => {
     if (mountPoint !== '') rmSync(mountPoint, { recursive: true, force: true });
   });
 
-  it('the daemon stays up, supervises from memory, reports it, and catches up when space returns', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+  req.it('the daemon stays up, supervises from memory, reports it, and catches up when space returns', async () => {
     for (const n of ['a', 'b', 'c']) await t.json(['start', fixture('forever.js'), '--name', n]);
     assert.equal((await t.run(['save'])).code, 0);
     const dumpBefore = readFileSync(join(t.home, 'dump.json'));

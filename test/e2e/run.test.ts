@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, ROOT, fixture, isAlive, waitFor } from '../helpers/tend.js';
+import { commandMissing, needs } from '../helpers/needs.js';
 
 interface Running {
   child: ChildProcess;
@@ -83,8 +84,8 @@ describe('tend run (foreground, no daemon)', () => {
     assert.equal(await r.exit, 0);
   });
 
-  const hasUserns = spawnSync('unshare', ['-Ur', 'true']).status === 0;
-  it('--watch: out of inotify watches, says so in one line and falls back to polling', { skip: hasUserns ? false : 'no user namespaces here' }, async () => {
+  const userns = needs(commandMissing('unshare', ['-Ur', 'true'], 'or user namespaces are not allowed here'));
+  userns.it('--watch: out of inotify watches, says so in one line and falls back to polling', async () => {
     const tree = join(dir, 'tree');
     for (let i = 0; i < 6; i++) mkdirSync(join(tree, `d${i}`), { recursive: true });
     writeFileSync(join(tree, 'd5', 'x.js'), '1');
