@@ -4,7 +4,6 @@ import type { Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
-import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import { makeToken } from './run-finder.js';

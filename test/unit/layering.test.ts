@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../helpers/tend.js';
+
+/**
+ * The floors of src/'s rooms (a folder, or a file directly under src/): a room may import only
+ * rooms on a lower floor. Two rooms on one floor know nothing of each other. A new room gets its
+ * floor here; moving a room up or down is a design decision, made in this table.
+ */
+export const FLOORS: Record<string, number> = {
+  protocol: 0, spawner: 0, version: 0,
+  errors: 1, pty: 1, health: 1, hooks: 1, metrics: 1, watch: 1,
+  lib: 2, rpc: 2,
+  config: 3, limits: 3, logs: 3, store: 3, tui: 3,
+  supervisor: 4, exporters: 4, web: 4,
+  holder: 5, foreground: 5,
+  daemon: 6,
+  cli: 7,
+  api: 8,
+};
+
+const SRC = join(ROOT, 'src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return /\.(ts|js|mjs|cjs)$/.test(name) ? [path] : [];
+  });
+}
+
+function roomOf(path: string): string {
+  const [first, ...rest] = relative(SRC, path).split('/');
+  return rest.length === 0 ? (first as string).replace(/\.[cm]?[jt]s$/, '') : (first as string);
+}
+
+/** Every relative module specifier a file names: static imports, re-exports and import(). */
+export function importsOf(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)) found.push(m[1] as string);
+  return found;
+}
+
+describe('rules a machine checks', () => {
+  const files = sources(SRC);
+
+  it('every room of src/ has a floor', () => {
+    const rooms = new Set(files.map(roomOf));
+    assert.deepEqual([...rooms].filter((r) => FLOORS[r] === undefined).sort(), []);
+  });
+
+  it('no room imports a room on its own floor or above', () => {
+    const upward: string[] = [];
+    for (const file of files) {
+      const from = roomOf(file);
+      for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+        const target = resolve(dirname(file), spec);
+        if (!target.startsWith(SRC + '/')) continue;
+        const to = roomOf(target);
+        if (to !== from && (FLOORS[to] ?? Infinity) >= (FLOORS[from] ?? -Infinity)) {
+          upward.push(`${relative(ROOT, file)} (${from}, floor ${FLOORS[from]}) imports ${spec} (${to}, floor ${FLOORS[to]})`);
+        }
+      }
+    }
+    assert.deepEqual(upward, []);
+  });
+
+  it('the check sees imports in each form', () => {
+    const text = "import a from './a.js';\nimport type { B } from '../b/b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\nimport './e.js';\n";
+    assert.deepEqual(importsOf(text), ['./a.js', '../b/b.js', './c.js', './d.js', './e.js']);
+  });
+});
