@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readStat } from '../metrics/procfs.js';
 import type { ProcessInfo } from '../protocol/model.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
+import { IN_FLIGHT } from '../protocol/status-groups.js';
 import type { TendPaths } from '../store/paths.js';
 
 /**
@@ -37,7 +38,6 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): { apps: 
   return { apps, problems };
 }
 
-const IN_FLIGHT: ReadonlySet<string> = new Set(['launching', 'stopping']);
 
 /** The fields the table and --json consumers rely on, with their types. */
 function isProcessInfo(v: unknown): v is ProcessInfo {

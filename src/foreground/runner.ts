@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { Health } from '../lib/health.js';
 import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
+import { AT_REST } from '../protocol/status-groups.js';
 import { tendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WatchManager } from '../watch/watch-manager.js';
@@ -16,7 +17,6 @@ export interface ForegroundOptions extends OutputFormat {
 }
 
 /** Statuses in which an app will not run again by itself. */
-const AT_REST: ReadonlySet<ProcessStatus> = new Set(['stopped', 'errored']);
 /** Signals passed on to every app as they are (stop signals stop the apps instead). */
 const FORWARDED: NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH'];
 

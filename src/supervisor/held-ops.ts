@@ -1,5 +1,6 @@
 import { TendError } from '../errors.js';
 import type { AppSpec, InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import { isUp } from '../protocol/status-groups.js';
 import type { ProcessHandle } from './process-handle.js';
 import { isHeld, type HeldApp } from './held-app.js';
 
@@ -20,7 +21,7 @@ export function rowsOf(h: ProcessHandle, now: number): ProcessInfo[] {
 
 function instanceRow(base: ProcessInfo, w: InstanceInfo, id: number, holderPid: number | null, now: number): ProcessInfo {
   // The holder's own state wins while it is not online (launching, stopping).
-  const status = base.status === 'online' || base.status === 'launching' ? w.status : base.status;
+  const status = isUp(base.status) ? w.status : base.status;
   return {
     ...base,
     id,

@@ -55,6 +55,11 @@ type Spec = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | '
 
 const RUNNING: ReadonlySet<ProcessState> = new Set(['starting', 'waiting-ready', 'online']);
 
+/** True while the app's process is being started, awaits readiness or is online (not stopping). */
+export function isUpState(state: ProcessState): boolean {
+  return RUNNING.has(state);
+}
+
 /** True while a process of the app exists (or is being created). */
 export function isRunning(state: ProcessState): boolean {
   return RUNNING.has(state) || state === 'stopping';

@@ -2,7 +2,7 @@ import { checkAppSpec } from '../config/spec-check.js';
 import type { ProcStat } from '../metrics/procfs.js';
 import type { AppSpec } from '../protocol/model.js';
 import type { ProcessRecord } from './process-handle.js';
-import { INITIAL, type ProcessState } from './process-machine.js';
+import { INITIAL, isRunning, type ProcessState } from './process-machine.js';
 import { runLeader, startedAtMs, type FoundRun } from './run-finder.js';
 
 /** What a starting daemon does with each app and each process of its home it found. */
@@ -132,7 +132,7 @@ export function planRestore(
 }
 
 function isRunningState(state: ProcessState): boolean {
-  return state === 'starting' || state === 'waiting-ready' || state === 'online' || state === 'backoff' || state === 'stopping';
+  return isRunning(state) || state === 'backoff';
 }
 
 function parseIntent(raw: unknown): Intent | null {

@@ -1,5 +1,6 @@
 import type { AppSpec, ProcessStatus, WatchStatus } from '../protocol/model.js';
 import { AppWatcher, type Burst } from './app-watcher.js';
+import { WATCHING } from '../protocol/status-groups.js';
 
 /** What the watch manager needs from the supervisor that runs the apps (daemon or `tend run`). */
 export interface WatchHost {
@@ -21,7 +22,6 @@ interface Entry {
 }
 
 /** Statuses in which an app is meant to run, so its files are watched. */
-const WATCHING: ReadonlySet<ProcessStatus> = new Set(['launching', 'online', 'waiting-restart', 'stopping']);
 
 /**
  * One watcher per watching app, kept in step with the apps' states: created when the app runs,
