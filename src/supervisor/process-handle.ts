@@ -13,7 +13,7 @@ import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import { infoOf, recordOf } from './handle-view.js';
 
-export type { HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, ProcessRecord } from './handle-types.js';
+export type { AppView, HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, ProcessRecord } from './handle-types.js';
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
 const TREE_POLL_MS = 50;
@@ -51,7 +51,7 @@ export class ProcessHandle {
   /** Set while the app runs under a holder (cluster mode, socket activation). */
   held: HeldApp | null = null;
 
-  constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps) {
+  constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps<ProcessHandle>) {
     this.id = record.id;
     this.currentSpec = record.spec;
     this.createdAt = record.createdAt;

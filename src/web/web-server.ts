@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { TendError, isTendError } from '../errors.js';
+import { TendError } from '../errors.js';
 import type { Handlers } from '../rpc/server.js';
 import { routeApi, type ApiDeps } from './api-routes.js';
 import { loadAssets, type Asset } from './static-assets.js';
 import { SECURITY_HEADERS, bearer, hostAllowed, tokenMatches } from './security.js';
+import { plain, replyError } from './replies.js';
 
 export interface WebServerDeps extends Omit<ApiDeps, 'handlers'> {
   handlers: Handlers;
@@ -82,12 +83,7 @@ export class WebServer {
     const origin = req.headers.origin;
     if (req.method === 'POST' && origin !== undefined && !hostAllowed(origin.replace(/^https?:\/\//, ''), bound.host, bound.port)) return plain(res, 403, 'Origin not allowed\n');
     res.setHeader('cache-control', 'no-store');
-    routeApi(req, res, url, { ...this.deps }).catch((err: unknown) => {
-      const e = isTendError(err) ? err : new TendError('E_INTERNAL', (err as Error)?.message ?? String(err));
-      const status = e.code === 'E_APP_NOT_FOUND' ? 404 : e.code === 'E_USAGE' || e.code === 'E_INVALID_VALUE' ? 400 : e.code === 'E_NOT_RUNNING' ? 409 : 500;
-      if (!res.headersSent) json(res, status, { error: e.toWire() });
-      else res.end();
-    });
+    routeApi(req, res, url, { ...this.deps }).catch((err: unknown) => replyError(res, err));
   }
 
   private asset(res: ServerResponse, name: string): void {
@@ -96,15 +92,4 @@ export class WebServer {
     res.writeHead(200, { 'content-type': a.type, 'content-length': a.body.length, 'cache-control': 'no-cache' });
     res.end(a.body);
   }
-}
-
-export function plain(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-export function json(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/tend.js';
@@ -43,6 +43,24 @@ export function importsOf(text: string): string[] {
   return found;
 }
 
+/** Each circle of the graph once (its files in import order, back to the first), by depth-first search. */
+function circles(graph: Map<string, string[]>): string[][] {
+  const found: string[][] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (f: string): void => {
+    const at = path.indexOf(f);
+    if (at >= 0) { found.push([...path.slice(at), f]); return; }
+    if (done.has(f)) return;
+    path.push(f);
+    for (const t of graph.get(f) ?? []) visit(t);
+    path.pop();
+    done.add(f);
+  };
+  for (const f of graph.keys()) visit(f);
+  return found;
+}
+
 describe('rules a machine checks', () => {
   const files = sources(SRC);
 
@@ -65,6 +83,15 @@ describe('rules a machine checks', () => {
       }
     }
     assert.deepEqual(upward, []);
+  });
+
+  it('no file imports itself through others (no circle, type-only imports included)', () => {
+    const graph = new Map<string, string[]>();
+    for (const file of files) {
+      const targets = importsOf(readFileSync(file, 'utf8')).map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+      graph.set(file, targets.filter((t) => existsSync(t)));
+    }
+    assert.deepEqual(circles(graph).map((c) => c.map((f) => relative(ROOT, f)).join(' -> ')), []);
   });
 
   it('the check sees imports in each form', () => {
