@@ -1,6 +1,7 @@
 import { TendError } from '../errors.js';
 import type { AppSpec, InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/model.js';
 import { isUp } from '../protocol/status-groups.js';
+import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
 import { isHeld, type HeldApp } from './held-app.js';
 
@@ -9,7 +10,7 @@ import { isHeld, type HeldApp } from './held-app.js';
  * the app's own row (instance 0) carries the app's id. A held app that is not running shows one
  * row (its state) like any app.
  */
-export function rowsOf(h: ProcessHandle, now: number): ProcessInfo[] {
+export function rowsOf(h: AppView, now: number): ProcessInfo[] {
   const base = h.info();
   const held = h.held;
   if (held === null) return [base];

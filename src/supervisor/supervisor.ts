@@ -5,7 +5,7 @@ import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
 import { Persistence } from './persistence.js';
-import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
+import { ProcessHandle, type AppView, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
@@ -156,8 +156,12 @@ export class Supervisor {
     return out;
   }
 
-  /** Apps by name, id, namespace or `all`. An instance id (of a cluster app) is refused here. */
-  resolve(target: Target): ProcessHandle[] {
+  /** Apps by name, id, namespace or `all`, read-only. An instance id (of a cluster app) is refused here. */
+  resolve(target: Target): AppView[] {
+    return this.find(target);
+  }
+
+  private find(target: Target): ProcessHandle[] {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
@@ -168,8 +172,8 @@ export class Supervisor {
   }
 
   /** For describe: the app an instance id belongs to, or the apps of the target. */
-  resolveForDescribe(target: Target): ProcessHandle[] {
-    return [findInstance(this.apps.values(), target)?.handle ?? this.resolve(target)].flat();
+  resolveForDescribe(target: Target): AppView[] {
+    return [findInstance(this.apps.values(), target)?.handle ?? this.find(target)].flat();
   }
 
   /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
@@ -188,7 +192,7 @@ export class Supervisor {
   async reload(target: Target, opts: { parallel?: number } = {}): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     for (const h of handles) {
       if (h.held !== null && h.held.running && h.state === 'online') await reloadHeld(h, opts.parallel ?? 1, undefined, (x) => this.lastStderr(x));
       else if (h.state === 'stopped' || h.state === 'errored') await this.startHandles([h]);
@@ -200,7 +204,7 @@ export class Supervisor {
 
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     await scaleHeld(handles, instances, relative);
     this.publishNow();
     return this.rowsOfHandles(handles);
@@ -212,7 +216,7 @@ export class Supervisor {
   }
 
   /** One app's list rows (one per instance for a held app). */
-  rowsOfApp(h: ProcessHandle): ProcessInfo[] {
+  rowsOfApp(h: AppView): ProcessInfo[] {
     return rowsOf(h, this.deps.now());
   }
 
@@ -272,7 +276,7 @@ export class Supervisor {
   }
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
-    return this.startHandles(this.resolve(target));
+    return this.startHandles(this.find(target));
   }
 
   private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
@@ -287,7 +291,7 @@ export class Supervisor {
   }
 
   async stop(target: Target): Promise<ProcessInfo[]> {
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       h.dispatch({ type: 'stop' });
@@ -304,7 +308,7 @@ export class Supervisor {
   async restart(target: Target): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     const ready: Promise<void>[] = [];
     await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
       h.dispatch({ type: 'restart' });
@@ -316,7 +320,7 @@ export class Supervisor {
   }
 
   async delete(target: Target): Promise<ProcessInfo[]> {
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     const infos = handles.map((h) => h.info());
     const gone: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -330,17 +334,17 @@ export class Supervisor {
 
   /** PM2's `reset`: restart counters back to zero; the processes are not touched. */
   reset(target: Target): ProcessInfo[] {
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     for (const h of handles) h.resetCounters();
     return handles.map((h) => h.info());
   }
 
   signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
-    return signalTarget({ apps: this.apps.values(), resolve: (t) => this.resolve(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
+    return signalTarget({ apps: this.apps.values(), resolve: (t) => this.find(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
   }
 
   send(target: Target, line: string): { bytes: number; processes: number } {
-    return sendLine(this.resolve(target), target, line);
+    return sendLine(this.find(target), target, line);
   }
 
   /** A restart tend decides on its own (memory limit, cron, failed health checks): see LimitRestarts. */
@@ -360,7 +364,8 @@ export class Supervisor {
     if (h !== undefined) this.changed(h);
   }
 
-  handle(id: number): ProcessHandle | undefined {
+  /** One app, read-only: other rooms read it, and change it only through the methods above. */
+  handle(id: number): AppView | undefined {
     return this.apps.get(id);
   }
 

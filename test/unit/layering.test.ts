@@ -94,6 +94,11 @@ describe('rules a machine checks', () => {
     assert.deepEqual(circles(graph).map((c) => c.map((f) => relative(ROOT, f)).join(' -> ')), []);
   });
 
+  it('the supervisor\'s process handle stays inside src/supervisor/ (others get an AppView)', () => {
+    const outside = files.filter((f) => roomOf(f) !== 'supervisor' && importsOf(readFileSync(f, 'utf8')).some((s) => s.endsWith('/process-handle.js')));
+    assert.deepEqual(outside.map((f) => relative(ROOT, f)), []);
+  });
+
   it('the check sees imports in each form', () => {
     const text = "import a from './a.js';\nimport type { B } from '../b/b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\nimport './e.js';\n";
     assert.deepEqual(importsOf(text), ['./a.js', '../b/b.js', './c.js', './d.js', './e.js']);
