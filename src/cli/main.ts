@@ -4,7 +4,7 @@ import { checkHomeSafe } from '../store/home-check.js';
 import { resolveHome, tendPaths } from '../store/paths.js';
 import { suggest } from '../lib/suggest.js';
 import { VERSION } from '../version.js';
-import { connectIfRunning, connectOrLaunch } from './connect.js';
+import { connectIfRunning, connectOrLaunch } from '../client/connect.js';
 import type { CliContext, Command } from './context.js';
 import { isTerminal, writeOut } from './write-out.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readStat } from '../metrics/procfs.js';
+import { readStat } from '../procfs/procfs.js';
 import type { ProcessInfo } from '../protocol/model.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { IN_FLIGHT } from '../protocol/status-groups.js';

@@ -2,7 +2,7 @@ import { isSecretVar } from '../config/env.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
-} from './systemd-syntax.js';
+} from '../lib/systemd-syntax.js';
 
 export interface AppUnitOptions {
   /** Absolute path of the program for each non-absolute name (node, python3, a PATH command). */

@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
-import { readStat, type ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../procfs/procfs.js';
 import type { ProcScan } from './proc-scan.js';
 import { findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';

@@ -1,5 +1,5 @@
 import { checkAppSpec } from '../config/spec-check.js';
-import type { ProcStat } from '../metrics/procfs.js';
+import type { ProcStat } from '../procfs/procfs.js';
 import type { AppSpec } from '../protocol/model.js';
 import type { ProcessRecord } from './process-handle.js';
 import { INITIAL, isRunning, type ProcessState } from './process-machine.js';

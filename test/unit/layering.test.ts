@@ -10,11 +10,11 @@ import { ROOT } from '../helpers/tend.js';
  * floor here; moving a room up or down is a design decision, made in this table.
  */
 export const FLOORS: Record<string, number> = {
-  protocol: 0, spawner: 0, version: 0,
+  protocol: 0, spawner: 0, version: 0, procfs: 0,
   errors: 1, pty: 1, health: 1, hooks: 1, metrics: 1, watch: 1,
   lib: 2, rpc: 2,
   config: 3, limits: 3, logs: 3, store: 3, tui: 3,
-  supervisor: 4, exporters: 4, web: 4,
+  supervisor: 4, exporters: 4, boot: 4, web: 4, client: 4,
   holder: 5, foreground: 5,
   daemon: 6,
   cli: 7,

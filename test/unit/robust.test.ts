@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { redactEnv, redactText, isSecretVar } from '../../src/config/env.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
 import { renderAppUnit } from '../../src/exporters/app-unit.js';
-import type { ProcStat } from '../../src/metrics/procfs.js';
+import type { ProcStat } from '../../src/procfs/procfs.js';
 import { writeFileAtomic } from '../../src/store/atomic-write.js';
 import { tendPaths } from '../../src/store/paths.js';
 import { readState, writeState } from '../../src/store/state-file.js';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { usageError } from '../../errors.js';
-import { BootChanges, userManagerSocket, wantsLink } from '../../exporters/boot-install.js';
-import { resolveBootTarget } from '../../exporters/boot-target.js';
-import { printChanges } from '../../exporters/print-changes.js';
+import { BootChanges, userManagerSocket, wantsLink } from '../../boot/boot-install.js';
+import { resolveBootTarget } from '../../boot/boot-target.js';
+import { printChanges } from '../../boot/print-changes.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 
 export const unstartup: Command = {
