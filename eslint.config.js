@@ -25,6 +25,13 @@ export default tseslint.config(
   },
   { files: ['**/*.cjs', 'examples/**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
+    // A daemon must not lose a rejection: every promise in src/ is awaited, caught or marked `void`.
+    // These rules read types (each file's nearest tsconfig.json), so they cost more: src/ only.
+    files: ['src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
+  },
+  {
     // A test file's describe() body is a list of cases, not one function; tests walk parsed
     // YAML and JSON documents of no declared type.
     files: ['test/**/*.ts'],

@@ -114,7 +114,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   // As PID 1, SIGHUP is a request for the apps (reload), not a closed terminal: pass it on.
   const passed = pid1 ? [...FORWARDED, 'SIGHUP' as NodeJS.Signals] : FORWARDED;
   const forwards: Array<[NodeJS.Signals, () => void]> = passed.map((s) => [s, () => {
-    try { supervisor.signal('all', s); } catch { /* nothing running */ }
+    supervisor.signal('all', s).catch(() => { /* nothing running */ });
   }]);
   for (const [s, fn] of forwards) process.on(s, fn);
   // `rs` + Enter restarts every app (nodemon's habit).

@@ -71,6 +71,15 @@ describe('tend run (foreground, no daemon)', () => {
     assert.ok(lines.some((l) => l.app === 'tend' && /crashy errored/.test(l.message)));
   });
 
+  it('a forwarded signal while no app has a process (waiting to restart) is dropped, not fatal', async () => {
+    const r = tendRun([fixture('crash-after.js'), '--name', 'waits', '--restart-delay', '60s']);
+    await waitFor(() => /waits exited \(code 1\)/.test(r.output()), 'the app to exit and wait 60 s to restart');
+    r.child.kill('SIGUSR2');
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exit, 0, r.output());
+    assert.doesNotMatch(r.output(), /E_NOT_RUNNING|has no running process/);
+  });
+
   it('reaps the orphans its apps leave (a subreaper outside a container)', async () => {
     const r = tendRun([join(ROOT, 'test', 'fixtures', 'container', 'orphaner.js')]);
     await waitFor(() => r.output().includes('orphan 8'), 'eight orphans made', 30_000);

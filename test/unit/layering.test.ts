@@ -99,6 +99,16 @@ describe('rules a machine checks', () => {
     assert.deepEqual(outside.map((f) => relative(ROOT, f)), []);
   });
 
+  it('tests skip only through test/helpers/needs.ts, which fails them under CI=true', () => {
+    // pm2-corpus: an optional corpus of real users' files (TEND_PM2_CORPUS), not a tool to install.
+    const allowed = new Set(['test/helpers/needs.ts', 'test/unit/pm2-corpus.test.ts']);
+    const tests = join(ROOT, 'test');
+    const skipping = sources(tests)
+      .filter((f) => f.endsWith('.ts') && !allowed.has(relative(ROOT, f)))
+      .filter((f) => /\{\s*skip\b|\bt\.skip\(|\.skip\(['"`]/.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(skipping.map((f) => relative(ROOT, f)), []);
+  });
+
   it('the check sees imports in each form', () => {
     const text = "import a from './a.js';\nimport type { B } from '../b/b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\nimport './e.js';\n";
     assert.deepEqual(importsOf(text), ['./a.js', '../b/b.js', './c.js', './d.js', './e.js']);
