@@ -1,5 +1,7 @@
 // Lint rules a machine checks (`npm run lint`, run by scripts/test.sh in CI). Only rules the tree
 // passes today; each one turned off says why.
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -28,7 +30,7 @@ export default tseslint.config(
     // A daemon must not lose a rejection: every promise in src/ is awaited, caught or marked `void`.
     // These rules read types (each file's nearest tsconfig.json), so they cost more: src/ only.
     files: ['src/**/*.ts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: dirname(fileURLToPath(import.meta.url)) } },
     rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
   },
   {
