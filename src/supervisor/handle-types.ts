@@ -22,7 +22,7 @@ export interface AppView {
   readonly token: string | null;
   readonly limits: Readonly<LimitRestarts>;
   /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
-  readonly held: Pick<HeldApp, 'instanceIds' | 'lastReload' | 'status' | 'running'> | null;
+  readonly held: Readonly<Pick<HeldApp, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
   info(): ProcessInfo;
 }
 
