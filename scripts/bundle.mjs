@@ -47,6 +47,8 @@ await Promise.all([
   // The PTY holder (src/supervisor/pty-launch.ts finds it): the native PTY module and the
   // terminal emulator load from node_modules.
   build({ ...common, entryPoints: ['src/pty/holder-main.ts'], outfile: 'dist/pty-holder.cjs', external: [...common.external, '@lydell/node-pty', '@xterm/headless', '@xterm/addon-serialize'] }),
+  // The dashboard's script (type-checked by src/web/dashboard/tsconfig.json), for the browser.
+  build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: ['src/web/dashboard/app.ts'], outfile: 'dist/web/app.js' }),
 ]);
 
 // esbuild keeps an external dynamic import() as import(), which would send each command through
@@ -60,7 +62,7 @@ const out = cli.replace(/import\(("\.\/commands\/[\w-]+\.cjs")\)/g, (_m, path) =
 if (rewritten === 0) throw new Error('bundle: no command import() found to rewrite in dist/cli.cjs');
 writeFileSync('dist/cli.cjs', out);
 
-// The dashboard's files, served by the daemon from dist/web/ (shipped in the package: no CDN,
+// The dashboard's other files, served by the daemon from dist/web/ (shipped in the package: no CDN,
 // no build step at install time). uPlot comes from its npm package's prebuilt files.
 mkdirSync('dist/web', { recursive: true });
 for (const f of readdirSync('src/web/public')) copyFileSync(`src/web/public/${f}`, `dist/web/${f}`);

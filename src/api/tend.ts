@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { connectOrLaunch } from '../cli/connect.js';
+import { connectOrLaunch } from '../client/connect.js';
 import { checkDependencies, startOrder } from '../config/depends-graph.js';
 import { inheritableEnv } from '../config/env.js';
 import { isConfigFile, loadConfigFile } from '../config/load.js';
@@ -72,7 +72,7 @@ export class Tend {
 
   private static async open(paths: TendPaths, opts: ConnectOptions): Promise<RpcClient> {
     if (opts.launch === false) {
-      const { connectIfRunning } = await import('../cli/connect.js');
+      const { connectIfRunning } = await import('../client/connect.js');
       const c = await connectIfRunning(paths);
       if (c === null) throw new TendError('E_DAEMON_UNREACHABLE', `no tend daemon runs for ${paths.home}`, { hint: 'Start one with `tend ping`, or connect with { launch: true }.' });
       return c;

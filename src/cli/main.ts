@@ -5,7 +5,7 @@ import { checkHomeSafe } from '../store/home-check.js';
 import { resolveHome, tendPaths } from '../store/paths.js';
 import { suggest } from '../lib/suggest.js';
 import { VERSION } from '../version.js';
-import { connectIfRunning, connectOrLaunch } from './connect.js';
+import { connectIfRunning, connectOrLaunch } from '../client/connect.js';
 import type { CliContext } from './context.js';
 import { ALIASES, COMMANDS, REWRITES } from './command-table.js';
 import { isTerminal, writeOut } from './write-out.js';
@@ -53,6 +53,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new TendError('E_USAGE', `unknown command \`${first}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`, { hint: 'Run `tend --help` for the list of commands.' });
   }
   const command = await entry.load();
+
   if (rest.includes('--help') || rest.includes('-h')) {
     writeOut(1, `${command.help.trim()}\n`);
     return ExitCode.ok;
@@ -80,6 +81,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     clientIfRunning: async () => track(await connectIfRunning(paths)),
   };
   try {
+    // What the completion scripts ask on TAB (see commands/completion-candidates.ts).
+    if (verb === 'completion' && rest[0] === '--complete') {
+      const { printCompletions } = await import('./commands/completion-candidates.js');
+      return await printCompletions(rest[1] === '--' ? rest.slice(2) : rest.slice(1), ctx);
+    }
     return await command.run(rest, ctx);
   } finally {
     for (const c of opened) c.close();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { readStat } from '../metrics/procfs.js';
+import { readStat } from '../procfs/procfs.js';
 import type { ProcessInfo } from '../protocol/model.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
+import { IN_FLIGHT } from '../protocol/status-groups.js';
 import type { TendPaths } from '../store/paths.js';
 
 /**
@@ -56,7 +57,6 @@ function isLive(pid: number): boolean {
   return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
-const IN_FLIGHT: ReadonlySet<string> = new Set(['launching', 'stopping']);
 
 /** The fields the table and --json consumers rely on, with their types. */
 function isProcessInfo(v: unknown): v is ProcessInfo {

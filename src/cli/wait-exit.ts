@@ -1,4 +1,4 @@
-import { isSameProcessAlive } from '../metrics/procfs.js';
+import { isSameProcessAlive } from '../procfs/procfs.js';
 
 /** Waits until a process is gone (checked every 10 ms, bounded): the daemon exits right after replying. */
 export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {

@@ -390,7 +390,6 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
  * starting with `-` or `.`, at most 100 characters. Spaces are allowed, as in PM2.
  */
 export function validateName(name: string, source: string): void {
-  // eslint-disable-next-line no-control-regex
   if (name.length === 0 || name.length > 100 || /[/\x00-\x1f\x7f]/.test(name) || /^\d+$/.test(name) || name === 'all' || /^[-.\s]/.test(name) || name.trim() !== name) {
     throw new TendError('E_INVALID_VALUE', `${source}: invalid app name \`${name}\``, {
       hint: 'Use printable text without `/` (not only digits, not `all`, not starting with `-` or `.`, at most 100 characters).',

@@ -1,13 +1,13 @@
 import { checkAppSpec } from '../config/spec-check.js';
 import { TendError } from '../errors.js';
-import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
+import type { AppSpec, ProcessInfo } from '../protocol/model.js';
+import { WANTED, isAtRest } from '../protocol/status-groups.js';
 import type { Handlers } from '../rpc/server.js';
 import { readDump, writeDump } from '../store/dump.js';
 import type { TendPaths } from '../store/paths.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 /** Statuses that mean "the user wants this app running" (errored: wanted, but crashing). */
-const WANTED: ReadonlySet<ProcessStatus> = new Set<ProcessStatus>(['launching', 'online', 'waiting-restart', 'errored']);
 
 /**
  * tend save / tend resurrect. Only these two handlers write or read the dump: a daemon shutdown
@@ -35,7 +35,7 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
         return { apps: [], source: 'dump' as const, notices: [`nothing saved yet (no ${paths.dumpFile}); run \`tend save\` to save the running apps`] };
       }
       const notices = [...dump.notices];
-      const running = new Set(supervisor.list().filter((p) => p.status !== 'stopped' && p.status !== 'errored').map((p) => p.name));
+      const running = new Set(supervisor.list().filter((p) => !isAtRest(p.status)).map((p) => p.name));
       const toStart: { spec: AppSpec; id: number | undefined; instanceIds: number[] | undefined }[] = [];
       dump.apps.forEach((spec, i) => {
         if (running.has(spec.name)) notices.push(`${spec.name} is already running; left as it is`);

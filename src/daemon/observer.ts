@@ -3,7 +3,8 @@ import { CronRestarts } from '../limits/cron-restarts.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
 import { MetricsSampler } from '../metrics/sampler.js';
 import type { AppMetrics, HolderFigures, ProcessDetail, ProcessInfo } from '../protocol/model.js';
-import type { Observed } from '../supervisor/process-handle.js';
+import type { Observed } from '../supervisor/handle-types.js';
+import { isUpState } from '../supervisor/process-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface ObserverOptions {
@@ -73,7 +74,7 @@ export class Observer {
       return;
     }
     this.cron.set(info.id, h.spec.cronRestart ?? null);
-    const live = h.pid !== null && (h.state === 'starting' || h.state === 'waiting-ready' || h.state === 'online');
+    const live = h.pid !== null && isUpState(h.state);
     if (live) this.health.track(info.id, h.pid as number, h.spec, h.spec.waitReady && h.state !== 'online');
     else this.health.untrack(info.id);
   }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, linkSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { TendError } from '../errors.js';
-import { readStat } from '../metrics/procfs.js';
+import { readStat } from '../procfs/procfs.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { checkFileSafe } from '../store/home-check.js';
 import type { TendPaths } from '../store/paths.js';

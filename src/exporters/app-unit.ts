@@ -3,7 +3,7 @@ import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import { isSecret } from '../protocol/secrets.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
-} from './systemd-syntax.js';
+} from '../lib/systemd-syntax.js';
 
 export interface AppUnitOptions {
   /** Absolute path of the program for each non-absolute name (node, python3, a PATH command). */

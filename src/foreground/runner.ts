@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { Health } from '../lib/health.js';
 import type { AppSpec, ProcessInfo, ProcessStatus } from '../protocol/model.js';
+import { AT_REST } from '../protocol/status-groups.js';
 import { tendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WatchManager, type WatchLogArgs } from '../watch/watch-manager.js';
@@ -17,7 +18,6 @@ export interface ForegroundOptions extends OutputFormat {
 }
 
 /** Statuses in which an app will not run again by itself. */
-const AT_REST: ReadonlySet<ProcessStatus> = new Set(['stopped', 'errored']);
 /** Signals passed on to every app as they are (stop signals stop the apps instead). */
 const FORWARDED: NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH'];
 
@@ -121,7 +121,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   // As PID 1, SIGHUP is a request for the apps (reload), not a closed terminal: pass it on.
   const passed = pid1 ? [...FORWARDED, 'SIGHUP' as NodeJS.Signals] : FORWARDED;
   const forwards: Array<[NodeJS.Signals, () => void]> = passed.map((s) => [s, () => {
-    try { supervisor.signal('all', s); } catch { /* nothing running */ }
+    supervisor.signal('all', s).catch(() => { /* nothing running */ });
   }]);
   for (const [s, fn] of forwards) process.on(s, fn);
   // `rs` + Enter restarts every app (nodemon's habit).

@@ -5,7 +5,6 @@
  */
 // CSI (7- and 8-bit), OSC (ended by BEL or ST), DCS/SOS/PM/APC strings, charset selection, two-byte escapes.
 const SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[()*+][ -~]|\x1b[ -/]*[0-~]/g;
-// eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const INCOMPLETE = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[PX^_][^\x1b]*|[()*+])?$|\x1b[\]PX^_][^\x07]*\x1b$|\x9b[0-?]*[ -/]*$/;
 

@@ -1,4 +1,4 @@
-import type { ProcStat } from './procfs.js';
+import type { ProcStat } from '../procfs/procfs.js';
 
 /** USER_HZ: the unit of /proc's tick counts; 100 on every Linux architecture Node runs on. */
 export const CLOCK_TICKS_PER_SECOND = 100;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AppMetrics, TreeProcess } from '../protocol/model.js';
 import { CLOCK_TICKS_PER_SECOND, CpuMeter } from './cpu-meter.js';
 import { MetricHistory } from './history.js';
-import { readAllStats, readAllStatsSliced, type ProcStat } from './procfs.js';
+import { readAllStats, readAllStatsSliced, type ProcStat } from '../procfs/procfs.js';
 import { assignTrees } from './tree-assign.js';
 
 /** An app as the sampler sees it: its main pid while it runs. */

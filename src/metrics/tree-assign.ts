@@ -1,4 +1,4 @@
-import type { ProcStat } from './procfs.js';
+import type { ProcStat } from '../procfs/procfs.js';
 
 /**
  * Splits one /proc scan into the apps' process trees, in one pass plus a walk down the parent

@@ -2,7 +2,23 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, ren
 import { constants as os } from 'node:os';
 import type { LogStream } from '../protocol/model.js';
 import type { PipePoller } from './pipe-poller.js';
-import type { SpooledSink, SpoolFile } from './stdio-pipes.js';
+
+export interface SpoolFile {
+  path: string;
+  ino: number;
+  size: number;
+}
+
+export interface SpooledSink {
+  /** Writes `chunk`, the spool's last bytes; returns how many bytes at its end are held back unwritten. */
+  write(stream: LogStream, chunk: Buffer, spool: SpoolFile): number;
+  endStream(stream: LogStream, spool: SpoolFile): void;
+  /** The spool was emptied (or replaced) after a write or an end: that write is over. */
+  settled(): void;
+  /** Bytes read straight from the pipe because the spool could not be written. */
+  writeDirect(stream: LogStream, chunk: Buffer): void;
+}
+
 
 /** The spool file beside a stream's FIFO. */
 export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;

@@ -1,20 +1,43 @@
-import type { AppSpec, ExitRecord, HealthStatus, LogPaths, ReloadReport } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, LogPaths, ProcessInfo, ReloadReport } from '../protocol/model.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';
-import type { ProcessHandle } from './process-handle.js';
-import type { Snapshot } from './process-machine.js';
+import type { ProcessState, Snapshot } from './process-machine.js';
 
-/** What a process handle needs from the daemon, passed in (no globals). */
-export interface HandleDeps {
+// The data an app's handle keeps and shows, apart from the class that runs it (process-handle.ts).
+
+/** An app as other code sees it: read-only. Only process-handle.ts changes an app, through its machine. */
+export interface AppView {
+  readonly id: number;
+  readonly spec: AppSpec;
+  readonly state: ProcessState;
+  readonly snapshot: Readonly<Snapshot>;
+  readonly createdAt: number;
+  readonly restarts: number;
+  readonly pid: number | null;
+  readonly startTicks: string | null;
+  readonly startedAt: number | null;
+  readonly lastExit: ExitRecord | null;
+  readonly adopted: boolean;
+  readonly token: string | null;
+  readonly limits: Readonly<LimitRestarts>;
+  /** An operation asked for and not yet carried out (see PendingOp). */
+  readonly pending: PendingOp | null;
+  /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
+  readonly held: Readonly<Pick<HeldApp, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
+  info(): ProcessInfo;
+}
+
+/** What a process handle needs from the daemon, passed in (no globals). `H` is the handle itself. */
+export interface HandleDeps<H extends AppView> {
   now(): number;
   /** State changed: persist and tell subscribers. */
-  changed(p: ProcessHandle): void;
+  changed(p: H): void;
   /** The app was deleted after its stop completed. */
-  removed(p: ProcessHandle): void;
+  removed(p: H): void;
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
-  watchAdopted(p: ProcessHandle, on: boolean): void;
+  watchAdopted(p: H, on: boolean): void;
   /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
   ptySocket(id: number): string;
   /** Puts FIFOs at the paths (see FifoPool). */
@@ -22,13 +45,13 @@ export interface HandleDeps {
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */
   afterScan(fn: (scan: ProcScan) => void): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
-  makeHeld(p: ProcessHandle, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
+  makeHeld(p: H, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
-  logPaths(p: ProcessHandle): LogPaths;
+  logPaths(p: H): LogPaths;
   /** A fresh run token (see run-finder.ts). */
-  newToken(p: ProcessHandle): string;
+  newToken(p: H): string;
   /** Records what is about to happen before it happens (the intent journal); never throws. */
-  intent(p: ProcessHandle, entry: IntentEntry): void;
+  intent(p: H, entry: IntentEntry): void;
   /** What the sampler and the health checks know of this run (all null when not watched). */
   observe(id: number, pid: number | null): Observed;
 }
@@ -97,6 +120,8 @@ export interface ProcessRecord {
   instanceIds?: number[];
   /** Held apps: the last reload's outcome. */
   lastReload?: ReloadReport | null;
+  /** Held apps: what the holder last reported, shown after an adoption until it answers again. */
+  holderStatus?: HolderStatus | null;
   /** Absent in state files written before limits existed. */
   limits?: LimitRestarts;
   /** An operation not finished for this app (absent: none). */

@@ -1,11 +1,10 @@
 import type { ProcessInfo } from '../protocol/model.js';
 import { redactText } from '../protocol/secrets.js';
-import type { Observed, ProcessRecord } from './handle-types.js';
-import type { ProcessHandle } from './process-handle.js';
+import type { AppView, Observed, ProcessRecord } from './handle-types.js';
 import { toStatus } from './process-machine.js';
 
 /** What state.json keeps of an app: enough for the next daemon to adopt its running process. */
-export function recordOf(h: ProcessHandle): ProcessRecord {
+export function recordOf(h: AppView): ProcessRecord {
   return {
     id: h.id, spec: h.spec, createdAt: h.createdAt, restarts: h.restarts, snapshot: h.snapshot,
     pid: h.pid, startTicks: h.startTicks, startedAt: h.startedAt, lastExit: h.lastExit, token: h.token, limits: h.limits,
@@ -15,7 +14,7 @@ export function recordOf(h: ProcessHandle): ProcessRecord {
 }
 
 /** An app's row for `list`, `describe` and the status file. */
-export function infoOf(h: ProcessHandle, seen: Observed, now: number): ProcessInfo {
+export function infoOf(h: AppView, seen: Observed, now: number): ProcessInfo {
   const running = h.pid !== null && h.startedAt !== null;
   return {
     id: h.id,

@@ -1,5 +1,7 @@
 import { TendError } from '../errors.js';
 import type { AppSpec, InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import { isUp } from '../protocol/status-groups.js';
+import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
 import { isHeld, type HeldApp } from './held-app.js';
 
@@ -11,7 +13,7 @@ export type InstanceFigures = (id: number, pid: number | null) => { cpuPercent: 
  * every state: an instance that has no process (stopped, errored, not spawned yet) has no pid,
  * and no row ever shows the holder's pid (that is `holderPid`). Instance 0 carries the app's id.
  */
-export function rowsOf(h: ProcessHandle, now: number, figures: InstanceFigures): ProcessInfo[] {
+export function rowsOf(h: AppView, now: number, figures: InstanceFigures): ProcessInfo[] {
   const base = h.info();
   const held = h.held;
   if (held === null) return [base];
@@ -31,7 +33,7 @@ function idleRow(base: ProcessInfo, id: number, instance: number, holderPid: num
 
 function instanceRow(base: ProcessInfo, w: InstanceInfo, id: number, holderPid: number | null, now: number, seen: ReturnType<InstanceFigures>): ProcessInfo {
   // The holder's own state wins while it is not online (launching, stopping).
-  const status = base.status === 'online' || base.status === 'launching' ? w.status : base.status;
+  const status = isUp(base.status) ? w.status : base.status;
   const running = w.pid !== null && w.startedAt !== null;
   return {
     ...base,

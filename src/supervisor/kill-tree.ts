@@ -1,4 +1,4 @@
-import { readStat, type ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../procfs/procfs.js';
 import { ProcScan, TOKEN_VAR } from './proc-scan.js';
 
 export { TOKEN_VAR };

@@ -1,6 +1,7 @@
 import type { LimitKind } from './handle-types.js';
 import { reloadHeld } from './held-ops.js';
 import type { ProcessHandle } from './process-handle.js';
+import { isUpState } from './process-machine.js';
 
 export interface LimitRestartDeps {
   now(): number;
@@ -24,10 +25,10 @@ export class LimitRestarts {
 
   /** Ignored (false) unless the app is running: a stop or restart already under way wins. */
   restart(h: ProcessHandle | undefined, kind: LimitKind, reason: string): boolean {
-    if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
+    if (h === undefined || !isUpState(h.state)) return false;
     const id = h.id;
     if (this.reloading.has(id)) return false;
-    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
+    h.countLimitRestart(kind, reason, this.deps.now());
     const reload = h.held !== null && h.held.running && h.state === 'online';
     this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
     if (!reload) {

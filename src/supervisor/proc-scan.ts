@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readAllStats, readAllStatsSliced, type ProcStat } from '../metrics/procfs.js';
+import { readAllStats, readAllStatsSliced, type ProcStat } from '../procfs/procfs.js';
 
 /** Environment variable carrying a per-incarnation token, inherited by every descendant. */
 export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';

@@ -1,19 +1,18 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
-import { readStat, type ProcStat } from '../metrics/procfs.js';
+import { readStat, type ProcStat } from '../procfs/procfs.js';
 import type { ProcScan } from './proc-scan.js';
 import { findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
 import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
-import { FRESH_HISTORY } from './restart-policy.js';
 import { faultPoint } from './fault-points.js';
-import type { HandleDeps, LimitRestarts, PendingOp, ProcessRecord } from './handle-types.js';
+import type { HandleDeps, LimitKind, LimitRestarts, PendingOp, ProcessRecord } from './handle-types.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import { infoOf, recordOf } from './handle-view.js';
 
-export type { HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, PendingOp, ProcessRecord } from './handle-types.js';
+export type { AppView, HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, PendingOp, ProcessRecord } from './handle-types.js';
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
 const TREE_POLL_MS = 50;
@@ -27,16 +26,17 @@ export class ProcessHandle {
   private currentSpec: AppSpec;
   /** The spec serialized once per change: the state file is rewritten on every event. */
   private specJson: string | null = null;
-  snapshot: Snapshot = INITIAL;
-  createdAt: number;
-  restarts = 0;
-  pid: number | null = null;
-  startTicks: string | null = null;
-  startedAt: number | null = null;
-  lastExit: ExitRecord | null = null;
-  adopted = false;
-  token: string | null = null;
-  limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
+  // Written here only (the machine's snapshot only by its transitions); others read the getters.
+  private _snapshot: Snapshot = INITIAL;
+  private _createdAt: number;
+  private _restarts = 0;
+  private _pid: number | null = null;
+  private _startTicks: string | null = null;
+  private _startedAt: number | null = null;
+  private _lastExit: ExitRecord | null = null;
+  private _adopted = false;
+  private _token: string | null = null;
+  private _limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
   readonly pipes: StdioPipes;
   private child: AppChild | null = null;
   /** Set while a spawn is under way (see spawn); a stop signal sent meanwhile waits in pendingSignal. */
@@ -49,14 +49,14 @@ export class ProcessHandle {
   private draining: { code: number | null; signal: string | null; unknown: boolean } | null = null;
   private treeSignalled = false;
   /** Set while the app runs under a holder (cluster mode, socket activation). */
-  held: HeldApp | null = null;
-  /** An operation asked for and not yet carried out (persisted: see PendingOp). */
+  private _held: HeldApp | null = null;
+  /** An operation asked for and not yet carried out (persisted: see PendingOp); set by the supervisor's operations. */
   pending: PendingOp | null = null;
 
-  constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps) {
+  constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps<ProcessHandle>) {
     this.id = record.id;
     this.currentSpec = record.spec;
-    this.createdAt = record.createdAt;
+    this._createdAt = record.createdAt;
     this.pipes = new StdioPipes(pipePaths, sink, (stream) => this.onStreamEnd(stream), (stream, err) =>
       this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }));
   }
@@ -71,8 +71,20 @@ export class ProcessHandle {
   }
 
   get state(): Snapshot['state'] {
-    return this.snapshot.state;
+    return this._snapshot.state;
   }
+
+  get snapshot(): Readonly<Snapshot> { return this._snapshot; }
+  get createdAt(): number { return this._createdAt; }
+  get restarts(): number { return this._restarts; }
+  get pid(): number | null { return this._pid; }
+  get startTicks(): string | null { return this._startTicks; }
+  get startedAt(): number | null { return this._startedAt; }
+  get lastExit(): ExitRecord | null { return this._lastExit; }
+  get adopted(): boolean { return this._adopted; }
+  get token(): string | null { return this._token; }
+  get limits(): Readonly<LimitRestarts> { return this._limits; }
+  get held(): HeldApp | null { return this._held; }
 
   dispatch(event: ProcessEvent): void {
     // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
@@ -82,11 +94,16 @@ export class ProcessHandle {
     }
     // A stop or delete replaces whatever operation was under way.
     if (event.type === 'stop' || event.type === 'delete') this.pending = null;
-    const before = this.snapshot.state;
-    const t = transition(this.snapshot, event, this.machineSpec());
-    this.snapshot = t.next;
+    if (this.step(event)) this.deps.changed(this);
+  }
+
+  /** Feeds the machine one event and runs its effects; true when anything happened. */
+  private step(event: ProcessEvent): boolean {
+    const before = this._snapshot.state;
+    const t = transition(this._snapshot, event, this.machineSpec());
+    this._snapshot = t.next;
     for (const effect of t.effects) this.run(effect);
-    if (t.effects.length > 0 || before !== this.snapshot.state) this.deps.changed(this);
+    return t.effects.length > 0 || before !== this._snapshot.state;
   }
 
   /**
@@ -106,14 +123,14 @@ export class ProcessHandle {
   /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
   private syncHeld(saved: HeldSaved = {}, preferredIds?: number[]): HeldApp | null {
     if (isHeld(this.spec)) {
-      this.held ??= this.deps.makeHeld(this, saved, (s) => {
+      this._held ??= this.deps.makeHeld(this, saved, (s) => {
         if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
         else this.deps.changed(this);
       });
-      this.held.reserve(this.spec, preferredIds);
+      this._held.reserve(this.spec, preferredIds);
     } else if (this.held !== null) {
       this.held.exited();
-      this.held = null;
+      this._held = null;
     }
     return this.held;
   }
@@ -124,13 +141,14 @@ export class ProcessHandle {
       case 'signal': return this.signal(effect.signal as NodeJS.Signals);
       case 'schedule': return this.schedule(effect.deadline, effect.ms);
       case 'cancel': return this.cancel(effect.deadline);
-      case 'count-restart': this.restarts += 1; return;
+      case 'count-restart': this._restarts += 1; return;
+      case 'reset-restarts': this._restarts = 0; return;
       case 'remove': return this.deps.removed(this);
     }
   }
 
   private spawn(): void {
-    this.adopted = false;
+    this._adopted = false;
     this.treeSignalled = false;
     this.members = [];
     const prepared = prepareLaunch({ id: this.id, spec: this.spec, pipes: this.pipes, held: this.syncHeld(), makeFifos: this.deps.makeFifos, ptySocket: this.deps.ptySocket(this.id) });
@@ -141,12 +159,13 @@ export class ProcessHandle {
     const fds = prepared.fds;
     // Unique per incarnation across daemons and homes; need not be secret (see kill-tree.ts).
     // Recorded before the spawn: a daemon killed right after it finds the run by this token.
-    this.token = this.deps.newToken(this);
+    const token = this.deps.newToken(this);
+    this._token = token;
     // This run is what an operation under way asked for (the journal's spawn entry says so).
     this.pending = null;
-    this.deps.intent(this, { op: 'spawn', token: this.token, restarts: this.restarts });
+    this.deps.intent(this, { op: 'spawn', token, restarts: this.restarts });
     faultPoint('before-spawn');
-    const request = launchRequest(prepared, this.id, this.spec, this.deps.logPaths(this), this.token);
+    const request = launchRequest(prepared, this.id, this.spec, this.deps.logPaths(this), token);
     // A new session and process group, so no terminal can hang it up and one signal to the
     // group reaches the whole tree. posix_spawn finishes on libuv's pool (see src/spawner/):
     // until then the app is `starting` with no pid, and a stop is held until the pid is known.
@@ -177,9 +196,9 @@ export class ProcessHandle {
     faultPoint('after-spawn');
     const pid = child.pid;
     if (pid !== undefined) {
-      this.pid = pid;
-      this.startTicks = readStat(pid)?.startTicks ?? null;
-      this.startedAt = this.deps.now();
+      this._pid = pid;
+      this._startTicks = readStat(pid)?.startTicks ?? null;
+      this._startedAt = this.deps.now();
       this.deps.intent(this, { op: 'spawned', token: this.token as string, pid, startTicks: this.startTicks });
     }
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
@@ -255,13 +274,13 @@ export class ProcessHandle {
     this.draining = null;
     const now = this.deps.now();
     const uptimeMs = this.startedAt === null ? 0 : now - this.startedAt;
-    this.lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
+    this._lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
     if (this.adopted) this.deps.watchAdopted(this, false);
     const old = { pid: this.pid as number, token: this.token, startTicks: this.startTicks };
-    this.adopted = false;
-    this.pid = null;
-    this.startTicks = null;
-    this.startedAt = null;
+    this._adopted = false;
+    this._pid = null;
+    this._startTicks = null;
+    this._startedAt = null;
     this.held?.exited();
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
@@ -301,9 +320,12 @@ export class ProcessHandle {
 
   /** `tend reset`: the restart count and the unstable-run history start from zero again. */
   resetCounters(): void {
-    this.restarts = 0;
-    this.snapshot = { ...this.snapshot, history: FRESH_HISTORY };
-    this.deps.changed(this);
+    this.dispatch({ type: 'reset' });
+  }
+
+  /** A restart tend decided on its own (memory, cron, health): counted, with its reason and time. */
+  countLimitRestart(kind: LimitKind, reason: string, at: number): void {
+    this._limits = { counts: { ...this._limits.counts, [kind]: this._limits.counts[kind] + 1 }, last: { reason, at } };
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */
@@ -346,45 +368,35 @@ export class ProcessHandle {
 
   /** Takes over a live process left by a previous daemon. */
   adopt(record: ProcessRecord): void {
-    if (record.limits !== undefined) this.limits = record.limits;
-    this.snapshot = record.snapshot;
-    this.restarts = record.restarts;
-    this.lastExit = record.lastExit;
-    this.pid = record.pid;
-    this.startTicks = record.startTicks;
-    this.startedAt = record.startedAt;
-    this.token = record.token;
-    this.adopted = true;
-    if (this.snapshot.state === 'starting' || this.snapshot.state === 'waiting-ready') this.snapshot = { ...this.snapshot, state: 'online' };
+    if (record.limits !== undefined) this._limits = record.limits;
+    this._restarts = record.restarts;
+    this._lastExit = record.lastExit;
+    this._pid = record.pid;
+    this._startTicks = record.startTicks;
+    this._startedAt = record.startedAt;
+    this._token = record.token;
+    this._adopted = true;
     this.syncHeld(record)?.connect(true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
-    if (this.snapshot.state === 'stopping') {
-      this.signal(this.spec.killSignal as NodeJS.Signals);
-      this.schedule('kill', this.spec.killTimeoutMs);
-    }
+    // The saved state through the machine (a stop under way goes on: signal, kill deadline).
+    this.step({ type: 'adopt', saved: record.snapshot });
   }
 
   /** Restores a record whose process is gone (or never ran) while no daemon watched. */
   restoreDead(record: ProcessRecord): void {
     this.syncHeld(record);
-    if (record.limits !== undefined) this.limits = record.limits;
-    this.snapshot = record.snapshot;
-    this.restarts = record.restarts;
-    this.lastExit = record.lastExit;
-    const was = record.snapshot.state;
-    if (isRunning(was) && record.pid !== null) {
+    if (record.limits !== undefined) this._limits = record.limits;
+    this._restarts = record.restarts;
+    this._lastExit = record.lastExit;
+    const died = isRunning(record.snapshot.state) && record.pid !== null;
+    this.step({ type: 'restore', saved: record.snapshot, hadPid: record.pid !== null });
+    if (died) {
       // It died while no daemon watched: apply the restart policy as for any exit.
-      this.pid = record.pid;
-      this.startedAt = record.startedAt;
-      this.token = record.token;
+      this._pid = record.pid;
+      this._startedAt = record.startedAt;
+      this._token = record.token;
       this.onLeaderExit(null, null, true);
-    } else if (was === 'backoff') {
-      this.snapshot = { ...this.snapshot, state: 'starting' };
-      this.restarts += 1;
-      this.spawn();
-    } else if (isRunning(was)) {
-      this.snapshot = { ...this.snapshot, state: 'stopped' };
     }
   }
 

@@ -22,7 +22,13 @@ export type ProcessEvent =
   | { type: 'spawn-failed'; message: string }
   | { type: 'ready' }
   | { type: 'exit'; code: number | null; signal: string | null; uptimeMs: number }
-  | { type: 'deadline'; deadline: Deadline };
+  | { type: 'deadline'; deadline: Deadline }
+  /** A new daemon takes over the live process of a saved app (see restore.ts). */
+  | { type: 'adopt'; saved: Snapshot }
+  /** A new daemon restores a saved app whose process is gone; `hadPid`: it had one when saved. */
+  | { type: 'restore'; saved: Snapshot; hadPid: boolean }
+  /** `tend reset`: the restart count and the unstable-run history start from zero. */
+  | { type: 'reset' };
 
 export type Effect =
   | { type: 'spawn' }
@@ -30,6 +36,7 @@ export type Effect =
   | { type: 'schedule'; deadline: Deadline; ms: number }
   | { type: 'cancel'; deadline: Deadline }
   | { type: 'count-restart' }
+  | { type: 'reset-restarts' }
   | { type: 'remove' };
 
 /** What happens once a stop completes. */
@@ -54,6 +61,11 @@ export const INITIAL: Snapshot = { state: 'stopped', history: FRESH_HISTORY, aft
 type Spec = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs' | 'killSignal' | 'killTimeoutMs' | 'waitReady' | 'listenTimeoutMs'>;
 
 const RUNNING: ReadonlySet<ProcessState> = new Set(['starting', 'waiting-ready', 'online']);
+
+/** True while the app's process is being started, awaits readiness or is online (not stopping). */
+export function isUpState(state: ProcessState): boolean {
+  return RUNNING.has(state);
+}
 
 /** True while a process of the app exists (or is being created). */
 export function isRunning(state: ProcessState): boolean {
@@ -144,6 +156,29 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       }
       if (!RUNNING.has(s.state)) return stay(s);
       return afterCrash(s, event, spec, null);
+
+    case 'adopt': {
+      // Only a fresh app (stopped) takes a saved state. Readiness cannot be awaited across
+      // daemons: an adopted app that was starting counts as online. A stop under way goes on.
+      if (s.state !== 'stopped') return stay(s);
+      const saved = event.saved;
+      if (saved.state === 'starting' || saved.state === 'waiting-ready') return { next: { ...saved, state: 'online' }, effects: [] };
+      if (saved.state === 'stopping') return { next: saved, effects: [{ type: 'signal', signal: spec.killSignal }, { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs }] };
+      return { next: saved, effects: [] };
+    }
+
+    case 'restore': {
+      // Its process died while no daemon watched. With a pid, the handle then reports the exit
+      // (the restart policy applies as for any exit); a pending backoff restart happens now.
+      if (s.state !== 'stopped') return stay(s);
+      const saved = event.saved;
+      if (saved.state === 'backoff') return { next: { ...saved, state: 'starting' }, effects: [{ type: 'count-restart' }, { type: 'spawn' }] };
+      if (isRunning(saved.state) && !event.hadPid) return { next: { ...saved, state: 'stopped' }, effects: [] };
+      return { next: saved, effects: [] };
+    }
+
+    case 'reset':
+      return { next: { ...s, history: FRESH_HISTORY }, effects: [{ type: 'reset-restarts' }] };
 
     case 'deadline':
       // Online anyway, as PM2 does, but the reason says the app never said it was ready.

@@ -1,8 +1,8 @@
 import { checkAppSpec } from '../config/spec-check.js';
-import type { ProcStat } from '../metrics/procfs.js';
+import type { ProcStat } from '../procfs/procfs.js';
 import type { AppSpec } from '../protocol/model.js';
 import type { OpVerb, PendingOp, ProcessRecord } from './handle-types.js';
-import { INITIAL, type ProcessState } from './process-machine.js';
+import { INITIAL, isRunning, type ProcessState } from './process-machine.js';
 import { runLeader, startedAtMs, tokenTime, type FoundRun } from './run-finder.js';
 
 /** What a starting daemon does with each app and each process of its home it found. */
@@ -176,7 +176,7 @@ function newRecord(id: number, spec: AppSpec, createdAt: number): ProcessRecord 
 }
 
 function isRunningState(state: ProcessState): boolean {
-  return state === 'starting' || state === 'waiting-ready' || state === 'online' || state === 'backoff' || state === 'stopping';
+  return isRunning(state) || state === 'backoff';
 }
 
 function parseIntent(raw: unknown): Intent | null {

@@ -1,5 +1,5 @@
 import type { Health } from '../lib/health.js';
-import { isSameProcessAlive } from '../metrics/procfs.js';
+import { isSameProcessAlive } from '../procfs/procfs.js';
 import { readIntents, readLegacyIntents } from '../store/intent-log.js';
 import type { TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';

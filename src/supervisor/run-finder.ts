@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readAllStats, type ProcStat } from '../metrics/procfs.js';
+import { readAllStats, type ProcStat } from '../procfs/procfs.js';
 import { TOKEN_VAR } from './kill-tree.js';
 
 /** Every live process of one run (one token): the app's leader and whatever it started. */

@@ -1,7 +1,9 @@
 import { chownSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/model.js';
-import { FifoSpool, spoolFilesOf, spoolPathOf } from './fifo-spool.js';
+import { FifoSpool, spoolFilesOf, spoolPathOf, type SpooledSink } from './fifo-spool.js';
+
+export type { SpooledSink, SpoolFile } from './fifo-spool.js';
 import { pipePoller } from './pipe-poller.js';
 
 /** Where the bytes read from an app's output go. Called synchronously per chunk. */
@@ -13,22 +15,6 @@ export interface OutputSink {
 }
 
 /** A stream's spool file as it is when its bytes are handed over. */
-export interface SpoolFile {
-  path: string;
-  ino: number;
-  size: number;
-}
-
-export interface SpooledSink {
-  /** Writes `chunk`, the spool's last bytes; returns how many bytes at its end are held back unwritten. */
-  write(stream: LogStream, chunk: Buffer, spool: SpoolFile): number;
-  endStream(stream: LogStream, spool: SpoolFile): void;
-  /** The spool was emptied (or replaced) after a write or an end: that write is over. */
-  settled(): void;
-  /** Bytes read straight from the pipe because the spool could not be written. */
-  writeDirect(stream: LogStream, chunk: Buffer): void;
-}
-
 interface Reader {
   close(): void;
   /** Opened before the current incarnation's writers existed (see attach). */

@@ -3,9 +3,8 @@ import type { Health } from '../lib/health.js';
 import type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
-import { sweepLeftovers } from './kill-tree.js';
 import { Persistence } from './persistence.js';
-import { ProcessHandle, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
+import { ProcessHandle, type AppView, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { OperationEntry } from './handle-types.js';
 import { beginOperation } from './operations.js';
 import { makeToken } from './run-finder.js';
@@ -196,8 +195,12 @@ export class Supervisor {
     return out;
   }
 
-  /** Apps by name, id, namespace or `all`. An instance id (of a cluster app) is refused here. */
-  resolve(target: Target): ProcessHandle[] {
+  /** Apps by name, id, namespace or `all`, read-only. An instance id (of a cluster app) is refused here. */
+  resolve(target: Target): AppView[] {
+    return this.find(target);
+  }
+
+  private find(target: Target): ProcessHandle[] {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
       throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
@@ -211,9 +214,9 @@ export class Supervisor {
    * The list rows a target names: an instance id its one row, an app (name, id, namespace, `all`)
    * every row of it, a held app one per instance (describe, logs and metrics show instances).
    */
-  resolveRows(target: Target): Array<{ handle: ProcessHandle; row: ProcessInfo }> {
+  resolveRows(target: Target): Array<{ handle: AppView; row: ProcessInfo }> {
     const one = findInstance(this.apps.values(), target);
-    const handles = one === null ? this.resolve(target) : [one.handle];
+    const handles = one === null ? this.find(target) : [one.handle];
     const now = this.deps.now();
     return handles.flatMap((handle) => rowsOf(handle, now, this.figures)
       .filter((row) => one === null || row.instance === one.instance)
@@ -236,7 +239,7 @@ export class Supervisor {
   async reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     // Every app of the reload is recorded before the first is touched: a daemon killed half-way
     // leaves the rest to the next one.
     this.begin(opts.verb ?? 'reload', 'run', handles);
@@ -252,7 +255,7 @@ export class Supervisor {
 
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     try {
       await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
     } finally {
@@ -275,7 +278,7 @@ export class Supervisor {
   }
 
   /** One app's list rows (one per instance for a held app). */
-  rowsOfApp(h: ProcessHandle): ProcessInfo[] {
+  rowsOfApp(h: AppView): ProcessInfo[] {
     return rowsOf(h, this.deps.now(), this.figures);
   }
 
@@ -359,7 +362,7 @@ export class Supervisor {
   async startTarget(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) return this.onInstance(one, 'start');
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     this.begin('start', 'run', handles);
     for (const h of handles) await startIdleInstances(h);
     return this.startHandles(handles);
@@ -381,7 +384,7 @@ export class Supervisor {
   async stop(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) return this.onInstance(one, 'stop');
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     this.begin('stop', 'stop', handles);
     const waits: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
@@ -399,7 +402,7 @@ export class Supervisor {
   async restart(target: Target): Promise<ProcessInfo[]> {
     const instance = await this.restartInstance(target);
     if (instance !== null) return instance;
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     this.begin('restart', 'run', handles);
     return this.restartHandles(handles);
   }
@@ -418,7 +421,7 @@ export class Supervisor {
   }
 
   async delete(target: Target, mustRecord = true): Promise<ProcessInfo[]> {
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     try {
       this.begin('delete', 'remove', handles);
     } catch (err) {
@@ -440,7 +443,7 @@ export class Supervisor {
   async reset(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) return this.onInstance(one, 'reset');
-    const handles = this.resolve(target);
+    const handles = this.find(target);
     for (const h of handles) {
       h.resetCounters();
       // The instances' own counters live in the holder (one from before this method answers with an error: logged).
@@ -452,11 +455,11 @@ export class Supervisor {
   }
 
   signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
-    return signalTarget({ apps: this.apps.values(), resolve: (t) => this.resolve(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
+    return signalTarget({ apps: this.apps.values(), resolve: (t) => this.find(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
   }
 
   send(target: Target, line: string): { bytes: number; processes: number } {
-    return sendLine(this.resolve(target), target, line);
+    return sendLine(this.find(target), target, line);
   }
 
   /** A restart tend decides on its own (memory limit, cron, failed health checks): see LimitRestarts. */
@@ -476,7 +479,8 @@ export class Supervisor {
     if (h !== undefined) this.changed(h);
   }
 
-  handle(id: number): ProcessHandle | undefined {
+  /** One app, read-only: other rooms read it, and change it only through the methods above. */
+  handle(id: number): AppView | undefined {
     return this.apps.get(id);
   }
 

@@ -1,5 +1,6 @@
 import type { AppSpec, ProcessStatus, WatchStatus } from '../protocol/model.js';
 import { AppWatcher, type Burst, type RestartFloor } from './app-watcher.js';
+import { WATCHING } from '../protocol/status-groups.js';
 
 /** What the watch manager reports, by event: typed, so a listener (`tend run`) cannot drift from it. */
 export type WatchLog = {
@@ -33,7 +34,6 @@ interface Entry {
 }
 
 /** Statuses in which an app is meant to run, so its files are watched. */
-const WATCHING: ReadonlySet<ProcessStatus> = new Set(['launching', 'online', 'waiting-restart', 'stopping']);
 
 /**
  * One watcher per watching app, kept in step with the apps' states: created when the app runs,

@@ -7,7 +7,7 @@ import { checkTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
 import { NO_CONNECTION, SseConnection } from './sse.js';
 import { renderPrometheus } from './prometheus.js';
-import { json, plain } from './web-server.js';
+import { json, plain } from './replies.js';
 
 export interface ApiDeps {
   handlers: Handlers;

@@ -11,7 +11,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The files the dashboard is made of, shipped in the package (dist/web): nothing from a CDN. */
-export const ASSET_NAMES = ['index.html', 'app.js', 'charts.js', 'style.css', 'uPlot.iife.min.js', 'uPlot.min.css'] as const;
+export const ASSET_NAMES = ['index.html', 'app.js', 'style.css', 'uPlot.iife.min.js', 'uPlot.min.css'] as const;
 
 export interface Asset {
   body: Buffer;

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { TendError, isTendError } from '../errors.js';
+import { TendError } from '../errors.js';
 import type { Handlers } from '../rpc/server.js';
 import { routeApi, type ApiDeps } from './api-routes.js';
 import { loadAssets, type Asset } from './static-assets.js';
 import { SECURITY_HEADERS, bearer, hostAllowed, tokenMatches } from './security.js';
 import { applyConnectionLimits, guardBody, httpLimitsFromEnv, serverOptions, type HttpLimits } from './http-limits.js';
+import { asTendError, plain, replyError, statusOf } from './replies.js';
 
 export interface WebServerDeps extends Omit<ApiDeps, 'handlers'> {
   handlers: Handlers;
@@ -115,15 +116,9 @@ export class WebServer {
 
   /** An error answer: the TendError's status, or 500 (logged) for anything unexpected. */
   private fail(res: ServerResponse, err: unknown): void {
-    const e = isTendError(err) ? err : err instanceof URIError ? new TendError('E_USAGE', `bad percent-encoding in the URL: ${err.message}`) : new TendError('E_INTERNAL', (err as Error)?.message ?? String(err));
-    const status = statusOf(e.code);
-    if (status === 500) this.logOnce('web-request-failed', { error: e.message, stack: (err as Error)?.stack?.split('\n').slice(0, 4).join(' | ') });
-    try {
-      if (!res.headersSent) json(res, status, { error: e.toWire() });
-      else res.end();
-    } catch {
-      res.destroy();
-    }
+    const e = asTendError(err);
+    if (statusOf(e.code) === 500) this.logOnce('web-request-failed', { error: e.message, stack: (err as Error)?.stack?.split('\n').slice(0, 4).join(' | ') });
+    replyError(res, e);
   }
 
   /** Logs at most one line a second of the same kind (a flood must not flood the daemon log). */
@@ -142,14 +137,6 @@ export class WebServer {
   }
 }
 
-/** The HTTP status of an API error code. */
-function statusOf(code: string): number {
-  if (code === 'E_APP_NOT_FOUND') return 404;
-  if (code === 'E_USAGE' || code === 'E_INVALID_VALUE') return 400;
-  if (code === 'E_NOT_RUNNING') return 409;
-  return 500;
-}
-
 /**
  * The request target as a URL, or null when it is not one this server serves. Only the origin
  * form (`/path?query`) is: the absolute form (`http://host/…`) is for proxies, and parsing a
@@ -165,13 +152,3 @@ export function parseTarget(target: string | undefined): URL | null {
   }
 }
 
-export function plain(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-export function json(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { BIN, TendHome, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { commandMissing, needs } from '../helpers/needs.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const hasPython = spawnSync('python3', ['-V']).status === 0;
+const req = needs(commandMissing('tmux', ['-V'], 'CI installs it'));
+const withPython = needs(req.missing ?? commandMissing('python3', ['-V']));
 
 interface Detail extends ProcessJson {
   logs: { out: string };
 }
 
-describe('attach to a pty app from a real terminal (tmux)', { skip: hasTmux ? false : 'tmux is not installed (CI installs it)' }, () => {
+describe('attach to a pty app from a real terminal (tmux)', () => {
   let t: TendHome;
   let sock: string;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args], { env: t.env }).toString();
@@ -29,19 +30,19 @@ describe('attach to a pty app from a real terminal (tmux)', { skip: hasTmux ? fa
     tmux('send-keys', '-t', name, `export TEND_HOME=${t.home} PS1='$ '; clear`, 'Enter');
   };
 
-  before(() => {
+  req.before(() => {
     t = new TendHome();
     sock = `tend-attach-${process.pid}`;
     execFileSync('tmux', ['-L', sock, '-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', '100', '-y', '30', 'sh'], { env: t.env });
     const server = spawnSync('tmux', ['-L', sock, 'display-message', '-p', '#{pid}']);
     if (server.status === 0) t.track(Number(server.stdout.toString().trim()));
   });
-  after(async () => {
+  req.after(async () => {
     spawnSync('tmux', ['-L', sock, 'kill-server']);
     await t.cleanup();
   });
 
-  it('node REPL: type, see the result, resize, detach, re-attach redraws, logs are plain text', async () => {
+  req.it('node REPL: type, see the result, resize, detach, re-attach redraws, logs are plain text', async () => {
     const [app] = await t.json<ProcessJson[]>(['start', '--pty', '--name', 'noderepl', '--', process.execPath, '-i']);
     assert.equal(app?.status, 'online');
     window('w1');
@@ -74,7 +75,7 @@ describe('attach to a pty app from a real terminal (tmux)', { skip: hasTmux ? fa
     assert.doesNotMatch(log, /\x1b/, 'ANSI escapes stripped from the log');
   });
 
-  it('python3 REPL with two attachers at once; tend send still types into it; attach after a daemon kill -9', { skip: hasPython ? false : 'python3 missing' }, async () => {
+  withPython.it('python3 REPL with two attachers at once; tend send still types into it; attach after a daemon kill -9', async () => {
     const [app] = await t.json<ProcessJson[]>(['start', '--pty', '--name', 'py', '--', 'python3', '-q']);
     window('a');
     window('b');
@@ -108,7 +109,7 @@ describe('attach to a pty app from a real terminal (tmux)', { skip: hasTmux ? fa
     await shown('a', /py exited with code 3[\s\S]*attach-exit-0/, 'attach to report the exit');
   });
 
-  it('refuses a non-pty app and a non-terminal stdin with a one-line error', async () => {
+  req.it('refuses a non-pty app and a non-terminal stdin with a one-line error', async () => {
     await t.json(['start', '--name', 'plain', '--', 'sleep', '1000']);
     window('c');
     tmux('send-keys', '-t', 'c', `${process.execPath} ${BIN} attach plain; echo code-$?`, 'Enter');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import { ROOT, TendHome, fixture, freePort, httpGet, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { needs } from '../helpers/needs.js';
 

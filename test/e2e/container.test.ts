@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { KubeLab, labMissing } from '../helpers/kube-lab.js';
 import { ROOT, waitFor } from '../helpers/tend.js';
+import { needs } from '../helpers/needs.js';
 
-const missing = labMissing();
+const req = needs(labMissing());
 const IMAGE = `localhost/tend-run-test:${process.pid}`;
 
 /** Zombie children of a host pid (the container's PID 1 seen from the host). */
@@ -60,21 +61,21 @@ function withLibraries(program: string): Array<{ src: string; dest: string }> {
   return [{ src: realpathSync(program), dest: `/bin/${program.split('/').pop() as string}` }, ...libs.map((f) => ({ src: realpathSync(f), dest: f }))];
 }
 
-describe('tend run as PID 1 in a podman container', { skip: missing ?? false }, () => {
+describe('tend run as PID 1 in a podman container', () => {
   let lab: KubeLab;
   const names: string[] = [];
   const inspect = async (name: string, field: string): Promise<string> => (await lab.podman('inspect', '--format', `{{${field}}}`, name)).stdout.trim();
 
-  before(async () => {
+  req.before(async () => {
     lab = new KubeLab();
     await lab.image(IMAGE, tendFolders());
   });
-  after(async () => {
+  req.after(async () => {
     for (const n of names) await lab.podman('rm', '-f', '-t', '0', n);
     await lab.cleanup();
   });
 
-  it('reaps orphans, stops every app gracefully on podman stop, exits 0, JSON log lines', async () => {
+  req.it('reaps orphans, stops every app gracefully on podman stop, exits 0, JSON log lines', async () => {
     const name = `tend-run-${process.pid}-a`;
     names.push(name);
     const r = await lab.podman('run', '-d', '--name', name, '--network', 'none', IMAGE, 'node', '/opt/tend/bin/tend', 'run', '/app/ecosystem.config.js', '--log-format', 'json');
@@ -96,7 +97,7 @@ describe('tend run as PID 1 in a podman container', { skip: missing ?? false }, 
     assert.ok(lines.every((l) => typeof l.time === 'string' && (l.stream === 'out' || l.stream === 'err')));
   });
 
-  it('exits 1 by itself when an app reaches errored', async () => {
+  req.it('exits 1 by itself when an app reaches errored', async () => {
     const name = `tend-run-${process.pid}-b`;
     names.push(name);
     const r = await lab.podman('run', '--name', name, '--network', 'none', IMAGE, 'node', '/opt/tend/bin/tend', 'run', '/app/crashing.config.js');

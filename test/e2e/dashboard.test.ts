@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { ROOT, TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
+import { fileMissing, needs } from '../helpers/needs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const req = needs(fileMissing(CHROMIUM));
 /** Screenshots of every run, to look at (dist/ is not committed; docs/ holds the chosen ones). */
 export const SHOTS = join(ROOT, 'dist', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
 
-describe('the dashboard in a real browser (Debian chromium, headless)', { skip: existsSync(CHROMIUM) ? false : 'chromium is not installed (scripts/test.sh installs it)' }, () => {
+describe('the dashboard in a real browser (Debian chromium, headless)', () => {
   let t: TendHome;
   let url = '';
   // playwright-core is typed loosely here: only a few calls are used.
@@ -17,7 +19,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
   let page: Page;
   const dialogs: string[] = [];
 
-  before(async () => {
+  req.before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     t = new TendHome({ TEND_SAMPLE_WATCHED_MS: '300' });
     await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=40', '--env', 'DB_PASSWORD=hunter2', '--max-memory-restart', '300M']);
@@ -36,7 +38,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
     // Any alert() means a payload ran: record it, dismiss it, fail below.
     page.on('dialog', (d: { message(): string; dismiss(): Promise<void> }) => { dialogs.push(d.message()); void d.dismiss(); });
   });
-  after(async () => {
+  req.after(async () => {
     await browser?.close();
     await t.cleanup();
   });
@@ -44,7 +46,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
   const row = (name: string): string => `#apps tbody tr:has(td.name:text-is("${name}"))`;
   const restartsOf = async (name: string): Promise<number> => Number(await page.textContent(`${row(name)} td:nth-child(7)`));
 
-  it('lists the apps, draws chart points and follows the log', async () => {
+  req.it('lists the apps, draws chart points and follows the log', async () => {
     await page.goto(url);
     for (const name of ['api', 'worker', 'web', 'xss']) await page.waitForSelector(row(name));
     await page.waitForSelector(`${row('web')} td.h-healthy`);
@@ -64,7 +66,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
   });
 
-  it('restarts an app after a confirmation, and the count goes up', async () => {
+  req.it('restarts an app after a confirmation, and the count goes up', async () => {
     const before = await restartsOf('api');
     await page.click('#actions button[data-action="restart"]');
     await page.waitForSelector('dialog#confirm[open]');
@@ -78,7 +80,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
     assert.equal(await restartsOf('api'), now);
   });
 
-  it('shows hostile arguments, env values and log lines as text and runs none of them', async () => {
+  req.it('shows hostile arguments, env values and log lines as text and runs none of them', async () => {
     await page.click(row('xss'));
     await page.waitForSelector('#d-name:text("xss (id 3)")');
     await waitFor(async () => ((await page.textContent('#logs')) ?? '').includes(XSS), 'the payload in the log view');
@@ -94,7 +96,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', { skip: 
     assert.deepEqual(dialogs, []);
   });
 
-  it('without the token the page says so and shows no data', async () => {
+  req.it('without the token the page says so and shows no data', async () => {
     const other = await (browser as NonNullable<typeof browser>).newPage();
     await other.goto(url.replace(/#.*$/, ''));
     await other.waitForSelector('#problem:not([hidden])');

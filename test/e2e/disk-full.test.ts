@@ -3,13 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { markedPids, newMark } from '../helpers/marked.js';
 import { fillDisk } from '../helpers/fill-disk.js';
+import { needs, rootMissing } from '../helpers/needs.js';
 
 
-const canMount = process.getuid?.() === 0;
+const req = needs(rootMissing('mount a tmpfs'));
 
 /**
  * TEND_HOME on a 2 MiB tmpfs, filled to the last byte while three apps run: the daemon must stay
@@ -23,8 +24,7 @@ describe('a full disk under TEND_HOME', () => {
   let t: TendHome;
   const mark = newMark();
 
-  before(() => {
-    if (!canMount) return;
+  req.before(() => {
     mountPoint = mkdtempSync(join(tmpdir(), 'tend-tmpfs-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mountPoint]);
     mounted = true;
@@ -37,7 +37,7 @@ describe('a full disk under TEND_HOME', () => {
     if (mountPoint !== '') rmSync(mountPoint, { recursive: true, force: true });
   });
 
-  it('the daemon stays up, supervises from memory, reports it, and catches up when space returns', { skip: canMount ? false : 'needs root to mount a tmpfs' }, async () => {
+  req.it('the daemon stays up, supervises from memory, reports it, and catches up when space returns', async () => {
     for (const n of ['a', 'b', 'c']) await t.json(['start', fixture('forever.js'), '--name', n]);
     assert.equal((await t.run(['save'])).code, 0);
     const dumpBefore = readFileSync(join(t.home, 'dump.json'));

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fnv1a64 } from '../../src/store/paths.js';
-import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { TendHome, fixture, isAlive, type ProcessJson } from '../helpers/tend.js';
+import { needs, rootMissing } from '../helpers/needs.js';
 
 const NOBODY = 65534;
-const isRoot = process.getuid?.() === 0;
 
 /** Speaks the protocol by hand: hello, then `frames` (raw text); resolves with every line answered until close. */
 function rawSession(socketPath: string, frames: string[], opts: { trickle?: string; timeoutMs?: number } = {}): Promise<Array<Record<string, unknown>>> {
@@ -131,7 +131,7 @@ describe('hostile homes, specs and clients', () => {
     writeFileSync(join(t.home, 'status.json'), JSON.stringify(status));
     const r = await t.run(['list']);
     assert.equal(r.code, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /internal error|    at /);
+    assert.doesNotMatch(r.stderr, /internal error| {4}at /);
     assert.match(r.stdout, /bystander/);
   });
 
@@ -169,13 +169,13 @@ describe('hostile homes, specs and clients', () => {
 });
 
 // Skipped per test (counted in the totals), not per suite.
-const rootOnly = { skip: isRoot ? false : 'needs root to chown to another user' };
+const rootOnly = needs(rootMissing('chown to another user'));
 
 describe('homes other users own or can write', () => {
   const homes: TendHome[] = [];
   after(async () => { for (const h of homes) await h.cleanup(); });
 
-  it('refuses a home owned by another user, or writable by others, saying how to fix it', rootOnly, async () => {
+  rootOnly.it('refuses a home owned by another user, or writable by others, saying how to fix it', async () => {
     const t = new TendHome();
     homes.push(t);
     chownSync(t.home, NOBODY, NOBODY);
@@ -191,7 +191,7 @@ describe('homes other users own or can write', () => {
     chmodSync(t.home, 0o700);
   });
 
-  it('refuses a dump.json another user put in the home: their command never runs as us', rootOnly, async () => {
+  rootOnly.it('refuses a dump.json another user put in the home: their command never runs as us', async () => {
     const t = new TendHome();
     homes.push(t);
     await t.json(['start', fixture('forever.js'), '--name', 'mine']);
@@ -210,7 +210,7 @@ describe('homes other users own or can write', () => {
     assert.equal((await t.list()).length, 0);
   });
 
-  it('another user cannot take the daemon lock: binding the old predictable name blocks nothing', rootOnly, async () => {
+  rootOnly.it('another user cannot take the daemon lock: binding the old predictable name blocks nothing', async () => {
     const t = new TendHome();
     homes.push(t);
     // What an attacker could compute before: the abstract name from the home's path.

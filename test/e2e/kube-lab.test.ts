@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { composeMissing, KubeLab, labMissing } from '../helpers/kube-lab.js';
 import { ROOT, TendHome, freePort, waitFor } from '../helpers/tend.js';
+import { needs } from '../helpers/needs.js';
 
 // The README's example ecosystem file, exported and run by real consumers of the formats.
 const EXAMPLE = join(ROOT, 'examples', 'ecosystem.config.cjs');
-const skip = labMissing();
+const req = needs(labMissing());
+const withCompose = needs(req.missing ?? composeMissing());
 
 async function get(url: string): Promise<{ status: number; body: string } | undefined> {
   try {
@@ -19,22 +21,22 @@ async function get(url: string): Promise<{ status: number; body: string } | unde
   }
 }
 
-describe('exported manifests run for real (podman kube play, podman-compose)', { skip: skip ?? false }, () => {
+describe('exported manifests run for real (podman kube play, podman-compose)', () => {
   let t: TendHome;
   let lab: KubeLab;
   const image = `localhost/tend-example-${process.pid}:1`;
-  before(async () => {
+  req.before(async () => {
     t = new TendHome();
     lab = new KubeLab();
     // The image layout the export expects: the app's folder at --workdir (/app), node on PATH.
     await lab.image(image, [{ src: join(ROOT, 'examples'), dest: '/app' }]);
   });
-  after(async () => {
+  req.after(async () => {
     await lab?.cleanup();
     await t?.cleanup();
   });
 
-  it('tend export kubernetes of the example file: podman kube play serves the web app once its readiness probe passes', async () => {
+  req.it('tend export kubernetes of the example file: podman kube play serves the web app once its readiness probe passes', async () => {
     const r = await t.run(['export', 'kubernetes', EXAMPLE, '--image', image, '--workdir', '/app']);
     assert.equal(r.code, 0, r.stderr);
     const web = parseAllDocuments(r.stdout).map((d) => d.toJS() as any).find((o) => o.kind === 'Deployment' && o.metadata.name === 'web');
@@ -61,7 +63,7 @@ describe('exported manifests run for real (podman kube play, podman-compose)', {
     assert.equal(worker.stdout.trim(), 'running');
   });
 
-  it('tend export compose of the example file: podman-compose runs it and the exported healthcheck passes', { skip: composeMissing() ?? false }, async () => {
+  withCompose.it('tend export compose of the example file: podman-compose runs it and the exported healthcheck passes', async () => {
     const dir = join(lab.dir, 'compose');
     const r = await t.run(['export', 'compose', EXAMPLE, '--image', image, '--workdir', '/app', '--out', dir]);
     assert.equal(r.code, 0, r.stderr);
@@ -83,4 +85,4 @@ describe('exported manifests run for real (podman kube play, podman-compose)', {
   });
 });
 
-if (skip !== null) console.log(`# kube-lab tests skipped: ${skip}`);
+if (req.missing !== null) console.log(`# kube-lab tests skipped: ${req.missing}`);

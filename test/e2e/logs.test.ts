@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { countNumbered, logFiles, numberedGaps, readAllLogText, sizeOf, waitDrained } from '../helpers/log-files.js';
 
-const MiB = 1024 * 1024;
 
 describe('logs: rotation, formats, reading, followers', () => {
   let t: TendHome;

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { ansiToHtml } from '../helpers/ansi-html.js';
 import { BIN, ROOT, TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
+import { commandMissing, needs } from '../helpers/needs.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const req = needs(commandMissing('tmux', ['-V']));
 const SHOTS = join(ROOT, 'dist', 'screenshots');
 
-describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false : 'tmux is not installed (scripts/test.sh installs it)' }, () => {
+describe('tend monit in a real terminal (tmux, 80×24)', () => {
   let t: TendHome;
   const sock = `tend-monit-${process.pid}`;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args]).toString();
@@ -20,7 +21,7 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
   const selectedRow = (): string | undefined => selected().exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[1];
   const restartsOf = async (name: string): Promise<number> => (await t.app(name)).restarts;
 
-  before(async () => {
+  req.before(async () => {
     t = new TendHome({ TEND_SAMPLE_WATCHED_MS: '250' });
     await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=300']);
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
@@ -30,12 +31,12 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
     const server = Number(tmux('display-message', '-p', '#{pid}').trim());
     if (server > 0) t.track(server);
   });
-  after(async () => {
+  req.after(async () => {
     spawnSync('tmux', ['-L', sock, 'kill-server']);
     await t.cleanup();
   });
 
-  it('shows the apps with CPU and memory, sparklines and the selected app\'s log', async () => {
+  req.it('shows the apps with CPU and memory, sparklines and the selected app\'s log', async () => {
     const s = await waitFor(() => {
       const text = screen();
       return /^\s+0 api\s+online\s+\d+\.\d%\s+[\d.]+MB/m.test(text) && /^\s+1 worker\s+online/m.test(text) && /line \d+/.test(text) ? text : undefined;
@@ -47,7 +48,7 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
     for (const line of s.split('\n').slice(0, 24)) assert.ok([...line].length <= 80);
   });
 
-  it('keys act on the selected app: j selects, r restarts, s stops and starts', async () => {
+  req.it('keys act on the selected app: j selects, r restarts, s stops and starts', async () => {
     keys('j');
     await waitFor(() => selected().test(tmux('capture-pane', '-p', '-e', '-t', 'monit')) && selectedRow() === 'worker', 'worker selected (inverse video)');
     const before = await restartsOf('worker');
@@ -63,7 +64,7 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
     await waitFor(async () => (await t.app('api')).status === 'online', 'api started again');
   });
 
-  it('filters with /, shows logs full screen with l, follows a resize', async () => {
+  req.it('filters with /, shows logs full screen with l, follows a resize', async () => {
     keys('/', 'w', 'o', 'r', 'Enter');
     await waitFor(() => { const s = screen(); return /^\s+1 worker/m.test(s) && !/^\s+0 api/m.test(s); }, 'only worker listed');
     keys('/', 'Escape');
@@ -78,7 +79,7 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
     await waitFor(() => screen().split('\n').length <= 25 && /^\s+1 worker/m.test(screen()), 'back to 80×24');
   });
 
-  it('shows each instance of a cluster app as a live row; s stops and starts that one instance', async () => {
+  req.it('shows each instance of a cluster app as a live row; s stops and starts that one instance', async () => {
     const [first, second] = await t.json<Array<{ id: number; pid: number; holderPid: number }>>(['start', fixture('cluster-server.js'), '--name', 'cl', '-i', '2', '--env', 'PORT=0']);
     t.track(first?.holderPid as number);
     const row = (id: number | undefined): RegExp => new RegExp(`^\\s+${id} cl\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)\\s+(\\d+)`, 'm');
@@ -99,7 +100,7 @@ describe('tend monit in a real terminal (tmux, 80×24)', { skip: hasTmux ? false
     keys('g');
   });
 
-  it('saves a picture of the screen, and q quits', async () => {
+  req.it('saves a picture of the screen, and q quits', async () => {
     keys('g');
     await waitFor(() => selectedRow() === 'api' && /line \d+/.test(screen()), 'api selected, with its log lines');
     // A picture worth keeping: a few seconds of history in the sparklines.

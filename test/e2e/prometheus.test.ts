@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
+import { fileMissing, needs } from '../helpers/needs.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
+const req = needs(fileMissing(PROMETHEUS));
 
 /** A real Prometheus server (Debian's package), offline, scraping `tend web`'s /metrics with the token. */
-describe('a real Prometheus scrapes /metrics', { skip: existsSync(PROMETHEUS) ? false : 'prometheus is not installed (scripts/test.sh installs it)' }, () => {
+describe('a real Prometheus scrapes /metrics', () => {
   let t: TendHome;
   let prom: ChildProcess | null = null;
   let promPort = 0;
-  before(async () => {
+  req.before(async () => {
     t = new TendHome({ TEND_SAMPLE_IDLE_MS: '500' });
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
     const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { port: number; token: string };
@@ -31,7 +33,7 @@ describe('a real Prometheus scrapes /metrics', { skip: existsSync(PROMETHEUS) ? 
       `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], { cwd: t.home, stdio: 'ignore' });
     if (prom.pid !== undefined) t.track(prom.pid);
   });
-  after(async () => {
+  req.after(async () => {
     if (prom?.pid !== undefined && prom.exitCode === null) {
       const gone = new Promise((r) => prom?.once('exit', r));
       prom.kill('SIGTERM');
@@ -46,7 +48,7 @@ describe('a real Prometheus scrapes /metrics', { skip: existsSync(PROMETHEUS) ? 
     return body.status === 'success' ? body.data.result : [];
   };
 
-  it('the target is up and the app\'s series are stored', async () => {
+  req.it('the target is up and the app\'s series are stored', async () => {
     const up = await waitFor(async () => (await query('up{job="tend"}')).find((r) => r.value[1] === '1'), 'the tend target to be up', 40_000, 250);
     assert.equal(up.metric.instance?.startsWith('127.0.0.1:'), true);
     const mem = await waitFor(async () => (await query('tend_app_memory_bytes{app="worker"}'))[0], 'worker memory series', 20_000, 250);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, ROOT, fixture, isAlive, waitFor } from '../helpers/tend.js';
+import { commandMissing, needs } from '../helpers/needs.js';
 
 interface Running {
   child: ChildProcess;
@@ -74,6 +75,15 @@ describe('tend run (foreground, no daemon)', () => {
     assert.ok(told.findIndex((m) => /^crashy exited/.test(m)) < told.findIndex((m) => /crashy errored/.test(m)));
   });
 
+  it('a forwarded signal while no app has a process (waiting to restart) is dropped, not fatal', async () => {
+    const r = tendRun([fixture('crash-after.js'), '--name', 'waits', '--restart-delay', '60s']);
+    await waitFor(() => /waits exited \(code 1\)/.test(r.output()), 'the app to exit and wait 60 s to restart');
+    r.child.kill('SIGUSR2');
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exit, 0, r.output());
+    assert.doesNotMatch(r.output(), /E_NOT_RUNNING|has no running process/);
+  });
+
   it('reaps the orphans its apps leave (a subreaper outside a container)', async () => {
     const r = tendRun([join(ROOT, 'test', 'fixtures', 'container', 'orphaner.js')]);
     await waitFor(() => r.output().includes('orphan 8'), 'eight orphans made', 30_000);
@@ -87,8 +97,8 @@ describe('tend run (foreground, no daemon)', () => {
     assert.equal(await r.exit, 0);
   });
 
-  const hasUserns = spawnSync('unshare', ['-Ur', 'true']).status === 0;
-  it('--watch: out of inotify watches, says so in one line and falls back to polling', { skip: hasUserns ? false : 'no user namespaces here' }, async () => {
+  const userns = needs(commandMissing('unshare', ['-Ur', 'true'], 'or user namespaces are not allowed here'));
+  userns.it('--watch: out of inotify watches, says so in one line and falls back to polling', async () => {
     const tree = join(dir, 'tree');
     for (let i = 0; i < 6; i++) mkdirSync(join(tree, `d${i}`), { recursive: true });
     writeFileSync(join(tree, 'd5', 'x.js'), '1');

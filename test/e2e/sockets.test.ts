@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { join } from 'node:path';
 import { ROOT, TendHome, freePort, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { commandMissing, needs } from '../helpers/needs.js';
 import { getFresh, startLoad } from '../helpers/load-loop.js';
 
 interface Row extends ProcessJson {
@@ -10,27 +10,20 @@ interface Row extends ProcessJson {
   holderPid?: number | null;
 }
 
-const python = (() => {
-  try {
-    execFileSync('python3', ['-c', 'import socket'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const req = needs(commandMissing('python3', ['-c', 'import socket']));
 
-describe('socket activation (any language): a Python app on fd 3', { skip: python ? false : 'python3 is not installed' }, () => {
+describe('socket activation (any language): a Python app on fd 3', () => {
   const t = new TendHome();
   const app = join(ROOT, 'examples', 'python-socket', 'app.py');
   let port = 0;
   const rows = async (): Promise<Row[]> => (await t.list() as Row[]).filter((p) => p.name === 'py');
 
-  before(async () => {
+  req.before(async () => {
     port = await freePort();
   });
-  after(() => t.cleanup());
+  req.after(() => t.cleanup());
 
-  it('starts with LISTEN_FDS and becomes online on READY=1 (NOTIFY_SOCKET, --wait-ready)', async () => {
+  req.it('starts with LISTEN_FDS and becomes online on READY=1 (NOTIFY_SOCKET, --wait-ready)', async () => {
     const started = await t.json<Row[]>(['start', app, '--name', 'py', '-i', '2', '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '10s']);
     assert.equal(started.length, 2);
     const list = await rows();
@@ -40,7 +33,7 @@ describe('socket activation (any language): a Python app on fd 3', { skip: pytho
     assert.match((await getFresh(port)) ?? '', /^hello from python, pid \d+/);
   });
 
-  it('reloads under load with 0 failed requests, and a kill -9 of one process refuses no connection', async () => {
+  req.it('reloads under load with 0 failed requests, and a kill -9 of one process refuses no connection', async () => {
     const before = await rows();
     const load = startLoad(port, 4);
     try {
@@ -69,7 +62,7 @@ describe('socket activation (any language): a Python app on fd 3', { skip: pytho
     for (const r of await rows()) t.remember(r);
   });
 
-  it('keeps the socket open across a daemon kill -9', async () => {
+  req.it('keeps the socket open across a daemon kill -9', async () => {
     const daemon = t.daemonPid() as number;
     process.kill(daemon, 'SIGKILL');
     await waitFor(() => !isAlive(daemon), 'the daemon to die');

@@ -4,7 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { markedHomes } from '../helpers/marked.js';
-import { IN_CI } from '../helpers/needs.js';
+import { commandMissing, needs } from '../helpers/needs.js';
+
+const prlimit = needs(commandMissing('prlimit', ['--version'], 'it comes with util-linux, which scripts/test.sh installs'));
 
 /**
  * `tend list` reads the status the daemon publishes. A daemon that cannot publish (out of file
@@ -48,14 +50,7 @@ describe('list never shows a dead app online without saying so', () => {
     assert.equal((await t.run(['kill'])).code, 0);
   });
 
-  it('a daemon out of file descriptors: list never shows the dead app online unmarked', async (ctx) => {
-    let prlimit = true;
-    try { execFileSync('prlimit', ['--version'], { stdio: 'ignore' }); } catch { prlimit = false; }
-    if (!prlimit) {
-      if (IN_CI) throw new Error('missing under CI=true: prlimit (util-linux)');
-      ctx.skip('needs prlimit (util-linux)');
-      return;
-    }
+  prlimit.it('a daemon out of file descriptors: list never shows the dead app online unmarked', async () => {
     const { t } = homes.home();
     const [app] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'a']);
     const daemon = t.daemonPid() as number;

@@ -13,11 +13,6 @@ describe('watch mode: deleted folders, link loops and the restart floor', () => 
   let t: TendHome;
   let base: string;
   const detail = async (name: string): Promise<Detail> => ((await t.json<Detail[]>(['describe', name]))[0] as Detail);
-  const changedTo = (name: string, path: string, what: string, timeoutMs = 15_000): Promise<Detail> =>
-    waitFor(async () => {
-      const d = await detail(name);
-      return d.watch?.lastChange?.path === path && d.status === 'online' ? d : undefined;
-    }, what, timeoutMs);
   /** Writes a file until the watcher reports it (a change made while the app restarts is not lost, but a first write may race the new watch). */
   const touchUntilSeen = async (name: string, file: string, shown: string): Promise<void> => {
     let n = 0;

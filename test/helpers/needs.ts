@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { after, before, it } from 'node:test';
 
 type TestFn = () => void | Promise<void>;
@@ -33,4 +35,25 @@ export function needs(missing: string | null): Requirement {
       if (missing === null) after(fn);
     },
   };
+}
+
+/** Why `command` cannot run here (it fails or is absent), or null: a reason for `needs`. */
+export function commandMissing(command: string, args: string[], hint = 'scripts/test.sh installs it'): string | null {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0 ? null : `${command} is not installed (${hint})`;
+}
+
+/** Why the program at `path` is absent, or null: a reason for `needs`. */
+export function fileMissing(path: string, hint = 'scripts/test.sh installs it'): string | null {
+  return existsSync(path) ? null : `${path} is not installed (${hint})`;
+}
+
+/** Why this test cannot run without root, or null: a reason for `needs`. */
+export function rootMissing(what: string): string | null {
+  return process.getuid?.() === 0 ? null : `needs root to ${what}`;
+}
+
+/** Inside a running test: skip it for `missing`, or fail under CI=true. */
+export function skipOrFail(t: { skip(message: string): void }, missing: string): void {
+  if (IN_CI) throw new Error(`missing under CI=true: ${missing}`);
+  t.skip(missing);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/command-table.js';
-import { FILES, completions } from '../../src/cli/complete-words.js';
+import { FILES, completions } from '../../src/cli/commands/completion-candidates.js';
 
 const load = async (verb: string) => COMMANDS[verb]?.load();
 const complete = (words: string[], apps: string[] = []) => completions({ words, apps, load });

@@ -14,9 +14,9 @@ describe('tend help config', () => {
       assert.match(text, new RegExp(`^  ${f.key.replace(/[<>]/g, '.')}\\s`, 'm'), f.key);
       for (const alias of f.aliases ?? []) assert.ok(text.includes(alias), `${f.key} alias ${alias}`);
     }
-    assert.match(text, /^  kill_timeout\s+duration, default 5000 ms$/m);
-    assert.match(text, /^  log_max_size\s+size, default 10M$/m);
-    assert.match(text, /^  kill_signal\s+signal$/m);
+    assert.match(text, /^ {2}kill_timeout\s+duration, default 5000 ms$/m);
+    assert.match(text, /^ {2}log_max_size\s+size, default 10M$/m);
+    assert.match(text, /^ {2}kill_signal\s+signal$/m);
   });
 
   it('groups fields by status and says why a key has no effect', () => {

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.js';
 import { normalizeApp } from '../../src/config/normalize.js';
 import { TEST_ENV, makeTempProject } from '../fixtures/configs/temp-project.js';
+import { skipOrFail } from '../helpers/needs.js';
 
 // What PM2 7 accepts and how it reads it (lib/Common.js, lib/API.js, lib/tools/Config.js), one
 // rule per test: files PM2 starts must start in tend with the same process, env, cwd and logs.
@@ -90,7 +91,7 @@ describe('PM2 files tend used to refuse', () => {
   it('runs a PATH command that is a Node script (npm) as node <its path>, as PM2 does', async (t) => {
     const { findExecutable } = await import('../../src/lib/which.js');
     const npm = findExecutable('npm', TEST_ENV.PATH, project.dir);
-    if (npm === undefined) return t.skip('npm is not in PATH');
+    if (npm === undefined) return skipOrFail(t, 'npm is not in PATH');
     const { apps } = await load('npm.config.js', `module.exports = { apps: [{ name: 'n', script: 'npm', args: 'start' }] };`);
     assert.equal(apps[0]?.exec.script, npm);
     assert.equal(apps[0]?.exec.interpreter, 'node');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CpuMeter } from '../../src/metrics/cpu-meter.js';
 import { MetricHistory } from '../../src/metrics/history.js';
 import { MetricsSampler } from '../../src/metrics/sampler.js';
-import type { ProcStat } from '../../src/metrics/procfs.js';
+import type { ProcStat } from '../../src/procfs/procfs.js';
 import { assignTrees } from '../../src/metrics/tree-assign.js';
 import { memoryOverLimit } from '../../src/limits/memory-limit.js';
 

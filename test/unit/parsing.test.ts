@@ -4,7 +4,7 @@ import { parseBytes } from '../../src/lib/bytes.js';
 import { parseDuration } from '../../src/lib/duration.js';
 import { parseSignal } from '../../src/lib/signals.js';
 import { splitArgs } from '../../src/lib/split-args.js';
-import { parseStat } from '../../src/metrics/procfs.js';
+import { parseStat } from '../../src/procfs/procfs.js';
 import { resolveTarget } from '../../src/supervisor/targets.js';
 import { buildCommand } from '../../src/lib/command-line.js';
 import { inheritableEnv } from '../../src/config/env.js';

@@ -106,4 +106,36 @@ describe('process state machine', () => {
     assert.equal(r.s.state, 'starting');
     assert.match(r.s.reason ?? '', /could not start: ENOENT/);
   });
+
+  it('adoption by a new daemon: a starting app counts as online; a stop under way goes on', () => {
+    const saved = (state: Snapshot['state']): Snapshot => ({ ...INITIAL, state, reason: 'kept' });
+    assert.equal(run([{ type: 'adopt', saved: saved('waiting-ready') }]).s.state, 'online');
+    const stopping = run([{ type: 'adopt', saved: saved('stopping') }]);
+    assert.equal(stopping.s.state, 'stopping');
+    assert.deepEqual(stopping.effects, ['signal:SIGTERM', 'schedule:kill']);
+    assert.equal(run([{ type: 'adopt', saved: saved('online') }]).s.reason, 'kept');
+    // Only a fresh (stopped) app takes a saved state.
+    const online = run([{ type: 'start' }, { type: 'spawned' }]).s;
+    assert.equal(run([{ type: 'adopt', saved: saved('stopping') }], online).s, online);
+  });
+
+  it('restore of an app whose process died unwatched: backoff restarts now, a pid-less run is stopped', () => {
+    const saved = (state: Snapshot['state']): Snapshot => ({ ...INITIAL, state });
+    const backoff = run([{ type: 'restore', saved: saved('backoff'), hadPid: false }]);
+    assert.equal(backoff.s.state, 'starting');
+    assert.deepEqual(backoff.effects, ['count-restart', 'spawn']);
+    assert.equal(run([{ type: 'restore', saved: saved('starting'), hadPid: false }]).s.state, 'stopped');
+    // With a pid the handle reports the exit next: the saved running state stays until then.
+    assert.equal(run([{ type: 'restore', saved: saved('online'), hadPid: true }]).s.state, 'online');
+    assert.equal(run([{ type: 'restore', saved: saved('errored'), hadPid: false }]).s.state, 'errored');
+  });
+
+  it('reset: history and restart count start from zero, the state stays', () => {
+    const crashed = run([{ type: 'start' }, { type: 'spawned' }, { type: 'exit', code: 1, signal: null, uptimeMs: 10 }]).s;
+    assert.notDeepEqual(crashed.history, INITIAL.history);
+    const r = run([{ type: 'reset' }], crashed);
+    assert.deepEqual(r.s.history, INITIAL.history);
+    assert.equal(r.s.state, crashed.state);
+    assert.deepEqual(r.effects, ['reset-restarts']);
+  });
 });

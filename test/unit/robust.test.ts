@@ -7,7 +7,7 @@ import { redactDetail, redactEnv, redactSpec, redactText, isSecret } from '../..
 import type { ProcessDetail } from '../../src/protocol/model.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
 import { renderAppUnit } from '../../src/exporters/app-unit.js';
-import type { ProcStat } from '../../src/metrics/procfs.js';
+import type { ProcStat } from '../../src/procfs/procfs.js';
 import { writeFileAtomic } from '../../src/store/atomic-write.js';
 import { tendPaths } from '../../src/store/paths.js';
 import { readState, writeState } from '../../src/store/state-file.js';

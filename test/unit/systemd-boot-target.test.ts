@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import { isTendError } from '../../src/errors.js';
-import { resolveBootTarget } from '../../src/exporters/boot-target.js';
+import { resolveBootTarget } from '../../src/boot/boot-target.js';
 
 const me = userInfo();
 

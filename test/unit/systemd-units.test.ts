@@ -3,14 +3,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { execArgv, renderAppUnit, type AppUnitOptions } from '../../src/exporters/app-unit.js';
-import { renderBootUnit, type BootUnitOptions } from '../../src/exporters/boot-unit.js';
+import { renderBootUnit, type BootUnitOptions } from '../../src/boot/boot-unit.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, quoteExecWord, timeSpan, unitNameFor,
-} from '../../src/exporters/systemd-syntax.js';
+} from '../../src/lib/systemd-syntax.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
-import type { AppSpec, ExecSpec } from '../../src/protocol/model.js';
+import type { ExecSpec } from '../../src/protocol/model.js';
 import { buildCommand } from '../../src/lib/command-line.js';
 import { needs } from '../helpers/needs.js';
 import { ROOT } from '../helpers/tend.js';

@@ -1,8 +1,8 @@
 import { usageError } from '../../errors.js';
-import { COMMANDS } from '../command-table.js';
-import { FILES, completions } from '../complete-words.js';
 import type { CliContext, Command } from '../context.js';
-import { readStatusSnapshot } from '../status-snapshot.js';
+
+/** What a candidate list holding only this asks for: the shell's own file-name completion. */
+export const FILES = ':files';
 
 /**
  * Each script is a thin shim: on TAB it asks `tend completion --complete <words…>` for the
@@ -69,27 +69,9 @@ Notes
 Exit codes
   0 printed; 2 unknown shell`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    if (argv[0] === '--complete') {
-      const words = argv[1] === '--' ? argv.slice(2) : argv.slice(1);
-      const snapshot = readStatusSnapshot(ctx.paths);
-      const apps = snapshot === null ? await appsIfRunning(ctx) : snapshot.apps.flatMap((p) => [p.name, p.namespace]);
-      const out = await completions({ words: words.length === 0 ? [''] : words, apps, load: async (v) => COMMANDS[v]?.load() });
-      if (out.length > 0) ctx.out(out.join('\n'));
-      return 0;
-    }
     const script = argv.length === 1 ? SCRIPTS[argv[0] as string] : undefined;
     if (script === undefined) throw usageError(argv.length === 0 ? '`tend completion` needs a shell' : `no completion for \`${argv.join(' ')}\``, 'Use: tend completion bash, tend completion zsh or tend completion fish');
     ctx.out(script);
     return 0;
   },
 };
-
-async function appsIfRunning(ctx: CliContext): Promise<string[]> {
-  try {
-    const client = await ctx.clientIfRunning();
-    if (client === null) return [];
-    return (await client.call('process.list', {})).flatMap((p) => [p.name, p.namespace]);
-  } catch {
-    return [];
-  }
-}

@@ -2,6 +2,7 @@ import { formatDuration } from '../../lib/duration.js';
 import { formatBytes } from '../../lib/bytes.js';
 import { describeProbe } from '../../config/health-spec.js';
 import { READY_NEVER_CAME, type ProcessDetail, type ReloadReport } from '../../protocol/model.js';
+import { isUp } from '../../protocol/status-groups.js';
 import { usageError } from '../../errors.js';
 import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
@@ -47,7 +48,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const last = d.lastExit === null ? '-' : `${d.lastExit.signal ?? (d.lastExit.unknown ? 'unknown (not our child: adopted, or exited while no daemon ran)' : `code ${d.lastExit.code}`)}${d.lastExit.forced ? ' (forced with SIGKILL)' : ''} at ${new Date(d.lastExit.at).toISOString()}`;
   const rows: Array<[string, string]> = [
     ['name', `${d.name} (id ${d.id}${d.instance === undefined ? '' : `, instance ${d.instance}`}, namespace ${d.namespace})`],
-    ['status', d.status + (d.reason !== null && ((d.status !== 'online' && d.status !== 'launching') || d.reason.startsWith(READY_NEVER_CAME)) ? ` — ${d.reason}` : '')],
+    ['status', d.status + (d.reason !== null && (!isUp(d.status) || d.reason.startsWith(READY_NEVER_CAME)) ? ` — ${d.reason}` : '')],
     ['pid', d.pid === null ? '-' : `${d.pid}${d.adopted ? ' (adopted from a previous daemon)' : ''}`],
     ['uptime', d.pid === null ? '-' : formatDuration(d.uptimeMs)],
     ['restarts', `${d.restarts} (unstable in a row: ${d.unstableRestarts})`],

@@ -3,11 +3,11 @@ import { findExecutable } from '../../lib/which.js';
 import { packageFile } from '../../lib/package-files.js';
 import { tendPaths } from '../../store/paths.js';
 import { VERSION } from '../../version.js';
-import { BootChanges, hasLinger, userManagerSocket, waitForPath, wantsLink } from '../../exporters/boot-install.js';
-import { resolveBootTarget, type BootTarget } from '../../exporters/boot-target.js';
-import { renderBootUnit } from '../../exporters/boot-unit.js';
-import { printChanges } from '../../exporters/print-changes.js';
-import { connectIfRunning } from '../connect.js';
+import { BootChanges, hasLinger, userManagerSocket, waitForPath, wantsLink } from '../../boot/boot-install.js';
+import { resolveBootTarget, type BootTarget } from '../../boot/boot-target.js';
+import { renderBootUnit } from '../../boot/boot-unit.js';
+import { printChanges } from '../../boot/print-changes.js';
+import { connectIfRunning } from '../../client/connect.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { usageError } from '../../errors.js';
-import { BootChanges, userManagerSocket, wantsLink } from '../../exporters/boot-install.js';
-import { resolveBootTarget } from '../../exporters/boot-target.js';
-import { printChanges } from '../../exporters/print-changes.js';
+import { BootChanges, userManagerSocket, wantsLink } from '../../boot/boot-install.js';
+import { resolveBootTarget } from '../../boot/boot-target.js';
+import { printChanges } from '../../boot/print-changes.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 
 const UNSTARTUP_OPTIONS = { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;

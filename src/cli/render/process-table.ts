@@ -1,6 +1,7 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { ProcessInfo } from '../../protocol/model.js';
+import { isUp } from '../../protocol/status-groups.js';
 import { painter, statusColor } from './colors.js';
 import { renderTable } from './table.js';
 
@@ -15,7 +16,7 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
     p.namespace,
     p.status,
     p.pid === null ? '-' : String(p.pid),
-    p.status === 'online' || p.status === 'launching' ? formatDuration(p.uptimeMs) : '-',
+    isUp(p.status) ? formatDuration(p.uptimeMs) : '-',
     String(p.restarts),
     p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`,
     p.memoryBytes === null ? '-' : formatBytes(p.memoryBytes),

@@ -1,6 +1,7 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { HealthStatus, ProcessStatus } from '../../protocol/model.js';
+import { isUp } from '../../protocol/status-groups.js';
 import { sparkline } from './sparkline.js';
 import { fit } from './text.js';
 
@@ -71,7 +72,7 @@ export function layout(v: MonitView): string[] {
       line(i === 0 && v.apps.length === 0 ? (v.filter !== '' ? ` no app matches "${v.filter}"` : ' no apps: start one with `tend start app.js`') : '');
       continue;
     }
-    const running = a.status === 'online' || a.status === 'launching';
+    const running = isUp(a.status);
     const cells = [
       ` ${String(a.id).padStart(3)} ${fit(a.name, nameW)} `,
       fit(a.status, 15),

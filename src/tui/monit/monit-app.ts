@@ -2,6 +2,7 @@ import { RpcClient } from '../../rpc/client.js';
 import { isTendError } from '../../errors.js';
 import type { DaemonEvent } from '../../protocol/events.js';
 import type { ProcessInfo } from '../../protocol/model.js';
+import { isAtRest } from '../../protocol/status-groups.js';
 import { parseKeys, type Key } from './keys.js';
 import { layout, type MonitApp } from './layout.js';
 import { Screen } from './screen.js';
@@ -150,7 +151,7 @@ export class Monit {
     if (sel === undefined) return;
     if (ch === 'r') void this.act(`restart ${sel.name}`, () => this.io.client.call('process.restart', { target: sel.id }));
     else if (ch === 's') {
-      const running = sel.status !== 'stopped' && sel.status !== 'errored';
+      const running = !isAtRest(sel.status);
       void this.act(`${running ? 'stop' : 'start'} ${sel.name}`, () => (running ? this.io.client.call('process.stop', { target: sel.id }) : this.io.client.call('process.startTarget', { target: sel.id })));
     } else if (ch === 'R') {
       // Rolling reload comes with cluster mode; a daemon without it answers "unknown method".

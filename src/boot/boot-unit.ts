@@ -1,4 +1,4 @@
-import { environmentLine, escapeSpecifiers, execLine, renderUnit, type UnitSection } from './systemd-syntax.js';
+import { environmentLine, escapeSpecifiers, execLine, renderUnit, type UnitSection } from '../lib/systemd-syntax.js';
 
 export interface BootUnitOptions {
   /** The tend launcher (bin/tend, `#!/usr/bin/env node`), absolute. */

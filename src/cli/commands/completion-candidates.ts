@@ -1,13 +1,39 @@
-import { APP_FIELDS } from '../config/schema.js';
-import { ALIASES, COMMANDS, REWRITES } from './command-table.js';
-import type { Command } from './context.js';
+import { APP_FIELDS } from '../../config/schema.js';
+import { ALIASES, COMMANDS, REWRITES } from '../command-table.js';
+import type { CliContext, Command } from '../context.js';
+import { readStatusSnapshot } from '../status-snapshot.js';
+import { FILES } from './completion.js';
+
+export { FILES };
+
+/**
+ * `tend completion --complete <words…>`, what the shell scripts call on TAB: one candidate a line.
+ * Run by main.ts, not through the command table (the table loads this lazily; it must not load
+ * the table back).
+ */
+export async function printCompletions(words: string[], ctx: CliContext): Promise<number> {
+  const snapshot = readStatusSnapshot(ctx.paths);
+  const apps = snapshot === null ? await appsIfRunning(ctx) : snapshot.apps.flatMap((p) => [p.name, p.namespace]);
+  const out = await completions({ words: words.length === 0 ? [''] : words, apps, load: async (v) => COMMANDS[v]?.load() });
+  if (out.length > 0) ctx.out(out.join('\n'));
+  return 0;
+}
+
+async function appsIfRunning(ctx: CliContext): Promise<string[]> {
+  try {
+    const client = await ctx.clientIfRunning();
+    if (client === null) return [];
+    return (await client.call('process.list', {})).flatMap((p) => [p.name, p.namespace]);
+  } catch {
+    return [];
+  }
+}
 
 /**
  * What shell completion offers for a partly typed command line, from the same tables the CLI
  * runs on: the verbs (COMMANDS, PM2 aliases), each command's declared flags, the schema's enum
  * values, and the apps of the running daemon. `FILES` asks the shell for its own file names.
  */
-export const FILES = ':files';
 
 /** Verbs whose positional arguments are apps (names, ids, namespaces or `all`). */
 const TARGET_VERBS = new Set(['stop', 'restart', 'reload', 'delete', 'describe', 'env', 'reset', 'logs', 'events', 'flush', 'signal', 'send', 'attach', 'scale', 'start', 'export']);
