@@ -31,6 +31,12 @@ export interface Libc {
   socketpair: (domain: number, type: number, protocol: number, fds: Buffer) => number;
   close: (fd: number) => number;
   mkfifo: (path: string, mode: number) => number;
+  socket: (domain: number, type: number, protocol: number) => number;
+  bind: (fd: number, addr: Buffer, len: number) => number;
+  /** fcntl(fd, cmd, int arg) (the variadic argument is always an int here). */
+  fcntlInt: (fd: number, cmd: number, arg: number) => number;
+  /** recv(fd, buf, len, flags): the byte count or -1. */
+  recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
   /** The calling thread's errno, read right after a failed call. */
   errno: () => number;
 }
@@ -65,6 +71,10 @@ export function loadLibc(): Libc | null {
       socketpair: f('int socketpair(int domain, int type, int protocol, void *fds)') as Libc['socketpair'],
       close: f('int close(int fd)') as Libc['close'],
       mkfifo: f('int mkfifo(const char *path, uint32_t mode)') as Libc['mkfifo'],
+      socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
+      bind: f('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
+      fcntlInt: ((fcntl: Fn) => (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg))(f('int fcntl(int fd, int cmd, ...)')),
+      recv: f('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Libc['recv'],
       errno: () => koffi.errno(),
     };
   } catch (err) {
