@@ -35,6 +35,8 @@ export interface Libc {
   bind: (fd: number, addr: Buffer, len: number) => number;
   /** fcntl(fd, cmd, int arg) (the variadic argument is always an int here). */
   fcntlInt: (fd: number, cmd: number, arg: number) => number;
+  /** setsockopt(fd, level, name, &int, 4). */
+  setsockoptInt: (fd: number, level: number, name: number, value: number) => number;
   /** recv(fd, buf, len, flags): the byte count or -1. */
   recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
   /** The calling thread's errno, read right after a failed call. */
@@ -74,6 +76,7 @@ export function loadLibc(): Libc | null {
       socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
       bind: f('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
       fcntlInt: ((fcntl: Fn) => (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg))(f('int fcntl(int fd, int cmd, ...)')),
+      setsockoptInt: ((setsockopt: Fn) => (fd: number, level: number, name: number, value: number) => setsockopt(fd, level, name, [value], 4))(f('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)')),
       recv: f('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Libc['recv'],
       errno: () => koffi.errno(),
     };
