@@ -39,9 +39,17 @@ export interface Libc {
   setsockoptInt: (fd: number, level: number, name: number, value: number) => number;
   /** recv(fd, buf, len, flags): the byte count or -1. */
   recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
+  /** pidfd_open(pid, 0): a pidfd or -1 (Linux 5.3). */
+  pidfdOpen: (pid: number) => number;
+  /** pidfd_getfd(pidfd, fd, 0): this process's copy of another process's fd, or -1 (Linux 5.6, ptrace rights). */
+  pidfdGetfd: (pidfd: number, fd: number) => number;
   /** The calling thread's errno, read right after a failed call. */
   errno: () => number;
 }
+
+/** The same numbers on every Linux architecture (the unified syscall table). */
+const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
 
 let cached: Libc | null | undefined;
 let whyNot = '';
@@ -78,6 +86,10 @@ export function loadLibc(): Libc | null {
       fcntlInt: ((fcntl: Fn) => (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg))(f('int fcntl(int fd, int cmd, ...)')),
       setsockoptInt: ((setsockopt: Fn) => (fd: number, level: number, name: number, value: number) => setsockopt(fd, level, name, [value], 4))(f('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)')),
       recv: f('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Libc['recv'],
+      ...((syscall: Fn) => ({
+        pidfdOpen: (pid: number) => Number(syscall(SYS_PIDFD_OPEN, 'int', pid, 'int', 0)),
+        pidfdGetfd: (pidfd: number, fd: number) => Number(syscall(SYS_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'int', 0)),
+      }))(f('long syscall(long number, ...)')),
       errno: () => koffi.errno(),
     };
   } catch (err) {

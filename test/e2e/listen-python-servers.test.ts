@@ -65,6 +65,7 @@ async function reqPerSecond(port: number): Promise<number> {
 describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tend-pysrv-'));
   const t = new TendHome();
+  let uvPort = 0;
   after(() => {
     t.cleanup();
     rmSync(dir, { recursive: true, force: true });
@@ -96,10 +97,35 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () =
       direct.kill('SIGKILL');
     }
     const port = await freePort();
+    uvPort = port;
     track(await t.json<Row[]>(['start', '--name', 'uv', '--cwd', dir, '--listen', `127.0.0.1:${port}`, '--', PY, '-m', 'uvicorn', 'asgi:app', '--fd', '3', '--no-access-log']));
     await waitFor(async () => (await getFresh(port)) !== undefined, 'uvicorn on fd 3');
     const heldRate = await reqPerSecond(port);
     assert.ok(heldRate >= 0.5 * ownRate, `fd 3: ${heldRate.toFixed(0)} req/s, own port: ${ownRate.toFixed(0)} req/s`);
+  });
+
+  it('uvicorn: 3 reloads under 16 keep-alive connections fail no request (uvicorn closes idle keep-alive connections on SIGTERM)', async () => {
+    assert.notEqual(uvPort, 0, 'uvicorn runs from the test before');
+    const rows = (await t.list() as Row[]).filter((r) => r.name === 'uv');
+    const before = rows.map((r) => r.pid);
+    const load = startLoad(uvPort, 16);
+    try {
+      await waitFor(() => load.snapshot().ok > 200, 'load to flow');
+      for (let i = 0; i < 3; i++) {
+        const r = await t.run(['reload', 'uv']);
+        assert.equal(r.code, 0, r.stderr);
+        const mid = load.snapshot().ok;
+        await waitFor(() => load.snapshot().ok > mid + 100, 'load to flow after the reload');
+      }
+    } finally {
+      const res = await load.stop();
+      assert.equal(res.failed, 0, JSON.stringify(res.errors));
+      const pids = [...res.bodies.keys()].map((b) => b.split(' ')[1]);
+      assert.ok(pids.length >= 4, `answers came from the old and the new processes: ${pids.join(', ')}`);
+    }
+    const after = (await t.list() as Row[]).filter((r) => r.name === 'uv');
+    for (const r of after) t.remember(r);
+    assert.ok(after.every((r) => !before.includes(r.pid)), 'the process was replaced');
     await t.run(['delete', 'uv']);
   });
 
