@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,14 @@ import { getFresh } from '../helpers/load-loop.js';
 
 interface Row extends ProcessJson {
   holderPid?: number | null;
+}
+
+function holderLog(home: string): string {
+  try {
+    return readFileSync(join(home, 'holders', '0.log'), 'utf8');
+  } catch (err) {
+    return `(no holder log: ${(err as Error).message})`;
+  }
 }
 
 /** The real python binary (a pyenv shim on PATH would need the rest of PATH). */
@@ -37,13 +45,15 @@ describe('--wait-ready through NOTIFY_SOCKET on a machine without perl', { skip:
     const port = await freePort();
     const app = join(ROOT, 'examples', 'python-socket', 'app.py');
     const t0 = Date.now();
-    const started = await t.json<Row[]>(['start', app, '--name', 'py', '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '60s']);
+    const r = await t.run(['start', app, '--name', 'py', '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '60s', '--json'], { timeoutMs: 90_000 });
     const took = Date.now() - t0;
+    assert.equal(r.code, 0, `${r.stderr}\n${holderLog(t.home)}`);
+    const started = JSON.parse(r.stdout) as Row[];
     for (const r of started) t.remember(r);
     t.track(started[0]?.holderPid as number);
     assert.equal(started[0]?.status, 'online', JSON.stringify(started));
     // Without the relay the process would sit in launching until the 60 s listen_timeout.
-    assert.ok(took < 30_000, `online after ${took} ms: READY=1 was not relayed`);
+    assert.ok(took < 30_000, `online after ${took} ms: READY=1 was not relayed\n${holderLog(t.home)}`);
     assert.match((await getFresh(port)) ?? '', /^hello from python/);
   });
 });
