@@ -31,6 +31,9 @@ export interface Libc {
   socketpair: (domain: number, type: number, protocol: number, fds: Buffer) => number;
   close: (fd: number) => number;
   mkfifo: (path: string, mode: number) => number;
+  /** The calling thread's errno, read right after a failed call. */
+  errno: () => number;
+  // The holder's sockets: the NOTIFY_SOCKET relay, TCP_NODELAY, connection handoff.
   socket: (domain: number, type: number, protocol: number) => number;
   bind: (fd: number, addr: Buffer, len: number) => number;
   /** fcntl(fd, cmd, int arg) (the variadic argument is always an int here). */
@@ -43,8 +46,6 @@ export interface Libc {
   pidfdOpen: (pid: number) => number;
   /** pidfd_getfd(pidfd, fd, 0): this process's copy of another process's fd, or -1 (Linux 5.6, ptrace rights). */
   pidfdGetfd: (pidfd: number, fd: number) => number;
-  /** The calling thread's errno, read right after a failed call. */
-  errno: () => number;
 }
 
 /** The same numbers on every Linux architecture (the unified syscall table). */
@@ -81,6 +82,8 @@ export function loadLibc(): Libc | null {
       socketpair: f('int socketpair(int domain, int type, int protocol, void *fds)') as Libc['socketpair'],
       close: f('int close(int fd)') as Libc['close'],
       mkfifo: f('int mkfifo(const char *path, uint32_t mode)') as Libc['mkfifo'],
+      errno: () => koffi.errno(),
+      // The holder's sockets.
       socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
       bind: f('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
       fcntlInt: ((fcntl: Fn) => (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg))(f('int fcntl(int fd, int cmd, ...)')),
@@ -90,7 +93,6 @@ export function loadLibc(): Libc | null {
         pidfdOpen: (pid: number) => Number(syscall(SYS_PIDFD_OPEN, 'int', pid, 'int', 0)),
         pidfdGetfd: (pidfd: number, fd: number) => Number(syscall(SYS_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'int', 0)),
       }))(f('long syscall(long number, ...)')),
-      errno: () => koffi.errno(),
     };
   } catch (err) {
     whyNot = (err as Error).message.split('\n')[0] ?? 'unknown error';
