@@ -6,6 +6,7 @@ import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
 import type { HeldSocket } from './listen-sockets.js';
 import { startNotifyRelay, type NotifyRelay } from './notify-relay.js';
+import { startHandoff, type Handoff } from './connection-handoff.js';
 
 /**
  * Any language: the app gets the holder's listening sockets as fds 3, 4, … with systemd's
@@ -52,7 +53,8 @@ export class SocketsDriver implements WorkerDriver {
       const why = await new Promise<string>((resolve) => child.once('error', (e) => resolve(e.message)));
       throw new Error(`cannot start ${file}: ${why}`);
     }
-    const worker = new SocketsWorker(child, pid, spec, relay);
+    const ports = this.sockets.flatMap((s) => (s.address.kind === 'tcp' ? [s.address.port] : []));
+    const worker = new SocketsWorker(child, pid, spec, relay, ports);
     readyFromRelay = () => worker.markReady();
     return worker;
   }
@@ -66,8 +68,11 @@ class SocketsWorker implements WorkerProcess {
   private readyCbs: Array<() => void> = [];
   private isReady = false;
 
-  constructor(private readonly child: ChildProcess, readonly pid: number, private readonly spec: AppSpec, private readonly relay: NotifyRelay | null) {
+  private handoff: Handoff | null = null;
+
+  constructor(private readonly child: ChildProcess, readonly pid: number, private readonly spec: AppSpec, private readonly relay: NotifyRelay | null, private readonly ports: number[]) {
     child.on('error', () => undefined);
+    child.once('exit', (_code, signal) => this.handoff?.finish(signal === null));
     child.on('message', (msg: unknown) => {
       if (isReadyMessage(msg)) this.markReady();
     });
@@ -94,6 +99,8 @@ class SocketsWorker implements WorkerProcess {
   }
 
   retire(): void {
+    // Its keep-alive connections continue on the new process instead of being cut.
+    this.handoff ??= startHandoff(this.pid, this.ports);
     if (this.spec.shutdownWithMessage && this.child.connected) {
       try { this.child.send('shutdown'); return; } catch { /* fall through to the signal */ }
     }

@@ -40,7 +40,24 @@ export interface Libc {
   splice: (fdIn: number, offIn: null, fdOut: number, offOut: Buffer, len: number, flags: number) => number;
   /** The calling thread's errno, read right after a failed call. */
   errno: () => number;
+  // The holder's sockets: the NOTIFY_SOCKET relay, TCP_NODELAY, connection handoff.
+  socket: (domain: number, type: number, protocol: number) => number;
+  bind: (fd: number, addr: Buffer, len: number) => number;
+  /** fcntl(fd, cmd, int arg) (the variadic argument is always an int here). */
+  fcntlInt: (fd: number, cmd: number, arg: number) => number;
+  /** setsockopt(fd, level, name, &int, 4). */
+  setsockoptInt: (fd: number, level: number, name: number, value: number) => number;
+  /** recv(fd, buf, len, flags): the byte count or -1. */
+  recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
+  /** pidfd_open(pid, 0): a pidfd or -1 (Linux 5.3). */
+  pidfdOpen: (pid: number) => number;
+  /** pidfd_getfd(pidfd, fd, 0): this process's copy of another process's fd, or -1 (Linux 5.6, ptrace rights). */
+  pidfdGetfd: (pidfd: number, fd: number) => number;
 }
+
+/** The same numbers on every Linux architecture (the unified syscall table). */
+const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
 
 let cached: Libc | null | undefined;
 let whyNot = '';
@@ -78,6 +95,16 @@ export function loadLibc(): Libc | null {
       epollWaitAsync: epollWait.async.bind(epollWait) as unknown as Libc['epollWaitAsync'],
       splice: f('intptr_t splice(int fdIn, void *offIn, int fdOut, void *offOut, size_t len, uint32_t flags)') as Libc['splice'],
       errno: () => koffi.errno(),
+      // The holder's sockets.
+      socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
+      bind: f('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
+      fcntlInt: ((fcntl: Fn) => (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg))(f('int fcntl(int fd, int cmd, ...)')),
+      setsockoptInt: ((setsockopt: Fn) => (fd: number, level: number, name: number, value: number) => setsockopt(fd, level, name, [value], 4))(f('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)')),
+      recv: f('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Libc['recv'],
+      ...((syscall: Fn) => ({
+        pidfdOpen: (pid: number) => Number(syscall(SYS_PIDFD_OPEN, 'int', pid, 'int', 0)),
+        pidfdGetfd: (pidfd: number, fd: number) => Number(syscall(SYS_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'int', 0)),
+      }))(f('long syscall(long number, ...)')),
     };
   } catch (err) {
     whyNot = (err as Error).message.split('\n')[0] ?? 'unknown error';
