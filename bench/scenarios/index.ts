@@ -7,6 +7,7 @@ import { list100, list5 } from './list.js';
 import { logThroughput } from './log-throughput.js';
 import { manyApps, start300File } from './many-apps.js';
 import { memoryLimit } from './memory-limit.js';
+import { memoryCluster, memoryDaemon, memoryPty } from './memory.js';
 import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
@@ -30,4 +31,7 @@ export const scenarios: readonly Scenario[] = [
   manyApps,
   cluster,
   sockets,
+  memoryCluster,
+  memoryPty,
+  memoryDaemon,
 ];

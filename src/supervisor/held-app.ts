@@ -6,6 +6,7 @@ import type { AppSpec, ReloadReport } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { holderFiles, type TendPaths } from '../store/paths.js';
 import { HolderLink } from './holder-link.js';
+import { holderNodeFlags } from './holder-flags.js';
 
 // Beside the bundled daemon (dist/daemon.cjs → dist/holder.cjs), or the tsc output when unbundled.
 const HOLDER_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './holder.cjs' : '../holder/main.js', import.meta.url));
@@ -57,7 +58,7 @@ export class HeldApp {
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
-    return { file: process.execPath, args: [HOLDER_ENTRY, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+    return { file: process.execPath, args: [...holderNodeFlags(), HOLDER_ENTRY, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
   }
 
   /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppSpec } from '../protocol/model.js';
+import { holderNodeFlags } from './holder-flags.js';
 
 let holderScript: string | null = null;
 
@@ -25,5 +26,5 @@ export function findHolderScript(): string {
  */
 export function ptyCommand(command: { file: string; args: string[] }, spec: AppSpec, socket: string): { file: string; args: string[] } {
   const config = { file: command.file, args: command.args, cwd: spec.cwd, socket, name: spec.name, logAnsi: spec.pty?.logAnsi ?? false };
-  return { file: process.execPath, args: [findHolderScript(), JSON.stringify(config)] };
+  return { file: process.execPath, args: [...holderNodeFlags(), findHolderScript(), JSON.stringify(config)] };
 }
