@@ -52,6 +52,28 @@ async function waitWorkers(s: Session, names: readonly string[], workers: number
   }, 180_000, 250);
 }
 
+/**
+ * Starts apps one by one until each count in `counts` runs, and at each count waits for `ready`
+ * and records the manager's memory under `label(count)`.
+ */
+async function growAndRecord(s: Session, rec: Recorder, o: {
+  counts: readonly number[];
+  prefix: string;
+  label: (n: number) => string;
+  pty: boolean;
+  start: (name: string) => Promise<void>;
+  ready: (names: readonly string[]) => Promise<void>;
+}): Promise<void> {
+  const daemon = await s.ensureDaemon();
+  const names = appNames(Math.max(...o.counts), o.prefix);
+  let started = 0;
+  for (const n of o.counts) {
+    for (; started < n; started++) await o.start(names[started] as string);
+    await o.ready(names.slice(0, n));
+    await recordManager(s, rec, o.label(n), daemon, o.pty);
+  }
+}
+
 /** Issue 23 (1): manager memory for N cluster apps of 2 workers each, tend (daemon + holders) vs PM2 (daemon). */
 export const memoryCluster: Scenario = {
   name: 'memory-cluster',
@@ -63,20 +85,15 @@ export const memoryCluster: Scenario = {
   ]),
   async run(ctx, rec) {
     await alternate(ctx, rec, ctx.rounds, (tool) =>
-      withSession(tool, async (s) => {
-        const daemon = await s.ensureDaemon();
-        const names = appNames(CLUSTER_NS[CLUSTER_NS.length - 1] as number, 'web');
-        let started = 0;
-        for (const n of CLUSTER_NS) {
-          for (; started < n; started++) {
-            const a = s.startArgs(names[started] as string, fixture('cluster-app.js'), [String(await freePort()), '/dev/null']);
-            const dash = a.indexOf('--');
-            await s.cliOk([...a.slice(0, dash), '-i', '2', ...a.slice(dash)]);
-          }
-          await waitWorkers(s, names.slice(0, n), 2);
-          await recordManager(s, rec, clusterLabel(n), daemon, false);
-        }
-      }),
+      withSession(tool, (s) => growAndRecord(s, rec, {
+        counts: CLUSTER_NS, prefix: 'web', label: clusterLabel, pty: false,
+        start: async (name) => {
+          const a = s.startArgs(name, fixture('cluster-app.js'), [String(await freePort()), '/dev/null']);
+          const dash = a.indexOf('--');
+          await s.cliOk([...a.slice(0, dash), '-i', '2', ...a.slice(dash)]);
+        },
+        ready: (names) => waitWorkers(s, names, 2),
+      })),
     );
   },
 };
@@ -93,16 +110,11 @@ export const memoryPty: Scenario = {
   async run(ctx, rec) {
     await alternate(ctx, rec, ctx.rounds, async (tool) => {
       if (tool.name !== 'tend') return;
-      await withSession(tool, async (s) => {
-        const daemon = await s.ensureDaemon();
-        const names = appNames(PTY_NS[PTY_NS.length - 1] as number, 'tty');
-        let started = 0;
-        for (const n of PTY_NS) {
-          for (; started < n; started++) await s.cliOk(['start', '/bin/sleep', '--name', names[started] as string, '--pty', '--', '1000000']);
-          await s.waitOnline(names.slice(0, n), 60_000, 200);
-          await recordManager(s, rec, ptyLabel(n), daemon, true);
-        }
-      });
+      await withSession(tool, (s) => growAndRecord(s, rec, {
+        counts: PTY_NS, prefix: 'tty', label: ptyLabel, pty: true,
+        start: async (name) => void (await s.cliOk(['start', '/bin/sleep', '--name', name, '--pty', '--', '1000000'])),
+        ready: async (names) => void (await s.waitOnline(names, 60_000, 200)),
+      }));
     });
   },
 };
