@@ -7,12 +7,15 @@ import { memKb } from '../lib/proc.js';
 import { alternate, appNames, type Recorder, type Scenario } from '../lib/scenario.js';
 import { withSession, type Session } from '../lib/session.js';
 import { delay, waitFor } from '../lib/timing.js';
+import { bareNodeMemKb } from './rss.js';
 
 /** Settle window after the apps are online, before reading smaps_rollup. */
 const SETTLE_MS = 3_000;
 const CLUSTER_NS = [1, 5, 20] as const;
 const PTY_NS = [1, 5] as const;
 const DAEMON_NS = [1, 20, 300] as const;
+const daemonMetric = (what: 'RSS' | 'PSS', n: number): string => `daemon ${what}, ${n} app${n > 1 ? 's' : ''}`;
+const BARE = 'bare node --lite-mode';
 const DAEMON_TARGETS: Record<number, string> = { 20: '≤ 42 MB', 300: '≤ 47 MB' };
 
 const rssMetric = (what: string): string => `${what}: manager RSS`;
@@ -125,14 +128,19 @@ export const memoryDaemon: Scenario = {
   description: 'RSS and PSS of the daemon with 1, 20 and 300 /bin/sleep apps (sampling on, web off)',
   defaultRounds: 1,
   metrics: DAEMON_NS.flatMap((n) => [
-    { metric: `daemon RSS, ${n} app${n > 1 ? 's' : ''}`, unit: 'MB', ...(DAEMON_TARGETS[n] === undefined ? {} : { target: DAEMON_TARGETS[n] }) },
-    { metric: `daemon PSS, ${n} app${n > 1 ? 's' : ''}`, unit: 'MB' },
+    { metric: daemonMetric('RSS', n), unit: 'MB', baselineLabel: BARE, ...(DAEMON_TARGETS[n] === undefined ? {} : { target: DAEMON_TARGETS[n] }) },
+    { metric: daemonMetric('PSS', n), unit: 'MB', baselineLabel: BARE },
   ]),
   async run(ctx, rec) {
     const dir = mkdtempSync(join(tmpdir(), 'tend-bench-memory-'));
     try {
       await alternate(ctx, rec, ctx.rounds, (tool) =>
         withSession(tool, async (s) => {
+          const bare = await bareNodeMemKb(['--lite-mode']);
+          for (const n of DAEMON_NS) {
+            rec.add(daemonMetric('RSS', n), 'baseline', bare.rss / 1024);
+            rec.add(daemonMetric('PSS', n), 'baseline', bare.pss / 1024);
+          }
           const daemon = await s.ensureDaemon();
           const names = appNames(DAEMON_NS[DAEMON_NS.length - 1] as number);
           let started = 0;
@@ -145,8 +153,8 @@ export const memoryDaemon: Scenario = {
             await s.waitOnline(names.slice(0, n), 120_000, 200);
             await delay(SETTLE_MS);
             const m = memKb(daemon);
-            rec.add(`daemon RSS, ${n} app${n > 1 ? 's' : ''}`, tool.name, m.rss / 1024);
-            rec.add(`daemon PSS, ${n} app${n > 1 ? 's' : ''}`, tool.name, m.pss / 1024);
+            rec.add(daemonMetric('RSS', n), tool.name, m.rss / 1024);
+            rec.add(daemonMetric('PSS', n), tool.name, m.pss / 1024);
           }
         }),
       );
