@@ -3,6 +3,7 @@
 // skips the ESM loader and dozens of file look-ups (measured: see BENCHMARKS.md). Command modules
 // stay lazy: esbuild wraps dynamically imported modules in initializers run on first use.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 const common = {
@@ -25,8 +26,10 @@ const common = {
 const lazyCommands = {
   name: 'lazy-commands',
   setup(b) {
+    // Any file of src/cli/ itself (main.ts, command-table.ts): matching main.ts alone let the
+    // command table pull every command, the daemon included, into dist/cli.cjs (725 kB).
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) =>
-      args.importer.endsWith('main.ts') ? { path: args.path.replace(/\.js$/, '.cjs'), external: true } : undefined);
+      /[\\/]src[\\/]cli$/.test(dirname(args.importer)) ? { path: args.path.replace(/\.js$/, '.cjs'), external: true } : undefined);
   },
 };
 const commands = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts')).map((f) => `src/cli/commands/${f}`);

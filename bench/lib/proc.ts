@@ -51,6 +51,17 @@ export function rssKb(pid: number): number {
   return Number(match[1]);
 }
 
+/** RSS and PSS in kB from /proc/PID/smaps_rollup (PSS splits shared pages among the processes mapping them). */
+export function memKb(pid: number): { rss: number; pss: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string): number => {
+    const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+    if (!match?.[1]) throw new Error(`no ${name} in smaps_rollup of pid ${pid}`);
+    return Number(match[1]);
+  };
+  return { rss: field('Rss'), pss: field('Pss') };
+}
+
 let clockTicks: number | undefined;
 
 /** Clock ticks per second (getconf CLK_TCK, 100 on Linux in practice). */

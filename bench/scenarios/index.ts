@@ -3,10 +3,11 @@ import { cluster } from './cluster.js';
 import { daemonKill } from './daemon-kill.js';
 import { sockets } from './sockets.js';
 import { idleCpu } from './idle-cpu.js';
-import { list100, list5 } from './list.js';
+import { list100, list5, verbs1 } from './list.js';
 import { logThroughput } from './log-throughput.js';
 import { manyApps, start300File } from './many-apps.js';
 import { memoryLimit } from './memory-limit.js';
+import { memoryCluster, memoryDaemon, memoryPty } from './memory.js';
 import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
 import { rss } from './rss.js';
@@ -17,6 +18,7 @@ import { start100File } from './start-100-file.js';
 export const scenarios: readonly Scenario[] = [
   list5,
   list100,
+  verbs1,
   rss,
   restartLatency,
   start100,
@@ -30,4 +32,7 @@ export const scenarios: readonly Scenario[] = [
   manyApps,
   cluster,
   sockets,
+  memoryCluster,
+  memoryPty,
+  memoryDaemon,
 ];

@@ -50,3 +50,43 @@ export function listScenario(apps: number, target: string, pm2Reference: string)
 
 export const list5 = listScenario(5, '≤ 1.3×', '3.5×');
 export const list100 = listScenario(100, '≤ 1.5×', '4.1×');
+
+const VERBS = ['start', 'restart', 'stop'] as const;
+
+/** `/bin/sleep` run directly (no runtime start-up in the figure: what is timed is the manager). */
+function sleepStart(args: string[]): string[] {
+  const dash = args.indexOf('--');
+  return [...args.slice(0, dash), '--interpreter', 'none', ...args.slice(dash)];
+}
+const verbRatio = (verb: string): string => `${verb} of one app ÷ node -e 0`;
+
+/**
+ * Issue 23 (3): `start`, `restart` and `stop` of one `/bin/sleep` app (spawn → exit of the CLI,
+ * daemon up, 5 other apps running), each interleaved with `node -e 0`. The app is deleted between samples
+ * so every `start` creates it.
+ */
+export const verbs1: Scenario = {
+  name: 'verbs-1',
+  description: '`start`, `restart`, `stop` of one /bin/sleep app (daemon up, 5 apps running) vs `node -e 0`',
+  metrics: VERBS.map((verb) => ({ metric: verbRatio(verb), unit: '×', target: '≤ 1.5×' })),
+  async run(ctx, rec) {
+    const names = appNames(5);
+    await alternate(ctx, rec, ctx.rounds, (tool) =>
+      withSession(tool, async (s) => {
+        await s.ensureDaemon();
+        await s.startMany(names, fixture('idle.js'), 4);
+        await s.waitOnline(names, 120_000, 200);
+        const ms: Record<string, number[]> = { start: [], restart: [], stop: [], node: [] };
+        for (let i = 0; i < SAMPLES_PER_ROUND; i++) {
+          for (const verb of VERBS) {
+            (ms.node as number[]).push((await run(process.execPath, ['-e', '0'], { env: cleanEnv() })).ms);
+            const args = verb === 'start' ? sleepStart(s.startArgs('one', '/bin/sleep', ['1000000'])) : [verb, 'one'];
+            (ms[verb] as number[]).push((await s.cliOk(args)).ms);
+          }
+          await s.cliOk(['delete', 'one']);
+        }
+        for (const verb of VERBS) rec.add(verbRatio(verb), tool.name, median(ms[verb] as number[]) / median(ms.node as number[]));
+      }),
+    );
+  },
+};

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fixture } from '../lib/paths.js';
-import { cleanEnv, killRef, processRef, rssKb } from '../lib/proc.js';
+import { cleanEnv, killRef, memKb, processRef, rssKb } from '../lib/proc.js';
 import { alternate, appNames, type Scenario } from '../lib/scenario.js';
 import { withSession } from '../lib/session.js';
 import { delay } from '../lib/timing.js';
@@ -11,17 +11,21 @@ const SETTLE_MS = 2_000;
 const one = 'daemon RSS, 1 app';
 const twenty = 'daemon RSS, 20 apps';
 
-/** RSS of a bare `node idle.js`: the floor any Node daemon starts from. */
-async function bareNodeRssMb(): Promise<number> {
-  const child = spawn(process.execPath, [fixture('idle.js')], { env: cleanEnv(), stdio: 'ignore' });
+/** RSS and PSS (kB) of a bare `node [nodeArgs] idle.js` after the settle window: the floor any Node daemon starts from. */
+export async function bareNodeMemKb(nodeArgs: readonly string[] = []): Promise<{ rss: number; pss: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, fixture('idle.js')], { env: cleanEnv(), stdio: 'ignore' });
   const ref = child.pid !== undefined ? processRef(child.pid) : null;
   if (!ref) throw new Error('could not spawn node');
   try {
     await delay(SETTLE_MS);
-    return rssKb(ref.pid) / 1024;
+    return memKb(ref.pid);
   } finally {
     killRef(ref);
   }
+}
+
+async function bareNodeRssMb(): Promise<number> {
+  return (await bareNodeMemKb()).rss / 1024;
 }
 
 export const rss: Scenario = {

@@ -1,6 +1,7 @@
-import { closeSync, existsSync, linkSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { TendError } from '../errors.js';
+import { kernelRandom } from '../lib/kernel-random.js';
 import { readStat } from '../procfs/procfs.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { checkFileSafe } from '../store/home-check.js';
@@ -84,7 +85,7 @@ function lockId(paths: TendPaths): string {
   const existing = read();
   if (existing !== null) return existing;
   const tmp = `${paths.lockIdFile}.${process.pid}`;
-  writeFileAtomic(tmp, `${randomHex(16)}\n`, 0o600, true);
+  writeFileAtomic(tmp, `${kernelRandom(16).toString('hex')}\n`, 0o600, true);
   try {
     try {
       linkSync(tmp, paths.lockIdFile);
@@ -99,19 +100,6 @@ function lockId(paths: TendPaths): string {
   const id = read();
   if (id === null) throw new TendError('E_DAEMON_START_FAILED', `cannot read the lock id in ${paths.lockIdFile}`, { hint: `Remove ${paths.lockIdFile} and try again.` });
   return id;
-}
-
-/** Random bytes from the kernel without loading node:crypto. */
-function randomHex(bytes: number): string {
-  const buf = Buffer.alloc(bytes);
-  const fd = openSync('/dev/urandom', 'r');
-  try {
-    let off = 0;
-    while (off < bytes) off += readSync(fd, buf, off, bytes - off, null);
-  } finally {
-    closeSync(fd);
-  }
-  return buf.toString('hex');
 }
 
 function readPid(paths: TendPaths): number | null {

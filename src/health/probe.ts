@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { HealthProbe } from '../protocol/model.js';
 
@@ -26,9 +24,10 @@ export function runProbe(probe: HealthProbe, ctx: ProbeContext): Promise<ProbeRe
 }
 
 /** Healthy on 2xx and 3xx (redirects are not followed), like Kubernetes' httpGet probe. */
-function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
+// node:http/https load on the first HTTP probe (a daemon without one never pays for them).
+async function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
+  const request = url.startsWith('https:') ? (await import('node:https')).request : (await import('node:http')).request;
   return new Promise((resolve) => {
-    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     let settled = false;
     const done = (r: ProbeResult): void => {
       if (settled) return;

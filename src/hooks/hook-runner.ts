@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { request as httpRequest, type ClientRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import type { DaemonEvent } from '../protocol/events.js';
 import type { HookAction, Hooks } from '../protocol/model.js';
 import { redactText } from '../protocol/secrets.js';
@@ -73,7 +72,9 @@ export class HookRunner {
 
   // node:http, not fetch: the daemon runs in V8's lite mode, where fetch's parser (WebAssembly) is missing.
   // The socket timeout only notices silence; the deadline also cuts off an answer that trickles.
-  private post(url: string, body: string): Promise<string | null> {
+  // node:http/https load on the first webhook: a daemon without one never pays for them (~3 MB RSS).
+  private async post(url: string, body: string): Promise<string | null> {
+    const send = url.startsWith('https:') ? (await import('node:https')).request : (await import('node:http')).request;
     return new Promise((resolve) => {
       let settled = false;
       let req: ClientRequest | null = null;
@@ -94,7 +95,6 @@ export class HookRunner {
       } catch {
         return settle(`not a URL: ${url}`);
       }
-      const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
       req = send(u, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs }, (res) => {
         res.resume();
         res.on('end', () => settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode ?? '?'}`));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crc32 } from '../lib/crc32.js';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { writeFailed, writeFully } from './atomic-write.js';
 import { checkFileSafe } from './home-check.js';
@@ -25,7 +25,7 @@ const RECORD_HEAD_BYTES = 12;
  * a kill, or left from before the last emptying, is never replayed.
  *
  * Layout: header = magic, version 1, generation, 0 (u32 LE each); then records of
- * length (u32), checksum (first 4 bytes of SHA-256 over generation + payload), generation (u32),
+ * length (u32), checksum (CRC-32 over generation + payload), generation (u32),
  * payload (JSON).
  */
 export class IntentLog {
@@ -219,5 +219,5 @@ function header(gen: number): Buffer {
 function checksum(gen: number, payload: Buffer): number {
   const g = Buffer.alloc(4);
   g.writeUInt32LE(gen >>> 0, 0);
-  return createHash('sha256').update(g).update(payload).digest().readUInt32LE(0);
+  return crc32(g, payload);
 }

@@ -8,6 +8,7 @@ import type { AppSpec, ReloadReport } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { holderFiles, type TendPaths } from '../store/paths.js';
 import { HolderLink } from './holder-link.js';
+import { holderNodeFlags } from './holder-flags.js';
 
 
 /** Cluster apps and socket-activated apps run under a holder process instead of directly. */
@@ -67,7 +68,7 @@ export class HeldApp {
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
-    return { file: process.execPath, args: [packageFile(import.meta.url, 'holder.cjs'), files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+    return { file: process.execPath, args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
   }
 
   /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */

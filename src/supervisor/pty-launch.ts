@@ -1,6 +1,6 @@
 import { packageFile } from '../lib/package-files.js';
 import type { AppSpec } from '../protocol/model.js';
-
+import { holderNodeFlags } from './holder-flags.js';
 
 /**
  * A PTY app is spawned as its holder (DESIGN.md §8): `node pty-holder.cjs <config>`, which runs
@@ -9,5 +9,5 @@ import type { AppSpec } from '../protocol/model.js';
  */
 export function ptyCommand(command: { file: string; args: string[] }, spec: AppSpec, socket: string): { file: string; args: string[] } {
   const config = { file: command.file, args: command.args, cwd: spec.cwd, socket, name: spec.name, logAnsi: spec.pty?.logAnsi ?? false };
-  return { file: process.execPath, args: [packageFile(import.meta.url, 'pty-holder.cjs'), JSON.stringify(config)] };
+  return { file: process.execPath, args: [...holderNodeFlags(), packageFile(import.meta.url, 'pty-holder.cjs'), JSON.stringify(config)] };
 }

@@ -1,5 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+
+// node:crypto loads on the first token check (the dashboard is on), not with the daemon.
+const lazyRequire = createRequire(import.meta.url);
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
@@ -31,7 +34,7 @@ export function tokenMatches(presented: string | null, token: string): boolean {
   if (presented === null) return false;
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && (lazyRequire('node:crypto') as typeof import('node:crypto')).timingSafeEqual(a, b);
 }
 
 /** The token of `Authorization: Bearer <token>`, or null. */

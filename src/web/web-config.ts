@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import { kernelRandom } from '../lib/kernel-random.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { tendPaths } from '../store/paths.js';
 
@@ -40,7 +40,7 @@ export function loadOrCreateToken(home: string): string {
     const t = readFileSync(webTokenFile(home), 'utf8').trim();
     if (/^[A-Za-z0-9_-]{32,200}$/.test(t)) return t;
   } catch { /* made below */ }
-  const token = randomBytes(24).toString('base64url');
+  const token = kernelRandom(24).toString('base64url');
   writeFileAtomic(webTokenFile(home), `${token}\n`, 0o600, true);
   return token;
 }

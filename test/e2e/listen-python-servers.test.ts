@@ -3,7 +3,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
+import { needs } from '../helpers/needs.js';
 import { TendHome, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { getFresh, startLoad } from '../helpers/load-loop.js';
 
@@ -22,7 +23,6 @@ const has = (mod: string): boolean => {
   }
 };
 const missing = ['uvicorn', 'gunicorn'].filter((m) => !has(m));
-const skip = missing.length > 0 && process.env.CI !== 'true' ? `${missing.join(', ')} not installed (apt-get install python3-uvicorn gunicorn)` : false;
 
 const ASGI = `import os
 async def app(scope, receive, send):
@@ -62,7 +62,9 @@ async function reqPerSecond(port: number): Promise<number> {
   return ((b - a) * 1000) / (Date.now() - t0);
 }
 
-describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () => {
+const req = needs(missing.length > 0 ? `${missing.join(', ')} not installed (scripts/test.sh installs python3-uvicorn and gunicorn)` : null);
+
+describe('--listen with real Python servers (uvicorn, gunicorn)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tend-pysrv-'));
   const t = new TendHome();
   let uvPort = 0;
@@ -75,7 +77,7 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () =
     if (typeof rows[0]?.holderPid === 'number') t.track(rows[0].holderPid);
   };
 
-  it('connections accepted from a held TCP socket have TCP_NODELAY', async () => {
+  req.it('connections accepted from a held TCP socket have TCP_NODELAY', async () => {
     writeFileSync(join(dir, 'nodelay.py'), NODELAY);
     const port = await freePort();
     track(await t.json<Row[]>(['start', '--name', 'nd', '--cwd', dir, '--listen', `127.0.0.1:${port}`, '--', PY, 'nodelay.py']));
@@ -84,7 +86,7 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () =
     await t.run(['delete', 'nd']);
   });
 
-  it('uvicorn --fd 3 serves at least half the requests/s of uvicorn on its own port (was 0.08x)', async () => {
+  req.it('uvicorn --fd 3 serves at least half the requests/s of uvicorn on its own port (was 0.08x)', async () => {
     assert.deepEqual(missing, []);
     writeFileSync(join(dir, 'asgi.py'), ASGI);
     const own = await freePort();
@@ -104,7 +106,7 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () =
     assert.ok(heldRate >= 0.5 * ownRate, `fd 3: ${heldRate.toFixed(0)} req/s, own port: ${ownRate.toFixed(0)} req/s`);
   });
 
-  it('uvicorn: 3 reloads under 16 keep-alive connections fail no request (uvicorn closes idle keep-alive connections on SIGTERM)', async () => {
+  req.it('uvicorn: 3 reloads under 16 keep-alive connections fail no request (uvicorn closes idle keep-alive connections on SIGTERM)', async () => {
     assert.notEqual(uvPort, 0, 'uvicorn runs from the test before');
     const rows = (await t.list() as Row[]).filter((r) => r.name === 'uv');
     const before = rows.map((r) => r.pid);
@@ -129,7 +131,7 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', { skip }, () =
     await t.run(['delete', 'uv']);
   });
 
-  it('gunicorn --preload on LISTEN_FDS: READY=1 comes after the app imported, so a broken version fails the reload and the old one serves', async () => {
+  req.it('gunicorn --preload on LISTEN_FDS: READY=1 comes after the app imported, so a broken version fails the reload and the old one serves', async () => {
     writeFileSync(join(dir, 'wsgi.py'), WSGI('v1'));
     const port = await freePort();
     track(await t.json<Row[]>(['start', '--name', 'gu', '--cwd', dir, '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '20s', '--', PY, '-m', 'gunicorn', '--preload', '-w', '2', 'wsgi:app']));

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
+import { needs } from '../helpers/needs.js';
 import { ROOT, TendHome, freePort, type ProcessJson } from '../helpers/tend.js';
 import { getFresh } from '../helpers/load-loop.js';
 
@@ -28,7 +29,9 @@ const python = (() => {
   }
 })();
 
-describe('--wait-ready through NOTIFY_SOCKET on a machine without perl', { skip: python === '' && process.env.CI !== 'true' ? 'python3 is not installed' : false }, () => {
+const req = needs(python === '' ? 'python3 is not installed (scripts/test.sh installs it)' : null);
+
+describe('--wait-ready through NOTIFY_SOCKET on a machine without perl', () => {
   // PATH holds python3 and nothing else: no perl, no interpreter for a relay to find.
   const bin = mkdtempSync(join(tmpdir(), 'tend-noperl-'));
   mkdirSync(join(bin, 'bin'));
@@ -38,7 +41,7 @@ describe('--wait-ready through NOTIFY_SOCKET on a machine without perl', { skip:
     rmSync(bin, { recursive: true, force: true });
   });
 
-  it('becomes online on READY=1 well before listen_timeout', async () => {
+  req.it('becomes online on READY=1 well before listen_timeout', async () => {
     assert.notEqual(python, '', 'python3 is needed');
     symlinkSync(python, join(bin, 'bin', 'python3'));
     assert.throws(() => execFileSync('perl', ['-e', '1'], { env: t.env, stdio: 'ignore' }), 'perl must not be reachable');

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
+import { needs } from '../helpers/needs.js';
 import { openRelayCount, startNotifyRelay } from '../../src/holder/notify-relay.js';
 import { waitFor } from '../helpers/tend.js';
 
@@ -25,7 +26,9 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<void
   });
 }
 
-describe('NOTIFY_SOCKET relay: no interpreter, real sd_notify clients', { skip: missing !== '' && process.env.CI !== 'true' ? missing : false }, () => {
+const req = needs(missing === '' ? null : missing);
+
+describe('NOTIFY_SOCKET relay: no interpreter, real sd_notify clients', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tend-notify-'));
   const savedPath = process.env.PATH;
   after(() => {
@@ -33,7 +36,7 @@ describe('NOTIFY_SOCKET relay: no interpreter, real sd_notify clients', { skip: 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('binds with no perl (or anything else) on PATH and relays systemd-notify --ready and a python datagram', async () => {
+  req.it('binds with no perl (or anything else) on PATH and relays systemd-notify --ready and a python datagram', async () => {
     assert.equal(missing, '', missing);
     const empty = join(dir, 'empty-bin');
     process.env.PATH = empty; // an interpreter looked up on PATH is not found
@@ -59,7 +62,7 @@ describe('NOTIFY_SOCKET relay: no interpreter, real sd_notify clients', { skip: 
     assert.ok(!existsSync(a.path) && !existsSync(b.path), 'close() removes the socket files');
   });
 
-  it('refuses a socket path too long for sockaddr_un with a message saying what to do', async () => {
+  req.it('refuses a socket path too long for sockaddr_un with a message saying what to do', async () => {
     await assert.rejects(startNotifyRelay(join(dir, 'x'.repeat(120)), () => undefined), /longer than 107 bytes; use a shorter TEND_HOME/);
   });
 });

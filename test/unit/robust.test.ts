@@ -165,3 +165,12 @@ describe('restore plan: one run per app, everything else stopped', () => {
     assert.match(plan.notices.join(' '), /unknown app id 7/);
   });
 });
+
+describe('crc32', () => {
+  it('matches the standard check value and is the same over split buffers', async () => {
+    const { crc32 } = await import('../../src/lib/crc32.js');
+    assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+    assert.equal(crc32(Buffer.from('1234'), Buffer.from('56789')), 0xcbf43926);
+    assert.equal(crc32(Buffer.alloc(0)), 0);
+  });
+});
