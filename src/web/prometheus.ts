@@ -4,8 +4,11 @@ export interface PrometheusInput {
   daemon: DaemonInfo;
   /** The daemon's own CPU time (process.cpuUsage), seconds. */
   daemonCpuSeconds: number;
-  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number>; hasHealthCheck: boolean }>;
+  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number>; hasHealthCheck: boolean; memoryLimitBytes: number | null }>;
 }
+
+/** A daemon problem about its disk: the persistence and log writers start those with "disk full" or "disk failing". */
+const DISK_PROBLEM = /^disk (full|failing)/;
 
 const STATUSES: readonly ProcessStatus[] = ['launching', 'online', 'stopping', 'stopped', 'waiting-restart', 'errored', 'waiting'];
 
@@ -40,8 +43,9 @@ export function renderPrometheus(input: PrometheusInput): string {
     procs: new Family('tend_app_processes', 'gauge', 'Processes in the app\'s tree.'),
     uptime: new Family('tend_app_uptime_seconds', 'gauge', 'Seconds since the app\'s current process started.'),
     healthy: new Family('tend_app_healthy', 'gauge', 'Health check result: 1 healthy, 0 unhealthy or not yet passing (apps with a check only).'),
+    memLimit: new Family('tend_app_memory_limit_bytes', 'gauge', 'The app\'s max_memory_restart (apps with one only).'),
   };
-  for (const { info, metrics, limitRestarts, hasHealthCheck } of input.apps) {
+  for (const { info, metrics, limitRestarts, hasHealthCheck, memoryLimitBytes } of input.apps) {
     const base = { app: info.name, id: String(info.id), namespace: info.namespace };
     f.up.add(base, info.pid === null ? 0 : 1);
     for (const s of STATUSES) f.status.add({ ...base, status: s }, info.status === s ? 1 : 0);
@@ -56,6 +60,7 @@ export function renderPrometheus(input: PrometheusInput): string {
       f.uptime.add(base, Math.round(info.uptimeMs / 100) / 10);
     }
     if (hasHealthCheck) f.healthy.add(base, info.health === 'healthy' ? 1 : 0);
+    if (memoryLimitBytes !== null) f.memLimit.add(base, memoryLimitBytes);
   }
   const d = input.daemon;
   const daemon = [
@@ -65,6 +70,8 @@ export function renderPrometheus(input: PrometheusInput): string {
     new Family('tend_daemon_cpu_seconds_total', 'counter', 'CPU time used by the daemon itself.'),
     new Family('tend_daemon_resident_memory_bytes', 'gauge', 'Resident memory of the daemon itself.'),
     new Family('tend_daemon_heap_used_bytes', 'gauge', 'V8 heap used by the daemon.'),
+    new Family('tend_daemon_problems', 'gauge', 'Problems the daemon reports right now (ping and list show them).'),
+    new Family('tend_daemon_disk_failing', 'gauge', 'Whether a write of the daemon\'s state, status or log fails for a full or failing disk (1) or not (0).'),
   ];
   daemon[0]?.add({ version: d.version, node: d.node, pid: String(d.pid) }, 1);
   daemon[1]?.add({}, d.apps);
@@ -72,6 +79,8 @@ export function renderPrometheus(input: PrometheusInput): string {
   daemon[3]?.add({}, Math.round(input.daemonCpuSeconds * 1000) / 1000);
   daemon[4]?.add({}, d.memory.rssBytes);
   daemon[5]?.add({}, d.memory.heapUsedBytes);
+  daemon[6]?.add({}, d.problems.length);
+  daemon[7]?.add({}, d.problems.some((p) => DISK_PROBLEM.test(p)) ? 1 : 0);
   const families = [...Object.values(f), ...daemon].filter((x) => x.lines.length > 0);
   return `${families.map((x) => x.render()).join('\n')}\n`;
 }
