@@ -144,6 +144,8 @@ export interface AppSpec {
   pm2?: boolean;
   /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
   userEnv?: string[];
+  /** The config file (absolute) it was last applied from; `tend apply <file> --prune` deletes the apps of that file it no longer has. */
+  configFile?: string;
   /** Absent: no watching. */
   watch?: WatchSpec;
   /** Run on a pseudo-terminal held by a holder process (`tend attach`). Absent: pipes. */

@@ -1,6 +1,6 @@
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
-import type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
+import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { ptySocketPath } from '../store/pty-paths.js';
 import { fifoPath, type TendPaths } from '../store/paths.js';
@@ -20,6 +20,7 @@ import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
+import { planApply } from './apply-plan.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
 
 export interface SupervisorDeps {
@@ -254,8 +255,14 @@ export class Supervisor {
     return { action, process: this.rowsOfApp(existing)[0] ?? existing.info() };
   }
 
+  plan(specs: AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
+    return planApply([...this.apps.values()].map((h) => ({ name: h.spec.name, now: nowOf(h) })), specs, mode, pruneFile);
+  }
+
   /** Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the old). */
   private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
+    // Unchanged, but applied from another file now: remember it (for `apply --prune`).
+    if (step === 'unchanged' && spec.configFile !== h.spec.configFile) this.respec(h, spec);
     if (step === 'unchanged') return;
     if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
     if (spec !== h.spec) this.respec(h, spec);
