@@ -1,6 +1,7 @@
 import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
+import { PortScanner, type PortScanApp } from '../metrics/ports.js';
 import { MetricsSampler } from '../metrics/sampler.js';
 import type { AppMetrics, ProcessDetail, ProcessInfo } from '../protocol/model.js';
 import type { Observed } from '../supervisor/process-handle.js';
@@ -28,6 +29,8 @@ export class Observer {
   private readonly listeners = new Set<(apps: AppMetrics[]) => void>();
   private supervisor: Supervisor | null = null;
   private publishedAt = 0;
+  private readonly portScanner = new PortScanner();
+  private portsAt = -Infinity;
 
   constructor(private readonly opts: ObserverOptions) {
     this.sampler = new MetricsSampler({
@@ -56,7 +59,7 @@ export class Observer {
   /** For the supervisor: the live figures of a run. */
   observe(id: number, pid: number | null): Observed {
     const m = this.sampler.latest(id, pid);
-    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null };
+    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null, ports: this.portScanner.ports(id, pid) };
   }
 
   /** Every state change of an app: (re)arm its health checks and cron schedule. */
@@ -104,16 +107,37 @@ export class Observer {
       const reason = memoryOverLimit(m, h.spec.maxMemoryRestartBytes);
       if (reason !== null) sup.autoRestart(m.id, 'memory', reason);
     }
+    const now = this.opts.now();
+    this.scanPorts(apps, now);
     // `tend list` reads the published status: keep its cpu and mem columns current (at the idle
     // rate: a watcher's fast samples go to the watcher, not to the disk).
-    const now = this.opts.now();
     if (now - this.publishedAt >= this.opts.idleMs - 50) {
       this.publishedAt = now;
       sup.publishStatus();
     }
+    const withPorts = this.listeners.size === 0 ? apps : apps.map((m) => {
+      const ports = this.portScanner.ports(m.id, this.sampler.pids(m.id)?.pid ?? null);
+      return ports === null ? m : { ...m, ports };
+    });
     for (const fn of [...this.listeners]) {
-      try { fn(apps); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
+      try { fn(withPorts); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
     }
+  }
+
+  /**
+   * Listening ports, over each app's tree as just sampled: at most once per idle interval (its fds
+   * are read a slice at a time), and at once for a run that has none yet (a new app shows its
+   * ports at the next sample).
+   */
+  private scanPorts(apps: AppMetrics[], now: number): void {
+    const trees = apps.flatMap((m): PortScanApp[] => {
+      const t = this.sampler.pids(m.id);
+      return t === null ? [] : [{ id: m.id, ...t }];
+    });
+    const unseen = trees.some((t) => this.portScanner.ports(t.id, t.pid) === null);
+    if (!unseen && now - this.portsAt < this.opts.idleMs - 50) return;
+    this.portsAt = now;
+    this.portScanner.scan(trees, (changed) => { if (changed) this.supervisor?.publishStatus(); });
   }
 
   close(): void {

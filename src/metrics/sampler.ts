@@ -204,6 +204,12 @@ export class MetricsSampler {
     return this.view(id, st, withHistory, since);
   }
 
+  /** The pids of the app's tree as last sampled (main pid first), with the main pid they belong to. */
+  pids(id: number): { pid: number; pids: number[] } | null {
+    const st = this.state.get(id);
+    return st === undefined || st.pid === -1 ? null : { pid: st.pid, pids: st.members.map((m) => m.pid) };
+  }
+
   /** The app's processes as last sampled, main pid first, with their command lines. */
   tree(id: number): TreeProcess[] {
     const st = this.state.get(id);

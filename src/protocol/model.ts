@@ -210,6 +210,14 @@ export interface ExitRecord {
   unknown: boolean;
 }
 
+/** A listening socket of an app's process tree (TCP in LISTEN, or a bound UDP socket with no peer). */
+export interface ListenPort {
+  proto: 'tcp' | 'udp';
+  /** `0.0.0.0` / `::` for every address. */
+  address: string;
+  port: number;
+}
+
 /** One managed process as the list shows it. */
 export interface ProcessInfo {
   id: number;
@@ -243,6 +251,8 @@ export interface ProcessInfo {
   watching?: boolean;
   /** The app runs on a pseudo-terminal (`tend attach`). */
   pty?: boolean;
+  /** Listening ports of the app's whole process tree at the last scan (absent when not running or not scanned yet). */
+  ports?: ListenPort[];
 }
 
 /** One process of an app's tree (`describe`). */
@@ -277,6 +287,8 @@ export interface AppMetrics {
   processes: number;
   /** Oldest first; about the last 10 minutes. */
   history: MetricPoint[];
+  /** Listening ports of the tree at the last scan (in `metrics` events; absent when not scanned yet). */
+  ports?: ListenPort[];
 }
 
 export interface LogPaths {

@@ -1,4 +1,4 @@
-import type { AppSpec, ExitRecord, HealthStatus, LogPaths, ReloadReport } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, ListenPort, LogPaths, ReloadReport } from '../protocol/model.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';
@@ -37,6 +37,8 @@ export interface Observed {
   cpuPercent: number | null;
   memoryBytes: number | null;
   health: HealthStatus | null;
+  /** Listening ports of the run's process tree; null (or absent) until scanned. */
+  ports?: ListenPort[] | null;
 }
 
 /** Restarts tend decided on its own, by cause. */

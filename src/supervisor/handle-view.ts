@@ -34,5 +34,6 @@ export function infoOf(h: ProcessHandle, seen: Observed, now: number): ProcessIn
     health: seen.health,
     ...(h.spec.watch === undefined ? {} : { watching: true }),
     ...(h.spec.pty === undefined ? {} : { pty: true }),
+    ...(seen.ports == null || !running ? {} : { ports: seen.ports }),
   };
 }

@@ -43,6 +43,7 @@ export function renderPrometheus(input: PrometheusInput): string {
     procs: new Family('tend_app_processes', 'gauge', 'Processes in the app\'s tree.'),
     uptime: new Family('tend_app_uptime_seconds', 'gauge', 'Seconds since the app\'s current process started.'),
     healthy: new Family('tend_app_healthy', 'gauge', 'Health check result: 1 healthy, 0 unhealthy or not yet passing (apps with a check only).'),
+    port: new Family('tend_app_listening_port', 'gauge', 'A TCP port in LISTEN or a bound UDP port of the app\'s process tree (always 1; the port is a label).'),
     memLimit: new Family('tend_app_memory_limit_bytes', 'gauge', 'The app\'s max_memory_restart (apps with one only).'),
   };
   for (const { info, metrics, limitRestarts, hasHealthCheck, memoryLimitBytes } of input.apps) {
@@ -61,6 +62,7 @@ export function renderPrometheus(input: PrometheusInput): string {
     }
     if (hasHealthCheck) f.healthy.add(base, info.health === 'healthy' ? 1 : 0);
     if (memoryLimitBytes !== null) f.memLimit.add(base, memoryLimitBytes);
+    for (const p of info.pid === null ? [] : info.ports ?? []) f.port.add({ ...base, proto: p.proto, address: p.address, port: String(p.port) }, 1);
   }
   const d = input.daemon;
   const daemon = [

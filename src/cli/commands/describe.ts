@@ -86,6 +86,7 @@ function observedRows(d: ProcessDetail): Array<[string, string]> {
     const n = d.tree?.length ?? 0;
     rows.push(['cpu', `${cpu}${n > 1 && main?.cpuPercent != null ? ` (main pid ${main.cpuPercent.toFixed(1)}%, ${n} processes)` : ''}`]);
     rows.push(['memory', `${mem}${n > 1 && main !== undefined ? ` (main pid ${formatBytes(main.memoryBytes)}, ${n} processes)` : ''}`]);
+    if (d.ports !== undefined) rows.push(['listening', d.ports.length === 0 ? 'no port' : d.ports.map((p) => `${p.proto} ${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`).join(', ')]);
   }
   const spec = d.spec;
   if (spec.maxMemoryRestartBytes != null) rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);

@@ -1,6 +1,7 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { ProcessInfo } from '../../protocol/model.js';
+import { formatPorts } from '../../protocol/ports.js';
 import { painter, statusColor } from './colors.js';
 import { renderTable } from './table.js';
 
@@ -9,6 +10,7 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
   if (list.length === 0) return 'No apps. Start one with `tend start <script>`.';
   const paint = painter(color);
   const withHealth = list.some((p) => (p.health ?? null) !== null);
+  const withPorts = list.some((p) => (p.ports?.length ?? 0) > 0);
   const rows = list.map((p) => [
     String(p.id),
     p.name + (p.watching === true ? ' (watch)' : '') + (p.pty === true ? ' (pty)' : ''),
@@ -20,10 +22,11 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
     p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`,
     p.memoryBytes === null ? '-' : formatBytes(p.memoryBytes),
     ...(withHealth ? [p.health ?? '-'] : []),
+    ...(withPorts ? [formatPorts(p.ports) || '-'] : []),
   ]);
-  const headers = ['id', 'name', 'namespace', 'status', 'pid', 'uptime', 'restarts', 'cpu', 'mem', ...(withHealth ? ['health'] : [])];
+  const headers = ['id', 'name', 'namespace', 'status', 'pid', 'uptime', 'restarts', 'cpu', 'mem', ...(withHealth ? ['health'] : []), ...(withPorts ? ['ports'] : [])];
   return renderTable(headers, rows, (col, cell) => {
-    if (col === 9) return cell.trim() === 'unhealthy' ? paint('red', cell) : cell.trim() === 'healthy' ? paint('green', cell) : cell;
+    if (col === 9 && withHealth) return cell.trim() === 'unhealthy' ? paint('red', cell) : cell.trim() === 'healthy' ? paint('green', cell) : cell;
     if (col !== 3) return cell;
     return paint(statusColor(cell.trim() as ProcessInfo['status']), cell);
   });

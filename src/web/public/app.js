@@ -59,6 +59,12 @@
   }
 
   // --- the table ------------------------------------------------------------------------
+  /** Listening ports as `tend list` shows them: 3000, 53/udp, 127.0.0.1:9000. */
+  function ports(list) {
+    const any = ['0.0.0.0', '::'];
+    return [...new Set((list || []).map((q) => (any.includes(q.address) ? '' : q.address.includes(':') ? '[' + q.address + ']:' : q.address + ':') + q.port + (q.proto === 'udp' ? '/udp' : '')))].join(',');
+  }
+
   function renderTable() {
     const body = $('apps').tBodies[0];
     const apps = [...state.apps.values()].sort((a, b) => a.id - b.id);
@@ -79,6 +85,7 @@
         el('td', 'num', p.restarts),
         el('td', 'num', p.cpuPercent === null ? '-' : p.cpuPercent.toFixed(1) + '%'),
         el('td', 'num', bytes(p.memoryBytes)),
+        el('td', 'num', running ? ports(p.ports) || '-' : '-'),
       );
       tr.addEventListener('click', () => select(p.id));
       rows.push(tr);
@@ -104,6 +111,7 @@
     fact(dl, 'cwd', d.spec.cwd);
     fact(dl, 'pid', d.pid === null ? '-' : d.pid + (d.tree.length > 1 ? ' (+' + (d.tree.length - 1) + ' processes in its tree)' : ''));
     fact(dl, 'restarts', d.restarts + (d.lastLimitRestart ? ' — last automatic: ' + d.lastLimitRestart.reason : ''));
+    if (d.ports && d.ports.length) fact(dl, 'listening', d.ports.map((q) => q.proto + ' ' + (q.address.includes(':') ? '[' + q.address + ']' : q.address) + ':' + q.port).join(', '));
     if (d.spec.maxMemoryRestartBytes) fact(dl, 'memory limit', bytes(d.spec.maxMemoryRestartBytes));
     if (d.spec.cronRestart) fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
     if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
@@ -218,7 +226,7 @@
     } else if (name === 'metrics') {
       for (const m of data.apps) {
         const p = state.apps.get(m.id);
-        if (p) { p.cpuPercent = m.cpuPercent; p.memoryBytes = m.memoryBytes; if (p.startedAt) p.uptimeMs = Date.now() - p.startedAt; }
+        if (p) { p.cpuPercent = m.cpuPercent; p.memoryBytes = m.memoryBytes; if (m.ports) p.ports = m.ports; if (p.startedAt) p.uptimeMs = Date.now() - p.startedAt; }
         if (m.id === state.selected && m.cpuPercent !== null && m.memoryBytes !== null) {
           const c = charts();
           c.cpu.push(data.time / 1000, m.cpuPercent);
