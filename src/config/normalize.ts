@@ -204,6 +204,19 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
+  const readyLine = get<string | undefined>('ready_log_line');
+  if (readyLine !== undefined) {
+    try { new RegExp(readyLine); } catch (err) {
+      throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`ready_log_line\` is not a regular expression: ${(err as Error).message}`, { hint: 'Example: ready_log_line: \'listening on port \\d+\'', details: { field: 'ready_log_line', source: ctx.source } });
+    }
+    // Held by a holder (see supervisor/held-app.ts): its workers write to one shared output.
+    if (spec.execMode === 'cluster' || spec.listen.length > 0) {
+      throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`ready_log_line\` is not supported for cluster or \`listen\` apps (their workers' lines are not told apart)`, { hint: 'Have each worker call process.send(\'ready\') with wait_ready, or use a health check.', details: { field: 'ready_log_line', source: ctx.source } });
+    }
+    // A line is how this app says it is ready: it waits for it as for process.send('ready').
+    spec.readyLogLine = readyLine;
+    spec.waitReady = true;
+  }
   checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }

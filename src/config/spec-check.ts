@@ -40,6 +40,7 @@ const STRUCTURED: Record<string, { key: string; toConfig(v: unknown): unknown }>
   cronRestart: { key: 'cron_restart', toConfig: (v) => v },
   incrementVar: { key: 'increment_var', toConfig: (v) => v },
   image: { key: 'image', toConfig: (v) => v },
+  readyLogLine: { key: 'ready_log_line', toConfig: (v) => v },
   dependsOn: {
     key: 'depends_on',
     toConfig: (v) => (Array.isArray(v) ? Object.fromEntries(v.map((d: { app?: unknown; condition?: unknown }) => [String(d?.app), d?.condition])) : v),
@@ -109,6 +110,10 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   // Bookkeeping of how the app was started (no config key): PM2's way, and the variables set.
   if (s.pm2 !== undefined && typeof s.pm2 !== 'boolean') bad('pm2', '`true` or `false`', s.pm2);
   if (s.userEnv !== undefined && !isStringList(s.userEnv)) bad('userEnv', 'a list of variable names', s.userEnv);
+  if (typeof s.readyLogLine === 'string') {
+    try { new RegExp(s.readyLogLine); } catch { bad('readyLogLine', 'a regular expression', s.readyLogLine); }
+    if (s.waitReady !== true) bad('waitReady', '`true` with readyLogLine', s.waitReady);
+  }
   if (s.configFile !== undefined && (typeof s.configFile !== 'string' || !isAbsolute(s.configFile))) bad('configFile', 'an absolute path', s.configFile);
   if (s.watch !== undefined) checkWatchShape(s.watch, bad);
   if (s.pty !== undefined) checkPtyShape(s.pty, bad);

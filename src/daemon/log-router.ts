@@ -1,6 +1,6 @@
 import { AppLog } from '../logs/app-log.js';
 import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
-import type { AppSpec, LogPaths } from '../protocol/model.js';
+import type { AppSpec, LogPaths, LogRecord } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 
@@ -44,6 +44,7 @@ interface Entry {
 export class LogRouter {
   private entries = new Map<number, Entry>();
   private fanout = new LogFanout();
+  private readonly lineWatchers = new Map<number, Set<(r: LogRecord) => void>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -119,7 +120,26 @@ export class LogRouter {
   }
 
   private refreshListener(id: number, e: Entry): void {
-    e.log.setRecordListener(this.fanout.wants(e.name, id) ? (r) => this.fanout.publish(r) : null);
+    const own = this.lineWatchers.get(id);
+    const follow = this.fanout.wants(e.name, id);
+    e.log.setRecordListener(own === undefined && !follow ? null : (r) => {
+      if (follow) this.fanout.publish(r);
+      for (const fn of own ?? []) fn(r);
+    });
+  }
+
+  /** The daemon's own reader of an app's lines (ready_log_line) until the returned function is called. */
+  watchLines(id: number, fn: (r: LogRecord) => void): () => void {
+    const set = this.lineWatchers.get(id) ?? new Set();
+    set.add(fn);
+    this.lineWatchers.set(id, set);
+    const refresh = (): void => { const e = this.entries.get(id); if (e !== undefined) this.refreshListener(id, e); };
+    refresh();
+    return () => {
+      set.delete(fn);
+      if (set.size === 0) this.lineWatchers.delete(id);
+      refresh();
+    };
   }
 
   private armTimer(): void {

@@ -18,6 +18,7 @@ import { EventBus } from './event-bus.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { LogRouter } from './log-router.js';
 import { Observer } from './observer.js';
+import { ReadyLines } from './ready-lines.js';
 import { restoreWeb, type WebControl } from './web-handlers.js';
 import type { WebServer } from '../web/web-server.js';
 import type { Handlers } from '../rpc/server.js';
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
   });
   const exists = (id: number): boolean => supervisor.has(id);
+  const readyLines = new ReadyLines((id, fn) => logs.watchLines(id, fn), (id) => supervisor.handle(id)?.state === 'waiting-ready', (id) => supervisor.markReady(id));
   const hooks = new HookRunner({
     // By id in O(1): this runs on every state change (resolving a target scans every app).
     appOf: (id) => {
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
       publishState(p, deleted);
       watches.sync(p.id);
       observer.onState(p, deleted);
+      const h = deleted ? undefined : supervisor.handle(p.id);
+      readyLines.sync(p.id, h?.spec, h?.state);
     },
     observe: (id, pid) => observer.observe(id, pid),
     health,
@@ -182,6 +186,7 @@ async function main(): Promise<void> {
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
     observer.close();
+    readyLines.close();
     await webServer?.close();
     watches.close();
     supervisor.detachAll();

@@ -135,6 +135,8 @@ export interface AppSpec {
   dependsOn?: Dependency[];
   /** Commands or URLs told about this app's events; absent = none. */
   hooks?: Hooks;
+  /** `ready_log_line`: a regular expression on the app's output lines that makes it ready (waitReady is true with it); absent = none. */
+  readyLogLine?: string;
   /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
   image?: string;
   /**

@@ -58,6 +58,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ['out log', d.logs.out ?? '-'],
     ['err log', d.logs.err ?? '-'],
   ];
+  if (d.spec.readyLogLine !== undefined) rows.push(['ready when', `a line of its output matches /${d.spec.readyLogLine}/ (or after listen_timeout ${d.spec.listenTimeoutMs} ms)`]);
   if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
   if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
   rows.push(...observedRows(d));
