@@ -204,6 +204,12 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
+  if (get<boolean>('task')) {
+    if (spec.execMode === 'cluster' || spec.listen.length > 0) {
+      throw new TendError('E_INVALID_VALUE', `${ctx.source}: a \`task\` runs one process once; it cannot be a cluster or \`listen\` app`, { hint: 'Drop instances/exec_mode/listen from the task.', details: { field: 'task', source: ctx.source } });
+    }
+    spec.task = true;
+  }
   const readyLine = get<string | undefined>('ready_log_line');
   if (readyLine !== undefined) {
     try { new RegExp(readyLine); } catch (err) {

@@ -88,6 +88,7 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'port', type: 'integer', description: 'Shortcut for `env.PORT` (it wins over `env` and `env_file`).', cli: true }),
   d({ key: 'filter_env', type: 'any', description: 'PM2: drop inherited variables (all, or those with given prefixes).', ignored: 'tend passes the environment of the shell that ran `tend start` minus login-session variables (SSH_*, TERM, …); put what the app needs in `env` or `env_file`', quietValues: [false] }),
   // Restart policy
+  d({ key: 'task', type: 'boolean', default: false, description: 'A one-shot task (a migration): it runs once to completion and is never restarted. Exit 0 = completed (status `stopped`, reason `completed`), which `depends_on: { app: completed }` waits for; any other exit = errored, and the apps waiting for its completion are stopped with the reason. `tend run` exits 1 when a task fails.', tendOnly: true, cli: true }),
   d({ key: 'autorestart', type: 'boolean', default: true, description: 'Restart the app when it exits.', cli: true }),
   d({ key: 'stop_exit_codes', type: 'integer-list', default: [], description: 'Exit codes that mean "done, do not restart".', cli: true }),
   d({ key: 'restart_delay', type: 'duration', default: 0, unit: 'ms', description: 'Fixed delay before each restart. Whatever the restart settings, an app that keeps exiting within 1 s of its start is restarted at once twice, then waits at least 100 ms, doubling up to 1 s between restarts (a run of 1 s or more resets it).', cli: true }),
@@ -134,7 +135,7 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'cron_restart', type: 'cron', description: 'Cron pattern for periodic restarts (`0 3 * * *`; 6 fields = with seconds).', aliases: ['cron'], cli: true }),
   d({ key: 'health', type: 'health', description: 'Health check: `{ http: URL | tcp: PORT | exec: CMD, interval: 10s, timeout: 5s, retries: 3, start_period: 0 }`; on the command line `--health http://…`, `--health tcp:3000` or `--health \'exec:CMD\'`. An app unhealthy `retries` times in a row is restarted; with wait_ready, the first passing check makes it online.', tendOnly: true, cli: true }),
   // Start order, hooks, containers
-  d({ key: 'depends_on', type: 'depends', description: 'Apps of the same file this app waits for: `[\'db\']` (started) or `{ db: \'ready\' }` (`started`, `ready` = online, `healthy` = health check passing). Stop and delete of the file go in reverse order.', tendOnly: true }),
+  d({ key: 'depends_on', type: 'depends', description: 'Apps of the same file this app waits for: `[\'db\']` (started) or `{ db: \'ready\' }` (`started`, `ready` = online, `healthy` = health check passing, `completed` = a `task` that exited 0; a failed task stops its dependants). Stop and delete of the file go in reverse order.', tendOnly: true }),
   d({ key: 'hooks', type: 'hooks', description: 'On `crash`, `errored`, `restart`, `online` or `stop`: run a command (the event as JSON on stdin, TEND_EVENT and TEND_APP_NAME set) or POST the event to `{ url }`. At most 10 s each; failures are logged.', tendOnly: true }),
   d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet

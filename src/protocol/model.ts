@@ -5,6 +5,8 @@
 
 /** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
 export const READY_NEVER_CAME = 'no `ready` message came';
+/** The `reason` of a `task` app that ran to completion (stopped, exit code 0). */
+export const TASK_COMPLETED = 'completed (exit code 0)';
 
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
 export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
@@ -96,7 +98,9 @@ export interface HealthSpec {
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 
 /** How far a dependency must have come before its dependent starts. */
-export type DependencyCondition = 'started' | 'ready' | 'healthy';
+export type DependencyCondition = 'started' | 'ready' | 'healthy'
+  /** The dependency is a `task` that exited 0. */
+  | 'completed';
 export interface Dependency {
   app: string;
   condition: DependencyCondition;
@@ -135,6 +139,8 @@ export interface AppSpec {
   dependsOn?: Dependency[];
   /** Commands or URLs told about this app's events; absent = none. */
   hooks?: Hooks;
+  /** `task`: runs once to completion (exit 0 = completed, anything else = errored, never restarted); absent = a long-running app. */
+  task?: boolean;
   /** `ready_log_line`: a regular expression on the app's output lines that makes it ready (waitReady is true with it); absent = none. */
   readyLogLine?: string;
   /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
