@@ -52,6 +52,30 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
+  it('runs a task that an app needs `completed` as that pod\'s init container (Compose: service_completed_successfully)', async () => {
+    const file = join(ROOT, 'test', 'fixtures', 'export', 'tasks.config.cjs');
+    const r = await t.run(['export', 'kubernetes', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+    for (const o of objects) validateKube(o);
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.ok(!kinds.includes('Job/migrate'), 'the init task is not a Job of its own');
+    assert.ok(kinds.includes('Job/seed'), 'a task nothing waits for stays a Job');
+    const web = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'web') as any;
+    const init = web.spec.template.spec.initContainers;
+    assert.equal(init.length, 1);
+    assert.equal(init[0].name, 'migrate');
+    assert.deepEqual([...init[0].command, ...init[0].args], ['node', '/srv/app/apps/forever.js', '--migrate']);
+    assert.deepEqual(init[0].envFrom, [{ configMapRef: { name: 'migrate-env' } }]);
+    assert.ok(kinds.includes('ConfigMap/migrate-env'));
+    assert.doesNotMatch(r.stderr, /depends_on migrate/, 'the init task is mapped, not warned about');
+    assert.match(r.stderr, /depends_on cache \(Kubernetes starts pods in any order/);
+    const compose = await t.run(['export', 'compose', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
+    assert.equal(compose.code, 0, compose.stderr);
+    const services = (parse(compose.stdout) as { services: Record<string, { depends_on?: unknown }> }).services;
+    assert.deepEqual(services.web?.depends_on, { migrate: { condition: 'service_completed_successfully' }, cache: { condition: 'service_started' } });
+  });
+
   it('maps every app of a file to valid Kubernetes objects', async () => {
     const r = await t.run(['export', 'kubernetes', CONFIG, '--image', 'registry.example.com/shop:1.4', '--workdir', '/srv/shop', '--namespace', 'shop']);
     assert.equal(r.code, 0, r.stderr);

@@ -145,7 +145,7 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     secretEnv,
     port: portOf(spec, notes),
     replicas: replicasOf(spec, notes),
-    job: !spec.autorestart,
+    job: !spec.autorestart || spec.task === true,
     health: spec.health,
     memoryBytes: spec.maxMemoryRestartBytes,
     graceSeconds: Math.max(1, Math.ceil(spec.killTimeoutMs / 1000)),
