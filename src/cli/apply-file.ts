@@ -79,7 +79,8 @@ function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; mess
   } else {
     for (const s of steps) {
       const why = s.action === 'deleted' ? ' (no longer in the file)' : s.changed.length > 0 ? ` (changed: ${s.changed.join(', ')})` : s.action === 'started' ? ' (not running)' : s.action === 'created' ? ' (new)' : '';
-      ctx.out(`${s.name}: ${PLAN_WORDS[s.action]}${why}`);
+      const word = s.action === 'unchanged' && s.changed.length > 0 ? 'update, not run (a scheduled job)' : PLAN_WORDS[s.action];
+      ctx.out(`${s.name}: ${word}${why}`);
     }
     ctx.out('dry run: nothing was changed');
   }

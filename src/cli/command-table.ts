@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   env: { summary: 'the environment an app runs with', load: async () => (await import('./commands/env.js')).env },
   reset: { summary: 'set restart counters back to zero', load: async () => (await import('./commands/reset.js')).reset },
   logs: { summary: 'show and follow app logs', load: async () => (await import('./commands/logs.js')).logs },
+  trigger: { summary: 'run a scheduled job now (its overlap policy applies)', load: async () => (await import('./commands/trigger.js')).trigger },
   ports: { summary: 'the TCP and UDP ports every app listens on (whole process trees)', load: async () => (await import('./commands/ports.js')).ports },
   events: { summary: 'print every change of app state as it happens (--json)', load: async () => (await import('./commands/events.js')).events },
   monit: { summary: 'full-screen terminal dashboard: CPU, memory, sparklines, logs, keys', load: async () => (await import('./commands/monit.js')).monit },

@@ -204,6 +204,19 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
+  const schedule = get<string | undefined>('schedule');
+  const every = get<number | undefined>('schedule_interval');
+  if (schedule !== undefined || every !== undefined) {
+    const fail = (message: string, hint: string): never => { throw new TendError('E_INVALID_VALUE', `${ctx.source}: ${message}`, { hint, details: { field: 'schedule', source: ctx.source } }); };
+    if (schedule !== undefined && every !== undefined) fail('give `schedule` or `schedule_interval`, not both', 'Example: schedule: \'*/15 * * * *\' or schedule_interval: \'15m\'.');
+    if (every !== undefined && every < 1000) fail(`\`schedule_interval\` must be at least 1s, got ${every} ms`, 'Example: schedule_interval: \'10m\'.');
+    if (spec.execMode === 'cluster' || spec.listen.length > 0) fail('a scheduled job runs one process; it cannot be a cluster or `listen` app', 'Drop instances/exec_mode/listen from the job.');
+    if (schedule !== undefined) spec.schedule = schedule;
+    if (every !== undefined) spec.scheduleIntervalMs = every;
+    spec.overlap = get('overlap');
+    spec.runAtStart = get('run_at_start');
+    spec.task = true;
+  }
   if (get<boolean>('task')) {
     if (spec.execMode === 'cluster' || spec.listen.length > 0) {
       throw new TendError('E_INVALID_VALUE', `${ctx.source}: a \`task\` runs one process once; it cannot be a cluster or \`listen\` app`, { hint: 'Drop instances/exec_mode/listen from the task.', details: { field: 'task', source: ctx.source } });

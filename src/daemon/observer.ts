@@ -1,6 +1,9 @@
 import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
+import { JobSchedules } from '../limits/job-schedules.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
+import { isScheduled } from '../config/schedule.js';
+import { isRunning } from '../supervisor/process-machine.js';
 import { PortScanner, type PortScanApp } from '../metrics/ports.js';
 import { MetricsSampler } from '../metrics/sampler.js';
 import type { AppMetrics, ProcessDetail, ProcessInfo } from '../protocol/model.js';
@@ -26,6 +29,7 @@ export class Observer {
   readonly sampler: MetricsSampler;
   private readonly health: HealthMonitor;
   private readonly cron: CronRestarts;
+  readonly jobs: JobSchedules;
   private readonly listeners = new Set<(apps: AppMetrics[]) => void>();
   private supervisor: Supervisor | null = null;
   private publishedAt = 0;
@@ -46,6 +50,13 @@ export class Observer {
       onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
       onChange: (id) => this.supervisor?.observedChanged(id),
     });
+    this.jobs = new JobSchedules({
+      now: opts.now,
+      run: (id) => { void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message })); },
+      running: (id) => { const s = this.supervisor?.handle(id)?.state; return s !== undefined && (isRunning(s) || s === 'waiting'); },
+      changed: (id) => this.supervisor?.observedChanged(id),
+      log: opts.log,
+    });
     this.cron = new CronRestarts((id, pattern) => this.supervisor?.autoRestart(id, 'cron', `cron_restart \`${pattern}\``), opts.log);
   }
 
@@ -59,7 +70,7 @@ export class Observer {
   /** For the supervisor: the live figures of a run. */
   observe(id: number, pid: number | null): Observed {
     const m = this.sampler.latest(id, pid);
-    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null, ports: this.portScanner.ports(id, pid) };
+    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null, ports: this.portScanner.ports(id, pid), job: this.jobs.status(id) };
   }
 
   /** Every state change of an app: (re)arm its health checks and cron schedule. */
@@ -68,8 +79,11 @@ export class Observer {
     if (deleted || h === undefined) {
       this.health.untrack(info.id);
       this.cron.set(info.id, null);
+      this.jobs.set(info.id, null);
       return;
     }
+    this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null);
+    this.jobs.onState(info);
     this.cron.set(info.id, h.spec.cronRestart ?? null);
     const live = h.pid !== null && (h.state === 'starting' || h.state === 'waiting-ready' || h.state === 'online');
     if (live) this.health.track(info.id, h.pid as number, h.spec, h.spec.waitReady && h.state !== 'online');
@@ -144,6 +158,7 @@ export class Observer {
     this.sampler.close();
     this.health.close();
     this.cron.close();
+    this.jobs.close();
     this.listeners.clear();
   }
 }

@@ -40,6 +40,8 @@ export interface TendMethods {
   'process.plan': (p: { specs: AppSpec[]; mode: ApplyMode; pruneFile?: string }) => PlanStep[];
   /** Start existing apps again (tend start <name|id|all>). */
   'process.startTarget': (p: { target: Target }) => ProcessInfo[];
+  /** Runs scheduled jobs now (`tend trigger`), with their overlap policy when one still runs. */
+  'job.trigger': (p: { target: Target }) => Array<{ id: number; name: string; outcome: 'started' | 'queued' | 'skipped' }>;
   'process.stop': (p: { target: Target }) => ProcessInfo[];
   'process.restart': (p: { target: Target }) => ProcessInfo[];
   /**

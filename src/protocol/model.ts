@@ -141,6 +141,13 @@ export interface AppSpec {
   hooks?: Hooks;
   /** `task`: runs once to completion (exit 0 = completed, anything else = errored, never restarted); absent = a long-running app. */
   task?: boolean;
+  /** A scheduled job (`schedule` cron pattern, or `schedule_interval`): each run is a `task`; absent = not scheduled. */
+  schedule?: string;
+  scheduleIntervalMs?: number;
+  /** A scheduled job's time while it still runs: skip it, or queue one run. */
+  overlap?: 'skip' | 'queue';
+  /** Run a scheduled job when it is started or applied. */
+  runAtStart?: boolean;
   /** `ready_log_line`: a regular expression on the app's output lines that makes it ready (waitReady is true with it); absent = none. */
   readyLogLine?: string;
   /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
@@ -226,6 +233,18 @@ export interface ListenPort {
   port: number;
 }
 
+/** A scheduled job's runs (`list`, `describe`). */
+export interface JobStatus {
+  /** Epoch ms; null when the schedule never fires again. */
+  nextRunAt: number | null;
+  /** The last run this daemon saw end: its start, duration and exit. */
+  lastRun: { startedAt: number; durationMs: number; code: number | null; signal: string | null } | null;
+  /** A run is queued behind the running one (overlap: queue). */
+  queued: boolean;
+  /** Due times skipped because a run was still running (overlap: skip), since the daemon started. */
+  skipped: number;
+}
+
 /** One managed process as the list shows it. */
 export interface ProcessInfo {
   id: number;
@@ -261,6 +280,8 @@ export interface ProcessInfo {
   pty?: boolean;
   /** Listening ports of the app's whole process tree at the last scan (absent when not running or not scanned yet). */
   ports?: ListenPort[];
+  /** Scheduled jobs only: next and last run. */
+  job?: JobStatus;
 }
 
 /** One process of an app's tree (`describe`). */

@@ -1,4 +1,4 @@
-import type { AppSpec, ExitRecord, HealthStatus, ListenPort, LogPaths, ReloadReport } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, JobStatus, ListenPort, LogPaths, ReloadReport } from '../protocol/model.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';
@@ -39,6 +39,8 @@ export interface Observed {
   health: HealthStatus | null;
   /** Listening ports of the run's process tree; null (or absent) until scanned. */
   ports?: ListenPort[] | null;
+  /** A scheduled job's next and last run; null (or absent) for other apps. */
+  job?: JobStatus | null;
 }
 
 /** Restarts tend decided on its own, by cause. */

@@ -35,5 +35,6 @@ export function infoOf(h: ProcessHandle, seen: Observed, now: number): ProcessIn
     ...(h.spec.watch === undefined ? {} : { watching: true }),
     ...(h.spec.pty === undefined ? {} : { pty: true }),
     ...(seen.ports == null || !running ? {} : { ports: seen.ports }),
+    ...(seen.job == null ? {} : { job: seen.job }),
   };
 }

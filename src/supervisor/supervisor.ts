@@ -21,6 +21,8 @@ import { resolveTarget } from './targets.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { planApply } from './apply-plan.js';
+import { specsEqual } from '../config/specs-equal.js';
+import { isScheduled } from '../config/schedule.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, scaleHeld } from './held-ops.js';
 
 export interface SupervisorDeps {
@@ -48,6 +50,7 @@ export interface SupervisorDeps {
 
 /** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
+const runsAtCreation = (spec: AppSpec): boolean => !isScheduled(spec) || spec.runAtStart === true;
 const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.held?.running === true });
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 
@@ -237,12 +240,19 @@ export class Supervisor {
         });
       }
       this.respec(existing, spec);
-      return this.startHandles([existing]);
+      if (runsAtCreation(spec)) return this.startHandles([existing]);
+      this.changed(existing);
+      return this.answer([existing]);
     }
     const free = preferredId !== undefined && Number.isInteger(preferredId) && preferredId >= 0 && !this.apps.has(preferredId);
     const id = free ? preferredId : this.nextId;
     this.nextId = Math.max(this.nextId, id + 1);
     const handle = this.create({ id, spec, createdAt: this.deps.now() });
+    // A scheduled job waits for its first time (or `tend start <job>` / `tend trigger`).
+    if (!runsAtCreation(spec)) {
+      this.changed(handle);
+      return this.answer([handle]);
+    }
     return this.startHandles([handle]);
   }
 
@@ -262,7 +272,10 @@ export class Supervisor {
   /** Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the old). */
   private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
     // Unchanged, but applied from another file now: remember it (for `apply --prune`).
-    if (step === 'unchanged' && spec.configFile !== h.spec.configFile) this.respec(h, spec);
+    if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
+      this.respec(h, spec);
+      this.changed(h);
+    }
     if (step === 'unchanged') return;
     if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
     if (spec !== h.spec) this.respec(h, spec);

@@ -58,6 +58,13 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ['out log', d.logs.out ?? '-'],
     ['err log', d.logs.err ?? '-'],
   ];
+  if (d.spec.schedule !== undefined || d.spec.scheduleIntervalMs !== undefined) {
+    const every = d.spec.schedule ?? `every ${formatDuration(d.spec.scheduleIntervalMs ?? 0)}`;
+    rows.push(['schedule', `${every}, overlap ${d.spec.overlap ?? 'skip'}${d.spec.runAtStart === true ? ', runs at start' : ''}; missed runs are not caught up`]);
+    const j = d.job;
+    rows.push(['next run', j?.nextRunAt == null ? '-' : new Date(j.nextRunAt).toISOString()]);
+    rows.push(['last run', j?.lastRun == null ? '-' : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}${j.queued ? '; one run queued' : ''}${j.skipped > 0 ? `; ${j.skipped} skipped (still running)` : ''}`]);
+  }
   if (d.spec.readyLogLine !== undefined) rows.push(['ready when', `a line of its output matches /${d.spec.readyLogLine}/ (or after listen_timeout ${d.spec.listenTimeoutMs} ms)`]);
   if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
   if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
