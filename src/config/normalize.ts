@@ -204,6 +204,12 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
+  const maxAge = get<number | undefined>('max_age');
+  if (maxAge !== undefined && maxAge > 0) {
+    if (maxAge < 1000) throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`max_age\` must be at least 1s, got ${maxAge} ms`, { hint: 'Example: max_age: \'12h\'.', details: { field: 'max_age', source: ctx.source } });
+    spec.maxAgeMs = maxAge;
+    spec.maxAgeJitterMs = get<number | undefined>('max_age_jitter') ?? Math.round(maxAge / 10);
+  }
   const schedule = get<string | undefined>('schedule');
   const every = get<number | undefined>('schedule_interval');
   if (schedule !== undefined || every !== undefined) {

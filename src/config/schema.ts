@@ -136,6 +136,8 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'pty_log_ansi', type: 'boolean', default: false, description: 'Keep ANSI escapes (colours, cursor moves) of a `pty` app in its log files.', tendOnly: true, cli: true }),
   // Watching over it
   d({ key: 'max_memory_restart', type: 'size', unit: 'bytes', description: 'Restart the app (gracefully) when the memory (RSS) of its whole process tree exceeds this size (`200M`); checked at every sample.', cli: true }),
+  d({ key: 'max_age', type: 'duration', unit: 'ms', description: 'Recycle the app when its process is this old (`12h`), for apps that leak: a zero-downtime rolling reload (one instance at a time) for cluster and `listen` apps, a graceful restart otherwise; counted as an automatic restart (`age`).', tendOnly: true, cli: true }),
+  d({ key: 'max_age_jitter', type: 'duration', unit: 'ms', description: 'A random extra delay, up to this long, added to max_age for each run (default a tenth of max_age), so apps started together are not recycled together.', tendOnly: true, cli: true }),
   d({ key: 'cron_restart', type: 'cron', description: 'Cron pattern for periodic restarts (`0 3 * * *`; 6 fields = with seconds).', aliases: ['cron'], cli: true }),
   d({ key: 'health', type: 'health', description: 'Health check: `{ http: URL | tcp: PORT | exec: CMD, interval: 10s, timeout: 5s, retries: 3, start_period: 0 }`; on the command line `--health http://…`, `--health tcp:3000` or `--health \'exec:CMD\'`. An app unhealthy `retries` times in a row is restarted; with wait_ready, the first passing check makes it online.', tendOnly: true, cli: true }),
   // Start order, hooks, containers

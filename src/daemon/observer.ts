@@ -1,6 +1,8 @@
 import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
 import { JobSchedules } from '../limits/job-schedules.js';
+import { MaxAges } from '../limits/max-age.js';
+import { formatDuration } from '../lib/duration.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
 import { isScheduled } from '../config/schedule.js';
 import { isRunning } from '../supervisor/process-machine.js';
@@ -18,7 +20,7 @@ export interface ObserverOptions {
   watchedMs: number;
 }
 
-type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck'>;
+type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck' | 'nextRecycleAt'>;
 
 /**
  * Watches over the running apps from outside: the sampler (CPU, memory), the memory limit checked
@@ -30,6 +32,7 @@ export class Observer {
   private readonly health: HealthMonitor;
   private readonly cron: CronRestarts;
   readonly jobs: JobSchedules;
+  private readonly ages: MaxAges;
   private readonly listeners = new Set<(apps: AppMetrics[]) => void>();
   private supervisor: Supervisor | null = null;
   private publishedAt = 0;
@@ -50,6 +53,7 @@ export class Observer {
       onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
       onChange: (id) => this.supervisor?.observedChanged(id),
     });
+    this.ages = new MaxAges((id, ageMs) => this.supervisor?.autoRestart(id, 'age', `max_age: its process was ${formatDuration(ageMs)} old`), opts.now);
     this.jobs = new JobSchedules({
       now: opts.now,
       run: (id) => { void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message })); },
@@ -80,8 +84,12 @@ export class Observer {
       this.health.untrack(info.id);
       this.cron.set(info.id, null);
       this.jobs.set(info.id, null);
+      this.ages.set(info.id, null, undefined, 0);
       return;
     }
+    // A held app's processes are as old as its last rolling reload (its holder keeps its pid).
+    const since = Math.max(h.startedAt ?? 0, h.held?.lastReload?.at ?? 0);
+    this.ages.set(info.id, h.pid !== null && h.startedAt !== null && h.state === 'online' ? { pid: h.pid, startedAt: since } : null, h.spec.maxAgeMs, h.spec.maxAgeJitterMs ?? 0);
     this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null);
     this.jobs.onState(info);
     this.cron.set(info.id, h.spec.cronRestart ?? null);
@@ -96,6 +104,7 @@ export class Observer {
     return {
       tree: pid === null ? [] : this.sampler.tree(id),
       limitRestarts: h?.limits.counts ?? { memory: 0, cron: 0, health: 0 },
+      ...(h?.spec.maxAgeMs === undefined ? {} : { nextRecycleAt: this.ages.next(id) }),
       lastLimitRestart: h?.limits.last ?? null,
       nextCronAt: this.cron.next(id),
       lastHealthCheck: state?.last ?? null,
@@ -159,6 +168,7 @@ export class Observer {
     this.health.close();
     this.cron.close();
     this.jobs.close();
+    this.ages.close();
     this.listeners.clear();
   }
 }

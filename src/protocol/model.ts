@@ -148,6 +148,9 @@ export interface AppSpec {
   overlap?: 'skip' | 'queue';
   /** Run a scheduled job when it is started or applied. */
   runAtStart?: boolean;
+  /** `max_age`: recycle each run after this long (ms), plus up to maxAgeJitterMs at random; absent = never. */
+  maxAgeMs?: number;
+  maxAgeJitterMs?: number;
   /** `ready_log_line`: a regular expression on the app's output lines that makes it ready (waitReady is true with it); absent = none. */
   readyLogLine?: string;
   /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
@@ -340,11 +343,13 @@ export interface ProcessDetail extends ProcessInfo {
   /** The app's processes as last sampled (main pid first); empty when not running. */
   tree: TreeProcess[];
   /** Restarts caused by max_memory_restart, by cron_restart and by failed health checks. */
-  limitRestarts: { memory: number; cron: number; health: number };
+  limitRestarts: { memory: number; cron: number; health: number; age?: number };
   /** The last restart tend decided on its own (memory, cron, health), for humans, with its time. */
   lastLimitRestart: { reason: string; at: number } | null;
   /** Next cron_restart time (epoch ms), null without one. */
   nextCronAt: number | null;
+  /** max_age: when the current run will be recycled (epoch ms); absent without max_age. */
+  nextRecycleAt?: number | null;
   /** The last health check's result. */
   lastHealthCheck: { ok: boolean; at: number; message: string } | null;
   /** Watch mode: what is watched and what the last change was (absent when not watching). */

@@ -44,9 +44,10 @@ export interface Observed {
 }
 
 /** Restarts tend decided on its own, by cause. */
-export type LimitKind = 'memory' | 'cron' | 'health';
+export type LimitKind = 'memory' | 'cron' | 'health' | 'age';
 export interface LimitRestarts {
-  counts: Record<LimitKind, number>;
+  /** `age` is absent in state saved before max_age existed. */
+  counts: Record<Exclude<LimitKind, 'age'>, number> & { age?: number };
   last: { reason: string; at: number } | null;
 }
 

@@ -27,7 +27,7 @@ export class LimitRestarts {
     if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready' && h.state !== 'starting')) return false;
     const id = h.id;
     if (this.reloading.has(id)) return false;
-    h.limits = { counts: { ...h.limits.counts, [kind]: h.limits.counts[kind] + 1 }, last: { reason, at: this.deps.now() } };
+    h.limits = { counts: { ...h.limits.counts, [kind]: (h.limits.counts[kind] ?? 0) + 1 }, last: { reason, at: this.deps.now() } };
     const reload = h.held !== null && h.held.running && h.state === 'online';
     this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
     if (!reload) {

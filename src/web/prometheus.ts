@@ -4,7 +4,7 @@ export interface PrometheusInput {
   daemon: DaemonInfo;
   /** The daemon's own CPU time (process.cpuUsage), seconds. */
   daemonCpuSeconds: number;
-  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number>; hasHealthCheck: boolean; memoryLimitBytes: number | null }>;
+  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number> & { age?: number }; hasHealthCheck: boolean; memoryLimitBytes: number | null }>;
 }
 
 /** A daemon problem about its disk: the persistence and log writers start those with "disk full" or "disk failing". */
@@ -35,7 +35,7 @@ export function renderPrometheus(input: PrometheusInput): string {
     up: new Family('tend_app_up', 'gauge', 'Whether the app has a running process (1) or not (0).'),
     status: new Family('tend_app_status', 'gauge', 'The app\'s status: 1 for the current one, 0 for the others.'),
     restarts: new Family('tend_app_restarts_total', 'counter', 'Restarts of the app (crashes, commands, limits).'),
-    limit: new Family('tend_app_limit_restarts_total', 'counter', 'Restarts tend decided on its own, by reason (memory, cron, health).'),
+    limit: new Family('tend_app_limit_restarts_total', 'counter', 'Restarts tend decided on its own, by reason (memory, cron, health, age).'),
     cpu: new Family('tend_app_cpu_seconds_total', 'counter', 'CPU time used by the app\'s whole process tree since the daemon started watching it.'),
     cpuPct: new Family('tend_app_cpu_percent', 'gauge', 'CPU use of the app\'s process tree at the last sample, in percent of one core.'),
     mem: new Family('tend_app_memory_bytes', 'gauge', 'Resident memory (RSS) of the app\'s whole process tree.'),
@@ -51,7 +51,7 @@ export function renderPrometheus(input: PrometheusInput): string {
     f.up.add(base, info.pid === null ? 0 : 1);
     for (const s of STATUSES) f.status.add({ ...base, status: s }, info.status === s ? 1 : 0);
     f.restarts.add(base, info.restarts);
-    for (const reason of ['memory', 'cron', 'health'] as const) f.limit.add({ ...base, reason }, limitRestarts[reason]);
+    for (const reason of ['memory', 'cron', 'health', 'age'] as const) f.limit.add({ ...base, reason }, limitRestarts[reason] ?? 0);
     f.cpu.add(base, metrics.cpuSeconds);
     if (info.pid !== null) {
       if (metrics.cpuPercent !== null) f.cpuPct.add(base, metrics.cpuPercent);

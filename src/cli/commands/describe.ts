@@ -98,6 +98,7 @@ function observedRows(d: ProcessDetail): Array<[string, string]> {
   }
   const spec = d.spec;
   if (spec.maxMemoryRestartBytes != null) rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);
+  if (spec.maxAgeMs !== undefined) rows.push(['max age', `${formatDuration(spec.maxAgeMs)} + up to ${formatDuration(spec.maxAgeJitterMs ?? 0)} at random, next ${d.nextRecycleAt == null ? '-' : new Date(d.nextRecycleAt).toISOString()}, recycled: ${d.limitRestarts?.age ?? 0}`]);
   if (spec.cronRestart != null) rows.push(['cron restart', `${spec.cronRestart}, next ${d.nextCronAt == null ? '-' : new Date(d.nextCronAt).toISOString()}, restarts: ${d.limitRestarts?.cron ?? 0}`]);
   if (spec.health != null) {
     const h = spec.health;
