@@ -73,6 +73,20 @@ describe('scheduled jobs', () => {
     await waitFor(() => runs('secs').length >= 2, 'two runs of a seconds schedule', 20_000, 100);
   });
 
+  it('save keeps a job between runs and a completed task; resurrect brings the job back without running it', async () => {
+    await start('later', '--schedule', '0 0 1 1 *');
+    const saved = await t.run(['save']);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /later/);
+    assert.equal((await t.run(['kill'])).code, 0);
+    const r = await t.run(['resurrect']);
+    assert.equal(r.code, 0, r.stderr);
+    const later = await job('later');
+    assert.equal(later.status, 'stopped');
+    assert.equal(runs('later').length, 0, 'resurrect does not run it (missed runs are not caught up)');
+    assert.ok((later.job?.nextRunAt ?? 0) > Date.now());
+  });
+
   it('bad schedules are refused with exit code 2', async () => {
     for (const [args, re] of [
       [['--schedule', 'not cron'], /schedule/],
