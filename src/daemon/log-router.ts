@@ -83,6 +83,11 @@ export class LogRouter {
     this.armTimer();
   }
 
+  /** A line of tend's own in the app's stdout log (a scheduled job's run header), as if the app wrote it. */
+  note(id: number, line: string): void {
+    this.entries.get(id)?.log.write('out', Buffer.from(`${line}\n`));
+  }
+
   /** The files an app's output goes to now (for PM2's `pm_out_log_path` variables). */
   pathsOf(id: number): LogPaths {
     return this.entries.get(id)?.log.paths ?? { out: null, err: null, combined: null };

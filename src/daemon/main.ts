@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     log: daemonLog,
     idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
+    note: (id, line) => logs.note(id, line),
   });
   const exists = (id: number): boolean => supervisor.has(id);
   const readyLines = new ReadyLines((id, fn) => logs.watchLines(id, fn), (id) => supervisor.handle(id)?.state === 'waiting-ready', (id) => supervisor.markReady(id));

@@ -18,6 +18,8 @@ export interface ObserverOptions {
   /** Sampling interval while nobody watches / while a client watches (ms). */
   idleMs: number;
   watchedMs: number;
+  /** Writes a line of tend's own into an app's log (a scheduled job's run header). */
+  note?(id: number, line: string): void;
 }
 
 type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck' | 'nextRecycleAt'>;
@@ -56,7 +58,10 @@ export class Observer {
     this.ages = new MaxAges((id, ageMs) => this.supervisor?.autoRestart(id, 'age', `max_age: its process was ${formatDuration(ageMs)} old`), opts.now);
     this.jobs = new JobSchedules({
       now: opts.now,
-      run: (id) => { void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message })); },
+      run: (id, why) => {
+        this.opts.note?.(id, `[tend] run started (${why}) at ${new Date(opts.now()).toISOString()}`);
+        void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message }));
+      },
       running: (id) => { const s = this.supervisor?.handle(id)?.state; return s !== undefined && (isRunning(s) || s === 'waiting'); },
       changed: (id) => this.supervisor?.observedChanged(id),
       log: opts.log,

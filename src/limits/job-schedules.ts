@@ -14,10 +14,13 @@ interface Entry {
   lastRun: JobStatus['lastRun'];
 }
 
+/** What started a run: its time, `tend trigger`/`start`, or a run queued behind the previous one. */
+export type RunCause = 'schedule' | 'trigger' | 'queued';
+
 export interface JobSchedulesOptions {
   now(): number;
   /** Start a run now (the app is not running). */
-  run(id: number): void;
+  run(id: number, why: RunCause): void;
   running(id: number): boolean;
   /** What list and describe show of the job changed (a schedule set, a skip, a queued or finished run). */
   changed(id: number): void;
@@ -67,7 +70,7 @@ export class JobSchedules {
   }
 
   /** A due time, or `tend trigger`: run now, or apply the overlap policy. Returns what happened. */
-  due(id: number, why: 'schedule' | 'trigger' = 'schedule'): 'started' | 'queued' | 'skipped' {
+  due(id: number, why: RunCause = 'schedule'): 'started' | 'queued' | 'skipped' {
     const e = this.jobs.get(id);
     if (this.opts.running(id)) {
       if (e?.overlap === 'queue') {
@@ -82,7 +85,7 @@ export class JobSchedules {
       return 'skipped';
     }
     this.opts.log('job-run', { id, why });
-    this.opts.run(id);
+    this.opts.run(id, why);
     return 'started';
   }
 
@@ -101,7 +104,7 @@ export class JobSchedules {
       queueMicrotask(() => this.opts.changed(info.id));
       if (e.queued) {
         e.queued = false;
-        queueMicrotask(() => this.due(info.id));
+        queueMicrotask(() => this.due(info.id, 'queued'));
       }
     }
   }

@@ -33,6 +33,10 @@ describe('scheduled jobs', () => {
     const d = (await t.run(['describe', 'tick'])).stdout;
     assert.match(d, /schedule\s+every 2s, overlap skip; missed runs are not caught up/);
     assert.match(d, /last run\s+\S+, exit code 0, took/);
+    // Each run's output follows a header line in the app's log.
+    const log = (await t.run(['logs', 'tick', '--lines', '100', '--no-follow', '--out'])).stdout;
+    assert.ok((log.match(/\[tend\] run started \(schedule\) at /g) ?? []).length >= 2, log);
+    assert.match(log, /\[tend\] run started \(schedule\)[^\n]*\n[^\n]*task done, exiting with 0/);
   });
 
   it('overlap skip skips due times while a run runs; overlap queue runs one more right after', async () => {
