@@ -7,6 +7,7 @@ import { parseListenAddress } from '../lib/listen-address.js';
 import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
+import { applyRunKind } from './run-kind.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
 import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2MergeDefault, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
@@ -204,44 +205,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (hooks !== undefined && Object.keys(hooks).length > 0) spec.hooks = hooks;
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
-  const maxAge = get<number | undefined>('max_age');
-  if (maxAge !== undefined && maxAge > 0) {
-    if (maxAge < 1000) throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`max_age\` must be at least 1s, got ${maxAge} ms`, { hint: 'Example: max_age: \'12h\'.', details: { field: 'max_age', source: ctx.source } });
-    spec.maxAgeMs = maxAge;
-    spec.maxAgeJitterMs = get<number | undefined>('max_age_jitter') ?? Math.round(maxAge / 10);
-  }
-  const schedule = get<string | undefined>('schedule');
-  const every = get<number | undefined>('schedule_interval');
-  if (schedule !== undefined || every !== undefined) {
-    const fail = (message: string, hint: string): never => { throw new TendError('E_INVALID_VALUE', `${ctx.source}: ${message}`, { hint, details: { field: 'schedule', source: ctx.source } }); };
-    if (schedule !== undefined && every !== undefined) fail('give `schedule` or `schedule_interval`, not both', 'Example: schedule: \'*/15 * * * *\' or schedule_interval: \'15m\'.');
-    if (every !== undefined && every < 1000) fail(`\`schedule_interval\` must be at least 1s, got ${every} ms`, 'Example: schedule_interval: \'10m\'.');
-    if (spec.execMode === 'cluster' || spec.listen.length > 0) fail('a scheduled job runs one process; it cannot be a cluster or `listen` app', 'Drop instances/exec_mode/listen from the job.');
-    if (schedule !== undefined) spec.schedule = schedule;
-    if (every !== undefined) spec.scheduleIntervalMs = every;
-    spec.overlap = get('overlap');
-    spec.runAtStart = get('run_at_start');
-    spec.task = true;
-  }
-  if (get<boolean>('task')) {
-    if (spec.execMode === 'cluster' || spec.listen.length > 0) {
-      throw new TendError('E_INVALID_VALUE', `${ctx.source}: a \`task\` runs one process once; it cannot be a cluster or \`listen\` app`, { hint: 'Drop instances/exec_mode/listen from the task.', details: { field: 'task', source: ctx.source } });
-    }
-    spec.task = true;
-  }
-  const readyLine = get<string | undefined>('ready_log_line');
-  if (readyLine !== undefined) {
-    try { new RegExp(readyLine); } catch (err) {
-      throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`ready_log_line\` is not a regular expression: ${(err as Error).message}`, { hint: 'Example: ready_log_line: \'listening on port \\d+\'', details: { field: 'ready_log_line', source: ctx.source } });
-    }
-    // Held by a holder (see supervisor/held-app.ts): its workers write to one shared output.
-    if (spec.execMode === 'cluster' || spec.listen.length > 0) {
-      throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`ready_log_line\` is not supported for cluster or \`listen\` apps (their workers' lines are not told apart)`, { hint: 'Have each worker call process.send(\'ready\') with wait_ready, or use a health check.', details: { field: 'ready_log_line', source: ctx.source } });
-    }
-    // A line is how this app says it is ready: it waits for it as for process.send('ready').
-    spec.readyLogLine = readyLine;
-    spec.waitReady = true;
-  }
+  applyRunKind(spec, get, ctx.source);
   checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }
