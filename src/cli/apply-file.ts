@@ -1,5 +1,6 @@
-import { isTendError } from '../errors.js';
-import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
+import { resolve } from 'node:path';
+import { isTendError, usageError } from '../errors.js';
+import type { ApplyAction, ApplyMode, PlanStep } from '../protocol/methods.js';
 import { READY_NEVER_CAME, type ProcessInfo } from '../protocol/model.js';
 import { loadApps, type ConfigFlags } from './config-apps.js';
 import type { CliContext } from './context.js';
@@ -7,11 +8,13 @@ import { renderProcessTable } from './render/process-table.js';
 
 export interface FileVerbFlags extends ConfigFlags {
   json?: boolean | undefined;
+  'dry-run'?: boolean | undefined;
+  prune?: boolean | undefined;
 }
 
 interface Outcome {
   name: string;
-  action: ApplyAction | 'failed';
+  action: ApplyAction | 'deleted' | 'failed';
   process?: ProcessInfo;
   error?: string;
 }
@@ -26,10 +29,15 @@ const FAILED_AS: Record<ApplyMode, string> = { apply: 'not applied', start: 'not
  * that rolled back) fails alone: the others go on, the reason is on stderr, the exit code is 1.
  */
 export async function applyFile(file: string, values: FileVerbFlags, ctx: CliContext, mode: ApplyMode, parallel?: number): Promise<number> {
+  if (values.prune === true && values.only !== undefined) throw usageError('`--prune` with `--only` would delete the file\'s other apps', 'Drop --only, or delete apps by name with `tend delete <name>`.');
+  const configFile = resolve(ctx.cwd, file);
   const loaded = await loadApps(file, values, ctx);
+  const specs = loaded.apps.map((spec) => ({ ...spec, configFile }));
+  const pruneFile = values.prune === true ? { pruneFile: configFile } : {};
+  if (values['dry-run'] === true) return printPlan(await (await ctx.client()).call('process.plan', { specs, mode, ...pruneFile }), loaded.failed, values.json === true, ctx);
   // One connection, requests sent in file order: ids follow the file, as in PM2.
-  const client = loaded.apps.length === 0 ? null : await ctx.client();
-  const settled = client === null ? [] : await Promise.allSettled(loaded.apps.map((spec) => client.call('process.apply', parallel === undefined ? { spec, mode } : { spec, mode, parallel })));
+  const client = specs.length === 0 && values.prune !== true ? null : await ctx.client();
+  const settled = client === null ? [] : await Promise.allSettled(specs.map((spec) => client.call('process.apply', parallel === undefined ? { spec, mode } : { spec, mode, parallel })));
   // In file order: what was done to each app, or why it failed.
   const outcomes: Outcome[] = [];
   for (const [i, s] of settled.entries()) {
@@ -39,6 +47,14 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
     else outcomes.push({ name: loaded.apps[i]?.name ?? '?', action: 'failed', error: `${FAILED_AS[mode]}: ${s.reason.message}` });
   }
   for (const f of loaded.failed) outcomes.push({ name: f.name, action: 'failed', error: `not started: ${f.message}` });
+  if (client !== null && values.prune === true) {
+    // The apps last applied from this file that it no longer has (a failed app of the file is kept).
+    const gone = (await client.call('process.plan', { specs, mode, ...pruneFile })).filter((p) => p.action === 'deleted' && !loaded.failed.some((f) => f.name === p.name));
+    for (const g of gone) {
+      await client.call('process.delete', { target: g.name });
+      outcomes.push({ name: g.name, action: 'deleted' });
+    }
+  }
   const done = outcomes.flatMap((o) => (o.process === undefined ? [] : [o.process]));
   if (values.json === true) {
     ctx.out(JSON.stringify(outcomes.map((o) => (o.process === undefined ? { name: o.name, action: o.action, error: o.error } : { ...o.process, action: o.action }))));
@@ -51,6 +67,25 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
   // On stderr in both modes: --json output stays parseable and the reason is still seen.
   for (const o of outcomes) if (o.error !== undefined) ctx.err(`tend: ${o.name} ${o.error}`);
   return outcomes.some((o) => o.action === 'failed') ? 1 : 0;
+}
+
+/** The verb a plan step is said with: `web: restart (changed: env.PORT, instances)`. */
+const PLAN_WORDS: Record<PlanStep['action'], string> = { created: 'create and start', started: 'start', restarted: 'restart', reloaded: 'reload', unchanged: 'unchanged', deleted: 'stop and delete' };
+
+/** `--dry-run`: what the verb would do to each app of the file, and why; nothing is changed. */
+function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; message: string }>, json: boolean, ctx: CliContext): number {
+  if (json) {
+    ctx.out(JSON.stringify([...steps, ...failed.map((f) => ({ name: f.name, action: 'failed', changed: [], error: f.message }))]));
+  } else {
+    for (const s of steps) {
+      const why = s.action === 'deleted' ? ' (no longer in the file)' : s.changed.length > 0 ? ` (changed: ${s.changed.join(', ')})` : s.action === 'started' ? ' (not running)' : s.action === 'created' ? ' (new)' : '';
+      const word = s.action === 'unchanged' && s.changed.length > 0 ? 'update, not run (a scheduled job)' : PLAN_WORDS[s.action];
+      ctx.out(`${s.name}: ${word}${why}`);
+    }
+    ctx.out('dry run: nothing was changed');
+  }
+  for (const f of failed) ctx.err(`tend: ${f.name} would not start: ${f.message}`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 /** `--wait-ready` apps that are online only because listen_timeout passed: say so. */

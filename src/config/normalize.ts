@@ -7,6 +7,7 @@ import { parseListenAddress } from '../lib/listen-address.js';
 import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
+import { applyRunKind } from './run-kind.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
 import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2MergeDefault, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
@@ -219,6 +220,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     }
     spec.runAs = runAs;
   }
+  applyRunKind(spec, get, ctx.source);
   checkExecSize(spec, ctx.source);
   return { spec, warnings };
 }

@@ -1,12 +1,12 @@
 import { invalidValue } from '../errors.js';
 import type { Dependency, DependencyCondition, HookAction, HookEvent, Hooks } from '../protocol/model.js';
 
-const CONDITIONS: readonly DependencyCondition[] = ['started', 'ready', 'healthy'];
+const CONDITIONS: readonly DependencyCondition[] = ['started', 'ready', 'healthy', 'completed'];
 export const HOOK_EVENTS: readonly HookEvent[] = ['crash', 'errored', 'restart', 'online', 'stop'];
 
 /** `depends_on: ['db']`, `'db'` or `{ db: 'started' | 'ready' | 'healthy' }` (a list means `started`). */
 export function coerceDependsOn(key: string, value: unknown): Dependency[] {
-  const expected = 'app names (`[\'db\']`) or `{ db: \'started\' | \'ready\' | \'healthy\' }`';
+  const expected = 'app names (`[\'db\']`) or `{ db: \'started\' | \'ready\' | \'healthy\' | \'completed\' }`';
   const out: Dependency[] = [];
   if (typeof value === 'string') value = [value];
   if (Array.isArray(value)) {

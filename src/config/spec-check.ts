@@ -40,6 +40,7 @@ const STRUCTURED: Record<string, { key: string; toConfig(v: unknown): unknown }>
   cronRestart: { key: 'cron_restart', toConfig: (v) => v },
   incrementVar: { key: 'increment_var', toConfig: (v) => v },
   image: { key: 'image', toConfig: (v) => v },
+  readyLogLine: { key: 'ready_log_line', toConfig: (v) => v },
   dependsOn: {
     key: 'depends_on',
     toConfig: (v) => (Array.isArray(v) ? Object.fromEntries(v.map((d: { app?: unknown; condition?: unknown }) => [String(d?.app), d?.condition])) : v),
@@ -109,18 +110,33 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   // Bookkeeping of how the app was started (no config key): PM2's way, and the variables set.
   if (s.pm2 !== undefined && typeof s.pm2 !== 'boolean') bad('pm2', '`true` or `false`', s.pm2);
   if (s.userEnv !== undefined && !isStringList(s.userEnv)) bad('userEnv', 'a list of variable names', s.userEnv);
+  if (typeof s.readyLogLine === 'string') {
+    try { new RegExp(s.readyLogLine); } catch { bad('readyLogLine', 'a regular expression', s.readyLogLine); }
+    if (s.waitReady !== true) bad('waitReady', '`true` with readyLogLine', s.waitReady);
+  }
+  if (s.configFile !== undefined && (typeof s.configFile !== 'string' || !isAbsolute(s.configFile))) bad('configFile', 'an absolute path', s.configFile);
   if (s.watch !== undefined) checkWatchShape(s.watch, bad);
   if (s.pty !== undefined) checkPtyShape(s.pty, bad);
   if (s.runAs !== undefined) checkRunAsShape(s.runAs, bad);
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
-    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv', 'watch', 'pty', 'runAs'].includes(key)) continue;
-    const schemaKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, '');
+    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs'].includes(key)) continue;
+    const schemaKey = snakeKey(key);
     if (findField(schemaKey) === undefined) bad(key, 'a known AppSpec field', s[key]);
     strict(s, key, schemaKey, where, bad);
   }
   checkExecSize(s as unknown as AppSpec, where);
   return s as unknown as AppSpec;
+}
+
+const snakeKey = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_(ms|bytes)$/, '');
+const LOG_PATH_KEY: Record<string, string> = { outFile: 'out_file', errFile: 'error_file', combinedFile: 'log_file', dateFormat: 'log_date_format' };
+
+/** The config-file key of an AppSpec field (`restartDelayMs` → `restart_delay`, `log.errFile` → `error_file`). */
+export function configKeyOf(field: string, sub?: string): string {
+  if (field === 'log' && sub !== undefined) return LOG_KEY[sub] ?? LOG_PATH_KEY[sub] ?? `log.${sub}`;
+  if (field === 'exec' && sub !== undefined) return snakeKey(sub);
+  return SCHEMA_KEY[field] ?? STRUCTURED[field]?.key ?? snakeKey(field);
 }
 
 function strict(obj: Record<string, unknown>, key: string, schemaKey: string, where: string, bad: (f: string, e: string, g: unknown) => never, label = key): void {

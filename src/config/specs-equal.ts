@@ -3,10 +3,12 @@ import type { AppSpec } from '../protocol/model.js';
 /**
  * True when two specs ask for the same thing, so `tend start <file>` of a running app restarts
  * it only when something changed. Deep; object keys (env, log) compare regardless of order;
- * lists (args, stop_exit_codes) keep their order because it matters.
+ * lists (args, stop_exit_codes) keep their order because it matters. The file it came from
+ * (`configFile`) is not compared.
  */
 export function specsEqual(a: AppSpec, b: AppSpec): boolean {
-  return deepEqual(a, b);
+  // Where the spec came from is bookkeeping, not something the app is asked to do.
+  return deepEqual({ ...a, configFile: undefined }, { ...b, configFile: undefined });
 }
 
 /** Deep equality of JSON-like values (absent key = undefined key). */

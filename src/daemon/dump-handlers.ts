@@ -1,6 +1,7 @@
 import { checkAppSpec } from '../config/spec-check.js';
 import { TendError } from '../errors.js';
-import type { AppSpec, ProcessInfo } from '../protocol/model.js';
+import { isScheduled } from '../config/schedule.js';
+import { TASK_COMPLETED, type AppSpec, type ProcessInfo } from '../protocol/model.js';
 import { WANTED, isAtRest } from '../protocol/status-groups.js';
 import type { Handlers } from '../rpc/server.js';
 import { readDump, writeDump } from '../store/dump.js';
@@ -55,12 +56,17 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
   };
 }
 
+/** At rest but wanted: a scheduled job between runs, and a task that completed (boot runs it again before what needs it). */
+function wantedAtRest(spec: AppSpec, info: ProcessInfo): boolean {
+  return isScheduled(spec) || info.reason === TASK_COMPLETED;
+}
+
 /** The specs (and ids, and instance ids) of apps the user wants running, in id order. */
 function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[]; instanceIds: Array<number[] | null> } {
   const specs = supervisor.specs();
   const infos = supervisor.list();
   // specs() and list() are both in id order over the same registry.
-  const keep = specs.map((spec, i) => ({ spec, info: infos[i] })).filter(({ spec, info }) => info?.name === spec.name && WANTED.has(info.status));
+  const keep = specs.map((spec, i) => ({ spec, info: infos[i] })).filter(({ spec, info }) => info?.name === spec.name && (WANTED.has(info.status) || wantedAtRest(spec, info)));
   const ids = keep.map((k) => k.info?.id ?? 0);
   return { specs: keep.map((k) => k.spec), ids, instanceIds: ids.map((id) => supervisor.instanceIdsOf(id) ?? null) };
 }

@@ -1,4 +1,5 @@
 import { TendError } from '../errors.js';
+import { isAbsolute } from 'node:path';
 import { parseSignal } from '../lib/signals.js';
 import { checkAppSpec } from '../config/spec-check.js';
 import { APPLY_MODES, type ApplyMode, type Target } from '../protocol/methods.js';
@@ -75,6 +76,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'daemon.shutdown': async () => ({ apps: await deps.exit(false) }),
     'process.start': (p) => supervisor.start(checkSpec(p.spec)),
     'process.apply': (p) => supervisor.apply(checkSpec(p.spec), applyMode(p.mode), positiveInt(p.parallel, 'parallel') ?? 1),
+    'process.plan': (p) => {
+      if (!Array.isArray(p.specs)) throw new TendError('E_USAGE', '`specs` must be a list of app specs');
+      if (p.pruneFile !== undefined && (typeof p.pruneFile !== 'string' || !isAbsolute(p.pruneFile))) throw new TendError('E_USAGE', '`pruneFile` must be an absolute path');
+      return supervisor.plan(p.specs.map((s) => checkSpec(s)), applyMode(p.mode), p.pruneFile ?? null);
+    },
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),

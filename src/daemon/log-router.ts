@@ -1,7 +1,7 @@
 import { AppLog } from '../logs/app-log.js';
 import { LogJournal } from '../logs/log-journal.js';
 import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
-import type { AppSpec, LogPaths, LogSource, LogStream } from '../protocol/model.js';
+import type { AppSpec, LogPaths, LogRecord, LogSource, LogStream } from '../protocol/model.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 
@@ -62,6 +62,7 @@ interface Entry {
 export class LogRouter {
   private entries = new Map<number, Entry>();
   private fanout = new LogFanout();
+  private readonly lineWatchers = new Map<number, Set<(r: LogRecord) => void>>();
   private timer: NodeJS.Timeout | null = null;
   private readonly journal: LogJournal;
 
@@ -126,6 +127,11 @@ export class LogRouter {
     this.armTimer();
   }
 
+  /** A line of tend's own in the app's stdout log (a scheduled job's run header), as if the app wrote it. */
+  note(id: number, line: string): void {
+    this.entries.get(id)?.log.write('out', Buffer.from(`${line}\n`));
+  }
+
   /** The files an app's output goes to now (for PM2's `pm_out_log_path` variables). */
   pathsOf(id: number): LogPaths {
     return this.entries.get(id)?.log.paths ?? { out: null, err: null, combined: null };
@@ -163,7 +169,26 @@ export class LogRouter {
   }
 
   private refreshListener(id: number, e: Entry): void {
-    e.log.setRecordListener(this.fanout.wants(e.name, id) ? (r) => this.fanout.publish(r) : null);
+    const own = this.lineWatchers.get(id);
+    const follow = this.fanout.wants(e.name, id);
+    e.log.setRecordListener(own === undefined && !follow ? null : (r) => {
+      if (follow) this.fanout.publish(r);
+      for (const fn of own ?? []) fn(r);
+    });
+  }
+
+  /** The daemon's own reader of an app's lines (ready_log_line) until the returned function is called. */
+  watchLines(id: number, fn: (r: LogRecord) => void): () => void {
+    const set = this.lineWatchers.get(id) ?? new Set();
+    set.add(fn);
+    this.lineWatchers.set(id, set);
+    const refresh = (): void => { const e = this.entries.get(id); if (e !== undefined) this.refreshListener(id, e); };
+    refresh();
+    return () => {
+      set.delete(fn);
+      if (set.size === 0) this.lineWatchers.delete(id);
+      refresh();
+    };
   }
 
   private armTimer(): void {

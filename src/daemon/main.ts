@@ -19,6 +19,7 @@ import { EventBus } from './event-bus.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { LogRouter } from './log-router.js';
 import { Observer } from './observer.js';
+import { ReadyLines } from './ready-lines.js';
 import { restoreWeb, type WebControl } from './web-handlers.js';
 import type { WebServer } from '../web/web-server.js';
 import type { Handlers } from '../rpc/server.js';
@@ -125,8 +126,10 @@ async function main(): Promise<void> {
     log: daemonLog,
     idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
+    note: (id, line) => logs.note(id, line),
   });
   const exists = (id: number): boolean => supervisor.rowOwner(id) !== undefined;
+  const readyLines = new ReadyLines((id, fn) => logs.watchLines(id, fn), (id) => supervisor.handle(id)?.state === 'waiting-ready', (id) => supervisor.markReady(id));
   const hooks = new HookRunner({
     // By id in O(1): this runs on every state change (resolving a target scans every app).
     appOf: (id) => {
@@ -147,6 +150,8 @@ async function main(): Promise<void> {
     onState: (p, deleted) => {
       watches.sync(p.id);
       observer.onState(p, deleted);
+      const h = deleted ? undefined : supervisor.handle(p.id);
+      readyLines.sync(p.id, h?.spec, h?.state);
     },
     // process:state events are per list row: each instance of a held app has its own.
     onRow: (row, deleted) => publishState(row, deleted),
@@ -189,6 +194,7 @@ async function main(): Promise<void> {
   const shutdown = async (why: string): Promise<void> => {
     daemonLog('daemon-exit', { why, apps: supervisor.size });
     observer.close();
+    readyLines.close();
     await webServer?.close();
     watches.close();
     supervisor.detachAll();

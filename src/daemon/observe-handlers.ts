@@ -1,4 +1,6 @@
 import { optionalTarget } from '../rpc/params.js';
+import { TendError } from '../errors.js';
+import { isScheduled } from '../config/schedule.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { Observer } from './observer.js';
@@ -12,9 +14,15 @@ export interface ObserveHandlerDeps {
 }
 
 /** metrics.get and metrics.subscribe. */
-export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 'metrics.get' | 'metrics.subscribe'> {
+export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 'metrics.get' | 'metrics.subscribe' | 'job.trigger'> {
   const { supervisor, observer } = deps;
   return {
+    'job.trigger': (p) => {
+      const handles = supervisor.resolve(optionalTarget(p.target));
+      const plain = handles.find((h) => !isScheduled(h.spec));
+      if (plain !== undefined) throw new TendError('E_USAGE', `\`${plain.spec.name}\` is not a scheduled job`, { hint: `Start or restart it: tend restart ${plain.spec.name}` });
+      return handles.map((h) => ({ id: h.id, name: h.spec.name, outcome: observer.jobs.due(h.id, 'trigger') }));
+    },
     'metrics.get': (p) => {
       const since = typeof p.since === 'number' && Number.isFinite(p.since) ? p.since : 0;
       // One entry per list row: a held app's instances each with their own worker's figures.

@@ -1,6 +1,12 @@
 import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
+import { JobSchedules } from '../limits/job-schedules.js';
+import { MaxAges } from '../limits/max-age.js';
+import { formatDuration } from '../lib/duration.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
+import { isScheduled } from '../config/schedule.js';
+import { isRunning } from '../supervisor/process-machine.js';
+import { PortScanner, type PortScanApp } from '../metrics/ports.js';
 import { MetricsSampler } from '../metrics/sampler.js';
 import type { AppMetrics, HolderFigures, ProcessDetail, ProcessInfo } from '../protocol/model.js';
 import type { Observed } from '../supervisor/handle-types.js';
@@ -13,9 +19,11 @@ export interface ObserverOptions {
   /** Sampling interval while nobody watches / while a client watches (ms). */
   idleMs: number;
   watchedMs: number;
+  /** Writes a line of tend's own into an app's log (a scheduled job's run header). */
+  note?(id: number, line: string): void;
 }
 
-type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck'>;
+type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck' | 'nextRecycleAt'>;
 
 /**
  * Watches over the running apps from outside: the sampler (CPU, memory), the memory limit checked
@@ -26,9 +34,13 @@ export class Observer {
   readonly sampler: MetricsSampler;
   private readonly health: HealthMonitor;
   private readonly cron: CronRestarts;
+  readonly jobs: JobSchedules;
+  private readonly ages: MaxAges;
   private readonly listeners = new Set<(rows: AppMetrics[]) => void>();
   private supervisor: Supervisor | null = null;
   private publishedAt = 0;
+  private readonly portScanner = new PortScanner();
+  private portsAt = -Infinity;
 
   constructor(private readonly opts: ObserverOptions) {
     this.sampler = new MetricsSampler({
@@ -44,6 +56,17 @@ export class Observer {
       onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
       onChange: (id) => this.supervisor?.observedChanged(id),
     });
+    this.ages = new MaxAges((id, ageMs) => this.supervisor?.autoRestart(id, 'age', `max_age: its process was ${formatDuration(ageMs)} old`), opts.now);
+    this.jobs = new JobSchedules({
+      now: opts.now,
+      run: (id, why) => {
+        this.opts.note?.(id, `[tend] run started (${why}) at ${new Date(opts.now()).toISOString()}`);
+        void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message }));
+      },
+      running: (id) => { const s = this.supervisor?.handle(id)?.state; return s !== undefined && (isRunning(s) || s === 'waiting'); },
+      changed: (id) => this.supervisor?.observedChanged(id),
+      log: opts.log,
+    });
     this.cron = new CronRestarts((id, pattern) => this.supervisor?.autoRestart(id, 'cron', `cron_restart \`${pattern}\``), opts.log);
   }
 
@@ -57,7 +80,7 @@ export class Observer {
   /** For the supervisor: the live figures of a run. */
   observe(id: number, pid: number | null): Observed {
     const m = this.sampler.latest(id, pid);
-    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null };
+    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null, ports: this.portScanner.ports(id, pid), job: this.jobs.status(id) };
   }
 
   /** For the supervisor: the live figures of one instance of a held app (its worker's own tree). */
@@ -71,8 +94,15 @@ export class Observer {
     if (deleted || h === undefined) {
       this.health.untrack(info.id);
       this.cron.set(info.id, null);
+      this.jobs.set(info.id, null);
+      this.ages.set(info.id, null, undefined, 0);
       return;
     }
+    // A held app's processes are as old as its last rolling reload (its holder keeps its pid).
+    const since = Math.max(h.startedAt ?? 0, h.held?.lastReload?.at ?? 0);
+    this.ages.set(info.id, h.pid !== null && h.startedAt !== null && h.state === 'online' ? { pid: h.pid, startedAt: since } : null, h.spec.maxAgeMs, h.spec.maxAgeJitterMs ?? 0);
+    this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null);
+    this.jobs.onState(info);
     this.cron.set(info.id, h.spec.cronRestart ?? null);
     const live = h.pid !== null && isUpState(h.state);
     if (live) this.health.track(info.id, h.pid as number, h.spec, h.spec.waitReady && h.state !== 'online');
@@ -87,6 +117,7 @@ export class Observer {
     return {
       tree,
       limitRestarts: h?.limits.counts ?? { memory: 0, cron: 0, health: 0 },
+      ...(h?.spec.maxAgeMs === undefined ? {} : { nextRecycleAt: this.ages.next(id) }),
       lastLimitRestart: h?.limits.last ?? null,
       nextCronAt: this.cron.next(id),
       lastHealthCheck: state?.last ?? null,
@@ -118,22 +149,46 @@ export class Observer {
       const reason = memoryOverLimit(m, h.spec.maxMemoryRestartBytes);
       if (reason !== null) sup.autoRestart(m.id, 'memory', reason);
     }
+    const now = this.opts.now();
+    this.scanPorts(apps, now);
     // `tend list` reads the published status: keep its cpu and mem columns current (at the idle
     // rate: a watcher's fast samples go to the watcher, not to the disk).
-    const now = this.opts.now();
     if (now - this.publishedAt >= this.opts.idleMs - 50) {
       this.publishedAt = now;
       sup.publishStatus();
     }
+    // Ports by list row: an app's, or a held app's (found over its whole tree) on its first row.
+    const withPorts = this.listeners.size === 0 ? rows : rows.map((m) => {
+      const ports = this.portScanner.ports(m.id, this.sampler.pids(m.id)?.pid ?? null);
+      return ports === null ? m : { ...m, ports };
+    });
     for (const fn of [...this.listeners]) {
-      try { fn(rows); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
+      try { fn(withPorts); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
     }
+  }
+
+  /**
+   * Listening ports, over each app's tree as just sampled: at most once per idle interval (its fds
+   * are read a slice at a time), and at once for a run that has none yet (a new app shows its
+   * ports at the next sample).
+   */
+  private scanPorts(apps: AppMetrics[], now: number): void {
+    const trees = apps.flatMap((m): PortScanApp[] => {
+      const t = this.sampler.pids(m.id);
+      return t === null ? [] : [{ id: m.id, ...t }];
+    });
+    const unseen = trees.some((t) => this.portScanner.ports(t.id, t.pid) === null);
+    if (!unseen && now - this.portsAt < this.opts.idleMs - 50) return;
+    this.portsAt = now;
+    this.portScanner.scan(trees, (changed) => { if (changed) this.supervisor?.publishStatus(); });
   }
 
   close(): void {
     this.sampler.close();
     this.health.close();
     this.cron.close();
+    this.jobs.close();
+    this.ages.close();
     this.listeners.clear();
   }
 }

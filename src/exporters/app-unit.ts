@@ -1,6 +1,9 @@
 import { buildCommand } from '../lib/command-line.js';
+import { isScheduled } from '../config/schedule.js';
+import { TendError } from '../errors.js';
 import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import { isSecret } from '../protocol/secrets.js';
+import { onCalendar } from './job-schedule.js';
 import {
   environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
 } from '../lib/systemd-syntax.js';
@@ -25,6 +28,8 @@ export interface AppUnit {
   envFile: string | null;
   /** Variables left out (names systemd cannot carry). */
   skippedEnv: string[];
+  /** A scheduled job's `<name>.timer` (the service then has no [Install]); null otherwise. */
+  timer: string | null;
 }
 
 /**
@@ -56,7 +61,9 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
     `Description=${escapeSpecifiers(`${spec.name} (exported from tend)`)}`,
   ];
   if (!opts.rootless) unitLines.push('After=network.target');
-  const service: string[] = ['Type=exec', `WorkingDirectory=${escapeSpecifiers(spec.cwd)}`, `ExecStart=${execLine(argv)}`];
+  const scheduled = isScheduled(spec);
+  // A task runs to completion: oneshot, so a timer never starts a second run while one runs (overlap: skip).
+  const service: string[] = [spec.task === true ? 'Type=oneshot' : 'Type=exec', `WorkingDirectory=${escapeSpecifiers(spec.cwd)}`, `ExecStart=${execLine(argv)}`];
   if (opts.user !== null && !opts.rootless) service.push(`User=${escapeSpecifiers(opts.user)}`);
   service.push(...plain);
   if (secret.length > 0) {
@@ -76,7 +83,7 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
   const sections: UnitSection[] = [
     ['Unit', unitLines],
     ['Service', service],
-    ['Install', [`WantedBy=${opts.rootless ? 'default.target' : 'multi-user.target'}`]],
+    ...(scheduled ? [] : [['Install', [`WantedBy=${opts.rootless ? 'default.target' : 'multi-user.target'}`]] as UnitSection]),
   ];
   const header = [`${opts.generator} from app "${spec.name}".`, `Logs: journalctl ${opts.rootless ? '--user ' : ''}-u ${unitName}`];
   return {
@@ -84,7 +91,33 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
     unit: renderUnit(header, sections),
     envFile: secret.length > 0 ? `# Secrets of ${spec.name}, for ${unitName} (keep this file 0600).\n${secret.join('\n')}\n` : null,
     skippedEnv,
+    timer: scheduled ? renderTimer(spec, unitName, opts.generator) : null,
   };
+}
+
+/**
+ * A scheduled job's timer: OnCalendar= from `schedule`, or OnActiveSec=/OnUnitActiveSec= from
+ * `schedule_interval`; not Persistent= (missed runs are not caught up, as in tend), and to the
+ * second. A schedule with no systemd equivalent is refused rather than changed.
+ */
+function renderTimer(spec: AppSpec, unitName: string, generator: string): string {
+  const timer: string[] = [];
+  if (spec.schedule !== undefined) {
+    const { calendar, why } = onCalendar(spec.schedule);
+    if (calendar === null) throw new TendError('E_USAGE', `${spec.name}: cannot export its schedule as a systemd timer: ${why ?? ''}`, { hint: 'Write the schedule as separate fields systemd can follow (e.g. two apps), or use schedule_interval.' });
+    timer.push(`OnCalendar=${calendar}`);
+    if (spec.runAtStart === true) timer.push('OnActiveSec=0');
+  } else {
+    const every = timeSpan(spec.scheduleIntervalMs ?? 0);
+    timer.push(`OnActiveSec=${spec.runAtStart === true ? '0' : every}`, `OnUnitActiveSec=${every}`);
+  }
+  timer.push('AccuracySec=1s', 'Persistent=false', `Unit=${unitName}`);
+  if (spec.overlap === 'queue') timer.push('# overlap: queue is not mapped: systemd skips a time while the service still runs (overlap: skip).');
+  return renderUnit([`${generator} from app "${spec.name}" (its schedule).`], [
+    ['Unit', [`Description=${escapeSpecifiers(`${spec.name} schedule (exported from tend)`)}`]],
+    ['Timer', timer],
+    ['Install', ['WantedBy=timers.target']],
+  ]);
 }
 
 /**
@@ -95,7 +128,7 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
  * is the window; longer runs never fill it, as with tend.
  */
 function restartLines(spec: AppSpec, unitLines: string[]): string[] {
-  if (!spec.autorestart) return ['Restart=no'];
+  if (!spec.autorestart || spec.task === true) return ['Restart=no'];
   const lines = ['Restart=always', `RestartSec=${timeSpan(spec.restartDelayMs)}`];
   if (spec.stopExitCodes.length > 0) {
     // "Done, do not restart" in tend; SuccessExitStatus keeps the unit from counting it a failure.

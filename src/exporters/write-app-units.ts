@@ -7,7 +7,7 @@ import { renderAppUnit, type AppUnitOptions } from './app-unit.js';
 
 export interface WrittenUnits {
   dir: string;
-  units: { app: string; unit: string; file: string; envFile: string | null }[];
+  units: { app: string; unit: string; file: string; envFile: string | null; timer?: string }[];
   notices: string[];
 }
 
@@ -38,7 +38,12 @@ export function writeAppUnits(specs: AppSpec[], o: Omit<AppUnitOptions, 'envFile
     }
     if (unit.skippedEnv.length > 0) result.notices.push(`${spec.name}: left out variables systemd cannot carry: ${unit.skippedEnv.join(', ')}`);
     if (spec.waitReady) result.notices.push(`${spec.name}: wait_ready is not mapped (systemd would need sd_notify from the app)`);
-    result.units.push({ app: spec.name, unit: unit.unitName, file, envFile });
+    let timer: string | undefined;
+    if (unit.timer !== null) {
+      timer = join(o.dir, unit.unitName.replace(/\.service$/, '.timer'));
+      writeFileAtomic(timer, unit.timer, 0o644, true);
+    }
+    result.units.push({ app: spec.name, unit: unit.unitName, file, envFile, ...(timer === undefined ? {} : { timer }) });
   }
   return result;
 }

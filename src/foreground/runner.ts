@@ -66,6 +66,8 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
       if (info.status === 'errored' && before !== 'errored') {
         errored.add(info.name);
         output.notice(`${info.name} errored: ${info.reason ?? 'gave up restarting'}`);
+        // A failed task (an init step) fails the whole run, as a container's init does.
+        if (opts.specs.some((sp) => sp.name === info.name && sp.task === true)) setImmediate(() => void stopAll(`task ${info.name} failed`));
       }
       if (status.size === opts.specs.length && [...status.values()].every((s) => AT_REST.has(s))) {
         setImmediate(() => finish(errored.size > 0 ? 1 : 0));

@@ -246,6 +246,12 @@ export class MetricsSampler {
     return this.view(id, st, withHistory, since);
   }
 
+  /** The pids of the app's tree as last sampled (main pid first), with the main pid they belong to. */
+  pids(id: number): { pid: number; pids: number[] } | null {
+    const st = this.mapOf('app').get(id);
+    return st === undefined || st.pid === -1 ? null : { pid: st.pid, pids: st.members.map((m) => m.pid) };
+  }
+
   /** The app's (or instance's) processes as last sampled, main pid first, with their command lines. */
   tree(id: number, of: Measured = 'app'): TreeProcess[] {
     const st = this.mapOf(of).get(id);

@@ -9,6 +9,12 @@ export type ApplyMode = 'apply' | 'start' | 'restart' | 'reload';
 export const APPLY_MODES: readonly ApplyMode[] = ['apply', 'start', 'restart', 'reload'];
 /** What `process.apply` did to the app. */
 export type ApplyAction = 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged';
+/** One app of `apply --dry-run`: what would happen and which settings (config keys, `env.NAME`) changed. */
+export interface PlanStep {
+  name: string;
+  action: ApplyAction | 'deleted';
+  changed: string[];
+}
 
 /**
  * Every RPC method, its parameters and its result. The daemon's handler map is typed against
@@ -30,8 +36,12 @@ export interface TendMethods {
    * `parallel` instances at a time; a restart for the others). `action` says what was done.
    */
   'process.apply': (p: { spec: AppSpec; mode: ApplyMode; parallel?: number }) => { action: ApplyAction; process: ProcessInfo };
+  /** What `process.apply` of each spec would do (changing nothing); with `pruneFile`, the apps of that file it no longer has are `deleted`. */
+  'process.plan': (p: { specs: AppSpec[]; mode: ApplyMode; pruneFile?: string }) => PlanStep[];
   /** Start existing apps again (tend start <name|id|all>). */
   'process.startTarget': (p: { target: Target }) => ProcessInfo[];
+  /** Runs scheduled jobs now (`tend trigger`), with their overlap policy when one still runs. */
+  'job.trigger': (p: { target: Target }) => Array<{ id: number; name: string; outcome: 'started' | 'queued' | 'skipped' }>;
   'process.stop': (p: { target: Target }) => ProcessInfo[];
   'process.restart': (p: { target: Target }) => ProcessInfo[];
   /**

@@ -8,6 +8,8 @@ export const MIN_READY_DEFAULT_MS = 2000;
 
 /** Start of the `reason` of an app that is online only because wait_ready's listen_timeout passed. */
 export const READY_NEVER_CAME = 'no `ready` message came';
+/** The `reason` of a `task` app that ran to completion (stopped, exit code 0). */
+export const TASK_COMPLETED = 'completed (exit code 0)';
 
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
 export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
@@ -99,7 +101,9 @@ export interface HealthSpec {
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 
 /** How far a dependency must have come before its dependent starts. */
-export type DependencyCondition = 'started' | 'ready' | 'healthy';
+export type DependencyCondition = 'started' | 'ready' | 'healthy'
+  /** The dependency is a `task` that exited 0. */
+  | 'completed';
 export interface Dependency {
   app: string;
   condition: DependencyCondition;
@@ -138,6 +142,20 @@ export interface AppSpec {
   dependsOn?: Dependency[];
   /** Commands or URLs told about this app's events; absent = none. */
   hooks?: Hooks;
+  /** `task`: runs once to completion (exit 0 = completed, anything else = errored, never restarted); absent = a long-running app. */
+  task?: boolean;
+  /** A scheduled job (`schedule` cron pattern, or `schedule_interval`): each run is a `task`; absent = not scheduled. */
+  schedule?: string;
+  scheduleIntervalMs?: number;
+  /** A scheduled job's time while it still runs: skip it, or queue one run. */
+  overlap?: 'skip' | 'queue';
+  /** Run a scheduled job when it is started or applied. */
+  runAtStart?: boolean;
+  /** `max_age`: recycle each run after this long (ms), plus up to maxAgeJitterMs at random; absent = never. */
+  maxAgeMs?: number;
+  maxAgeJitterMs?: number;
+  /** `ready_log_line`: a regular expression on the app's output lines that makes it ready (waitReady is true with it); absent = none. */
+  readyLogLine?: string;
   /** Container image for `tend export kubernetes|compose`; tend itself does not use it. */
   image?: string;
   /**
@@ -147,6 +165,8 @@ export interface AppSpec {
   pm2?: boolean;
   /** Names of the variables the user set (env_file, env, env_<name>, port); the rest is inherited. */
   userEnv?: string[];
+  /** The config file (absolute) it was last applied from; `tend apply <file> --prune` deletes the apps of that file it no longer has. */
+  configFile?: string;
   /** Absent: no watching. */
   watch?: WatchSpec;
   /** Run on a pseudo-terminal held by a holder process (`tend attach`). Absent: pipes. */
@@ -225,6 +245,26 @@ export interface ExitRecord {
   unknown: boolean;
 }
 
+/** A listening socket of an app's process tree (TCP in LISTEN, or a bound UDP socket with no peer). */
+export interface ListenPort {
+  proto: 'tcp' | 'udp';
+  /** `0.0.0.0` / `::` for every address. */
+  address: string;
+  port: number;
+}
+
+/** A scheduled job's runs (`list`, `describe`). */
+export interface JobStatus {
+  /** Epoch ms; null when the schedule never fires again. */
+  nextRunAt: number | null;
+  /** The last run this daemon saw end: its start, duration and exit. */
+  lastRun: { startedAt: number; durationMs: number; code: number | null; signal: string | null } | null;
+  /** A run is queued behind the running one (overlap: queue). */
+  queued: boolean;
+  /** Due times skipped because a run was still running (overlap: skip), since the daemon started. */
+  skipped: number;
+}
+
 /** One managed process as the list shows it. */
 export interface ProcessInfo {
   id: number;
@@ -261,6 +301,10 @@ export interface ProcessInfo {
   watching?: boolean;
   /** The app runs on a pseudo-terminal (`tend attach`). */
   pty?: boolean;
+  /** Listening ports of the app's whole process tree at the last scan (absent when not running or not scanned yet). */
+  ports?: ListenPort[];
+  /** Scheduled jobs only: next and last run. */
+  job?: JobStatus;
 }
 
 export interface HolderFigures {
@@ -302,6 +346,8 @@ export interface AppMetrics {
   processes: number;
   /** Oldest first; about the last 10 minutes. */
   history: MetricPoint[];
+  /** Listening ports of the tree at the last scan (in `metrics` events; absent when not scanned yet). */
+  ports?: ListenPort[];
 }
 
 /** One log file to read back, and what to label its lines with (`logs.sources`). */
@@ -340,11 +386,13 @@ export interface ProcessDetail extends ProcessInfo {
   /** The app's processes as last sampled (main pid first); empty when not running. */
   tree: TreeProcess[];
   /** Restarts caused by max_memory_restart, by cron_restart and by failed health checks. */
-  limitRestarts: { memory: number; cron: number; health: number };
+  limitRestarts: { memory: number; cron: number; health: number; age?: number };
   /** The last restart tend decided on its own (memory, cron, health), for humans, with its time. */
   lastLimitRestart: { reason: string; at: number } | null;
   /** Next cron_restart time (epoch ms), null without one. */
   nextCronAt: number | null;
+  /** max_age: when the current run will be recycled (epoch ms); absent without max_age. */
+  nextRecycleAt?: number | null;
   /** The last health check's result. */
   lastHealthCheck: { ok: boolean; at: number; message: string } | null;
   /** Watch mode: what is watched and what the last change was (absent when not watching). */

@@ -1,3 +1,4 @@
+import { isScheduled } from '../config/schedule.js';
 import { specsEqual } from '../config/specs-equal.js';
 import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/model.js';
@@ -24,6 +25,8 @@ export type ApplyStep = Exclude<ApplyAction, 'created'>;
  *   downtime (the new spec on the way), and restarts any other app (PM2 restarts fork apps).
  */
 export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplyStep {
+  // A scheduled job that is not running takes the new spec and waits for its next time.
+  if (isScheduled(spec) && spec.runAtStart !== true && (now.state === 'stopped' || now.state === 'errored')) return 'unchanged';
   if (now.state === 'stopped' || now.state === 'errored') return 'started';
   if (mode === 'apply') return specsEqual(now.spec, spec) ? 'unchanged' : 'restarted';
   if (mode === 'reload' && canRollingReload(now, spec)) return 'reloaded';

@@ -1,4 +1,4 @@
-import type { AppSpec, Dependency, ProcessInfo } from '../protocol/model.js';
+import { TASK_COMPLETED, type AppSpec, type Dependency, type ProcessInfo } from '../protocol/model.js';
 import type { ProcessState } from './process-machine.js';
 
 export interface DependencyView {
@@ -8,6 +8,7 @@ export interface DependencyView {
 
 /** Whether one dependency has come far enough: started = its process runs, ready = online, healthy = online and its check passing. */
 function met(d: Dependency, v: DependencyView): boolean {
+  if (d.condition === 'completed') return v.state === 'stopped' && v.info().reason === TASK_COMPLETED;
   if (d.condition === 'started') return v.state === 'waiting-ready' || v.state === 'online';
   if (v.state !== 'online') return false;
   if (d.condition === 'ready') return true;
@@ -29,6 +30,19 @@ export function unmetDependency(spec: AppSpec, find: (name: string) => Dependenc
     const why = info.status === 'errored' ? `: ${d.app} is errored${info.reason !== null ? ` (${info.reason})` : ''}`
       : info.status === 'stopped' ? `: ${d.app} is stopped` : info.status === 'waiting' ? `: ${d.app} is waiting itself` : '';
     return `waiting for ${d.app} (${d.condition})${why}`;
+  }
+  return null;
+}
+
+/**
+ * Why the app will never start as things are: a dependency it needs `completed` failed (errored).
+ * null otherwise (it may still come).
+ */
+export function failedDependency(spec: AppSpec, find: (name: string) => DependencyView | undefined): string | null {
+  for (const d of spec.dependsOn ?? []) {
+    if (d.condition !== 'completed') continue;
+    const v = find(d.app);
+    if (v?.state === 'errored') return `not started: ${d.app} did not complete (${v.info().reason ?? 'errored'})`;
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import type { AppSpec, ExitRecord, HealthStatus, LogPaths, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import type { AppSpec, ExitRecord, HealthStatus, JobStatus, ListenPort, LogPaths, ProcessInfo, ReloadReport } from '../protocol/model.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';
@@ -60,12 +60,17 @@ export interface Observed {
   cpuPercent: number | null;
   memoryBytes: number | null;
   health: HealthStatus | null;
+  /** Listening ports of the run's process tree; null (or absent) until scanned. */
+  ports?: ListenPort[] | null;
+  /** A scheduled job's next and last run; null (or absent) for other apps. */
+  job?: JobStatus | null;
 }
 
 /** Restarts tend decided on its own, by cause. */
-export type LimitKind = 'memory' | 'cron' | 'health';
+export type LimitKind = 'memory' | 'cron' | 'health' | 'age';
 export interface LimitRestarts {
-  counts: Record<LimitKind, number>;
+  /** `age` is absent in state saved before max_age existed. */
+  counts: Record<Exclude<LimitKind, 'age'>, number> & { age?: number };
   last: { reason: string; at: number } | null;
 }
 

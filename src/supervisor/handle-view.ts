@@ -36,5 +36,7 @@ export function infoOf(h: AppView, seen: Observed, now: number): ProcessInfo {
     health: seen.health,
     ...(h.spec.watch === undefined ? {} : { watching: true }),
     ...(h.spec.pty === undefined ? {} : { pty: true }),
+    ...(seen.ports == null || !running ? {} : { ports: seen.ports }),
+    ...(seen.job == null ? {} : { job: seen.job }),
   };
 }

@@ -325,7 +325,7 @@ export class ProcessHandle {
 
   /** A restart tend decided on its own (memory, cron, health): counted, with its reason and time. */
   countLimitRestart(kind: LimitKind, reason: string, at: number): void {
-    this._limits = { counts: { ...this._limits.counts, [kind]: this._limits.counts[kind] + 1 }, last: { reason, at } };
+    this._limits = { counts: { ...this._limits.counts, [kind]: (this._limits.counts[kind] ?? 0) + 1 }, last: { reason, at } };
   }
 
   /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */

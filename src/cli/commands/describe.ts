@@ -60,6 +60,14 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ['out log', d.logs.out ?? '-'],
     ['err log', d.logs.err ?? '-'],
   ];
+  if (d.spec.schedule !== undefined || d.spec.scheduleIntervalMs !== undefined) {
+    const every = d.spec.schedule ?? `every ${formatDuration(d.spec.scheduleIntervalMs ?? 0)}`;
+    rows.push(['schedule', `${every}, overlap ${d.spec.overlap ?? 'skip'}${d.spec.runAtStart === true ? ', runs at start' : ''}; missed runs are not caught up`]);
+    const j = d.job;
+    rows.push(['next run', j?.nextRunAt == null ? '-' : new Date(j.nextRunAt).toISOString()]);
+    rows.push(['last run', j?.lastRun == null ? '-' : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}${j.queued ? '; one run queued' : ''}${j.skipped > 0 ? `; ${j.skipped} skipped (still running)` : ''}`]);
+  }
+  if (d.spec.readyLogLine !== undefined) rows.push(['ready when', `a line of its output matches /${d.spec.readyLogLine}/ (or after listen_timeout ${d.spec.listenTimeoutMs} ms)`]);
   if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
   if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
   if (d.lastReload != null) rows.push(['last reload', describeReload(d, d.lastReload)]);
@@ -98,9 +106,11 @@ function observedRows(d: ProcessDetail): Array<[string, string]> {
     const n = d.tree?.length ?? 0;
     rows.push(['cpu', `${cpu}${n > 1 && main?.cpuPercent != null ? ` (main pid ${main.cpuPercent.toFixed(1)}%, ${n} processes)` : ''}`]);
     rows.push(['memory', `${mem}${n > 1 && main !== undefined ? ` (main pid ${formatBytes(main.memoryBytes)}, ${n} processes)` : ''}`]);
+    if (d.ports !== undefined) rows.push(['listening', d.ports.length === 0 ? 'no port' : d.ports.map((p) => `${p.proto} ${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`).join(', ')]);
   }
   const spec = d.spec;
   if (spec.maxMemoryRestartBytes != null) rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);
+  if (spec.maxAgeMs !== undefined) rows.push(['max age', `${formatDuration(spec.maxAgeMs)} + up to ${formatDuration(spec.maxAgeJitterMs ?? 0)} at random, next ${d.nextRecycleAt == null ? '-' : new Date(d.nextRecycleAt).toISOString()}, recycled: ${d.limitRestarts?.age ?? 0}`]);
   if (spec.cronRestart != null) rows.push(['cron restart', `${spec.cronRestart}, next ${d.nextCronAt == null ? '-' : new Date(d.nextCronAt).toISOString()}, restarts: ${d.limitRestarts?.cron ?? 0}`]);
   if (spec.health != null) {
     const h = spec.health;

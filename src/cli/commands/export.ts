@@ -61,7 +61,7 @@ Options${CONTAINER_HELP.split('\n\nOptions')[1]}`,
     });
     if (values.json === true) ctx.out(JSON.stringify(result));
     else {
-      for (const u of result.units) ctx.out(`wrote ${u.file}${u.envFile !== null ? ` and ${u.envFile} (0600, secrets)` : ''}`);
+      for (const u of result.units) ctx.out(`wrote ${u.file}${u.envFile !== null ? ` and ${u.envFile} (0600, secrets)` : ''}${u.timer !== undefined ? ` and ${u.timer} (enable the timer, not the service)` : ''}`);
       for (const n of result.notices) ctx.out(`  note: ${n}`);
     }
     return 0;

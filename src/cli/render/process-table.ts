@@ -2,6 +2,7 @@ import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { isUp } from '../../protocol/status-groups.js';
+import { formatPorts } from '../../protocol/ports.js';
 import { painter, statusColor } from './colors.js';
 import { renderTable } from './table.js';
 
@@ -10,6 +11,8 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
   if (list.length === 0) return 'No apps. Start one with `tend start <script>`.';
   const paint = painter(color);
   const withHealth = list.some((p) => (p.health ?? null) !== null);
+  const withPorts = list.some((p) => (p.ports?.length ?? 0) > 0);
+  const withJobs = list.some((p) => p.job !== undefined);
   const rows = list.map((p) => [
     String(p.id),
     p.name + (p.watching === true ? ' (watch)' : '') + (p.pty === true ? ' (pty)' : ''),
@@ -21,11 +24,22 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
     p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`,
     p.memoryBytes === null ? '-' : formatBytes(p.memoryBytes),
     ...(withHealth ? [p.health ?? '-'] : []),
+    ...(withPorts ? [formatPorts(p.ports) || '-'] : []),
+    ...(withJobs ? [jobCell(p)] : []),
   ]);
-  const headers = ['id', 'name', 'namespace', 'status', 'pid', 'uptime', 'restarts', 'cpu', 'mem', ...(withHealth ? ['health'] : [])];
+  const headers = ['id', 'name', 'namespace', 'status', 'pid', 'uptime', 'restarts', 'cpu', 'mem', ...(withHealth ? ['health'] : []), ...(withPorts ? ['ports'] : []), ...(withJobs ? ['job (last, next)'] : [])];
   return renderTable(headers, rows, (col, cell) => {
-    if (col === 9) return cell.trim() === 'unhealthy' ? paint('red', cell) : cell.trim() === 'healthy' ? paint('green', cell) : cell;
+    if (col === 9 && withHealth) return cell.trim() === 'unhealthy' ? paint('red', cell) : cell.trim() === 'healthy' ? paint('green', cell) : cell;
     if (col !== 3) return cell;
     return paint(statusColor(cell.trim() as ProcessInfo['status']), cell);
   });
+}
+
+/** A scheduled job's cell: `exit 0 in 1.2s, next 14:05:00` (local time). */
+function jobCell(p: ProcessInfo): string {
+  const j = p.job;
+  if (j === undefined) return '-';
+  const last = j.lastRun === null ? 'not run yet' : `${j.lastRun.signal ?? `exit ${String(j.lastRun.code)}`} in ${formatDuration(j.lastRun.durationMs)}`;
+  const next = j.nextRunAt === null ? 'no next run' : `next ${new Date(j.nextRunAt).toLocaleTimeString('en-GB')}`;
+  return `${last}, ${next}${j.queued ? ' (+1 queued)' : ''}`;
 }

@@ -78,10 +78,15 @@ export function toCompose(apps: ContainerApp[]): ComposeExport {
       environment[k] = `\${${k}}`;
       dotenv[k] = v;
     }
+    if (a.cron !== null) warnings.push(`${a.app}: Compose has no schedules: the job runs once when the project starts (run it from the host's cron or a systemd timer: tend export systemd)`);
     const dependsOn: Record<string, { condition: string }> = {};
     for (const d of a.dependsOn) {
       const dep = byApp.get(d.app);
       if (dep === undefined) continue;
+      if (d.condition === 'completed') {
+        dependsOn[dep.name] = { condition: 'service_completed_successfully' };
+        continue;
+      }
       const healthy = d.condition !== 'started' && dep.health !== null;
       dependsOn[dep.name] = { condition: healthy ? 'service_healthy' : 'service_started' };
       if (d.condition !== 'started' && dep.health === null) warnings.push(`${a.app}: depends on ${d.app} being ${d.condition}, but ${d.app} has no health check: Compose only waits for it to start`);

@@ -3,6 +3,8 @@ import { fieldDefault } from '../../config/schema.js';
 import { buildCommand } from '../../lib/command-line.js';
 import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
 import { isSecret } from '../../protocol/secrets.js';
+import { isScheduled } from '../../config/schedule.js';
+import { fiveFieldCron } from '../job-schedule.js';
 
 /** What `tend export kubernetes|compose` needs besides the specs. */
 export interface ContainerOptions {
@@ -28,6 +30,8 @@ export interface ContainerApp {
   replicas: number;
   /** autorestart: false — runs to completion (a Kubernetes Job, Compose `restart: "no"`). */
   job: boolean;
+  /** A scheduled job: its 5-field cron pattern (a CronJob) and overlap policy; null otherwise. */
+  cron: { pattern: string; overlap: 'skip' | 'queue'; runAtStart: boolean } | null;
   health: HealthSpec | null;
   memoryBytes: number | null;
   graceSeconds: number;
@@ -147,7 +151,8 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     secretEnv,
     port: portOf(spec, notes),
     replicas: replicasOf(spec, notes),
-    job: !spec.autorestart,
+    job: !spec.autorestart || spec.task === true,
+    cron: cronOf(spec, notes),
     health: spec.health,
     memoryBytes: spec.maxMemoryRestartBytes,
     graceSeconds: Math.max(1, Math.ceil(spec.killTimeoutMs / 1000)),
@@ -167,4 +172,14 @@ export function httpTarget(url: string): { scheme: 'HTTP' | 'HTTPS'; host: strin
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}
+
+function cronOf(spec: AppSpec, notes: string[]): ContainerApp['cron'] {
+  if (!isScheduled(spec)) return null;
+  const { cron, why } = fiveFieldCron(spec);
+  if (cron === null) {
+    notes.push(`${why ?? 'its schedule cannot be mapped'}: exported as a Job that runs once`);
+    return null;
+  }
+  return { pattern: cron, overlap: spec.overlap ?? 'skip', runAtStart: spec.runAtStart === true };
 }

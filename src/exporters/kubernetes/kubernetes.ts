@@ -89,13 +89,29 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
   for (const a of apps) {
     const labels = { 'app.kubernetes.io/name': a.name };
     const meta = (name: string): Record<string, unknown> => ({ name, ...(namespace !== null ? { namespace } : {}), labels });
-    const unmapped = [...a.unmapped, ...(a.dependsOn.length > 0 ? ['depends_on (Kubernetes starts pods in any order; make the app retry its dependencies)'] : [])];
+    // A task it needs `completed` runs first in its pod, as an init container; other dependencies cannot be mapped.
+    const inits = a.dependsOn.flatMap((d) => apps.filter((x) => d.condition === 'completed' && x.app === d.app && x.job));
+    const unordered = a.dependsOn.filter((d) => !inits.some((x) => x.app === d.app));
+    const unmapped = [...a.unmapped, ...(unordered.length > 0 ? [`depends_on ${unordered.map((d) => d.app).join(', ')} (Kubernetes starts pods in any order; make the app retry its dependencies)`] : [])];
     if (unmapped.length > 0) warnings.push(`${a.app}: no Kubernetes meaning, left out: ${unmapped.join(', ')}`);
     for (const n of a.notes) warnings.push(`${a.app}: ${n}`);
     if (Object.keys(a.plainEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${a.name}-env`), data: a.plainEnv });
     if (Object.keys(a.secretEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-secret`), type: 'Opaque', stringData: a.secretEnv });
-    const podSpec = { terminationGracePeriodSeconds: a.graceSeconds, containers: [container(a, warnings)] };
-    if (a.job) {
+    const podSpec = { terminationGracePeriodSeconds: a.graceSeconds, ...(inits.length > 0 ? { initContainers: inits.map((x) => container(x, warnings)) } : {}), containers: [container(a, warnings)] };
+    // A task that runs as another app's init container is not a Job of its own too.
+    if (a.job && apps.some((x) => x.dependsOn.some((d) => d.app === a.app && d.condition === 'completed'))) continue;
+    if (a.cron !== null) {
+      // Kubernetes never runs a missed schedule late here either (a 60 s start deadline), and skips a due time while a run still runs.
+      if (a.cron.overlap === 'queue') warnings.push(`${a.app}: overlap queue has no CronJob meaning: exported as concurrencyPolicy Forbid (skip)`);
+      if (a.cron.runAtStart) warnings.push(`${a.app}: run_at_start has no CronJob meaning: create a Job from it (kubectl create job --from=cronjob/${a.name})`);
+      objects.push({
+        apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta(a.name),
+        spec: {
+          schedule: a.cron.pattern, concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 60,
+          jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
+        },
+      });
+    } else if (a.job) {
       objects.push({
         apiVersion: 'batch/v1', kind: 'Job', metadata: meta(a.name),
         spec: { parallelism: a.replicas, completions: a.replicas, backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } },

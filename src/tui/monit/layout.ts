@@ -1,6 +1,7 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
-import type { HealthStatus, ProcessStatus } from '../../protocol/model.js';
+import type { HealthStatus, ListenPort, ProcessStatus } from '../../protocol/model.js';
+import { formatPorts } from '../../protocol/ports.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { sparkline } from './sparkline.js';
 import { fit } from './text.js';
@@ -15,6 +16,7 @@ export interface MonitApp {
   cpuPercent: number | null;
   memoryBytes: number | null;
   health?: HealthStatus | null | undefined;
+  ports?: ListenPort[] | undefined;
 }
 
 export interface MonitView {
@@ -90,7 +92,8 @@ export function layout(v: MonitView): string[] {
     }
   }
   const sparkW = Math.max(10, Math.floor((cols - 34) / 2));
-  line(` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}`}`, BOLD);
+  const listening = sel?.pid == null ? '' : formatPorts(sel.ports);
+  line(` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}`}`, BOLD);
   const cpuNow = sel?.cpuPercent == null ? '-' : `${sel.cpuPercent.toFixed(1)}%`;
   const memNow = sel?.memoryBytes == null ? '-' : formatBytes(sel.memoryBytes);
   out.push(` cpu ${COLOR.cyan}${sparkline(v.cpu, sparkW, 5)}${RESET} ${fit(cpuNow, 7)}  mem ${COLOR.blue}${sparkline(v.mem, sparkW, Math.max(1, ...v.mem.slice(-sparkW)) * 1.25)}${RESET} ${fit(memNow, cols - sparkW * 2 - 20)}`);

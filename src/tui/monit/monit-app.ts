@@ -110,7 +110,7 @@ export class Monit {
     } else if (e.type === 'metrics') {
       for (const m of e.apps) {
         const a = this.apps.get(m.id);
-        if (a !== undefined) this.apps.set(m.id, { ...a, cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, uptimeMs: a.startedAt === null ? 0 : Date.now() - a.startedAt });
+        if (a !== undefined) this.apps.set(m.id, { ...a, cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, uptimeMs: a.startedAt === null ? 0 : Date.now() - a.startedAt, ...(m.ports === undefined ? {} : { ports: m.ports }) });
         if (m.cpuPercent === null || m.memoryBytes === null) continue;
         const h = this.history.get(m.id) ?? { cpu: [], mem: [] };
         h.cpu.push(m.cpuPercent);

@@ -3,6 +3,7 @@
 // Bundled by scripts/bundle.mjs into dist/web/app.js; type-checked with ./tsconfig.json (DOM, no Node).
 import type { AppMetrics, DaemonInfo, LogRecord, ProcessDetail, ProcessInfo } from '../../protocol/model.js';
 import type { DaemonEvent, ProcessStateEvent } from '../../protocol/events.js';
+import { formatPorts } from '../../protocol/ports.js';
 import { isActive, isUp } from '../../protocol/status-groups.js';
 import { makeChart, type Chart } from './charts.js';
 
@@ -94,6 +95,7 @@ function renderTable(): void {
       el('td', 'num', p.restarts),
       el('td', 'num', p.cpuPercent === null ? '-' : p.cpuPercent.toFixed(1) + '%'),
       el('td', 'num', bytes(p.memoryBytes)),
+      el('td', 'num', isUp(p.status) ? formatPorts(p.ports) || '-' : '-'),
     );
     tr.addEventListener('click', () => void select(p.id));
     rows.push(tr);
@@ -119,6 +121,7 @@ function renderDetail(d: ProcessDetail): void {
   fact(dl, 'cwd', d.spec.cwd);
   fact(dl, 'pid', d.pid === null ? '-' : d.pid + (d.tree.length > 1 ? ' (+' + (d.tree.length - 1) + ' processes in its tree)' : ''));
   fact(dl, 'restarts', d.restarts + (d.lastLimitRestart ? ' — last automatic: ' + d.lastLimitRestart.reason : ''));
+  if (d.ports !== undefined && d.ports.length > 0) fact(dl, 'listening', formatPorts(d.ports));
   if (d.spec.maxMemoryRestartBytes) fact(dl, 'memory limit', bytes(d.spec.maxMemoryRestartBytes));
   if (d.spec.cronRestart) fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
   if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
@@ -231,7 +234,7 @@ async function select(id: number): Promise<void> {
 function onMetrics(data: MetricsEvent): void {
   for (const m of data.apps) {
     const p = state.apps.get(m.id);
-    if (p) { p.cpuPercent = m.cpuPercent; p.memoryBytes = m.memoryBytes; if (p.startedAt) p.uptimeMs = Date.now() - p.startedAt; }
+    if (p) { p.cpuPercent = m.cpuPercent; p.memoryBytes = m.memoryBytes; if (m.ports !== undefined) p.ports = m.ports; if (p.startedAt) p.uptimeMs = Date.now() - p.startedAt; }
     if (m.id === state.selected && m.cpuPercent !== null && m.memoryBytes !== null) {
       const c = charts();
       c.cpu.push(data.time / 1000, m.cpuPercent);
