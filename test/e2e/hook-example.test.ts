@@ -10,14 +10,14 @@ import { ROOT, TendHome, fixture, waitFor } from '../helpers/tend.js';
 
 const curl = needs(spawnSync('curl', ['--version']).status === 0 ? null : 'curl is not installed');
 
-/** The README's chat-webhook hook command, as the user copies it. */
+/** The chat-webhook hook command of docs/configuration.md, as the user copies it. */
 function readmeChatHook(): string {
-  const m = /^const chat = `([^`]+)`;$/m.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
-  assert.ok(m !== null, 'the README shows `const chat = `…``');
+  const m = /^const chat = `([^`]+)`;$/m.exec(readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8'));
+  assert.ok(m !== null, 'docs/configuration.md shows `const chat = `…``');
   return m[1] as string;
 }
 
-describe('the README chat-webhook hook with a hostile app name', () => {
+describe('the documented chat-webhook hook with a hostile app name', () => {
   const t = new TendHome();
   const dir = mkdtempSync(join(tmpdir(), 'tend-hook-example-'));
   let server: Server;
