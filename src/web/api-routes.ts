@@ -2,6 +2,7 @@ import { cpus, freemem, hostname, loadavg, totalmem, uptime } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TendError } from '../errors.js';
 import { mergeByTime, readRecords } from '../logs/read.js';
+import { WEB_ACTIONS, type WebAction } from '../protocol/methods.js';
 import type { DaemonInfo, ProcessDetail } from '../protocol/model.js';
 import { checkTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
@@ -14,7 +15,7 @@ export interface ApiDeps {
   info(): DaemonInfo;
 }
 
-const ACTIONS = { restart: 'process.restart', stop: 'process.stop', start: 'process.startTarget', reload: 'process.reload' } as const;
+const ACTION_PATH = new RegExp(`^/api/processes/([^/]+)/(${Object.keys(WEB_ACTIONS).join('|')})$`);
 
 function systemInfo(): Record<string, unknown> {
   return { hostname: hostname(), platform: process.platform, cpus: cpus().length, loadavg: loadavg(), totalMemoryBytes: totalmem(), freeMemoryBytes: freemem(), uptimeSeconds: Math.round(uptime()) };
@@ -73,9 +74,9 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
     const lists = await Promise.all(sources.map((s) => readRecords(s, lines)));
     return json(res, 200, { lines: mergeByTime(lists).slice(-lines) });
   }
-  if ((m = /^\/api\/processes\/([^/]+)\/(restart|stop|start|reload)$/.exec(path)) !== null) {
+  if ((m = ACTION_PATH.exec(path)) !== null) {
     if (req.method !== 'POST') return plain(res, 405, 'Use POST\n');
-    const method = ACTIONS[m[2] as keyof typeof ACTIONS];
+    const method = WEB_ACTIONS[m[2] as WebAction];
     const handler = (h as unknown as Record<string, ((p: { target: string | number }, c: typeof NO_CONNECTION) => unknown) | undefined>)[method];
     if (handler === undefined) throw new TendError('E_USAGE', `\`${m[2]}\` is not available in this version`);
     req.resume();
@@ -87,7 +88,7 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
 }
 
 function actionsAvailable(h: Handlers): string[] {
-  return Object.entries(ACTIONS).filter(([, method]) => method in h).map(([name]) => name);
+  return Object.entries(WEB_ACTIONS).filter(([, method]) => method in h).map(([name]) => name);
 }
 
 /**

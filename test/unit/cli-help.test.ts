@@ -61,3 +61,12 @@ describe('package.json installs every man page', () => {
     assert.deepEqual([...(pkg.man ?? [])].sort(), expected, 'run the build, then list dist/man/* in package.json "man"');
   });
 });
+
+describe('web --help names every action the API takes', () => {
+  it('restart, stop, start and reload (from the protocol\'s one list)', async () => {
+    const { WEB_ACTIONS } = await import('../../src/protocol/methods.js');
+    const web = await COMMANDS.web?.load();
+    for (const action of Object.keys(WEB_ACTIONS)) assert.match(web?.help ?? '', new RegExp(`\\b${action}\\b`), action);
+    assert.match(web?.help ?? '', /restart\|stop\|start\|reload/);
+  });
+});

@@ -1,5 +1,5 @@
 import { usageError } from '../../errors.js';
-import type { WebStatus } from '../../protocol/methods.js';
+import { WEB_ACTIONS, type WebStatus } from '../../protocol/methods.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 
 const WEB_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' }, stop: { type: 'boolean' }, status: { type: 'boolean' }, } satisfies Options;
@@ -22,7 +22,7 @@ Notes
   kept in TEND_HOME/web.json). Every request for data needs the token (TEND_HOME/web.token, 0600):
   open the printed URL (the token is in its #fragment, never sent to a server log), or send
   \`Authorization: Bearer <token>\` to the API (GET /api/processes, /api/processes/<app>,
-  POST /api/processes/<app>/restart|stop|start) and to GET /metrics (Prometheus).
+  POST /api/processes/<app|instance id>/${Object.keys(WEB_ACTIONS).join('|')}) and to GET /metrics (Prometheus).
 
 Exit codes
   0 serving (or stopped); 1 cannot listen (port in use…); 2 bad option; 3 daemon unreachable`,
