@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, relative } from 'node:path';
 import type { WatchSpec, WatchStatus } from '../protocol/model.js';
 import { makeIgnore, type IgnoreContext } from './ignore-rules.js';
@@ -13,7 +13,8 @@ const FALLBACK_POLL_MS = 2000;
 
 export interface Burst {
   /**
-   * The path the burst is named after: the last changed file that still exists when it ends, so
+   * The path the burst is named after: the last changed file that still exists when it ends (a
+   * folder only when no file is left), so
    * an editor's or `sed -i`'s temporary file (written, then renamed over the real one) is never
    * what the user is told changed.
    */
@@ -124,7 +125,8 @@ export class AppWatcher {
     const recent = this.recent;
     this.recent = [];
     if (b === null || this.closed) return;
-    b.path = recent.findLast((p) => existsSync(p)) ?? b.path;
+    // A file over a folder (a folder re-watched after it was re-created reports itself too).
+    b.path = recent.findLast(isFile) ?? recent.findLast((p) => existsSync(p)) ?? b.path;
     this.quick = this.nextQuick();
     this.lastFireAt = Date.now();
     this.restarts += 1;
@@ -157,5 +159,13 @@ function readSysctl(name: string): string | null {
     return readFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').trim();
   } catch {
     return null;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { followsLink } from './symlink-rule.js';
@@ -23,6 +23,8 @@ export class InotifyTree {
   /** Directory → the only names reported in it (for file roots); absent = every name. */
   private readonly only = new Map<string, Set<string>>();
   private readonly seenReal = new Set<string>();
+  /** The inode each watched folder had when its watch was made. */
+  private readonly inodes = new Map<string, number>();
   /** A path that must appear (a root, or the first missing folder above it) → the root it leads to. */
   private readonly awaited = new Map<string, string>();
   private closed = false;
@@ -125,6 +127,7 @@ export class InotifyTree {
     }
     w.on('error', () => this.unwatch(dir));
     this.dirs.set(dir, w);
+    this.inodes.set(dir, inodeOf(dir));
     return true;
   }
 
@@ -134,6 +137,7 @@ export class InotifyTree {
         w.close();
         this.dirs.delete(d);
         this.only.delete(d);
+        this.inodes.delete(d);
       }
     }
     for (const path of this.awaited.keys()) if (path.startsWith(`${dir}${sep}`)) this.awaited.delete(path);
@@ -165,13 +169,17 @@ export class InotifyTree {
     return this.roots.some((r) => dir === r || dir.startsWith(`${r}${sep}`));
   }
 
+  /**
+   * A watched folder was removed. The path may already name a new folder (`rm -r x; mkdir x` runs
+   * faster than the events arrive): the inode tells the old one from the new, which is walked.
+   */
   private async selfGone(dir: string): Promise<void> {
     const st = await stat(dir).catch(() => null);
-    if (!this.closed && st === null && this.dirs.has(dir)) {
-      const inTree = this.isTreeDir(dir);
-      this.unwatch(dir);
-      if (inTree) this.cb.change(dir);
-    }
+    if (this.closed || !this.dirs.has(dir) || (st !== null && st.ino === this.inodes.get(dir))) return;
+    const inTree = this.isTreeDir(dir);
+    this.unwatch(dir);
+    if (st?.isDirectory() === true && inTree) await this.walk(dir);
+    if (inTree) this.cb.change(dir);
   }
 
   /** An entry appeared or disappeared: watch a new directory, forget a removed one. */
@@ -183,10 +191,20 @@ export class InotifyTree {
       if (this.dirs.has(path)) this.unwatch(path);
       return;
     }
+    // The same path, another folder (removed and made again before the removal was seen).
+    if (st.isDirectory() && this.dirs.has(path) && st.ino !== this.inodes.get(path)) this.unwatch(path);
     if (st.isDirectory() && !this.dirs.has(path) && this.isTreeDir(dirname(path))) {
       await this.walk(path);
       // Files written before the new directory's watch existed: report the directory itself.
       this.cb.change(path);
     }
+  }
+}
+
+function inodeOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return -1;
   }
 }
