@@ -170,12 +170,13 @@ export class InotifyTree {
   }
 
   /**
-   * A watched folder was removed. The path may already name a new folder (`rm -r x; mkdir x` runs
-   * faster than the events arrive): the inode tells the old one from the new, which is walked.
+   * A watched folder was removed: its watch is dead whatever the path names now. The path may
+   * already name a new folder (`rm -r x; mkdir x` runs faster than the events arrive, and the
+   * new folder often gets the freed inode number back), which is watched afresh.
    */
   private async selfGone(dir: string): Promise<void> {
     const st = await stat(dir).catch(() => null);
-    if (this.closed || !this.dirs.has(dir) || (st !== null && st.ino === this.inodes.get(dir))) return;
+    if (this.closed || !this.dirs.has(dir)) return;
     const inTree = this.isTreeDir(dir);
     this.unwatch(dir);
     if (st?.isDirectory() === true && inTree) await this.walk(dir);

@@ -31,9 +31,7 @@ describe('watch mode: deleted folders, link loops and the restart floor', () => 
     rmSync(base, { recursive: true, force: true });
   });
 
-  // Known to fail in about half the runs (a folder removed and made again before the watcher saw
-  // the removal is sometimes not watched again); kept visible as a todo, not hidden, until fixed.
-  it('a watched folder deleted and created again is watched again (and one whose parent went too)', { todo: 'flaky: re-created folders are sometimes not watched again (issue 20 item 8 stays open)' }, async () => {
+  it('a watched folder deleted and created again is watched again (and one whose parent went too)', async () => {
     const cwd = join(base, 'recreate');
     mkdirSync(join(cwd, 'src'), { recursive: true });
     mkdirSync(join(cwd, 'deep', 'a', 'b'), { recursive: true });
