@@ -20,9 +20,28 @@ import { dirname, join, resolve } from 'node:path';
 import { benchCache, tendBin } from './lib/paths.js';
 import { PM2_VERSION, ensurePm2 } from './lib/pm2.js';
 
-interface Entry { source: string; dir: string | null; file?: string; note?: string }
-interface Run { code: number; stdout: string; stderr: string }
-interface Facts { name: string; script: string; interpreter: string; interpreterArgs: string[]; args: string[]; cwd: string; env: Record<string, string>; out: string; err: string }
+interface Entry {
+  source: string;
+  dir: string | null;
+  file?: string;
+  note?: string;
+}
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+interface Facts {
+  name: string;
+  script: string;
+  interpreter: string;
+  interpreterArgs: string[];
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  out: string;
+  err: string;
+}
 
 /** The tend to check: this checkout's, or TEND_CORPUS_BIN (a built copy, so a rebuild mid-run cannot mix versions). */
 const tend = process.env.TEND_CORPUS_BIN ?? tendBin;
@@ -63,9 +82,15 @@ function stubScripts(apps: Array<Record<string, unknown>>, shellCwd: string): vo
 }
 
 /** Variables PM2 adds itself (not from the file). */
-const PM2_OWN = /^(PM2_|pm_|unique_id|km_link|vizion_running|NODE_APP_INSTANCE|name|namespace|instance_var|exec_mode|status|restart_time|axm_|io$|version$|node_version$|username$|windowsHide$|treekill$|autostart$|autorestart$|created_at$|unstable_restarts$|prev_restart_delay$|exit_code$|env$)/;
+const PM2_OWN =
+  /^(PM2_|pm_|unique_id|km_link|vizion_running|NODE_APP_INSTANCE|name|namespace|instance_var|exec_mode|status|restart_time|axm_|io$|version$|node_version$|username$|windowsHide$|treekill$|autostart$|autorestart$|created_at$|unstable_restarts$|prev_restart_delay$|exit_code$|env$)/;
 
-function pm2Facts(list: Array<{ name: string; pm2_env: Record<string, unknown> }>, base: NodeJS.ProcessEnv, pm2Home: string, tendHome: string): Facts[] {
+function pm2Facts(
+  list: Array<{ name: string; pm2_env: Record<string, unknown> }>,
+  base: NodeJS.ProcessEnv,
+  pm2Home: string,
+  tendHome: string,
+): Facts[] {
   return list.map(({ name, pm2_env: e }) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries((e.env ?? {}) as Record<string, unknown>)) {
@@ -83,11 +108,29 @@ function pm2Facts(list: Array<{ name: string; pm2_env: Record<string, unknown> }
       interpreter = 'none';
     }
     if (interpreter === process.execPath) interpreter = 'node';
-    return { name, script, interpreter, interpreterArgs: ((e.node_args ?? []) as unknown[]).map(String), args, cwd: String(e.pm_cwd), env, out: logs(e.pm_out_log_path), err: logs(e.pm_err_log_path) };
+    return {
+      name,
+      script,
+      interpreter,
+      interpreterArgs: ((e.node_args ?? []) as unknown[]).map(String),
+      args,
+      cwd: String(e.pm_cwd),
+      env,
+      out: logs(e.pm_out_log_path),
+      err: logs(e.pm_err_log_path),
+    };
   });
 }
 
-interface TendDetail { name: string; spec: { exec: { script: string; args: string[]; interpreter: string | null; interpreterArgs: string[]; shell: boolean }; cwd: string; env: Record<string, string> }; logs: { out: string | null; err: string | null } }
+interface TendDetail {
+  name: string;
+  spec: {
+    exec: { script: string; args: string[]; interpreter: string | null; interpreterArgs: string[]; shell: boolean };
+    cwd: string;
+    env: Record<string, string>;
+  };
+  logs: { out: string | null; err: string | null };
+}
 
 function tendFacts(list: TendDetail[], base: NodeJS.ProcessEnv): Facts[] {
   return list.map((d) => {
@@ -99,8 +142,8 @@ function tendFacts(list: TendDetail[], base: NodeJS.ProcessEnv): Facts[] {
     const fromPath = x.interpreter === null && !x.shell && !x.script.includes('/') ? whichNodeScript(x.script, base.PATH) : undefined;
     return {
       name: d.name,
-      script: x.shell ? `shell: ${x.script}` : fromPath ?? x.script,
-      interpreter: x.shell ? 'none' : fromPath !== undefined ? 'node' : x.interpreter ?? 'none',
+      script: x.shell ? `shell: ${x.script}` : (fromPath ?? x.script),
+      interpreter: x.shell ? 'none' : fromPath !== undefined ? 'node' : (x.interpreter ?? 'none'),
       interpreterArgs: x.interpreterArgs,
       args: x.args,
       cwd: d.spec.cwd,
@@ -135,7 +178,10 @@ function compare(pm2: Facts[], tend: Facts[]): { diffs: string[]; instances: str
   for (const name of names) {
     const ps = pm2.filter((p) => p.name === name);
     const ts = tend.filter((t) => t.name === name);
-    if (ts.length === 0) { diffs.push(`${name}: not started by tend`); continue; }
+    if (ts.length === 0) {
+      diffs.push(`${name}: not started by tend`);
+      continue;
+    }
     if (ts.length !== ps.length) instances.push(`${name}: ${ps.length} process(es) in PM2, ${ts.length} in tend`);
     const n = Math.min(ps.length, ts.length);
     const p = ps[0] as Facts;
@@ -143,8 +189,10 @@ function compare(pm2: Facts[], tend: Facts[]): { diffs: string[]; instances: str
     const pythonish = (i: string): string => (/python/.test(i) ? 'python' : i.replace(/^.*\//, ''));
     if (p.script !== t.script) diffs.push(`${name}: script ${p.script} ≠ ${t.script}`);
     if (pythonish(p.interpreter) !== pythonish(t.interpreter)) diffs.push(`${name}: interpreter ${p.interpreter} ≠ ${t.interpreter}`);
-    if (JSON.stringify(p.args) !== JSON.stringify(t.args)) diffs.push(`${name}: args ${JSON.stringify(p.args)} ≠ ${JSON.stringify(t.args)}`);
-    if (p.interpreter === 'node' && JSON.stringify(p.interpreterArgs) !== JSON.stringify(t.interpreterArgs)) diffs.push(`${name}: node args ${JSON.stringify(p.interpreterArgs)} ≠ ${JSON.stringify(t.interpreterArgs)}`);
+    if (JSON.stringify(p.args) !== JSON.stringify(t.args))
+      diffs.push(`${name}: args ${JSON.stringify(p.args)} ≠ ${JSON.stringify(t.args)}`);
+    if (p.interpreter === 'node' && JSON.stringify(p.interpreterArgs) !== JSON.stringify(t.interpreterArgs))
+      diffs.push(`${name}: node args ${JSON.stringify(p.interpreterArgs)} ≠ ${JSON.stringify(t.interpreterArgs)}`);
     if (p.cwd !== t.cwd) diffs.push(`${name}: cwd ${p.cwd} ≠ ${t.cwd}`);
     for (const k of new Set([...Object.keys(p.env), ...Object.keys(t.env)])) {
       if (p.env[k] !== t.env[k]) diffs.push(`${name}: env ${k}=${p.env[k] ?? '(unset)'} ≠ ${t.env[k] ?? '(unset)'}`);
@@ -155,11 +203,27 @@ function compare(pm2: Facts[], tend: Facts[]): { diffs: string[]; instances: str
     const distinct = (xs: Facts[]): number => new Set(xs.slice(0, n).map((x) => x.out)).size;
     if (n > 1 && distinct(ps) !== distinct(ts)) instances.push(`${name}: ${distinct(ps)} stdout file(s) in PM2, ${distinct(ts)} in tend`);
     const ids = (f: string): string => (n > 1 ? f.replace(/-\d+\.log$/, '-N.log') : f);
-    const pOut = ps.slice(0, n).map((x) => ids(x.out)).sort().join(',');
-    const tOut = ts.slice(0, n).map((x) => ids(x.out)).sort().join(',');
+    const pOut = ps
+      .slice(0, n)
+      .map((x) => ids(x.out))
+      .sort()
+      .join(',');
+    const tOut = ts
+      .slice(0, n)
+      .map((x) => ids(x.out))
+      .sort()
+      .join(',');
     if (pOut !== tOut) diffs.push(`${name}: out log ${pOut} ≠ ${tOut}`);
-    const pErr = ps.slice(0, n).map((x) => ids(x.err)).sort().join(',');
-    const tErr = ts.slice(0, n).map((x) => ids(x.err)).sort().join(',');
+    const pErr = ps
+      .slice(0, n)
+      .map((x) => ids(x.err))
+      .sort()
+      .join(',');
+    const tErr = ts
+      .slice(0, n)
+      .map((x) => ids(x.err))
+      .sort()
+      .join(',');
     if (pErr !== tErr) diffs.push(`${name}: err log ${pErr} ≠ ${tErr}`);
   }
   return { diffs, instances };
@@ -180,9 +244,20 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
     const listed = await run(process.execPath, [pm2Bin(), 'jlist'], shellCwd, pm2Env);
     await run(process.execPath, [pm2Bin(), 'kill'], shellCwd, pm2Env);
     let pm2List: Array<{ name: string; pm2_env: Record<string, unknown> }> = [];
-    try { pm2List = JSON.parse(listed.stdout.slice(listed.stdout.indexOf('['))) as typeof pm2List; } catch { /* none */ }
+    try {
+      pm2List = JSON.parse(listed.stdout.slice(listed.stdout.indexOf('['))) as typeof pm2List;
+    } catch {
+      /* none */
+    }
     if (pm2List.length === 0) {
-      console.log(`PM2 REFUSES  ${label}: ${(started.stderr + started.stdout).split('\n').find((l) => /error|not found|invalid/i.test(l))?.trim() ?? `exit ${started.code}`}`);
+      console.log(
+        `PM2 REFUSES  ${label}: ${
+          (started.stderr + started.stdout)
+            .split('\n')
+            .find((l) => /error|not found|invalid/i.test(l))
+            ?.trim() ?? `exit ${started.code}`
+        }`,
+      );
       return 'pm2-refuses';
     }
     const t = await run(tend, ['start', configPath, '--json'], shellCwd, tendEnv);
@@ -190,30 +265,53 @@ async function check(configPath: string, shellCwd: string, label: string): Promi
     let tendList: TendDetail[] = [];
     try {
       const ids = (JSON.parse((await run(tend, ['list', '--json'], shellCwd, tendEnv)).stdout) as Array<{ id: number }>).map((p) => p.id);
-      for (const id of ids) tendList.push(...(JSON.parse((await run(tend, ['describe', String(id), '--json', '--show-secrets'], shellCwd, tendEnv)).stdout) as TendDetail[]));
-    } catch { tendList = []; }
+      for (const id of ids)
+        tendList.push(
+          ...(JSON.parse(
+            (await run(tend, ['describe', String(id), '--json', '--show-secrets'], shellCwd, tendEnv)).stdout,
+          ) as TendDetail[]),
+        );
+    } catch {
+      tendList = [];
+    }
     await run(tend, ['kill'], shellCwd, tendEnv);
     if (tendList.length === 0) {
       console.log(`TEND REFUSES ${label}: ${t.stderr.trim().split('\n')[0] ?? ''}`);
       return 'tend-refuses';
     }
-    const byId = (a: { pm2_env: Record<string, unknown> }, b: { pm2_env: Record<string, unknown> }): number => Number(a.pm2_env.pm_id) - Number(b.pm2_env.pm_id);
+    const byId = (a: { pm2_env: Record<string, unknown> }, b: { pm2_env: Record<string, unknown> }): number =>
+      Number(a.pm2_env.pm_id) - Number(b.pm2_env.pm_id);
     const { diffs, instances } = compare(pm2Facts([...pm2List].sort(byId), base, pm2Home, tendHome), tendFacts(tendList, base));
     if (diffs.length > 0) {
       console.log(`DIFFERS      ${label}: ${[...instances, ...diffs].join('; ')}`);
       return 'differs';
     }
-    console.log(instances.length === 0 ? `same         ${label} (${pm2List.length} process(es))` : `INSTANCES    ${label}: same, but ${instances.join('; ')}`);
+    console.log(
+      instances.length === 0
+        ? `same         ${label} (${pm2List.length} process(es))`
+        : `INSTANCES    ${label}: same, but ${instances.join('; ')}`,
+    );
     return instances.length === 0 ? 'same' : 'same-but-instances';
   } finally {
     // An app's last writes (npm's cache) can race the removal: retry, and never fail the run on it.
-    try { rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* left in /tmp */ }
+    try {
+      rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch {
+      /* left in /tmp */
+    }
   }
 }
 
 async function main(): Promise<number> {
   await ensurePm2();
-  const totals: Record<Outcome | 'skipped', number> = { same: 0, 'same-but-instances': 0, differs: 0, 'tend-refuses': 0, 'pm2-refuses': 0, skipped: 0 };
+  const totals: Record<Outcome | 'skipped', number> = {
+    same: 0,
+    'same-but-instances': 0,
+    differs: 0,
+    'tend-refuses': 0,
+    'pm2-refuses': 0,
+    skipped: 0,
+  };
   for (const corpus of process.argv.slice(2)) {
     const entries = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as Entry[];
     for (const e of entries) {
@@ -229,16 +327,33 @@ async function main(): Promise<number> {
         const src = resolve(corpus, e.dir);
         cpSync(src, sandbox, { recursive: true, filter: (p) => !p.includes('node_modules') && !p.includes('/.git') });
         const file = join(sandbox, e.file);
-        if (!existsSync(file) || !statSync(file).isFile()) { totals.skipped += 1; continue; }
+        if (!existsSync(file) || !statSync(file).isFile()) {
+          totals.skipped += 1;
+          continue;
+        }
         totals[await check(file, dirname(file), e.source)] += 1;
       } finally {
-        try { rmSync(sandbox, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); } catch { /* left in /tmp */ }
+        try {
+          rmSync(sandbox, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+        } catch {
+          /* left in /tmp */
+        }
       }
     }
   }
   const accepted = totals.same + totals['same-but-instances'] + totals.differs + totals['tend-refuses'];
-  console.log(`\nfiles PM2 starts: ${accepted}; tend starts them the same: ${totals.same}; the same except instances (their count, or one log file per app instead of one per instance): ${totals['same-but-instances']}; started differently: ${totals.differs}; refused by tend: ${totals['tend-refuses']}; PM2 refuses: ${totals['pm2-refuses']}; skipped: ${totals.skipped}`);
+  console.log(
+    `\nfiles PM2 starts: ${accepted}; tend starts them the same: ${totals.same}; the same except instances (their count, or one log file per app instead of one per instance): ${totals['same-but-instances']}; started differently: ${totals.differs}; refused by tend: ${totals['tend-refuses']}; PM2 refuses: ${totals['pm2-refuses']}; skipped: ${totals.skipped}`,
+  );
   return totals.differs + totals['tend-refuses'] > 0 ? 1 : 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => { console.error(err); process.exitCode = 2; });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 2;
+  },
+);

@@ -43,12 +43,15 @@ async function main(): Promise<void> {
   }
   const selected = wanted.length ? scenarios.filter((s) => wanted.includes(s.name)) : scenarios;
   const rounds = values.rounds !== undefined ? Number(values.rounds) : undefined;
-  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) fail(`--rounds must be a positive integer, got "${values.rounds}"`);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0))
+    fail(`--rounds must be a positive integer, got "${values.rounds}"`);
   const toolNames = (values.tool ?? ['tend', 'pm2']).flatMap((t) => t.split(','));
   for (const t of toolNames) if (t !== 'tend' && t !== 'pm2') fail(`--tool must be tend or pm2, got "${t}"`);
 
   const machine = machineInfo();
-  console.log(`machine: ${machine.cpuModel}, ${machine.nproc} CPUs, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}`);
+  console.log(
+    `machine: ${machine.cpuModel}, ${machine.nproc} CPUs, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}`,
+  );
   const loadBefore = loadAverage();
   if (loadBefore > 0.5) console.warn(`warning: load average is ${loadBefore}; other work on this machine will skew the figures`);
   const tools: Tool[] = [];
@@ -98,7 +101,14 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const loadAfter = loadAverage();
   if (loadAfter > machine.nproc) console.warn(`warning: load average reached ${loadAfter} during the run`);
-  const output = { date: new Date().toISOString(), machine, loadAverage: { before: loadBefore, after: loadAfter }, versions, rounds: rounds ?? null, results };
+  const output = {
+    date: new Date().toISOString(),
+    machine,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    versions,
+    rounds: rounds ?? null,
+    results,
+  };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(output, null, 2)}\n`);
   const header = [
     `- Machine: ${machine.cpuModel}, ${machine.nproc} CPUs (nproc), ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}`,

@@ -29,10 +29,13 @@ const lazyCommands = {
     // Any file of src/cli/ itself (main.ts, command-table.ts): matching main.ts alone let the
     // command table pull every command, the daemon included, into dist/cli.cjs (725 kB).
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) =>
-      /[\\/]src[\\/]cli$/.test(dirname(args.importer)) ? { path: args.path.replace(/\.js$/, '.cjs'), external: true } : undefined);
+      /[\\/]src[\\/]cli$/.test(dirname(args.importer)) ? { path: args.path.replace(/\.js$/, '.cjs'), external: true } : undefined,
+    );
   },
 };
-const commands = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts')).map((f) => `src/cli/commands/${f}`);
+const commands = readdirSync('src/cli/commands')
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => `src/cli/commands/${f}`);
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', plugins: [lazyCommands] }),
@@ -49,9 +52,22 @@ await Promise.all([
   build({ ...common, format: 'esm', define: {}, banner: {}, entryPoints: ['src/api/index.ts'], outfile: 'dist/api.mjs' }),
   // The PTY holder (src/supervisor/pty-launch.ts finds it): the native PTY module and the
   // terminal emulator load from node_modules.
-  build({ ...common, entryPoints: ['src/pty/holder-main.ts'], outfile: 'dist/pty-holder.cjs', external: [...common.external, '@lydell/node-pty', '@xterm/headless', '@xterm/addon-serialize'] }),
+  build({
+    ...common,
+    entryPoints: ['src/pty/holder-main.ts'],
+    outfile: 'dist/pty-holder.cjs',
+    external: [...common.external, '@lydell/node-pty', '@xterm/headless', '@xterm/addon-serialize'],
+  }),
   // The dashboard's script (type-checked by src/web/dashboard/tsconfig.json), for the browser.
-  build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning', entryPoints: ['src/web/dashboard/app.ts'], outfile: 'dist/web/app.js' }),
+  build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    logLevel: 'warning',
+    entryPoints: ['src/web/dashboard/app.ts'],
+    outfile: 'dist/web/app.js',
+  }),
 ]);
 
 // esbuild keeps an external dynamic import() as import(), which would send each command through

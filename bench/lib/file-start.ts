@@ -8,7 +8,11 @@ import { msSince, now } from './timing.js';
  * one `start <file>` and `list --json` / `jlist` polled every `pollMs` until all `names` are
  * online. `dir` (where the file is) is removed at the end.
  */
-export async function timeFileStart(ctx: Context, rec: Recorder, opts: { dir: string; file: string; names: string[]; metric: string; pollMs: number }): Promise<void> {
+export async function timeFileStart(
+  ctx: Context,
+  rec: Recorder,
+  opts: { dir: string; file: string; names: string[]; metric: string; pollMs: number },
+): Promise<void> {
   try {
     await alternate(ctx, rec, ctx.rounds, (tool) =>
       withSession(tool, async (s) => {

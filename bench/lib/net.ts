@@ -34,11 +34,7 @@ export function httpBody(port: number, timeoutMs = 500): Promise<string | null> 
  * Polls the port (every ~1 ms) until it answers HTTP 200 with a body satisfying `accept`.
  * Resolves with the body; rejects after timeoutMs.
  */
-export async function waitForHttp(
-  port: number,
-  accept: (body: string) => boolean,
-  timeoutMs: number,
-): Promise<string> {
+export async function waitForHttp(port: number, accept: (body: string) => boolean, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const body = await httpBody(port);

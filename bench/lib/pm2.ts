@@ -47,10 +47,14 @@ class Pm2Session extends Session {
 
   async daemonPid(): Promise<number> {
     const file = join(this.home, 'pm2.pid');
-    const pid = await waitFor('pm2.pid', () => {
-      const n = Number(readFileSync(file, 'utf8').trim());
-      return n > 0 ? n : undefined;
-    }, 10_000);
+    const pid = await waitFor(
+      'pm2.pid',
+      () => {
+        const n = Number(readFileSync(file, 'utf8').trim());
+        return n > 0 ? n : undefined;
+      },
+      10_000,
+    );
     this.track(pid);
     return pid;
   }

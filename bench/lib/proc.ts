@@ -16,7 +16,10 @@ function statFields(pid: number): string[] | null {
     return null;
   }
   const close = text.lastIndexOf(')');
-  return text.slice(close + 2).trim().split(' ');
+  return text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
 }
 
 export function processRef(pid: number): ProcessRef | null {

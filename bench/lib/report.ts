@@ -46,9 +46,7 @@ function row(scenario: string, m: Metric): Row {
     baseline: m.baseline ? `${fmtStat(base)} (${m.baseline.label})` : '',
     tendVsBase: m.baseline ? fmtRatio(ratio(m.tend, base)) : '',
     pm2VsBase: m.baseline ? fmtRatio(ratio(m.pm2, base)) : '',
-    target: [m.target ? `tend ${m.target}` : '', m.pm2Reference ? `PM2 was ${m.pm2Reference}` : '']
-      .filter(Boolean)
-      .join('; '),
+    target: [m.target ? `tend ${m.target}` : '', m.pm2Reference ? `PM2 was ${m.pm2Reference}` : ''].filter(Boolean).join('; '),
   };
 }
 
@@ -81,7 +79,11 @@ export function textTable(results: readonly ScenarioResult[]): string {
   const keys = (Object.keys(HEADERS) as (keyof Row)[]).filter((k) => k !== 'target');
   const all = [HEADERS, ...rows(results)];
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
-  const fmt = (r: Row): string => keys.map((k, i) => r[k].padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const fmt = (r: Row): string =>
+    keys
+      .map((k, i) => r[k].padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [fmt(all[0] as Row), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of all.slice(1)) out.push(fmt(r));
   for (const result of results) {

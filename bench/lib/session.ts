@@ -111,8 +111,8 @@ export abstract class Session {
     for (const ref of this.tracked.values()) {
       if (killRef(ref)) console.error(`  note: ${this.tool} left pid ${ref.pid} running after its kill command; SIGKILLed it`);
     }
-    await waitFor('tracked processes to exit', () => [...this.tracked.values()].every((r) => !isAlive(r)), 5_000).catch(
-      (err: Error) => console.error(`  warning: ${err.message}`),
+    await waitFor('tracked processes to exit', () => [...this.tracked.values()].every((r) => !isAlive(r)), 5_000).catch((err: Error) =>
+      console.error(`  warning: ${err.message}`),
     );
     rmSync(this.home, { recursive: true, force: true });
   }

@@ -19,7 +19,11 @@ export function ensureWrk(): string | null {
   if (hasWrk()) return null;
   if (process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).error === undefined) {
     console.log('installing wrk (Debian package) for the HTTP scenarios…');
-    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 300_000,
+    });
     if (hasWrk()) return null;
   }
   return 'wrk is not installed (apt-get install wrk)';
@@ -34,10 +38,17 @@ export function runWrk(url: string, seconds: number, connections = 16): Promise<
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('exit', () => {
       clearTimeout(timer);
       const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
@@ -48,7 +59,13 @@ export function runWrk(url: string, seconds: number, connections = 16): Promise<
       if (requests === 0 && socket === null) {
         // wrk gives up at once when nothing listens: every connection was refused.
         if (/unable to connect|Connection refused/.test(out)) {
-          resolve({ requests: 0, rps: 0, failed: connections, connectErrors: connections, detail: 'nothing listening: every connection refused' });
+          resolve({
+            requests: 0,
+            rps: 0,
+            failed: connections,
+            connectErrors: connections,
+            detail: 'nothing listening: every connection refused',
+          });
         } else reject(new Error(`wrk produced no result: ${out.trim().slice(0, 300)}`));
         return;
       }

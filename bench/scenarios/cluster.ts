@@ -53,7 +53,12 @@ async function baselineRps(seconds: number): Promise<number> {
     await waitFor('plain node:cluster to answer', async () => (await getOnce(port)) !== null, 15_000);
     return (await runWrk(`http://127.0.0.1:${port}/`, seconds)).rps;
   } finally {
-    if (child.pid !== undefined) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    if (child.pid !== undefined)
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
   }
 }
 
@@ -95,7 +100,11 @@ async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', second
     await delay(1000);
     if (typeof victim === 'number') process.kill(victim, 'SIGKILL');
     rec.add(workerKill, toolName, (await load).failed);
-    await waitFor('both workers to answer again', async () => (await s.list()).filter((a) => a.name === 'web' && a.status === 'online').length === 2, 20_000);
+    await waitFor(
+      'both workers to answer again',
+      async () => (await s.list()).filter((a) => a.name === 'web' && a.status === 'online').length === 2,
+      20_000,
+    );
 
     writeFileSync(versionFile, 'throw');
     load = runWrk(url, 4);
@@ -119,7 +128,8 @@ async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', second
 
 export const cluster: Scenario = {
   name: 'cluster',
-  description: 'cluster mode under HTTP load (wrk, 16 keep-alive connections, 127.0.0.1): throughput, reloads, a broken deploy, a daemon kill -9',
+  description:
+    'cluster mode under HTTP load (wrk, 16 keep-alive connections, 127.0.0.1): throughput, reloads, a broken deploy, a daemon kill -9',
   defaultRounds: 1,
   metrics: [
     { metric: ratio, unit: '×', target: '≥ 0.98', pm2Reference: '0.81–0.89' },

@@ -26,7 +26,12 @@ export const memoryLimit: Scenario = {
       withSession(tool, async (s) => {
         await s.ensureDaemon();
         await s.cliOk(['start', fixture('leak.js'), '--name', 'leak', '--max-memory-restart', `${LIMIT_MB}M`]);
-        const pid = await waitFor('the app\'s pid', async () => (await s.list()).find((a) => a.name === 'leak')?.pid ?? undefined, 15_000, 50);
+        const pid = await waitFor(
+          "the app's pid",
+          async () => (await s.list()).find((a) => a.name === 'leak')?.pid ?? undefined,
+          15_000,
+          50,
+        );
         s.track(pid);
         const crossed = await waitFor('RSS over the limit', () => ((rssMb(pid) ?? 0) > LIMIT_MB ? now() : undefined), 15_000, 10);
         await waitFor('the old process to be gone', () => (rssMb(pid) === null ? true : undefined), 90_000, 10);

@@ -49,24 +49,33 @@ async function recordManager(s: Session, rec: Recorder, label: string, daemon: n
 
 /** Waits until each named app has `workers` rows online (waitOnline counts rows, one per name). */
 async function waitWorkers(s: Session, names: readonly string[], workers: number): Promise<void> {
-  await waitFor(`${names.length} ${s.tool} cluster apps × ${workers} online`, async () => {
-    const online = (await s.list()).filter((a) => a.status === 'online' && a.pid !== null);
-    return names.every((n) => online.filter((a) => a.name === n).length === workers) ? true : undefined;
-  }, 180_000, 250);
+  await waitFor(
+    `${names.length} ${s.tool} cluster apps × ${workers} online`,
+    async () => {
+      const online = (await s.list()).filter((a) => a.status === 'online' && a.pid !== null);
+      return names.every((n) => online.filter((a) => a.name === n).length === workers) ? true : undefined;
+    },
+    180_000,
+    250,
+  );
 }
 
 /**
  * Starts apps one by one until each count in `counts` runs, and at each count waits for `ready`
  * and records the manager's memory under `label(count)`.
  */
-async function growAndRecord(s: Session, rec: Recorder, o: {
-  counts: readonly number[];
-  prefix: string;
-  label: (n: number) => string;
-  pty: boolean;
-  start: (name: string) => Promise<void>;
-  ready: (names: readonly string[]) => Promise<void>;
-}): Promise<void> {
+async function growAndRecord(
+  s: Session,
+  rec: Recorder,
+  o: {
+    counts: readonly number[];
+    prefix: string;
+    label: (n: number) => string;
+    pty: boolean;
+    start: (name: string) => Promise<void>;
+    ready: (names: readonly string[]) => Promise<void>;
+  },
+): Promise<void> {
   const daemon = await s.ensureDaemon();
   const names = appNames(Math.max(...o.counts), o.prefix);
   let started = 0;
@@ -88,15 +97,20 @@ export const memoryCluster: Scenario = {
   ]),
   async run(ctx, rec) {
     await alternate(ctx, rec, ctx.rounds, (tool) =>
-      withSession(tool, (s) => growAndRecord(s, rec, {
-        counts: CLUSTER_NS, prefix: 'web', label: clusterLabel, pty: false,
-        start: async (name) => {
-          const a = s.startArgs(name, fixture('cluster-app.js'), [String(await freePort()), '/dev/null']);
-          const dash = a.indexOf('--');
-          await s.cliOk([...a.slice(0, dash), '-i', '2', ...a.slice(dash)]);
-        },
-        ready: (names) => waitWorkers(s, names, 2),
-      })),
+      withSession(tool, (s) =>
+        growAndRecord(s, rec, {
+          counts: CLUSTER_NS,
+          prefix: 'web',
+          label: clusterLabel,
+          pty: false,
+          start: async (name) => {
+            const a = s.startArgs(name, fixture('cluster-app.js'), [String(await freePort()), '/dev/null']);
+            const dash = a.indexOf('--');
+            await s.cliOk([...a.slice(0, dash), '-i', '2', ...a.slice(dash)]);
+          },
+          ready: (names) => waitWorkers(s, names, 2),
+        }),
+      ),
     );
   },
 };
@@ -104,7 +118,7 @@ export const memoryCluster: Scenario = {
 /** Issue 23 (1), PTY apps: tend only (PM2 has no PTY mode). */
 export const memoryPty: Scenario = {
   name: 'memory-pty',
-  description: 'RSS and PSS of tend\'s daemon + PTY holders for 1 and 5 `--pty /bin/sleep` apps',
+  description: "RSS and PSS of tend's daemon + PTY holders for 1 and 5 `--pty /bin/sleep` apps",
   defaultRounds: 1,
   metrics: PTY_NS.flatMap((n) => [
     { metric: rssMetric(ptyLabel(n)), unit: 'MB' },
@@ -113,11 +127,16 @@ export const memoryPty: Scenario = {
   async run(ctx, rec) {
     await alternate(ctx, rec, ctx.rounds, async (tool) => {
       if (tool.name !== 'tend') return;
-      await withSession(tool, (s) => growAndRecord(s, rec, {
-        counts: PTY_NS, prefix: 'tty', label: ptyLabel, pty: true,
-        start: async (name) => void (await s.cliOk(['start', '/bin/sleep', '--name', name, '--pty', '--', '1000000'])),
-        ready: async (names) => void (await s.waitOnline(names, 60_000, 200)),
-      }));
+      await withSession(tool, (s) =>
+        growAndRecord(s, rec, {
+          counts: PTY_NS,
+          prefix: 'tty',
+          label: ptyLabel,
+          pty: true,
+          start: async (name) => void (await s.cliOk(['start', '/bin/sleep', '--name', name, '--pty', '--', '1000000'])),
+          ready: async (names) => void (await s.waitOnline(names, 60_000, 200)),
+        }),
+      );
     });
   },
 };
@@ -128,7 +147,12 @@ export const memoryDaemon: Scenario = {
   description: 'RSS and PSS of the daemon with 1, 20 and 300 /bin/sleep apps (sampling on, web off)',
   defaultRounds: 1,
   metrics: DAEMON_NS.flatMap((n) => [
-    { metric: daemonMetric('RSS', n), unit: 'MB', baselineLabel: BARE, ...(DAEMON_TARGETS[n] === undefined ? {} : { target: DAEMON_TARGETS[n] }) },
+    {
+      metric: daemonMetric('RSS', n),
+      unit: 'MB',
+      baselineLabel: BARE,
+      ...(DAEMON_TARGETS[n] === undefined ? {} : { target: DAEMON_TARGETS[n] }),
+    },
     { metric: daemonMetric('PSS', n), unit: 'MB', baselineLabel: BARE },
   ]),
   async run(ctx, rec) {

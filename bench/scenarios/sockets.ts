@@ -43,7 +43,8 @@ async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2'): Promi
 
 export const sockets: Scenario = {
   name: 'sockets',
-  description: 'a Python HTTP app (any language) under wrk load: tend passes it a held socket (--listen, LISTEN_FDS); PM2 restarts it in fork mode',
+  description:
+    'a Python HTTP app (any language) under wrk load: tend passes it a held socket (--listen, LISTEN_FDS); PM2 restarts it in fork mode',
   defaultRounds: 1,
   metrics: [
     { metric: restarts, unit: 'requests', target: '0', pm2Reference: 'port closed ~350 ms per restart' },

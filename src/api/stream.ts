@@ -11,7 +11,11 @@ const HIGH_WATER = 1000;
  * event ends the iteration with a TendError E_SUBSCRIPTION_DROPPED; a lost daemon with
  * E_DAEMON_UNREACHABLE. `return()` (a `break` out of `for await`) closes the connection.
  */
-export function subscriptionIterator<T>(client: RpcClient, pick: (event: DaemonEvent) => T | null, backlog: readonly T[] = []): AsyncIterableIterator<T> {
+export function subscriptionIterator<T>(
+  client: RpcClient,
+  pick: (event: DaemonEvent) => T | null,
+  backlog: readonly T[] = [],
+): AsyncIterableIterator<T> {
   const queue: T[] = [...backlog];
   let failure: Error | null = null;
   let ended = false;
@@ -24,7 +28,9 @@ export function subscriptionIterator<T>(client: RpcClient, pick: (event: DaemonE
   };
   client.onEvent((_sub, event) => {
     if (event.type === 'subscription:dropped') {
-      failure = new TendError('E_SUBSCRIPTION_DROPPED', `the daemon stopped sending: ${event.reason}`, { hint: 'Read the iterator faster, or subscribe to fewer apps.' });
+      failure = new TendError('E_SUBSCRIPTION_DROPPED', `the daemon stopped sending: ${event.reason}`, {
+        hint: 'Read the iterator faster, or subscribe to fewer apps.',
+      });
       notify();
       return;
     }
@@ -61,7 +67,9 @@ export function subscriptionIterator<T>(client: RpcClient, pick: (event: DaemonE
           throw err;
         }
         if (ended || closedByUs) return { value: undefined, done: true };
-        await new Promise<void>((resolve) => { wake = resolve; });
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
       }
     },
     async return(): Promise<IteratorResult<T>> {

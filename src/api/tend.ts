@@ -60,11 +60,19 @@ export interface EventsOptions {
 
 /** A connection to the tend daemon: the CLI's operations as typed methods. */
 export class Tend {
-  private constructor(private readonly rpc: RpcClient, private readonly paths: TendPaths, private readonly opts: ConnectOptions) {}
+  private constructor(
+    private readonly rpc: RpcClient,
+    private readonly paths: TendPaths,
+    private readonly opts: ConnectOptions,
+  ) {}
 
   static async connect(opts: ConnectOptions = {}): Promise<Tend> {
     if (process.platform !== 'linux') {
-      throw new TendError('E_UNSUPPORTED_PLATFORM', `tend runs on Linux only (it needs /proc, abstract Unix sockets and prctl); this is ${process.platform}`, { hint: 'Run it in a Linux VM or container.' });
+      throw new TendError(
+        'E_UNSUPPORTED_PLATFORM',
+        `tend runs on Linux only (it needs /proc, abstract Unix sockets and prctl); this is ${process.platform}`,
+        { hint: 'Run it in a Linux VM or container.' },
+      );
     }
     const paths = tendPaths(opts.home !== undefined ? resolve(opts.home) : resolveHome(process.env));
     return new Tend(await Tend.open(paths, opts), paths, opts);
@@ -74,7 +82,10 @@ export class Tend {
     if (opts.launch === false) {
       const { connectIfRunning } = await import('../client/connect.js');
       const c = await connectIfRunning(paths);
-      if (c === null) throw new TendError('E_DAEMON_UNREACHABLE', `no tend daemon runs for ${paths.home}`, { hint: 'Start one with `tend ping`, or connect with { launch: true }.' });
+      if (c === null)
+        throw new TendError('E_DAEMON_UNREACHABLE', `no tend daemon runs for ${paths.home}`, {
+          hint: 'Start one with `tend ping`, or connect with { launch: true }.',
+        });
       return c;
     }
     return connectOrLaunch(paths, () => undefined);
@@ -101,21 +112,32 @@ export class Tend {
   async start(app: string | AppConfig | AppConfig[], options: StartOptions = {}): Promise<StartResult[]> {
     let specs: AppSpec[];
     if (typeof app === 'string') {
-      if (!isConfigFile(app)) throw new TendError('E_USAGE', `${app} is not a config file`, { hint: 'Pass an ecosystem/tend config file path, or an app object: start({ name, script })' });
-      const loaded = await loadConfigFile(resolve(this.cwd, app), { cwd: this.cwd, env: this.inherited, envName: options.env, only: options.only });
+      if (!isConfigFile(app))
+        throw new TendError('E_USAGE', `${app} is not a config file`, {
+          hint: 'Pass an ecosystem/tend config file path, or an app object: start({ name, script })',
+        });
+      const loaded = await loadConfigFile(resolve(this.cwd, app), {
+        cwd: this.cwd,
+        env: this.inherited,
+        envName: options.env,
+        only: options.only,
+      });
       specs = loaded.apps;
     } else {
       const list = Array.isArray(app) ? app : [app];
       if (list.length === 0) throw new TendError('E_USAGE', 'no app to start');
       specs = list.map((raw, i) => {
-        if (typeof raw !== 'object' || raw === null) throw new TendError('E_USAGE', `app ${i} is not an object`, { hint: 'Example: start({ name: "api", script: "server.js" })' });
+        if (typeof raw !== 'object' || raw === null)
+          throw new TendError('E_USAGE', `app ${i} is not an object`, { hint: 'Example: start({ name: "api", script: "server.js" })' });
         const label = typeof raw.name === 'string' ? `app "${raw.name}"` : `app ${i}`;
         return normalizeApp(raw, { baseDir: this.cwd, env: this.inherited, source: label, envName: options.env, pm2: true }).spec;
       });
       checkDependencies(specs, new Set(specs.map((s) => s.name)), 'start()');
       specs = startOrder(specs);
     }
-    const results = await Promise.all(specs.map((spec) => this.rpc.call('process.apply', { spec, mode: options.mode ?? (options.restart === true ? 'restart' : 'apply') })));
+    const results = await Promise.all(
+      specs.map((spec) => this.rpc.call('process.apply', { spec, mode: options.mode ?? (options.restart === true ? 'restart' : 'apply') })),
+    );
     return results.map((r) => ({ ...r.process, action: r.action }));
   }
 
@@ -193,13 +215,20 @@ export class Tend {
       let i = 0;
       const it: AsyncIterableIterator<LogRecord> = {
         next: async () => (i < history.length ? { value: history[i++] as LogRecord, done: false } : { value: undefined, done: true }),
-        return: async () => { i = history.length; return { value: undefined, done: true }; },
+        return: async () => {
+          i = history.length;
+          return { value: undefined, done: true };
+        },
         [Symbol.asyncIterator]: () => it,
       };
       return it;
     }
     const conn = await Tend.open(this.paths, this.opts);
-    const iterator = subscriptionIterator(conn, (e) => (e.type === 'log:line' && streams.includes(e.record.stream) ? e.record : null), history);
+    const iterator = subscriptionIterator(
+      conn,
+      (e) => (e.type === 'log:line' && streams.includes(e.record.stream) ? e.record : null),
+      history,
+    );
     try {
       if (target === 'all') await conn.call('logs.subscribe', { target, streams });
       else for (const d of details) await conn.call('logs.subscribe', { target: d.id, streams });
@@ -215,7 +244,10 @@ export class Tend {
     const conn = await Tend.open(this.paths, this.opts);
     const iterator = subscriptionIterator(conn, (e) => (e.type === 'log:line' ? null : e));
     try {
-      await conn.call('events.subscribe', { target: options.target ?? 'all', ...(options.types !== undefined ? { types: options.types } : {}) });
+      await conn.call('events.subscribe', {
+        target: options.target ?? 'all',
+        ...(options.types !== undefined ? { types: options.types } : {}),
+      });
     } catch (err) {
       conn.close();
       throw err;

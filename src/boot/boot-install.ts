@@ -20,7 +20,11 @@ export class BootChanges {
   readonly steps: Step[] = [];
   readonly notices: string[] = [];
 
-  constructor(private readonly target: BootTarget, readonly dryRun: boolean, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly target: BootTarget,
+    readonly dryRun: boolean,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
   write(file: string, text: string, mode: number): void {
     if (!this.dryRun) {

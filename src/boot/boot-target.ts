@@ -28,7 +28,11 @@ export interface BootTargetRequest {
   uid: number;
 }
 
-interface Account { name: string; uid: number; home: string }
+interface Account {
+  name: string;
+  uid: number;
+  home: string;
+}
 
 /** getent, not /etc/passwd: the account may come from LDAP or sssd. */
 function lookupAccount(name: string): Account {
@@ -55,10 +59,16 @@ function currentAccount(): Account {
 export function resolveBootTarget(req: BootTargetRequest): BootTarget {
   const isRoot = req.uid === 0;
   if (req.user !== undefined && req.rootless) {
-    throw usageError('--user and --rootless do not go together', '--user NAME installs a system unit running as NAME (needs root); --rootless a unit of your own user manager.');
+    throw usageError(
+      '--user and --rootless do not go together',
+      '--user NAME installs a system unit running as NAME (needs root); --rootless a unit of your own user manager.',
+    );
   }
   if (req.rootless && isRoot) {
-    throw usageError('--rootless is for unprivileged users; as root, `tend startup` installs a system unit', 'Use `tend startup --user NAME` to run tend as another account.');
+    throw usageError(
+      '--rootless is for unprivileged users; as root, `tend startup` installs a system unit',
+      'Use `tend startup --user NAME` to run tend as another account.',
+    );
   }
   const mode = isRoot ? 'system' : 'rootless';
   if (mode === 'rootless' && req.user !== undefined) {
@@ -73,14 +83,30 @@ export function resolveBootTarget(req: BootTargetRequest): BootTarget {
   if (mode === 'system') {
     const unitName = `tend-${account.name.replace(/[^A-Za-z0-9:_.-]/g, '_')}.service`;
     return {
-      mode, user: account.name, uid: account.uid, userHome: account.home, home, unitName,
-      unitFile: join('/etc/systemd/system', unitName), runtimeDir: unitName.replace(/\.service$/, ''), xdgRuntimeDir: null,
+      mode,
+      user: account.name,
+      uid: account.uid,
+      userHome: account.home,
+      home,
+      unitName,
+      unitFile: join('/etc/systemd/system', unitName),
+      runtimeDir: unitName.replace(/\.service$/, ''),
+      xdgRuntimeDir: null,
     };
   }
-  const configHome = req.env.XDG_CONFIG_HOME !== undefined && req.env.XDG_CONFIG_HOME !== '' ? req.env.XDG_CONFIG_HOME : join(account.home, '.config');
-  const xdg = req.env.XDG_RUNTIME_DIR !== undefined && req.env.XDG_RUNTIME_DIR !== '' ? req.env.XDG_RUNTIME_DIR : `/run/user/${account.uid}`;
+  const configHome =
+    req.env.XDG_CONFIG_HOME !== undefined && req.env.XDG_CONFIG_HOME !== '' ? req.env.XDG_CONFIG_HOME : join(account.home, '.config');
+  const xdg =
+    req.env.XDG_RUNTIME_DIR !== undefined && req.env.XDG_RUNTIME_DIR !== '' ? req.env.XDG_RUNTIME_DIR : `/run/user/${account.uid}`;
   return {
-    mode, user: account.name, uid: account.uid, userHome: account.home, home, unitName: 'tend.service',
-    unitFile: join(configHome, 'systemd', 'user', 'tend.service'), runtimeDir: 'tend', xdgRuntimeDir: xdg,
+    mode,
+    user: account.name,
+    uid: account.uid,
+    userHome: account.home,
+    home,
+    unitName: 'tend.service',
+    unitFile: join(configHome, 'systemd', 'user', 'tend.service'),
+    runtimeDir: 'tend',
+    xdgRuntimeDir: xdg,
   };
 }

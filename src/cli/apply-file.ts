@@ -20,7 +20,12 @@ interface Outcome {
 }
 
 /** What the verbs say about an app the daemon could not act on (one the file could not describe is "not started"). */
-const FAILED_AS: Record<ApplyMode, string> = { apply: 'not applied', start: 'not started', restart: 'not restarted', reload: 'not reloaded' };
+const FAILED_AS: Record<ApplyMode, string> = {
+  apply: 'not applied',
+  start: 'not started',
+  restart: 'not restarted',
+  reload: 'not reloaded',
+};
 
 /**
  * `tend apply|start|restart|reload <file>`: sends each app of the file with the verb the user
@@ -29,15 +34,30 @@ const FAILED_AS: Record<ApplyMode, string> = { apply: 'not applied', start: 'not
  * that rolled back) fails alone: the others go on, the reason is on stderr, the exit code is 1.
  */
 export async function applyFile(file: string, values: FileVerbFlags, ctx: CliContext, mode: ApplyMode, parallel?: number): Promise<number> {
-  if (values.prune === true && values.only !== undefined) throw usageError('`--prune` with `--only` would delete the file\'s other apps', 'Drop --only, or delete apps by name with `tend delete <name>`.');
+  if (values.prune === true && values.only !== undefined)
+    throw usageError(
+      "`--prune` with `--only` would delete the file's other apps",
+      'Drop --only, or delete apps by name with `tend delete <name>`.',
+    );
   const configFile = resolve(ctx.cwd, file);
   const loaded = await loadApps(file, values, ctx);
   const specs = loaded.apps.map((spec) => ({ ...spec, configFile }));
   const pruneFile = values.prune === true ? { pruneFile: configFile } : {};
-  if (values['dry-run'] === true) return printPlan(await (await ctx.client()).call('process.plan', { specs, mode, ...pruneFile }), loaded.failed, values.json === true, ctx);
+  if (values['dry-run'] === true)
+    return printPlan(
+      await (await ctx.client()).call('process.plan', { specs, mode, ...pruneFile }),
+      loaded.failed,
+      values.json === true,
+      ctx,
+    );
   // One connection, requests sent in file order: ids follow the file, as in PM2.
   const client = specs.length === 0 && values.prune !== true ? null : await ctx.client();
-  const settled = client === null ? [] : await Promise.allSettled(specs.map((spec) => client.call('process.apply', parallel === undefined ? { spec, mode } : { spec, mode, parallel })));
+  const settled =
+    client === null
+      ? []
+      : await Promise.allSettled(
+          specs.map((spec) => client.call('process.apply', parallel === undefined ? { spec, mode } : { spec, mode, parallel })),
+        );
   // In file order: what was done to each app, or why it failed.
   const outcomes: Outcome[] = [];
   for (const [i, s] of settled.entries()) {
@@ -49,7 +69,9 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
   for (const f of loaded.failed) outcomes.push({ name: f.name, action: 'failed', error: `not started: ${f.message}` });
   if (client !== null && values.prune === true) {
     // The apps last applied from this file that it no longer has (a failed app of the file is kept).
-    const gone = (await client.call('process.plan', { specs, mode, ...pruneFile })).filter((p) => p.action === 'deleted' && !loaded.failed.some((f) => f.name === p.name));
+    const gone = (await client.call('process.plan', { specs, mode, ...pruneFile })).filter(
+      (p) => p.action === 'deleted' && !loaded.failed.some((f) => f.name === p.name),
+    );
     for (const g of gone) {
       await client.call('process.delete', { target: g.name });
       outcomes.push({ name: g.name, action: 'deleted' });
@@ -57,7 +79,13 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
   }
   const done = outcomes.flatMap((o) => (o.process === undefined ? [] : [o.process]));
   if (values.json === true) {
-    ctx.out(JSON.stringify(outcomes.map((o) => (o.process === undefined ? { name: o.name, action: o.action, error: o.error } : { ...o.process, action: o.action }))));
+    ctx.out(
+      JSON.stringify(
+        outcomes.map((o) =>
+          o.process === undefined ? { name: o.name, action: o.action, error: o.error } : { ...o.process, action: o.action },
+        ),
+      ),
+    );
   } else if (outcomes.length > 0) {
     if (done.length > 0) ctx.out(renderProcessTable(done, ctx.isTTY));
     // `web: reloaded, worker: restarted, broken: failed`
@@ -70,7 +98,14 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
 }
 
 /** The verb a plan step is said with: `web: restart (changed: env.PORT, instances)`. */
-const PLAN_WORDS: Record<PlanStep['action'], string> = { created: 'create and start', started: 'start', restarted: 'restart', reloaded: 'reload', unchanged: 'unchanged', deleted: 'stop and delete' };
+const PLAN_WORDS: Record<PlanStep['action'], string> = {
+  created: 'create and start',
+  started: 'start',
+  restarted: 'restart',
+  reloaded: 'reload',
+  unchanged: 'unchanged',
+  deleted: 'stop and delete',
+};
 
 /** `--dry-run`: what the verb would do to each app of the file, and why; nothing is changed. */
 function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; message: string }>, json: boolean, ctx: CliContext): number {
@@ -78,7 +113,16 @@ function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; mess
     ctx.out(JSON.stringify([...steps, ...failed.map((f) => ({ name: f.name, action: 'failed', changed: [], error: f.message }))]));
   } else {
     for (const s of steps) {
-      const why = s.action === 'deleted' ? ' (no longer in the file)' : s.changed.length > 0 ? ` (changed: ${s.changed.join(', ')})` : s.action === 'started' ? ' (not running)' : s.action === 'created' ? ' (new)' : '';
+      const why =
+        s.action === 'deleted'
+          ? ' (no longer in the file)'
+          : s.changed.length > 0
+            ? ` (changed: ${s.changed.join(', ')})`
+            : s.action === 'started'
+              ? ' (not running)'
+              : s.action === 'created'
+                ? ' (new)'
+                : '';
       const word = s.action === 'unchanged' && s.changed.length > 0 ? 'update, not run (a scheduled job)' : PLAN_WORDS[s.action];
       ctx.out(`${s.name}: ${word}${why}`);
     }
@@ -91,6 +135,7 @@ function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; mess
 /** `--wait-ready` apps that are online only because listen_timeout passed: say so. */
 export function noteNoReady(result: ProcessInfo[], ctx: CliContext): void {
   for (const p of result) {
-    if (p.status === 'online' && p.reason?.startsWith(READY_NEVER_CAME) === true) ctx.err(`tend: note: ${p.name}: ${p.reason}; it is considered online anyway`);
+    if (p.status === 'online' && p.reason?.startsWith(READY_NEVER_CAME) === true)
+      ctx.err(`tend: note: ${p.name}: ${p.reason}; it is considered online anyway`);
   }
 }

@@ -3,7 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { PTY_MAX_HOLDER_FRAME_BYTES, PTY_PROTOCOL_VERSION, type PtyClientFrame, type PtyHolderFrame } from '../protocol/pty.js';
 import { encodeFrame, FrameDecoder } from '../rpc/framing.js';
 
-export type AttachEnd = { how: 'detached' } | { how: 'exited'; code: number | null; signal: string | null } | { how: 'lost'; message: string };
+export type AttachEnd =
+  { how: 'detached' } | { how: 'exited'; code: number | null; signal: string | null } | { how: 'lost'; message: string };
 
 /** Enter the alternate screen (the shell's screen comes back on detach), as tmux does. */
 const ENTER = '\x1b[?1049h\x1b[H\x1b[2J';
@@ -87,7 +88,8 @@ function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
         } else if (f.t === 'out') stdout.write(f.data);
         else if (f.t === 'exit') return finish({ how: 'exited', code: f.code, signal: f.signal });
         else if (f.t === 'error') return finish({ how: 'lost', message: f.message });
-        else if (f.t === 'hello' && f.protocol !== PTY_PROTOCOL_VERSION) return finish({ how: 'lost', message: `the holder speaks protocol ${f.protocol}, this tend ${PTY_PROTOCOL_VERSION}` });
+        else if (f.t === 'hello' && f.protocol !== PTY_PROTOCOL_VERSION)
+          return finish({ how: 'lost', message: `the holder speaks protocol ${f.protocol}, this tend ${PTY_PROTOCOL_VERSION}` });
       }
     });
     socket.on('error', (err) => finish({ how: 'lost', message: err.message }));

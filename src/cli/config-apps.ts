@@ -25,7 +25,10 @@ export async function loadApps(file: string, flags: ConfigFlags, ctx: CliContext
   const envNames = (flags.env ?? []).filter((e) => !e.includes('='));
   if (envNames.length > 1) throw usageError(`several environments given (${envNames.join(', ')})`, 'Pick one: --env production');
   if ((flags.env ?? []).some((e) => e.includes('='))) {
-    throw usageError('`--env NAME=value` does not apply to a config file', 'Set variables in the file\'s `env` block, or pick a block with --env production.');
+    throw usageError(
+      '`--env NAME=value` does not apply to a config file',
+      "Set variables in the file's `env` block, or pick a block with --env production.",
+    );
   }
   const basePort = flags.port === undefined ? undefined : Number(flags.port);
   if (basePort !== undefined && (!Number.isInteger(basePort) || basePort <= 0 || basePort > 65535)) {
@@ -35,7 +38,10 @@ export async function loadApps(file: string, flags: ConfigFlags, ctx: CliContext
     cwd: ctx.cwd,
     env: inheritableEnv(ctx.env),
     envName: envNames[0],
-    only: flags.only?.split(',').map((s) => s.trim()).filter(Boolean),
+    only: flags.only
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     formation: flags.formation,
     basePort,
   });

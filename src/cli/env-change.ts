@@ -20,7 +20,11 @@ export function envChange(env: string[] | undefined, updateEnv: boolean | undefi
   const set: Record<string, string> = {};
   for (const v of given) {
     const eq = v.indexOf('=');
-    if (eq < 0) throw usageError(`\`--env ${v}\` picks a block of a config file; give \`--env K=V\` to set a variable`, `Example: tend ${verb} api --env LOG_LEVEL=debug, or tend ${verb} ecosystem.config.js --env ${v}`);
+    if (eq < 0)
+      throw usageError(
+        `\`--env ${v}\` picks a block of a config file; give \`--env K=V\` to set a variable`,
+        `Example: tend ${verb} api --env LOG_LEVEL=debug, or tend ${verb} ecosystem.config.js --env ${v}`,
+      );
     if (eq === 0) throw usageError(`\`--env ${v}\` is not NAME=value`, 'Example: --env PORT=8080');
     set[v.slice(0, eq)] = v.slice(eq + 1);
   }
@@ -33,18 +37,28 @@ export function envChange(env: string[] | undefined, updateEnv: boolean | undefi
  * later restart or `tend save` keeps it. `--update-env` takes this shell's variables, those set
  * for the app (its file's env, earlier `--env`) stay, as with PM2.
  */
-export async function applyEnvChange(targets: string[], change: EnvChange, mode: 'restart' | 'reload', json: boolean, ctx: CliContext, parallel?: number): Promise<number> {
+export async function applyEnvChange(
+  targets: string[],
+  change: EnvChange,
+  mode: 'restart' | 'reload',
+  json: boolean,
+  ctx: CliContext,
+  parallel?: number,
+): Promise<number> {
   const client = await ctx.client();
   const specs: AppSpec[] = [];
   for (const target of targets) for (const d of await client.call('process.describe', { target, showSecrets: true })) specs.push(d.spec);
-  if (specs.length === 0) throw new TendError('E_APP_NOT_FOUND', `no app to ${mode}: tend manages no app`, { hint: 'Start one with `tend start <script>`.' });
+  if (specs.length === 0)
+    throw new TendError('E_APP_NOT_FOUND', `no app to ${mode}: tend manages no app`, { hint: 'Start one with `tend start <script>`.' });
   const results: ProcessInfo[] = [];
   for (const spec of specs) {
     const userKeys = new Set([...(spec.userEnv ?? Object.keys(spec.env)), ...Object.keys(change.set)]);
     const userSet = Object.fromEntries(Object.entries(spec.env).filter(([k]) => userKeys.has(k)));
     const env = change.updateEnv ? { ...spec.env, ...inheritableEnv(ctx.env), ...userSet, ...change.set } : { ...spec.env, ...change.set };
     const next: AppSpec = { ...spec, env, userEnv: [...userKeys] };
-    results.push((await client.call('process.apply', parallel === undefined ? { spec: next, mode } : { spec: next, mode, parallel })).process);
+    results.push(
+      (await client.call('process.apply', parallel === undefined ? { spec: next, mode } : { spec: next, mode, parallel })).process,
+    );
   }
   ctx.out(json ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
   return 0;

@@ -35,18 +35,32 @@ Notes (kubernetes, compose)
   Settings with no meaning there (cron_restart, watch, log files, restart tuning) are listed in a
   warning on stderr.`;
 
-async function fromFile(file: string, values: { env?: string[] | undefined; only?: string | undefined }, ctx: CliContext): Promise<{ specs: AppSpec[]; inherited: Record<string, string> }> {
+async function fromFile(
+  file: string,
+  values: { env?: string[] | undefined; only?: string | undefined },
+  ctx: CliContext,
+): Promise<{ specs: AppSpec[]; inherited: Record<string, string> }> {
   const envNames = (values.env ?? []).filter((e) => !e.includes('='));
-  if (envNames.length !== (values.env ?? []).length || envNames.length > 1) throw usageError('--env takes one environment name with a config file', 'Example: --env production');
+  if (envNames.length !== (values.env ?? []).length || envNames.length > 1)
+    throw usageError('--env takes one environment name with a config file', 'Example: --env production');
   // Only PATH is passed in (to find commands and interpreters): the rest comes from the file.
   const inherited: Record<string, string> = ctx.env.PATH === undefined ? {} : { PATH: ctx.env.PATH };
   const loaded = await loadConfigFile(resolve(ctx.cwd, file), {
-    cwd: ctx.cwd, env: inherited, envName: envNames[0], only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
+    cwd: ctx.cwd,
+    env: inherited,
+    envName: envNames[0],
+    only: values.only
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   });
   for (const w of loaded.warnings) ctx.err(`tend: warning: ${w}`);
   // An app the file cannot describe is not exported in silence: the manifest would lack it.
   const [bad] = loaded.failed;
-  if (bad !== undefined) throw new TendError('E_CONFIG_INVALID', `${bad.name} cannot be exported: ${bad.message}`, { hint: 'Fix the app in the config file, or leave it out with --only.' });
+  if (bad !== undefined)
+    throw new TendError('E_CONFIG_INVALID', `${bad.name} cannot be exported: ${bad.message}`, {
+      hint: 'Fix the app in the config file, or leave it out with --only.',
+    });
   return { specs: loaded.apps, inherited };
 }
 
@@ -56,37 +70,59 @@ async function fromDaemon(targets: string[], ctx: CliContext): Promise<AppSpec[]
   for (const target of targets.length > 0 ? targets : ['all']) {
     for (const d of await client.call('process.describe', { target, showSecrets: true })) specs.set(d.spec.name, d.spec);
   }
-  if (specs.size === 0) throw new TendError('E_APP_NOT_FOUND', 'no apps to export', { hint: 'Name a config file (tend export kubernetes ecosystem.config.js), or start the apps first.' });
+  if (specs.size === 0)
+    throw new TendError('E_APP_NOT_FOUND', 'no apps to export', {
+      hint: 'Name a config file (tend export kubernetes ecosystem.config.js), or start the apps first.',
+    });
   return [...specs.values()];
 }
 
 /** The flags of `tend export kubernetes|compose`. */
 export const CONTAINER_OPTIONS = {
-  image: { type: 'string' }, namespace: { type: 'string' }, workdir: { type: 'string' }, out: { type: 'string' },
-  env: { type: 'string', multiple: true }, only: { type: 'string' },
+  image: { type: 'string' },
+  namespace: { type: 'string' },
+  workdir: { type: 'string' },
+  out: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  only: { type: 'string' },
 } satisfies Options;
 
 /** `tend export kubernetes|compose …`. */
 export async function exportContainers(format: 'kubernetes' | 'compose', argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseFlags(argv, CONTAINER_OPTIONS, 'export');
-  if (format === 'compose' && values.namespace !== undefined) throw usageError('--namespace applies to `tend export kubernetes`', 'Compose has no namespaces; drop --namespace.');
-  if (values.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(values.namespace)) throw usageError(`\`--namespace ${values.namespace}\` is not a valid Kubernetes namespace`, 'Use lower-case letters, digits and -, e.g. --namespace shop');
-  if (values.workdir !== undefined && !values.workdir.startsWith('/')) throw usageError('--workdir must be an absolute path inside the image', 'Example: --workdir /app');
+  if (format === 'compose' && values.namespace !== undefined)
+    throw usageError('--namespace applies to `tend export kubernetes`', 'Compose has no namespaces; drop --namespace.');
+  if (values.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(values.namespace))
+    throw usageError(
+      `\`--namespace ${values.namespace}\` is not a valid Kubernetes namespace`,
+      'Use lower-case letters, digits and -, e.g. --namespace shop',
+    );
+  if (values.workdir !== undefined && !values.workdir.startsWith('/'))
+    throw usageError('--workdir must be an absolute path inside the image', 'Example: --workdir /app');
   const [first, ...rest] = positionals;
   const isFile = isConfigArg(first, ctx);
-  if (isFile && rest.length > 0) throw usageError('give one config file, or app names, not both', `Example: tend export ${format} ecosystem.config.js --image my-app:1`);
-  if (!isFile && (values.env !== undefined || values.only !== undefined)) throw usageError('--env and --only apply to a config file', `Example: tend export ${format} ecosystem.config.js --only web`);
-  const source = isFile ? await fromFile(first, values, ctx) : { specs: await fromDaemon(positionals, ctx), inherited: inheritableEnv(ctx.env) };
+  if (isFile && rest.length > 0)
+    throw usageError('give one config file, or app names, not both', `Example: tend export ${format} ecosystem.config.js --image my-app:1`);
+  if (!isFile && (values.env !== undefined || values.only !== undefined))
+    throw usageError('--env and --only apply to a config file', `Example: tend export ${format} ecosystem.config.js --only web`);
+  const source = isFile
+    ? await fromFile(first, values, ctx)
+    : { specs: await fromDaemon(positionals, ctx), inherited: inheritableEnv(ctx.env) };
   const apps: ContainerApp[] = [];
   for (const spec of source.specs) {
     const app = containerApp(spec, { image: values.image ?? null, workdir: values.workdir ?? null }, source.inherited);
-    if ('error' in app) throw usageError(app.error, `Example: tend export ${format} ${isFile ? first : 'all'} --image registry.example.com/shop:1.4`);
+    if ('error' in app)
+      throw usageError(app.error, `Example: tend export ${format} ${isFile ? first : 'all'} --image registry.example.com/shop:1.4`);
     apps.push(app);
   }
   const names = new Map<string, string>();
   for (const a of apps) {
     const other = names.get(a.name);
-    if (other !== undefined) throw usageError(`apps ${other} and ${a.app} both become \`${a.name}\` as Kubernetes/Compose names`, 'Rename one of them (names are lower-cased, other characters become -).');
+    if (other !== undefined)
+      throw usageError(
+        `apps ${other} and ${a.app} both become \`${a.name}\` as Kubernetes/Compose names`,
+        'Rename one of them (names are lower-cased, other characters become -).',
+      );
     names.set(a.name, a.app);
   }
   const outDir = values.out === undefined ? null : resolve(ctx.cwd, values.out);
@@ -110,7 +146,10 @@ export async function exportContainers(format: 'kubernetes' | 'compose', argv: s
   const secrets = Object.keys(c.dotenv);
   if (outDir === null) {
     ctx.out(yaml(c.file));
-    if (secrets.length > 0) ctx.err(`tend: warning: secret-looking variables ${secrets.join(', ')} are \${NAME} references: set them in the environment or in a .env file beside the compose file (--out writes one)`);
+    if (secrets.length > 0)
+      ctx.err(
+        `tend: warning: secret-looking variables ${secrets.join(', ')} are \${NAME} references: set them in the environment or in a .env file beside the compose file (--out writes one)`,
+      );
   } else {
     const file = resolve(outDir, 'compose.yaml');
     writeFileAtomic(file, yaml(c.file), 0o644);
@@ -122,7 +161,9 @@ export async function exportContainers(format: 'kubernetes' | 'compose', argv: s
       ctx.out(`wrote ${envFile} (0600, secrets)`);
     }
     if (dotenv.unwritable.length > 0) {
-      ctx.err(`tend: warning: ${dotenv.unwritable.join(', ')} hold a quote, a backslash, \`\${\` or a line break, which no .env line carries exactly for every Compose: left out of .env; set them in the environment when you run compose`);
+      ctx.err(
+        `tend: warning: ${dotenv.unwritable.join(', ')} hold a quote, a backslash, \`\${\` or a line break, which no .env line carries exactly for every Compose: left out of .env; set them in the environment when you run compose`,
+      );
     }
   }
   return 0;

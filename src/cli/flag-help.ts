@@ -16,24 +16,39 @@ export const flagName = (key: string): string => key.replace(/_/g, '-');
 /** What a flag's value looks like in help: `D` for a duration, `SIZE`, `K=V`, `a|b`. */
 export function valueLabel(field: FieldDef): string {
   switch (field.type) {
-    case 'boolean': return '';
-    case 'integer': case 'instances': return 'N';
-    case 'duration': return 'D';
-    case 'size': return 'SIZE';
-    case 'signal': return 'SIG';
-    case 'string-list': case 'integer-list': return 'LIST';
-    case 'env': return 'K=V';
-    case 'enum': return (field.values ?? []).filter((v) => !v.endsWith('_mode')).join('|');
-    case 'watch': return '[DIR]';
-    case 'cron': return 'CRON';
-    case 'health': return 'CHECK';
-    default: return (field.key.split('_').pop() ?? field.key).toUpperCase();
+    case 'boolean':
+      return '';
+    case 'integer':
+    case 'instances':
+      return 'N';
+    case 'duration':
+      return 'D';
+    case 'size':
+      return 'SIZE';
+    case 'signal':
+      return 'SIG';
+    case 'string-list':
+    case 'integer-list':
+      return 'LIST';
+    case 'env':
+      return 'K=V';
+    case 'enum':
+      return (field.values ?? []).filter((v) => !v.endsWith('_mode')).join('|');
+    case 'watch':
+      return '[DIR]';
+    case 'cron':
+      return 'CRON';
+    case 'health':
+      return 'CHECK';
+    default:
+      return (field.key.split('_').pop() ?? field.key).toUpperCase();
   }
 }
 
 /** The default as help shows it: `5s` for 5000 ms, `10M`, nothing for none. */
 export function helpDefault(field: FieldDef): string {
-  if (field.type === 'duration' && typeof field.default === 'number') return field.default === 0 ? '0 (off)' : field.default % 1000 === 0 ? `${field.default / 1000}s` : `${field.default}ms`;
+  if (field.type === 'duration' && typeof field.default === 'number')
+    return field.default === 0 ? '0 (off)' : field.default % 1000 === 0 ? `${field.default / 1000}s` : `${field.default}ms`;
   if (field.type === 'boolean') return field.default === true ? 'on' : '';
   if (field.type === 'env' || field.type === 'watch' || (Array.isArray(field.default) && field.default.length === 0)) return '';
   return defaultLabel(field);

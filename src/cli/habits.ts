@@ -5,16 +5,16 @@
  * so a value is never taken silently in another tool's sense.
  */
 export const FLAG_HINTS: Readonly<Record<string, string>> = {
-  '-m': 'forever\'s `-m MAX` (runs at most MAX times) is `--max-restarts N` in tend',
-  '--max': 'forever\'s `--max` is `--max-restarts N` in tend',
-  '--minUptime': 'forever\'s `--minUptime` is `--min-uptime D` in tend',
-  '--spinSleepTime': 'forever\'s `--spinSleepTime` is `--restart-delay D` in tend',
-  '--killSignal': 'forever\'s `--killSignal` is `--kill-signal SIG` in tend',
-  '--delay': 'nodemon\'s `--delay` counts seconds; tend\'s is `--watch-delay` with a unit (`--watch-delay 2.5s`)',
-  '--exec': 'nodemon\'s `--exec`: name the program with `--interpreter P`, or give the whole command after `--`',
-  '--signal': 'nodemon\'s `--signal` is `--kill-signal SIG` in tend',
+  '-m': "forever's `-m MAX` (runs at most MAX times) is `--max-restarts N` in tend",
+  '--max': "forever's `--max` is `--max-restarts N` in tend",
+  '--minUptime': "forever's `--minUptime` is `--min-uptime D` in tend",
+  '--spinSleepTime': "forever's `--spinSleepTime` is `--restart-delay D` in tend",
+  '--killSignal': "forever's `--killSignal` is `--kill-signal SIG` in tend",
+  '--delay': "nodemon's `--delay` counts seconds; tend's is `--watch-delay` with a unit (`--watch-delay 2.5s`)",
+  '--exec': "nodemon's `--exec`: name the program with `--interpreter P`, or give the whole command after `--`",
+  '--signal': "nodemon's `--signal` is `--kill-signal SIG` in tend",
   '--ignore-watch-path': 'use `--ignore-watch P`',
-  '--max-memory': 'PM2\'s limit is `--max-memory-restart SIZE` (200M)',
+  '--max-memory': "PM2's limit is `--max-memory-restart SIZE` (200M)",
 };
 
 /**

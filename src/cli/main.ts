@@ -50,7 +50,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   const entry = COMMANDS[verb];
   if (entry === undefined) {
     const guess = suggest(first, [...Object.keys(COMMANDS), ...Object.keys(ALIASES), ...Object.keys(REWRITES)]);
-    throw new TendError('E_USAGE', `unknown command \`${first}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`, { hint: 'Run `tend --help` for the list of commands.' });
+    throw new TendError('E_USAGE', `unknown command \`${first}\`${guess === undefined ? '' : `; did you mean \`${guess}\`?`}`, {
+      hint: 'Run `tend --help` for the list of commands.',
+    });
   }
   const command = await entry.load();
 
@@ -103,6 +105,10 @@ export function reportError(err: unknown): number {
 }
 
 runCli(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.exitCode = reportError(err); },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = reportError(err);
+  },
 );

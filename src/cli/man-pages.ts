@@ -10,7 +10,10 @@ import { ALIASES, COMMANDS } from './command-table.js';
 
 /** roff-escapes a line: backslashes, and a leading `.` or `'` that would read as a request. */
 function roff(line: string): string {
-  return line.replace(/\\/g, '\\e').replace(/^([.'])/, '\\&$1').replace(/-/g, '\\-');
+  return line
+    .replace(/\\/g, '\\e')
+    .replace(/^([.'])/, '\\&$1')
+    .replace(/-/g, '\\-');
 }
 
 /** A help text's sections (`Synopsis`, `Options`, …: an unindented line starts one) as roff. */
@@ -45,7 +48,10 @@ const header = (name: string, summary: string): string[] => [
 /** Every page: file name → roff text. */
 export async function manPages(): Promise<Map<string, string>> {
   const pages = new Map<string, string>();
-  const aliasesOf = (verb: string): string[] => Object.entries(ALIASES).filter(([, v]) => v === verb).map(([a]) => a);
+  const aliasesOf = (verb: string): string[] =>
+    Object.entries(ALIASES)
+      .filter(([, v]) => v === verb)
+      .map(([a]) => a);
   for (const [verb, entry] of Object.entries(COMMANDS)) {
     const command = await entry.load();
     const aliases = aliasesOf(verb);
@@ -56,11 +62,24 @@ export async function manPages(): Promise<Map<string, string>> {
   }
   const main = [
     ...header('tend', 'keeps web apps and any long-running command running'),
-    '.SH SYNOPSIS', '\\fBtend\\fR \\fIcommand\\fR [\\fIoptions\\fR]', '.SH COMMANDS',
-    ...Object.entries(COMMANDS).flatMap(([verb, entry]) => ['.TP', `\\fB${verb}\\fR`, `${roff(entry.summary)}; see \\fBtend\\-${verb}\\fR(1).`]),
-    '.SH APP SETTINGS', '.nf', ...renderConfigHelp({ width: 78 }).split('\n').map(roff), '.fi',
-    '.SH ENVIRONMENT', '.TP', '\\fBTEND_HOME\\fR', 'Folder of the daemon socket, state and logs (default ~/.tend).',
-    '.SH EXIT STATUS', '0 ok, 1 operation failed, 2 bad usage or input, 3 daemon unreachable.',
+    '.SH SYNOPSIS',
+    '\\fBtend\\fR \\fIcommand\\fR [\\fIoptions\\fR]',
+    '.SH COMMANDS',
+    ...Object.entries(COMMANDS).flatMap(([verb, entry]) => [
+      '.TP',
+      `\\fB${verb}\\fR`,
+      `${roff(entry.summary)}; see \\fBtend\\-${verb}\\fR(1).`,
+    ]),
+    '.SH APP SETTINGS',
+    '.nf',
+    ...renderConfigHelp({ width: 78 }).split('\n').map(roff),
+    '.fi',
+    '.SH ENVIRONMENT',
+    '.TP',
+    '\\fBTEND_HOME\\fR',
+    'Folder of the daemon socket, state and logs (default ~/.tend).',
+    '.SH EXIT STATUS',
+    '0 ok, 1 operation failed, 2 bad usage or input, 3 daemon unreachable.',
   ];
   pages.set('tend.1', `${main.join('\n')}\n`);
   return pages;

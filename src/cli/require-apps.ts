@@ -7,5 +7,7 @@ import { TendError } from '../errors.js';
  */
 export function requireAppsForAll(count: number, targets: ReadonlyArray<string | number>, verb: string): void {
   if (count > 0 || !targets.some((t) => String(t).trim() === 'all')) return;
-  throw new TendError('E_APP_NOT_FOUND', `no app to ${verb}: tend manages no app`, { hint: 'Start one with `tend start <script>`; `tend list` shows them.' });
+  throw new TendError('E_APP_NOT_FOUND', `no app to ${verb}: tend manages no app`, {
+    hint: 'Start one with `tend start <script>`; `tend list` shows them.',
+  });
 }

@@ -37,7 +37,14 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): StatusSn
   }
   const [pidText, ticks] = pidLine.trim().split(/\s+/);
   const pid = Number(pidText);
-  if (typeof status !== 'object' || status === null || status.version !== STATUS_VERSION || status.daemonPid !== pid || !Array.isArray(status.apps)) return null;
+  if (
+    typeof status !== 'object' ||
+    status === null ||
+    status.version !== STATUS_VERSION ||
+    status.daemonPid !== pid ||
+    !Array.isArray(status.apps)
+  )
+    return null;
   // A hand-edited or damaged file is not trusted: ask the daemon instead (never a stack trace).
   if (!status.apps.every(isProcessInfo)) return null;
   // The file is written at most every 50 ms or so (more with many apps): while an app is being
@@ -57,15 +64,25 @@ function isLive(pid: number): boolean {
   return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
-
 /** The fields the table and --json consumers rely on, with their types. */
 function isProcessInfo(v: unknown): v is ProcessInfo {
   const p = v as Record<string, unknown> | null;
   if (typeof p !== 'object' || p === null || Array.isArray(p)) return false;
   const numOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
-  return Number.isInteger(p.id) && typeof p.name === 'string' && typeof p.namespace === 'string' && typeof p.status === 'string'
-    && numOrNull(p.pid) && typeof p.restarts === 'number' && typeof p.uptimeMs === 'number' && numOrNull(p.startedAt)
-    && typeof p.createdAt === 'number' && typeof p.adopted === 'boolean' && (p.reason === null || typeof p.reason === 'string')
-    && (p.lastExit === null || (typeof p.lastExit === 'object' && !Array.isArray(p.lastExit)))
-    && numOrNull(p.cpuPercent) && numOrNull(p.memoryBytes);
+  return (
+    Number.isInteger(p.id) &&
+    typeof p.name === 'string' &&
+    typeof p.namespace === 'string' &&
+    typeof p.status === 'string' &&
+    numOrNull(p.pid) &&
+    typeof p.restarts === 'number' &&
+    typeof p.uptimeMs === 'number' &&
+    numOrNull(p.startedAt) &&
+    typeof p.createdAt === 'number' &&
+    typeof p.adopted === 'boolean' &&
+    (p.reason === null || typeof p.reason === 'string') &&
+    (p.lastExit === null || (typeof p.lastExit === 'object' && !Array.isArray(p.lastExit))) &&
+    numOrNull(p.cpuPercent) &&
+    numOrNull(p.memoryBytes)
+  );
 }

@@ -72,7 +72,10 @@ function prepareHome(paths: TendPaths): number {
     return openSync(paths.daemonLog, 'a', 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw invalidHome(paths, code === 'ENOTDIR' || code === 'EEXIST' ? 'is a file, not a directory' : `cannot be written (${code ?? (err as Error).message})`);
+    throw invalidHome(
+      paths,
+      code === 'ENOTDIR' || code === 'EEXIST' ? 'is a file, not a directory' : `cannot be written (${code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -114,7 +117,17 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
       child.unref();
       fn();
     };
-    const timer = setTimeout(() => finish(() => reject(new TendError('E_DAEMON_START_FAILED', `the daemon did not become ready within ${LAUNCH_TIMEOUT_MS / 1000} s`, { hint: `See ${paths.daemonLog}` }))), LAUNCH_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new TendError('E_DAEMON_START_FAILED', `the daemon did not become ready within ${LAUNCH_TIMEOUT_MS / 1000} s`, {
+              hint: `See ${paths.daemonLog}`,
+            }),
+          ),
+        ),
+      LAUNCH_TIMEOUT_MS,
+    );
     pipe?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let nl: number;
@@ -131,7 +144,12 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
     });
     // A daemon that lost the race for the home's lock says `already` and exits at once: its
     // last line may still be in the pipe when the exit is seen, so read the pipe to its end first.
-    const exited = (code: number | null): void => finish(() => reject(new TendError('E_DAEMON_START_FAILED', `the daemon exited during start-up (code ${code})`, { hint: `See ${paths.daemonLog}` })));
+    const exited = (code: number | null): void =>
+      finish(() =>
+        reject(
+          new TendError('E_DAEMON_START_FAILED', `the daemon exited during start-up (code ${code})`, { hint: `See ${paths.daemonLog}` }),
+        ),
+      );
     child.on('exit', (code) => {
       if (pipe === null || pipe === undefined || pipe.readableEnded) exited(code);
       else pipe.once('end', () => exited(code)).once('close', () => exited(code));

@@ -72,14 +72,31 @@ export function evaluateConfigCode(file: string, timeoutMs = configTimeoutMs()):
     };
     const onReply = (reply: ConfigCodeReply): void => {
       if (reply.ok) return finish({ value: reply.value });
-      if (reply.kind === 'never-settles') return finish({ failure: { what: 'exports a promise that never settles (nothing is left that could resolve it)', hint: 'Make sure every path of the exported promise resolves or rejects.' } });
-      if (reply.kind === 'function') return finish({ failure: { what: 'is not an object: it gives a function', hint: 'A config gives `{ apps: [{ name, script, … }] }`, not a function that returns it.' } });
+      if (reply.kind === 'never-settles')
+        return finish({
+          failure: {
+            what: 'exports a promise that never settles (nothing is left that could resolve it)',
+            hint: 'Make sure every path of the exported promise resolves or rejects.',
+          },
+        });
+      if (reply.kind === 'function')
+        return finish({
+          failure: {
+            what: 'is not an object: it gives a function',
+            hint: 'A config gives `{ apps: [{ name, script, … }] }`, not a function that returns it.',
+          },
+        });
       if (reply.kind === 'not-json') return finish({ failure: { what: `exports a value that is not plain data: ${reply.message}` } });
       finish({ failure: { what: `threw while loading: ${firstLine(reply.message)}`, thrown: reply.message } });
     };
     const limitTimer = setTimeout(() => {
       killGroup(child.pid);
-      finish({ failure: { what: `did not finish loading within ${formatSeconds(timeoutMs)} (an endless loop, or work that never ends?); it was stopped`, hint: `Set ${CONFIG_TIMEOUT_ENV}=30s (or longer) if it really needs more time.` } });
+      finish({
+        failure: {
+          what: `did not finish loading within ${formatSeconds(timeoutMs)} (an endless loop, or work that never ends?); it was stopped`,
+          hint: `Set ${CONFIG_TIMEOUT_ENV}=30s (or longer) if it really needs more time.`,
+        },
+      });
     }, timeoutMs);
     channel.setEncoding('utf8');
     channel.on('data', (chunk: string) => {
@@ -93,8 +110,12 @@ export function evaluateConfigCode(file: string, timeoutMs = configTimeoutMs()):
       }
     });
     let ended = false;
-    channel.on('end', () => { ended = true; });
-    channel.on('error', () => { /* reported through the exit below */ });
+    channel.on('end', () => {
+      ended = true;
+    });
+    channel.on('error', () => {
+      /* reported through the exit below */
+    });
     const noReply = (code: number | null, signal: NodeJS.Signals | null): void => {
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code ?? '?'}`;
       finish({ failure: { what: `${how} while loading, before exporting anything (does it call process.exit()?)` } });
@@ -115,7 +136,11 @@ function killGroup(pid: number | undefined): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 }
 

@@ -15,7 +15,12 @@ export function coerceCron(key: string, value: unknown): string {
     job.stop();
     if (next === null) throw new Error('it never fires');
   } catch (err) {
-    throw invalidValue(key, `a cron pattern like \`0 3 * * *\` (${(err as Error).message})`, value, 'Five fields: minute hour day-of-month month day-of-week (six with seconds first); e.g. `0 3 * * *` = every day at 03:00.');
+    throw invalidValue(
+      key,
+      `a cron pattern like \`0 3 * * *\` (${(err as Error).message})`,
+      value,
+      'Five fields: minute hour day-of-month month day-of-week (six with seconds first); e.g. `0 3 * * *` = every day at 03:00.',
+    );
   }
   return pattern;
 }

@@ -11,7 +11,10 @@ export function checkDependencies(apps: readonly AppSpec[], fileNames: ReadonlyS
     for (const d of app.dependsOn ?? []) {
       if (d.app === app.name) throw graphError(`${shown}: app \`${app.name}\` depends on itself`, [app.name]);
       if (!fileNames.has(d.app)) {
-        throw graphError(`${shown}: app \`${app.name}\` depends on \`${d.app}\`, which is not an app of this file (its apps: ${[...fileNames].join(', ')})`, [app.name, d.app]);
+        throw graphError(
+          `${shown}: app \`${app.name}\` depends on \`${d.app}\`, which is not an app of this file (its apps: ${[...fileNames].join(', ')})`,
+          [app.name, d.app],
+        );
       }
     }
   }
@@ -20,7 +23,10 @@ export function checkDependencies(apps: readonly AppSpec[], fileNames: ReadonlyS
 }
 
 function graphError(message: string, apps: string[]): TendError {
-  return new TendError('E_CONFIG_INVALID', message, { hint: 'Fix `depends_on` so that every app named is in the file and nothing waits for itself.', details: { apps } });
+  return new TendError('E_CONFIG_INVALID', message, {
+    hint: 'Fix `depends_on` so that every app named is in the file and nothing waits for itself.',
+    details: { apps },
+  });
 }
 
 function findCycle(apps: readonly AppSpec[]): string[] | null {

@@ -70,7 +70,7 @@ export function loadDotenv(path: string, source: string): DotenvResult {
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
     throw new TendError('E_CONFIG_INVALID', `${source}: \`env_file\` ${path} ${reason}`, {
-      hint: '`env_file` is resolved from the app\'s `cwd`.',
+      hint: "`env_file` is resolved from the app's `cwd`.",
       details: { field: 'env_file', path },
       cause: err,
     });

@@ -8,7 +8,6 @@ export interface RawApps {
   deploy?: unknown;
 }
 
-
 /**
  * PM2 accepts several shapes, and so does tend: `{apps: [...]}`, `{apps: {...}}` (one app), the
  * old `{pm2: [...]}`, a bare array of apps, or a single app object (`{script: ...}`). Anything
@@ -17,7 +16,11 @@ export interface RawApps {
 export function appsFromConfig(value: unknown, file: string): RawApps {
   const warnings: string[] = [];
   if (value === undefined || value === null || (isPlainObject(value) && Object.keys(value).length === 0)) {
-    throw configError(file, 'exports nothing', 'A config exports `{ apps: [{ name, script, … }] }` (CommonJS `module.exports = …`, ESM `export default …`, JSON or YAML).');
+    throw configError(
+      file,
+      'exports nothing',
+      'A config exports `{ apps: [{ name, script, … }] }` (CommonJS `module.exports = …`, ESM `export default …`, JSON or YAML).',
+    );
   }
   let list: unknown;
   let deploy: unknown;
@@ -26,13 +29,21 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
   } else if (isPlainObject(value)) {
     const listKey = 'apps' in value ? 'apps' : 'pm2' in value ? 'pm2' : undefined;
     if (listKey === undefined && 'static' in value) {
-      throw configError(file, 'has only a `static` section (PM2\'s built-in static file server), which tend does not have',
-        'Run a static server as an app instead: `{ apps: [{ name: "static", script: "python3", args: "-m http.server 8080" }] }`.');
+      throw configError(
+        file,
+        "has only a `static` section (PM2's built-in static file server), which tend does not have",
+        'Run a static server as an app instead: `{ apps: [{ name: "static", script: "python3", args: "-m http.server 8080" }] }`.',
+      );
     }
     if (listKey === undefined) {
       if (!('script' in value)) {
-        throw configError(file, `has no \`apps\` list (its keys: ${Object.keys(value).map((k) => `\`${k}\``).join(', ')})`,
-          'Put the apps in a list: `{ apps: [{ name: "api", script: "server.js" }] }`.');
+        throw configError(
+          file,
+          `has no \`apps\` list (its keys: ${Object.keys(value)
+            .map((k) => `\`${k}\``)
+            .join(', ')})`,
+          'Put the apps in a list: `{ apps: [{ name: "api", script: "server.js" }] }`.',
+        );
       }
       list = [value];
     } else {
@@ -41,7 +52,10 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
       for (const key of Object.keys(value)) {
         // `pm2 deploy`'s section is read only for its `<env>.env` blocks; `pm2 start` ignores the rest too.
         if (key === listKey || key === 'deploy') continue;
-        const why = key === 'static' ? 'PM2\'s built-in static file server is not part of tend' : 'not an ecosystem key (only `apps` and `deploy` are)';
+        const why =
+          key === 'static'
+            ? "PM2's built-in static file server is not part of tend"
+            : 'not an ecosystem key (only `apps` and `deploy` are)';
         warnings.push(`${file}: top-level \`${key}\` is ignored: ${why}`);
       }
       if (isPlainObject(list)) list = [list];
@@ -50,9 +64,14 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
     throw configError(file, `is not an object: it gives ${describeType(value)}`, 'A config gives `{ apps: [{ name, script, … }] }`.');
   }
   if (!Array.isArray(list)) {
-    throw configError(file, `has \`apps\` that is ${describeType(list)}, not a list of apps`, 'Write `apps: [{ name: "api", script: "server.js" }]`.');
+    throw configError(
+      file,
+      `has \`apps\` that is ${describeType(list)}, not a list of apps`,
+      'Write `apps: [{ name: "api", script: "server.js" }]`.',
+    );
   }
-  if (list.length === 0) throw configError(file, 'has an empty `apps` list', 'Add at least one app: `{ name: "api", script: "server.js" }`.');
+  if (list.length === 0)
+    throw configError(file, 'has an empty `apps` list', 'Add at least one app: `{ name: "api", script: "server.js" }`.');
   const apps = list.map((app, i) => {
     if (!isPlainObject(app)) {
       throw configError(file, `has apps[${i}] that is ${describeType(app)}, not an object like { name, script }`);
@@ -61,7 +80,6 @@ export function appsFromConfig(value: unknown, file: string): RawApps {
   });
   return { apps, warnings, deploy };
 }
-
 
 /** How an app is named in messages before it is validated: `app "api"` or `apps[2]`. */
 export function appLabel(app: Record<string, unknown>, index: number): string {

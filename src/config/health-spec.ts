@@ -5,7 +5,8 @@ import type { HealthProbe, HealthSpec } from '../protocol/model.js';
 /** Defaults of a health check's timing (Docker's names; shorter interval, as apps are local). */
 export const HEALTH_DEFAULTS = { intervalMs: 10_000, timeoutMs: 5_000, retries: 3, startPeriodMs: 0 } as const;
 
-const EXPECTED = 'a health check: `{ http: URL }`, `{ tcp: PORT }` or `{ exec: CMD }` (plus interval, timeout, retries, start_period), or the string `http://…`, `tcp:PORT` or `exec:CMD`';
+const EXPECTED =
+  'a health check: `{ http: URL }`, `{ tcp: PORT }` or `{ exec: CMD }` (plus interval, timeout, retries, start_period), or the string `http://…`, `tcp:PORT` or `exec:CMD`';
 const OBJECT_KEYS = new Set(['http', 'tcp', 'exec', 'interval', 'timeout', 'retries', 'start_period']);
 
 /** Validates the `health` key of a config file or the `--health` flag into a HealthSpec. */
@@ -14,7 +15,8 @@ export function coerceHealth(key: string, value: unknown): HealthSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidValue(key, EXPECTED, value);
   const o = value as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!OBJECT_KEYS.has(k) && o[k] !== undefined) throw invalidValue(`${key}.${k}`, `one of ${[...OBJECT_KEYS].map((x) => `\`${x}\``).join(', ')} (unknown key)`, k);
+    if (!OBJECT_KEYS.has(k) && o[k] !== undefined)
+      throw invalidValue(`${key}.${k}`, `one of ${[...OBJECT_KEYS].map((x) => `\`${x}\``).join(', ')} (unknown key)`, k);
   }
   const kinds = (['http', 'tcp', 'exec'] as const).filter((k) => o[k] !== undefined);
   if (kinds.length !== 1) throw invalidValue(key, 'exactly one of `http`, `tcp` or `exec`', value);
@@ -31,7 +33,8 @@ export function coerceHealth(key: string, value: unknown): HealthSpec {
   if (intervalMs < 100) throw invalidValue(`${key}.interval`, 'at least 100ms', o.interval);
   if (timeoutMs < 10) throw invalidValue(`${key}.timeout`, 'at least 10ms', o.timeout);
   const retries = o.retries === undefined ? HEALTH_DEFAULTS.retries : Number(o.retries);
-  if (!Number.isInteger(retries) || retries < 1 || retries > 1000) throw invalidValue(`${key}.retries`, 'a whole number from 1 to 1000', o.retries);
+  if (!Number.isInteger(retries) || retries < 1 || retries > 1000)
+    throw invalidValue(`${key}.retries`, 'a whole number from 1 to 1000', o.retries);
   return { probe, intervalMs, timeoutMs, retries, startPeriodMs };
 }
 
@@ -49,7 +52,9 @@ function httpProbe(key: string, raw: unknown): HealthProbe {
     try {
       const u = new URL(raw);
       if ((u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0) return { type: 'http', url: u.href };
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
   }
   throw invalidValue(key, 'an http:// or https:// URL', raw);
 }
@@ -66,8 +71,11 @@ function tcpProbe(key: string, raw: unknown): HealthProbe {
 /** One line for humans: `http http://127.0.0.1:3000/health every 10s`. */
 export function describeProbe(probe: HealthProbe): string {
   switch (probe.type) {
-    case 'http': return `GET ${probe.url}`;
-    case 'tcp': return `tcp ${probe.host.includes(':') ? `[${probe.host}]` : probe.host}:${probe.port}`;
-    case 'exec': return `exec ${probe.command}`;
+    case 'http':
+      return `GET ${probe.url}`;
+    case 'tcp':
+      return `tcp ${probe.host.includes(':') ? `[${probe.host}]` : probe.host}:${probe.port}`;
+    case 'exec':
+      return `exec ${probe.command}`;
   }
 }

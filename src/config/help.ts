@@ -3,7 +3,7 @@ import { APP_FIELDS, fieldStatus, type FieldDef, type FieldStatus } from './sche
 /** Section titles of `tend help config`, in the order they are shown. */
 const SECTIONS: readonly { status: FieldStatus; title: string }[] = [
   { status: 'supported', title: 'PM2 keys tend supports' },
-  { status: 'tend', title: 'tend\'s own keys' },
+  { status: 'tend', title: "tend's own keys" },
   { status: 'not-yet', title: 'Accepted, no effect yet (a warning says so)' },
   { status: 'ignored', title: 'Ignored on purpose (a warning says why)' },
 ];
@@ -14,23 +14,34 @@ const INTRO = [
   'App keys of ecosystem files (ecosystem.config.js/.cjs/.mjs/.json/.yaml, tend.config.*),',
   'the same names PM2 uses. As `tend start` flags they are kebab-case (--max-restarts).',
   'Durations: milliseconds (1500) or with a unit (1.5s, 2m, 1h). Sizes: bytes or 512K, 200M, 1G.',
-  'Relative paths resolve from the config file\'s folder; `--env <name>` layers env_<name> over env.',
+  "Relative paths resolve from the config file's folder; `--env <name>` layers env_<name> over env.",
 ];
 
 /** The type as docs show it: `duration`, `list`, `raw|json`. */
 export function typeLabel(field: FieldDef): string {
   switch (field.type) {
-    case 'string-list': return 'list';
-    case 'integer-list': return 'integer list';
-    case 'env': return 'object';
-    case 'enum': return (field.values ?? []).join('|');
-    case 'instances': return 'integer|max';
-    case 'watch': return 'boolean|list';
-    case 'any': return 'any';
-    case 'health': return 'object|string';
-    case 'depends': return 'list|object';
-    case 'hooks': return 'object';
-    default: return field.type;
+    case 'string-list':
+      return 'list';
+    case 'integer-list':
+      return 'integer list';
+    case 'env':
+      return 'object';
+    case 'enum':
+      return (field.values ?? []).join('|');
+    case 'instances':
+      return 'integer|max';
+    case 'watch':
+      return 'boolean|list';
+    case 'any':
+      return 'any';
+    case 'health':
+      return 'object|string';
+    case 'depends':
+      return 'list|object';
+    case 'hooks':
+      return 'object';
+    default:
+      return field.type;
   }
 }
 
@@ -61,8 +72,12 @@ export function renderConfigHelp(options: { width?: number } = {}): string {
     for (const f of fields) {
       const dflt = defaultLabel(f);
       const shownDefault = typeof f.default === 'string' ? `'${dflt}'` : dflt;
-      const facts = [typeLabel(f), dflt === '' ? '' : `default ${shownDefault}${f.unit !== undefined && f.type === 'duration' ? ` ${f.unit}` : ''}`]
-        .filter(Boolean).join(', ');
+      const facts = [
+        typeLabel(f),
+        dflt === '' ? '' : `default ${shownDefault}${f.unit !== undefined && f.type === 'duration' ? ` ${f.unit}` : ''}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
       const aliases = (f.aliases ?? []).length > 0 ? `  (also ${(f.aliases ?? []).join(', ')})` : '';
       out.push(`  ${f.key.padEnd(keyWidth)}${facts}${aliases}`);
       for (const line of wrap(fieldNote(f), width - 6)) out.push(`      ${line}`);
@@ -74,10 +89,7 @@ export function renderConfigHelp(options: { width?: number } = {}): string {
 
 /** The README table: one row per key, same source as `tend help config`. */
 export function renderConfigMarkdown(): string {
-  const rows = [
-    '| Key | Type | Default | Unit | Aliases | Status | Description |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const rows = ['| Key | Type | Default | Unit | Aliases | Status | Description |', '|---|---|---|---|---|---|---|'];
   for (const f of APP_FIELDS) {
     const cells = [
       `\`${f.key}\``,

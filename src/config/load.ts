@@ -45,9 +45,21 @@ const PER_APP_ERRORS = new Set(['E_SCRIPT_NOT_FOUND', 'E_INTERPRETER_NOT_FOUND',
 
 /** Files `tend start` (no argument) looks for in the current folder, in this order. */
 export const DEFAULT_CONFIG_NAMES = [
-  'ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.config.json', 'ecosystem.config.yaml', 'ecosystem.config.yml',
-  'ecosystem.json', 'ecosystem.yml', 'ecosystem.yaml',
-  'tend.config.js', 'tend.config.cjs', 'tend.config.mjs', 'tend.config.json', 'tend.config.yaml', 'tend.config.yml',
+  'ecosystem.config.js',
+  'ecosystem.config.cjs',
+  'ecosystem.config.mjs',
+  'ecosystem.config.json',
+  'ecosystem.config.yaml',
+  'ecosystem.config.yml',
+  'ecosystem.json',
+  'ecosystem.yml',
+  'ecosystem.yaml',
+  'tend.config.js',
+  'tend.config.cjs',
+  'tend.config.mjs',
+  'tend.config.json',
+  'tend.config.yaml',
+  'tend.config.yml',
   'Procfile',
 ] as const;
 
@@ -72,12 +84,20 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
   const shown = displayPath(file, options.cwd);
   const format = configFormat(file);
   if (format === undefined) {
-    throw configError(shown, 'is not a config file', 'Config files are `*.config.js/.cjs/.mjs`, `.json`, `.yaml`/`.yml` or `Procfile`; anything else is started as a script.');
+    throw configError(
+      shown,
+      'is not a config file',
+      'Config files are `*.config.js/.cjs/.mjs`, `.json`, `.yaml`/`.yml` or `Procfile`; anything else is started as a script.',
+    );
   }
   if (format !== 'procfile' && (options.formation !== undefined || options.basePort !== undefined)) {
     throw new TendError('E_USAGE', `--formation and --port apply to a Procfile, not to ${shown}`);
   }
-  const { apps: rawApps, warnings, deploy } = format === 'procfile' ? await readProcfile(file, shown, options) : await readEcosystem(file, shown, format);
+  const {
+    apps: rawApps,
+    warnings,
+    deploy,
+  } = format === 'procfile' ? await readProcfile(file, shown, options) : await readEcosystem(file, shown, format);
   // tend.config.* files and Procfiles follow tend's rules; every other file is a PM2 file.
   const pm2 = format !== 'procfile' && !basename(file).startsWith('tend.config.');
   const deployEnv = options.envName === undefined ? undefined : deployEnvOf(deploy, options.envName, shown);
@@ -92,7 +112,16 @@ export async function loadConfigFile(path: string, options: LoadOptions): Promis
     const source = `${shown}, ${appLabel(raw, index)}`;
     let result;
     try {
-      result = normalizeApp(raw, { baseDir: dirname(file), shellCwd: pm2 ? options.cwd : undefined, env: options.env, source, envName: options.envName, deployEnv, file, pm2 });
+      result = normalizeApp(raw, {
+        baseDir: dirname(file),
+        shellCwd: pm2 ? options.cwd : undefined,
+        env: options.env,
+        source,
+        envName: options.envName,
+        deployEnv,
+        file,
+        pm2,
+      });
     } catch (err) {
       if (!isTendError(err) || !PER_APP_ERRORS.has(err.code)) throw err;
       failed.push({ name: rawName(raw) ?? `apps[${index}]`, message: `${err.message}${err.hint ? ` — ${err.hint}` : ''}` });
@@ -147,17 +176,27 @@ async function readProcfile(file: string, shown: string, options: LoadOptions): 
 }
 
 /** `--only`: keeps the named apps; a name the file does not have is an error listing those it has. */
-function pickOnly(apps: Record<string, unknown>[], only: readonly string[] | undefined, shown: string, isProcfile: boolean): { raw: Record<string, unknown>; index: number }[] {
+function pickOnly(
+  apps: Record<string, unknown>[],
+  only: readonly string[] | undefined,
+  shown: string,
+  isProcfile: boolean,
+): { raw: Record<string, unknown>; index: number }[] {
   const all = apps.map((raw, index) => ({ raw, index, name: rawName(raw) }));
   const wanted = (only ?? []).map((n) => n.trim()).filter(Boolean);
   if (wanted.length === 0) return all;
-  const matches = (name: string | undefined, w: string): boolean => name === w || (isProcfile && name !== undefined && procfileType(name) === w);
+  const matches = (name: string | undefined, w: string): boolean =>
+    name === w || (isProcfile && name !== undefined && procfileType(name) === w);
   const missing = wanted.filter((w) => !all.some((a) => matches(a.name, w)));
   if (missing.length > 0) {
     const names = all.map((a) => a.name ?? `apps[${a.index}]`);
-    throw new TendError('E_USAGE', `--only: ${shown} has no app named ${missing.map((m) => `\`${m}\``).join(', ')}; its apps are: ${names.join(', ')}`, {
-      details: { missing, available: names },
-    });
+    throw new TendError(
+      'E_USAGE',
+      `--only: ${shown} has no app named ${missing.map((m) => `\`${m}\``).join(', ')}; its apps are: ${names.join(', ')}`,
+      {
+        details: { missing, available: names },
+      },
+    );
   }
   return all.filter((a) => wanted.some((w) => matches(a.name, w)));
 }

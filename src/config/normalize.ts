@@ -10,7 +10,16 @@ import { checkExecSize } from './exec-size.js';
 import { applyRunKind } from './run-kind.js';
 import { loadDotenv } from './dotenv.js';
 import { buildWatchSpec } from './watch-spec.js';
-import { camelToSnake, expandHome, guessInterpreter, isNullFile, nodeScriptInPath, pm2MergeDefault, pm2SplitArgs, resolveNodeVersion } from './pm2-compat.js';
+import {
+  camelToSnake,
+  expandHome,
+  guessInterpreter,
+  isNullFile,
+  nodeScriptInPath,
+  pm2MergeDefault,
+  pm2SplitArgs,
+  resolveNodeVersion,
+} from './pm2-compat.js';
 import { ENV_BLOCK, allFieldNames, fieldDefault, findField, type FieldDef } from './schema.js';
 import { resolveRunAs } from './run-as.js';
 
@@ -113,7 +122,9 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
         details: { file: ctx.file, source: ctx.source, field: 'script' },
       });
     }
-    throw new TendError('E_USAGE', `${ctx.source}: no script given`, { hint: 'Give a script (`tend start server.js`) or a command after `--`.' });
+    throw new TendError('E_USAGE', `${ctx.source}: no script given`, {
+      hint: 'Give a script (`tend start server.js`) or a command after `--`.',
+    });
   }
   let script = givenScript;
   const name = get<string | undefined>('name') ?? (pm2 ? pm2AppName(script) : defaultAppName(script));
@@ -126,14 +137,23 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   if (pm2 && !shell && /\s/.test(script.trim()) && !values.has('interpreter') && !existsAt(cwd, script)) {
     shell = true;
     script = script.trim();
-    if (args.length > 0) warnings.push(`${ctx.source}: \`args\` are ignored because \`script\` is a command line run by a shell (as PM2 does); put them in \`script\``);
+    if (args.length > 0)
+      warnings.push(
+        `${ctx.source}: \`args\` are ignored because \`script\` is a command line run by a shell (as PM2 does); put them in \`script\``,
+      );
     args = [];
   }
   const { env, userKeys } = buildEnv(ctx, cwd, get('env_file'), get('env'), envBlocks, get('port'), warnings);
 
-  const viaNode = pm2 && !shell && !values.has('interpreter') && !existsAt(cwd, script) ? nodeScriptInPath(script, env.PATH, cwd) : undefined;
+  const viaNode =
+    pm2 && !shell && !values.has('interpreter') && !existsAt(cwd, script) ? nodeScriptInPath(script, env.PATH, cwd) : undefined;
   if (viaNode !== undefined) script = viaNode;
-  let interpreter = viaNode !== undefined ? 'node' : values.has('interpreter') ? get<string>('interpreter') : guessInterpreter(resolve(cwd, script), pm2, env.PATH);
+  let interpreter =
+    viaNode !== undefined
+      ? 'node'
+      : values.has('interpreter')
+        ? get<string>('interpreter')
+        : guessInterpreter(resolve(cwd, script), pm2, env.PATH);
   if (interpreter === 'none' || shell) interpreter = 'none';
   if (interpreter.startsWith('node@')) interpreter = resolveNodeVersion(interpreter, env, ctx.source);
   // Python buffers its output when it is not a terminal: PM2 sets PYTHONUNBUFFERED, so do we.
@@ -201,9 +221,20 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
     health: get<HealthSpec | undefined>('health') ?? null,
     userEnv: userKeys,
   };
-  const watch = withSource(ctx, () => buildWatchSpec({
-    watch: get('watch'), ignore: get('ignore_watch'), delayMs: get('watch_delay'), extensions: get('watch_ext'), options: get('watch_options'),
-  }, cwd, ctx.source, warnings));
+  const watch = withSource(ctx, () =>
+    buildWatchSpec(
+      {
+        watch: get('watch'),
+        ignore: get('ignore_watch'),
+        delayMs: get('watch_delay'),
+        extensions: get('watch_ext'),
+        options: get('watch_options'),
+      },
+      cwd,
+      ctx.source,
+      warnings,
+    ),
+  );
   if (watch !== undefined) spec.watch = watch;
   if (get<boolean>('pty')) spec.pty = { logAnsi: get('pty_log_ansi') };
   if (pm2) spec.pm2 = true;
@@ -216,7 +247,11 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   const runAs = resolveRunAs(runAsGiven.user, runAsGiven.group, ctx.source);
   if (runAs !== null) {
     if (spec.pty !== undefined || spec.execMode === 'cluster' || spec.listen.length > 0) {
-      throw new TendError('E_INVALID_VALUE', `${ctx.source}: \`uid\`/\`gid\` work for plain apps only, not yet with pty, cluster mode or listen sockets`, { hint: 'Remove `uid`/`gid`, or run the app without pty, cluster mode and listen.' });
+      throw new TendError(
+        'E_INVALID_VALUE',
+        `${ctx.source}: \`uid\`/\`gid\` work for plain apps only, not yet with pty, cluster mode or listen sockets`,
+        { hint: 'Remove `uid`/`gid`, or run the app without pty, cluster mode and listen.' },
+      );
     }
     spec.runAs = runAs;
   }
@@ -239,15 +274,25 @@ function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: b
   const mode = get<string>('exec_mode');
   const execMode = mode === 'cluster' || mode === 'cluster_mode' || (instances !== 1 && listen.length === 0) ? 'cluster' : 'fork';
   if (execMode === 'cluster' && listen.length === 0 && (interpreter !== 'node' || shell)) {
-    throw new TendError('E_INVALID_VALUE', `${source}: cluster mode runs Node.js scripts (node:cluster), and this app runs \`${shell ? 'a shell command' : interpreter}\``, {
-      hint: 'For several processes of any language on one port, give the sockets to tend: --listen 8080 (or `listen: [\'8080\']`), and read them from fd 3 (LISTEN_FDS).',
-      details: { field: 'exec_mode', source },
-    });
+    throw new TendError(
+      'E_INVALID_VALUE',
+      `${source}: cluster mode runs Node.js scripts (node:cluster), and this app runs \`${shell ? 'a shell command' : interpreter}\``,
+      {
+        hint: "For several processes of any language on one port, give the sockets to tend: --listen 8080 (or `listen: ['8080']`), and read them from fd 3 (LISTEN_FDS).",
+        details: { field: 'exec_mode', source },
+      },
+    );
   }
   const incrementVar = get<string | undefined>('increment_var') ?? null;
   const instanceVar = get<string>('instance_var');
-  for (const [key, v] of [['instance_var', instanceVar], ['increment_var', incrementVar]] as const) {
-    if (v !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new TendError('E_INVALID_VALUE', `${source}: Expected \`${key}\` to be a variable name like PORT, got \`${v}\``, { hint: 'Use letters, digits and `_`, not starting with a digit.' });
+  for (const [key, v] of [
+    ['instance_var', instanceVar],
+    ['increment_var', incrementVar],
+  ] as const) {
+    if (v !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
+      throw new TendError('E_INVALID_VALUE', `${source}: Expected \`${key}\` to be a variable name like PORT, got \`${v}\``, {
+        hint: 'Use letters, digits and `_`, not starting with a digit.',
+      });
   }
   return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage: get('shutdown_with_message') };
 }
@@ -297,7 +342,9 @@ function buildEnv(
   let fromFile: Record<string, string> = {};
   if (envFile !== undefined && ctx.pm2 === true && ctx.file !== undefined && !existsSync(resolve(cwd, envFile))) {
     // `env_file` is tend's key: PM2 ignores it, so a PM2 file naming a missing one still starts.
-    warnings.push(`${ctx.source}: \`env_file\` ${resolve(cwd, envFile)} does not exist; no variables loaded from it (PM2 ignores this key)`);
+    warnings.push(
+      `${ctx.source}: \`env_file\` ${resolve(cwd, envFile)} does not exist; no variables loaded from it (PM2 ignores this key)`,
+    );
   } else if (envFile !== undefined) {
     const loaded = loadDotenv(resolve(cwd, envFile), ctx.source);
     fromFile = loaded.env;
@@ -354,15 +401,23 @@ function showValue(value: unknown): string {
 }
 
 /** A script run by an interpreter must be a file; a direct command is a path or a PATH name. */
-function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env: Record<string, string>, source: string, isNode: boolean): string {
+function resolveScript(
+  script: string,
+  viaInterpreter: boolean,
+  cwd: string,
+  env: Record<string, string>,
+  source: string,
+  isNode: boolean,
+): string {
   const looksLikePath = viaInterpreter || script.includes('/');
   if (!looksLikePath) {
     const found = findExecutable(script, env.PATH, cwd);
     if (found === undefined) {
       throw new TendError('E_SCRIPT_NOT_FOUND', `${source}: command \`${script}\` was not found in PATH`, {
-        hint: script === 'serve'
-          ? 'PM2\'s built-in static server (`script: \'serve\'`) is not part of tend: run one as an app, e.g. `python3 -m http.server 8080` or `npx serve`.'
-          : 'Check the spelling, or give a path (./bin/server).',
+        hint:
+          script === 'serve'
+            ? "PM2's built-in static server (`script: 'serve'`) is not part of tend: run one as an app, e.g. `python3 -m http.server 8080` or `npx serve`."
+            : 'Check the spelling, or give a path (./bin/server).',
       });
     }
     return script;
@@ -373,15 +428,20 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
     isDir = statSync(path).isDirectory();
   } catch {
     throw new TendError('E_SCRIPT_NOT_FOUND', `${source}: script not found: ${path}`, {
-      hint: 'Check the path; relative paths are resolved from `cwd` (default: the current directory, or the config file\'s folder).',
+      hint: "Check the path; relative paths are resolved from `cwd` (default: the current directory, or the config file's folder).",
     });
   }
   // Node runs a folder's index.js or package.json `main` (PM2's `init` template starts a folder).
-  const nodeCanRun = isNode && ['package.json', 'index.js', 'index.cjs', 'index.json', 'index.node'].some((f) => existsSync(resolve(path, f)));
+  const nodeCanRun =
+    isNode && ['package.json', 'index.js', 'index.cjs', 'index.json', 'index.node'].some((f) => existsSync(resolve(path, f)));
   if (isDir && !nodeCanRun) {
-    throw new TendError('E_SCRIPT_IS_DIRECTORY', `${source}: ${path} is a directory, not a script${isNode ? ' (it has no index.js or package.json for Node to run)' : ''}`, {
-      hint: 'Name the file to run, e.g. `tend start app/server.js`.',
-    });
+    throw new TendError(
+      'E_SCRIPT_IS_DIRECTORY',
+      `${source}: ${path} is a directory, not a script${isNode ? ' (it has no index.js or package.json for Node to run)' : ''}`,
+      {
+        hint: 'Name the file to run, e.g. `tend start app/server.js`.',
+      },
+    );
   }
   return path;
 }
@@ -392,7 +452,15 @@ function resolveScript(script: string, viaInterpreter: boolean, cwd: string, env
  * starting with `-` or `.`, at most 100 characters. Spaces are allowed, as in PM2.
  */
 export function validateName(name: string, source: string): void {
-  if (name.length === 0 || name.length > 100 || /[/\x00-\x1f\x7f]/.test(name) || /^\d+$/.test(name) || name === 'all' || /^[-.\s]/.test(name) || name.trim() !== name) {
+  if (
+    name.length === 0 ||
+    name.length > 100 ||
+    /[/\x00-\x1f\x7f]/.test(name) ||
+    /^\d+$/.test(name) ||
+    name === 'all' ||
+    /^[-.\s]/.test(name) ||
+    name.trim() !== name
+  ) {
     throw new TendError('E_INVALID_VALUE', `${source}: invalid app name \`${name}\``, {
       hint: 'Use printable text without `/` (not only digits, not `all`, not starting with `-` or `.`, at most 100 characters).',
     });

@@ -16,14 +16,28 @@ export function camelToSnake(key: string): string {
 
 /** PM2's interpreter by extension (lib/API/interpreter.json). */
 const PM2_INTERPRETER_BY_EXT: Record<string, string> = {
-  '.sh': 'bash', '.py': 'python', '.rb': 'ruby', '.php': 'php', '.pl': 'perl', '.js': 'node',
-  '.coffee': 'coffee', '.ls': 'lsc', '.ts': 'bun', '.tsx': 'bun',
+  '.sh': 'bash',
+  '.py': 'python',
+  '.rb': 'ruby',
+  '.php': 'php',
+  '.pl': 'perl',
+  '.js': 'node',
+  '.coffee': 'coffee',
+  '.ls': 'lsc',
+  '.ts': 'bun',
+  '.tsx': 'bun',
 };
 
 /** tend's own guess (CLI and tend.config files), by extension. */
 const TEND_INTERPRETER_BY_EXT: Record<string, string> = {
-  '.js': 'node', '.mjs': 'node', '.cjs': 'node',
-  '.py': 'python3', '.sh': 'bash', '.rb': 'ruby', '.pl': 'perl', '.php': 'php',
+  '.js': 'node',
+  '.mjs': 'node',
+  '.cjs': 'node',
+  '.py': 'python3',
+  '.sh': 'bash',
+  '.rb': 'ruby',
+  '.pl': 'perl',
+  '.php': 'php',
 };
 
 /**
@@ -93,7 +107,11 @@ export function nodeScriptInPath(command: string, path: string | undefined, cwd:
   try {
     fd = openSync(found, 'r');
     const buf = Buffer.alloc(128);
-    const first = buf.subarray(0, readSync(fd, buf, 0, 128, 0)).toString('utf8').split('\n')[0] ?? '';
+    const first =
+      buf
+        .subarray(0, readSync(fd, buf, 0, 128, 0))
+        .toString('utf8')
+        .split('\n')[0] ?? '';
     return /^#!.*\bnode\b/.test(first) ? found : undefined;
   } catch {
     return undefined;

@@ -25,26 +25,32 @@ const LINE = /^([A-Za-z0-9_-]+):\s*(.+?)\s*$/;
 export function parseProcfile(text: string, file: string): ParsedProcfile {
   const entries: ProcfileEntry[] = [];
   const warnings: string[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    if (/^\s*(#.*)?$/.test(raw)) return;
-    const m = LINE.exec(raw.trim());
-    if (m === null) {
-      warnings.push(`${file}:${line}: not a \`name: command\` line, ignored`);
-      return;
-    }
-    const type = m[1] as string;
-    const previous = entries.find((e) => e.type === type);
-    if (previous !== undefined) {
-      throw new TendError('E_CONFIG_INVALID', `${file}:${line}: process type \`${type}\` is already defined on line ${previous.line}`, {
-        hint: 'Give each process type its own name.',
-        details: { file, line, type },
-      });
-    }
-    entries.push({ type, command: m[2] as string, line });
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const line = i + 1;
+      if (/^\s*(#.*)?$/.test(raw)) return;
+      const m = LINE.exec(raw.trim());
+      if (m === null) {
+        warnings.push(`${file}:${line}: not a \`name: command\` line, ignored`);
+        return;
+      }
+      const type = m[1] as string;
+      const previous = entries.find((e) => e.type === type);
+      if (previous !== undefined) {
+        throw new TendError('E_CONFIG_INVALID', `${file}:${line}: process type \`${type}\` is already defined on line ${previous.line}`, {
+          hint: 'Give each process type its own name.',
+          details: { file, line, type },
+        });
+      }
+      entries.push({ type, command: m[2] as string, line });
+    });
   if (entries.length === 0) {
-    throw new TendError('E_CONFIG_INVALID', `${file} defines no processes`, { hint: 'Write one `name: command` line per process, e.g. `web: node server.js`.', details: { file } });
+    throw new TendError('E_CONFIG_INVALID', `${file} defines no processes`, {
+      hint: 'Write one `name: command` line per process, e.g. `web: node server.js`.',
+      details: { file },
+    });
   }
   return { entries, warnings };
 }
@@ -56,16 +62,23 @@ export function parseProcfile(text: string, file: string): ParsedProcfile {
 export function parseFormation(formation: string | undefined, types: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   let all = 1;
-  for (const part of (formation ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (formation ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9_-]+)\s*=\s*(\d+)$/.exec(part);
     if (m === null) {
-      throw new TendError('E_USAGE', `--formation: expected \`type=count\` pairs like \`web=2,worker=1\`, got \`${part}\``, { details: { formation } });
+      throw new TendError('E_USAGE', `--formation: expected \`type=count\` pairs like \`web=2,worker=1\`, got \`${part}\``, {
+        details: { formation },
+      });
     }
     const type = m[1] as string;
     const count = Number(m[2]);
     if (type === 'all') all = count;
     else if (!types.includes(type)) {
-      throw new TendError('E_USAGE', `--formation: the Procfile has no process type \`${type}\`; its types are: ${types.join(', ')}`, { details: { formation, types } });
+      throw new TendError('E_USAGE', `--formation: the Procfile has no process type \`${type}\`; its types are: ${types.join(', ')}`, {
+        details: { formation, types },
+      });
     } else counts.set(type, count);
   }
   for (const type of types) if (!counts.has(type)) counts.set(type, all);
@@ -84,7 +97,10 @@ export function procfileApps(
   entries: readonly ProcfileEntry[],
   options: { formation?: string | undefined; basePort: number; dotenv?: Record<string, string> | undefined },
 ): Record<string, unknown>[] {
-  const counts = parseFormation(options.formation, entries.map((e) => e.type));
+  const counts = parseFormation(
+    options.formation,
+    entries.map((e) => e.type),
+  );
   const apps: Record<string, unknown>[] = [];
   entries.forEach((entry, index) => {
     const count = counts.get(entry.type) ?? 1;

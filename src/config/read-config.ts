@@ -30,7 +30,12 @@ export async function readConfigValue(file: string, format: Exclude<ConfigFormat
   try {
     return parse(text) as unknown;
   } catch (err) {
-    throw configError(label, `is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`, 'Check the indentation around the line shown.', err);
+    throw configError(
+      label,
+      `is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`,
+      'Check the indentation around the line shown.',
+      err,
+    );
   }
 }
 
@@ -58,7 +63,12 @@ async function parseJsonLike(text: string, file: string, label: string): Promise
   try {
     return await evaluateJsonExpression(text, file);
   } catch {
-    throw configError(label, `is not valid JSON: ${syntaxError.message.split('\n')[0] ?? ''}`, 'Check the brackets and quotes around the position shown, or use an ecosystem.config.js.', syntaxError);
+    throw configError(
+      label,
+      `is not valid JSON: ${syntaxError.message.split('\n')[0] ?? ''}`,
+      'Check the brackets and quotes around the position shown, or use an ecosystem.config.js.',
+      syntaxError,
+    );
   }
 }
 
@@ -82,8 +92,10 @@ export async function readConfigText(file: string, label = file): Promise<string
     return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw configError(label, 'does not exist', 'Check the path (relative paths are resolved from the current directory).', err);
-    if (code === 'EISDIR') throw configError(label, 'is a directory', 'Name the config file itself, e.g. `tend start ./ecosystem.config.js`.', err);
+    if (code === 'ENOENT')
+      throw configError(label, 'does not exist', 'Check the path (relative paths are resolved from the current directory).', err);
+    if (code === 'EISDIR')
+      throw configError(label, 'is a directory', 'Name the config file itself, e.g. `tend start ./ecosystem.config.js`.', err);
     throw configError(label, `cannot be read: ${(err as Error).message}`, undefined, err);
   }
 }

@@ -17,14 +17,15 @@ function lookup(kind: RunAsKind, value: string): { name: string; id: number; gid
   for (const line of text.split('\n')) {
     const [name, , id, gid] = line.split(':');
     if (name === undefined || id === undefined || !/^\d+$/.test(id)) continue;
-    if (name === value || id === value) return { name, id: Number(id), gid: gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : Number(id) };
+    if (name === value || id === value)
+      return { name, id: Number(id), gid: gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : Number(id) };
   }
   return null;
 }
 
 function own(kind: RunAsKind): { name: string; id: number } {
-  const id = kind === 'user' ? process.geteuid?.() ?? 0 : process.getegid?.() ?? 0;
-  const name = kind === 'user' ? userInfo().username : lookup('group', String(id))?.name ?? String(id);
+  const id = kind === 'user' ? (process.geteuid?.() ?? 0) : (process.getegid?.() ?? 0);
+  const name = kind === 'user' ? userInfo().username : (lookup('group', String(id))?.name ?? String(id));
   return { name, id };
 }
 
@@ -38,7 +39,11 @@ const refuse = (source: string, key: string, value: string, why: string, hint: s
  * (initgroups), the group and the user, then runs the app, with the same pid. Never a warning:
  * an app meant for an unprivileged user must not quietly run as root.
  */
-export function resolveRunAs(uid: { key: string; value: string } | undefined, gid: { key: string; value: string } | undefined, source: string): RunAs | null {
+export function resolveRunAs(
+  uid: { key: string; value: string } | undefined,
+  gid: { key: string; value: string } | undefined,
+  source: string,
+): RunAs | null {
   const me = own('user');
   const user = uid === undefined ? null : lookup('user', uid.value);
   const group = gid === undefined ? null : lookup('group', gid.value);
@@ -49,10 +54,26 @@ export function resolveRunAs(uid: { key: string; value: string } | undefined, gi
   if (sameUser && sameGroup) return null;
   const asked = !sameUser ? (uid as { key: string; value: string }) : (gid as { key: string; value: string });
   const kind: RunAsKind = !sameUser ? 'user' : 'group';
-  if (me.id !== 0) return refuse(source, asked.key, asked.value, `asks to run the app as another ${kind}: that needs tend running as root, and it runs as ${me.name}`, `Remove \`${asked.key}\`, or start the app from that ${kind}'s own tend.`);
-  if (uid !== undefined && user === null) return refuse(source, uid.key, uid.value, 'names no user of this machine (/etc/passwd)', 'Create the user first, or fix the name.');
-  if (gid !== undefined && group === null && !/^\d+$/.test(gid.value)) return refuse(source, gid.key, gid.value, 'names no group of this machine (/etc/group)', 'Create the group first, or fix the name.');
-  if (findExecutable('setpriv', process.env.PATH, '/') === undefined) return refuse(source, asked.key, asked.value, 'needs setpriv (util-linux) to switch users, and it is not installed', 'Install util-linux.');
+  if (me.id !== 0)
+    return refuse(
+      source,
+      asked.key,
+      asked.value,
+      `asks to run the app as another ${kind}: that needs tend running as root, and it runs as ${me.name}`,
+      `Remove \`${asked.key}\`, or start the app from that ${kind}'s own tend.`,
+    );
+  if (uid !== undefined && user === null)
+    return refuse(source, uid.key, uid.value, 'names no user of this machine (/etc/passwd)', 'Create the user first, or fix the name.');
+  if (gid !== undefined && group === null && !/^\d+$/.test(gid.value))
+    return refuse(source, gid.key, gid.value, 'names no group of this machine (/etc/group)', 'Create the group first, or fix the name.');
+  if (findExecutable('setpriv', process.env.PATH, '/') === undefined)
+    return refuse(
+      source,
+      asked.key,
+      asked.value,
+      'needs setpriv (util-linux) to switch users, and it is not installed',
+      'Install util-linux.',
+    );
   const target = user ?? { name: 'root', id: 0, gid: 0 };
   return { uid: target.id, gid: gid === undefined ? target.gid : (gidOf(gid.value) as number), user: target.name };
 }

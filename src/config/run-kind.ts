@@ -11,17 +11,26 @@ export function applyRunKind(spec: AppSpec, get: <T>(key: string) => T, source: 
   const held = spec.execMode === 'cluster' || spec.listen.length > 0;
   const maxAge = get<number | undefined>('max_age');
   if (maxAge !== undefined && maxAge > 0) {
-    if (maxAge < 1000) throw new TendError('E_INVALID_VALUE', `${source}: \`max_age\` must be at least 1s, got ${maxAge} ms`, { hint: 'Example: max_age: \'12h\'.', details: { field: 'max_age', source } });
+    if (maxAge < 1000)
+      throw new TendError('E_INVALID_VALUE', `${source}: \`max_age\` must be at least 1s, got ${maxAge} ms`, {
+        hint: "Example: max_age: '12h'.",
+        details: { field: 'max_age', source },
+      });
     spec.maxAgeMs = maxAge;
     spec.maxAgeJitterMs = get<number | undefined>('max_age_jitter') ?? Math.round(maxAge / 10);
   }
   const schedule = get<string | undefined>('schedule');
   const every = get<number | undefined>('schedule_interval');
   if (schedule !== undefined || every !== undefined) {
-    const fail = (message: string, hint: string): never => { throw new TendError('E_INVALID_VALUE', `${source}: ${message}`, { hint, details: { field: 'schedule', source } }); };
-    if (schedule !== undefined && every !== undefined) fail('give `schedule` or `schedule_interval`, not both', 'Example: schedule: \'*/15 * * * *\' or schedule_interval: \'15m\'.');
-    if (every !== undefined && every < 1000) fail(`\`schedule_interval\` must be at least 1s, got ${every} ms`, 'Example: schedule_interval: \'10m\'.');
-    if (held) fail('a scheduled job runs one process; it cannot be a cluster or `listen` app', 'Drop instances/exec_mode/listen from the job.');
+    const fail = (message: string, hint: string): never => {
+      throw new TendError('E_INVALID_VALUE', `${source}: ${message}`, { hint, details: { field: 'schedule', source } });
+    };
+    if (schedule !== undefined && every !== undefined)
+      fail('give `schedule` or `schedule_interval`, not both', "Example: schedule: '*/15 * * * *' or schedule_interval: '15m'.");
+    if (every !== undefined && every < 1000)
+      fail(`\`schedule_interval\` must be at least 1s, got ${every} ms`, "Example: schedule_interval: '10m'.");
+    if (held)
+      fail('a scheduled job runs one process; it cannot be a cluster or `listen` app', 'Drop instances/exec_mode/listen from the job.');
     if (schedule !== undefined) spec.schedule = schedule;
     if (every !== undefined) spec.scheduleIntervalMs = every;
     spec.overlap = get('overlap');
@@ -30,17 +39,32 @@ export function applyRunKind(spec: AppSpec, get: <T>(key: string) => T, source: 
   }
   if (get<boolean>('task')) {
     if (held) {
-      throw new TendError('E_INVALID_VALUE', `${source}: a \`task\` runs one process once; it cannot be a cluster or \`listen\` app`, { hint: 'Drop instances/exec_mode/listen from the task.', details: { field: 'task', source } });
+      throw new TendError('E_INVALID_VALUE', `${source}: a \`task\` runs one process once; it cannot be a cluster or \`listen\` app`, {
+        hint: 'Drop instances/exec_mode/listen from the task.',
+        details: { field: 'task', source },
+      });
     }
     spec.task = true;
   }
   const readyLine = get<string | undefined>('ready_log_line');
   if (readyLine !== undefined) {
-    try { new RegExp(readyLine); } catch (err) {
-      throw new TendError('E_INVALID_VALUE', `${source}: \`ready_log_line\` is not a regular expression: ${(err as Error).message}`, { hint: 'Example: ready_log_line: \'listening on port \\d+\'', details: { field: 'ready_log_line', source } });
+    try {
+      new RegExp(readyLine);
+    } catch (err) {
+      throw new TendError('E_INVALID_VALUE', `${source}: \`ready_log_line\` is not a regular expression: ${(err as Error).message}`, {
+        hint: "Example: ready_log_line: 'listening on port \\d+'",
+        details: { field: 'ready_log_line', source },
+      });
     }
     if (held) {
-      throw new TendError('E_INVALID_VALUE', `${source}: \`ready_log_line\` is not supported for cluster or \`listen\` apps (their workers' lines are not told apart)`, { hint: 'Have each worker call process.send(\'ready\') with wait_ready, or use a health check.', details: { field: 'ready_log_line', source } });
+      throw new TendError(
+        'E_INVALID_VALUE',
+        `${source}: \`ready_log_line\` is not supported for cluster or \`listen\` apps (their workers' lines are not told apart)`,
+        {
+          hint: "Have each worker call process.send('ready') with wait_ready, or use a health check.",
+          details: { field: 'ready_log_line', source },
+        },
+      );
     }
     // A line is how this app says it is ready: it waits for it as for process.send('ready').
     spec.readyLogLine = readyLine;

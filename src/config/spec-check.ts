@@ -25,8 +25,14 @@ const SCHEMA_KEY: Record<string, string> = {
   listenTimeoutMs: 'listen_timeout',
 };
 const LOG_KEY: Record<string, string> = {
-  merge: 'merge_logs', disabled: 'disable_logs', time: 'time', type: 'log_type', maxSizeBytes: 'log_max_size',
-  rotateInterval: 'log_rotate_interval', retain: 'log_retain', compress: 'log_compress',
+  merge: 'merge_logs',
+  disabled: 'disable_logs',
+  time: 'time',
+  type: 'log_type',
+  maxSizeBytes: 'log_max_size',
+  rotateInterval: 'log_rotate_interval',
+  retain: 'log_retain',
+  compress: 'log_compress',
 };
 const LOG_PATHS = ['outFile', 'errFile', 'combinedFile'];
 
@@ -43,20 +49,34 @@ const STRUCTURED: Record<string, { key: string; toConfig(v: unknown): unknown }>
   readyLogLine: { key: 'ready_log_line', toConfig: (v) => v },
   dependsOn: {
     key: 'depends_on',
-    toConfig: (v) => (Array.isArray(v) ? Object.fromEntries(v.map((d: { app?: unknown; condition?: unknown }) => [String(d?.app), d?.condition])) : v),
+    toConfig: (v) =>
+      Array.isArray(v) ? Object.fromEntries(v.map((d: { app?: unknown; condition?: unknown }) => [String(d?.app), d?.condition])) : v,
   },
   hooks: {
     key: 'hooks',
-    toConfig: (v) => (isObject(v)
-      ? Object.fromEntries(Object.entries(v).map(([event, a]) => [event, isObject(a) && a.type === 'http' ? { url: a.url } : isObject(a) && a.type === 'command' ? { command: a.command } : a]))
-      : v),
+    toConfig: (v) =>
+      isObject(v)
+        ? Object.fromEntries(
+            Object.entries(v).map(([event, a]) => [
+              event,
+              isObject(a) && a.type === 'http' ? { url: a.url } : isObject(a) && a.type === 'command' ? { command: a.command } : a,
+            ]),
+          )
+        : v,
   },
   health: {
     key: 'health',
     toConfig: (v) => {
       if (!isObject(v) || !isObject(v.probe)) return v;
       const p = v.probe;
-      const target = p.type === 'http' ? p.url : p.type === 'exec' ? p.command : p.type === 'tcp' ? `${String(p.host).includes(':') ? `[${String(p.host)}]` : String(p.host)}:${String(p.port)}` : undefined;
+      const target =
+        p.type === 'http'
+          ? p.url
+          : p.type === 'exec'
+            ? p.command
+            : p.type === 'tcp'
+              ? `${String(p.host).includes(':') ? `[${String(p.host)}]` : String(p.host)}:${String(p.port)}`
+              : undefined;
       return { [String(p.type)]: target, interval: v.intervalMs, timeout: v.timeoutMs, retries: v.retries, start_period: v.startPeriodMs };
     },
   },
@@ -72,7 +92,10 @@ const STRUCTURED: Record<string, { key: string; toConfig(v: unknown): unknown }>
 export function checkAppSpec(value: unknown, where: string): AppSpec {
   const bad = (field: string, expected: string, got: unknown): never => {
     const e = invalidValue(field, expected, got);
-    throw new TendError('E_INVALID_VALUE', `${where}: ${e.message}`, { hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.', details: e.details });
+    throw new TendError('E_INVALID_VALUE', `${where}: ${e.message}`, {
+      hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.',
+      details: e.details,
+    });
   };
   if (!isObject(value)) return bad('spec', 'an object', value);
   const s = value;
@@ -85,7 +108,8 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   if (typeof exec.script !== 'string' || exec.script === '') bad('exec.script', 'a non-empty string', exec.script);
   if (!isStringList(exec.args)) bad('exec.args', 'a list of strings', exec.args);
   if (!isStringList(exec.interpreterArgs)) bad('exec.interpreterArgs', 'a list of strings', exec.interpreterArgs);
-  if (exec.interpreter !== null && (typeof exec.interpreter !== 'string' || exec.interpreter === '')) bad('exec.interpreter', 'a program name or null', exec.interpreter);
+  if (exec.interpreter !== null && (typeof exec.interpreter !== 'string' || exec.interpreter === ''))
+    bad('exec.interpreter', 'a program name or null', exec.interpreter);
   if (typeof exec.shell !== 'boolean') bad('exec.shell', '`true` or `false`', exec.shell);
   if (!isObject(s.log)) return bad('log', 'an object', s.log);
   const log = s.log;
@@ -103,7 +127,9 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
     try {
       back = coerceField(field, how.toConfig(s[key]), key);
     } catch (err) {
-      throw new TendError('E_INVALID_VALUE', `${where}: ${(err as Error).message}`, { hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.' });
+      throw new TendError('E_INVALID_VALUE', `${where}: ${(err as Error).message}`, {
+        hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.',
+      });
     }
     if (!deepEqual(back, s[key])) bad(key, 'its normalized form', s[key]);
   }
@@ -111,16 +137,26 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   if (s.pm2 !== undefined && typeof s.pm2 !== 'boolean') bad('pm2', '`true` or `false`', s.pm2);
   if (s.userEnv !== undefined && !isStringList(s.userEnv)) bad('userEnv', 'a list of variable names', s.userEnv);
   if (typeof s.readyLogLine === 'string') {
-    try { new RegExp(s.readyLogLine); } catch { bad('readyLogLine', 'a regular expression', s.readyLogLine); }
+    try {
+      new RegExp(s.readyLogLine);
+    } catch {
+      bad('readyLogLine', 'a regular expression', s.readyLogLine);
+    }
     if (s.waitReady !== true) bad('waitReady', '`true` with readyLogLine', s.waitReady);
   }
-  if (s.configFile !== undefined && (typeof s.configFile !== 'string' || !isAbsolute(s.configFile))) bad('configFile', 'an absolute path', s.configFile);
+  if (s.configFile !== undefined && (typeof s.configFile !== 'string' || !isAbsolute(s.configFile)))
+    bad('configFile', 'an absolute path', s.configFile);
   if (s.watch !== undefined) checkWatchShape(s.watch, bad);
   if (s.pty !== undefined) checkPtyShape(s.pty, bad);
   if (s.runAs !== undefined) checkRunAsShape(s.runAs, bad);
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
-    if (key in SCHEMA_KEY || key in STRUCTURED || ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs'].includes(key)) continue;
+    if (
+      key in SCHEMA_KEY ||
+      key in STRUCTURED ||
+      ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs'].includes(key)
+    )
+      continue;
     const schemaKey = snakeKey(key);
     if (findField(schemaKey) === undefined) bad(key, 'a known AppSpec field', s[key]);
     strict(s, key, schemaKey, where, bad);
@@ -130,7 +166,12 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
 }
 
 const snakeKey = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_(ms|bytes)$/, '');
-const LOG_PATH_KEY: Record<string, string> = { outFile: 'out_file', errFile: 'error_file', combinedFile: 'log_file', dateFormat: 'log_date_format' };
+const LOG_PATH_KEY: Record<string, string> = {
+  outFile: 'out_file',
+  errFile: 'error_file',
+  combinedFile: 'log_file',
+  dateFormat: 'log_date_format',
+};
 
 /** The config-file key of an AppSpec field (`restartDelayMs` → `restart_delay`, `log.errFile` → `error_file`). */
 export function configKeyOf(field: string, sub?: string): string {
@@ -139,7 +180,14 @@ export function configKeyOf(field: string, sub?: string): string {
   return SCHEMA_KEY[field] ?? STRUCTURED[field]?.key ?? snakeKey(field);
 }
 
-function strict(obj: Record<string, unknown>, key: string, schemaKey: string, where: string, bad: (f: string, e: string, g: unknown) => never, label = key): void {
+function strict(
+  obj: Record<string, unknown>,
+  key: string,
+  schemaKey: string,
+  where: string,
+  bad: (f: string, e: string, g: unknown) => never,
+  label = key,
+): void {
   const field = findField(schemaKey);
   if (field === undefined) return;
   const value = obj[key];
@@ -147,7 +195,9 @@ function strict(obj: Record<string, unknown>, key: string, schemaKey: string, wh
   try {
     coerced = coerceField(field, value, label);
   } catch (err) {
-    throw new TendError('E_INVALID_VALUE', `${where}: ${(err as Error).message}`, { hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.' });
+    throw new TendError('E_INVALID_VALUE', `${where}: ${(err as Error).message}`, {
+      hint: 'Specs must be built by the tend CLI or config loader; fix or remove this app.',
+    });
   }
   // Already normalized: `stopExitCodes: 5` coerces to [5], so it is not an AppSpec value.
   if (!deepEqual(coerced, value)) bad(label, `its normalized form (${JSON.stringify(coerced)})`, value);
@@ -157,7 +207,8 @@ function strict(obj: Record<string, unknown>, key: string, schemaKey: string, wh
 /** A user to run as: ids a root daemon can switch to, and a user name for initgroups. */
 function checkRunAsShape(v: unknown, bad: (f: string, e: string, g: unknown) => never): void {
   if (!isObject(v)) return bad('runAs', 'an object', v);
-  for (const k of ['uid', 'gid'] as const) if (!Number.isSafeInteger(v[k]) || (v[k] as number) < 0) bad(`runAs.${k}`, 'a user or group id', v[k]);
+  for (const k of ['uid', 'gid'] as const)
+    if (!Number.isSafeInteger(v[k]) || (v[k] as number) < 0) bad(`runAs.${k}`, 'a user or group id', v[k]);
   if (typeof v.user !== 'string' || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(v.user)) bad('runAs.user', 'a user name', v.user);
   if (Object.keys(v).length !== 3) bad('runAs', 'uid, gid and user only', v);
 }

@@ -26,14 +26,22 @@ export function buildWatchSpec(input: WatchInput, cwd: string, source: string, w
     paths,
     ignore: input.ignore.filter((p) => p.length > 0),
     delayMs: input.delayMs,
-    extensions: [...new Set(input.extensions.flatMap((e) => e.split(',')).map((e) => e.trim().replace(/^\*?\./, '')).filter(Boolean))],
+    extensions: [
+      ...new Set(
+        input.extensions
+          .flatMap((e) => e.split(','))
+          .map((e) => e.trim().replace(/^\*?\./, ''))
+          .filter(Boolean),
+      ),
+    ],
     usePolling: false,
     intervalMs: DEFAULT_POLL_MS,
     followSymlinks: true,
   };
   const opts = input.options;
   if (opts === undefined || opts === null) return spec;
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw invalidValue('watch_options', 'an object like { usePolling: true, interval: 1000 }', opts);
+  if (typeof opts !== 'object' || Array.isArray(opts))
+    throw invalidValue('watch_options', 'an object like { usePolling: true, interval: 1000 }', opts);
   for (const [key, value] of Object.entries(opts as Record<string, unknown>)) {
     if (!KNOWN_OPTIONS.has(key)) {
       warnings.push(`${source}: \`watch_options.${key}\` is ignored (tend reads usePolling, interval, followSymlinks)`);
@@ -43,7 +51,8 @@ export function buildWatchSpec(input: WatchInput, cwd: string, source: string, w
       if (typeof value !== 'boolean') throw invalidValue(`watch_options.${key}`, '`true` or `false`', value);
       spec[key] = value;
     } else if (key === 'interval') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 50 || value > 3_600_000) throw invalidValue('watch_options.interval', 'a whole number of milliseconds from 50 to 3600000', value);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 50 || value > 3_600_000)
+        throw invalidValue('watch_options.interval', 'a whole number of milliseconds from 50 to 3600000', value);
       spec.intervalMs = value;
     }
   }
@@ -55,12 +64,14 @@ export function checkWatchShape(v: unknown, bad: (field: string, expected: strin
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('watch', 'an object', v);
   const w = v as Record<string, unknown>;
   const strings = (x: unknown): boolean => Array.isArray(x) && x.every((s) => typeof s === 'string');
-  if (!strings(w.paths) || (w.paths as string[]).length === 0 || (w.paths as string[]).some((p) => !isAbsolute(p))) bad('watch.paths', 'a non-empty list of absolute paths', w.paths);
+  if (!strings(w.paths) || (w.paths as string[]).length === 0 || (w.paths as string[]).some((p) => !isAbsolute(p)))
+    bad('watch.paths', 'a non-empty list of absolute paths', w.paths);
   if (!strings(w.ignore)) bad('watch.ignore', 'a list of strings', w.ignore);
   if (!strings(w.extensions)) bad('watch.extensions', 'a list of strings', w.extensions);
   for (const k of ['delayMs', 'intervalMs']) {
     const n = w[k];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3_600_000) bad(`watch.${k}`, 'a whole number of milliseconds up to an hour', n);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3_600_000)
+      bad(`watch.${k}`, 'a whole number of milliseconds up to an hour', n);
   }
   for (const k of ['usePolling', 'followSymlinks']) if (typeof w[k] !== 'boolean') bad(`watch.${k}`, '`true` or `false`', w[k]);
   const known = new Set(['paths', 'ignore', 'delayMs', 'extensions', 'usePolling', 'intervalMs', 'followSymlinks']);

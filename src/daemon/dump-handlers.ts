@@ -21,9 +21,15 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
       const { specs, ids, instanceIds } = wanted(supervisor);
       if (specs.length === 0 && p.force !== true) {
         const stopped = supervisor.list().length;
-        throw new TendError('E_USAGE', stopped > 0 ? `no app is running (${stopped} stopped): saving would make boot start nothing` : 'no apps to save: saving would make boot start nothing', {
-          hint: 'Start your apps first, or run `tend save --force` to save an empty set on purpose.',
-        });
+        throw new TendError(
+          'E_USAGE',
+          stopped > 0
+            ? `no app is running (${stopped} stopped): saving would make boot start nothing`
+            : 'no apps to save: saving would make boot start nothing',
+          {
+            hint: 'Start your apps first, or run `tend save --force` to save an empty set on purpose.',
+          },
+        );
       }
       writeDump(paths, specs, new Date(), ids, instanceIds);
       // Processes as `list` counts them (one per instance), the number resurrect starts.
@@ -33,10 +39,19 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
     'dump.resurrect': async () => {
       const dump = readDump(paths, checkAppSpec);
       if (dump === null) {
-        return { apps: [], source: 'dump' as const, notices: [`nothing saved yet (no ${paths.dumpFile}); run \`tend save\` to save the running apps`] };
+        return {
+          apps: [],
+          source: 'dump' as const,
+          notices: [`nothing saved yet (no ${paths.dumpFile}); run \`tend save\` to save the running apps`],
+        };
       }
       const notices = [...dump.notices];
-      const running = new Set(supervisor.list().filter((p) => !isAtRest(p.status)).map((p) => p.name));
+      const running = new Set(
+        supervisor
+          .list()
+          .filter((p) => !isAtRest(p.status))
+          .map((p) => p.name),
+      );
       const toStart: { spec: AppSpec; id: number | undefined; instanceIds: number[] | undefined }[] = [];
       dump.apps.forEach((spec, i) => {
         if (running.has(spec.name)) notices.push(`${spec.name} is already running; left as it is`);
@@ -66,7 +81,9 @@ function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[]; inst
   const specs = supervisor.specs();
   const infos = supervisor.list();
   // specs() and list() are both in id order over the same registry.
-  const keep = specs.map((spec, i) => ({ spec, info: infos[i] })).filter(({ spec, info }) => info?.name === spec.name && (WANTED.has(info.status) || wantedAtRest(spec, info)));
+  const keep = specs
+    .map((spec, i) => ({ spec, info: infos[i] }))
+    .filter(({ spec, info }) => info?.name === spec.name && (WANTED.has(info.status) || wantedAtRest(spec, info)));
   const ids = keep.map((k) => k.info?.id ?? 0);
   return { specs: keep.map((k) => k.spec), ids, instanceIds: ids.map((id) => supervisor.instanceIdsOf(id) ?? null) };
 }

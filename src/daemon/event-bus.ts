@@ -71,8 +71,12 @@ export class EventBus {
     };
     const sub: Sub = {
       filter,
-      get queued() { return queue.length; },
-      get closed() { return closed; },
+      get queued() {
+        return queue.length;
+      },
+      get closed() {
+        return closed;
+      },
       drain: () => {
         if (closed) return;
         blocked = false;
@@ -88,7 +92,9 @@ export class EventBus {
         if (!blocked) return deliver(event);
         queue.push(event);
         if (queue.length > maxQueued) {
-          drop(`too slow: more than ${maxQueued} events were waiting to be sent; events are never held back for a subscriber, so it was disconnected`);
+          drop(
+            `too slow: more than ${maxQueued} events were waiting to be sent; events are never held back for a subscriber, so it was disconnected`,
+          );
         }
       },
     };
@@ -99,7 +105,11 @@ export class EventBus {
   /** `id` is the app the event is about (for target filters), null for daemon-wide events. */
   publish(event: DaemonEvent & { type: SubscribableEventType }, id: number | null): void {
     for (const fn of this.listeners) {
-      try { fn(event); } catch { /* a listener's failure is its own */ }
+      try {
+        fn(event);
+      } catch {
+        /* a listener's failure is its own */
+      }
     }
     for (const s of [...this.subs]) {
       if (s.closed) continue;

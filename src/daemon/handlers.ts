@@ -44,7 +44,9 @@ function positiveInt(v: unknown, field: string): number | undefined {
 /** The verb of a `process.apply`: it decides what happens to a running app, so it is required. */
 function applyMode(mode: unknown): ApplyMode {
   if (typeof mode === 'string' && (APPLY_MODES as readonly string[]).includes(mode)) return mode as ApplyMode;
-  throw new TendError('E_USAGE', `Expected \`mode\` to be one of ${APPLY_MODES.join(', ')}, got \`${String(mode)}\``, { hint: 'Say what to do to a running app: apply (only if changed), start or restart (restart it), reload (zero-downtime for cluster apps).' });
+  throw new TendError('E_USAGE', `Expected \`mode\` to be one of ${APPLY_MODES.join(', ')}, got \`${String(mode)}\``, {
+    hint: 'Say what to do to a running app: apply (only if changed), start or restart (restart it), reload (zero-downtime for cluster apps).',
+  });
 }
 
 /** A spec from the wire gets the CLI's own schema check: a foreign client is not trusted. */
@@ -78,15 +80,23 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.apply': (p) => supervisor.apply(checkSpec(p.spec), applyMode(p.mode), positiveInt(p.parallel, 'parallel') ?? 1),
     'process.plan': (p) => {
       if (!Array.isArray(p.specs)) throw new TendError('E_USAGE', '`specs` must be a list of app specs');
-      if (p.pruneFile !== undefined && (typeof p.pruneFile !== 'string' || !isAbsolute(p.pruneFile))) throw new TendError('E_USAGE', '`pruneFile` must be an absolute path');
-      return supervisor.plan(p.specs.map((s) => checkSpec(s)), applyMode(p.mode), p.pruneFile ?? null);
+      if (p.pruneFile !== undefined && (typeof p.pruneFile !== 'string' || !isAbsolute(p.pruneFile)))
+        throw new TendError('E_USAGE', '`pruneFile` must be an absolute path');
+      return supervisor.plan(
+        p.specs.map((s) => checkSpec(s)),
+        applyMode(p.mode),
+        p.pruneFile ?? null,
+      );
     },
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
     'process.stop': (p) => supervisor.stop(target(p)),
     'process.restart': (p) => supervisor.restart(target(p)),
     'process.reload': (p) => supervisor.reload(target(p), { parallel: positiveInt(p.parallel, 'parallel') ?? 1 }),
     'process.scale': (p) => {
-      if (typeof p.instances !== 'number' || !Number.isInteger(p.instances)) throw new TendError('E_INVALID_VALUE', 'Expected `instances` to be a whole number', { hint: 'Example: tend scale api 4, or +2 / -1' });
+      if (typeof p.instances !== 'number' || !Number.isInteger(p.instances))
+        throw new TendError('E_INVALID_VALUE', 'Expected `instances` to be a whole number', {
+          hint: 'Example: tend scale api 4, or +2 / -1',
+        });
       return supervisor.scale(target(p), p.instances, p.relative === true);
     },
     'process.delete': (p) => supervisor.delete(target(p)),
@@ -99,11 +109,20 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const held = h.held;
         const detail: ProcessDetail = {
           ...row,
-          ...(held === null ? {} : {
-            instances: supervisor.rowsOfApp(h).map((r) => ({ id: r.id, instance: r.instance ?? 0, pid: r.pid, status: r.status, restarts: r.restarts, startedAt: r.startedAt })),
-            lastReload: held.lastReload,
-            ...(row.instance === 0 ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
-          }),
+          ...(held === null
+            ? {}
+            : {
+                instances: supervisor.rowsOfApp(h).map((r) => ({
+                  id: r.id,
+                  instance: r.instance ?? 0,
+                  pid: r.pid,
+                  status: r.status,
+                  restarts: r.restarts,
+                  startedAt: r.startedAt,
+                })),
+                lastReload: held.lastReload,
+                ...(row.instance === 0 ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
+              }),
           spec: h.spec,
           logs: logPathsFor(deps.paths, h.spec, h.id),
           unstableRestarts: h.snapshot.history.unstableRestarts,
@@ -126,11 +145,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       // A follower that reads too slowly is told why and disconnected; it never slows an app.
       // `all` also follows apps started later.
       const ids = p.target === 'all' ? null : handles.map((h) => h.id);
-      const sub = logs.subscribe({ ids, streams }, (record) => conn.sendEvent(subscription, { type: 'log:line', record }), (reason) => {
-        deps.log('follower-dropped', { subscription, reason });
-        conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
-        conn.end();
-      });
+      const sub = logs.subscribe(
+        { ids, streams },
+        (record) => conn.sendEvent(subscription, { type: 'log:line', record }),
+        (reason) => {
+          deps.log('follower-dropped', { subscription, reason });
+          conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
+          conn.end();
+        },
+      );
       conn.onDrain(() => sub.drain());
       conn.onClose(() => sub.close());
       return { subscription, apps: handles.map((h) => h.spec.name) };
@@ -141,11 +164,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       // `all` also follows apps created later; other targets are resolved now (unknown → E_NOT_FOUND).
       const ids = t === 'all' ? null : new Set(supervisor.resolveRows(t).map((r) => r.row.id));
       const subscription = nextSubscription();
-      const sub = deps.events.subscribe({ types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids }, (event) => conn.sendEvent(subscription, event), (reason) => {
-        deps.log('subscriber-dropped', { subscription, reason });
-        conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
-        conn.end();
-      });
+      const sub = deps.events.subscribe(
+        { types: types.length === SUBSCRIBABLE_EVENT_TYPES.length ? null : new Set(types), ids },
+        (event) => conn.sendEvent(subscription, event),
+        (reason) => {
+          deps.log('subscriber-dropped', { subscription, reason });
+          conn.sendEvent(subscription, { type: 'subscription:dropped', reason });
+          conn.end();
+        },
+      );
       conn.onDrain(() => sub.drain());
       conn.onClose(() => sub.close());
       return { subscription, types };

@@ -17,7 +17,8 @@ export const NO_FILE = '/dev/null';
 export function logPathsFor(paths: TendPaths, spec: AppSpec, id: number): LogPaths {
   const oneFile = spec.log.merge || spec.execMode === 'cluster' || spec.listen.length > 0;
   const suffixed = (path: string): string => (oneFile ? path : withIdSuffix(path, id));
-  const pick = (file: string | null, stream: 'out' | 'err'): string | null => (file === NO_FILE ? null : suffixed(file ?? defaultLogFile(paths, spec.name, stream)));
+  const pick = (file: string | null, stream: 'out' | 'err'): string | null =>
+    file === NO_FILE ? null : suffixed(file ?? defaultLogFile(paths, spec.name, stream));
   const combined = spec.log.combinedFile === null || spec.log.combinedFile === NO_FILE ? null : suffixed(spec.log.combinedFile);
   if (spec.log.disabled) return { out: null, err: null, combined };
   return { out: pick(spec.log.outFile, 'out'), err: pick(spec.log.errFile, 'err'), combined };
@@ -171,10 +172,14 @@ export class LogRouter {
   private refreshListener(id: number, e: Entry): void {
     const own = this.lineWatchers.get(id);
     const follow = this.fanout.wants(e.name, id);
-    e.log.setRecordListener(own === undefined && !follow ? null : (r) => {
-      if (follow) this.fanout.publish(r);
-      for (const fn of own ?? []) fn(r);
-    });
+    e.log.setRecordListener(
+      own === undefined && !follow
+        ? null
+        : (r) => {
+            if (follow) this.fanout.publish(r);
+            for (const fn of own ?? []) fn(r);
+          },
+    );
   }
 
   /** The daemon's own reader of an app's lines (ready_log_line) until the returned function is called. */
@@ -182,7 +187,10 @@ export class LogRouter {
     const set = this.lineWatchers.get(id) ?? new Set();
     set.add(fn);
     this.lineWatchers.set(id, set);
-    const refresh = (): void => { const e = this.entries.get(id); if (e !== undefined) this.refreshListener(id, e); };
+    const refresh = (): void => {
+      const e = this.entries.get(id);
+      if (e !== undefined) this.refreshListener(id, e);
+    };
     refresh();
     return () => {
       set.delete(fn);

@@ -34,7 +34,9 @@ import { createWatches } from './watches.js';
 process.env.UV_THREADPOOL_SIZE ??= '5';
 
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
-const health = new Health((topic, problem) => daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }));
+const health = new Health((topic, problem) =>
+  daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }),
+);
 
 /**
  * The daemon's own log: one JSON object per line on fd 1 (the launcher points it at daemon.log).
@@ -67,10 +69,19 @@ function makeNotifier(fdText: string | undefined): { say(line: string): void; do
   return {
     say: (line) => {
       if (fd < 0) return;
-      try { writeSync(fd, `${line}\n`); } catch { /* the CLI went away; nothing to tell */ }
+      try {
+        writeSync(fd, `${line}\n`);
+      } catch {
+        /* the CLI went away; nothing to tell */
+      }
     },
     done: () => {
-      if (fd >= 0) try { closeSync(fd); } catch { /* already closed */ }
+      if (fd >= 0)
+        try {
+          closeSync(fd);
+        } catch {
+          /* already closed */
+        }
     },
   };
 }
@@ -129,7 +140,11 @@ async function main(): Promise<void> {
     note: (id, line) => logs.note(id, line),
   });
   const exists = (id: number): boolean => supervisor.rowOwner(id) !== undefined;
-  const readyLines = new ReadyLines((id, fn) => logs.watchLines(id, fn), (id) => supervisor.handle(id)?.state === 'waiting-ready', (id) => supervisor.markReady(id));
+  const readyLines = new ReadyLines(
+    (id, fn) => logs.watchLines(id, fn),
+    (id) => supervisor.handle(id)?.state === 'waiting-ready',
+    (id) => supervisor.markReady(id),
+  );
   const hooks = new HookRunner({
     // By id in O(1): this runs on every state change (resolving a target scans every app).
     appOf: (id) => {
@@ -200,7 +215,11 @@ async function main(): Promise<void> {
     supervisor.detachAll();
     // tend kill stopped every app: nothing of this home stays in /dev/shm.
     if (why === 'kill' && supervisor.list().every((p) => p.pid === null)) {
-      try { releasePipeDir(paths.pipeDir); } catch (err) { daemonLog('pipe-dir-release-failed', { error: (err as Error).message }); }
+      try {
+        releasePipeDir(paths.pipeDir);
+      } catch (err) {
+        daemonLog('pipe-dir-release-failed', { error: (err as Error).message });
+      }
     }
     await server?.close();
     logs.close();
@@ -210,7 +229,15 @@ async function main(): Promise<void> {
   const info = (): DaemonInfo => {
     const m = process.memoryUsage();
     return {
-      pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, home: paths.home, startedAt, node: process.version, apps: supervisor.size, systemd, problems: health.list(),
+      pid: process.pid,
+      version: VERSION,
+      protocol: PROTOCOL_VERSION,
+      home: paths.home,
+      startedAt,
+      node: process.version,
+      apps: supervisor.size,
+      systemd,
+      problems: health.list(),
       memory: { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external },
     };
   };
@@ -220,9 +247,27 @@ async function main(): Promise<void> {
     if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
     for (const p of supervisor.list()) watches.sync(p.id);
     observer.attach(supervisor);
-    const handlers = createHandlers({ supervisor, logs, events, paths, observer, web, info, exit, log: daemonLog, watchStatus: (id) => watches.status(id) });
+    const handlers = createHandlers({
+      supervisor,
+      logs,
+      events,
+      paths,
+      observer,
+      web,
+      info,
+      exit,
+      log: daemonLog,
+      watchStatus: (id) => watches.status(id),
+    });
     handlersForWeb = handlers;
-    server = new RpcServer({ socketPath: paths.socket, agent: `tend-daemon ${VERSION}`, handlers, log: daemonLog, helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000), requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000) });
+    server = new RpcServer({
+      socketPath: paths.socket,
+      agent: `tend-daemon ${VERSION}`,
+      handlers,
+      log: daemonLog,
+      helloTimeoutMs: Number(process.env.TEND_HELLO_TIMEOUT_MS ?? 5000),
+      requestTimeoutMs: Number(process.env.TEND_REQUEST_TIMEOUT_MS ?? 10_000),
+    });
     await server.listen();
     await restoreWeb(web);
   } catch (err) {
@@ -241,7 +286,15 @@ async function main(): Promise<void> {
   const spawner = spawnerKind();
   // Log files of new apps are created once the spawns under way are done (see FileSink).
   setBackgroundGate(() => !claimsChildren().launching);
-  daemonLog('daemon-ready', { pid: process.pid, home: paths.home, version: VERSION, node: process.version, spawner: spawner.kind, ...(spawner.why === '' ? {} : { spawnerWhy: spawner.why }), pipes: pipeNote });
+  daemonLog('daemon-ready', {
+    pid: process.pid,
+    home: paths.home,
+    version: VERSION,
+    node: process.version,
+    spawner: spawner.kind,
+    ...(spawner.why === '' ? {} : { spawnerWhy: spawner.why }),
+    pipes: pipeNote,
+  });
   notify.say(`ready ${process.pid}`);
   notify.done();
   notifySystemdReady(daemonLog);

@@ -20,7 +20,10 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
     'job.trigger': (p) => {
       const handles = supervisor.resolve(optionalTarget(p.target));
       const plain = handles.find((h) => !isScheduled(h.spec));
-      if (plain !== undefined) throw new TendError('E_USAGE', `\`${plain.spec.name}\` is not a scheduled job`, { hint: `Start or restart it: tend restart ${plain.spec.name}` });
+      if (plain !== undefined)
+        throw new TendError('E_USAGE', `\`${plain.spec.name}\` is not a scheduled job`, {
+          hint: `Start or restart it: tend restart ${plain.spec.name}`,
+        });
       return handles.map((h) => ({ id: h.id, name: h.spec.name, outcome: observer.jobs.due(h.id, 'trigger') }));
     },
     'metrics.get': (p) => {
@@ -29,7 +32,9 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
       const rows = supervisor.resolveRows(optionalTarget(p.target));
       return {
         intervalMs: observer.sampler.intervalMs,
-        apps: rows.map(({ handle: h, row }) => observer.sampler.metrics(row.id, h.spec.name, p.history === true, since, h.held === null ? 'app' : 'instance')),
+        apps: rows.map(({ handle: h, row }) =>
+          observer.sampler.metrics(row.id, h.spec.name, p.history === true, since, h.held === null ? 'app' : 'instance'),
+        ),
       };
     },
     'metrics.subscribe': (p, conn) => {
@@ -37,7 +42,9 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
       const ids = target === 'all' ? null : new Set(supervisor.resolveRows(target).map((r) => r.row.id));
       const subscription = deps.nextSubscription();
       let blocked = false;
-      conn.onDrain(() => { blocked = false; });
+      conn.onDrain(() => {
+        blocked = false;
+      });
       // Metrics are a stream of snapshots: while the client's socket is full, skip, never queue.
       const off = observer.subscribe((apps) => {
         if (blocked) return;

@@ -23,7 +23,10 @@ export interface ObserverOptions {
   note?(id: number, line: string): void;
 }
 
-type ObservedDetail = Pick<ProcessDetail, 'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck' | 'nextRecycleAt'>;
+type ObservedDetail = Pick<
+  ProcessDetail,
+  'tree' | 'limitRestarts' | 'lastLimitRestart' | 'nextCronAt' | 'lastHealthCheck' | 'nextRecycleAt'
+>;
 
 /**
  * Watches over the running apps from outside: the sampler (CPU, memory), the memory limit checked
@@ -56,14 +59,20 @@ export class Observer {
       onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
       onChange: (id) => this.supervisor?.observedChanged(id),
     });
-    this.ages = new MaxAges((id, ageMs) => this.supervisor?.autoRestart(id, 'age', `max_age: its process was ${formatDuration(ageMs)} old`), opts.now);
+    this.ages = new MaxAges(
+      (id, ageMs) => this.supervisor?.autoRestart(id, 'age', `max_age: its process was ${formatDuration(ageMs)} old`),
+      opts.now,
+    );
     this.jobs = new JobSchedules({
       now: opts.now,
       run: (id, why) => {
         this.opts.note?.(id, `[tend] run started (${why}) at ${new Date(opts.now()).toISOString()}`);
         void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message }));
       },
-      running: (id) => { const s = this.supervisor?.handle(id)?.state; return s !== undefined && (isRunning(s) || s === 'waiting'); },
+      running: (id) => {
+        const s = this.supervisor?.handle(id)?.state;
+        return s !== undefined && (isRunning(s) || s === 'waiting');
+      },
       changed: (id) => this.supervisor?.observedChanged(id),
       log: opts.log,
     });
@@ -80,7 +89,13 @@ export class Observer {
   /** For the supervisor: the live figures of a run. */
   observe(id: number, pid: number | null): Observed {
     const m = this.sampler.latest(id, pid);
-    return { cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, health: this.health.status(id, pid)?.status ?? null, ports: this.portScanner.ports(id, pid), job: this.jobs.status(id) };
+    return {
+      cpuPercent: m.cpuPercent,
+      memoryBytes: m.memoryBytes,
+      health: this.health.status(id, pid)?.status ?? null,
+      ports: this.portScanner.ports(id, pid),
+      job: this.jobs.status(id),
+    };
   }
 
   /** For the supervisor: the live figures of one instance of a held app (its worker's own tree). */
@@ -100,7 +115,12 @@ export class Observer {
     }
     // A held app's processes are as old as its last rolling reload (its holder keeps its pid).
     const since = Math.max(h.startedAt ?? 0, h.held?.lastReload?.at ?? 0);
-    this.ages.set(info.id, h.pid !== null && h.startedAt !== null && h.state === 'online' ? { pid: h.pid, startedAt: since } : null, h.spec.maxAgeMs, h.spec.maxAgeJitterMs ?? 0);
+    this.ages.set(
+      info.id,
+      h.pid !== null && h.startedAt !== null && h.state === 'online' ? { pid: h.pid, startedAt: since } : null,
+      h.spec.maxAgeMs,
+      h.spec.maxAgeJitterMs ?? 0,
+    );
     this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null);
     this.jobs.onState(info);
     this.cron.set(info.id, h.spec.cronRestart ?? null);
@@ -113,7 +133,14 @@ export class Observer {
   detail(id: number, pid: number | null, instance: { id: number; pid: number | null } | null = null): ObservedDetail {
     const h = this.supervisor?.handle(id);
     const state = this.health.status(id, pid);
-    const tree = instance === null ? (pid === null ? [] : this.sampler.tree(id)) : (instance.pid === null ? [] : this.sampler.tree(instance.id, 'instance'));
+    const tree =
+      instance === null
+        ? pid === null
+          ? []
+          : this.sampler.tree(id)
+        : instance.pid === null
+          ? []
+          : this.sampler.tree(instance.id, 'instance');
     return {
       tree,
       limitRestarts: h?.limits.counts ?? { memory: 0, cron: 0, health: 0 },
@@ -158,12 +185,19 @@ export class Observer {
       sup.publishStatus();
     }
     // Ports by list row: an app's, or a held app's (found over its whole tree) on its first row.
-    const withPorts = this.listeners.size === 0 ? rows : rows.map((m) => {
-      const ports = this.portScanner.ports(m.id, this.sampler.pids(m.id)?.pid ?? null);
-      return ports === null ? m : { ...m, ports };
-    });
+    const withPorts =
+      this.listeners.size === 0
+        ? rows
+        : rows.map((m) => {
+            const ports = this.portScanner.ports(m.id, this.sampler.pids(m.id)?.pid ?? null);
+            return ports === null ? m : { ...m, ports };
+          });
     for (const fn of [...this.listeners]) {
-      try { fn(withPorts); } catch (err) { this.opts.log('metrics-listener-failed', { error: (err as Error).message }); }
+      try {
+        fn(withPorts);
+      } catch (err) {
+        this.opts.log('metrics-listener-failed', { error: (err as Error).message });
+      }
     }
   }
 
@@ -180,7 +214,9 @@ export class Observer {
     const unseen = trees.some((t) => this.portScanner.ports(t.id, t.pid) === null);
     if (!unseen && now - this.portsAt < this.opts.idleMs - 50) return;
     this.portsAt = now;
-    this.portScanner.scan(trees, (changed) => { if (changed) this.supervisor?.publishStatus(); });
+    this.portScanner.scan(trees, (changed) => {
+      if (changed) this.supervisor?.publishStatus();
+    });
   }
 
   close(): void {

@@ -35,12 +35,15 @@ export class ReadyLines {
     }
     if (this.armed.has(id)) return;
     const re = new RegExp(pattern);
-    this.armed.set(id, this.watch(id, (r) => {
-      if (!re.test(r.message)) return;
-      this.disarm(id);
-      if (this.waiting(id)) this.onReady(id);
-      else this.early.add(id);
-    }));
+    this.armed.set(
+      id,
+      this.watch(id, (r) => {
+        if (!re.test(r.message)) return;
+        this.disarm(id);
+        if (this.waiting(id)) this.onReady(id);
+        else this.early.add(id);
+      }),
+    );
   }
 
   private disarm(id: number): void {

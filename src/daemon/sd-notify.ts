@@ -9,7 +9,9 @@ export function notifySystemdReady(log: (event: string, data: Record<string, unk
   if (process.env.NOTIFY_SOCKET === undefined || process.env.NOTIFY_SOCKET === '') return;
   const child = spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' });
   child.on('error', (err) => log('sd-notify-failed', { error: err.message }));
-  child.on('exit', (code) => { if (code !== 0) log('sd-notify-failed', { code }); });
+  child.on('exit', (code) => {
+    if (code !== 0) log('sd-notify-failed', { code });
+  });
   // Apps must not inherit the notify socket (they are not the service's main process).
   delete process.env.NOTIFY_SOCKET;
 }

@@ -31,7 +31,11 @@ export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLoc
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new TendError('E_LOCKED', `a tend daemon is already running for ${paths.home}`, { details: { alreadyRunning: true, pid: readPid(paths) } }));
+        reject(
+          new TendError('E_LOCKED', `a tend daemon is already running for ${paths.home}`, {
+            details: { alreadyRunning: true, pid: readPid(paths) },
+          }),
+        );
       } else reject(err);
     });
     server.listen(lockName, () => resolve());
@@ -52,7 +56,11 @@ export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLoc
     } catch (err) {
       // A full disk must not keep a daemon from taking over running apps; without a pid file,
       // `tend list` simply asks over the socket.
-      try { unlinkSync(paths.pidFile); } catch { /* none */ }
+      try {
+        unlinkSync(paths.pidFile);
+      } catch {
+        /* none */
+      }
       return (err as Error).message;
     }
   };
@@ -64,7 +72,9 @@ export async function acquireInstanceLock(paths: TendPaths): Promise<InstanceLoc
     release: () => {
       try {
         if (readPid(paths) === process.pid) unlinkSync(paths.pidFile);
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
       server.close();
     },
   };
@@ -95,10 +105,17 @@ function lockId(paths: TendPaths): string {
       if (read() === null) writeFileAtomic(paths.lockIdFile, readFileSync(tmp), 0o600, true);
     }
   } finally {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
   }
   const id = read();
-  if (id === null) throw new TendError('E_DAEMON_START_FAILED', `cannot read the lock id in ${paths.lockIdFile}`, { hint: `Remove ${paths.lockIdFile} and try again.` });
+  if (id === null)
+    throw new TendError('E_DAEMON_START_FAILED', `cannot read the lock id in ${paths.lockIdFile}`, {
+      hint: `Remove ${paths.lockIdFile} and try again.`,
+    });
   return id;
 }
 

@@ -5,7 +5,11 @@ import type { EventBus } from './event-bus.js';
  * Turns the supervisor's state callbacks into `process:state` events: remembers each app's last
  * published status so that every event says what it changed from.
  */
-export function statePublisher(bus: EventBus, now: () => number, exists: (id: number) => boolean = () => true): (info: ProcessInfo, deleted: boolean) => void {
+export function statePublisher(
+  bus: EventBus,
+  now: () => number,
+  exists: (id: number) => boolean = () => true,
+): (info: ProcessInfo, deleted: boolean) => void {
   const last = new Map<number, ProcessStatus>();
   return (info, deleted) => {
     // A handle may report once more while it is being torn down: its deleted event was the last.

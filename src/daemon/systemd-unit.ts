@@ -19,7 +19,11 @@ export function detectSystemdUnit(env: NodeJS.ProcessEnv = process.env, cgroupTe
   } catch {
     return null;
   }
-  const path = text.split('\n').map((l) => l.split(':').slice(2).join(':')).find((p) => p.includes('.service')) ?? '';
+  const path =
+    text
+      .split('\n')
+      .map((l) => l.split(':').slice(2).join(':'))
+      .find((p) => p.includes('.service')) ?? '';
   const parts = path.split('/').filter(Boolean);
   const name = [...parts].reverse().find((p) => p.endsWith('.service'));
   if (name === undefined || /^user@\d+\.service$/.test(name)) return null;

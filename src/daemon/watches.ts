@@ -4,7 +4,11 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { WatchManager } from '../watch/watch-manager.js';
 
 /** The daemon's watch manager, bound to its supervisor: a watch restart is a normal restart. */
-export function createWatches(supervisor: Supervisor, paths: TendPaths, log: (event: string, data: Record<string, unknown>) => void): WatchManager {
+export function createWatches(
+  supervisor: Supervisor,
+  paths: TendPaths,
+  log: (event: string, data: Record<string, unknown>) => void,
+): WatchManager {
   return new WatchManager({
     home: paths.home,
     log,

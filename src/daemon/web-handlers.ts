@@ -4,7 +4,14 @@ import type { WebStatus } from '../protocol/methods.js';
 import type { Handlers } from '../rpc/server.js';
 import type { WebServer } from '../web/web-server.js';
 import { isLoopback } from '../web/security.js';
-import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, loadOrCreateToken, readWebConfig, removeWebConfig, writeWebConfig } from '../web/web-config.js';
+import {
+  DEFAULT_WEB_HOST,
+  DEFAULT_WEB_PORT,
+  loadOrCreateToken,
+  readWebConfig,
+  removeWebConfig,
+  writeWebConfig,
+} from '../web/web-config.js';
 
 export interface WebControl {
   /** Builds the server on first use (node:http loads only when the dashboard is wanted). */
@@ -17,13 +24,19 @@ export interface WebControl {
 function checkHost(host: unknown): string {
   if (host === undefined) return DEFAULT_WEB_HOST;
   if (typeof host === 'string' && (host === 'localhost' || isIP(host.replace(/^\[|\]$/g, '')) !== 0)) return host.replace(/^\[|\]$/g, '');
-  throw new TendError('E_INVALID_VALUE', `Expected \`--host\` to be an IP address of this machine or \`localhost\`, got \`${String(host)}\``, { hint: 'Example: --host 127.0.0.1 (the default) or --host 0.0.0.0 to be reachable from the network' });
+  throw new TendError(
+    'E_INVALID_VALUE',
+    `Expected \`--host\` to be an IP address of this machine or \`localhost\`, got \`${String(host)}\``,
+    { hint: 'Example: --host 127.0.0.1 (the default) or --host 0.0.0.0 to be reachable from the network' },
+  );
 }
 
 function checkPort(port: unknown): number {
   if (port === undefined) return DEFAULT_WEB_PORT;
   if (typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535) return port;
-  throw new TendError('E_INVALID_VALUE', `Expected \`--port\` to be a port number (0-65535), got \`${String(port)}\``, { hint: 'Example: --port 9615' });
+  throw new TendError('E_INVALID_VALUE', `Expected \`--port\` to be a port number (0-65535), got \`${String(port)}\``, {
+    hint: 'Example: --port 9615',
+  });
 }
 
 async function serve(ctl: WebControl, host: string, port: number): Promise<WebStatus> {
@@ -51,7 +64,9 @@ export function createWebHandlers(ctl: WebControl): Pick<Handlers, 'web.start' |
     },
     'web.status': () => {
       const l = ctl.current()?.listening ?? null;
-      return l === null ? null : { url: l.url, host: l.host, port: l.port, token: loadOrCreateToken(ctl.home), loopback: isLoopback(l.host) };
+      return l === null
+        ? null
+        : { url: l.url, host: l.host, port: l.port, token: loadOrCreateToken(ctl.home), loopback: isLoopback(l.host) };
     },
   };
 }

@@ -5,7 +5,15 @@ import type { AppSpec, ExecSpec } from '../protocol/model.js';
 import { isSecret } from '../protocol/secrets.js';
 import { onCalendar } from './job-schedule.js';
 import {
-  environmentFileLine, environmentLine, escapeSpecifiers, execLine, isValidEnvName, renderUnit, timeSpan, unitNameFor, type UnitSection,
+  environmentFileLine,
+  environmentLine,
+  escapeSpecifiers,
+  execLine,
+  isValidEnvName,
+  renderUnit,
+  timeSpan,
+  unitNameFor,
+  type UnitSection,
 } from '../lib/systemd-syntax.js';
 
 export interface AppUnitOptions {
@@ -57,13 +65,15 @@ export function renderAppUnit(spec: AppSpec, opts: AppUnitOptions): AppUnit {
   }
   const argv = execArgv(spec.exec, (name) => (name.startsWith('/') ? name : opts.resolveProgram(name, spec)));
 
-  const unitLines: string[] = [
-    `Description=${escapeSpecifiers(`${spec.name} (exported from tend)`)}`,
-  ];
+  const unitLines: string[] = [`Description=${escapeSpecifiers(`${spec.name} (exported from tend)`)}`];
   if (!opts.rootless) unitLines.push('After=network.target');
   const scheduled = isScheduled(spec);
   // A task runs to completion: oneshot, so a timer never starts a second run while one runs (overlap: skip).
-  const service: string[] = [spec.task === true ? 'Type=oneshot' : 'Type=exec', `WorkingDirectory=${escapeSpecifiers(spec.cwd)}`, `ExecStart=${execLine(argv)}`];
+  const service: string[] = [
+    spec.task === true ? 'Type=oneshot' : 'Type=exec',
+    `WorkingDirectory=${escapeSpecifiers(spec.cwd)}`,
+    `ExecStart=${execLine(argv)}`,
+  ];
   if (opts.user !== null && !opts.rootless) service.push(`User=${escapeSpecifiers(opts.user)}`);
   service.push(...plain);
   if (secret.length > 0) {
@@ -104,7 +114,10 @@ function renderTimer(spec: AppSpec, unitName: string, generator: string): string
   const timer: string[] = [];
   if (spec.schedule !== undefined) {
     const { calendar, why } = onCalendar(spec.schedule);
-    if (calendar === null) throw new TendError('E_USAGE', `${spec.name}: cannot export its schedule as a systemd timer: ${why ?? ''}`, { hint: 'Write the schedule as separate fields systemd can follow (e.g. two apps), or use schedule_interval.' });
+    if (calendar === null)
+      throw new TendError('E_USAGE', `${spec.name}: cannot export its schedule as a systemd timer: ${why ?? ''}`, {
+        hint: 'Write the schedule as separate fields systemd can follow (e.g. two apps), or use schedule_interval.',
+      });
     timer.push(`OnCalendar=${calendar}`);
     if (spec.runAtStart === true) timer.push('OnActiveSec=0');
   } else {
@@ -112,12 +125,16 @@ function renderTimer(spec: AppSpec, unitName: string, generator: string): string
     timer.push(`OnActiveSec=${spec.runAtStart === true ? '0' : every}`, `OnUnitActiveSec=${every}`);
   }
   timer.push('AccuracySec=1s', 'Persistent=false', `Unit=${unitName}`);
-  if (spec.overlap === 'queue') timer.push('# overlap: queue is not mapped: systemd skips a time while the service still runs (overlap: skip).');
-  return renderUnit([`${generator} from app "${spec.name}" (its schedule).`], [
-    ['Unit', [`Description=${escapeSpecifiers(`${spec.name} schedule (exported from tend)`)}`]],
-    ['Timer', timer],
-    ['Install', ['WantedBy=timers.target']],
-  ]);
+  if (spec.overlap === 'queue')
+    timer.push('# overlap: queue is not mapped: systemd skips a time while the service still runs (overlap: skip).');
+  return renderUnit(
+    [`${generator} from app "${spec.name}" (its schedule).`],
+    [
+      ['Unit', [`Description=${escapeSpecifiers(`${spec.name} schedule (exported from tend)`)}`]],
+      ['Timer', timer],
+      ['Install', ['WantedBy=timers.target']],
+    ],
+  );
 }
 
 /**

@@ -12,14 +12,24 @@ export function fiveFieldCron(spec: Pick<AppSpec, 'schedule' | 'scheduleInterval
   }
   const ms = spec.scheduleIntervalMs ?? 0;
   const minutes = ms / 60_000;
-  if (Number.isInteger(minutes) && minutes >= 1 && minutes < 60 && 60 % minutes === 0) return { cron: minutes === 1 ? '* * * * *' : `*/${minutes} * * * *`, why: null };
+  if (Number.isInteger(minutes) && minutes >= 1 && minutes < 60 && 60 % minutes === 0)
+    return { cron: minutes === 1 ? '* * * * *' : `*/${minutes} * * * *`, why: null };
   const hours = ms / 3_600_000;
-  if (Number.isInteger(hours) && hours >= 1 && hours <= 24 && 24 % hours === 0) return { cron: hours === 24 ? '0 0 * * *' : `0 */${hours} * * *`, why: null };
+  if (Number.isInteger(hours) && hours >= 1 && hours <= 24 && 24 % hours === 0)
+    return { cron: hours === 24 ? '0 0 * * *' : `0 */${hours} * * *`, why: null };
   return { cron: null, why: `schedule_interval ${ms} ms is not a whole number of minutes dividing an hour (or hours dividing a day)` };
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-const NICKNAMES: Record<string, string> = { '@yearly': 'yearly', '@annually': 'yearly', '@monthly': 'monthly', '@weekly': 'weekly', '@daily': 'daily', '@midnight': 'daily', '@hourly': 'hourly' };
+const NICKNAMES: Record<string, string> = {
+  '@yearly': 'yearly',
+  '@annually': 'yearly',
+  '@monthly': 'monthly',
+  '@weekly': 'weekly',
+  '@daily': 'daily',
+  '@midnight': 'daily',
+  '@hourly': 'hourly',
+};
 
 /** One cron field as a systemd calendar component; null when it has no equivalent (`1-10/2`). */
 function component(field: string, first: number, pad: boolean): string | null {
@@ -62,9 +72,21 @@ export function onCalendar(pattern: string): { calendar: string | null; why: str
   const f = pattern.split(' ');
   const [sec, min, hour, dom, mon, dow] = f.length === 6 ? f : ['0', ...f];
   if (f.length !== 5 && f.length !== 6) return { calendar: null, why: `\`${pattern}\` is not a 5- or 6-field cron pattern` };
-  if (dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?') return { calendar: null, why: `\`${pattern}\` restricts both the day of the month and the day of the week (cron: either; systemd: both)` };
-  const parts = [component(sec ?? '', 0, true), component(min ?? '', 0, true), component(hour ?? '', 0, true), component(dom === '?' ? '*' : dom ?? '', 1, false), component(mon ?? '', 1, false), weekdays(dow ?? '')];
-  if (parts.some((p) => p === null)) return { calendar: null, why: `\`${pattern}\` uses a cron form with no OnCalendar= equivalent (a stepped range)` };
+  if (dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?')
+    return {
+      calendar: null,
+      why: `\`${pattern}\` restricts both the day of the month and the day of the week (cron: either; systemd: both)`,
+    };
+  const parts = [
+    component(sec ?? '', 0, true),
+    component(min ?? '', 0, true),
+    component(hour ?? '', 0, true),
+    component(dom === '?' ? '*' : (dom ?? ''), 1, false),
+    component(mon ?? '', 1, false),
+    weekdays(dow ?? ''),
+  ];
+  if (parts.some((p) => p === null))
+    return { calendar: null, why: `\`${pattern}\` uses a cron form with no OnCalendar= equivalent (a stepped range)` };
   const [s, m, h, d, mo, w] = parts as string[];
   return { calendar: `${w === '' ? '' : `${w} `}*-${mo}-${d} ${h}:${m}:${s}`, why: null };
 }

@@ -22,7 +22,9 @@ export function writeAppUnits(specs: AppSpec[], o: Omit<AppUnitOptions, 'envFile
   for (const { spec, unit } of rendered) {
     const other = seen.get(unit.unitName);
     if (other !== undefined) {
-      throw new TendError('E_USAGE', `apps \`${other}\` and \`${spec.name}\` would both become ${unit.unitName}`, { hint: 'Rename one of them (systemd unit names allow only letters, digits and :_.-).' });
+      throw new TendError('E_USAGE', `apps \`${other}\` and \`${spec.name}\` would both become ${unit.unitName}`, {
+        hint: 'Rename one of them (systemd unit names allow only letters, digits and :_.-).',
+      });
     }
     seen.set(unit.unitName, spec.name);
   }
@@ -36,7 +38,8 @@ export function writeAppUnits(specs: AppSpec[], o: Omit<AppUnitOptions, 'envFile
       envFile = envFilePath(unit.unitName);
       writeFileAtomic(envFile, unit.envFile, 0o600, true);
     }
-    if (unit.skippedEnv.length > 0) result.notices.push(`${spec.name}: left out variables systemd cannot carry: ${unit.skippedEnv.join(', ')}`);
+    if (unit.skippedEnv.length > 0)
+      result.notices.push(`${spec.name}: left out variables systemd cannot carry: ${unit.skippedEnv.join(', ')}`);
     if (spec.waitReady) result.notices.push(`${spec.name}: wait_ready is not mapped (systemd would need sd_notify from the app)`);
     let timer: string | undefined;
     if (unit.timer !== null) {

@@ -21,7 +21,10 @@ export class PrefixedOutput {
   private width = 4;
   private colorOf = new Map<string, number>();
 
-  constructor(private readonly format: OutputFormat, private readonly write: (text: string) => void) {}
+  constructor(
+    private readonly format: OutputFormat,
+    private readonly write: (text: string) => void,
+  ) {}
 
   /** Registers the app names first, so every prefix has the same width. */
   names(names: string[]): void {

@@ -31,7 +31,14 @@ export class Reaper {
       const koffi = require('koffi') as { load(name: string): { func(sig: string): (...args: unknown[]) => number } };
       const libc = koffi.load('libc.so.6');
       this.waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)') as unknown as Waitpid;
-      if (becomeSubreaper) libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+      if (becomeSubreaper)
+        libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(
+          PR_SET_CHILD_SUBREAPER,
+          1,
+          0,
+          0,
+          0,
+        );
     } catch (err) {
       return `orphaned processes cannot be reaped here (${(err as Error).message.split('\n')[0]})`;
     }

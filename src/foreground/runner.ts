@@ -38,7 +38,9 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
   const exitSeen = new Map<number, number>();
   let stopping = false;
   let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((resolve) => { finish = resolve; });
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
 
   // Streams that have written since their last end-of-file: read to the end before exiting.
   const openStreams = new Map<number, Set<string>>();
@@ -67,20 +69,25 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
         errored.add(info.name);
         output.notice(`${info.name} errored: ${info.reason ?? 'gave up restarting'}`);
         // A failed task (an init step) fails the whole run, as a container's init does.
-        if (opts.specs.some((sp) => sp.name === info.name && sp.task === true)) setImmediate(() => void stopAll(`task ${info.name} failed`));
+        if (opts.specs.some((sp) => sp.name === info.name && sp.task === true))
+          setImmediate(() => void stopAll(`task ${info.name} failed`));
       }
       if (status.size === opts.specs.length && [...status.values()].every((s) => AT_REST.has(s))) {
         setImmediate(() => finish(errored.size > 0 ? 1 : 0));
       }
     },
     logs: {
-      sinkFor: (id) => output.sink(() => names.get(id) ?? String(id), (stream, open) => {
-        const set = openStreams.get(id) ?? new Set<string>();
-        openStreams.set(id, set);
-        if (open) set.add(stream);
-        else set.delete(stream);
-        if (!open) drained.check();
-      }),
+      sinkFor: (id) =>
+        output.sink(
+          () => names.get(id) ?? String(id),
+          (stream, open) => {
+            const set = openStreams.get(id) ?? new Set<string>();
+            openStreams.set(id, set);
+            if (open) set.add(stream);
+            else set.delete(stream);
+            if (!open) drained.check();
+          },
+        ),
       configure: (id, spec) => names.set(id, spec.name),
       remove: () => undefined,
       pathsOf: () => ({ out: null, err: null, combined: null }),
@@ -91,7 +98,10 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
     home,
     ownFiles: outputFiles(),
     log: (...[event, data]: WatchLogArgs) => {
-      if (event === 'watch-restart') output.notice(`${data.name ?? data.id}: ${data.path} changed${data.changes > 1 ? ` (and ${data.changes - 1} more)` : ''}, restarting`);
+      if (event === 'watch-restart')
+        output.notice(
+          `${data.name ?? data.id}: ${data.path} changed${data.changes > 1 ? ` (and ${data.changes - 1} more)` : ''}, restarting`,
+        );
       else if (event === 'watch-notice') output.notice(`${data.name}: ${data.notice}`);
     },
     app: (id) => {
@@ -118,17 +128,32 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
     finish(errored.size > 0 ? 1 : 0);
   };
   const onStop = (sig: NodeJS.Signals) => (): void => void stopAll(sig);
-  const stops: Array<[NodeJS.Signals, () => void]> = (['SIGINT', 'SIGTERM', ...(pid1 ? [] : ['SIGHUP'])] as NodeJS.Signals[]).map((s) => [s, onStop(s)]);
+  const stops: Array<[NodeJS.Signals, () => void]> = (['SIGINT', 'SIGTERM', ...(pid1 ? [] : ['SIGHUP'])] as NodeJS.Signals[]).map((s) => [
+    s,
+    onStop(s),
+  ]);
   for (const [s, fn] of stops) process.on(s, fn);
   // As PID 1, SIGHUP is a request for the apps (reload), not a closed terminal: pass it on.
   const passed = pid1 ? [...FORWARDED, 'SIGHUP' as NodeJS.Signals] : FORWARDED;
-  const forwards: Array<[NodeJS.Signals, () => void]> = passed.map((s) => [s, () => {
-    supervisor.signal('all', s).catch(() => { /* nothing running */ });
-  }]);
+  const forwards: Array<[NodeJS.Signals, () => void]> = passed.map((s) => [
+    s,
+    () => {
+      supervisor.signal('all', s).catch(() => {
+        /* nothing running */
+      });
+    },
+  ]);
   for (const [s, fn] of forwards) process.on(s, fn);
   // `rs` + Enter restarts every app (nodemon's habit).
   const onInput = (chunk: Buffer): void => {
-    if (stopping || !chunk.toString('utf8').split('\n').some((l) => l.trim() === 'rs')) return;
+    if (
+      stopping ||
+      !chunk
+        .toString('utf8')
+        .split('\n')
+        .some((l) => l.trim() === 'rs')
+    )
+      return;
     output.notice('restarting every app');
     void supervisor.restart('all').catch(() => undefined);
   };
@@ -162,7 +187,9 @@ function outputFiles(): string[] {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);
       if (target.startsWith('/')) out.push(target);
-    } catch { /* no /proc */ }
+    } catch {
+      /* no /proc */
+    }
   }
   return out;
 }
@@ -174,13 +201,14 @@ function waiter(condition: () => boolean): { check(): void; wait(ms: number): Pr
     check: () => {
       if (wake !== null && condition()) wake();
     },
-    wait: (ms) => new Promise<void>((resolve) => {
-      if (condition()) return resolve();
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }),
+    wait: (ms) =>
+      new Promise<void>((resolve) => {
+        if (condition()) return resolve();
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
   };
 }

@@ -17,9 +17,12 @@ export interface ProbeContext {
 /** Runs one check; never throws, never outlives its timeout. */
 export function runProbe(probe: HealthProbe, ctx: ProbeContext): Promise<ProbeResult> {
   switch (probe.type) {
-    case 'http': return httpProbe(probe.url, ctx.timeoutMs);
-    case 'tcp': return tcpProbe(probe.host, probe.port, ctx.timeoutMs);
-    case 'exec': return execProbe(probe.command, ctx);
+    case 'http':
+      return httpProbe(probe.url, ctx.timeoutMs);
+    case 'tcp':
+      return tcpProbe(probe.host, probe.port, ctx.timeoutMs);
+    case 'exec':
+      return execProbe(probe.command, ctx);
   }
 }
 
@@ -79,7 +82,11 @@ function execProbe(command: string, ctx: ProbeContext): Promise<ProbeResult> {
       resolve(r);
     };
     const timer = setTimeout(() => {
-      try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       done({ ok: false, message: `command did not finish within ${ctx.timeoutMs} ms` });
     }, ctx.timeoutMs);
     child.on('error', (err) => done({ ok: false, message: err.message }));
@@ -93,9 +100,13 @@ function execProbe(command: string, ctx: ProbeContext): Promise<ProbeResult> {
 
 function errText(err: NodeJS.ErrnoException): string {
   switch (err.code) {
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ECONNRESET': return 'connection reset';
-    case 'ENOTFOUND': return `host not found (${err.message})`;
-    default: return err.message;
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ENOTFOUND':
+      return `host not found (${err.message})`;
+    default:
+      return err.message;
   }
 }

@@ -4,7 +4,6 @@ import { packageFile } from '../lib/package-files.js';
 import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
 
-
 /**
  * Node apps: this holder is the node:cluster primary. The primary owns each listening socket once
  * a worker listens on it and hands connections to the workers in turn (round-robin), so a worker
@@ -15,7 +14,13 @@ export class ClusterDriver implements WorkerDriver {
 
   async spawn(spec: AppSpec, _instance: number, env: Record<string, string>): Promise<WorkerProcess> {
     // setupPrimary applies to the next fork: each worker gets the spec it was started with.
-    cluster.setupPrimary({ exec: spec.exec.script, args: spec.exec.args, execArgv: ['--require', packageFile(import.meta.url, 'worker-hook.cjs'), ...spec.exec.interpreterArgs], cwd: spec.cwd, silent: false });
+    cluster.setupPrimary({
+      exec: spec.exec.script,
+      args: spec.exec.args,
+      execArgv: ['--require', packageFile(import.meta.url, 'worker-hook.cjs'), ...spec.exec.interpreterArgs],
+      cwd: spec.cwd,
+      silent: false,
+    });
     replaceEnv(env);
     const worker = cluster.fork();
     const pid = worker.process.pid;
@@ -38,7 +43,11 @@ function replaceEnv(env: Record<string, string>): void {
 }
 
 class ClusterWorker implements WorkerProcess {
-  constructor(private readonly worker: Worker, readonly pid: number, private readonly spec: AppSpec) {
+  constructor(
+    private readonly worker: Worker,
+    readonly pid: number,
+    private readonly spec: AppSpec,
+  ) {
     worker.on('error', () => undefined);
   }
 
@@ -47,13 +56,20 @@ class ClusterWorker implements WorkerProcess {
   }
 
   onReady(cb: () => void): void {
-    if (this.spec.waitReady) this.worker.on('message', (msg: unknown) => { if (isReadyMessage(msg)) cb(); });
+    if (this.spec.waitReady)
+      this.worker.on('message', (msg: unknown) => {
+        if (isReadyMessage(msg)) cb();
+      });
     else this.worker.once('listening', () => cb());
   }
 
   retire(): void {
     if (this.spec.shutdownWithMessage) {
-      try { this.worker.send('shutdown'); } catch { /* already disconnected */ }
+      try {
+        this.worker.send('shutdown');
+      } catch {
+        /* already disconnected */
+      }
       return;
     }
     // Out of rotation: its HTTP servers stop accepting and drain keep-alive connections without
@@ -61,7 +77,9 @@ class ClusterWorker implements WorkerProcess {
     try {
       this.worker.send({ tend: 'retire' });
       this.worker.disconnect();
-    } catch { /* already disconnected */ }
+    } catch {
+      /* already disconnected */
+    }
   }
 
   signal(signal: NodeJS.Signals): void {

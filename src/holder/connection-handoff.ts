@@ -69,7 +69,11 @@ function acceptedInodes(ports: Set<number>): Set<string> {
   const out = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       const local = f[1];
@@ -84,12 +88,18 @@ function acceptedInodes(ports: Set<number>): Set<string> {
 function socketFds(pid: number): Array<[number, string]> {
   const out: Array<[number, string]> = [];
   let names: string[];
-  try { names = readdirSync(`/proc/${pid}/fd`); } catch { return out; }
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return out;
+  }
   for (const name of names) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${name}`));
       if (m?.[1] !== undefined) out.push([Number(name), m[1]]);
-    } catch { /* closed meanwhile */ }
+    } catch {
+      /* closed meanwhile */
+    }
   }
   return out;
 }
@@ -102,7 +112,9 @@ function descendants(pid: number): number[] {
     let text = '';
     try {
       for (const task of readdirSync(`/proc/${p}/task`)) text += ` ${readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')}`;
-    } catch { continue; }
+    } catch {
+      continue;
+    }
     for (const c of text.trim().split(/\s+/)) {
       if (c !== '') {
         out.push(Number(c));
@@ -141,7 +153,10 @@ function forward(fd: number, libc: Libc): void {
   const idle = setTimeout(() => client.end(), IDLE_MS);
   idle.unref();
   client.on('error', end);
-  client.on('close', () => { clearTimeout(idle); end(); });
+  client.on('close', () => {
+    clearTimeout(idle);
+    end();
+  });
   client.once('data', (first: Buffer) => {
     clearTimeout(idle);
     client.pause();

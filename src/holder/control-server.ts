@@ -1,9 +1,18 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { HOLDER_MAX_FRAME_BYTES, HOLDER_PROTOCOL_VERSION, type HolderKind, type HolderMethods, type HolderStatus, type HolderToDaemon } from '../protocol/holder.js';
+import {
+  HOLDER_MAX_FRAME_BYTES,
+  HOLDER_PROTOCOL_VERSION,
+  type HolderKind,
+  type HolderMethods,
+  type HolderStatus,
+  type HolderToDaemon,
+} from '../protocol/holder.js';
 import { FrameDecoder, encodeFrame } from '../rpc/framing.js';
 
-export type HolderHandlers = { [K in keyof HolderMethods]: (p: Parameters<HolderMethods[K]>[0]) => ReturnType<HolderMethods[K]> | Promise<ReturnType<HolderMethods[K]>> };
+export type HolderHandlers = {
+  [K in keyof HolderMethods]: (p: Parameters<HolderMethods[K]>[0]) => ReturnType<HolderMethods[K]> | Promise<ReturnType<HolderMethods[K]>>;
+};
 
 /**
  * The holder's side of its control socket: a daemon connects, both say hello (a version
@@ -14,10 +23,19 @@ export class HolderControlServer {
   private server: Server | null = null;
   private peers = new Set<Socket>();
 
-  constructor(private readonly socketPath: string, private readonly kind: HolderKind, private readonly handlers: HolderHandlers, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly kind: HolderKind,
+    private readonly handlers: HolderHandlers,
+    private readonly log: (line: string) => void,
+  ) {}
 
   listen(): Promise<void> {
-    try { unlinkSync(this.socketPath); } catch { /* not there */ }
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      /* not there */
+    }
     const server = createServer((sock) => this.accept(sock));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -50,7 +68,13 @@ export class HolderControlServer {
       for (const f of frames as Array<Record<string, unknown>>) {
         if (!greeted) {
           if (f.t !== 'hello' || f.protocol !== HOLDER_PROTOCOL_VERSION) {
-            send({ t: 'error', error: { code: 'E_PROTOCOL_MISMATCH', message: `holder protocol ${HOLDER_PROTOCOL_VERSION}, peer sent ${JSON.stringify(f.protocol)}` } });
+            send({
+              t: 'error',
+              error: {
+                code: 'E_PROTOCOL_MISMATCH',
+                message: `holder protocol ${HOLDER_PROTOCOL_VERSION}, peer sent ${JSON.stringify(f.protocol)}`,
+              },
+            });
             sock.end();
             return;
           }
@@ -87,6 +111,10 @@ export class HolderControlServer {
   close(): void {
     for (const sock of this.peers) sock.destroy();
     this.server?.close();
-    try { unlinkSync(this.socketPath); } catch { /* gone */ }
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      /* gone */
+    }
   }
 }

@@ -58,7 +58,10 @@ export function openListenSockets(addresses: readonly string[], backlog = 511): 
       }
       held.push({ address, fd: h.fd, name: address.text.replace(/[^A-Za-z0-9._-]/g, '_'), close: () => h.close() });
     }
-    listenOnInherited(held.map((s) => s.fd), backlog);
+    listenOnInherited(
+      held.map((s) => s.fd),
+      backlog,
+    );
   } catch (err) {
     for (const s of held) s.close();
     throw err;
@@ -83,7 +86,8 @@ function listenOnInherited(fds: number[], backlog: number): void {
     stdio: ['ignore', 'ignore', 'pipe', ...fds],
     timeout: 15_000,
   });
-  if (r.status !== 0) throw new Error(`cannot listen on ${fds.length} socket(s): ${r.stderr?.toString().trim() || r.error?.message || `exit ${r.status}`}`);
+  if (r.status !== 0)
+    throw new Error(`cannot listen on ${fds.length} socket(s): ${r.stderr?.toString().trim() || r.error?.message || `exit ${r.status}`}`);
 }
 
 /**
@@ -119,6 +123,10 @@ function removeStaleSocket(path: string): void {
 }
 
 function errnoName(code: number): string {
-  const names: Record<number, string> = { [-98]: 'EADDRINUSE (address already in use)', [-13]: 'EACCES (permission denied)', [-99]: 'EADDRNOTAVAIL (address not available)' };
+  const names: Record<number, string> = {
+    [-98]: 'EADDRINUSE (address already in use)',
+    [-13]: 'EACCES (permission denied)',
+    [-99]: 'EADDRNOTAVAIL (address not available)',
+  };
   return names[code] ?? `error ${code}`;
 }

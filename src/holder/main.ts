@@ -25,7 +25,11 @@ function main(): void {
   }
   const logFile = socketPath.replace(/\.sock$/, '.log');
   const log = (line: string): void => {
-    try { appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 }); } catch { /* best effort */ }
+    try {
+      appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+    } catch {
+      /* best effort */
+    }
   };
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as AppSpec;
   // What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
@@ -53,16 +57,21 @@ function main(): void {
 
   let server: HolderControlServer | null = null;
   const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });
-  server = new HolderControlServer(socketPath, driver.kind, {
-    status: () => pool.status(),
-    reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1),
-    scale: (p) => pool.scale(p.instances),
-    'restart-instance': (p) => pool.restartInstance(p.instance),
-    'stop-instance': (p) => pool.stopInstance(p.instance),
-    'start-instance': (p) => pool.startInstance(p.instance),
-    'reset-instance': (p) => pool.resetCounters(p.instance),
-    signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
-  }, log);
+  server = new HolderControlServer(
+    socketPath,
+    driver.kind,
+    {
+      status: () => pool.status(),
+      reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1),
+      scale: (p) => pool.scale(p.instances),
+      'restart-instance': (p) => pool.restartInstance(p.instance),
+      'stop-instance': (p) => pool.stopInstance(p.instance),
+      'start-instance': (p) => pool.startInstance(p.instance),
+      'reset-instance': (p) => pool.resetCounters(p.instance),
+      signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
+    },
+    log,
+  );
 
   let stopping = false;
   const stop = async (why: string): Promise<void> => {
@@ -82,10 +91,13 @@ function main(): void {
   process.on('SIGHUP', () => undefined);
   process.on('disconnect', () => undefined);
 
-  void server.listen().then(() => pool.start(), (err: Error) => {
-    log(`cannot listen on ${socketPath}: ${err.message}`);
-    process.exit(1);
-  });
+  void server.listen().then(
+    () => pool.start(),
+    (err: Error) => {
+      log(`cannot listen on ${socketPath}: ${err.message}`);
+      process.exit(1);
+    },
+  );
 }
 
 main();

@@ -63,7 +63,8 @@ function bindRelay(path: string, onMessage: (line: string) => void): NotifyRelay
   const libc = loadLibc();
   if (libc === null) throw new Error(`cannot bind the NOTIFY_SOCKET relay: libc is not usable here (${libcUnavailableReason()})`);
   const bytes = Buffer.byteLength(path);
-  if (bytes > SUN_PATH_MAX) throw new Error(`cannot bind the NOTIFY_SOCKET relay: ${path} is longer than ${SUN_PATH_MAX} bytes; use a shorter TEND_HOME`);
+  if (bytes > SUN_PATH_MAX)
+    throw new Error(`cannot bind the NOTIFY_SOCKET relay: ${path} is longer than ${SUN_PATH_MAX} bytes; use a shorter TEND_HOME`);
   const fail = (what: string, fd: number): never => {
     const code = errnoName(libc.errno());
     if (fd >= 0) libc.close(fd);
@@ -75,7 +76,11 @@ function bindRelay(path: string, onMessage: (line: string) => void): NotifyRelay
     process.on('SIGIO', () => drainAll(libc));
     listening = true;
   }
-  try { unlinkSync(path); } catch { /* not there */ }
+  try {
+    unlinkSync(path);
+  } catch {
+    /* not there */
+  }
   const fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) fail('socket', fd);
   const addr = Buffer.alloc(2 + SUN_PATH_MAX + 1);
@@ -95,7 +100,11 @@ function bindRelay(path: string, onMessage: (line: string) => void): NotifyRelay
       closed = true;
       open.delete(fd);
       libc.close(fd);
-      try { unlinkSync(path); } catch { /* gone */ }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* gone */
+      }
     },
   };
 }

@@ -79,19 +79,30 @@ export interface Step<R> {
 }
 
 export function newSlot<R>(instance: number, spec: AppSpec): Step<R> {
-  return { slot: { instance, spec, restarts: 0, history: FRESH_HISTORY, state: { kind: 'launching', run: null } }, effects: [{ type: 'spawn', spec, fresh: false }] };
+  return {
+    slot: { instance, spec, restarts: 0, history: FRESH_HISTORY, state: { kind: 'launching', run: null } },
+    effects: [{ type: 'spawn', spec, fresh: false }],
+  };
 }
 
 /** What `list` shows for a slot, and the process it shows. */
 export function slotView<R>(state: SlotState<R>): { status: ProcessStatus; run: R | null } {
   switch (state.kind) {
-    case 'launching': return { status: 'launching', run: state.run };
-    case 'online': return { status: 'online', run: state.run };
-    case 'replacing': return state.run === null ? { status: 'launching', run: state.fresh } : { status: 'online', run: state.run };
-    case 'waiting-restart': return { status: 'waiting-restart', run: null };
-    case 'stopping': return { status: 'stopping', run: state.run };
-    case 'removed': case 'stopped': return { status: 'stopped', run: null };
-    case 'errored': return { status: 'errored', run: null };
+    case 'launching':
+      return { status: 'launching', run: state.run };
+    case 'online':
+      return { status: 'online', run: state.run };
+    case 'replacing':
+      return state.run === null ? { status: 'launching', run: state.fresh } : { status: 'online', run: state.run };
+    case 'waiting-restart':
+      return { status: 'waiting-restart', run: null };
+    case 'stopping':
+      return { status: 'stopping', run: state.run };
+    case 'removed':
+    case 'stopped':
+      return { status: 'stopped', run: null };
+    case 'errored':
+      return { status: 'errored', run: null };
   }
 }
 
@@ -100,38 +111,60 @@ const why = (exit: Exit): string => (exit.signal !== null ? `killed by ${exit.si
 /** The one place a slot changes: a pure function of the slot and an event. */
 export function transition<R>(slot: Slot<R>, event: SlotEvent<R>): Step<R> {
   const s = slot.state;
-  const to = (state: SlotState<R>, effects: SlotEffect<R>[] = [], more: Partial<Slot<R>> = {}): Step<R> => ({ slot: { ...slot, ...more, state }, effects });
+  const to = (state: SlotState<R>, effects: SlotEffect<R>[] = [], more: Partial<Slot<R>> = {}): Step<R> => ({
+    slot: { ...slot, ...more, state },
+    effects,
+  });
   const stay: Step<R> = { slot, effects: [] };
   switch (event.type) {
-    case 'spawned': return spawned(slot, event, to, stay);
+    case 'spawned':
+      return spawned(slot, event, to, stay);
     case 'ready':
     case 'ready-timeout':
       if (s.kind === 'launching' && s.run === event.run) return to({ kind: 'online', run: event.run });
       if (s.kind === 'replacing' && s.fresh === event.run && !s.proving) {
-        if (event.type === 'ready-timeout') return freshFailed(slot, s, `was not ready within listen_timeout (${s.spec.listenTimeoutMs} ms): ${s.spec.waitReady ? 'no `ready` message came' : 'it never listened'}`, to);
+        if (event.type === 'ready-timeout')
+          return freshFailed(
+            slot,
+            s,
+            `was not ready within listen_timeout (${s.spec.listenTimeoutMs} ms): ${s.spec.waitReady ? 'no `ready` message came' : 'it never listened'}`,
+            to,
+          );
         const ms = s.spec.minReadyMs ?? MIN_READY_DEFAULT_MS;
         return to({ ...s, proving: true }, [{ type: 'prove', run: event.run, ms }]);
       }
       return stay;
     case 'proven':
       if (s.kind !== 'replacing' || s.fresh !== event.run || !s.proving) return stay;
-      return to({ kind: 'online', run: event.run }, [
-        ...(s.run === null ? [] : [{ type: 'retire' as const, run: s.run, spec: slot.spec }]),
-        { type: 'replaced', error: null },
-      // A replaced process counts as a restart of the instance, as PM2's restart_time does.
-      ], { spec: s.spec, history: FRESH_HISTORY, restarts: slot.restarts + 1 });
-    case 'exit': return exited(slot, event, to, stay);
+      return to(
+        { kind: 'online', run: event.run },
+        [
+          ...(s.run === null ? [] : [{ type: 'retire' as const, run: s.run, spec: slot.spec }]),
+          { type: 'replaced', error: null },
+          // A replaced process counts as a restart of the instance, as PM2's restart_time does.
+        ],
+        { spec: s.spec, history: FRESH_HISTORY, restarts: slot.restarts + 1 },
+      );
+    case 'exit':
+      return exited(slot, event, to, stay);
     case 'restart-due':
       if (s.kind !== 'waiting-restart') return stay;
       return to({ kind: 'launching', run: null }, [{ type: 'spawn', spec: slot.spec, fresh: false }], { restarts: slot.restarts + 1 });
-    case 'replace': return replace(slot, event.spec, to);
-    case 'restart': return restart(slot, to);
-    case 'remove': return remove(slot, to);
-    case 'stop': return stopKeep(slot, to);
+    case 'replace':
+      return replace(slot, event.spec, to);
+    case 'restart':
+      return restart(slot, to);
+    case 'remove':
+      return remove(slot, to);
+    case 'stop':
+      return stopKeep(slot, to);
     case 'start':
       if (s.kind !== 'stopped' && s.kind !== 'errored' && s.kind !== 'waiting-restart') return stay;
-      return to({ kind: 'launching', run: null }, [{ type: 'cancel-restart' }, { type: 'spawn', spec: slot.spec, fresh: false }], { history: FRESH_HISTORY });
-    case 'reset': return to(s, [], { restarts: 0, history: FRESH_HISTORY });
+      return to({ kind: 'launching', run: null }, [{ type: 'cancel-restart' }, { type: 'spawn', spec: slot.spec, fresh: false }], {
+        history: FRESH_HISTORY,
+      });
+    case 'reset':
+      return to(s, [], { restarts: 0, history: FRESH_HISTORY });
   }
 }
 
@@ -165,13 +198,17 @@ function exited<R>(slot: Slot<R>, event: Extract<SlotEvent<R>, { type: 'exit' }>
       }
       // The old process crashed while its replacement starts: the replacement takes over, or
       // the restart policy applies if it fails.
-      if (s.run === event.run) return to({ ...s, run: null }, [{ type: 'log', line: `instance ${slot.instance}: ${why(event.exit)} during its reload` }]);
+      if (s.run === event.run)
+        return to({ ...s, run: null }, [{ type: 'log', line: `instance ${slot.instance}: ${why(event.exit)} during its reload` }]);
       return stay;
     case 'stopping':
       if (s.run !== event.run) return stay;
       if (s.then === 'remove') return to({ kind: 'removed' });
       if (s.then === 'stop') return to({ kind: 'stopped' });
-      return to({ kind: 'launching', run: null }, [{ type: 'spawn', spec: slot.spec, fresh: false }], { restarts: slot.restarts + 1, history: FRESH_HISTORY });
+      return to({ kind: 'launching', run: null }, [{ type: 'spawn', spec: slot.spec, fresh: false }], {
+        restarts: slot.restarts + 1,
+        history: FRESH_HISTORY,
+      });
     default:
       return stay;
   }
@@ -191,7 +228,9 @@ function afterCrash<R>(slot: Slot<R>, exit: Exit, uptimeMs: number, to: To<R>, b
   const d = decideRestart(slot.history, { ...exit, uptimeMs }, slot.spec);
   const effects: SlotEffect<R>[] = [...before, { type: 'log', line: `instance ${slot.instance}: ${d.reason}` }];
   if (d.action === 'give-up') return to({ kind: d.status }, effects, { history: d.history });
-  return to({ kind: 'waiting-restart', delayMs: d.delayMs }, [...effects, { type: 'schedule-restart', ms: d.delayMs }], { history: d.history });
+  return to({ kind: 'waiting-restart', delayMs: d.delayMs }, [...effects, { type: 'schedule-restart', ms: d.delayMs }], {
+    history: d.history,
+  });
 }
 
 function replace<R>(slot: Slot<R>, spec: AppSpec, to: To<R>): Step<R> {
@@ -222,7 +261,10 @@ function restart<R>(slot: Slot<R>, to: To<R>): Step<R> {
     case 'waiting-restart':
     case 'errored':
     case 'stopped':
-      return to({ kind: 'launching', run: null }, [{ type: 'cancel-restart' }, { type: 'spawn', spec: slot.spec, fresh: false }], { restarts: slot.restarts + 1, history: FRESH_HISTORY });
+      return to({ kind: 'launching', run: null }, [{ type: 'cancel-restart' }, { type: 'spawn', spec: slot.spec, fresh: false }], {
+        restarts: slot.restarts + 1,
+        history: FRESH_HISTORY,
+      });
     default:
       return { slot, effects: [] };
   }
@@ -236,7 +278,10 @@ function remove<R>(slot: Slot<R>, to: To<R>): Step<R> {
       if (s.run === null) return to({ kind: 'removed' });
       return to({ kind: 'stopping', run: s.run, then: 'remove' }, [{ type: 'retire', run: s.run, spec: slot.spec }]);
     case 'replacing': {
-      const effects: SlotEffect<R>[] = [...(s.fresh === null ? [] : [{ type: 'kill' as const, run: s.fresh }]), { type: 'replaced', error: 'was stopped: the app stopped during the reload' }];
+      const effects: SlotEffect<R>[] = [
+        ...(s.fresh === null ? [] : [{ type: 'kill' as const, run: s.fresh }]),
+        { type: 'replaced', error: 'was stopped: the app stopped during the reload' },
+      ];
       if (s.run === null) return to({ kind: 'removed' }, effects);
       return to({ kind: 'stopping', run: s.run, then: 'remove' }, [...effects, { type: 'retire', run: s.run, spec: slot.spec }]);
     }

@@ -20,7 +20,11 @@ export class SocketsDriver implements WorkerDriver {
   readonly kind = 'sockets' as const;
   private spawned = 0;
 
-  constructor(private readonly sockets: HeldSocket[], private readonly runDir: string, private readonly prefix: string) {}
+  constructor(
+    private readonly sockets: HeldSocket[],
+    private readonly runDir: string,
+    private readonly prefix: string,
+  ) {}
 
   async spawn(spec: AppSpec, instance: number, env: Record<string, string>): Promise<WorkerProcess> {
     const { file, args } = buildCommand(spec.exec);
@@ -35,14 +39,20 @@ export class SocketsDriver implements WorkerDriver {
     delete childEnv.NOTIFY_SOCKET;
     if (spec.waitReady) {
       const path = join(this.runDir, `${this.prefix}.${instance}.${++this.spawned}.notify`);
-      relay = await startNotifyRelay(path, (line) => { if (line === 'READY=1') readyFromRelay?.(); });
+      relay = await startNotifyRelay(path, (line) => {
+        if (line === 'READY=1') readyFromRelay?.();
+      });
       childEnv.NOTIFY_SOCKET = path;
     }
     const stdio: Array<number | 'inherit' | 'ipc'> = ['inherit', 'inherit', 'inherit', ...this.sockets.map((s) => s.fd)];
     if (isNode && spec.waitReady) stdio.push('ipc');
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"', file, ...args], { cwd: spec.cwd, env: childEnv, stdio });
+      child = spawn('/bin/sh', ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"', file, ...args], {
+        cwd: spec.cwd,
+        env: childEnv,
+        stdio,
+      });
     } catch (err) {
       relay?.close();
       throw err;
@@ -70,7 +80,13 @@ class SocketsWorker implements WorkerProcess {
 
   private handoff: Handoff | null = null;
 
-  constructor(private readonly child: ChildProcess, readonly pid: number, private readonly spec: AppSpec, private readonly relay: NotifyRelay | null, private readonly ports: number[]) {
+  constructor(
+    private readonly child: ChildProcess,
+    readonly pid: number,
+    private readonly spec: AppSpec,
+    private readonly relay: NotifyRelay | null,
+    private readonly ports: number[],
+  ) {
     child.on('error', () => undefined);
     child.once('exit', (_code, signal) => this.handoff?.finish(signal === null));
     child.on('message', (msg: unknown) => {
@@ -102,7 +118,12 @@ class SocketsWorker implements WorkerProcess {
     // Its keep-alive connections continue on the new process instead of being cut.
     this.handoff ??= startHandoff(this.pid, this.ports);
     if (this.spec.shutdownWithMessage && this.child.connected) {
-      try { this.child.send('shutdown'); return; } catch { /* fall through to the signal */ }
+      try {
+        this.child.send('shutdown');
+        return;
+      } catch {
+        /* fall through to the signal */
+      }
     }
     this.signal(this.spec.killSignal as NodeJS.Signals);
   }

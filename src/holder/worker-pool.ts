@@ -52,7 +52,11 @@ export class WorkerPool {
   private closing = false;
   private readonly now: () => number;
 
-  constructor(spec: AppSpec, private readonly driver: WorkerDriver, private readonly deps: PoolDeps) {
+  constructor(
+    spec: AppSpec,
+    private readonly driver: WorkerDriver,
+    private readonly deps: PoolDeps,
+  ) {
     this.spec = spec;
     this.count = resolveInstanceCount(spec.instances, availableParallelism());
     this.now = deps.now ?? Date.now;
@@ -61,7 +65,7 @@ export class WorkerPool {
   /** Runs operations one after the other (whatever the previous one's outcome). */
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const run = this.ops.then(() => {
-      if (this.closing) throw Object.assign(new Error('the app\'s holder is stopping'), { code: 'E_NOT_RUNNING' });
+      if (this.closing) throw Object.assign(new Error("the app's holder is stopping"), { code: 'E_NOT_RUNNING' });
       return op();
     });
     this.ops = run.catch(() => undefined);
@@ -110,28 +114,43 @@ export class WorkerPool {
         this.spawning.add(spawning);
         break;
       }
-      case 'retire': this.track(instance, this.retire(e.run, e.spec)); break;
+      case 'retire':
+        this.track(instance, this.retire(e.run, e.spec));
+        break;
       case 'kill':
         e.run.proc.signal('SIGKILL');
         this.track(instance, e.run.exited);
         break;
       case 'prove': {
-        const timer = setTimeout(() => { this.proveTimers.delete(timer); send({ type: 'proven', run: e.run }); }, e.ms);
+        const timer = setTimeout(() => {
+          this.proveTimers.delete(timer);
+          send({ type: 'proven', run: e.run });
+        }, e.ms);
         this.proveTimers.add(timer);
         break;
       }
       case 'schedule-restart':
         this.cancelRestart(instance);
-        this.restartTimers.set(instance, setTimeout(() => { this.restartTimers.delete(instance); send({ type: 'restart-due' }); }, e.ms));
+        this.restartTimers.set(
+          instance,
+          setTimeout(() => {
+            this.restartTimers.delete(instance);
+            send({ type: 'restart-due' });
+          }, e.ms),
+        );
         break;
-      case 'cancel-restart': this.cancelRestart(instance); break;
+      case 'cancel-restart':
+        this.cancelRestart(instance);
+        break;
       case 'replaced': {
         const waiter = this.replaceWaiters.get(instance);
         this.replaceWaiters.delete(instance);
         waiter?.(e.error);
         break;
       }
-      case 'log': this.deps.log(e.line); break;
+      case 'log':
+        this.deps.log(e.line);
+        break;
     }
   }
 
@@ -150,10 +169,17 @@ export class WorkerPool {
       send({ type: 'spawned', fresh, run: null, reason: (err as Error).message });
       return;
     }
-    const run: Run = { proc, startedAt: this.now(), exited: new Promise((resolve) => proc.onExit((code, signal) => resolve({ code, signal }))) };
+    const run: Run = {
+      proc,
+      startedAt: this.now(),
+      exited: new Promise((resolve) => proc.onExit((code, signal) => resolve({ code, signal }))),
+    };
     this.deps.log(`instance ${instance}: started pid ${proc.pid}${fresh ? ' (reload)' : ''}`);
     const timer = setTimeout(() => send({ type: 'ready-timeout', run }), spec.listenTimeoutMs);
-    proc.onReady(() => { clearTimeout(timer); send({ type: 'ready', run }); });
+    proc.onReady(() => {
+      clearTimeout(timer);
+      send({ type: 'ready', run });
+    });
     void run.exited.then((exit) => {
       clearTimeout(timer);
       send({ type: 'exit', run, exit, uptimeMs: this.now() - run.startedAt });
@@ -175,7 +201,9 @@ export class WorkerPool {
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
       run.exited.then(() => false),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), spec.killTimeoutMs); }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), spec.killTimeoutMs);
+      }),
     ]);
     clearTimeout(timer);
     if (late) await stopProcess((sig) => run.proc.signal(sig), run.exited, spec.killSignal as NodeJS.Signals, spec.killTimeoutMs);
@@ -184,7 +212,9 @@ export class WorkerPool {
   private track(instance: number, stop: Promise<unknown>): void {
     const set = this.stops.get(instance) ?? new Set();
     this.stops.set(instance, set);
-    const done = stop.then(() => { set.delete(done); });
+    const done = stop.then(() => {
+      set.delete(done);
+    });
     set.add(done);
   }
 
@@ -356,11 +386,26 @@ export class WorkerPool {
   }
 
   status(): HolderStatus {
-    const workers: InstanceInfo[] = [...this.slots.values()].sort((a, b) => a.instance - b.instance).map((s) => {
-      const view = slotView(s.state);
-      return { instance: s.instance, pid: view.run?.proc.pid ?? null, status: view.status, restarts: s.restarts, startedAt: view.run?.startedAt ?? null };
-    });
-    return { kind: this.driver.kind, instances: this.count, workers, ready: this.ready, reloading: this.reloading, lastReload: this.lastReload };
+    const workers: InstanceInfo[] = [...this.slots.values()]
+      .sort((a, b) => a.instance - b.instance)
+      .map((s) => {
+        const view = slotView(s.state);
+        return {
+          instance: s.instance,
+          pid: view.run?.proc.pid ?? null,
+          status: view.status,
+          restarts: s.restarts,
+          startedAt: view.run?.startedAt ?? null,
+        };
+      });
+    return {
+      kind: this.driver.kind,
+      instances: this.count,
+      workers,
+      ready: this.ready,
+      reloading: this.reloading,
+      lastReload: this.lastReload,
+    };
   }
 }
 

@@ -37,14 +37,24 @@ export function hookEventsOf(e: ProcessStateEvent, seen: Seen | undefined): Hook
   if (seen !== undefined && i.restarts > seen.restarts) out.push('restart');
   if (i.status === 'online' && e.previous !== 'online') out.push('online');
   if (i.status === 'errored' && e.previous !== 'errored') out.push('errored');
-  if ((i.status === 'stopped' && e.previous === 'stopping') || (e.deleted && e.previous !== 'stopped' && e.previous !== null)) out.push('stop');
+  if ((i.status === 'stopped' && e.previous === 'stopping') || (e.deleted && e.previous !== 'stopped' && e.previous !== null))
+    out.push('stop');
   return out;
 }
 
 export function payloadOf(event: HookEvent, e: ProcessStateEvent): HookPayload {
   const i = e.info;
   return {
-    event, app: i.name, id: i.id, namespace: i.namespace, time: new Date(e.time).toISOString(), status: i.status, previous: e.previous,
-    pid: i.pid, restarts: i.restarts, lastExit: i.lastExit, reason: i.reason,
+    event,
+    app: i.name,
+    id: i.id,
+    namespace: i.namespace,
+    time: new Date(e.time).toISOString(),
+    status: i.status,
+    previous: e.previous,
+    pid: i.pid,
+    restarts: i.restarts,
+    lastExit: i.lastExit,
+    reason: i.reason,
   };
 }

@@ -18,7 +18,11 @@ export interface HookRunnerDeps {
   perEndpoint?: number;
 }
 
-interface Known { hooks: Hooks | undefined; cwd: string; env: Record<string, string> }
+interface Known {
+  hooks: Hooks | undefined;
+  cwd: string;
+  env: Record<string, string>;
+}
 
 /**
  * Runs the `hooks` of apps on their events. Never blocks supervision: each hook runs in the
@@ -34,7 +38,11 @@ export class HookRunner {
   constructor(private readonly deps: HookRunnerDeps) {
     this.timeoutMs = deps.timeoutMs ?? 10_000;
     const maxRunning = deps.maxRunning ?? 16;
-    this.slots = new HookSlots({ maxRunning, perEndpoint: deps.perEndpoint ?? Math.max(1, Math.floor(maxRunning / 4)), queuePerEndpoint: 16 });
+    this.slots = new HookSlots({
+      maxRunning,
+      perEndpoint: deps.perEndpoint ?? Math.max(1, Math.floor(maxRunning / 4)),
+      queuePerEndpoint: 16,
+    });
   }
 
   /** Feed every daemon event (an EventBus listener). */
@@ -56,7 +64,11 @@ export class HookRunner {
   }
 
   private run(action: HookAction, payload: HookPayload, app: Known): void {
-    const where = { app: payload.app, hook: payload.event, ...(action.type === 'http' ? { url: redactText(action.url) } : { command: redactText(action.command) }) };
+    const where = {
+      app: payload.app,
+      hook: payload.event,
+      ...(action.type === 'http' ? { url: redactText(action.url) } : { command: redactText(action.command) }),
+    };
     const body = JSON.stringify(payload);
     const outcome = this.slots.submit(endpointOf(action, payload.app), (release) => {
       const done = (error: string | null): void => {
@@ -95,11 +107,21 @@ export class HookRunner {
       } catch {
         return settle(`not a URL: ${url}`);
       }
-      req = send(u, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs }, (res) => {
-        res.resume();
-        res.on('end', () => settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode ?? '?'}`));
-        res.on('error', (err) => settle(err.message));
-      });
+      req = send(
+        u,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          timeout: this.timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode ?? '?'}`),
+          );
+          res.on('error', (err) => settle(err.message));
+        },
+      );
       req.on('timeout', () => {
         req?.destroy();
         settle(`no answer within ${this.timeoutMs} ms`);
@@ -119,21 +141,32 @@ export class HookRunner {
       done(error);
     };
     const child = spawn('/bin/sh', ['-c', line], {
-      cwd: app.cwd, detached: true, stdio: ['pipe', 'ignore', 'pipe'],
+      cwd: app.cwd,
+      detached: true,
+      stdio: ['pipe', 'ignore', 'pipe'],
       env: { ...app.env, TEND_EVENT: payload.event, TEND_APP_NAME: payload.app, TEND_APP_ID: String(payload.id) },
     });
     const timer = setTimeout(() => {
-      try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       finish(`killed after ${this.timeoutMs} ms`);
     }, this.timeoutMs);
     timer.unref();
     child.on('error', (err) => finish(err.message));
-    child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 1000) stderr += c.toString('utf8'); });
+    child.stderr?.on('data', (c: Buffer) => {
+      if (stderr.length < 1000) stderr += c.toString('utf8');
+    });
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(body);
     child.on('close', (code, signal) => {
       if (code === 0) finish(null);
-      else finish(`${signal !== null ? `killed by ${signal}` : `exit code ${code}`}${stderr.trim() !== '' ? `: ${stderr.trim().slice(0, 300)}` : ''}`);
+      else
+        finish(
+          `${signal !== null ? `killed by ${signal}` : `exit code ${code}`}${stderr.trim() !== '' ? `: ${stderr.trim().slice(0, 300)}` : ''}`,
+        );
     });
   }
 }

@@ -2,9 +2,7 @@ import { createServer } from 'node:net';
 import { TendError, invalidValue } from '../errors.js';
 
 /** One socket of a `listen` list, parsed. */
-export type ListenAddress =
-  | { kind: 'tcp'; host: string | null; port: number; text: string }
-  | { kind: 'unix'; path: string; text: string };
+export type ListenAddress = { kind: 'tcp'; host: string | null; port: number; text: string } | { kind: 'unix'; path: string; text: string };
 
 /**
  * Parses a `listen` entry: `8080` (every interface), `127.0.0.1:8080`, `[::1]:8080`,
@@ -61,7 +59,7 @@ export async function checkPortsFree(listen: readonly string[]): Promise<void> {
   for (const text of listen) {
     const a = parseListenAddress(text);
     if (a.kind !== 'tcp') continue;
-    const host = a.host === 'localhost' ? '127.0.0.1' : a.host ?? undefined;
+    const host = a.host === 'localhost' ? '127.0.0.1' : (a.host ?? undefined);
     const code = await new Promise<string | null>((resolve) => {
       const probe = createServer();
       probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));

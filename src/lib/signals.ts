@@ -13,7 +13,11 @@ export function parseSignal(value: unknown, field = 'signal'): NodeJS.Signals {
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
     if (table[name] !== undefined) return name as NodeJS.Signals;
   }
-  throw new TendError('E_INVALID_SIGNAL', `Expected \`${field}\` to be a signal name like SIGTERM, SIGINT or SIGUSR2, got \`${String(value)}\``, {
-    hint: 'Run `kill -l` to list signal names.',
-  });
+  throw new TendError(
+    'E_INVALID_SIGNAL',
+    `Expected \`${field}\` to be a signal name like SIGTERM, SIGINT or SIGUSR2, got \`${String(value)}\``,
+    {
+      hint: 'Run `kill -l` to list signal names.',
+    },
+  );
 }

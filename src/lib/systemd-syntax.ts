@@ -52,7 +52,8 @@ export function quoteExecWord(word: string): string {
 /** A whole command line; the program must be an absolute path (systemd substitutes no variable there). */
 export function execLine(argv: string[]): string {
   const [file] = argv;
-  if (file === undefined || !file.startsWith('/')) throw new Error(`a unit's command must start with an absolute path, got ${JSON.stringify(file)}`);
+  if (file === undefined || !file.startsWith('/'))
+    throw new Error(`a unit's command must start with an absolute path, got ${JSON.stringify(file)}`);
   return argv.map(quoteExecWord).join(' ');
 }
 

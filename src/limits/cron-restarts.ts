@@ -9,7 +9,10 @@ interface Job {
 export class CronRestarts {
   private jobs = new Map<number, Job>();
 
-  constructor(private readonly fire: (id: number, pattern: string) => void, private readonly log: (event: string, data: Record<string, unknown>) => void) {}
+  constructor(
+    private readonly fire: (id: number, pattern: string) => void,
+    private readonly log: (event: string, data: Record<string, unknown>) => void,
+  ) {}
 
   /** Sets (or replaces, or with null removes) the app's schedule; same pattern = untouched. */
   set(id: number, pattern: string | null): void {

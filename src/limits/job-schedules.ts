@@ -46,11 +46,24 @@ export class JobSchedules {
     const kept = current === undefined ? null : { lastRun: current.lastRun, runStartedAt: current.runStartedAt };
     this.stop(id);
     if (spec === null || key === '' || (spec.schedule === undefined && spec.scheduleIntervalMs === undefined)) return;
-    const e: Entry = { key, overlap: spec.overlap ?? 'skip', cron: null, timer: null, intervalMs: spec.scheduleIntervalMs ?? null, nextAt: null, queued: false, skipped: 0, runStartedAt: kept?.runStartedAt ?? null, lastRun: kept?.lastRun ?? null };
+    const e: Entry = {
+      key,
+      overlap: spec.overlap ?? 'skip',
+      cron: null,
+      timer: null,
+      intervalMs: spec.scheduleIntervalMs ?? null,
+      nextAt: null,
+      queued: false,
+      skipped: 0,
+      runStartedAt: kept?.runStartedAt ?? null,
+      lastRun: kept?.lastRun ?? null,
+    };
     this.jobs.set(id, e);
     if (spec.schedule !== undefined) {
       try {
-        e.cron = new Cron(spec.schedule, { unref: true, protect: true }, () => { this.due(id); });
+        e.cron = new Cron(spec.schedule, { unref: true, protect: true }, () => {
+          this.due(id);
+        });
       } catch (err) {
         this.opts.log('schedule-invalid', { id, schedule: spec.schedule, error: (err as Error).message });
       }
@@ -112,7 +125,7 @@ export class JobSchedules {
   status(id: number): JobStatus | null {
     const e = this.jobs.get(id);
     if (e === undefined) return null;
-    const next = e.cron !== null ? e.cron.nextRun()?.getTime() ?? null : e.nextAt;
+    const next = e.cron !== null ? (e.cron.nextRun()?.getTime() ?? null) : e.nextAt;
     return { nextRunAt: next, lastRun: e.lastRun, queued: e.queued, skipped: e.skipped };
   }
 

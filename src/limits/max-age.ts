@@ -23,10 +23,13 @@ export class MaxAges {
     if (key === '' || run === null || maxAgeMs === undefined) return;
     const at = run.startedAt + maxAgeMs + Math.floor(this.random() * jitterMs);
     const entry: { key: string; timer: NodeJS.Timeout | null; at: number } = { key, timer: null, at };
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      this.fire(id, this.now() - run.startedAt);
-    }, Math.max(0, at - this.now()));
+    entry.timer = setTimeout(
+      () => {
+        entry.timer = null;
+        this.fire(id, this.now() - run.startedAt);
+      },
+      Math.max(0, at - this.now()),
+    );
     entry.timer.unref();
     this.timers.set(id, entry);
   }

@@ -47,7 +47,11 @@ export class ArchiveCompressor {
     const tmp = `${gz}.tmp`;
     try {
       // zlib and streams load on first use: most daemons never compress, and each costs memory.
-      const [{ pipeline }, { createGzip }, { open, rename, rm, unlink }] = await Promise.all([import('node:stream/promises'), import('node:zlib'), import('node:fs/promises')]);
+      const [{ pipeline }, { createGzip }, { open, rename, rm, unlink }] = await Promise.all([
+        import('node:stream/promises'),
+        import('node:zlib'),
+        import('node:fs/promises'),
+      ]);
       await pipeline(createReadStream(job.plain), createGzip(), createWriteStream(tmp, { mode: 0o640 }));
       const fh = await open(tmp, 'r');
       try {

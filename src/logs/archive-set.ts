@@ -1,6 +1,13 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { ArchiveCompressor } from './archive-compressor.js';
-import { archivePath, listArchivesSync, forgetLogDirEntries, listCompressionLeftovers, logDirEntries, scanArchivesSync } from './archive-names.js';
+import {
+  archivePath,
+  listArchivesSync,
+  forgetLogDirEntries,
+  listCompressionLeftovers,
+  logDirEntries,
+  scanArchivesSync,
+} from './archive-names.js';
 
 export interface ArchiveSetOptions {
   /** The live log file whose archives these are. */

@@ -1,5 +1,17 @@
 import { ensureDir } from '../lib/ensure-dir.js';
-import { closeSync, constants, fchownSync, fstatSync, ftruncateSync, open as openAsync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
+  ftruncateSync,
+  open as openAsync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { ArchiveSet } from './archive-set.js';
 import { inBackground } from './background-opens.js';
@@ -102,21 +114,23 @@ export class FileSink {
     this.opening = true;
     // No mkdir -p first (two syscalls per file): a missing folder fails the open, and the
     // synchronous retry below creates it.
-    inBackground((finished) => openAsync(this.path, FLAGS, 0o640, (err, fd) => {
-      finished();
-      if (!this.opening || this.closed) {
-        // A write opened the file first, or the sink was closed meanwhile.
-        if (err === null) closeSync(fd);
-        return;
-      }
-      if (err !== null) {
-        this.firstOpen(this.now());
-        return;
-      }
-      this.opening = false;
-      this.archives.recover();
-      this.adopt(fd, this.now());
-    }));
+    inBackground((finished) =>
+      openAsync(this.path, FLAGS, 0o640, (err, fd) => {
+        finished();
+        if (!this.opening || this.closed) {
+          // A write opened the file first, or the sink was closed meanwhile.
+          if (err === null) closeSync(fd);
+          return;
+        }
+        if (err !== null) {
+          this.firstOpen(this.now());
+          return;
+        }
+        this.opening = false;
+        this.archives.recover();
+        this.adopt(fd, this.now());
+      }),
+    );
   }
 
   get size(): number {
@@ -141,7 +155,11 @@ export class FileSink {
   /** Where the file ends now, read from the file itself (another writer may share it); ino -1 = no file. */
   end(): FileEnd {
     let st: { ino: number; size: number } = { ino: -1, size: 0 };
-    try { st = this.fd !== null ? fstatSync(this.fd) : statSync(this.path); } catch { /* no file */ }
+    try {
+      st = this.fd !== null ? fstatSync(this.fd) : statSync(this.path);
+    } catch {
+      /* no file */
+    }
     return { path: this.path, ino: st.ino, size: st.size };
   }
 
@@ -325,7 +343,11 @@ export class FileSink {
       this.setError(null);
       return true;
     } catch (err) {
-      try { closeSync(fd); } catch { /* already invalid */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already invalid */
+      }
       this.fail(err, now);
       return false;
     }

@@ -1,4 +1,16 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 
 /** Where a log file ended before a write (ino -1: it did not exist). */
 export interface FileEnd {
@@ -41,7 +53,10 @@ export class LogJournal {
   private current: Entry | null = null;
   private failed = false;
 
-  constructor(private readonly path: string, private readonly onNotice: (message: string) => void) {}
+  constructor(
+    private readonly path: string,
+    private readonly onNotice: (message: string) => void,
+  ) {}
 
   /** Undoes the write a killed daemon left unfinished; returns what it did (for the daemon log). */
   recover(): string[] {
@@ -49,7 +64,13 @@ export class LogJournal {
     this.seq = last?.seq ?? 0;
     if (last?.spool === null || last === null || !spoolUnchanged(last.spool)) return [];
     const done: string[] = [];
-    for (const file of last.files) done.push(undoFile(file, last.rotations.filter(([p]) => p === file.path).map(([, a]) => a)));
+    for (const file of last.files)
+      done.push(
+        undoFile(
+          file,
+          last.rotations.filter(([p]) => p === file.path).map(([, a]) => a),
+        ),
+      );
     this.record({ seq: this.seq + 1, spool: null, files: [], rotations: [] });
     return done;
   }
@@ -142,13 +163,23 @@ function fnv1a(buf: Buffer): number {
 }
 
 const isMark = (v: unknown): v is FileEnd =>
-  typeof v === 'object' && v !== null && typeof (v as FileEnd).path === 'string' && Number.isSafeInteger((v as FileEnd).ino) && Number.isSafeInteger((v as FileEnd).size) && (v as FileEnd).size >= 0;
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as FileEnd).path === 'string' &&
+  Number.isSafeInteger((v as FileEnd).ino) &&
+  Number.isSafeInteger((v as FileEnd).size) &&
+  (v as FileEnd).size >= 0;
 
 function parseEntry(text: string): Entry | null {
   try {
     const v = JSON.parse(text) as Entry;
-    if (!Number.isSafeInteger(v.seq) || !(v.spool === null || isMark(v.spool)) || !Array.isArray(v.files) || !v.files.every(isMark)) return null;
-    if (!Array.isArray(v.rotations) || !v.rotations.every((r) => Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'string'))) return null;
+    if (!Number.isSafeInteger(v.seq) || !(v.spool === null || isMark(v.spool)) || !Array.isArray(v.files) || !v.files.every(isMark))
+      return null;
+    if (
+      !Array.isArray(v.rotations) ||
+      !v.rotations.every((r) => Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'string'))
+    )
+      return null;
     return v;
   } catch {
     return null;
@@ -183,10 +214,15 @@ function undoFile(file: FileEnd, archives: string[]): string {
   const original = file.ino === -1 ? undefined : candidates.find((p) => inoOf(p) === file.ino);
   // Without the original and without a rotation, the file at the path is not ours to judge
   // (renamed away by another tool after the kill): leave everything as it is.
-  if (original === undefined && file.ino !== -1 && archives.length === 0) return `${file.path}: left as it is (not the file the interrupted write began)`;
+  if (original === undefined && file.ino !== -1 && archives.length === 0)
+    return `${file.path}: left as it is (not the file the interrupted write began)`;
   for (const p of candidates) {
     if (p === original || !existsSync(p)) continue;
-    try { unlinkSync(p); } catch { /* gone */ }
+    try {
+      unlinkSync(p);
+    } catch {
+      /* gone */
+    }
   }
   if (original === undefined) return `${file.path}: removed what the interrupted write created`;
   try {

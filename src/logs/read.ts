@@ -21,7 +21,6 @@ export interface TailLine {
   fileTime: number;
 }
 
-
 interface Piece {
   buf: Buffer;
   time: number;
@@ -54,7 +53,9 @@ export async function tailLines(file: string, count: number): Promise<TailLine[]
   for (const a of archives) {
     if (newlines > count) break;
     if (a.compressed) {
-      const buf = await readFile(a.path).then((b) => gunzipAsync(b)).catch(() => null);
+      const buf = await readFile(a.path)
+        .then((b) => gunzipAsync(b))
+        .catch(() => null);
       if (buf === null) continue;
       pieces.push({ buf, time: a.stamp });
       newlines += countNewlines(buf);

@@ -53,7 +53,11 @@ function readListening(): Map<number, ListenPort> {
   const all = new Map<number, ListenPort>();
   for (const t of TABLES) {
     let text: string;
-    try { text = readFileSync(t.file, 'latin1'); } catch { continue; }
+    try {
+      text = readFileSync(t.file, 'latin1');
+    } catch {
+      continue;
+    }
     for (const [inode, p] of parseNetTable(text, t.proto, t.v6)) all.set(inode, p);
   }
   return all;
@@ -62,11 +66,19 @@ function readListening(): Map<number, ListenPort> {
 /** The socket inodes a process holds open (its /proc/PID/fd links `socket:[N]`); empty when unreadable. */
 export function socketInodes(pid: number): number[] {
   let fds: string[];
-  try { fds = readdirSync(`/proc/${pid}/fd`); } catch { return []; }
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
   const out: number[] = [];
   for (const fd of fds) {
     let link: string;
-    try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+    try {
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
     if (link.startsWith('socket:[')) out.push(Number(link.slice(8, -1)));
   }
   return out;
@@ -124,7 +136,8 @@ export class PortScanner {
       }
       const before = this.found;
       this.found = new Map(apps.map((a) => [a.id, { pid: a.pid, ports: tidy(byApp.get(a.id) ?? []) }]));
-      const changed = before.size !== this.found.size || [...this.found].some(([id, f]) => JSON.stringify(before.get(id)) !== JSON.stringify(f));
+      const changed =
+        before.size !== this.found.size || [...this.found].some(([id, f]) => JSON.stringify(before.get(id)) !== JSON.stringify(f));
       this.scanning = false;
       done(changed);
     };

@@ -202,7 +202,17 @@ export class MetricsSampler {
   private stateFor(map: Map<number, AppState>, app: { id: number; name: string; pid: number }): AppState {
     let st = map.get(app.id);
     if (st === undefined) {
-      st = { pid: app.pid, name: app.name, members: [], cpuByPid: new Map(), cpuPercent: null, memoryBytes: null, main: null, cpuSeconds: 0, history: new MetricHistory(this.opts.historyPoints ?? 600) };
+      st = {
+        pid: app.pid,
+        name: app.name,
+        members: [],
+        cpuByPid: new Map(),
+        cpuPercent: null,
+        memoryBytes: null,
+        main: null,
+        cpuSeconds: 0,
+        history: new MetricHistory(this.opts.historyPoints ?? 600),
+      };
       map.set(app.id, st);
     }
     st.pid = app.pid;
@@ -222,8 +232,13 @@ export class MetricsSampler {
 
   private view(id: number, st: AppState, history: boolean, since = 0): AppMetrics {
     return {
-      id, name: st.name, main: st.main, cpuPercent: st.cpuPercent, memoryBytes: st.memoryBytes,
-      cpuSeconds: Math.round(st.cpuSeconds * 100) / 100, processes: st.members.length,
+      id,
+      name: st.name,
+      main: st.main,
+      cpuPercent: st.cpuPercent,
+      memoryBytes: st.memoryBytes,
+      cpuSeconds: Math.round(st.cpuSeconds * 100) / 100,
+      processes: st.members.length,
       history: history ? st.history.points(since) : [],
     };
   }
@@ -257,7 +272,9 @@ export class MetricsSampler {
     const st = this.mapOf(of).get(id);
     if (st === undefined) return [];
     return st.members.map((m) => ({
-      pid: m.pid, ppid: m.ppid, command: commandLine(m.pid) ?? `[${m.pid}]`,
+      pid: m.pid,
+      ppid: m.ppid,
+      command: commandLine(m.pid) ?? `[${m.pid}]`,
       cpuPercent: st.cpuByPid.has(m.pid) ? Math.round((st.cpuByPid.get(m.pid) as number) * 10) / 10 : null,
       memoryBytes: m.rssPages * this.pageSize,
     }));
@@ -296,6 +313,8 @@ function detectPageSize(): number {
     const pages = Number(readFileSync('/proc/self/statm', 'latin1').split(' ')[1]);
     const ratio = process.memoryUsage.rss() / pages;
     for (const size of [4096, 16384, 65536]) if (ratio < size * 1.5) return size;
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   return 4096;
 }

@@ -24,8 +24,7 @@ export type RequestFrame = {
 }[MethodName];
 
 export type ResponseFrame =
-  | { t: 'res'; id: number; ok: true; result: MethodResult<MethodName> }
-  | { t: 'res'; id: number; ok: false; error: WireError };
+  { t: 'res'; id: number; ok: true; result: MethodResult<MethodName> } | { t: 'res'; id: number; ok: false; error: WireError };
 
 export interface EventFrame {
   t: 'evt';

@@ -116,5 +116,10 @@ export type MethodResult<K extends MethodName> = ReturnType<TendMethods[K]>;
 export type { LogRecord, LogSource };
 
 /** What the web API's `POST /api/processes/<app>/<action>` does, and the method each calls. */
-export const WEB_ACTIONS = { restart: 'process.restart', stop: 'process.stop', start: 'process.startTarget', reload: 'process.reload' } as const satisfies Record<string, MethodName>;
+export const WEB_ACTIONS = {
+  restart: 'process.restart',
+  stop: 'process.stop',
+  start: 'process.startTarget',
+  reload: 'process.reload',
+} as const satisfies Record<string, MethodName>;
 export type WebAction = keyof typeof WEB_ACTIONS;

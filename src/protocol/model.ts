@@ -12,7 +12,13 @@ export const READY_NEVER_CAME = 'no `ready` message came';
 export const TASK_COMPLETED = 'completed (exit code 0)';
 
 /** Wire status names, PM2-compatible: produced from the internal machine state at the edge. */
-export type ProcessStatus = 'launching' | 'online' | 'stopping' | 'stopped' | 'waiting-restart' | 'errored'
+export type ProcessStatus =
+  | 'launching'
+  | 'online'
+  | 'stopping'
+  | 'stopped'
+  | 'waiting-restart'
+  | 'errored'
   /** Held until the apps it depends on (depends_on) are started, ready or healthy; `reason` says which. */
   | 'waiting';
 
@@ -101,7 +107,10 @@ export interface HealthSpec {
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 
 /** How far a dependency must have come before its dependent starts. */
-export type DependencyCondition = 'started' | 'ready' | 'healthy'
+export type DependencyCondition =
+  | 'started'
+  | 'ready'
+  | 'healthy'
   /** The dependency is a `task` that exited 0. */
   | 'completed';
 export interface Dependency {

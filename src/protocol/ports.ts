@@ -6,6 +6,9 @@ import type { ListenPort } from './model.js';
  */
 export function formatPorts(ports: readonly ListenPort[] | null | undefined): string {
   const any = new Set(['0.0.0.0', '::']);
-  const words = (ports ?? []).map((p) => `${any.has(p.address) ? '' : p.address.includes(':') ? `[${p.address}]:` : `${p.address}:`}${p.port}${p.proto === 'udp' ? '/udp' : ''}`);
+  const words = (ports ?? []).map(
+    (p) =>
+      `${any.has(p.address) ? '' : p.address.includes(':') ? `[${p.address}]:` : `${p.address}:`}${p.port}${p.proto === 'udp' ? '/udp' : ''}`,
+  );
   return [...new Set(words)].join(',');
 }

@@ -12,7 +12,8 @@ import type { AppSpec, HealthSpec, HookAction, Hooks, ProcessDetail } from './mo
 const SECRET_ANYWHERE = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|DATABASE_URL|CONN(ECTION)?_?STRING)/i;
 
 /** Words that mark a secret only as a whole word of the name: `API_KEY`, `apiKey`, not `KEYBOARD_LAYOUT` or `MONKEY`. */
-const SECRET_WORD = /^(KEY|KEYS|APIKEY|ACCESSKEY|SECRETKEY|PRIVATEKEY|PASS|PWD|PRIVATE|AUTH|AUTHORIZATION|COOKIE|COOKIES|SESSION|DSN|SALT|SIGNATURE)$/;
+const SECRET_WORD =
+  /^(KEY|KEYS|APIKEY|ACCESSKEY|SECRETKEY|PRIVATEKEY|PASS|PWD|PRIVATE|AUTH|AUTHORIZATION|COOKIE|COOKIES|SESSION|DSN|SALT|SIGNATURE)$/;
 
 /** `scheme://user:password@` inside any text (a URL alone, or in a list or a command line). */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]*):([^\s@/?#]+)@/gi;
@@ -23,7 +24,10 @@ export const REDACTED = '[redacted]';
 export function isSecretName(name: string): boolean {
   if (SECRET_ANYWHERE.test(name)) return true;
   // Words: split at `_`, `-`, `.` and camelCase boundaries (apiKey → api, Key).
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[_\-.]+/);
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase()
+    .split(/[_\-.]+/);
   return words.some((w) => SECRET_WORD.test(w));
 }
 

@@ -23,13 +23,20 @@ export class AttachServer {
   /** Clients being greeted: output that arrives meanwhile waits here, after their screen. */
   private readonly pending = new Map<Socket, string[]>();
 
-  constructor(private readonly path: string, private readonly handlers: AttachHandlers) {
+  constructor(
+    private readonly path: string,
+    private readonly handlers: AttachHandlers,
+  ) {
     this.server = createServer((socket) => this.accept(socket));
   }
 
   listen(): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    try { unlinkSync(this.path); } catch { /* none left over */ }
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* none left over */
+    }
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.path, () => {
@@ -60,7 +67,11 @@ export class AttachServer {
   close(): void {
     for (const c of this.clients) c.end();
     this.server.close();
-    try { unlinkSync(this.path); } catch { /* already gone */ }
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* already gone */
+    }
   }
 
   private accept(socket: Socket): void {
@@ -94,13 +105,16 @@ export class AttachServer {
           greeted = true;
           const queue: string[] = [];
           this.pending.set(socket, queue);
-          void this.handlers.greet(size.cols, size.rows).then((frames) => {
-            this.pending.delete(socket);
-            if (socket.destroyed) return;
-            for (const f of frames) socket.write(encodeFrame(f));
-            for (const line of queue) socket.write(line);
-            this.clients.add(socket);
-          }, (err: Error) => fail(`cannot greet: ${err.message}`));
+          void this.handlers.greet(size.cols, size.rows).then(
+            (frames) => {
+              this.pending.delete(socket);
+              if (socket.destroyed) return;
+              for (const f of frames) socket.write(encodeFrame(f));
+              for (const line of queue) socket.write(line);
+              this.clients.add(socket);
+            },
+            (err: Error) => fail(`cannot greet: ${err.message}`),
+          );
         } else if (frame.t === 'in' && typeof frame.data === 'string') this.handlers.input(frame.data);
         else if (frame.t === 'resize' && size !== null) this.handlers.resize(size.cols, size.rows);
         else return fail('unknown frame');

@@ -18,8 +18,17 @@ export function parseHolderConfig(text: string | undefined): HolderConfig {
     throw new Error('the holder is started by tend with its configuration as a JSON argument');
   }
   const c = v as Partial<HolderConfig> | null;
-  if (typeof c !== 'object' || c === null || typeof c.file !== 'string' || !Array.isArray(c.args) || !c.args.every((a) => typeof a === 'string')
-    || typeof c.cwd !== 'string' || typeof c.socket !== 'string' || typeof c.name !== 'string' || typeof c.logAnsi !== 'boolean') {
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.file !== 'string' ||
+    !Array.isArray(c.args) ||
+    !c.args.every((a) => typeof a === 'string') ||
+    typeof c.cwd !== 'string' ||
+    typeof c.socket !== 'string' ||
+    typeof c.name !== 'string' ||
+    typeof c.logAnsi !== 'boolean'
+  ) {
     throw new Error('malformed holder configuration');
   }
   return c as HolderConfig;

@@ -44,14 +44,21 @@ async function main(): Promise<void> {
     if (c === cols && r === rows) return;
     cols = c;
     rows = r;
-    try { app.resize(c, r); } catch { /* the app is exiting */ }
+    try {
+      app.resize(c, r);
+    } catch {
+      /* the app is exiting */
+    }
     screen.resize(c, r);
   };
   const server = new AttachServer(config.socket, {
     greet: async (c, r) => {
       resize(c, r);
       const data = await screen.snapshot();
-      return [{ t: 'hello', protocol: PTY_PROTOCOL_VERSION, pid: process.pid, appPid: app.pid, name: config.name }, { t: 'screen', data }];
+      return [
+        { t: 'hello', protocol: PTY_PROTOCOL_VERSION, pid: process.pid, appPid: app.pid, name: config.name },
+        { t: 'screen', data },
+      ];
     },
     input: (data) => app.write(data),
     resize,
@@ -69,13 +76,19 @@ async function main(): Promise<void> {
   process.stdin.on('error', () => undefined);
   for (const sig of FORWARDED) {
     process.on(sig, () => {
-      try { process.kill(-app.pid, sig); } catch {
-        try { process.kill(app.pid, sig); } catch { /* already gone */ }
+      try {
+        process.kill(-app.pid, sig);
+      } catch {
+        try {
+          process.kill(app.pid, sig);
+        } catch {
+          /* already gone */
+        }
       }
     });
   }
   app.onExit(({ exitCode, signal }) => {
-    const name = signal ? SIGNAL_NAMES.get(signal) ?? null : null;
+    const name = signal ? (SIGNAL_NAMES.get(signal) ?? null) : null;
     server.broadcast({ t: 'exit', code: name === null ? exitCode : null, signal: name });
     server.close();
     process.stdin.destroy();

@@ -39,7 +39,11 @@ export class RpcClient {
     });
     socket.on('error', (err) => this.fail(new TendError('E_DAEMON_UNREACHABLE', `lost the daemon connection: ${err.message}`)));
     socket.on('close', () => {
-      this.fail(new TendError('E_DAEMON_UNREACHABLE', 'the daemon closed the connection', { hint: 'Check the daemon log (`tend ping` shows where it is).' }));
+      this.fail(
+        new TendError('E_DAEMON_UNREACHABLE', 'the daemon closed the connection', {
+          hint: 'Check the daemon log (`tend ping` shows where it is).',
+        }),
+      );
       for (const fn of this.closeHandlers) fn(this.failure);
     });
   }
@@ -49,7 +53,11 @@ export class RpcClient {
     return new Promise((resolve, reject) => {
       const socket = connect(socketPath);
       socket.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new TendError('E_DAEMON_UNREACHABLE', `cannot connect to ${socketPath}: ${err.code ?? err.message}`, { details: { errno: err.code } }));
+        reject(
+          new TendError('E_DAEMON_UNREACHABLE', `cannot connect to ${socketPath}: ${err.code ?? err.message}`, {
+            details: { errno: err.code },
+          }),
+        );
       });
       socket.once('connect', () => {
         socket.removeAllListeners('error');
@@ -68,19 +76,30 @@ export class RpcClient {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = timeoutMs > 0
-        ? setTimeout(() => {
-          this.pending.delete(id);
-          reject(new TendError('E_TIMEOUT', `the daemon did not answer \`${method}\` within ${timeoutMs} ms`, { hint: 'Check the daemon log; `tend daemon restart` replaces it without stopping apps.' }));
-        }, timeoutMs)
-        : undefined;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(id);
+              reject(
+                new TendError('E_TIMEOUT', `the daemon did not answer \`${method}\` within ${timeoutMs} ms`, {
+                  hint: 'Check the daemon log; `tend daemon restart` replaces it without stopping apps.',
+                }),
+              );
+            }, timeoutMs)
+          : undefined;
       const text = encodeFrame({ t: 'req', id, method, params } as ClientFrame);
       const bytes = Buffer.byteLength(text);
       if (bytes > MAX_FRAME_BYTES) {
         if (timer !== undefined) clearTimeout(timer);
-        reject(new TendError('E_FRAME_TOO_LARGE', `the \`${method}\` request is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte limit of one message; nothing was sent`, {
-          hint: 'Something in it is too large (an argument, an environment variable, an env_file): pass large data through a file instead.',
-        }));
+        reject(
+          new TendError(
+            'E_FRAME_TOO_LARGE',
+            `the \`${method}\` request is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte limit of one message; nothing was sent`,
+            {
+              hint: 'Something in it is too large (an argument, an environment variable, an env_file): pass large data through a file instead.',
+            },
+          ),
+        );
         return;
       }
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });

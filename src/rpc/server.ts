@@ -93,7 +93,9 @@ export class RpcServer {
       } else if (requestTimer === null) {
         requestTimer = setTimeout(() => {
           this.opts.log('client-request-timeout', { bytes: decoder.buffered });
-          refuse(new TendError('E_TIMEOUT', `a request was not completed within ${requestMs} ms (${decoder.buffered} bytes, no end of line)`));
+          refuse(
+            new TendError('E_TIMEOUT', `a request was not completed within ${requestMs} ms (${decoder.buffered} bytes, no end of line)`),
+          );
         }, requestMs);
         requestTimer.unref();
       }
@@ -124,10 +126,12 @@ export class RpcServer {
           }
           clearTimeout(helloTimer);
           if (frame.protocol !== PROTOCOL_VERSION) {
-            refuse(new TendError('E_PROTOCOL_MISMATCH', `this daemon speaks protocol ${PROTOCOL_VERSION}, the client speaks ${frame.protocol}`, {
-              hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).',
-              details: { daemon: PROTOCOL_VERSION, client: frame.protocol },
-            }));
+            refuse(
+              new TendError('E_PROTOCOL_MISMATCH', `this daemon speaks protocol ${PROTOCOL_VERSION}, the client speaks ${frame.protocol}`, {
+                hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).',
+                details: { daemon: PROTOCOL_VERSION, client: frame.protocol },
+              }),
+            );
             return;
           }
           greeted = true;
@@ -150,7 +154,11 @@ export class RpcServer {
       send({ t: 'res', id, ok: false, error: e.toWire() });
     };
     if (frame.t !== 'req' || id < 0 || typeof method !== 'string' || !Object.hasOwn(this.opts.handlers, method)) {
-      fail(new TendError('E_PROTOCOL', `unknown request${typeof method === 'string' ? ` method \`${method}\`` : ''}`, { hint: 'Is the CLI newer than the daemon? Run `tend daemon restart`.' }));
+      fail(
+        new TendError('E_PROTOCOL', `unknown request${typeof method === 'string' ? ` method \`${method}\`` : ''}`, {
+          hint: 'Is the CLI newer than the daemon? Run `tend daemon restart`.',
+        }),
+      );
       return;
     }
     const params = frame.params ?? {};
@@ -175,6 +183,10 @@ export class RpcServer {
     this.server = null;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    try { unlinkSync(this.opts.socketPath); } catch { /* already gone */ }
+    try {
+      unlinkSync(this.opts.socketPath);
+    } catch {
+      /* already gone */
+    }
   }
 }

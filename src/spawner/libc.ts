@@ -69,7 +69,9 @@ export function loadLibc(): Libc | null {
     const koffi = require('koffi') as { load(name: string): { func(sig: string): Fn }; errno(): number };
     const lib = koffi.load('libc.so.6');
     const f = (sig: string): Fn => lib.func(sig);
-    const spawn = f('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)') as Fn & { async: Fn };
+    const spawn = f(
+      'int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)',
+    ) as Fn & { async: Fn };
     const epollWait = f('int epoll_wait(int epfd, void *events, int max, int timeout)') as Fn & { async: Fn };
     cached = {
       posixSpawn: spawn as unknown as Libc['posixSpawn'],
@@ -98,8 +100,14 @@ export function loadLibc(): Libc | null {
       // The holder's sockets.
       socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],
       bind: f('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
-      fcntlInt: ((fcntl: Fn) => (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg))(f('int fcntl(int fd, int cmd, ...)')),
-      setsockoptInt: ((setsockopt: Fn) => (fd: number, level: number, name: number, value: number) => setsockopt(fd, level, name, [value], 4))(f('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)')),
+      fcntlInt: (
+        (fcntl: Fn) => (fd: number, cmd: number, arg: number) =>
+          fcntl(fd, cmd, 'int', arg)
+      )(f('int fcntl(int fd, int cmd, ...)')),
+      setsockoptInt: (
+        (setsockopt: Fn) => (fd: number, level: number, name: number, value: number) =>
+          setsockopt(fd, level, name, [value], 4)
+      )(f('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)')),
       recv: f('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Libc['recv'],
       ...((syscall: Fn) => ({
         pidfdOpen: (pid: number) => Number(syscall(SYS_PIDFD_OPEN, 'int', pid, 'int', 0)),

@@ -17,7 +17,10 @@ export interface SpawnRequest {
 
 /** A spawn that did not start; `code` is the errno name (ENOENT, EACCES, E2BIG…). */
 export class SpawnError extends Error {
-  constructor(readonly code: string, file: string) {
+  constructor(
+    readonly code: string,
+    file: string,
+  ) {
     super(`spawn ${file} ${code}`);
     this.name = 'SpawnError';
   }
@@ -34,7 +37,6 @@ const SOCK_CLOEXEC = 0o2000000;
 const ACTIONS_BYTES = 256;
 const ATTR_BYTES = 512;
 const SIGSET_BYTES = 128;
-
 
 /** The executable execvp would run: a name without a slash is looked up in the child's PATH. */
 function resolveFile(file: string, cwd: string, env: Record<string, string>): string {
@@ -78,7 +80,11 @@ function nextQueued(): void {
  * Calls back with the pid and, with `ipc`, the daemon's end of the channel, or a SpawnError.
  * The stdio fds must stay open until the callback.
  */
-export function posixSpawn(libc: Libc, req: SpawnRequest, done: (err: SpawnError | null, out: { pid: number; ipcFd: number | null } | null) => void): void {
+export function posixSpawn(
+  libc: Libc,
+  req: SpawnRequest,
+  done: (err: SpawnError | null, out: { pid: number; ipcFd: number | null } | null) => void,
+): void {
   const start = (): void => {
     running += 1;
     let call: PreparedSpawn;
@@ -104,9 +110,17 @@ export function posixSpawn(libc: Libc, req: SpawnRequest, done: (err: SpawnError
       const code = err === null || err === undefined ? rc : osConstants.errno.EIO;
       // execvp runs a script without a #! line with /bin/sh; posix_spawn does not.
       if (code !== osConstants.errno.ENOEXEC) return finish(code);
-      libc.posixSpawnAsync(call.pid, '/bin/sh', call.actions, call.attr, ['/bin/sh', call.path, ...req.args, null], call.envp, (err2, rc2) => {
-        finish(err2 === null || err2 === undefined ? rc2 : osConstants.errno.EIO);
-      });
+      libc.posixSpawnAsync(
+        call.pid,
+        '/bin/sh',
+        call.actions,
+        call.attr,
+        ['/bin/sh', call.path, ...req.args, null],
+        call.envp,
+        (err2, rc2) => {
+          finish(err2 === null || err2 === undefined ? rc2 : osConstants.errno.EIO);
+        },
+      );
     });
   };
   if (running < IN_FLIGHT) start();

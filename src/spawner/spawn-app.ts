@@ -110,7 +110,12 @@ function viaPosixSpawn(libc: NonNullable<ReturnType<typeof loadLibc>>, pid: numb
 }
 
 function viaChildProcess(req: SpawnRequest): AppChild {
-  const child = nodeSpawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: [...req.stdio, req.ipc ? 'ipc' : 'ignore'] });
+  const child = nodeSpawn(req.file, req.args, {
+    cwd: req.cwd,
+    env: req.env,
+    detached: true,
+    stdio: [...req.stdio, req.ipc ? 'ipc' : 'ignore'],
+  });
   return {
     pid: child.pid,
     onSpawnError(cb) {

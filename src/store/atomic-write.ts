@@ -33,7 +33,8 @@ export function describeWriteError(err: unknown): string {
 export function writeFully(fd: number, data: Buffer, position?: number): void {
   let off = 0;
   while (off < data.length) {
-    const n = position === undefined ? writeSync(fd, data, off, data.length - off) : writeSync(fd, data, off, data.length - off, position + off);
+    const n =
+      position === undefined ? writeSync(fd, data, off, data.length - off) : writeSync(fd, data, off, data.length - off, position + off);
     // A zero-byte write would loop forever; the kernel reports a full disk as ENOSPC, but be sure.
     if (n <= 0) throw Object.assign(new Error(`short write (${off} of ${data.length} bytes)`), { code: 'ENOSPC' });
     off += n;
@@ -60,8 +61,17 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
     fd = null;
     renameSync(tmp, path);
   } catch (err) {
-    if (fd !== null) try { closeSync(fd); } catch { /* already closed */ }
-    try { unlinkSync(tmp); } catch { /* never created, or already gone */ }
+    if (fd !== null)
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created, or already gone */
+    }
     throw writeFailed(path, err);
   }
   if (durable) fsyncDir(dirname(path));
@@ -71,7 +81,11 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
 export function fsyncDir(dir: string): void {
   try {
     const dirFd = openSync(dir, 'r');
-    try { fsyncSync(dirFd); } finally { closeSync(dirFd); }
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
   } catch {
     // EINVAL/EISDIR on filesystems without directory fsync: nothing more can be done.
   }

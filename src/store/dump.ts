@@ -41,7 +41,13 @@ export interface LoadedDump {
 export function writeDump(paths: TendPaths, apps: AppSpec[], now: Date, ids?: number[], instanceIds?: Array<number[] | null>): DumpFile {
   const previous = readText(paths.dumpFile);
   if (previous !== null && tryParse(previous).dump !== null) writeFileAtomic(paths.dumpBackup, previous, 0o600, true);
-  const dump: DumpFile = { version: DUMP_VERSION, savedAt: now.toISOString(), apps, ...(ids === undefined ? {} : { ids }), ...(instanceIds === undefined ? {} : { instanceIds }) };
+  const dump: DumpFile = {
+    version: DUMP_VERSION,
+    savedAt: now.toISOString(),
+    apps,
+    ...(ids === undefined ? {} : { ids }),
+    ...(instanceIds === undefined ? {} : { instanceIds }),
+  };
   writeFileAtomic(paths.dumpFile, `${JSON.stringify(dump, null, 2)}\n`, 0o600, true);
   return dump;
 }
@@ -72,7 +78,10 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
     };
   }
   // One line each: a reason may quote a file's text, newlines included.
-  const reasons = [`${mainName}: ${main.missing ? 'missing' : main.error}`, `${backupName}: ${backup.missing ? 'missing' : backup.error}`].map((r) => r.replace(/\s*\n\s*/g, ' '));
+  const reasons = [
+    `${mainName}: ${main.missing ? 'missing' : main.error}`,
+    `${backupName}: ${backup.missing ? 'missing' : backup.error}`,
+  ].map((r) => r.replace(/\s*\n\s*/g, ' '));
   throw new TendError('E_STATE_CORRUPT', `the saved app list cannot be read (${reasons.join('; ')})`, {
     hint: `Nothing was started or changed. Start your apps again and run \`tend save\`; the damaged files in ${paths.home} are left for inspection.`,
     details: { file: paths.dumpFile, backup: paths.dumpBackup },
@@ -80,7 +89,10 @@ export function readDump(paths: TendPaths, checkSpec: SpecCheck = (s) => s as Ap
 }
 
 function idsOf(dump: DumpFile): { ids?: number[]; instanceIds?: Array<number[] | null> } {
-  return { ...(dump.ids === undefined ? {} : { ids: dump.ids }), ...(dump.instanceIds === undefined ? {} : { instanceIds: dump.instanceIds }) };
+  return {
+    ...(dump.ids === undefined ? {} : { ids: dump.ids }),
+    ...(dump.instanceIds === undefined ? {} : { instanceIds: dump.instanceIds }),
+  };
 }
 
 type Loaded = { dump: DumpFile; missing: false; error: null } | { dump: null; missing: boolean; error: string | null };
@@ -129,16 +141,23 @@ export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
   }
   const v = value as Partial<DumpFile> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-  if (v.version !== DUMP_VERSION) throw new Error(`format version ${JSON.stringify(v.version)} is not ${DUMP_VERSION} (written by another tend version?)`);
+  if (v.version !== DUMP_VERSION)
+    throw new Error(`format version ${JSON.stringify(v.version)} is not ${DUMP_VERSION} (written by another tend version?)`);
   if (typeof v.savedAt !== 'string') throw new Error('no savedAt');
   if (!Array.isArray(v.apps)) throw new Error('no apps array');
   v.apps.forEach((app, i) => checkApp(app, i));
-  if (v.ids !== undefined && (!Array.isArray(v.ids) || v.ids.length !== v.apps.length || !v.ids.every((id) => Number.isInteger(id) && id >= 0))) {
+  if (
+    v.ids !== undefined &&
+    (!Array.isArray(v.ids) || v.ids.length !== v.apps.length || !v.ids.every((id) => Number.isInteger(id) && id >= 0))
+  ) {
     throw new Error('ids do not match the apps');
   }
   const isIdList = (x: unknown): boolean => x === null || (Array.isArray(x) && x.every((id) => Number.isInteger(id) && id >= 0));
   // Shorter than `apps` is fine (an app added by hand has no instance ids: it gets fresh ones).
-  if (v.instanceIds !== undefined && (!Array.isArray(v.instanceIds) || v.instanceIds.length > v.apps.length || !v.instanceIds.every(isIdList))) {
+  if (
+    v.instanceIds !== undefined &&
+    (!Array.isArray(v.instanceIds) || v.instanceIds.length > v.apps.length || !v.instanceIds.every(isIdList))
+  ) {
     throw new Error('instanceIds do not match the apps');
   }
   if (checkSpec !== undefined) v.apps = v.apps.map((app, i) => checkSpec(app, `app #${i}`));
@@ -148,11 +167,15 @@ export function parseDump(text: string, checkSpec?: SpecCheck): DumpFile {
 /** Enough of AppSpec to start the app safely; the supervisor trusts specs it is given. */
 function checkApp(app: unknown, index: number): void {
   const a = app as Partial<AppSpec> | null;
-  const bad = (what: string): never => { throw new Error(`app #${index}${typeof a?.name === 'string' ? ` (${a.name})` : ''}: ${what}`); };
+  const bad = (what: string): never => {
+    throw new Error(`app #${index}${typeof a?.name === 'string' ? ` (${a.name})` : ''}: ${what}`);
+  };
   if (typeof a !== 'object' || a === null) bad('not an object');
   if (typeof a?.name !== 'string' || a.name === '') bad('no name');
-  if (typeof a?.exec !== 'object' || a.exec === null || typeof a.exec.script !== 'string' || !Array.isArray(a.exec.args)) bad('no exec.script/args');
+  if (typeof a?.exec !== 'object' || a.exec === null || typeof a.exec.script !== 'string' || !Array.isArray(a.exec.args))
+    bad('no exec.script/args');
   if (typeof a?.cwd !== 'string') bad('no cwd');
-  if (typeof a?.env !== 'object' || a.env === null || Object.values(a.env).some((x) => typeof x !== 'string')) bad('env is not a map of strings');
+  if (typeof a?.env !== 'object' || a.env === null || Object.values(a.env).some((x) => typeof x !== 'string'))
+    bad('env is not a map of strings');
   if (typeof a?.log !== 'object' || a.log === null) bad('no log settings');
 }

@@ -29,10 +29,14 @@ function check(st: Stats, path: string, what: string, chmod: string): void {
     });
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new TendError('E_HOME_UNSAFE', `${what} ${path} can be written by other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it`, {
-      hint: `Run \`${chmod}\`.`,
-      details: { path, mode: st.mode & 0o777 },
-    });
+    throw new TendError(
+      'E_HOME_UNSAFE',
+      `${what} ${path} can be written by other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it`,
+      {
+        hint: `Run \`${chmod}\`.`,
+        details: { path, mode: st.mode & 0o777 },
+      },
+    );
   }
 }
 

@@ -82,7 +82,11 @@ export class IntentLog {
       renameSync(tmp, this.path);
     } catch (err) {
       closeSync(fd);
-      try { unlinkSync(tmp); } catch { /* never created */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* never created */
+      }
       throw writeFailed(this.path, err);
     }
     return fd;
@@ -116,7 +120,11 @@ export class IntentLog {
       // the generation check).
       const need = this.end + record.length + RECORD_HEAD_BYTES;
       if (need > this.size) {
-        if (need > JOURNAL_MAX_BYTES) throw Object.assign(new Error(`the journal is full (${JOURNAL_MAX_BYTES} bytes): state.json has not been written for a long time`), { code: 'ENOSPC' });
+        if (need > JOURNAL_MAX_BYTES)
+          throw Object.assign(
+            new Error(`the journal is full (${JOURNAL_MAX_BYTES} bytes): state.json has not been written for a long time`),
+            { code: 'ENOSPC' },
+          );
         this.grow(fd, Math.min(JOURNAL_MAX_BYTES, Math.max(need, this.size + JOURNAL_RESERVE_BYTES)));
       }
       writeFully(fd, record, this.end);
@@ -140,7 +148,12 @@ export class IntentLog {
   }
 
   close(): void {
-    if (this.fd !== null) try { closeSync(this.fd); } catch { /* closed */ }
+    if (this.fd !== null)
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* closed */
+      }
     this.fd = null;
   }
 }
@@ -174,7 +187,11 @@ export function readLegacyIntents(path: string): unknown[] {
   const out: unknown[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    try { out.push(JSON.parse(line)); } catch { /* a partial last line */ }
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      /* a partial last line */
+    }
   }
   return out;
 }

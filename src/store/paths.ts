@@ -77,9 +77,13 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   const home = resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaultHome(homedir()));
   const socketBytes = Buffer.byteLength(join(home, 'daemon.sock'));
   if (socketBytes > MAX_SOCKET_PATH_BYTES) {
-    throw new TendError('E_HOME_INVALID', `TEND_HOME is too long: its socket path would be ${socketBytes} bytes, and Unix sockets allow ${MAX_SOCKET_PATH_BYTES}`, {
-      hint: `Use a TEND_HOME of at most ${MAX_SOCKET_PATH_BYTES - 'daemon.sock'.length - 1} characters (e.g. a symlink with a short path).`,
-    });
+    throw new TendError(
+      'E_HOME_INVALID',
+      `TEND_HOME is too long: its socket path would be ${socketBytes} bytes, and Unix sockets allow ${MAX_SOCKET_PATH_BYTES}`,
+      {
+        hint: `Use a TEND_HOME of at most ${MAX_SOCKET_PATH_BYTES - 'daemon.sock'.length - 1} characters (e.g. a symlink with a short path).`,
+      },
+    );
   }
   return home;
 }

@@ -1,4 +1,16 @@
-import { type Stats, lstatSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, statfsSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  type Stats,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  statfsSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureDir } from '../lib/ensure-dir.js';
 
@@ -85,7 +97,8 @@ function envMode(): 'auto' | 'home' | 'tmpfs' {
 
 function tmpfsRefusal(mode: 'auto' | 'home' | 'tmpfs', base: string, uid: number): string | null {
   if (mode === 'home') return 'TEND_PIPES=home';
-  if (mode === 'auto' && uid > SYSTEM_UID_MAX) return `uid ${uid} is a login user (logind's RemoveIPC would delete them in ${base} at logout)`;
+  if (mode === 'auto' && uid > SYSTEM_UID_MAX)
+    return `uid ${uid} is a login user (logind's RemoveIPC would delete them in ${base} at logout)`;
   try {
     const st = lstatSync(base);
     if (!st.isDirectory()) return `${base} is not a folder`;

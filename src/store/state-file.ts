@@ -36,7 +36,8 @@ export function readState<R>(paths: TendPaths, check: (raw: unknown, index: numb
   }
   const backup = tryLoad(paths.stateBackup, check, notices);
   if (backup.kind === 'ok') {
-    if (main.kind === 'bad' || main.kind === 'missing') notices.push(`restored from ${basename(paths.stateBackup)}; processes started after it was written are found by their run token`);
+    if (main.kind === 'bad' || main.kind === 'missing')
+      notices.push(`restored from ${basename(paths.stateBackup)}; processes started after it was written are found by their run token`);
     return { ...backup.value, source: 'backup', notices };
   }
   if (backup.kind === 'bad') notices.push(`${basename(paths.stateBackup)} could not be used either (${backup.error})`);
@@ -62,7 +63,8 @@ function tryLoad<R>(file: string, check: (raw: unknown, index: number) => R, not
   }
   const v = value as { version?: unknown; nextId?: unknown; apps?: unknown } | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { kind: 'bad', error: 'not a JSON object' };
-  if (v.version !== STATE_VERSION) return { kind: 'bad', error: `format version ${JSON.stringify(v.version)} is not ${STATE_VERSION} (written by another tend version?)` };
+  if (v.version !== STATE_VERSION)
+    return { kind: 'bad', error: `format version ${JSON.stringify(v.version)} is not ${STATE_VERSION} (written by another tend version?)` };
   if (!Array.isArray(v.apps)) return { kind: 'bad', error: 'no apps array' };
   const records: R[] = [];
   v.apps.forEach((raw, i) => {
@@ -86,12 +88,20 @@ export function writeState(paths: TendPaths, text: string, keepBackup: boolean):
   if (keepBackup) {
     const tmp = `${paths.stateBackup}.${process.pid}.tmp`;
     try {
-      try { unlinkSync(tmp); } catch { /* none left */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* none left */
+      }
       linkSync(paths.stateFile, tmp);
       renameSync(tmp, paths.stateBackup);
     } catch {
       // No state.json yet, or a filesystem without hard links: the backup stays as it was.
-      try { unlinkSync(tmp); } catch { /* none */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* none */
+      }
     }
   }
   writeFileAtomic(paths.stateFile, text, 0o600, false);

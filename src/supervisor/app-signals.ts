@@ -28,7 +28,9 @@ export async function signalTarget(ctx: SignalContext, target: Target, signal: N
   if (held.length === handles.length && held.length > 0) return ctx.rows(held);
   const running = handles.filter((h) => h.pid !== null);
   if (running.length === 0) {
-    throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` has no running process to signal`, { hint: `Start it first: tend start ${String(target)}` });
+    throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` has no running process to signal`, {
+      hint: `Start it first: tend start ${String(target)}`,
+    });
   }
   for (const h of running) if (!held.includes(h)) h.sendSignal(signal);
   return ctx.rows(running);
@@ -37,7 +39,8 @@ export async function signalTarget(ctx: SignalContext, target: Target, signal: N
 /** `tend send`: a line to the stdin of each running app of the target, never blocking the daemon. */
 export function sendLine(handles: ProcessHandle[], target: Target, line: string): { bytes: number; processes: number } {
   const running = handles.filter((h) => h.pid !== null);
-  if (running.length === 0) throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` is not running`, { hint: `Start it first: tend start ${String(target)}` });
+  if (running.length === 0)
+    throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` is not running`, { hint: `Start it first: tend start ${String(target)}` });
   let bytes = 0;
   for (const h of running) {
     try {

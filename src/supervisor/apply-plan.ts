@@ -8,7 +8,12 @@ import { applyStep, type AppNow } from './apply-step.js';
  * verb decides, with the settings that changed. With `pruneFile`, the apps last applied from that
  * file that it no longer has are `deleted` (`tend apply --prune`). Nothing is changed.
  */
-export function planApply(apps: ReadonlyArray<{ name: string; now: AppNow }>, specs: readonly AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
+export function planApply(
+  apps: ReadonlyArray<{ name: string; now: AppNow }>,
+  specs: readonly AppSpec[],
+  mode: ApplyMode,
+  pruneFile: string | null,
+): PlanStep[] {
   const steps: PlanStep[] = specs.map((spec) => {
     const existing = apps.find((a) => a.name === spec.name);
     if (existing === undefined) return { name: spec.name, action: 'created', changed: [] };

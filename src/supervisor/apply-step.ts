@@ -38,6 +38,12 @@ export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplySte
  * for the new spec: a change of mode or of listening addresses needs a new holder (a restart).
  */
 function canRollingReload(now: AppNow, spec: AppSpec): boolean {
-  return now.state === 'online' && now.holderRunning && isHeld(now.spec) && isHeld(spec)
-    && now.spec.execMode === spec.execMode && (now.spec.listen ?? []).join('\n') === (spec.listen ?? []).join('\n');
+  return (
+    now.state === 'online' &&
+    now.holderRunning &&
+    isHeld(now.spec) &&
+    isHeld(spec) &&
+    now.spec.execMode === spec.execMode &&
+    (now.spec.listen ?? []).join('\n') === (spec.listen ?? []).join('\n')
+  );
 }

@@ -27,8 +27,14 @@ export function unmetDependency(spec: AppSpec, find: (name: string) => Dependenc
     if (v === undefined) return `waiting for ${d.app} (${d.condition}): it is not started yet`;
     if (met(d, v)) continue;
     const info = v.info();
-    const why = info.status === 'errored' ? `: ${d.app} is errored${info.reason !== null ? ` (${info.reason})` : ''}`
-      : info.status === 'stopped' ? `: ${d.app} is stopped` : info.status === 'waiting' ? `: ${d.app} is waiting itself` : '';
+    const why =
+      info.status === 'errored'
+        ? `: ${d.app} is errored${info.reason !== null ? ` (${info.reason})` : ''}`
+        : info.status === 'stopped'
+          ? `: ${d.app} is stopped`
+          : info.status === 'waiting'
+            ? `: ${d.app} is waiting itself`
+            : '';
     return `waiting for ${d.app} (${d.condition})${why}`;
   }
   return null;

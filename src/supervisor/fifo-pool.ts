@@ -86,7 +86,11 @@ export class FifoPool {
 
   private removeAll(paths: string[]): void {
     for (const p of paths) {
-      try { unlinkSync(p); } catch { /* already gone */ }
+      try {
+        unlinkSync(p);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

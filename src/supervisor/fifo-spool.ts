@@ -19,7 +19,6 @@ export interface SpooledSink {
   writeDirect(stream: LogStream, chunk: Buffer): void;
 }
 
-
 /** The spool file beside a stream's FIFO. */
 export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;
 const nextPathOf = (spool: string): string => `${spool}.next`;

@@ -6,8 +6,17 @@ import { toStatus } from './process-machine.js';
 /** What state.json keeps of an app: enough for the next daemon to adopt its running process. */
 export function recordOf(h: AppView): ProcessRecord {
   return {
-    id: h.id, spec: h.spec, createdAt: h.createdAt, restarts: h.restarts, snapshot: h.snapshot,
-    pid: h.pid, startTicks: h.startTicks, startedAt: h.startedAt, lastExit: h.lastExit, token: h.token, limits: h.limits,
+    id: h.id,
+    spec: h.spec,
+    createdAt: h.createdAt,
+    restarts: h.restarts,
+    snapshot: h.snapshot,
+    pid: h.pid,
+    startTicks: h.startTicks,
+    startedAt: h.startedAt,
+    lastExit: h.lastExit,
+    token: h.token,
+    limits: h.limits,
     ...(h.pending === null ? {} : { pending: h.pending }),
     ...(h.held === null ? {} : { instanceIds: h.held.instanceIds, lastReload: h.held.lastReload, holderStatus: h.held.status }),
   };

@@ -10,7 +10,6 @@ import { holderFiles, type TendPaths } from '../store/paths.js';
 import { HolderLink } from './holder-link.js';
 import { holderNodeFlags } from './holder-flags.js';
 
-
 /** Cluster apps and socket-activated apps run under a holder process instead of directly. */
 export function isHeld(spec: AppSpec): boolean {
   return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
@@ -46,7 +45,10 @@ export class HeldApp {
     },
     saved: HeldSaved = {},
   ) {
-    this.instanceIds = Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId && saved.instanceIds.every((n) => Number.isInteger(n)) ? saved.instanceIds : [appId];
+    this.instanceIds =
+      Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId && saved.instanceIds.every((n) => Number.isInteger(n))
+        ? saved.instanceIds
+        : [appId];
     this.lastReload = saved.lastReload ?? null;
     this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
   }
@@ -68,7 +70,11 @@ export class HeldApp {
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
-    return { file: process.execPath, args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+    return {
+      file: process.execPath,
+      args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec],
+      env: { TEND_HOLDER_SOCKET: files.socket },
+    };
   }
 
   /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
@@ -88,7 +94,11 @@ export class HeldApp {
   removeFiles(): void {
     const files = holderFiles(this.paths, this.appId);
     for (const f of [files.spec, files.socket, files.log]) {
-      try { unlinkSync(f); } catch { /* not there */ }
+      try {
+        unlinkSync(f);
+      } catch {
+        /* not there */
+      }
     }
   }
 
@@ -110,7 +120,7 @@ export class HeldApp {
 
   /** A request to the holder (reload, scale, restart-instance, signal). */
   get holder(): HolderLink {
-    if (this.link === null) throw new Error('the app\'s holder is not running');
+    if (this.link === null) throw new Error("the app's holder is not running");
     return this.link;
   }
 
@@ -127,6 +137,13 @@ export class HeldApp {
 
 function isStatus(v: unknown): v is HolderStatus {
   const s = v as HolderStatus | null | undefined;
-  return typeof s === 'object' && s !== null && Array.isArray(s.workers) && Number.isInteger(s.instances)
-    && s.workers.every((w) => typeof w === 'object' && w !== null && Number.isInteger(w.instance) && (w.pid === null || Number.isInteger(w.pid)));
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    Array.isArray(s.workers) &&
+    Number.isInteger(s.instances) &&
+    s.workers.every(
+      (w) => typeof w === 'object' && w !== null && Number.isInteger(w.instance) && (w.pid === null || Number.isInteger(w.pid)),
+    )
+  );
 }

@@ -18,7 +18,7 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
   const held = h.held;
   if (held === null) return [base];
   const holderPid = base.pid;
-  const workers = holderPid === null ? [] : held.status?.workers ?? [];
+  const workers = holderPid === null ? [] : (held.status?.workers ?? []);
   return held.instanceIds.map((id, k) => {
     const w = workers.find((x) => x.instance === k);
     return w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid));
@@ -31,7 +31,14 @@ function idleRow(base: ProcessInfo, id: number, instance: number, holderPid: num
   return { ...base, id, pid: null, status, uptimeMs: 0, startedAt: null, cpuPercent: null, memoryBytes: null, instance, holderPid };
 }
 
-function instanceRow(base: ProcessInfo, w: InstanceInfo, id: number, holderPid: number | null, now: number, seen: ReturnType<InstanceFigures>): ProcessInfo {
+function instanceRow(
+  base: ProcessInfo,
+  w: InstanceInfo,
+  id: number,
+  holderPid: number | null,
+  now: number,
+  seen: ReturnType<InstanceFigures>,
+): ProcessInfo {
   // The holder's own state wins while it is not online (launching, stopping).
   const status = isUp(base.status) ? w.status : base.status;
   const running = w.pid !== null && w.startedAt !== null;
@@ -61,13 +68,16 @@ export interface Sampled {
 export function sampledOf(h: ProcessHandle): Sampled {
   const held = h.held;
   if (held === null) return { id: h.id, name: h.spec.name, pid: h.pid };
-  const workers = h.pid === null ? [] : held.status?.workers ?? [];
+  const workers = h.pid === null ? [] : (held.status?.workers ?? []);
   const instances = workers.map((w) => ({ id: held.instanceIds[w.instance] ?? -1, pid: w.pid })).filter((w) => w.id >= 0);
   return { id: h.id, name: h.spec.name, pid: h.pid, instances };
 }
 
 /** A numeric target that names one instance (not instance 0) of a held app. */
-export function findInstance(handles: Iterable<ProcessHandle>, target: string | number): { handle: ProcessHandle; instance: number } | null {
+export function findInstance(
+  handles: Iterable<ProcessHandle>,
+  target: string | number,
+): { handle: ProcessHandle; instance: number } | null {
   const text = String(target).trim();
   if (!/^\d+$/.test(text)) return null;
   const id = Number(text);
@@ -79,9 +89,15 @@ export function findInstance(handles: Iterable<ProcessHandle>, target: string | 
 }
 
 /** Asks the app's holder for a rolling reload; a failed one becomes E_RELOAD_FAILED (exit 1). */
-export async function reloadHeld(h: ProcessHandle, parallel: number, spec: AppSpec | undefined, lastStderr: (h: ProcessHandle) => Promise<string[]>): Promise<ReloadReport> {
+export async function reloadHeld(
+  h: ProcessHandle,
+  parallel: number,
+  spec: AppSpec | undefined,
+  lastStderr: (h: ProcessHandle) => Promise<string[]>,
+): Promise<ReloadReport> {
   const held = h.held;
-  if (held === null || !held.running) throw new TendError('E_NOT_RUNNING', `\`${h.spec.name}\` is not running`, { hint: `Start it: tend start ${h.spec.name}` });
+  if (held === null || !held.running)
+    throw new TendError('E_NOT_RUNNING', `\`${h.spec.name}\` is not running`, { hint: `Start it: tend start ${h.spec.name}` });
   const report = await held.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel });
   if (report.ok) {
     held.lastReload = report;
@@ -91,11 +107,15 @@ export async function reloadHeld(h: ProcessHandle, parallel: number, spec: AppSp
   const failed: ReloadReport = { ...report, stderr };
   held.lastReload = failed;
   const id = report.failedInstance === null ? h.id : (held.instanceIds[report.failedInstance] ?? h.id);
-  throw new TendError('E_RELOAD_FAILED', `reload of ${h.spec.name} stopped: the new process of instance ${report.failedInstance ?? '?'} (id ${id}) ${report.reason ?? 'failed'}; the old processes keep serving`
-    + (stderr.length > 0 ? `\n  last stderr lines:\n${stderr.map((l) => `    ${l}`).join('\n')}` : ''), {
-    hint: `Fix the app and run \`tend reload ${h.spec.name}\` again; \`tend describe ${h.spec.name}\` shows the failed reload.`,
-    details: { app: h.spec.name, instance: report.failedInstance, id, reason: report.reason, replaced: report.replaced, stderr },
-  });
+  throw new TendError(
+    'E_RELOAD_FAILED',
+    `reload of ${h.spec.name} stopped: the new process of instance ${report.failedInstance ?? '?'} (id ${id}) ${report.reason ?? 'failed'}; the old processes keep serving` +
+      (stderr.length > 0 ? `\n  last stderr lines:\n${stderr.map((l) => `    ${l}`).join('\n')}` : ''),
+    {
+      hint: `Fix the app and run \`tend reload ${h.spec.name}\` again; \`tend describe ${h.spec.name}\` shows the failed reload.`,
+      details: { app: h.spec.name, instance: report.failedInstance, id, reason: report.reason, replaced: report.replaced, stderr },
+    },
+  );
 }
 
 /** The instance count `scale` asks for: absolute, or relative to what runs now. */
@@ -111,7 +131,10 @@ export function scaledCount(h: ProcessHandle, instances: number, relative: boole
 }
 
 /** Replaces one instance of a held app when `target` names one; null when it does not. */
-export async function restartHeldInstance(apps: Iterable<ProcessHandle>, target: string | number): Promise<{ handle: ProcessHandle; instance: number } | null> {
+export async function restartHeldInstance(
+  apps: Iterable<ProcessHandle>,
+  target: string | number,
+): Promise<{ handle: ProcessHandle; instance: number } | null> {
   const one = findInstance(apps, target);
   if (one === null) return null;
   await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
@@ -119,7 +142,12 @@ export async function restartHeldInstance(apps: Iterable<ProcessHandle>, target:
 }
 
 /** `tend scale`: every app must be held (refused whole otherwise); running holders scale live. */
-export async function scaleHeld(handles: ProcessHandle[], instances: number, relative: boolean, begin: (specs: Map<ProcessHandle, AppSpec>) => void): Promise<void> {
+export async function scaleHeld(
+  handles: ProcessHandle[],
+  instances: number,
+  relative: boolean,
+  begin: (specs: Map<ProcessHandle, AppSpec>) => void,
+): Promise<void> {
   for (const h of handles) {
     if (!isHeld(h.spec)) {
       throw new TendError('E_USAGE', `${h.spec.name} runs as a single process (fork mode): it has no instances to scale`, {

@@ -1,6 +1,12 @@
 import { connect, type Socket } from 'node:net';
 import { TendError } from '../errors.js';
-import { HOLDER_MAX_FRAME_BYTES, HOLDER_PROTOCOL_VERSION, type HolderMethod, type HolderMethods, type HolderStatus } from '../protocol/holder.js';
+import {
+  HOLDER_MAX_FRAME_BYTES,
+  HOLDER_PROTOCOL_VERSION,
+  type HolderMethod,
+  type HolderMethods,
+  type HolderStatus,
+} from '../protocol/holder.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { FrameDecoder, encodeFrame } from '../rpc/framing.js';
 
@@ -27,7 +33,11 @@ export class HolderLink {
   private waiting: Array<() => void> = [];
   lastStatus: HolderStatus | null = null;
 
-  constructor(private readonly socketPath: string, private readonly onStatus: (s: HolderStatus) => void, private readonly log: (event: string, data: Record<string, unknown>) => void) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly onStatus: (s: HolderStatus) => void,
+    private readonly log: (event: string, data: Record<string, unknown>) => void,
+  ) {}
 
   start(): void {
     this.attempt(Date.now() + CONNECT_WINDOW_MS, 10);
@@ -44,14 +54,19 @@ export class HolderLink {
     });
     sock.on('data', (chunk: Buffer) => {
       let frames: unknown[];
-      try { frames = decoder.push(chunk); } catch { sock.destroy(); return; }
+      try {
+        frames = decoder.push(chunk);
+      } catch {
+        sock.destroy();
+        return;
+      }
       for (const f of frames as Array<Record<string, unknown>>) this.onFrame(f, sock);
     });
     sock.on('error', () => undefined);
     sock.on('close', () => {
       const wasOpen = this.sock === sock;
       if (wasOpen) this.sock = null;
-      for (const p of this.pending.values()) p.reject(new TendError('E_INTERNAL', 'the connection to the app\'s holder process was lost'));
+      for (const p of this.pending.values()) p.reject(new TendError('E_INTERNAL', "the connection to the app's holder process was lost"));
       this.pending.clear();
       if (this.closed) return;
       // Not reachable yet (just spawned) or lost: try again within the window.
@@ -73,7 +88,10 @@ export class HolderLink {
         return;
       }
       this.greeted = true;
-      void this.call('status', {}).then((s) => this.setStatus(s), () => undefined);
+      void this.call('status', {}).then(
+        (s) => this.setStatus(s),
+        () => undefined,
+      );
       const waiting = this.waiting;
       this.waiting = [];
       for (const w of waiting) w();
@@ -100,12 +118,18 @@ export class HolderLink {
   async call<K extends HolderMethod>(method: K, params: Parameters<HolderMethods[K]>[0]): Promise<ReturnType<HolderMethods[K]>> {
     if (!this.greeted || this.sock === null) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new TendError('E_INTERNAL', 'the app\'s holder process does not answer on its control socket')), CONNECT_WINDOW_MS);
-        this.waiting.push(() => { clearTimeout(timer); resolve(); });
+        const timer = setTimeout(
+          () => reject(new TendError('E_INTERNAL', "the app's holder process does not answer on its control socket")),
+          CONNECT_WINDOW_MS,
+        );
+        this.waiting.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
     const sock = this.sock;
-    if (sock === null) throw new TendError('E_INTERNAL', 'the connection to the app\'s holder process was lost');
+    if (sock === null) throw new TendError('E_INTERNAL', "the connection to the app's holder process was lost");
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

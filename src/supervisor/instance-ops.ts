@@ -7,7 +7,11 @@ import type { ProcessHandle } from './process-handle.js';
  * starts that worker only, the others keep serving. With no holder running, there is nothing
  * to stop or reset, and a start starts the app (`startApp`). A reset zeroes its restart counters.
  */
-export async function actOnInstance(one: { handle: ProcessHandle; instance: number }, verb: 'stop' | 'start' | 'reset', startApp: (h: ProcessHandle) => Promise<unknown>): Promise<void> {
+export async function actOnInstance(
+  one: { handle: ProcessHandle; instance: number },
+  verb: 'stop' | 'start' | 'reset',
+  startApp: (h: ProcessHandle) => Promise<unknown>,
+): Promise<void> {
   const h = one.handle;
   const held = h.held as HeldApp;
   const live = held.running && h.pid !== null && h.state !== 'stopping' && h.state !== 'stopped' && h.state !== 'errored';

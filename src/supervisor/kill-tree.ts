@@ -51,7 +51,12 @@ export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean
  * not exited `timeoutMs` later; resolves once `exited` does, `forced` when SIGKILL was needed.
  * For a process that shares its parent's group (a holder's workers): `send` signals it alone.
  */
-export async function stopProcess(send: (signal: NodeJS.Signals) => void, exited: Promise<unknown>, signal: NodeJS.Signals, timeoutMs: number): Promise<{ forced: boolean }> {
+export async function stopProcess(
+  send: (signal: NodeJS.Signals) => void,
+  exited: Promise<unknown>,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<{ forced: boolean }> {
   let forced = false;
   send(signal);
   const timer = setTimeout(() => {
@@ -94,7 +99,13 @@ export function signalOutsideGroup(leaderPid: number, members: ProcStat[], signa
  * parent died and init adopted them): without cgroups, nothing else connects them to the app.
  * Only processes born after the leader can carry its token (`sinceTicks`).
  */
-export function survivors(leaderPid: number, members: ProcStat[], token: string | null, sinceTicks: string | null = null, scan: ProcScan = ProcScan.read()): ProcStat[] {
+export function survivors(
+  leaderPid: number,
+  members: ProcStat[],
+  token: string | null,
+  sinceTicks: string | null = null,
+  scan: ProcScan = ProcScan.read(),
+): ProcStat[] {
   const out = new Map<number, ProcStat>();
   for (const m of members) {
     const now = scan.alive(m);
@@ -137,9 +148,13 @@ export function sweepLeftovers(
     if (left.length === 0) return;
     found(left.length);
     signalApp(leaderPid, left, signal, first);
-    setTimeout(() => withScan((later) => {
-      const still = survivors(leaderPid, left, token, sinceTicks, later);
-      if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL', later);
-    }), graceMs).unref();
+    setTimeout(
+      () =>
+        withScan((later) => {
+          const still = survivors(leaderPid, left, token, sinceTicks, later);
+          if (still.length > 0) signalApp(leaderPid, still, 'SIGKILL', later);
+        }),
+      graceMs,
+    ).unref();
   });
 }

@@ -22,7 +22,13 @@ export interface LaunchInput {
 }
 
 export type PreparedLaunch =
-  | { ok: true; fds: [number, number, number]; command: { file: string; args: string[] }; heldEnv: Record<string, string> | null; ipc: boolean }
+  | {
+      ok: true;
+      fds: [number, number, number];
+      command: { file: string; args: string[] };
+      heldEnv: Record<string, string> | null;
+      ipc: boolean;
+    }
   | { ok: false; message: string };
 
 /**
@@ -64,7 +70,13 @@ function asUser(command: { file: string; args: string[] }, runAs: RunAs, pipes: 
 }
 
 /** The spawn request of a prepared launch, once the run's token is recorded. */
-export function launchRequest(prepared: Extract<PreparedLaunch, { ok: true }>, id: number, spec: AppSpec, logs: LogPaths, token: string): SpawnRequest {
+export function launchRequest(
+  prepared: Extract<PreparedLaunch, { ok: true }>,
+  id: number,
+  spec: AppSpec,
+  logs: LogPaths,
+  token: string,
+): SpawnRequest {
   const env = appEnv(spec, id, logs, { [spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...prepared.heldEnv, [TOKEN_VAR]: token });
   return { file: prepared.command.file, args: prepared.command.args, cwd: spec.cwd, env, stdio: prepared.fds, ipc: prepared.ipc };
 }

@@ -19,7 +19,8 @@ export function beginOperation(
   specs?: Map<ProcessHandle, AppSpec>,
 ): void {
   if (handles.length === 0) return;
-  const given = specs === undefined ? undefined : Object.fromEntries([...specs].map(([h, spec]) => [String(h.id), { spec, createdAt: h.createdAt }]));
+  const given =
+    specs === undefined ? undefined : Object.fromEntries([...specs].map(([h, spec]) => [String(h.id), { spec, createdAt: h.createdAt }]));
   record({ op: 'operation', verb, goal, ids: handles.map((h) => h.id), at, ...(given === undefined ? {} : { specs: given }) });
   faultPoint('after-operation');
   if (goal !== 'run') return;

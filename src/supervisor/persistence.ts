@@ -65,13 +65,20 @@ export class Persistence {
       this.intents.append(entry);
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause ?? err;
-      this.health.set('intents', `${diskWord(cause)}cannot record changes in ${this.paths.intentFile}: ${describeWriteError(cause)}; changes are refused until it can`);
+      this.health.set(
+        'intents',
+        `${diskWord(cause)}cannot record changes in ${this.paths.intentFile}: ${describeWriteError(cause)}; changes are refused until it can`,
+      );
       this.scheduleRetry();
-      throw new TendError('E_WRITE_FAILED', `\`${entry.verb}\` not done: tend could not record it in ${basename(this.paths.intentFile)} (${describeWriteError(cause)}), so a daemon restart could undo it`, {
-        hint: `Nothing was changed. ${isDiskError(cause) ? `Free space on the filesystem of ${this.paths.home}` : `Check ${this.paths.home}`}, then try again.`,
-        details: { file: this.paths.intentFile, errno: (cause as NodeJS.ErrnoException)?.code ?? null, disk: isDiskError(cause) },
-        cause,
-      });
+      throw new TendError(
+        'E_WRITE_FAILED',
+        `\`${entry.verb}\` not done: tend could not record it in ${basename(this.paths.intentFile)} (${describeWriteError(cause)}), so a daemon restart could undo it`,
+        {
+          hint: `Nothing was changed. ${isDiskError(cause) ? `Free space on the filesystem of ${this.paths.home}` : `Check ${this.paths.home}`}, then try again.`,
+          details: { file: this.paths.intentFile, errno: (cause as NodeJS.ErrnoException)?.code ?? null, disk: isDiskError(cause) },
+          cause,
+        },
+      );
     }
     if (this.health.has('intents')) this.health.set('intents', null);
   }
@@ -94,7 +101,10 @@ export class Persistence {
       writeState(this.paths, `{"version":${STATE_VERSION},"nextId":${nextId},"apps":[${records.join(',')}]}`, this.stateOnDiskGood);
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause ?? err;
-      this.health.set('state', `${diskWord(cause)}cannot write ${this.paths.stateFile} (${describeWriteError(cause)}); apps are supervised from memory and the state is written again when space returns`);
+      this.health.set(
+        'state',
+        `${diskWord(cause)}cannot write ${this.paths.stateFile} (${describeWriteError(cause)}); apps are supervised from memory and the state is written again when space returns`,
+      );
       this.scheduleRetry();
       return false;
     }
@@ -102,7 +112,11 @@ export class Persistence {
     this.intents.clear();
     if (!this.legacyGone) {
       // An older tend's journal, replayed by the restore that led here: now in state.json.
-      try { unlinkSync(this.paths.legacyIntentFile); } catch { /* none */ }
+      try {
+        unlinkSync(this.paths.legacyIntentFile);
+      } catch {
+        /* none */
+      }
       this.legacyGone = true;
     }
     this.onStateWritten();
@@ -118,18 +132,35 @@ export class Persistence {
    */
   publishStatus(): void {
     if (this.closed) return;
-    const status: StatusFile = { version: STATUS_VERSION, daemonPid: process.pid, writtenAt: this.now(), apps: this.statusOf(), problems: this.health.list() };
+    const status: StatusFile = {
+      version: STATUS_VERSION,
+      daemonPid: process.pid,
+      writtenAt: this.now(),
+      apps: this.statusOf(),
+      problems: this.health.list(),
+    };
     try {
       writeFileAtomic(this.paths.statusFile, JSON.stringify(status), 0o600, false);
       if (this.health.has('status')) {
         this.health.set('status', null);
-        try { unlinkSync(this.stalePath); } catch { /* none */ }
+        try {
+          unlinkSync(this.stalePath);
+        } catch {
+          /* none */
+        }
       }
     } catch (err) {
       // Renamed, not deleted: freeing its space would let the next write squeeze in and hide
       // that the disk is full; a rename needs no data blocks.
-      try { renameSync(this.paths.statusFile, this.stalePath); } catch { /* already gone */ }
-      this.health.set('status', `${diskWord((err as { cause?: unknown }).cause ?? err)}cannot write ${this.paths.statusFile}: ${describeWriteError((err as { cause?: unknown }).cause ?? err)}`);
+      try {
+        renameSync(this.paths.statusFile, this.stalePath);
+      } catch {
+        /* already gone */
+      }
+      this.health.set(
+        'status',
+        `${diskWord((err as { cause?: unknown }).cause ?? err)}cannot write ${this.paths.statusFile}: ${describeWriteError((err as { cause?: unknown }).cause ?? err)}`,
+      );
       this.scheduleRetry();
     }
   }

@@ -24,7 +24,10 @@ export class ProcScan {
    * @param managedLeaders pids of the apps' leaders: a process in one of their sessions belongs
    *   to that app, so only processes outside them are searched for an app's token
    */
-  constructor(readonly stats: ProcStat[], private readonly managedLeaders: ReadonlySet<number> = new Set()) {}
+  constructor(
+    readonly stats: ProcStat[],
+    private readonly managedLeaders: ReadonlySet<number> = new Set(),
+  ) {}
 
   static read(managedLeaders?: ReadonlySet<number>): ProcScan {
     return new ProcScan(readAllStats(), managedLeaders);

@@ -53,12 +53,21 @@ export class ProcessHandle {
   /** An operation asked for and not yet carried out (persisted: see PendingOp); set by the supervisor's operations. */
   pending: PendingOp | null = null;
 
-  constructor(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>, pipePaths: PipePaths, sink: OutputSink, private readonly deps: HandleDeps<ProcessHandle>) {
+  constructor(
+    record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>,
+    pipePaths: PipePaths,
+    sink: OutputSink,
+    private readonly deps: HandleDeps<ProcessHandle>,
+  ) {
     this.id = record.id;
     this.currentSpec = record.spec;
     this._createdAt = record.createdAt;
-    this.pipes = new StdioPipes(pipePaths, sink, (stream) => this.onStreamEnd(stream), (stream, err) =>
-      this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }));
+    this.pipes = new StdioPipes(
+      pipePaths,
+      sink,
+      (stream) => this.onStreamEnd(stream),
+      (stream, err) => this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }),
+    );
   }
 
   get spec(): AppSpec {
@@ -74,17 +83,39 @@ export class ProcessHandle {
     return this._snapshot.state;
   }
 
-  get snapshot(): Readonly<Snapshot> { return this._snapshot; }
-  get createdAt(): number { return this._createdAt; }
-  get restarts(): number { return this._restarts; }
-  get pid(): number | null { return this._pid; }
-  get startTicks(): string | null { return this._startTicks; }
-  get startedAt(): number | null { return this._startedAt; }
-  get lastExit(): ExitRecord | null { return this._lastExit; }
-  get adopted(): boolean { return this._adopted; }
-  get token(): string | null { return this._token; }
-  get limits(): Readonly<LimitRestarts> { return this._limits; }
-  get held(): HeldApp | null { return this._held; }
+  get snapshot(): Readonly<Snapshot> {
+    return this._snapshot;
+  }
+  get createdAt(): number {
+    return this._createdAt;
+  }
+  get restarts(): number {
+    return this._restarts;
+  }
+  get pid(): number | null {
+    return this._pid;
+  }
+  get startTicks(): string | null {
+    return this._startTicks;
+  }
+  get startedAt(): number | null {
+    return this._startedAt;
+  }
+  get lastExit(): ExitRecord | null {
+    return this._lastExit;
+  }
+  get adopted(): boolean {
+    return this._adopted;
+  }
+  get token(): string | null {
+    return this._token;
+  }
+  get limits(): Readonly<LimitRestarts> {
+    return this._limits;
+  }
+  get held(): HeldApp | null {
+    return this._held;
+  }
 
   dispatch(event: ProcessEvent): void {
     // A stop is recorded before it is acted on, so a daemon killed mid-stop does not restart the app.
@@ -137,13 +168,22 @@ export class ProcessHandle {
 
   private run(effect: Effect): void {
     switch (effect.type) {
-      case 'spawn': return this.spawn();
-      case 'signal': return this.signal(effect.signal as NodeJS.Signals);
-      case 'schedule': return this.schedule(effect.deadline, effect.ms);
-      case 'cancel': return this.cancel(effect.deadline);
-      case 'count-restart': this._restarts += 1; return;
-      case 'reset-restarts': this._restarts = 0; return;
-      case 'remove': return this.deps.removed(this);
+      case 'spawn':
+        return this.spawn();
+      case 'signal':
+        return this.signal(effect.signal as NodeJS.Signals);
+      case 'schedule':
+        return this.schedule(effect.deadline, effect.ms);
+      case 'cancel':
+        return this.cancel(effect.deadline);
+      case 'count-restart':
+        this._restarts += 1;
+        return;
+      case 'reset-restarts':
+        this._restarts = 0;
+        return;
+      case 'remove':
+        return this.deps.removed(this);
     }
   }
 
@@ -151,7 +191,14 @@ export class ProcessHandle {
     this._adopted = false;
     this.treeSignalled = false;
     this.members = [];
-    const prepared = prepareLaunch({ id: this.id, spec: this.spec, pipes: this.pipes, held: this.syncHeld(), makeFifos: this.deps.makeFifos, ptySocket: this.deps.ptySocket(this.id) });
+    const prepared = prepareLaunch({
+      id: this.id,
+      spec: this.spec,
+      pipes: this.pipes,
+      held: this.syncHeld(),
+      makeFifos: this.deps.makeFifos,
+      ptySocket: this.deps.ptySocket(this.id),
+    });
     if (!prepared.ok) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: prepared.message }));
       return;
@@ -184,7 +231,11 @@ export class ProcessHandle {
         this.pendingSignal = null;
         const message = err?.message ?? 'unknown error';
         // A stop that came during the launch has nothing to wait for: the stop is complete.
-        queueMicrotask(() => this.dispatch(this.state === 'stopping' ? { type: 'exit', code: null, signal: null, uptimeMs: 0 } : { type: 'spawn-failed', message }));
+        queueMicrotask(() =>
+          this.dispatch(
+            this.state === 'stopping' ? { type: 'exit', code: null, signal: null, uptimeMs: 0 } : { type: 'spawn-failed', message },
+          ),
+        );
         return;
       }
       this.started(child, fds);
@@ -202,7 +253,11 @@ export class ProcessHandle {
       this.deps.intent(this, { op: 'spawned', token: this.token as string, pid, startTicks: this.startTicks });
     }
     // The read ends are opened while our copies of the write ends still exist (see StdioPipes).
-    try { this.pipes.attach(); } catch (err) { this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message }); }
+    try {
+      this.pipes.attach();
+    } catch (err) {
+      this.deps.log('pipe-attach-failed', { id: this.id, error: (err as Error).message });
+    }
     for (const fd of fds) closeSync(fd);
     child.onSpawnError((err) => {
       if (this.child === child) {
@@ -211,7 +266,8 @@ export class ProcessHandle {
       }
     });
     child.onMessage((msg: unknown) => {
-      if (msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready')) this.dispatch({ type: 'ready' });
+      if (msg === 'ready' || (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'ready'))
+        this.dispatch({ type: 'ready' });
     });
     child.onExit((code, signal) => {
       if (this.child !== child) return;
@@ -261,12 +317,22 @@ export class ProcessHandle {
     if (!this.treeSignalled && this.state !== 'stopping') {
       this.treeSignalled = true;
       signalApp(pid, left, this.spec.killSignal as NodeJS.Signals, scan);
-      this.timers.set('tree', setTimeout(() => this.deps.afterScan((later) => {
-        if (this.pid === pid) signalApp(pid, survivors(pid, left, this.token, this.startTicks, later), 'SIGKILL', later);
-      }), this.spec.killTimeoutMs));
+      this.timers.set(
+        'tree',
+        setTimeout(
+          () =>
+            this.deps.afterScan((later) => {
+              if (this.pid === pid) signalApp(pid, survivors(pid, left, this.token, this.startTicks, later), 'SIGKILL', later);
+            }),
+          this.spec.killTimeoutMs,
+        ),
+      );
     }
     this.members = left;
-    this.timers.set('tree-poll', setTimeout(() => this.checkTree(), TREE_POLL_MS));
+    this.timers.set(
+      'tree-poll',
+      setTimeout(() => this.checkTree(), TREE_POLL_MS),
+    );
   }
 
   private finishExit(draining: NonNullable<ProcessHandle['draining']>, fast: boolean): void {
@@ -286,9 +352,17 @@ export class ProcessHandle {
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
     this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
     if (fast) {
-      sweepLeftovers(old.pid, old.token, old.startTicks, this.spec.killSignal as NodeJS.Signals, this.spec.killTimeoutMs, (fn) => this.deps.afterScan(fn), (n) => {
-        this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
-      });
+      sweepLeftovers(
+        old.pid,
+        old.token,
+        old.startTicks,
+        this.spec.killSignal as NodeJS.Signals,
+        this.spec.killTimeoutMs,
+        (fn) => this.deps.afterScan(fn),
+        (n) => {
+          this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
+        },
+      );
     }
   }
 

@@ -5,7 +5,14 @@ import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-pol
  * The process state machine: states × events → next state + effects. Pure: it never touches a
  * process, a timer or a file; `process-handle.ts` executes the effects it returns.
  */
-export type ProcessState = 'stopped' | 'starting' | 'waiting-ready' | 'online' | 'stopping' | 'backoff' | 'errored'
+export type ProcessState =
+  | 'stopped'
+  | 'starting'
+  | 'waiting-ready'
+  | 'online'
+  | 'stopping'
+  | 'backoff'
+  | 'errored'
   /** Asked to start, held until the apps it depends on are far enough (depends_on). */
   | 'waiting';
 
@@ -59,7 +66,20 @@ export interface Transition {
 
 export const INITIAL: Snapshot = { state: 'stopped', history: FRESH_HISTORY, afterStop: 'nothing', forced: false, reason: null };
 
-type Spec = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs' | 'killSignal' | 'killTimeoutMs' | 'waitReady' | 'listenTimeoutMs' | 'task'>;
+type Spec = Pick<
+  AppSpec,
+  | 'autorestart'
+  | 'stopExitCodes'
+  | 'restartDelayMs'
+  | 'expBackoffRestartDelayMs'
+  | 'maxRestarts'
+  | 'minUptimeMs'
+  | 'killSignal'
+  | 'killTimeoutMs'
+  | 'waitReady'
+  | 'listenTimeoutMs'
+  | 'task'
+>;
 
 const RUNNING: ReadonlySet<ProcessState> = new Set(['starting', 'waiting-ready', 'online']);
 
@@ -88,7 +108,6 @@ export function toStatus(state: ProcessState): ProcessStatus {
 
 const stay = (s: Snapshot): Transition => ({ next: s, effects: [] });
 
-
 /** The transition table. Unlisted (state, event) pairs leave the state unchanged. */
 export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transition {
   const to = (state: ProcessState, effects: Effect[] = [], patch: Partial<Snapshot> = {}): Transition => ({
@@ -96,12 +115,22 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
     effects,
   });
   const stopNow = (): Transition =>
-    to('stopping', [{ type: 'signal', signal: spec.killSignal }, { type: 'cancel', deadline: 'ready' }, { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs }], { forced: false });
+    to(
+      'stopping',
+      [
+        { type: 'signal', signal: spec.killSignal },
+        { type: 'cancel', deadline: 'ready' },
+        { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs },
+      ],
+      { forced: false },
+    );
 
   switch (event.type) {
     case 'wait':
-      if (s.state === 'stopped' || s.state === 'errored' || s.state === 'waiting') return to('waiting', [], { history: FRESH_HISTORY, afterStop: 'nothing', reason: event.reason });
-      if (s.state === 'backoff') return to('waiting', [{ type: 'cancel', deadline: 'backoff' }], { history: FRESH_HISTORY, reason: event.reason });
+      if (s.state === 'stopped' || s.state === 'errored' || s.state === 'waiting')
+        return to('waiting', [], { history: FRESH_HISTORY, afterStop: 'nothing', reason: event.reason });
+      if (s.state === 'backoff')
+        return to('waiting', [{ type: 'cancel', deadline: 'backoff' }], { history: FRESH_HISTORY, reason: event.reason });
       return stay(s);
 
     case 'start':
@@ -124,7 +153,14 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       if (RUNNING.has(s.state)) return stopNow();
       if (s.state === 'stopping') {
         // A second stop while one is in progress escalates at once.
-        return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }, { type: 'cancel', deadline: 'kill' }], { afterStop: 'nothing', forced: true });
+        return to(
+          'stopping',
+          [
+            { type: 'signal', signal: 'SIGKILL' },
+            { type: 'cancel', deadline: 'kill' },
+          ],
+          { afterStop: 'nothing', forced: true },
+        );
       }
       if (s.state === 'backoff') return to('stopped', [{ type: 'cancel', deadline: 'backoff' }], { reason: null });
       if (s.state === 'waiting') return to('stopped', [], { reason: event.reason ?? null });
@@ -151,7 +187,12 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
     case 'exit':
       if (s.state === 'stopping') {
         const cancel: Effect = { type: 'cancel', deadline: 'kill' };
-        if (s.afterStop === 'start') return to('starting', [cancel, { type: 'count-restart' }, { type: 'spawn' }], { afterStop: 'nothing', history: FRESH_HISTORY, reason: null });
+        if (s.afterStop === 'start')
+          return to('starting', [cancel, { type: 'count-restart' }, { type: 'spawn' }], {
+            afterStop: 'nothing',
+            history: FRESH_HISTORY,
+            reason: null,
+          });
         if (s.afterStop === 'remove') return to('stopped', [cancel, { type: 'remove' }]);
         return to('stopped', [cancel], { reason: null });
       }
@@ -159,7 +200,11 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       // A task runs once: done on exit 0, failed otherwise; never restarted.
       if (spec.task === true) {
         const ok = event.signal === null && event.code === 0;
-        return to(ok ? 'stopped' : 'errored', [{ type: 'cancel', deadline: 'ready' }], { reason: ok ? TASK_COMPLETED : `task failed: ${event.signal !== null ? `killed by ${event.signal}` : `exited with code ${String(event.code)}`}` });
+        return to(ok ? 'stopped' : 'errored', [{ type: 'cancel', deadline: 'ready' }], {
+          reason: ok
+            ? TASK_COMPLETED
+            : `task failed: ${event.signal !== null ? `killed by ${event.signal}` : `exited with code ${String(event.code)}`}`,
+        });
       }
       return afterCrash(s, event, spec, null);
 
@@ -169,7 +214,14 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       if (s.state !== 'stopped') return stay(s);
       const saved = event.saved;
       if (saved.state === 'starting' || saved.state === 'waiting-ready') return { next: { ...saved, state: 'online' }, effects: [] };
-      if (saved.state === 'stopping') return { next: saved, effects: [{ type: 'signal', signal: spec.killSignal }, { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs }] };
+      if (saved.state === 'stopping')
+        return {
+          next: saved,
+          effects: [
+            { type: 'signal', signal: spec.killSignal },
+            { type: 'schedule', deadline: 'kill', ms: spec.killTimeoutMs },
+          ],
+        };
       return { next: saved, effects: [] };
     }
 
@@ -178,7 +230,8 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
       // (the restart policy applies as for any exit); a pending backoff restart happens now.
       if (s.state !== 'stopped') return stay(s);
       const saved = event.saved;
-      if (saved.state === 'backoff') return { next: { ...saved, state: 'starting' }, effects: [{ type: 'count-restart' }, { type: 'spawn' }] };
+      if (saved.state === 'backoff')
+        return { next: { ...saved, state: 'starting' }, effects: [{ type: 'count-restart' }, { type: 'spawn' }] };
       if (isRunning(saved.state) && !event.hadPid) return { next: { ...saved, state: 'stopped' }, effects: [] };
       return { next: saved, effects: [] };
     }
@@ -188,8 +241,10 @@ export function transition(s: Snapshot, event: ProcessEvent, spec: Spec): Transi
 
     case 'deadline':
       // Online anyway, as PM2 does, but the reason says the app never said it was ready.
-      if (event.deadline === 'ready' && s.state === 'waiting-ready') return to('online', [], { reason: `${READY_NEVER_CAME} within listen_timeout (${spec.listenTimeoutMs} ms)` });
-      if (event.deadline === 'kill' && s.state === 'stopping') return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }], { forced: true });
+      if (event.deadline === 'ready' && s.state === 'waiting-ready')
+        return to('online', [], { reason: `${READY_NEVER_CAME} within listen_timeout (${spec.listenTimeoutMs} ms)` });
+      if (event.deadline === 'kill' && s.state === 'stopping')
+        return to('stopping', [{ type: 'signal', signal: 'SIGKILL' }], { forced: true });
       if (event.deadline === 'backoff' && s.state === 'backoff') return to('starting', [{ type: 'count-restart' }, { type: 'spawn' }]);
       return stay(s);
   }
@@ -200,7 +255,12 @@ function countRestart(t: Transition): Transition {
   return t.next.state === 'starting' ? { ...t, effects: [{ type: 'count-restart' }, ...t.effects] } : t;
 }
 
-function afterCrash(s: Snapshot, exit: { code: number | null; signal: string | null; uptimeMs: number }, spec: Spec, why: string | null): Transition {
+function afterCrash(
+  s: Snapshot,
+  exit: { code: number | null; signal: string | null; uptimeMs: number },
+  spec: Spec,
+  why: string | null,
+): Transition {
   const cancels: Effect[] = [{ type: 'cancel', deadline: 'ready' }];
   const d = decideRestart(s.history, exit, spec);
   const reason = why ?? d.reason;
@@ -213,5 +273,8 @@ function afterCrash(s: Snapshot, exit: { code: number | null; signal: string | n
       effects: [...cancels, { type: 'schedule', deadline: 'backoff', ms: d.delayMs }],
     };
   }
-  return { next: { ...s, state: 'starting', history: d.history, reason }, effects: [...cancels, { type: 'count-restart' }, { type: 'spawn' }] };
+  return {
+    next: { ...s, state: 'starting', history: d.history, reason },
+    effects: [...cancels, { type: 'count-restart' }, { type: 'spawn' }],
+  };
 }

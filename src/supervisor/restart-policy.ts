@@ -46,7 +46,10 @@ export function restartFloorMs(quickExits: number): number {
 /** The same floor for watch restarts (a burst that began within QUICK_RUN_MS of the last one is quick). */
 export const WATCH_RESTART_FLOOR = { quickRunMs: QUICK_RUN_MS, floorMs: restartFloorMs } as const;
 
-type Policy = Pick<AppSpec, 'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs'>;
+type Policy = Pick<
+  AppSpec,
+  'autorestart' | 'stopExitCodes' | 'restartDelayMs' | 'expBackoffRestartDelayMs' | 'maxRestarts' | 'minUptimeMs'
+>;
 
 /**
  * Decides what follows an unrequested exit: a pure function of history, exit and spec.

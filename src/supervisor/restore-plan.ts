@@ -19,11 +19,26 @@ type Intent =
   | { op: 'spawn'; id: number; token: string; spec?: unknown; createdAt?: number; restarts?: number }
   | { op: 'spawned'; id: number; token: string; pid: number; startTicks: string | null }
   | { op: 'stop'; id: number; remove: boolean }
-  | { op: 'operation'; goal: 'run' | 'stop' | 'remove'; verb: OpVerb | 'stop' | 'delete'; ids: number[]; at: number; specs: Record<string, unknown> };
+  | {
+      op: 'operation';
+      goal: 'run' | 'stop' | 'remove';
+      verb: OpVerb | 'stop' | 'delete';
+      ids: number[];
+      at: number;
+      specs: Record<string, unknown>;
+    };
 
 const VERBS: ReadonlySet<string> = new Set<OpVerb>(['start', 'restart', 'reload', 'apply', 'scale', 'watch']);
 
-const STATES: ReadonlySet<string> = new Set<ProcessState>(['stopped', 'starting', 'waiting-ready', 'online', 'stopping', 'backoff', 'errored']);
+const STATES: ReadonlySet<string> = new Set<ProcessState>([
+  'stopped',
+  'starting',
+  'waiting-ready',
+  'online',
+  'stopping',
+  'backoff',
+  'errored',
+]);
 
 /**
  * Merges state.json, the intent journal and the processes found by token into one plan, so that
@@ -66,7 +81,8 @@ export function planRestore(
         const spec = specOf(given?.spec, id);
         const record = byId.get(id);
         if (record !== undefined && spec !== null) record.spec = spec;
-        if (record === undefined && spec !== null) byId.set(id, newRecord(id, spec, typeof given?.createdAt === 'number' ? given.createdAt : now));
+        if (record === undefined && spec !== null)
+          byId.set(id, newRecord(id, spec, typeof given?.createdAt === 'number' ? given.createdAt : now));
         if (intent.goal === 'run') pending.set(id, { verb: intent.verb as OpVerb, at: intent.at });
         else {
           pending.delete(id);
@@ -107,7 +123,10 @@ export function planRestore(
     if (!recordedAlive) {
       for (const run of runs.values()) {
         if (run.id !== record.id) continue;
-        const known = run.token === record.token && record.pid !== null ? { pid: record.pid, startTicks: record.startTicks } : spawnedAt.get(run.token) ?? null;
+        const known =
+          run.token === record.token && record.pid !== null
+            ? { pid: record.pid, startTicks: record.startTicks }
+            : (spawnedAt.get(run.token) ?? null);
         const leader = runLeader(run, known);
         if (leader !== null && (newer === null || Number(leader.startTicks) > Number(newer.leader.startTicks))) newer = { run, leader };
       }
@@ -123,7 +142,9 @@ export function planRestore(
       record.startedAt = Math.min(now, startedAtMs(newer.leader.startTicks) ?? now);
       record.snapshot = { ...record.snapshot, state: 'online', afterStop: 'nothing', forced: false, reason: null };
       claimed.add(newer.run.token);
-      notices.push(`app ${record.spec.name}: adopted pid ${newer.leader.pid}, a run the state file did not record (found by its run token)`);
+      notices.push(
+        `app ${record.spec.name}: adopted pid ${newer.leader.pid}, a run the state file did not record (found by its run token)`,
+      );
       mode = 'adopt';
     } else if (recordedAlive) {
       mode = 'adopt';
@@ -156,7 +177,9 @@ export function planRestore(
   const stray = [...runs.values()].filter((run) => !claimed.has(run.token));
   for (const run of stray) {
     const app = byId.get(run.id);
-    notices.push(`stopping ${run.members.length} process(es) of ${app === undefined ? `unknown app id ${run.id}` : `an old run of ${app.spec.name}`} found by run token (pids ${run.members.map((m) => m.pid).join(', ')})`);
+    notices.push(
+      `stopping ${run.members.length} process(es) of ${app === undefined ? `unknown app id ${run.id}` : `an old run of ${app.spec.name}`} found by run token (pids ${run.members.map((m) => m.pid).join(', ')})`,
+    );
   }
   return { nextId, apps, stray, notices };
 }
@@ -165,13 +188,23 @@ export function planRestore(
 function spawnUnderWay(record: ProcessRecord): boolean {
   if (record.pid !== null) return false;
   const s = record.snapshot;
-  return s.state === 'starting' || s.state === 'waiting-ready' || s.state === 'online' || (s.state === 'stopping' && s.afterStop === 'start');
+  return (
+    s.state === 'starting' || s.state === 'waiting-ready' || s.state === 'online' || (s.state === 'stopping' && s.afterStop === 'start')
+  );
 }
 
 function newRecord(id: number, spec: AppSpec, createdAt: number): ProcessRecord {
   return {
-    id, spec, createdAt, restarts: 0, snapshot: { ...INITIAL, state: 'starting' },
-    pid: null, startTicks: null, startedAt: null, lastExit: null, token: null,
+    id,
+    spec,
+    createdAt,
+    restarts: 0,
+    snapshot: { ...INITIAL, state: 'starting' },
+    pid: null,
+    startTicks: null,
+    startedAt: null,
+    lastExit: null,
+    token: null,
   };
 }
 
@@ -186,16 +219,26 @@ function parseIntent(raw: unknown): Intent | null {
     const ids = Array.isArray(r.ids) ? r.ids.filter((id): id is number => Number.isInteger(id) && (id as number) >= 0) : [];
     const goal = r.goal === 'stop' || r.goal === 'remove' ? r.goal : 'run';
     if (goal === 'run' && !VERBS.has(String(r.verb))) return null;
-    const specs = typeof r.specs === 'object' && r.specs !== null && !Array.isArray(r.specs) ? r.specs as Record<string, unknown> : {};
+    const specs = typeof r.specs === 'object' && r.specs !== null && !Array.isArray(r.specs) ? (r.specs as Record<string, unknown>) : {};
     return { op: 'operation', goal, verb: r.verb as OpVerb, ids, at: typeof r.at === 'number' ? r.at : 0, specs };
   }
   if (typeof r !== 'object' || r === null || !Number.isInteger(r.id) || (r.id as number) < 0) return null;
   if (r.op === 'stop') return { op: 'stop', id: r.id as number, remove: r.remove === true };
   if (typeof r.token !== 'string') return null;
-  if (r.op === 'spawned' && Number.isInteger(r.pid)) return { op: 'spawned', id: r.id as number, token: r.token, pid: r.pid as number, startTicks: typeof r.startTicks === 'string' ? r.startTicks : null };
+  if (r.op === 'spawned' && Number.isInteger(r.pid))
+    return {
+      op: 'spawned',
+      id: r.id as number,
+      token: r.token,
+      pid: r.pid as number,
+      startTicks: typeof r.startTicks === 'string' ? r.startTicks : null,
+    };
   if (r.op === 'spawn') {
     return {
-      op: 'spawn', id: r.id as number, token: r.token, spec: r.spec,
+      op: 'spawn',
+      id: r.id as number,
+      token: r.token,
+      spec: r.spec,
       ...(typeof r.createdAt === 'number' ? { createdAt: r.createdAt } : {}),
       ...(Number.isInteger(r.restarts) && (r.restarts as number) >= 0 ? { restarts: r.restarts as number } : {}),
     };
@@ -210,15 +253,21 @@ export function checkRecord(raw: unknown, index: number): ProcessRecord {
   if (!Number.isInteger(r.id) || (r.id as number) < 0) throw new Error('no valid id');
   const spec = checkAppSpec(r.spec, `state.json, app #${index}`);
   const snap = r.snapshot as Record<string, unknown> | null;
-  if (typeof snap !== 'object' || snap === null || typeof snap.state !== 'string' || !STATES.has(snap.state)) throw new Error('no valid snapshot.state');
+  if (typeof snap !== 'object' || snap === null || typeof snap.state !== 'string' || !STATES.has(snap.state))
+    throw new Error('no valid snapshot.state');
   const hist = snap.history as Record<string, unknown> | null;
-  if (typeof hist !== 'object' || hist === null || !Number.isInteger(hist.unstableRestarts) || !Number.isInteger(hist.consecutiveCrashes)) throw new Error('no valid snapshot.history');
+  if (typeof hist !== 'object' || hist === null || !Number.isInteger(hist.unstableRestarts) || !Number.isInteger(hist.consecutiveCrashes))
+    throw new Error('no valid snapshot.history');
   const intOrNull = (v: unknown): boolean => v === null || (Number.isInteger(v) && (v as number) > 0);
   const strOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
-  if (!intOrNull(r.pid) || !strOrNull(r.startTicks) || !strOrNull(r.token) || !(r.startedAt === null || typeof r.startedAt === 'number')) throw new Error('bad pid/startTicks/token/startedAt');
+  if (!intOrNull(r.pid) || !strOrNull(r.startTicks) || !strOrNull(r.token) || !(r.startedAt === null || typeof r.startedAt === 'number'))
+    throw new Error('bad pid/startTicks/token/startedAt');
   if (typeof r.createdAt !== 'number' || !Number.isInteger(r.restarts)) throw new Error('bad createdAt/restarts');
   if (r.lastExit !== null && (typeof r.lastExit !== 'object' || Array.isArray(r.lastExit))) throw new Error('bad lastExit');
   const p = r.pending as Record<string, unknown> | null | undefined;
-  const pending = typeof p === 'object' && p !== null && VERBS.has(String(p.verb)) && typeof p.at === 'number' ? { verb: p.verb as OpVerb, at: p.at } : null;
+  const pending =
+    typeof p === 'object' && p !== null && VERBS.has(String(p.verb)) && typeof p.at === 'number'
+      ? { verb: p.verb as OpVerb, at: p.at }
+      : null;
   return { ...(r as unknown as ProcessRecord), spec, pending, snapshot: { ...INITIAL, ...(snap as object) } as ProcessRecord['snapshot'] };
 }

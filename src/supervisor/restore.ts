@@ -79,8 +79,16 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
   }
   if (held !== null && held.running && mode === 'adopt' && (op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale')) {
     // The holder replaces or adds its workers itself, without downtime.
-    const call = op.verb === 'scale' ? held.holder.call('scale', { instances: handle.spec.instances }) : held.holder.call('reload', { spec: handle.spec, parallel: 1 });
-    call.then(() => undefined, (err: Error) => log('operation-finish-failed', { id: handle.id, verb: op.verb, error: err.message })).finally(() => handle.finished());
+    const call =
+      op.verb === 'scale'
+        ? held.holder.call('scale', { instances: handle.spec.instances })
+        : held.holder.call('reload', { spec: handle.spec, parallel: 1 });
+    call
+      .then(
+        () => undefined,
+        (err: Error) => log('operation-finish-failed', { id: handle.id, verb: op.verb, error: err.message }),
+      )
+      .finally(() => handle.finished());
     return;
   }
   handle.dispatch({ type: 'restart' });

@@ -22,7 +22,11 @@ export class RowEvents {
     }
     for (const r of rows) this.emit(r, false);
     const now = new Set(rows.map((r) => r.id));
-    for (const id of before) if (!now.has(id) && last !== undefined) this.emit({ ...last, id, pid: null, status: 'stopped', uptimeMs: 0 }, true);
-    this.published.set(appId, rows.map((r) => r.id));
+    for (const id of before)
+      if (!now.has(id) && last !== undefined) this.emit({ ...last, id, pid: null, status: 'stopped', uptimeMs: 0 }, true);
+    this.published.set(
+      appId,
+      rows.map((r) => r.id),
+    );
   }
 }

@@ -61,7 +61,8 @@ export function findHomeRuns(homeTag: string, stats: ProcStat[] = readAllStats()
  * starts before anything it starts). Null when the leader is gone and only descendants remain.
  */
 export function runLeader(run: FoundRun, known: { pid: number; startTicks: string | null } | null): ProcStat | null {
-  if (known !== null) return run.members.find((m) => m.pid === known.pid && (known.startTicks === null || m.startTicks === known.startTicks)) ?? null;
+  if (known !== null)
+    return run.members.find((m) => m.pid === known.pid && (known.startTicks === null || m.startTicks === known.startTicks)) ?? null;
   const oldest = [...run.members].sort((a, b) => Number(a.startTicks) - Number(b.startTicks))[0];
   if (oldest === undefined || oldest.pid !== oldest.session) return null;
   // A member whose parent is also in the run is a descendant, not the leader.

@@ -94,17 +94,25 @@ export class StdioPipes {
     const poller = plain || this.sink.spooled === undefined ? null : pipePoller();
     if (poller !== null && this.sink.spooled !== undefined) {
       const reader: Reader = { close: () => spool.close(), inherited: false };
-      const spool: FifoSpool = new FifoSpool(fifo, spoolPathOf(fifo), stream, this.sink.spooled, poller, () => this.ended(stream, reader), (err) => {
-        this.onReopenFailed(stream, err);
-        if (this.readers[stream] !== reader || this.closed) return;
-        try {
-          this.open(stream, true);
-          (this.readers[stream] as Reader).inherited = reader.inherited;
-        } catch (e) {
-          delete this.readers[stream];
-          this.onReopenFailed(stream, e as Error);
-        }
-      });
+      const spool: FifoSpool = new FifoSpool(
+        fifo,
+        spoolPathOf(fifo),
+        stream,
+        this.sink.spooled,
+        poller,
+        () => this.ended(stream, reader),
+        (err) => {
+          this.onReopenFailed(stream, err);
+          if (this.readers[stream] !== reader || this.closed) return;
+          try {
+            this.open(stream, true);
+            (this.readers[stream] as Reader).inherited = reader.inherited;
+          } catch (e) {
+            delete this.readers[stream];
+            this.onReopenFailed(stream, e as Error);
+          }
+        },
+      );
       try {
         spool.open();
       } catch (err) {
@@ -175,7 +183,11 @@ export class StdioPipes {
   remove(): void {
     this.detach();
     for (const p of [this.paths.in, this.paths.out, this.paths.err, ...spoolFilesOf(this.paths.out), ...spoolFilesOf(this.paths.err)]) {
-      try { unlinkSync(p); } catch { /* already gone */ }
+      try {
+        unlinkSync(p);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

@@ -21,7 +21,16 @@ import { resolveTarget } from './targets.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
-import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
+import {
+  findInstance,
+  reloadHeld,
+  restartHeldInstance,
+  rowsOf,
+  sampledOf,
+  scaleHeld,
+  type InstanceFigures,
+  type Sampled,
+} from './held-ops.js';
 import { RowEvents } from './row-events.js';
 import { actOnInstance, instanceRows, startIdleInstances } from './instance-ops.js';
 import { planApply } from './apply-plan.js';
@@ -81,7 +90,12 @@ export class Supervisor {
   private readonly dependencies = new DependencyWaits((name) => [...this.apps.values()].find((a) => a.spec.name === name));
   private readonly scans: ProcScanScheduler;
   private readonly adopted: AdoptedPoller;
-  private readonly limitRestarts = new LimitRestarts({ now: () => this.deps.now(), log: (e, d) => this.deps.log(e, d), lastStderr: (h) => this.lastStderr(h), persist: () => this.persist() });
+  private readonly limitRestarts = new LimitRestarts({
+    now: () => this.deps.now(),
+    log: (e, d) => this.deps.log(e, d),
+    lastStderr: (h) => this.lastStderr(h),
+    persist: () => this.persist(),
+  });
   private closed = false;
   private readonly fifos: FifoPool;
   private readonly store: Persistence;
@@ -94,7 +108,10 @@ export class Supervisor {
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
     this.adopted = new AdoptedPoller(deps.adoptedPollMs ?? 200);
-    this.scans = new ProcScanScheduler(() => this.leaderPids(), (err) => deps.log('scan-callback-failed', { error: (err as Error).message, stack: (err as Error).stack }));
+    this.scans = new ProcScanScheduler(
+      () => this.leaderPids(),
+      (err) => deps.log('scan-callback-failed', { error: (err as Error).message, stack: (err as Error).stack }),
+    );
     this.store = new Persistence(
       deps.paths,
       deps.health,
@@ -112,9 +129,14 @@ export class Supervisor {
   restore(): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
     const done = restoreApps({
-      paths: this.deps.paths, health: this.deps.health, now: this.deps.now, log: this.deps.log,
+      paths: this.deps.paths,
+      health: this.deps.health,
+      now: this.deps.now,
+      log: this.deps.log,
       create: (r) => this.create(r),
-      setNextId: (id) => { this.nextId = id; },
+      setNextId: (id) => {
+        this.nextId = id;
+      },
     });
     // Read by the restore; its space is taken now if it was not yet.
     this.store.reserve();
@@ -127,7 +149,11 @@ export class Supervisor {
 
   private create(record: Pick<ProcessRecord, 'id' | 'spec' | 'createdAt'>): ProcessHandle {
     const id = record.id;
-    const pipes = { in: fifoPath(this.deps.paths, id, 'in'), out: fifoPath(this.deps.paths, id, 'out'), err: fifoPath(this.deps.paths, id, 'err') };
+    const pipes = {
+      in: fifoPath(this.deps.paths, id, 'in'),
+      out: fifoPath(this.deps.paths, id, 'out'),
+      err: fifoPath(this.deps.paths, id, 'err'),
+    };
     const sink = this.deps.logs.sinkFor(id);
     this.deps.logs.configure(id, record.spec);
     const handle = new ProcessHandle(record, pipes, sink, {
@@ -139,7 +165,8 @@ export class Supervisor {
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
       ptySocket: (id) => ptySocketPath(this.deps.paths, id),
-      makeHeld: (p, saved, changed) => new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
+      makeHeld: (p, saved, changed) =>
+        new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       logPaths: (p) => this.deps.logs.pathsOf(p.id),
       newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
@@ -207,9 +234,13 @@ export class Supervisor {
   private find(target: Target): ProcessHandle[] {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) {
-      throw new TendError('E_USAGE', `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`, {
-        hint: `Name the app instead (\`tend scale ${one.handle.spec.name} N\` changes how many run); start, stop, restart, reload, reset, signal, describe, logs and flush take an instance id.`,
-      });
+      throw new TendError(
+        'E_USAGE',
+        `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`,
+        {
+          hint: `Name the app instead (\`tend scale ${one.handle.spec.name} N\` changes how many run); start, stop, restart, reload, reset, signal, describe, logs and flush take an instance id.`,
+        },
+      );
     }
     return resolveTarget(this.apps.values(), target);
   }
@@ -222,9 +253,11 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     const handles = one === null ? this.find(target) : [one.handle];
     const now = this.deps.now();
-    return handles.flatMap((handle) => rowsOf(handle, now, this.figures)
-      .filter((row) => one === null || row.instance === one.instance)
-      .map((row) => ({ handle, row })));
+    return handles.flatMap((handle) =>
+      rowsOf(handle, now, this.figures)
+        .filter((row) => one === null || row.instance === one.instance)
+        .map((row) => ({ handle, row })),
+    );
   }
 
   /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
@@ -351,7 +384,12 @@ export class Supervisor {
   }
 
   plan(specs: AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
-    return planApply([...this.apps.values()].map((h) => ({ name: h.spec.name, now: nowOf(h) })), specs, mode, pruneFile);
+    return planApply(
+      [...this.apps.values()].map((h) => ({ name: h.spec.name, now: nowOf(h) })),
+      specs,
+      mode,
+      pruneFile,
+    );
   }
 
   /**
@@ -469,7 +507,9 @@ export class Supervisor {
       h.resetCounters();
       // The instances' own counters live in the holder (one from before this method answers with an error: logged).
       if (h.held?.running === true && h.pid !== null) {
-        await h.held.holder.call('reset-instance', { instance: null }).catch((err: Error) => this.deps.log('reset-instances-failed', { id: h.id, error: err.message }));
+        await h.held.holder
+          .call('reset-instance', { instance: null })
+          .catch((err: Error) => this.deps.log('reset-instances-failed', { id: h.id, error: err.message }));
       }
     }
     return this.rowsOfHandles(handles);
@@ -524,7 +564,12 @@ export class Supervisor {
   }
 
   /** See beginOperation: recorded before it acts, finished by the next daemon if this one dies. */
-  private begin(verb: OperationEntry['verb'], goal: OperationEntry['goal'], handles: ProcessHandle[], specs?: Map<ProcessHandle, AppSpec>): void {
+  private begin(
+    verb: OperationEntry['verb'],
+    goal: OperationEntry['goal'],
+    handles: ProcessHandle[],
+    specs?: Map<ProcessHandle, AppSpec>,
+  ): void {
     beginOperation((e) => this.store.operation(e), this.deps.now(), verb, goal, handles, specs);
   }
 

@@ -26,7 +26,10 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
   list.sort(byId);
   const known = list.map((a) => `${a.spec.name} (${a.id})`).join(', ');
   throw new TendError('E_APP_NOT_FOUND', `no app matches \`${asString}\``, {
-    hint: known.length > 0 ? `Known apps: ${known}. Run \`tend list\` to see them.` : 'No apps are managed yet: start one with `tend start <script>`.',
+    hint:
+      known.length > 0
+        ? `Known apps: ${known}. Run \`tend list\` to see them.`
+        : 'No apps are managed yet: start one with `tend start <script>`.',
     details: { target },
   });
 }

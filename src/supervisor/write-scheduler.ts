@@ -55,7 +55,9 @@ export class WriteScheduler {
     const flush = (): void => {
       const waiters = this.waiters;
       this.waiters = [];
-      const answer = (): void => { for (const w of waiters) w(); };
+      const answer = (): void => {
+        for (const w of waiters) w();
+      };
       if (this.dirty) this.flush(answer);
       else if (this.statusPending) setImmediate(answer);
       else {

@@ -64,7 +64,11 @@ export class AppWatcher {
   private quick = 0;
   private readonly ignored: (path: string) => boolean;
 
-  constructor(private readonly spec: WatchSpec, private readonly ctx: IgnoreContext, private readonly deps: AppWatcherDeps) {
+  constructor(
+    private readonly spec: WatchSpec,
+    private readonly ctx: IgnoreContext,
+    private readonly deps: AppWatcherDeps,
+  ) {
     this.ignored = makeIgnore(spec.ignore, ctx);
   }
 

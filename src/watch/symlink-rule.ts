@@ -1,7 +1,23 @@
 import { dirname, sep } from 'node:path';
 
 /** System trees: a link into them is never followed (no app's sources live there). */
-const SYSTEM_TREES = ['/usr', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sys', '/dev', '/boot', '/run', '/snap', '/nix'];
+const SYSTEM_TREES = [
+  '/usr',
+  '/etc',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/boot',
+  '/run',
+  '/snap',
+  '/nix',
+];
 /** Folders that hold whole systems or every user's files: a link to one of them is not followed. */
 const TOO_WIDE = ['/', '/var', '/opt', '/srv', '/home', '/root', '/tmp', '/mnt', '/media'];
 

@@ -65,13 +65,19 @@ export class WatchManager {
   private open(id: number, spec: AppSpec, key: string): void {
     const watch = spec.watch;
     if (watch === undefined) return;
-    const logFiles = [spec.log.outFile, spec.log.errFile, spec.log.combinedFile, ...(this.host.ownFiles ?? [])].filter((f): f is string => f !== null);
+    const logFiles = [spec.log.outFile, spec.log.errFile, spec.log.combinedFile, ...(this.host.ownFiles ?? [])].filter(
+      (f): f is string => f !== null,
+    );
     const entry: Entry = { key, restarting: false, watcher: null as unknown as AppWatcher };
-    entry.watcher = new AppWatcher(watch, { cwd: spec.cwd, home: this.host.home, logFiles }, {
-      burst: (b) => void this.onBurst(id, entry, b),
-      notice: (text) => this.host.log('watch-notice', { id, name: spec.name, notice: text }),
-      floor: this.host.floor,
-    });
+    entry.watcher = new AppWatcher(
+      watch,
+      { cwd: spec.cwd, home: this.host.home, logFiles },
+      {
+        burst: (b) => void this.onBurst(id, entry, b),
+        notice: (text) => this.host.log('watch-notice', { id, name: spec.name, notice: text }),
+        floor: this.host.floor,
+      },
+    );
     this.entries.set(id, entry);
     entry.watcher.start().then(
       () => this.host.log('watch-started', { id, name: spec.name, paths: watch.paths, ...pick(entry.watcher.status()) }),

@@ -18,7 +18,15 @@ export interface ApiDeps {
 const ACTION_PATH = new RegExp(`^/api/processes/([^/]+)/(${Object.keys(WEB_ACTIONS).join('|')})$`);
 
 function systemInfo(): Record<string, unknown> {
-  return { hostname: hostname(), platform: process.platform, cpus: cpus().length, loadavg: loadavg(), totalMemoryBytes: totalmem(), freeMemoryBytes: freemem(), uptimeSeconds: Math.round(uptime()) };
+  return {
+    hostname: hostname(),
+    platform: process.platform,
+    cpus: cpus().length,
+    loadavg: loadavg(),
+    totalMemoryBytes: totalmem(),
+    freeMemoryBytes: freemem(),
+    uptimeSeconds: Math.round(uptime()),
+  };
 }
 
 /** `name` or numeric id from the path; `all` is refused (the API acts on one app at a time). */
@@ -50,8 +58,24 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
       daemonCpuSeconds: (cpu.user + cpu.system) / 1e6,
       apps: list.map((info) => {
         const d = details.find((x) => x.id === info.id);
-        const metrics = apps.find((a) => a.id === info.id) ?? { id: info.id, name: info.name, main: null, cpuPercent: null, memoryBytes: null, cpuSeconds: 0, processes: 0, history: [] };
-        return { info, metrics, limitRestarts: d?.limitRestarts ?? { memory: 0, cron: 0, health: 0 }, hasHealthCheck: d?.spec.health != null, holder: d?.holder, memoryLimitBytes: d?.spec.maxMemoryRestartBytes ?? null };
+        const metrics = apps.find((a) => a.id === info.id) ?? {
+          id: info.id,
+          name: info.name,
+          main: null,
+          cpuPercent: null,
+          memoryBytes: null,
+          cpuSeconds: 0,
+          processes: 0,
+          history: [],
+        };
+        return {
+          info,
+          metrics,
+          limitRestarts: d?.limitRestarts ?? { memory: 0, cron: 0, health: 0 },
+          hasHealthCheck: d?.spec.health != null,
+          holder: d?.holder,
+          memoryLimitBytes: d?.spec.maxMemoryRestartBytes ?? null,
+        };
       }),
     });
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -59,7 +83,12 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
     return;
   }
   if (get && path === '/api/processes') {
-    return json(res, 200, { system: systemInfo(), daemon: deps.info(), processes: await h['process.list']({}, NO_CONNECTION), actions: actionsAvailable(h) });
+    return json(res, 200, {
+      system: systemInfo(),
+      daemon: deps.info(),
+      processes: await h['process.list']({}, NO_CONNECTION),
+      actions: actionsAvailable(h),
+    });
   }
   if (get && (m = /^\/api\/processes\/([^/]+)$/.exec(path)) !== null) {
     const d = await describeOne(deps, target(m[1] as string));
@@ -77,7 +106,9 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
   if ((m = ACTION_PATH.exec(path)) !== null) {
     if (req.method !== 'POST') return plain(res, 405, 'Use POST\n');
     const method = WEB_ACTIONS[m[2] as WebAction];
-    const handler = (h as unknown as Record<string, ((p: { target: string | number }, c: typeof NO_CONNECTION) => unknown) | undefined>)[method];
+    const handler = (h as unknown as Record<string, ((p: { target: string | number }, c: typeof NO_CONNECTION) => unknown) | undefined>)[
+      method
+    ];
     if (handler === undefined) throw new TendError('E_USAGE', `\`${m[2]}\` is not available in this version`);
     req.resume();
     return json(res, 200, { processes: await handler({ target: target(m[1] as string) }, NO_CONNECTION) });
@@ -88,7 +119,9 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
 }
 
 function actionsAvailable(h: Handlers): string[] {
-  return Object.entries(WEB_ACTIONS).filter(([, method]) => method in h).map(([name]) => name);
+  return Object.entries(WEB_ACTIONS)
+    .filter(([, method]) => method in h)
+    .map(([name]) => name);
 }
 
 /**

@@ -49,8 +49,18 @@ export function httpLimitsFromEnv(env: NodeJS.ProcessEnv): HttpLimits {
 }
 
 /** Options for http.createServer that hold the deadlines; the cap is set by applyConnectionCap. */
-export function serverOptions(l: HttpLimits): { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number } {
-  return { headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, keepAliveTimeout: l.keepAliveTimeoutMs, connectionsCheckingInterval: Math.min(CHECK_INTERVAL_MS, l.headersTimeoutMs) };
+export function serverOptions(l: HttpLimits): {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return {
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(CHECK_INTERVAL_MS, l.headersTimeoutMs),
+  };
 }
 
 /**
@@ -78,7 +88,12 @@ export function applyConnectionLimits(server: Server, l: HttpLimits): void {
  * Refuses a body over the limit: at once when Content-Length says so, else as soon as the bytes
  * read pass it. True when the request was refused (the caller answers nothing more).
  */
-export function guardBody(req: IncomingMessage, res: ServerResponse, l: HttpLimits, refuse: (status: number, text: string) => void): boolean {
+export function guardBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  l: HttpLimits,
+  refuse: (status: number, text: string) => void,
+): boolean {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > l.maxBodyBytes) {
     refuse(413, `Request body too large (limit ${l.maxBodyBytes} bytes)\n`);

@@ -5,7 +5,14 @@ export interface PrometheusInput {
   /** The daemon's own CPU time (process.cpuUsage), seconds. */
   daemonCpuSeconds: number;
   /** One per list row; a held app's instance 0 also brings its holder's own figures. */
-  apps: Array<{ info: ProcessInfo; metrics: AppMetrics; limitRestarts: Record<'memory' | 'cron' | 'health', number> & { age?: number }; hasHealthCheck: boolean; holder?: HolderFigures | undefined; memoryLimitBytes?: number | null }>;
+  apps: Array<{
+    info: ProcessInfo;
+    metrics: AppMetrics;
+    limitRestarts: Record<'memory' | 'cron' | 'health', number> & { age?: number };
+    hasHealthCheck: boolean;
+    holder?: HolderFigures | undefined;
+    memoryLimitBytes?: number | null;
+  }>;
 }
 
 /** A daemon problem about its disk: the persistence and log writers start those with "disk full" or "disk failing". */
@@ -20,9 +27,15 @@ export function escapeLabel(value: string): string {
 
 class Family {
   readonly lines: string[] = [];
-  constructor(readonly name: string, readonly type: 'gauge' | 'counter', readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly type: 'gauge' | 'counter',
+    readonly help: string,
+  ) {}
   add(labels: Record<string, string>, value: number): void {
-    const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    const l = Object.entries(labels)
+      .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+      .join(',');
     this.lines.push(`${this.name}${l === '' ? '' : `{${l}}`} ${Number.isFinite(value) ? String(value) : '0'}`);
   }
   render(): string {
@@ -34,20 +47,44 @@ class Family {
 export function renderPrometheus(input: PrometheusInput): string {
   const f = {
     up: new Family('tend_app_up', 'gauge', 'Whether the app has a running process (1) or not (0).'),
-    status: new Family('tend_app_status', 'gauge', 'The app\'s status: 1 for the current one, 0 for the others.'),
+    status: new Family('tend_app_status', 'gauge', "The app's status: 1 for the current one, 0 for the others."),
     restarts: new Family('tend_app_restarts_total', 'counter', 'Restarts of the app (crashes, commands, limits).'),
-    limit: new Family('tend_app_limit_restarts_total', 'counter', 'Restarts tend decided on its own, by reason (memory, cron, health, age).'),
-    cpu: new Family('tend_app_cpu_seconds_total', 'counter', 'CPU time used by the app\'s whole process tree since the daemon started watching it.'),
-    cpuPct: new Family('tend_app_cpu_percent', 'gauge', 'CPU use of the app\'s process tree at the last sample, in percent of one core.'),
-    mem: new Family('tend_app_memory_bytes', 'gauge', 'Resident memory (RSS) of the app\'s whole process tree.'),
-    mainMem: new Family('tend_app_main_memory_bytes', 'gauge', 'Resident memory (RSS) of the app\'s main process only.'),
-    procs: new Family('tend_app_processes', 'gauge', 'Processes in the app\'s tree.'),
-    uptime: new Family('tend_app_uptime_seconds', 'gauge', 'Seconds since the app\'s current process started.'),
-    holderCpu: new Family('tend_app_holder_cpu_percent', 'gauge', 'CPU use of a cluster / socket-activated app\'s holder process alone (not in any instance\'s figures).'),
-    holderMem: new Family('tend_app_holder_memory_bytes', 'gauge', 'Resident memory of a cluster / socket-activated app\'s holder process alone: with its instances\' tend_app_memory_bytes it sums to the app\'s total.'),
-    healthy: new Family('tend_app_healthy', 'gauge', 'Health check result: 1 healthy, 0 unhealthy or not yet passing (apps with a check only).'),
-    port: new Family('tend_app_listening_port', 'gauge', 'A TCP port in LISTEN or a bound UDP port of the app\'s process tree (always 1; the port is a label).'),
-    memLimit: new Family('tend_app_memory_limit_bytes', 'gauge', 'The app\'s max_memory_restart (apps with one only).'),
+    limit: new Family(
+      'tend_app_limit_restarts_total',
+      'counter',
+      'Restarts tend decided on its own, by reason (memory, cron, health, age).',
+    ),
+    cpu: new Family(
+      'tend_app_cpu_seconds_total',
+      'counter',
+      "CPU time used by the app's whole process tree since the daemon started watching it.",
+    ),
+    cpuPct: new Family('tend_app_cpu_percent', 'gauge', "CPU use of the app's process tree at the last sample, in percent of one core."),
+    mem: new Family('tend_app_memory_bytes', 'gauge', "Resident memory (RSS) of the app's whole process tree."),
+    mainMem: new Family('tend_app_main_memory_bytes', 'gauge', "Resident memory (RSS) of the app's main process only."),
+    procs: new Family('tend_app_processes', 'gauge', "Processes in the app's tree."),
+    uptime: new Family('tend_app_uptime_seconds', 'gauge', "Seconds since the app's current process started."),
+    holderCpu: new Family(
+      'tend_app_holder_cpu_percent',
+      'gauge',
+      "CPU use of a cluster / socket-activated app's holder process alone (not in any instance's figures).",
+    ),
+    holderMem: new Family(
+      'tend_app_holder_memory_bytes',
+      'gauge',
+      "Resident memory of a cluster / socket-activated app's holder process alone: with its instances' tend_app_memory_bytes it sums to the app's total.",
+    ),
+    healthy: new Family(
+      'tend_app_healthy',
+      'gauge',
+      'Health check result: 1 healthy, 0 unhealthy or not yet passing (apps with a check only).',
+    ),
+    port: new Family(
+      'tend_app_listening_port',
+      'gauge',
+      "A TCP port in LISTEN or a bound UDP port of the app's process tree (always 1; the port is a label).",
+    ),
+    memLimit: new Family('tend_app_memory_limit_bytes', 'gauge', "The app's max_memory_restart (apps with one only)."),
   };
   for (const { info, metrics, limitRestarts, hasHealthCheck, holder, memoryLimitBytes } of input.apps) {
     // One series per list row (a held app's instances by their ids); the holder's own cost apart.
@@ -70,7 +107,8 @@ export function renderPrometheus(input: PrometheusInput): string {
     }
     if (hasHealthCheck) f.healthy.add(base, info.health === 'healthy' ? 1 : 0);
     if (memoryLimitBytes !== null && memoryLimitBytes !== undefined) f.memLimit.add(base, memoryLimitBytes);
-    for (const p of info.pid === null ? [] : info.ports ?? []) f.port.add({ ...base, proto: p.proto, address: p.address, port: String(p.port) }, 1);
+    for (const p of info.pid === null ? [] : (info.ports ?? []))
+      f.port.add({ ...base, proto: p.proto, address: p.address, port: String(p.port) }, 1);
   }
   const d = input.daemon;
   const daemon = [
@@ -81,7 +119,11 @@ export function renderPrometheus(input: PrometheusInput): string {
     new Family('tend_daemon_resident_memory_bytes', 'gauge', 'Resident memory of the daemon itself.'),
     new Family('tend_daemon_heap_used_bytes', 'gauge', 'V8 heap used by the daemon.'),
     new Family('tend_daemon_problems', 'gauge', 'Problems the daemon reports right now (ping and list show them).'),
-    new Family('tend_daemon_disk_failing', 'gauge', 'Whether a write of the daemon\'s state, status or log fails for a full or failing disk (1) or not (0).'),
+    new Family(
+      'tend_daemon_disk_failing',
+      'gauge',
+      "Whether a write of the daemon's state, status or log fails for a full or failing disk (1) or not (0).",
+    ),
   ];
   daemon[0]?.add({ version: d.version, node: d.node, pid: String(d.pid) }, 1);
   daemon[1]?.add({}, d.apps);

@@ -16,7 +16,9 @@ export class SseConnection implements Connection {
     res.write(': tend\n\n');
     res.on('close', () => this.finish());
     // A comment line now and then: proxies keep the stream open, and a dead client is noticed.
-    this.heartbeat = setInterval(() => { if (!this.closed) res.write(': ping\n\n'); }, 15_000);
+    this.heartbeat = setInterval(() => {
+      if (!this.closed) res.write(': ping\n\n');
+    }, 15_000);
     this.heartbeat.unref();
   }
 
@@ -54,7 +56,11 @@ export class SseConnection implements Connection {
     this.closed = true;
     clearInterval(this.heartbeat);
     for (const fn of this.closers.splice(0)) {
-      try { fn(); } catch { /* a subscription's cleanup failing must not stop the others */ }
+      try {
+        fn();
+      } catch {
+        /* a subscription's cleanup failing must not stop the others */
+      }
     }
   }
 }

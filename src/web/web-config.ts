@@ -19,10 +19,19 @@ export const webTokenFile = (home: string): string => tendPaths(home).webToken;
 export function readWebConfig(home: string): WebConfig | null {
   try {
     const c = JSON.parse(readFileSync(webConfigFile(home), 'utf8')) as Partial<WebConfig>;
-    if (c.version === 1 && typeof c.host === 'string' && c.host.length > 0 && Number.isInteger(c.port) && (c.port as number) >= 0 && (c.port as number) <= 65535) {
+    if (
+      c.version === 1 &&
+      typeof c.host === 'string' &&
+      c.host.length > 0 &&
+      Number.isInteger(c.port) &&
+      (c.port as number) >= 0 &&
+      (c.port as number) <= 65535
+    ) {
       return { version: 1, host: c.host, port: c.port as number };
     }
-  } catch { /* absent or unreadable: not serving */ }
+  } catch {
+    /* absent or unreadable: not serving */
+  }
   return null;
 }
 
@@ -39,7 +48,9 @@ export function loadOrCreateToken(home: string): string {
   try {
     const t = readFileSync(webTokenFile(home), 'utf8').trim();
     if (/^[A-Za-z0-9_-]{32,200}$/.test(t)) return t;
-  } catch { /* made below */ }
+  } catch {
+    /* made below */
+  }
   const token = kernelRandom(24).toString('base64url');
   writeFileAtomic(webTokenFile(home), `${token}\n`, 0o600, true);
   return token;

@@ -50,8 +50,17 @@ export class WebServer {
     applyConnectionLimits(server, this.limits);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? `port ${port} is in use` : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : err.message;
-        reject(new TendError('E_WEB_LISTEN', `the dashboard cannot listen on ${host}:${port}: ${why}`, { hint: 'Pick another one: tend web --port 9616' }));
+        const why =
+          err.code === 'EADDRINUSE'
+            ? `port ${port} is in use`
+            : err.code === 'EADDRNOTAVAIL'
+              ? `${host} is not an address of this machine`
+              : err.message;
+        reject(
+          new TendError('E_WEB_LISTEN', `the dashboard cannot listen on ${host}:${port}: ${why}`, {
+            hint: 'Pick another one: tend web --port 9616',
+          }),
+        );
       });
       server.listen(port, host, () => resolve());
     });
@@ -109,7 +118,8 @@ export class WebServer {
     }
     // Actions come from our own page or from scripts (no Origin); never from another site.
     const origin = req.headers.origin;
-    if (req.method === 'POST' && origin !== undefined && !hostAllowed(origin.replace(/^https?:\/\//, ''), bound.host, bound.port)) return plain(res, 403, 'Origin not allowed\n');
+    if (req.method === 'POST' && origin !== undefined && !hostAllowed(origin.replace(/^https?:\/\//, ''), bound.host, bound.port))
+      return plain(res, 403, 'Origin not allowed\n');
     res.setHeader('cache-control', 'no-store');
     routeApi(req, res, url, { ...this.deps }).catch((err: unknown) => this.fail(res, err));
   }
@@ -117,7 +127,8 @@ export class WebServer {
   /** An error answer: the TendError's status, or 500 (logged) for anything unexpected. */
   private fail(res: ServerResponse, err: unknown): void {
     const e = asTendError(err);
-    if (statusOf(e.code) === 500) this.logOnce('web-request-failed', { error: e.message, stack: (err as Error)?.stack?.split('\n').slice(0, 4).join(' | ') });
+    if (statusOf(e.code) === 500)
+      this.logOnce('web-request-failed', { error: e.message, stack: (err as Error)?.stack?.split('\n').slice(0, 4).join(' | ') });
     replyError(res, e);
   }
 
@@ -151,4 +162,3 @@ export function parseTarget(target: string | undefined): URL | null {
     return null;
   }
 }
-

@@ -14,7 +14,10 @@ const req = needs(fileMissing(PROMTOOL));
 function promtool(args: string[], cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(PROMTOOL, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1, out: stdout + stderr });
+      resolve({
+        code: err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1,
+        out: stdout + stderr,
+      });
     });
   });
 }
@@ -28,7 +31,7 @@ describe('the shipped Prometheus alerting rules', () => {
     assert.equal(test.code, 0, test.out);
   });
 
-  describe('against a real daemon\'s /metrics', () => {
+  describe("against a real daemon's /metrics", () => {
     let t: TendHome;
     let scrape = '';
     req.before(async () => {
@@ -36,14 +39,24 @@ describe('the shipped Prometheus alerting rules', () => {
       await t.json(['start', fixture('crash-after.js'), '--name', 'boom', '--max-restarts', '2']);
       await t.json(['start', fixture('forever.js'), '--name', 'calm', '--max-memory-restart', '1G']);
       await waitFor(async () => (await t.app('boom')).status === 'errored', 'boom to be errored', 30_000);
-      const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { port: number; token: string };
-      scrape = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${web.port}/metrics`, { headers: { authorization: `Bearer ${web.token}` } });
-        const text = await res.text();
-        return /^tend_app_memory_bytes\{app="calm"/m.test(text) ? text : undefined;
-      }, 'a scrape with calm\'s memory', 20_000, 100);
+      const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as {
+        port: number;
+        token: string;
+      };
+      scrape = await waitFor(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${web.port}/metrics`, { headers: { authorization: `Bearer ${web.token}` } });
+          const text = await res.text();
+          return /^tend_app_memory_bytes\{app="calm"/m.test(text) ? text : undefined;
+        },
+        "a scrape with calm's memory",
+        20_000,
+        100,
+      );
     });
-    req.after(async () => { await t.cleanup(); });
+    req.after(async () => {
+      await t.cleanup();
+    });
 
     req.it('exports what the rules read: the memory limit, the problem count and the disk state', async () => {
       assert.match(scrape, /^tend_app_memory_limit_bytes\{app="calm",id="\d+",namespace="default"\} 1073741824$/m);
@@ -56,33 +69,43 @@ describe('the shipped Prometheus alerting rules', () => {
 
     req.it('fire on the scraped series: boom is errored, calm is quiet', async () => {
       // The scraped samples, held constant for 10 minutes, as promtool's input series.
-      const series = scrape.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
-        const at = l.lastIndexOf(' ');
-        const name = l.slice(0, at);
-        const labelled = name.includes('{') ? name.replace('{', '{job="tend",instance="host:9615",') : `${name}{job="tend",instance="host:9615"}`;
-        return `      - series: '${labelled}'\n        values: '${l.slice(at + 1)}x10'`;
-      });
+      const series = scrape
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => {
+          const at = l.lastIndexOf(' ');
+          const name = l.slice(0, at);
+          const labelled = name.includes('{')
+            ? name.replace('{', '{job="tend",instance="host:9615",')
+            : `${name}{job="tend",instance="host:9615"}`;
+          return `      - series: '${labelled}'\n        values: '${l.slice(at + 1)}x10'`;
+        });
       const boomId = (await t.app('boom')).id;
-      writeFileSync(join(t.home, 'real.test.yml'), [
-        `rule_files: [${JSON.stringify(RULES)}]`,
-        'evaluation_interval: 1m',
-        'tests:',
-        '  - interval: 1m',
-        '    input_series:',
-        ...series,
-        '    alert_rule_test:',
-        '      - eval_time: 5m',
-        '        alertname: TendAppErrored',
-        '        exp_alerts:',
-        `          - exp_labels: { severity: critical, job: tend, instance: 'host:9615', app: boom, id: '${boomId}', namespace: default, status: errored }`,
-        '            exp_annotations:',
-        '              summary: \'tend app boom is errored on host:9615\'',
-        `              description: 'tend stopped restarting boom (id ${boomId}); see \`tend describe boom\` and \`tend logs boom\`.'`,
-        ...['TendAppMemoryNearLimit', 'TendDaemonDiskFailing', 'TendAppRestartStorm'].flatMap((a) => [
-          '      - eval_time: 5m', `        alertname: ${a}`, '        exp_alerts: []',
-        ]),
-        '',
-      ].join('\n'));
+      writeFileSync(
+        join(t.home, 'real.test.yml'),
+        [
+          `rule_files: [${JSON.stringify(RULES)}]`,
+          'evaluation_interval: 1m',
+          'tests:',
+          '  - interval: 1m',
+          '    input_series:',
+          ...series,
+          '    alert_rule_test:',
+          '      - eval_time: 5m',
+          '        alertname: TendAppErrored',
+          '        exp_alerts:',
+          `          - exp_labels: { severity: critical, job: tend, instance: 'host:9615', app: boom, id: '${boomId}', namespace: default, status: errored }`,
+          '            exp_annotations:',
+          "              summary: 'tend app boom is errored on host:9615'",
+          `              description: 'tend stopped restarting boom (id ${boomId}); see \`tend describe boom\` and \`tend logs boom\`.'`,
+          ...['TendAppMemoryNearLimit', 'TendDaemonDiskFailing', 'TendAppRestartStorm'].flatMap((a) => [
+            '      - eval_time: 5m',
+            `        alertname: ${a}`,
+            '        exp_alerts: []',
+          ]),
+          '',
+        ].join('\n'),
+      );
       const r = await promtool(['test', 'rules', 'real.test.yml'], t.home);
       assert.equal(r.code, 0, r.out);
     });

@@ -18,7 +18,7 @@ function node(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; s
   });
 }
 
-describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
+describe("Node API (import/require 'tend-pm') against a real daemon", () => {
   let t: TendHome;
   let api: Api;
   let tend: Awaited<ReturnType<Api['connect']>>;
@@ -39,7 +39,11 @@ describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
     for (const p of started) t.remember(p);
     const list = await tend.list();
     const cli = await t.list();
-    assert.deepEqual(list.map((p) => [p.name, p.pid]), cli.map((p) => [p.name, p.pid]), 'the same objects as `tend list --json`');
+    assert.deepEqual(
+      list.map((p) => [p.name, p.pid]),
+      cli.map((p) => [p.name, p.pid]),
+      'the same objects as `tend list --json`',
+    );
     const [d] = await tend.describe('echo');
     assert.equal(d?.spec.env.API_TOKEN, '[redacted]');
     assert.equal((await tend.describe('echo', { showSecrets: true }))[0]?.spec.env.API_TOKEN, 'hidden');
@@ -62,25 +66,41 @@ describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
     assert.notEqual(reloaded?.pid, unchanged[0]?.pid);
     assert.equal((await tend.start(app, { restart: true }))[0]?.action, 'restarted');
     await tend.delete('echo');
-    assert.deepEqual((await tend.list()).filter((p) => p.name === 'echo'), []);
+    assert.deepEqual(
+      (await tend.list()).filter((p) => p.name === 'echo'),
+      [],
+    );
   });
 
   it('logs() reads an app that writes only a combined file (log_file), as `tend logs` does', async () => {
     const combined = join(t.home, 'only-combined.log');
-    const started = await tend.start({ name: 'combined', script: fixture('numbered-lines.js'), out_file: '/dev/null', error_file: '/dev/null', log_file: combined, env: { COUNT: '3' } });
+    const started = await tend.start({
+      name: 'combined',
+      script: fixture('numbered-lines.js'),
+      out_file: '/dev/null',
+      error_file: '/dev/null',
+      log_file: combined,
+      env: { COUNT: '3' },
+    });
     for (const p of started) t.remember(p);
     const read = async (): Promise<string[]> => {
       const lines: string[] = [];
       for await (const r of await tend.logs('combined', { lines: 3 })) lines.push(r.message);
       return lines;
     };
-    assert.deepEqual(await waitFor(async () => { const l = await read(); return l.length === 3 ? l : undefined; }, 'three lines through tend.logs()'), ['line 1', 'line 2', 'line 3']);
+    assert.deepEqual(
+      await waitFor(async () => {
+        const l = await read();
+        return l.length === 3 ? l : undefined;
+      }, 'three lines through tend.logs()'),
+      ['line 1', 'line 2', 'line 3'],
+    );
     const cli = await t.run(['logs', 'combined', '--lines', '3', '--no-follow', '--raw']);
     assert.equal(cli.stdout.trim(), (await read()).join('\n'), 'the same lines as the CLI');
     await tend.delete('combined');
   });
 
-  it('errors are TendErrors with the CLI\'s codes and exit codes', async () => {
+  it("errors are TendErrors with the CLI's codes and exit codes", async () => {
     const err = await tend.stop('nope').catch((e: unknown) => e);
     assert.ok(err instanceof api.TendError);
     assert.ok(api.isTendError(err));
@@ -117,12 +137,20 @@ describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
 
   it('starts a config file in dependency order; save and resurrect', async () => {
     const file = join(t.home, 'api.config.json');
-    writeFileSync(file, JSON.stringify({ apps: [
-      { name: 'late', script: fixture('forever.js'), depends_on: ['early'] },
-      { name: 'early', script: fixture('forever.js') },
-    ] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apps: [
+          { name: 'late', script: fixture('forever.js'), depends_on: ['early'] },
+          { name: 'early', script: fixture('forever.js') },
+        ],
+      }),
+    );
     const r = await tend.start(file);
-    assert.deepEqual(r.map((p) => p.name), ['early', 'late']);
+    assert.deepEqual(
+      r.map((p) => p.name),
+      ['early', 'late'],
+    );
     await waitFor(async () => (await tend.list()).every((p) => p.status === 'online'), 'both online');
     const saved = await tend.save();
     assert.deepEqual(saved.apps.sort(), ['early', 'late']);
@@ -134,17 +162,26 @@ describe('Node API (import/require \'tend-pm\') against a real daemon', () => {
     await tend.delete('all');
   });
 
-  it('require(\'tend\') works from CommonJS; the .d.ts types check an example; the CLI bundles never contain the API', async () => {
-    const r = await node(['-e', `const { connect, TendError } = require('tend-pm');
+  it("require('tend') works from CommonJS; the .d.ts types check an example; the CLI bundles never contain the API", async () => {
+    const r = await node(
+      [
+        '-e',
+        `const { connect, TendError } = require('tend-pm');
       connect({ home: process.env.TEND_HOME }).then(async (t) => {
         const list = await t.list();
         const err = await t.describe('nope').catch((e) => e);
         console.log(JSON.stringify({ n: list.length, typed: err instanceof TendError, code: err.code }));
         t.close();
-      });`], t.env);
+      });`,
+      ],
+      t.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { n: 0, typed: true, code: 'E_APP_NOT_FOUND' });
-    const tsc = await node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'api', 'tsconfig.json')], t.env);
+    const tsc = await node(
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'api', 'tsconfig.json')],
+      t.env,
+    );
     assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
     assert.deepEqual(Object.keys(pkg.exports['.'] ?? {}), ['types', 'import', 'require']);

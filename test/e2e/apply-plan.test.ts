@@ -4,20 +4,28 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture } from '../helpers/tend.js';
 
-interface Step { name: string; action: string; changed: string[] }
+interface Step {
+  name: string;
+  action: string;
+  changed: string[];
+}
 
 describe('tend apply --dry-run and --prune', () => {
   let t: TendHome;
   let f = '';
-  const write = (apps: unknown[]): void => { writeFileSync(f, JSON.stringify({ apps })); };
+  const write = (apps: unknown[]): void => {
+    writeFileSync(f, JSON.stringify({ apps }));
+  };
   const pids = async (): Promise<Record<string, number | null>> => Object.fromEntries((await t.list()).map((p) => [p.name, p.pid]));
   before(() => {
     t = new TendHome();
     f = join(t.home, 'stack.config.json');
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
-  it('says what would change and why, changes nothing, then --prune deletes only the file\'s own apps', async () => {
+  it("says what would change and why, changes nothing, then --prune deletes only the file's own apps", async () => {
     write([
       { name: 'a', script: fixture('forever.js') },
       { name: 'b', script: fixture('forever.js'), env: { MODE: 'one', API_TOKEN: 'old-secret' } },
@@ -36,16 +44,27 @@ describe('tend apply --dry-run and --prune', () => {
     ]);
     const dry = await t.run(['apply', f, '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.equal(dry.stdout, [
-      'b: restart (changed: env.MODE, env.API_TOKEN, restart_delay)',
-      'c: start (changed: kill_timeout)',
-      'd: create and start (new)',
-      'dry run: nothing was changed',
-      '',
-    ].join('\n'));
+    assert.equal(
+      dry.stdout,
+      [
+        'b: restart (changed: env.MODE, env.API_TOKEN, restart_delay)',
+        'c: start (changed: kill_timeout)',
+        'd: create and start (new)',
+        'dry run: nothing was changed',
+        '',
+      ].join('\n'),
+    );
     assert.doesNotMatch(dry.stdout, /secret/, 'values are never shown');
     const pruned = JSON.parse((await t.run(['apply', f, '--dry-run', '--prune', '--json'])).stdout) as Step[];
-    assert.deepEqual(pruned.map((s) => [s.name, s.action]), [['b', 'restarted'], ['c', 'started'], ['d', 'created'], ['a', 'deleted']]);
+    assert.deepEqual(
+      pruned.map((s) => [s.name, s.action]),
+      [
+        ['b', 'restarted'],
+        ['c', 'started'],
+        ['d', 'created'],
+        ['a', 'deleted'],
+      ],
+    );
     assert.deepEqual(await pids(), before, 'a dry run changes nothing');
     assert.equal((await t.list()).find((p) => p.name === 'c')?.status, 'stopped');
 
@@ -57,7 +76,7 @@ describe('tend apply --dry-run and --prune', () => {
     assert.equal(real.code, 0, real.stderr);
     assert.match(real.stdout, /b: restarted, c: started, d: created, a: deleted/);
     const after = await t.list();
-    assert.deepEqual(after.map((p) => p.name).sort(), ['b', 'byhand', 'c', 'd'], 'the app started by hand is not the file\'s: kept');
+    assert.deepEqual(after.map((p) => p.name).sort(), ['b', 'byhand', 'c', 'd'], "the app started by hand is not the file's: kept");
     assert.notEqual(after.find((p) => p.name === 'b')?.pid, before.b);
     assert.equal(after.find((p) => p.name === 'byhand')?.pid, before.byhand);
 
@@ -67,7 +86,10 @@ describe('tend apply --dry-run and --prune', () => {
   });
 
   it('a dry run reports an app the file cannot describe, with exit code 1', async () => {
-    write([{ name: 'b', script: fixture('forever.js'), env: { MODE: 'two', API_TOKEN: 'new-secret' }, restart_delay: '2s' }, { name: 'broken', script: join(t.home, 'missing.js') }]);
+    write([
+      { name: 'b', script: fixture('forever.js'), env: { MODE: 'two', API_TOKEN: 'new-secret' }, restart_delay: '2s' },
+      { name: 'broken', script: join(t.home, 'missing.js') },
+    ]);
     const r = await t.run(['apply', f, '--dry-run']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^b: unchanged$/m);

@@ -18,10 +18,14 @@ describe('attach to a pty app from a real terminal (tmux)', () => {
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args], { env: t.env }).toString();
   const pane = (win: string): string => tmux('capture-pane', '-p', '-t', win);
   const shown = (win: string, text: string | RegExp, what: string): Promise<string> =>
-    waitFor(() => {
-      const p = pane(win);
-      return (typeof text === 'string' ? p.includes(text) : text.test(p)) ? p : undefined;
-    }, what, 15_000).catch((err: Error) => {
+    waitFor(
+      () => {
+        const p = pane(win);
+        return (typeof text === 'string' ? p.includes(text) : text.test(p)) ? p : undefined;
+      },
+      what,
+      15_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; the pane shows:\n${pane(win)}`);
     });
   const attachCmd = (app: string): string => `${process.execPath} ${BIN} attach ${app}; echo attach-exit-$?`;

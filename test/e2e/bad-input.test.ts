@@ -20,7 +20,9 @@ function rawExchange(socketPath: string, payload: string | Buffer | null, timeou
       else reject(err);
     };
     const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms (got: ${data.slice(0, 200)})`)), timeoutMs);
-    sock.on('connect', () => { if (payload !== null) sock.write(payload); });
+    sock.on('connect', () => {
+      if (payload !== null) sock.write(payload);
+    });
     sock.on('data', (d) => {
       data += d.toString();
       if (until !== undefined && data.includes(until)) finish(null);
@@ -39,7 +41,11 @@ function otherVersionDaemon(socketPath: string): Promise<Server> {
     const server = createServer((conn) => {
       conn.on('error', () => undefined);
       conn.once('data', () => {
-        const error = { code: 'E_PROTOCOL_MISMATCH', message: 'this daemon speaks protocol 2, the client speaks 1', hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).' };
+        const error = {
+          code: 'E_PROTOCOL_MISMATCH',
+          message: 'this daemon speaks protocol 2, the client speaks 1',
+          hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).',
+        };
         conn.end(`${JSON.stringify({ t: 'error', error })}\n`);
       });
     });
@@ -57,12 +63,19 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     [bystander] = (await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'bystander'])) as [ProcessJson];
     daemon = t.daemonPid() as number;
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
   const cases: Array<[string, string[], number, RegExp]> = [
     ['a missing script', ['start', 'does-not-exist.js'], 2, /script not found: .*does-not-exist\.js/],
     ['a directory instead of a file', ['start', 'test/fixtures'], 2, /is a directory, not a script/],
-    ['an unknown interpreter', ['start', '--interpreter', 'no-such-interp', fixture('forever.js')], 2, /interpreter `no-such-interp` was not found/],
+    [
+      'an unknown interpreter',
+      ['start', '--interpreter', 'no-such-interp', fixture('forever.js')],
+      2,
+      /interpreter `no-such-interp` was not found/,
+    ],
     ['an unknown command', ['start', '--', 'no-such-command-xyz'], 2, /command `no-such-command-xyz` was not found/],
     ['a duplicate name', ['start', fixture('forever.js'), '--name', 'bystander'], 1, /already running/],
     ['an unknown app to stop', ['stop', 'ghost'], 1, /no app matches `ghost`/],
@@ -71,10 +84,20 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     ['an unknown app to describe', ['describe', 'ghost'], 1, /no app matches `ghost`/],
     ['an unknown app for logs', ['logs', 'ghost'], 1, /no app matches `ghost`/],
     ['an invalid signal name', ['signal', 'SIGNOPE', 'bystander'], 2, /signal name like SIGTERM/],
-    ['a non-numeric timeout', ['start', fixture('forever.js'), '--kill-timeout', 'soon'], 2, /Expected `kill_timeout` to be a non-negative duration/],
+    [
+      'a non-numeric timeout',
+      ['start', fixture('forever.js'), '--kill-timeout', 'soon'],
+      2,
+      /Expected `kill_timeout` to be a non-negative duration/,
+    ],
     ['a negative timeout', ['start', fixture('forever.js'), '--kill-timeout', '-5'], 2, /kill_timeout/],
     ['an unknown flag', ['start', fixture('forever.js'), '--bogus'], 2, /unknown option `--bogus`/],
-    ['a misspelt flag', ['start', fixture('forever.js'), '--max-restart', '3'], 2, /unknown option `--max-restart`; did you mean `--max-restarts`\?/],
+    [
+      'a misspelt flag',
+      ['start', fixture('forever.js'), '--max-restart', '3'],
+      2,
+      /unknown option `--max-restart`; did you mean `--max-restarts`\?/,
+    ],
     ['a misspelt command verb', ['restrat', 'all'], 2, /unknown command `restrat`; did you mean `restart`\?/],
     ['an unknown command verb', ['frobnicate'], 2, /unknown command `frobnicate`/],
   ];
@@ -93,7 +116,10 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     assert.equal(t.daemonPid(), daemon);
     assert.equal(isAlive(daemon), true);
     const list = await t.list();
-    assert.deepEqual(list.map((a) => [a.name, a.pid, a.status, a.restarts, a.adopted]), [['bystander', bystander.pid, 'online', 0, false]]);
+    assert.deepEqual(
+      list.map((a) => [a.name, a.pid, a.status, a.restarts, a.adopted]),
+      [['bystander', bystander.pid, 'online', 0, false]],
+    );
   });
 
   it('TEND_HOME pointing to a file or an unwritable place is reported', async () => {
@@ -126,7 +152,12 @@ describe('bad input: a clear one-line error, a non-zero exit, nothing else touch
     assert.match(huge, /E_FRAME_TOO_LARGE/);
     const silent = await rawExchange(sock, null);
     assert.match(silent, /no hello received in time/);
-    const unknownMethod = await rawExchange(sock, '{"t":"hello","protocol":1,"agent":"t","pid":1}\n{"t":"req","id":7,"method":"nope","params":{}}\n', 10_000, '"id":7');
+    const unknownMethod = await rawExchange(
+      sock,
+      '{"t":"hello","protocol":1,"agent":"t","pid":1}\n{"t":"req","id":7,"method":"nope","params":{}}\n',
+      10_000,
+      '"id":7',
+    );
     assert.match(unknownMethod, /unknown request method `nope`/);
     assert.equal(isAlive(daemon), true);
     assert.equal(t.daemonPid(), daemon);

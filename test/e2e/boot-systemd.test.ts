@@ -10,16 +10,36 @@ import { SystemdLab, labName, labSkipReason } from '../helpers/systemd-lab.js';
 // Without one, every test is skipped (and counted); under CI=true each fails instead.
 const req = needs(labSkipReason());
 
-interface Step { action: string; what: string; ok: boolean }
+interface Step {
+  action: string;
+  what: string;
+  ok: boolean;
+}
 const parse = <T>(text: string): T => JSON.parse(text) as T;
 
 /** `systemctl show` properties as a record. */
 async function show(lab: SystemdLab, unit: string, user?: string): Promise<Record<string, string>> {
   const args = ['show', '-p', 'ActiveState', '-p', 'MainPID', '-p', 'Type', '-p', 'NRestarts', '-p', 'Result', unit];
-  const out = user === undefined
-    ? await lab.ok(['systemctl', ...args])
-    : await lab.ok(['runuser', '-u', user, '--', 'env', `XDG_RUNTIME_DIR=/run/user/${await lab.ok(['id', '-u', user]).then((s) => s.trim())}`, 'systemctl', '--user', ...args]);
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const out =
+    user === undefined
+      ? await lab.ok(['systemctl', ...args])
+      : await lab.ok([
+          'runuser',
+          '-u',
+          user,
+          '--',
+          'env',
+          `XDG_RUNTIME_DIR=/run/user/${await lab.ok(['id', '-u', user]).then((s) => s.trim())}`,
+          'systemctl',
+          '--user',
+          ...args,
+        ]);
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 describe('boot through systemd: system unit', () => {
@@ -34,7 +54,9 @@ describe('boot through systemd: system unit', () => {
     port = await freePort();
     userPort = await freePort();
   });
-  req.after(async () => { await lab.stop(); });
+  req.after(async () => {
+    await lab.stop();
+  });
 
   const tend = (args: string[]) => lab.tend(args, { home });
   const list = async (): Promise<ProcessJson[]> => parse((await tend(['list', '--json'])).stdout);
@@ -44,7 +66,10 @@ describe('boot through systemd: system unit', () => {
     assert.equal(r.code, 0, r.stderr);
     const out = parse<{ unit: string; file: string; steps: Step[] }>(r.stdout);
     assert.equal(out.unit, 'tend-root.service');
-    assert.deepEqual(out.steps.map((s) => s.what), [out.file, 'systemctl daemon-reload', 'systemctl enable tend-root.service', 'systemctl restart tend-root.service']);
+    assert.deepEqual(
+      out.steps.map((s) => s.what),
+      [out.file, 'systemctl daemon-reload', 'systemctl enable tend-root.service', 'systemctl restart tend-root.service'],
+    );
     const props = await show(lab, 'tend-root.service');
     assert.equal(props.ActiveState, 'active');
     assert.equal(props.Type, 'notify');
@@ -53,7 +78,7 @@ describe('boot through systemd: system unit', () => {
     assert.equal((await lab.ok(['systemctl', 'is-enabled', 'tend-root.service'])).trim(), 'enabled');
   });
 
-  req.it('--user NAME runs the daemon, and its apps, as NAME with NAME\'s TEND_HOME', async () => {
+  req.it("--user NAME runs the daemon, and its apps, as NAME with NAME's TEND_HOME", async () => {
     await lab.ok(['useradd', '--create-home', 'appuser']);
     const r = await lab.tend(['startup', '--user', 'appuser', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -63,7 +88,9 @@ describe('boot through systemd: system unit', () => {
     const props = await show(lab, 'tend-appuser.service');
     assert.equal(props.ActiveState, 'active');
     assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', props.MainPID as string])).trim(), 'appuser');
-    const started = await lab.tend(['start', fixture('http-server.js'), '--name', 'uweb', '--env', `PORT=${userPort}`, '--json'], { user: 'appuser' });
+    const started = await lab.tend(['start', fixture('http-server.js'), '--name', 'uweb', '--env', `PORT=${userPort}`, '--json'], {
+      user: 'appuser',
+    });
     assert.equal(started.code, 0, started.stderr);
     const app = parse<ProcessJson[]>(started.stdout)[0] as ProcessJson;
     assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', String(app.pid)])).trim(), 'appuser');
@@ -71,7 +98,17 @@ describe('boot through systemd: system unit', () => {
   });
 
   req.it('saved apps answer again after a reboot, with the environment they were started with', async () => {
-    const started = await tend(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--env', 'GREETING=hello "world" $HOME 100%', '--json']);
+    const started = await tend([
+      'start',
+      fixture('http-server.js'),
+      '--name',
+      'web',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      'GREETING=hello "world" $HOME 100%',
+      '--json',
+    ]);
     assert.equal(started.code, 0, started.stderr);
     assert.equal((await tend(['start', fixture('forever.js'), '--name', 'idle', '--json'])).code, 0);
     await waitFor(() => lab.http(port), 'web to answer before the reboot', 15_000);
@@ -84,7 +121,13 @@ describe('boot through systemd: system unit', () => {
     const body = await waitFor(() => lab.http(port), 'web to answer after the reboot', 30_000);
     assert.match(body, /hello from/);
     const apps = await list();
-    assert.deepEqual(apps.map((p) => [p.name, p.status]), [['web', 'online'], ['idle', 'online']]);
+    assert.deepEqual(
+      apps.map((p) => [p.name, p.status]),
+      [
+        ['web', 'online'],
+        ['idle', 'online'],
+      ],
+    );
     const web = apps.find((p) => p.name === 'web') as ProcessJson;
     assert.notEqual(web.pid, before);
     // Started fresh by resurrect (the shutdown stopped the apps through ExecStop), not restarted from stale state.
@@ -98,7 +141,7 @@ describe('boot through systemd: system unit', () => {
     // can come a little after the app answers: wait for it, do not race it.
     await waitFor(async () => (await show(lab, 'tend-root.service')).ActiveState === 'active', 'tend-root.service to be active', 15_000);
     // The unit running as appuser came back too, its app stopped at shutdown and resurrected.
-    await waitFor(() => lab.http(userPort), 'appuser\'s app to answer after the reboot', 30_000);
+    await waitFor(() => lab.http(userPort), "appuser's app to answer after the reboot", 30_000);
     const uweb = parse<ProcessJson[]>((await lab.tend(['list', '--json'], { user: 'appuser' })).stdout)[0];
     assert.equal(uweb?.status, 'online');
     assert.equal(uweb?.restarts, 0);
@@ -151,7 +194,9 @@ describe('boot through systemd: rootless user unit', () => {
     await lab.ok(['useradd', '--create-home', '--uid', '1500', user]);
     port = await freePort();
   });
-  req.after(async () => { await lab.stop(); });
+  req.after(async () => {
+    await lab.stop();
+  });
 
   const tend = (args: string[]) => lab.tend(args, { user });
   const unitFile = `/home/${user}/.config/systemd/user/tend.service`;
@@ -191,7 +236,11 @@ describe('boot through systemd: rootless user unit', () => {
     const apps = parse<ProcessJson[]>((await tend(['list', '--json'])).stdout);
     assert.equal(apps[0]?.status, 'online');
     assert.equal((await lab.ok(['ps', '-o', 'user=', '-p', String(apps[0]?.pid)])).trim(), user);
-    await waitFor(async () => (await show(lab, 'tend.service', user)).ActiveState === 'active', 'the user unit to be active (after its ExecStartPost)', 15_000);
+    await waitFor(
+      async () => (await show(lab, 'tend.service', user)).ActiveState === 'active',
+      'the user unit to be active (after its ExecStartPost)',
+      15_000,
+    );
   });
 
   req.it('tend unstartup removes the user unit', async () => {
@@ -214,18 +263,49 @@ describe('export systemd: units run by systemd behave as configured', () => {
     await lab.start();
     port = await freePort();
   });
-  req.after(async () => { await lab.stop(); });
+  req.after(async () => {
+    await lab.stop();
+  });
   const tend = (args: string[]) => lab.tend(args, { home });
 
   req.it('exports one verified unit per app, secrets in a 0600 file', async () => {
-    const web = await tend(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--env', `ODD=${env}`, '--env', `API_TOKEN=${secret}`, '--kill-timeout', '2500', '--json']);
+    const web = await tend([
+      'start',
+      fixture('http-server.js'),
+      '--name',
+      'web',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `ODD=${env}`,
+      '--env',
+      `API_TOKEN=${secret}`,
+      '--kill-timeout',
+      '2500',
+      '--json',
+    ]);
     assert.equal(web.code, 0, web.stderr);
-    const done = await tend(['start', fixture('crash-after.js'), '--name', 'done', '--env', 'CRASH_AFTER_MS=200', '--env', 'CRASH_CODE=3', '--stop-exit-codes', '3', '--json']);
+    const done = await tend([
+      'start',
+      fixture('crash-after.js'),
+      '--name',
+      'done',
+      '--env',
+      'CRASH_AFTER_MS=200',
+      '--env',
+      'CRASH_CODE=3',
+      '--stop-exit-codes',
+      '3',
+      '--json',
+    ]);
     assert.equal(done.code, 0, done.stderr);
     const r = await tend(['export', 'systemd', '--out', units, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = parse<{ units: { app: string; unit: string; file: string; envFile: string | null }[] }>(r.stdout);
-    assert.deepEqual(out.units.map((u) => u.unit), ['web.service', 'done.service']);
+    assert.deepEqual(
+      out.units.map((u) => u.unit),
+      ['web.service', 'done.service'],
+    );
     assert.equal((await lab.ok(['stat', '-c', '%a', join(units, 'web.env')])).trim(), '600');
     const verify = await lab.exec(['systemd-analyze', 'verify', '--man=no', join(units, 'web.service'), join(units, 'done.service')]);
     assert.equal(verify.code, 0, verify.stderr);
@@ -243,20 +323,28 @@ describe('export systemd: units run by systemd behave as configured', () => {
     assert.ok(environ.includes(`ODD=${env}`), 'Environment= carries quotes, $ and % unchanged');
     assert.ok(environ.includes(`API_TOKEN=${secret}`), 'EnvironmentFile= carries the secret unchanged');
     await lab.ok(['kill', '-9', first.MainPID as string]);
-    const second = await waitFor(async () => {
-      const p = await show(lab, 'web.service');
-      return p.NRestarts === '1' && p.ActiveState === 'active' && p.MainPID !== '0' && p.MainPID !== first.MainPID ? p : null;
-    }, 'systemd to restart the killed app', 15_000);
+    const second = await waitFor(
+      async () => {
+        const p = await show(lab, 'web.service');
+        return p.NRestarts === '1' && p.ActiveState === 'active' && p.MainPID !== '0' && p.MainPID !== first.MainPID ? p : null;
+      },
+      'systemd to restart the killed app',
+      15_000,
+    );
     assert.ok(second);
     await waitFor(() => lab.http(port), 'the restarted app to answer', 15_000);
   });
 
   req.it('an exit code from stop_exit_codes ends the unit cleanly, without a restart', async () => {
     await lab.ok(['systemctl', 'start', 'done.service']);
-    const props = await waitFor(async () => {
-      const p = await show(lab, 'done.service');
-      return p.ActiveState === 'inactive' ? p : null;
-    }, 'the app to exit with its stop code', 15_000);
+    const props = await waitFor(
+      async () => {
+        const p = await show(lab, 'done.service');
+        return p.ActiveState === 'inactive' ? p : null;
+      },
+      'the app to exit with its stop code',
+      15_000,
+    );
     assert.equal(props.Result, 'success');
     assert.equal(props.NRestarts, '0');
   });

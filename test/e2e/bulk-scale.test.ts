@@ -18,18 +18,29 @@ function cpuTicks(pid: number): number {
 
 function writeApps(dir: string, prefix: string, n: number): string {
   const file = join(dir, `${prefix}.config.json`);
-  const apps = Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${i}`, script: '/bin/sleep', args: ['100000'], interpreter: 'none' }));
+  const apps = Array.from({ length: n }, (_, i) => ({
+    name: `${prefix}-${i}`,
+    script: '/bin/sleep',
+    args: ['100000'],
+    interpreter: 'none',
+  }));
   writeFileSync(file, JSON.stringify({ apps }));
   return file;
 }
 
 describe('bulk commands scale linearly and keep the daemon responsive', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   /** Restarts all apps and checks each got one new live process; returns the daemon's CPU ticks for it. */
-  async function restartAll(n: number): Promise<{ ticks: number; pingsDuring: number; slowestPingMs: number; p90PingMs: number; wallMs: number }> {
+  async function restartAll(
+    n: number,
+  ): Promise<{ ticks: number; pingsDuring: number; slowestPingMs: number; p90PingMs: number; wallMs: number }> {
     const before = await t.list();
     assert.equal(before.length, n);
     const daemon = t.daemonPid() as number;

@@ -18,7 +18,11 @@ const APPS = ['c0', 'c1', 'c2'];
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     return x / 0x1_0000_0000;
   };
 }
@@ -34,10 +38,13 @@ function statOf(pid: number): { state: string; ppid: number } | null {
 }
 
 function zombieChildrenOf(pid: number): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
-    const st = statOf(p);
-    return st !== null && st.ppid === pid && st.state === 'Z';
-  });
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((p) => {
+      const st = statOf(p);
+      return st !== null && st.ppid === pid && st.state === 'Z';
+    });
 }
 
 const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
@@ -56,10 +63,23 @@ describe('chaos: random kill -9 of apps and of the daemon', () => {
   before(async () => {
     t = new TendHome({ [mark.name]: mark.value });
     for (const name of APPS) {
-      await t.json(['start', fixture('chaos-app.js'), '--name', name, '--env', `RUNS_FILE=${join(t.home, `runs-${name}`)}`, '--log-max-size', '100M', '--max-restarts', '100000']);
+      await t.json([
+        'start',
+        fixture('chaos-app.js'),
+        '--name',
+        name,
+        '--env',
+        `RUNS_FILE=${join(t.home, `runs-${name}`)}`,
+        '--log-max-size',
+        '100M',
+        '--max-restarts',
+        '100000',
+      ]);
     }
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('no duplicate, no orphan, no zombie, no fd leak; restart counts and log lines right', async (ctx) => {
     const seed = Number(process.env.TEND_CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -96,16 +116,22 @@ describe('chaos: random kill -9 of apps and of the daemon', () => {
     ctx.diagnostic(`seed ${seed}: ${JSON.stringify(counts)}`);
 
     // Settle: a daemon (adopting what runs), every app online with a run that recorded itself.
-    const settled = await waitFor(async () => {
-      const list = await t.list();
-      return list.length === APPS.length && list.every((a) => a.status === 'online' && a.pid !== null && runs(a.name).at(-1) === a.pid) ? list : undefined;
-    }, 'every app online again', 30_000);
+    const settled = await waitFor(
+      async () => {
+        const list = await t.list();
+        return list.length === APPS.length && list.every((a) => a.status === 'online' && a.pid !== null && runs(a.name).at(-1) === a.pid)
+          ? list
+          : undefined;
+      },
+      'every app online again',
+      30_000,
+    );
     t.remember(settled);
     const daemon = t.daemonPid() as number;
 
     // No duplicate, no orphan: the marked processes of each app are exactly its managed one.
     for (const a of settled) assert.deepEqual(markedPids(mark, a.name), [a.pid], `${a.name}: processes alive`);
-    assert.equal(markedPids(mark).length, APPS.length, 'no process of these apps outside the daemon\'s view');
+    assert.equal(markedPids(mark).length, APPS.length, "no process of these apps outside the daemon's view");
     // No zombie left by the daemon.
     assert.deepEqual(zombieChildrenOf(daemon), []);
     // Restart counts: every run an app recorded, but the first, is a restart. A run can also die
@@ -114,7 +140,10 @@ describe('chaos: random kill -9 of apps and of the daemon', () => {
     for (const a of settled) {
       const recorded = runs(a.name).length - 1;
       const young = (restartsOf.get(a.name) ?? 0) + counts.daemonKills;
-      assert.ok(a.restarts >= recorded && a.restarts <= recorded + young, `${a.name}: ${a.restarts} restarts, ${recorded + 1} recorded runs, ${young} restarts/daemon kills that could catch a run before it recorded itself`);
+      assert.ok(
+        a.restarts >= recorded && a.restarts <= recorded + young,
+        `${a.name}: ${a.restarts} restarts, ${recorded + 1} recorded runs, ${young} restarts/daemon kills that could catch a run before it recorded itself`,
+      );
     }
 
     // No fd leak: after a warm-up round (files opened on first use, such as the intent journal,
@@ -169,6 +198,9 @@ describe('chaos: random kill -9 of apps and of the daemon', () => {
     }
     ctx.diagnostic(`lines checked: ${lines}; bytes missing: ${missingBytes} after ${counts.daemonKills} daemon kills`);
     assert.equal(missingBytes, 0, `${missingBytes} bytes missing after ${counts.daemonKills} daemon kills`);
-    assert.ok(counts.daemonKills > 0 && counts.appKills > 0 && counts.restarts > 0, `every kind of chaos happened: ${JSON.stringify(counts)}`);
+    assert.ok(
+      counts.daemonKills > 0 && counts.appKills > 0 && counts.restarts > 0,
+      `every kind of chaos happened: ${JSON.stringify(counts)}`,
+    );
   });
 });

@@ -24,7 +24,7 @@ interface Detail {
 describe('cluster reloads that fail, and reloads racing scale', () => {
   const t = new TendHome();
   const dir = mkdtempSync(join(tmpdir(), 'tend-reload-'));
-  const rows = async (name: string): Promise<Row[]> => (await t.list() as Row[]).filter((p) => p.name === name);
+  const rows = async (name: string): Promise<Row[]> => ((await t.list()) as Row[]).filter((p) => p.name === name);
   const remember = async (name: string): Promise<Row[]> => {
     const list = await rows(name);
     for (const r of list) t.remember(r);
@@ -42,11 +42,27 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startApp(name: string, instances: number, extra: string[] = []): Promise<{ port: number; versionFile: string; before: Row[] }> {
+  async function startApp(
+    name: string,
+    instances: number,
+    extra: string[] = [],
+  ): Promise<{ port: number; versionFile: string; before: Row[] }> {
     const port = await freePort();
     const versionFile = join(dir, `${name}-version`);
     writeFileSync(versionFile, 'v1');
-    await t.json(['start', fixture('cluster-server.js'), '--name', name, '-i', String(instances), '--env', `PORT=${port}`, '--env', `VERSION_FILE=${versionFile}`, ...extra]);
+    await t.json([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      name,
+      '-i',
+      String(instances),
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `VERSION_FILE=${versionFile}`,
+      ...extra,
+    ]);
     const before = await remember(name);
     assert.equal(before.length, instances);
     return { port, versionFile, before };
@@ -65,7 +81,10 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.match(r.stderr, /instance 0 \(id \d+\) was not ready within listen_timeout \(1500 ms\): it never listened/);
     assert.equal(result.failed, 0, `failed requests: ${JSON.stringify(result.errors)}`);
     const after = await rows('never');
-    assert.deepEqual(after.map((x) => [x.pid, x.status]), before.map((x) => [x.pid, 'online']));
+    assert.deepEqual(
+      after.map((x) => [x.pid, x.status]),
+      before.map((x) => [x.pid, 'online']),
+    );
     const [detail] = await t.json<Detail[]>(['describe', 'never']);
     assert.equal(detail?.lastReload?.ok, false);
     assert.match(detail?.lastReload?.reason ?? '', /listen_timeout/);
@@ -89,9 +108,15 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     await waitFor(() => load.snapshot().ok > 300, 'load to flow', 20_000);
     const result = await load.stop();
     assert.equal(result.failed, 0, `failed requests: ${JSON.stringify(result.errors)}`);
-    assert.ok([...result.bodies.keys()].every((b) => b.startsWith('v1 ')), 'only the old version answers');
+    assert.ok(
+      [...result.bodies.keys()].every((b) => b.startsWith('v1 ')),
+      'only the old version answers',
+    );
     const after = await rows('brittle');
-    assert.deepEqual(after.map((x) => [x.pid, x.status, x.restarts]), before.map((x) => [x.pid, 'online', x.restarts]));
+    assert.deepEqual(
+      after.map((x) => [x.pid, x.status, x.restarts]),
+      before.map((x) => [x.pid, 'online', x.restarts]),
+    );
     // min_ready is a setting (config key and flag), 2 s by default.
     const [detail] = await t.json<Detail[]>(['describe', 'brittle']);
     assert.equal(detail?.spec.minReadyMs, 2000);
@@ -105,7 +130,8 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     const file = join(dir, 'eco.config.js');
     const versionFile = join(dir, 'eco-version');
     writeFileSync(versionFile, 'v1');
-    const eco = (greeting: string): string => `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', env: { PORT: ${port}, GREETING: '${greeting}', VERSION_FILE: ${JSON.stringify(versionFile)} } }] };`;
+    const eco = (greeting: string): string =>
+      `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', env: { PORT: ${port}, GREETING: '${greeting}', VERSION_FILE: ${JSON.stringify(versionFile)} } }] };`;
     writeFileSync(file, eco('hello-1'));
     assert.equal((await t.run(['start', file])).code, 0);
     const before = await remember('eco');
@@ -119,11 +145,17 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.equal(reloaded.code, 0, reloaded.stderr);
     assert.equal(scale.code, 0, scale.stderr);
     const after = await remember('eco');
-    assert.deepEqual(after.map((x) => x.instance), [0, 1, 2, 3]);
+    assert.deepEqual(
+      after.map((x) => x.instance),
+      [0, 1, 2, 3],
+    );
     assert.ok(after.every((x) => x.status === 'online' && typeof x.pid === 'number' && isAlive(x.pid)));
     for (const b of before) await waitFor(() => !isAlive(b.pid as number), `old worker ${b.pid} to exit`);
     const seen = await answering(port, 60);
-    assert.ok([...seen].every((b) => b.endsWith(' hello-2')), `every answer has the new env: ${[...seen].join(' | ')}`);
+    assert.ok(
+      [...seen].every((b) => b.endsWith(' hello-2')),
+      `every answer has the new env: ${[...seen].join(' | ')}`,
+    );
     const pids = new Set([...seen].map((b) => Number(b.split(' ')[2])));
     assert.deepEqual([...pids].sort(), after.map((x) => x.pid).sort(), 'exactly the listed workers answer');
     // The daemon's spec took the file's new env and then the scale's count, in that order.
@@ -142,7 +174,10 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.equal((await scale).code, 0);
     assert.equal(reload.code, 0, reload.stderr);
     const after = await remember('grow');
-    assert.deepEqual(after.map((x) => x.instance), [0, 1, 2, 3]);
+    assert.deepEqual(
+      after.map((x) => x.instance),
+      [0, 1, 2, 3],
+    );
     for (const b of before) await waitFor(() => !isAlive(b.pid as number), `old worker ${b.pid} to exit`);
     const seen = await answering(port, 60);
     const pids = new Set([...seen].map((x) => Number(x.split(' ')[2])));
@@ -167,14 +202,17 @@ describe('cluster reloads that fail, and reloads racing scale', () => {
     assert.equal((await t.run(['reload', 'shrink'])).code, 0);
     await waitFor(() => !isAlive(only?.pid as number), 'the reloaded worker to exit');
     const [next] = await remember('shrink');
-    assert.deepEqual([...await answering(port)], [`v3 0 ${next?.pid} ${port}`]);
+    assert.deepEqual([...(await answering(port))], [`v3 0 ${next?.pid} ${port}`]);
   });
 
   it('stop during a reload: the reload exits 1 and every worker, old and new, is gone', async () => {
     const { port, versionFile, before } = await startApp('halt', 2);
     writeFileSync(versionFile, 'slow-v2');
     const reload = t.run(['reload', 'halt']);
-    const fresh = await waitFor(async () => { const b = await getFresh(port); return b?.startsWith('slow-v2 ') ? b : undefined; }, 'the first new worker to answer');
+    const fresh = await waitFor(async () => {
+      const b = await getFresh(port);
+      return b?.startsWith('slow-v2 ') ? b : undefined;
+    }, 'the first new worker to answer');
     const newPid = Number(fresh.split(' ')[2]);
     const stop = await t.run(['stop', 'halt']);
     assert.equal(stop.code, 0, stop.stderr);

@@ -19,7 +19,7 @@ describe('cluster stop: shutdown_with_message and kill_timeout', () => {
   });
 
   const workers = async (name: string): Promise<Row[]> => {
-    const rows = (await t.list() as Row[]).filter((r) => r.name === name);
+    const rows = ((await t.list()) as Row[]).filter((r) => r.name === name);
     for (const r of rows) t.remember(r);
     for (const r of rows) if (typeof r.holderPid === 'number') t.track(r.holderPid);
     return rows;
@@ -28,8 +28,21 @@ describe('cluster stop: shutdown_with_message and kill_timeout', () => {
   it('shutdown_with_message: each worker gets the shutdown message (not a signal) and leaves on it', async () => {
     const mark = join(dir, 'marks');
     const port = await freePort();
-    await t.json(['start', fixture('cluster-stubborn.js'), '--name', 'polite', '-i', '2', '--shutdown-with-message', '--kill-timeout', '60s',
-      '--env', `PORT=${port}`, '--env', `MARK_FILE=${mark}`]);
+    await t.json([
+      'start',
+      fixture('cluster-stubborn.js'),
+      '--name',
+      'polite',
+      '-i',
+      '2',
+      '--shutdown-with-message',
+      '--kill-timeout',
+      '60s',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `MARK_FILE=${mark}`,
+    ]);
     const rows = await waitFor(async () => {
       const r = await workers('polite');
       return r.length === 2 && r.every((w) => w.status === 'online' && typeof w.pid === 'number') ? r : undefined;
@@ -38,7 +51,11 @@ describe('cluster stop: shutdown_with_message and kill_timeout', () => {
     assert.equal(r.code, 0, r.stderr);
     // The workers ignore SIGINT/SIGTERM and the grace period is 60 s: they are gone because they
     // received the message, and each wrote its pid on the way out.
-    const marked = readFileSync(mark, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0])).sort();
+    const marked = readFileSync(mark, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(' ')[0]))
+      .sort();
     assert.deepEqual(marked, rows.map((w) => w.pid as number).sort());
     for (const w of rows) assert.equal(isAlive(w.pid as number), false);
   });
@@ -46,8 +63,20 @@ describe('cluster stop: shutdown_with_message and kill_timeout', () => {
   it('kill_timeout: workers that ignore the stop signal are killed once the grace period ends', async () => {
     const mark = join(dir, 'never');
     const port = await freePort();
-    await t.json(['start', fixture('cluster-stubborn.js'), '--name', 'stubborn', '-i', '2', '--kill-timeout', '1s',
-      '--env', `PORT=${port}`, '--env', `MARK_FILE=${mark}`]);
+    await t.json([
+      'start',
+      fixture('cluster-stubborn.js'),
+      '--name',
+      'stubborn',
+      '-i',
+      '2',
+      '--kill-timeout',
+      '1s',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `MARK_FILE=${mark}`,
+    ]);
     const rows = await waitFor(async () => {
       const r = await workers('stubborn');
       return r.length === 2 && r.every((w) => w.status === 'online' && typeof w.pid === 'number') ? r : undefined;
@@ -57,6 +86,9 @@ describe('cluster stop: shutdown_with_message and kill_timeout', () => {
     await waitFor(() => rows.every((w) => !isAlive(w.pid as number)), 'the stubborn workers to be killed');
     assert.equal(existsSync(mark), false, 'no shutdown message was sent');
     const after = await workers('stubborn');
-    assert.ok(after.every((w) => w.status === 'stopped' && w.pid === null), JSON.stringify(after));
+    assert.ok(
+      after.every((w) => w.status === 'stopped' && w.pid === null),
+      JSON.stringify(after),
+    );
   });
 });

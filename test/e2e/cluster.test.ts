@@ -16,7 +16,7 @@ describe('cluster mode', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tend-cluster-'));
   const versionFile = join(dir, 'version');
   let port = 0;
-  const rows = async (name: string): Promise<Row[]> => (await t.list() as Row[]).filter((p) => p.name === name);
+  const rows = async (name: string): Promise<Row[]> => ((await t.list()) as Row[]).filter((p) => p.name === name);
 
   before(async () => {
     port = await freePort();
@@ -28,10 +28,24 @@ describe('cluster mode', () => {
   });
 
   it('starts -i 2: one row per instance, each with its id, pid and NODE_APP_INSTANCE; the port is shared', async () => {
-    const started = await t.json<Row[]>(['start', fixture('cluster-server.js'), '--name', 'web', '-i', '2', '--env', `PORT=${port}`, '--env', `VERSION_FILE=${versionFile}`]);
+    const started = await t.json<Row[]>([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'web',
+      '-i',
+      '2',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `VERSION_FILE=${versionFile}`,
+    ]);
     assert.equal(started.length, 2);
     const list = await rows('web');
-    assert.deepEqual(list.map((r) => r.instance), [0, 1]);
+    assert.deepEqual(
+      list.map((r) => r.instance),
+      [0, 1],
+    );
     assert.ok(list.every((r) => r.status === 'online' && typeof r.pid === 'number'));
     assert.notEqual(list[0]?.id, list[1]?.id);
     assert.equal(list[0]?.holderPid, list[1]?.holderPid);
@@ -58,9 +72,16 @@ describe('cluster mode', () => {
     await waitFor(() => load.snapshot().ok > mid + 200, 'load to flow after the reloads');
     const result = await load.stop();
     assert.equal(result.failed, 0, `failed requests: ${JSON.stringify(result.errors)}`);
-    assert.ok([...result.bodies.keys()].some((b) => b.startsWith('v2 ')), 'the new version answered');
+    assert.ok(
+      [...result.bodies.keys()].some((b) => b.startsWith('v2 ')),
+      'the new version answered',
+    );
     const afterRows = await rows('web');
-    assert.deepEqual(afterRows.map((r) => r.id), before.map((r) => r.id), 'ids are kept');
+    assert.deepEqual(
+      afterRows.map((r) => r.id),
+      before.map((r) => r.id),
+      'ids are kept',
+    );
     for (const r of afterRows) assert.ok(!before.some((b) => b.pid === r.pid), 'every process was replaced');
     for (const b of before) await waitFor(() => !isAlive(b.pid as number), `old worker ${b.pid} to exit`);
   });
@@ -77,9 +98,16 @@ describe('cluster mode', () => {
     assert.match(r.stderr, /broken build: cannot start/);
     assert.equal(result.failed, 0, `failed requests: ${JSON.stringify(result.errors)}`);
     const after = await rows('web');
-    assert.deepEqual(after.map((x) => x.pid), before.map((x) => x.pid), 'the old processes were not touched');
+    assert.deepEqual(
+      after.map((x) => x.pid),
+      before.map((x) => x.pid),
+      'the old processes were not touched',
+    );
     assert.match((await getFresh(port)) ?? '', /^v2 /);
-    const [detail] = await t.json<Array<{ lastReload: { ok: boolean; failedInstance: number; reason: string; stderr: string[] } }>>(['describe', 'web']);
+    const [detail] = await t.json<Array<{ lastReload: { ok: boolean; failedInstance: number; reason: string; stderr: string[] } }>>([
+      'describe',
+      'web',
+    ]);
     assert.equal(detail?.lastReload.ok, false);
     assert.equal(detail?.lastReload.failedInstance, 0);
     assert.ok(detail?.lastReload.stderr.some((l) => l.includes('broken build')));
@@ -89,15 +117,29 @@ describe('cluster mode', () => {
   it('scales up and down live without touching running workers; bad counts are refused', async () => {
     const before = await rows('web');
     const up = await t.json<Row[]>(['scale', 'web', '+1']);
-    assert.deepEqual(up.map((r) => r.instance), [0, 1, 2]);
+    assert.deepEqual(
+      up.map((r) => r.instance),
+      [0, 1, 2],
+    );
     const list = await rows('web');
-    assert.deepEqual(list.slice(0, 2).map((r) => r.pid), before.map((r) => r.pid));
+    assert.deepEqual(
+      list.slice(0, 2).map((r) => r.pid),
+      before.map((r) => r.pid),
+    );
     assert.ok(list[2]?.status === 'online' && typeof list[2].pid === 'number');
     t.remember(list[2]);
     const down = await t.json<Row[]>(['scale', 'web', '2']);
-    assert.deepEqual(down.map((r) => r.pid), before.map((r) => r.pid));
+    assert.deepEqual(
+      down.map((r) => r.pid),
+      before.map((r) => r.pid),
+    );
     await waitFor(() => !isAlive(list[2]?.pid as number), 'the removed worker to exit');
-    for (const args of [['scale', 'web', '0'], ['scale', 'web', '-5'], ['scale', 'web', 'lots'], ['scale', 'nope', '2']]) {
+    for (const args of [
+      ['scale', 'web', '0'],
+      ['scale', 'web', '-5'],
+      ['scale', 'web', 'lots'],
+      ['scale', 'nope', '2'],
+    ]) {
       const r = await t.run(args);
       assert.ok(r.code === 2 || r.code === 1, `${args.join(' ')} → ${r.code}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -119,12 +161,18 @@ describe('cluster mode', () => {
     assert.equal(stopped?.pid, null);
     await waitFor(() => !isAlive(after[1]?.pid as number), 'the stopped instance to exit');
     const mid = await rows('web');
-    assert.deepEqual(mid.map((x) => x.status), ['online', 'stopped']);
+    assert.deepEqual(
+      mid.map((x) => x.status),
+      ['online', 'stopped'],
+    );
     assert.equal(mid[0]?.pid, list[0]?.pid, 'the other instance was not touched');
     const [started] = await t.json<Row[]>(['start', String(second.id)]);
     assert.equal(started?.status, 'online');
     assert.ok(typeof started?.pid === 'number' && isAlive(started.pid));
-    assert.deepEqual((await rows('web')).map((x) => x.id), list.map((x) => x.id));
+    assert.deepEqual(
+      (await rows('web')).map((x) => x.id),
+      list.map((x) => x.id),
+    );
   });
 
   it('survives a daemon kill -9 under load; the next daemon adopts it and a reload still drops nothing', async () => {
@@ -137,8 +185,14 @@ describe('cluster mode', () => {
     const mid = load.snapshot().ok;
     await waitFor(() => load.snapshot().ok > mid + 100, 'requests to flow with no daemon');
     const adopted = await rows('web');
-    assert.deepEqual(adopted.map((r) => r.pid), before.map((r) => r.pid));
-    assert.deepEqual(adopted.map((r) => r.id), before.map((r) => r.id));
+    assert.deepEqual(
+      adopted.map((r) => r.pid),
+      before.map((r) => r.pid),
+    );
+    assert.deepEqual(
+      adopted.map((r) => r.id),
+      before.map((r) => r.id),
+    );
     writeFileSync(versionFile, 'v4');
     const r = await t.run(['reload', 'web']);
     assert.equal(r.code, 0, r.stderr);
@@ -161,14 +215,28 @@ describe('cluster mode: other apps and bad input', () => {
     const port = await freePort();
     const versionFile = join(dir, 'wr-version');
     writeFileSync(versionFile, 'v1');
-    await t.json(['start', fixture('cluster-server.js'), '--name', 'wr', '-i', '1', '--wait-ready', '--listen-timeout', '800', '--env', `PORT=${port}`, '--env', `VERSION_FILE=${versionFile}`]);
-    const [first] = (await t.list() as Row[]).filter((r) => r.name === 'wr');
+    await t.json([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'wr',
+      '-i',
+      '1',
+      '--wait-ready',
+      '--listen-timeout',
+      '800',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `VERSION_FILE=${versionFile}`,
+    ]);
+    const [first] = ((await t.list()) as Row[]).filter((r) => r.name === 'wr');
     t.remember(first);
     writeFileSync(versionFile, 'never-ready');
     const r = await t.run(['reload', 'wr']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /not ready within listen_timeout \(800 ms\)/);
-    const [after] = (await t.list() as Row[]).filter((x) => x.name === 'wr');
+    const [after] = ((await t.list()) as Row[]).filter((x) => x.name === 'wr');
     assert.equal(after?.pid, first?.pid);
     assert.match((await getFresh(port)) ?? '', /^v1 /);
   });
@@ -178,16 +246,32 @@ describe('cluster mode: other apps and bad input', () => {
     // A loader given as node args reaches every worker (the `--import tsx` shape).
     const loader = join(dir, 'loader.mjs');
     writeFileSync(loader, 'globalThis.TEND_TEST_LOADER = "loaded";\n');
-    await t.json(['start', fixture('cluster-server.mjs'), '--name', 'esm', '-i', '2', `--node-args=--import ${loader}`, '--env', `PORT=${esmPort}`]);
+    await t.json([
+      'start',
+      fixture('cluster-server.mjs'),
+      '--name',
+      'esm',
+      '-i',
+      '2',
+      `--node-args=--import ${loader}`,
+      '--env',
+      `PORT=${esmPort}`,
+    ]);
     assert.match((await getFresh(esmPort)) ?? '', /^esm [01] \d+ loaded$/m);
     const base = await freePort();
-    writeFileSync(join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', increment_var: 'PORT', env: { PORT: ${base} } }] };`);
+    writeFileSync(
+      join(dir, 'ecosystem.config.js'),
+      `module.exports = { apps: [{ name: 'eco', script: ${JSON.stringify(fixture('cluster-server.js'))}, instances: 2, exec_mode: 'cluster', increment_var: 'PORT', env: { PORT: ${base} } }] };`,
+    );
     const r = await t.run(['start', join(dir, 'ecosystem.config.js')]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /no effect|not supported/);
-    const eco = (await t.list() as Row[]).filter((x) => x.name === 'eco');
+    const eco = ((await t.list()) as Row[]).filter((x) => x.name === 'eco');
     for (const row of [...eco, ...(await t.list())]) t.remember(row);
-    assert.deepEqual(eco.map((x) => x.instance), [0, 1]);
+    assert.deepEqual(
+      eco.map((x) => x.instance),
+      [0, 1],
+    );
     assert.match((await waitFor(() => getFresh(base), 'instance 0')) ?? '', new RegExp(`^v1 0 \\d+ ${base}$`, 'm'));
     assert.match((await waitFor(() => getFresh(base + 1), 'instance 1')) ?? '', new RegExp(`^v1 1 \\d+ ${base + 1}$`, 'm'));
   });
@@ -207,6 +291,9 @@ describe('cluster mode: other apps and bad input', () => {
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
-    assert.deepEqual((await t.list()).map((p) => [p.id, p.pid]), before.map((p) => [p.id, p.pid]));
+    assert.deepEqual(
+      (await t.list()).map((p) => [p.id, p.pid]),
+      before.map((p) => [p.id, p.pid]),
+    );
   });
 });

@@ -6,13 +6,19 @@ import { describe } from 'node:test';
 import { BIN, TendHome, waitFor } from '../helpers/tend.js';
 import { needs } from '../helpers/needs.js';
 
-const tmux = needs(spawnSync('tmux', ['-V']).status === 0 && spawnSync('bash', ['--version']).status === 0 ? null : 'tmux and bash are needed (scripts/test.sh installs tmux)');
+const tmux = needs(
+  spawnSync('tmux', ['-V']).status === 0 && spawnSync('bash', ['--version']).status === 0
+    ? null
+    : 'tmux and bash are needed (scripts/test.sh installs tmux)',
+);
 
 /** A real bash in a private tmux server, with `eval "$(tend completion bash)"` as a user would. */
 describe('shell completion in a real bash', () => {
   let t: TendHome;
   let socket: string;
-  const keys = (...k: string[]): void => { execFileSync('tmux', ['-S', socket, 'send-keys', '-t', 'c', ...k]); };
+  const keys = (...k: string[]): void => {
+    execFileSync('tmux', ['-S', socket, 'send-keys', '-t', 'c', ...k]);
+  };
   const screen = (): string => execFileSync('tmux', ['-S', socket, 'capture-pane', '-p', '-t', 'c']).toString();
   /** Types `text`, presses TAB (twice when asked), waits for `expected` (tmux drops trailing blanks), then clears the line. */
   async function complete(text: string, expected: RegExp, tabs = 1): Promise<string> {
@@ -34,7 +40,29 @@ describe('shell completion in a real bash', () => {
     symlinkSync(BIN, join(bin, 'tend'));
     const rc = join(t.home, 'bashrc');
     writeFileSync(rc, `PS1='$ '\nexport PATH=${bin}:$PATH\neval "$(tend completion bash)"\n`);
-    execFileSync('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'c', '-x', '200', '-y', '40', 'bash', '--noprofile', '--rcfile', rc, '-i'], { env: { ...t.env, TERM: 'xterm' } });
+    execFileSync(
+      'tmux',
+      [
+        '-S',
+        socket,
+        '-f',
+        '/dev/null',
+        'new-session',
+        '-d',
+        '-s',
+        'c',
+        '-x',
+        '200',
+        '-y',
+        '40',
+        'bash',
+        '--noprofile',
+        '--rcfile',
+        rc,
+        '-i',
+      ],
+      { env: { ...t.env, TERM: 'xterm' } },
+    );
     await waitFor(() => screen().includes('$'), 'the bash prompt', 15_000);
   });
   tmux.after(async () => {
@@ -42,7 +70,7 @@ describe('shell completion in a real bash', () => {
     await t.cleanup();
   });
 
-  tmux.it('completes commands, flags, enum values and the daemon\'s app names', async () => {
+  tmux.it("completes commands, flags, enum values and the daemon's app names", async () => {
     await complete('tend resu', /\$ tend resurrect\s*$/m);
     // Several matches: the second TAB lists them.
     const listed = await complete('tend res', /reset\s+restart\s+restartall\s+resurrect/, 2);

@@ -20,7 +20,7 @@ describe('JS config files are evaluated in a child with a time limit', () => {
       'exits.config.js': 'process.exit(0);\n',
       'missing-module.config.js': "require('./not-here');\nmodule.exports = {};\n",
       'chatty.config.js': [
-        "setInterval(() => {}, 1000);",
+        'setInterval(() => {}, 1000);',
         "const net = require('node:net'); net.createServer().listen(0, '127.0.0.1');",
         "console.log('chatty config says hello');",
         "module.exports = { apps: [{ name: 'chatty', script: 'app.js' }] };",
@@ -35,7 +35,8 @@ describe('JS config files are evaluated in a child with a time limit', () => {
     project.remove();
   });
 
-  const start = (file: string, env?: NodeJS.ProcessEnv) => t.run(['start', file], { cwd: project.dir, ...(env === undefined ? {} : { env: { ...t.env, ...env } }) });
+  const start = (file: string, env?: NodeJS.ProcessEnv) =>
+    t.run(['start', file], { cwd: project.dir, ...(env === undefined ? {} : { env: { ...t.env, ...env } }) });
   const oneLine = (stderr: string) => stderr.trim().split('\n');
 
   it('an endless loop is stopped at the time limit, with a one-line error naming the setting', async () => {
@@ -103,11 +104,14 @@ describe('JS config files are evaluated in a child with a time limit', () => {
   it('loadConfigFile gives the same errors in-process (the loop is cut at the limit)', async () => {
     process.env.TEND_CONFIG_TIMEOUT = '1s';
     try {
-      await assert.rejects(loadConfigFile(project.path('loop.config.js'), { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'E_CONFIG_INVALID');
-        assert.match(err.message, /did not finish loading within 1s/);
-        return true;
-      });
+      await assert.rejects(
+        loadConfigFile(project.path('loop.config.js'), { cwd: project.dir, env: TEST_ENV }),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'E_CONFIG_INVALID');
+          assert.match(err.message, /did not finish loading within 1s/);
+          return true;
+        },
+      );
     } finally {
       delete process.env.TEND_CONFIG_TIMEOUT;
     }

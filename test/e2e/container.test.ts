@@ -19,20 +19,25 @@ function zombiesOf(pid: number): number {
       const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (rest[0] === 'Z' && Number(rest[1]) === pid) n += 1;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return n;
 }
 
 function childrenOf(pid: number): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** tend's runtime files: the bundles, the launcher and the production dependencies. */
@@ -41,7 +46,11 @@ function tendFolders(): Array<{ src: string; dest: string }> {
   const deps = new Set(Object.keys(pkg.dependencies));
   // Prebuilt binaries come in per-platform packages.
   for (const scope of ['@koromix', '@lydell']) {
-    try { for (const d of readdirSync(join(ROOT, 'node_modules', scope))) if (d.includes('linux')) deps.add(`${scope}/${d}`); } catch { /* not installed */ }
+    try {
+      for (const d of readdirSync(join(ROOT, 'node_modules', scope))) if (d.includes('linux')) deps.add(`${scope}/${d}`);
+    } catch {
+      /* not installed */
+    }
   }
   return [
     { src: join(ROOT, 'bin'), dest: '/opt/tend/bin' },
@@ -58,13 +67,17 @@ function tendFolders(): Array<{ src: string; dest: string }> {
 function withLibraries(program: string): Array<{ src: string; dest: string }> {
   const libs = [...execFileSync('ldd', [program], { encoding: 'utf8' }).matchAll(/(\/\S+)/g)].map((m) => m[1] as string);
   // The image's PATH is /usr/local/bin:/bin.
-  return [{ src: realpathSync(program), dest: `/bin/${program.split('/').pop() as string}` }, ...libs.map((f) => ({ src: realpathSync(f), dest: f }))];
+  return [
+    { src: realpathSync(program), dest: `/bin/${program.split('/').pop() as string}` },
+    ...libs.map((f) => ({ src: realpathSync(f), dest: f })),
+  ];
 }
 
 describe('tend run as PID 1 in a podman container', () => {
   let lab: KubeLab;
   const names: string[] = [];
-  const inspect = async (name: string, field: string): Promise<string> => (await lab.podman('inspect', '--format', `{{${field}}}`, name)).stdout.trim();
+  const inspect = async (name: string, field: string): Promise<string> =>
+    (await lab.podman('inspect', '--format', `{{${field}}}`, name)).stdout.trim();
 
   req.before(async () => {
     lab = new KubeLab();
@@ -78,11 +91,28 @@ describe('tend run as PID 1 in a podman container', () => {
   req.it('reaps orphans, stops every app gracefully on podman stop, exits 0, JSON log lines', async () => {
     const name = `tend-run-${process.pid}-a`;
     names.push(name);
-    const r = await lab.podman('run', '-d', '--name', name, '--network', 'none', IMAGE, 'node', '/opt/tend/bin/tend', 'run', '/app/ecosystem.config.js', '--log-format', 'json');
+    const r = await lab.podman(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'none',
+      IMAGE,
+      'node',
+      '/opt/tend/bin/tend',
+      'run',
+      '/app/ecosystem.config.js',
+      '--log-format',
+      'json',
+    );
     assert.equal(r.code, 0, r.stderr);
     const pid1 = Number(await inspect(name, '.State.Pid'));
     assert.ok(pid1 > 0);
-    const logs = async (): Promise<string> => { const l = await lab.podman('logs', name); return l.stdout + l.stderr; };
+    const logs = async (): Promise<string> => {
+      const l = await lab.podman('logs', name);
+      return l.stdout + l.stderr;
+    };
     await waitFor(async () => (await logs()).includes('"message":"orphan 8"'), 'the orphaner to make 8 orphans', 60_000);
     // The orphans (re-parented to PID 1) run 300 ms each; once they are all gone, PID 1's only
     // children are the two apps, and none of the eight is left a zombie.
@@ -91,8 +121,14 @@ describe('tend run as PID 1 in a podman container', () => {
     const stop = await lab.podman('stop', '-t', '10', name);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(await inspect(name, '.State.ExitCode'), '0');
-    const lines = (await logs()).trim().split('\n').map((l) => JSON.parse(l) as { app: string; message: string; stream: string; time: string });
-    assert.ok(lines.some((l) => l.app === 'web' && l.message === 'web: closed'), `web stopped gracefully: ${JSON.stringify(lines.filter((l) => l.app !== 'orphaner'))}`);
+    const lines = (await logs())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { app: string; message: string; stream: string; time: string });
+    assert.ok(
+      lines.some((l) => l.app === 'web' && l.message === 'web: closed'),
+      `web stopped gracefully: ${JSON.stringify(lines.filter((l) => l.app !== 'orphaner'))}`,
+    );
     assert.ok(lines.some((l) => l.app === 'tend' && /SIGTERM: stopping 2 apps/.test(l.message)));
     assert.ok(lines.every((l) => typeof l.time === 'string' && (l.stream === 'out' || l.stream === 'err')));
   });
@@ -100,7 +136,18 @@ describe('tend run as PID 1 in a podman container', () => {
   req.it('exits 1 by itself when an app reaches errored', async () => {
     const name = `tend-run-${process.pid}-b`;
     names.push(name);
-    const r = await lab.podman('run', '--name', name, '--network', 'none', IMAGE, 'node', '/opt/tend/bin/tend', 'run', '/app/crashing.config.js');
+    const r = await lab.podman(
+      'run',
+      '--name',
+      name,
+      '--network',
+      'none',
+      IMAGE,
+      'node',
+      '/opt/tend/bin/tend',
+      'run',
+      '/app/crashing.config.js',
+    );
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /crashy errored/);
     assert.match(r.stdout, /^crashy \| crashing$/m);

@@ -20,7 +20,7 @@ describe('crash timing: never a duplicate, never an orphan', () => {
     assert.equal(r.code, 0, r.stderr);
   }
 
-  it('a kill -9 right after a restart\'s spawn: the new run is adopted, no second copy starts', async () => {
+  it("a kill -9 right after a restart's spawn: the new run is adopted, no second copy starts", async () => {
     const { t, mark } = home();
     await t.json(['start', fixture('forever.js'), '--name', 'a']);
     await armFault(t);
@@ -29,7 +29,10 @@ describe('crash timing: never a duplicate, never an orphan', () => {
     const r = await t.run(['restart', 'a']);
     assert.notEqual(r.code, 0, 'the daemon died during the restart');
     await waitFor(() => !isAlive(daemon), 'the daemon to kill itself after the spawn');
-    const alive = await waitFor(() => { const p = markedPids(mark, 'a'); return p.length === 1 ? p : undefined; }, 'the restarted run');
+    const alive = await waitFor(() => {
+      const p = markedPids(mark, 'a');
+      return p.length === 1 ? p : undefined;
+    }, 'the restarted run');
     const list = await t.list();
     t.remember(list);
     assert.equal(list.length, 1);
@@ -52,7 +55,10 @@ describe('crash timing: never a duplicate, never an orphan', () => {
     const r = await t.run(['start', fixture('forever.js'), '--name', 'fresh']);
     assert.notEqual(r.code, 0);
     await waitFor(() => !isAlive(daemon), 'the daemon to kill itself after the spawn');
-    const fresh = await waitFor(() => { const p = markedPids(mark, 'fresh'); return p.length === 1 ? p : undefined; }, 'the new app\'s run');
+    const fresh = await waitFor(() => {
+      const p = markedPids(mark, 'fresh');
+      return p.length === 1 ? p : undefined;
+    }, "the new app's run");
     const list = await t.list();
     t.remember(list);
     assert.deepEqual(list.map((p) => p.name).sort(), ['fresh', 'old']);
@@ -72,7 +78,10 @@ describe('crash timing: never a duplicate, never an orphan', () => {
     assert.equal((await t.run(['ping'], { env })).code, 0);
     t.track(t.daemonPid() as number);
     const starting = t.run(['start', fixture('forever.js'), '--name', 'a']);
-    const [pid] = await waitFor(() => { const p = markedPids(mark, 'a'); return p.length === 1 ? p : undefined; }, 'the child to exist');
+    const [pid] = await waitFor(() => {
+      const p = markedPids(mark, 'a');
+      return p.length === 1 ? p : undefined;
+    }, 'the child to exist');
     t.track(pid as number);
     const launching = (await t.list()).find((p) => p.name === 'a');
     assert.deepEqual([launching?.status, launching?.pid], ['launching', null], 'the daemon does not know the pid yet');
@@ -92,12 +101,18 @@ describe('crash timing: never a duplicate, never an orphan', () => {
     const daemon = t.daemonPid() as number;
     t.track(daemon);
     const starting = t.run(['start', fixture('forever.js'), '--name', 'a']);
-    const [pid] = await waitFor(() => { const p = markedPids(mark, 'a'); return p.length === 1 ? p : undefined; }, 'the child to exist');
+    const [pid] = await waitFor(() => {
+      const p = markedPids(mark, 'a');
+      return p.length === 1 ? p : undefined;
+    }, 'the child to exist');
     process.kill(daemon, 'SIGKILL');
     assert.notEqual((await starting).code, 0, 'the start lost its daemon');
     const list = await t.list();
     t.remember(list);
-    assert.deepEqual(list.map((p) => [p.name, p.status, p.pid, p.adopted]), [['a', 'online', pid, true]]);
+    assert.deepEqual(
+      list.map((p) => [p.name, p.status, p.pid, p.adopted]),
+      [['a', 'online', pid, true]],
+    );
     await t.run(['ping']);
     assert.deepEqual(markedPids(mark, 'a'), [pid], 'exactly one copy');
     assert.equal((await t.run(['kill'])).code, 0);
@@ -126,12 +141,15 @@ describe('crash timing: never a duplicate, never an orphan', () => {
       const want = expected(names);
       // Settled: statuses as asked and each running app's pid is its live marked run (right after
       // the restore an app can still show the pid of a run that is exiting).
-      await waitFor(async () => {
-        const list = await t.list();
-        t.remember(list);
-        const settled = list.every((p) => p.status !== 'online' || markedPids(mark, p.name).includes(p.pid as number));
-        return settled && JSON.stringify(Object.fromEntries(list.map((p) => [p.name, p.status]))) === JSON.stringify(want);
-      }, `every app as asked: ${JSON.stringify(want)}`);
+      await waitFor(
+        async () => {
+          const list = await t.list();
+          t.remember(list);
+          const settled = list.every((p) => p.status !== 'online' || markedPids(mark, p.name).includes(p.pid as number));
+          return settled && JSON.stringify(Object.fromEntries(list.map((p) => [p.name, p.status]))) === JSON.stringify(want);
+        },
+        `every app as asked: ${JSON.stringify(want)}`,
+      );
       for (const n of names) {
         const pids = markedPids(mark, n);
         const app = (await t.list()).find((p) => p.name === n);
@@ -142,5 +160,4 @@ describe('crash timing: never a duplicate, never an orphan', () => {
       await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
     });
   }
-
 });

@@ -14,14 +14,27 @@ function assertNumbered(text: string): number {
 
 describe('the daemon is not a single point of failure', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('kill -9 of the daemon leaves apps running; the next command re-adopts them and no line is lost or doubled', async () => {
     const port = await freePort();
     const [web] = await t.json<ProcessJson[]>(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`]);
     // ~5,000 lines/s in bursts: more than the 64 KiB pipe buffer while the daemon is away.
-    const [counter] = await t.json<ProcessJson[]>(['start', fixture('numbered-lines.js'), '--name', 'counter', '--env', 'BURST=50', '--env', 'INTERVAL_MS=10']);
+    const [counter] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'counter',
+      '--env',
+      'BURST=50',
+      '--env',
+      'INTERVAL_MS=10',
+    ]);
     const outLog = join(t.home, 'logs', 'counter-out.log');
     await waitFor(() => readFileSync(outLog, 'utf8').includes('line 500\n'), 'the first lines');
     // Pause the app until the daemon has written what it read (log-kills.test covers kills in
@@ -76,7 +89,10 @@ describe('the daemon is not a single point of failure', () => {
     assert.equal(isAlive(oldDaemon), false);
     assert.equal(r.adopted, before.length);
     const after = await t.list();
-    assert.deepEqual(after.map((a) => a.pid), before.map((a) => a.pid));
+    assert.deepEqual(
+      after.map((a) => a.pid),
+      before.map((a) => a.pid),
+    );
     const outLog = join(t.home, 'logs', 'counter-out.log');
     const size = readFileSync(outLog, 'utf8').length;
     const text = await waitFor(() => {
@@ -91,7 +107,9 @@ describe('the daemon is not a single point of failure', () => {
     await t.run(['daemon', 'stop']);
     await waitFor(() => !isAlive(oldDaemon), 'the daemon to stop');
     const web = await waitFor(() => {
-      const state = JSON.parse(readFileSync(join(t.home, 'state.json'), 'utf8')) as { apps: Array<{ spec: { name: string }; pid: number }> };
+      const state = JSON.parse(readFileSync(join(t.home, 'state.json'), 'utf8')) as {
+        apps: Array<{ spec: { name: string }; pid: number }>;
+      };
       return state.apps.find((a) => a.spec.name === 'web');
     }, 'the state file');
     process.kill(web.pid, 'SIGKILL');

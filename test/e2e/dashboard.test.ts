@@ -22,7 +22,18 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
   req.before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     t = new TendHome({ TEND_SAMPLE_WATCHED_MS: '300' });
-    await t.json(['start', fixture('numbered-lines.js'), '--name', 'api', '--env', 'INTERVAL_MS=40', '--env', 'DB_PASSWORD=hunter2', '--max-memory-restart', '300M']);
+    await t.json([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'api',
+      '--env',
+      'INTERVAL_MS=40',
+      '--env',
+      'DB_PASSWORD=hunter2',
+      '--max-memory-restart',
+      '300M',
+    ]);
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
     const port = await freePort();
     await t.json(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--health', `http://127.0.0.1:${port}/`]);
@@ -30,13 +41,24 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { url: string; token: string };
     url = `${web.url}#token=${web.token}`;
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
+    browser = (await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    }) as unknown as typeof browser;
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    })) as unknown as typeof browser;
     page = await (browser as NonNullable<typeof browser>).newPage({ viewport: { width: 1400, height: 860 } });
     // Any alert() means a payload ran: record it, dismiss it, fail below.
-    page.on('dialog', (d: { message(): string; dismiss(): Promise<void> }) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d: { message(): string; dismiss(): Promise<void> }) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
   });
   req.after(async () => {
     await browser?.close();
@@ -54,13 +76,19 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     assert.equal(new URL(page.url()).hash, '');
     await page.click(row('api'));
     await page.waitForSelector('#d-name:text("api (id 0)")');
-    await waitFor(async () => (await page.evaluate('window.tendDashboard.chartPoints().cpu')) as number >= 12, 'twelve chart points', 20_000);
-    const lastLine = async (): Promise<number> => Number(/line (\d+)/.exec((await page.textContent('#logs > div:last-child')) ?? '')?.[1] ?? 0);
+    await waitFor(
+      async () => ((await page.evaluate('window.tendDashboard.chartPoints().cpu')) as number) >= 12,
+      'twelve chart points',
+      20_000,
+    );
+    const lastLine = async (): Promise<number> =>
+      Number(/line (\d+)/.exec((await page.textContent('#logs > div:last-child')) ?? '')?.[1] ?? 0);
     const first = await waitFor(lastLine, 'a log line');
     await waitFor(async () => (await lastLine()) > first, 'a new line the app printed');
     // Backlog and live lines join with no gap and no duplicate.
     const numbers = ((await page.evaluate('[...document.querySelectorAll("#logs > div")].map((d) => d.textContent).join("\\n")')) as string)
-      .split('\n').map((x) => Number(/line (\d+)/.exec(x)?.[1]));
+      .split('\n')
+      .map((x) => Number(/line (\d+)/.exec(x)?.[1]));
     for (let i = 1; i < numbers.length; i += 1) assert.equal(numbers[i], (numbers[i - 1] as number) + 1, `line after ${numbers[i - 1]}`);
     assert.match((await page.textContent('#d-facts')) ?? '', /DB_PASSWORD=\[redacted\]/);
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });

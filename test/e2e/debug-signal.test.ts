@@ -14,7 +14,11 @@ function listeningInodes(): Set<string> {
   const found = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
-    try { text = readFileSync(file, 'latin1'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f[3] === '0A' && f[9] !== undefined) found.add(f[9]);
@@ -31,7 +35,9 @@ function listenersOf(pid: number): string[] {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m?.[1] !== undefined && listening.has(m[1])) mine.push(m[1]);
-    } catch { /* closed meanwhile */ }
+    } catch {
+      /* closed meanwhile */
+    }
   }
   return mine;
 }
@@ -60,14 +66,42 @@ describe('SIGUSR1 opens no debugger in any long-running tend process', () => {
   it('daemon, cluster holder, socket holder, PTY holder and `tend run` stay alive and listen on nothing new', async () => {
     const [clusterPort, socketPort] = [await freePort(), await freePort()];
     await t.json(['start', fixture('forever.js'), '--name', 'plain']);
-    const [cluster] = await t.json<Row[]>(['start', fixture('cluster-server.js'), '--name', 'web', '-i', '1', '--env', `PORT=${clusterPort}`, '--env', 'VERSION_FILE=/dev/null']);
-    const [sockets] = await t.json<Row[]>(['start', '--name', 'sock', '--listen', `127.0.0.1:${socketPort}`, '--', process.execPath, fixture('forever.js')]);
+    const [cluster] = await t.json<Row[]>([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'web',
+      '-i',
+      '1',
+      '--env',
+      `PORT=${clusterPort}`,
+      '--env',
+      'VERSION_FILE=/dev/null',
+    ]);
+    const [sockets] = await t.json<Row[]>([
+      'start',
+      '--name',
+      'sock',
+      '--listen',
+      `127.0.0.1:${socketPort}`,
+      '--',
+      process.execPath,
+      fixture('forever.js'),
+    ]);
     // The PTY holder passes SIGUSR1 on to its app (and exits as the app exits): this app ignores it.
     const [pty] = await t.json<Row[]>(['start', '--pty', '--name', 'term', '--', 'sh', '-c', 'trap "" USR1; sleep 1000']);
     let runOut = '';
-    run = spawn(process.execPath, [BIN, 'run', '--', 'sleep', '1000'], { cwd: ROOT, env: { ...t.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    run.stdout?.on('data', (d: Buffer) => { runOut += d.toString(); });
-    run.stderr?.on('data', (d: Buffer) => { runOut += d.toString(); });
+    run = spawn(process.execPath, [BIN, 'run', '--', 'sleep', '1000'], {
+      cwd: ROOT,
+      env: { ...t.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    run.stdout?.on('data', (d: Buffer) => {
+      runOut += d.toString();
+    });
+    run.stderr?.on('data', (d: Buffer) => {
+      runOut += d.toString();
+    });
     await waitFor(() => /starting sleep/.test(runOut), '`tend run` to start its app', 20_000);
 
     const targets: Record<string, number> = {

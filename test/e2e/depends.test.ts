@@ -14,8 +14,12 @@ describe('depends_on: start order, waiting, reverse stop', () => {
     return path;
   };
   const app = async (name: string): Promise<Info> => (await t.app(name)) as Info;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('an app waits, with the reason shown, until its dependency is ready; stop of the file goes in reverse order', async () => {
     const f = file('stack.config.json', [
@@ -26,7 +30,11 @@ describe('depends_on: start order, waiting, reverse stop', () => {
     const r = await t.run(['start', f, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const first = JSON.parse(r.stdout) as Array<{ name: string; status: string; reason: string | null }>;
-    assert.deepEqual(first.map((p) => p.name), ['db', 'api', 'web'], 'applied in dependency order');
+    assert.deepEqual(
+      first.map((p) => p.name),
+      ['db', 'api', 'web'],
+      'applied in dependency order',
+    );
     const api0 = first.find((p) => p.name === 'api');
     assert.equal(api0?.status, 'waiting');
     assert.match(api0?.reason ?? '', /waiting for db \(ready\)/);
@@ -38,16 +46,32 @@ describe('depends_on: start order, waiting, reverse stop', () => {
 
     const stop = await t.run(['stop', f, '--json']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.deepEqual((JSON.parse(stop.stdout) as Info[]).map((p) => p.name), ['web', 'api', 'db']);
+    assert.deepEqual(
+      (JSON.parse(stop.stdout) as Info[]).map((p) => p.name),
+      ['web', 'api', 'db'],
+    );
     const [db2, api2, web2] = [await app('db'), await app('api'), await app('web')];
-    assert.ok((web2.lastExit?.at ?? 0) <= (api2.lastExit?.at ?? 0) && (api2.lastExit?.at ?? 0) <= (db2.lastExit?.at ?? 0), 'web, then api, then db');
+    assert.ok(
+      (web2.lastExit?.at ?? 0) <= (api2.lastExit?.at ?? 0) && (api2.lastExit?.at ?? 0) <= (db2.lastExit?.at ?? 0),
+      'web, then api, then db',
+    );
     const del = await t.run(['delete', f, '--json']);
-    assert.deepEqual((JSON.parse(del.stdout) as Info[]).map((p) => p.name), ['web', 'api', 'db']);
+    assert.deepEqual(
+      (JSON.parse(del.stdout) as Info[]).map((p) => p.name),
+      ['web', 'api', 'db'],
+    );
   });
 
   it('a dependency that errors leaves its dependents waiting with the reason', async () => {
     const f = file('broken.config.json', [
-      { name: 'bad-db', script: fixture('crash-after.js'), wait_ready: true, listen_timeout: '20s', max_restarts: 0, env: { CRASH_AFTER_MS: '300' } },
+      {
+        name: 'bad-db',
+        script: fixture('crash-after.js'),
+        wait_ready: true,
+        listen_timeout: '20s',
+        max_restarts: 0,
+        env: { CRASH_AFTER_MS: '300' },
+      },
       { name: 'needs-db', script: fixture('forever.js'), depends_on: { 'bad-db': 'ready' } },
     ]);
     await t.run(['start', f]);
@@ -81,7 +105,10 @@ describe('depends_on: start order, waiting, reverse stop', () => {
     const b = await t.run(['start', bad]);
     assert.equal(b.code, 2);
     assert.match(b.stderr, /depends_on\.b/);
-    assert.deepEqual((await t.list()).filter((p) => ['a', 'b', 'c'].includes(p.name)), []);
+    assert.deepEqual(
+      (await t.list()).filter((p) => ['a', 'b', 'c'].includes(p.name)),
+      [],
+    );
     assert.equal((await t.run(['ping'])).code, 0);
   });
 });

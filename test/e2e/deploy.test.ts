@@ -43,25 +43,30 @@ describe('deploy: reload <file> ships the code on disk', () => {
   const appFile = join(dir, 'app.js');
   let webPort = 0;
   let workerPort = 0;
-  const run = (args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> => t.run(args, { cwd: dir, timeoutMs: 60_000, ...(env === undefined ? {} : { env }) });
-  const rows = async (name: string): Promise<Row[]> => (await t.list() as Row[]).filter((p) => p.name === name);
+  const run = (args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> =>
+    t.run(args, { cwd: dir, timeoutMs: 60_000, ...(env === undefined ? {} : { env }) });
+  const rows = async (name: string): Promise<Row[]> => ((await t.list()) as Row[]).filter((p) => p.name === name);
   const remember = async (): Promise<void> => {
-    for (const r of await t.list() as Row[]) {
+    for (const r of (await t.list()) as Row[]) {
       t.remember(r);
       if (typeof r.holderPid === 'number') t.track(r.holderPid);
     }
   };
   /** The fork app answers with `version` (it may still be binding its port right after a restart). */
-  const workerServes = (version: string): Promise<boolean> => waitFor(async () => ((await getFresh(workerPort)) ?? '').startsWith(`${version} `), `the fork app to serve ${version}`, 15_000);
+  const workerServes = (version: string): Promise<boolean> =>
+    waitFor(async () => ((await getFresh(workerPort)) ?? '').startsWith(`${version} `), `the fork app to serve ${version}`, 15_000);
 
   before(async () => {
     webPort = await freePort();
     workerPort = await freePort();
     writeFileSync(appFile, appCode('v1'));
-    writeFileSync(join(dir, 'ecosystem.config.js'), `module.exports = { apps: [
+    writeFileSync(
+      join(dir, 'ecosystem.config.js'),
+      `module.exports = { apps: [
       { name: 'web', script: ${JSON.stringify(appFile)}, instances: 2, exec_mode: 'cluster', env: { PORT: ${webPort} } },
       { name: 'worker', script: ${JSON.stringify(appFile)}, env: { PORT: ${workerPort} } },
-    ] };`);
+    ] };`,
+    );
   });
   after(async () => {
     await t.cleanup();
@@ -86,7 +91,10 @@ describe('deploy: reload <file> ships the code on disk', () => {
     const after = answersSince(atReturn, result);
     const stale = [...after.keys()].filter((b) => !b.startsWith(`${version} `));
     assert.deepEqual(stale, [], `every answer after \`tend ${args.join(' ')}\` returned comes from ${version}`);
-    assert.ok([...after.keys()].some((b) => b.startsWith(`${version} 0 `)) && [...after.keys()].some((b) => b.startsWith(`${version} 1 `)), 'both instances serve the new code');
+    assert.ok(
+      [...after.keys()].some((b) => b.startsWith(`${version} 0 `)) && [...after.keys()].some((b) => b.startsWith(`${version} 1 `)),
+      'both instances serve the new code',
+    );
     return r;
   }
 
@@ -106,10 +114,17 @@ describe('deploy: reload <file> ships the code on disk', () => {
     assert.match(r.stdout, /^web: reloaded, worker: restarted$/m);
     await workerServes('v2');
     const after = await rows('web');
-    assert.deepEqual(after.map((x) => x.id), before.map((x) => x.id), 'ids are kept');
+    assert.deepEqual(
+      after.map((x) => x.id),
+      before.map((x) => x.id),
+      'ids are kept',
+    );
     for (const x of after) assert.ok(!before.some((b) => b.pid === x.pid), 'every instance was replaced');
     // PM2's restart_time: a reload counts one restart for each replaced instance.
-    assert.deepEqual(after.map((x) => x.restarts), before.map((x) => x.restarts + 1));
+    assert.deepEqual(
+      after.map((x) => x.restarts),
+      before.map((x) => x.restarts + 1),
+    );
     const worker = (await rows('worker'))[0] as Row;
     assert.notEqual(worker.pid, workerBefore.pid);
     assert.equal(worker.restarts, workerBefore.restarts + 1);
@@ -119,9 +134,18 @@ describe('deploy: reload <file> ships the code on disk', () => {
     const before = await rows('web');
     const r = await deployUnderLoad(['startOrReload', 'ecosystem.config.js', '--update-env', '--json'], 'v3');
     const acted = JSON.parse(r.stdout) as Acted[];
-    assert.deepEqual(acted.map((a) => [a.name, a.action]), [['web', 'reloaded'], ['worker', 'restarted']]);
+    assert.deepEqual(
+      acted.map((a) => [a.name, a.action]),
+      [
+        ['web', 'reloaded'],
+        ['worker', 'restarted'],
+      ],
+    );
     await workerServes('v3');
-    assert.deepEqual((await rows('web')).map((x) => x.restarts), before.map((x) => x.restarts + 1));
+    assert.deepEqual(
+      (await rows('web')).map((x) => x.restarts),
+      before.map((x) => x.restarts + 1),
+    );
   });
 
   it('apply leaves unchanged apps alone (and says so); start and restart <file> restart every running app as PM2 does', async () => {
@@ -129,7 +153,10 @@ describe('deploy: reload <file> ships the code on disk', () => {
     const applied = await run(['apply', 'ecosystem.config.js']);
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /^web: unchanged, worker: unchanged$/m);
-    assert.deepEqual((await t.list()).map((p) => p.pid), pids);
+    assert.deepEqual(
+      (await t.list()).map((p) => p.pid),
+      pids,
+    );
     writeFileSync(appFile, appCode('v4'));
     for (const verb of ['start', 'restart']) {
       const before = await t.list();
@@ -156,7 +183,11 @@ describe('deploy: reload <file> ships the code on disk', () => {
     const only = await run(['reload', 'ecosystem.config.js', '--only', 'worker']);
     assert.equal(only.code, 0, only.stderr);
     assert.match(only.stdout, /^worker: restarted$/m);
-    assert.deepEqual((await rows('web')).map((x) => x.pid), webPids, '--only left the other app alone');
+    assert.deepEqual(
+      (await rows('web')).map((x) => x.pid),
+      webPids,
+      '--only left the other app alone',
+    );
     await remember();
   });
 
@@ -169,7 +200,7 @@ describe('deploy: reload <file> ships the code on disk', () => {
     assert.equal(restarted?.restarts, stopped.restarts + 1);
   });
 
-  it('reload <app> --update-env takes this shell\'s variables (cluster and fork apps); --env K=V sets one', async () => {
+  it("reload <app> --update-env takes this shell's variables (cluster and fork apps); --env K=V sets one", async () => {
     const env = { ...t.env, FROM_SHELL: 'deploy-42' };
     const before = await rows('web');
     const r = await run(['reload', 'web', '--update-env'], env);
@@ -199,7 +230,11 @@ describe('deploy: reload <file> ships the code on disk', () => {
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /^web: failed, worker: restarted$/m);
     assert.match(r.stderr, /^tend: web not reloaded: reload of web stopped: .*before it was ready/m);
-    assert.deepEqual((await rows('web')).map((x) => x.pid), webPids, 'the old processes keep serving');
+    assert.deepEqual(
+      (await rows('web')).map((x) => x.pid),
+      webPids,
+      'the old processes keep serving',
+    );
     assert.match((await getFresh(webPort)) ?? '', /^v4 /);
     writeFileSync(appFile, appCode('v5'));
     const fixed = await run(['reload', 'ecosystem.config.js']);
@@ -223,7 +258,17 @@ describe('deploy: reload <file> ships the code on disk', () => {
 
   it('every `all` verb with no app exits 1 with one line (reload all as restart all)', async () => {
     assert.equal((await run(['kill'])).code, 0);
-    for (const args of [['reload', 'all'], ['restart', 'all'], ['stop', 'all'], ['delete', 'all'], ['start', 'all'], ['reset', 'all'], ['describe', 'all'], ['scale', 'all', '2'], ['signal', 'SIGUSR2', 'all']]) {
+    for (const args of [
+      ['reload', 'all'],
+      ['restart', 'all'],
+      ['stop', 'all'],
+      ['delete', 'all'],
+      ['start', 'all'],
+      ['reset', 'all'],
+      ['describe', 'all'],
+      ['scale', 'all', '2'],
+      ['signal', 'SIGUSR2', 'all'],
+    ]) {
       const res = await run(args);
       assert.equal(res.code, 1, `tend ${args.join(' ')}: ${res.stdout}${res.stderr}`);
       assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);

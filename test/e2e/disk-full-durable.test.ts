@@ -9,7 +9,6 @@ import { markedPids, newMark } from '../helpers/marked.js';
 import { fillDisk } from '../helpers/fill-disk.js';
 import { needs } from '../helpers/needs.js';
 
-
 const root = needs(process.getuid?.() === 0 ? null : 'root, to mount a small tmpfs');
 
 /**

@@ -9,7 +9,6 @@ import { markedPids, newMark } from '../helpers/marked.js';
 import { fillDisk } from '../helpers/fill-disk.js';
 import { needs, rootMissing } from '../helpers/needs.js';
 
-
 const req = needs(rootMissing('mount a tmpfs'));
 
 /**
@@ -76,7 +75,9 @@ describe('a full disk under TEND_HOME', () => {
     // Space comes back: the state is written again without anyone asking.
     unlinkSync(filler);
     await waitFor(async () => (await t.run(['ping'])).stderr === '', 'the warnings to clear');
-    const state = JSON.parse(readFileSync(join(t.home, 'state.json'), 'utf8')) as { apps: Array<{ spec: { name: string }; snapshot: { state: string } }> };
+    const state = JSON.parse(readFileSync(join(t.home, 'state.json'), 'utf8')) as {
+      apps: Array<{ spec: { name: string }; snapshot: { state: string } }>;
+    };
     assert.equal(state.apps.find((r) => r.spec.name === 'a')?.snapshot.state, 'stopped');
 
     // So a daemon kill now restores what the user asked for: a stays stopped, one b, one c.
@@ -84,7 +85,14 @@ describe('a full disk under TEND_HOME', () => {
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
     const after = await t.list();
     t.remember(after);
-    assert.deepEqual(after.map((p) => [p.name, p.status]), [['a', 'stopped'], ['b', 'online'], ['c', 'online']]);
+    assert.deepEqual(
+      after.map((p) => [p.name, p.status]),
+      [
+        ['a', 'stopped'],
+        ['b', 'online'],
+        ['c', 'online'],
+      ],
+    );
     await t.run(['ping']);
     assert.equal(markedPids(mark, 'a').length, 0);
     assert.equal(markedPids(mark, 'b').length, 1);
@@ -102,7 +110,10 @@ describe('a full disk under TEND_HOME', () => {
     assert.match(r.stderr, /warning: disk full/);
     const adopted = JSON.parse(r.stdout) as ProcessJson[];
     t.remember(adopted);
-    assert.deepEqual(adopted.map((p) => [p.name, p.status, p.pid]), after.map((p) => [p.name, p.status, p.pid]));
+    assert.deepEqual(
+      adopted.map((p) => [p.name, p.status, p.pid]),
+      after.map((p) => [p.name, p.status, p.pid]),
+    );
     assert.equal((await t.run(['restart', 'c'])).code, 0);
     assert.equal(markedPids(mark, 'c').length, 1);
     assert.equal(markedPids(mark, 'b').length, 1);

@@ -27,15 +27,21 @@ describe('surviving the terminal (a real tmux session)', () => {
       return r.status === 0 ? Number(r.stdout.toString().trim()) : null;
     };
     // A private tmux server (-S), a login-like shell with the test's TEND_HOME.
-    execFileSync('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'hup', '-x', '120', '-y', '30', 'sh'], { env: t.env });
+    execFileSync('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'hup', '-x', '120', '-y', '30', 'sh'], {
+      env: t.env,
+    });
     const server = tmuxServerPid();
     if (server !== null) t.track(server);
     const cmd = `cd ${ROOT} && TEND_HOME=${t.home} PORT=${port} ${process.execPath} ${BIN} start ${fixture('http-server.js')} --name hup > ${t.home}/start.out 2>&1; echo started-$?`;
     execFileSync('tmux', ['-S', socket, 'send-keys', '-t', 'hup', cmd, 'Enter']);
-    await waitFor(() => {
-      const pane = execFileSync('tmux', ['-S', socket, 'capture-pane', '-p', '-t', 'hup']).toString();
-      return pane.includes('started-0');
-    }, 'tend start to finish inside tmux', 20_000);
+    await waitFor(
+      () => {
+        const pane = execFileSync('tmux', ['-S', socket, 'capture-pane', '-p', '-t', 'hup']).toString();
+        return pane.includes('started-0');
+      },
+      'tend start to finish inside tmux',
+      20_000,
+    );
     assert.ok(await waitFor(() => httpGet(port), 'the app to answer'));
     const app = await t.app('hup');
     execFileSync('tmux', ['-S', socket, 'kill-session', '-t', 'hup']);

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
 
-interface Row extends ProcessJson { holderPid?: number }
+interface Row extends ProcessJson {
+  holderPid?: number;
+}
 
 const argv = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
@@ -16,10 +18,14 @@ describe('TEND_HOLDER_NODE_FLAGS', () => {
   it('is passed to cluster and PTY holders, not to workers', async () => {
     const port = await freePort();
     await t.json(['start', fixture('cluster-server.js'), '--name', 'web', '-i', '2', '--env', `PORT=${port}`]);
-    const rows = await waitFor(async () => {
-      const r = (await t.list()) as Row[];
-      return r.filter((x) => x.name === 'web' && x.status === 'online').length === 2 ? r : undefined;
-    }, 'two workers online', 30_000);
+    const rows = await waitFor(
+      async () => {
+        const r = (await t.list()) as Row[];
+        return r.filter((x) => x.name === 'web' && x.status === 'online').length === 2 ? r : undefined;
+      },
+      'two workers online',
+      30_000,
+    );
     const web = rows.filter((r) => r.name === 'web');
     const holder = web[0]?.holderPid;
     assert.equal(typeof holder, 'number', JSON.stringify(web));

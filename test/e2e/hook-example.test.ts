@@ -27,8 +27,13 @@ describe('the documented chat-webhook hook with a hostile app name', () => {
     server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (c: string) => { body += c; });
-      req.on('end', () => { bodies.push(body); res.end('ok'); });
+      req.on('data', (c: string) => {
+        body += c;
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        res.end('ok');
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const a = server.address();
@@ -42,7 +47,14 @@ describe('the documented chat-webhook hook with a hostile app name', () => {
 
   curl.it('posts exactly one `text` field, the name kept as text', async () => {
     const name = `x", "text": "pwned", "y": "\\ it's $(id) \``;
-    const app = { name, script: fixture('crash-after.js'), max_restarts: 1, min_uptime: 5000, env: { CHAT_WEBHOOK_URL: url }, hooks: { errored: readmeChatHook() } };
+    const app = {
+      name,
+      script: fixture('crash-after.js'),
+      max_restarts: 1,
+      min_uptime: 5000,
+      env: { CHAT_WEBHOOK_URL: url },
+      hooks: { errored: readmeChatHook() },
+    };
     writeFileSync(join(dir, 'ecosystem.config.cjs'), `module.exports = { apps: [${JSON.stringify(app)}] };\n`);
     const r = await t.run(['start', join(dir, 'ecosystem.config.cjs')]);
     assert.equal(r.code, 0, r.stderr);

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor } from '../helpers/tend.js';
 
-interface Posted { event: string; app: string; status: string; restarts: number; lastExit: { code: number | null } | null }
+interface Posted {
+  event: string;
+  app: string;
+  status: string;
+  restarts: number;
+  lastExit: { code: number | null } | null;
+}
 
 describe('hooks: commands and HTTP POSTs on app events', () => {
   let t: TendHome;
@@ -16,7 +22,9 @@ describe('hooks: commands and HTTP POSTs on app events', () => {
     t = new TendHome({ TEND_HOOK_TIMEOUT_MS: '400' });
     server = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       req.on('end', () => {
         posted.push(JSON.parse(body) as Posted);
         res.statusCode = req.url === '/fail' ? 500 : 204;
@@ -31,7 +39,10 @@ describe('hooks: commands and HTTP POSTs on app events', () => {
     server.close();
   });
   const daemonLog = (): Array<Record<string, unknown>> =>
-    readFileSync(join(t.home, 'daemon.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    readFileSync(join(t.home, 'daemon.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   const config = (name: string, apps: unknown[]): string => {
     const path = join(t.home, name);
     writeFileSync(path, JSON.stringify({ apps }));
@@ -40,10 +51,16 @@ describe('hooks: commands and HTTP POSTs on app events', () => {
 
   it('POSTs crash, restart and errored events of a crash loop to a loopback URL', async () => {
     const url = `http://127.0.0.1:${port}/hook`;
-    const f = config('loop.config.json', [{
-      name: 'flaky', script: fixture('crash-after.js'), env: { CRASH_AFTER_MS: '100' }, max_restarts: 2, restart_delay: 50,
-      hooks: { crash: { url }, restart: { url }, errored: { url }, online: { url } },
-    }]);
+    const f = config('loop.config.json', [
+      {
+        name: 'flaky',
+        script: fixture('crash-after.js'),
+        env: { CRASH_AFTER_MS: '100' },
+        max_restarts: 2,
+        restart_delay: 50,
+        hooks: { crash: { url }, restart: { url }, errored: { url }, online: { url } },
+      },
+    ]);
     assert.equal((await t.run(['start', f])).code, 0);
     await waitFor(() => posted.some((p) => p.app === 'flaky' && p.event === 'errored'), 'the errored POST');
     const events = posted.filter((p) => p.app === 'flaky').map((p) => p.event);
@@ -57,12 +74,21 @@ describe('hooks: commands and HTTP POSTs on app events', () => {
 
   it('runs a command with the event as JSON on stdin and TEND_EVENT / TEND_APP_NAME; stop fires on tend stop', async () => {
     const out = join(t.home, 'hook-out');
-    const f = config('cmd.config.json', [{
-      name: 'svc', script: fixture('forever.js'),
-      hooks: { online: `cat > ${out}-$TEND_EVENT.json; echo "$TEND_EVENT $TEND_APP_NAME" >> ${out}.env`, stop: `cat > ${out}-$TEND_EVENT.json` },
-    }]);
+    const f = config('cmd.config.json', [
+      {
+        name: 'svc',
+        script: fixture('forever.js'),
+        hooks: {
+          online: `cat > ${out}-$TEND_EVENT.json; echo "$TEND_EVENT $TEND_APP_NAME" >> ${out}.env`,
+          stop: `cat > ${out}-$TEND_EVENT.json`,
+        },
+      },
+    ]);
     await t.run(['start', f]);
-    await waitFor(() => existsSync(`${out}-online.json`) && readFileSync(`${out}-online.json`, 'utf8').endsWith('}'), 'the online hook output');
+    await waitFor(
+      () => existsSync(`${out}-online.json`) && readFileSync(`${out}-online.json`, 'utf8').endsWith('}'),
+      'the online hook output',
+    );
     const online = JSON.parse(readFileSync(`${out}-online.json`, 'utf8')) as Posted & { pid: number };
     assert.equal(online.event, 'online');
     assert.equal(online.app, 'svc');
@@ -76,23 +102,39 @@ describe('hooks: commands and HTTP POSTs on app events', () => {
 
   it('a hook that hangs is killed at the time limit, failures are logged, supervision goes on', async () => {
     const pidFile = join(t.home, 'hang.pid');
-    const f = config('hang.config.json', [{
-      name: 'hang', script: fixture('forever.js'),
-      hooks: { online: `echo $$ > ${pidFile}; exec sleep 30`, stop: 'echo nope >&2; exit 3', restart: { url: `http://127.0.0.1:${port}/fail` } },
-    }]);
+    const f = config('hang.config.json', [
+      {
+        name: 'hang',
+        script: fixture('forever.js'),
+        hooks: {
+          online: `echo $$ > ${pidFile}; exec sleep 30`,
+          stop: 'echo nope >&2; exit 3',
+          restart: { url: `http://127.0.0.1:${port}/fail` },
+        },
+      },
+    ]);
     await t.run(['start', f]);
     // The app is online at once although its online hook is still running.
     assert.equal((await t.app('hang')).status, 'online');
-    await waitFor(() => daemonLog().some((l) => l.event === 'hook-failed' && l.app === 'hang' && l.hook === 'online'), 'the hung hook to be reported');
+    await waitFor(
+      () => daemonLog().some((l) => l.event === 'hook-failed' && l.app === 'hang' && l.hook === 'online'),
+      'the hung hook to be reported',
+    );
     const hung = daemonLog().find((l) => l.event === 'hook-failed' && l.hook === 'online');
     assert.match(String(hung?.error), /killed after 400 ms/);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await waitFor(() => !isAlive(pid), 'the hung hook process to be gone');
     await t.run(['restart', 'hang']);
-    await waitFor(() => daemonLog().some((l) => l.event === 'hook-failed' && l.hook === 'restart' && l.error === 'HTTP 500'), 'the refused POST logged');
+    await waitFor(
+      () => daemonLog().some((l) => l.event === 'hook-failed' && l.hook === 'restart' && l.error === 'HTTP 500'),
+      'the refused POST logged',
+    );
     assert.equal((await t.app('hang')).status, 'online');
     await t.run(['stop', 'hang']);
-    await waitFor(() => daemonLog().some((l) => l.event === 'hook-failed' && l.hook === 'stop' && /exit code 3: nope/.test(String(l.error))), 'the failing stop hook logged');
+    await waitFor(
+      () => daemonLog().some((l) => l.event === 'hook-failed' && l.hook === 'stop' && /exit code 3: nope/.test(String(l.error))),
+      'the failing stop hook logged',
+    );
     await t.run(['delete', 'hang']);
   });
 });

@@ -19,11 +19,11 @@ interface Detail extends Row {
 /** PM2's test/fixtures/all.json: echo, child ×4 (cluster mode), api-2; PM2's `jlist` has 6 entries. */
 const PM2_ALL = join(ROOT, 'test', 'fixtures', 'configs', 'pm2-all');
 
-describe('instances: PM2\'s all.json has 6 rows in every state', () => {
+describe("instances: PM2's all.json has 6 rows in every state", () => {
   const t = new TendHome();
   const dir = mkdtempSync(join(tmpdir(), 'tend-all-json-'));
   const file = join(dir, 'all.json');
-  const rowsOf = async (name?: string): Promise<Row[]> => (await t.list() as Row[]).filter((r) => name === undefined || r.name === name);
+  const rowsOf = async (name?: string): Promise<Row[]> => ((await t.list()) as Row[]).filter((r) => name === undefined || r.name === name);
   const remember = (rows: Row[]): void => {
     for (const r of rows) {
       t.remember(r);
@@ -37,34 +37,57 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('online: 6 rows, ids 0…5 as PM2 numbers them, every pid its own process (never the holder\'s)', async () => {
+  it("online: 6 rows, ids 0…5 as PM2 numbers them, every pid its own process (never the holder's)", async () => {
     const r = await t.run(['start', file]);
     assert.equal(r.code, 0, r.stderr);
-    const rows = await waitFor(async () => {
-      const all = await rowsOf();
-      return all.length === 6 && all.every((x) => x.status === 'online') ? all : null;
-    }, 'every row online', 30_000);
+    const rows = await waitFor(
+      async () => {
+        const all = await rowsOf();
+        return all.length === 6 && all.every((x) => x.status === 'online') ? all : null;
+      },
+      'every row online',
+      30_000,
+    );
     remember(rows);
-    assert.deepEqual(rows.map((x) => x.name), ['echo', 'child', 'child', 'child', 'child', 'api-2']);
-    assert.deepEqual(rows.map((x) => x.id), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rows.map((x) => x.name),
+      ['echo', 'child', 'child', 'child', 'child', 'api-2'],
+    );
+    assert.deepEqual(
+      rows.map((x) => x.id),
+      [0, 1, 2, 3, 4, 5],
+    );
     const child = rows.filter((x) => x.name === 'child');
-    assert.deepEqual(child.map((x) => x.instance), [0, 1, 2, 3]);
+    assert.deepEqual(
+      child.map((x) => x.instance),
+      [0, 1, 2, 3],
+    );
     assert.equal(new Set(child.map((x) => x.pid)).size, 4);
-    for (const x of child) assert.notEqual(x.pid, x.holderPid, 'a row\'s pid is never the holder\'s');
+    for (const x of child) assert.notEqual(x.pid, x.holderPid, "a row's pid is never the holder's");
     // Starting the file again answers with the instances' pids, not the holder's.
     const again = JSON.parse((await t.run(['start', file, '--json'])).stdout) as Row[];
     for (const x of again) assert.ok(x.pid !== null && x.pid !== x.holderPid, `pid of ${x.name} (${x.id})`);
-    remember(await waitFor(async () => {
-      const all = await rowsOf();
-      return all.length === 6 && all.every((x) => x.status === 'online') ? all : null;
-    }, 'every row online again', 30_000));
+    remember(
+      await waitFor(
+        async () => {
+          const all = await rowsOf();
+          return all.length === 6 && all.every((x) => x.status === 'online') ? all : null;
+        },
+        'every row online again',
+        30_000,
+      ),
+    );
   });
 
-  it('per-instance memory: each row its own worker, different per row; instances plus the holder make the app\'s total', async () => {
-    const child = await waitFor(async () => {
-      const rows = await rowsOf('child');
-      return rows.every((x) => x.memoryBytes !== null) ? rows : null;
-    }, 'memory on every instance row', 30_000);
+  it("per-instance memory: each row its own worker, different per row; instances plus the holder make the app's total", async () => {
+    const child = await waitFor(
+      async () => {
+        const rows = await rowsOf('child');
+        return rows.every((x) => x.memoryBytes !== null) ? rows : null;
+      },
+      'memory on every instance row',
+      30_000,
+    );
     assert.equal(new Set(child.map((x) => x.memoryBytes)).size, 4, `memory per row: ${child.map((x) => x.memoryBytes).join(', ')}`);
     // Instance 3 holds 24 MB more than instance 0 (child.js): its row shows it, not a shared total.
     assert.ok((child[3]?.memoryBytes as number) - (child[0]?.memoryBytes as number) > 16 * 1024 * 1024, 'instance 3 shows its own buffer');
@@ -90,8 +113,17 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
     await waitFor(() => !isAlive(third.pid as number), 'the stopped instance to exit');
     const mid = await rowsOf();
     assert.equal(mid.length, 6, 'a stopped instance keeps its row');
-    assert.deepEqual(mid.filter((x) => x.name === 'child').map((x) => x.status), ['online', 'online', 'stopped', 'online']);
-    assert.deepEqual(mid.filter((x) => x.name === 'child').map((x) => x.pid).filter((p, i) => i !== 2), before.map((x) => x.pid).filter((p, i) => i !== 2));
+    assert.deepEqual(
+      mid.filter((x) => x.name === 'child').map((x) => x.status),
+      ['online', 'online', 'stopped', 'online'],
+    );
+    assert.deepEqual(
+      mid
+        .filter((x) => x.name === 'child')
+        .map((x) => x.pid)
+        .filter((p, i) => i !== 2),
+      before.map((x) => x.pid).filter((p, i) => i !== 2),
+    );
     await t.json(['start', String(third.id)]);
     const [restarted] = await t.json<Row[]>(['restart', String(third.id)]);
     remember([restarted as Row]);
@@ -102,10 +134,12 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
     // `start <app>` starts the app's stopped instances, as PM2 starts every process of the name.
     await t.json(['stop', String(third.id)]);
     await t.json(['start', 'child']);
-    remember(await waitFor(async () => {
-      const rows = await rowsOf('child');
-      return rows.every((x) => x.status === 'online' && x.pid !== null) ? rows : null;
-    }, 'every instance online again'));
+    remember(
+      await waitFor(async () => {
+        const rows = await rowsOf('child');
+        return rows.every((x) => x.status === 'online' && x.pid !== null) ? rows : null;
+      }, 'every instance online again'),
+    );
   });
 
   it('stopped: 6 rows, no pids', async () => {
@@ -114,17 +148,25 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
     const rows = await rowsOf();
     assert.equal(rows.length, 6);
     assert.ok(rows.every((x) => x.status === 'stopped' && x.pid === null));
-    assert.deepEqual(rows.map((x) => x.id), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rows.map((x) => x.id),
+      [0, 1, 2, 3, 4, 5],
+    );
   });
 
   it('errored: 6 rows; describe of the app reports its instances (errored, their restarts), not the holder', async () => {
     writeFileSync(join(dir, 'crash'), '');
     try {
       await t.run(['start', file]);
-      const rows = await waitFor(async () => {
-        const all = await rowsOf();
-        return all.filter((x) => x.name === 'child').every((x) => x.status === 'errored') ? all : null;
-      }, 'every child instance errored', 90_000, 200);
+      const rows = await waitFor(
+        async () => {
+          const all = await rowsOf();
+          return all.filter((x) => x.name === 'child').every((x) => x.status === 'errored') ? all : null;
+        },
+        'every child instance errored',
+        90_000,
+        200,
+      );
       remember(rows);
       assert.equal(rows.length, 6);
       const details = await t.json<Detail[]>(['describe', 'child']);
@@ -144,18 +186,27 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
   it('launching and back online: 6 rows all along', async () => {
     const counts = new Set<number>();
     const restarting = t.run(['restart', file]);
-    const seen = await waitFor(async () => {
-      const all = await rowsOf();
-      counts.add(all.length);
-      return all.some((x) => x.status === 'launching') ? all : null;
-    }, 'a launching instance', 30_000, 5);
+    const seen = await waitFor(
+      async () => {
+        const all = await rowsOf();
+        counts.add(all.length);
+        return all.some((x) => x.status === 'launching') ? all : null;
+      },
+      'a launching instance',
+      30_000,
+      5,
+    );
     const r = await restarting;
     assert.equal(r.code, 0, r.stderr);
-    const rows = await waitFor(async () => {
-      const all = await rowsOf();
-      counts.add(all.length);
-      return all.every((x) => x.status === 'online') ? all : null;
-    }, 'every row online again', 30_000);
+    const rows = await waitFor(
+      async () => {
+        const all = await rowsOf();
+        counts.add(all.length);
+        return all.every((x) => x.status === 'online') ? all : null;
+      },
+      'every row online again',
+      30_000,
+    );
     remember(rows);
     assert.ok(seen.every((x) => x.pid === null || x.pid !== x.holderPid));
     assert.deepEqual([...counts], [6], 'always 6 rows');
@@ -164,32 +215,66 @@ describe('instances: PM2\'s all.json has 6 rows in every state', () => {
 
 describe('instances: pids right after start, ids kept by save and resurrect', () => {
   const t = new TendHome();
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
-  it('list during and right after `start -i 2`: two rows from the first moment, pids the workers\' (never the holder\'s), stable', async () => {
+  it("list during and right after `start -i 2`: two rows from the first moment, pids the workers' (never the holder's), stable", async () => {
     // The app is not ready before wait_ready's `ready` (cluster-server.js sends it once listening).
-    const starting = t.run(['start', fixture('cluster-server.js'), '--name', 'web', '-i', '2', '--wait-ready', '--env', 'PORT=0', '--json']);
-    const first = await waitFor(async () => {
-      const rows = (await t.list() as Row[]).filter((r) => r.name === 'web');
-      return rows.length > 0 ? rows : null;
-    }, 'the app to be listed', 20_000, 5);
+    const starting = t.run([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'web',
+      '-i',
+      '2',
+      '--wait-ready',
+      '--env',
+      'PORT=0',
+      '--json',
+    ]);
+    const first = await waitFor(
+      async () => {
+        const rows = ((await t.list()) as Row[]).filter((r) => r.name === 'web');
+        return rows.length > 0 ? rows : null;
+      },
+      'the app to be listed',
+      20_000,
+      5,
+    );
     for (const r of first) if (typeof r.holderPid === 'number') t.track(r.holderPid);
     assert.equal(first.length, 2, `rows while launching: ${JSON.stringify(first.map((r) => [r.id, r.status, r.pid]))}`);
-    for (const r of first) assert.ok(r.pid === null || r.pid !== r.holderPid, 'a row\'s pid is never the holder\'s');
+    for (const r of first) assert.ok(r.pid === null || r.pid !== r.holderPid, "a row's pid is never the holder's");
     const r = await starting;
     assert.equal(r.code, 0, r.stderr);
     const started = JSON.parse(r.stdout) as Row[];
     assert.equal(started.length, 2);
-    const now = (await t.list() as Row[]).filter((x) => x.name === 'web');
+    const now = ((await t.list()) as Row[]).filter((x) => x.name === 'web');
     t.remember(now);
-    assert.deepEqual(now.map((x) => x.pid), started.map((x) => x.pid), 'list right after start shows the pids start answered');
+    assert.deepEqual(
+      now.map((x) => x.pid),
+      started.map((x) => x.pid),
+      'list right after start shows the pids start answered',
+    );
     for (const x of now) assert.ok(typeof x.pid === 'number' && x.pid !== x.holderPid && isAlive(x.pid));
-    const later = await waitFor(async () => {
-      const rows = (await t.list() as Row[]).filter((x) => x.name === 'web');
-      return rows.every((x) => x.status === 'online' && x.memoryBytes !== null) ? rows : null;
-    }, 'a sample of both', 20_000);
-    assert.deepEqual(later.map((x) => x.pid), now.map((x) => x.pid), 'the pids do not change');
-    assert.deepEqual(later.map((x) => x.id), first.map((x) => x.id), 'ids given at start');
+    const later = await waitFor(
+      async () => {
+        const rows = ((await t.list()) as Row[]).filter((x) => x.name === 'web');
+        return rows.every((x) => x.status === 'online' && x.memoryBytes !== null) ? rows : null;
+      },
+      'a sample of both',
+      20_000,
+    );
+    assert.deepEqual(
+      later.map((x) => x.pid),
+      now.map((x) => x.pid),
+      'the pids do not change',
+    );
+    assert.deepEqual(
+      later.map((x) => x.id),
+      first.map((x) => x.id),
+      'ids given at start',
+    );
   });
 
   it('save and resurrect keep every instance id (0, 1, 3) and count the same', async () => {
@@ -199,7 +284,7 @@ describe('instances: pids right after start, ids kept by save and resurrect', ()
     await t.json(['start', fixture('forever.js'), '--name', 'b']);
     await t.json(['scale', 'web2', '2']);
     await t.run(['delete', 'b']);
-    const before = await t.list() as Row[];
+    const before = (await t.list()) as Row[];
     const ids = before.map((r) => r.id);
     assert.equal(before.length, 3);
     const saved = await t.run(['save']);
@@ -210,12 +295,19 @@ describe('instances: pids right after start, ids kept by save and resurrect', ()
     const savedCount = /saved (\d+) app/.exec(saved.stdout)?.[1];
     const startedCount = /started (\d+) saved app/.exec(r.stdout)?.[1];
     assert.equal(savedCount, startedCount, `${saved.stdout} / ${r.stdout}`);
-    const rows = await waitFor(async () => {
-      const all = await t.list() as Row[];
-      return all.length === 3 && all.every((x) => x.status === 'online') ? all : null;
-    }, 'everything back online', 30_000);
+    const rows = await waitFor(
+      async () => {
+        const all = (await t.list()) as Row[];
+        return all.length === 3 && all.every((x) => x.status === 'online') ? all : null;
+      },
+      'everything back online',
+      30_000,
+    );
     t.remember(rows);
     for (const x of rows) if (typeof x.holderPid === 'number') t.track(x.holderPid);
-    assert.deepEqual(rows.map((x) => x.id), ids);
+    assert.deepEqual(
+      rows.map((x) => x.id),
+      ids,
+    );
   });
 });

@@ -30,7 +30,10 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
   async function manyApps(t: TendHome, count: number, env: Record<string, string> = {}): Promise<string> {
     const file = join(dir, `apps-${count}-${Math.random().toString(36).slice(2)}.config.json`);
     const apps = Array.from({ length: count }, (_, i) => ({
-      name: `a${i}`, script: fixture(i % 2 === 1 ? 'ignore-sigterm.js' : 'forever.js'), kill_timeout: 1000, env,
+      name: `a${i}`,
+      script: fixture(i % 2 === 1 ? 'ignore-sigterm.js' : 'forever.js'),
+      kill_timeout: 1000,
+      env,
     }));
     writeFileSync(file, JSON.stringify({ apps }));
     return file;
@@ -47,17 +50,22 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
     const fd = openSync(log, 'r');
     try {
       const buf = Buffer.alloc(1 << 20);
-      await waitFor(() => {
-        for (;;) {
-          const n = readSync(fd, buf, 0, buf.length, at);
-          if (n <= 0) break;
-          at += n;
-          seen += buf.subarray(0, n).toString('latin1').split('"event":"spawn"').length - 1;
-        }
-        if (seen < nth) return false;
-        process.kill(daemon, 'SIGKILL');
-        return true;
-      }, `spawn #${nth} of \`tend ${args.join(' ')}\``, 60_000, 1);
+      await waitFor(
+        () => {
+          for (;;) {
+            const n = readSync(fd, buf, 0, buf.length, at);
+            if (n <= 0) break;
+            at += n;
+            seen += buf.subarray(0, n).toString('latin1').split('"event":"spawn"').length - 1;
+          }
+          if (seen < nth) return false;
+          process.kill(daemon, 'SIGKILL');
+          return true;
+        },
+        `spawn #${nth} of \`tend ${args.join(' ')}\``,
+        60_000,
+        1,
+      );
     } finally {
       closeSync(fd);
     }
@@ -68,15 +76,20 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
 
   /** Every app online, each with exactly one live process, the one tend shows, none of `old`. */
   async function allRunOnce(t: TendHome, mark: { name: string; value: string }, names: string[], old: Map<string, number>): Promise<void> {
-    await waitFor(async () => {
-      const list = await t.list();
-      t.remember(list);
-      return names.every((n) => {
-        const app = list.find((p) => p.name === n);
-        const pids = markedPids(mark, n);
-        return app?.status === 'online' && pids.length === 1 && app.pid === pids[0] && app.pid !== old.get(n);
-      });
-    }, 'every app online with one new process', 60_000, 100);
+    await waitFor(
+      async () => {
+        const list = await t.list();
+        t.remember(list);
+        return names.every((n) => {
+          const app = list.find((p) => p.name === n);
+          const pids = markedPids(mark, n);
+          return app?.status === 'online' && pids.length === 1 && app.pid === pids[0] && app.pid !== old.get(n);
+        });
+      },
+      'every app online with one new process',
+      60_000,
+      100,
+    );
     // Nothing else comes up later: a second copy would show here.
     await t.run(['ping']);
     for (const n of names) assert.equal(markedPids(mark, n).length, 1, `${n}: one process`);
@@ -86,7 +99,11 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
 
   const pidsOf = async (t: TendHome): Promise<Map<string, number>> => new Map((await t.list()).map((p) => [p.name, p.pid as number]));
 
-  for (const [verb, nth] of [['restart', 20], ['restart', 33], ['reload', 25]] as const) {
+  for (const [verb, nth] of [
+    ['restart', 20],
+    ['restart', 33],
+    ['reload', 25],
+  ] as const) {
     it(`\`tend ${verb} all\` of 50 apps, the daemon killed at its spawn #${nth}: every app ends restarted, once`, async () => {
       const { t, mark } = homes.home();
       const file = await manyApps(t, 50);
@@ -124,20 +141,38 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
     const names = [...old.keys()];
     // The CLI sends one request per app, in order: the daemon died on recording the third.
     const changed = ['a0', 'a1', 'a2'];
-    await waitFor(async () => {
-      const list = await t.list();
-      t.remember(list);
-      return changed.every((n) => {
-        const pids = markedPids(mark, n);
-        return pids.length === 1 && list.find((p) => p.name === n)?.status === 'online' && readFileSync(`/proc/${pids[0]}/environ`, 'latin1').includes('\0RELEASE=two\0');
-      });
-    }, 'every app the daemon took running its new spec', 60_000, 100);
+    await waitFor(
+      async () => {
+        const list = await t.list();
+        t.remember(list);
+        return changed.every((n) => {
+          const pids = markedPids(mark, n);
+          return (
+            pids.length === 1 &&
+            list.find((p) => p.name === n)?.status === 'online' &&
+            readFileSync(`/proc/${pids[0]}/environ`, 'latin1').includes('\0RELEASE=two\0')
+          );
+        });
+      },
+      'every app the daemon took running its new spec',
+      60_000,
+      100,
+    );
     await allRunOnce(t, mark, names, new Map(changed.map((n) => [n, old.get(n) as number])));
   });
 
   async function clusterApp(t: TendHome, instances: number): Promise<Row[]> {
     const port = await freePort();
-    const started = await t.json<Row[]>(['start', fixture('cluster-server.js'), '--name', 'web', '-i', String(instances), '--env', `PORT=${port}`]);
+    const started = await t.json<Row[]>([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'web',
+      '-i',
+      String(instances),
+      '--env',
+      `PORT=${port}`,
+    ]);
     t.track(started[0]?.holderPid as number);
     return started;
   }
@@ -157,11 +192,20 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
     assert.notEqual((await t.run(['reload', 'web'])).code, 0);
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
     const old = new Set(before.map((r) => r.pid));
-    await waitFor(async () => {
-      const rows = (await t.list() as Row[]).filter((p) => p.name === 'web');
-      t.remember(rows);
-      return rows.length === 2 && rows.every((r) => r.status === 'online' && r.pid !== null && !old.has(r.pid)) && rows[0]?.holderPid === before[0]?.holderPid;
-    }, 'both workers replaced by the same holder', 60_000, 100);
+    await waitFor(
+      async () => {
+        const rows = ((await t.list()) as Row[]).filter((p) => p.name === 'web');
+        t.remember(rows);
+        return (
+          rows.length === 2 &&
+          rows.every((r) => r.status === 'online' && r.pid !== null && !old.has(r.pid)) &&
+          rows[0]?.holderPid === before[0]?.holderPid
+        );
+      },
+      'both workers replaced by the same holder',
+      60_000,
+      100,
+    );
     assert.equal((await t.run(['kill'])).code, 0);
   });
 
@@ -171,14 +215,19 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
     const daemon = await armOperationFault(t);
     assert.notEqual((await t.run(['scale', 'web', '4'])).code, 0);
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
-    await waitFor(async () => {
-      const rows = (await t.list() as Row[]).filter((p) => p.name === 'web');
-      t.remember(rows);
-      return rows.length === 4 && rows.every((r) => r.status === 'online');
-    }, 'four workers', 60_000, 100);
+    await waitFor(
+      async () => {
+        const rows = ((await t.list()) as Row[]).filter((p) => p.name === 'web');
+        t.remember(rows);
+        return rows.length === 4 && rows.every((r) => r.status === 'online');
+      },
+      'four workers',
+      60_000,
+      100,
+    );
     // The count is the app's own now: a restart keeps it.
     assert.equal((await t.run(['restart', 'web'])).code, 0);
-    const rows = (await t.list() as Row[]).filter((p) => p.name === 'web');
+    const rows = ((await t.list()) as Row[]).filter((p) => p.name === 'web');
     t.remember(rows);
     assert.equal(rows.length, 4);
     assert.equal((await t.run(['kill'])).code, 0);

@@ -39,23 +39,36 @@ describe('exported manifests run for real (podman kube play, podman-compose)', (
   req.it('tend export kubernetes of the example file: podman kube play serves the web app once its readiness probe passes', async () => {
     const r = await t.run(['export', 'kubernetes', EXAMPLE, '--image', image, '--workdir', '/app']);
     assert.equal(r.code, 0, r.stderr);
-    const web = parseAllDocuments(r.stdout).map((d) => d.toJS() as any).find((o) => o.kind === 'Deployment' && o.metadata.name === 'web');
+    const web = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as any)
+      .find((o) => o.kind === 'Deployment' && o.metadata.name === 'web');
     const probe = web.spec.template.spec.containers[0].readinessProbe.httpGet as { path: string; port: number };
     const host = await freePort();
     await lab.play(r.stdout, { [probe.port]: host });
     // podman 4.3 does not run readiness probes itself: the test performs the manifest's probe
     // (GET path on the container port, published on 127.0.0.1) until it passes, as a kubelet would.
-    const ready = await waitFor(async () => {
-      const res = await get(`http://127.0.0.1:${host}${probe.path}`);
-      return res !== undefined && res.status >= 200 && res.status < 400 ? res : undefined;
-    }, 'the readiness probe to pass', 30_000, 200);
+    const ready = await waitFor(
+      async () => {
+        const res = await get(`http://127.0.0.1:${host}${probe.path}`);
+        return res !== undefined && res.status >= 200 && res.status < 400 ? res : undefined;
+      },
+      'the readiness probe to pass',
+      30_000,
+      200,
+    );
     assert.equal(ready.body, 'Hello world\n');
     const names = await lab.containers();
     const webName = names.find((n) => n.startsWith('web-pod') && n.endsWith('-web')) as string;
     const workerName = names.find((n) => n.startsWith('worker-pod') && n.endsWith('-worker')) as string;
     assert.ok(webName && workerName, names.join(' '));
     // The Secret and the ConfigMap reached the app's environment.
-    const env = await lab.podman('exec', webName, 'node', '-e', 'process.stdout.write([process.env.SESSION_SECRET, process.env.NODE_ENV, process.env.TEND_APP_NAME, process.cwd()].join(" "))');
+    const env = await lab.podman(
+      'exec',
+      webName,
+      'node',
+      '-e',
+      'process.stdout.write([process.env.SESSION_SECRET, process.env.NODE_ENV, process.env.TEND_APP_NAME, process.cwd()].join(" "))',
+    );
     assert.equal(env.stdout, 'change-me production web /app', env.stderr);
     const mem = await lab.podman('inspect', webName, '--format', '{{.HostConfig.Memory}}');
     assert.equal(mem.stdout.trim(), String(200 * 1024 * 1024), 'limits.memory from max_memory_restart');
@@ -78,7 +91,12 @@ describe('exported manifests run for real (podman kube play, podman-compose)', (
     const res = await waitFor(() => get(`http://127.0.0.1:${host}/`), 'the web service to answer', 30_000, 200);
     assert.equal(res.body, 'Hello world\n');
     const webName = (await lab.containers()).find((n) => n.startsWith(`${project}_web`)) as string;
-    const hc = await waitFor(async () => ((await lab.podman('healthcheck', 'run', webName)).code === 0 ? true : undefined), 'the exported healthcheck to pass', 20_000, 500);
+    const hc = await waitFor(
+      async () => ((await lab.podman('healthcheck', 'run', webName)).code === 0 ? true : undefined),
+      'the exported healthcheck to pass',
+      20_000,
+      500,
+    );
     assert.equal(hc, true);
     const env = await lab.podman('exec', webName, 'node', '-e', 'process.stdout.write(String(process.env.SESSION_SECRET))');
     assert.equal(env.stdout, 'change-me', 'the secret came from the .env file');

@@ -6,8 +6,12 @@ import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type ProcessJso
 
 describe('app lifecycle', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('starts an HTTP app as a daemon child and it answers', async () => {
     const port = await freePort();
@@ -94,7 +98,15 @@ describe('app lifecycle', () => {
   });
 
   it('sends a signal by name', async () => {
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('crash-after.js'), '--name', 'sig', '--env', 'CRASH_AFTER_MS=600000', '--no-autorestart']);
+    const [p] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('crash-after.js'),
+      '--name',
+      'sig',
+      '--env',
+      'CRASH_AFTER_MS=600000',
+      '--no-autorestart',
+    ]);
     const r = await t.run(['signal', 'SIGUSR2', 'sig']);
     assert.equal(r.code, 0, r.stderr);
     const app = await waitFor(async () => {

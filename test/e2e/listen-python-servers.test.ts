@@ -62,7 +62,9 @@ async function reqPerSecond(port: number): Promise<number> {
   return ((b - a) * 1000) / (Date.now() - t0);
 }
 
-const req = needs(missing.length > 0 ? `${missing.join(', ')} not installed (scripts/test.sh installs python3-uvicorn and gunicorn)` : null);
+const req = needs(
+  missing.length > 0 ? `${missing.join(', ')} not installed (scripts/test.sh installs python3-uvicorn and gunicorn)` : null,
+);
 
 describe('--listen with real Python servers (uvicorn, gunicorn)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tend-pysrv-'));
@@ -100,57 +102,105 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', () => {
     }
     const port = await freePort();
     uvPort = port;
-    track(await t.json<Row[]>(['start', '--name', 'uv', '--cwd', dir, '--listen', `127.0.0.1:${port}`, '--', PY, '-m', 'uvicorn', 'asgi:app', '--fd', '3', '--no-access-log']));
+    track(
+      await t.json<Row[]>([
+        'start',
+        '--name',
+        'uv',
+        '--cwd',
+        dir,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--',
+        PY,
+        '-m',
+        'uvicorn',
+        'asgi:app',
+        '--fd',
+        '3',
+        '--no-access-log',
+      ]),
+    );
     await waitFor(async () => (await getFresh(port)) !== undefined, 'uvicorn on fd 3');
     const heldRate = await reqPerSecond(port);
     assert.ok(heldRate >= 0.5 * ownRate, `fd 3: ${heldRate.toFixed(0)} req/s, own port: ${ownRate.toFixed(0)} req/s`);
   });
 
-  req.it('uvicorn: 3 reloads under 16 keep-alive connections fail no request (uvicorn closes idle keep-alive connections on SIGTERM)', async () => {
-    assert.notEqual(uvPort, 0, 'uvicorn runs from the test before');
-    const rows = (await t.list() as Row[]).filter((r) => r.name === 'uv');
-    const before = rows.map((r) => r.pid);
-    const load = startLoad(uvPort, 16);
-    try {
-      await waitFor(() => load.snapshot().ok > 200, 'load to flow');
-      for (let i = 0; i < 3; i++) {
-        const r = await t.run(['reload', 'uv']);
-        assert.equal(r.code, 0, r.stderr);
-        const mid = load.snapshot().ok;
-        await waitFor(() => load.snapshot().ok > mid + 100, 'load to flow after the reload');
+  req.it(
+    'uvicorn: 3 reloads under 16 keep-alive connections fail no request (uvicorn closes idle keep-alive connections on SIGTERM)',
+    async () => {
+      assert.notEqual(uvPort, 0, 'uvicorn runs from the test before');
+      const rows = ((await t.list()) as Row[]).filter((r) => r.name === 'uv');
+      const before = rows.map((r) => r.pid);
+      const load = startLoad(uvPort, 16);
+      try {
+        await waitFor(() => load.snapshot().ok > 200, 'load to flow');
+        for (let i = 0; i < 3; i++) {
+          const r = await t.run(['reload', 'uv']);
+          assert.equal(r.code, 0, r.stderr);
+          const mid = load.snapshot().ok;
+          await waitFor(() => load.snapshot().ok > mid + 100, 'load to flow after the reload');
+        }
+      } finally {
+        const res = await load.stop();
+        assert.equal(res.failed, 0, JSON.stringify(res.errors));
+        const pids = [...res.bodies.keys()].map((b) => b.split(' ')[1]);
+        assert.ok(pids.length >= 4, `answers came from the old and the new processes: ${pids.join(', ')}`);
       }
-    } finally {
-      const res = await load.stop();
-      assert.equal(res.failed, 0, JSON.stringify(res.errors));
-      const pids = [...res.bodies.keys()].map((b) => b.split(' ')[1]);
-      assert.ok(pids.length >= 4, `answers came from the old and the new processes: ${pids.join(', ')}`);
-    }
-    const after = (await t.list() as Row[]).filter((r) => r.name === 'uv');
-    for (const r of after) t.remember(r);
-    assert.ok(after.every((r) => !before.includes(r.pid)), 'the process was replaced');
-    await t.run(['delete', 'uv']);
-  });
+      const after = ((await t.list()) as Row[]).filter((r) => r.name === 'uv');
+      for (const r of after) t.remember(r);
+      assert.ok(
+        after.every((r) => !before.includes(r.pid)),
+        'the process was replaced',
+      );
+      await t.run(['delete', 'uv']);
+    },
+  );
 
-  req.it('gunicorn --preload on LISTEN_FDS: READY=1 comes after the app imported, so a broken version fails the reload and the old one serves', async () => {
-    writeFileSync(join(dir, 'wsgi.py'), WSGI('v1'));
-    const port = await freePort();
-    track(await t.json<Row[]>(['start', '--name', 'gu', '--cwd', dir, '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '20s', '--', PY, '-m', 'gunicorn', '--preload', '-w', '2', 'wsgi:app']));
-    assert.match((await getFresh(port)) ?? '', /^v1 /);
-    writeFileSync(join(dir, 'wsgi.py'), 'raise RuntimeError("broken deploy")\n');
-    const load = startLoad(port, 4);
-    try {
-      await waitFor(() => load.snapshot().ok > 50, 'load to flow');
-      const r = await t.run(['reload', 'gu']);
-      assert.equal(r.code, 1, `the reload of a broken version must fail: ${r.stdout} ${r.stderr}`);
+  req.it(
+    'gunicorn --preload on LISTEN_FDS: READY=1 comes after the app imported, so a broken version fails the reload and the old one serves',
+    async () => {
+      writeFileSync(join(dir, 'wsgi.py'), WSGI('v1'));
+      const port = await freePort();
+      track(
+        await t.json<Row[]>([
+          'start',
+          '--name',
+          'gu',
+          '--cwd',
+          dir,
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--wait-ready',
+          '--listen-timeout',
+          '20s',
+          '--',
+          PY,
+          '-m',
+          'gunicorn',
+          '--preload',
+          '-w',
+          '2',
+          'wsgi:app',
+        ]),
+      );
       assert.match((await getFresh(port)) ?? '', /^v1 /);
-    } finally {
-      const res = await load.stop();
-      assert.equal(res.failed, 0, JSON.stringify(res.errors));
-    }
-    writeFileSync(join(dir, 'wsgi.py'), WSGI('v2'));
-    const ok = await t.run(['reload', 'gu']);
-    assert.equal(ok.code, 0, ok.stderr);
-    await waitFor(async () => /^v2 /.test((await getFresh(port)) ?? ''), 'v2 to serve');
-    await t.run(['delete', 'gu']);
-  });
+      writeFileSync(join(dir, 'wsgi.py'), 'raise RuntimeError("broken deploy")\n');
+      const load = startLoad(port, 4);
+      try {
+        await waitFor(() => load.snapshot().ok > 50, 'load to flow');
+        const r = await t.run(['reload', 'gu']);
+        assert.equal(r.code, 1, `the reload of a broken version must fail: ${r.stdout} ${r.stderr}`);
+        assert.match((await getFresh(port)) ?? '', /^v1 /);
+      } finally {
+        const res = await load.stop();
+        assert.equal(res.failed, 0, JSON.stringify(res.errors));
+      }
+      writeFileSync(join(dir, 'wsgi.py'), WSGI('v2'));
+      const ok = await t.run(['reload', 'gu']);
+      assert.equal(ok.code, 0, ok.stderr);
+      await waitFor(async () => /^v2 /.test((await getFresh(port)) ?? ''), 'v2 to serve');
+      await t.run(['delete', 'gu']);
+    },
+  );
 });

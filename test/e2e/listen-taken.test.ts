@@ -21,7 +21,10 @@ describe('tend start --listen on a port another process holds', () => {
   it('fails with a one-line error naming the port, and starts nothing', async () => {
     const r = await t.run(['start', fixture('forever.js'), '--name', 'web', '--listen', `127.0.0.1:${port}`]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('hint') && !/^\s/.test(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('hint') && !/^\s/.test(l));
     assert.match(lines[0] ?? '', new RegExp(`127\\.0\\.0\\.1:${port}.*already in use`));
     // Refused before anything started: no app, no holder, so no socket on a random port either.
     assert.deepEqual(await t.list(), []);

@@ -10,7 +10,13 @@ const KILLS = 15;
 
 /** "line N" messages of a json log, in file order. */
 function jsonMessages(text: string): string {
-  return text.split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { message: string }).message).join('\n') + '\n';
+  return (
+    text
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => (JSON.parse(l) as { message: string }).message)
+      .join('\n') + '\n'
+  );
 }
 
 describe('daemon kill -9s during a full-speed flood', () => {
@@ -18,21 +24,47 @@ describe('daemon kill -9s during a full-speed flood', () => {
   after(() => t.cleanup());
 
   it('every line lands exactly once: raw logs with rotation, --time, and json', async () => {
-    const flood = (count: number, burst: number): string[] => ['--env', `COUNT=${count}`, '--env', `BURST=${burst}`, '--env', 'INTERVAL_MS=1'];
-    await t.json(['start', fixture('numbered-lines.js'), '--name', 'raw', ...flood(COUNT.raw, 1000), '--log-max-size', '512K', '--log-retain', '10000']);
+    const flood = (count: number, burst: number): string[] => [
+      '--env',
+      `COUNT=${count}`,
+      '--env',
+      `BURST=${burst}`,
+      '--env',
+      'INTERVAL_MS=1',
+    ];
+    await t.json([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'raw',
+      ...flood(COUNT.raw, 1000),
+      '--log-max-size',
+      '512K',
+      '--log-retain',
+      '10000',
+    ]);
     await t.json(['start', fixture('numbered-lines.js'), '--name', 'stamped', ...flood(COUNT.stamped, 500), '--time']);
     await t.json(['start', fixture('numbered-lines.js'), '--name', 'records', ...flood(COUNT.records, 100), '--log-type', 'json']);
-    const files = { raw: join(t.home, 'logs', 'raw-out.log'), stamped: join(t.home, 'logs', 'stamped-out.log'), records: join(t.home, 'logs', 'records-out.log') };
+    const files = {
+      raw: join(t.home, 'logs', 'raw-out.log'),
+      stamped: join(t.home, 'logs', 'stamped-out.log'),
+      records: join(t.home, 'logs', 'records-out.log'),
+    };
     let kills = 0;
     for (let i = 0; i < KILLS; i++) {
       const seen = readAllLogText(files.raw).length;
       // The daemon is reading: the log grew since it came back.
       // Or the flood is over (a loaded machine writes slower than the kills come): no more to kill.
       const ended = (text: string): boolean => text.endsWith(`line ${COUNT.raw}\n`);
-      await waitFor(() => {
-        const text = readAllLogText(files.raw);
-        return text.length > seen || ended(text);
-      }, 'the daemon to write again', 60_000, 100);
+      await waitFor(
+        () => {
+          const text = readAllLogText(files.raw);
+          return text.length > seen || ended(text);
+        },
+        'the daemon to write again',
+        60_000,
+        100,
+      );
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
       const daemon = t.daemonPid() as number;
       t.track(daemon);
@@ -44,11 +76,15 @@ describe('daemon kill -9s during a full-speed flood', () => {
     }
     assert.ok(kills >= 5, `only ${kills} kills happened before the flood ended: make it longer`);
     for (const [name, file] of Object.entries(files)) {
-      const text = await waitFor(() => {
-        const all = readAllLogText(file);
-        const body = name === 'records' ? jsonMessages(all) : all;
-        return body.endsWith(`line ${COUNT[name as keyof typeof COUNT]}\n`) ? body : undefined;
-      }, `${name}: the last line`, 60_000);
+      const text = await waitFor(
+        () => {
+          const all = readAllLogText(file);
+          const body = name === 'records' ? jsonMessages(all) : all;
+          return body.endsWith(`line ${COUNT[name as keyof typeof COUNT]}\n`) ? body : undefined;
+        },
+        `${name}: the last line`,
+        60_000,
+      );
       const r = numberedGaps(text);
       assert.equal(r.error, null, `${name}: ${String(r.error)}`);
       assert.deepEqual(r.gaps, [], `${name}: lines lost after ${kills} kills: ${JSON.stringify(r.gaps.slice(0, 5))}`);

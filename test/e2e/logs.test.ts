@@ -6,20 +6,40 @@ import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { countNumbered, logFiles, numberedGaps, readAllLogText, sizeOf, waitDrained } from '../helpers/log-files.js';
 
-
 describe('logs: rotation, formats, reading, followers', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('rotates under a fast writer: every line exactly once across archives, sizes and counts within limits', async () => {
     const count = 300_000; // ~3.4 MB
-    await t.json(['start', fixture('numbered-lines.js'), '--name', 'fast', '--env', `COUNT=${count}`, '--env', 'BURST=5000', '--log-max-size', '256K', '--log-retain', '100']);
+    await t.json([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'fast',
+      '--env',
+      `COUNT=${count}`,
+      '--env',
+      'BURST=5000',
+      '--log-max-size',
+      '256K',
+      '--log-retain',
+      '100',
+    ]);
     const out = join(t.home, 'logs', 'fast-out.log');
-    const text = await waitFor(() => {
-      const all = readAllLogText(out);
-      return all.endsWith(`line ${count}\n`) ? all : undefined;
-    }, 'all lines in the logs', 30_000);
+    const text = await waitFor(
+      () => {
+        const all = readAllLogText(out);
+        return all.endsWith(`line ${count}\n`) ? all : undefined;
+      },
+      'all lines in the logs',
+      30_000,
+    );
     const r = countNumbered(text);
     assert.equal(r.error, null);
     assert.equal(r.count, count);
@@ -29,7 +49,20 @@ describe('logs: rotation, formats, reading, followers', () => {
   });
 
   it('keeps only --log-retain archives, so disk use is bounded', async () => {
-    await t.json(['start', fixture('numbered-lines.js'), '--name', 'bounded', '--env', 'COUNT=200000', '--env', 'BURST=5000', '--log-max-size', '128K', '--log-retain', '3']);
+    await t.json([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'bounded',
+      '--env',
+      'COUNT=200000',
+      '--env',
+      'BURST=5000',
+      '--log-max-size',
+      '128K',
+      '--log-retain',
+      '3',
+    ]);
     const out = join(t.home, 'logs', 'bounded-out.log');
     await waitFor(() => readFileSync(out, 'utf8').endsWith('line 200000\n'), 'the last line', 30_000);
     const files = logFiles(out);
@@ -38,7 +71,10 @@ describe('logs: rotation, formats, reading, followers', () => {
     assert.ok(total <= 4 * (128 * 1024 + 64 * 1024), `total ${total}`);
     // What is kept is the newest, still in order.
     const text = readAllLogText(out);
-    const nums = text.trim().split('\n').map((l) => Number(l.slice(5)));
+    const nums = text
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.slice(5)));
     nums.forEach((n, i) => i > 0 && assert.equal(n, (nums[i - 1] as number) + 1));
     assert.equal(nums.at(-1), 200000);
   });
@@ -49,8 +85,17 @@ describe('logs: rotation, formats, reading, followers', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['line 299996', 'line 299997', 'line 299998', 'line 299999', 'line 300000']);
     const j = await t.run(['logs', 'fast', '--no-follow', '--lines', '2', '--json']);
-    const recs = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { app: string; stream: string; message: string });
-    assert.deepEqual(recs.map((x) => [x.app, x.stream, x.message]), [['fast', 'out', 'line 299999'], ['fast', 'out', 'line 300000']]);
+    const recs = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { app: string; stream: string; message: string });
+    assert.deepEqual(
+      recs.map((x) => [x.app, x.stream, x.message]),
+      [
+        ['fast', 'out', 'line 299999'],
+        ['fast', 'out', 'line 300000'],
+      ],
+    );
     const g = await t.run(['logs', 'fast', '--no-follow', '--lines', '3', '--raw', '--grep', '^line 12345\\d$']);
     assert.deepEqual(g.stdout.trim().split('\n'), ['line 123457', 'line 123458', 'line 123459']);
   });
@@ -59,13 +104,45 @@ describe('logs: rotation, formats, reading, followers', () => {
     // zeta and alpha take turns (each line waits for the other's previous one to be logged), so
     // the time order is z1 a1 z2 a2 z3 a3: neither the order of the names given nor alphabetical.
     const log = (name: string) => join(t.home, 'logs', `${name}-out.log`);
-    await t.json(['start', fixture('take-turns.js'), '--name', 'zeta', '--time', '--env', 'ME=z', '--env', 'OTHER=a', '--env', `OTHER_LOG=${log('alpha')}`, '--env', 'FIRST=1']);
-    await t.json(['start', fixture('take-turns.js'), '--name', 'alpha', '--time', '--env', 'ME=a', '--env', 'OTHER=z', '--env', `OTHER_LOG=${log('zeta')}`]);
+    await t.json([
+      'start',
+      fixture('take-turns.js'),
+      '--name',
+      'zeta',
+      '--time',
+      '--env',
+      'ME=z',
+      '--env',
+      'OTHER=a',
+      '--env',
+      `OTHER_LOG=${log('alpha')}`,
+      '--env',
+      'FIRST=1',
+    ]);
+    await t.json([
+      'start',
+      fixture('take-turns.js'),
+      '--name',
+      'alpha',
+      '--time',
+      '--env',
+      'ME=a',
+      '--env',
+      'OTHER=z',
+      '--env',
+      `OTHER_LOG=${log('zeta')}`,
+    ]);
     await waitFor(() => readFileSync(log('alpha'), 'utf8').includes('a3\n'), 'the last turn');
     const j = await t.run(['logs', 'alpha', 'zeta', '--no-follow', '--lines', '3', '--json']);
     assert.equal(j.code, 0, j.stderr);
-    const recs = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { app: string; message: string });
-    assert.deepEqual(recs.map((x) => `${x.app}:${x.message}`), ['zeta:z1', 'alpha:a1', 'zeta:z2', 'alpha:a2', 'zeta:z3', 'alpha:a3']);
+    const recs = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { app: string; message: string });
+    assert.deepEqual(
+      recs.map((x) => `${x.app}:${x.message}`),
+      ['zeta:z1', 'alpha:a1', 'zeta:z2', 'alpha:a2', 'zeta:z3', 'alpha:a3'],
+    );
     const r = await t.run(['logs', 'alpha', 'zeta', '--no-follow', '--lines', '3']);
     assert.deepEqual(r.stdout.trim().split('\n'), ['zeta| z1', 'alpha| a1', 'zeta| z2', 'alpha| a2', 'zeta| z3', 'alpha| a3']);
     await t.json(['delete', 'alpha', 'zeta']);
@@ -112,7 +189,16 @@ describe('logs: rotation, formats, reading, followers', () => {
   it('an unwritable log dir is reported, the app keeps running, and writing resumes', async () => {
     const dir = join(t.home, 'custom');
     mkdirSync(dir);
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('numbered-lines.js'), '--name', 'homeless', '--env', 'INTERVAL_MS=20', '--out-file', join(dir, 'out.log')]);
+    const [p] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'homeless',
+      '--env',
+      'INTERVAL_MS=20',
+      '--out-file',
+      join(dir, 'out.log'),
+    ]);
     await waitFor(() => sizeOf(join(dir, 'out.log')) > 0, 'first lines');
     rmSync(dir, { recursive: true });
     writeFileSync(dir, 'not a directory');
@@ -126,7 +212,10 @@ describe('logs: rotation, formats, reading, followers', () => {
     rmSync(dir);
     mkdirSync(dir);
     await waitFor(() => sizeOf(join(dir, 'out.log')) > 0, 'writing to resume', 15_000);
-    await waitFor(async () => ((await t.json<Array<{ logError: string | null }>>(['describe', 'homeless']))[0]?.logError === null ? true : undefined), 'the error to clear');
+    await waitFor(
+      async () => ((await t.json<Array<{ logError: string | null }>>(['describe', 'homeless']))[0]?.logError === null ? true : undefined),
+      'the error to clear',
+    );
     await t.json(['delete', 'homeless']);
   });
 
@@ -137,15 +226,35 @@ describe('logs: rotation, formats, reading, followers', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('could not connect to the daemon socket')), 10_000);
-        sock.once('connect', () => { clearTimeout(timer); resolve(); });
+        sock.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-      sock.write('{"t":"hello","protocol":1,"agent":"stuck","pid":1}\n{"t":"req","id":1,"method":"logs.subscribe","params":{"target":"all","streams":["out","err"]}}\n');
+      sock.write(
+        '{"t":"hello","protocol":1,"agent":"stuck","pid":1}\n{"t":"req","id":1,"method":"logs.subscribe","params":{"target":"all","streams":["out","err"]}}\n',
+      );
       sock.pause();
       const count = 200_000;
-      await t.json(['start', fixture('numbered-lines.js'), '--name', 'busy', '--env', `COUNT=${count}`, '--env', 'BURST=5000', '--log-max-size', '100M']);
+      await t.json([
+        'start',
+        fixture('numbered-lines.js'),
+        '--name',
+        'busy',
+        '--env',
+        `COUNT=${count}`,
+        '--env',
+        'BURST=5000',
+        '--log-max-size',
+        '100M',
+      ]);
       const out = join(t.home, 'logs', 'busy-out.log');
       await waitFor(() => readFileSync(out, 'utf8').endsWith(`line ${count}\n`), 'all lines despite the stuck follower', 60_000);
-      const closed = await waitFor(() => sock.destroyed || sock.readableEnded || sock.closed ? true : (sock.resume(), undefined), 'the stuck follower to be disconnected', 10_000);
+      const closed = await waitFor(
+        () => (sock.destroyed || sock.readableEnded || sock.closed ? true : (sock.resume(), undefined)),
+        'the stuck follower to be disconnected',
+        10_000,
+      );
       assert.ok(closed);
       assert.match(readFileSync(join(t.home, 'daemon.log'), 'utf8'), /"event":"follower-dropped"/);
     } finally {
@@ -156,7 +265,22 @@ describe('logs: rotation, formats, reading, followers', () => {
 
   it('kill -9 of the daemon with rotation on: every line the app printed while no daemon ran is kept', async () => {
     const count = 150_000;
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('numbered-lines.js'), '--name', 'survivor', '--env', `COUNT=${count}`, '--env', 'BURST=500', '--env', 'INTERVAL_MS=2', '--log-max-size', '200K', '--log-retain', '1000']);
+    const [p] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'survivor',
+      '--env',
+      `COUNT=${count}`,
+      '--env',
+      'BURST=500',
+      '--env',
+      'INTERVAL_MS=2',
+      '--log-max-size',
+      '200K',
+      '--log-retain',
+      '1000',
+    ]);
     const out = join(t.home, 'logs', 'survivor-out.log');
     await waitFor(() => readAllLogText(out).includes('line 20000\n'), 'some lines');
     // Pause the app until the daemon has written all it read, so the kill falls between reads;
@@ -168,10 +292,14 @@ describe('logs: rotation, formats, reading, followers', () => {
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
     process.kill(p?.pid as number, 'SIGCONT');
     await t.list();
-    const text = await waitFor(() => {
-      const all = readAllLogText(out);
-      return all.endsWith(`line ${count}\n`) ? all : undefined;
-    }, 'every line after re-adoption', 30_000);
+    const text = await waitFor(
+      () => {
+        const all = readAllLogText(out);
+        return all.endsWith(`line ${count}\n`) ? all : undefined;
+      },
+      'every line after re-adoption',
+      30_000,
+    );
     const r = countNumbered(text);
     assert.equal(r.error, null);
     assert.equal(r.count, count);
@@ -179,17 +307,36 @@ describe('logs: rotation, formats, reading, followers', () => {
 
   it('kill -9 of the daemon in the middle of full-speed writes: order kept, nothing lost, nothing doubled', async () => {
     const count = 150_000;
-    await t.json(['start', fixture('numbered-lines.js'), '--name', 'midwrite', '--env', `COUNT=${count}`, '--env', 'BURST=500', '--env', 'INTERVAL_MS=1', '--log-max-size', '200K', '--log-retain', '1000']);
+    await t.json([
+      'start',
+      fixture('numbered-lines.js'),
+      '--name',
+      'midwrite',
+      '--env',
+      `COUNT=${count}`,
+      '--env',
+      'BURST=500',
+      '--env',
+      'INTERVAL_MS=1',
+      '--log-max-size',
+      '200K',
+      '--log-retain',
+      '1000',
+    ]);
     const out = join(t.home, 'logs', 'midwrite-out.log');
     await waitFor(() => readAllLogText(out).includes('line 20000\n'), 'some lines');
     const daemon = t.daemonPid() as number;
     process.kill(daemon, 'SIGKILL');
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
     await t.list();
-    const text = await waitFor(() => {
-      const all = readAllLogText(out);
-      return all.endsWith(`line ${count}\n`) ? all : undefined;
-    }, 'the last line after re-adoption', 30_000);
+    const text = await waitFor(
+      () => {
+        const all = readAllLogText(out);
+        return all.endsWith(`line ${count}\n`) ? all : undefined;
+      },
+      'the last line after re-adoption',
+      30_000,
+    );
     // Bytes leave the pipe only into the spool, and the journal undoes an unfinished write: none lost.
     const r = numberedGaps(text);
     assert.equal(r.error, null);

@@ -15,10 +15,13 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
   const sock = `tend-monit-${process.pid}`;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, ...args]).toString();
   const screen = (): string => tmux('capture-pane', '-p', '-t', 'monit');
-  const keys = (...k: string[]): void => { tmux('send-keys', '-t', 'monit', ...k); };
+  const keys = (...k: string[]): void => {
+    tmux('send-keys', '-t', 'monit', ...k);
+  };
   // The row drawn in inverse video (SGR 7, which tmux may combine with others: ESC[0;7m).
   const selected = (): RegExp => /^\x1b\[[0-9;]*\b7m(?:\x1b\[[0-9;]*m)*\s+\d+ (\S+)/m;
-  const selectedRow = (): string | undefined => selected().exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[1];
+  const selectedRow = (): string | undefined =>
+    selected().exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[1];
   const restartsOf = async (name: string): Promise<number> => (await t.app(name)).restarts;
 
   req.before(async () => {
@@ -27,7 +30,19 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
     const port = await freePort();
     await t.json(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--health', `tcp:${port}`]);
-    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'monit', '-x', '80', '-y', '24', `cd ${ROOT} && TEND_HOME=${t.home} ${process.execPath} ${BIN} monit`);
+    tmux(
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      'monit',
+      '-x',
+      '80',
+      '-y',
+      '24',
+      `cd ${ROOT} && TEND_HOME=${t.home} ${process.execPath} ${BIN} monit`,
+    );
     const server = Number(tmux('display-message', '-p', '#{pid}').trim());
     if (server > 0) t.track(server);
   });
@@ -36,11 +51,17 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
     await t.cleanup();
   });
 
-  req.it('shows the apps with CPU and memory, sparklines and the selected app\'s log', async () => {
-    const s = await waitFor(() => {
-      const text = screen();
-      return /^\s+0 api\s+online\s+\d+\.\d%\s+[\d.]+MB/m.test(text) && /^\s+1 worker\s+online/m.test(text) && /line \d+/.test(text) ? text : undefined;
-    }, 'the apps, their figures and api\'s log lines', 20_000);
+  req.it("shows the apps with CPU and memory, sparklines and the selected app's log", async () => {
+    const s = await waitFor(
+      () => {
+        const text = screen();
+        return /^\s+0 api\s+online\s+\d+\.\d%\s+[\d.]+MB/m.test(text) && /^\s+1 worker\s+online/m.test(text) && /line \d+/.test(text)
+          ? text
+          : undefined;
+      },
+      "the apps, their figures and api's log lines",
+      20_000,
+    );
     assert.match(s, /^ tend monit — 3 apps/m);
     await waitFor(() => /^\s+2 web\s+online.*healthy\s*$/m.test(screen()), 'web healthy');
     assert.match(s, /^ cpu .*% +mem .*MB/m);
@@ -50,7 +71,10 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
 
   req.it('keys act on the selected app: j selects, r restarts, s stops and starts', async () => {
     keys('j');
-    await waitFor(() => selected().test(tmux('capture-pane', '-p', '-e', '-t', 'monit')) && selectedRow() === 'worker', 'worker selected (inverse video)');
+    await waitFor(
+      () => selected().test(tmux('capture-pane', '-p', '-e', '-t', 'monit')) && selectedRow() === 'worker',
+      'worker selected (inverse video)',
+    );
     const before = await restartsOf('worker');
     keys('r');
     await waitFor(async () => (await restartsOf('worker')) > before, 'worker restarted');
@@ -66,7 +90,10 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
 
   req.it('filters with /, shows logs full screen with l, follows a resize', async () => {
     keys('/', 'w', 'o', 'r', 'Enter');
-    await waitFor(() => { const s = screen(); return /^\s+1 worker/m.test(s) && !/^\s+0 api/m.test(s); }, 'only worker listed');
+    await waitFor(() => {
+      const s = screen();
+      return /^\s+1 worker/m.test(s) && !/^\s+0 api/m.test(s);
+    }, 'only worker listed');
     keys('/', 'Escape');
     await waitFor(() => /^\s+0 api/m.test(screen()), 'filter cleared');
     keys('l');
@@ -74,28 +101,57 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
     keys('l');
     await waitFor(() => /^\s+id name/m.test(screen()), 'back to the list');
     tmux('resize-window', '-t', 'monit', '-x', '100', '-y', '30');
-    await waitFor(() => { const lines = screen().split('\n'); return lines.length >= 30 && /q quit\s*$/.test(lines[29] ?? ''); }, 'a 100×30 frame');
+    await waitFor(() => {
+      const lines = screen().split('\n');
+      return lines.length >= 30 && /q quit\s*$/.test(lines[29] ?? '');
+    }, 'a 100×30 frame');
     tmux('resize-window', '-t', 'monit', '-x', '80', '-y', '24');
     await waitFor(() => screen().split('\n').length <= 25 && /^\s+1 worker/m.test(screen()), 'back to 80×24');
   });
 
   req.it('shows each instance of a cluster app as a live row; s stops and starts that one instance', async () => {
-    const [first, second] = await t.json<Array<{ id: number; pid: number; holderPid: number }>>(['start', fixture('cluster-server.js'), '--name', 'cl', '-i', '2', '--env', 'PORT=0']);
+    const [first, second] = await t.json<Array<{ id: number; pid: number; holderPid: number }>>([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'cl',
+      '-i',
+      '2',
+      '--env',
+      'PORT=0',
+    ]);
     t.track(first?.holderPid as number);
     const row = (id: number | undefined): RegExp => new RegExp(`^\\s+${id} cl\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)\\s+(\\d+)`, 'm');
     await waitFor(() => row(first?.id).test(screen()) && row(second?.id).test(screen()), 'both instance rows', 20_000);
     // The second instance's row follows its own changes (restarts, figures), not the app's.
     await t.json(['restart', String(second?.id)]);
-    await waitFor(() => row(second?.id).exec(screen())?.[4] === '1', 'the restart counted on the second instance\'s row');
+    await waitFor(() => row(second?.id).exec(screen())?.[4] === '1', "the restart counted on the second instance's row");
     await waitFor(() => /MB/.test(row(second?.id).exec(screen())?.[3] ?? ''), 'memory of the second instance', 20_000);
     keys('G');
-    await waitFor(() => selectedRow() === 'cl' && selected().exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[0].includes(` ${second?.id} cl`), 'the second instance selected');
+    await waitFor(
+      () =>
+        selectedRow() === 'cl' &&
+        selected()
+          .exec(tmux('capture-pane', '-p', '-e', '-t', 'monit').split('\n').slice(2).join('\n'))?.[0]
+          .includes(` ${second?.id} cl`),
+      'the second instance selected',
+    );
     keys('s');
-    await waitFor(async () => (await t.list() as Array<{ id: number; status: string }>).find((r) => r.id === second?.id)?.status === 'stopped', 'that instance stopped');
-    assert.equal((await t.list() as Array<{ id: number; status: string }>).find((r) => r.id === first?.id)?.status, 'online', 'the other instance runs on');
+    await waitFor(
+      async () => ((await t.list()) as Array<{ id: number; status: string }>).find((r) => r.id === second?.id)?.status === 'stopped',
+      'that instance stopped',
+    );
+    assert.equal(
+      ((await t.list()) as Array<{ id: number; status: string }>).find((r) => r.id === first?.id)?.status,
+      'online',
+      'the other instance runs on',
+    );
     await waitFor(() => row(second?.id).exec(screen())?.[1] === 'stopped', 'monit shows it stopped');
     keys('s');
-    await waitFor(async () => (await t.list() as Array<{ id: number; status: string }>).find((r) => r.id === second?.id)?.status === 'online', 'that instance started again');
+    await waitFor(
+      async () => ((await t.list()) as Array<{ id: number; status: string }>).find((r) => r.id === second?.id)?.status === 'online',
+      'that instance started again',
+    );
     await t.run(['delete', 'cl']);
     keys('g');
   });
@@ -109,7 +165,18 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
     if (existsSync('/usr/bin/chromium')) {
       mkdirSync(SHOTS, { recursive: true });
       const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      });
       try {
         const page = await browser.newPage({ viewport: { width: 760, height: 500 } });
         await page.setContent(ansiToHtml(ansi, 'tend monit'));

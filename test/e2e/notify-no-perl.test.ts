@@ -48,7 +48,10 @@ describe('--wait-ready through NOTIFY_SOCKET on a machine without perl', () => {
     const port = await freePort();
     const app = join(ROOT, 'examples', 'python-socket', 'app.py');
     const t0 = Date.now();
-    const r = await t.run(['start', app, '--name', 'py', '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '60s', '--json'], { timeoutMs: 90_000 });
+    const r = await t.run(
+      ['start', app, '--name', 'py', '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '60s', '--json'],
+      { timeoutMs: 90_000 },
+    );
     const took = Date.now() - t0;
     assert.equal(r.code, 0, `${r.stderr}\n${holderLog(t.home)}`);
     const started = JSON.parse(r.stdout) as Row[];

@@ -20,8 +20,12 @@ interface Detail extends Observed {
 describe('metrics, limits and health checks against real processes', () => {
   let t: TendHome;
   // Fast sampling so the test waits on conditions, not on a 5 s interval.
-  before(() => { t = new TendHome({ TEND_SAMPLE_IDLE_MS: '200' }); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome({ TEND_SAMPLE_IDLE_MS: '200' });
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   const describeApp = async (name: string): Promise<Detail> => (await t.json<Detail[]>(['describe', name]))[0] as Detail;
 
@@ -36,7 +40,10 @@ describe('metrics, limits and health checks against real processes', () => {
       return x.tree.length >= 4 ? x : undefined;
     }, 'the four processes of the tree');
     assert.equal(d.tree[0]?.pid, d.pid);
-    assert.ok(d.tree.some((p) => p.command.endsWith('escaped')), 'the setsid child is part of the tree');
+    assert.ok(
+      d.tree.some((p) => p.command.endsWith('escaped')),
+      'the setsid child is part of the tree',
+    );
     // The tree's RSS is the sum of its processes, well above the main pid's own.
     assert.ok((app.memoryBytes as number) > 0);
     assert.ok((d.memoryBytes as number) > (d.tree[0]?.memoryBytes as number) * 2);
@@ -47,10 +54,14 @@ describe('metrics, limits and health checks against real processes', () => {
 
   it('max_memory_restart restarts an app whose child grows past the limit, with the figure logged', async () => {
     const [first] = await t.json<ProcessJson[]>(['start', fixture('leak-memory.js'), '--name', 'leaky', '--max-memory-restart', '150M']);
-    const d = await waitFor(async () => {
-      const x = await describeApp('leaky');
-      return x.limitRestarts.memory >= 1 && x.status === 'online' && x.pid !== first?.pid ? x : undefined;
-    }, 'a memory restart', 20_000);
+    const d = await waitFor(
+      async () => {
+        const x = await describeApp('leaky');
+        return x.limitRestarts.memory >= 1 && x.status === 'online' && x.pid !== first?.pid ? x : undefined;
+      },
+      'a memory restart',
+      20_000,
+    );
     assert.ok(d.restarts >= 1);
     assert.match(d.lastLimitRestart?.reason ?? '', /^memory [\d.]+MB over max_memory_restart 150\.0MB \(2 processes; main pid [\d.]+MB\)$/);
     const log = readFileSync(join(t.home, 'daemon.log'), 'utf8');
@@ -61,7 +72,22 @@ describe('metrics, limits and health checks against real processes', () => {
   it('max_memory_restart reloads a cluster app (one worker at a time) instead of restarting it', async () => {
     const port = await freePort();
     const go = join(t.home, 'leak-now');
-    const [first] = await t.json<ProcessJson[]>(['start', fixture('leak-server.js'), '--name', 'cl', '--instances', '2', '--exec-mode', 'cluster', '--max-memory-restart', '250M', '--env', `PORT=${port}`, '--env', `LEAK_WHEN=${go}`]);
+    const [first] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('leak-server.js'),
+      '--name',
+      'cl',
+      '--instances',
+      '2',
+      '--exec-mode',
+      'cluster',
+      '--max-memory-restart',
+      '250M',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `LEAK_WHEN=${go}`,
+    ]);
     // The leak starts once the app is online (a reload needs a running cluster to roll).
     await waitFor(async () => (await t.app('cl')).status === 'online', 'the cluster online');
     writeFileSync(go, '');
@@ -97,23 +123,60 @@ describe('metrics, limits and health checks against real processes', () => {
 
   it('a health check marks an app healthy, and restarts it when its event loop hangs', async () => {
     const port = await freePort();
-    const health = JSON.stringify({ http: `http://127.0.0.1:${port}/health`, interval: '300ms', timeout: '200ms', retries: 2, start_period: '20s' });
+    const health = JSON.stringify({
+      http: `http://127.0.0.1:${port}/health`,
+      interval: '300ms',
+      timeout: '200ms',
+      retries: 2,
+      start_period: '20s',
+    });
     const cfg = join(t.home, 'hang.config.json');
-    await import('node:fs').then((fs) => fs.writeFileSync(cfg, JSON.stringify({ apps: [{ name: 'hang', script: fixture('hang-after.js'), env: { PORT: String(port), HANG_AFTER_MS: '1500' }, health: JSON.parse(health) }] })));
+    await import('node:fs').then((fs) =>
+      fs.writeFileSync(
+        cfg,
+        JSON.stringify({
+          apps: [
+            {
+              name: 'hang',
+              script: fixture('hang-after.js'),
+              env: { PORT: String(port), HANG_AFTER_MS: '1500' },
+              health: JSON.parse(health),
+            },
+          ],
+        }),
+      ),
+    );
     const [started] = await t.json<ProcessJson[]>(['start', cfg]);
     await waitFor(async () => ((await t.app('hang')) as Observed).health === 'healthy', 'healthy');
-    const d = await waitFor(async () => {
-      const x = await describeApp('hang');
-      return x.limitRestarts.health >= 1 && x.pid !== null && x.pid !== started?.pid ? x : undefined;
-    }, 'a health restart and its new process', 15_000);
+    const d = await waitFor(
+      async () => {
+        const x = await describeApp('hang');
+        return x.limitRestarts.health >= 1 && x.pid !== null && x.pid !== started?.pid ? x : undefined;
+      },
+      'a health restart and its new process',
+      15_000,
+    );
     assert.match(d.lastLimitRestart?.reason ?? '', /health check failed 2 times in a row \(no answer within 200 ms\)/);
     await t.run(['delete', 'hang']);
   });
 
   it('with wait_ready, the first passing health check makes the app online', async () => {
     const port = await freePort();
-    const [p] = await t.json<Observed[]>(['start', fixture('hang-after.js'), '--name', 'slow', '--wait-ready', '--listen-timeout', '20s',
-      '--health', `tcp:${port}`, '--env', `PORT=${port}`, '--env', 'READY_DELAY_MS=700']);
+    const [p] = await t.json<Observed[]>([
+      'start',
+      fixture('hang-after.js'),
+      '--name',
+      'slow',
+      '--wait-ready',
+      '--listen-timeout',
+      '20s',
+      '--health',
+      `tcp:${port}`,
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      'READY_DELAY_MS=700',
+    ]);
     // start returns once the app is ready: the port answers now.
     assert.equal(p?.status, 'online');
     assert.equal(p?.health, 'healthy');

@@ -36,7 +36,19 @@ describe('habits of other tools', () => {
   });
 
   it('accepts -w, --ignore, --ext, a command with spaces, stopall and ecosystem', async () => {
-    const [w] = await t.json<(ProcessJson & { watching?: boolean })[]>(['start', '-w', fixture('forever.js'), '--name', 'watched', '--ignore', 'tmp', '--ext', 'js,json', '--cwd', dir]);
+    const [w] = await t.json<(ProcessJson & { watching?: boolean })[]>([
+      'start',
+      '-w',
+      fixture('forever.js'),
+      '--name',
+      'watched',
+      '--ignore',
+      'tmp',
+      '--ext',
+      'js,json',
+      '--cwd',
+      dir,
+    ]);
     assert.equal(w?.watching, true);
     const [d] = await t.json<{ spec: { watch: { ignore: string[]; extensions: string[] } } }[]>(['describe', 'watched']);
     assert.ok(d?.spec.watch.ignore.includes('tmp'));
@@ -53,13 +65,22 @@ describe('habits of other tools', () => {
   });
 
   it('tend run stops a script with the same signal as tend start (SIGINT)', async () => {
-    writeFileSync(join(dir, 'sig.js'), "process.on('SIGINT', () => { console.log('got SIGINT'); process.exit(0); }); setInterval(() => {}, 1000); console.log('up');\n");
+    writeFileSync(
+      join(dir, 'sig.js'),
+      "process.on('SIGINT', () => { console.log('got SIGINT'); process.exit(0); }); setInterval(() => {}, 1000); console.log('up');\n",
+    );
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('../helpers/tend.js');
-    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'sig.js'), '--no-color'], { env: t.env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'sig.js'), '--no-color'], {
+      env: t.env,
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (child.pid !== undefined) t.track(child.pid);
     let out = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
     await waitFor(() => out.includes('up'), 'the script to run');
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

@@ -6,11 +6,24 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, TendHome, fixture, freePort, httpGet, waitFor } from '../helpers/tend.js';
 
-function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function sh(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -43,10 +56,25 @@ describe('the packed package installs and runs', () => {
     assert.ok(info !== undefined);
     assert.equal(info.filename.startsWith('tend-pm-'), true, info.filename);
     const paths = info.files.map((f) => f.path);
-    for (const p of ['bin/tend', 'dist/cli.cjs', 'dist/daemon.cjs', 'dist/holder.cjs', 'dist/pty-holder.cjs', 'dist/web/index.html', 'dist/man/tend.1', 'dist/man/tend-start.1']) assert.ok(paths.includes(p), `the package lacks ${p}`);
-    assert.ok(!paths.some((p) => p.startsWith('src/') || p.startsWith('test/') || p.startsWith('dist/test/')), 'sources or tests in the package');
+    for (const p of [
+      'bin/tend',
+      'dist/cli.cjs',
+      'dist/daemon.cjs',
+      'dist/holder.cjs',
+      'dist/pty-holder.cjs',
+      'dist/web/index.html',
+      'dist/man/tend.1',
+      'dist/man/tend-start.1',
+    ])
+      assert.ok(paths.includes(p), `the package lacks ${p}`);
+    assert.ok(
+      !paths.some((p) => p.startsWith('src/') || p.startsWith('test/') || p.startsWith('dist/test/')),
+      'sources or tests in the package',
+    );
     const tarball = join(work, info.filename);
-    const install = await sh('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: work });
+    const install = await sh('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+      cwd: work,
+    });
     assert.equal(install.code, 0, install.stderr);
     const tend = join(prefix, 'bin', 'tend');
     assert.ok(statSync(tend).isFile());
@@ -59,7 +87,7 @@ describe('the packed package installs and runs', () => {
     const fork = await run(['start', fixture('http-server.js'), '--name', 'web', '--env', `PORT=${port}`, '--json']);
     assert.equal(fork.code, 0, fork.stderr);
     for (const p of JSON.parse(fork.stdout) as { pid: number }[]) t.remember(p);
-    await waitFor(() => httpGet(port), 'the installed tend\'s app to answer', 20_000);
+    await waitFor(() => httpGet(port), "the installed tend's app to answer", 20_000);
     const clusterPort = await freePort();
     const cluster = await run(['start', fixture('http-server.js'), '--name', 'api', '-i', '2', '--env', `PORT=${clusterPort}`, '--json']);
     assert.equal(cluster.code, 0, cluster.stderr);
@@ -67,16 +95,23 @@ describe('the packed package installs and runs', () => {
     writeFileSync(join(cwd, 'repl.sh'), 'while read -r line; do echo "got $line"; done\n');
     const pty = await run(['start', '--pty', '--name', 'console', '--', 'sh', join(cwd, 'repl.sh')]);
     assert.equal(pty.code, 0, pty.stderr);
-    const listed = await waitFor(async () => {
-      const r = await run(['list', '--json']);
-      const apps = JSON.parse(r.stdout) as { name: string; status: string; pid: number | null }[];
-      for (const a of apps) t.remember(a);
-      return apps.filter((a) => a.status === 'online').length >= 4 ? apps : null;
-    }, 'web, two api instances and console online', 30_000);
+    const listed = await waitFor(
+      async () => {
+        const r = await run(['list', '--json']);
+        const apps = JSON.parse(r.stdout) as { name: string; status: string; pid: number | null }[];
+        for (const a of apps) t.remember(a);
+        return apps.filter((a) => a.status === 'online').length >= 4 ? apps : null;
+      },
+      'web, two api instances and console online',
+      30_000,
+    );
     assert.deepEqual([...new Set(listed.map((a) => a.name))].sort(), ['api', 'console', 'web']);
     const killed = await run(['kill']);
     assert.equal(killed.code, 0, killed.stderr);
     assert.equal(await httpGet(port), undefined);
-    assert.deepEqual(readdirSync(t.home).filter((f) => f.endsWith('.sock')), []);
+    assert.deepEqual(
+      readdirSync(t.home).filter((f) => f.endsWith('.sock')),
+      [],
+    );
   });
 });

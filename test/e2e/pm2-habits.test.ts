@@ -27,11 +27,11 @@ describe('PM2 habits', () => {
     rmSync(project, { recursive: true, force: true });
   });
 
-  it('stops apps of `tend start <script>` with SIGINT, so a process.on(\'SIGINT\') cleanup runs; process.send works without wait_ready', async () => {
+  it("stops apps of `tend start <script>` with SIGINT, so a process.on('SIGINT') cleanup runs; process.send works without wait_ready", async () => {
     const [p] = await t.json<ProcessJson[]>(['start', fixture('sigint-cleanup.js'), '--name', 'graceful']);
     const out = join(t.home, 'logs', 'graceful-out.log');
     await waitFor(() => read(out).includes('started'), 'the app to start');
-    assert.match(read(out), new RegExp(`pm_id=${p?.id} name=graceful`), 'PM2\'s per-app variables');
+    assert.match(read(out), new RegExp(`pm_id=${p?.id} name=graceful`), "PM2's per-app variables");
     const [d] = await t.json<Array<{ spec: { killSignal: string } }>>(['describe', 'graceful']);
     assert.equal(d?.spec.killSignal, 'SIGINT');
     const env = environOf(p?.pid as number);
@@ -47,15 +47,18 @@ describe('PM2 habits', () => {
   it('writes logs where PM2 would: <name>-error.log with `_` → `-`, `-<id>` with instances, NULL = no file, ~ = home', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tend-pm2-home-'));
     try {
-      writeFileSync(join(project, 'logs.config.js'), `module.exports = { apps: [
+      writeFileSync(
+        join(project, 'logs.config.js'),
+        `module.exports = { apps: [
         { name: 'my_api', script: ${JSON.stringify(fixture('forever.js'))}, instances: 1, exec_mode: 'fork' },
         { name: 'quiet', script: ${JSON.stringify(fixture('forever.js'))}, out_file: 'NULL', error_file: '~/pm2logs/quiet-err.log' },
-      ] };`);
+      ] };`,
+      );
       const r = await t.run(['start', 'logs.config.js', '--json'], { cwd: project, env: { ...t.env, HOME: home } });
       assert.equal(r.code, 0, r.stderr);
       const apps = JSON.parse(r.stdout) as ProcessJson[];
       const id = apps.find((a) => a.name === 'my_api')?.id;
-      await waitFor(() => read(join(t.home, 'logs', `my-api-out-${id}.log`)).includes('started'), 'my_api\'s PM2-named log');
+      await waitFor(() => read(join(t.home, 'logs', `my-api-out-${id}.log`)).includes('started'), "my_api's PM2-named log");
       assert.ok(existsSync(join(t.home, 'logs', `my-api-error-${id}.log`)));
       const [q] = await t.json<Array<{ logs: { out: string | null; err: string | null } }>>(['describe', 'quiet']);
       assert.equal(q?.logs.out, null);
@@ -69,13 +72,22 @@ describe('PM2 habits', () => {
   });
 
   it('`start <file>` restarts running apps as PM2 does; `apply` leaves unchanged ones alone; startOrRestart is start', async () => {
-    writeFileSync(join(project, 'deploy.config.js'), `module.exports = { apps: [{ name: 'deployed', script: ${JSON.stringify(fixture('forever.js'))} }] };`);
-    const first = JSON.parse((await t.run(['start', 'deploy.config.js', '--json'], { cwd: project })).stdout) as Array<ProcessJson & { action: string }>;
+    writeFileSync(
+      join(project, 'deploy.config.js'),
+      `module.exports = { apps: [{ name: 'deployed', script: ${JSON.stringify(fixture('forever.js'))} }] };`,
+    );
+    const first = JSON.parse((await t.run(['start', 'deploy.config.js', '--json'], { cwd: project })).stdout) as Array<
+      ProcessJson & { action: string }
+    >;
     assert.equal(first[0]?.action, 'created');
-    const second = JSON.parse((await t.run(['startOrRestart', 'deploy.config.js', '--json'], { cwd: project })).stdout) as Array<ProcessJson & { action: string }>;
+    const second = JSON.parse((await t.run(['startOrRestart', 'deploy.config.js', '--json'], { cwd: project })).stdout) as Array<
+      ProcessJson & { action: string }
+    >;
     assert.equal(second[0]?.action, 'restarted');
     assert.notEqual(second[0]?.pid, first[0]?.pid);
-    const applied = JSON.parse((await t.run(['apply', 'deploy.config.js', '--json'], { cwd: project })).stdout) as Array<ProcessJson & { action: string }>;
+    const applied = JSON.parse((await t.run(['apply', 'deploy.config.js', '--json'], { cwd: project })).stdout) as Array<
+      ProcessJson & { action: string }
+    >;
     assert.equal(applied[0]?.action, 'unchanged');
     assert.equal(applied[0]?.pid, second[0]?.pid);
     await t.run(['delete', 'deployed']);
@@ -83,10 +95,13 @@ describe('PM2 habits', () => {
 
   it('starts the other apps of a file when one cannot start (missing interpreter), and exits 1', async () => {
     writeFileSync(join(project, 'x.rb'), 'puts 1\n');
-    writeFileSync(join(project, 'mixed.config.js'), `module.exports = { apps: [
+    writeFileSync(
+      join(project, 'mixed.config.js'),
+      `module.exports = { apps: [
       { name: 'rubyist', script: 'x.rb', interpreter: 'ruby-not-installed-here' },
       { name: 'fine', script: ${JSON.stringify(fixture('forever.js'))} },
-    ] };`);
+    ] };`,
+    );
     const r = await t.run(['start', 'mixed.config.js'], { cwd: project });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /rubyist not started: .*interpreter `ruby-not-installed-here` was not found/);
@@ -100,7 +115,7 @@ describe('PM2 habits', () => {
     await t.run(['delete', 'py']);
   });
 
-  it('restart --env K=V applies the variable; --update-env takes the shell\'s; reset zeroes the counter', async () => {
+  it("restart --env K=V applies the variable; --update-env takes the shell's; reset zeroes the counter", async () => {
     await t.json(['start', fixture('forever.js'), '--name', 'envy']);
     const [r1] = await t.json<ProcessJson[]>(['restart', 'envy', '--env', 'LEVEL=debug']);
     assert.equal(environOf(r1?.pid as number).get('LEVEL'), 'debug');
@@ -172,9 +187,14 @@ describe('PM2 habits', () => {
   it('`tend start app.js --env-file FILE` reaches tend, not Node (run as an executable)', async () => {
     mkdirSync(join(project, 'envfile'), { recursive: true });
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(BIN, ['start', fixture('forever.js'), '--name', 'dotenv', '--env-file', join(project, 'envfile', 'missing.env')], { env: t.env }, (err, _out, stderr) => {
-        resolve({ code: typeof err?.code === 'number' ? err.code : 0, stderr });
-      });
+      execFile(
+        BIN,
+        ['start', fixture('forever.js'), '--name', 'dotenv', '--env-file', join(project, 'envfile', 'missing.env')],
+        { env: t.env },
+        (err, _out, stderr) => {
+          resolve({ code: typeof err?.code === 'number' ? err.code : 0, stderr });
+        },
+      );
     });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^tend: command line: `env_file` .*missing\.env does not exist/);

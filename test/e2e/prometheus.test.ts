@@ -19,18 +19,29 @@ describe('a real Prometheus scrapes /metrics', () => {
     await t.json(['start', fixture('fork-grandchild.js'), '--name', 'worker']);
     const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { port: number; token: string };
     assert.ok(web.token.length > 0);
-    writeFileSync(join(t.home, 'prometheus.yml'), [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-      'scrape_configs:',
-      '  - job_name: tend',
-      // The token file itself, as the README shows (Prometheus trims its newline).
-      `    authorization: { credentials_file: ${join(t.home, 'web.token')} }`,
-      `    static_configs: [{ targets: ['127.0.0.1:${web.port}'] }]`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(t.home, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        'scrape_configs:',
+        '  - job_name: tend',
+        // The token file itself, as the README shows (Prometheus trims its newline).
+        `    authorization: { credentials_file: ${join(t.home, 'web.token')} }`,
+        `    static_configs: [{ targets: ['127.0.0.1:${web.port}'] }]`,
+        '',
+      ].join('\n'),
+    );
     promPort = await freePort();
-    prom = spawn(PROMETHEUS, [`--config.file=${join(t.home, 'prometheus.yml')}`, `--storage.tsdb.path=${join(t.home, 'prom-data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], { cwd: t.home, stdio: 'ignore' });
+    prom = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(t.home, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(t.home, 'prom-data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { cwd: t.home, stdio: 'ignore' },
+    );
     if (prom.pid !== undefined) t.track(prom.pid);
   });
   req.after(async () => {
@@ -44,12 +55,20 @@ describe('a real Prometheus scrapes /metrics', () => {
 
   const query = async (q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
     const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = await res.json() as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    const body = (await res.json()) as {
+      status: string;
+      data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    };
     return body.status === 'success' ? body.data.result : [];
   };
 
-  req.it('the target is up and the app\'s series are stored', async () => {
-    const up = await waitFor(async () => (await query('up{job="tend"}')).find((r) => r.value[1] === '1'), 'the tend target to be up', 40_000, 250);
+  req.it("the target is up and the app's series are stored", async () => {
+    const up = await waitFor(
+      async () => (await query('up{job="tend"}')).find((r) => r.value[1] === '1'),
+      'the tend target to be up',
+      40_000,
+      250,
+    );
     assert.equal(up.metric.instance?.startsWith('127.0.0.1:'), true);
     const mem = await waitFor(async () => (await query('tend_app_memory_bytes{app="worker"}'))[0], 'worker memory series', 20_000, 250);
     assert.ok(Number(mem.value[1]) > 10 * 1024 * 1024, 'a tree of four node processes uses more than 10 MB');

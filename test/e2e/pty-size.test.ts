@@ -6,10 +6,13 @@ import { PTY_MAX_COLS, PTY_MAX_ROWS } from '../../src/protocol/pty.js';
 import { ptySocketPath, tendPaths } from '../../src/store/paths.js';
 import { TendHome, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
-interface Detail extends ProcessJson { logs: { out: string } }
+interface Detail extends ProcessJson {
+  logs: { out: string };
+}
 
 /** Prints its window size at start and on every resize. */
-const SIZE_APP = "const p=()=>console.log('size '+process.stdout.columns+'x'+process.stdout.rows);p();process.stdout.on('resize',p);setInterval(()=>{},1e6)";
+const SIZE_APP =
+  "const p=()=>console.log('size '+process.stdout.columns+'x'+process.stdout.rows);p();process.stdout.on('resize',p);setInterval(()=>{},1e6)";
 
 /** Sends frames to the holder's attach socket; resolves with the frames it answers until it closes or `untilMs`. */
 function talk(path: string, frames: unknown[], untilMs = 2000): Promise<Array<{ t: string; message?: string }>> {
@@ -19,12 +22,19 @@ function talk(path: string, frames: unknown[], untilMs = 2000): Promise<Array<{ 
     const done = (): void => {
       clearTimeout(timer);
       s.destroy();
-      resolve(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; message?: string }));
+      resolve(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { t: string; message?: string }),
+      );
     };
     const timer = setTimeout(done, untilMs);
     s.setEncoding('utf8');
     s.on('connect', () => s.write(frames.map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('\n') + '\n'));
-    s.on('data', (c: string) => { text += c; });
+    s.on('data', (c: string) => {
+      text += c;
+    });
     s.on('error', () => undefined);
     s.on('close', done);
   });
@@ -39,11 +49,14 @@ describe('a pty app: window sizes from a client are bounded', () => {
   const t = new TendHome();
   let app: Detail;
   let sock = '';
-  const sizes = (): string[] => readFileSync(app.logs.out, 'utf8').split('\n').filter((l) => l.startsWith('size '));
+  const sizes = (): string[] =>
+    readFileSync(app.logs.out, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('size '));
 
   before(async () => {
     const [started] = await t.json<ProcessJson[]>(['start', '--pty', '--name', 'sz', '--', process.execPath, '-e', SIZE_APP]);
-    [app] = await t.json<Detail[]>(['describe', 'sz']) as [Detail];
+    [app] = (await t.json<Detail[]>(['describe', 'sz'])) as [Detail];
     assert.equal(started?.status, 'online');
     sock = ptySocketPath(tendPaths(t.home), app.id);
     await waitFor(() => sizes().includes('size 80x24'), 'the app to print its first size');
@@ -54,7 +67,10 @@ describe('a pty app: window sizes from a client are bounded', () => {
     const hello = await talk(sock, [{ t: 'hello', protocol: 1, cols: 10_000, rows: 10_000 }]);
     assert.equal(hello[0]?.t, 'hello', JSON.stringify(hello));
     await waitFor(() => sizes().includes(`size ${PTY_MAX_COLS}x${PTY_MAX_ROWS}`), 'the app to see the clamped size');
-    await talk(sock, [{ t: 'hello', protocol: 1, cols: 100, rows: 30 }, { t: 'resize', cols: 65_535, rows: 40 }]);
+    await talk(sock, [
+      { t: 'hello', protocol: 1, cols: 100, rows: 30 },
+      { t: 'resize', cols: 65_535, rows: 40 },
+    ]);
     await waitFor(() => sizes().includes(`size ${PTY_MAX_COLS}x40`), 'the resize to be clamped too');
     assert.ok(!sizes().some((l) => /size (\d{5}|[2-9]\d{3})x/.test(l)), sizes().join(', '));
     const pid = (await t.app('sz')).pid as number;
@@ -63,7 +79,14 @@ describe('a pty app: window sizes from a client are bounded', () => {
 
   it('a size that is not a whole number from 1 to 65535, or a frame that is not an object, gets an error; the app lives on', async () => {
     const pid = (await t.app('sz')).pid as number;
-    for (const bad of [{ cols: 0, rows: 24 }, { cols: 80, rows: -1 }, { cols: 1.5, rows: 24 }, { cols: 70_000, rows: 24 }, { cols: '80', rows: 24 }, { cols: null, rows: 24 }]) {
+    for (const bad of [
+      { cols: 0, rows: 24 },
+      { cols: 80, rows: -1 },
+      { cols: 1.5, rows: 24 },
+      { cols: 70_000, rows: 24 },
+      { cols: '80', rows: 24 },
+      { cols: null, rows: 24 },
+    ]) {
       const answer = await talk(sock, [{ t: 'hello', protocol: 1, ...bad }]);
       assert.equal(answer[0]?.t, 'error', `${JSON.stringify(bad)}: ${JSON.stringify(answer)}`);
     }

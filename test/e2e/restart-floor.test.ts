@@ -7,16 +7,24 @@ import { TendHome, waitFor } from '../helpers/tend.js';
 // no backoff): without a floor it restarted 166–241 times a second and burnt most of a core.
 describe('restart-rate floor against a real crash loop', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('settles at no more than about one restart a second, whatever the settings', async () => {
     await t.json(['start', '--name', 'spin', '--min-uptime', '0', '--max-restarts', '1000000', '--', '/bin/sh', '-c', 'exit 3']);
     // The floor reaches its cap after a few quick exits (0, 0, 100, 200, 400, 800 ms, then 1 s).
-    const first = await waitFor(async () => {
-      const a = await t.app('spin');
-      return a.restarts >= 7 ? a.restarts : undefined;
-    }, 'seven restarts', 20_000);
+    const first = await waitFor(
+      async () => {
+        const a = await t.app('spin');
+        return a.restarts >= 7 ? a.restarts : undefined;
+      },
+      'seven restarts',
+      20_000,
+    );
     const t0 = Date.now();
     const counted = 3;
     await waitFor(async () => ((await t.app('spin')).restarts >= first + counted ? true : undefined), `${counted} more restarts`, 20_000);

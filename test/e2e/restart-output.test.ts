@@ -20,8 +20,12 @@ function linesByPid(text: string): Map<number, number[]> {
 
 describe('output of restarted apps keeps reaching the log', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('every one of 50 restarts under output logs its own lines, in order, none doubled', async () => {
     const log = join(t.home, 'logs', 'talker-out.log');
@@ -34,13 +38,21 @@ describe('output of restarted apps keeps reaching the log', () => {
       assert.ok(!pids.includes(pid), `restart ${i + 1} has a new pid`);
       pids.push(pid);
       // Lines of the new run arrive, and keep arriving (a dead reader would show the first chunk at most).
-      await waitFor(() => (linesByPid(readAllLogText(log)).get(pid)?.length ?? 0) >= 3, `lines of run ${i + 1} (pid ${pid}) in the log`, 5000);
+      await waitFor(
+        () => (linesByPid(readAllLogText(log)).get(pid)?.length ?? 0) >= 3,
+        `lines of run ${i + 1} (pid ${pid}) in the log`,
+        5000,
+      );
     }
     const seen = linesByPid(readAllLogText(log));
     for (const pid of pids) {
       const ns = seen.get(pid) ?? [];
       assert.ok(ns.length >= 3, `pid ${pid} logged ${ns.length} lines`);
-      assert.deepEqual(ns, ns.map((_, k) => k + 1), `pid ${pid}'s lines are 1..n in order, none lost or doubled`);
+      assert.deepEqual(
+        ns,
+        ns.map((_, k) => k + 1),
+        `pid ${pid}'s lines are 1..n in order, none lost or doubled`,
+      );
     }
   });
 });

@@ -4,8 +4,12 @@ import { TendHome, fixture, freePort, httpGet, waitFor, type ProcessJson } from 
 
 describe('restart policy against real processes', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('restarts a crashed app with a new pid and counts the restart', async () => {
     const port = await freePort();
@@ -42,17 +46,26 @@ describe('restart policy against real processes', () => {
 
   it('does not restart on a stop exit code, nor with --no-autorestart', async () => {
     await t.json(['start', fixture('crash-after.js'), '--name', 'done', '--env', 'CRASH_CODE=7', '--stop-exit-codes', '0,7']);
-    const done = await waitFor(async () => ((await t.app('done')).status === 'stopped' ? t.app('done') : undefined), 'stopped by exit code');
+    const done = await waitFor(
+      async () => ((await t.app('done')).status === 'stopped' ? t.app('done') : undefined),
+      'stopped by exit code',
+    );
     assert.equal(done.restarts, 0);
     assert.equal(done.lastExit?.code, 7);
     await t.json(['start', fixture('crash-after.js'), '--name', 'once', '--no-autorestart']);
-    const once = await waitFor(async () => ((await t.app('once')).status === 'stopped' ? t.app('once') : undefined), 'stopped without restart');
+    const once = await waitFor(
+      async () => ((await t.app('once')).status === 'stopped' ? t.app('once') : undefined),
+      'stopped without restart',
+    );
     assert.equal(once.restarts, 0);
   });
 
   it('waits restart-delay before restarting (waiting-restart in between)', async () => {
     await t.json(['start', fixture('crash-after.js'), '--name', 'delayed', '--restart-delay', '1.5s', '--env', 'CRASH_AFTER_MS=100']);
-    const waiting = await waitFor(async () => ((await t.app('delayed')).status === 'waiting-restart' ? true : undefined), 'waiting-restart');
+    const waiting = await waitFor(
+      async () => ((await t.app('delayed')).status === 'waiting-restart' ? true : undefined),
+      'waiting-restart',
+    );
     assert.ok(waiting);
     // Measured: the run after a crash starts restart-delay after that crash, not sooner.
     const app = await waitFor(async () => {
@@ -68,14 +81,32 @@ describe('restart policy against real processes', () => {
     const started = Date.now();
     // With a 120 s listen-timeout, only the `ready` message can bring the app online before the
     // CLI call's own 30 s limit: an ignored `ready` fails this test.
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('ready-after.js'), '--name', 'ready', '--wait-ready', '--listen-timeout', '120s', '--env', 'READY_AFTER_MS=700']);
+    const [p] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('ready-after.js'),
+      '--name',
+      'ready',
+      '--wait-ready',
+      '--listen-timeout',
+      '120s',
+      '--env',
+      'READY_AFTER_MS=700',
+    ]);
     assert.equal(p?.status, 'online');
     assert.ok(Date.now() - started >= 700, 'start returned before the app was ready');
   });
 
   it('--wait-ready: an app that never says ready goes online when listen-timeout passes, not before', async () => {
     const started = Date.now();
-    const [q] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'never-ready', '--wait-ready', '--listen-timeout', '1500']);
+    const [q] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('forever.js'),
+      '--name',
+      'never-ready',
+      '--wait-ready',
+      '--listen-timeout',
+      '1500',
+    ]);
     assert.equal(q?.status, 'online');
     assert.ok(Date.now() - started >= 1500, `online after ${Date.now() - started} ms, before the 1.5 s listen-timeout`);
   });

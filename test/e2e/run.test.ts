@@ -18,10 +18,18 @@ const started: ChildProcess[] = [];
 function tendRun(args: string[], opts: { cwd?: string; wrap?: string[] } = {}): Running {
   let out = '';
   const argv = [...(opts.wrap ?? []), process.execPath, BIN, 'run', ...args];
-  const child = spawn(argv[0] as string, argv.slice(1), { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   started.push(child);
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => out, exit };
 }
@@ -33,7 +41,9 @@ function zombiesOf(pid: number): number {
     try {
       const rest = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ').pop()?.split(' ') ?? [];
       if (rest[0] === 'Z' && Number(rest[1]) === pid) n += 1;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return n;
 }
@@ -42,21 +52,28 @@ describe('tend run (foreground, no daemon)', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tend-run-test-'));
-    writeFileSync(join(dir, 'ecosystem.config.js'), `module.exports = { apps: [
+    writeFileSync(
+      join(dir, 'ecosystem.config.js'),
+      `module.exports = { apps: [
       { name: 'one', script: ${JSON.stringify(fixture('forever.js'))} },
       { name: 'second-app', script: ${JSON.stringify(fixture('forever.js'))} },
-    ] };\n`);
+    ] };\n`,
+    );
   });
   after(() => {
     for (const c of started) if (c.pid !== undefined && isAlive(c.pid)) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prefixes each app\'s lines, restarts all on `rs`, stops gracefully on SIGTERM and exits 0', async () => {
+  it("prefixes each app's lines, restarts all on `rs`, stops gracefully on SIGTERM and exits 0", async () => {
     const r = tendRun(['ecosystem.config.js'], { cwd: dir });
     await waitFor(() => /^one +\| started \d+$/m.test(r.output()) && /^second-app \| started \d+$/m.test(r.output()), 'both apps started');
     r.child.stdin?.write('rs\n');
-    await waitFor(() => (r.output().match(/^one +\| started/gm) ?? []).length === 2 && (r.output().match(/^second-app \| started/gm) ?? []).length === 2, 'both restarted');
+    await waitFor(
+      () =>
+        (r.output().match(/^one +\| started/gm) ?? []).length === 2 && (r.output().match(/^second-app \| started/gm) ?? []).length === 2,
+      'both restarted',
+    );
     assert.match(r.output(), /^tend +\| restarting every app$/m);
     r.child.kill('SIGTERM');
     assert.equal(await r.exit, 0);
@@ -67,11 +84,18 @@ describe('tend run (foreground, no daemon)', () => {
   it('exits 1 by itself once an app reaches errored; --log-format json gives JSON lines', async () => {
     const r = tendRun([fixture('crash-after.js'), '--name', 'crashy', '--max-restarts', '1', '--min-uptime', '5s', '--log-format', 'json']);
     assert.equal(await r.exit, 1);
-    const lines = r.output().trim().split('\n').map((l) => JSON.parse(l) as { app: string; message: string });
+    const lines = r
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { app: string; message: string });
     assert.ok(lines.some((l) => l.app === 'tend' && /crashy errored/.test(l.message)));
     // The crash is told once, before the verdict (from the app's typed exit record, no log event name).
     const told = lines.filter((l) => l.app === 'tend').map((l) => l.message);
-    assert.deepEqual(told.filter((m) => /^crashy exited/.test(m)), ['crashy exited (code 1)']);
+    assert.deepEqual(
+      told.filter((m) => /^crashy exited/.test(m)),
+      ['crashy exited (code 1)'],
+    );
     assert.ok(told.findIndex((m) => /^crashy exited/.test(m)) < told.findIndex((m) => /crashy errored/.test(m)));
   });
 
@@ -107,12 +131,19 @@ describe('tend run (foreground, no daemon)', () => {
       wrap: ['unshare', '-Ur', 'sh', '-c', 'echo 3 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"'],
     });
     await waitFor(() => /fs\.inotify\.max_user_watches/.test(r.output()), 'the inotify message');
-    const notice = r.output().split('\n').filter((l) => /max_user_watches/.test(l));
+    const notice = r
+      .output()
+      .split('\n')
+      .filter((l) => /max_user_watches/.test(l));
     assert.equal(notice.length, 1);
     assert.match(notice[0] ?? '', /polling/);
     await waitFor(() => /^w +\| started/m.test(r.output()), 'app started');
     writeFileSync(join(tree, 'd5', 'x.js'), '2');
-    await waitFor(() => /w: d5\/x\.js changed, restarting|w: .*x\.js changed, restarting/.test(r.output()), 'a restart seen by polling', 15_000);
+    await waitFor(
+      () => /w: d5\/x\.js changed, restarting|w: .*x\.js changed, restarting/.test(r.output()),
+      'a restart seen by polling',
+      15_000,
+    );
     r.child.kill('SIGTERM');
     assert.equal(await r.exit, 0);
   });

@@ -5,12 +5,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, httpGet, waitFor, type ProcessJson } from '../helpers/tend.js';
 
-interface Resurrected { apps: ProcessJson[]; source: 'dump' | 'backup'; notices: string[] }
+interface Resurrected {
+  apps: ProcessJson[];
+  source: 'dump' | 'backup';
+  notices: string[];
+}
 
 /** The environment a process really has, minus what tend sets per incarnation. */
 function environOf(pid: number): string[] {
   const perRun = /^(TEND_INSTANCE_TOKEN|TEND_APP_ID|NODE_APP_INSTANCE)=/;
-  return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e !== '' && !perRun.test(e)).sort();
+  return readFileSync(`/proc/${pid}/environ`, 'utf8')
+    .split('\0')
+    .filter((e) => e !== '' && !perRun.test(e))
+    .sort();
 }
 
 describe('save and resurrect', () => {
@@ -23,7 +30,9 @@ describe('save and resurrect', () => {
     t = new TendHome({ SESSION_SECRET: 'real-value', ODD_VALUE: 'a "quoted" $dollar 100% \\ end', SSH_AUTH_SOCK: '/tmp/agent.sock' });
     port = await freePort();
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('refuses to save nothing without --force (one line, exit 2)', async () => {
     const r = await t.run(['save']);
@@ -68,7 +77,13 @@ describe('save and resurrect', () => {
   it('resurrect starts the saved apps, which see the same environment as before', async () => {
     const r = await t.json<Resurrected>(['resurrect']);
     assert.equal(r.source, 'dump');
-    assert.deepEqual(r.apps.map((a) => [a.name, a.status]), [['web', 'online'], ['idle', 'online']]);
+    assert.deepEqual(
+      r.apps.map((a) => [a.name, a.status]),
+      [
+        ['web', 'online'],
+        ['idle', 'online'],
+      ],
+    );
     assert.deepEqual(r.notices, []);
     await waitFor(() => httpGet(port), 'web to answer after resurrect');
     const web = await t.app('web');
@@ -93,7 +108,10 @@ describe('save and resurrect', () => {
     await t.run(['kill']);
     const r = await t.json<Resurrected>(['resurrect']);
     assert.equal(r.source, 'backup');
-    assert.deepEqual(r.apps.map((a) => a.name), ['web', 'idle']);
+    assert.deepEqual(
+      r.apps.map((a) => a.name),
+      ['web', 'idle'],
+    );
     assert.match(r.notices[0] ?? '', /dump\.json cannot be used \(not valid JSON, perhaps truncated.*using dump\.json\.bak/);
     const human = await t.run(['resurrect']);
     assert.equal(human.code, 0);
@@ -106,13 +124,16 @@ describe('save and resurrect', () => {
     const files = [readFileSync(dump()), readFileSync(backup())];
     const r = await t.run(['resurrect']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^tend: the saved app list cannot be read \(dump\.json: .*; dump\.json\.bak: .*\) — Nothing was started or changed/);
+    assert.match(
+      r.stderr,
+      /^tend: the saved app list cannot be read \(dump\.json: .*; dump\.json\.bak: .*\) — Nothing was started or changed/,
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.deepEqual([readFileSync(dump()), readFileSync(backup())], files);
     assert.deepEqual(await t.list(), []);
   });
 
-  it('resurrect --boot runs once per boot (marker in the unit\'s RUNTIME_DIRECTORY)', async () => {
+  it("resurrect --boot runs once per boot (marker in the unit's RUNTIME_DIRECTORY)", async () => {
     await t.json(['start', fixture('forever.js'), '--name', 'solo']);
     await t.json(['save']);
     await t.json(['stop', 'solo']);
@@ -121,7 +142,10 @@ describe('save and resurrect', () => {
       const env = { ...t.env, RUNTIME_DIRECTORY: runtime };
       const first = await t.run(['resurrect', '--boot', '--json'], { env });
       assert.equal(first.code, 0, first.stderr);
-      assert.deepEqual((JSON.parse(first.stdout) as Resurrected).apps.map((a) => a.name), ['solo']);
+      assert.deepEqual(
+        (JSON.parse(first.stdout) as Resurrected).apps.map((a) => a.name),
+        ['solo'],
+      );
       t.remember((JSON.parse(first.stdout) as Resurrected).apps);
       await t.json(['stop', 'solo']);
       const second = await t.run(['resurrect', '--boot', '--json'], { env });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, waitFor, type ProcessJson } from '../helpers/tend.js';
 
-type Job = ProcessJson & { job?: { nextRunAt: number | null; lastRun: { startedAt: number; durationMs: number; code: number | null } | null; queued: boolean; skipped: number } };
+type Job = ProcessJson & {
+  job?: {
+    nextRunAt: number | null;
+    lastRun: { startedAt: number; durationMs: number; code: number | null } | null;
+    queued: boolean;
+    skipped: number;
+  };
+};
 
 describe('scheduled jobs', () => {
   let t: TendHome;
@@ -15,8 +22,12 @@ describe('scheduled jobs', () => {
   const job = async (name: string): Promise<Job> => (await t.app(name)) as Job;
   const start = (name: string, ...args: string[]): Promise<unknown> =>
     t.json(['start', fixture('task.js'), '--name', name, '--env', `TASK_FILE=${join(t.home, `${name}.runs`)}`, ...args]);
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('an interval job does not run at start, then runs on time; list and describe show the last and next run', async () => {
     await start('tick', '--schedule-interval', '2s', '--env', 'TASK_MS=100');
@@ -25,7 +36,14 @@ describe('scheduled jobs', () => {
     assert.equal(runs('tick').length, 0, 'not run at start');
     assert.ok((first.job?.nextRunAt ?? 0) > Date.now(), 'the next run is in the future');
     await waitFor(() => runs('tick').length >= 2, 'two runs', 20_000, 100);
-    const j = await waitFor(async () => { const x = await job('tick'); return x.job?.lastRun != null ? x : undefined; }, 'a last run', 10_000);
+    const j = await waitFor(
+      async () => {
+        const x = await job('tick');
+        return x.job?.lastRun != null ? x : undefined;
+      },
+      'a last run',
+      10_000,
+    );
     assert.equal(j.job?.lastRun?.code, 0);
     assert.ok((j.job?.lastRun?.durationMs ?? 0) >= 100);
     assert.equal(j.restarts, 0, 'a run is not a restart');
@@ -42,7 +60,15 @@ describe('scheduled jobs', () => {
   it('overlap skip skips due times while a run runs; overlap queue runs one more right after', async () => {
     await start('slowskip', '--schedule-interval', '1s', '--env', 'TASK_MS=2600');
     await start('slowqueue', '--schedule-interval', '1s', '--env', 'TASK_MS=1500', '--overlap', 'queue');
-    const skipped = await waitFor(async () => { const x = await job('slowskip'); return (x.job?.skipped ?? 0) >= 2 ? x : undefined; }, 'skipped due times', 20_000, 200);
+    const skipped = await waitFor(
+      async () => {
+        const x = await job('slowskip');
+        return (x.job?.skipped ?? 0) >= 2 ? x : undefined;
+      },
+      'skipped due times',
+      20_000,
+      200,
+    );
     assert.equal(skipped.status, 'online', 'still on its first run');
     await waitFor(async () => (await job('slowqueue')).job?.queued === true, 'a queued run', 20_000, 100);
     await waitFor(() => runs('slowqueue').length >= 2, 'the queued run', 20_000, 100);

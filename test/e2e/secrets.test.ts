@@ -27,31 +27,50 @@ describe('secrets: one rule in describe, list, env, the web API, /metrics, hooks
     dir = mkdtempSync(join(t.home, 'cfg-'));
     hookOut = join(dir, 'hook-online.json');
     const config = join(dir, 'secrets.config.json');
-    writeFileSync(config, JSON.stringify({
-      apps: [{
-        name: 'vault', script: fixture('forever.js'), args: ['--db', 'postgres://u:argpw@h/db'],
-        env: { REDIS_URL: 'redis://:hunter2@db:6379/0', API_TOKEN: 'tok-s3cret', NODE_ENV: 'production', PORT: '3000' },
-        health: { exec: 'true redis://:checkpw@x', interval: '1s' },
-        hooks: { online: `cat > ${hookOut}`, restart: { url: 'http://u:hookpw@127.0.0.1:9/x' } },
-      }],
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        apps: [
+          {
+            name: 'vault',
+            script: fixture('forever.js'),
+            args: ['--db', 'postgres://u:argpw@h/db'],
+            env: { REDIS_URL: 'redis://:hunter2@db:6379/0', API_TOKEN: 'tok-s3cret', NODE_ENV: 'production', PORT: '3000' },
+            health: { exec: 'true redis://:checkpw@x', interval: '1s' },
+            hooks: { online: `cat > ${hookOut}`, restart: { url: 'http://u:hookpw@127.0.0.1:9/x' } },
+          },
+        ],
+      }),
+    );
     const r = await t.run(['start', config]);
     assert.equal(r.code, 0, r.stderr);
     await waitFor(() => existsSync(hookOut) && readFileSync(hookOut, 'utf8').endsWith('}'), 'the online hook');
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('list, describe, env and the status file show none; --show-secrets shows them', async () => {
-    for (const args of [['list', '--json'], ['describe', 'vault', '--json'], ['describe', 'vault'], ['env', 'vault']]) {
+    for (const args of [
+      ['list', '--json'],
+      ['describe', 'vault', '--json'],
+      ['describe', 'vault'],
+      ['env', 'vault'],
+    ]) {
       const r = await t.run(args);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(leaks(r.stdout), [], `tend ${args.join(' ')}`);
     }
     type Detail = Array<{ spec: { env: Record<string, string> }; tree: Array<{ command: string }> }>;
-    const d = await waitFor(async () => {
-      const got = JSON.parse((await t.run(['describe', 'vault', '--json'])).stdout) as Detail;
-      return (got[0]?.tree.length ?? 0) > 0 ? got : undefined;
-    }, 'a sample of the app\'s process tree', 15_000, 200);
+    const d = await waitFor(
+      async () => {
+        const got = JSON.parse((await t.run(['describe', 'vault', '--json'])).stdout) as Detail;
+        return (got[0]?.tree.length ?? 0) > 0 ? got : undefined;
+      },
+      "a sample of the app's process tree",
+      15_000,
+      200,
+    );
     assert.deepEqual(leaks(JSON.stringify(d)), []);
     assert.equal(d[0]?.spec.env.REDIS_URL, 'redis://:[redacted]@db:6379/0');
     assert.match(d[0]?.tree[0]?.command ?? '', /postgres:\/\/u:\[redacted\]@h\/db/, 'the sampled command line too');
@@ -60,7 +79,7 @@ describe('secrets: one rule in describe, list, env, the web API, /metrics, hooks
     assert.deepEqual(leaks(shown.stdout).sort(), [...SECRETS].sort());
   });
 
-  it('the hook\'s payload shows none', () => {
+  it("the hook's payload shows none", () => {
     const payload = readFileSync(hookOut, 'utf8');
     assert.equal((JSON.parse(payload) as { app: string }).app, 'vault');
     assert.deepEqual(leaks(payload), []);

@@ -16,7 +16,7 @@ describe('socket activation (any language): a Python app on fd 3', () => {
   const t = new TendHome();
   const app = join(ROOT, 'examples', 'python-socket', 'app.py');
   let port = 0;
-  const rows = async (): Promise<Row[]> => (await t.list() as Row[]).filter((p) => p.name === 'py');
+  const rows = async (): Promise<Row[]> => ((await t.list()) as Row[]).filter((p) => p.name === 'py');
 
   req.before(async () => {
     port = await freePort();
@@ -24,10 +24,25 @@ describe('socket activation (any language): a Python app on fd 3', () => {
   req.after(() => t.cleanup());
 
   req.it('starts with LISTEN_FDS and becomes online on READY=1 (NOTIFY_SOCKET, --wait-ready)', async () => {
-    const started = await t.json<Row[]>(['start', app, '--name', 'py', '-i', '2', '--listen', `127.0.0.1:${port}`, '--wait-ready', '--listen-timeout', '10s']);
+    const started = await t.json<Row[]>([
+      'start',
+      app,
+      '--name',
+      'py',
+      '-i',
+      '2',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--wait-ready',
+      '--listen-timeout',
+      '10s',
+    ]);
     assert.equal(started.length, 2);
     const list = await rows();
-    assert.ok(list.every((r) => r.status === 'online' && typeof r.pid === 'number'), JSON.stringify(list));
+    assert.ok(
+      list.every((r) => r.status === 'online' && typeof r.pid === 'number'),
+      JSON.stringify(list),
+    );
     for (const r of list) t.remember(r);
     t.track(list[0]?.holderPid as number);
     assert.match((await getFresh(port)) ?? '', /^hello from python, pid \d+/);
@@ -49,7 +64,10 @@ describe('socket activation (any language): a Python app on fd 3', () => {
       }
       const victim = reloaded[0]?.pid as number;
       process.kill(victim, 'SIGKILL');
-      await waitFor(async () => (await rows())[0]?.pid !== victim && (await rows())[0]?.status === 'online', 'the killed process to be replaced');
+      await waitFor(
+        async () => (await rows())[0]?.pid !== victim && (await rows())[0]?.status === 'online',
+        'the killed process to be replaced',
+      );
       const mid = load.snapshot().ok;
       await waitFor(() => load.snapshot().ok > mid + 50, 'load to flow after the kill');
     } finally {

@@ -6,17 +6,23 @@ import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helper
 import { markedPids, newMark } from '../helpers/marked.js';
 import { needs } from '../helpers/needs.js';
 
-const asRoot = needs((process.getuid?.() ?? 1) !== 0 ? 'needs root (login users keep FIFOs in the home)' : !existsSync('/dev/shm') ? 'no /dev/shm' : null);
+const asRoot = needs(
+  (process.getuid?.() ?? 1) !== 0 ? 'needs root (login users keep FIFOs in the home)' : !existsSync('/dev/shm') ? 'no /dev/shm' : null,
+);
 
 /** The daemon's own line about how it spawns and where its FIFOs are. */
 function readyLine(t: TendHome): { spawner: string; pipes: string } {
-  const line = readFileSync(join(t.home, 'daemon.log'), 'utf8').split('\n').find((l) => l.includes('"daemon-ready"'));
+  const line = readFileSync(join(t.home, 'daemon.log'), 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"daemon-ready"'));
   return JSON.parse(line ?? '{}') as { spawner: string; pipes: string };
 }
 
 describe('how the daemon starts apps', () => {
   const homes: TendHome[] = [];
-  after(async () => { for (const h of homes) await h.cleanup(); });
+  after(async () => {
+    for (const h of homes) await h.cleanup();
+  });
 
   for (const spawner of ['posix_spawn', 'child_process'] as const) {
     it(`${spawner}: apps start in their own session, restart, say ready over IPC, and stop with nothing left`, async () => {
@@ -24,7 +30,15 @@ describe('how the daemon starts apps', () => {
       const t = new TendHome({ [mark.name]: mark.value, ...(spawner === 'child_process' ? { TEND_SPAWNER: 'node' } : {}) });
       homes.push(t);
       const [a] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'a']);
-      const [r] = await t.json<ProcessJson[]>(['start', fixture('ready-after.js'), '--name', 'r', '--wait-ready', '--listen-timeout', '20s']);
+      const [r] = await t.json<ProcessJson[]>([
+        'start',
+        fixture('ready-after.js'),
+        '--name',
+        'r',
+        '--wait-ready',
+        '--listen-timeout',
+        '20s',
+      ]);
       assert.equal(readyLine(t).spawner, spawner);
       assert.equal(a?.status, 'online');
       assert.equal(r?.status, 'online', 'online on its ready message, long before the 20 s listen timeout');
@@ -35,7 +49,10 @@ describe('how the daemon starts apps', () => {
       assert.equal(isAlive(a?.pid as number), false);
       // A crash is seen and restarted like any exit.
       process.kill(again?.pid as number, 'SIGKILL');
-      const back = await waitFor(async () => (await t.list()).find((p) => p.name === 'a' && p.status === 'online' && p.pid !== again?.pid), 'a restart after the crash');
+      const back = await waitFor(
+        async () => (await t.list()).find((p) => p.name === 'a' && p.status === 'online' && p.pid !== again?.pid),
+        'a restart after the crash',
+      );
       assert.equal(back.restarts, 2);
       assert.equal((await t.run(['kill'])).code, 0);
       await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave no process');

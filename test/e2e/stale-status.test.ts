@@ -20,7 +20,13 @@ describe('list never shows a dead app online without saying so', () => {
 
   /** Rows claiming a live process whose pid is dead, unless stderr marks them stale. */
   const unmarkedDead = (rows: ProcessJson[], stderr: string): ProcessJson[] =>
-    rows.filter((p) => p.status === 'online' && p.pid !== null && !isAlive(p.pid) && !new RegExp(`STALE.*${p.name} \\(pid ${p.pid}\\) is no longer running`).test(stderr));
+    rows.filter(
+      (p) =>
+        p.status === 'online' &&
+        p.pid !== null &&
+        !isAlive(p.pid) &&
+        !new RegExp(`STALE.*${p.name} \\(pid ${p.pid}\\) is no longer running`).test(stderr),
+    );
 
   it('a hung daemon: the dead app is reported stale, with the age of the list', async () => {
     const { t } = homes.home();
@@ -73,10 +79,14 @@ describe('list never shows a dead app online without saying so', () => {
     } finally {
       execFileSync('prlimit', ['--pid', String(daemon), `--nofile=${soft}:`]);
     }
-    await waitFor(async () => {
-      const rows = await t.list();
-      return rows[0]?.status === 'online' && rows[0].pid !== app?.pid;
-    }, 'the restarted app', 30_000);
+    await waitFor(
+      async () => {
+        const rows = await t.list();
+        return rows[0]?.status === 'online' && rows[0].pid !== app?.pid;
+      },
+      'the restarted app',
+      30_000,
+    );
     assert.equal((await t.run(['kill'])).code, 0);
   });
 });

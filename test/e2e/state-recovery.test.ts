@@ -49,7 +49,10 @@ describe('daemon kills at random instants and bad state files', () => {
     await waitFor(() => markedPids(mark).length === 0, 'tend kill to leave nothing');
   });
 
-  for (const [what, content] of [['corrupt', '{"version":1,"nextId":2,"apps":[{"id":0,'], ['of an unknown version', '{"version":99,"nextId":2,"apps":[]}']] as const) {
+  for (const [what, content] of [
+    ['corrupt', '{"version":1,"nextId":2,"apps":[{"id":0,'],
+    ['of an unknown version', '{"version":99,"nextId":2,"apps":[]}'],
+  ] as const) {
     it(`a state.json ${what}: set aside, apps recovered, and said loudly`, async () => {
       const { t, mark } = home();
       const [a] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'a']);
@@ -77,7 +80,7 @@ describe('daemon kills at random instants and bad state files', () => {
     });
   }
 
-  it('state.json and its backup both lost: the home\'s processes are found by token and stopped, never left unmanaged', async () => {
+  it("state.json and its backup both lost: the home's processes are found by token and stopped, never left unmanaged", async () => {
     const { t, mark } = home();
     await t.json(['start', fixture('forever.js'), '--name', 'a']);
     await killDaemon(t);

@@ -8,7 +8,10 @@ import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helper
 async function treePids(t: TendHome, name: string): Promise<number[]> {
   return waitFor(() => {
     const text = readFileSync(join(t.home, 'logs', `${name}-out.log`), 'utf8');
-    const objs = text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number>);
+    const objs = text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, number>);
     const pids = objs.flatMap((o) => Object.values(o));
     return pids.length >= 4 ? pids : undefined;
   }, 'the tree to print its pids');
@@ -16,11 +19,24 @@ async function treePids(t: TendHome, name: string): Promise<number[]> {
 
 describe('stop and delete leave no process of the tree', () => {
   let t: TendHome;
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('stop kills children, grandchildren, a SIGTERM-ignoring child and a setsid-escaped one', async () => {
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('fork-grandchild.js'), '--name', 'tree', '--kill-timeout', '800', '--kill-signal', 'SIGTERM']);
+    const [p] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('fork-grandchild.js'),
+      '--name',
+      'tree',
+      '--kill-timeout',
+      '800',
+      '--kill-signal',
+      'SIGTERM',
+    ]);
     const pids = await treePids(t, 'tree');
     for (const pid of pids) t.track(pid);
     assert.ok(pids.includes(p?.pid as number));
@@ -42,11 +58,23 @@ describe('stop and delete leave no process of the tree', () => {
     for (const pid of pids) t.track(pid);
     await t.json(['delete', 'stubborn', 'tree2']);
     for (const pid of [...pids, stubborn.pid as number]) assert.equal(isAlive(pid), false, `pid ${pid} survived delete`);
-    assert.deepEqual((await t.list()).map((a) => a.name), ['tree']);
+    assert.deepEqual(
+      (await t.list()).map((a) => a.name),
+      ['tree'],
+    );
   });
 
-  it('a crashed app\'s leftover children are stopped before it restarts', async () => {
-    const [p] = await t.json<ProcessJson[]>(['start', fixture('fork-grandchild.js'), '--name', 'orphans', '--kill-timeout', '500', '--kill-signal', 'SIGTERM']);
+  it("a crashed app's leftover children are stopped before it restarts", async () => {
+    const [p] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('fork-grandchild.js'),
+      '--name',
+      'orphans',
+      '--kill-timeout',
+      '500',
+      '--kill-signal',
+      'SIGTERM',
+    ]);
     const pids = await treePids(t, 'orphans');
     for (const pid of pids) t.track(pid);
     process.kill(p?.pid as number, 'SIGKILL');

@@ -14,8 +14,12 @@ describe('one-shot tasks and depends_on completed', () => {
     writeFileSync(path, JSON.stringify({ apps }));
     return path;
   };
-  before(() => { t = new TendHome(); });
-  after(async () => { await t.cleanup(); });
+  before(() => {
+    t = new TendHome();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('web starts only after migrate exited 0; the task is never restarted', async () => {
     const ran = join(t.home, 'ran.txt');
@@ -25,7 +29,14 @@ describe('one-shot tasks and depends_on completed', () => {
     ]);
     const r = await t.run(['start', f]);
     assert.equal(r.code, 0, r.stderr);
-    const web = await waitFor(async () => { const w = await t.app('web') as Info; return w.status === 'online' ? w : undefined; }, 'web online', 30_000);
+    const web = await waitFor(
+      async () => {
+        const w = (await t.app('web')) as Info;
+        return w.status === 'online' ? w : undefined;
+      },
+      'web online',
+      30_000,
+    );
     const migrate = await t.app('migrate');
     assert.equal(migrate.status, 'stopped');
     assert.equal(migrate.reason, 'completed (exit code 0)');
@@ -42,7 +53,14 @@ describe('one-shot tasks and depends_on completed', () => {
       { name: 'web2', script: fixture('forever.js'), depends_on: { migrate2: 'completed' } },
     ]);
     await t.run(['start', f]);
-    const web2 = await waitFor(async () => { const w = await t.app('web2'); return w.status === 'stopped' ? w : undefined; }, 'web2 stopped', 30_000);
+    const web2 = await waitFor(
+      async () => {
+        const w = await t.app('web2');
+        return w.status === 'stopped' ? w : undefined;
+      },
+      'web2 stopped',
+      30_000,
+    );
     assert.equal(web2.reason, 'not started: migrate2 did not complete (task failed: exited with code 3)');
     assert.equal(web2.pid, null);
     const m = await t.app('migrate2');
@@ -58,10 +76,18 @@ describe('one-shot tasks and depends_on completed', () => {
       { name: 'app', script: fixture('forever.js'), depends_on: { init: 'completed' } },
     ]);
     let out = '';
-    const child = spawn(process.execPath, [BIN, 'run', f], { cwd: ROOT, env: { ...t.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', f], {
+      cwd: ROOT,
+      env: { ...t.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (child.pid !== undefined) t.track(child.pid);
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 1, out);
     assert.match(out, /init errored: task failed: exited with code 2/);
@@ -70,7 +96,13 @@ describe('one-shot tasks and depends_on completed', () => {
   });
 
   it('refuses an unknown condition and a cluster task', async () => {
-    const bad = await t.run(['start', file('cond.config.json', [{ name: 'a', script: fixture('forever.js'), depends_on: { b: 'finished' } }, { name: 'b', script: fixture('forever.js') }])]);
+    const bad = await t.run([
+      'start',
+      file('cond.config.json', [
+        { name: 'a', script: fixture('forever.js'), depends_on: { b: 'finished' } },
+        { name: 'b', script: fixture('forever.js') },
+      ]),
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /completed/);
     const cl = await t.run(['start', fixture('cluster-server.js'), '--name', 'ct', '-i', '2', '--task']);

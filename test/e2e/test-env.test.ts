@@ -10,11 +10,13 @@ describe('test daemons run in a clean environment', () => {
   process.env.NOTIFY_SOCKET = '/run/systemd/notify';
   const t = new TendHome();
   after(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     await t.cleanup();
   });
 
-  it('the daemon does not inherit the runner\'s unit (INVOCATION_ID, NOTIFY_SOCKET)', async () => {
+  it("the daemon does not inherit the runner's unit (INVOCATION_ID, NOTIFY_SOCKET)", async () => {
     const r = await t.run(['ping']);
     assert.equal(r.code, 0, r.stderr);
     const pid = t.daemonPid() as number;

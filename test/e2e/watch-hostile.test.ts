@@ -12,14 +12,19 @@ interface Detail extends ProcessJson {
 describe('watch mode: deleted folders, link loops and the restart floor', () => {
   let t: TendHome;
   let base: string;
-  const detail = async (name: string): Promise<Detail> => ((await t.json<Detail[]>(['describe', name]))[0] as Detail);
+  const detail = async (name: string): Promise<Detail> => (await t.json<Detail[]>(['describe', name]))[0] as Detail;
   /** Writes a file until the watcher reports it (a change made while the app restarts is not lost, but a first write may race the new watch). */
   const touchUntilSeen = async (name: string, file: string, shown: string): Promise<void> => {
     let n = 0;
-    await waitFor(async () => {
-      writeFileSync(file, `// ${n++}\n`);
-      return (await detail(name)).watch?.lastChange?.path === shown;
-    }, `${shown} to restart ${name}`, 15_000, 500);
+    await waitFor(
+      async () => {
+        writeFileSync(file, `// ${n++}\n`);
+        return (await detail(name)).watch?.lastChange?.path === shown;
+      },
+      `${shown} to restart ${name}`,
+      15_000,
+      500,
+    );
   };
 
   before(() => {
@@ -35,7 +40,19 @@ describe('watch mode: deleted folders, link loops and the restart floor', () => 
     const cwd = join(base, 'recreate');
     mkdirSync(join(cwd, 'src'), { recursive: true });
     mkdirSync(join(cwd, 'deep', 'a', 'b'), { recursive: true });
-    const r = await t.run(['start', fixture('forever.js'), '--name', 'rec', '--cwd', cwd, '--watch=src', '--watch=deep/a/b', '--watch-delay', '100ms', '--json']);
+    const r = await t.run([
+      'start',
+      fixture('forever.js'),
+      '--name',
+      'rec',
+      '--cwd',
+      cwd,
+      '--watch=src',
+      '--watch=deep/a/b',
+      '--watch-delay',
+      '100ms',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     t.remember(JSON.parse(r.stdout));
     await waitFor(async () => ((await detail('rec')).watch?.watched ?? 0) >= 2, 'the watcher to be ready');
@@ -62,15 +79,26 @@ describe('watch mode: deleted folders, link loops and the restart floor', () => 
       symlinkSync(join(base, 'shared-lib'), join(cwd, 'shared'));
       const name = polling ? 'poll' : 'notify';
       const config = join(cwd, 'ecosystem.config.cjs');
-      const app = { name, script: fixture('forever.js'), cwd, watch: true, watch_delay: 100, ...(polling ? { watch_options: { usePolling: true, interval: 300 } } : {}) };
+      const app = {
+        name,
+        script: fixture('forever.js'),
+        cwd,
+        watch: true,
+        watch_delay: 100,
+        ...(polling ? { watch_options: { usePolling: true, interval: 300 } } : {}),
+      };
       writeFileSync(config, `module.exports = { apps: [${JSON.stringify(app)}] };\n`);
       const r = await t.run(['start', config, '--json']);
       assert.equal(r.code, 0, r.stderr);
       t.remember(JSON.parse(r.stdout));
-      const d = await waitFor(async () => {
-        const x = await detail(name);
-        return (x.watch?.watched ?? 0) > 0 ? x : undefined;
-      }, 'the first scan to end', 15_000);
+      const d = await waitFor(
+        async () => {
+          const x = await detail(name);
+          return (x.watch?.watched ?? 0) > 0 ? x : undefined;
+        },
+        'the first scan to end',
+        15_000,
+      );
       assert.equal(d.watch?.mode, polling ? 'polling' : 'inotify');
       // A handful of files (polling) or folders (inotify): never /usr's, never a loop's.
       assert.ok((d.watch?.watched ?? 0) < 20, `watched ${d.watch?.watched}`);
@@ -86,7 +114,10 @@ describe('watch mode: deleted folders, link loops and the restart floor', () => 
   it('--watch-delay 0 with an app that writes into its own folder: the restart floor holds', async () => {
     const cwd = join(base, 'loop');
     mkdirSync(cwd, { recursive: true });
-    writeFileSync(join(cwd, 'app.js'), "require('fs').writeFileSync(require('path').join(__dirname, 'stamp.txt'), String(Date.now()));\nsetInterval(() => {}, 1e6);\n");
+    writeFileSync(
+      join(cwd, 'app.js'),
+      "require('fs').writeFileSync(require('path').join(__dirname, 'stamp.txt'), String(Date.now()));\nsetInterval(() => {}, 1e6);\n",
+    );
     const r = await t.run(['start', join(cwd, 'app.js'), '--name', 'loop', '--cwd', cwd, '--watch', cwd, '--watch-delay', '0', '--json']);
     assert.equal(r.code, 0, r.stderr);
     t.remember(JSON.parse(r.stdout));

@@ -24,8 +24,19 @@ describe('watch names the file the user changed', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sed -i app.js is reported as app.js, not sed\'s temporary file', async () => {
-    const [started] = await t.json<Detail[]>(['start', fixture('forever.js'), '--name', 'w', '--cwd', dir, '--watch', dir, '--watch-delay', '100ms']);
+  it("sed -i app.js is reported as app.js, not sed's temporary file", async () => {
+    const [started] = await t.json<Detail[]>([
+      'start',
+      fixture('forever.js'),
+      '--name',
+      'w',
+      '--cwd',
+      dir,
+      '--watch',
+      dir,
+      '--watch-delay',
+      '100ms',
+    ]);
     assert.ok(started);
     const detail = async (): Promise<Detail> => (await t.json<Detail[]>(['describe', 'w']))[0] as Detail;
     await waitFor(async () => ((await detail()).watch?.watched ?? 0) >= 1, 'the watcher to be ready');

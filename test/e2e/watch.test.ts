@@ -14,7 +14,7 @@ describe('watch mode (daemon)', () => {
   let t: TendHome;
   let dir: string;
   let port: number;
-  const detail = async (name: string): Promise<Detail> => ((await t.json<Detail[]>(['describe', name]))[0] as Detail);
+  const detail = async (name: string): Promise<Detail> => (await t.json<Detail[]>(['describe', name]))[0] as Detail;
   const settled = async (name: string, restarts: number): Promise<Detail> =>
     waitFor(async () => {
       const d = await detail(name);
@@ -36,8 +36,23 @@ describe('watch mode (daemon)', () => {
   });
 
   it('restarts once per change, the old process gone before the new one serves', async () => {
-    const r = await t.run(['start', fixture('slow-stop-server.js'), '--name', 'web', '--cwd', dir, '--watch', dir, '--watch-delay', '200ms',
-      '--env', `PORT=${port}`, '--out-file', join(dir, 'web-out.log'), '--json']);
+    const r = await t.run([
+      'start',
+      fixture('slow-stop-server.js'),
+      '--name',
+      'web',
+      '--cwd',
+      dir,
+      '--watch',
+      dir,
+      '--watch-delay',
+      '200ms',
+      '--env',
+      `PORT=${port}`,
+      '--out-file',
+      join(dir, 'web-out.log'),
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const [started] = JSON.parse(r.stdout) as Detail[];
     t.remember(started);
@@ -75,7 +90,10 @@ describe('watch mode (daemon)', () => {
 
   it('watches folders created after the start, and stops watching when the app stops', async () => {
     mkdirSync(join(dir, 'src', 'new', 'deeper'), { recursive: true });
-    await waitFor(async () => (await detail('web')).restarts === 4 && (await detail('web')).status === 'online', 'restart for the new folder');
+    await waitFor(
+      async () => (await detail('web')).restarts === 4 && (await detail('web')).status === 'online',
+      'restart for the new folder',
+    );
     await waitFor(async () => ((await detail('web')).watch?.watched ?? 0) >= 4, 'the new folders watched');
     writeFileSync(join(dir, 'src', 'new', 'deeper', 'x.js'), 'x');
     await settled('web', 5);
@@ -86,18 +104,38 @@ describe('watch mode (daemon)', () => {
     // Still stopped, no restart: checked after a state change we wait for (a manual start).
     const start = await t.run(['start', 'web']);
     assert.equal(start.code, 0, start.stderr);
-    const d = await waitFor(async () => { const x = await detail('web'); return x.status === 'online' ? x : undefined; }, 'online again');
+    const d = await waitFor(async () => {
+      const x = await detail('web');
+      return x.status === 'online' ? x : undefined;
+    }, 'online again');
     assert.equal(d.restarts, 5);
   });
 
   it('--watch-ext limits what restarts; bad watch values are one-line errors', async () => {
-    const r = await t.run(['start', fixture('forever.js'), '--name', 'ext', '--cwd', dir, '--watch', 'src', '--watch-ext', 'json', '--watch-delay', '100', '--json']);
+    const r = await t.run([
+      'start',
+      fixture('forever.js'),
+      '--name',
+      'ext',
+      '--cwd',
+      dir,
+      '--watch',
+      'src',
+      '--watch-ext',
+      'json',
+      '--watch-delay',
+      '100',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     t.remember(JSON.parse(r.stdout));
     await waitFor(async () => ((await detail('ext')).watch?.watched ?? 0) >= 1, 'ext watcher ready');
     writeFileSync(join(dir, 'src', 'f2.js'), 'no restart for .js');
     writeFileSync(join(dir, 'src', 'conf.json'), '{}');
-    const d = await waitFor(async () => { const x = await detail('ext'); return x.restarts === 1 && x.status === 'online' ? x : undefined; }, 'restart for .json');
+    const d = await waitFor(async () => {
+      const x = await detail('ext');
+      return x.restarts === 1 && x.status === 'online' ? x : undefined;
+    }, 'restart for .json');
     assert.equal(d.watch?.lastChange?.path, 'src/conf.json');
     const bad = await t.run(['start', fixture('forever.js'), '--name', 'bad', '--watch', '--watch-delay', 'soon']);
     assert.equal(bad.code, 2);

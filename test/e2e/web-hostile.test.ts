@@ -4,8 +4,15 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, isAlive, waitFor } from '../helpers/tend.js';
 
-interface Web { port: number; token: string }
-interface RawAnswer { status: number | null; closedMs: number | null; text: string }
+interface Web {
+  port: number;
+  token: string;
+}
+interface RawAnswer {
+  status: number | null;
+  closedMs: number | null;
+  text: string;
+}
 
 const HEADERS_TIMEOUT_MS = 2000;
 
@@ -29,10 +36,15 @@ function raw(port: number, bytes: string | Buffer, waitMs = 5000, keepWriting = 
     const timer = setTimeout(() => done(false), waitMs);
     s.on('connect', () => {
       s.write(bytes);
-      if (keepWriting) writer = setInterval(() => { if (!s.destroyed && s.writableLength < 1 << 20) s.write(Buffer.alloc(256 * 1024, 97)); }, 5);
+      if (keepWriting)
+        writer = setInterval(() => {
+          if (!s.destroyed && s.writableLength < 1 << 20) s.write(Buffer.alloc(256 * 1024, 97));
+        }, 5);
     });
     s.setEncoding('latin1');
-    s.on('data', (c: string) => { text += c; });
+    s.on('data', (c: string) => {
+      text += c;
+    });
     s.on('error', () => undefined);
     s.on('close', () => done(true));
   });
@@ -47,7 +59,9 @@ describe('tend web: hostile requests and connection floods', () => {
     assert.equal(r.code, 0, r.stderr);
     web = JSON.parse(r.stdout) as Web;
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
   const alive = async (): Promise<void> => {
     const r = await t.run(['ping', '--json']);
@@ -105,7 +119,12 @@ describe('tend web: hostile requests and connection floods', () => {
     const big = await raw(web.port, `POST /api/processes/x/restart HTTP/1.1\r\n${host}Content-Length: 10000000000\r\n\r\n`, 10_000, true);
     assert.equal(big.status, 413, big.text.slice(0, 200));
     assert.ok(big.closedMs !== null && big.closedMs < 5000, `closed after ${big.closedMs} ms`);
-    const chunked = await raw(web.port, `POST /api/processes/x/restart HTTP/1.1\r\n${host}${auth}Transfer-Encoding: chunked\r\n\r\n40000\r\n`, 10_000, true);
+    const chunked = await raw(
+      web.port,
+      `POST /api/processes/x/restart HTTP/1.1\r\n${host}${auth}Transfer-Encoding: chunked\r\n\r\n40000\r\n`,
+      10_000,
+      true,
+    );
     // The app does not exist: the answer (404) may come before the body passes the limit; either way the connection is closed.
     assert.ok(chunked.status === null || (chunked.status >= 400 && chunked.status < 500), chunked.text.slice(0, 200));
     assert.ok(chunked.closedMs !== null && chunked.closedMs < 5000, `chunked body: closed after ${chunked.closedMs} ms`);
@@ -124,30 +143,48 @@ describe('tend web: hostile requests and connection floods', () => {
     const fdsBefore = readdirSync(`/proc/${daemon}/fd`).length;
     const opened = Date.now();
     try {
-      await Promise.all(Array.from({ length: FLOOD }, () => new Promise<void>((resolve) => {
-        const s = connect(web.port, '127.0.0.1');
-        sockets.push(s);
-        s.on('error', () => undefined);
-        s.on('close', () => closedAt.set(s, Date.now()));
-        s.on('connect', () => resolve());
-        s.on('close', () => resolve());
-      })));
+      await Promise.all(
+        Array.from(
+          { length: FLOOD },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = connect(web.port, '127.0.0.1');
+              sockets.push(s);
+              s.on('error', () => undefined);
+              s.on('close', () => closedAt.set(s, Date.now()));
+              s.on('connect', () => resolve());
+              s.on('close', () => resolve());
+            }),
+        ),
+      );
       // While they are open (or being refused): the daemon answers and still restarts a crashing app.
       await alive();
       const before = (await t.app('crashy')).restarts;
-      await waitFor(async () => (await t.app('crashy')).restarts >= before + 2, 'the crashing app to be restarted during the flood', 20_000);
+      await waitFor(
+        async () => (await t.app('crashy')).restarts >= before + 2,
+        'the crashing app to be restarted during the flood',
+        20_000,
+      );
       // Every idle connection the daemon accepted is closed by it: past the cap at once, the rest at
       // the head deadline, so its open descriptors fall back to what they were before the flood.
       // (Counted on the daemon's side: a connect dropped by the kernel's full accept queue looks
       // open to this client but never reached the daemon.)
       const fds = (): number => readdirSync(`/proc/${daemon}/fd`).length;
-      await waitFor(() => fds() <= fdsBefore + 8, `the daemon to close the idle connections (${fds()} fds open, ${fdsBefore} before)`, HEADERS_TIMEOUT_MS + 15_000, 100);
+      await waitFor(
+        () => fds() <= fdsBefore + 8,
+        `the daemon to close the idle connections (${fds()} fds open, ${fdsBefore} before)`,
+        HEADERS_TIMEOUT_MS + 15_000,
+        100,
+      );
       const last = Date.now() - opened;
       assert.ok(last < HEADERS_TIMEOUT_MS + 40_000, `the last idle connection closed after ${last} ms`);
       assert.ok(closedAt.size >= FLOOD - 100, `the client saw ${closedAt.size} of ${FLOOD} closed`);
       await alive();
       // And the dashboard serves again.
-      const ok = await raw(web.port, `GET /api/processes HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nAuthorization: Bearer ${web.token}\r\nConnection: close\r\n\r\n`);
+      const ok = await raw(
+        web.port,
+        `GET /api/processes HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nAuthorization: Bearer ${web.token}\r\nConnection: close\r\n\r\n`,
+      );
       assert.equal(ok.status, 200);
     } finally {
       for (const s of sockets) s.destroy();

@@ -7,17 +7,31 @@ import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
 import { fileMissing, needs } from '../helpers/needs.js';
 
-interface Web { url: string; port: number; host: string; token: string }
+interface Web {
+  url: string;
+  port: number;
+  host: string;
+  token: string;
+}
 
 /** A raw HTTP request (fetch forbids setting Host). */
-function http(port: number, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function http(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...opts.headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -34,7 +48,9 @@ describe('tend web: JSON API, /metrics and security', () => {
     assert.equal(r.code, 0, r.stderr);
     web = JSON.parse(r.stdout) as Web;
   });
-  after(async () => { await t.cleanup(); });
+  after(async () => {
+    await t.cleanup();
+  });
 
   it('prints the URL and a token kept 0600 in the home', () => {
     assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -57,7 +73,10 @@ describe('tend web: JSON API, /metrics and security', () => {
   it('refuses a foreign Host header (DNS rebinding) and a foreign Origin on actions', async () => {
     const r = await http(web.port, '/api/processes', { headers: { ...auth(), host: `evil.example:${web.port}` } });
     assert.equal(r.status, 403);
-    const o = await http(web.port, '/api/processes/lines/restart', { method: 'POST', headers: { ...auth(), origin: 'http://evil.example' } });
+    const o = await http(web.port, '/api/processes/lines/restart', {
+      method: 'POST',
+      headers: { ...auth(), origin: 'http://evil.example' },
+    });
     assert.equal(o.status, 403);
     assert.equal((await http(web.port, '/api/processes', { headers: { ...auth(), host: `localhost:${web.port}` } })).status, 200);
   });
@@ -75,16 +94,27 @@ describe('tend web: JSON API, /metrics and security', () => {
   });
 
   it('lists apps with system info, describes one with secrets redacted and its history', async () => {
-    const list = JSON.parse((await http(web.port, '/api/processes', { headers: auth() })).body) as { system: { cpus: number }; processes: Array<{ name: string }> };
+    const list = JSON.parse((await http(web.port, '/api/processes', { headers: auth() })).body) as {
+      system: { cpus: number };
+      processes: Array<{ name: string }>;
+    };
     assert.ok(list.system.cpus >= 1);
-    assert.deepEqual(list.processes.map((p) => p.name), ['lines']);
+    assert.deepEqual(
+      list.processes.map((p) => p.name),
+      ['lines'],
+    );
     const d = await waitFor(async () => {
-      const x = JSON.parse((await http(web.port, '/api/processes/lines', { headers: auth() })).body) as { process: { spec: { env: Record<string, string> } }; metrics: { history: unknown[] } };
+      const x = JSON.parse((await http(web.port, '/api/processes/lines', { headers: auth() })).body) as {
+        process: { spec: { env: Record<string, string> } };
+        metrics: { history: unknown[] };
+      };
       return x.metrics.history.length >= 2 ? x : undefined;
     }, 'two points of history');
     assert.equal(d.process.spec.env.API_TOKEN, '[redacted]');
     const logs = await waitFor(async () => {
-      const x = JSON.parse((await http(web.port, '/api/processes/lines/logs?lines=5', { headers: auth() })).body) as { lines: Array<{ message: string }> };
+      const x = JSON.parse((await http(web.port, '/api/processes/lines/logs?lines=5', { headers: auth() })).body) as {
+        lines: Array<{ message: string }>;
+      };
       return x.lines.length >= 5 ? x : undefined;
     }, 'five log lines');
     assert.equal(logs.lines.length, 5);
@@ -147,7 +177,10 @@ describe('tend web: JSON API, /metrics and security', () => {
     const r = await t.run(['daemon', 'restart']);
     assert.equal(r.code, 0, r.stderr);
     assert.notEqual(t.daemonPid(), before);
-    const ok = await waitFor(async () => ((await http(web.port, '/api/processes', { headers: auth() }).catch(() => ({ status: 0 }))).status === 200), 'the new daemon to serve');
+    const ok = await waitFor(
+      async () => (await http(web.port, '/api/processes', { headers: auth() }).catch(() => ({ status: 0 }))).status === 200,
+      'the new daemon to serve',
+    );
     assert.ok(ok);
     const status = JSON.parse((await t.run(['web', '--status', '--json'])).stdout) as Web;
     assert.equal(status.port, web.port);

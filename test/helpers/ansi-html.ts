@@ -13,7 +13,10 @@ export function ansiToHtml(screen: string, title: string): string {
   const style = (): string => {
     let color = fg ?? '#d7dde5';
     let bg = 'transparent';
-    if (inverse) { bg = color; color = '#0f1216'; }
+    if (inverse) {
+      bg = color;
+      color = '#0f1216';
+    }
     return `color:${color};background:${bg};${bold ? 'font-weight:bold;' : ''}${dim ? 'opacity:.6;' : ''}`;
   };
   for (const part of screen.split(/(\x1b\[[0-9;]*m)/)) {
@@ -25,18 +28,26 @@ export function ansiToHtml(screen: string, title: string): string {
     const codes = (m[1] === '' ? '0' : (m[1] as string)).split(';').map(Number);
     for (let i = 0; i < codes.length; i += 1) {
       const c = codes[i] as number;
-      if (c === 0) { fg = null; bold = false; dim = false; inverse = false; }
-      else if (c === 1) bold = true;
+      if (c === 0) {
+        fg = null;
+        bold = false;
+        dim = false;
+        inverse = false;
+      } else if (c === 1) bold = true;
       else if (c === 2) dim = true;
       else if (c === 7) inverse = true;
-      else if (c === 22) { bold = false; dim = false; }
-      else if (c === 27) inverse = false;
+      else if (c === 22) {
+        bold = false;
+        dim = false;
+      } else if (c === 27) inverse = false;
       else if (c >= 30 && c <= 37) fg = COLORS[c - 30] ?? null;
       else if (c >= 90 && c <= 97) fg = BRIGHT[c - 90] ?? null;
       else if (c === 39) fg = null;
       else if (c === 38 && codes[i + 1] === 5) i += 2;
     }
   }
-  return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="margin:0;background:#0f1216">`
-    + `<pre style="margin:0;padding:12px 14px;font:15px/1.3 'DejaVu Sans Mono',monospace;color:#d7dde5;background:#0f1216;display:inline-block">${html}</pre></body>`;
+  return (
+    `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="margin:0;background:#0f1216">` +
+    `<pre style="margin:0;padding:12px 14px;font:15px/1.3 'DejaVu Sans Mono',monospace;color:#d7dde5;background:#0f1216;display:inline-block">${html}</pre></body>`
+  );
 }

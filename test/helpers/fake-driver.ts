@@ -44,7 +44,12 @@ export class FakeProc implements WorkerProcess {
   private readyCbs: Array<() => void> = [];
   private isReady = false;
 
-  constructor(readonly pid: number, readonly instance: number, readonly spec: AppSpec, readonly env: Record<string, string>) {}
+  constructor(
+    readonly pid: number,
+    readonly instance: number,
+    readonly spec: AppSpec,
+    readonly env: Record<string, string>,
+  ) {}
 
   get mode(): string {
     return this.env.MODE ?? 'ok';
@@ -79,7 +84,8 @@ export class FakeProc implements WorkerProcess {
 
   signal(signal: NodeJS.Signals): void {
     this.signals.push(signal);
-    if (signal === 'SIGKILL' || (this.mode !== 'stubborn' && (signal === 'SIGTERM' || signal === 'SIGINT'))) setTimeout(() => this.exit(null, signal), 1);
+    if (signal === 'SIGKILL' || (this.mode !== 'stubborn' && (signal === 'SIGTERM' || signal === 'SIGINT')))
+      setTimeout(() => this.exit(null, signal), 1);
   }
 
   /** The process ends (a crash when nothing asked it to). */

@@ -14,7 +14,11 @@ import { parseAllDocuments, stringify } from 'yaml';
  * kube play's pod network. Published ports are bound to 127.0.0.1 only.
  */
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, cmd)));
@@ -48,22 +52,24 @@ export class KubeLab {
 
   constructor() {
     const conf = join(this.dir, 'containers.conf');
-    writeFileSync(conf, [
-      '[containers]',
-      'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]',
-      '[engine]',
-      'runtime = "runc"',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      ['[containers]', 'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]', '[engine]', 'runtime = "runc"', ''].join('\n'),
+    );
     this.env = { ...process.env, CONTAINERS_CONF: conf };
   }
 
   run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
     return new Promise((resolve) => {
-      execFile(cmd, args, { env: this.env, cwd: opts.cwd ?? this.dir, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        cmd,
+        args,
+        { env: this.env, cwd: opts.cwd ?? this.dir, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -110,7 +116,9 @@ export class KubeLab {
    * - each containerPort is published on 127.0.0.1 at the host port `ports` gives for it.
    */
   async play(manifest: string, ports: Record<number, number>): Promise<string> {
-    const docs = parseAllDocuments(manifest).map((d) => d.toJS() as Record<string, any>).filter((d) => d !== null);
+    const docs = parseAllDocuments(manifest)
+      .map((d) => d.toJS() as Record<string, any>)
+      .filter((d) => d !== null);
     const rest: Record<string, any>[] = [];
     for (const doc of docs) {
       if (doc.kind !== 'Secret') {
@@ -146,7 +154,10 @@ export class KubeLab {
   /** `podman-compose up -d` of DIR/compose.yaml as `project`. */
   async composeUp(dir: string, project: string): Promise<void> {
     this.composed.push({ dir, project });
-    await this.must(this.run('podman-compose', ['-p', project, '-f', join(dir, 'compose.yaml'), 'up', '-d'], { cwd: dir }), 'podman-compose up');
+    await this.must(
+      this.run('podman-compose', ['-p', project, '-f', join(dir, 'compose.yaml'), 'up', '-d'], { cwd: dir }),
+      'podman-compose up',
+    );
   }
 
   /** Names of the lab's containers (all of them: pods' and compose's). */

@@ -17,34 +17,39 @@ export function startLoad(port: number, concurrency = 6, maxMs = 30_000): { stop
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoadResult = { ok: 0, failed: 0, errors: {}, bodies: new Map() };
   let running = true;
-  const one = (): Promise<void> => new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => {
-        if (res.statusCode === 200) {
-          result.ok += 1;
-          const key = body.trim();
-          result.bodies.set(key, (result.bodies.get(key) ?? 0) + 1);
-        } else {
-          result.failed += 1;
-          result.errors[`http ${res.statusCode}`] = (result.errors[`http ${res.statusCode}`] ?? 0) + 1;
-        }
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => {
+          if (res.statusCode === 200) {
+            result.ok += 1;
+            const key = body.trim();
+            result.bodies.set(key, (result.bodies.get(key) ?? 0) + 1);
+          } else {
+            result.failed += 1;
+            result.errors[`http ${res.statusCode}`] = (result.errors[`http ${res.statusCode}`] ?? 0) + 1;
+          }
+          resolve();
+        });
+        res.on('error', () => resolve());
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        result.failed += 1;
+        const code = err.code ?? err.message;
+        result.errors[code] = (result.errors[code] ?? 0) + 1;
         resolve();
       });
-      res.on('error', () => resolve());
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      result.failed += 1;
-      const code = err.code ?? err.message;
-      result.errors[code] = (result.errors[code] ?? 0) + 1;
-      resolve();
-    });
-  });
   // Bounded: a test that fails half-way never leaves load running.
-  const deadline = setTimeout(() => { running = false; }, maxMs);
+  const deadline = setTimeout(() => {
+    running = false;
+  }, maxMs);
   const loop = async (): Promise<void> => {
     while (running) await one();
   };
@@ -67,7 +72,9 @@ export function getFresh(port: number, path = '/'): Promise<string | undefined> 
     const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
     });
     req.on('timeout', () => req.destroy());

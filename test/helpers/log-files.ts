@@ -60,12 +60,21 @@ export function countNumbered(text: string): { count: number; error: string | nu
  * Numbered lines ("… line N") in order with no duplicates, allowing gaps; reports each gap with
  * the bytes it is missing (each line is `line N\n`).
  */
-export function numberedGaps(text: string): { count: number; last: number; gaps: Array<{ after: number; lines: number; bytes: number }>; error: string | null } {
-  const nums = text.split('\n').filter((l) => l.length > 0).map((l) => Number(l.slice(l.lastIndexOf('line ') + 5)));
+export function numberedGaps(text: string): {
+  count: number;
+  last: number;
+  gaps: Array<{ after: number; lines: number; bytes: number }>;
+  error: string | null;
+} {
+  const nums = text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => Number(l.slice(l.lastIndexOf('line ') + 5)));
   const gaps: Array<{ after: number; lines: number; bytes: number }> = [];
   let prev = 0;
   for (const n of nums) {
-    if (!Number.isInteger(n) || n <= prev) return { count: nums.length, last: prev, gaps, error: `line ${n} after line ${prev}: out of order or duplicated` };
+    if (!Number.isInteger(n) || n <= prev)
+      return { count: nums.length, last: prev, gaps, error: `line ${n} after line ${prev}: out of order or duplicated` };
     if (n !== prev + 1) {
       let bytes = 0;
       for (let k = prev + 1; k < n; k++) bytes += `line ${k}\n`.length;

@@ -25,7 +25,10 @@ export function needs(missing: string | null): Requirement {
     missing,
     it(name, fn) {
       if (missing === null) it(name, fn);
-      else if (IN_CI) it(name, () => { throw new Error(`missing under CI=true: ${missing}`); });
+      else if (IN_CI)
+        it(name, () => {
+          throw new Error(`missing under CI=true: ${missing}`);
+        });
       else it(name, { skip: missing }, fn);
     },
     before(fn) {

@@ -35,11 +35,16 @@ export function labSkipReason(): string | null {
   }
   // The lab's systemd gets its own /tmp and /run, and systemd-tmpfiles empties /tmp at boot: a
   // checkout there cannot be bound into the lab without being wiped. Say so instead of failing later.
-  if (/^\/(tmp|run)(\/|$)/.test(ROOT)) return `the checkout is under ${ROOT.split('/')[1] === 'tmp' ? '/tmp' : '/run'}, which the lab replaces with its own; clone the repository elsewhere (e.g. /var/tmp or your home) to run the boot tests`;
+  if (/^\/(tmp|run)(\/|$)/.test(ROOT))
+    return `the checkout is under ${ROOT.split('/')[1] === 'tmp' ? '/tmp' : '/run'}, which the lab replaces with its own; clone the repository elsewhere (e.g. /var/tmp or your home) to run the boot tests`;
   return null;
 }
 
-export interface LabResult { code: number; stdout: string; stderr: string }
+export interface LabResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * One lab: a systemd booted in namespaces over a copy-on-write view of /. The repo and a work
@@ -98,7 +103,18 @@ export class SystemdLab {
     const envArgs = ['env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)];
     const bin = join(ROOT, 'bin', 'tend');
     if (opts.user === undefined) return this.exec([...envArgs, 'HOME=/root', bin, ...args]);
-    return this.exec(['runuser', '-u', opts.user, '--', ...envArgs, `HOME=/home/${opts.user}`, `USER=${opts.user}`, `LOGNAME=${opts.user}`, bin, ...args]);
+    return this.exec([
+      'runuser',
+      '-u',
+      opts.user,
+      '--',
+      ...envArgs,
+      `HOME=/home/${opts.user}`,
+      `USER=${opts.user}`,
+      `LOGNAME=${opts.user}`,
+      bin,
+      ...args,
+    ]);
   }
 
   /** GET http://127.0.0.1:port/ inside the lab's network namespace; the body, or null. */

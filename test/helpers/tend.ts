@@ -26,7 +26,8 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -59,7 +60,8 @@ export function isAlive(pid: number): boolean {
  * manager or session: under a systemd-run runner (INVOCATION_ID set) `tend daemon restart` would
  * otherwise restart the runner's unit, and a NOTIFY_SOCKET would reach the runner's manager.
  */
-const RUNNER_ONLY = /^(INVOCATION_ID|JOURNAL_STREAM|NOTIFY_SOCKET|LISTEN_(PID|FDS|FDNAMES)|MANAGERPID|SYSTEMD_EXEC_PID|WATCHDOG_(PID|USEC)|TMUX|TMUX_PANE|STY|SSH_\w+|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|PM2_HOME)$/;
+const RUNNER_ONLY =
+  /^(INVOCATION_ID|JOURNAL_STREAM|NOTIFY_SOCKET|LISTEN_(PID|FDS|FDNAMES)|MANAGERPID|SYSTEMD_EXEC_PID|WATCHDOG_(PID|USEC)|TMUX|TMUX_PANE|STY|SSH_\w+|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|PM2_HOME)$/;
 
 export function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !RUNNER_ONLY.test(k)));
@@ -79,10 +81,15 @@ export class TendHome {
 
   run(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { env: opts.env ?? this.env, cwd: opts.cwd ?? ROOT, timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env: opts.env ?? this.env, cwd: opts.cwd ?? ROOT, timeout: opts.timeoutMs ?? 30_000 },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -134,8 +141,16 @@ export class TendHome {
     await this.run(['kill'], { timeoutMs: 20_000 });
     for (const pid of this.pids) {
       if (isAlive(pid)) {
-        try { process.kill(-pid, 'SIGKILL'); } catch { /* not a group leader */ }
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* not a group leader */
+        }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
     }
     rmSync(this.home, { recursive: true, force: true });

@@ -16,7 +16,8 @@ const running = (spec = cluster, holderRunning = true): AppNow => ({ state: 'onl
 describe('applyStep', () => {
   it('starts an app that does not run, whatever the verb', () => {
     for (const mode of modes) {
-      for (const state of ['stopped', 'errored'] as const) assert.equal(applyStep({ state, spec: fork, holderRunning: false }, fork, mode), 'started', `${mode} of ${state}`);
+      for (const state of ['stopped', 'errored'] as const)
+        assert.equal(applyStep({ state, spec: fork, holderRunning: false }, fork, mode), 'started', `${mode} of ${state}`);
     }
   });
 

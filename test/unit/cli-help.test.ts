@@ -21,13 +21,18 @@ describe('help matches the flags each command parses', () => {
     });
   }
 
-  it('start --help lists every app setting that is a flag, with the schema\'s default', () => {
+  it("start --help lists every app setting that is a flag, with the schema's default", () => {
     const help = startOptionHelp();
     for (const f of APP_FIELDS.filter((x) => x.cli === true)) {
       const line = help.split('\n').find((l) => new RegExp(`(--|\\])${flagName(f.key)}(\\s|$)`).test(l));
       assert.ok(line !== undefined, `start --help lacks --${flagName(f.key)}`);
       const def = helpDefault(f);
-      if (def !== '') assert.match(help.replace(/\s+/g, ' '), new RegExp(`\\(default ${def.replace(/[()]/g, '\\$&')}\\)`), `--${flagName(f.key)} default ${def}`);
+      if (def !== '')
+        assert.match(
+          help.replace(/\s+/g, ' '),
+          new RegExp(`\\(default ${def.replace(/[()]/g, '\\$&')}\\)`),
+          `--${flagName(f.key)} default ${def}`,
+        );
     }
   });
 });
@@ -63,7 +68,7 @@ describe('package.json installs every man page', () => {
 });
 
 describe('web --help names every action the API takes', () => {
-  it('restart, stop, start and reload (from the protocol\'s one list)', async () => {
+  it("restart, stop, start and reload (from the protocol's one list)", async () => {
     const { WEB_ACTIONS } = await import('../../src/protocol/methods.js');
     const web = await COMMANDS.web?.load();
     for (const action of Object.keys(WEB_ACTIONS)) assert.match(web?.help ?? '', new RegExp(`\\b${action}\\b`), action);

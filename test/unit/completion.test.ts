@@ -13,7 +13,8 @@ describe('completion candidates come from the command table, the flags and the s
   });
   it('every flag a command declares, config keys included', async () => {
     const flags = await complete(['start', '--']);
-    for (const f of ['--max-memory-restart', '--kill-timeout', '--instances', '--no-autorestart', '--namespace', '--env-file']) assert.ok(flags.includes(f), f);
+    for (const f of ['--max-memory-restart', '--kill-timeout', '--instances', '--no-autorestart', '--namespace', '--env-file'])
+      assert.ok(flags.includes(f), f);
     assert.deepEqual(await complete(['logs', '--fo']), ['--follow']);
   });
   it('enum values and signals', async () => {

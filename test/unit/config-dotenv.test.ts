@@ -15,7 +15,7 @@ describe('parseDotenv', () => {
       'INLINE=kept # dropped',
       'HASH=a#b',
       'EMPTY=',
-      'SINGLE=\'literal \\n $HOME # not a comment\'',
+      "SINGLE='literal \\n $HOME # not a comment'",
       'DOUBLE="line1\\nline2\\t\\"q\\" \\\\ end"',
       'BACKTICK=`it\'s "fine"`',
       'MULTI="first',
@@ -53,11 +53,14 @@ describe('parseDotenv', () => {
   });
 
   it('fails on an unclosed quote, naming the line and the key', () => {
-    assert.throws(() => parseDotenv('A=1\nB="never closed\nC=3\n', 'app.env'), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'E_CONFIG_INVALID');
-      assert.match(err.message, /^app\.env:2: the value of `B` opens a " quote that is never closed/);
-      return true;
-    });
+    assert.throws(
+      () => parseDotenv('A=1\nB="never closed\nC=3\n', 'app.env'),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'E_CONFIG_INVALID');
+        assert.match(err.message, /^app\.env:2: the value of `B` opens a " quote that is never closed/);
+        return true;
+      },
+    );
   });
 });
 
@@ -72,10 +75,19 @@ describe('env_file', () => {
 
   it('loads the file relative to cwd; env, env_<name> and port win over it; it wins over the inherited env', async () => {
     const file = project.write({
-      'ecosystem.config.json': JSON.stringify({ apps: [{
-        name: 'api', cwd: 'app', script: 'server.js', env_file: '.env', port: 4000,
-        env: { OVERRIDDEN: 'env' }, env_production: { FROM_BLOCK: 'prod' },
-      }] }),
+      'ecosystem.config.json': JSON.stringify({
+        apps: [
+          {
+            name: 'api',
+            cwd: 'app',
+            script: 'server.js',
+            env_file: '.env',
+            port: 4000,
+            env: { OVERRIDDEN: 'env' },
+            env_production: { FROM_BLOCK: 'prod' },
+          },
+        ],
+      }),
     });
     const { apps, warnings } = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, envName: 'production' });
     assert.deepEqual(warnings, []);
@@ -87,8 +99,10 @@ describe('env_file', () => {
     assert.equal(env.INHERITED, 'file');
   });
 
-  it('passes the file\'s warnings on, naming the app', async () => {
-    const file = project.write({ 'bad-lines.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: 'app', script: 'server.js', env_file: '.env.bad' }] }) });
+  it("passes the file's warnings on, naming the app", async () => {
+    const file = project.write({
+      'bad-lines.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: 'app', script: 'server.js', env_file: '.env.bad' }] }),
+    });
     const { apps, warnings } = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV });
     assert.equal(apps[0]?.env.OK, '1');
     assert.equal(warnings.length, 1);
@@ -96,15 +110,22 @@ describe('env_file', () => {
   });
 
   it('a missing env_file is an error naming the app and the resolved path (a warning in PM2 files: PM2 ignores the key)', async () => {
-    const file = project.write({ 'missing/tend.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: '../app', script: 'server.js', env_file: 'nope.env' }] }) });
+    const file = project.write({
+      'missing/tend.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: '../app', script: 'server.js', env_file: 'nope.env' }] }),
+    });
     await assert.rejects(loadConfigFile(file, { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'E_CONFIG_INVALID');
       assert.match(err.message, /^missing\/tend\.config\.json, app "api": `env_file` .*app\/nope\.env does not exist/);
       return true;
     });
-    const pm2 = project.write({ 'missing.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: 'app', script: 'server.js', env_file: 'nope.env' }] }) });
+    const pm2 = project.write({
+      'missing.config.json': JSON.stringify({ apps: [{ name: 'api', cwd: 'app', script: 'server.js', env_file: 'nope.env' }] }),
+    });
     const loaded = await loadConfigFile(pm2, { cwd: project.dir, env: TEST_ENV });
     assert.equal(loaded.apps.length, 1);
-    assert.match(loaded.warnings.join('\n'), /`env_file` .*app\/nope\.env does not exist; no variables loaded from it \(PM2 ignores this key\)/);
+    assert.match(
+      loaded.warnings.join('\n'),
+      /`env_file` .*app\/nope\.env does not exist; no variables loaded from it \(PM2 ignores this key\)/,
+    );
   });
 });

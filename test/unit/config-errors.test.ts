@@ -17,12 +17,15 @@ interface Expect {
 /** Loads `content` as `name` and checks the error: code, message parts, hint. */
 async function expectError(name: string, content: string, expected: Expect, options: { only?: string[] } = {}): Promise<void> {
   const file = project.write({ [name]: content });
-  await assert.rejects(loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, ...options }), (err: Error & { code?: string; hint?: string }) => {
-    assert.equal(err.code, expected.code, err.message);
-    for (const m of expected.message) assert.match(err.message, m);
-    if (expected.hint) assert.match(err.hint ?? '', expected.hint);
-    return true;
-  });
+  await assert.rejects(
+    loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, ...options }),
+    (err: Error & { code?: string; hint?: string }) => {
+      assert.equal(err.code, expected.code, err.message);
+      for (const m of expected.message) assert.match(err.message, m);
+      if (expected.hint) assert.match(err.hint ?? '', expected.hint);
+      return true;
+    },
+  );
 }
 
 const ecosystem = (app: string) => `module.exports = { apps: [${app}] };`;
@@ -54,7 +57,9 @@ describe('validation errors name the file, the app, the field, what was expected
   it('bad duration', async () => {
     await expectError('e4.config.js', ecosystem(`{ name: 'api', script: 'server.js', kill_timeout: '5 minutes' }`), {
       code: 'E_INVALID_VALUE',
-      message: [/^e4\.config\.js, app "api": Expected `kill_timeout` to be a non-negative duration like `1500`, `1.5s` or `2m`, got `5 minutes` \(string\)/],
+      message: [
+        /^e4\.config\.js, app "api": Expected `kill_timeout` to be a non-negative duration like `1500`, `1.5s` or `2m`, got `5 minutes` \(string\)/,
+      ],
     });
   });
 
@@ -71,44 +76,56 @@ describe('validation errors name the file, the app, the field, what was expected
 
   it('bad signal and bad enum', async () => {
     await expectError('e6.config.js', ecosystem(`{ name: 'api', script: 'server.js', kill_signal: 'SIGNOPE' }`), {
-      code: 'E_INVALID_SIGNAL', message: [/^e6\.config\.js, app "api": /, /kill_signal/],
+      code: 'E_INVALID_SIGNAL',
+      message: [/^e6\.config\.js, app "api": /, /kill_signal/],
     });
     await expectError('e6b.config.js', ecosystem(`{ name: 'api', script: 'server.js', exec_mode: 'swarm' }`), {
-      code: 'E_INVALID_VALUE', message: [/Expected `exec_mode` to be one of `fork`, `cluster`/],
+      code: 'E_INVALID_VALUE',
+      message: [/Expected `exec_mode` to be one of `fork`, `cluster`/],
     });
   });
 
   it('missing script', async () => {
     await expectError('e7.config.js', ecosystem(`{ name: 'api', args: ['x'] }`), {
-      code: 'E_CONFIG_INVALID', message: [/^e7\.config\.js, app "api": missing `script`/], hint: /Every app needs a `script`/,
+      code: 'E_CONFIG_INVALID',
+      message: [/^e7\.config\.js, app "api": missing `script`/],
+      hint: /Every app needs a `script`/,
     });
   });
 
   it('script that does not exist (that app fails alone), and duplicate names', async () => {
     const file = project.write({ 'e8.config.js': ecosystem(`{ name: 'api', script: 'nope.js' }, { name: 'ok', script: 'server.js' }`) });
     const loaded = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV });
-    assert.deepEqual(loaded.apps.map((a) => a.name), ['ok']);
+    assert.deepEqual(
+      loaded.apps.map((a) => a.name),
+      ['ok'],
+    );
     assert.equal(loaded.failed.length, 1);
     assert.equal(loaded.failed[0]?.name, 'api');
     assert.match(loaded.failed[0]?.message ?? '', /^e8\.config\.js, app "api": script not found: .*nope\.js/);
     await expectError('e8b.config.js', ecosystem(`{ name: 'api', script: 'server.js' }, { name: 'api', script: 'server.js' }`), {
-      code: 'E_CONFIG_INVALID', message: [/the name `api` is already used by apps\[0\]/],
+      code: 'E_CONFIG_INVALID',
+      message: [/the name `api` is already used by apps\[0\]/],
     });
   });
 
   it('a config file that throws', async () => {
     await expectError('e9.config.js', `throw new Error('no DATABASE_URL');`, {
-      code: 'E_CONFIG_INVALID', message: [/^e9\.config\.js threw while loading: no DATABASE_URL/],
+      code: 'E_CONFIG_INVALID',
+      message: [/^e9\.config\.js threw while loading: no DATABASE_URL/],
     });
     await expectError('e9b.config.mjs', `export default Promise.reject(new Error('async boom'));`, {
-      code: 'E_CONFIG_INVALID', message: [/^e9b\.config\.mjs threw while loading: async boom/],
+      code: 'E_CONFIG_INVALID',
+      message: [/^e9b\.config\.mjs threw while loading: async boom/],
     });
   });
 
   it('module.exports in an ES-module package gets a hint to use .cjs', async () => {
     project.write({ 'esm-pkg/package.json': '{"type":"module"}' });
     await expectError('esm-pkg/ecosystem.config.js', ecosystem(`{ script: '../server.js' }`), {
-      code: 'E_CONFIG_INVALID', message: [/threw while loading: module is not defined/], hint: /rename it to ecosystem\.config\.cjs/,
+      code: 'E_CONFIG_INVALID',
+      message: [/threw while loading: module is not defined/],
+      hint: /rename it to ecosystem\.config\.cjs/,
     });
   });
 
@@ -121,18 +138,34 @@ describe('validation errors name the file, the app, the field, what was expected
 
   it('a config that is not an object, or whose apps are not', async () => {
     await expectError('e11.config.js', `module.exports = 'server.js';`, {
-      code: 'E_CONFIG_INVALID', message: [/^e11\.config\.js is not an object: it gives the string `server\.js`/],
+      code: 'E_CONFIG_INVALID',
+      message: [/^e11\.config\.js is not an object: it gives the string `server\.js`/],
     });
-    await expectError('e11b.config.js', `module.exports = () => ({ apps: [] });`, { code: 'E_CONFIG_INVALID', message: [/is not an object: it gives a function/] });
-    await expectError('e11c.json', `{"apps": "server.js"}`, { code: 'E_CONFIG_INVALID', message: [/has `apps` that is the string `server\.js`, not a list/] });
-    await expectError('e11d.json', `{"apps": [42]}`, { code: 'E_CONFIG_INVALID', message: [/has apps\[0\] that is number `42`, not an object/] });
+    await expectError('e11b.config.js', `module.exports = () => ({ apps: [] });`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/is not an object: it gives a function/],
+    });
+    await expectError('e11c.json', `{"apps": "server.js"}`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/has `apps` that is the string `server\.js`, not a list/],
+    });
+    await expectError('e11d.json', `{"apps": [42]}`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/has apps\[0\] that is number `42`, not an object/],
+    });
     await expectError('e11e.json', `{"apps": []}`, { code: 'E_CONFIG_INVALID', message: [/has an empty `apps` list/] });
-    await expectError('e11f.json', `{"services": []}`, { code: 'E_CONFIG_INVALID', message: [/has no `apps` list \(its keys: `services`\)/] });
+    await expectError('e11f.json', `{"services": []}`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/has no `apps` list \(its keys: `services`\)/],
+    });
   });
 
   it('syntax errors in JSON and YAML', async () => {
     await expectError('e12.json', `{"apps": [}`, { code: 'E_CONFIG_INVALID', message: [/^e12\.json is not valid JSON/] });
-    await expectError('e12b.yaml', `apps:\n  - name: a\n   script: b\n`, { code: 'E_CONFIG_INVALID', message: [/^e12b\.yaml is not valid YAML/] });
+    await expectError('e12b.yaml', `apps:\n  - name: a\n   script: b\n`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/^e12b\.yaml is not valid YAML/],
+    });
   });
 
   it('a missing file, and a file that is not a config', async () => {
@@ -141,14 +174,25 @@ describe('validation errors name the file, the app, the field, what was expected
   });
 
   it('bad --only', async () => {
-    await expectError('only.json', JSON.stringify({ apps: [{ name: 'api', script: 'server.js' }] }), {
-      code: 'E_USAGE', message: [/--only: only\.json has no app named `web`; its apps are: api/],
-    }, { only: ['web'] });
+    await expectError(
+      'only.json',
+      JSON.stringify({ apps: [{ name: 'api', script: 'server.js' }] }),
+      {
+        code: 'E_USAGE',
+        message: [/--only: only\.json has no app named `web`; its apps are: api/],
+      },
+      { only: ['web'] },
+    );
   });
 
   it('keeps "command line" as the source for CLI flags', () => {
-    assert.throws(() => normalizeApp({ script: 'server.js', restart_delay: 'soon' }, { baseDir: project.dir, env: TEST_ENV, source: 'command line' }),
-      /command line: Expected `restart_delay` to be a non-negative duration/);
-    assert.throws(() => normalizeApp({}, { baseDir: project.dir, env: TEST_ENV, source: 'command line' }), (err: Error & { code?: string }) => err.code === 'E_USAGE');
+    assert.throws(
+      () => normalizeApp({ script: 'server.js', restart_delay: 'soon' }, { baseDir: project.dir, env: TEST_ENV, source: 'command line' }),
+      /command line: Expected `restart_delay` to be a non-negative duration/,
+    );
+    assert.throws(
+      () => normalizeApp({}, { baseDir: project.dir, env: TEST_ENV, source: 'command line' }),
+      (err: Error & { code?: string }) => err.code === 'E_USAGE',
+    );
   });
 });

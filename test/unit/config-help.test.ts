@@ -20,9 +20,12 @@ describe('tend help config', () => {
   });
 
   it('groups fields by status and says why a key has no effect', () => {
-    const sections = ['PM2 keys tend supports:', 'tend\'s own keys:', 'Accepted, no effect yet', 'Ignored on purpose'];
+    const sections = ['PM2 keys tend supports:', "tend's own keys:", 'Accepted, no effect yet', 'Ignored on purpose'];
     const at = sections.map((s) => text.indexOf(s));
-    assert.ok(at.every((i, n) => i >= 0 && (n === 0 || i > (at[n - 1] ?? 0))), 'sections in order');
+    assert.ok(
+      at.every((i, n) => i >= 0 && (n === 0 || i > (at[n - 1] ?? 0))),
+      'sections in order',
+    );
     const flat = text.replace(/\s+/g, ' ');
     assert.match(flat, /Not supported yet: registering without starting is not built yet\./);
     assert.match(flat, /Ignored: tend always signals the app's whole process group/);
@@ -41,8 +44,16 @@ describe('README table', () => {
     const rows = md.trim().split('\n');
     assert.equal(rows[0], '| Key | Type | Default | Unit | Aliases | Status | Description |');
     assert.equal(rows.length, APP_FIELDS.length + 2);
-    for (const f of APP_FIELDS) assert.ok(rows.some((r) => r.startsWith(`| \`${f.key}\` |`)), f.key);
-    assert.ok(rows.includes('| `log_type` | raw\\|json | `raw` |  |  | supported | `json` writes one JSON record per line (time, app, instance, stream, message). |'));
+    for (const f of APP_FIELDS)
+      assert.ok(
+        rows.some((r) => r.startsWith(`| \`${f.key}\` |`)),
+        f.key,
+      );
+    assert.ok(
+      rows.includes(
+        '| `log_type` | raw\\|json | `raw` |  |  | supported | `json` writes one JSON record per line (time, app, instance, stream, message). |',
+      ),
+    );
     for (const row of rows) assert.equal(row.split(/(?<!\\)\|/).length, 9, row);
   });
 });
@@ -52,7 +63,11 @@ describe('tend init template', () => {
   after(() => project.remove());
 
   it('is a valid config that loads with no warning, as CommonJS even in an ES-module project', async () => {
-    const file = project.write({ [INIT_FILE_NAME]: renderInitTemplate({ name: 'shop', script: 'src/main.js' }), 'src/main.js': '', 'package.json': '{"type":"module"}' });
+    const file = project.write({
+      [INIT_FILE_NAME]: renderInitTemplate({ name: 'shop', script: 'src/main.js' }),
+      'src/main.js': '',
+      'package.json': '{"type":"module"}',
+    });
     const { apps, warnings } = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV });
     assert.deepEqual(warnings, []);
     assert.equal(apps.length, 1);

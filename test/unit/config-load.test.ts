@@ -17,12 +17,22 @@ describe('loadConfigFile formats', () => {
     'cjs-js/ecosystem.config.js': `module.exports = { apps: ${apps} };`,
     'esm/ecosystem.config.mjs': `export default { apps: ${apps} };`,
     'esm-js/ecosystem.config.js': `export default { apps: ${apps} };`,
-    'json/ecosystem.config.json': JSON.stringify({ apps: [{ name: 'api', script: 'server.js' }, { name: 'worker', script: 'lib/worker.js' }] }),
+    'json/ecosystem.config.json': JSON.stringify({
+      apps: [
+        { name: 'api', script: 'server.js' },
+        { name: 'worker', script: 'lib/worker.js' },
+      ],
+    }),
     'yaml/ecosystem.config.yaml': 'apps:\n  - name: api\n    script: server.js\n  - name: worker\n    script: lib/worker.js\n',
     'yml/ecosystem.config.yml': 'apps:\n  - name: api\n    script: server.js\n  - name: worker\n    script: lib/worker.js\n',
     'tend-js/tend.config.js': `module.exports = { apps: ${apps} };`,
     'tend-mjs/tend.config.mjs': `export default { apps: ${apps} };`,
-    'tend-json/tend.config.json': JSON.stringify({ apps: [{ name: 'api', script: 'server.js' }, { name: 'worker', script: 'lib/worker.js' }] }),
+    'tend-json/tend.config.json': JSON.stringify({
+      apps: [
+        { name: 'api', script: 'server.js' },
+        { name: 'worker', script: 'lib/worker.js' },
+      ],
+    }),
     'tend-yaml/tend.config.yaml': 'apps:\n  - {name: api, script: server.js}\n  - {name: worker, script: lib/worker.js}\n',
   };
   for (const [rel, content] of Object.entries(cases)) {
@@ -36,7 +46,10 @@ describe('loadConfigFile formats', () => {
       // Run from the file's folder, as PM2 users do (PM2 resolves paths from where it runs).
       const result = await load(file, { cwd: project.path(folder) });
       assert.equal(result.file, file);
-      assert.deepEqual(result.apps.map((a) => a.name), ['api', 'worker']);
+      assert.deepEqual(
+        result.apps.map((a) => a.name),
+        ['api', 'worker'],
+      );
       assert.equal(result.apps[0]?.exec.script, project.path(folder, 'server.js'));
       assert.equal(result.apps[1]?.exec.script, project.path(folder, 'lib', 'worker.js'));
       assert.equal(result.apps[0]?.cwd, project.path(folder));
@@ -56,13 +69,19 @@ describe('loadConfigFile formats', () => {
     for (const [rel, content] of Object.entries(shapes)) {
       const file = project.write({ [rel]: content, [`${rel.split('/')[0]}/server.js`]: '' });
       const result = await load(file);
-      assert.deepEqual(result.apps.map((a) => a.name), ['solo'], rel);
+      assert.deepEqual(
+        result.apps.map((a) => a.name),
+        ['solo'],
+        rel,
+      );
     }
   });
 
-  it('resolves a relative config path from options.cwd, and cwd/script from the file\'s folder when they are not where tend runs', async () => {
+  it("resolves a relative config path from options.cwd, and cwd/script from the file's folder when they are not where tend runs", async () => {
     project.write({
-      'nested/deploy/ecosystem.config.json': JSON.stringify({ apps: [{ name: 'a', cwd: '../app', script: 'main.js', out_file: 'out.log' }] }),
+      'nested/deploy/ecosystem.config.json': JSON.stringify({
+        apps: [{ name: 'a', cwd: '../app', script: 'main.js', out_file: 'out.log' }],
+      }),
       'nested/app/main.js': '',
     });
     const result = await load('nested/deploy/ecosystem.config.json');
@@ -88,7 +107,10 @@ describe('loadConfigFile formats', () => {
   it('re-reads a JS config after it changed (no module cache)', async () => {
     for (const ext of ['cjs', 'mjs']) {
       const file = project.path(`reload/ecosystem.config.${ext}`);
-      const body = (name: string) => (ext === 'cjs' ? `module.exports = { apps: [{ name: '${name}', script: '../server.js' }] };` : `export default { apps: [{ name: '${name}', script: '../server.js' }] };`);
+      const body = (name: string) =>
+        ext === 'cjs'
+          ? `module.exports = { apps: [{ name: '${name}', script: '../server.js' }] };`
+          : `export default { apps: [{ name: '${name}', script: '../server.js' }] };`;
       project.write({ [`reload/ecosystem.config.${ext}`]: body('first') });
       assert.equal((await load(file)).apps[0]?.name, 'first');
       project.write({ [`reload/ecosystem.config.${ext}`]: body('second') });
@@ -136,17 +158,22 @@ describe('--env', () => {
 
 describe('--only', () => {
   const file = project.write({
-    'only/ecosystem.config.json': JSON.stringify({ apps: [
-      { name: 'api', script: '../server.js' },
-      { name: 'worker', script: '../server.js' },
-      // Not picked, so never validated: a broken app elsewhere in the file does not block --only.
-      { name: 'broken', script: 'missing.js' },
-    ] }),
+    'only/ecosystem.config.json': JSON.stringify({
+      apps: [
+        { name: 'api', script: '../server.js' },
+        { name: 'worker', script: '../server.js' },
+        // Not picked, so never validated: a broken app elsewhere in the file does not block --only.
+        { name: 'broken', script: 'missing.js' },
+      ],
+    }),
   });
 
   it('picks the named apps, in file order', async () => {
     const { apps } = await load(file, { only: ['worker', 'api'] });
-    assert.deepEqual(apps.map((a) => a.name), ['api', 'worker']);
+    assert.deepEqual(
+      apps.map((a) => a.name),
+      ['api', 'worker'],
+    );
   });
 
   it('fails on a name the file does not have, listing the names it has', async () => {
@@ -161,8 +188,19 @@ describe('--only', () => {
 
 describe('isConfigFile / findDefaultConfig', () => {
   it('tells config files from scripts', () => {
-    for (const f of ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.config.json', 'ecosystem.config.yaml',
-      'x/ecosystem.config.yml', 'tend.config.js', 'processes.json', 'apps.yaml', 'Procfile', 'deploy/Procfile.dev']) {
+    for (const f of [
+      'ecosystem.config.js',
+      'ecosystem.config.cjs',
+      'ecosystem.config.mjs',
+      'ecosystem.config.json',
+      'ecosystem.config.yaml',
+      'x/ecosystem.config.yml',
+      'tend.config.js',
+      'processes.json',
+      'apps.yaml',
+      'Procfile',
+      'deploy/Procfile.dev',
+    ]) {
       assert.equal(isConfigFile(f), true, f);
     }
     for (const f of ['server.js', 'app.mjs', 'main.py', 'config.js', 'bin/start', 'Procfiles', 'myProcfile']) {

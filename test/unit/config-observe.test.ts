@@ -20,10 +20,19 @@ describe('max_memory_restart, cron_restart and health in the spec', () => {
   });
 
   it('take PM2 values and the CLI string forms', () => {
-    const { spec } = normalizeApp({ script: 'sleep', max_memory_restart: '200M', cron: '0  3 * * *', health: 'http://127.0.0.1:3000/health' }, ctx);
+    const { spec } = normalizeApp(
+      { script: 'sleep', max_memory_restart: '200M', cron: '0  3 * * *', health: 'http://127.0.0.1:3000/health' },
+      ctx,
+    );
     assert.equal(spec.maxMemoryRestartBytes, 200 * 1024 * 1024);
     assert.equal(spec.cronRestart, '0 3 * * *');
-    assert.deepEqual(spec.health, { probe: { type: 'http', url: 'http://127.0.0.1:3000/health' }, intervalMs: 10_000, timeoutMs: 5000, retries: 3, startPeriodMs: 0 });
+    assert.deepEqual(spec.health, {
+      probe: { type: 'http', url: 'http://127.0.0.1:3000/health' },
+      intervalMs: 10_000,
+      timeoutMs: 5000,
+      retries: 3,
+      startPeriodMs: 0,
+    });
   });
 
   it('reject invalid values with the field named', () => {
@@ -44,7 +53,13 @@ describe('health check forms', () => {
 
   it('exec, with timing fields', () => {
     const h = coerceHealth('health', { exec: 'test -f /tmp/ok', interval: '2s', timeout: 500, retries: 5, start_period: '1m' });
-    assert.deepEqual(h, { probe: { type: 'exec', command: 'test -f /tmp/ok' }, intervalMs: 2000, timeoutMs: 500, retries: 5, startPeriodMs: 60_000 });
+    assert.deepEqual(h, {
+      probe: { type: 'exec', command: 'test -f /tmp/ok' },
+      intervalMs: 2000,
+      timeoutMs: 500,
+      retries: 5,
+      startPeriodMs: 60_000,
+    });
     assert.deepEqual(coerceHealth('health', 'exec:true').probe, { type: 'exec', command: 'true' });
   });
 

@@ -6,16 +6,87 @@ import { TEST_ENV, makeTempProject } from '../fixtures/configs/temp-project.js';
 
 /** Every app key of PM2's lib/API/schema.json (PM2 5.x), with its aliases. */
 const PM2_KEYS = [
-  'script', 'exec', 'name', 'name_prefix', 'filter_env', 'namespace', 'install_url', 'cwd', 'args', 'exec_interpreter',
-  'interpreter', 'node_args', 'interpreterArgs', 'interpreter_args', 'out_file', 'out', 'output', 'out_log', 'error_file',
-  'error', 'err', 'err_file', 'err_log', 'log_file', 'log', 'disable_logs', 'log_type', 'log_date_format', 'time', 'env',
-  'env_production', 'max_memory_restart', 'pid_file', 'pid', 'restart_delay', 'exp_backoff_restart_delay',
-  'source_map_support', 'disable_source_map_support', 'wait_ready', 'instances', 'kill_timeout', 'shutdown_with_message',
-  'listen_timeout', 'cron_restart', 'cron', 'merge_logs', 'combine_logs', 'vizion', 'autostart', 'autorestart',
-  'stop_exit_codes', 'watch_delay', 'watch', 'ignore_watch', 'watch_options', 'min_uptime', 'max_restarts',
-  'execute_command', 'exec_mode', 'force', 'append_env_to_name', 'post_update', 'trace', 'disable_trace', 'v8',
-  'event_loop_inspector', 'deep_monitoring', 'increment_var', 'instance_var', 'pmx', 'automation', 'treekill', 'port',
-  'username', 'uid', 'user', 'gid', 'windowsHide', 'kill_retry_time', 'write', 'io',
+  'script',
+  'exec',
+  'name',
+  'name_prefix',
+  'filter_env',
+  'namespace',
+  'install_url',
+  'cwd',
+  'args',
+  'exec_interpreter',
+  'interpreter',
+  'node_args',
+  'interpreterArgs',
+  'interpreter_args',
+  'out_file',
+  'out',
+  'output',
+  'out_log',
+  'error_file',
+  'error',
+  'err',
+  'err_file',
+  'err_log',
+  'log_file',
+  'log',
+  'disable_logs',
+  'log_type',
+  'log_date_format',
+  'time',
+  'env',
+  'env_production',
+  'max_memory_restart',
+  'pid_file',
+  'pid',
+  'restart_delay',
+  'exp_backoff_restart_delay',
+  'source_map_support',
+  'disable_source_map_support',
+  'wait_ready',
+  'instances',
+  'kill_timeout',
+  'shutdown_with_message',
+  'listen_timeout',
+  'cron_restart',
+  'cron',
+  'merge_logs',
+  'combine_logs',
+  'vizion',
+  'autostart',
+  'autorestart',
+  'stop_exit_codes',
+  'watch_delay',
+  'watch',
+  'ignore_watch',
+  'watch_options',
+  'min_uptime',
+  'max_restarts',
+  'execute_command',
+  'exec_mode',
+  'force',
+  'append_env_to_name',
+  'post_update',
+  'trace',
+  'disable_trace',
+  'v8',
+  'event_loop_inspector',
+  'deep_monitoring',
+  'increment_var',
+  'instance_var',
+  'pmx',
+  'automation',
+  'treekill',
+  'port',
+  'username',
+  'uid',
+  'user',
+  'gid',
+  'windowsHide',
+  'kill_retry_time',
+  'write',
+  'io',
 ];
 
 describe('PM2 compatibility: the schema', () => {
@@ -32,7 +103,10 @@ describe('PM2 compatibility: the schema', () => {
 
   it('has no duplicate key or alias', () => {
     const names = APP_FIELDS.flatMap((f) => [f.key, ...(f.aliases ?? [])]);
-    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
+    assert.deepEqual(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      [],
+    );
   });
 });
 
@@ -114,7 +188,10 @@ describe('PM2 compatibility: an ecosystem file using every key, unchanged', () =
     for (const key of ['instances', 'exec_mode']) assert.equal(about('api', key).length, 0, `api.${key}`);
     assert.equal(about('ticker', 'instance_var').length, 0);
     // exec_mode: 'fork', instances: 1 and vizion: false ask for what tend does: no noise.
-    assert.deepEqual(warnings.filter((w) => w.includes('app "worker"')), []);
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('app "worker"')),
+      [],
+    );
     assert.equal(about('ticker', 'vizion').length, 0);
     // The deploy section is PM2's (`pm2 deploy`); only its `<env>.env` blocks matter, silently.
     assert.equal(warnings.filter((w) => w.includes('deploy')).length, 0);

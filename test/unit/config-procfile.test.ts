@@ -23,11 +23,32 @@ describe('parseProcfile', () => {
 describe('--formation', () => {
   const types = ['web', 'worker', 'clock'];
   it('defaults to one of each', () => {
-    assert.deepEqual([...parseFormation(undefined, types)], [['web', 1], ['worker', 1], ['clock', 1]]);
+    assert.deepEqual(
+      [...parseFormation(undefined, types)],
+      [
+        ['web', 1],
+        ['worker', 1],
+        ['clock', 1],
+      ],
+    );
   });
   it('takes type=count pairs, and all=N for the rest', () => {
-    assert.deepEqual([...parseFormation('web=2,worker=0', types)], [['web', 2], ['worker', 0], ['clock', 1]]);
-    assert.deepEqual([...parseFormation('all=3, clock=1', types)], [['clock', 1], ['web', 3], ['worker', 3]]);
+    assert.deepEqual(
+      [...parseFormation('web=2,worker=0', types)],
+      [
+        ['web', 2],
+        ['worker', 0],
+        ['clock', 1],
+      ],
+    );
+    assert.deepEqual(
+      [...parseFormation('all=3, clock=1', types)],
+      [
+        ['clock', 1],
+        ['web', 3],
+        ['worker', 3],
+      ],
+    );
   });
   it('rejects unknown types (listing the real ones) and malformed pairs', () => {
     assert.throws(() => parseFormation('wbe=2', types), /no process type `wbe`; its types are: web, worker, clock/);
@@ -41,7 +62,13 @@ describe('ports and names, the way foreman assigns them', () => {
   it('base + 100 per process type (Procfile order) + 1 per instance; names type.N', () => {
     const apps = procfileApps(entries, { formation: 'web=2,worker=3,clock=0', basePort: 5000 });
     const ports = apps.map((a) => [a.name, (a.env as Record<string, string>).PORT]);
-    assert.deepEqual(ports, [['web.1', '5000'], ['web.2', '5001'], ['worker.1', '5100'], ['worker.2', '5101'], ['worker.3', '5102']]);
+    assert.deepEqual(ports, [
+      ['web.1', '5000'],
+      ['web.2', '5001'],
+      ['worker.1', '5100'],
+      ['worker.2', '5101'],
+      ['worker.3', '5102'],
+    ]);
     assert.deepEqual(apps[1], { name: 'web.2', script: 'a', shell: true, env: { PORT: '5001', PS: 'web.2' } });
   });
 });
@@ -55,7 +82,10 @@ describe('tend start Procfile', () => {
   it('runs each command through the shell, from the Procfile folder, with .env loaded', async () => {
     const { apps, warnings } = await load();
     assert.deepEqual(warnings, []);
-    assert.deepEqual(apps.map((a) => a.name), ['web.1', 'worker.1', 'release.1']);
+    assert.deepEqual(
+      apps.map((a) => a.name),
+      ['web.1', 'worker.1', 'release.1'],
+    );
     const web = apps[0];
     assert.deepEqual(web?.exec, { script: 'node server.js --port $PORT', args: [], interpreter: null, interpreterArgs: [], shell: true });
     assert.equal(web?.cwd, project.dir);
@@ -70,24 +100,42 @@ describe('tend start Procfile', () => {
 
   it('applies --formation and a base port', async () => {
     const { apps } = await load({ formation: 'all=0,web=2', basePort: 8000 });
-    assert.deepEqual(apps.map((a) => [a.name, a.env.PORT]), [['web.1', '8000'], ['web.2', '8001']]);
+    assert.deepEqual(
+      apps.map((a) => [a.name, a.env.PORT]),
+      [
+        ['web.1', '8000'],
+        ['web.2', '8001'],
+      ],
+    );
   });
 
   it('takes the base port from PORT in the environment, as foreman does', async () => {
     const { apps } = await load({ env: { ...TEST_ENV, PORT: '3000' } });
-    assert.deepEqual(apps.map((a) => a.env.PORT), ['3000', '3100', '3200']);
+    assert.deepEqual(
+      apps.map((a) => a.env.PORT),
+      ['3000', '3100', '3200'],
+    );
   });
 
   it('--only takes a process type or an instance name', async () => {
-    assert.deepEqual((await load({ formation: 'web=2', only: ['web'] })).apps.map((a) => a.name), ['web.1', 'web.2']);
-    assert.deepEqual((await load({ formation: 'web=2', only: ['web.2', 'release'] })).apps.map((a) => a.name), ['web.2', 'release.1']);
+    assert.deepEqual(
+      (await load({ formation: 'web=2', only: ['web'] })).apps.map((a) => a.name),
+      ['web.1', 'web.2'],
+    );
+    assert.deepEqual(
+      (await load({ formation: 'web=2', only: ['web.2', 'release'] })).apps.map((a) => a.name),
+      ['web.2', 'release.1'],
+    );
     await assert.rejects(load({ only: ['db'] }), /no app named `db`; its apps are: web.1, worker.1, release.1/);
   });
 
   it('rejects a formation that starts nothing, and --formation on an ecosystem file', async () => {
     await assert.rejects(load({ formation: 'all=0' }), /starts no process/);
     const file = project.write({ 'ecosystem.config.json': '{"apps":[{"script":"x"}]}' });
-    await assert.rejects(loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, formation: 'web=2' }), /--formation and --port apply to a Procfile/);
+    await assert.rejects(
+      loadConfigFile(file, { cwd: project.dir, env: TEST_ENV, formation: 'web=2' }),
+      /--formation and --port apply to a Procfile/,
+    );
   });
 
   it('reports a bad .env line once, not once per process', async () => {
@@ -101,6 +149,9 @@ describe('tend start Procfile', () => {
   it('reads Procfile.* variants', async () => {
     const file = project.write({ 'Procfile.dev': 'web: npm run dev\n' });
     const { apps } = await loadConfigFile(file, { cwd: project.dir, env: TEST_ENV });
-    assert.deepEqual(apps.map((a) => a.name), ['web.1']);
+    assert.deepEqual(
+      apps.map((a) => a.name),
+      ['web.1'],
+    );
   });
 });

@@ -11,7 +11,11 @@ import { ROOT } from '../helpers/tend.js';
 /** README.md and every page of docs/. */
 function docFiles(): string[] {
   const docs = join(ROOT, 'docs');
-  const pages = existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [];
+  const pages = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => join(docs, f))
+    : [];
   return [join(ROOT, 'README.md'), ...pages];
 }
 
@@ -55,7 +59,8 @@ describe('every tend command in the docs parses', () => {
         const [first, ...rest0] = argv as [string, ...string[]];
         if (first.startsWith('-') || first === 'help') continue;
         const rewrite = REWRITES[first];
-        const [verb, ...rest] = rewrite !== undefined ? [...rewrite, ...rest0] as [string, ...string[]] : [ALIASES[first] ?? first, ...rest0];
+        const [verb, ...rest] =
+          rewrite !== undefined ? ([...rewrite, ...rest0] as [string, ...string[]]) : [ALIASES[first] ?? first, ...rest0];
         const entry = COMMANDS[verb];
         if (entry === undefined) {
           bad.push(`${line}: unknown command \`${first}\``);
@@ -64,7 +69,12 @@ describe('every tend command in the docs parses', () => {
         const command = await entry.load();
         if (rest.includes('--help') || rest.includes('-h')) continue;
         const { own } = splitAtDashDash(rest);
-        const args = verb === 'start' || verb === 'run' ? watchFlagValues(shortInstances(own)) : verb === 'scale' ? own.filter((a) => !/^[+-]\d+$/.test(a)) : own;
+        const args =
+          verb === 'start' || verb === 'run'
+            ? watchFlagValues(shortInstances(own))
+            : verb === 'scale'
+              ? own.filter((a) => !/^[+-]\d+$/.test(a))
+              : own;
         try {
           parseFlags(args, command.options ?? {}, verb);
         } catch (err) {

@@ -6,12 +6,23 @@ import { ROOT } from '../helpers/tend.js';
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces made dashes. */
 export function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/`/g, '').replace(/[^\w\- ]/g, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/[^\w\- ]/g, '')
+    .replace(/ /g, '-');
 }
 
 function pages(): string[] {
   const docs = join(ROOT, 'docs');
-  return [join(ROOT, 'README.md'), ...readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)), join(ROOT, 'BENCHMARKS.md')];
+  return [
+    join(ROOT, 'README.md'),
+    ...readdirSync(docs)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(docs, f)),
+    join(ROOT, 'BENCHMARKS.md'),
+  ];
 }
 
 /** Headings outside code fences. */
@@ -36,7 +47,8 @@ describe('links between the README and docs/ pages resolve', () => {
         const [path, anchor] = link.split('#') as [string, string | undefined];
         const target = path === '' ? file : resolve(dirname(file), path);
         if (!existsSync(target)) broken.push(`${link}: no file ${relative(ROOT, target)}`);
-        else if (anchor !== undefined && target.endsWith('.md') && !anchors(target).has(anchor)) broken.push(`${link}: no heading #${anchor} in ${relative(ROOT, target)}`);
+        else if (anchor !== undefined && target.endsWith('.md') && !anchors(target).has(anchor))
+          broken.push(`${link}: no heading #${anchor} in ${relative(ROOT, target)}`);
       }
       assert.deepEqual(broken, []);
     });

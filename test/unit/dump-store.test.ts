@@ -15,14 +15,39 @@ function spec(name: string, env: Record<string, string> = {}): AppSpec {
     exec: { script: `/srv/${name}/server.js`, args: ['--port', '3000'], interpreter: 'node', interpreterArgs: [], shell: false },
     cwd: `/srv/${name}`,
     env,
-    autorestart: true, stopExitCodes: [], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 16, minUptimeMs: 1000,
-    killSignal: 'SIGTERM', killTimeoutMs: 5000, waitReady: false, listenTimeoutMs: 3000,
+    autorestart: true,
+    stopExitCodes: [],
+    restartDelayMs: 0,
+    expBackoffRestartDelayMs: 0,
+    maxRestarts: 16,
+    minUptimeMs: 1000,
+    killSignal: 'SIGTERM',
+    killTimeoutMs: 5000,
+    waitReady: false,
+    listenTimeoutMs: 3000,
     log: {
-      outFile: null, errFile: null, combinedFile: null, merge: false, disabled: false, time: false, dateFormat: null,
-      type: 'raw', maxSizeBytes: 10485760, rotateInterval: 'none', retain: 5, compress: false,
+      outFile: null,
+      errFile: null,
+      combinedFile: null,
+      merge: false,
+      disabled: false,
+      time: false,
+      dateFormat: null,
+      type: 'raw',
+      maxSizeBytes: 10485760,
+      rotateInterval: 'none',
+      retain: 5,
+      compress: false,
     },
-    instances: 1, execMode: 'fork', instanceVar: 'NODE_APP_INSTANCE', incrementVar: null, listen: [], shutdownWithMessage: false,
-    maxMemoryRestartBytes: null, cronRestart: null, health: null,
+    instances: 1,
+    execMode: 'fork',
+    instanceVar: 'NODE_APP_INSTANCE',
+    incrementVar: null,
+    listen: [],
+    shutdownWithMessage: false,
+    maxMemoryRestartBytes: null,
+    cronRestart: null,
+    health: null,
   };
 }
 
@@ -36,7 +61,9 @@ describe('dump store', () => {
     dirs.push(home);
     paths = tendPaths(home);
   });
-  after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('round-trips every spec, environment included (real secret values), versioned', () => {
     const apps = [spec('api', ENV), spec('worker')];
@@ -60,7 +87,10 @@ describe('dump store', () => {
     const first = readFileSync(paths.dumpFile, 'utf8');
     writeDump(paths, [spec('second')], new Date());
     assert.equal(readFileSync(paths.dumpBackup, 'utf8'), first);
-    assert.deepEqual(readDump(paths)?.apps.map((a) => a.name), ['second']);
+    assert.deepEqual(
+      readDump(paths)?.apps.map((a) => a.name),
+      ['second'],
+    );
   });
 
   it('never lets a corrupt dump overwrite a good backup', () => {
@@ -78,9 +108,15 @@ describe('dump store', () => {
     writeFileSync(paths.dumpFile, 'not json at all');
     const loaded = readDump(paths);
     assert.equal(loaded?.source, 'backup');
-    assert.deepEqual(loaded?.apps.map((a) => a.name), ['old']);
+    assert.deepEqual(
+      loaded?.apps.map((a) => a.name),
+      ['old'],
+    );
     assert.equal(loaded?.notices.length, 1);
-    assert.match(loaded?.notices[0] ?? '', /dump\.json cannot be used \(not valid JSON.*\); using dump\.json\.bak, saved 2024-01-01T00:00:00\.000Z/);
+    assert.match(
+      loaded?.notices[0] ?? '',
+      /dump\.json cannot be used \(not valid JSON.*\); using dump\.json\.bak, saved 2024-01-01T00:00:00\.000Z/,
+    );
   });
 
   it('treats a truncated dump (cut mid-write) as corrupt', () => {
@@ -117,15 +153,26 @@ describe('dump store', () => {
     writeFileSync(paths.dumpFile, '{"version":1,"savedAt":"x","apps":[{"name":');
     writeFileSync(paths.dumpBackup, 'garbage');
     chmodSync(paths.dumpFile, 0o600);
-    const before = [readFileSync(paths.dumpFile), readFileSync(paths.dumpBackup), statSync(paths.dumpFile).mtimeMs, statSync(paths.dumpBackup).mtimeMs];
-    assert.throws(() => readDump(paths), (err: unknown) => {
-      assert.ok(isTendError(err));
-      assert.equal(err.code, 'E_STATE_CORRUPT');
-      assert.match(err.message, /dump\.json: not valid JSON.*; dump\.json\.bak: not valid JSON/);
-      assert.match(err.hint ?? '', /Nothing was started or changed/);
-      return true;
-    });
-    assert.deepEqual([readFileSync(paths.dumpFile), readFileSync(paths.dumpBackup), statSync(paths.dumpFile).mtimeMs, statSync(paths.dumpBackup).mtimeMs], before);
+    const before = [
+      readFileSync(paths.dumpFile),
+      readFileSync(paths.dumpBackup),
+      statSync(paths.dumpFile).mtimeMs,
+      statSync(paths.dumpBackup).mtimeMs,
+    ];
+    assert.throws(
+      () => readDump(paths),
+      (err: unknown) => {
+        assert.ok(isTendError(err));
+        assert.equal(err.code, 'E_STATE_CORRUPT');
+        assert.match(err.message, /dump\.json: not valid JSON.*; dump\.json\.bak: not valid JSON/);
+        assert.match(err.hint ?? '', /Nothing was started or changed/);
+        return true;
+      },
+    );
+    assert.deepEqual(
+      [readFileSync(paths.dumpFile), readFileSync(paths.dumpBackup), statSync(paths.dumpFile).mtimeMs, statSync(paths.dumpBackup).mtimeMs],
+      before,
+    );
   });
 
   it('nothing saved yet: null, not an error', () => {
@@ -137,13 +184,16 @@ describe('dump store', () => {
     assert.throws(() => parseDump('{"version":1,"savedAt":"x"}'), /no apps array/);
   });
 
-  it('keeps each cluster instance\'s id (null for other apps); refuses instance ids that do not match the apps', () => {
+  it("keeps each cluster instance's id (null for other apps); refuses instance ids that do not match the apps", () => {
     writeDump(paths, [spec('echo'), { ...spec('child'), instances: 2, execMode: 'cluster' }], new Date(), [0, 1], [null, [1, 3]]);
     const loaded = readDump(paths);
     assert.deepEqual(loaded?.ids, [0, 1]);
     assert.deepEqual(loaded?.instanceIds, [null, [1, 3]]);
     const text = readFileSync(paths.dumpFile, 'utf8');
     assert.throws(() => parseDump(text.replace('"instanceIds": [', '"instanceIds": [[-1],')), /instanceIds do not match the apps/);
-    assert.throws(() => parseDump(text.replace(/"instanceIds": \[[^\]]*\[[^\]]*\]\s*\]/, '"instanceIds": ["x", null]')), /instanceIds do not match the apps/);
+    assert.throws(
+      () => parseDump(text.replace(/"instanceIds": \[[^\]]*\[[^\]]*\]\s*\]/, '"instanceIds": ["x", null]')),
+      /instanceIds do not match the apps/,
+    );
   });
 });

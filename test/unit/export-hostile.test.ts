@@ -18,10 +18,16 @@ const CONFIG = join(DIR, 'hostile.config.cjs');
 const require = createRequire(import.meta.url);
 const { HOSTILE, HOSTILE_NAMES } = require(join(DIR, 'hostile-values.cjs')) as { HOSTILE: string[]; HOSTILE_NAMES: string[] };
 const SECRETS = {
-  API_TOKEN: 'p${PATH}w', DB_PASSWORD: "it's\\", SESSION_SECRET: 'plain$x`y"z', REDIS_URL: 'redis://:p$w@db:6379',
+  API_TOKEN: 'p${PATH}w',
+  DB_PASSWORD: "it's\\",
+  SESSION_SECRET: 'plain$x`y"z',
+  REDIS_URL: 'redis://:p$w@db:6379',
 };
 const PLAIN: Record<string, string> = {
-  TEND_APP_NAME: '1api', PORT: '3000', ...Object.fromEntries(HOSTILE.map((v, i) => [`PLAIN_${i}`, v])), ...Object.fromEntries(HOSTILE_NAMES.map((n) => [n, `named ${n}`])),
+  TEND_APP_NAME: '1api',
+  PORT: '3000',
+  ...Object.fromEntries(HOSTILE.map((v, i) => [`PLAIN_${i}`, v])),
+  ...Object.fromEntries(HOSTILE_NAMES.map((n) => [n, `named ${n}`])),
 };
 const ARGV = ['node', '/app/apps/http-server.js', ...HOSTILE];
 
@@ -74,7 +80,7 @@ describe('exported hostile values read back exactly (kubelet, YAML 1.2, PyYAML/l
     return r.stdout;
   };
 
-  py.it('kubernetes: every reader gets the same objects, and the pod gets the app\'s argv and environment', async () => {
+  py.it("kubernetes: every reader gets the same objects, and the pod gets the app's argv and environment", async () => {
     const text = await kube();
     const objects = parseAllDocuments(text).map((d) => {
       assert.deepEqual(d.errors, [], 'the YAML 1.2 parser reads it without error');
@@ -92,10 +98,13 @@ describe('exported hostile values read back exactly (kubelet, YAML 1.2, PyYAML/l
     assert.deepEqual(get('Secret').stringData, SECRETS, 'the URL password went to the Secret with the named secrets');
     const c = get('Deployment').spec.template.spec.containers[0] as { command: string[]; args: string[] };
     const podEnv = { HOME: '/root', PATH: '/usr/bin', ...PLAIN, ...SECRETS };
-    assert.deepEqual([...c.command, ...c.args].map((s) => kubeletExpand(s, podEnv)), ARGV);
+    assert.deepEqual(
+      [...c.command, ...c.args].map((s) => kubeletExpand(s, podEnv)),
+      ARGV,
+    );
   });
 
-  compose.it('compose: podman-compose runs the service with the app\'s argv and environment; what .env cannot carry is named', async () => {
+  compose.it("compose: podman-compose runs the service with the app's argv and environment; what .env cannot carry is named", async () => {
     const dir = join(out, 'compose');
     const r = await t.run(['export', 'compose', CONFIG, '--image', 'registry.example.com/api:1', '--workdir', '/app', '--out', dir]);
     assert.equal(r.code, 0, r.stderr);
@@ -114,6 +123,10 @@ describe('exported hostile values read back exactly (kubelet, YAML 1.2, PyYAML/l
     assert.ok(svc !== undefined, Object.keys(services).join(' '));
     assert.deepEqual(svc.entrypoint, ARGV);
     assert.equal(svc.working_dir, '/app');
-    assert.deepEqual(svc.environment, { ...PLAIN, ...SECRETS }, 'values read back equal the app\'s: .env, environment and interpolation included');
+    assert.deepEqual(
+      svc.environment,
+      { ...PLAIN, ...SECRETS },
+      "values read back equal the app's: .env, environment and interpolation included",
+    );
   });
 });

@@ -52,7 +52,7 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('runs a task that an app needs `completed` as that pod\'s init container (Compose: service_completed_successfully)', async () => {
+  it("runs a task that an app needs `completed` as that pod's init container (Compose: service_completed_successfully)", async () => {
     const file = join(ROOT, 'test', 'fixtures', 'export', 'tasks.config.cjs');
     const r = await t.run(['export', 'kubernetes', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
     assert.equal(r.code, 0, r.stderr);
@@ -82,17 +82,41 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     const compose = await t.run(['export', 'compose', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);
     assert.equal(compose.code, 0, compose.stderr);
     const services = (parse(compose.stdout) as { services: Record<string, { depends_on?: unknown }> }).services;
-    assert.deepEqual(services.web?.depends_on, { migrate: { condition: 'service_completed_successfully' }, cache: { condition: 'service_started' } });
+    assert.deepEqual(services.web?.depends_on, {
+      migrate: { condition: 'service_completed_successfully' },
+      cache: { condition: 'service_started' },
+    });
   });
 
   it('maps every app of a file to valid Kubernetes objects', async () => {
-    const r = await t.run(['export', 'kubernetes', CONFIG, '--image', 'registry.example.com/shop:1.4', '--workdir', '/srv/shop', '--namespace', 'shop']);
+    const r = await t.run([
+      'export',
+      'kubernetes',
+      CONFIG,
+      '--image',
+      'registry.example.com/shop:1.4',
+      '--workdir',
+      '/srv/shop',
+      '--namespace',
+      'shop',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
     for (const o of objects) validateKube(o);
-    assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
-      'ConfigMap/queue-env', 'Deployment/queue', 'ConfigMap/web-env', 'Secret/web-secret', 'Deployment/web', 'Service/web', 'ConfigMap/migrate-db-env', 'Job/migrate-db',
-    ], 'dependencies first, names made DNS-safe');
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      [
+        'ConfigMap/queue-env',
+        'Deployment/queue',
+        'ConfigMap/web-env',
+        'Secret/web-secret',
+        'Deployment/web',
+        'Service/web',
+        'ConfigMap/migrate-db-env',
+        'Job/migrate-db',
+      ],
+      'dependencies first, names made DNS-safe',
+    );
     assert.ok(objects.every((o) => o.metadata.namespace === 'shop'));
     const get = (kind: string, name: string): any => objects.find((o) => o.kind === kind && o.metadata.name === name);
     const web = get('Deployment', 'web');
@@ -100,7 +124,11 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     const pod = web.spec.template.spec;
     assert.equal(pod.terminationGracePeriodSeconds, 20);
     const c = pod.containers[0];
-    assert.deepEqual([...c.command, ...c.args], ['node', '/srv/shop/apps/http-server.js'], 'node by name from the image, the script under --workdir');
+    assert.deepEqual(
+      [...c.command, ...c.args],
+      ['node', '/srv/shop/apps/http-server.js'],
+      'node by name from the image, the script under --workdir',
+    );
     assert.equal(c.workingDir, '/srv/shop');
     assert.deepEqual(c.ports, [{ name: 'app', containerPort: 8080, protocol: 'TCP' }]);
     assert.deepEqual(c.readinessProbe.httpGet, { path: '/health', port: 8080, scheme: 'HTTP' });
@@ -112,19 +140,30 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     const cm = get('ConfigMap', 'web-env').data;
     assert.equal(cm.API_TOKEN, undefined);
     assert.equal(cm.PORT, '8080');
-    assert.equal(cm.PATH, undefined, 'the machine\'s PATH is not exported');
+    assert.equal(cm.PATH, undefined, "the machine's PATH is not exported");
     assert.deepEqual(get('Service', 'web').spec.ports, [{ name: 'app', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
     const queue = get('Deployment', 'queue').spec.template.spec.containers[0];
-    assert.deepEqual(queue.command.concat(queue.args), ['node', '--max-old-space-size=128', '/srv/shop/apps/forever.js', '--verbose', 'it is']);
+    assert.deepEqual(queue.command.concat(queue.args), [
+      'node',
+      '--max-old-space-size=128',
+      '/srv/shop/apps/forever.js',
+      '--verbose',
+      'it is',
+    ]);
     assert.deepEqual(queue.readinessProbe.tcpSocket, { port: 7000 });
     assert.equal(queue.lifecycle, undefined, 'SIGTERM needs no hook');
     const job = get('Job', 'migrate-db');
     assert.equal(job.spec.template.spec.restartPolicy, 'Never');
-    assert.deepEqual(job.spec.template.spec.containers[0].command.concat(job.spec.template.spec.containers[0].args), ['/bin/sh', '-c', 'echo migrated']);
+    assert.deepEqual(job.spec.template.spec.containers[0].command.concat(job.spec.template.spec.containers[0].args), [
+      '/bin/sh',
+      '-c',
+      'echo migrated',
+    ]);
     assert.deepEqual(job.spec.template.spec.containers[0].readinessProbe.exec.command, ['/bin/sh', '-c', 'test -f /tmp/done']);
     // Keys with no Kubernetes meaning are named, never dropped silently.
     const warn = r.stderr.split('\n').find((l) => l.startsWith('tend: warning: web: no Kubernetes meaning'));
-    for (const key of ['cron_restart', 'watch', 'out_file', 'log_max_size', 'restart_delay', 'depends_on']) assert.ok(warn?.includes(key), `${key} in ${warn}`);
+    for (const key of ['cron_restart', 'watch', 'out_file', 'log_max_size', 'restart_delay', 'depends_on'])
+      assert.ok(warn?.includes(key), `${key} in ${warn}`);
     assert.match(r.stderr, /kill_signal SIGINT \(web[^)]*\): Kubernetes stops containers with SIGTERM, so a preStop hook sends SIGINT/);
   });
 
@@ -134,8 +173,20 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.equal(statSync(join(out, 'web.yaml')).mode & 0o777, 0o600);
     assert.equal(statSync(join(out, 'queue.yaml')).mode & 0o777, 0o644);
     const docs = parseAllDocuments(readFileSync(join(out, 'web.yaml'), 'utf8')).map((d) => d.toJS() as Obj);
-    assert.deepEqual(docs.map((d) => d.kind), ['ConfigMap', 'Secret', 'Deployment', 'Service']);
-    const running = await t.run(['start', join(ROOT, 'test', 'fixtures', 'apps', 'http-server.js'), '--name', 'plain', '--env', 'PORT=8123', '--env', 'DB_PASSWORD=x']);
+    assert.deepEqual(
+      docs.map((d) => d.kind),
+      ['ConfigMap', 'Secret', 'Deployment', 'Service'],
+    );
+    const running = await t.run([
+      'start',
+      join(ROOT, 'test', 'fixtures', 'apps', 'http-server.js'),
+      '--name',
+      'plain',
+      '--env',
+      'PORT=8123',
+      '--env',
+      'DB_PASSWORD=x',
+    ]);
     assert.equal(running.code, 0, running.stderr);
     const fromDaemon = await t.run(['export', 'kubernetes', 'plain', '--image', 'shop:1']);
     assert.equal(fromDaemon.code, 0, fromDaemon.stderr);
@@ -177,10 +228,22 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
   });
 
   it('refuses a missing image, a bad namespace or workdir with one line and exit 2', async () => {
-    for (const args of [['kubernetes', CONFIG], ['kubernetes', CONFIG, '--image', 'x', '--namespace', 'Bad_NS'], ['compose', CONFIG, '--image', 'x', '--workdir', 'rel'], ['helm', CONFIG]]) {
+    for (const args of [
+      ['kubernetes', CONFIG],
+      ['kubernetes', CONFIG, '--image', 'x', '--namespace', 'Bad_NS'],
+      ['compose', CONFIG, '--image', 'x', '--workdir', 'rel'],
+      ['helm', CONFIG],
+    ]) {
       const r = await t.run(['export', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('tend: warning:')).length, 1, r.stderr);
+      assert.equal(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('tend: warning:')).length,
+        1,
+        r.stderr,
+      );
     }
   });
 });

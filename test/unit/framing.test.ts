@@ -15,7 +15,13 @@ describe('NDJSON framing', () => {
     assert.throws(() => new FrameDecoder(1024).push(Buffer.from('nope\n')), { code: 'E_PROTOCOL' });
     assert.throws(() => new FrameDecoder(1024).push(Buffer.from('[1,2]\n')), { code: 'E_PROTOCOL' });
     const d = new FrameDecoder(10);
-    assert.throws(() => { d.push(Buffer.from('{"a":')); d.push(Buffer.from('"0123456789"')); }, { code: 'E_FRAME_TOO_LARGE' });
+    assert.throws(
+      () => {
+        d.push(Buffer.from('{"a":'));
+        d.push(Buffer.from('"0123456789"'));
+      },
+      { code: 'E_FRAME_TOO_LARGE' },
+    );
   });
 
   it('skips empty lines', () => {

@@ -5,7 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { freshHealth, nextHealth } from '../../src/health/health-state.js';
 import { runProbe } from '../../src/health/probe.js';
 
-const spec = { probe: { type: 'tcp' as const, host: '127.0.0.1', port: 1 }, intervalMs: 1000, timeoutMs: 500, retries: 2, startPeriodMs: 5000 };
+const spec = {
+  probe: { type: 'tcp' as const, host: '127.0.0.1', port: 1 },
+  intervalMs: 1000,
+  timeoutMs: 500,
+  retries: 2,
+  startPeriodMs: 5000,
+};
 const fail = { ok: false, message: 'connection refused' };
 const pass = { ok: true, message: 'HTTP 200' };
 
@@ -44,7 +50,10 @@ describe('probes against real servers', () => {
   let silentPort = 0;
   const ctx = { cwd: '/', env: { PATH: '/usr/bin:/bin' }, timeoutMs: 300 };
   before(async () => {
-    http = createHttp((req, res) => { res.statusCode = req.url === '/bad' ? 503 : 200; res.end(); });
+    http = createHttp((req, res) => {
+      res.statusCode = req.url === '/bad' ? 503 : 200;
+      res.end();
+    });
     tcp = createTcp((s) => s.end());
     // Accepts and never answers an HTTP request.
     silent = createTcp(() => undefined);
@@ -63,7 +72,10 @@ describe('probes against real servers', () => {
   it('http: 2xx passes, 5xx fails, no answer times out', async () => {
     assert.deepEqual(await runProbe({ type: 'http', url: `http://127.0.0.1:${httpPort}/ok` }, ctx), { ok: true, message: 'HTTP 200' });
     assert.deepEqual(await runProbe({ type: 'http', url: `http://127.0.0.1:${httpPort}/bad` }, ctx), { ok: false, message: 'HTTP 503' });
-    assert.deepEqual(await runProbe({ type: 'http', url: `http://127.0.0.1:${silentPort}/` }, ctx), { ok: false, message: 'no answer within 300 ms' });
+    assert.deepEqual(await runProbe({ type: 'http', url: `http://127.0.0.1:${silentPort}/` }, ctx), {
+      ok: false,
+      message: 'no answer within 300 ms',
+    });
   });
 
   it('tcp: connect passes, refused fails', async () => {
@@ -78,6 +90,9 @@ describe('probes against real servers', () => {
   it('exec: exit 0 passes; a failure shows the last output line; a hang is killed at the timeout', async () => {
     assert.deepEqual(await runProbe({ type: 'exec', command: 'true' }, ctx), { ok: true, message: 'exit 0' });
     assert.deepEqual(await runProbe({ type: 'exec', command: 'echo db down >&2; exit 3' }, ctx), { ok: false, message: 'exit 3: db down' });
-    assert.deepEqual(await runProbe({ type: 'exec', command: 'sleep 5' }, ctx), { ok: false, message: 'command did not finish within 300 ms' });
+    assert.deepEqual(await runProbe({ type: 'exec', command: 'sleep 5' }, ctx), {
+      ok: false,
+      message: 'command did not finish within 300 ms',
+    });
   });
 });

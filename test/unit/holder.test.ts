@@ -19,7 +19,11 @@ describe('listen addresses', () => {
 
   it('refuses garbage with the "Expected … got …" message', () => {
     for (const bad of ['', 'http', '99999', '0', 'a b:80', '::1:80', 'unix:relative.sock', `unix:/${'x'.repeat(120)}`]) {
-      assert.throws(() => parseListenAddress(bad), (e: unknown) => isTendError(e) && e.code === 'E_INVALID_VALUE' && /Expected `listen`/.test(e.message), bad);
+      assert.throws(
+        () => parseListenAddress(bad),
+        (e: unknown) => isTendError(e) && e.code === 'E_INVALID_VALUE' && /Expected `listen`/.test(e.message),
+        bad,
+      );
     }
   });
 
@@ -52,8 +56,14 @@ describe('cluster fields of a spec', () => {
   });
 
   it('refuses cluster mode for a non-Node command, pointing to --listen', () => {
-    assert.throws(() => normalizeApp({ script: 'sleep', interpreter: 'none', instances: 2 }, ctx), (e: unknown) => isTendError(e) && /--listen/.test(e.hint ?? ''));
-    assert.throws(() => normalizeApp({ script: fixture('forever.js'), instance_var: '1X' }, ctx), (e: unknown) => isTendError(e) && e.code === 'E_INVALID_VALUE');
+    assert.throws(
+      () => normalizeApp({ script: 'sleep', interpreter: 'none', instances: 2 }, ctx),
+      (e: unknown) => isTendError(e) && /--listen/.test(e.hint ?? ''),
+    );
+    assert.throws(
+      () => normalizeApp({ script: fixture('forever.js'), instance_var: '1X' }, ctx),
+      (e: unknown) => isTendError(e) && e.code === 'E_INVALID_VALUE',
+    );
   });
 });
 
@@ -64,7 +74,10 @@ describe('held sockets', () => {
     try {
       // The kernel completes the handshake from the backlog: connect succeeds, nobody accepts.
       await new Promise<void>((resolve, reject) => {
-        const c = connect(port, '127.0.0.1', () => { c.destroy(); resolve(); });
+        const c = connect(port, '127.0.0.1', () => {
+          c.destroy();
+          resolve();
+        });
         c.on('error', reject);
       });
       assert.ok((sock?.fd ?? -1) > 2);

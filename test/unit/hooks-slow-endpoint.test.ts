@@ -15,7 +15,16 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 
 /** An app becoming online: the event that fires its `online` hook. */
 function online(id: number, name: string, n: number): ProcessStateEvent {
-  const info = { id, name, namespace: 'default', status: 'online', pid: 1000 + n, restarts: 0, lastExit: null, reason: null } as unknown as ProcessInfo;
+  const info = {
+    id,
+    name,
+    namespace: 'default',
+    status: 'online',
+    pid: 1000 + n,
+    restarts: 0,
+    lastExit: null,
+    reason: null,
+  } as unknown as ProcessInfo;
   return { type: 'process:state', time: Date.now(), info, previous: 'launching', deleted: false };
 }
 
@@ -41,13 +50,21 @@ describe('hooks: a webhook that trickles its answer', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       trickling.add(res);
       const timer = setInterval(() => res.write('.'), 50);
-      res.on('close', () => { clearInterval(timer); trickling.delete(res); });
+      res.on('close', () => {
+        clearInterval(timer);
+        trickling.delete(res);
+      });
     });
     fast = await serve((req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (c: string) => { body += c; });
-      req.on('end', () => { fastBodies.push(body); res.end('ok'); });
+      req.on('data', (c: string) => {
+        body += c;
+      });
+      req.on('end', () => {
+        fastBodies.push(body);
+        res.end('ok');
+      });
     });
   });
   after(async () => {
@@ -60,7 +77,10 @@ describe('hooks: a webhook that trickles its answer', () => {
   it('is cut off at the deadline, and does not silence another endpoint', async () => {
     const logs: Array<{ event: string; data: Record<string, unknown> }> = [];
     const TIMEOUT_MS = 1000;
-    const hooksOf: Record<number, Hooks> = { 1: { online: { type: 'http', url: trickle.url } }, 2: { online: { type: 'http', url: fast.url } } };
+    const hooksOf: Record<number, Hooks> = {
+      1: { online: { type: 'http', url: trickle.url } },
+      2: { online: { type: 'http', url: fast.url } },
+    };
     const runner = new HookRunner({
       appOf: (id) => ({ hooks: hooksOf[id], cwd: '/', env: {} }),
       log: (event, data) => logs.push({ event, data }),
@@ -77,14 +97,24 @@ describe('hooks: a webhook that trickles its answer', () => {
     assert.equal((JSON.parse(fastBodies[0] as string) as { app: string }).app, 'other');
     assert.ok(trickling.size > 0, 'the slow hooks were still running meanwhile');
     // Every slow hook ends at its deadline however it trickles; none is dropped.
-    await until(() => logs.filter((l) => l.data.app === 'slow' && l.event !== 'hook-ran').length === SLOW, `all ${SLOW} slow hooks to end`, 20 * TIMEOUT_MS);
+    await until(
+      () => logs.filter((l) => l.data.app === 'slow' && l.event !== 'hook-ran').length === SLOW,
+      `all ${SLOW} slow hooks to end`,
+      20 * TIMEOUT_MS,
+    );
     const slow = logs.filter((l) => l.data.app === 'slow');
-    assert.ok(slow.every((l) => l.event === 'hook-failed' && String(l.data.error).includes(`within ${TIMEOUT_MS} ms`)), JSON.stringify(slow.slice(0, 3)));
+    assert.ok(
+      slow.every((l) => l.event === 'hook-failed' && String(l.data.error).includes(`within ${TIMEOUT_MS} ms`)),
+      JSON.stringify(slow.slice(0, 3)),
+    );
     assert.equal(trickleRequests, SLOW);
     await until(() => trickling.size === 0, 'the trickling connections to be closed', 3000);
     // 4 at a time (16 / 4 per endpoint), each cut off at 1 s: about 5 s, never for ever.
     assert.ok(Date.now() - started < 12 * TIMEOUT_MS, `took ${Date.now() - started} ms`);
-    assert.deepEqual(logs.filter((l) => l.event === 'hook-skipped'), []);
+    assert.deepEqual(
+      logs.filter((l) => l.event === 'hook-skipped'),
+      [],
+    );
   });
 });
 
@@ -93,9 +123,20 @@ describe('hook slots', () => {
     const slots = new HookSlots({ maxRunning: 4, perEndpoint: 2, queuePerEndpoint: 3 });
     const releases: Array<() => void> = [];
     const ran: string[] = [];
-    const job = (name: string) => (done: () => void): void => { ran.push(name); releases.push(done); };
-    assert.deepEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((n) => slots.submit('a', job(n))), ['started', 'started', 'queued', 'queued', 'queued', 'skipped']);
-    assert.deepEqual(['b1', 'c1', 'c2'].map((n) => slots.submit(n[0] as string, job(n))), ['started', 'started', 'queued']);
+    const job =
+      (name: string) =>
+      (done: () => void): void => {
+        ran.push(name);
+        releases.push(done);
+      };
+    assert.deepEqual(
+      ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((n) => slots.submit('a', job(n))),
+      ['started', 'started', 'queued', 'queued', 'queued', 'skipped'],
+    );
+    assert.deepEqual(
+      ['b1', 'c1', 'c2'].map((n) => slots.submit(n[0] as string, job(n))),
+      ['started', 'started', 'queued'],
+    );
     assert.equal(slots.active, 4);
     // a1 ends: its slot goes to a waiting hook (a3).
     (releases[0] as () => void)();

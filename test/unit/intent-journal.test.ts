@@ -65,11 +65,16 @@ describe('the intent journal: reserved space, in-place records', () => {
     for (let i = 0; i < 3; i++) log.append({ big });
     assert.ok(statSync(path).size > JOURNAL_RESERVE_BYTES);
     assert.equal(readIntents(path).length, 3);
-    assert.throws(() => { for (let i = 0; i < 100; i++) log.append({ big }); }, (err: Error & { code?: string }) => err.code === 'E_WRITE_FAILED');
+    assert.throws(
+      () => {
+        for (let i = 0; i < 100; i++) log.append({ big });
+      },
+      (err: Error & { code?: string }) => err.code === 'E_WRITE_FAILED',
+    );
     log.close();
   });
 
-  it('a file that is not a journal is replaced by an empty one; an older tend\'s JSON lines are read apart', () => {
+  it("a file that is not a journal is replaced by an empty one; an older tend's JSON lines are read apart", () => {
     const path = fresh();
     writeFileSync(path, '{"op":"stop","id":1}\n');
     assert.deepEqual(readIntents(path), []);
@@ -83,25 +88,53 @@ describe('the intent journal: reserved space, in-place records', () => {
 
 describe('restore finishes the operations the journal names', () => {
   const record = (id: number, over: Partial<ProcessRecord> = {}): ProcessRecord => ({
-    id, spec: sampleSpec({ name: `app${id}` }), createdAt: 1, restarts: 0, snapshot: { ...INITIAL, state: 'online' },
-    pid: 1000 + id, startTicks: '5', startedAt: 1, lastExit: null, token: `t${id}`, ...over,
+    id,
+    spec: sampleSpec({ name: `app${id}` }),
+    createdAt: 1,
+    restarts: 0,
+    snapshot: { ...INITIAL, state: 'online' },
+    pid: 1000 + id,
+    startTicks: '5',
+    startedAt: 1,
+    lastExit: null,
+    token: `t${id}`,
+    ...over,
   });
   const alive = (): boolean => true;
 
   it('an operation pends for each app it names until a spawn for that app is journaled after it', () => {
-    const plan = planRestore({ nextId: 3, records: [record(0), record(1), record(2)] }, [
-      { op: 'operation', verb: 'restart', goal: 'run', ids: [0, 1, 2], at: 10 },
-      { op: 'spawn', id: 1, token: 'new1', restarts: 1 },
-    ], new Map(), alive, 20);
-    assert.deepEqual(plan.apps.map((a) => [a.record.id, a.record.pending?.verb ?? null]), [[0, 'restart'], [1, null], [2, 'restart']]);
+    const plan = planRestore(
+      { nextId: 3, records: [record(0), record(1), record(2)] },
+      [
+        { op: 'operation', verb: 'restart', goal: 'run', ids: [0, 1, 2], at: 10 },
+        { op: 'spawn', id: 1, token: 'new1', restarts: 1 },
+      ],
+      new Map(),
+      alive,
+      20,
+    );
+    assert.deepEqual(
+      plan.apps.map((a) => [a.record.id, a.record.pending?.verb ?? null]),
+      [
+        [0, 'restart'],
+        [1, null],
+        [2, 'restart'],
+      ],
+    );
   });
 
   it('a stop after the operation ends it; an operation carries the specs it gives, new apps included', () => {
     const spec = sampleSpec({ name: 'fresh' });
-    const plan = planRestore({ nextId: 1, records: [record(0)] }, [
-      { op: 'operation', verb: 'start', goal: 'run', ids: [0, 5], at: 10, specs: { 5: { spec, createdAt: 9 } } },
-      { op: 'operation', verb: 'stop', goal: 'stop', ids: [0], at: 11 },
-    ], new Map(), alive, 20);
+    const plan = planRestore(
+      { nextId: 1, records: [record(0)] },
+      [
+        { op: 'operation', verb: 'start', goal: 'run', ids: [0, 5], at: 10, specs: { 5: { spec, createdAt: 9 } } },
+        { op: 'operation', verb: 'stop', goal: 'stop', ids: [0], at: 11 },
+      ],
+      new Map(),
+      alive,
+      20,
+    );
     const byId = new Map(plan.apps.map((a) => [a.record.id, a]));
     assert.equal(byId.get(0)?.record.pending, null);
     assert.equal(byId.get(0)?.record.snapshot.state, 'stopping', 'the stop is carried out');
@@ -111,12 +144,33 @@ describe('restore finishes the operations the journal names', () => {
   });
 
   it('a live run made after the operation (the state came from before its spawn) ends it', () => {
-    const plan = planRestore({ nextId: 2, records: [record(0, { token: makeToken('home', 0, 15), pending: { verb: 'restart', at: 10 } }), record(1, { token: makeToken('home', 1, 5), pending: { verb: 'restart', at: 10 } })] }, [], new Map(), alive, 20);
-    assert.deepEqual(plan.apps.map((a) => a.record.pending?.verb ?? null), [null, 'restart']);
+    const plan = planRestore(
+      {
+        nextId: 2,
+        records: [
+          record(0, { token: makeToken('home', 0, 15), pending: { verb: 'restart', at: 10 } }),
+          record(1, { token: makeToken('home', 1, 5), pending: { verb: 'restart', at: 10 } }),
+        ],
+      },
+      [],
+      new Map(),
+      alive,
+      20,
+    );
+    assert.deepEqual(
+      plan.apps.map((a) => a.record.pending?.verb ?? null),
+      [null, 'restart'],
+    );
   });
 
   it('a run state with no pid and no run found (its spawn was under way) is started, not left stopped', () => {
-    const plan = planRestore({ nextId: 1, records: [record(0, { pid: null, startTicks: null, snapshot: { ...INITIAL, state: 'starting' } })] }, [], new Map(), () => false, 20);
+    const plan = planRestore(
+      { nextId: 1, records: [record(0, { pid: null, startTicks: null, snapshot: { ...INITIAL, state: 'starting' } })] },
+      [],
+      new Map(),
+      () => false,
+      20,
+    );
     assert.equal(plan.apps[0]?.mode, 'start');
   });
 });

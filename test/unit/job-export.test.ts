@@ -9,7 +9,13 @@ import { fiveFieldCron, onCalendar } from '../../src/exporters/job-schedule.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import { needs } from '../helpers/needs.js';
 
-const OPTS: AppUnitOptions = { resolveProgram: (n) => `/usr/bin/${n}`, envFilePath: (u) => `/etc/tend/${u}.env`, user: null, rootless: false, generator: 'test' };
+const OPTS: AppUnitOptions = {
+  resolveProgram: (n) => `/usr/bin/${n}`,
+  envFilePath: (u) => `/etc/tend/${u}.env`,
+  user: null,
+  rootless: false,
+  generator: 'test',
+};
 
 describe('scheduled jobs exported', () => {
   it('cron patterns become OnCalendar=, and what systemd cannot follow is refused', () => {
@@ -41,7 +47,16 @@ describe('scheduled jobs exported', () => {
     assert.throws(() => renderAppUnit(sampleSpec({ name: 'odd', task: true, schedule: '0 0 1 * 1' }), OPTS), /cannot export its schedule/);
   });
 
-  const analyze = needs((() => { try { execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' }); return null; } catch { return 'systemd-analyze is not installed'; } })());
+  const analyze = needs(
+    (() => {
+      try {
+        execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+        return null;
+      } catch {
+        return 'systemd-analyze is not installed';
+      }
+    })(),
+  );
   analyze.it('systemd-analyze accepts every calendar and verifies the service and timer', async () => {
     for (const p of ['0 6 * * 1-5', '*/15 * * * *', '30 2 1 * *', '*/10 * * * * *', '0 0 * * sun,wed', '0 12 1,15 1-6 *']) {
       const cal = onCalendar(p).calendar as string;
@@ -53,7 +68,12 @@ describe('scheduled jobs exported', () => {
       writeFileSync(join(dir, 'report.service'), u.unit);
       writeFileSync(join(dir, 'report.timer'), u.timer ?? '');
       const stderr = await new Promise<string>((resolve) => {
-        execFile('systemd-analyze', ['verify', '--man=no', join(dir, 'report.timer'), join(dir, 'report.service')], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } }, (_e, _o, err) => resolve(err));
+        execFile(
+          'systemd-analyze',
+          ['verify', '--man=no', join(dir, 'report.timer'), join(dir, 'report.service')],
+          { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } },
+          (_e, _o, err) => resolve(err),
+        );
       });
       assert.equal(stderr.trim(), '', stderr);
     } finally {

@@ -10,12 +10,30 @@ import { ROOT } from '../helpers/tend.js';
  * floor here; moving a room up or down is a design decision, made in this table.
  */
 export const FLOORS: Record<string, number> = {
-  protocol: 0, spawner: 0, version: 0, procfs: 0,
-  errors: 1, health: 1, hooks: 1, metrics: 1, watch: 1,
-  lib: 2, rpc: 2,
-  config: 3, limits: 3, logs: 3, store: 3, tui: 3, pty: 3,
-  supervisor: 4, exporters: 4, boot: 4, web: 4, client: 4,
-  holder: 5, foreground: 5,
+  protocol: 0,
+  spawner: 0,
+  version: 0,
+  procfs: 0,
+  errors: 1,
+  health: 1,
+  hooks: 1,
+  metrics: 1,
+  watch: 1,
+  lib: 2,
+  rpc: 2,
+  config: 3,
+  limits: 3,
+  logs: 3,
+  store: 3,
+  tui: 3,
+  pty: 3,
+  supervisor: 4,
+  exporters: 4,
+  boot: 4,
+  web: 4,
+  client: 4,
+  holder: 5,
+  foreground: 5,
   daemon: 6,
   cli: 7,
   api: 8,
@@ -50,7 +68,10 @@ function circles(graph: Map<string, string[]>): string[][] {
   const path: string[] = [];
   const visit = (f: string): void => {
     const at = path.indexOf(f);
-    if (at >= 0) { found.push([...path.slice(at), f]); return; }
+    if (at >= 0) {
+      found.push([...path.slice(at), f]);
+      return;
+    }
     if (done.has(f)) return;
     path.push(f);
     for (const t of graph.get(f) ?? []) visit(t);
@@ -89,14 +110,25 @@ describe('rules a machine checks', () => {
     const graph = new Map<string, string[]>();
     for (const file of files) {
       const targets = importsOf(readFileSync(file, 'utf8')).map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
-      graph.set(file, targets.filter((t) => existsSync(t)));
+      graph.set(
+        file,
+        targets.filter((t) => existsSync(t)),
+      );
     }
-    assert.deepEqual(circles(graph).map((c) => c.map((f) => relative(ROOT, f)).join(' -> ')), []);
+    assert.deepEqual(
+      circles(graph).map((c) => c.map((f) => relative(ROOT, f)).join(' -> ')),
+      [],
+    );
   });
 
-  it('the supervisor\'s process handle stays inside src/supervisor/ (others get an AppView)', () => {
-    const outside = files.filter((f) => roomOf(f) !== 'supervisor' && importsOf(readFileSync(f, 'utf8')).some((s) => s.endsWith('/process-handle.js')));
-    assert.deepEqual(outside.map((f) => relative(ROOT, f)), []);
+  it("the supervisor's process handle stays inside src/supervisor/ (others get an AppView)", () => {
+    const outside = files.filter(
+      (f) => roomOf(f) !== 'supervisor' && importsOf(readFileSync(f, 'utf8')).some((s) => s.endsWith('/process-handle.js')),
+    );
+    assert.deepEqual(
+      outside.map((f) => relative(ROOT, f)),
+      [],
+    );
   });
 
   it('tests skip only through test/helpers/needs.ts, which fails them under CI=true', () => {
@@ -106,11 +138,15 @@ describe('rules a machine checks', () => {
     const skipping = sources(tests)
       .filter((f) => f.endsWith('.ts') && !allowed.has(relative(ROOT, f)))
       .filter((f) => /\{\s*skip\b|\bt\.skip\(|\.skip\(['"`]/.test(readFileSync(f, 'utf8')));
-    assert.deepEqual(skipping.map((f) => relative(ROOT, f)), []);
+    assert.deepEqual(
+      skipping.map((f) => relative(ROOT, f)),
+      [],
+    );
   });
 
   it('the check sees imports in each form', () => {
-    const text = "import a from './a.js';\nimport type { B } from '../b/b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\nimport './e.js';\n";
+    const text =
+      "import a from './a.js';\nimport type { B } from '../b/b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\nimport './e.js';\n";
     assert.deepEqual(importsOf(text), ['./a.js', '../b/b.js', './c.js', './d.js', './e.js']);
   });
 });

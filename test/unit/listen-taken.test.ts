@@ -18,15 +18,20 @@ function hold(): Promise<{ server: Server; port: number }> {
 
 describe('a listen address another socket holds', () => {
   let held: { server: Server; port: number };
-  before(async () => { held = await hold(); });
+  before(async () => {
+    held = await hold();
+  });
   after(() => new Promise<void>((r) => held.server.close(() => r())));
 
   it('the holder refuses it with one line naming the port, never a random port on every interface', () => {
-    assert.throws(() => openListenSockets([`127.0.0.1:${held.port}`]), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'E_PORT_IN_USE');
-      assert.equal(err.message, `cannot listen on 127.0.0.1:${held.port}: port ${held.port} is already in use`);
-      return true;
-    });
+    assert.throws(
+      () => openListenSockets([`127.0.0.1:${held.port}`]),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'E_PORT_IN_USE');
+        assert.equal(err.message, `cannot listen on 127.0.0.1:${held.port}: port ${held.port} is already in use`);
+        return true;
+      },
+    );
     // Every interface (no host) conflicts with the held 127.0.0.1 socket too.
     assert.throws(() => openListenSockets([String(held.port)]), /already in use|EADDRINUSE/);
   });
@@ -43,7 +48,10 @@ describe('a listen address another socket holds', () => {
   });
 
   it('the daemon checks before it starts an app (E_PORT_IN_USE), and passes a free port', async () => {
-    await assert.rejects(checkPortsFree([`127.0.0.1:${held.port}`]), (err: Error & { code?: string }) => err.code === 'E_PORT_IN_USE' && err.message.includes(`port ${held.port}`));
+    await assert.rejects(
+      checkPortsFree([`127.0.0.1:${held.port}`]),
+      (err: Error & { code?: string }) => err.code === 'E_PORT_IN_USE' && err.message.includes(`port ${held.port}`),
+    );
     await assert.rejects(checkPortsFree([`localhost:${held.port}`]), /already in use/);
     await checkPortsFree(['unix:/tmp/whatever.sock']);
   });

@@ -8,13 +8,21 @@ const paths = tendPaths('/home/u/.tend');
 const log = sampleSpec().log;
 
 describe('log file names', () => {
-  it('PM2\'s -<id> for a fork app without merge_logs', () => {
-    assert.deepEqual(logPathsFor(paths, sampleSpec(), 3), { out: '/home/u/.tend/logs/api-out-3.log', err: '/home/u/.tend/logs/api-error-3.log', combined: null });
+  it("PM2's -<id> for a fork app without merge_logs", () => {
+    assert.deepEqual(logPathsFor(paths, sampleSpec(), 3), {
+      out: '/home/u/.tend/logs/api-out-3.log',
+      err: '/home/u/.tend/logs/api-error-3.log',
+      combined: null,
+    });
   });
   it('one file for all the instances of a held app is not named after one instance', () => {
     for (const spec of [sampleSpec({ instances: 2, execMode: 'cluster' }), sampleSpec({ instances: 2, listen: ['8080'] })]) {
       const files = logPathsFor(paths, { ...spec, log: { ...log, combinedFile: '/var/log/api.log' } }, 0);
-      assert.deepEqual(files, { out: '/home/u/.tend/logs/api-out.log', err: '/home/u/.tend/logs/api-error.log', combined: '/var/log/api.log' });
+      assert.deepEqual(files, {
+        out: '/home/u/.tend/logs/api-out.log',
+        err: '/home/u/.tend/logs/api-error.log',
+        combined: '/var/log/api.log',
+      });
     }
   });
   it('merge_logs: no suffix', () => {

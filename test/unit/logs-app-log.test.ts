@@ -18,10 +18,7 @@ interface Fixture {
 }
 
 /** An AppLog on a temp dir; `records` collects what a follower would see (unless noRecords). */
-function setup(
-  over: Partial<AppLogOptions> & { noRecords?: boolean } = {},
-  files?: (dir: string) => AppLogOptions['files'],
-): Fixture {
+function setup(over: Partial<AppLogOptions> & { noRecords?: boolean } = {}, files?: (dir: string) => AppLogOptions['files']): Fixture {
   const { noRecords, ...rest } = over;
   const dir = tempDir();
   const out = join(dir, 'app-out.log');
@@ -60,7 +57,10 @@ describe('AppLog raw mode', () => {
     f.log.endStream('out');
     f.log.endStream('out');
     assert.equal(f.read(f.out), 'no newline\n');
-    assert.deepEqual(f.records.map((r) => r.message), ['no newline']);
+    assert.deepEqual(
+      f.records.map((r) => r.message),
+      ['no newline'],
+    );
     f.log.close();
   });
 
@@ -86,12 +86,15 @@ describe('AppLog raw mode', () => {
     f.log.write('out', b('rd\n'));
     f.log.close();
     const iso = (ms: number): string => new Date(ms).toISOString();
-    assert.equal(
-      f.read(f.out),
-      `${iso(t0)}: first half\n${iso(t0 + 1500)}: second\n${iso(t0 + 1500)}: third\n`,
+    assert.equal(f.read(f.out), `${iso(t0)}: first half\n${iso(t0 + 1500)}: second\n${iso(t0 + 1500)}: third\n`);
+    assert.deepEqual(
+      f.records.map((r) => r.time),
+      [t0, t0 + 1500, t0 + 1500],
     );
-    assert.deepEqual(f.records.map((r) => r.time), [t0, t0 + 1500, t0 + 1500]);
-    assert.deepEqual(f.records.map((r) => r.message), ['first half', 'second', 'third']);
+    assert.deepEqual(
+      f.records.map((r) => r.message),
+      ['first half', 'second', 'third'],
+    );
   });
 
   it('uses log_date_format in local time', () => {
@@ -116,7 +119,7 @@ describe('AppLog raw mode', () => {
     assert.equal(f.read(file), 'T: abc\nT: E1\nT: def\nT: E2\n');
   });
 
-  it('keeps err in its own file when merge is set (PM2\'s merge_logs only drops the per-id suffix)', () => {
+  it("keeps err in its own file when merge is set (PM2's merge_logs only drops the per-id suffix)", () => {
     const f = setup({ spec: logSpec({ merge: true }) });
     f.log.write('err', b('to err\n'));
     assert.deepEqual(f.log.paths, { out: f.out, err: f.err, combined: null });
@@ -133,7 +136,13 @@ describe('AppLog raw mode', () => {
     f.log.endStream('out', 1);
     f.log.close();
     assert.equal(f.read(f.out), 'i0 part\ni1 line\n rest\n');
-    assert.deepEqual(f.records.map((r) => [r.id, r.message]), [[1, 'i1 line'], [0, 'i0 part rest']]);
+    assert.deepEqual(
+      f.records.map((r) => [r.id, r.message]),
+      [
+        [1, 'i1 line'],
+        [0, 'i0 part rest'],
+      ],
+    );
   });
 
   it('writes both streams to a combined file as well', () => {
@@ -230,7 +239,11 @@ describe('AppLog json mode', () => {
     f.log.write('err', b('tail without newline'));
     f.log.endStream('err');
     f.log.close();
-    const recs = f.read(f.out).trim().split('\n').map((l) => parseJsonLine(l));
+    const recs = f
+      .read(f.out)
+      .trim()
+      .split('\n')
+      .map((l) => parseJsonLine(l));
     assert.deepEqual(recs, [
       { time: t0, app: 'app', id: 3, stream: 'out', message: 'hello' },
       { time: t0 + 5, app: 'app', id: 3, stream: 'out', message: 'second' },
@@ -251,6 +264,9 @@ describe('AppLog json mode', () => {
     assert.ok(recs.every((r) => r !== null));
     assert.equal(recs[0]?.message, '\u0000\ufffd\ufffd\u001b[A\ufffd');
     assert.equal(recs.length, 1 + Math.ceil((2 + 300) / 64));
-    assert.deepEqual(f.records.map((r) => r.message), recs.map((r) => r?.message));
+    assert.deepEqual(
+      f.records.map((r) => r.message),
+      recs.map((r) => r?.message),
+    );
   });
 });

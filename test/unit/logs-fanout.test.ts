@@ -55,7 +55,11 @@ describe('LogFanout', () => {
   it('drops a stuck follower with a reason while others continue (publishing never waits for it)', () => {
     const fan = new LogFanout({ maxQueuedRecords: 100 });
     const reasons: string[] = [];
-    const stuck = fan.subscribe({}, () => false, (why) => reasons.push(why));
+    const stuck = fan.subscribe(
+      {},
+      () => false,
+      (why) => reasons.push(why),
+    );
     let healthy = 0;
     fan.subscribe({}, () => ++healthy > 0);
     for (let i = 0; i < 100_000; i += 1) fan.publish(rec(i));
@@ -77,9 +81,13 @@ describe('LogFanout', () => {
   it('drops a follower whose send throws, and close is idempotent', () => {
     const fan = new LogFanout();
     const reasons: string[] = [];
-    const sub = fan.subscribe({}, () => {
-      throw new Error('EPIPE');
-    }, (why) => reasons.push(why));
+    const sub = fan.subscribe(
+      {},
+      () => {
+        throw new Error('EPIPE');
+      },
+      (why) => reasons.push(why),
+    );
     fan.publish(rec(1));
     assert.equal(sub.closed, true);
     assert.match(reasons[0] ?? '', /EPIPE/);
@@ -94,7 +102,11 @@ describe('LogFanout', () => {
     const log = new AppLog({ app: 'f', id: 0, spec: logSpec({ maxSizeBytes: 0 }), files: { out, err: null, combined: null } });
     let healthy = 0;
     const dropped: string[] = [];
-    fan.subscribe({ apps: ['f'] }, () => false, (why) => dropped.push(why));
+    fan.subscribe(
+      { apps: ['f'] },
+      () => false,
+      (why) => dropped.push(why),
+    );
     fan.subscribe({ apps: ['f'] }, () => ++healthy > 0);
     if (fan.wants('f', 0)) log.setRecordListener((r) => fan.publish(r));
     const data = numberedLines(0, 20_000);

@@ -65,7 +65,10 @@ describe('FileSink', () => {
     const kept = readWholeLog(file).toString().split('\n').filter(Boolean);
     assert.equal(kept.at(-1), numberedLine(199).slice(0, -1));
     assert.ok(kept.length <= 4 * 10, 'disk use is bounded by (retain + 1) × max');
-    assert.deepEqual(filesIn(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      filesIn(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('lets a line longer than the limit go on in the next file', () => {
@@ -217,7 +220,10 @@ describe('FileSink', () => {
     }
     const lines = readWholeLog(file).toString().split('\n').filter(Boolean);
     assert.equal(lines.at(-1), numberedLine(49).slice(0, -1));
-    assert.deepEqual(filesIn(dir).filter((f) => !f.endsWith('.gz') && f !== 'gz.log'), []);
+    assert.deepEqual(
+      filesIn(dir).filter((f) => !f.endsWith('.gz') && f !== 'gz.log'),
+      [],
+    );
   });
 
   it('recovers from a crash mid-compression', async () => {

@@ -41,10 +41,7 @@ describe('AppLog fed by a real process', () => {
     const child = spawn(process.execPath, ['-e', SPAM, String(total)], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => log.write('out', c));
     child.stderr.on('data', (c: Buffer) => log.write('err', c));
-    await Promise.all([
-      new Promise((r) => child.stdout.on('end', r)),
-      new Promise((r) => child.stderr.on('end', r)),
-    ]);
+    await Promise.all([new Promise((r) => child.stdout.on('end', r)), new Promise((r) => child.stderr.on('end', r))]);
     log.endStream('out');
     log.endStream('err');
     log.close();
@@ -59,7 +56,10 @@ describe('AppLog fed by a real process', () => {
     const archives = listArchivesSync(out);
     assert.ok(archives.length >= 30 && archives.every((a) => a.compressed));
     const tail = await tailLines(out, 3);
-    assert.deepEqual(tail.map((l) => l.text), [numberedLine(total - 2).slice(0, -1), numberedLine(total - 1).slice(0, -1), 'end without newline']);
+    assert.deepEqual(
+      tail.map((l) => l.text),
+      [numberedLine(total - 2).slice(0, -1), numberedLine(total - 1).slice(0, -1), 'end without newline'],
+    );
     assert.equal(readWholeLog(err).toString(), 'bye\n');
   });
 });

@@ -21,11 +21,17 @@ describe('reading logs back', () => {
     const archives = await listArchives(file);
     assert.ok(archives.length > 20);
     assert.ok(archives.every((a) => a.compressed));
-    assert.deepEqual(archives.map((a) => a.stamp), [...archives.map((a) => a.stamp)].sort((x, y) => x - y));
+    assert.deepEqual(
+      archives.map((a) => a.stamp),
+      [...archives.map((a) => a.stamp)].sort((x, y) => x - y),
+    );
     const last = await tailLines(file, 45);
     assert.equal(last.length, 45);
     assert.equal(last.at(-1)?.text, 'partial');
-    assert.deepEqual(last.slice(0, -1).map((l) => l.text), Array.from({ length: 44 }, (_, i) => text(256 + i)));
+    assert.deepEqual(
+      last.slice(0, -1).map((l) => l.text),
+      Array.from({ length: 44 }, (_, i) => text(256 + i)),
+    );
     const everything = await tailLines(file, 10_000);
     assert.equal(everything.length, 301, 'all lines, none twice');
   });
@@ -34,8 +40,14 @@ describe('reading logs back', () => {
     const dir = tempDir();
     const file = join(dir, 'short.log');
     writeFileSync(file, 'one\n\nthree\n');
-    assert.deepEqual((await tailLines(file, 10)).map((l) => l.text), ['one', '', 'three']);
-    assert.deepEqual((await tailLines(file, 1)).map((l) => l.text), ['three']);
+    assert.deepEqual(
+      (await tailLines(file, 10)).map((l) => l.text),
+      ['one', '', 'three'],
+    );
+    assert.deepEqual(
+      (await tailLines(file, 1)).map((l) => l.text),
+      ['three'],
+    );
     assert.deepEqual(await tailLines(join(dir, 'missing.log'), 5), []);
     writeFileSync(join(dir, 'empty.log'), '');
     assert.deepEqual(await tailLines(join(dir, 'empty.log'), 5), []);
@@ -48,14 +60,23 @@ describe('reading logs back', () => {
     s.write(Buffer.from(`${long}\nend\n`));
     s.close();
     assert.ok((await listArchives(file)).length >= 2);
-    assert.deepEqual((await tailLines(file, 2)).map((l) => l.text), [long, 'end']);
+    assert.deepEqual(
+      (await tailLines(file, 2)).map((l) => l.text),
+      [long, 'end'],
+    );
   });
 
   it('reads json records back, and recovers times of ISO-prefixed raw lines', async () => {
     const dir = tempDir();
     const clock = new FakeClock();
     const json = join(dir, 'j.log');
-    const log = new AppLog({ app: 'j', id: 1, spec: logSpec({ type: 'json' }), files: { out: json, err: json, combined: null }, now: clock.now });
+    const log = new AppLog({
+      app: 'j',
+      id: 1,
+      spec: logSpec({ type: 'json' }),
+      files: { out: json, err: json, combined: null },
+      now: clock.now,
+    });
     log.write('out', Buffer.from('o1\n'));
     clock.advance(10);
     log.write('err', Buffer.from('e1\n'));
@@ -65,7 +86,10 @@ describe('reading logs back', () => {
       { time: clock.t - 10, app: 'j', id: 1, stream: 'out', message: 'o1' },
       { time: clock.t, app: 'j', id: 1, stream: 'err', message: 'e1' },
     ]);
-    const raw = lineToRecord({ text: '2024-01-01T00:00:00.250Z: hello', fileTime: 5 }, { file: '', app: 'r', id: 0, stream: 'err', type: 'raw' });
+    const raw = lineToRecord(
+      { text: '2024-01-01T00:00:00.250Z: hello', fileTime: 5 },
+      { file: '', app: 'r', id: 0, stream: 'err', type: 'raw' },
+    );
     assert.deepEqual(raw, { time: Date.UTC(2024, 0, 1, 0, 0, 0, 250), app: 'r', id: 0, stream: 'err', message: 'hello' });
     const bare = lineToRecord({ text: 'no time', fileTime: 5 }, { file: '', app: 'r', id: 0, stream: 'out', type: 'raw' });
     assert.equal(bare.time, 5);
@@ -90,7 +114,10 @@ describe('reading logs back', () => {
     const r = (app: string, time: number, message: string): LogRecord => ({ time, app, id: 0, stream: 'out', message });
     const a = [r('a', 1, 'a1'), r('a', 5, 'a2'), r('a', 3, 'a3')];
     const b = [r('b', 2, 'b1'), r('b', 5, 'b2')];
-    assert.deepEqual(mergeByTime([a, b]).map((x) => x.message), ['a1', 'b1', 'a2', 'a3', 'b2']);
+    assert.deepEqual(
+      mergeByTime([a, b]).map((x) => x.message),
+      ['a1', 'b1', 'a2', 'a3', 'b2'],
+    );
     assert.deepEqual(mergeByTime([]), []);
   });
 });

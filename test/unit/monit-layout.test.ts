@@ -8,18 +8,53 @@ import { fit, sanitize } from '../../src/tui/monit/text.js';
 
 const strip = (s: string): string => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const view = (over: Partial<MonitView> = {}): MonitView => ({
-  cols: 80, rows: 24, title: 'tend monit — 2 apps', selected: 0, cpu: [1, 5, 10], mem: [40, 41, 42], filter: '', editingFilter: false, logsOnly: false, message: '',
+  cols: 80,
+  rows: 24,
+  title: 'tend monit — 2 apps',
+  selected: 0,
+  cpu: [1, 5, 10],
+  mem: [40, 41, 42],
+  filter: '',
+  editingFilter: false,
+  logsOnly: false,
+  message: '',
   apps: [
-    { id: 0, name: 'api', status: 'online', pid: 10, restarts: 2, uptimeMs: 65_000, cpuPercent: 12.5, memoryBytes: 44 * 1048576, health: 'healthy' },
-    { id: 1, name: 'worker-with-a-very-long-name-that-does-not-fit', status: 'errored', pid: null, restarts: 16, uptimeMs: 0, cpuPercent: null, memoryBytes: null },
+    {
+      id: 0,
+      name: 'api',
+      status: 'online',
+      pid: 10,
+      restarts: 2,
+      uptimeMs: 65_000,
+      cpuPercent: 12.5,
+      memoryBytes: 44 * 1048576,
+      health: 'healthy',
+    },
+    {
+      id: 1,
+      name: 'worker-with-a-very-long-name-that-does-not-fit',
+      status: 'errored',
+      pid: null,
+      restarts: 16,
+      uptimeMs: 0,
+      cpuPercent: null,
+      memoryBytes: null,
+    },
   ],
-  logs: [{ text: 'listening on 3000', err: false }, { text: 'boom', err: true }],
+  logs: [
+    { text: 'listening on 3000', err: false },
+    { text: 'boom', err: true },
+  ],
   ...over,
 });
 
 describe('monit layout', () => {
   it('fills exactly rows × cols cells at 80×24 and at other sizes', () => {
-    for (const [cols, rows] of [[80, 24], [120, 40], [40, 10]] as const) {
+    for (const [cols, rows] of [
+      [80, 24],
+      [120, 40],
+      [40, 10],
+    ] as const) {
       const frame = layout(view({ cols, rows }));
       assert.equal(frame.length, rows);
       for (const line of frame) assert.equal([...strip(line)].length, cols, JSON.stringify(strip(line)));
@@ -37,7 +72,12 @@ describe('monit layout', () => {
   });
 
   it('says when a filter matches nothing', () => {
-    assert.match(layout(view({ apps: [], selected: -1, filter: 'zz' })).map(strip).join('\n'), /no app matches "zz"/);
+    assert.match(
+      layout(view({ apps: [], selected: -1, filter: 'zz' }))
+        .map(strip)
+        .join('\n'),
+      /no app matches "zz"/,
+    );
   });
 });
 
@@ -54,7 +94,16 @@ describe('monit pieces', () => {
   });
 
   it('parses arrow keys, letters and control keys', () => {
-    assert.deepEqual(parseKeys('\x1b[A\x1b[Bjq\r\x7f\x03\x1b'), ['up', 'down', { char: 'j' }, { char: 'q' }, 'enter', 'backspace', 'ctrl-c', 'escape']);
+    assert.deepEqual(parseKeys('\x1b[A\x1b[Bjq\r\x7f\x03\x1b'), [
+      'up',
+      'down',
+      { char: 'j' },
+      { char: 'q' },
+      'enter',
+      'backspace',
+      'ctrl-c',
+      'escape',
+    ]);
   });
 
   it('screen rewrites only the rows that changed', () => {

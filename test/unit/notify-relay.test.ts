@@ -18,11 +18,14 @@ function which(name: string): string | null {
 
 const systemdNotify = which('systemd-notify');
 const python = which('python3');
-const missing = systemdNotify === null ? 'systemd-notify (package systemd) is not installed' : python === null ? 'python3 is not installed' : '';
+const missing =
+  systemdNotify === null ? 'systemd-notify (package systemd) is not installed' : python === null ? 'python3 is not installed' : '';
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { env, timeout: 10_000 }, (err, _out, stderr) => (err ? reject(new Error(`${file}: ${err.message} ${stderr}`)) : resolve()));
+    execFile(file, args, { env, timeout: 10_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`${file}: ${err.message} ${stderr}`)) : resolve(),
+    );
   });
 }
 
@@ -48,7 +51,8 @@ describe('NOTIFY_SOCKET relay: no interpreter, real sd_notify clients', () => {
     try {
       await run(systemdNotify as string, ['--ready'], { PATH: empty, NOTIFY_SOCKET: a.path });
       await waitFor(() => seenA.includes('READY=1'), 'READY=1 from systemd-notify');
-      const py = 'import os,socket\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.sendto(b"STATUS=warming\\nREADY=1",os.environ["NOTIFY_SOCKET"])\n';
+      const py =
+        'import os,socket\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.sendto(b"STATUS=warming\\nREADY=1",os.environ["NOTIFY_SOCKET"])\n';
       await run(python as string, ['-c', py], { NOTIFY_SOCKET: b.path });
       await waitFor(() => seenB.includes('READY=1'), 'READY=1 from python');
       assert.deepEqual(seenB, ['STATUS=warming', 'READY=1'], 'one datagram of two lines gives two lines, to its own relay only');
@@ -57,12 +61,15 @@ describe('NOTIFY_SOCKET relay: no interpreter, real sd_notify clients', () => {
       a.close();
       b.close();
     }
-    
+
     assert.equal(openRelayCount(), 0);
     assert.ok(!existsSync(a.path) && !existsSync(b.path), 'close() removes the socket files');
   });
 
   req.it('refuses a socket path too long for sockaddr_un with a message saying what to do', async () => {
-    await assert.rejects(startNotifyRelay(join(dir, 'x'.repeat(120)), () => undefined), /longer than 107 bytes; use a shorter TEND_HOME/);
+    await assert.rejects(
+      startNotifyRelay(join(dir, 'x'.repeat(120)), () => undefined),
+      /longer than 107 bytes; use a shorter TEND_HOME/,
+    );
   });
 });

@@ -17,7 +17,8 @@ describe('value parsing, one way everywhere', () => {
     assert.equal(parseDuration('1.5s'), 1500);
     assert.equal(parseDuration('2m'), 120_000);
     assert.equal(parseDuration('250ms'), 250);
-    for (const bad of ['-5', 'soon', '', -1, '1.5x', null]) assert.throws(() => parseDuration(bad, 'kill_timeout'), { code: 'E_INVALID_VALUE' });
+    for (const bad of ['-5', 'soon', '', -1, '1.5x', null])
+      assert.throws(() => parseDuration(bad, 'kill_timeout'), { code: 'E_INVALID_VALUE' });
   });
 
   it('sizes: bytes or binary units', () => {
@@ -52,26 +53,55 @@ describe('value parsing, one way everywhere', () => {
   });
 
   it('resolves targets by id, name, namespace and all; unknown names list the known ones', () => {
-    const apps = [{ id: 1, spec: { name: 'api', namespace: 'web' } }, { id: 0, spec: { name: 'worker', namespace: 'jobs' } }];
-    assert.deepEqual(resolveTarget(apps, 'all').map((a) => a.id), [0, 1]);
-    assert.deepEqual(resolveTarget(apps, 1).map((a) => a.id), [1]);
-    assert.deepEqual(resolveTarget(apps, 'api').map((a) => a.id), [1]);
-    assert.deepEqual(resolveTarget(apps, 'jobs').map((a) => a.id), [0]);
-    assert.throws(() => resolveTarget(apps, 'ghost'), (e: Error & { code?: string; hint?: string }) => e.code === 'E_APP_NOT_FOUND' && /api \(1\)/.test(e.hint ?? ''));
+    const apps = [
+      { id: 1, spec: { name: 'api', namespace: 'web' } },
+      { id: 0, spec: { name: 'worker', namespace: 'jobs' } },
+    ];
+    assert.deepEqual(
+      resolveTarget(apps, 'all').map((a) => a.id),
+      [0, 1],
+    );
+    assert.deepEqual(
+      resolveTarget(apps, 1).map((a) => a.id),
+      [1],
+    );
+    assert.deepEqual(
+      resolveTarget(apps, 'api').map((a) => a.id),
+      [1],
+    );
+    assert.deepEqual(
+      resolveTarget(apps, 'jobs').map((a) => a.id),
+      [0],
+    );
+    assert.throws(
+      () => resolveTarget(apps, 'ghost'),
+      (e: Error & { code?: string; hint?: string }) => e.code === 'E_APP_NOT_FOUND' && /api \(1\)/.test(e.hint ?? ''),
+    );
   });
 
   it('builds command lines: current node, other interpreters, direct, shell', () => {
     const base = { args: ['a b'], interpreterArgs: ['--x'], shell: false };
     assert.deepEqual(buildCommand({ ...base, script: '/s.js', interpreter: 'node' }, '/n'), { file: '/n', args: ['--x', '/s.js', 'a b'] });
-    assert.deepEqual(buildCommand({ ...base, script: '/s.py', interpreter: 'python3' }), { file: 'python3', args: ['--x', '/s.py', 'a b'] });
+    assert.deepEqual(buildCommand({ ...base, script: '/s.py', interpreter: 'python3' }), {
+      file: 'python3',
+      args: ['--x', '/s.py', 'a b'],
+    });
     assert.deepEqual(buildCommand({ ...base, script: 'sleep', interpreter: null }), { file: 'sleep', args: ['a b'] });
-    assert.deepEqual(buildCommand({ ...base, script: 'echo $HOME', interpreter: null, shell: true }), { file: '/bin/sh', args: ['-c', "echo $HOME 'a b'"] });
+    assert.deepEqual(buildCommand({ ...base, script: 'echo $HOME', interpreter: null, shell: true }), {
+      file: '/bin/sh',
+      args: ['-c', "echo $HOME 'a b'"],
+    });
   });
 
   it('drops login-session variables and redacts secret-looking values', () => {
     const env = inheritableEnv({ PATH: '/bin', SSH_AUTH_SOCK: 'x', TERM: 'xterm', TMUX: 't', SHLVL: '2', KEEP: '1' });
     assert.deepEqual(env, { PATH: '/bin', KEEP: '1' });
-    assert.deepEqual(redactEnv({ API_TOKEN: 'a', DB_PASSWORD: 'b', AWS_SECRET_ACCESS_KEY: 'c', PORT: '80' }), { API_TOKEN: '[redacted]', DB_PASSWORD: '[redacted]', AWS_SECRET_ACCESS_KEY: '[redacted]', PORT: '80' });
+    assert.deepEqual(redactEnv({ API_TOKEN: 'a', DB_PASSWORD: 'b', AWS_SECRET_ACCESS_KEY: 'c', PORT: '80' }), {
+      API_TOKEN: '[redacted]',
+      DB_PASSWORD: '[redacted]',
+      AWS_SECRET_ACCESS_KEY: '[redacted]',
+      PORT: '80',
+    });
   });
 });
 
@@ -89,7 +119,10 @@ describe('systemd unit detection', () => {
     const { detectSystemdUnit } = await import('../../src/daemon/systemd-unit.js');
     const env = { INVOCATION_ID: 'abc' };
     assert.deepEqual(detectSystemdUnit(env, '0::/system.slice/tend-root.service\n'), { name: 'tend-root.service', scope: 'system' });
-    assert.deepEqual(detectSystemdUnit(env, '0::/user.slice/user-1000.slice/user@1000.service/app.slice/tend.service\n'), { name: 'tend.service', scope: 'user' });
+    assert.deepEqual(detectSystemdUnit(env, '0::/user.slice/user-1000.slice/user@1000.service/app.slice/tend.service\n'), {
+      name: 'tend.service',
+      scope: 'user',
+    });
     assert.equal(detectSystemdUnit(env, '0::/user.slice/user-1000.slice/session-3.scope\n'), null);
     assert.equal(detectSystemdUnit({}, '0::/system.slice/tend-root.service\n'), null);
   });

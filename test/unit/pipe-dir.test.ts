@@ -1,5 +1,17 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, lstatSync, symlinkSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  symlinkSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,7 +31,9 @@ const tmpfs = needs(onTmpfs ? null : `${BASE} is not a tmpfs here`);
 const asRoot = needs(!onTmpfs ? `${BASE} is not a tmpfs here` : process.getuid?.() !== 0 ? 'needs root (chown)' : null);
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 function home(): string {
   const d = mkdtempSync(join(tmpdir(), 'tend-pipedir-'));
   dirs.push(d);

@@ -12,7 +12,11 @@ describe('on another OS tend says it needs Linux, at once', () => {
   it('the CLI exits 1 with one line and starts nothing', () => {
     const home = mkdtempSync(join(tmpdir(), 'tend-platform-'));
     try {
-      const r = spawnSync(process.execPath, ['-r', preload, BIN, 'start', 'x.js'], { env: { ...process.env, TEND_HOME: home }, encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, ['-r', preload, BIN, 'start', 'x.js'], {
+        env: { ...process.env, TEND_HOME: home },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       assert.equal(r.status, 1);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^tend: tend runs on Linux only .* this is darwin — run it in a Linux VM or container\n$/);

@@ -12,7 +12,11 @@ import { isTendError } from '../../src/errors.js';
 // TEND_PM2_CORPUS at the folders (colon-separated), each with its manifest.json. The comparison
 // with PM2 itself (same processes, env, args, cwd, logs) is `node dist/bench/pm2-corpus.js`.
 
-interface Entry { source: string; dir: string | null; file?: string }
+interface Entry {
+  source: string;
+  dir: string | null;
+  file?: string;
+}
 
 const corpora = (process.env.TEND_PM2_CORPUS ?? '').split(':').filter(Boolean);
 const skip = corpora.length === 0 ? 'TEND_PM2_CORPUS is not set (see BENCHMARKS.md, "PM2 ecosystem files")' : false;
@@ -29,7 +33,10 @@ describe('PM2 corpus: every real file loads or is refused in one line', { skip }
           const file = join(sandbox, e.file as string);
           if (!existsSync(file)) return;
           try {
-            const loaded = await loadConfigFile(file, { cwd: dirname(file), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox } });
+            const loaded = await loadConfigFile(file, {
+              cwd: dirname(file),
+              env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox },
+            });
             for (const f of loaded.failed) assert.doesNotMatch(f.message, /\n/, `${f.name}: one line`);
             for (const app of loaded.apps) assert.ok(app.name.length > 0 && app.exec.script.length > 0);
           } catch (err) {

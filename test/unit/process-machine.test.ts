@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { INITIAL, toStatus, transition, type ProcessEvent, type Snapshot } from '../../src/supervisor/process-machine.js';
 
-const spec = { autorestart: true, stopExitCodes: [], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 2, minUptimeMs: 1000, killSignal: 'SIGTERM', killTimeoutMs: 5000, waitReady: false, listenTimeoutMs: 3000 };
+const spec = {
+  autorestart: true,
+  stopExitCodes: [],
+  restartDelayMs: 0,
+  expBackoffRestartDelayMs: 0,
+  maxRestarts: 2,
+  minUptimeMs: 1000,
+  killSignal: 'SIGTERM',
+  killTimeoutMs: 5000,
+  waitReady: false,
+  listenTimeoutMs: 3000,
+};
 
 function run(events: ProcessEvent[], s: Snapshot = INITIAL, sp = spec) {
   const effects: string[] = [];
@@ -58,11 +69,19 @@ describe('process state machine', () => {
     const online = run([{ type: 'start' }, { type: 'spawned' }]).s;
     const r = run([{ type: 'restart' }, { type: 'exit', code: null, signal: 'SIGTERM', uptimeMs: 10 }], online);
     assert.equal(r.s.state, 'starting');
-    assert.deepEqual(r.effects.filter((e) => e === 'count-restart' || e === 'spawn'), ['count-restart', 'spawn']);
+    assert.deepEqual(
+      r.effects.filter((e) => e === 'count-restart' || e === 'spawn'),
+      ['count-restart', 'spawn'],
+    );
   });
 
   it('restart of a stopped, errored or backing-off app starts it and counts once (a start does not count)', () => {
-    const stopped = run([{ type: 'start' }, { type: 'spawned' }, { type: 'stop' }, { type: 'exit', code: 0, signal: null, uptimeMs: 10 }]).s;
+    const stopped = run([
+      { type: 'start' },
+      { type: 'spawned' },
+      { type: 'stop' },
+      { type: 'exit', code: 0, signal: null, uptimeMs: 10 },
+    ]).s;
     assert.equal(stopped.state, 'stopped');
     const r = run([{ type: 'restart' }], stopped);
     assert.equal(r.s.state, 'starting');

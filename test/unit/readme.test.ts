@@ -8,7 +8,10 @@ const configuration = readFileSync(new URL('../../../docs/configuration.md', imp
 
 describe('README stays true', () => {
   it('docs/configuration.md contains the config table generated from the schema', () => {
-    assert.ok(configuration.includes(renderConfigMarkdown().trim()), 'docs/configuration.md is out of date: paste renderConfigMarkdown() (src/config/help.ts) into "Every setting"');
+    assert.ok(
+      configuration.includes(renderConfigMarkdown().trim()),
+      'docs/configuration.md is out of date: paste renderConfigMarkdown() (src/config/help.ts) into "Every setting"',
+    );
   });
 
   it('stays a first page: under 300 lines, Linux and both ways to install on its first screen', () => {

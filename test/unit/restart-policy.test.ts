@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideRestart, FLOOR_FIRST_MS, FLOOR_MAX_MS, FRESH_HISTORY, MAX_BACKOFF_MS, QUICK_RUN_MS, restartFloorMs } from '../../src/supervisor/restart-policy.js';
+import {
+  decideRestart,
+  FLOOR_FIRST_MS,
+  FLOOR_MAX_MS,
+  FRESH_HISTORY,
+  MAX_BACKOFF_MS,
+  QUICK_RUN_MS,
+  restartFloorMs,
+} from '../../src/supervisor/restart-policy.js';
 
-const spec = { autorestart: true, stopExitCodes: [] as number[], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 3, minUptimeMs: 1000 };
+const spec = {
+  autorestart: true,
+  stopExitCodes: [] as number[],
+  restartDelayMs: 0,
+  expBackoffRestartDelayMs: 0,
+  maxRestarts: 3,
+  minUptimeMs: 1000,
+};
 const crash = (uptimeMs: number, code: number | null = 1, signal: string | null = null) => ({ code, signal, uptimeMs });
 
 describe('restart policy', () => {
@@ -20,7 +35,7 @@ describe('restart policy', () => {
     assert.equal(decideRestart(FRESH_HISTORY, crash(5000, null, 'SIGKILL'), { ...spec, stopExitCodes: [0, 9] }).action, 'restart');
   });
 
-  it('marks errored at the max_restarts-th unstable run in a row (PM2\'s count: N runs in all)', () => {
+  it("marks errored at the max_restarts-th unstable run in a row (PM2's count: N runs in all)", () => {
     let h = FRESH_HISTORY;
     for (let i = 1; i <= 2; i++) {
       const d = decideRestart(h, crash(10), spec);

@@ -16,7 +16,12 @@ const tempDir = (): string => {
 };
 const started: number[] = [];
 after(() => {
-  for (const pid of started) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of started)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -25,7 +30,9 @@ function stdio(dir: string): [number, number, number] {
   return [openSync('/dev/null', 'r'), openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')];
 }
 
-function launch(req: Omit<SpawnRequest, 'stdio' | 'cwd' | 'env' | 'ipc'> & Partial<SpawnRequest>): Promise<{ child: AppChild; dir: string }> {
+function launch(
+  req: Omit<SpawnRequest, 'stdio' | 'cwd' | 'env' | 'ipc'> & Partial<SpawnRequest>,
+): Promise<{ child: AppChild; dir: string }> {
   const dir = tempDir();
   const fds = req.stdio ?? stdio(dir);
   return new Promise((resolve, reject) => {
@@ -54,7 +61,11 @@ describe('the native spawner (posix_spawn through libc)', () => {
   });
 
   withLibc.it('starts the command in its own session, in cwd, with exactly the env given, output to the fds', async () => {
-    const { child, dir } = await launch({ file: 'sh', args: ['-c', 'echo "$FOO:$(pwd)"; echo oops >&2; sleep 30'], env: { PATH: '/usr/bin:/bin', FOO: 'bar' } });
+    const { child, dir } = await launch({
+      file: 'sh',
+      args: ['-c', 'echo "$FOO:$(pwd)"; echo oops >&2; sleep 30'],
+      env: { PATH: '/usr/bin:/bin', FOO: 'bar' },
+    });
     const pid = child.pid as number;
     assert.equal(sessionOf(pid), pid, 'a new session led by the child');
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).sort();
@@ -94,10 +105,13 @@ describe('the native spawner (posix_spawn through libc)', () => {
     assert.equal(readFileSync(join(out, 'out'), 'utf8'), 'plain ran\n');
   });
 
-  withLibc.it('gives a Node child an IPC channel on fd 3 and passes its messages on (not Node\'s own)', async () => {
+  withLibc.it("gives a Node child an IPC channel on fd 3 and passes its messages on (not Node's own)", async () => {
     const { child } = await launch({
       file: process.execPath,
-      args: ['-e', "process.send({ type: 'ready' }); process.send('second'); process.channel.unref(); setTimeout(() => process.exit(0), 200);"],
+      args: [
+        '-e',
+        "process.send({ type: 'ready' }); process.send('second'); process.channel.unref(); setTimeout(() => process.exit(0), 200);",
+      ],
       ipc: true,
     });
     const messages: unknown[] = [];
@@ -109,21 +123,32 @@ describe('the native spawner (posix_spawn through libc)', () => {
   withLibc.it('reaps every child: 60 launched at once all report their exit and leave no zombie', async () => {
     const launched = await Promise.all(Array.from({ length: 60 }, (_, i) => launch({ file: '/bin/sh', args: ['-c', `exit ${i % 5}`] })));
     const codes = await Promise.all(launched.map(({ child }) => exited(child)));
-    assert.deepEqual(codes.map((c) => c.code), Array.from({ length: 60 }, (_, i) => i % 5));
+    assert.deepEqual(
+      codes.map((c) => c.code),
+      Array.from({ length: 60 }, (_, i) => i % 5),
+    );
     for (const { child } of launched) {
       let state = 'gone';
-      try { state = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? 'gone'; } catch { /* reaped */ }
+      try {
+        state = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? 'gone';
+      } catch {
+        /* reaped */
+      }
       assert.equal(state, 'gone', `pid ${child.pid} left as ${state}`);
     }
   });
 });
 
-describe('Node\'s spawner (TEND_SPAWNER=node, or where koffi cannot load)', () => {
+describe("Node's spawner (TEND_SPAWNER=node, or where koffi cannot load)", () => {
   it('keeps the same contract: session, exit code, IPC', async () => {
     process.env.TEND_SPAWNER = 'node';
     try {
       assert.equal(spawnerKind().kind, 'child_process');
-      const { child } = await launch({ file: process.execPath, args: ['-e', "process.send('hi'); process.channel.unref(); setTimeout(() => process.exit(4), 100);"], ipc: true });
+      const { child } = await launch({
+        file: process.execPath,
+        args: ['-e', "process.send('hi'); process.channel.unref(); setTimeout(() => process.exit(4), 100);"],
+        ipc: true,
+      });
       assert.equal(sessionOf(child.pid as number), child.pid);
       const messages: unknown[] = [];
       child.onMessage((m) => messages.push(m));

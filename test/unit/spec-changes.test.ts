@@ -11,13 +11,29 @@ const spec = (overrides: Partial<AppSpec> = {}): AppSpec => sampleSpec({ env: { 
 describe('specChanges (apply --dry-run)', () => {
   it('names each changed setting by its config key, a variable by its name only', () => {
     const base = spec();
-    const changed = specChanges(base, spec({
-      env: { A: '1', SECRET_KEY: 's2', NEW: 'x' },
-      exec: { ...base.exec, interpreterArgs: ['--inspect'] },
-      log: { ...base.log, errFile: '/tmp/e.log', maxSizeBytes: 1 },
-      restartDelayMs: 5, maxMemoryRestartBytes: 1024, cronRestart: '0 * * * *', instances: 3,
-    }));
-    assert.deepEqual([...changed].sort(), ['cron_restart', 'env.NEW', 'env.SECRET_KEY', 'error_file', 'instances', 'interpreter_args', 'log_max_size', 'max_memory_restart', 'restart_delay']);
+    const changed = specChanges(
+      base,
+      spec({
+        env: { A: '1', SECRET_KEY: 's2', NEW: 'x' },
+        exec: { ...base.exec, interpreterArgs: ['--inspect'] },
+        log: { ...base.log, errFile: '/tmp/e.log', maxSizeBytes: 1 },
+        restartDelayMs: 5,
+        maxMemoryRestartBytes: 1024,
+        cronRestart: '0 * * * *',
+        instances: 3,
+      }),
+    );
+    assert.deepEqual([...changed].sort(), [
+      'cron_restart',
+      'env.NEW',
+      'env.SECRET_KEY',
+      'error_file',
+      'instances',
+      'interpreter_args',
+      'log_max_size',
+      'max_memory_restart',
+      'restart_delay',
+    ]);
     for (const key of changed.filter((k) => !k.startsWith('env.'))) assert.ok(findField(key) !== undefined, `${key} is a config key`);
     assert.doesNotMatch(JSON.stringify(changed), /s2/);
   });

@@ -12,7 +12,7 @@ describe('strip-ansi: the one ANSI stripper', () => {
     assert.equal(stripAnsi(HOSTILE), 'red ok dcs csi8 cs kp\n');
   });
 
-  it('monit\'s sanitize is the same stripper on one line (tabs as two spaces)', () => {
+  it("monit's sanitize is the same stripper on one line (tabs as two spaces)", () => {
     assert.equal(sanitize(HOSTILE), 'red ok dcs csi8 cs kp');
     assert.equal(sanitize('a\tb\nc'), 'a  bc');
   });

@@ -42,13 +42,16 @@ describe('resolveBootTarget', () => {
       [{ user: 'no-such-user-tend', rootless: false, env: {}, uid: 0 }, /no user named `no-such-user-tend`/, /getent passwd/],
     ];
     for (const [req, message, hint] of cases) {
-      assert.throws(() => resolveBootTarget(req), (err: unknown) => {
-        assert.ok(isTendError(err));
-        assert.equal(err.exitCode, 2);
-        assert.match(err.message, message);
-        assert.match(err.hint ?? '', hint);
-        return true;
-      });
+      assert.throws(
+        () => resolveBootTarget(req),
+        (err: unknown) => {
+          assert.ok(isTendError(err));
+          assert.equal(err.exitCode, 2);
+          assert.match(err.message, message);
+          assert.match(err.hint ?? '', hint);
+          return true;
+        },
+      );
     }
   });
 });

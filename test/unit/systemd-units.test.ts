@@ -7,7 +7,13 @@ import { describe, it } from 'node:test';
 import { execArgv, renderAppUnit, type AppUnitOptions } from '../../src/exporters/app-unit.js';
 import { renderBootUnit, type BootUnitOptions } from '../../src/boot/boot-unit.js';
 import {
-  environmentFileLine, environmentLine, escapeSpecifiers, execLine, quoteExecWord, timeSpan, unitNameFor,
+  environmentFileLine,
+  environmentLine,
+  escapeSpecifiers,
+  execLine,
+  quoteExecWord,
+  timeSpan,
+  unitNameFor,
 } from '../../src/lib/systemd-syntax.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import type { ExecSpec } from '../../src/protocol/model.js';
@@ -78,7 +84,7 @@ describe('app units', () => {
       { script: '/srv/a.js', args: ['x', 'y z'], interpreter: 'node', interpreterArgs: ['--max-old-space-size=256'], shell: false },
       { script: '/srv/a.py', args: [], interpreter: 'python3', interpreterArgs: ['-u'], shell: false },
       { script: '/usr/bin/redis-server', args: ['--port', '6380'], interpreter: null, interpreterArgs: [], shell: false },
-      { script: 'echo $HOME && sleep 100', args: ['it\'s'], interpreter: null, interpreterArgs: [], shell: true },
+      { script: 'echo $HOME && sleep 100', args: ["it's"], interpreter: null, interpreterArgs: [], shell: true },
     ];
     const resolve = (n: string): string => (n === 'node' ? process.execPath : n.startsWith('/') ? n : `/usr/bin/${n}`);
     for (const exec of cases) {
@@ -88,16 +94,40 @@ describe('app units', () => {
   });
 
   it('maps the restart policy, stop settings, cwd, user and journal logging', () => {
-    const unit = renderAppUnit(spec({
-      stopExitCodes: [0, 3], restartDelayMs: 250, maxRestarts: 4, minUptimeMs: 2000, killSignal: 'SIGINT', killTimeoutMs: 1500,
-    }), { ...OPTS, user: 'www-data' });
+    const unit = renderAppUnit(
+      spec({
+        stopExitCodes: [0, 3],
+        restartDelayMs: 250,
+        maxRestarts: 4,
+        minUptimeMs: 2000,
+        killSignal: 'SIGINT',
+        killTimeoutMs: 1500,
+      }),
+      { ...OPTS, user: 'www-data' },
+    );
     const l = lines(unit.unit);
     for (const want of [
-      'Type=exec', 'WorkingDirectory=/srv/api', `ExecStart=${process.execPath} /srv/api/server.js --port 3000`, 'User=www-data',
-      'Environment="NODE_ENV=production"', 'Environment="NODE_APP_INSTANCE=0"', 'Environment="TEND_APP_NAME=api"', 'Restart=always', 'RestartSec=250ms', 'RestartPreventExitStatus=0 3', 'SuccessExitStatus=0 3',
-      'StartLimitBurst=4', 'StartLimitIntervalSec=9s', 'KillSignal=SIGINT', 'TimeoutStopSec=1500ms', 'StandardOutput=journal',
-      'StandardError=journal', 'SyslogIdentifier=api', 'WantedBy=multi-user.target',
-    ]) assert.ok(l.includes(want), `${want} in\n${unit.unit}`);
+      'Type=exec',
+      'WorkingDirectory=/srv/api',
+      `ExecStart=${process.execPath} /srv/api/server.js --port 3000`,
+      'User=www-data',
+      'Environment="NODE_ENV=production"',
+      'Environment="NODE_APP_INSTANCE=0"',
+      'Environment="TEND_APP_NAME=api"',
+      'Restart=always',
+      'RestartSec=250ms',
+      'RestartPreventExitStatus=0 3',
+      'SuccessExitStatus=0 3',
+      'StartLimitBurst=4',
+      'StartLimitIntervalSec=9s',
+      'KillSignal=SIGINT',
+      'TimeoutStopSec=1500ms',
+      'StandardOutput=journal',
+      'StandardError=journal',
+      'SyslogIdentifier=api',
+      'WantedBy=multi-user.target',
+    ])
+      assert.ok(l.includes(want), `${want} in\n${unit.unit}`);
     assert.equal(unit.unitName, 'api.service');
     assert.equal(unit.envFile, null);
     assert.ok(l.indexOf('StartLimitBurst=4') < l.indexOf('[Service]'), 'start limits belong to [Unit]');
@@ -126,8 +156,13 @@ describe('app units', () => {
 });
 
 const BOOT: BootUnitOptions = {
-  tendBin: join(ROOT, 'bin', 'tend'), home: '/home/al ice/.tend', path: '/usr/local/bin:/usr/bin:/bin', user: 'alice',
-  rootless: false, runtimeDir: 'tend-alice', generator: 'test',
+  tendBin: join(ROOT, 'bin', 'tend'),
+  home: '/home/al ice/.tend',
+  path: '/usr/local/bin:/usr/bin:/bin',
+  user: 'alice',
+  rootless: false,
+  runtimeDir: 'tend-alice',
+  generator: 'test',
 };
 
 describe('boot unit', () => {
@@ -135,14 +170,29 @@ describe('boot unit', () => {
     const l = lines(renderBootUnit(BOOT));
     const bin = BOOT.tendBin;
     for (const want of [
-      'Type=notify', 'NotifyAccess=all', 'User=alice', 'Environment="PATH=/usr/local/bin:/usr/bin:/bin"',
-      'Environment="TEND_HOME=/home/al ice/.tend"', `ExecStartPre=-${bin} daemon stop`, `ExecStart=${bin} daemon run`, `ExecStartPost=-${bin} resurrect --boot`,
-      'RuntimeDirectory=tend-alice', 'RuntimeDirectoryPreserve=yes', 'KillMode=process', 'OOMPolicy=continue', 'Restart=on-failure',
-      'After=network.target', 'WantedBy=multi-user.target',
-    ]) assert.ok(l.includes(want), want);
+      'Type=notify',
+      'NotifyAccess=all',
+      'User=alice',
+      'Environment="PATH=/usr/local/bin:/usr/bin:/bin"',
+      'Environment="TEND_HOME=/home/al ice/.tend"',
+      `ExecStartPre=-${bin} daemon stop`,
+      `ExecStart=${bin} daemon run`,
+      `ExecStartPost=-${bin} resurrect --boot`,
+      'RuntimeDirectory=tend-alice',
+      'RuntimeDirectoryPreserve=yes',
+      'KillMode=process',
+      'OOMPolicy=continue',
+      'Restart=on-failure',
+      'After=network.target',
+      'WantedBy=multi-user.target',
+    ])
+      assert.ok(l.includes(want), want);
     const stop = l.find((x) => x.startsWith('ExecStop='));
     // As root (+), then as the home's owner for `tend kill` (runuser): tend refuses a home its caller does not own.
-    assert.equal(stop, `ExecStop=+/bin/sh -c "if [ \\"$$(systemctl is-system-running 2>/dev/null)\\" = stopping ]; then PATH=\\"$$PATH:/usr/sbin:/sbin\\" exec runuser -u \\"$$1\\" -- \\"$$0\\" kill; fi" ${bin} alice`);
+    assert.equal(
+      stop,
+      `ExecStop=+/bin/sh -c "if [ \\"$$(systemctl is-system-running 2>/dev/null)\\" = stopping ]; then PATH=\\"$$PATH:/usr/sbin:/sbin\\" exec runuser -u \\"$$1\\" -- \\"$$0\\" kill; fi" ${bin} alice`,
+    );
   });
 
   it('rootless: systemctl --user in ExecStop, default.target, no User=', () => {
@@ -167,13 +217,21 @@ const verifier = needs(analyzeVerify());
 
 describe('systemd-analyze verify', () => {
   let dir = '';
-  verifier.before(() => { dir = mkdtempSync(join(tmpdir(), 'tend-units-')); });
-  verifier.after(() => rmSync(dir, { recursive: true, force: true }));
-  const verify = (files: string[]): Promise<{ code: number; stderr: string }> => new Promise((resolve) => {
-    execFile('systemd-analyze', ['verify', '--man=no', ...files], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } }, (err, _out, stderr) => {
-      resolve({ code: err === null ? 0 : 1, stderr });
-    });
+  verifier.before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tend-units-'));
   });
+  verifier.after(() => rmSync(dir, { recursive: true, force: true }));
+  const verify = (files: string[]): Promise<{ code: number; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        'systemd-analyze',
+        ['verify', '--man=no', ...files],
+        { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } },
+        (err, _out, stderr) => {
+          resolve({ code: err === null ? 0 : 1, stderr });
+        },
+      );
+    });
 
   verifier.it('passes with no warnings for app units (tricky env, args and names) and both boot units', async () => {
     const files: string[] = [];
@@ -184,15 +242,29 @@ describe('systemd-analyze verify', () => {
     };
     const tricky = spec({
       name: 'web@1',
-      exec: { script: '/srv/a b/100%.js', args: ['$HOME', 'say "hi"', '', ';', 'back\\slash'], interpreter: 'node', interpreterArgs: ['--inspect=0'], shell: false },
+      exec: {
+        script: '/srv/a b/100%.js',
+        args: ['$HOME', 'say "hi"', '', ';', 'back\\slash'],
+        interpreter: 'node',
+        interpreterArgs: ['--inspect=0'],
+        shell: false,
+      },
       cwd: '/srv/a b/%h',
       env: { SPACED: 'a b', QUOTED: '"x" \'y\'', DOLLAR: '$PATH ${HOME}', PCT: '%n %% %', NL: 'a\nb', SECRET_KEY: 'k' },
-      stopExitCodes: [0, 2], restartDelayMs: 100, killSignal: 'SIGQUIT',
+      stopExitCodes: [0, 2],
+      restartDelayMs: 100,
+      killSignal: 'SIGQUIT',
     });
     const unit = renderAppUnit(tricky, { ...OPTS, envFilePath: (u) => join(dir, u.replace(/\.service$/, '.env')) });
     write(unit.unitName, unit.unit);
     writeFileSync(join(dir, 'web_1.env'), unit.envFile ?? '', { mode: 0o600 });
-    write('shell.service', renderAppUnit(spec({ name: 'shell', exec: { script: 'sleep 100 && echo $X', args: [], interpreter: null, interpreterArgs: [], shell: true } }), OPTS).unit);
+    write(
+      'shell.service',
+      renderAppUnit(
+        spec({ name: 'shell', exec: { script: 'sleep 100 && echo $X', args: [], interpreter: null, interpreterArgs: [], shell: true } }),
+        OPTS,
+      ).unit,
+    );
     write('off.service', renderAppUnit(spec({ name: 'off', autorestart: false }), OPTS).unit);
     write('tend-root.service', renderBootUnit({ ...BOOT, user: null, runtimeDir: 'tend-root' }));
     write('tend-alice.service', renderBootUnit({ ...BOOT, user: 'root' }));

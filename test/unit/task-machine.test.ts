@@ -5,7 +5,19 @@ import { INITIAL, transition, type ProcessEvent, type Snapshot } from '../../src
 import { TASK_COMPLETED, type ProcessInfo } from '../../src/protocol/model.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 
-const task = { autorestart: true, stopExitCodes: [], restartDelayMs: 0, expBackoffRestartDelayMs: 0, maxRestarts: 16, minUptimeMs: 1000, killSignal: 'SIGTERM', killTimeoutMs: 5000, waitReady: false, listenTimeoutMs: 3000, task: true };
+const task = {
+  autorestart: true,
+  stopExitCodes: [],
+  restartDelayMs: 0,
+  expBackoffRestartDelayMs: 0,
+  maxRestarts: 16,
+  minUptimeMs: 1000,
+  killSignal: 'SIGTERM',
+  killTimeoutMs: 5000,
+  waitReady: false,
+  listenTimeoutMs: 3000,
+  task: true,
+};
 
 function run(events: ProcessEvent[], s: Snapshot = INITIAL): { s: Snapshot; effects: string[] } {
   const effects: string[] = [];
@@ -22,7 +34,10 @@ describe('task apps in the state machine', () => {
     const r = run([{ type: 'start' }, { type: 'spawned' }, { type: 'exit', code: 0, signal: null, uptimeMs: 5 }]);
     assert.equal(r.s.state, 'stopped');
     assert.equal(r.s.reason, TASK_COMPLETED);
-    assert.deepEqual(r.effects.filter((e) => e === 'spawn' || e === 'count-restart'), ['spawn']);
+    assert.deepEqual(
+      r.effects.filter((e) => e === 'spawn' || e === 'count-restart'),
+      ['spawn'],
+    );
   });
 
   it('any other exit is errored with the code or signal, not retried', () => {
@@ -41,12 +56,24 @@ describe('task apps in the state machine', () => {
   });
 
   it('`completed` is met only by a completed task; a failed one is a failed dependency', () => {
-    const view = (state: DependencyView['state'], reason: string | null): DependencyView => ({ state, info: () => ({ status: state, reason } as unknown as ProcessInfo) });
+    const view = (state: DependencyView['state'], reason: string | null): DependencyView => ({
+      state,
+      info: () => ({ status: state, reason }) as unknown as ProcessInfo,
+    });
     const spec = sampleSpec({ dependsOn: [{ app: 'migrate', condition: 'completed' }] });
-    assert.equal(unmetDependency(spec, () => view('stopped', TASK_COMPLETED)), null);
+    assert.equal(
+      unmetDependency(spec, () => view('stopped', TASK_COMPLETED)),
+      null,
+    );
     assert.match(unmetDependency(spec, () => view('online', null)) ?? '', /waiting for migrate \(completed\)/);
     assert.match(unmetDependency(spec, () => view('stopped', null)) ?? '', /migrate is stopped/);
-    assert.equal(failedDependency(spec, () => view('online', null)), null);
-    assert.equal(failedDependency(spec, () => view('errored', 'task failed: exited with code 1')), 'not started: migrate did not complete (task failed: exited with code 1)');
+    assert.equal(
+      failedDependency(spec, () => view('online', null)),
+      null,
+    );
+    assert.equal(
+      failedDependency(spec, () => view('errored', 'task failed: exited with code 1')),
+      'not started: migrate did not complete (task failed: exited with code 1)',
+    );
   });
 });

@@ -6,7 +6,7 @@ import { buildWatchSpec } from '../../src/config/watch-spec.js';
 describe('watch ignore rules', () => {
   const ctx = { cwd: '/srv/app', home: '/home/u/.tend', logFiles: ['/srv/app/logs/out.log'] };
 
-  it('always ignores node_modules, .git, TEND_HOME and the app\'s log files with their archives', () => {
+  it("always ignores node_modules, .git, TEND_HOME and the app's log files with their archives", () => {
     const ig = makeIgnore([], ctx);
     assert.equal(ig('/srv/app/node_modules/x/index.js'), true);
     assert.equal(ig('/srv/app/.git/HEAD'), true);
@@ -39,7 +39,18 @@ describe('watch ignore rules', () => {
 
   it('builds the spec: true = cwd, relative paths from cwd, extensions trimmed, options checked', () => {
     const w: string[] = [];
-    const spec = buildWatchSpec({ watch: true, ignore: [], delayMs: 300, extensions: ['.js,json', '*.ts'], options: { usePolling: true, interval: 500, persistent: true } }, '/srv/app', 'test', w);
+    const spec = buildWatchSpec(
+      {
+        watch: true,
+        ignore: [],
+        delayMs: 300,
+        extensions: ['.js,json', '*.ts'],
+        options: { usePolling: true, interval: 500, persistent: true },
+      },
+      '/srv/app',
+      'test',
+      w,
+    );
     assert.deepEqual(spec?.paths, ['/srv/app']);
     assert.deepEqual(spec?.extensions, ['js', 'json', 'ts']);
     assert.equal(spec?.usePolling, true);
@@ -47,7 +58,13 @@ describe('watch ignore rules', () => {
     assert.equal(w.length, 1);
     assert.match(w[0] ?? '', /watch_options.persistent/);
     assert.equal(buildWatchSpec({ watch: false, ignore: [], delayMs: 0, extensions: [], options: undefined }, '/x', 't', w), undefined);
-    assert.deepEqual(buildWatchSpec({ watch: ['src', '/abs'], ignore: [], delayMs: 0, extensions: [], options: undefined }, '/x', 't', w)?.paths, ['/x/src', '/abs']);
-    assert.throws(() => buildWatchSpec({ watch: true, ignore: [], delayMs: 0, extensions: [], options: { interval: 'fast' } }, '/x', 't', w), /watch_options.interval/);
+    assert.deepEqual(
+      buildWatchSpec({ watch: ['src', '/abs'], ignore: [], delayMs: 0, extensions: [], options: undefined }, '/x', 't', w)?.paths,
+      ['/x/src', '/abs'],
+    );
+    assert.throws(
+      () => buildWatchSpec({ watch: true, ignore: [], delayMs: 0, extensions: [], options: { interval: 'fast' } }, '/x', 't', w),
+      /watch_options.interval/,
+    );
   });
 });

@@ -7,10 +7,17 @@ import { FakeDriver } from '../helpers/fake-driver.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import { waitFor } from '../helpers/tend.js';
 
-const spec = (env: Record<string, string> = {}, more: Partial<AppSpec> = {}): AppSpec => sampleSpec({
-  execMode: 'cluster', instances: 2, env: { MODE: 'ok', ...env },
-  listenTimeoutMs: 150, minReadyMs: 100, killTimeoutMs: 100, minUptimeMs: 50, ...more,
-});
+const spec = (env: Record<string, string> = {}, more: Partial<AppSpec> = {}): AppSpec =>
+  sampleSpec({
+    execMode: 'cluster',
+    instances: 2,
+    env: { MODE: 'ok', ...env },
+    listenTimeoutMs: 150,
+    minReadyMs: 100,
+    killTimeoutMs: 100,
+    minUptimeMs: 50,
+    ...more,
+  });
 
 function pool(s: AppSpec = spec()): { pool: WorkerPool; driver: FakeDriver; log: string[] } {
   const driver = new FakeDriver();
@@ -22,7 +29,10 @@ function pool(s: AppSpec = spec()): { pool: WorkerPool; driver: FakeDriver; log:
 function assertNoOrphans(p: WorkerPool, driver: FakeDriver): void {
   const shown = new Set(p.status().workers.map((w) => w.pid));
   const orphans = driver.alive().filter((x) => !shown.has(x.pid));
-  assert.deepEqual(orphans.map((x) => `${x.pid} (instance ${x.instance}, ${x.mode})`), []);
+  assert.deepEqual(
+    orphans.map((x) => `${x.pid} (instance ${x.instance}, ${x.mode})`),
+    [],
+  );
 }
 
 const pids = (p: WorkerPool): Array<number | null> => p.status().workers.map((w) => w.pid);
@@ -32,7 +42,10 @@ describe('WorkerPool (fake driver)', () => {
   it('starts every instance online, then a reload replaces each one after min_ready', async () => {
     const { pool: p, driver } = pool();
     await p.start();
-    assert.deepEqual(p.status().workers.map((w) => w.status), ['online', 'online']);
+    assert.deepEqual(
+      p.status().workers.map((w) => w.status),
+      ['online', 'online'],
+    );
     const before = pids(p);
     const t0 = Date.now();
     const report = await p.reload(spec({ V: '2' }), 1);
@@ -55,7 +68,10 @@ describe('WorkerPool (fake driver)', () => {
     assert.equal(report.failedInstance, 0);
     assert.match(report.reason ?? '', /was not ready within listen_timeout \(150 ms\): it never listened/);
     assert.deepEqual(pids(p), before);
-    assert.deepEqual(p.status().workers.map((w) => w.status), ['online', 'online']);
+    assert.deepEqual(
+      p.status().workers.map((w) => w.status),
+      ['online', 'online'],
+    );
     assert.equal(p.status().lastReload?.ok, false);
     const fresh = driver.procs.find((x) => x.mode === 'never');
     assert.ok(fresh?.exitedFlag && fresh.signals.includes('SIGKILL'), 'the never-ready process was killed');
@@ -103,7 +119,10 @@ describe('WorkerPool (fake driver)', () => {
     await waitFor(() => p.status().reloading, 'the reload to begin');
     const status = await p.scale(1);
     assert.equal((await reload).ok, true);
-    assert.deepEqual(status.workers.map((w) => w.instance), [0]);
+    assert.deepEqual(
+      status.workers.map((w) => w.instance),
+      [0],
+    );
     assert.equal(driver.alive().length, 1);
     assert.equal(envOf(driver, pids(p)[0] ?? null)?.V, '2');
     assertNoOrphans(p, driver);
@@ -229,7 +248,12 @@ describe('slot machine', () => {
   });
 
   it('reload: the old process crashing meanwhile is replaced by the new one; if that fails too, the policy restarts it', () => {
-    const r = step(online, { type: 'replace', spec: s }, { type: 'spawned', fresh: true, run: 'b' }, { type: 'exit', run: 'a', exit: { code: 1, signal: null }, uptimeMs: 10 });
+    const r = step(
+      online,
+      { type: 'replace', spec: s },
+      { type: 'spawned', fresh: true, run: 'b' },
+      { type: 'exit', run: 'a', exit: { code: 1, signal: null }, uptimeMs: 10 },
+    );
     assert.equal(r.slot.state.kind, 'replacing');
     const failed = step(r.slot, { type: 'ready-timeout', run: 'b' });
     assert.deepEqual(failed.effects, ['kill:b', 'replaced', 'log', 'schedule-restart']);

@@ -7,12 +7,22 @@ function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
   const log: string[] = [];
   const busy = (ms: number): void => {
     const end = performance.now() + ms;
-    while (performance.now() < end) { /* a write that costs ms */ }
+    while (performance.now() < end) {
+      /* a write that costs ms */
+    }
   };
-  const scheduler = new WriteScheduler({
-    state: () => { busy(costMs); log.push('state'); },
-    status: () => { log.push('status'); },
-  }, Date.now);
+  const scheduler = new WriteScheduler(
+    {
+      state: () => {
+        busy(costMs);
+        log.push('state');
+      },
+      status: () => {
+        log.push('status');
+      },
+    },
+    Date.now,
+  );
   return { log, scheduler };
 }
 

@@ -4,7 +4,15 @@ import { applyFile } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 
-const APPLY_OPTIONS = { json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' }, 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' } } satisfies Options;
+const APPLY_OPTIONS = {
+  json: { type: 'boolean' },
+  only: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  formation: { type: 'string' },
+  port: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  prune: { type: 'boolean' },
+} satisfies Options;
 
 export const apply: Command = {
   options: APPLY_OPTIONS,
@@ -33,11 +41,18 @@ Notes
   the ecosystem.config.*, tend.config.* or Procfile in this folder.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, APPLY_OPTIONS, 'apply');
-    if (positionals.length > 1) throw usageError(`\`tend apply\` takes one config file, got ${positionals.length} arguments`, 'Example: tend apply ecosystem.config.js --env production');
+    if (positionals.length > 1)
+      throw usageError(
+        `\`tend apply\` takes one config file, got ${positionals.length} arguments`,
+        'Example: tend apply ecosystem.config.js --env production',
+      );
     const given = positionals[0];
     const file = given === undefined ? findDefaultConfig(ctx.cwd) : isConfigArg(given, ctx) ? given : undefined;
     if (file === undefined) {
-      throw usageError(given === undefined ? 'no config file in this folder' : `\`${given}\` is not a config file`, 'Give an ecosystem.config.js, a .json/.yaml file, a tend.config.* or a Procfile (`tend init` writes one).');
+      throw usageError(
+        given === undefined ? 'no config file in this folder' : `\`${given}\` is not a config file`,
+        'Give an ecosystem.config.js, a .json/.yaml file, a tend.config.* or a Procfile (`tend init` writes one).',
+      );
     }
     return applyFile(file, values, ctx, 'apply');
   },

@@ -29,17 +29,25 @@ Exit codes
     if (target === undefined || positionals.length > 1) throw usageError('`tend attach` needs one app', 'Example: tend attach console');
     const keyText = values['detach-key'] ?? ctx.env.TEND_DETACH_KEY ?? DEFAULT_KEY;
     const detachByte = parseDetachKey(keyText);
-    if (detachByte === null) throw usageError(`\`${keyText}\` is not a detach key`, 'Use ctrl-a … ctrl-z, ctrl-\\, ctrl-], ctrl-^ or ctrl-_ (default ctrl-]).');
+    if (detachByte === null)
+      throw usageError(`\`${keyText}\` is not a detach key`, 'Use ctrl-a … ctrl-z, ctrl-\\, ctrl-], ctrl-^ or ctrl-_ (default ctrl-]).');
     if (!isTerminal(0)) {
-      throw usageError('`tend attach` needs a terminal, and stdin is not one', `Run it in a terminal; from a script, type into the app with \`tend send ${target} "line"\`.`);
+      throw usageError(
+        '`tend attach` needs a terminal, and stdin is not one',
+        `Run it in a terminal; from a script, type into the app with \`tend send ${target} "line"\`.`,
+      );
     }
     const details = await (await ctx.client()).call('process.describe', { target });
     if (details.length !== 1) throw usageError(`\`${target}\` matches ${details.length} apps`, 'Attach to one app: give its name or id.');
     const app = details[0] as (typeof details)[number];
     if (app.spec.pty === undefined) {
-      throw usageError(`\`${app.name}\` does not run on a terminal, so there is nothing to attach to`, `Start it with --pty (config: pty: true); its output is in \`tend logs ${app.name}\`.`);
+      throw usageError(
+        `\`${app.name}\` does not run on a terminal, so there is nothing to attach to`,
+        `Start it with --pty (config: pty: true); its output is in \`tend logs ${app.name}\`.`,
+      );
     }
-    if (app.pid === null) throw new TendError('E_NOT_RUNNING', `\`${app.name}\` is ${app.status}`, { hint: `Start it first: tend start ${app.name}` });
+    if (app.pid === null)
+      throw new TendError('E_NOT_RUNNING', `\`${app.name}\` is ${app.status}`, { hint: `Start it first: tend start ${app.name}` });
     const end = await attachSession(ptySocketPath(ctx.paths, app.id), detachByte);
     if (end.how === 'detached') {
       ctx.err(`[detached from ${app.name}: it keeps running; tend attach ${app.name} to come back]`);
@@ -49,6 +57,8 @@ Exit codes
       ctx.err(`[${app.name} exited with ${end.signal ?? `code ${end.code}`}]`);
       return 0;
     }
-    throw new TendError('E_NOT_RUNNING', `lost the connection to ${app.name}: ${end.message}`, { hint: `Check \`tend describe ${app.name}\`; the app may have exited or be restarting.` });
+    throw new TendError('E_NOT_RUNNING', `lost the connection to ${app.name}: ${end.message}`, {
+      hint: `Check \`tend describe ${app.name}\`; the app may have exited or be restarting.`,
+    });
   },
 };

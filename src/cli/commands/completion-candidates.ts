@@ -36,7 +36,24 @@ async function appsIfRunning(ctx: CliContext): Promise<string[]> {
  */
 
 /** Verbs whose positional arguments are apps (names, ids, namespaces or `all`). */
-const TARGET_VERBS = new Set(['stop', 'restart', 'reload', 'delete', 'describe', 'env', 'reset', 'logs', 'events', 'flush', 'signal', 'send', 'attach', 'scale', 'start', 'export']);
+const TARGET_VERBS = new Set([
+  'stop',
+  'restart',
+  'reload',
+  'delete',
+  'describe',
+  'env',
+  'reset',
+  'logs',
+  'events',
+  'flush',
+  'signal',
+  'send',
+  'attach',
+  'scale',
+  'start',
+  'export',
+]);
 /** Verbs whose positional argument may also be a script or a config file. */
 const FILE_VERBS = new Set(['start', 'apply', 'run', 'reload', 'restart', 'stop', 'delete', 'export']);
 const FIXED_POSITIONALS: Record<string, readonly string[]> = {
@@ -59,7 +76,8 @@ export async function completions({ words, apps, load }: CompletionInput): Promi
   const current = words[words.length - 1] ?? '';
   const before = words.slice(0, -1);
   const match = (list: readonly string[]): string[] => [...new Set(list)].filter((w) => w.startsWith(current)).sort();
-  if (before.length === 0) return match([...Object.keys(COMMANDS), ...Object.keys(ALIASES), ...Object.keys(REWRITES), 'help', 'completion']);
+  if (before.length === 0)
+    return match([...Object.keys(COMMANDS), ...Object.keys(ALIASES), ...Object.keys(REWRITES), 'help', 'completion']);
   const first = before[0] as string;
   const verb = REWRITES[first]?.[0] ?? ALIASES[first] ?? first;
   const command = await load(verb);

@@ -70,7 +70,11 @@ Exit codes
   0 printed; 2 unknown shell`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const script = argv.length === 1 ? SCRIPTS[argv[0] as string] : undefined;
-    if (script === undefined) throw usageError(argv.length === 0 ? '`tend completion` needs a shell' : `no completion for \`${argv.join(' ')}\``, 'Use: tend completion bash, tend completion zsh or tend completion fish');
+    if (script === undefined)
+      throw usageError(
+        argv.length === 0 ? '`tend completion` needs a shell' : `no completion for \`${argv.join(' ')}\``,
+        'Use: tend completion bash, tend completion zsh or tend completion fish',
+      );
     ctx.out(script);
     return 0;
   },

@@ -6,19 +6,30 @@ import { waitForExit } from '../wait-exit.js';
  * A daemon started by the boot unit is restarted through systemd, so it stays under the unit
  * (KillMode=process: apps keep running and are adopted by the new daemon).
  */
-async function restartUnit(unit: { name: string; scope: 'system' | 'user' }, oldPid: number | null, ctx: CliContext, json: boolean): Promise<number> {
+async function restartUnit(
+  unit: { name: string; scope: 'system' | 'user' },
+  oldPid: number | null,
+  ctx: CliContext,
+  json: boolean,
+): Promise<number> {
   const { execFileSync } = await import('node:child_process');
   const args = [...(unit.scope === 'user' ? ['--user'] : []), 'restart', unit.name];
   try {
     execFileSync('systemctl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim();
-    throw new TendError('E_INTERNAL', `\`systemctl ${args.join(' ')}\` failed${stderr ? `: ${stderr}` : ''}`, { hint: `See \`journalctl ${unit.scope === 'user' ? '--user ' : ''}-u ${unit.name}\`.` });
+    throw new TendError('E_INTERNAL', `\`systemctl ${args.join(' ')}\` failed${stderr ? `: ${stderr}` : ''}`, {
+      hint: `See \`journalctl ${unit.scope === 'user' ? '--user ' : ''}-u ${unit.name}\`.`,
+    });
   }
   const fresh = await ctx.client();
   const info = await fresh.call('daemon.info', {});
   const adopted = (await fresh.call('process.list', {})).filter((p) => p.adopted).length;
-  ctx.out(json ? JSON.stringify({ oldPid, pid: info.pid, apps: info.apps, adopted, unit: unit.name }) : `daemon replaced through systemd (${unit.name}): ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`);
+  ctx.out(
+    json
+      ? JSON.stringify({ oldPid, pid: info.pid, apps: info.apps, adopted, unit: unit.name })
+      : `daemon replaced through systemd (${unit.name}): ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`,
+  );
   return 0;
 }
 
@@ -51,10 +62,13 @@ Exit codes
         return 3;
       }
       const info = await client.call('daemon.info', {});
-      ctx.out(json ? JSON.stringify(info) : `daemon ${info.pid} running since ${new Date(info.startedAt).toISOString()}, ${info.apps} app(s)`);
+      ctx.out(
+        json ? JSON.stringify(info) : `daemon ${info.pid} running since ${new Date(info.startedAt).toISOString()}, ${info.apps} app(s)`,
+      );
       return 0;
     }
-    if (action !== 'restart' && action !== 'stop') throw usageError('`tend daemon` needs restart, stop, status or run', 'Example: tend daemon restart');
+    if (action !== 'restart' && action !== 'stop')
+      throw usageError('`tend daemon` needs restart, stop, status or run', 'Example: tend daemon restart');
     const client = await ctx.clientIfRunning();
     let oldPid: number | null = null;
     let apps = 0;
@@ -67,14 +81,24 @@ Exit codes
       if (oldPid !== null) await waitForExit(oldPid);
     }
     if (action === 'stop') {
-      ctx.out(json ? JSON.stringify({ stopped: oldPid, apps }) : oldPid === null ? 'no daemon running' : `daemon ${oldPid} stopped; ${apps} app(s) keep running`);
+      ctx.out(
+        json
+          ? JSON.stringify({ stopped: oldPid, apps })
+          : oldPid === null
+            ? 'no daemon running'
+            : `daemon ${oldPid} stopped; ${apps} app(s) keep running`,
+      );
       return 0;
     }
     const fresh = await ctx.client();
     const info = await fresh.call('daemon.info', {});
     const list = await fresh.call('process.list', {});
     const adopted = list.filter((p) => p.adopted).length;
-    ctx.out(json ? JSON.stringify({ oldPid, pid: info.pid, apps: list.length, adopted }) : `daemon replaced: ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`);
+    ctx.out(
+      json
+        ? JSON.stringify({ oldPid, pid: info.pid, apps: list.length, adopted })
+        : `daemon replaced: ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`,
+    );
     return 0;
   },
 };

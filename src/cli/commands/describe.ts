@@ -34,7 +34,10 @@ Notes
     const target = positionals[0];
     if (target === undefined) throw usageError('`tend describe` needs a target', 'Example: tend describe api');
     const client = await ctx.client();
-    const [details, info] = await Promise.all([client.call('process.describe', { target, showSecrets: values['show-secrets'] === true }), client.call('daemon.info', {})]);
+    const [details, info] = await Promise.all([
+      client.call('process.describe', { target, showSecrets: values['show-secrets'] === true }),
+      client.call('daemon.info', {}),
+    ]);
     warnProblems(ctx, info.problems);
     requireAppsForAll(details.length, [target], 'describe');
     ctx.out(values.json === true ? JSON.stringify(details) : details.map((d) => renderDetail(d, values.env === true)).join('\n\n'));
@@ -44,8 +47,13 @@ Notes
 
 function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const exec = d.spec.exec;
-  const command = exec.shell ? `sh -c ${exec.script} ${exec.args.join(' ')}` : [exec.interpreter ?? '', ...exec.interpreterArgs, exec.script, ...exec.args].filter(Boolean).join(' ');
-  const last = d.lastExit === null ? '-' : `${d.lastExit.signal ?? (d.lastExit.unknown ? 'unknown (not our child: adopted, or exited while no daemon ran)' : `code ${d.lastExit.code}`)}${d.lastExit.forced ? ' (forced with SIGKILL)' : ''} at ${new Date(d.lastExit.at).toISOString()}`;
+  const command = exec.shell
+    ? `sh -c ${exec.script} ${exec.args.join(' ')}`
+    : [exec.interpreter ?? '', ...exec.interpreterArgs, exec.script, ...exec.args].filter(Boolean).join(' ');
+  const last =
+    d.lastExit === null
+      ? '-'
+      : `${d.lastExit.signal ?? (d.lastExit.unknown ? 'unknown (not our child: adopted, or exited while no daemon ran)' : `code ${d.lastExit.code}`)}${d.lastExit.forced ? ' (forced with SIGKILL)' : ''} at ${new Date(d.lastExit.at).toISOString()}`;
   const rows: Array<[string, string]> = [
     ['name', `${d.name} (id ${d.id}${d.instance === undefined ? '' : `, instance ${d.instance}`}, namespace ${d.namespace})`],
     ['status', d.status + (d.reason !== null && (!isUp(d.status) || d.reason.startsWith(READY_NEVER_CAME)) ? ` — ${d.reason}` : '')],
@@ -55,21 +63,37 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ['last exit', last],
     ['command', command],
     ['cwd', d.spec.cwd],
-    ['autorestart', `${d.spec.autorestart}, max ${d.spec.maxRestarts} unstable restarts, min uptime ${d.spec.minUptimeMs} ms, delay ${d.spec.restartDelayMs} ms, backoff ${d.spec.expBackoffRestartDelayMs} ms`],
+    [
+      'autorestart',
+      `${d.spec.autorestart}, max ${d.spec.maxRestarts} unstable restarts, min uptime ${d.spec.minUptimeMs} ms, delay ${d.spec.restartDelayMs} ms, backoff ${d.spec.expBackoffRestartDelayMs} ms`,
+    ],
     ['stop', `${d.spec.killSignal}, then SIGKILL after ${d.spec.killTimeoutMs} ms`],
     ['out log', d.logs.out ?? '-'],
     ['err log', d.logs.err ?? '-'],
   ];
   if (d.spec.schedule !== undefined || d.spec.scheduleIntervalMs !== undefined) {
     const every = d.spec.schedule ?? `every ${formatDuration(d.spec.scheduleIntervalMs ?? 0)}`;
-    rows.push(['schedule', `${every}, overlap ${d.spec.overlap ?? 'skip'}${d.spec.runAtStart === true ? ', runs at start' : ''}; missed runs are not caught up`]);
+    rows.push([
+      'schedule',
+      `${every}, overlap ${d.spec.overlap ?? 'skip'}${d.spec.runAtStart === true ? ', runs at start' : ''}; missed runs are not caught up`,
+    ]);
     const j = d.job;
     rows.push(['next run', j?.nextRunAt == null ? '-' : new Date(j.nextRunAt).toISOString()]);
-    rows.push(['last run', j?.lastRun == null ? '-' : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}${j.queued ? '; one run queued' : ''}${j.skipped > 0 ? `; ${j.skipped} skipped (still running)` : ''}`]);
+    rows.push([
+      'last run',
+      j?.lastRun == null
+        ? '-'
+        : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}${j.queued ? '; one run queued' : ''}${j.skipped > 0 ? `; ${j.skipped} skipped (still running)` : ''}`,
+    ]);
   }
-  if (d.spec.readyLogLine !== undefined) rows.push(['ready when', `a line of its output matches /${d.spec.readyLogLine}/ (or after listen_timeout ${d.spec.listenTimeoutMs} ms)`]);
+  if (d.spec.readyLogLine !== undefined)
+    rows.push([
+      'ready when',
+      `a line of its output matches /${d.spec.readyLogLine}/ (or after listen_timeout ${d.spec.listenTimeoutMs} ms)`,
+    ]);
   if (d.spec.watch !== undefined) rows.push(['watch', describeWatch(d)]);
-  if (d.spec.pty !== undefined) rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
+  if (d.spec.pty !== undefined)
+    rows.push(['terminal', `pty (tend attach ${d.name}); logs ${d.spec.pty.logAnsi ? 'keep' : 'strip'} ANSI escapes`]);
   if (d.lastReload != null) rows.push(['last reload', describeReload(d, d.lastReload)]);
   rows.push(...observedRows(d));
   if (d.holder !== undefined) rows.push(['holder', holderLine(d.holder)]);
@@ -83,7 +107,10 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   const hidden = entries.length - shown.length;
   const title = user === null ? 'env' : `env (set for this app; ${hidden} inherited from the shell not shown: --env lists them)`;
   const width = Math.max(...rows.map(([k]) => k.length));
-  const tree = (d.tree ?? []).map((p) => `  ${String(p.pid).padStart(7)}  ${(p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`).padStart(6)}  ${formatBytes(p.memoryBytes).padStart(8)}  ${p.command}`);
+  const tree = (d.tree ?? []).map(
+    (p) =>
+      `  ${String(p.pid).padStart(7)}  ${(p.cpuPercent === null ? '-' : `${p.cpuPercent.toFixed(1)}%`).padStart(6)}  ${formatBytes(p.memoryBytes).padStart(8)}  ${p.command}`,
+  );
   const treeBlock = tree.length > 0 ? ['processes (pid, cpu, rss, command)', ...tree] : [];
   return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ...treeBlock, title, ...env].join('\n');
 }
@@ -106,19 +133,41 @@ function observedRows(d: ProcessDetail): Array<[string, string]> {
     const n = d.tree?.length ?? 0;
     rows.push(['cpu', `${cpu}${n > 1 && main?.cpuPercent != null ? ` (main pid ${main.cpuPercent.toFixed(1)}%, ${n} processes)` : ''}`]);
     rows.push(['memory', `${mem}${n > 1 && main !== undefined ? ` (main pid ${formatBytes(main.memoryBytes)}, ${n} processes)` : ''}`]);
-    if (d.ports !== undefined) rows.push(['listening', d.ports.length === 0 ? 'no port' : d.ports.map((p) => `${p.proto} ${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`).join(', ')]);
+    if (d.ports !== undefined)
+      rows.push([
+        'listening',
+        d.ports.length === 0
+          ? 'no port'
+          : d.ports.map((p) => `${p.proto} ${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`).join(', '),
+      ]);
   }
   const spec = d.spec;
-  if (spec.maxMemoryRestartBytes != null) rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);
-  if (spec.maxAgeMs !== undefined) rows.push(['max age', `${formatDuration(spec.maxAgeMs)} + up to ${formatDuration(spec.maxAgeJitterMs ?? 0)} at random, next ${d.nextRecycleAt == null ? '-' : new Date(d.nextRecycleAt).toISOString()}, recycled: ${d.limitRestarts?.age ?? 0}`]);
-  if (spec.cronRestart != null) rows.push(['cron restart', `${spec.cronRestart}, next ${d.nextCronAt == null ? '-' : new Date(d.nextCronAt).toISOString()}, restarts: ${d.limitRestarts?.cron ?? 0}`]);
+  if (spec.maxMemoryRestartBytes != null)
+    rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);
+  if (spec.maxAgeMs !== undefined)
+    rows.push([
+      'max age',
+      `${formatDuration(spec.maxAgeMs)} + up to ${formatDuration(spec.maxAgeJitterMs ?? 0)} at random, next ${d.nextRecycleAt == null ? '-' : new Date(d.nextRecycleAt).toISOString()}, recycled: ${d.limitRestarts?.age ?? 0}`,
+    ]);
+  if (spec.cronRestart != null)
+    rows.push([
+      'cron restart',
+      `${spec.cronRestart}, next ${d.nextCronAt == null ? '-' : new Date(d.nextCronAt).toISOString()}, restarts: ${d.limitRestarts?.cron ?? 0}`,
+    ]);
   if (spec.health != null) {
     const h = spec.health;
-    rows.push(['health check', `${describeProbe(h.probe)} every ${formatDuration(h.intervalMs)}, timeout ${formatDuration(h.timeoutMs)}, ${h.retries} retries, start period ${formatDuration(h.startPeriodMs)}; restarts: ${d.limitRestarts?.health ?? 0}`]);
+    rows.push([
+      'health check',
+      `${describeProbe(h.probe)} every ${formatDuration(h.intervalMs)}, timeout ${formatDuration(h.timeoutMs)}, ${h.retries} retries, start period ${formatDuration(h.startPeriodMs)}; restarts: ${d.limitRestarts?.health ?? 0}`,
+    ]);
     const last = d.lastHealthCheck;
-    rows.push(['health', `${d.health ?? '-'}${last == null ? '' : ` (last check ${last.ok ? 'passed' : 'failed'}: ${last.message}, ${new Date(last.at).toISOString()})`}`]);
+    rows.push([
+      'health',
+      `${d.health ?? '-'}${last == null ? '' : ` (last check ${last.ok ? 'passed' : 'failed'}: ${last.message}, ${new Date(last.at).toISOString()})`}`,
+    ]);
   }
-  if (d.lastLimitRestart != null) rows.push(['last auto restart', `${d.lastLimitRestart.reason} at ${new Date(d.lastLimitRestart.at).toISOString()}`]);
+  if (d.lastLimitRestart != null)
+    rows.push(['last auto restart', `${d.lastLimitRestart.reason} at ${new Date(d.lastLimitRestart.at).toISOString()}`]);
   return rows;
 }
 
@@ -127,7 +176,10 @@ function describeReload(d: ProcessDetail, r: ReloadReport): string {
   const at = new Date(r.at).toISOString();
   if (r.ok) return `ok at ${at}, ${r.replaced.length} instance(s) replaced`;
   const id = d.instances?.find((i) => i.instance === r.failedInstance)?.id;
-  const kept = r.replaced.length === 0 ? 'every instance kept its old process' : `instance(s) ${r.replaced.join(', ')} replaced, the others kept their old processes`;
+  const kept =
+    r.replaced.length === 0
+      ? 'every instance kept its old process'
+      : `instance(s) ${r.replaced.join(', ')} replaced, the others kept their old processes`;
   const stderr = r.stderr.length > 0 ? `; last stderr: ${r.stderr[r.stderr.length - 1] ?? ''}` : '';
   return `FAILED at ${at}: the new process of instance ${r.failedInstance ?? '?'}${id === undefined ? '' : ` (id ${id})`} ${r.reason ?? 'failed'}; ${kept}${stderr}`;
 }

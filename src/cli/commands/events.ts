@@ -44,7 +44,13 @@ export function formatStateEvent(e: ProcessStateEvent): string {
   if (e.previous !== null && !e.deleted) parts.push(`(was ${e.previous})`);
   if (i.pid !== null && i.status === 'online') parts.push(`pid ${i.pid}`);
   if (i.lastExit !== null && (i.status === 'waiting-restart' || i.status === 'errored' || i.status === 'stopped')) {
-    parts.push(i.lastExit.signal !== null ? `exit by ${i.lastExit.signal}` : i.lastExit.code !== null ? `exit code ${i.lastExit.code}` : 'exit unknown');
+    parts.push(
+      i.lastExit.signal !== null
+        ? `exit by ${i.lastExit.signal}`
+        : i.lastExit.code !== null
+          ? `exit code ${i.lastExit.code}`
+          : 'exit unknown',
+    );
   }
   if (i.restarts > 0) parts.push(`restarts ${i.restarts}`);
   if (i.reason !== null) parts.push(`— ${i.reason}`);

@@ -7,7 +7,12 @@ import { writeAppUnits } from '../../exporters/write-app-units.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { CONTAINER_HELP, CONTAINER_OPTIONS, exportContainers } from '../export-containers.js';
 
-const EXPORT_OPTIONS = { out: { type: 'string' }, user: { type: 'string' }, rootless: { type: 'boolean' }, json: { type: 'boolean' }, } satisfies Options;
+const EXPORT_OPTIONS = {
+  out: { type: 'string' },
+  user: { type: 'string' },
+  rootless: { type: 'boolean' },
+  json: { type: 'boolean' },
+} satisfies Options;
 
 export const exportCommand: Command = {
   // systemd's flags, and kubernetes' and compose's (parsed by exportContainers).
@@ -42,9 +47,14 @@ Options${CONTAINER_HELP.split('\n\nOptions')[1]}`,
     if (argv[0] === 'kubernetes' || argv[0] === 'compose') return exportContainers(argv[0], argv.slice(1), ctx);
     const { values, positionals } = parseFlags(argv, EXPORT_OPTIONS, 'export');
     const [format, target, ...extra] = positionals;
-    if (format !== 'systemd') throw usageError(format === undefined ? '`tend export` needs a format' : `unknown export format \`${format}\``, 'Formats: systemd, kubernetes, compose. Example: tend export systemd --out ./units');
+    if (format !== 'systemd')
+      throw usageError(
+        format === undefined ? '`tend export` needs a format' : `unknown export format \`${format}\``,
+        'Formats: systemd, kubernetes, compose. Example: tend export systemd --out ./units',
+      );
     if (extra.length > 0) throw usageError('`tend export systemd` takes one target', 'Example: tend export systemd api (or all)');
-    if (values.user !== undefined && values.rootless === true) throw usageError('--user and --rootless do not go together', 'User= has no meaning in a `systemctl --user` unit.');
+    if (values.user !== undefined && values.rootless === true)
+      throw usageError('--user and --rootless do not go together', 'User= has no meaning in a `systemctl --user` unit.');
     const client = await ctx.client();
     if ((await client.call('process.list', {})).length === 0) {
       throw new TendError('E_APP_NOT_FOUND', 'no apps to export', { hint: 'Start your apps with tend first, then export them.' });
@@ -61,7 +71,10 @@ Options${CONTAINER_HELP.split('\n\nOptions')[1]}`,
     });
     if (values.json === true) ctx.out(JSON.stringify(result));
     else {
-      for (const u of result.units) ctx.out(`wrote ${u.file}${u.envFile !== null ? ` and ${u.envFile} (0600, secrets)` : ''}${u.timer !== undefined ? ` and ${u.timer} (enable the timer, not the service)` : ''}`);
+      for (const u of result.units)
+        ctx.out(
+          `wrote ${u.file}${u.envFile !== null ? ` and ${u.envFile} (0600, secrets)` : ''}${u.timer !== undefined ? ` and ${u.timer} (enable the timer, not the service)` : ''}`,
+        );
       for (const n of result.notices) ctx.out(`  note: ${n}`);
     }
     return 0;

@@ -22,7 +22,8 @@ Exit codes
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values } = parseFlags(argv, INIT_OPTIONS, 'init');
     const file = join(ctx.cwd, INIT_FILE_NAME);
-    if (existsSync(file)) throw new TendError('E_USAGE', `${file} already exists`, { hint: 'Edit it, or remove it first to get a fresh example.' });
+    if (existsSync(file))
+      throw new TendError('E_USAGE', `${file} already exists`, { hint: 'Edit it, or remove it first to get a fresh example.' });
     const opts: { name?: string; script?: string } = {};
     if (values.name !== undefined) opts.name = values.name;
     if (values.script !== undefined) opts.script = values.script;
@@ -30,7 +31,12 @@ Exit codes
       writeFileSync(file, renderInitTemplate(opts), { flag: 'wx' });
     } catch (err) {
       // A partly written example is removed; a file that appeared meanwhile (EEXIST) is not ours.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') try { unlinkSync(file); } catch { /* never created */ }
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        try {
+          unlinkSync(file);
+        } catch {
+          /* never created */
+        }
       throw writeFailed(file, err);
     }
     ctx.out(`wrote ${file}; start it with: tend start ${INIT_FILE_NAME}`);

@@ -26,7 +26,11 @@ Exit codes
     const result = await client.call('daemon.kill', {});
     const pid = client.daemonPid;
     if (pid !== null) await waitForExit(pid);
-    ctx.out(values.json === true ? JSON.stringify({ stopped: result.stopped, daemon: pid }) : `stopped ${result.stopped} app(s) and the daemon (pid ${pid})`);
+    ctx.out(
+      values.json === true
+        ? JSON.stringify({ stopped: result.stopped, daemon: pid })
+        : `stopped ${result.stopped} app(s) and the daemon (pid ${pid})`,
+    );
     return 0;
   },
 };

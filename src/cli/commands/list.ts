@@ -43,7 +43,9 @@ Notes
       if (answer instanceof Error) {
         const s = snapshot as StatusSnapshot;
         const age = formatDuration(Math.max(0, Date.now() - s.writtenAt));
-        ctx.err(`tend: warning: STALE: the daemon (pid ${s.daemonPid}) did not answer (${answer.message}); this is its last published status, ${age} old, and it is out of date: ${s.gone.map((p) => `${p.name} (pid ${p.pid}) is no longer running`).join(', ')}`);
+        ctx.err(
+          `tend: warning: STALE: the daemon (pid ${s.daemonPid}) did not answer (${answer.message}); this is its last published status, ${age} old, and it is out of date: ${s.gone.map((p) => `${p.name} (pid ${p.pid}) is no longer running`).join(', ')}`,
+        );
         warnProblems(ctx, s.problems);
       } else {
         warnProblems(ctx, answer.problems);

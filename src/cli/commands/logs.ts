@@ -4,7 +4,20 @@ import type { LogRecord, LogStream, ProcessDetail } from '../../protocol/model.j
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { createLogLineRenderer } from '../render/log-line.js';
 
-const LOGS_OPTIONS = { lines: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'no-follow': { type: 'boolean' }, out: { type: 'boolean' }, err: { type: 'boolean' }, grep: { type: 'string' }, json: { type: 'boolean' }, raw: { type: 'boolean' }, timestamp: { type: 'boolean' }, reopen: { type: 'boolean' }, nostream: { type: 'boolean' }, 'ignore-case': { type: 'boolean', short: 'i' }, } satisfies Options;
+const LOGS_OPTIONS = {
+  lines: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  'no-follow': { type: 'boolean' },
+  out: { type: 'boolean' },
+  err: { type: 'boolean' },
+  grep: { type: 'string' },
+  json: { type: 'boolean' },
+  raw: { type: 'boolean' },
+  timestamp: { type: 'boolean' },
+  reopen: { type: 'boolean' },
+  nostream: { type: 'boolean' },
+  'ignore-case': { type: 'boolean', short: 'i' },
+} satisfies Options;
 
 export const logs: Command = {
   options: LOGS_OPTIONS,
@@ -40,14 +53,16 @@ Notes
       return 0;
     }
     const lines = values.lines === undefined ? 15 : Number(values.lines);
-    if (!Number.isInteger(lines) || lines < 0) throw usageError(`\`--lines ${values.lines}\` is not a whole number`, 'Example: tend logs api --lines 100');
+    if (!Number.isInteger(lines) || lines < 0)
+      throw usageError(`\`--lines ${values.lines}\` is not a whole number`, 'Example: tend logs api --lines 100');
     let grep: RegExp | null = null;
     try {
       grep = values.grep === undefined ? null : new RegExp(values.grep, values['ignore-case'] === true ? 'i' : '');
     } catch {
       throw usageError(`\`--grep ${values.grep}\` is not a valid regular expression`, 'Example: --grep "GET /api"');
     }
-    const streams: LogStream[] = values.out === true && values.err !== true ? ['out'] : values.err === true && values.out !== true ? ['err'] : ['out', 'err'];
+    const streams: LogStream[] =
+      values.out === true && values.err !== true ? ['out'] : values.err === true && values.out !== true ? ['err'] : ['out', 'err'];
     const targets = positionals.length > 0 ? positionals : ['all'];
     const client = await ctx.client();
     const details = new Map<number, ProcessDetail>();
@@ -55,14 +70,26 @@ Notes
     if (values.timestamp === true) {
       const untimed = [...details.values()].filter((d) => !d.spec.log.time && d.spec.log.type !== 'json').map((d) => d.name);
       if (untimed.length > 0) {
-        throw usageError(`--timestamp: the logs of ${untimed.map((n) => `\`${n}\``).join(', ')} record no arrival times (started without --time)`,
-          'Start the app with --time (or `time: true` in its config) so each line is stamped on arrival, or leave out --timestamp.');
+        throw usageError(
+          `--timestamp: the logs of ${untimed.map((n) => `\`${n}\``).join(', ')} record no arrival times (started without --time)`,
+          'Start the app with --time (or `time: true` in its config) so each line is stamped on arrival, or leave out --timestamp.',
+        );
       }
     }
 
     const keep = (r: LogRecord): boolean => streams.includes(r.stream) && (grep === null || grep.test(r.message));
-    const render = createLogLineRenderer({ json: values.json === true, raw: values.raw === true, timestamp: values.timestamp === true, prefix: true, color: ctx.isTTY });
-    const perApp = await Promise.all([...details.keys()].map(async (id) => lastMatching(await client.call('logs.sources', { target: id, streams }), lines, keep, grep !== null)));
+    const render = createLogLineRenderer({
+      json: values.json === true,
+      raw: values.raw === true,
+      timestamp: values.timestamp === true,
+      prefix: true,
+      color: ctx.isTTY,
+    });
+    const perApp = await Promise.all(
+      [...details.keys()].map(async (id) =>
+        lastMatching(await client.call('logs.sources', { target: id, streams }), lines, keep, grep !== null),
+      ),
+    );
     const backlog = mergeByTime(perApp);
     if (backlog.length > 0) ctx.out(backlog.map(render).join('\n'));
     if (values['no-follow'] === true) return 0;

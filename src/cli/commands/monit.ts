@@ -28,10 +28,19 @@ Exit codes
   async run(argv: string[], ctx: CliContext): Promise<number> {
     parseFlags(argv, MONIT_OPTIONS, 'monit');
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
-      throw usageError('`tend monit` needs a terminal', 'Use `tend list` (or `tend list --json`) in scripts, or `tend web` for a browser dashboard.');
+      throw usageError(
+        '`tend monit` needs a terminal',
+        'Use `tend list` (or `tend list --json`) in scripts, or `tend web` for a browser dashboard.',
+      );
     }
     const client = await ctx.client();
-    const m = new Monit({ client, socketPath: ctx.paths.socket, stdin: process.stdin, stdout: process.stdout, backlog: async (app) => backlog(ctx, app) });
+    const m = new Monit({
+      client,
+      socketPath: ctx.paths.socket,
+      stdin: process.stdin,
+      stdout: process.stdout,
+      backlog: async (app) => backlog(ctx, app),
+    });
     return m.run();
   },
 };

@@ -19,7 +19,11 @@ Exit codes
     const { values } = parseFlags(argv, PING_OPTIONS, 'ping');
     const info = await (await ctx.client()).call('daemon.info', {});
     warnProblems(ctx, info.problems);
-    ctx.out(values.json === true ? JSON.stringify(info) : `pong: daemon ${info.pid}, tend ${info.version}, protocol ${info.protocol}, ${info.apps} app(s), home ${info.home}, log ${ctx.paths.daemonLog}`);
+    ctx.out(
+      values.json === true
+        ? JSON.stringify(info)
+        : `pong: daemon ${info.pid}, tend ${info.version}, protocol ${info.protocol}, ${info.apps} app(s), home ${info.home}, log ${ctx.paths.daemonLog}`,
+    );
     return 0;
   },
 };

@@ -37,11 +37,21 @@ Notes
     }
     // One row per port; the rows of a cluster app's instances carry the same ports: shown once.
     const seen = new Set<string>();
-    const rows = apps.flatMap((a) => (a.ports ?? []).map((p) => ({ app: a.name, id: a.id, pid: a.holderPid ?? a.pid, ...p })))
-      .filter((r) => !seen.has(`${r.app} ${r.proto} ${r.address} ${r.port}`) && seen.add(`${r.app} ${r.proto} ${r.address} ${r.port}`) !== undefined);
+    const rows = apps
+      .flatMap((a) => (a.ports ?? []).map((p) => ({ app: a.name, id: a.id, pid: a.holderPid ?? a.pid, ...p })))
+      .filter(
+        (r) =>
+          !seen.has(`${r.app} ${r.proto} ${r.address} ${r.port}`) && seen.add(`${r.app} ${r.proto} ${r.address} ${r.port}`) !== undefined,
+      );
     if (values.json === true) ctx.out(JSON.stringify(rows));
     else if (rows.length === 0) ctx.out('No app is listening on a TCP or UDP port.');
-    else ctx.out(renderTable(['app', 'id', 'pid', 'proto', 'address', 'port'], rows.map((r) => [r.app, String(r.id), String(r.pid ?? '-'), r.proto, r.address, String(r.port)])));
+    else
+      ctx.out(
+        renderTable(
+          ['app', 'id', 'pid', 'proto', 'address', 'port'],
+          rows.map((r) => [r.app, String(r.id), String(r.pid ?? '-'), r.proto, r.address, String(r.port)]),
+        ),
+      );
     return 0;
   },
 };

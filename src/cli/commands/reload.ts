@@ -8,7 +8,11 @@ import { renderProcessTable } from '../render/process-table.js';
 import { requireAppsForAll } from '../require-apps.js';
 
 const RELOAD_OPTIONS = {
-  json: { type: 'boolean' }, parallel: { type: 'string' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, 'update-env': { type: 'boolean' },
+  json: { type: 'boolean' },
+  parallel: { type: 'string' },
+  only: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  'update-env': { type: 'boolean' },
 } satisfies Options;
 
 export const reload: Command = {
@@ -44,18 +48,21 @@ Notes
   happened to each app: reloaded, restarted, started or created.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, RELOAD_OPTIONS, 'reload');
-    if (positionals.length === 0) throw usageError('`tend reload` needs a target', 'Example: tend reload api (or an id, all, or a config file)');
+    if (positionals.length === 0)
+      throw usageError('`tend reload` needs a target', 'Example: tend reload api (or an id, all, or a config file)');
     let parallel: number | undefined;
     if (values.parallel !== undefined) {
       parallel = Number(values.parallel);
-      if (!Number.isInteger(parallel) || parallel < 1) throw usageError(`\`--parallel ${values.parallel}\` is not a whole number of at least 1`, 'Example: --parallel 2');
+      if (!Number.isInteger(parallel) || parallel < 1)
+        throw usageError(`\`--parallel ${values.parallel}\` is not a whole number of at least 1`, 'Example: --parallel 2');
     }
     if (positionals.length === 1 && isConfigArg(positionals[0], ctx)) return applyFile(positionals[0], values, ctx, 'reload', parallel);
     const change = envChange(values.env, values['update-env'], 'reload');
     if (change !== null) return applyEnvChange(positionals, change, 'reload', values.json === true, ctx, parallel);
     const client = await ctx.client();
     const results: ProcessInfo[] = [];
-    for (const target of positionals) results.push(...(await client.call('process.reload', parallel === undefined ? { target } : { target, parallel })));
+    for (const target of positionals)
+      results.push(...(await client.call('process.reload', parallel === undefined ? { target } : { target, parallel })));
     requireAppsForAll(results.length, positionals, 'reload');
     ctx.out(values.json === true ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
     return 0;

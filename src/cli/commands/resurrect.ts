@@ -30,23 +30,39 @@ Notes
   notice says so; when both are unreadable nothing is started and nothing is changed.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, RESURRECT_OPTIONS, 'resurrect');
-    if (positionals.length > 0) throw usageError(`\`tend resurrect\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend resurrect --help` for the options.');
+    if (positionals.length > 0)
+      throw usageError(
+        `\`tend resurrect\` takes no arguments, got \`${positionals[0] ?? ''}\``,
+        'Run `tend resurrect --help` for the options.',
+      );
     const json = values.json === true;
     const marker = values.boot === true ? bootMarker(ctx.env) : null;
     if (marker !== null && existsSync(marker)) {
-      ctx.out(json ? JSON.stringify({ apps: [], source: null, notices: [`already resurrected during this boot (${marker})`] }) : `already resurrected during this boot (${marker}); nothing to do`);
+      ctx.out(
+        json
+          ? JSON.stringify({ apps: [], source: null, notices: [`already resurrected during this boot (${marker})`] })
+          : `already resurrected during this boot (${marker}); nothing to do`,
+      );
       return 0;
     }
     const result = await (await ctx.client()).call('dump.resurrect', {});
     if (marker !== null) {
       // Only an optimisation (a second resurrect in the same boot does nothing): a full disk must not fail the boot.
-      try { writeFileSync(marker, `${new Date().toISOString()}\n`, { mode: 0o600 }); } catch (err) { ctx.err(`tend: warning: could not write ${marker}: ${(err as Error).message}`); }
+      try {
+        writeFileSync(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+      } catch (err) {
+        ctx.err(`tend: warning: could not write ${marker}: ${(err as Error).message}`);
+      }
     }
     if (json) ctx.out(JSON.stringify(result));
     else {
       const from = result.source === 'backup' ? ctx.paths.dumpBackup : ctx.paths.dumpFile;
       const apps = result.started ?? new Set(result.apps.map((a) => a.name)).size;
-      ctx.out(result.apps.length > 0 ? `started ${appCount(apps, result.apps.length).replace('app(s)', 'saved app(s)')} from ${from}:\n${renderProcessTable(result.apps, ctx.isTTY)}` : 'started no app');
+      ctx.out(
+        result.apps.length > 0
+          ? `started ${appCount(apps, result.apps.length).replace('app(s)', 'saved app(s)')} from ${from}:\n${renderProcessTable(result.apps, ctx.isTTY)}`
+          : 'started no app',
+      );
       for (const notice of result.notices) ctx.out(`  ${notice}`);
     }
     const failed = result.apps.some((a) => a.status === 'errored') || result.notices.some((n) => n.includes('could not be started'));

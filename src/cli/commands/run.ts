@@ -43,9 +43,11 @@ Exit codes
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { own, rest } = splitAtDashDash(argv);
     const { values, positionals } = parseFlags(watchFlagValues(own), runOptions(), 'run');
-    if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend run app.js -- --port 8080');
+    if (positionals.length > 1)
+      throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend run app.js -- --port 8080');
     const format = values['log-format'] ?? 'text';
-    if (format !== 'text' && format !== 'json') throw usageError(`\`--log-format ${format}\` is not a log format`, 'Use --log-format text or --log-format json.');
+    if (format !== 'text' && format !== 'json')
+      throw usageError(`\`--log-format ${format}\` is not a log format`, 'Use --log-format text or --log-format json.');
     const first = positionals[0];
     const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
     const given = values as Record<string, unknown>;
@@ -68,7 +70,12 @@ Exit codes
         if (rest !== null) raw.args = rest;
       }
       // The same rules as `tend start`: a script is read the PM2 way (SIGINT to stop it), a command after `--` tend's way.
-      const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2: first !== undefined });
+      const { spec, warnings } = normalizeApp(raw, {
+        baseDir: ctx.cwd,
+        env: inheritableEnv(ctx.env),
+        source: 'command line',
+        pm2: first !== undefined,
+      });
       for (const w of warnings) ctx.err(`tend: warning: ${w}`);
       specs = [spec];
     }
@@ -83,7 +90,12 @@ Exit codes
 
 function addWatch(spec: AppSpec, paths: string[], ctx: CliContext): void {
   const warnings: string[] = [];
-  const watch = buildWatchSpec({ watch: paths, ignore: [], delayMs: fieldDefault('watch_delay') as number, extensions: [], options: undefined }, spec.cwd, 'command line', warnings);
+  const watch = buildWatchSpec(
+    { watch: paths, ignore: [], delayMs: fieldDefault('watch_delay') as number, extensions: [], options: undefined },
+    spec.cwd,
+    'command line',
+    warnings,
+  );
   if (watch !== undefined) spec.watch = watch;
   for (const w of warnings) ctx.err(`tend: warning: ${w}`);
 }

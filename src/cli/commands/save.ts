@@ -30,11 +30,15 @@ Notes
   them after a reboot); \`list\` and \`describe\` redact them.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, SAVE_OPTIONS, 'save');
-    if (positionals.length > 0) throw usageError(`\`tend save\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend save --help` for the options.');
+    if (positionals.length > 0)
+      throw usageError(`\`tend save\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend save --help` for the options.');
     const params = values.force === true ? { force: true } : {};
     const result = await (await ctx.client()).call('dump.save', params);
     if (values.json === true) ctx.out(JSON.stringify(result));
-    else ctx.out(`saved ${appCount(result.apps.length, result.processes)} to ${result.file}${result.apps.length > 0 ? `: ${result.apps.join(', ')}` : ''}`);
+    else
+      ctx.out(
+        `saved ${appCount(result.apps.length, result.processes)} to ${result.file}${result.apps.length > 0 ? `: ${result.apps.join(', ')}` : ''}`,
+      );
     return 0;
   },
 };

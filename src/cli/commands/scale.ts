@@ -26,7 +26,8 @@ Exit codes
     const { values, positionals } = parseFlags(own, SCALE_OPTIONS, 'scale');
     const all = [...positionals, ...counts];
     const [target, count] = [positionals[0], counts[0] ?? positionals[1]];
-    if (target === undefined || count === undefined || all.length !== 2) throw usageError('`tend scale` needs an app and a count', 'Example: tend scale api 4 (or +2, -1)');
+    if (target === undefined || count === undefined || all.length !== 2)
+      throw usageError('`tend scale` needs an app and a count', 'Example: tend scale api 4 (or +2, -1)');
     if (!/^[+-]?\d+$/.test(count)) throw usageError(`\`${count}\` is not a count`, 'Give a whole number (4), or a change (+2, -1).');
     const relative = count.startsWith('+') || count.startsWith('-');
     const result = await (await ctx.client()).call('process.scale', { target, instances: Number(count), relative });

@@ -18,7 +18,8 @@ Exit codes
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { positionals } = parseFlags(argv, SEND_OPTIONS, 'send');
     const [target, ...words] = positionals;
-    if (target === undefined || words.length === 0) throw usageError('`tend send` needs a target and a line', 'Example: tend send worker "reload config"');
+    if (target === undefined || words.length === 0)
+      throw usageError('`tend send` needs a target and a line', 'Example: tend send worker "reload config"');
     const result = await (await ctx.client()).call('process.send', { target, line: words.join(' ') });
     ctx.out(`wrote ${result.bytes} bytes to ${result.processes} process(es)`);
     return 0;

@@ -18,7 +18,8 @@ Exit codes
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, SIGNAL_OPTIONS, 'signal');
     const [sig, target] = positionals;
-    if (sig === undefined || target === undefined) throw usageError('`tend signal` needs a signal and a target', 'Example: tend signal SIGUSR2 api');
+    if (sig === undefined || target === undefined)
+      throw usageError('`tend signal` needs a signal and a target', 'Example: tend signal SIGUSR2 api');
     const name = parseSignal(sig);
     const result = await (await ctx.client()).call('process.signal', { target, signal: name });
     ctx.out(values.json === true ? JSON.stringify(result) : `sent ${name} to ${result.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`);

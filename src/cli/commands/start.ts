@@ -46,10 +46,13 @@ export function startOptionHelp(): string {
 
 export function flagOptions(): Options {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    json: { type: 'boolean' }, only: { type: 'string' }, formation: { type: 'string' },
+    json: { type: 'boolean' },
+    only: { type: 'string' },
+    formation: { type: 'string' },
     // PM2's -x (run the script directly rather than through its container: what tend always does)
     // and -f (start a second copy of a running script) are accepted; see the help.
-    'execute-command': { type: 'boolean', short: 'x' }, force: { type: 'boolean', short: 'f' },
+    'execute-command': { type: 'boolean', short: 'x' },
+    force: { type: 'boolean', short: 'f' },
   };
   for (const f of FIELD_FLAGS) {
     if (f.type === 'boolean') {
@@ -97,14 +100,18 @@ Notes
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { own, rest } = splitAtDashDash(argv);
     const { values, positionals } = parseFlags(watchFlagValues(shortInstances(own)), flagOptions(), 'start');
-    if (positionals.length > 1) throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend start app.js -- --port 8080');
+    if (positionals.length > 1)
+      throw usageError(`unexpected argument \`${positionals[1]}\``, 'Pass script arguments after `--`: tend start app.js -- --port 8080');
     const first = positionals[0];
     const client = async () => ctx.client();
 
     const configFile = isConfigArg(first, ctx) ? first : first === undefined && rest === null ? findDefaultConfig(ctx.cwd) : undefined;
     if (configFile !== undefined) return applyFile(configFile, values as FileVerbFlags, ctx, 'start');
     if (first === undefined && (rest === null || rest.length === 0)) {
-      throw usageError('nothing to start', 'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).');
+      throw usageError(
+        'nothing to start',
+        'Give a script (`tend start server.js`), a command after `--`, or a config file (`tend init` writes one).',
+      );
     }
     const given = values as Record<string, unknown>;
     if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
@@ -117,13 +124,24 @@ Notes
       if (raw.interpreter === undefined) raw.interpreter = 'none';
     } else {
       // PM2 runs `tend start "npm run start"` (a command with spaces) through a shell.
-      const looksLikeFile = existsSync(first) || /\s/.test(first.trim()) || first.includes('/') || /\.[A-Za-z0-9]+$/.test(first) || raw.interpreter !== undefined || rest !== null;
+      const looksLikeFile =
+        existsSync(first) ||
+        /\s/.test(first.trim()) ||
+        first.includes('/') ||
+        /\.[A-Za-z0-9]+$/.test(first) ||
+        raw.interpreter !== undefined ||
+        rest !== null;
       if (!looksLikeFile) return startExisting(first, ctx, values.json === true);
       raw.script = first;
       if (rest !== null) raw.args = rest;
     }
     // `tend start app.js` is `pm2 start app.js`: PM2's rules; a command after `--` follows tend's.
-    const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2: first !== undefined });
+    const { spec, warnings } = normalizeApp(raw, {
+      baseDir: ctx.cwd,
+      env: inheritableEnv(ctx.env),
+      source: 'command line',
+      pm2: first !== undefined,
+    });
     for (const w of warnings) ctx.err(`tend: warning: ${w}`);
     const result = await (await client()).call('process.start', { spec });
     print(result, ctx, values.json === true);
@@ -140,7 +158,10 @@ export function rawFromFlags(values: Record<string, unknown>): Record<string, un
   }
   const err = values['error-file'];
   if (typeof err === 'string' && looksLikeExtensionList(err)) {
-    throw usageError(`\`-e ${err}\` looks like nodemon's list of extensions, not a log file`, `Watch only those files with \`--watch-ext ${err}\`; for an error log give a path (\`-e ./err.log\`).`);
+    throw usageError(
+      `\`-e ${err}\` looks like nodemon's list of extensions, not a log file`,
+      `Watch only those files with \`--watch-ext ${err}\`; for an error log give a path (\`-e ./err.log\`).`,
+    );
   }
   const raw: Record<string, unknown> = {};
   for (const f of FIELD_FLAGS) {
@@ -148,7 +169,8 @@ export function rawFromFlags(values: Record<string, unknown>): Record<string, un
     const v = values[name];
     if (v !== undefined) {
       if (f.type === 'env') raw[f.key] = parseEnvFlags(v as string[]);
-      else if (f.type === 'string-list') raw[f.key] = (v as string[]).flatMap((x) => x.split(f.key === 'watch_ext' ? /[\s,]+/ : ' ').filter(Boolean));
+      else if (f.type === 'string-list')
+        raw[f.key] = (v as string[]).flatMap((x) => x.split(f.key === 'watch_ext' ? /[\s,]+/ : ' ').filter(Boolean));
       else raw[f.key] = v;
     }
     if (values[`no-${name}`] === true) raw[f.key] = false;
@@ -208,7 +230,11 @@ function parseEnvFlags(list: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const item of list) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw usageError(`\`--env ${item}\` is not NAME=value`, 'Example: --env PORT=8080 (a bare name like --env production picks an env_production block of a config file)');
+    if (eq <= 0)
+      throw usageError(
+        `\`--env ${item}\` is not NAME=value`,
+        'Example: --env PORT=8080 (a bare name like --env production picks an env_production block of a config file)',
+      );
     env[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return env;

@@ -11,7 +11,12 @@ import { connectIfRunning } from '../../client/connect.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 
-const STARTUP_OPTIONS = { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
+const STARTUP_OPTIONS = {
+  user: { type: 'string' },
+  rootless: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+} satisfies Options;
 
 export const startup: Command = {
   options: STARTUP_OPTIONS,
@@ -47,30 +52,60 @@ Notes
   \`systemctl restart <unit>\` (a CLI-started daemon is not supervised by systemd).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, STARTUP_OPTIONS, 'startup');
-    if (positionals.length > 0) throw usageError(`\`tend startup\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend startup --help` for the options.');
+    if (positionals.length > 0)
+      throw usageError(
+        `\`tend startup\` takes no arguments, got \`${positionals[0] ?? ''}\``,
+        'Run `tend startup --help` for the options.',
+      );
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const path = ctx.env.PATH ?? '';
     const node = findExecutable('node', path, '/');
     if (node === undefined) {
-      throw new TendError('E_INTERPRETER_NOT_FOUND', 'node is not on the PATH `tend startup` was run with, so the unit could not start tend', {
-        hint: 'Run it from a shell where `node` works (with sudo: sudo env PATH="$PATH" tend startup …).',
-      });
+      throw new TendError(
+        'E_INTERPRETER_NOT_FOUND',
+        'node is not on the PATH `tend startup` was run with, so the unit could not start tend',
+        {
+          hint: 'Run it from a shell where `node` works (with sudo: sudo env PATH="$PATH" tend startup …).',
+        },
+      );
     }
     const unitText = renderBootUnit({
-      tendBin: launcherPath(), home: target.home, path, user: target.mode === 'system' && target.user !== 'root' ? target.user : null,
-      rootless: target.mode === 'rootless', runtimeDir: target.runtimeDir, generator: `Written by \`tend startup\` (tend ${VERSION})`,
+      tendBin: launcherPath(),
+      home: target.home,
+      path,
+      user: target.mode === 'system' && target.user !== 'root' ? target.user : null,
+      rootless: target.mode === 'rootless',
+      runtimeDir: target.runtimeDir,
+      generator: `Written by \`tend startup\` (tend ${VERSION})`,
     });
     const changes = new BootChanges(target, values['dry-run'] === true, ctx.env);
-    if (/\/v\d+\.\d+\.\d+\//.test(node)) changes.notices.push(`node resolves to ${node}, a versioned install: after switching Node versions, run \`tend startup\` again`);
+    if (/\/v\d+\.\d+\.\d+\//.test(node))
+      changes.notices.push(`node resolves to ${node}, a versioned install: after switching Node versions, run \`tend startup\` again`);
     let bootReady = true;
     const done = (): number => {
-      const summary = { mode: target.mode, unit: target.unitName, file: target.unitFile, user: target.user, home: target.home, node, dryRun: changes.dryRun, steps: changes.steps, notices: changes.notices, unitText };
+      const summary = {
+        mode: target.mode,
+        unit: target.unitName,
+        file: target.unitFile,
+        user: target.user,
+        home: target.home,
+        node,
+        dryRun: changes.dryRun,
+        steps: changes.steps,
+        notices: changes.notices,
+        unitText,
+      };
       if (values.json === true) ctx.out(JSON.stringify(summary));
       else {
-        ctx.out(`${changes.dryRun ? 'would install' : 'installed'} ${target.mode} unit ${target.unitName} (runs as ${target.user}, TEND_HOME=${target.home})`);
+        ctx.out(
+          `${changes.dryRun ? 'would install' : 'installed'} ${target.mode} unit ${target.unitName} (runs as ${target.user}, TEND_HOME=${target.home})`,
+        );
         if (changes.dryRun) ctx.out(unitText);
         printChanges(changes, ctx.out);
-        if (bootReady) ctx.out(`At boot: tend starts and resurrects the saved apps (\`tend save\` updates them). Remove with: tend unstartup${target.mode === 'system' && target.user !== 'root' ? ` --user ${target.user}` : ''}`);
+        if (bootReady)
+          ctx.out(
+            `At boot: tend starts and resurrects the saved apps (\`tend save\` updates them). Remove with: tend unstartup${target.mode === 'system' && target.user !== 'root' ? ` --user ${target.user}` : ''}`,
+          );
       }
       return 0;
     };
@@ -80,7 +115,10 @@ Notes
       if (target.mode === 'rootless') {
         if (!hasLinger(target.user)) {
           bootReady = changes.run(['loginctl', 'enable-linger', '--no-ask-password', target.user], true).ok;
-          if (!bootReady) changes.notices.push(`lingering is off for ${target.user}, so no user manager (and no tend) starts at boot until someone logs in; ask an administrator to run: sudo loginctl enable-linger ${target.user}`);
+          if (!bootReady)
+            changes.notices.push(
+              `lingering is off for ${target.user}, so no user manager (and no tend) starts at boot until someone logs in; ask an administrator to run: sudo loginctl enable-linger ${target.user}`,
+            );
         }
         const socket = userManagerSocket(target) as string;
         managerUp = changes.dryRun || (await waitForPath(socket, bootReady ? 10_000 : 0));
@@ -124,7 +162,11 @@ async function handOver(target: BootTarget, changes: BootChanges): Promise<void>
     if (pid !== null && String(pid) === changes.query(changes.systemctl('show', '-p', 'MainPID', '--value', target.unitName))) return;
     const { apps } = await client.call('daemon.shutdown', {});
     if (pid !== null) await waitForExit(pid);
-    changes.steps.push({ action: 'handover', what: `daemon ${pid ?? '?'} (started outside systemd) exited; its ${apps} app(s) keep running for the unit's daemon to adopt`, ok: true });
+    changes.steps.push({
+      action: 'handover',
+      what: `daemon ${pid ?? '?'} (started outside systemd) exited; its ${apps} app(s) keep running for the unit's daemon to adopt`,
+      ok: true,
+    });
   } finally {
     client.close();
   }

@@ -25,7 +25,11 @@ type Method = 'process.stop' | 'process.restart' | 'process.delete';
 /** stop / restart / delete share one shape: targets in, the affected processes out. */
 function targetAction(verb: string, method: Method, what: string, notes: string): Command {
   const options = {
-    json: { type: 'boolean' }, only: { type: 'string' }, env: { type: 'string', multiple: true }, formation: { type: 'string' }, port: { type: 'string' },
+    json: { type: 'boolean' },
+    only: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    formation: { type: 'string' },
+    port: { type: 'string' },
     ...(method === 'process.restart' ? { 'update-env': { type: 'boolean' as const } } : {}),
   } satisfies Options;
   return {
@@ -38,9 +42,13 @@ Synopsis
 Options
   --json          print the affected processes as JSON
   --only a,b      with a config file: only these apps
-  --env NAME      with a config file: layer its env_NAME block${verb === 'restart' ? `
+  --env NAME      with a config file: layer its env_NAME block${
+    verb === 'restart'
+      ? `
   --env K=V       set a variable for the app, then restart it (repeatable)
-  --update-env    restart with this shell's environment (the variables you set for the app stay)` : ''}
+  --update-env    restart with this shell's environment (the variables you set for the app stay)`
+      : ''
+  }
   --formation F   with a Procfile: how many of each process type (web=2,worker=1)
   --port N        with a Procfile: the first PORT (each process gets the next)
 
@@ -54,7 +62,8 @@ Notes
       const { values, positionals } = parseFlags(argv, options, verb);
       if (positionals.length === 0) throw usageError(`\`tend ${verb}\` needs a target`, `Example: tend ${verb} api (or an id, or all)`);
       // restart <file> deploys the file's specs and restarts every app of it, running or not.
-      if (method === 'process.restart' && positionals.length === 1 && isConfigArg(positionals[0], ctx)) return applyFile(positionals[0], values, ctx, 'restart');
+      if (method === 'process.restart' && positionals.length === 1 && isConfigArg(positionals[0], ctx))
+        return applyFile(positionals[0], values, ctx, 'restart');
       const client = await ctx.client();
       const targets: string[] = [];
       for (const p of positionals) {
@@ -65,7 +74,11 @@ Notes
       const configs = positionals.some((p) => isConfigArg(p, ctx));
       const change = method === 'process.restart' && !configs ? envChange(values.env, values['update-env'] === true, verb) : null;
       if (change !== null) return applyEnvChange(targets, change, 'restart', values.json === true, ctx);
-      if ((values.env ?? []).length > 0 && !configs) throw usageError(`\`--env\` applies to \`tend ${verb}\` of a config file${method === 'process.restart' ? ' (or `--env K=V` to set a variable)' : ''}`, `Example: tend ${verb} ecosystem.config.js --env production`);
+      if ((values.env ?? []).length > 0 && !configs)
+        throw usageError(
+          `\`--env\` applies to \`tend ${verb}\` of a config file${method === 'process.restart' ? ' (or `--env K=V` to set a variable)' : ''}`,
+          `Example: tend ${verb} ecosystem.config.js --env production`,
+        );
       const results: ProcessInfo[] = [];
       for (const target of targets) results.push(...(await client.call(method, { target })));
       requireAppsForAll(results.length, targets, verb);
@@ -77,6 +90,21 @@ Notes
   };
 }
 
-export const stop = targetAction('stop', 'process.stop', 'Sends the kill signal (default SIGTERM) to each app\'s process group, waits --kill-timeout, then SIGKILLs what remains.', 'Returns once no process of the app is left. A second stop during a stop escalates to SIGKILL.');
-export const restart = targetAction('restart', 'process.restart', 'Stops each app as `tend stop` does, then starts it again; the restart counter grows by one.', 'Restarting a stopped or errored app starts it, and counts as a restart too. `restart <file>`\n  restarts every app of the file with its settings from the file and starts those that do not\n  run (`tend reload <file>` does it without downtime for cluster apps).');
-export const remove = targetAction('delete', 'process.delete', 'Stops each app and removes it from tend (its log files stay).', 'Aliases: del, rm.');
+export const stop = targetAction(
+  'stop',
+  'process.stop',
+  "Sends the kill signal (default SIGTERM) to each app's process group, waits --kill-timeout, then SIGKILLs what remains.",
+  'Returns once no process of the app is left. A second stop during a stop escalates to SIGKILL.',
+);
+export const restart = targetAction(
+  'restart',
+  'process.restart',
+  'Stops each app as `tend stop` does, then starts it again; the restart counter grows by one.',
+  'Restarting a stopped or errored app starts it, and counts as a restart too. `restart <file>`\n  restarts every app of the file with its settings from the file and starts those that do not\n  run (`tend reload <file>` does it without downtime for cluster apps).',
+);
+export const remove = targetAction(
+  'delete',
+  'process.delete',
+  'Stops each app and removes it from tend (its log files stay).',
+  'Aliases: del, rm.',
+);

@@ -27,7 +27,10 @@ Notes
     const results = [];
     for (const target of positionals) results.push(...(await client.call('job.trigger', { target })));
     if (values.json === true) ctx.out(JSON.stringify(results));
-    else ctx.out(results.map((r) => `${r.name}: ${r.outcome === 'skipped' ? 'skipped (the previous run is still running)' : r.outcome}`).join('\n'));
+    else
+      ctx.out(
+        results.map((r) => `${r.name}: ${r.outcome === 'skipped' ? 'skipped (the previous run is still running)' : r.outcome}`).join('\n'),
+      );
     return results.some((r) => r.outcome === 'skipped') ? 1 : 0;
   },
 };

@@ -5,7 +5,12 @@ import { resolveBootTarget } from '../../boot/boot-target.js';
 import { printChanges } from '../../boot/print-changes.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 
-const UNSTARTUP_OPTIONS = { user: { type: 'string' }, rootless: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
+const UNSTARTUP_OPTIONS = {
+  user: { type: 'string' },
+  rootless: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+} satisfies Options;
 
 export const unstartup: Command = {
   options: UNSTARTUP_OPTIONS,
@@ -29,7 +34,11 @@ Notes
   they are (\`loginctl disable-linger\` turns lingering off).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, UNSTARTUP_OPTIONS, 'unstartup');
-    if (positionals.length > 0) throw usageError(`\`tend unstartup\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend unstartup --help` for the options.');
+    if (positionals.length > 0)
+      throw usageError(
+        `\`tend unstartup\` takes no arguments, got \`${positionals[0] ?? ''}\``,
+        'Run `tend unstartup --help` for the options.',
+      );
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const changes = new BootChanges(target, values['dry-run'] === true, ctx.env);
     const installed = existsSync(target.unitFile);
@@ -55,7 +64,17 @@ Notes
       throw err;
     }
     if (values.json === true) {
-      ctx.out(JSON.stringify({ mode: target.mode, unit: target.unitName, file: target.unitFile, removed: installed, dryRun: changes.dryRun, steps: changes.steps, notices: changes.notices }));
+      ctx.out(
+        JSON.stringify({
+          mode: target.mode,
+          unit: target.unitName,
+          file: target.unitFile,
+          removed: installed,
+          dryRun: changes.dryRun,
+          steps: changes.steps,
+          notices: changes.notices,
+        }),
+      );
     } else if (!installed) ctx.out(`no boot unit installed (${target.unitFile} does not exist); nothing to do`);
     else {
       ctx.out(`${changes.dryRun ? 'would remove' : 'removed'} ${target.mode} unit ${target.unitName}`);

@@ -2,7 +2,13 @@ import { usageError } from '../../errors.js';
 import { WEB_ACTIONS, type WebStatus } from '../../protocol/methods.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 
-const WEB_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' }, stop: { type: 'boolean' }, status: { type: 'boolean' }, } satisfies Options;
+const WEB_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  json: { type: 'boolean' },
+  stop: { type: 'boolean' },
+  status: { type: 'boolean' },
+} satisfies Options;
 
 export const web: Command = {
   options: WEB_OPTIONS,
@@ -45,8 +51,14 @@ Exit codes
       port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
       if (!(port >= 0 && port <= 65535)) throw usageError(`\`--port ${values.port}\` is not a port number`, 'Example: --port 9615');
     }
-    const s = await client.call('web.start', { ...(values.host === undefined ? {} : { host: values.host }), ...(port === undefined ? {} : { port }) });
-    if (!s.loopback) ctx.err(`tend: warning: the dashboard listens on ${s.host}, reachable from other machines; anyone with the token can stop and restart your apps. Prefer an SSH tunnel to 127.0.0.1.`);
+    const s = await client.call('web.start', {
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(port === undefined ? {} : { port }),
+    });
+    if (!s.loopback)
+      ctx.err(
+        `tend: warning: the dashboard listens on ${s.host}, reachable from other machines; anyone with the token can stop and restart your apps. Prefer an SSH tunnel to 127.0.0.1.`,
+      );
     ctx.out(values.json === true ? JSON.stringify({ url: s.url, port: s.port, host: s.host, token: s.token }) : describe(s));
     return 0;
   },

@@ -10,9 +10,13 @@ export function painter(enabled: boolean): (color: Color, text: string) => strin
 
 export function statusColor(status: ProcessStatus): Color {
   switch (status) {
-    case 'online': return 'green';
-    case 'errored': return 'red';
-    case 'stopped': return 'gray';
-    default: return 'yellow';
+    case 'online':
+      return 'green';
+    case 'errored':
+      return 'red';
+    case 'stopped':
+      return 'gray';
+    default:
+      return 'yellow';
   }
 }

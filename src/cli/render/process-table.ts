@@ -27,9 +27,23 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
     ...(withPorts ? [formatPorts(p.ports) || '-'] : []),
     ...(withJobs ? [jobCell(p)] : []),
   ]);
-  const headers = ['id', 'name', 'namespace', 'status', 'pid', 'uptime', 'restarts', 'cpu', 'mem', ...(withHealth ? ['health'] : []), ...(withPorts ? ['ports'] : []), ...(withJobs ? ['job (last, next)'] : [])];
+  const headers = [
+    'id',
+    'name',
+    'namespace',
+    'status',
+    'pid',
+    'uptime',
+    'restarts',
+    'cpu',
+    'mem',
+    ...(withHealth ? ['health'] : []),
+    ...(withPorts ? ['ports'] : []),
+    ...(withJobs ? ['job (last, next)'] : []),
+  ];
   return renderTable(headers, rows, (col, cell) => {
-    if (col === 9 && withHealth) return cell.trim() === 'unhealthy' ? paint('red', cell) : cell.trim() === 'healthy' ? paint('green', cell) : cell;
+    if (col === 9 && withHealth)
+      return cell.trim() === 'unhealthy' ? paint('red', cell) : cell.trim() === 'healthy' ? paint('green', cell) : cell;
     if (col !== 3) return cell;
     return paint(statusColor(cell.trim() as ProcessInfo['status']), cell);
   });
@@ -39,7 +53,10 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
 function jobCell(p: ProcessInfo): string {
   const j = p.job;
   if (j === undefined) return '-';
-  const last = j.lastRun === null ? 'not run yet' : `${j.lastRun.signal ?? `exit ${String(j.lastRun.code)}`} in ${formatDuration(j.lastRun.durationMs)}`;
+  const last =
+    j.lastRun === null
+      ? 'not run yet'
+      : `${j.lastRun.signal ?? `exit ${String(j.lastRun.code)}`} in ${formatDuration(j.lastRun.durationMs)}`;
   const next = j.nextRunAt === null ? 'no next run' : `next ${new Date(j.nextRunAt).toLocaleTimeString('en-GB')}`;
   return `${last}, ${next}${j.queued ? ' (+1 queued)' : ''}`;
 }

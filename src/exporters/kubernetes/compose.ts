@@ -54,9 +54,24 @@ function healthcheck(h: HealthSpec): Record<string, unknown> {
   else if (p.type === 'http') {
     const t = httpTarget(p.url);
     const url = `${t.scheme.toLowerCase()}://127.0.0.1:${t.port}${t.path}`.replace(/'/g, '%27');
-    test = ['CMD-SHELL', lit(`node -e 'require("${t.scheme === 'HTTPS' ? 'https' : 'http'}").get(${JSON.stringify(url)},(r)=>process.exit(r.statusCode>=200&&r.statusCode<400?0:1)).on("error",()=>process.exit(1))'`)];
-  } else test = ['CMD-SHELL', lit(`node -e 'require("net").connect(${p.port},"127.0.0.1",()=>process.exit(0)).on("error",()=>process.exit(1))'`)];
-  return { test, interval: duration(h.intervalMs), timeout: duration(h.timeoutMs), retries: h.retries, ...(h.startPeriodMs > 0 ? { start_period: duration(h.startPeriodMs) } : {}) };
+    test = [
+      'CMD-SHELL',
+      lit(
+        `node -e 'require("${t.scheme === 'HTTPS' ? 'https' : 'http'}").get(${JSON.stringify(url)},(r)=>process.exit(r.statusCode>=200&&r.statusCode<400?0:1)).on("error",()=>process.exit(1))'`,
+      ),
+    ];
+  } else
+    test = [
+      'CMD-SHELL',
+      lit(`node -e 'require("net").connect(${p.port},"127.0.0.1",()=>process.exit(0)).on("error",()=>process.exit(1))'`),
+    ];
+  return {
+    test,
+    interval: duration(h.intervalMs),
+    timeout: duration(h.timeoutMs),
+    retries: h.retries,
+    ...(h.startPeriodMs > 0 ? { start_period: duration(h.startPeriodMs) } : {}),
+  };
 }
 
 /** Every app as a Compose service. */
@@ -78,7 +93,10 @@ export function toCompose(apps: ContainerApp[]): ComposeExport {
       environment[k] = `\${${k}}`;
       dotenv[k] = v;
     }
-    if (a.cron !== null) warnings.push(`${a.app}: Compose has no schedules: the job runs once when the project starts (run it from the host's cron or a systemd timer: tend export systemd)`);
+    if (a.cron !== null)
+      warnings.push(
+        `${a.app}: Compose has no schedules: the job runs once when the project starts (run it from the host's cron or a systemd timer: tend export systemd)`,
+      );
     const dependsOn: Record<string, { condition: string }> = {};
     for (const d of a.dependsOn) {
       const dep = byApp.get(d.app);
@@ -89,10 +107,14 @@ export function toCompose(apps: ContainerApp[]): ComposeExport {
       }
       const healthy = d.condition !== 'started' && dep.health !== null;
       dependsOn[dep.name] = { condition: healthy ? 'service_healthy' : 'service_started' };
-      if (d.condition !== 'started' && dep.health === null) warnings.push(`${a.app}: depends on ${d.app} being ${d.condition}, but ${d.app} has no health check: Compose only waits for it to start`);
+      if (d.condition !== 'started' && dep.health === null)
+        warnings.push(
+          `${a.app}: depends on ${d.app} being ${d.condition}, but ${d.app} has no health check: Compose only waits for it to start`,
+        );
     }
     const ports = a.port === null ? {} : a.replicas === 1 ? { ports: [`${a.port}:${a.port}`] } : { expose: [String(a.port)] };
-    if (a.port !== null && a.replicas > 1) warnings.push(`${a.app}: ${a.replicas} replicas cannot publish one host port; port ${a.port} is exposed to the other services only`);
+    if (a.port !== null && a.replicas > 1)
+      warnings.push(`${a.app}: ${a.replicas} replicas cannot publish one host port; port ${a.port} is exposed to the other services only`);
     services[a.name] = {
       image: lit(a.image),
       entrypoint: a.argv.map(lit),

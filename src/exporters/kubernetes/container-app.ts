@@ -47,7 +47,10 @@ export interface ContainerApp {
  * digits and `-`, at most 63 characters, a letter first and a letter or digit last (`1api` → `app-1api`).
  */
 export function dnsLabel(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return (/^[a-z]/.test(s) ? s : `app-${s}`).slice(0, 63).replace(/-+$/, '');
 }
 
@@ -63,13 +66,25 @@ function unmappedSettings(spec: AppSpec): string[] {
   if (l.combinedFile !== null) out.push('log_file');
   // merge_logs is left aside: its default differs between PM2 files and tend's own, and a container's
   // output is two streams whatever it says.
-  for (const [key, value] of [['disable_logs', l.disabled], ['time', l.time], ['log_type', l.type], ['log_max_size', l.maxSizeBytes],
-    ['log_rotate_interval', l.rotateInterval], ['log_retain', l.retain], ['log_compress', l.compress]] as const) {
+  for (const [key, value] of [
+    ['disable_logs', l.disabled],
+    ['time', l.time],
+    ['log_type', l.type],
+    ['log_max_size', l.maxSizeBytes],
+    ['log_rotate_interval', l.rotateInterval],
+    ['log_retain', l.retain],
+    ['log_compress', l.compress],
+  ] as const) {
     if (differs(key, value)) out.push(key);
   }
   if (l.dateFormat !== null) out.push('log_date_format');
-  for (const [key, value] of [['restart_delay', spec.restartDelayMs], ['exp_backoff_restart_delay', spec.expBackoffRestartDelayMs], ['max_restarts', spec.maxRestarts],
-    ['min_uptime', spec.minUptimeMs], ['stop_exit_codes', spec.stopExitCodes]] as const) {
+  for (const [key, value] of [
+    ['restart_delay', spec.restartDelayMs],
+    ['exp_backoff_restart_delay', spec.expBackoffRestartDelayMs],
+    ['max_restarts', spec.maxRestarts],
+    ['min_uptime', spec.minUptimeMs],
+    ['stop_exit_codes', spec.stopExitCodes],
+  ] as const) {
     if (differs(key, value)) out.push(key);
   }
   if (spec.waitReady) out.push('wait_ready (readiness comes from the probe)');
@@ -79,17 +94,23 @@ function unmappedSettings(spec: AppSpec): string[] {
 
 function replicasOf(spec: AppSpec, notes: string[]): number {
   if (spec.instances >= 1) {
-    if (spec.execMode === 'cluster') notes.push(`exec_mode cluster: ${spec.instances} pods of one process each (no node:cluster inside a pod)`);
+    if (spec.execMode === 'cluster')
+      notes.push(`exec_mode cluster: ${spec.instances} pods of one process each (no node:cluster inside a pod)`);
     return spec.instances;
   }
-  notes.push(`instances ${spec.instances === 0 ? 'max' : spec.instances} depends on this machine's CPUs; exported as 1 replica (set the replica count for the cluster)`);
+  notes.push(
+    `instances ${spec.instances === 0 ? 'max' : spec.instances} depends on this machine's CPUs; exported as 1 replica (set the replica count for the cluster)`,
+  );
   return 1;
 }
 
 /** The app's port: the first TCP `listen` address, else `PORT` in its environment (what `port` sets). */
 function portOf(spec: AppSpec, notes: string[]): number | null {
   const tcp = spec.listen.map((l) => /^(?:\d+|.*:(\d+))$/.exec(l)).find((m) => m !== null);
-  if (spec.listen.length > 0) notes.push(`listen (${spec.listen.join(', ')}): tend opens these sockets for the app (LISTEN_FDS); in a container the app must bind its port itself`);
+  if (spec.listen.length > 0)
+    notes.push(
+      `listen (${spec.listen.join(', ')}): tend opens these sockets for the app (LISTEN_FDS); in a container the app must bind its port itself`,
+    );
   const fromListen = tcp === undefined || tcp === null ? NaN : Number(tcp[1] ?? tcp[0]);
   const n = Number.isInteger(fromListen) ? fromListen : Number(spec.env.PORT);
   return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
@@ -167,7 +188,12 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
 export function httpTarget(url: string): { scheme: 'HTTP' | 'HTTPS'; host: string; port: number; path: string } {
   const u = new URL(url);
   const https = u.protocol === 'https:';
-  return { scheme: https ? 'HTTPS' : 'HTTP', host: u.hostname, port: u.port === '' ? (https ? 443 : 80) : Number(u.port), path: `${u.pathname}${u.search}` };
+  return {
+    scheme: https ? 'HTTPS' : 'HTTP',
+    host: u.hostname,
+    port: u.port === '' ? (https ? 443 : 80) : Number(u.port),
+    path: `${u.pathname}${u.search}`,
+  };
 }
 
 export function isLoopback(host: string): boolean {

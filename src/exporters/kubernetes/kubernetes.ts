@@ -55,7 +55,9 @@ function probes(a: ContainerApp, notes: string[]): Record<string, unknown> {
 function stopHook(a: ContainerApp): Record<string, unknown> {
   if (a.killSignal === 'SIGTERM') return {};
   const sig = a.killSignal.replace(/^SIG/, '');
-  return { lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${sig} 1; while kill -0 1 2>/dev/null; do sleep 1; done`] } } } };
+  return {
+    lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${sig} 1; while kill -0 1 2>/dev/null; do sleep 1; done`] } } },
+  };
 }
 
 /**
@@ -92,39 +94,73 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
     // A task it needs `completed` runs first in its pod, as an init container; other dependencies cannot be mapped.
     const inits = a.dependsOn.flatMap((d) => apps.filter((x) => d.condition === 'completed' && x.app === d.app && x.job));
     const unordered = a.dependsOn.filter((d) => !inits.some((x) => x.app === d.app));
-    const unmapped = [...a.unmapped, ...(unordered.length > 0 ? [`depends_on ${unordered.map((d) => d.app).join(', ')} (Kubernetes starts pods in any order; make the app retry its dependencies)`] : [])];
+    const unmapped = [
+      ...a.unmapped,
+      ...(unordered.length > 0
+        ? [
+            `depends_on ${unordered.map((d) => d.app).join(', ')} (Kubernetes starts pods in any order; make the app retry its dependencies)`,
+          ]
+        : []),
+    ];
     if (unmapped.length > 0) warnings.push(`${a.app}: no Kubernetes meaning, left out: ${unmapped.join(', ')}`);
     for (const n of a.notes) warnings.push(`${a.app}: ${n}`);
-    if (Object.keys(a.plainEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${a.name}-env`), data: a.plainEnv });
-    if (Object.keys(a.secretEnv).length > 0) objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-secret`), type: 'Opaque', stringData: a.secretEnv });
-    const podSpec = { terminationGracePeriodSeconds: a.graceSeconds, ...(inits.length > 0 ? { initContainers: inits.map((x) => container(x, warnings)) } : {}), containers: [container(a, warnings)] };
+    if (Object.keys(a.plainEnv).length > 0)
+      objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${a.name}-env`), data: a.plainEnv });
+    if (Object.keys(a.secretEnv).length > 0)
+      objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-secret`), type: 'Opaque', stringData: a.secretEnv });
+    const podSpec = {
+      terminationGracePeriodSeconds: a.graceSeconds,
+      ...(inits.length > 0 ? { initContainers: inits.map((x) => container(x, warnings)) } : {}),
+      containers: [container(a, warnings)],
+    };
     // A task that runs as another app's init container is not a Job of its own too.
     if (a.job && apps.some((x) => x.dependsOn.some((d) => d.app === a.app && d.condition === 'completed'))) continue;
     if (a.cron !== null) {
       // Kubernetes never runs a missed schedule late here either (a 60 s start deadline), and skips a due time while a run still runs.
-      if (a.cron.overlap === 'queue') warnings.push(`${a.app}: overlap queue has no CronJob meaning: exported as concurrencyPolicy Forbid (skip)`);
-      if (a.cron.runAtStart) warnings.push(`${a.app}: run_at_start has no CronJob meaning: create a Job from it (kubectl create job --from=cronjob/${a.name})`);
+      if (a.cron.overlap === 'queue')
+        warnings.push(`${a.app}: overlap queue has no CronJob meaning: exported as concurrencyPolicy Forbid (skip)`);
+      if (a.cron.runAtStart)
+        warnings.push(`${a.app}: run_at_start has no CronJob meaning: create a Job from it (kubectl create job --from=cronjob/${a.name})`);
       objects.push({
-        apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta(a.name),
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: meta(a.name),
         spec: {
-          schedule: a.cron.pattern, concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 60,
+          schedule: a.cron.pattern,
+          concurrencyPolicy: 'Forbid',
+          startingDeadlineSeconds: 60,
           jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
         },
       });
     } else if (a.job) {
       objects.push({
-        apiVersion: 'batch/v1', kind: 'Job', metadata: meta(a.name),
-        spec: { parallelism: a.replicas, completions: a.replicas, backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } },
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: meta(a.name),
+        spec: {
+          parallelism: a.replicas,
+          completions: a.replicas,
+          backoffLimit: 0,
+          template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } },
+        },
       });
     } else {
       objects.push({
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta(a.name),
-        spec: { replicas: a.replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Always' } } },
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta(a.name),
+        spec: {
+          replicas: a.replicas,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Always' } },
+        },
       });
     }
     if (a.port !== null && !a.job) {
       objects.push({
-        apiVersion: 'v1', kind: 'Service', metadata: meta(a.name),
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: meta(a.name),
         spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'app', port: a.port, targetPort: a.port, protocol: 'TCP' }] },
       });
     }
@@ -132,7 +168,9 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
   const signalled = apps.filter((a) => a.killSignal !== 'SIGTERM');
   for (const sig of new Set(signalled.map((a) => a.killSignal))) {
     const names = signalled.filter((a) => a.killSignal === sig).map((a) => a.app);
-    warnings.push(`kill_signal ${sig} (${names.join(', ')}): Kubernetes stops containers with SIGTERM, so a preStop hook sends ${sig} to the app first (the image needs /bin/sh)`);
+    warnings.push(
+      `kill_signal ${sig} (${names.join(', ')}): Kubernetes stops containers with SIGTERM, so a preStop hook sends ${sig} to the app first (the image needs /bin/sh)`,
+    );
   }
   return { objects, warnings };
 }

@@ -1,6 +1,5 @@
 export type Key =
-  | 'up' | 'down' | 'pageup' | 'pagedown' | 'home' | 'end' | 'enter' | 'escape' | 'backspace' | 'ctrl-c' | 'tab'
-  | { char: string };
+  'up' | 'down' | 'pageup' | 'pagedown' | 'home' | 'end' | 'enter' | 'escape' | 'backspace' | 'ctrl-c' | 'tab' | { char: string };
 
 /** Splits what the terminal sent (raw mode) into keys. */
 export function parseKeys(data: string): Key[] {
@@ -11,7 +10,19 @@ export function parseKeys(data: string): Key[] {
     const seq = /^\x1b\[(A|B|5~|6~|H|F|1~|4~)|^\x1bO(A|B|H|F)/.exec(rest);
     if (seq !== null) {
       const code = seq[1] ?? seq[2];
-      keys.push(code === 'A' ? 'up' : code === 'B' ? 'down' : code === '5~' ? 'pageup' : code === '6~' ? 'pagedown' : code === 'H' || code === '1~' ? 'home' : 'end');
+      keys.push(
+        code === 'A'
+          ? 'up'
+          : code === 'B'
+            ? 'down'
+            : code === '5~'
+              ? 'pageup'
+              : code === '6~'
+                ? 'pagedown'
+                : code === 'H' || code === '1~'
+                  ? 'home'
+                  : 'end',
+      );
       i += seq[0].length;
       continue;
     }

@@ -41,7 +41,14 @@ const RESET = '\x1b[0m';
 const INVERSE = '\x1b[7m';
 const DIM = '\x1b[2m';
 const BOLD = '\x1b[1m';
-const COLOR: Record<string, string> = { green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', gray: '\x1b[90m', cyan: '\x1b[36m', blue: '\x1b[34m' };
+const COLOR: Record<string, string> = {
+  green: '\x1b[32m',
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  gray: '\x1b[90m',
+  cyan: '\x1b[36m',
+  blue: '\x1b[34m',
+};
 
 function statusColor(s: ProcessStatus): string {
   return s === 'online' ? 'green' : s === 'errored' ? 'red' : s === 'stopped' ? 'gray' : 'yellow';
@@ -52,10 +59,15 @@ export function layout(v: MonitView): string[] {
   const cols = Math.max(20, v.cols);
   const rows = Math.max(8, v.rows);
   const out: string[] = [];
-  const line = (text: string, style = ''): void => { out.push(style + fit(text, cols) + (style ? RESET : '')); };
+  const line = (text: string, style = ''): void => {
+    out.push(style + fit(text, cols) + (style ? RESET : ''));
+  };
   line(` ${v.title}`, INVERSE + BOLD);
-  const footerText = v.editingFilter ? ` filter: ${v.filter}█   (enter: apply, esc: clear)` : v.message !== '' ? ` ${v.message}`
-    : ' ↑↓ select  r restart  s stop/start  R reload  l logs  / filter  q quit';
+  const footerText = v.editingFilter
+    ? ` filter: ${v.filter}█   (enter: apply, esc: clear)`
+    : v.message !== ''
+      ? ` ${v.message}`
+      : ' ↑↓ select  r restart  s stop/start  R reload  l logs  / filter  q quit';
   const sel = v.apps[v.selected];
   if (v.logsOnly) {
     line(` logs of ${sel?.name ?? '-'} (l: back)`, BOLD);
@@ -71,7 +83,13 @@ export function layout(v: MonitView): string[] {
   for (let i = 0; i < listRows; i += 1) {
     const a = v.apps[top + i];
     if (a === undefined) {
-      line(i === 0 && v.apps.length === 0 ? (v.filter !== '' ? ` no app matches "${v.filter}"` : ' no apps: start one with `tend start app.js`') : '');
+      line(
+        i === 0 && v.apps.length === 0
+          ? v.filter !== ''
+            ? ` no app matches "${v.filter}"`
+            : ' no apps: start one with `tend start app.js`'
+          : '',
+      );
       continue;
     }
     const running = isUp(a.status);
@@ -88,15 +106,22 @@ export function layout(v: MonitView): string[] {
     else {
       // Colour the status and health cells; the rest of the row is padded to the width.
       const hc = a.health === 'healthy' ? COLOR.green : a.health === 'unhealthy' ? COLOR.red : '';
-      out.push(`${cells[0]}${COLOR[statusColor(a.status)]}${cells[1]}${RESET}${cells[2]}${hc}${cells[3]}${RESET}${fitted.slice(plain.length)}`);
+      out.push(
+        `${cells[0]}${COLOR[statusColor(a.status)]}${cells[1]}${RESET}${cells[2]}${hc}${cells[3]}${RESET}${fitted.slice(plain.length)}`,
+      );
     }
   }
   const sparkW = Math.max(10, Math.floor((cols - 34) / 2));
   const listening = sel?.pid == null ? '' : formatPorts(sel.ports);
-  line(` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}`}`, BOLD);
+  line(
+    ` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}`}`,
+    BOLD,
+  );
   const cpuNow = sel?.cpuPercent == null ? '-' : `${sel.cpuPercent.toFixed(1)}%`;
   const memNow = sel?.memoryBytes == null ? '-' : formatBytes(sel.memoryBytes);
-  out.push(` cpu ${COLOR.cyan}${sparkline(v.cpu, sparkW, 5)}${RESET} ${fit(cpuNow, 7)}  mem ${COLOR.blue}${sparkline(v.mem, sparkW, Math.max(1, ...v.mem.slice(-sparkW)) * 1.25)}${RESET} ${fit(memNow, cols - sparkW * 2 - 20)}`);
+  out.push(
+    ` cpu ${COLOR.cyan}${sparkline(v.cpu, sparkW, 5)}${RESET} ${fit(cpuNow, 7)}  mem ${COLOR.blue}${sparkline(v.mem, sparkW, Math.max(1, ...v.mem.slice(-sparkW)) * 1.25)}${RESET} ${fit(memNow, cols - sparkW * 2 - 20)}`,
+  );
   line(` logs`, DIM);
   pushLogs(out, v, rows - out.length - 1, cols);
   line(footerText, INVERSE);

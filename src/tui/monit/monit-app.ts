@@ -66,7 +66,10 @@ export class Monit {
     for (const p of await client.call('process.list', {})) this.apps.set(p.id, p);
     const since = Date.now() - 10 * 60_000;
     for (const m of (await client.call('metrics.get', { history: true, since })).apps) {
-      this.history.set(m.id, { cpu: m.history.map((p) => p.cpuPercent).slice(-HISTORY), mem: m.history.map((p) => p.memoryBytes).slice(-HISTORY) });
+      this.history.set(m.id, {
+        cpu: m.history.map((p) => p.cpuPercent).slice(-HISTORY),
+        mem: m.history.map((p) => p.memoryBytes).slice(-HISTORY),
+      });
     }
     client.onEvent((_s, e) => this.onEvent(e));
     client.onClose(() => this.finish(0, 'the daemon went away'));
@@ -76,12 +79,19 @@ export class Monit {
     this.screen.open();
     this.io.stdin.setRawMode?.(true);
     this.io.stdin.setEncoding('utf8');
-    this.io.stdin.on('data', (d: string) => { for (const k of parseKeys(d)) this.onKey(k); });
+    this.io.stdin.on('data', (d: string) => {
+      for (const k of parseKeys(d)) this.onKey(k);
+    });
     this.io.stdin.resume();
-    this.io.stdout.on('resize', () => { this.screen.invalidate(); this.redraw(); });
+    this.io.stdout.on('resize', () => {
+      this.screen.invalidate();
+      this.redraw();
+    });
     if (first !== undefined) void this.select(first.id);
     this.redraw();
-    return new Promise((resolve) => { this.done = resolve; });
+    return new Promise((resolve) => {
+      this.done = resolve;
+    });
   }
 
   private finish(code: number, why = ''): void {
@@ -106,16 +116,32 @@ export class Monit {
   private onEvent(e: DaemonEvent): void {
     if (e.type === 'process:state') {
       if (e.deleted) this.apps.delete(e.info.id);
-      else this.apps.set(e.info.id, { ...this.apps.get(e.info.id), ...e.info, cpuPercent: e.info.cpuPercent ?? this.apps.get(e.info.id)?.cpuPercent ?? null, memoryBytes: e.info.memoryBytes ?? this.apps.get(e.info.id)?.memoryBytes ?? null });
+      else
+        this.apps.set(e.info.id, {
+          ...this.apps.get(e.info.id),
+          ...e.info,
+          cpuPercent: e.info.cpuPercent ?? this.apps.get(e.info.id)?.cpuPercent ?? null,
+          memoryBytes: e.info.memoryBytes ?? this.apps.get(e.info.id)?.memoryBytes ?? null,
+        });
     } else if (e.type === 'metrics') {
       for (const m of e.apps) {
         const a = this.apps.get(m.id);
-        if (a !== undefined) this.apps.set(m.id, { ...a, cpuPercent: m.cpuPercent, memoryBytes: m.memoryBytes, uptimeMs: a.startedAt === null ? 0 : Date.now() - a.startedAt, ...(m.ports === undefined ? {} : { ports: m.ports }) });
+        if (a !== undefined)
+          this.apps.set(m.id, {
+            ...a,
+            cpuPercent: m.cpuPercent,
+            memoryBytes: m.memoryBytes,
+            uptimeMs: a.startedAt === null ? 0 : Date.now() - a.startedAt,
+            ...(m.ports === undefined ? {} : { ports: m.ports }),
+          });
         if (m.cpuPercent === null || m.memoryBytes === null) continue;
         const h = this.history.get(m.id) ?? { cpu: [], mem: [] };
         h.cpu.push(m.cpuPercent);
         h.mem.push(m.memoryBytes);
-        if (h.cpu.length > HISTORY) { h.cpu.shift(); h.mem.shift(); }
+        if (h.cpu.length > HISTORY) {
+          h.cpu.shift();
+          h.mem.shift();
+        }
         this.history.set(m.id, h);
       }
     }
@@ -125,7 +151,10 @@ export class Monit {
   private say(text: string): void {
     this.message = text;
     if (this.messageTimer !== null) clearTimeout(this.messageTimer);
-    this.messageTimer = setTimeout(() => { this.message = ''; this.redraw(); }, 4000);
+    this.messageTimer = setTimeout(() => {
+      this.message = '';
+      this.redraw();
+    }, 4000);
     this.redraw();
   }
 
@@ -145,14 +174,22 @@ export class Monit {
     if (k === 'end' || ch === 'G') return move(list.length - 1);
     if (k === 'pageup') return move(idx - 5);
     if (k === 'pagedown') return move(idx + 5);
-    if (ch === '/') { this.editingFilter = true; return this.redraw(); }
-    if (ch === 'l' || (k === 'escape' && this.logsOnly)) { this.logsOnly = !this.logsOnly; return this.redraw(); }
+    if (ch === '/') {
+      this.editingFilter = true;
+      return this.redraw();
+    }
+    if (ch === 'l' || (k === 'escape' && this.logsOnly)) {
+      this.logsOnly = !this.logsOnly;
+      return this.redraw();
+    }
     const sel = list[idx];
     if (sel === undefined) return;
     if (ch === 'r') void this.act(`restart ${sel.name}`, () => this.io.client.call('process.restart', { target: sel.id }));
     else if (ch === 's') {
       const running = !isAtRest(sel.status);
-      void this.act(`${running ? 'stop' : 'start'} ${sel.name}`, () => (running ? this.io.client.call('process.stop', { target: sel.id }) : this.io.client.call('process.startTarget', { target: sel.id })));
+      void this.act(`${running ? 'stop' : 'start'} ${sel.name}`, () =>
+        running ? this.io.client.call('process.stop', { target: sel.id }) : this.io.client.call('process.startTarget', { target: sel.id }),
+      );
     } else if (ch === 'R') {
       // Rolling reload comes with cluster mode; a daemon without it answers "unknown method".
       const call = this.io.client.call.bind(this.io.client) as unknown as (m: string, p: object) => Promise<unknown>;
@@ -162,8 +199,10 @@ export class Monit {
 
   private onFilterKey(k: Key): void {
     if (k === 'enter') this.editingFilter = false;
-    else if (k === 'escape' || k === 'ctrl-c') { this.editingFilter = false; this.filter = ''; }
-    else if (k === 'backspace') this.filter = this.filter.slice(0, -1);
+    else if (k === 'escape' || k === 'ctrl-c') {
+      this.editingFilter = false;
+      this.filter = '';
+    } else if (k === 'backspace') this.filter = this.filter.slice(0, -1);
     else if (typeof k === 'object' && this.filter.length < 40) this.filter += k.char;
     const list = this.visible();
     if (list.length > 0 && !list.some((a) => a.id === this.selectedId)) void this.select((list[0] as ProcessInfo).id);
@@ -192,13 +231,19 @@ export class Monit {
     try {
       // Subscribe first and hold live lines while the backlog is read: no gap between the two.
       const c = await RpcClient.connect(this.io.socketPath, 'tend-monit');
-      if (this.selectedId !== id || this.ended) { c.close(); return; }
+      if (this.selectedId !== id || this.ended) {
+        c.close();
+        return;
+      }
       this.logClient = c;
       let held: Array<{ text: string; err: boolean }> | null = [];
       c.onEvent((_s, e) => {
         if (e.type !== 'log:line' || e.record.id !== this.selectedId) return;
         const line = { text: sanitize(e.record.message), err: e.record.stream === 'err' };
-        if (held !== null) { held.push(line); return; }
+        if (held !== null) {
+          held.push(line);
+          return;
+        }
         this.logs.push(line);
         if (this.logs.length > LOG_LINES) this.logs.splice(0, this.logs.length - LOG_LINES);
         this.redraw();
@@ -228,18 +273,21 @@ export class Monit {
     const h = this.selectedId === null ? undefined : this.history.get(this.selectedId);
     const cols = this.io.stdout.columns || 80;
     const rows = this.io.stdout.rows || 24;
-    this.screen.draw(layout({
-      cols, rows,
-      title: `tend monit — ${this.apps.size} app${this.apps.size === 1 ? '' : 's'}${this.filter !== '' ? ` (filter: ${this.filter})` : ''}`,
-      apps: list as MonitApp[],
-      selected,
-      cpu: h?.cpu ?? [],
-      mem: (h?.mem ?? []).map((b) => b / 1048576),
-      logs: this.logs,
-      filter: this.filter,
-      editingFilter: this.editingFilter,
-      logsOnly: this.logsOnly,
-      message: this.message,
-    }));
+    this.screen.draw(
+      layout({
+        cols,
+        rows,
+        title: `tend monit — ${this.apps.size} app${this.apps.size === 1 ? '' : 's'}${this.filter !== '' ? ` (filter: ${this.filter})` : ''}`,
+        apps: list as MonitApp[],
+        selected,
+        cpu: h?.cpu ?? [],
+        mem: (h?.mem ?? []).map((b) => b / 1048576),
+        logs: this.logs,
+        filter: this.filter,
+        editingFilter: this.editingFilter,
+        logsOnly: this.logsOnly,
+        message: this.message,
+      }),
+    );
   }
 }

@@ -7,9 +7,18 @@ import { stripAnsi } from '../../lib/strip-ansi.js';
 export function cellWidth(ch: number): number {
   if (ch < 32 || (ch >= 0x7f && ch < 0xa0)) return 0;
   if ((ch >= 0x300 && ch <= 0x36f) || (ch >= 0x200b && ch <= 0x200f) || ch === 0xfe0f) return 0;
-  if ((ch >= 0x1100 && ch <= 0x115f) || (ch >= 0x2e80 && ch <= 0xa4cf) || (ch >= 0xac00 && ch <= 0xd7a3) || (ch >= 0xf900 && ch <= 0xfaff)
-    || (ch >= 0xfe30 && ch <= 0xfe4f) || (ch >= 0xff00 && ch <= 0xff60) || (ch >= 0xffe0 && ch <= 0xffe6) || (ch >= 0x1f300 && ch <= 0x1faff)
-    || (ch >= 0x20000 && ch <= 0x3fffd)) return 2;
+  if (
+    (ch >= 0x1100 && ch <= 0x115f) ||
+    (ch >= 0x2e80 && ch <= 0xa4cf) ||
+    (ch >= 0xac00 && ch <= 0xd7a3) ||
+    (ch >= 0xf900 && ch <= 0xfaff) ||
+    (ch >= 0xfe30 && ch <= 0xfe4f) ||
+    (ch >= 0xff00 && ch <= 0xff60) ||
+    (ch >= 0xffe0 && ch <= 0xffe6) ||
+    (ch >= 0x1f300 && ch <= 0x1faff) ||
+    (ch >= 0x20000 && ch <= 0x3fffd)
+  )
+    return 2;
   return 1;
 }
 

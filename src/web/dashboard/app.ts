@@ -8,8 +8,16 @@ import { isActive, isUp } from '../../protocol/status-groups.js';
 import { makeChart, type Chart } from './charts.js';
 
 /** What the dashboard's HTTP API answers (src/web/api-routes.ts). */
-interface Overview { system: { hostname: string }; daemon: DaemonInfo; processes: ProcessInfo[]; actions: string[] }
-interface Described { process: ProcessDetail; metrics: AppMetrics | null }
+interface Overview {
+  system: { hostname: string };
+  daemon: DaemonInfo;
+  processes: ProcessInfo[];
+  actions: string[];
+}
+interface Described {
+  process: ProcessDetail;
+  metrics: AppMetrics | null;
+}
 type MetricsEvent = Extract<DaemonEvent, { type: 'metrics' }>;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -56,8 +64,12 @@ function bytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return '-';
   if (n < 1024) return n + ' B';
   const u = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024; let i = 0;
-  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return v.toFixed(1) + ' ' + u[i];
 }
 function duration(ms: number): string {
@@ -123,12 +135,16 @@ function renderDetail(d: ProcessDetail): void {
   fact(dl, 'restarts', d.restarts + (d.lastLimitRestart ? ' — last automatic: ' + d.lastLimitRestart.reason : ''));
   if (d.ports !== undefined && d.ports.length > 0) fact(dl, 'listening', formatPorts(d.ports));
   if (d.spec.maxMemoryRestartBytes) fact(dl, 'memory limit', bytes(d.spec.maxMemoryRestartBytes));
-  if (d.spec.cronRestart) fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
+  if (d.spec.cronRestart)
+    fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
   if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
   if (d.reason) fact(dl, 'reason', d.reason);
   // The variables set for this app (not the 30+ inherited from the shell that started it).
   const own = Array.isArray(d.spec.userEnv) ? new Set(d.spec.userEnv) : null;
-  const env = Object.entries(d.spec.env).filter(([k]) => (own ? own.has(k) : true)).sort(([a], [b]) => a.localeCompare(b)).slice(0, 30);
+  const env = Object.entries(d.spec.env)
+    .filter(([k]) => (own ? own.has(k) : true))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .slice(0, 30);
   if (env.length) fact(dl, 'env', env.map(([k, v]) => k + '=' + v).join('\n'));
   renderActions(d);
 }
@@ -171,7 +187,10 @@ function charts(): { cpu: Chart; mem: Chart } {
   if (state.charts === null) {
     const made = { cpu: makeChart($('chart-cpu'), 'CPU %', '#58a6ff', 'pct'), mem: makeChart($('chart-mem'), 'MB', '#3fb950', 'mb') };
     state.charts = made;
-    window.addEventListener('resize', () => { made.cpu.resize(); made.mem.resize(); });
+    window.addEventListener('resize', () => {
+      made.cpu.resize();
+      made.mem.resize();
+    });
   }
   return state.charts;
 }
@@ -234,7 +253,12 @@ async function select(id: number): Promise<void> {
 function onMetrics(data: MetricsEvent): void {
   for (const m of data.apps) {
     const p = state.apps.get(m.id);
-    if (p) { p.cpuPercent = m.cpuPercent; p.memoryBytes = m.memoryBytes; if (m.ports !== undefined) p.ports = m.ports; if (p.startedAt) p.uptimeMs = Date.now() - p.startedAt; }
+    if (p) {
+      p.cpuPercent = m.cpuPercent;
+      p.memoryBytes = m.memoryBytes;
+      if (m.ports !== undefined) p.ports = m.ports;
+      if (p.startedAt) p.uptimeMs = Date.now() - p.startedAt;
+    }
     if (m.id === state.selected && m.cpuPercent !== null && m.memoryBytes !== null) {
       const c = charts();
       c.cpu.push(data.time / 1000, m.cpuPercent);
@@ -250,7 +274,8 @@ function onEvent(name: string, data: unknown): void {
     renderTable();
   } else if (name === 'process:state') {
     const e = data as ProcessStateEvent;
-    if (e.deleted) state.apps.delete(e.info.id); else state.apps.set(e.info.id, e.info);
+    if (e.deleted) state.apps.delete(e.info.id);
+    else state.apps.set(e.info.id, e.info);
     renderTable();
     if (e.info.id === state.selected && !e.deleted) loadDetail(state.selected).catch(() => undefined);
   } else if (name === 'metrics') {
@@ -265,10 +290,14 @@ function onEvent(name: string, data: unknown): void {
 
 async function readStream(ctl: AbortController, q: string): Promise<'stop' | 'ended'> {
   const res = await fetch('/api/events' + q, { headers: auth, signal: ctl.signal });
-  if (res.status === 401) { problem('The token is missing or wrong: open the URL that `tend web` prints (it ends with #token=…).'); return 'stop'; }
+  if (res.status === 401) {
+    problem('The token is missing or wrong: open the URL that `tend web` prints (it ends with #token=…).');
+    return 'stop';
+  }
   if (!res.ok || !res.body) throw new Error('HTTP ' + res.status);
   const conn = $('conn');
-  conn.textContent = 'live'; conn.className = 'conn live';
+  conn.textContent = 'live';
+  conn.className = 'conn live';
   problem('');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
@@ -278,8 +307,10 @@ async function readStream(ctl: AbortController, q: string): Promise<'stop' | 'en
     buf += value;
     let i;
     while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i); buf = buf.slice(i + 2);
-      let name = 'message'; let data = '';
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      let name = 'message';
+      let data = '';
       for (const line of block.split('\n')) {
         if (line.startsWith('event: ')) name = line.slice(7);
         else if (line.startsWith('data: ')) data += line.slice(6);
@@ -295,17 +326,25 @@ function connect(): void {
   const ctl = new AbortController();
   state.stream = ctl;
   const q = state.selected === null ? '' : '?logs=' + encodeURIComponent(String(state.selected));
-  readStream(ctl, q).then((why) => {
-    if (why === 'stop' || ctl.signal.aborted) return;
-    retry(ctl);
-  }, () => { if (!ctl.signal.aborted) retry(ctl); });
+  readStream(ctl, q).then(
+    (why) => {
+      if (why === 'stop' || ctl.signal.aborted) return;
+      retry(ctl);
+    },
+    () => {
+      if (!ctl.signal.aborted) retry(ctl);
+    },
+  );
 }
 
 // The daemon restarted (or the network blinked): reconnect, and the new daemon serves again.
 function retry(ctl: AbortController): void {
   const conn = $('conn');
-  conn.textContent = 'reconnecting…'; conn.className = 'conn down';
-  setTimeout(() => { if (state.stream === ctl) void start(); }, 1000);
+  conn.textContent = 'reconnecting…';
+  conn.className = 'conn down';
+  setTimeout(() => {
+    if (state.stream === ctl) void start();
+  }, 1000);
 }
 
 async function start(): Promise<void> {
@@ -323,7 +362,8 @@ async function start(): Promise<void> {
   } catch (err) {
     if ((err as Error).message === 'unauthorized') return;
     const conn = $('conn');
-    conn.textContent = 'daemon unreachable, retrying…'; conn.className = 'conn down';
+    conn.textContent = 'daemon unreachable, retrying…';
+    conn.className = 'conn down';
     setTimeout(start, 1500);
   }
 }

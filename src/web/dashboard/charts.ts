@@ -37,10 +37,17 @@ export function makeChart(el: HTMLElement, label: string, color: string, fmt: 'p
     push(t, v) {
       data[0].push(t);
       data[1].push(v);
-      if (data[0].length > MAX_POINTS) { data[0].shift(); data[1].shift(); }
+      if (data[0].length > MAX_POINTS) {
+        data[0].shift();
+        data[1].shift();
+      }
       plot.setData(data);
     },
-    get count() { return data[0].length; },
-    resize() { plot.setSize({ width: el.clientWidth || 300, height: 150 }); },
+    get count() {
+      return data[0].length;
+    },
+    resize() {
+      plot.setSize({ width: el.clientWidth || 300, height: 150 });
+    },
   };
 }
