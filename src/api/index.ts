@@ -20,4 +20,7 @@ export { ExitCode, TendError, isTendError } from '../errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export type { DaemonEvent, ProcessStateEvent, SubscribableEventType } from '../protocol/events.js';
 export type { ApplyAction, ApplyMode, Target } from '../protocol/methods.js';
-export type { AppSpec, DaemonInfo, LogRecord, LogStream, ProcessDetail, ProcessInfo, ProcessStatus } from '../protocol/model.js';
+export type { AppSpec } from '../protocol/app-spec.js';
+export type { DaemonInfo } from '../protocol/daemon-info.js';
+export type { LogRecord, LogStream } from '../protocol/logs.js';
+export type { ProcessDetail, ProcessInfo, ProcessStatus } from '../protocol/process-info.js';

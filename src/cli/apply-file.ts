@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { isTendError, usageError } from '../errors.js';
 import type { ApplyAction, ApplyMode, PlanStep } from '../protocol/methods.js';
-import { READY_NEVER_CAME, type ProcessInfo } from '../protocol/model.js';
+import { READY_NEVER_CAME, type ProcessInfo } from '../protocol/process-info.js';
 import { loadApps, type ConfigFlags } from './config-apps.js';
 import type { CliContext } from './context.js';
 import { renderProcessTable } from './render/process-table.js';

@@ -1,6 +1,7 @@
 import { inheritableEnv } from '../config/env.js';
 import { TendError, usageError } from '../errors.js';
-import type { AppSpec, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import type { CliContext } from './context.js';
 import { renderProcessTable } from './render/process-table.js';
 

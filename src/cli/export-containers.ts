@@ -7,7 +7,7 @@ import { dotenvFile, toCompose } from '../exporters/kubernetes/compose.js';
 import { toKubernetes } from '../exporters/kubernetes/kubernetes.js';
 import { toYaml as yaml } from '../exporters/kubernetes/yaml-text.js';
 import { ensureDir } from '../lib/ensure-dir.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { isConfigArg } from './config-apps.js';
 import { parseFlags, type Options, type CliContext } from './context.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readStat } from '../procfs/procfs.js';
-import type { ProcessInfo } from '../protocol/model.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
 import { IN_FLIGHT } from '../protocol/status-groups.js';
 import type { TendPaths } from '../store/paths.js';

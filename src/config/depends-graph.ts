@@ -1,5 +1,5 @@
 import { TendError } from '../errors.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 /**
  * Checks the `depends_on` of a file's apps: every name must be an app of the file (`fileNames`,

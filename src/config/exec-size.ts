@@ -1,5 +1,5 @@
 import { TendError } from '../errors.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 /**
  * Linux refuses an exec whose single argument or environment string is longer than

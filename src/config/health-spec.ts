@@ -1,6 +1,6 @@
 import { invalidValue } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
-import type { HealthProbe, HealthSpec } from '../protocol/model.js';
+import type { HealthProbe, HealthSpec } from '../protocol/app-spec.js';
 
 /** Defaults of a health check's timing (Docker's names; shorter interval, as apps are local). */
 export const HEALTH_DEFAULTS = { intervalMs: 10_000, timeoutMs: 5_000, retries: 3, startPeriodMs: 0 } as const;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { TendError, isTendError } from '../errors.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { coerceField } from './coerce.js';
 import { checkDependencies, startOrder } from './depends-graph.js';
 import { parseDotenv } from './dotenv.js';

@@ -4,7 +4,7 @@ import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
 import { parseListenAddress } from '../lib/listen-address.js';
-import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/model.js';
+import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/app-spec.js';
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
 import { applyRunKind } from './run-kind.js';

@@ -1,5 +1,5 @@
 import { invalidValue } from '../errors.js';
-import type { Dependency, DependencyCondition, HookAction, HookEvent, Hooks } from '../protocol/model.js';
+import type { Dependency, DependencyCondition, HookAction, HookEvent, Hooks } from '../protocol/app-spec.js';
 
 const CONDITIONS: readonly DependencyCondition[] = ['started', 'ready', 'healthy', 'completed'];
 export const HOOK_EVENTS: readonly HookEvent[] = ['crash', 'errored', 'restart', 'online', 'stop'];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { TendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
-import type { RunAs } from '../protocol/model.js';
+import type { RunAs } from '../protocol/app-spec.js';
 
 export type RunAsKind = 'user' | 'group';
 

@@ -1,5 +1,5 @@
 import { TendError } from '../errors.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 /**
  * How the app runs besides its command: recycled at `max_age`, a scheduled job, a one-shot

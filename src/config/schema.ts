@@ -8,7 +8,7 @@
  * (accepted, warned about) or ignored on purpose (accepted, warned about, with the reason).
  */
 
-import { MIN_READY_DEFAULT_MS } from '../protocol/model.js';
+import { MIN_READY_DEFAULT_MS } from '../protocol/app-spec.js';
 
 export type FieldType =
   | 'string'

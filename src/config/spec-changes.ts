@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { configKeyOf } from './spec-check.js';
 import { deepEqual } from './specs-equal.js';
 

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { TendError, invalidValue } from '../errors.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { coerceField } from './coerce.js';
 import { validateName } from './normalize.js';
 import { findField } from './schema.js';

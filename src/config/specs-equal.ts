@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 /**
  * True when two specs ask for the same thing, so `tend start <file>` of a running app restarts

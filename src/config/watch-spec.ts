@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { invalidValue } from '../errors.js';
-import type { WatchSpec } from '../protocol/model.js';
+import type { WatchSpec } from '../protocol/app-spec.js';
 
 /** Polling period when `watch_options.usePolling` is set without an `interval` (PM2/chokidar: 100 ms; tend scans whole trees, so slower). */
 export const DEFAULT_POLL_MS = 1000;

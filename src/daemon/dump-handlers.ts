@@ -1,7 +1,8 @@
 import { checkAppSpec } from '../config/spec-check.js';
 import { TendError } from '../errors.js';
 import { isScheduled } from '../config/schedule.js';
-import { TASK_COMPLETED, type AppSpec, type ProcessInfo } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import { TASK_COMPLETED, type ProcessInfo } from '../protocol/process-info.js';
 import { WANTED, isAtRest } from '../protocol/status-groups.js';
 import type { Handlers } from '../rpc/server.js';
 import { readDump, writeDump } from '../store/dump.js';

@@ -1,7 +1,8 @@
 import { AppLog } from '../logs/app-log.js';
 import { LogJournal } from '../logs/log-journal.js';
 import { LogFanout, type LogSelection, type LogSubscription, type RecordSend } from '../logs/fanout.js';
-import type { AppSpec, LogPaths, LogRecord, LogSource, LogStream } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { LogPaths, LogRecord, LogSource, LogStream } from '../protocol/logs.js';
 import { defaultLogFile, type TendPaths } from '../store/paths.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 

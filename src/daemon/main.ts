@@ -9,7 +9,7 @@ import { describeWriteError, isDiskError, writeFully } from '../store/atomic-wri
 import { checkHomeSafe } from '../store/home-check.js';
 import { isTendError, TendError } from '../errors.js';
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
-import type { DaemonInfo } from '../protocol/model.js';
+import type { DaemonInfo } from '../protocol/daemon-info.js';
 import { RpcServer } from '../rpc/server.js';
 import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';

@@ -1,4 +1,5 @@
-import type { AppSpec, LogRecord } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { LogRecord } from '../protocol/logs.js';
 
 /**
  * `ready_log_line`: while an app waits to be ready, each line it writes (stdout or stderr, as

@@ -1,4 +1,4 @@
-import type { ProcessInfo, ProcessStatus } from '../protocol/model.js';
+import type { ProcessInfo, ProcessStatus } from '../protocol/process-info.js';
 import type { EventBus } from './event-bus.js';
 
 /**

@@ -1,7 +1,7 @@
 import { buildCommand } from '../lib/command-line.js';
 import { isScheduled } from '../config/schedule.js';
 import { TendError } from '../errors.js';
-import type { AppSpec, ExecSpec } from '../protocol/model.js';
+import type { AppSpec, ExecSpec } from '../protocol/app-spec.js';
 import { isSecret } from '../protocol/secrets.js';
 import { onCalendar } from './job-schedule.js';
 import {

@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 /**
  * A scheduled job's times as a 5-field cron pattern (Kubernetes CronJob): `schedule` as it is

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { TendError } from '../errors.js';
 import { ensureDir } from '../lib/ensure-dir.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { renderAppUnit, type AppUnitOptions } from './app-unit.js';
 

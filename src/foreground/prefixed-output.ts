@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { LogStream } from '../protocol/model.js';
+import type { LogStream } from '../protocol/logs.js';
 import type { OutputSink } from '../supervisor/stdio-pipes.js';
 
 /** Colours of the `name |` prefixes, in app order (ANSI 36 cyan, 33 yellow, 32 green, 35 magenta, 34 blue, 91 bright red). */

@@ -1,6 +1,6 @@
 import { runProbe, type ProbeContext, type ProbeResult } from './probe.js';
 import { freshHealth, nextHealth, type HealthState } from './health-state.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 export interface HealthMonitorDeps {
   now(): number;

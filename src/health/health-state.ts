@@ -1,4 +1,5 @@
-import type { HealthSpec, HealthStatus } from '../protocol/model.js';
+import type { HealthSpec } from '../protocol/app-spec.js';
+import type { HealthStatus } from '../protocol/process-info.js';
 import type { ProbeResult } from './probe.js';
 
 /** The health of one run of an app. Pure data; `next()` is the whole policy. */

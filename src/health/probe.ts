@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import type { HealthProbe } from '../protocol/model.js';
+import type { HealthProbe } from '../protocol/app-spec.js';
 
 export interface ProbeResult {
   ok: boolean;

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { packageFile } from '../lib/package-files.js';
 import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';

@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import type { HolderKind } from '../protocol/holder.js';
 
 /** One process of the app, as a driver runs it. */

@@ -1,6 +1,6 @@
 import '../lib/no-debug-signal.js';
 import { appendFileSync, readFileSync } from 'node:fs';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { parseSignal } from '../lib/signals.js';
 import { ClusterDriver } from './cluster-driver.js';
 import { HolderControlServer } from './control-server.js';

@@ -1,4 +1,5 @@
-import { MIN_READY_DEFAULT_MS, type AppSpec, type ProcessStatus } from '../protocol/model.js';
+import { MIN_READY_DEFAULT_MS, type AppSpec } from '../protocol/app-spec.js';
+import type { ProcessStatus } from '../protocol/process-info.js';
 import { decideRestart, FRESH_HISTORY, type RestartHistory } from '../supervisor/restart-policy.js';
 
 export interface Exit {

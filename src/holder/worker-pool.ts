@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import type { HolderStatus } from '../protocol/holder.js';
-import type { AppSpec, InstanceInfo, ReloadReport } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { InstanceInfo, ReloadReport } from '../protocol/process-info.js';
 import { stopProcess } from '../supervisor/kill-tree.js';
 import { workerEnv, type WorkerDriver, type WorkerProcess } from './driver.js';
 import { newSlot, slotView, transition, type Exit, type Slot, type SlotEffect, type SlotEvent, type SlotState } from './slot-machine.js';

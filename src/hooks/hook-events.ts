@@ -1,5 +1,6 @@
 import type { ProcessStateEvent } from '../protocol/events.js';
-import type { HookEvent, ProcessInfo } from '../protocol/model.js';
+import type { HookEvent } from '../protocol/app-spec.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 
 /** What a hook receives (as JSON on stdin, or as the POST body). */
 export interface HookPayload {

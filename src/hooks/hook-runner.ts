@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ClientRequest } from 'node:http';
 import type { DaemonEvent } from '../protocol/events.js';
-import type { HookAction, Hooks } from '../protocol/model.js';
+import type { HookAction, Hooks } from '../protocol/app-spec.js';
 import { redactText } from '../protocol/secrets.js';
 import { hookEventsOf, payloadOf, type HookPayload, type Seen } from './hook-events.js';
 import { HookSlots } from './hook-slots.js';

@@ -1,5 +1,5 @@
 import { shellLine } from './split-args.js';
-import type { ExecSpec } from '../protocol/model.js';
+import type { ExecSpec } from '../protocol/app-spec.js';
 
 /**
  * The program and argv for an app: the one rule, used by the spawner and by every export (which

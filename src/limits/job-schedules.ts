@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
-import type { AppSpec, JobStatus, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { JobStatus, ProcessInfo } from '../protocol/process-info.js';
 
 interface Entry {
   key: string;

@@ -1,5 +1,5 @@
 import { formatBytes } from '../lib/bytes.js';
-import type { AppMetrics } from '../protocol/model.js';
+import type { AppMetrics } from '../protocol/metrics.js';
 
 /**
  * The reason to restart an app whose whole tree uses more memory than its limit, or null.

@@ -1,4 +1,5 @@
-import type { LogPaths, LogRecord, LogSpec, LogStream } from '../protocol/model.js';
+import type { LogSpec } from '../protocol/app-spec.js';
+import type { LogPaths, LogRecord, LogStream } from '../protocol/logs.js';
 import { ByteBuilder } from './byte-builder.js';
 import { FileSink } from './file-sink.js';
 import type { FileEnd } from './log-journal.js';

@@ -1,4 +1,4 @@
-import type { LogRecord, LogStream } from '../protocol/model.js';
+import type { LogRecord, LogStream } from '../protocol/logs.js';
 
 /**
  * Delivers one record to a follower. Returns false when the follower's transport is full (a

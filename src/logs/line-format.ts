@@ -1,4 +1,4 @@
-import type { LogRecord, LogStream } from '../protocol/model.js';
+import type { LogRecord, LogStream } from '../protocol/logs.js';
 
 type Part = string | ((d: Date) => string);
 

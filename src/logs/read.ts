@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
-import type { LogRecord, LogSource } from '../protocol/model.js';
+import type { LogRecord, LogSource } from '../protocol/logs.js';
 import { listArchives } from './archive-names.js';
 import { ISO_PREFIX, parseJsonLine } from './line-format.js';
 

@@ -1,4 +1,4 @@
-import type { MetricPoint } from '../protocol/model.js';
+import type { MetricPoint } from '../protocol/metrics.js';
 
 /** A fixed-size ring of (time, cpu %, memory) points: no allocation per sample. */
 export class MetricHistory {

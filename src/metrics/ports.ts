@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import type { ListenPort } from '../protocol/model.js';
+import type { ListenPort } from '../protocol/ports.js';
 
 /** The kernel's socket tables, per protocol (the daemon's network namespace). */
 const TABLES: ReadonlyArray<{ file: string; proto: ListenPort['proto']; v6: boolean }> = [

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AppMetrics, TreeProcess } from '../protocol/model.js';
+import type { AppMetrics, TreeProcess } from '../protocol/metrics.js';
 import { CLOCK_TICKS_PER_SECOND, CpuMeter } from './cpu-meter.js';
 import { MetricHistory } from './history.js';
 import { readAllStats, readAllStatsSliced, type ProcStat } from '../procfs/procfs.js';

@@ -1,4 +1,6 @@
-import type { AppMetrics, LogRecord, ProcessInfo, ProcessStatus } from './model.js';
+import type { LogRecord } from './logs.js';
+import type { AppMetrics } from './metrics.js';
+import type { ProcessInfo, ProcessStatus } from './process-info.js';
 
 /** An app changed state (started, crashed, stopped, deleted, restarted…). */
 export interface ProcessStateEvent {

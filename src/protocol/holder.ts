@@ -1,4 +1,5 @@
-import type { AppSpec, InstanceInfo, ReloadReport } from './model.js';
+import type { AppSpec } from './app-spec.js';
+import type { InstanceInfo, ReloadReport } from './process-info.js';
 
 /**
  * The wire between the daemon and a holder (DESIGN.md §8): the small per-app process that owns

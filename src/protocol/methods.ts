@@ -1,5 +1,9 @@
 import type { SubscribableEventType } from './events.js';
-import type { AppMetrics, AppSpec, DaemonInfo, LogRecord, LogSource, LogStream, ProcessDetail, ProcessInfo } from './model.js';
+import type { AppSpec } from './app-spec.js';
+import type { DaemonInfo } from './daemon-info.js';
+import type { LogRecord, LogSource, LogStream } from './logs.js';
+import type { AppMetrics } from './metrics.js';
+import type { ProcessDetail, ProcessInfo } from './process-info.js';
 
 /** A name, a numeric id (as a string or number), or `all`. */
 export type Target = string | number;

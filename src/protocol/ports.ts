@@ -1,4 +1,10 @@
-import type { ListenPort } from './model.js';
+/** A listening socket of an app's process tree (TCP in LISTEN, or a bound UDP socket with no peer). */
+export interface ListenPort {
+  proto: 'tcp' | 'udp';
+  /** `0.0.0.0` / `::` for every address. */
+  address: string;
+  port: number;
+}
 
 /**
  * An app's listening ports for a table cell: `3000`, `53/udp`, `127.0.0.1:9000` (the address

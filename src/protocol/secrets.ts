@@ -1,4 +1,5 @@
-import type { AppSpec, HealthSpec, HookAction, Hooks, ProcessDetail } from './model.js';
+import type { AppSpec, HealthSpec, HookAction, Hooks } from './app-spec.js';
+import type { ProcessDetail } from './process-info.js';
 
 /**
  * The one secret rule (DESIGN.md §4), used by every view (describe, list, env, the dashboard and

@@ -1,4 +1,4 @@
-import type { ProcessStatus } from './model.js';
+import type { ProcessStatus } from './process-info.js';
 
 // The groupings of wire statuses that more than one room asks about, named once (CLI, daemon,
 // `tend run`, monit and the dashboard all read them from here).

@@ -1,4 +1,4 @@
-import type { ProcessInfo } from './model.js';
+import type { ProcessInfo } from './process-info.js';
 
 /** Bumped with the protocol: a CLI reads only a snapshot of its own version. */
 export const STATUS_VERSION = 1;

@@ -1,6 +1,6 @@
 import { TendError } from '../errors.js';
 import type { Target } from '../protocol/methods.js';
-import type { LogStream } from '../protocol/model.js';
+import type { LogStream } from '../protocol/logs.js';
 
 /**
  * Checks of method parameters shared by every handler that takes them (the daemon's methods and

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TendError } from '../errors.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { checkFileSafe } from './home-check.js';
 import type { TendPaths } from './paths.js';

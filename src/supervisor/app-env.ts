@@ -1,4 +1,5 @@
-import type { AppSpec, LogPaths } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { LogPaths } from '../protocol/logs.js';
 
 /**
  * The environment an app's process gets: its spec's, plus tend's own variables, plus, for apps

@@ -1,6 +1,6 @@
 import { TendError } from '../errors.js';
 import type { Target } from '../protocol/methods.js';
-import type { ProcessInfo } from '../protocol/model.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import type { HeldApp } from './held-app.js';
 import { findInstance } from './held-ops.js';
 import type { ProcessHandle } from './process-handle.js';

@@ -1,6 +1,6 @@
 import { specChanges } from '../config/spec-changes.js';
 import type { ApplyMode, PlanStep } from '../protocol/methods.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { applyStep, type AppNow } from './apply-step.js';
 
 /**

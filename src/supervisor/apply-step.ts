@@ -1,7 +1,7 @@
 import { isScheduled } from '../config/schedule.js';
 import { specsEqual } from '../config/specs-equal.js';
 import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessState } from './process-machine.js';
 import { isHeld } from './held-app.js';
 

@@ -1,4 +1,5 @@
-import { TASK_COMPLETED, type AppSpec, type Dependency, type ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, Dependency } from '../protocol/app-spec.js';
+import { TASK_COMPLETED, type ProcessInfo } from '../protocol/process-info.js';
 import type { ProcessState } from './process-machine.js';
 
 export interface DependencyView {

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
-import type { LogStream } from '../protocol/model.js';
+import type { LogStream } from '../protocol/logs.js';
 import type { PipePoller } from './pipe-poller.js';
 
 export interface SpoolFile {

@@ -1,4 +1,7 @@
-import type { AppSpec, ExitRecord, HealthStatus, JobStatus, ListenPort, LogPaths, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { LogPaths } from '../protocol/logs.js';
+import type { ListenPort } from '../protocol/ports.js';
+import type { ExitRecord, HealthStatus, JobStatus, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';

@@ -1,4 +1,4 @@
-import type { ProcessInfo } from '../protocol/model.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import { redactText } from '../protocol/secrets.js';
 import type { AppView, Observed, ProcessRecord } from './handle-types.js';
 import { toStatus } from './process-machine.js';

@@ -1,5 +1,6 @@
 import { TendError } from '../errors.js';
-import type { AppSpec, InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
 import { isUp } from '../protocol/status-groups.js';
 import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';

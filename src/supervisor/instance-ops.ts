@@ -1,4 +1,4 @@
-import type { ProcessInfo } from '../protocol/model.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import type { HeldApp } from './held-app.js';
 import type { ProcessHandle } from './process-handle.js';
 

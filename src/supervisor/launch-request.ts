@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
-import type { AppSpec, LogPaths, RunAs } from '../protocol/model.js';
+import type { AppSpec, RunAs } from '../protocol/app-spec.js';
+import type { LogPaths } from '../protocol/logs.js';
 import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';

@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { faultPoint } from './fault-points.js';
 import type { OperationEntry, OpVerb } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
 import { STATUS_VERSION, type StatusFile } from '../protocol/status.js';
-import type { ProcessInfo } from '../protocol/model.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import { describeWriteError, isDiskError, writeFileAtomic } from '../store/atomic-write.js';
 import { IntentLog } from '../store/intent-log.js';
 import type { OperationEntry } from './handle-types.js';

@@ -1,5 +1,7 @@
 import { closeSync } from 'node:fs';
-import type { AppSpec, ExitRecord, LogStream, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { LogStream } from '../protocol/logs.js';
+import type { ExitRecord, ProcessInfo } from '../protocol/process-info.js';
 import { readStat, type ProcStat } from '../procfs/procfs.js';
 import type { ProcScan } from './proc-scan.js';
 import { findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';

@@ -1,4 +1,5 @@
-import { READY_NEVER_CAME, TASK_COMPLETED, type AppSpec, type ProcessStatus } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import { READY_NEVER_CAME, TASK_COMPLETED, type ProcessStatus } from '../protocol/process-info.js';
 import { decideRestart, FRESH_HISTORY, type RestartHistory } from './restart-policy.js';
 
 /**

@@ -1,5 +1,5 @@
 import { packageFile } from '../lib/package-files.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { holderNodeFlags } from './holder-flags.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 
 /** What the supervisor remembers between incarnations; reset by a stable run or a manual start. */
 export interface RestartHistory {

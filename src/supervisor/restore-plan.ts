@@ -1,6 +1,6 @@
 import { checkAppSpec } from '../config/spec-check.js';
 import type { ProcStat } from '../procfs/procfs.js';
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import type { OpVerb, PendingOp, ProcessRecord } from './handle-types.js';
 import { INITIAL, isRunning, type ProcessState } from './process-machine.js';
 import { runLeader, startedAtMs, tokenTime, type FoundRun } from './run-finder.js';

@@ -1,4 +1,4 @@
-import type { ProcessInfo } from '../protocol/model.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 
 /**
  * Turns an app's state changes into one event per list row: a held app's instances each get

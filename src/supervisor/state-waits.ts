@@ -1,4 +1,4 @@
-import type { AppSpec } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
 import { failedDependency, unmetDependency } from './dependencies.js';
 import type { ProcessHandle } from './process-handle.js';
 import type { ProcessState } from './process-machine.js';

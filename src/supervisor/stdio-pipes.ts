@@ -1,6 +1,6 @@
 import { chownSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { LogStream } from '../protocol/model.js';
+import type { LogStream } from '../protocol/logs.js';
 import { FifoSpool, spoolFilesOf, spoolPathOf, type SpooledSink } from './fifo-spool.js';
 
 export type { SpooledSink, SpoolFile } from './fifo-spool.js';

@@ -1,7 +1,9 @@
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
 import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
-import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { LogPaths } from '../protocol/logs.js';
+import type { ProcessInfo } from '../protocol/process-info.js';
 import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type AppView, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';

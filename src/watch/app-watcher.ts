@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, relative } from 'node:path';
-import type { WatchSpec, WatchStatus } from '../protocol/model.js';
+import type { WatchSpec } from '../protocol/app-spec.js';
+import type { WatchStatus } from '../protocol/process-info.js';
 import { makeIgnore, type IgnoreContext } from './ignore-rules.js';
 import { InotifyTree } from './inotify-tree.js';
 import { PollTree } from './poll-tree.js';

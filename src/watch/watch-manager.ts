@@ -1,4 +1,5 @@
-import type { AppSpec, ProcessStatus, WatchStatus } from '../protocol/model.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { ProcessStatus, WatchStatus } from '../protocol/process-info.js';
 import { AppWatcher, type Burst, type RestartFloor } from './app-watcher.js';
 import { WATCHING } from '../protocol/status-groups.js';
 

@@ -1,4 +1,6 @@
-import type { AppMetrics, DaemonInfo, HolderFigures, ProcessInfo, ProcessStatus } from '../protocol/model.js';
+import type { DaemonInfo } from '../protocol/daemon-info.js';
+import type { AppMetrics, HolderFigures } from '../protocol/metrics.js';
+import type { ProcessInfo, ProcessStatus } from '../protocol/process-info.js';
 
 export interface PrometheusInput {
   daemon: DaemonInfo;

@@ -1,5 +1,5 @@
 import type { WorkerDriver, WorkerProcess } from '../../src/holder/driver.js';
-import type { AppSpec } from '../../src/protocol/model.js';
+import type { AppSpec } from '../../src/protocol/app-spec.js';
 
 /**
  * A WorkerDriver with no real processes, for WorkerPool unit tests. What a process does is read

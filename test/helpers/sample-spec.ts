@@ -1,4 +1,4 @@
-import type { AppSpec } from '../../src/protocol/model.js';
+import type { AppSpec } from '../../src/protocol/app-spec.js';
 
 /** A complete, valid AppSpec for unit tests (the defaults of `tend start /srv/api/server.js`). */
 export function sampleSpec(overrides: Partial<AppSpec> = {}): AppSpec {

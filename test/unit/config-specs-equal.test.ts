@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { specsEqual } from '../../src/config/specs-equal.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
-import type { AppSpec } from '../../src/protocol/model.js';
+import type { AppSpec } from '../../src/protocol/app-spec.js';
 
 function spec(overrides: Partial<AppSpec> = {}): AppSpec {
   return sampleSpec({ env: { A: '1', B: '2' }, ...overrides });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { isTendError } from '../../src/errors.js';
-import type { AppSpec } from '../../src/protocol/model.js';
+import type { AppSpec } from '../../src/protocol/app-spec.js';
 import { DUMP_VERSION, parseDump, readDump, writeDump } from '../../src/store/dump.js';
 import { tendPaths, type TendPaths } from '../../src/store/paths.js';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { EventBus } from '../../src/daemon/event-bus.js';
 import { statePublisher } from '../../src/daemon/state-events.js';
 import type { DaemonEvent } from '../../src/protocol/events.js';
-import type { ProcessInfo, ProcessStatus } from '../../src/protocol/model.js';
+import type { ProcessInfo, ProcessStatus } from '../../src/protocol/process-info.js';
 
 function info(id: number, status: ProcessStatus): ProcessInfo {
   return {

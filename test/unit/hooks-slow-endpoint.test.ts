@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { HookRunner } from '../../src/hooks/hook-runner.js';
 import { HookSlots } from '../../src/hooks/hook-slots.js';
 import type { ProcessStateEvent } from '../../src/protocol/events.js';
-import type { Hooks, ProcessInfo } from '../../src/protocol/model.js';
+import type { Hooks } from '../../src/protocol/app-spec.js';
+import type { ProcessInfo } from '../../src/protocol/process-info.js';
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AppMetrics, DaemonInfo, ProcessInfo } from '../../src/protocol/model.js';
+import type { DaemonInfo } from '../../src/protocol/daemon-info.js';
+import type { AppMetrics } from '../../src/protocol/metrics.js';
+import type { ProcessInfo } from '../../src/protocol/process-info.js';
 import { RowEvents } from '../../src/supervisor/row-events.js';
 import { renderPrometheus } from '../../src/web/prometheus.js';
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { AppLog, type AppLogOptions } from '../../src/logs/app-log.js';
 import { listArchivesSync } from '../../src/logs/archive-names.js';
 import { parseJsonLine } from '../../src/logs/line-format.js';
-import type { LogRecord } from '../../src/protocol/model.js';
+import type { LogRecord } from '../../src/protocol/logs.js';
 import { FakeClock, logSpec, numberedLine, numberedLines, readWholeLog, tempDir } from '../fixtures/logs/log-test-kit.js';
 
 interface Fixture {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AppLog } from '../../src/logs/app-log.js';
 import { LogFanout } from '../../src/logs/fanout.js';
 import { logSpec, numberedLines, tempDir } from '../fixtures/logs/log-test-kit.js';
-import type { LogRecord, LogStream } from '../../src/protocol/model.js';
+import type { LogRecord, LogStream } from '../../src/protocol/logs.js';
 
 function rec(n: number, app = 'a', stream: LogStream = 'out'): LogRecord {
   return { time: n, app, id: 0, stream, message: `line ${n}` };

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { AppLog } from '../../src/logs/app-log.js';
 import { FileSink } from '../../src/logs/file-sink.js';
 import { lineToRecord, listArchives, mergeByTime, readRecords, tailLines } from '../../src/logs/read.js';
-import type { LogRecord } from '../../src/protocol/model.js';
+import type { LogRecord } from '../../src/protocol/logs.js';
 import { FakeClock, logSpec, numberedLine, numberedLines, tempDir } from '../fixtures/logs/log-test-kit.js';
 
 const text = (n: number): string => numberedLine(n).slice(0, -1);

@@ -6,7 +6,7 @@ import { INITIAL, transition } from '../../src/supervisor/process-machine.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import { hookEventsOf } from '../../src/hooks/hook-events.js';
 import type { ProcessStateEvent } from '../../src/protocol/events.js';
-import type { ProcessStatus } from '../../src/protocol/model.js';
+import type { ProcessStatus } from '../../src/protocol/process-info.js';
 
 const app = (name: string, deps: string[] = []) => ({
   ...sampleSpec({ name }),

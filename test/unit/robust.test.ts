@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { redactDetail, redactEnv, redactSpec, redactText, isSecret } from '../../src/protocol/secrets.js';
-import type { ProcessDetail } from '../../src/protocol/model.js';
+import type { ProcessDetail } from '../../src/protocol/process-info.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
 import { renderAppUnit } from '../../src/exporters/app-unit.js';
 import type { ProcStat } from '../../src/procfs/procfs.js';

@@ -4,7 +4,7 @@ import { specChanges } from '../../src/config/spec-changes.js';
 import { findField } from '../../src/config/schema.js';
 import { specsEqual } from '../../src/config/specs-equal.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
-import type { AppSpec } from '../../src/protocol/model.js';
+import type { AppSpec } from '../../src/protocol/app-spec.js';
 
 const spec = (overrides: Partial<AppSpec> = {}): AppSpec => sampleSpec({ env: { A: '1', SECRET_KEY: 's1' }, ...overrides });
 

@@ -16,7 +16,7 @@ import {
   unitNameFor,
 } from '../../src/lib/systemd-syntax.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
-import type { ExecSpec } from '../../src/protocol/model.js';
+import type { ExecSpec } from '../../src/protocol/app-spec.js';
 import { buildCommand } from '../../src/lib/command-line.js';
 import { needs } from '../helpers/needs.js';
 import { ROOT } from '../helpers/tend.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unmetDependency, failedDependency, type DependencyView } from '../../src/supervisor/dependencies.js';
 import { INITIAL, transition, type ProcessEvent, type Snapshot } from '../../src/supervisor/process-machine.js';
-import { TASK_COMPLETED, type ProcessInfo } from '../../src/protocol/model.js';
+import { TASK_COMPLETED, type ProcessInfo } from '../../src/protocol/process-info.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 
 const task = {

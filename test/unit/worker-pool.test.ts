@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WorkerPool } from '../../src/holder/worker-pool.js';
 import { newSlot, transition, type Slot, type SlotEvent } from '../../src/holder/slot-machine.js';
-import type { AppSpec } from '../../src/protocol/model.js';
+import type { AppSpec } from '../../src/protocol/app-spec.js';
 import { FakeDriver } from '../helpers/fake-driver.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import { waitFor } from '../helpers/tend.js';

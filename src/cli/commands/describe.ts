@@ -1,7 +1,7 @@
 import { formatDuration } from '../../lib/duration.js';
 import { formatBytes } from '../../lib/bytes.js';
 import { describeProbe } from '../../config/health-spec.js';
-import { READY_NEVER_CAME, type ProcessDetail, type ReloadReport } from '../../protocol/model.js';
+import { READY_NEVER_CAME, type ProcessDetail, type ReloadReport } from '../../protocol/process-info.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { usageError } from '../../errors.js';
 import { requireAppsForAll } from '../require-apps.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { TendError, usageError } from '../../errors.js';
 import { findExecutable } from '../../lib/which.js';
-import type { AppSpec } from '../../protocol/model.js';
+import type { AppSpec } from '../../protocol/app-spec.js';
 import { VERSION } from '../../version.js';
 import { writeAppUnits } from '../../exporters/write-app-units.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';

@@ -1,6 +1,6 @@
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { readStatusSnapshot, type StatusSnapshot } from '../status-snapshot.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { formatDuration } from '../../lib/duration.js';
 import { renderProcessTable } from '../render/process-table.js';
 import { warnProblems } from '../render/problems.js';

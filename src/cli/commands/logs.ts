@@ -1,6 +1,7 @@
 import { usageError } from '../../errors.js';
 import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
-import type { LogRecord, LogStream, ProcessDetail } from '../../protocol/model.js';
+import type { LogRecord, LogStream } from '../../protocol/logs.js';
+import type { ProcessDetail } from '../../protocol/process-info.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { createLogLineRenderer } from '../render/log-line.js';
 

@@ -1,6 +1,6 @@
 import { usageError } from '../../errors.js';
 import { mergeByTime, readRecords } from '../../logs/read.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { Monit } from '../../tui/monit/monit-app.js';
 import { sanitize } from '../../tui/monit/text.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';

@@ -2,7 +2,7 @@ import { parseFlags, type CliContext, type Command, type Options } from '../cont
 import { renderTable } from '../render/table.js';
 import { warnProblems } from '../render/problems.js';
 import { readStatusSnapshot } from '../status-snapshot.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 
 const PORTS_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
 

@@ -1,5 +1,5 @@
 import { usageError } from '../../errors.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { requireAppsForAll } from '../require-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';

@@ -5,7 +5,7 @@ import { normalizeApp } from '../../config/normalize.js';
 import { fieldDefault } from '../../config/schema.js';
 import { usageError } from '../../errors.js';
 import { runForeground } from '../../foreground/runner.js';
-import type { AppSpec } from '../../protocol/model.js';
+import type { AppSpec } from '../../protocol/app-spec.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command, type Options } from '../context.js';
 import { isTerminal } from '../write-out.js';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { findDefaultConfig } from '../../config/load.js';
 import { applyFile, noteNoReady, type FileVerbFlags } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';

@@ -1,5 +1,5 @@
 import { usageError } from '../../errors.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { applyFile } from '../apply-file.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { applyEnvChange, envChange } from '../env-change.js';

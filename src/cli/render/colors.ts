@@ -1,4 +1,4 @@
-import type { ProcessStatus } from '../../protocol/model.js';
+import type { ProcessStatus } from '../../protocol/process-info.js';
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90 } as const;
 export type Color = keyof typeof CODES;

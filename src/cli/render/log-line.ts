@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../protocol/model.js';
+import type { LogRecord } from '../../protocol/logs.js';
 import { painter, type Color } from './colors.js';
 
 const PALETTE: Color[] = ['cyan', 'magenta', 'blue', 'green', 'yellow'];

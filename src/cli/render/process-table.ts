@@ -1,6 +1,6 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { painter, statusColor } from './colors.js';

@@ -1,4 +1,4 @@
-import type { HealthSpec } from '../../protocol/model.js';
+import type { HealthSpec } from '../../protocol/app-spec.js';
 import { httpTarget, type ContainerApp } from './container-app.js';
 
 export interface ComposeExport {

@@ -1,7 +1,7 @@
 import { basename, posix } from 'node:path';
 import { fieldDefault } from '../../config/schema.js';
 import { buildCommand } from '../../lib/command-line.js';
-import type { AppSpec, Dependency, HealthSpec } from '../../protocol/model.js';
+import type { AppSpec, Dependency, HealthSpec } from '../../protocol/app-spec.js';
 import { isSecret } from '../../protocol/secrets.js';
 import { isScheduled } from '../../config/schedule.js';
 import { fiveFieldCron } from '../job-schedule.js';

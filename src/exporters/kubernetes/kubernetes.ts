@@ -1,4 +1,4 @@
-import type { HealthSpec } from '../../protocol/model.js';
+import type { HealthSpec } from '../../protocol/app-spec.js';
 import { httpTarget, isLoopback, type ContainerApp } from './container-app.js';
 
 /** A Kubernetes object as plain data (serialized to YAML by the caller). */

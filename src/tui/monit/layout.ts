@@ -1,6 +1,7 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
-import type { HealthStatus, ListenPort, ProcessStatus } from '../../protocol/model.js';
+import type { ListenPort } from '../../protocol/ports.js';
+import type { HealthStatus, ProcessStatus } from '../../protocol/process-info.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { sparkline } from './sparkline.js';

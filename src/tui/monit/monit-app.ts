@@ -1,7 +1,7 @@
 import { RpcClient } from '../../rpc/client.js';
 import { isTendError } from '../../errors.js';
 import type { DaemonEvent } from '../../protocol/events.js';
-import type { ProcessInfo } from '../../protocol/model.js';
+import type { ProcessInfo } from '../../protocol/process-info.js';
 import { isAtRest } from '../../protocol/status-groups.js';
 import { parseKeys, type Key } from './keys.js';
 import { layout, type MonitApp } from './layout.js';

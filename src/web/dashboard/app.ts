@@ -1,7 +1,10 @@
 // The tend dashboard. Every value from the daemon is put on the page as text (textContent),
 // never as HTML: app names, arguments, environment values and log lines cannot run code here.
 // Bundled by scripts/bundle.mjs into dist/web/app.js; type-checked with ./tsconfig.json (DOM, no Node).
-import type { AppMetrics, DaemonInfo, LogRecord, ProcessDetail, ProcessInfo } from '../../protocol/model.js';
+import type { DaemonInfo } from '../../protocol/daemon-info.js';
+import type { LogRecord } from '../../protocol/logs.js';
+import type { AppMetrics } from '../../protocol/metrics.js';
+import type { ProcessDetail, ProcessInfo } from '../../protocol/process-info.js';
 import type { DaemonEvent, ProcessStateEvent } from '../../protocol/events.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { isActive, isUp } from '../../protocol/status-groups.js';
