@@ -70,11 +70,7 @@ export default tseslint.config(
     // main(): the benchmark's sequence of measured steps.
     'bench/run.ts': 91,
     // TEMPORARY (2026-12-07, Prettier's first run wrapped these past their limits): split next.
-    'bench/scenarios/watchers.ts': 95,
-    'src/cli/commands/startup.ts': 95,
     'src/exporters/kubernetes/kubernetes.ts': 86,
-    'src/rpc/server.ts': 84,
-    'src/web/prometheus.ts': 91,
   }).map(([file, max]) => ({
     files: [file],
     rules: { 'max-lines-per-function': ['error', { max, skipBlankLines: true, skipComments: true, IIFEs: true }] },

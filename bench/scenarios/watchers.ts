@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fixture, tendBin } from '../lib/paths.js';
 import { cpuSeconds } from '../lib/proc.js';
-import { alternate, appNames, type Scenario } from '../lib/scenario.js';
-import { withSession } from '../lib/session.js';
+import { alternate, appNames, type Recorder, type Scenario } from '../lib/scenario.js';
+import { withSession, type Session } from '../lib/session.js';
 import { delay, waitFor } from '../lib/timing.js';
 
 const APPS = 20;
@@ -34,77 +34,83 @@ export const watchers: Scenario = {
             const names = appNames(APPS - 1);
             await s.startMany(names, fixture('idle.js'), 4);
             await s.waitOnline(['app-log', ...names], 60_000, 200);
-            if (spawnSync('tmux', ['-V']).status === 0) {
-              const sock = `tend-bench-monit-${process.pid}`;
-              try {
-                execFileSync('tmux', [
-                  '-L',
-                  sock,
-                  '-f',
-                  '/dev/null',
-                  'new-session',
-                  '-d',
-                  '-s',
-                  'm',
-                  '-x',
-                  '80',
-                  '-y',
-                  '24',
-                  `exec env TEND_HOME=${s.home} ${process.execPath} ${tendBin} monit`,
-                ]);
-                const pid = Number(execFileSync('tmux', ['-L', sock, 'display-message', '-p', '-t', 'm', '#{pane_pid}']).toString().trim());
-                s.track(pid);
-                await waitFor(
-                  'monit to draw',
-                  () => execFileSync('tmux', ['-L', sock, 'capture-pane', '-p', '-t', 'm']).toString().includes('app-log'),
-                  15_000,
-                  100,
-                );
-                await delay(2000);
-                const before = cpuSeconds(pid);
-                await delay(WINDOW_S * 1000);
-                rec.add(monitCpu, 'tend', ((cpuSeconds(pid) - before) / WINDOW_S) * 100);
-              } finally {
-                spawnSync('tmux', ['-L', sock, 'kill-server']);
-              }
-            }
-            if (existsSync(CHROMIUM)) {
-              const web = JSON.parse((await s.cliOk(['web', '--port', '0', '--json'])).stdout) as { url: string; token: string };
-              const { chromium } = await import('playwright-core');
-              const browser = await chromium.launch({
-                executablePath: CHROMIUM,
-                args: [
-                  '--headless',
-                  '--no-sandbox',
-                  '--disable-gpu',
-                  '--disable-background-networking',
-                  '--disable-component-update',
-                  '--disable-sync',
-                  '--no-first-run',
-                ],
-              });
-              try {
-                for (let i = 0; i < 3; i += 1) {
-                  const page = await browser.newPage();
-                  await page.goto(`${web.url}#token=${web.token}`);
-                  await page.waitForSelector('#apps tbody tr');
-                  // Browser code as text: bench/ is type-checked without the DOM library.
-                  const m = (await page.evaluate(`(() => {
-              const paint = performance.getEntriesByName('first-contentful-paint')[0];
-              const nav = performance.getEntriesByType('navigation')[0];
-              const assets = performance.getEntriesByType('resource').filter((r) => r.name.includes('/assets/'));
-              return { fcp: paint ? paint.startTime : -1, bytes: (nav ? nav.encodedBodySize : 0) + assets.reduce((n, r) => n + r.encodedBodySize, 0) };
-            })()`)) as { fcp: number; bytes: number };
-                  if (m.fcp >= 0) rec.add(fcp, 'tend', m.fcp);
-                  rec.add(weight, 'tend', m.bytes / 1024);
-                  await page.close();
-                }
-              } finally {
-                await browser.close();
-              }
-              await s.cliOk(['web', '--stop']);
-            }
+            if (spawnSync('tmux', ['-V']).status === 0) await measureMonit(s, rec);
+            if (existsSync(CHROMIUM)) await measureDashboard(s, rec);
           }),
     );
   },
 };
+
+/** monit's own CPU over WINDOW_S seconds, drawn in a detached 80×24 tmux session. */
+async function measureMonit(s: Session, rec: Recorder): Promise<void> {
+  const sock = `tend-bench-monit-${process.pid}`;
+  try {
+    execFileSync('tmux', [
+      '-L',
+      sock,
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      'm',
+      '-x',
+      '80',
+      '-y',
+      '24',
+      `exec env TEND_HOME=${s.home} ${process.execPath} ${tendBin} monit`,
+    ]);
+    const pid = Number(execFileSync('tmux', ['-L', sock, 'display-message', '-p', '-t', 'm', '#{pane_pid}']).toString().trim());
+    s.track(pid);
+    await waitFor(
+      'monit to draw',
+      () => execFileSync('tmux', ['-L', sock, 'capture-pane', '-p', '-t', 'm']).toString().includes('app-log'),
+      15_000,
+      100,
+    );
+    await delay(2000);
+    const before = cpuSeconds(pid);
+    await delay(WINDOW_S * 1000);
+    rec.add(monitCpu, 'tend', ((cpuSeconds(pid) - before) / WINDOW_S) * 100);
+  } finally {
+    spawnSync('tmux', ['-L', sock, 'kill-server']);
+  }
+}
+
+/** The dashboard's first contentful paint and page weight, three loads in headless chromium. */
+async function measureDashboard(s: Session, rec: Recorder): Promise<void> {
+  const web = JSON.parse((await s.cliOk(['web', '--port', '0', '--json'])).stdout) as { url: string; token: string };
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      const page = await browser.newPage();
+      await page.goto(`${web.url}#token=${web.token}`);
+      await page.waitForSelector('#apps tbody tr');
+      // Browser code as text: bench/ is type-checked without the DOM library.
+      const m = (await page.evaluate(`(() => {
+    const paint = performance.getEntriesByName('first-contentful-paint')[0];
+    const nav = performance.getEntriesByType('navigation')[0];
+    const assets = performance.getEntriesByType('resource').filter((r) => r.name.includes('/assets/'));
+    return { fcp: paint ? paint.startTime : -1, bytes: (nav ? nav.encodedBodySize : 0) + assets.reduce((n, r) => n + r.encodedBodySize, 0) };
+  })()`)) as { fcp: number; bytes: number };
+      if (m.fcp >= 0) rec.add(fcp, 'tend', m.fcp);
+      rec.add(weight, 'tend', m.bytes / 1024);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  await s.cliOk(['web', '--stop']);
+}

@@ -31,6 +31,44 @@ export interface RpcServerOptions {
   log(event: string, data: Record<string, unknown>): void;
 }
 
+/** The first frame must be a hello of this daemon's protocol: null when it is, else why it is refused. */
+function helloError(frame: Record<string, unknown>): TendError | null {
+  if (frame.t !== 'hello' || typeof frame.protocol !== 'number') return new TendError('E_PROTOCOL', 'expected a hello frame first');
+  if (frame.protocol === PROTOCOL_VERSION) return null;
+  return new TendError('E_PROTOCOL_MISMATCH', `this daemon speaks protocol ${PROTOCOL_VERSION}, the client speaks ${frame.protocol}`, {
+    hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).',
+    details: { daemon: PROTOCOL_VERSION, client: frame.protocol },
+  });
+}
+
+/**
+ * A client that trickles a frame (a byte now and then) would hold its buffer forever: each frame
+ * must arrive whole within the deadline once its first byte has come.
+ */
+class PartialFrameDeadline {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly decoder: FrameDecoder,
+    private readonly ms: number,
+    private readonly onTimeout: (bytes: number, ms: number) => void,
+  ) {}
+
+  /** Called after each chunk: arms the deadline while part of a frame is buffered, disarms it when none is. */
+  watch(): void {
+    if (this.decoder.buffered === 0) this.clear();
+    else if (this.timer === null) {
+      this.timer = setTimeout(() => this.onTimeout(this.decoder.buffered, this.ms), this.ms);
+      this.timer.unref();
+    }
+  }
+
+  clear(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
 /** The daemon's control socket: hello handshake, request/response by id, event streams. */
 export class RpcServer {
   private server: Server | null = null;
@@ -82,27 +120,13 @@ export class RpcServer {
       end: () => socket.end(),
       close: () => socket.destroy(),
     };
-    // A client that trickles a frame (a byte now and then) would hold its buffer forever: each
-    // frame must arrive whole within the deadline once its first byte has come.
-    let requestTimer: NodeJS.Timeout | null = null;
-    const requestMs = this.opts.requestTimeoutMs ?? 10_000;
-    const watchPartial = (): void => {
-      if (decoder.buffered === 0) {
-        if (requestTimer !== null) clearTimeout(requestTimer);
-        requestTimer = null;
-      } else if (requestTimer === null) {
-        requestTimer = setTimeout(() => {
-          this.opts.log('client-request-timeout', { bytes: decoder.buffered });
-          refuse(
-            new TendError('E_TIMEOUT', `a request was not completed within ${requestMs} ms (${decoder.buffered} bytes, no end of line)`),
-          );
-        }, requestMs);
-        requestTimer.unref();
-      }
-    };
+    const partial = new PartialFrameDeadline(decoder, this.opts.requestTimeoutMs ?? 10_000, (bytes, ms) => {
+      this.opts.log('client-request-timeout', { bytes });
+      refuse(new TendError('E_TIMEOUT', `a request was not completed within ${ms} ms (${bytes} bytes, no end of line)`));
+    });
     socket.on('close', () => {
       clearTimeout(helloTimer);
-      if (requestTimer !== null) clearTimeout(requestTimer);
+      partial.clear();
       this.sockets.delete(socket);
       for (const fn of closers) fn();
     });
@@ -117,21 +141,13 @@ export class RpcServer {
         refuse(isTendError(err) ? err : new TendError('E_PROTOCOL', 'unreadable frame'));
         return;
       }
-      watchPartial();
+      partial.watch();
       for (const frame of frames as Array<Record<string, unknown>>) {
         if (!greeted) {
-          if (frame.t !== 'hello' || typeof frame.protocol !== 'number') {
-            refuse(new TendError('E_PROTOCOL', 'expected a hello frame first'));
-            return;
-          }
           clearTimeout(helloTimer);
-          if (frame.protocol !== PROTOCOL_VERSION) {
-            refuse(
-              new TendError('E_PROTOCOL_MISMATCH', `this daemon speaks protocol ${PROTOCOL_VERSION}, the client speaks ${frame.protocol}`, {
-                hint: 'Restart the daemon with the tend you are using: `tend daemon restart` (apps keep running).',
-                details: { daemon: PROTOCOL_VERSION, client: frame.protocol },
-              }),
-            );
+          const wrong = helloError(frame);
+          if (wrong !== null) {
+            refuse(wrong);
             return;
           }
           greeted = true;

@@ -45,9 +45,20 @@ class Family {
   }
 }
 
+type AppRow = PrometheusInput['apps'][number];
+type AppFamilies = ReturnType<typeof appFamilies>;
+
 /** `GET /metrics`: the Prometheus text exposition format (version 0.0.4). */
 export function renderPrometheus(input: PrometheusInput): string {
-  const f = {
+  const f = appFamilies();
+  for (const row of input.apps) addApp(f, row);
+  const families = [...Object.values(f), ...daemonFamilies(input.daemon, input.daemonCpuSeconds)].filter((x) => x.lines.length > 0);
+  return `${families.map((x) => x.render()).join('\n')}\n`;
+}
+
+/** The per-app families, one series per list row. */
+function appFamilies() {
+  return {
     up: new Family('tend_app_up', 'gauge', 'Whether the app has a running process (1) or not (0).'),
     status: new Family('tend_app_status', 'gauge', "The app's status: 1 for the current one, 0 for the others."),
     restarts: new Family('tend_app_restarts_total', 'counter', 'Restarts of the app (crashes, commands, limits).'),
@@ -88,31 +99,35 @@ export function renderPrometheus(input: PrometheusInput): string {
     ),
     memLimit: new Family('tend_app_memory_limit_bytes', 'gauge', "The app's max_memory_restart (apps with one only)."),
   };
-  for (const { info, metrics, limitRestarts, hasHealthCheck, holder, memoryLimitBytes } of input.apps) {
-    // One series per list row (a held app's instances by their ids); the holder's own cost apart.
-    const base = { app: info.name, id: String(info.id), namespace: info.namespace };
-    if (holder !== undefined && holder.pid !== null) {
-      if (holder.cpuPercent !== null) f.holderCpu.add(base, holder.cpuPercent);
-      if (holder.memoryBytes !== null) f.holderMem.add(base, holder.memoryBytes);
-    }
-    f.up.add(base, info.pid === null ? 0 : 1);
-    for (const s of STATUSES) f.status.add({ ...base, status: s }, info.status === s ? 1 : 0);
-    f.restarts.add(base, info.restarts);
-    for (const reason of ['memory', 'cron', 'health', 'age'] as const) f.limit.add({ ...base, reason }, limitRestarts[reason] ?? 0);
-    f.cpu.add(base, metrics.cpuSeconds);
-    if (info.pid !== null) {
-      if (metrics.cpuPercent !== null) f.cpuPct.add(base, metrics.cpuPercent);
-      if (metrics.memoryBytes !== null) f.mem.add(base, metrics.memoryBytes);
-      if (metrics.main !== null) f.mainMem.add(base, metrics.main.memoryBytes);
-      f.procs.add(base, metrics.processes);
-      f.uptime.add(base, Math.round(info.uptimeMs / 100) / 10);
-    }
-    if (hasHealthCheck) f.healthy.add(base, info.health === 'healthy' ? 1 : 0);
-    if (memoryLimitBytes !== null && memoryLimitBytes !== undefined) f.memLimit.add(base, memoryLimitBytes);
-    for (const p of info.pid === null ? [] : (info.ports ?? []))
-      f.port.add({ ...base, proto: p.proto, address: p.address, port: String(p.port) }, 1);
+}
+
+/** One list row's series (a held app's instances by their ids); the holder's own cost apart. */
+function addApp(f: AppFamilies, { info, metrics, limitRestarts, hasHealthCheck, holder, memoryLimitBytes }: AppRow): void {
+  const base = { app: info.name, id: String(info.id), namespace: info.namespace };
+  if (holder !== undefined && holder.pid !== null) {
+    if (holder.cpuPercent !== null) f.holderCpu.add(base, holder.cpuPercent);
+    if (holder.memoryBytes !== null) f.holderMem.add(base, holder.memoryBytes);
   }
-  const d = input.daemon;
+  f.up.add(base, info.pid === null ? 0 : 1);
+  for (const s of STATUSES) f.status.add({ ...base, status: s }, info.status === s ? 1 : 0);
+  f.restarts.add(base, info.restarts);
+  for (const reason of ['memory', 'cron', 'health', 'age'] as const) f.limit.add({ ...base, reason }, limitRestarts[reason] ?? 0);
+  f.cpu.add(base, metrics.cpuSeconds);
+  if (info.pid !== null) {
+    if (metrics.cpuPercent !== null) f.cpuPct.add(base, metrics.cpuPercent);
+    if (metrics.memoryBytes !== null) f.mem.add(base, metrics.memoryBytes);
+    if (metrics.main !== null) f.mainMem.add(base, metrics.main.memoryBytes);
+    f.procs.add(base, metrics.processes);
+    f.uptime.add(base, Math.round(info.uptimeMs / 100) / 10);
+  }
+  if (hasHealthCheck) f.healthy.add(base, info.health === 'healthy' ? 1 : 0);
+  if (memoryLimitBytes !== null && memoryLimitBytes !== undefined) f.memLimit.add(base, memoryLimitBytes);
+  for (const p of info.pid === null ? [] : (info.ports ?? []))
+    f.port.add({ ...base, proto: p.proto, address: p.address, port: String(p.port) }, 1);
+}
+
+/** The daemon's own series. */
+function daemonFamilies(d: DaemonInfo, cpuSeconds: number): Family[] {
   const daemon = [
     new Family('tend_daemon_info', 'gauge', 'The running tend daemon (always 1).'),
     new Family('tend_daemon_apps', 'gauge', 'Apps the daemon manages.'),
@@ -130,11 +145,10 @@ export function renderPrometheus(input: PrometheusInput): string {
   daemon[0]?.add({ version: d.version, node: d.node, pid: String(d.pid) }, 1);
   daemon[1]?.add({}, d.apps);
   daemon[2]?.add({}, Math.floor(d.startedAt / 1000));
-  daemon[3]?.add({}, Math.round(input.daemonCpuSeconds * 1000) / 1000);
+  daemon[3]?.add({}, Math.round(cpuSeconds * 1000) / 1000);
   daemon[4]?.add({}, d.memory.rssBytes);
   daemon[5]?.add({}, d.memory.heapUsedBytes);
   daemon[6]?.add({}, d.problems.length);
   daemon[7]?.add({}, d.problems.some((p) => DISK_PROBLEM.test(p)) ? 1 : 0);
-  const families = [...Object.values(f), ...daemon].filter((x) => x.lines.length > 0);
-  return `${families.map((x) => x.render()).join('\n')}\n`;
+  return daemon;
 }

@@ -59,16 +59,7 @@ Notes
       );
     const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
     const path = ctx.env.PATH ?? '';
-    const node = findExecutable('node', path, '/');
-    if (node === undefined) {
-      throw new TendError(
-        'E_INTERPRETER_NOT_FOUND',
-        'node is not on the PATH `tend startup` was run with, so the unit could not start tend',
-        {
-          hint: 'Run it from a shell where `node` works (with sudo: sudo env PATH="$PATH" tend startup …).',
-        },
-      );
-    }
+    const node = nodeOnPath(path);
     const unitText = renderBootUnit({
       tendBin: launcherPath(),
       home: target.home,
@@ -81,63 +72,14 @@ Notes
     const changes = new BootChanges(target, values['dry-run'] === true, ctx.env);
     if (/\/v\d+\.\d+\.\d+\//.test(node))
       changes.notices.push(`node resolves to ${node}, a versioned install: after switching Node versions, run \`tend startup\` again`);
-    let bootReady = true;
-    const done = (): number => {
-      const summary = {
-        mode: target.mode,
-        unit: target.unitName,
-        file: target.unitFile,
-        user: target.user,
-        home: target.home,
-        node,
-        dryRun: changes.dryRun,
-        steps: changes.steps,
-        notices: changes.notices,
-        unitText,
-      };
-      if (values.json === true) ctx.out(JSON.stringify(summary));
-      else {
-        ctx.out(
-          `${changes.dryRun ? 'would install' : 'installed'} ${target.mode} unit ${target.unitName} (runs as ${target.user}, TEND_HOME=${target.home})`,
-        );
-        if (changes.dryRun) ctx.out(unitText);
-        printChanges(changes, ctx.out);
-        if (bootReady)
-          ctx.out(
-            `At boot: tend starts and resurrects the saved apps (\`tend save\` updates them). Remove with: tend unstartup${target.mode === 'system' && target.user !== 'root' ? ` --user ${target.user}` : ''}`,
-          );
-      }
-      return 0;
-    };
+    let bootReady: boolean;
     try {
-      changes.write(target.unitFile, unitText, 0o644);
-      let managerUp = true;
-      if (target.mode === 'rootless') {
-        if (!hasLinger(target.user)) {
-          bootReady = changes.run(['loginctl', 'enable-linger', '--no-ask-password', target.user], true).ok;
-          if (!bootReady)
-            changes.notices.push(
-              `lingering is off for ${target.user}, so no user manager (and no tend) starts at boot until someone logs in; ask an administrator to run: sudo loginctl enable-linger ${target.user}`,
-            );
-        }
-        const socket = userManagerSocket(target) as string;
-        managerUp = changes.dryRun || (await waitForPath(socket, bootReady ? 10_000 : 0));
-        if (!managerUp) {
-          changes.link(wantsLink(target), target.unitFile);
-          changes.notices.push(`no user manager answers at ${socket}; the unit is enabled by hand and starts with your user manager`);
-        }
-      }
-      if (managerUp) {
-        changes.run(changes.systemctl('daemon-reload'));
-        changes.run(changes.systemctl('enable', target.unitName));
-        if (!changes.dryRun) await handOver(target, changes);
-        changes.run(changes.systemctl('restart', target.unitName));
-      }
+      bootReady = await install(target, changes, unitText);
     } catch (err) {
       if (values.json !== true) printChanges(changes, ctx.out);
       throw err;
     }
-    done();
+    report(ctx, values.json === true, { target, node, changes, unitText, bootReady });
     if (!bootReady) {
       throw new TendError('E_INTERNAL', `the unit is installed, but lingering is off for ${target.user}: tend will not start at boot`, {
         hint: `Ask an administrator to run: sudo loginctl enable-linger ${target.user}`,
@@ -146,6 +88,81 @@ Notes
     return 0;
   },
 };
+
+/** The node the unit will run tend with: the one on the PATH `tend startup` was run with. */
+function nodeOnPath(path: string): string {
+  const node = findExecutable('node', path, '/');
+  if (node !== undefined) return node;
+  throw new TendError('E_INTERPRETER_NOT_FOUND', 'node is not on the PATH `tend startup` was run with, so the unit could not start tend', {
+    hint: 'Run it from a shell where `node` works (with sudo: sudo env PATH="$PATH" tend startup …).',
+  });
+}
+
+/**
+ * Writes the unit, turns lingering on for a rootless unit, enables it, hands a running daemon
+ * over and (re)starts the unit. False when boot will not start it (lingering could not be turned on).
+ */
+async function install(target: BootTarget, changes: BootChanges, unitText: string): Promise<boolean> {
+  changes.write(target.unitFile, unitText, 0o644);
+  let bootReady = true;
+  let managerUp = true;
+  if (target.mode === 'rootless') {
+    if (!hasLinger(target.user)) {
+      bootReady = changes.run(['loginctl', 'enable-linger', '--no-ask-password', target.user], true).ok;
+      if (!bootReady)
+        changes.notices.push(
+          `lingering is off for ${target.user}, so no user manager (and no tend) starts at boot until someone logs in; ask an administrator to run: sudo loginctl enable-linger ${target.user}`,
+        );
+    }
+    const socket = userManagerSocket(target) as string;
+    managerUp = changes.dryRun || (await waitForPath(socket, bootReady ? 10_000 : 0));
+    if (!managerUp) {
+      changes.link(wantsLink(target), target.unitFile);
+      changes.notices.push(`no user manager answers at ${socket}; the unit is enabled by hand and starts with your user manager`);
+    }
+  }
+  if (managerUp) {
+    changes.run(changes.systemctl('daemon-reload'));
+    changes.run(changes.systemctl('enable', target.unitName));
+    if (!changes.dryRun) await handOver(target, changes);
+    changes.run(changes.systemctl('restart', target.unitName));
+  }
+  return bootReady;
+}
+
+/** What was installed: the JSON summary, or the lines for humans. */
+function report(
+  ctx: CliContext,
+  json: boolean,
+  r: { target: BootTarget; node: string; changes: BootChanges; unitText: string; bootReady: boolean },
+): void {
+  const { target, changes, unitText } = r;
+  if (json) {
+    const summary = {
+      mode: target.mode,
+      unit: target.unitName,
+      file: target.unitFile,
+      user: target.user,
+      home: target.home,
+      node: r.node,
+      dryRun: changes.dryRun,
+      steps: changes.steps,
+      notices: changes.notices,
+      unitText,
+    };
+    ctx.out(JSON.stringify(summary));
+    return;
+  }
+  ctx.out(
+    `${changes.dryRun ? 'would install' : 'installed'} ${target.mode} unit ${target.unitName} (runs as ${target.user}, TEND_HOME=${target.home})`,
+  );
+  if (changes.dryRun) ctx.out(unitText);
+  printChanges(changes, ctx.out);
+  if (r.bootReady)
+    ctx.out(
+      `At boot: tend starts and resurrects the saved apps (\`tend save\` updates them). Remove with: tend unstartup${target.mode === 'system' && target.user !== 'root' ? ` --user ${target.user}` : ''}`,
+    );
+}
 
 /** bin/tend of this installation. */
 const launcherPath = (): string => packageFile(import.meta.url, '../bin/tend');
