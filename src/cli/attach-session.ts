@@ -17,7 +17,7 @@ const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1l\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?10
  */
 export async function attachSession(socketPath: string, detachByte: number): Promise<AttachEnd> {
   const socket = await connectHolder(socketPath);
-  if (socket === null) return { how: 'lost', message: `no terminal holder answers at ${socketPath}` };
+  if (socket === null) return { how: 'lost', message: `no PTY holder answers at ${socketPath}` };
   return session(socket, detachByte);
 }
 
@@ -93,7 +93,7 @@ function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
       }
     });
     socket.on('error', (err) => finish({ how: 'lost', message: err.message }));
-    socket.on('close', () => finish({ how: 'lost', message: 'the terminal holder closed the connection' }));
+    socket.on('close', () => finish({ how: 'lost', message: 'the PTY holder closed the connection' }));
   });
 }
 

@@ -12,7 +12,7 @@ export const NO_FILE = '/dev/null';
 /**
  * Resolved log files of an app (null = none). As in PM2, without `merge_logs` (apps with
  * `instances` or cluster mode) `-<id>` goes before `.log`: `api-out.log` → `api-out-3.log`.
- * A held app (cluster or `listen`) writes all its instances through its holder into one file:
+ * A pooled app (cluster or `listen`) writes all its instances through its holder into one file:
  * that file is never named after one instance (`api-out.log`, not `api-out-0.log`).
  */
 export function logPathsFor(paths: TendPaths, spec: AppSpec, id: number): LogPaths {

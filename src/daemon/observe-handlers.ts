@@ -28,7 +28,7 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
     },
     'metrics.get': (p) => {
       const since = typeof p.since === 'number' && Number.isFinite(p.since) ? p.since : 0;
-      // One entry per list row: a held app's instances each with their own worker's figures.
+      // One entry per list row: a pooled app's instances each with their own worker's figures.
       const rows = supervisor.resolveRows(optionalTarget(p.target));
       return {
         intervalMs: observer.sampler.intervalMs,

@@ -99,7 +99,7 @@ export class Observer {
     };
   }
 
-  /** For the supervisor: the live figures of one instance of a held app (its worker's own tree). */
+  /** For the supervisor: the live figures of one instance of a pooled app (its worker's own tree). */
   observeInstance(id: number, pid: number | null): { cpuPercent: number | null; memoryBytes: number | null } {
     return this.sampler.latest(id, pid, 'instance');
   }
@@ -114,7 +114,7 @@ export class Observer {
       this.ages.set(info.id, null, undefined, 0);
       return;
     }
-    // A held app's processes are as old as its last rolling reload (its holder keeps its pid).
+    // A pooled app's processes are as old as its last rolling reload (its holder keeps its pid).
     const since = Math.max(h.startedAt ?? 0, h.held?.lastReload?.at ?? 0);
     this.ages.set(
       info.id,
@@ -130,7 +130,7 @@ export class Observer {
     else this.health.untrack(info.id);
   }
 
-  /** `instance`: the instance (a held app's row) whose worker tree is shown instead of the app's. */
+  /** `instance`: the instance (a pooled app's row) whose worker tree is shown instead of the app's. */
   detail(id: number, pid: number | null, instance: { id: number; pid: number | null } | null = null): ObservedDetail {
     const h = this.supervisor?.handle(id);
     const state = this.health.status(id, pid);
@@ -152,7 +152,7 @@ export class Observer {
     };
   }
 
-  /** A held app's holder alone and the app's total (see ProcessDetail.holder). */
+  /** A pooled app's holder alone and the app's total (see ProcessDetail.holder). */
   holderFigures(id: number, pid: number | null): HolderFigures {
     const own = this.sampler.latest(id, pid, 'holder');
     return { pid, cpuPercent: own.cpuPercent, memoryBytes: own.memoryBytes, app: this.sampler.latest(id, pid) };
@@ -185,7 +185,7 @@ export class Observer {
       this.publishedAt = now;
       sup.publishStatus();
     }
-    // Ports by list row: an app's, or a held app's (found over its whole tree) on its first row.
+    // Ports by list row: an app's, or a pooled app's (found over its whole tree) on its first row.
     const withPorts =
       this.listeners.size === 0
         ? rows

@@ -24,8 +24,8 @@ export interface SamplerOptions {
   /** Points kept per app (default 600: 10 minutes at the watched rate). */
   historyPoints?: number;
   /**
-   * Called after every sample: `apps` has each app's whole tree (a held app's holder and every
-   * worker), `rows` one entry per list row (a held app's instances, each its own worker's tree).
+   * Called after every sample: `apps` has each app's whole tree (a pooled app's pool holder and every
+   * worker), `rows` one entry per list row (a pooled app's instances, each its own worker's tree).
    */
   onSample?(apps: AppMetrics[], rows: AppMetrics[]): void;
   /** For tests: the /proc scan. */
@@ -52,9 +52,9 @@ interface AppState {
  */
 export class MetricsSampler {
   private readonly state = new Map<number, AppState>();
-  /** Instances of held apps, by instance id: their worker's own tree. */
+  /** Instances of pooled apps, by instance id: their worker's own tree. */
   private readonly instances = new Map<number, AppState>();
-  /** Held apps, by app id: the holder's own tree (without the workers'). */
+  /** Pooled apps, by app id: the holder's own tree (without the workers'). */
   private readonly holders = new Map<number, AppState>();
   private readonly meter = new CpuMeter();
   private readonly pageSize = detectPageSize();
@@ -158,7 +158,7 @@ export class MetricsSampler {
     for (const app of apps) {
       const own = trees.get(app.pid) ?? [];
       const instances = (app.instances ?? []).filter((w) => w.pid !== null);
-      // The app's total: its main pid's tree and, for a held app, every worker's.
+      // The app's total: its main pid's tree and, for a pooled app, every worker's.
       measure(this.stateFor(this.state, app), [...own, ...instances.flatMap((w) => trees.get(w.pid as number) ?? [])]);
       const total = this.view(app.id, this.state.get(app.id) as AppState, false);
       out.push(total);
@@ -246,7 +246,7 @@ export class MetricsSampler {
   /**
    * The latest figures of an app whose main pid is `pid` (stale figures of another run are not
    * returned); `of`: the app's whole tree, one instance's worker tree (`pid` = the worker's), or
-   * a held app's holder alone (`pid` = the holder's).
+   * a pooled app's pool holder alone (`pid` = the holder's).
    */
   latest(id: number, pid: number | null, of: Measured = 'app'): { cpuPercent: number | null; memoryBytes: number | null } {
     const st = this.mapOf(of).get(id);

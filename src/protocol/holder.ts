@@ -2,18 +2,26 @@ import type { AppSpec } from './app-spec.js';
 import type { InstanceInfo, ReloadReport } from './process-info.js';
 
 /**
- * The wire between the daemon and a holder (DESIGN.md §8): the small per-app process that owns
- * what must outlive the daemon (listening sockets, the app's processes) and is re-adopted by the
- * next daemon. The holder listens on a Unix socket in TEND_HOME (0600); the daemon connects,
- * both say hello with their version, then newline-delimited JSON frames flow as on the control
- * socket: requests with ids from the daemon, replies and status events from the holder.
+ * Holders (DESIGN.md §8) are the small per-app processes that own what must outlive the daemon
+ * and are re-adopted by the next daemon. There are three kinds, each with one name:
+ * - the **cluster holder** (the app's node:cluster primary) and the **sockets holder** (any program
+ *   on inherited listening sockets, LISTEN_FDS) run the app's instances as a pool: together they
+ *   are the **pool holders**, and their apps the **pooled apps** (`execMode: 'cluster'` or `listen`);
+ * - the **PTY holder** owns a `pty` app's pseudo-terminal and serves `tend attach` (protocol/pty.ts).
+ * Every field about one says `holder` (`holderPid`, describe's `holder`, Prometheus's
+ * `tend_app_holder_*`).
+ *
+ * This file is the wire between the daemon and a pool holder. The pool holder listens on a Unix
+ * socket in TEND_HOME/holders (0600); the daemon connects, both say hello with their version,
+ * then newline-delimited JSON frames flow as on the control socket: requests with ids from the
+ * daemon, replies and status events from the holder.
  */
 export const HOLDER_PROTOCOL_VERSION = 1;
 
 /** Frames larger than this are refused and the connection closed. */
 export const HOLDER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
-/** What a holder is for: node:cluster workers, or any program on inherited sockets (LISTEN_FDS). */
+/** A pool holder's kind: node:cluster workers, or any program on inherited sockets (LISTEN_FDS). */
 export type HolderKind = 'cluster' | 'sockets';
 
 export interface HolderHello {
@@ -25,7 +33,7 @@ export interface HolderHello {
   kind?: HolderKind;
 }
 
-/** Every request the daemon can make of a holder, its parameters and its result. */
+/** Every request the daemon can make of a pool holder, its parameters and its result. */
 export interface HolderMethods {
   /** Current status (also pushed as `status` events after every change). */
   status: (p: Record<string, never>) => HolderStatus;

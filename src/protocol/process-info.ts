@@ -39,7 +39,7 @@ export interface InstanceInfo {
   startedAt: number | null;
 }
 
-/** The outcome of the last `tend reload` of a held app (shown by `describe`). */
+/** The outcome of the last `tend reload` of a pooled app (shown by `describe`). */
 export interface ReloadReport {
   at: number;
   ok: boolean;
@@ -97,7 +97,7 @@ export interface ProcessInfo {
   nextRestartAt: number | null;
   /**
    * CPU % of one core over the last sample, summed over the app's process tree (an instance of a
-   * held app: its own worker's tree); null when not running or not sampled yet.
+   * pooled app: its own worker's tree); null when not running or not sampled yet.
    */
   cpuPercent: number | null;
   /** RSS of the app's whole process tree (an instance: its worker's tree) in bytes; null when not running or not sampled yet. */
@@ -127,10 +127,10 @@ export interface ProcessDetail extends ProcessInfo {
   logError: string | null;
   /** Every instance of a cluster / socket-activated app, with their ids. */
   instances?: Array<InstanceInfo & { id: number }>;
-  /** The last reload of a held app (a failed one says which instance and why). */
+  /** The last reload of a pooled app (a failed one says which instance and why). */
   lastReload?: ReloadReport | null;
   /**
-   * On the record of instance 0 of a held app: its holder process (the cluster primary) with its
+   * On the record of instance 0 of a pooled app: its pool holder (a cluster app's node:cluster primary) with its
    * own cost, counted here once and in no instance's figures, and the app's total (holder and
    * every instance: the sum of the instances' figures plus the holder's).
    */

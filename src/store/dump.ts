@@ -25,7 +25,7 @@ export interface LoadedDump {
   apps: AppSpec[];
   /** The saved ids (same order as `apps`); absent in dumps written before ids were saved. */
   ids?: number[] | undefined;
-  /** The saved instance ids of held apps (same order as `apps`); absent in older dumps. */
+  /** The saved instance ids of pooled apps (same order as `apps`); absent in older dumps. */
   instanceIds?: Array<number[] | null> | undefined;
   savedAt: string;
   source: 'dump' | 'backup';

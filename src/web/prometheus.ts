@@ -6,7 +6,7 @@ export interface PrometheusInput {
   daemon: DaemonInfo;
   /** The daemon's own CPU time (process.cpuUsage), seconds. */
   daemonCpuSeconds: number;
-  /** One per list row; a held app's instance 0 also brings its holder's own figures. */
+  /** One per list row; a pooled app's instance 0 also brings its holder's own figures. */
   apps: Array<{
     info: ProcessInfo;
     metrics: AppMetrics;
@@ -101,7 +101,7 @@ function appFamilies() {
   };
 }
 
-/** One list row's series (a held app's instances by their ids); the holder's own cost apart. */
+/** One list row's series (a pooled app's instances by their ids); the holder's own cost apart. */
 function addApp(f: AppFamilies, { info, metrics, limitRestarts, hasHealthCheck, holder, memoryLimitBytes }: AppRow): void {
   const base = { app: info.name, id: String(info.id), namespace: info.namespace };
   if (holder !== undefined && holder.pid !== null) {

@@ -63,7 +63,7 @@ describe('SIGUSR1 opens no debugger in any long-running tend process', () => {
     await t.cleanup();
   });
 
-  it('daemon, cluster holder, socket holder, PTY holder and `tend run` stay alive and listen on nothing new', async () => {
+  it('daemon, cluster holder, sockets holder, PTY holder and `tend run` stay alive and listen on nothing new', async () => {
     const [clusterPort, socketPort] = [await freePort(), await freePort()];
     await t.json(['start', fixture('forever.js'), '--name', 'plain']);
     const [cluster] = await t.json<Row[]>([
@@ -107,7 +107,7 @@ describe('SIGUSR1 opens no debugger in any long-running tend process', () => {
     const targets: Record<string, number> = {
       daemon: t.daemonPid() as number,
       'cluster holder': cluster?.holderPid as number,
-      'socket holder': sockets?.holderPid as number,
+      'sockets holder': sockets?.holderPid as number,
       'PTY holder': pty?.pid as number,
       'tend run': run.pid as number,
     };

@@ -15,7 +15,7 @@ describe('log file names', () => {
       combined: null,
     });
   });
-  it('one file for all the instances of a held app is not named after one instance', () => {
+  it('one file for all the instances of a pooled app is not named after one instance', () => {
     for (const spec of [sampleSpec({ instances: 2, execMode: 'cluster' }), sampleSpec({ instances: 2, listen: ['8080'] })]) {
       const files = logPathsFor(paths, { ...spec, log: { ...log, combinedFile: '/var/log/api.log' } }, 0);
       assert.deepEqual(files, {

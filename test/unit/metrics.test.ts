@@ -122,7 +122,7 @@ describe('MetricsSampler', () => {
     assert.equal(s.metrics(0, 'a', true).history.length, 1);
   });
 
-  it('measures each instance of a held app on its own worker tree; the holder alone once; the app total is their sum', () => {
+  it('measures each instance of a pooled app on its own worker tree; the holder alone once; the app total is their sum', () => {
     let now = 0;
     let tick = 0;
     const scan = (): ProcStat[] => [

@@ -115,7 +115,7 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
   return [...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ...treeBlock, title, ...env].join('\n');
 }
 
-/** A held app's holder (cluster primary): its own cost once, and the app's total. */
+/** A pooled app's pool holder (a cluster app's node:cluster primary): its own cost once, and the app's total. */
 function holderLine(h: NonNullable<ProcessDetail['holder']>): string {
   if (h.pid === null) return '- (not running)';
   const cpu = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)}%`);
