@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { CHROMIUM, launchChromium } from '../../test/helpers/chromium.js';
 import { fixture, tendBin } from '../lib/paths.js';
 import { cpuSeconds } from '../lib/proc.js';
 import { alternate, appNames, type Recorder, type Scenario } from '../lib/scenario.js';
@@ -11,7 +12,6 @@ const WINDOW_S = 20;
 const monitCpu = `tend monit CPU, ${APPS} apps, 80×24 (tmux)`;
 const fcp = 'dashboard first contentful paint (chromium, headless)';
 const weight = 'dashboard page weight (HTML + JS + CSS)';
-const CHROMIUM = '/usr/bin/chromium';
 
 /** tend only: what watching costs (monit's own CPU) and what the dashboard weighs and paints. */
 export const watchers: Scenario = {
@@ -80,19 +80,7 @@ async function measureMonit(s: Session, rec: Recorder): Promise<void> {
 /** The dashboard's first contentful paint and page weight, three loads in headless chromium. */
 async function measureDashboard(s: Session, rec: Recorder): Promise<void> {
   const web = JSON.parse((await s.cliOk(['web', '--port', '0', '--json'])).stdout) as { url: string; token: string };
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     for (let i = 0; i < 3; i += 1) {
       const page = await browser.newPage();

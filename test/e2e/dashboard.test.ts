@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import { ROOT, TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { fileMissing, needs } from '../helpers/needs.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const req = needs(fileMissing(CHROMIUM));
 /** Screenshots of every run, to look at (dist/ is not committed; docs/ holds the chosen ones). */
 export const SHOTS = join(ROOT, 'dist', 'screenshots');
@@ -40,19 +40,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     await t.json(['start', fixture('xss.js'), '--name', 'xss', '--env', `NOTE=${XSS}`, '--', '<script>alert(2)</script>', XSS]);
     const web = JSON.parse((await t.run(['web', '--port', String(await freePort()), '--json'])).stdout) as { url: string; token: string };
     url = `${web.url}#token=${web.token}`;
-    const { chromium } = await import('playwright-core');
-    browser = (await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })) as unknown as typeof browser;
+    browser = (await launchChromium()) as unknown as typeof browser;
     page = await (browser as NonNullable<typeof browser>).newPage({ viewport: { width: 1400, height: 860 } });
     // Any alert() means a payload ran: record it, dismiss it, fail below.
     page.on('dialog', (d: { message(): string; dismiss(): Promise<void> }) => {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import { ansiToHtml } from '../helpers/ansi-html.js';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { BIN, ROOT, TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
 import { commandMissing, needs } from '../helpers/needs.js';
 
@@ -162,21 +163,9 @@ describe('tend monit in a real terminal (tmux, 80×24)', () => {
     // A picture worth keeping: a few seconds of history in the sparklines.
     await waitFor(() => /^ cpu +[▁-█]{12,}/m.test(screen()), 'twelve points of CPU history', 20_000);
     const ansi = tmux('capture-pane', '-p', '-e', '-N', '-t', 'monit');
-    if (existsSync('/usr/bin/chromium')) {
+    if (existsSync(CHROMIUM)) {
       mkdirSync(SHOTS, { recursive: true });
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 760, height: 500 } });
         await page.setContent(ansiToHtml(ansi, 'tend monit'));
