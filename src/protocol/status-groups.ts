@@ -23,6 +23,15 @@ export const WATCHING: StatusSet = new Set(['launching', 'online', 'waiting-rest
 /** What the user wants running: `tend save` keeps these (an errored app was wanted, and failed). */
 export const WANTED: StatusSet = new Set(['launching', 'online', 'waiting-restart', 'errored']);
 
+/**
+ * The colour a status is shown in, the same in `list` and monit: green running, red errored, gray
+ * stopped, yellow on its way somewhere (the dashboard's style.css follows it).
+ */
+export type StatusColor = 'green' | 'red' | 'gray' | 'yellow';
+export function statusColor(s: ProcessStatus): StatusColor {
+  return s === 'online' ? 'green' : s === 'errored' ? 'red' : s === 'stopped' ? 'gray' : 'yellow';
+}
+
 export const isUp = (s: ProcessStatus): boolean => UP.has(s);
 export const isActive = (s: ProcessStatus): boolean => ACTIVE.has(s);
 export const isAtRest = (s: ProcessStatus): boolean => AT_REST.has(s);

@@ -3,7 +3,8 @@ import { formatDuration } from '../../lib/duration.js';
 import type { ProcessInfo } from '../../protocol/process-info.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { formatPorts } from '../../protocol/ports.js';
-import { painter, statusColor } from './colors.js';
+import { statusColor } from '../../protocol/status-groups.js';
+import { painter } from './colors.js';
 import { renderTable } from './table.js';
 
 /** The `tend list` table, also printed after start/stop/restart. */

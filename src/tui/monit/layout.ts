@@ -3,7 +3,7 @@ import { formatDuration } from '../../lib/duration.js';
 import type { ListenPort } from '../../protocol/ports.js';
 import type { HealthStatus, ProcessStatus } from '../../protocol/process-info.js';
 import { formatPorts } from '../../protocol/ports.js';
-import { isUp } from '../../protocol/status-groups.js';
+import { isUp, statusColor } from '../../protocol/status-groups.js';
 import { sparkline } from './sparkline.js';
 import { fit } from './text.js';
 
@@ -50,10 +50,6 @@ const COLOR: Record<string, string> = {
   cyan: '\x1b[36m',
   blue: '\x1b[34m',
 };
-
-function statusColor(s: ProcessStatus): string {
-  return s === 'online' ? 'green' : s === 'errored' ? 'red' : s === 'stopped' ? 'gray' : 'yellow';
-}
 
 /** A full frame: exactly `rows` strings, each exactly `cols` cells wide (styles aside). */
 export function layout(v: MonitView): string[] {
