@@ -4,9 +4,6 @@ import type { LogRecord, LogSource } from '../protocol/logs.js';
 import { listArchives } from './archive-names.js';
 import { ISO_PREFIX, parseJsonLine } from './line-format.js';
 
-export { listArchives, type ArchiveInfo } from './archive-names.js';
-export type { LogSource };
-
 /** zlib loads only when a compressed archive must be read. */
 async function gunzipAsync(data: Buffer): Promise<Buffer> {
   const { gunzip } = await import('node:zlib');

@@ -117,8 +117,6 @@ export type MethodName = keyof TendMethods;
 export type MethodParams<K extends MethodName> = Parameters<TendMethods[K]>[0];
 export type MethodResult<K extends MethodName> = ReturnType<TendMethods[K]>;
 
-export type { LogRecord, LogSource };
-
 /** What the web API's `POST /api/processes/<app>/<action>` does, and the method each calls. */
 export const WEB_ACTIONS = {
   restart: 'process.restart',

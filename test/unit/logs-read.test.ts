@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AppLog } from '../../src/logs/app-log.js';
 import { FileSink } from '../../src/logs/file-sink.js';
-import { lineToRecord, listArchives, mergeByTime, readRecords, tailLines } from '../../src/logs/read.js';
+import { listArchives } from '../../src/logs/archive-names.js';
+import { lineToRecord, mergeByTime, readRecords, tailLines } from '../../src/logs/read.js';
 import type { LogRecord } from '../../src/protocol/logs.js';
 import { FakeClock, logSpec, numberedLine, numberedLines, tempDir } from '../fixtures/logs/log-test-kit.js';
 

@@ -1,5 +1,6 @@
 import { usageError } from '../../errors.js';
-import { mergeByTime, readRecords, type LogSource } from '../../logs/read.js';
+import { mergeByTime, readRecords } from '../../logs/read.js';
+import type { LogSource } from '../../protocol/logs.js';
 import type { LogRecord, LogStream } from '../../protocol/logs.js';
 import type { ProcessDetail } from '../../protocol/process-info.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
