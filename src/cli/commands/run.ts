@@ -1,7 +1,5 @@
 import { buildWatchSpec } from '../../config/watch-spec.js';
-import { inheritableEnv } from '../../config/env.js';
 import { findDefaultConfig } from '../../config/load.js';
-import { normalizeApp } from '../../config/normalize.js';
 import { fieldDefault } from '../../config/schema.js';
 import { usageError } from '../../errors.js';
 import { runForeground } from '../../foreground/runner.js';
@@ -9,7 +7,7 @@ import type { AppSpec } from '../../protocol/app-spec.js';
 import { isConfigArg, loadApps } from '../config-apps.js';
 import { parseFlags, splitAtDashDash, type CliContext, type Command, type Options } from '../context.js';
 import { isTerminal } from '../write-out.js';
-import { flagOptions, rawFromFlags, startOptionHelp, watchFlagValues } from './start.js';
+import { commandLineSpec, flagOptions, rawFromFlags, startOptionHelp, watchFlagValues } from './start.js';
 
 const runOptions = (): Options => ({ ...flagOptions(), 'log-format': { type: 'string' }, 'no-color': { type: 'boolean' } });
 
@@ -69,15 +67,8 @@ Exit codes
         raw.script = first;
         if (rest !== null) raw.args = rest;
       }
-      // The same rules as `tend start`: a script is read the PM2 way (SIGINT to stop it), a command after `--` tend's way.
-      const { spec, warnings } = normalizeApp(raw, {
-        baseDir: ctx.cwd,
-        env: inheritableEnv(ctx.env),
-        source: 'command line',
-        pm2: first !== undefined,
-      });
-      for (const w of warnings) ctx.err(`tend: warning: ${w}`);
-      specs = [spec];
+      // The same rules as `tend start`.
+      specs = [commandLineSpec(raw, first !== undefined, ctx)];
     }
     if (specs.length === 0) throw usageError('the config file has no apps to run', 'Add an app, or check --only.');
     const color = format === 'text' && given['no-color'] !== true && ctx.env.NO_COLOR === undefined && isTerminal(1);

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
+import type { AppSpec } from '../../protocol/app-spec.js';
 import type { ProcessInfo } from '../../protocol/process-info.js';
 import { findDefaultConfig } from '../../config/load.js';
 import { applyFile, noteNoReady, type FileVerbFlags } from '../apply-file.js';
@@ -135,14 +136,7 @@ Notes
       raw.script = first;
       if (rest !== null) raw.args = rest;
     }
-    // `tend start app.js` is `pm2 start app.js`: PM2's rules; a command after `--` follows tend's.
-    const { spec, warnings } = normalizeApp(raw, {
-      baseDir: ctx.cwd,
-      env: inheritableEnv(ctx.env),
-      source: 'command line',
-      pm2: first !== undefined,
-    });
-    for (const w of warnings) ctx.err(`tend: warning: ${w}`);
+    const spec = commandLineSpec(raw, first !== undefined, ctx);
     const result = await (await client()).call('process.start', { spec });
     print(result, ctx, values.json === true);
     return 0;
@@ -150,6 +144,17 @@ Notes
 };
 
 /** The app settings given as flags, keyed by their config names (`--kill-timeout` → kill_timeout). */
+/**
+ * The app of `tend start <script>` and `tend run <script>`: `tend start app.js` is `pm2 start
+ * app.js`, read by PM2's rules (`pm2`: SIGINT to stop it, PM2's variables); a command after `--`
+ * follows tend's. Warnings go to stderr.
+ */
+export function commandLineSpec(raw: Record<string, unknown>, pm2: boolean, ctx: CliContext): AppSpec {
+  const { spec, warnings } = normalizeApp(raw, { baseDir: ctx.cwd, env: inheritableEnv(ctx.env), source: 'command line', pm2 });
+  for (const w of warnings) ctx.err(`tend: warning: ${w}`);
+  return spec;
+}
+
 export function rawFromFlags(values: Record<string, unknown>): Record<string, unknown> {
   values = { ...values };
   for (const [flag, { key }] of Object.entries(OTHER_TOOL_FLAGS)) {
