@@ -1,4 +1,5 @@
 import type { AppSpec } from '../../src/protocol/app-spec.js';
+import { logSpec } from '../fixtures/logs/log-test-kit.js';
 
 /** A complete, valid AppSpec for unit tests (the defaults of `tend start /srv/api/server.js`). */
 export function sampleSpec(overrides: Partial<AppSpec> = {}): AppSpec {
@@ -18,20 +19,7 @@ export function sampleSpec(overrides: Partial<AppSpec> = {}): AppSpec {
     killTimeoutMs: 5000,
     waitReady: false,
     listenTimeoutMs: 3000,
-    log: {
-      outFile: null,
-      errFile: null,
-      combinedFile: null,
-      merge: false,
-      disabled: false,
-      time: false,
-      dateFormat: null,
-      type: 'raw',
-      maxSizeBytes: 10485760,
-      rotateInterval: 'none',
-      retain: 5,
-      compress: false,
-    },
+    log: logSpec(),
     instances: 1,
     execMode: 'fork',
     instanceVar: 'NODE_APP_INSTANCE',

@@ -7,48 +7,15 @@ import { isTendError } from '../../src/errors.js';
 import type { AppSpec } from '../../src/protocol/app-spec.js';
 import { DUMP_VERSION, parseDump, readDump, writeDump } from '../../src/store/dump.js';
 import { tendPaths, type TendPaths } from '../../src/store/paths.js';
+import { sampleSpec } from '../helpers/sample-spec.js';
 
 function spec(name: string, env: Record<string, string> = {}): AppSpec {
-  return {
+  return sampleSpec({
     name,
-    namespace: 'default',
     exec: { script: `/srv/${name}/server.js`, args: ['--port', '3000'], interpreter: 'node', interpreterArgs: [], shell: false },
     cwd: `/srv/${name}`,
     env,
-    autorestart: true,
-    stopExitCodes: [],
-    restartDelayMs: 0,
-    expBackoffRestartDelayMs: 0,
-    maxRestarts: 16,
-    minUptimeMs: 1000,
-    killSignal: 'SIGTERM',
-    killTimeoutMs: 5000,
-    waitReady: false,
-    listenTimeoutMs: 3000,
-    log: {
-      outFile: null,
-      errFile: null,
-      combinedFile: null,
-      merge: false,
-      disabled: false,
-      time: false,
-      dateFormat: null,
-      type: 'raw',
-      maxSizeBytes: 10485760,
-      rotateInterval: 'none',
-      retain: 5,
-      compress: false,
-    },
-    instances: 1,
-    execMode: 'fork',
-    instanceVar: 'NODE_APP_INSTANCE',
-    incrementVar: null,
-    listen: [],
-    shutdownWithMessage: false,
-    maxMemoryRestartBytes: null,
-    cronRestart: null,
-    health: null,
-  };
+  });
 }
 
 const ENV = { API_TOKEN: 'real secret', SPACES: 'a  b', QUOTES: 'it\'s "q"', UNICODE: 'é ✓', NL: 'one\ntwo', EMPTY: '' };

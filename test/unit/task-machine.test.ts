@@ -5,19 +5,7 @@ import { INITIAL, transition, type ProcessEvent, type Snapshot } from '../../src
 import { TASK_COMPLETED, type ProcessInfo } from '../../src/protocol/process-info.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 
-const task = {
-  autorestart: true,
-  stopExitCodes: [],
-  restartDelayMs: 0,
-  expBackoffRestartDelayMs: 0,
-  maxRestarts: 16,
-  minUptimeMs: 1000,
-  killSignal: 'SIGTERM',
-  killTimeoutMs: 5000,
-  waitReady: false,
-  listenTimeoutMs: 3000,
-  task: true,
-};
+const task = sampleSpec({ task: true });
 
 function run(events: ProcessEvent[], s: Snapshot = INITIAL): { s: Snapshot; effects: string[] } {
   const effects: string[] = [];
