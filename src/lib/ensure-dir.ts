@@ -22,3 +22,12 @@ export function ensureDir(path: string, mode = 0o700): void {
   }
   mkdirSync(path, { mode });
 }
+
+/** The path is a directory (following links); false when it is anything else or cannot be read. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

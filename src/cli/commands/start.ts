@@ -1,5 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { TendError, isTendError, usageError } from '../../errors.js';
+import { isDirectory } from '../../lib/ensure-dir.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import type { AppSpec } from '../../protocol/app-spec.js';
@@ -220,14 +221,6 @@ export function shortInstances(argv: string[]): string[] {
     else out.push(a);
   }
   return out;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** `--env K=V` (repeatable). */
