@@ -41,6 +41,17 @@ export function parseFlags<O extends Options>(argv: string[], options: O, verb: 
   }
 }
 
+/** parseFlags for a verb that takes no arguments: one given is a usage error (exit 2). */
+export function parseFlagsOnly<O extends Options>(argv: string[], options: O, verb: string): ReturnType<typeof parseFlags<O>>['values'] {
+  const { values, positionals } = parseFlags(argv, options, verb);
+  if (positionals.length > 0)
+    throw usageError(
+      `\`tend ${verb}\` takes no arguments, got \`${positionals[0] ?? ''}\``,
+      `Run \`tend ${verb} --help\` for the options.`,
+    );
+  return values;
+}
+
 // parseArgs' messages, said the way tend says things (one clause, the flag in backticks, a guess).
 function flagMessage(err: Error & { code?: string }, options: Options): string {
   const msg = err.message.split('\n')[0] ?? 'invalid arguments';

@@ -1,7 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { usageError } from '../../errors.js';
-import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+import { parseFlagsOnly, type CliContext, type Command, type Options } from '../context.js';
 import { renderProcessTable } from '../render/process-table.js';
 import { appCount } from './save.js';
 
@@ -29,12 +28,7 @@ Notes
   left alone. When dump.json is missing, truncated or corrupt, dump.json.bak is used and a
   notice says so; when both are unreadable nothing is started and nothing is changed.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, RESURRECT_OPTIONS, 'resurrect');
-    if (positionals.length > 0)
-      throw usageError(
-        `\`tend resurrect\` takes no arguments, got \`${positionals[0] ?? ''}\``,
-        'Run `tend resurrect --help` for the options.',
-      );
+    const values = parseFlagsOnly(argv, RESURRECT_OPTIONS, 'resurrect');
     const json = values.json === true;
     const marker = values.boot === true ? bootMarker(ctx.env) : null;
     if (marker !== null && existsSync(marker)) {

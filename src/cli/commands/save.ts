@@ -1,5 +1,4 @@
-import { usageError } from '../../errors.js';
-import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+import { parseFlagsOnly, type CliContext, type Command, type Options } from '../context.js';
 
 const SAVE_OPTIONS = { force: { type: 'boolean' }, json: { type: 'boolean' } } satisfies Options;
 
@@ -29,9 +28,7 @@ Notes
   a shutdown leave it as you saved it. Secrets are saved with their real values (the app needs
   them after a reboot); \`list\` and \`describe\` redact them.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, SAVE_OPTIONS, 'save');
-    if (positionals.length > 0)
-      throw usageError(`\`tend save\` takes no arguments, got \`${positionals[0] ?? ''}\``, 'Run `tend save --help` for the options.');
+    const values = parseFlagsOnly(argv, SAVE_OPTIONS, 'save');
     const params = values.force === true ? { force: true } : {};
     const result = await (await ctx.client()).call('dump.save', params);
     if (values.json === true) ctx.out(JSON.stringify(result));

@@ -1,25 +1,19 @@
-import { TendError, usageError } from '../../errors.js';
+import { TendError } from '../../errors.js';
 import { findExecutable } from '../../lib/which.js';
 import { packageFile } from '../../lib/package-files.js';
 import { tendPaths } from '../../store/paths.js';
 import { VERSION } from '../../version.js';
 import { BootChanges, hasLinger, userManagerSocket, waitForPath, wantsLink } from '../../boot/boot-install.js';
-import { resolveBootTarget, type BootTarget } from '../../boot/boot-target.js';
+import type { BootTarget } from '../../boot/boot-target.js';
 import { renderBootUnit } from '../../boot/boot-unit.js';
 import { printChanges } from '../../boot/print-changes.js';
 import { connectIfRunning } from '../../client/connect.js';
-import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+import { BOOT_UNIT_OPTIONS, bootUnitTarget } from '../boot-unit-flags.js';
+import { parseFlagsOnly, type CliContext, type Command } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 
-const STARTUP_OPTIONS = {
-  user: { type: 'string' },
-  rootless: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-} satisfies Options;
-
 export const startup: Command = {
-  options: STARTUP_OPTIONS,
+  options: BOOT_UNIT_OPTIONS,
   help: `
 Synopsis
   tend startup [--user NAME] [--rootless] [--dry-run] [--json]
@@ -51,13 +45,8 @@ Notes
   After \`tend daemon restart\` or \`tend kill\`, bring the unit's daemon back with
   \`systemctl restart <unit>\` (a CLI-started daemon is not supervised by systemd).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, STARTUP_OPTIONS, 'startup');
-    if (positionals.length > 0)
-      throw usageError(
-        `\`tend startup\` takes no arguments, got \`${positionals[0] ?? ''}\``,
-        'Run `tend startup --help` for the options.',
-      );
-    const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
+    const values = parseFlagsOnly(argv, BOOT_UNIT_OPTIONS, 'startup');
+    const target = bootUnitTarget(values, ctx);
     const path = ctx.env.PATH ?? '';
     const node = nodeOnPath(path);
     const unitText = renderBootUnit({

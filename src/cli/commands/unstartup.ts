@@ -1,19 +1,11 @@
 import { existsSync } from 'node:fs';
-import { usageError } from '../../errors.js';
 import { BootChanges, userManagerSocket, wantsLink } from '../../boot/boot-install.js';
-import { resolveBootTarget } from '../../boot/boot-target.js';
 import { printChanges } from '../../boot/print-changes.js';
-import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
-
-const UNSTARTUP_OPTIONS = {
-  user: { type: 'string' },
-  rootless: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-} satisfies Options;
+import { BOOT_UNIT_OPTIONS, bootUnitTarget } from '../boot-unit-flags.js';
+import { parseFlagsOnly, type CliContext, type Command } from '../context.js';
 
 export const unstartup: Command = {
-  options: UNSTARTUP_OPTIONS,
+  options: BOOT_UNIT_OPTIONS,
   help: `
 Synopsis
   tend unstartup [--user NAME] [--rootless] [--dry-run] [--json]
@@ -33,13 +25,8 @@ Notes
   away (outside systemd) to adopt them. The saved set (dump.json) and lingering are left as
   they are (\`loginctl disable-linger\` turns lingering off).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = parseFlags(argv, UNSTARTUP_OPTIONS, 'unstartup');
-    if (positionals.length > 0)
-      throw usageError(
-        `\`tend unstartup\` takes no arguments, got \`${positionals[0] ?? ''}\``,
-        'Run `tend unstartup --help` for the options.',
-      );
-    const target = resolveBootTarget({ user: values.user, rootless: values.rootless === true, env: ctx.env, uid: process.getuid?.() ?? 0 });
+    const values = parseFlagsOnly(argv, BOOT_UNIT_OPTIONS, 'unstartup');
+    const target = bootUnitTarget(values, ctx);
     const changes = new BootChanges(target, values['dry-run'] === true, ctx.env);
     const installed = existsSync(target.unitFile);
     const socket = userManagerSocket(target);
