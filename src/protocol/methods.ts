@@ -1,7 +1,7 @@
 import type { SubscribableEventType } from './events.js';
 import type { AppSpec } from './app-spec.js';
 import type { DaemonInfo } from './daemon-info.js';
-import type { LogRecord, LogSource, LogStream } from './logs.js';
+import type { LogSource, LogStream } from './logs.js';
 import type { AppMetrics } from './metrics.js';
 import type { ProcessDetail, ProcessInfo } from './process-info.js';
 

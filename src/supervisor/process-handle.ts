@@ -1,6 +1,5 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec } from '../protocol/app-spec.js';
-import type { LogStream } from '../protocol/logs.js';
 import type { ExitRecord, ProcessInfo } from '../protocol/process-info.js';
 import { readStat, type ProcStat } from '../procfs/procfs.js';
 import type { ProcScan } from './proc-scan.js';
@@ -13,8 +12,6 @@ import type { HandleDeps, LimitKind, LimitRestarts, PendingOp, ProcessRecord } f
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import { infoOf, recordOf } from './handle-view.js';
-
-export type { AppView, HandleDeps, IntentEntry, LimitKind, LimitRestarts, Observed, PendingOp, ProcessRecord } from './handle-types.js';
 
 /** How often leftover processes of an exited app are checked while they are being stopped. */
 const TREE_POLL_MS = 50;
@@ -67,7 +64,7 @@ export class ProcessHandle {
     this.pipes = new StdioPipes(
       pipePaths,
       sink,
-      (stream) => this.onStreamEnd(stream),
+      () => this.onStreamEnd(),
       (stream, err) => this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }),
     );
   }
@@ -430,7 +427,7 @@ export class ProcessHandle {
     this.timers.delete(deadline);
   }
 
-  private onStreamEnd(_stream: LogStream): void {
+  private onStreamEnd(): void {
     // End-of-file on an adopted app's pipe usually means it died: check now rather than at the next poll.
     if (this.adopted) this.checkAdopted();
   }

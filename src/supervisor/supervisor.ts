@@ -6,8 +6,8 @@ import type { LogPaths } from '../protocol/logs.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
 import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
 import { Persistence } from './persistence.js';
-import { ProcessHandle, type AppView, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
-import type { OperationEntry } from './handle-types.js';
+import { ProcessHandle } from './process-handle.js';
+import type { AppView, LimitKind, Observed, OperationEntry, ProcessRecord } from './handle-types.js';
 import { beginOperation } from './operations.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
@@ -23,16 +23,8 @@ import { resolveTarget } from './targets.js';
 import { HeldApp, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
-import {
-  findInstance,
-  reloadHeld,
-  restartHeldInstance,
-  rowsOf,
-  sampledOf,
-  scaleHeld,
-  type InstanceFigures,
-  type Sampled,
-} from './held-ops.js';
+import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld } from './held-ops.js';
+import type { InstanceFigures, Sampled } from './held-ops.js';
 import { RowEvents } from './row-events.js';
 import { actOnInstance, instanceRows, startIdleInstances } from './instance-ops.js';
 import { planApply } from './apply-plan.js';

@@ -11,7 +11,7 @@ import type { ProcStat } from '../../src/procfs/procfs.js';
 import { writeFileAtomic } from '../../src/store/atomic-write.js';
 import { tendPaths } from '../../src/store/paths.js';
 import { readState, writeState } from '../../src/store/state-file.js';
-import type { ProcessRecord } from '../../src/supervisor/process-handle.js';
+import type { ProcessRecord } from '../../src/supervisor/handle-types.js';
 import { INITIAL } from '../../src/supervisor/process-machine.js';
 import { checkRecord, planRestore } from '../../src/supervisor/restore-plan.js';
 import type { FoundRun } from '../../src/supervisor/run-finder.js';
