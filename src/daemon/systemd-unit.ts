@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { ownCgroup } from '../procfs/system.js';
 
 export interface SystemdUnit {
   name: string;
@@ -13,12 +13,8 @@ export interface SystemdUnit {
  */
 export function detectSystemdUnit(env: NodeJS.ProcessEnv = process.env, cgroupText?: string): SystemdUnit | null {
   if (env.INVOCATION_ID === undefined) return null;
-  let text = cgroupText;
-  try {
-    text ??= readFileSync('/proc/self/cgroup', 'utf8');
-  } catch {
-    return null;
-  }
+  const text = cgroupText ?? ownCgroup();
+  if (text === null) return null;
   const path =
     text
       .split('\n')

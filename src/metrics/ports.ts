@@ -1,87 +1,28 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { netAddress, parseNetRows, readNetRows, socketFds, type NetRow } from '../procfs/net.js';
 import type { ListenPort } from '../protocol/ports.js';
 
-/** The kernel's socket tables, per protocol (the daemon's network namespace). */
-const TABLES: ReadonlyArray<{ file: string; proto: ListenPort['proto']; v6: boolean }> = [
-  { file: '/proc/net/tcp', proto: 'tcp', v6: false },
-  { file: '/proc/net/tcp6', proto: 'tcp', v6: true },
-  { file: '/proc/net/udp', proto: 'udp', v6: false },
-  { file: '/proc/net/udp6', proto: 'udp', v6: true },
-];
 /** TCP_LISTEN; for UDP, TCP_CLOSE is a bound socket with no peer (a server's). */
 const LISTEN_STATE: Record<ListenPort['proto'], string> = { tcp: '0A', udp: '07' };
 
-/** Hex address of /proc/net/*: 32-bit words in host (little-endian) order. */
-function parseAddress(hex: string, v6: boolean): string {
-  const bytes: number[] = [];
-  for (let w = 0; w < hex.length; w += 8) {
-    const word = hex.slice(w, w + 8);
-    for (let b = 6; b >= 0; b -= 2) bytes.push(parseInt(word.slice(b, b + 2), 16));
-  }
-  if (!v6) return bytes.join('.');
-  // ::ffff:a.b.c.d (a v4 address on a v6 socket) and the usual shortened form.
-  if (bytes.slice(0, 10).every((x) => x === 0) && bytes[10] === 255 && bytes[11] === 255) return `::ffff:${bytes.slice(12).join('.')}`;
-  const groups = Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16));
-  // The longest run of two or more zero groups becomes `::` (RFC 5952).
-  let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j += 1;
-    if (j - i > best.len) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  if (best.at === -1) return groups.join(':');
-  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
-}
+const listenPort = (r: NetRow): ListenPort => ({ proto: r.proto, address: netAddress(r.localHex, r.v6), port: r.localPort });
+const isListening = (r: NetRow): boolean => r.state === LISTEN_STATE[r.proto] && r.inode !== 0 && r.localPort > 0;
 
 /** Listening sockets of one table's text, by socket inode. */
 export function parseNetTable(text: string, proto: ListenPort['proto'], v6: boolean): Map<number, ListenPort> {
-  const out = new Map<number, ListenPort>();
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== LISTEN_STATE[proto]) continue;
-    const [addr, port] = (f[1] ?? '').split(':');
-    const inode = Number(f[9]);
-    const portNo = parseInt(port ?? '', 16);
-    if (addr === undefined || !Number.isInteger(inode) || inode === 0 || !(portNo > 0)) continue;
-    out.set(inode, { proto, address: parseAddress(addr, v6), port: portNo });
-  }
-  return out;
+  return new Map(
+    parseNetRows(text, proto, v6)
+      .filter(isListening)
+      .map((r) => [r.inode, listenPort(r)]),
+  );
 }
 
+/** Every listening socket of the machine's tables, by inode. */
 function readListening(): Map<number, ListenPort> {
-  const all = new Map<number, ListenPort>();
-  for (const t of TABLES) {
-    let text: string;
-    try {
-      text = readFileSync(t.file, 'latin1');
-    } catch {
-      continue;
-    }
-    for (const [inode, p] of parseNetTable(text, t.proto, t.v6)) all.set(inode, p);
-  }
-  return all;
-}
-
-/** The socket inodes a process holds open (its /proc/PID/fd links `socket:[N]`); empty when unreadable. */
-export function socketInodes(pid: number): number[] {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const fd of fds) {
-    let link: string;
-    try {
-      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (link.startsWith('socket:[')) out.push(Number(link.slice(8, -1)));
-  }
-  return out;
+  return new Map(
+    readNetRows(['tcp', 'udp'])
+      .filter(isListening)
+      .map((r) => [r.inode, listenPort(r)]),
+  );
 }
 
 /** Sorted by port, then protocol, then address; one entry per (proto, address, port). */
@@ -125,7 +66,7 @@ export class PortScanner {
       const end = Math.min(work.length, at + this.perSlice);
       for (; at < end; at += 1) {
         const w = work[at] as { app: PortScanApp; pid: number };
-        for (const inode of socketInodes(w.pid)) {
+        for (const { inode } of socketFds(w.pid)) {
           const p = listening.get(inode);
           if (p !== undefined) byApp.get(w.app.id)?.push(p);
         }

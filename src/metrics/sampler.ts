@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { AppMetrics, TreeProcess } from '../protocol/metrics.js';
 import { CLOCK_TICKS_PER_SECOND, CpuMeter } from './cpu-meter.js';
 import { MetricHistory } from './history.js';
 import { readAllStats, readAllStatsSliced, type ProcStat } from '../procfs/procfs.js';
+import { ownResidentPages, readCmdline, uptimeSeconds } from '../procfs/system.js';
 import { assignTrees } from './tree-assign.js';
 
 /** An app as the sampler sees it: its main pid while it runs. */
@@ -274,7 +274,7 @@ export class MetricsSampler {
     return st.members.map((m) => ({
       pid: m.pid,
       ppid: m.ppid,
-      command: commandLine(m.pid) ?? `[${m.pid}]`,
+      command: readCmdline(m.pid)?.slice(0, 500) ?? `[${m.pid}]`,
       cpuPercent: st.cpuByPid.has(m.pid) ? Math.round((st.cpuByPid.get(m.pid) as number) * 10) / 10 : null,
       memoryBytes: m.rssPages * this.pageSize,
     }));
@@ -288,33 +288,16 @@ function pct(ticks: number, seconds: number): number {
   return (ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100;
 }
 
-/** Ticks since boot, from /proc/uptime. */
+/** Ticks since boot; 0 when /proc/uptime cannot be read. */
 function uptimeTicks(): number {
-  try {
-    return Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]) * CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** /proc/PID/cmdline: NUL-separated arguments; empty for kernel threads and zombies. */
-function commandLine(pid: number): string | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
-    return text.length > 0 ? text.slice(0, 500) : null;
-  } catch {
-    return null;
-  }
+  return (uptimeSeconds() ?? 0) * CLOCK_TICKS_PER_SECOND;
 }
 
 /** The page size, from this process's own RSS in pages and in bytes (no syscall for it in Node). */
 function detectPageSize(): number {
-  try {
-    const pages = Number(readFileSync('/proc/self/statm', 'latin1').split(' ')[1]);
-    const ratio = process.memoryUsage.rss() / pages;
-    for (const size of [4096, 16384, 65536]) if (ratio < size * 1.5) return size;
-  } catch {
-    /* fall through */
-  }
+  const pages = ownResidentPages();
+  if (pages === null || !(pages > 0)) return 4096;
+  const ratio = process.memoryUsage.rss() / pages;
+  for (const size of [4096, 16384, 65536]) if (ratio < size * 1.5) return size;
   return 4096;
 }

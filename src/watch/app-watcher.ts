@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname, relative } from 'node:path';
+import { readSysctl } from '../procfs/system.js';
 import type { WatchSpec } from '../protocol/app-spec.js';
 import type { WatchStatus } from '../protocol/process-info.js';
 import { makeIgnore, type IgnoreContext } from './ignore-rules.js';
@@ -156,14 +157,6 @@ export class AppWatcher {
     this.tree?.close();
     this.tree = null;
     this.mode = 'off';
-  }
-}
-
-function readSysctl(name: string): string | null {
-  try {
-    return readFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').trim();
-  } catch {
-    return null;
   }
 }
 
