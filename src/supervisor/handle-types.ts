@@ -1,4 +1,14 @@
-import type { AppSpec, ExitRecord, HealthStatus, JobStatus, ListenPort, LogPaths, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import type {
+  AppSpec,
+  ExitRecord,
+  HealthStatus,
+  JobStatus,
+  ListenPort,
+  LogPaths,
+  ProcessInfo,
+  ReloadReport,
+  RunAs,
+} from '../protocol/model.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';
@@ -40,6 +50,8 @@ export interface HandleDeps<H extends AppView> {
   watchAdopted(p: H, on: boolean): void;
   /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
   ptySocket(id: number): string;
+  /** The folder of a PTY holder that runs as another user, made and given to the user (see prepareOwnDir). */
+  ownDir(id: number, runAs: RunAs): string;
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */

@@ -1,4 +1,5 @@
 import { closeSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AppSpec, LogPaths, RunAs } from '../protocol/model.js';
 import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
@@ -6,6 +7,8 @@ import { appEnv, wantsIpc } from './app-env.js';
 import { buildCommand } from '../lib/command-line.js';
 import type { HeldApp } from './held-app.js';
 import { TOKEN_VAR } from './kill-tree.js';
+import { OWN_DIR_FILES } from '../store/paths.js';
+import { pointAt } from './own-run-dir.js';
 import { ptyCommand } from './pty-launch.js';
 import type { StdioPipes } from './stdio-pipes.js';
 
@@ -19,13 +22,15 @@ export interface LaunchInput {
   makeFifos(paths: string[]): void;
   /** The attach socket of a PTY app. */
   ptySocket: string;
+  /** The folder a PTY holder that runs as another user works in (see prepareOwnDir). */
+  ownDir(runAs: RunAs): string;
 }
 
 export type PreparedLaunch =
   | {
       ok: true;
       fds: [number, number, number];
-      command: { file: string; args: string[] };
+      command: { file: string; args: string[]; cwd?: string | undefined };
       heldEnv: Record<string, string> | null;
       ipc: boolean;
     }
@@ -45,12 +50,24 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
   }
   try {
     const held = input.held?.command(input.spec) ?? null;
-    let command = held ?? buildCommand(input.spec.exec);
-    // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts).
-    if (held === null && input.spec.pty !== undefined) command = ptyCommand(command, input.spec, input.ptySocket);
-    if (input.spec.runAs !== undefined) command = asUser(command, input.spec.runAs, input.pipes);
+    let command: { file: string; args: string[]; cwd?: string | undefined } = held ?? buildCommand(input.spec.exec);
+    // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts); as another
+    // user, in its own folder, with its attach socket reached through a symlink.
+    if (held === null && input.spec.pty !== undefined) {
+      const runAs = input.spec.runAs;
+      if (runAs === undefined) command = ptyCommand(command, input.spec, input.ptySocket);
+      else {
+        const dir = input.ownDir(runAs);
+        pointAt(input.ptySocket, join(dir, OWN_DIR_FILES.attach));
+        command = { ...ptyCommand(command, input.spec, OWN_DIR_FILES.attach), cwd: dir };
+      }
+    }
+    if (input.spec.runAs !== undefined) {
+      input.pipes.chown(input.spec.runAs.uid, input.spec.runAs.gid);
+      command = { ...asUser(command, input.spec.runAs), cwd: command.cwd };
+    }
     const ipc = held === null && input.spec.pty === undefined && wantsIpc(input.spec);
-    return { ok: true, fds, command: { file: command.file, args: command.args }, heldEnv: held?.env ?? null, ipc };
+    return { ok: true, fds, command: { file: command.file, args: command.args, cwd: command.cwd }, heldEnv: held?.env ?? null, ipc };
   } catch (err) {
     for (const fd of fds) closeSync(fd);
     return { ok: false, message: `cannot prepare the command: ${(err as Error).message}` };
@@ -58,14 +75,14 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
 }
 
 /**
- * The command run as another user (a root daemon, PM2's `uid`/`gid`): setpriv sets the
- * supplementary groups (initgroups), the group and the user, then execs the app (same pid). The
- * app's FIFOs become its own; the daemon keeps its ends, opened before.
+ * A command run as another user (a root daemon, PM2's `uid`/`gid`): setpriv sets the
+ * supplementary groups (initgroups), the group and the user, then execs the command (same pid).
+ * The one way tend runs anything as an app's user: the app or its holder, its hooks, its exec
+ * health checks. (The app's FIFOs become its own; the daemon keeps its ends, opened before.)
  */
-function asUser(command: { file: string; args: string[] }, runAs: RunAs, pipes: StdioPipes): { file: string; args: string[] } {
+export function asUser(command: { file: string; args: string[] }, runAs: RunAs): { file: string; args: string[] } {
   const setpriv = findExecutable('setpriv', process.env.PATH ?? '/usr/bin:/bin', '/');
   if (setpriv === undefined) throw new Error('setpriv (util-linux) is needed to run an app as another user, and it is not installed');
-  pipes.chown(runAs.uid, runAs.gid);
   return { file: setpriv, args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', command.file, ...command.args] };
 }
 
@@ -78,5 +95,6 @@ export function launchRequest(
   token: string,
 ): SpawnRequest {
   const env = appEnv(spec, id, logs, { [spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...prepared.heldEnv, [TOKEN_VAR]: token });
-  return { file: prepared.command.file, args: prepared.command.args, cwd: spec.cwd, env, stdio: prepared.fds, ipc: prepared.ipc };
+  const cwd = prepared.command.cwd ?? spec.cwd;
+  return { file: prepared.command.file, args: prepared.command.args, cwd, env, stdio: prepared.fds, ipc: prepared.ipc };
 }

@@ -198,6 +198,7 @@ export class ProcessHandle {
       held: this.syncHeld(),
       makeFifos: this.deps.makeFifos,
       ptySocket: this.deps.ptySocket(this.id),
+      ownDir: (runAs) => this.deps.ownDir(this.id, runAs),
     });
     if (!prepared.ok) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: prepared.message }));

@@ -3,6 +3,7 @@ import type { Health } from '../lib/health.js';
 import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
 import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
+import { prepareOwnDir, removeOwnDir } from './own-run-dir.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type AppView, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { OperationEntry } from './handle-types.js';
@@ -165,6 +166,7 @@ export class Supervisor {
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
       ptySocket: (id) => ptySocketPath(this.deps.paths, id),
+      ownDir: (id, runAs) => prepareOwnDir(this.deps.paths, id, runAs),
       makeHeld: (p, saved, changed) =>
         new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
@@ -559,6 +561,7 @@ export class Supervisor {
     handle.detach();
     handle.pipes.remove();
     handle.held?.removeFiles();
+    if (handle.spec.runAs !== undefined) removeOwnDir(this.deps.paths, handle.id);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }
