@@ -86,6 +86,11 @@ export function asUser(command: { file: string; args: string[] }, runAs: RunAs):
   return { file: setpriv, args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', command.file, ...command.args] };
 }
 
+/** A command of the app other than the app itself (a hook, an exec health check), run as the app's user. */
+export function asApp(spec: Pick<AppSpec, 'runAs'>, command: { file: string; args: string[] }): { file: string; args: string[] } {
+  return spec.runAs === undefined ? command : asUser(command, spec.runAs);
+}
+
 /** The spawn request of a prepared launch, once the run's token is recorded. */
 export function launchRequest(
   prepared: Extract<PreparedLaunch, { ok: true }>,
