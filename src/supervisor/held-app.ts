@@ -86,11 +86,11 @@ export class HeldApp {
     return { file: process.execPath, args: [...holder, OWN_DIR_FILES.spec], env: { TEND_HOLDER_SOCKET: OWN_DIR_FILES.socket }, cwd: dir };
   }
 
-  /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
-  connect(adopted = false): void {
+  /** After a spawn or an adoption of the holder `pid` (`adopted`: keep showing the last known status meanwhile). */
+  connect(pid: number | null, adopted = false): void {
     this.disconnect();
     this.status = adopted ? this.savedStatus : null;
-    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log);
+    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log, pid);
     this.link.start();
   }
 

@@ -277,7 +277,7 @@ export class ProcessHandle {
     });
     if (pid !== undefined) {
       this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
-      this.held?.connect();
+      this.held?.connect(pid);
       this.dispatch({ type: 'spawned' });
       const pending = this.pendingSignal;
       this.pendingSignal = null;
@@ -451,7 +451,7 @@ export class ProcessHandle {
     this._startedAt = record.startedAt;
     this._token = record.token;
     this._adopted = true;
-    this.syncHeld(record)?.connect(true);
+    this.syncHeld(record)?.connect(record.pid, true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     // The saved state through the machine (a stop under way goes on: signal, kill deadline).

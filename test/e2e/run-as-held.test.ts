@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,17 @@ describe('a root tend runs cluster, listen and pty apps, hooks and exec checks a
     for (const w of workers) await accounts.assertRunsAs(w.pid as number, userA, `cl worker ${w.pid}`);
     const again = await attachAndType(join(t.home, 'pty', `${pt.id}.sock`), 'after-restart', /got after-restart/);
     assert.match(again, /got after-restart/);
+
+    // A's holder may point its socket, in A's folder, at B's holder: the daemon (root) follows
+    // the link, meets a holder with another pid, and does not take it for A's.
+    const clId = (rows.find((r) => r.name === 'cl') as ProcessJson).id;
+    const clSocket = join(t.home, 'holders', `${clId}.d`, 'holder.sock');
+    unlinkSync(clSocket);
+    symlinkSync(join(t.home, 'holders', `${ls.id}.d`, 'holder.sock'), clSocket);
+    assert.equal((await t.run(['daemon', 'restart'])).code, 0);
+    await waitFor(() => readFileSync(join(t.home, 'daemon.log'), 'utf8').includes('holder-impostor'), 'the daemon to refuse the impostor');
+    const lsPids = (await t.list()).filter((r) => r.name === 'ls').map((r) => r.pid);
+    for (const r of (await t.list()).filter((x) => x.name === 'cl')) assert.ok(!lsPids.includes(r.pid), `cl shows ls's worker ${r.pid}`);
 
     // Deleting the apps removes their folders.
     const deleted = await t.run(['delete', 'all']);
