@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppSpec, LogPaths, RunAs } from '../protocol/model.js';
+import { parseListenAddress } from '../lib/listen-address.js';
 import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';
@@ -64,7 +65,7 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
     }
     if (input.spec.runAs !== undefined) {
       input.pipes.chown(input.spec.runAs.uid, input.spec.runAs.gid);
-      command = { ...asUser(command, input.spec.runAs), cwd: command.cwd };
+      command = { ...asUser(command, input.spec.runAs, bindsLowPort(input.spec)), cwd: command.cwd };
     }
     const ipc = held === null && input.spec.pty === undefined && wantsIpc(input.spec);
     return { ok: true, fds, command: { file: command.file, args: command.args, cwd: command.cwd }, heldEnv: held?.env ?? null, ipc };
@@ -80,10 +81,21 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
  * The one way tend runs anything as an app's user: the app or its holder, its hooks, its exec
  * health checks. (The app's FIFOs become its own; the daemon keeps its ends, opened before.)
  */
-export function asUser(command: { file: string; args: string[] }, runAs: RunAs): { file: string; args: string[] } {
+export function asUser(command: { file: string; args: string[] }, runAs: RunAs, lowPorts = false): { file: string; args: string[] } {
   const setpriv = findExecutable('setpriv', process.env.PATH ?? '/usr/bin:/bin', '/');
   if (setpriv === undefined) throw new Error('setpriv (util-linux) is needed to run an app as another user, and it is not installed');
-  return { file: setpriv, args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', command.file, ...command.args] };
+  // A `listen` port below 1024 is bound by the holder, as the user: it keeps that one capability.
+  const caps = lowPorts ? ['--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service'] : [];
+  const ids = [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups'];
+  return { file: setpriv, args: [...ids, ...caps, '--', command.file, ...command.args] };
+}
+
+/** Whether the app's `listen` asks for a TCP port below 1024 (root's alone by default). */
+function bindsLowPort(spec: AppSpec): boolean {
+  return (spec.listen ?? []).some((text) => {
+    const address = parseListenAddress(text);
+    return address.kind === 'tcp' && address.port > 0 && address.port < 1024;
+  });
 }
 
 /** A command of the app other than the app itself (a hook, an exec health check), run as the app's user. */

@@ -2,7 +2,7 @@ import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, rmdirSync, symlin
 import { dirname, join } from 'node:path';
 import { ensureDir } from '../lib/ensure-dir.js';
 import type { RunAs } from '../protocol/model.js';
-import { OWN_DIR_FILES, ownRunDir, type TendPaths } from '../store/paths.js';
+import { OWN_DIR_FILES, ownRunDir, ptySocketPath, type TendPaths } from '../store/paths.js';
 
 /**
  * The folder a holder or PTY holder of an app that runs as another user works in (see
@@ -39,8 +39,14 @@ export function pointAt(link: string, target: string): void {
   symlinkSync(target, link);
 }
 
-/** The app was deleted: its folder goes, with the files tend put there or its holder made. */
+/** The app was deleted: its folder goes, with the files tend put there or its holder made, and the attach symlink. */
 export function removeOwnDir(paths: TendPaths, id: number): void {
+  const attach = ptySocketPath(paths, id);
+  try {
+    if (lstatSync(attach).isSymbolicLink()) unlinkSync(attach);
+  } catch {
+    /* no PTY app, or its holder removed its socket */
+  }
   const dir = ownRunDir(paths, id);
   for (const name of Object.values(OWN_DIR_FILES)) unlinkQuietly(join(dir, name));
   try {

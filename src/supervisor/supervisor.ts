@@ -561,7 +561,7 @@ export class Supervisor {
     handle.detach();
     handle.pipes.remove();
     handle.held?.removeFiles();
-    if (handle.spec.runAs !== undefined) removeOwnDir(this.deps.paths, handle.id);
+    removeOwnDir(this.deps.paths, handle.id);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
@@ -38,6 +49,19 @@ function attachAndType(socket: string, typed: string, expect: RegExp): Promise<s
       }
     });
   });
+}
+
+/** A TCP port below 1024 that nothing holds on 127.0.0.1 (the test runs as root). */
+async function lowFreePort(): Promise<number> {
+  for (let port = 1023; port > 900; port--) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port between 901 and 1023');
 }
 
 describe('a root tend runs cluster, listen and pty apps, hooks and exec checks as the app’s user', () => {
@@ -152,6 +176,28 @@ describe('a root tend runs cluster, listen and pty apps, hooks and exec checks a
     const deleted = await t.run(['delete', 'all']);
     assert.equal(deleted.code, 0, deleted.stderr);
     for (const row of rows) assert.equal(existsSync(join(t.home, 'holders', `${row.id}.d`)), false, `${row.name}: folder left`);
+    assert.throws(() => lstatSync(join(t.home, 'pty', `${pt.id}.sock`)), /ENOENT/, 'the attach symlink is left');
+  });
+
+  asRoot.it('a listen app as another user binds a port below 1024', async () => {
+    const port = await lowFreePort();
+    const file = join(dir, 'low.config.js');
+    const app = { name: 'low', script: fixture('who-am-i.js'), cwd: '/', uid: userB, listen: [`127.0.0.1:${port}`] };
+    writeFileSync(file, `module.exports = { apps: [${JSON.stringify(app)}] };\n`);
+    const r = await t.run(['start', file]);
+    assert.equal(r.code, 0, r.stderr);
+    const row = await waitFor(async () => {
+      const a = await t.app('low');
+      return a.status === 'online' && a.pid !== null ? a : undefined;
+    }, 'the app online');
+    await accounts.assertRunsAs(row.pid as number, userB, 'low');
+    const accepted = await new Promise<boolean>((resolve) => {
+      const c = connect(port, '127.0.0.1');
+      c.on('connect', () => resolve(c.destroy() !== null));
+      c.on('error', () => resolve(false));
+    });
+    assert.equal(accepted, true, `nothing listens on ${port}; err log: ${readFileSync(join(t.home, 'logs', 'low-error.log'), 'utf8')}`);
+    assert.equal((await t.run(['delete', 'low'])).code, 0);
   });
 
   asRoot.it('hooks and exec health checks of an app with uid run as its user', async () => {
