@@ -48,10 +48,8 @@ export interface HandleDeps<H extends AppView> {
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
   watchAdopted(p: H, on: boolean): void;
-  /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
-  ptySocket(id: number): string;
-  /** The folder of a PTY holder that runs as another user, made and given to the user (see prepareOwnDir). */
-  ownDir(id: number, runAs: RunAs): string;
+  /** Where a PTY app's holder listens (TEND_HOME/pty/<id>.sock, or its own folder as another user: see ptyHome). */
+  ptyHome(id: number, runAs: RunAs | undefined): { socket: string; cwd?: string };
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */

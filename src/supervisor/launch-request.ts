@@ -1,5 +1,4 @@
 import { closeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AppSpec, LogPaths, RunAs } from '../protocol/model.js';
 import { parseListenAddress } from '../lib/listen-address.js';
 import { findExecutable } from '../lib/which.js';
@@ -8,8 +7,6 @@ import { appEnv, wantsIpc } from './app-env.js';
 import { buildCommand } from '../lib/command-line.js';
 import type { HeldApp } from './held-app.js';
 import { TOKEN_VAR } from './kill-tree.js';
-import { OWN_DIR_FILES } from '../store/paths.js';
-import { pointAt } from './own-run-dir.js';
 import { ptyCommand } from './pty-launch.js';
 import type { StdioPipes } from './stdio-pipes.js';
 
@@ -21,10 +18,8 @@ export interface LaunchInput {
   /** The app's holder when it is a cluster / socket-activated app. */
   held: HeldApp | null;
   makeFifos(paths: string[]): void;
-  /** The attach socket of a PTY app. */
-  ptySocket: string;
-  /** The folder a PTY holder that runs as another user works in (see prepareOwnDir). */
-  ownDir(runAs: RunAs): string;
+  /** Where a PTY app's holder listens, and works as another user (see ptyHome). */
+  ptyHome(runAs: RunAs | undefined): { socket: string; cwd?: string };
 }
 
 export type PreparedLaunch =
@@ -53,15 +48,10 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
     const held = input.held?.command(input.spec) ?? null;
     let command: { file: string; args: string[]; cwd?: string | undefined } = held ?? buildCommand(input.spec.exec);
     // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts); as another
-    // user, in its own folder, with its attach socket reached through a symlink.
+    // user, in its own folder (see ptyHome).
     if (held === null && input.spec.pty !== undefined) {
-      const runAs = input.spec.runAs;
-      if (runAs === undefined) command = ptyCommand(command, input.spec, input.ptySocket);
-      else {
-        const dir = input.ownDir(runAs);
-        pointAt(input.ptySocket, join(dir, OWN_DIR_FILES.attach));
-        command = { ...ptyCommand(command, input.spec, OWN_DIR_FILES.attach), cwd: dir };
-      }
+      const home = input.ptyHome(input.spec.runAs);
+      command = { ...ptyCommand(command, input.spec, home.socket), cwd: home.cwd };
     }
     if (input.spec.runAs !== undefined) {
       input.pipes.chown(input.spec.runAs.uid, input.spec.runAs.gid);

@@ -39,8 +39,29 @@ export function pointAt(link: string, target: string): void {
   symlinkSync(target, link);
 }
 
-/** The app was deleted: its folder goes, with the files tend put there or its holder made, and the attach symlink. */
-export function removeOwnDir(paths: TendPaths, id: number): void {
+/**
+ * Where a PTY holder listens: its attach socket; as another user, in its own folder (its cwd),
+ * named relative to it, and reached by the daemon and `tend attach` through a symlink.
+ */
+export function ptyHome(paths: TendPaths, id: number, runAs: RunAs | undefined): { socket: string; cwd?: string } {
+  const socket = ptySocketPath(paths, id);
+  if (runAs === undefined) return { socket };
+  const dir = prepareOwnDir(paths, id, runAs);
+  pointAt(socket, join(dir, OWN_DIR_FILES.attach));
+  return { socket: OWN_DIR_FILES.attach, cwd: dir };
+}
+
+/** The app was deleted: its FIFOs and spools, its holder's files, its own folder and attach symlink go. */
+export function removeAppFiles(
+  paths: TendPaths,
+  app: { id: number; pipes: { remove(): void }; held: { removeFiles(): void } | null },
+): void {
+  app.pipes.remove();
+  app.held?.removeFiles();
+  removeOwnDir(paths, app.id);
+}
+
+function removeOwnDir(paths: TendPaths, id: number): void {
   const attach = ptySocketPath(paths, id);
   try {
     if (lstatSync(attach).isSymbolicLink()) unlinkSync(attach);

@@ -197,8 +197,7 @@ export class ProcessHandle {
       pipes: this.pipes,
       held: this.syncHeld(),
       makeFifos: this.deps.makeFifos,
-      ptySocket: this.deps.ptySocket(this.id),
-      ownDir: (runAs) => this.deps.ownDir(this.id, runAs),
+      ptyHome: (runAs) => this.deps.ptyHome(this.id, runAs),
     });
     if (!prepared.ok) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: prepared.message }));

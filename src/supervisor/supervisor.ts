@@ -2,8 +2,8 @@ import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
 import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec, LogPaths, ProcessInfo } from '../protocol/model.js';
-import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
-import { prepareOwnDir, removeOwnDir } from './own-run-dir.js';
+import { fifoPath, type TendPaths } from '../store/paths.js';
+import { ptyHome, removeAppFiles } from './own-run-dir.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle, type AppView, type LimitKind, type Observed, type ProcessRecord } from './process-handle.js';
 import type { OperationEntry } from './handle-types.js';
@@ -165,8 +165,7 @@ export class Supervisor {
       watchAdopted: (p, on) => this.adopted.watch(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
-      ptySocket: (id) => ptySocketPath(this.deps.paths, id),
-      ownDir: (id, runAs) => prepareOwnDir(this.deps.paths, id, runAs),
+      ptyHome: (id, runAs) => ptyHome(this.deps.paths, id, runAs),
       makeHeld: (p, saved, changed) =>
         new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
@@ -559,9 +558,7 @@ export class Supervisor {
   private removed(handle: ProcessHandle): void {
     this.apps.delete(handle.id);
     handle.detach();
-    handle.pipes.remove();
-    handle.held?.removeFiles();
-    removeOwnDir(this.deps.paths, handle.id);
+    removeAppFiles(this.deps.paths, handle);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }
