@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import { packageFile } from '../lib/package-files.js';
+import { readIds } from '../procfs/procfs.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { AppSpec, ReloadReport } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -15,6 +16,13 @@ import { linkInto, pointAt, prepareOwnDir } from './own-run-dir.js';
 /** Cluster apps and socket-activated apps run under a holder process instead of directly. */
 export function isHeld(spec: AppSpec): boolean {
   return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
+}
+
+/** Whether the holder `pid` runs as the user and group `spec` asks for (tend's own without `uid`/`gid`). */
+export function holderRunsAs(pid: number | null, spec: AppSpec): boolean {
+  const ids = pid === null ? undefined : readIds(pid);
+  const want = spec.runAs ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  return ids !== undefined && ids.uid === want.uid && ids.gid === want.gid;
 }
 
 /** What the state file keeps of a holder for the next daemon. */
