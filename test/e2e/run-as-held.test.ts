@@ -15,7 +15,8 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
-import { TendHome, fixture, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { ROOT, TendHome, fixture, freePort, httpGet, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { commandMissing, needs } from '../helpers/needs.js';
 import { asRoot, ThrowawayUsers } from '../helpers/throwaway-users.js';
 
 /** Attaches to a PTY app through its socket as `tend attach` does; resolves with what the screen and output showed after typing. */
@@ -63,6 +64,8 @@ async function lowFreePort(): Promise<number> {
   }
   throw new Error('no free port between 901 and 1023');
 }
+
+const withPython = needs(asRoot.missing ?? commandMissing('python3', ['-c', 'import socket']));
 
 describe('a root tend runs cluster, listen and pty apps, hooks and exec checks as the app’s user', () => {
   const accounts = new ThrowawayUsers(2);
@@ -179,24 +182,28 @@ describe('a root tend runs cluster, listen and pty apps, hooks and exec checks a
     assert.throws(() => lstatSync(join(t.home, 'pty', `${pt.id}.sock`)), /ENOENT/, 'the attach symlink is left');
   });
 
-  asRoot.it('a listen app as another user binds a port below 1024', async () => {
+  // The Python example: LISTEN_FDS, and READY=1 on NOTIFY_SOCKET, a socket in the holder's folder.
+  withPython.it('a listen app as another user binds a port below 1024 and says it is ready (wait_ready)', async () => {
     const port = await lowFreePort();
     const file = join(dir, 'low.config.js');
-    const app = { name: 'low', script: fixture('who-am-i.js'), cwd: '/', uid: userB, listen: [`127.0.0.1:${port}`] };
+    const app = {
+      name: 'low',
+      script: join(ROOT, 'examples', 'python-socket', 'app.py'),
+      interpreter: 'python3',
+      cwd: '/',
+      uid: userB,
+      listen: [`127.0.0.1:${port}`],
+      wait_ready: true,
+      listen_timeout: 15_000,
+    };
     writeFileSync(file, `module.exports = { apps: [${JSON.stringify(app)}] };\n`);
     const r = await t.run(['start', file]);
     assert.equal(r.code, 0, r.stderr);
-    const row = await waitFor(async () => {
-      const a = await t.app('low');
-      return a.status === 'online' && a.pid !== null ? a : undefined;
-    }, 'the app online');
+    const row = await t.app('low');
+    assert.equal(row.status, 'online', 'ready (wait_ready) before listen_timeout');
     await accounts.assertRunsAs(row.pid as number, userB, 'low');
-    const accepted = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1');
-      c.on('connect', () => resolve(c.destroy() !== null));
-      c.on('error', () => resolve(false));
-    });
-    assert.equal(accepted, true, `nothing listens on ${port}; err log: ${readFileSync(join(t.home, 'logs', 'low-error.log'), 'utf8')}`);
+    const body = await httpGet(port);
+    assert.match(body ?? '', /^hello from python, pid \d+/, `err log: ${readFileSync(join(t.home, 'logs', 'low-error.log'), 'utf8')}`);
     assert.equal((await t.run(['delete', 'low'])).code, 0);
   });
 
