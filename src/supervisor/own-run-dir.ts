@@ -20,7 +20,10 @@ export function prepareOwnDir(paths: TendPaths, id: number, runAs: RunAs): strin
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   // holders/ is the daemon's alone: nothing but the daemon can have put a symlink at `dir`.
-  if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  // The app changed users: the previous one's holder log is not the new one's to read.
+  if (st.uid !== runAs.uid) unlinkQuietly(join(dir, OWN_DIR_FILES.log));
   chownSync(dir, runAs.uid, runAs.gid);
   chmodSync(dir, 0o700);
   return dir;
@@ -69,7 +72,13 @@ function removeOwnDir(paths: TendPaths, id: number): void {
     /* no PTY app, or its holder removed its socket */
   }
   const dir = ownRunDir(paths, id);
-  for (const name of Object.values(OWN_DIR_FILES)) unlinkQuietly(join(dir, name));
+  for (const name of Object.values(OWN_DIR_FILES)) {
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* not there, or something of the user's (a folder) that the rmdir below leaves */
+    }
+  }
   try {
     rmdirSync(dir);
   } catch {
