@@ -14,11 +14,13 @@ const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1l\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?10
 /**
  * Connects this terminal to a PTY holder: raw mode, keystrokes to the app, its output to the
  * screen, window size changes passed on; `detachByte` (typed alone or in a paste) detaches.
+ * The holder must say it is `holderPid`: the socket of an app that runs as another user is in
+ * that user's folder, and the user could point it at another app's terminal.
  */
-export async function attachSession(socketPath: string, detachByte: number): Promise<AttachEnd> {
+export async function attachSession(socketPath: string, detachByte: number, holderPid: number): Promise<AttachEnd> {
   const socket = await connectHolder(socketPath);
   if (socket === null) return { how: 'lost', message: `no PTY holder answers at ${socketPath}` };
-  return session(socket, detachByte);
+  return session(socket, detachByte, holderPid);
 }
 
 /**
@@ -38,7 +40,7 @@ async function connectHolder(path: string): Promise<Socket | null> {
   }
 }
 
-function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
+function session(socket: Socket, detachByte: number, holderPid: number): Promise<AttachEnd> {
   const stdin = process.stdin;
   const stdout = process.stdout;
   return new Promise((resolve) => {
@@ -90,6 +92,11 @@ function session(socket: Socket, detachByte: number): Promise<AttachEnd> {
         else if (f.t === 'error') return finish({ how: 'lost', message: f.message });
         else if (f.t === 'hello' && f.protocol !== PTY_PROTOCOL_VERSION)
           return finish({ how: 'lost', message: `the holder speaks protocol ${f.protocol}, this tend ${PTY_PROTOCOL_VERSION}` });
+        else if (f.t === 'hello' && f.pid !== holderPid)
+          return finish({
+            how: 'lost',
+            message: `the terminal socket is held by pid ${f.pid}, not by the app's holder (pid ${holderPid})`,
+          });
       }
     });
     socket.on('error', (err) => finish({ how: 'lost', message: err.message }));

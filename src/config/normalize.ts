@@ -245,16 +245,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   const image = get<string | undefined>('image');
   if (image !== undefined) spec.image = image;
   const runAs = resolveRunAs(runAsGiven.user, runAsGiven.group, ctx.source);
-  if (runAs !== null) {
-    if (spec.pty !== undefined || spec.execMode === 'cluster' || spec.listen.length > 0) {
-      throw new TendError(
-        'E_INVALID_VALUE',
-        `${ctx.source}: \`uid\`/\`gid\` work for plain apps only, not yet with pty, cluster mode or listen sockets`,
-        { hint: 'Remove `uid`/`gid`, or run the app without pty, cluster mode and listen.' },
-      );
-    }
-    spec.runAs = runAs;
-  }
+  if (runAs !== null) spec.runAs = runAs;
   applyRunKind(spec, get, ctx.source);
   checkExecSize(spec, ctx.source);
   return { spec, warnings };

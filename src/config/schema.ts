@@ -151,7 +151,7 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'image', type: 'string', description: 'Container image holding the app, for `tend export kubernetes|compose` (tend itself runs the app on this machine).', tendOnly: true }),
   // Accepted, not built yet
   d({ key: 'autostart', type: 'boolean', default: true, description: 'Register the app without starting it when `false`.', unsupported: notYet('registering without starting'), quietValues: [true] }),
-  d({ key: 'uid', type: 'string', description: 'User (name or id) to run the app as, with its groups. Needs tend running as root; not yet with pty, cluster mode or listen.', aliases: ['user'], runAs: 'user' }),
+  d({ key: 'uid', type: 'string', description: 'User (name or id) to run the app as, with its groups. Needs tend running as root.', aliases: ['user'], runAs: 'user' }),
   d({ key: 'gid', type: 'string', description: 'Group (name or id) to run the app as (default: the user\'s own). Needs tend running as root.', runAs: 'group' }),
   d({ key: 'pid_file', type: 'string', description: 'File the app\'s pid is written to.', aliases: ['pid'], unsupported: notYet('per-app pid files') + '; `tend describe <app> --json` shows the pid' }),
   // PM2 internals, ignored on purpose

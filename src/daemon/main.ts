@@ -13,6 +13,7 @@ import type { DaemonInfo } from '../protocol/daemon-info.js';
 import { RpcServer } from '../rpc/server.js';
 import { resolveHome, tendPaths, type TendPaths } from '../store/paths.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { asApp } from '../supervisor/launch-request.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './handlers.js';
 import { EventBus } from './event-bus.js';
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
     // By id in O(1): this runs on every state change (resolving a target scans every app).
     appOf: (id) => {
       const spec = supervisor.handle(id)?.spec;
-      return spec === undefined ? null : { hooks: spec.hooks, cwd: spec.cwd, env: spec.env };
+      return spec === undefined ? null : { hooks: spec.hooks, cwd: spec.cwd, env: spec.env, asApp: (c) => asApp(spec, c) };
     },
     log: daemonLog,
     timeoutMs: Number(process.env.TEND_HOOK_TIMEOUT_MS) > 0 ? Number(process.env.TEND_HOOK_TIMEOUT_MS) : 10_000,

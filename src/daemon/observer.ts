@@ -13,6 +13,7 @@ import type { ProcessDetail, ProcessInfo } from '../protocol/process-info.js';
 import type { Observed } from '../supervisor/handle-types.js';
 import { isUpState } from '../supervisor/process-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { asApp } from '../supervisor/launch-request.js';
 
 export interface ObserverOptions {
   now(): number;
@@ -59,6 +60,7 @@ export class Observer {
       onReady: (id) => this.supervisor?.markReady(id),
       onUnhealthy: (id, reason) => this.supervisor?.autoRestart(id, 'health', reason),
       onChange: (id) => this.supervisor?.observedChanged(id),
+      asApp,
     });
     this.ages = new MaxAges(
       (id, ageMs) => this.supervisor?.autoRestart(id, 'age', `max_age: its process was ${formatDuration(ageMs)} old`),

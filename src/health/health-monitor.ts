@@ -1,4 +1,4 @@
-import { runProbe, type ProbeContext, type ProbeResult } from './probe.js';
+import { runProbe, type Command, type ProbeContext, type ProbeResult } from './probe.js';
 import { freshHealth, nextHealth, type HealthState } from './health-state.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 
@@ -10,6 +10,8 @@ export interface HealthMonitorDeps {
   onUnhealthy(id: number, reason: string): void;
   /** The status changed (for list and events). */
   onChange(id: number): void;
+  /** How a command of the app runs (its exec check): as its user when it has `uid`/`gid`. */
+  asApp(spec: AppSpec, command: Command): Command;
   /** For tests. */
   probe?: (spec: AppSpec, ctx: ProbeContext) => Promise<ProbeResult>;
 }
@@ -80,7 +82,8 @@ export class HealthMonitor {
   private async check(id: number, run: Run): Promise<void> {
     const health = run.spec.health;
     if (health === null || run.over) return;
-    const ctx = { cwd: run.spec.cwd, env: run.spec.env, timeoutMs: health.timeoutMs };
+    const spec = run.spec;
+    const ctx = { cwd: spec.cwd, env: spec.env, timeoutMs: health.timeoutMs, asApp: (c: Command) => this.deps.asApp(spec, c) };
     const result = await (this.deps.probe ?? ((s: AppSpec, c: ProbeContext) => runProbe(health.probe, c)))(run.spec, ctx);
     if (run.over) return;
     const now = this.deps.now();

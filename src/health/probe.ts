@@ -8,10 +8,17 @@ export interface ProbeResult {
   message: string;
 }
 
+export interface Command {
+  file: string;
+  args: string[];
+}
+
 export interface ProbeContext {
   cwd: string;
   env: Record<string, string>;
   timeoutMs: number;
+  /** How a command of the app runs: as the app's user when it has `uid`/`gid` (may throw). */
+  asApp(command: Command): Command;
 }
 
 /** Runs one check; never throws, never outlives its timeout. */
@@ -64,12 +71,18 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeR
   });
 }
 
-/** `sh -c CMD` in the app's cwd and environment, in its own process group (killed whole on timeout). */
+/** `sh -c CMD` as the app, in its cwd and environment, in its own process group (killed whole on timeout). */
 function execProbe(command: string, ctx: ProbeContext): Promise<ProbeResult> {
+  let run: Command;
+  try {
+    run = ctx.asApp({ file: '/bin/sh', args: ['-c', command] });
+  } catch (err) {
+    return Promise.resolve({ ok: false, message: (err as Error).message });
+  }
   return new Promise((resolve) => {
     let output = '';
     let settled = false;
-    const child = spawn('/bin/sh', ['-c', command], { cwd: ctx.cwd, env: ctx.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run.file, run.args, { cwd: ctx.cwd, env: ctx.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer): void => {
       if (output.length < 500) output += chunk.toString('utf8');
     };

@@ -52,7 +52,11 @@ function main(): void {
     }
     log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
     const base = socketPath.replace(/\.sock$/, '');
-    driver = new SocketsDriver(sockets, base.slice(0, base.lastIndexOf('/')), base.slice(base.lastIndexOf('/') + 1));
+    const slash = base.lastIndexOf('/');
+    // A holder that runs as another user names its files relative to its own folder (the home is
+    // closed to it); its workers, in the app's cwd, reach that folder through /proc.
+    const runDir = slash === -1 ? `/proc/${process.pid}/cwd` : base.slice(0, slash);
+    driver = new SocketsDriver(sockets, runDir, base.slice(slash + 1));
   } else driver = new ClusterDriver();
 
   let server: HolderControlServer | null = null;

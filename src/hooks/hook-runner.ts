@@ -8,7 +8,7 @@ import { HookSlots } from './hook-slots.js';
 
 export interface HookRunnerDeps {
   /** The hooks, cwd and env of an app that still exists (null once deleted). */
-  appOf(id: number): { hooks: Hooks | undefined; cwd: string; env: Record<string, string> } | null;
+  appOf(id: number): Known | null;
   log(event: string, data: Record<string, unknown>): void;
   /** A hook that runs longer is killed (command) or aborted (HTTP, however it trickles). */
   timeoutMs?: number;
@@ -18,10 +18,12 @@ export interface HookRunnerDeps {
   perEndpoint?: number;
 }
 
-interface Known {
+export interface Known {
   hooks: Hooks | undefined;
   cwd: string;
   env: Record<string, string>;
+  /** How a command hook runs: as the app's user when it has `uid`/`gid` (may throw). */
+  asApp(command: { file: string; args: string[] }): { file: string; args: string[] };
 }
 
 /**
@@ -140,7 +142,14 @@ export class HookRunner {
       clearTimeout(timer);
       done(error);
     };
-    const child = spawn('/bin/sh', ['-c', line], {
+    let run: { file: string; args: string[] };
+    try {
+      run = app.asApp({ file: '/bin/sh', args: ['-c', line] });
+    } catch (err) {
+      done((err as Error).message);
+      return;
+    }
+    const child = spawn(run.file, run.args, {
       cwd: app.cwd,
       detached: true,
       stdio: ['pipe', 'ignore', 'pipe'],

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 
 /** The fields of /proc/PID/stat that tend uses. */
 export interface ProcStat {
@@ -59,6 +59,19 @@ export function readStat(pid: number): ProcStat | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A process's real user and group ids (/proc/PID/status); undefined when it is gone. */
+export function readIds(pid: number): { uid: number; gid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const uid = /^Uid:\s+(\d+)/m.exec(text)?.[1];
+  const gid = /^Gid:\s+(\d+)/m.exec(text)?.[1];
+  return uid === undefined || gid === undefined ? undefined : { uid: Number(uid), gid: Number(gid) };
 }
 
 /** Alive, not a zombie, and the same incarnation (pid reuse is told apart by start time). */

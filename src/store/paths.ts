@@ -137,6 +137,19 @@ export function ptySocketPath(paths: TendPaths, id: number): string {
   return join(paths.ptyDir, `${id}.sock`);
 }
 
+/**
+ * The folder of an app's holder or PTY holder when the app runs as another user (`uid`/`gid`):
+ * `holders/<id>.d`, owned by that user, mode 0700. The home stays closed to the user, so such a
+ * holder runs in this folder and names its files relative to it (`OWN_DIR_FILES`); the daemon
+ * reaches them through `holderFiles(...).socket` and `ptySocketPath`, symlinks into it.
+ */
+export function ownRunDir(paths: TendPaths, id: number): string {
+  return join(paths.holderDir, `${id}.d`);
+}
+
+/** The names inside `ownRunDir`: the holder's spec (a hard link), control socket, its log, the attach socket. */
+export const OWN_DIR_FILES = { spec: 'spec.json', socket: 'holder.sock', log: 'holder.log', attach: 'attach.sock' } as const;
+
 /** A holder's files, by app id: `<id>.sock` (control), `<id>.json` (spec), `<id>.log` (its own log). */
 export function holderFiles(paths: TendPaths, id: number): { socket: string; spec: string; log: string } {
   const base = join(paths.holderDir, String(id));

@@ -1,7 +1,7 @@
-import type { AppSpec } from '../protocol/app-spec.js';
-import type { LogPaths } from '../protocol/logs.js';
-import type { ListenPort } from '../protocol/ports.js';
+import type { AppSpec, RunAs } from '../protocol/app-spec.js';
 import type { ExitRecord, HealthStatus, JobStatus, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
+import type { ListenPort } from '../protocol/ports.js';
+import type { LogPaths } from '../protocol/logs.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { HeldApp, HeldSaved } from './held-app.js';
 import type { ProcScan } from './proc-scan.js';
@@ -41,8 +41,8 @@ export interface HandleDeps<H extends AppView> {
   log(event: string, data: Record<string, unknown>): void;
   /** Adopted processes are not our children: their death is seen by a /proc check. */
   watchAdopted(p: H, on: boolean): void;
-  /** The attach socket of a PTY app (TEND_HOME/pty/<id>.sock). */
-  ptySocket(id: number): string;
+  /** Where a PTY app's holder listens (TEND_HOME/pty/<id>.sock, or its own folder as another user: see ptyHome). */
+  ptyHome(id: number, runAs: RunAs | undefined): { socket: string; cwd?: string };
   /** Puts FIFOs at the paths (see FifoPool). */
   makeFifos(paths: string[]): void;
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */

@@ -1,19 +1,29 @@
-import { unlinkSync } from 'node:fs';
+import { chownSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import { packageFile } from '../lib/package-files.js';
+import { readIds } from '../procfs/procfs.js';
 import type { HolderStatus } from '../protocol/holder.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ReloadReport } from '../protocol/process-info.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
-import { holderFiles, type TendPaths } from '../store/paths.js';
+import { holderFiles, OWN_DIR_FILES, type TendPaths } from '../store/paths.js';
 import { HolderLink } from './holder-link.js';
 import { holderNodeFlags } from './holder-flags.js';
+import { linkInto, pointAt, prepareOwnDir } from './own-run-dir.js';
 
 /** Cluster apps and socket-activated apps run under a holder process instead of directly. */
 export function isHeld(spec: AppSpec): boolean {
   return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
+}
+
+/** Whether the holder `pid` runs as the user and group `spec` asks for (tend's own without `uid`/`gid`). */
+export function holderRunsAs(pid: number | null, spec: AppSpec): boolean {
+  const ids = pid === null ? undefined : readIds(pid);
+  const want = spec.runAs ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  return ids !== undefined && ids.uid === want.uid && ids.gid === want.gid;
 }
 
 /** What the state file keeps of a holder for the next daemon. */
@@ -66,23 +76,30 @@ export class HeldApp {
   /** The status a previous daemon last heard: shown after an adoption until the holder answers. */
   private savedStatus: HolderStatus | null;
 
-  /** Writes the spec the holder reads at start, and returns how to start the holder. */
-  command(spec: AppSpec): { file: string; args: string[]; env: Record<string, string> } {
+  /**
+   * Writes the spec the holder reads at start, and returns how to start the holder. A holder that
+   * runs as another user works in its own folder (see prepareOwnDir), with the spec hard-linked
+   * there and its control socket reached through `files.socket`, a symlink.
+   */
+  command(spec: AppSpec): { file: string; args: string[]; env: Record<string, string>; cwd?: string } {
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
-    return {
-      file: process.execPath,
-      args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec],
-      env: { TEND_HOLDER_SOCKET: files.socket },
-    };
+    const holder = [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs')];
+    if (spec.runAs === undefined)
+      return { file: process.execPath, args: [...holder, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+    const dir = prepareOwnDir(this.paths, this.appId, spec.runAs);
+    chownSync(files.spec, spec.runAs.uid, spec.runAs.gid);
+    linkInto(files.spec, dir, OWN_DIR_FILES.spec);
+    pointAt(files.socket, join(dir, OWN_DIR_FILES.socket));
+    return { file: process.execPath, args: [...holder, OWN_DIR_FILES.spec], env: { TEND_HOLDER_SOCKET: OWN_DIR_FILES.socket }, cwd: dir };
   }
 
-  /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
-  connect(adopted = false): void {
+  /** After a spawn or an adoption of the holder `pid` (`adopted`: keep showing the last known status meanwhile). */
+  connect(pid: number | null, adopted = false): void {
     this.disconnect();
     this.status = adopted ? this.savedStatus : null;
-    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log);
+    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log, pid);
     this.link.start();
   }
 

@@ -37,6 +37,12 @@ export class HolderLink {
     private readonly socketPath: string,
     private readonly onStatus: (s: HolderStatus) => void,
     private readonly log: (event: string, data: Record<string, unknown>) => void,
+    /**
+     * The holder's pid: a hello from another process is not this app's holder. The socket of a
+     * holder that runs as another user is in that user's folder, and the user could point it at
+     * another socket (another app's holder); the real holder's hello gives its own pid.
+     */
+    private readonly expectedPid: number | null = null,
   ) {}
 
   start(): void {
@@ -84,6 +90,11 @@ export class HolderLink {
       if (f.protocol !== HOLDER_PROTOCOL_VERSION) {
         this.log('holder-protocol-mismatch', { socket: this.socketPath, protocol: f.protocol });
         this.closed = true;
+        sock.destroy();
+        return;
+      }
+      if (this.expectedPid !== null && f.pid !== this.expectedPid) {
+        this.log('holder-impostor', { socket: this.socketPath, expected: this.expectedPid, pid: f.pid });
         sock.destroy();
         return;
       }

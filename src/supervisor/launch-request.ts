@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec, RunAs } from '../protocol/app-spec.js';
 import type { LogPaths } from '../protocol/logs.js';
+import { parseListenAddress } from '../lib/listen-address.js';
 import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';
@@ -18,15 +19,15 @@ export interface LaunchInput {
   /** The app's holder when it is a cluster / socket-activated app. */
   held: HeldApp | null;
   makeFifos(paths: string[]): void;
-  /** The attach socket of a PTY app. */
-  ptySocket: string;
+  /** Where a PTY app's holder listens, and works as another user (see ptyHome). */
+  ptyHome(runAs: RunAs | undefined): { socket: string; cwd?: string };
 }
 
 export type PreparedLaunch =
   | {
       ok: true;
       fds: [number, number, number];
-      command: { file: string; args: string[] };
+      command: { file: string; args: string[]; cwd?: string | undefined };
       heldEnv: Record<string, string> | null;
       ipc: boolean;
     }
@@ -46,12 +47,19 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
   }
   try {
     const held = input.held?.command(input.spec) ?? null;
-    let command = held ?? buildCommand(input.spec.exec);
-    // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts).
-    if (held === null && input.spec.pty !== undefined) command = ptyCommand(command, input.spec, input.ptySocket);
-    if (input.spec.runAs !== undefined) command = asUser(command, input.spec.runAs, input.pipes);
+    let command: { file: string; args: string[]; cwd?: string | undefined } = held ?? buildCommand(input.spec.exec);
+    // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts); as another
+    // user, in its own folder (see ptyHome).
+    if (held === null && input.spec.pty !== undefined) {
+      const home = input.ptyHome(input.spec.runAs);
+      command = { ...ptyCommand(command, input.spec, home.socket), cwd: home.cwd };
+    }
+    if (input.spec.runAs !== undefined) {
+      input.pipes.chown(input.spec.runAs.uid, input.spec.runAs.gid);
+      command = { ...asUser(command, input.spec.runAs, bindsLowPort(input.spec)), cwd: command.cwd };
+    }
     const ipc = held === null && input.spec.pty === undefined && wantsIpc(input.spec);
-    return { ok: true, fds, command: { file: command.file, args: command.args }, heldEnv: held?.env ?? null, ipc };
+    return { ok: true, fds, command: { file: command.file, args: command.args, cwd: command.cwd }, heldEnv: held?.env ?? null, ipc };
   } catch (err) {
     for (const fd of fds) closeSync(fd);
     return { ok: false, message: `cannot prepare the command: ${(err as Error).message}` };
@@ -59,15 +67,31 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
 }
 
 /**
- * The command run as another user (a root daemon, PM2's `uid`/`gid`): setpriv sets the
- * supplementary groups (initgroups), the group and the user, then execs the app (same pid). The
- * app's FIFOs become its own; the daemon keeps its ends, opened before.
+ * A command run as another user (a root daemon, PM2's `uid`/`gid`): setpriv sets the
+ * supplementary groups (initgroups), the group and the user, then execs the command (same pid).
+ * The one way tend runs anything as an app's user: the app or its holder, its hooks, its exec
+ * health checks. (The app's FIFOs become its own; the daemon keeps its ends, opened before.)
  */
-function asUser(command: { file: string; args: string[] }, runAs: RunAs, pipes: StdioPipes): { file: string; args: string[] } {
+export function asUser(command: { file: string; args: string[] }, runAs: RunAs, lowPorts = false): { file: string; args: string[] } {
   const setpriv = findExecutable('setpriv', process.env.PATH ?? '/usr/bin:/bin', '/');
   if (setpriv === undefined) throw new Error('setpriv (util-linux) is needed to run an app as another user, and it is not installed');
-  pipes.chown(runAs.uid, runAs.gid);
-  return { file: setpriv, args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', command.file, ...command.args] };
+  // A `listen` port below 1024 is bound by the holder, as the user: it keeps that one capability.
+  const caps = lowPorts ? ['--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service'] : [];
+  const ids = [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups'];
+  return { file: setpriv, args: [...ids, ...caps, '--', command.file, ...command.args] };
+}
+
+/** Whether the app's `listen` asks for a TCP port below 1024 (root's alone by default). */
+function bindsLowPort(spec: AppSpec): boolean {
+  return (spec.listen ?? []).some((text) => {
+    const address = parseListenAddress(text);
+    return address.kind === 'tcp' && address.port > 0 && address.port < 1024;
+  });
+}
+
+/** A command of the app other than the app itself (a hook, an exec health check), run as the app's user. */
+export function asApp(spec: Pick<AppSpec, 'runAs'>, command: { file: string; args: string[] }): { file: string; args: string[] } {
+  return spec.runAs === undefined ? command : asUser(command, spec.runAs);
 }
 
 /** The spawn request of a prepared launch, once the run's token is recorded. */
@@ -79,5 +103,6 @@ export function launchRequest(
   token: string,
 ): SpawnRequest {
   const env = appEnv(spec, id, logs, { [spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...prepared.heldEnv, [TOKEN_VAR]: token });
-  return { file: prepared.command.file, args: prepared.command.args, cwd: spec.cwd, env, stdio: prepared.fds, ipc: prepared.ipc };
+  const cwd = prepared.command.cwd ?? spec.cwd;
+  return { file: prepared.command.file, args: prepared.command.args, cwd, env, stdio: prepared.fds, ipc: prepared.ipc };
 }

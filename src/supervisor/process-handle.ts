@@ -196,7 +196,7 @@ export class ProcessHandle {
       pipes: this.pipes,
       held: this.syncHeld(),
       makeFifos: this.deps.makeFifos,
-      ptySocket: this.deps.ptySocket(this.id),
+      ptyHome: (runAs) => this.deps.ptyHome(this.id, runAs),
     });
     if (!prepared.ok) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed', message: prepared.message }));
@@ -275,7 +275,7 @@ export class ProcessHandle {
     });
     if (pid !== undefined) {
       this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
-      this.held?.connect();
+      this.held?.connect(pid);
       this.dispatch({ type: 'spawned' });
       const pending = this.pendingSignal;
       this.pendingSignal = null;
@@ -449,7 +449,7 @@ export class ProcessHandle {
     this._startedAt = record.startedAt;
     this._token = record.token;
     this._adopted = true;
-    this.syncHeld(record)?.connect(true);
+    this.syncHeld(record)?.connect(record.pid, true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     // The saved state through the machine (a stop under way goes on: signal, kill deadline).

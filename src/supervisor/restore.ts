@@ -6,6 +6,7 @@ import { readState } from '../store/state-file.js';
 import type { PendingOp, ProcessRecord } from './handle-types.js';
 import { sweepLeftovers } from './kill-tree.js';
 import type { ProcessHandle } from './process-handle.js';
+import { holderRunsAs } from './held-app.js';
 import { checkRecord, planRestore } from './restore-plan.js';
 import { findHomeRuns, type FoundRun } from './run-finder.js';
 
@@ -77,7 +78,9 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
     handle.pending = null;
     return;
   }
-  if (held !== null && held.running && mode === 'adopt' && (op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale')) {
+  const rolling = op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale';
+  // A holder runs as the app's user: one of another user (the new spec changed it) is replaced.
+  if (held !== null && held.running && mode === 'adopt' && rolling && holderRunsAs(handle.pid, handle.spec)) {
     // The holder replaces or adds its workers itself, without downtime.
     const call =
       op.verb === 'scale'

@@ -4,7 +4,8 @@ import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/metho
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { LogPaths } from '../protocol/logs.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
-import { fifoPath, ptySocketPath, type TendPaths } from '../store/paths.js';
+import { fifoPath, type TendPaths } from '../store/paths.js';
+import { ptyHome, removeAppFiles } from './own-run-dir.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle } from './process-handle.js';
 import type { AppView, LimitKind, Observed, OperationEntry, ProcessRecord } from './handle-types.js';
@@ -158,7 +159,7 @@ export class Supervisor {
       watchAdopted: (p, on) => this.adopted.watch(p, on),
       makeFifos: (paths) => this.fifos.provide(paths),
       afterScan: (fn) => this.scans.afterScan(fn),
-      ptySocket: (id) => ptySocketPath(this.deps.paths, id),
+      ptyHome: (id, runAs) => ptyHome(this.deps.paths, id, runAs),
       makeHeld: (p, saved, changed) =>
         new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
@@ -551,8 +552,7 @@ export class Supervisor {
   private removed(handle: ProcessHandle): void {
     this.apps.delete(handle.id);
     handle.detach();
-    handle.pipes.remove();
-    handle.held?.removeFiles();
+    removeAppFiles(this.deps.paths, handle);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }

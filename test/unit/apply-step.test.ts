@@ -49,4 +49,15 @@ describe('applyStep', () => {
     assert.equal(applyStep(running(), sockets, 'reload'), 'restarted');
     assert.equal(applyStep(running(sockets), sampleSpec({ listen: ['9090'], instances: 2 }), 'reload'), 'restarted');
   });
+
+  it('reload restarts a cluster or socket-activated app whose user or group changed: its holder runs as the old one', () => {
+    const as = (uid: number, gid: number) => ({ runAs: { uid, gid, user: `u${uid}` } });
+    const clusterAs = (uid: number, gid: number) => sampleSpec({ execMode: 'cluster', instances: 2, ...as(uid, gid) });
+    assert.equal(applyStep(running(clusterAs(1001, 100)), clusterAs(1001, 100), 'reload'), 'reloaded');
+    assert.equal(applyStep(running(), clusterAs(1001, 100), 'reload'), 'restarted');
+    assert.equal(applyStep(running(clusterAs(1001, 100)), cluster, 'reload'), 'restarted');
+    assert.equal(applyStep(running(clusterAs(1001, 100)), clusterAs(1002, 100), 'reload'), 'restarted');
+    assert.equal(applyStep(running(clusterAs(1001, 100)), clusterAs(1001, 101), 'reload'), 'restarted');
+    assert.equal(applyStep(running(sockets), sampleSpec({ listen: ['8080'], instances: 2, ...as(1001, 100) }), 'reload'), 'restarted');
+  });
 });

@@ -54,10 +54,38 @@ describe('PTY attach speaks the same framing', () => {
     });
     await new Promise<void>((resolve) => server.listen(path, resolve));
     try {
-      const end = await attachSession(path, 0x1d);
+      const end = await attachSession(path, 0x1d, process.pid);
       assert.equal(end.how, 'lost');
       // Without a cap the client buffered all of it and only saw the holder close the connection.
       assert.match((end as { message: string }).message, /not a frame.*larger than/);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the attach client leaves a terminal socket held by another process than the app's holder", async () => {
+    const { createServer } = await import('node:net');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { attachSession } = await import('../../src/cli/attach-session.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tend-attach-pid-'));
+    const path = join(dir, 'attach.sock');
+    let screens = 0;
+    // Another app's holder (pid 4242) answering on the socket: it would show its screen.
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      s.write(encodeFrame({ t: 'hello', protocol: 1, pid: 4242, appPid: 4243, name: 'other' }));
+      s.write(encodeFrame({ t: 'screen', data: 'secret screen' }));
+      screens += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const end = await attachSession(path, 0x1d, 4241);
+      assert.equal(end.how, 'lost');
+      assert.match((end as { message: string }).message, /held by pid 4242, not by the app's holder \(pid 4241\)/);
+      assert.equal(screens, 1);
     } finally {
       server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -48,7 +48,7 @@ describe('probes against real servers', () => {
   let httpPort = 0;
   let tcpPort = 0;
   let silentPort = 0;
-  const ctx = { cwd: '/', env: { PATH: '/usr/bin:/bin' }, timeoutMs: 300 };
+  const ctx = { cwd: '/', env: { PATH: '/usr/bin:/bin' }, timeoutMs: 300, asApp: (c: { file: string; args: string[] }) => c };
   before(async () => {
     http = createHttp((req, res) => {
       res.statusCode = req.url === '/bad' ? 503 : 200;

@@ -83,7 +83,7 @@ describe('hooks: a webhook that trickles its answer', () => {
       2: { online: { type: 'http', url: fast.url } },
     };
     const runner = new HookRunner({
-      appOf: (id) => ({ hooks: hooksOf[id], cwd: '/', env: {} }),
+      appOf: (id) => ({ hooks: hooksOf[id], cwd: '/', env: {}, asApp: (c) => c }),
       log: (event, data) => logs.push({ event, data }),
       timeoutMs: TIMEOUT_MS,
       maxRunning: 16,

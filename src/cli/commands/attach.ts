@@ -48,7 +48,7 @@ Exit codes
     }
     if (app.pid === null)
       throw new TendError('E_NOT_RUNNING', `\`${app.name}\` is ${app.status}`, { hint: `Start it first: tend start ${app.name}` });
-    const end = await attachSession(ptySocketPath(ctx.paths, app.id), detachByte);
+    const end = await attachSession(ptySocketPath(ctx.paths, app.id), detachByte, app.pid);
     if (end.how === 'detached') {
       ctx.err(`[detached from ${app.name}: it keeps running; tend attach ${app.name} to come back]`);
       return 0;
