@@ -53,7 +53,7 @@ function main(): void {
     log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
     const base = socketPath.replace(/\.sock$/, '');
     driver = new SocketsDriver(sockets, base.slice(0, base.lastIndexOf('/')), base.slice(base.lastIndexOf('/') + 1));
-  } else driver = new ClusterDriver();
+  } else driver = new ClusterDriver(spec.sticky === true, log);
 
   let server: HolderControlServer | null = null;
   const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });

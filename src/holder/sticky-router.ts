@@ -1,0 +1,219 @@
+import type { Worker } from 'node:cluster';
+import net from 'node:net';
+import { constants } from 'node:os';
+import { chooseInstance, clientKey } from './sticky-choice.js';
+import { stickyMessage, type StickyToPrimary, type StickyToWorker } from './sticky-messages.js';
+
+/** A worker listening on an address, as one instance of the app. */
+interface Member {
+  worker: Worker;
+  instance: number;
+  /** Join order: during a reload the newer process of an instance takes its clients. */
+  joined: number;
+}
+
+/** One address the workers listen on: the primary accepts on it and picks a worker per client. */
+interface Listener {
+  key: string;
+  server: net.Server;
+  bound: boolean;
+  members: Map<number, Member>;
+  /** Listens answered once the address is bound (or failed). */
+  waiting: Array<{ worker: Worker; instance: number; id: number }>;
+}
+
+/** A connection handed to a worker, kept open here until the worker says it took it. */
+interface Handed {
+  socket: net.Socket;
+  listener: Listener;
+  workerId: number;
+}
+
+const EINVAL = -constants.errno.EINVAL;
+
+/**
+ * Sticky sessions (`sticky: true`) in the node:cluster primary. node:cluster's own round-robin
+ * hands each new connection to the next worker, so the requests of one client land on every
+ * worker in turn, which breaks apps that keep a session in memory between connections
+ * (socket.io's polling transport: the handshake is on one worker, the next poll on another
+ * answers "Session ID unknown"). Here the workers' TCP listens come to the primary instead
+ * (sticky-worker.ts), which accepts on each address itself, without reading a byte, and hands the
+ * connection to the instance the client's IP address belongs to (sticky-choice.ts), as
+ * node:cluster hands it over: the socket goes over the worker's IPC channel, the worker
+ * acknowledges it, and only then does the primary close its copy; a worker that no longer
+ * listens there refuses it and the next choice gets it.
+ */
+export class StickyRouter {
+  private listeners = new Map<string, Listener>();
+  private handed = new Map<number, Handed>();
+  private seq = 0;
+  private joins = 0;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  /** A new worker: its listens and acknowledgements come through here. */
+  adopt(worker: Worker, instance: number): void {
+    worker.on('message', (msg: unknown) => {
+      const m = stickyMessage<StickyToPrimary>(msg);
+      if (m !== null) this.onMessage(worker, instance, m);
+    });
+    worker.once('exit', () => this.leave(worker, true));
+  }
+
+  /**
+   * The worker leaves rotation (retired, or gone when `exited`): no new connection reaches it,
+   * its clients go to their next instance. Connections handed to a worker that exited without
+   * taking them are closed (the client reconnects).
+   */
+  leave(worker: Worker, exited = false): void {
+    for (const listener of [...this.listeners.values()]) {
+      listener.waiting = listener.waiting.filter((w) => w.worker !== worker);
+      if (listener.members.delete(worker.id)) this.closeIfUnused(listener);
+    }
+    if (!exited) return;
+    for (const [seq, h] of this.handed) {
+      if (h.workerId !== worker.id) continue;
+      this.handed.delete(seq);
+      h.socket.destroy();
+    }
+  }
+
+  close(): void {
+    for (const listener of this.listeners.values()) listener.server.close();
+    this.listeners.clear();
+    for (const h of this.handed.values()) h.socket.destroy();
+    this.handed.clear();
+  }
+
+  private onMessage(worker: Worker, instance: number, m: StickyToPrimary): void {
+    switch (m.tend) {
+      case 'sticky-listen':
+        if (typeof m.id !== 'number' || typeof m.key !== 'string' || !Number.isInteger(m.port)) return;
+        this.listen(worker, instance, m);
+        break;
+      case 'sticky-close': {
+        const listener = this.listeners.get(m.key);
+        if (listener?.members.delete(worker.id) === true) this.closeIfUnused(listener);
+        break;
+      }
+      case 'sticky-ack':
+        this.acknowledged(m.seq, m.accepted === true);
+        break;
+    }
+  }
+
+  private listen(worker: Worker, instance: number, m: Extract<StickyToPrimary, { tend: 'sticky-listen' }>): void {
+    const known = this.listeners.get(m.key);
+    if (known !== undefined) {
+      if (known.bound) this.join(known, worker, instance, m.id);
+      else known.waiting.push({ worker, instance, id: m.id });
+      return;
+    }
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true });
+    const listener: Listener = { key: m.key, server, bound: false, members: new Map(), waiting: [{ worker, instance, id: m.id }] };
+    this.listeners.set(m.key, listener);
+    server.on('connection', (socket: net.Socket) => {
+      socket.on('error', () => socket.destroy());
+      this.route(listener, socket);
+    });
+    server.once('listening', () => {
+      listener.bound = true;
+      const waiting = listener.waiting;
+      listener.waiting = [];
+      for (const w of waiting) this.join(listener, w.worker, w.instance, w.id);
+      this.closeIfUnused(listener);
+    });
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      if (listener.bound) {
+        this.log(`sticky: ${m.key}: ${err.message}`);
+        return;
+      }
+      this.listeners.delete(m.key);
+      const errno = typeof err.errno === 'number' && err.errno < 0 ? err.errno : EINVAL;
+      for (const w of listener.waiting) reply(w.worker, { tend: 'sticky-listening', id: w.id, errno, sockname: null });
+    });
+    server.listen({
+      port: m.port,
+      host: m.address ?? undefined,
+      backlog: Number.isInteger(m.backlog) && m.backlog > 0 ? m.backlog : 511,
+      ipv6Only: (m.flags & 1) !== 0,
+    });
+  }
+
+  private join(listener: Listener, worker: Worker, instance: number, id: number): void {
+    if (worker.isDead() || !worker.isConnected()) return;
+    const sockname = listener.server.address() as net.AddressInfo;
+    listener.members.set(worker.id, { worker, instance, joined: ++this.joins });
+    reply(worker, { tend: 'sticky-listening', id, errno: 0, sockname });
+    // What node:cluster's primary emits when a worker listens: the driver's readiness.
+    worker.emit('listening', { address: sockname.address, port: sockname.port, addressType: sockname.family === 'IPv6' ? 6 : 4 });
+  }
+
+  /** Node's cluster closes an address once no worker listens on it: so does the router. */
+  private closeIfUnused(listener: Listener): void {
+    if (!listener.bound || listener.members.size > 0 || listener.waiting.length > 0) return;
+    if (this.listeners.get(listener.key) === listener) this.listeners.delete(listener.key);
+    listener.server.close();
+  }
+
+  private route(listener: Listener, socket: net.Socket): void {
+    const member = pick(listener, clientKey(socket.remoteAddress));
+    const handle = (socket as unknown as { _handle: unknown })._handle;
+    if (member === null || handle === null) {
+      socket.destroy();
+      return;
+    }
+    const seq = ++this.seq;
+    this.handed.set(seq, { socket, listener, workerId: member.worker.id });
+    const message: StickyToWorker = { tend: 'sticky-conn', key: listener.key, seq };
+    try {
+      // The raw handle, as node:cluster sends it: the worker builds its own net.Socket on it.
+      member.worker.send(message, handle as net.Socket, (err: Error | null) => {
+        if (err) this.refused(seq, member);
+      });
+    } catch {
+      this.refused(seq, member);
+    }
+  }
+
+  private refused(seq: number, member: Member): void {
+    const h = this.handed.get(seq);
+    if (h === undefined) return;
+    h.listener.members.delete(member.worker.id);
+    this.acknowledged(seq, false);
+  }
+
+  private acknowledged(seq: number, accepted: boolean): void {
+    const h = this.handed.get(seq);
+    if (h === undefined) return;
+    this.handed.delete(seq);
+    if (accepted) {
+      // The worker holds the connection now: closing this copy sends nothing to the client.
+      h.socket.destroy();
+      return;
+    }
+    h.listener.members.delete(h.workerId);
+    if (this.listeners.get(h.listener.key) === h.listener) this.route(h.listener, h.socket);
+    else h.socket.destroy();
+    this.closeIfUnused(h.listener);
+  }
+}
+
+/** The client's instance among the listening ones; for an instance with two processes (a reload), the newer. */
+function pick(listener: Listener, client: string): Member | null {
+  const newest = new Map<number, Member>();
+  for (const m of listener.members.values()) {
+    const had = newest.get(m.instance);
+    if (had === undefined || had.joined < m.joined) newest.set(m.instance, m);
+  }
+  const instance = chooseInstance(client, [...newest.keys()]);
+  return instance === null ? null : (newest.get(instance) ?? null);
+}
+
+function reply(worker: Worker, message: StickyToWorker): void {
+  try {
+    worker.send(message);
+  } catch {
+    /* disconnected: it has left */
+  }
+}
