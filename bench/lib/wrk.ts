@@ -31,7 +31,8 @@ export function ensureWrk(): string | null {
 
 /**
  * Runs wrk against a loopback URL for `seconds` with `connections` keep-alive connections on one
- * thread (`extra`: more wrk arguments, e.g. `-H 'Connection: close'`); resolves when it ends. Bounded by its own duration (plus a kill timer).
+ * thread (`extra`: more wrk arguments, e.g. `-H 'Connection: close'`); resolves when it ends.
+ * Bounded by its own duration (plus a kill timer).
  */
 export function runWrk(url: string, seconds: number, connections = 16, extra: readonly string[] = []): Promise<WrkResult> {
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`wrk only targets 127.0.0.1, got ${url}`);
