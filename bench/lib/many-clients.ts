@@ -4,13 +4,13 @@ import http from 'node:http';
  * HTTP load from many client addresses (127.0.0.10, .11, … on loopback), which wrk cannot do: it
  * connects from 127.0.0.1 only, and a sticky app sends one address to one instance. `keepAlive`
  * false opens a new connection per request (the cost of handing a connection to a worker).
- * Runs `concurrency` request loops for `seconds`; resolves with requests per second and failures.
+ * Runs `concurrency` request loops for `seconds`; resolves with requests (and per second) and failures.
  */
 export async function manyClientsLoad(
   port: number,
   seconds: number,
   opts: { addresses: number; concurrency: number; keepAlive: boolean },
-): Promise<{ rps: number; failed: number }> {
+): Promise<{ rps: number; requests: number; failed: number }> {
   const agents = Array.from(
     { length: opts.addresses },
     (_, k) => new http.Agent({ keepAlive: opts.keepAlive, localAddress: `127.0.0.${10 + k}`, maxSockets: opts.concurrency }),
@@ -42,5 +42,5 @@ export async function manyClientsLoad(
     }),
   );
   for (const a of agents) a.destroy();
-  return { rps: ok / ((Date.now() - started) / 1000), failed };
+  return { rps: ok / ((Date.now() - started) / 1000), requests: ok, failed };
 }

@@ -260,7 +260,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   return { spec, warnings };
 }
 
-type ClusterFields = Pick<AppSpec, 'instances' | 'execMode' | 'instanceVar' | 'incrementVar' | 'listen' | 'shutdownWithMessage' | 'sticky'>;
+type ClusterFields = Pick<AppSpec, 'instances' | 'execMode' | 'instanceVar' | 'incrementVar' | 'listen' | 'shutdownWithMessage'>;
 
 /**
  * Instances, exec mode and sockets. PM2 runs `instances` > 1 in cluster mode even without
@@ -294,25 +294,7 @@ function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: b
         hint: 'Use letters, digits and `_`, not starting with a digit.',
       });
   }
-  const sticky = get<boolean>('sticky');
-  if (sticky && listen.length > 0)
-    throw new TendError(
-      'E_INVALID_VALUE',
-      `${source}: \`sticky\` works in cluster mode (node:cluster), and this app gets its sockets through \`listen\``,
-      {
-        hint: 'Drop `listen` and run the Node app with -i N (cluster mode), or drop `sticky`: processes on passed sockets accept connections themselves.',
-        details: { field: 'sticky', source },
-      },
-    );
-  return {
-    instances,
-    execMode,
-    instanceVar,
-    incrementVar,
-    listen,
-    shutdownWithMessage: get('shutdown_with_message'),
-    ...(sticky ? { sticky } : {}),
-  };
+  return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage: get('shutdown_with_message') };
 }
 
 function withSourceValue<T>(source: string, fn: () => T): T {

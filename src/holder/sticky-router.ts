@@ -109,7 +109,7 @@ export class StickyRouter {
       else known.waiting.push({ worker, instance, id: m.id });
       return;
     }
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true });
+    const server = net.createServer({ pauseOnConnect: true });
     const listener: Listener = { key: m.key, server, bound: false, members: new Map(), waiting: [{ worker, instance, id: m.id }] };
     this.listeners.set(m.key, listener);
     server.on('connection', (socket: net.Socket) => {

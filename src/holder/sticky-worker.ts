@@ -42,63 +42,14 @@ export function installSticky(onServer: (server: Server) => void): void {
   if (!cluster.isWorker || typeof process.send !== 'function') return;
   const c = cluster as unknown as { _getServer: GetServer };
   const original = c._getServer;
-  const handles = new Map<string, { handle: StickyHandle; server: Server }>();
-  const used = new Map<string, Set<number>>();
-  const waiting = new Map<number, (reply: Extract<StickyToWorker, { tend: 'sticky-listening' }>) => void>();
-  let nextId = 0;
-  const send = (m: StickyToPrimary): void => {
-    if (process.connected) process.send?.(m);
-  };
-
   c._getServer = function (this: unknown, obj, query, cb) {
     const tcp = (query.addressType === 4 || query.addressType === 6) && typeof query.port === 'number' && query.port >= 0;
     if (!tcp || (typeof query.fd === 'number' && query.fd >= 0)) return original.call(this, obj, query, cb);
-    // Like node:cluster, a worker may listen twice on one address (port 0 twice: two ports).
-    const base = `${query.address ?? ''}:${query.port}:${query.addressType}`;
-    const indexes = used.get(base) ?? new Set<number>();
-    used.set(base, indexes);
-    let index = 0;
-    while (indexes.has(index)) index++;
-    indexes.add(index);
-    const key = `${base}:${index}`;
-    const id = ++nextId;
-    waiting.set(id, (reply) => {
-      if (reply.errno !== 0 || reply.sockname === null) {
-        indexes.delete(index);
-        cb(reply.errno !== 0 ? reply.errno : EINVAL, null);
-        return;
-      }
-      const sockname = reply.sockname;
-      const handle: StickyHandle = {
-        listen: () => 0,
-        close: () => {
-          handles.delete(key);
-          indexes.delete(index);
-          send({ tend: 'sticky-close', key });
-        },
-        ref: () => undefined,
-        unref: () => undefined,
-        getsockname: (out) => {
-          Object.assign(out, sockname);
-          return 0;
-        },
-      };
-      handles.set(key, { handle, server: obj as Server });
-      onServer(obj as Server);
-      cb(0, handle);
-    });
-    send({
-      tend: 'sticky-listen',
-      id,
-      key,
-      address: query.address,
-      port: query.port as number,
-      addressType: query.addressType as number,
-      flags: query.flags ?? 0,
-      backlog: query.backlog ?? 511,
+    listen(obj as Server, query, (errno, handle) => {
+      if (handle !== null) onServer(obj as Server);
+      cb(errno, handle);
     });
   };
-
   process.on('message', (msg: unknown, socket: unknown) => {
     const m = stickyMessage<StickyToWorker>(msg);
     if (m?.tend === 'sticky-listening') {
@@ -107,22 +58,79 @@ export function installSticky(onServer: (server: Server) => void): void {
       done?.(m);
     } else if (m?.tend === 'sticky-conn') connection(m, socket);
   });
+}
 
-  /** As node:cluster's worker takes a connection: acknowledge, then hand it to the server. */
-  function connection(m: Extract<StickyToWorker, { tend: 'sticky-conn' }>, socket: unknown): void {
-    const entry = handles.get(m.key);
-    const server = entry?.server as (Server & { _connections?: number }) | undefined;
-    let accepted = entry?.handle.onconnection !== undefined && socket !== undefined;
-    if (
-      accepted &&
-      server !== undefined &&
-      typeof server.maxConnections === 'number' &&
-      (server._connections ?? 0) >= server.maxConnections
-    )
-      accepted = false;
-    send({ tend: 'sticky-ack', seq: m.seq, accepted });
-    const raw = socket as { close?: () => void } | undefined;
-    if (accepted) entry?.handle.onconnection?.(0, raw);
-    else raw?.close?.();
-  }
+/** Listening addresses of this worker, by key: each one's handle and server. */
+const handles = new Map<string, { handle: StickyHandle; server: Server }>();
+/** Indexes in use per address (a worker may listen twice on one address, as with node:cluster). */
+const used = new Map<string, Set<number>>();
+const waiting = new Map<number, (reply: Extract<StickyToWorker, { tend: 'sticky-listening' }>) => void>();
+let nextId = 0;
+
+function send(m: StickyToPrimary): void {
+  if (process.connected) process.send?.(m);
+}
+
+/** Asks the primary for the address; answers with its listening handle, or the errno of its failure. */
+function listen(server: Server, query: ServerQuery, cb: (errno: number, handle: StickyHandle | null) => void): void {
+  // Like node:cluster, a worker may listen twice on one address (port 0 twice: two ports).
+  const base = `${query.address ?? ''}:${query.port}:${query.addressType}`;
+  const indexes = used.get(base) ?? new Set<number>();
+  used.set(base, indexes);
+  let index = 0;
+  while (indexes.has(index)) index++;
+  indexes.add(index);
+  const key = `${base}:${index}`;
+  const id = ++nextId;
+  waiting.set(id, (reply) => {
+    if (reply.errno !== 0 || reply.sockname === null) {
+      indexes.delete(index);
+      cb(reply.errno !== 0 ? reply.errno : EINVAL, null);
+      return;
+    }
+    const handle = listeningHandle(reply.sockname, () => {
+      handles.delete(key);
+      indexes.delete(index);
+      send({ tend: 'sticky-close', key });
+    });
+    handles.set(key, { handle, server });
+    cb(0, handle);
+  });
+  send({
+    tend: 'sticky-listen',
+    id,
+    key,
+    address: query.address,
+    port: query.port as number,
+    addressType: query.addressType as number,
+    flags: query.flags ?? 0,
+    backlog: query.backlog ?? 511,
+  });
+}
+
+/** What net.Server needs of a listening handle, as node:cluster's round-robin handle gives it. */
+function listeningHandle(sockname: StickyAddress, close: () => void): StickyHandle {
+  return {
+    listen: () => 0,
+    close,
+    ref: () => undefined,
+    unref: () => undefined,
+    getsockname: (out) => {
+      Object.assign(out, sockname);
+      return 0;
+    },
+  };
+}
+
+/** As node:cluster's worker takes a connection: acknowledge, then hand it to the server. */
+function connection(m: Extract<StickyToWorker, { tend: 'sticky-conn' }>, socket: unknown): void {
+  const entry = handles.get(m.key);
+  const server = entry?.server as (Server & { _connections?: number }) | undefined;
+  let accepted = entry?.handle.onconnection !== undefined && socket !== undefined;
+  if (accepted && server !== undefined && typeof server.maxConnections === 'number' && (server._connections ?? 0) >= server.maxConnections)
+    accepted = false;
+  send({ tend: 'sticky-ack', seq: m.seq, accepted });
+  const raw = socket as { close?: () => void } | undefined;
+  if (accepted) entry?.handle.onconnection?.(0, raw);
+  else raw?.close?.();
 }
