@@ -22,9 +22,15 @@ interface Listener {
   waiting: Array<{ worker: Worker; instance: number; id: number }>;
 }
 
+/** An accepted connection as libuv gives it (what node:cluster's primary hands over too). */
+interface RawConnection {
+  getpeername(out: { address?: string }): number;
+  close(): void;
+}
+
 /** A connection handed to a worker, kept open here until the worker says it took it. */
 interface Handed {
-  socket: net.Socket;
+  socket: RawConnection;
   listener: Listener;
   workerId: number;
 }
@@ -74,14 +80,14 @@ export class StickyRouter {
     for (const [seq, h] of this.handed) {
       if (h.workerId !== worker.id) continue;
       this.handed.delete(seq);
-      h.socket.destroy();
+      h.socket.close();
     }
   }
 
   close(): void {
     for (const listener of this.listeners.values()) listener.server.close();
     this.listeners.clear();
-    for (const h of this.handed.values()) h.socket.destroy();
+    for (const h of this.handed.values()) h.socket.close();
     this.handed.clear();
   }
 
@@ -109,15 +115,19 @@ export class StickyRouter {
       else known.waiting.push({ worker, instance, id: m.id });
       return;
     }
-    const server = net.createServer({ pauseOnConnect: true });
+    const server = net.createServer();
     const listener: Listener = { key: m.key, server, bound: false, members: new Map(), waiting: [{ worker, instance, id: m.id }] };
     this.listeners.set(m.key, listener);
-    server.on('connection', (socket: net.Socket) => {
-      socket.on('error', () => socket.destroy());
-      this.route(listener, socket);
-    });
     server.once('listening', () => {
       listener.bound = true;
+      // As node:cluster's round-robin handle does: connections are taken from the listening
+      // handle as libuv accepts them, never wrapped in a net.Socket here (nothing is read).
+      const handle = (server as unknown as { _handle: { onconnection: (err: number, c?: RawConnection) => void } })._handle;
+      handle.onconnection = (err, connection) => {
+        if (err === 0 && connection !== undefined) this.route(listener, connection);
+      };
+      const bound = server.address() as net.AddressInfo;
+      this.log(`sticky: accepting on ${bound.address}:${bound.port}, each client's connections to its instance`);
       const waiting = listener.waiting;
       listener.waiting = [];
       for (const w of waiting) this.join(listener, w.worker, w.instance, w.id);
@@ -156,11 +166,11 @@ export class StickyRouter {
     listener.server.close();
   }
 
-  private route(listener: Listener, socket: net.Socket): void {
-    const member = pick(listener, clientKey(socket.remoteAddress));
-    const handle = (socket as unknown as { _handle: unknown })._handle;
-    if (member === null || handle === null) {
-      socket.destroy();
+  private route(listener: Listener, socket: RawConnection): void {
+    const peer: { address?: string } = {};
+    const member = socket.getpeername(peer) === 0 ? pick(listener, clientKey(peer.address)) : null;
+    if (member === null) {
+      socket.close();
       return;
     }
     const seq = ++this.seq;
@@ -168,7 +178,7 @@ export class StickyRouter {
     const message: StickyToWorker = { tend: 'sticky-conn', key: listener.key, seq };
     try {
       // The raw handle, as node:cluster sends it: the worker builds its own net.Socket on it.
-      member.worker.send(message, handle as net.Socket, (err: Error | null) => {
+      member.worker.send(message, socket as unknown as net.Socket, (err: Error | null) => {
         if (err) this.refused(seq, member);
       });
     } catch {
@@ -189,12 +199,12 @@ export class StickyRouter {
     this.handed.delete(seq);
     if (accepted) {
       // The worker holds the connection now: closing this copy sends nothing to the client.
-      h.socket.destroy();
+      h.socket.close();
       return;
     }
     h.listener.members.delete(h.workerId);
     if (this.listeners.get(h.listener.key) === h.listener) this.route(h.listener, h.socket);
-    else h.socket.destroy();
+    else h.socket.close();
     this.closeIfUnused(h.listener);
   }
 }
