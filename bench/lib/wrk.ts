@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import type { Context, Recorder } from './scenario.js';
 
 /** What one wrk run measured. */
 export interface WrkResult {
@@ -27,6 +28,15 @@ export function ensureWrk(): string | null {
     if (hasWrk()) return null;
   }
   return 'wrk is not installed (apt-get install wrk)';
+}
+
+/** For scenarios that need wrk: true (with the reason noted and every tool marked failed) when it is missing. */
+export function wrkMissing(ctx: Context, rec: Recorder): boolean {
+  const why = ensureWrk();
+  if (why === null) return false;
+  rec.note(why);
+  for (const t of ctx.tools) rec.errors[t.name] = why;
+  return true;
 }
 
 /**

@@ -4,7 +4,7 @@ import { manyClientsLoad } from '../lib/many-clients.js';
 import { alternate, type Recorder, type Scenario } from '../lib/scenario.js';
 import { withSession, type Session } from '../lib/session.js';
 import { waitFor } from '../lib/timing.js';
-import { ensureWrk, runWrk } from '../lib/wrk.js';
+import { runWrk, wrkMissing } from '../lib/wrk.js';
 import { freePort, getOnce } from './cluster.js';
 
 const SECONDS = 5;
@@ -81,12 +81,7 @@ export const sticky: Scenario = {
     { metric: failures, unit: 'requests', target: '0' },
   ],
   async run(ctx, rec) {
-    const why = ensureWrk();
-    if (why !== null) {
-      rec.note(why);
-      for (const t of ctx.tools) rec.errors[t.name] = why;
-      return;
-    }
+    if (wrkMissing(ctx, rec)) return;
     let n = 0;
     await alternate(ctx, rec, ctx.rounds, async (tool) => {
       if (tool.name !== 'tend') return;
