@@ -85,6 +85,24 @@ describe("sticky sessions: crashes move only the crashed instance's clients; rel
     }
   });
 
+  it('tend scale up gives the new instance its share of clients and moves no one else; scale down brings them back', async () => {
+    const port = await startApp('scaled', 2);
+    const instanceOf = async (): Promise<Map<number, string>> => {
+      const out = new Map<number, string>();
+      for (let k = 0; k < CLIENTS; k++) out.set(k, (await waitFor(() => whoAnswers(port, k), `client ${k} to be answered`)).instance);
+      return out;
+    };
+    const two = await instanceOf();
+    assert.equal((await t.run(['scale', 'scaled', '3'])).code, 0);
+    await rows('scaled');
+    const three = await instanceOf();
+    const moved = [...three].filter(([, i]) => i === '2').length;
+    assert.ok(moved > 0, 'the new instance gets clients');
+    for (const [k, i] of three) if (i !== '2') assert.equal(i, two.get(k), `client ${k} stays on instance ${two.get(k)}`);
+    assert.equal((await t.run(['scale', 'scaled', '2'])).code, 0);
+    assert.deepEqual(await instanceOf(), two, 'every client is back where it was');
+  });
+
   it('two reloads under load (keep-alive and new connections from 20 addresses): 0 failed requests', async () => {
     const port = await startApp('rolling', 2);
     const load = startLoad(port);
