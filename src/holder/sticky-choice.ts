@@ -9,10 +9,12 @@
  * Keyed by instance number, not pid, for that last reason.
  */
 export function chooseInstance(client: string, instances: readonly number[]): number | null {
+  const base = fnv1a(client);
   let best: number | null = null;
   let bestWeight = -1;
   for (const instance of instances) {
-    const weight = mix(fnv1a(`${client}\0${instance}`));
+    // The client's hash combined with the instance's own (golden-ratio multiple), then mixed.
+    const weight = mix((base ^ Math.imul(instance + 1, 0x9e3779b1)) >>> 0);
     if (weight > bestWeight || (weight === bestWeight && best !== null && instance < best)) {
       best = instance;
       bestWeight = weight;
@@ -36,7 +38,7 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** MurmurHash3's finalizer: FNV alone leaves nearby inputs (instance 0, 1, …) with close weights. */
+/** MurmurHash3's finalizer: spreads nearby inputs (instance 0, 1, …) over far-apart weights. */
 function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

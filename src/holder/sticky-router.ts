@@ -12,12 +12,53 @@ interface Member {
   joined: number;
 }
 
+/**
+ * The workers listening on one address. Which process serves each instance is worked out once
+ * per change of members, not per connection: for an instance with two processes (a reload),
+ * the newer one.
+ */
+class Members {
+  private all = new Map<number, Member>();
+  private newest: Map<number, Member> | null = null;
+  private instances: number[] = [];
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  add(member: Member): void {
+    this.all.set(member.worker.id, member);
+    this.newest = null;
+  }
+
+  delete(workerId: number): boolean {
+    const had = this.all.delete(workerId);
+    if (had) this.newest = null;
+    return had;
+  }
+
+  /** The process of the client's instance, or null when none listens. */
+  pick(client: string): Member | null {
+    if (this.newest === null) {
+      const newest = new Map<number, Member>();
+      for (const m of this.all.values()) {
+        const had = newest.get(m.instance);
+        if (had === undefined || had.joined < m.joined) newest.set(m.instance, m);
+      }
+      this.newest = newest;
+      this.instances = [...newest.keys()];
+    }
+    const instance = chooseInstance(client, this.instances);
+    return instance === null ? null : (this.newest.get(instance) ?? null);
+  }
+}
+
 /** One address the workers listen on: the primary accepts on it and picks a worker per client. */
 interface Listener {
   key: string;
   server: net.Server;
   bound: boolean;
-  members: Map<number, Member>;
+  members: Members;
   /** Listens answered once the address is bound (or failed). */
   waiting: Array<{ worker: Worker; instance: number; id: number }>;
 }
@@ -116,7 +157,7 @@ export class StickyRouter {
       return;
     }
     const server = net.createServer();
-    const listener: Listener = { key: m.key, server, bound: false, members: new Map(), waiting: [{ worker, instance, id: m.id }] };
+    const listener: Listener = { key: m.key, server, bound: false, members: new Members(), waiting: [{ worker, instance, id: m.id }] };
     this.listeners.set(m.key, listener);
     server.once('listening', () => {
       listener.bound = true;
@@ -153,7 +194,7 @@ export class StickyRouter {
   private join(listener: Listener, worker: Worker, instance: number, id: number): void {
     if (worker.isDead() || !worker.isConnected()) return;
     const sockname = listener.server.address() as net.AddressInfo;
-    listener.members.set(worker.id, { worker, instance, joined: ++this.joins });
+    listener.members.add({ worker, instance, joined: ++this.joins });
     reply(worker, { tend: 'sticky-listening', id, errno: 0, sockname });
     // What node:cluster's primary emits when a worker listens: the driver's readiness.
     worker.emit('listening', { address: sockname.address, port: sockname.port, addressType: sockname.family === 'IPv6' ? 6 : 4 });
@@ -168,7 +209,7 @@ export class StickyRouter {
 
   private route(listener: Listener, socket: RawConnection): void {
     const peer: { address?: string } = {};
-    const member = socket.getpeername(peer) === 0 ? pick(listener, clientKey(peer.address)) : null;
+    const member = socket.getpeername(peer) === 0 ? listener.members.pick(clientKey(peer.address)) : null;
     if (member === null) {
       socket.close();
       return;
@@ -207,17 +248,6 @@ export class StickyRouter {
     else h.socket.close();
     this.closeIfUnused(h.listener);
   }
-}
-
-/** The client's instance among the listening ones; for an instance with two processes (a reload), the newer. */
-function pick(listener: Listener, client: string): Member | null {
-  const newest = new Map<number, Member>();
-  for (const m of listener.members.values()) {
-    const had = newest.get(m.instance);
-    if (had === undefined || had.joined < m.joined) newest.set(m.instance, m);
-  }
-  const instance = chooseInstance(client, [...newest.keys()]);
-  return instance === null ? null : (newest.get(instance) ?? null);
 }
 
 function reply(worker: Worker, message: StickyToWorker): void {
