@@ -93,6 +93,8 @@ const EINVAL = -constants.errno.EINVAL;
 export class StickyRouter {
   private listeners = new Map<string, Listener>();
   private handed = new Map<number, Handed>();
+  /** Workers out of rotation: a listen they still make is left unanswered, as node:cluster does. */
+  private retired = new WeakSet<Worker>();
   private seq = 0;
   private joins = 0;
 
@@ -113,6 +115,7 @@ export class StickyRouter {
    * taking them are closed (the client reconnects).
    */
   leave(worker: Worker, exited = false): void {
+    this.retired.add(worker);
     for (const listener of [...this.listeners.values()]) {
       listener.waiting = listener.waiting.filter((w) => w.worker !== worker);
       if (listener.members.delete(worker.id)) this.closeIfUnused(listener);
@@ -135,7 +138,7 @@ export class StickyRouter {
   private onMessage(worker: Worker, instance: number, m: StickyToPrimary): void {
     switch (m.tend) {
       case 'sticky-listen':
-        if (typeof m.id !== 'number' || typeof m.key !== 'string' || !Number.isInteger(m.port)) return;
+        if (this.retired.has(worker) || typeof m.id !== 'number' || typeof m.key !== 'string' || !Number.isInteger(m.port)) return;
         this.listen(worker, instance, m);
         break;
       case 'sticky-close': {

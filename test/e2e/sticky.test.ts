@@ -66,7 +66,7 @@ describe('sticky sessions in cluster mode: socket.io polling clients', () => {
       s.once('connect_error', () => resolve(false));
     });
 
-  const echo = (s: Socket, n: number): Promise<Echo> => s.timeout(5000).emitWithAck('echo', n) as Promise<Echo>;
+  const echo = (s: Socket, n: number, ms = 5000): Promise<Echo> => s.timeout(ms).emitWithAck('echo', n) as Promise<Echo>;
 
   it('-i 2 with --sticky: 20 of 20 clients complete the handshake, spread over both workers; one exchanges 1,000 messages with one worker', async () => {
     const port = await startApp('sticky', ['-i', '2', '--sticky']);
@@ -89,14 +89,39 @@ describe('sticky sessions in cluster mode: socket.io polling clients', () => {
     for (const s of [...sockets, talker]) s.close();
   });
 
-  it('the same app without sticky: most of the 20 clients fail the handshake (node:cluster round-robin)', async (ctx) => {
+  it('the same app without sticky: clients fail the handshake, and no polling session lasts 100 messages (node:cluster round-robin)', async (ctx) => {
     const port = await startApp('plain', ['-i', '2']);
     const sockets = Array.from({ length: 20 }, (_, k) => client(port, k));
     const done = await Promise.all(sockets.map(handshake));
     const ok = done.filter(Boolean).length;
     ctx.diagnostic(`without sticky: ${ok} of 20 clients completed the handshake`);
-    assert.ok(ok <= 10, `${ok} of 20 clients completed the handshake without sticky; most must fail`);
+    // Usually most fail (4 to 7 of 20 connect, up to 13 seen); when one worker is slower, round-robin gives the
+    // other more connections and more handshakes get through, so only "not all" is certain.
+    assert.ok(ok < 20, `${ok} of 20 clients completed the handshake without sticky`);
     for (const s of sockets) s.close();
+    // A polling session needs every one of its requests on its worker: 100 messages never make it.
+    const sessions = await Promise.all(
+      Array.from({ length: 5 }, async (_, k) => {
+        const s = client(port, 40 + k, { pollingOnly: true });
+        if (!(await handshake(s))) return 0;
+        let n = 0;
+        while (
+          n < 100 &&
+          (await echo(s, n, 2000).then(
+            () => true,
+            () => false,
+          ))
+        )
+          n++;
+        s.close();
+        return n;
+      }),
+    );
+    ctx.diagnostic(`without sticky: messages exchanged by 5 polling clients before their session broke: ${sessions.join(', ')}`);
+    assert.ok(
+      sessions.every((n) => n < 100),
+      `polling sessions without sticky: ${sessions.join(', ')} messages`,
+    );
     assert.equal((await t.run(['delete', 'plain'])).code, 0);
   });
 
