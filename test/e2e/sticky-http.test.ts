@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getFresh, startLoad } from '../helpers/load-loop.js';
 import { TendHome, fixture, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
@@ -18,7 +21,11 @@ const address = (k: number): string => `127.0.0.${10 + k}`;
  */
 describe("sticky sessions: crashes move only the crashed instance's clients; reloads drop nothing", () => {
   const t = new TendHome();
-  after(() => t.cleanup());
+  const dir = mkdtempSync(join(tmpdir(), 'tend-sticky-'));
+  after(async () => {
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const rows = async (name: string): Promise<Row[]> => {
     const list = ((await t.list()) as Row[]).filter((p) => p.name === name);
@@ -27,7 +34,7 @@ describe("sticky sessions: crashes move only the crashed instance's clients; rel
     return list;
   };
 
-  async function startApp(name: string, instances: number): Promise<number> {
+  async function startApp(name: string, instances: number, extra: string[] = []): Promise<number> {
     const port = await freePort();
     const r = await t.run([
       'start',
@@ -39,6 +46,7 @@ describe("sticky sessions: crashes move only the crashed instance's clients; rel
       '--sticky',
       '--env',
       `PORT=${port}`,
+      ...extra,
     ]);
     assert.equal(r.code, 0, r.stderr);
     await rows(name);
@@ -101,6 +109,28 @@ describe("sticky sessions: crashes move only the crashed instance's clients; rel
     for (const [k, i] of three) if (i !== '2') assert.equal(i, two.get(k), `client ${k} stays on instance ${two.get(k)}`);
     assert.equal((await t.run(['scale', 'scaled', '2'])).code, 0);
     assert.deepEqual(await instanceOf(), two, 'every client is back where it was');
+  });
+
+  it('a reload to a version that never listens rolls back as without sticky: exit 1, 0 failed requests, the old workers keep their clients', async () => {
+    const versionFile = join(dir, 'version');
+    writeFileSync(versionFile, 'v1');
+    const port = await startApp('broken', 2, ['--env', `VERSION_FILE=${versionFile}`, '--listen-timeout', '1500']);
+    const before = (await rows('broken')).map((r) => r.pid);
+    const load = startLoad(port);
+    await waitFor(() => load.snapshot().ok > 100, 'load to flow');
+    writeFileSync(versionFile, 'never-listen');
+    const r = await t.run(['reload', 'broken']);
+    const mid = load.snapshot().ok;
+    await waitFor(() => load.snapshot().ok > mid + 100, 'load to flow after the reload');
+    const result = await load.stop();
+    assert.equal(r.code, 1, `the reload must fail: ${r.stderr}`);
+    assert.match(r.stderr, /was not ready within listen_timeout \(1500 ms\): it never listened/);
+    assert.equal(result.failed, 0, `failed requests: ${JSON.stringify(result.errors)}`);
+    assert.deepEqual(
+      (await rows('broken')).map((x) => x.pid),
+      before,
+    );
+    for (let k = 0; k < 10; k++) assert.match((await whoAnswers(port, k))?.pid ?? '', new RegExp(`^(${before.join('|')})$`));
   });
 
   it('two reloads under load (keep-alive and new connections from 20 addresses): 0 failed requests', async () => {
