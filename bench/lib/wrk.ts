@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import type { Context, Recorder } from './scenario.js';
 
 /** What one wrk run measured. */
 export interface WrkResult {
@@ -29,14 +30,26 @@ export function ensureWrk(): string | null {
   return 'wrk is not installed (apt-get install wrk)';
 }
 
+/** For scenarios that need wrk: true (with the reason noted and every tool marked failed) when it is missing. */
+export function wrkMissing(ctx: Context, rec: Recorder): boolean {
+  const why = ensureWrk();
+  if (why === null) return false;
+  rec.note(why);
+  for (const t of ctx.tools) rec.errors[t.name] = why;
+  return true;
+}
+
 /**
  * Runs wrk against a loopback URL for `seconds` with `connections` keep-alive connections on one
- * thread; resolves when it ends. Bounded by its own duration (plus a kill timer).
+ * thread (`extra`: more wrk arguments, e.g. `-H 'Connection: close'`); resolves when it ends.
+ * Bounded by its own duration (plus a kill timer).
  */
-export function runWrk(url: string, seconds: number, connections = 16): Promise<WrkResult> {
+export function runWrk(url: string, seconds: number, connections = 16, extra: readonly string[] = []): Promise<WrkResult> {
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`wrk only targets 127.0.0.1, got ${url}`);
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', ...extra, url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

@@ -8,7 +8,7 @@ import { rssKb } from '../lib/proc.js';
 import { alternate, type Recorder, type Scenario } from '../lib/scenario.js';
 import { withSession, type Session } from '../lib/session.js';
 import { delay, waitFor } from '../lib/timing.js';
-import { ensureWrk, runWrk } from '../lib/wrk.js';
+import { runWrk, wrkMissing } from '../lib/wrk.js';
 
 const ratio = 'req/s of `-i 2` ÷ plain node:cluster (2 workers)';
 const reloads = 'failed requests over 3 reloads under load';
@@ -141,12 +141,7 @@ export const cluster: Scenario = {
     { metric: holderRss, unit: 'MB' },
   ],
   async run(ctx, rec) {
-    const why = ensureWrk();
-    if (why !== null) {
-      rec.note(why);
-      for (const t of ctx.tools) rec.errors[t.name] = why;
-      return;
-    }
+    if (wrkMissing(ctx, rec)) return;
     const seconds = 5;
     await alternate(ctx, rec, ctx.rounds, (tool) => withSession(tool, (s) => round(s, rec, tool.name, seconds)));
   },

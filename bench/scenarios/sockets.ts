@@ -5,7 +5,7 @@ import { fixture } from '../lib/paths.js';
 import { alternate, type Recorder, type Scenario } from '../lib/scenario.js';
 import { withSession, type Session } from '../lib/session.js';
 import { delay, waitFor } from '../lib/timing.js';
-import { ensureWrk, runWrk } from '../lib/wrk.js';
+import { runWrk, wrkMissing } from '../lib/wrk.js';
 import { freePort, getOnce } from './cluster.js';
 
 const restarts = 'failed requests over 3 reloads (tend) / restarts (PM2) of a Python app';
@@ -51,12 +51,7 @@ export const sockets: Scenario = {
     { metric: refused, unit: 'connections', target: '0', pm2Reference: 'refused until it is back' },
   ],
   async run(ctx, rec) {
-    const why = ensureWrk();
-    if (why !== null) {
-      rec.note(why);
-      for (const t of ctx.tools) rec.errors[t.name] = why;
-      return;
-    }
+    if (wrkMissing(ctx, rec)) return;
     await alternate(ctx, rec, ctx.rounds, (tool) => withSession(tool, (s) => round(s, rec, tool.name)));
   },
 };

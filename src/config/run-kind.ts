@@ -3,7 +3,7 @@ import type { AppSpec } from '../protocol/app-spec.js';
 
 /**
  * How the app runs besides its command: recycled at `max_age`, a scheduled job, a one-shot
- * `task`, ready from a log line. Checks the combinations and sets the spec's optional fields
+ * `task`, ready from a log line, sticky sessions. Checks the combinations and sets the spec's optional fields
  * (each of these implies others: a job is a task, a ready line waits for readiness).
  */
 export function applyRunKind(spec: AppSpec, get: <T>(key: string) => T, source: string): void {
@@ -45,6 +45,19 @@ export function applyRunKind(spec: AppSpec, get: <T>(key: string) => T, source: 
       });
     }
     spec.task = true;
+  }
+  if (get<boolean>('sticky')) {
+    // The cluster primary picks the worker of each connection; processes on passed sockets accept themselves.
+    if (spec.listen.length > 0)
+      throw new TendError(
+        'E_INVALID_VALUE',
+        `${source}: \`sticky\` works in cluster mode (node:cluster), and this app gets its sockets through \`listen\``,
+        {
+          hint: 'Drop `listen` and run the Node app with -i N (cluster mode), or drop `sticky`: processes on passed sockets accept connections themselves.',
+          details: { field: 'sticky', source },
+        },
+      );
+    spec.sticky = true;
   }
   const readyLine = get<string | undefined>('ready_log_line');
   if (readyLine !== undefined) {

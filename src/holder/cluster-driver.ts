@@ -3,16 +3,24 @@ import type { AppSpec } from '../protocol/app-spec.js';
 import { packageFile } from '../lib/package-files.js';
 import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
+import { STICKY_ENV } from './sticky-messages.js';
+import { StickyRouter } from './sticky-router.js';
 
 /**
  * Node apps: this holder is the node:cluster primary. The primary owns each listening socket once
  * a worker listens on it and hands connections to the workers in turn (round-robin), so a worker
  * that leaves rotation (disconnect) stops receiving new connections while the others go on.
+ * With `sticky`, the router picks the worker by the client's address instead (sticky-router.ts).
  */
 export class ClusterDriver implements WorkerDriver {
   readonly kind = 'cluster' as const;
+  private readonly router: StickyRouter | null;
 
-  async spawn(spec: AppSpec, _instance: number, env: Record<string, string>): Promise<WorkerProcess> {
+  constructor(sticky: boolean, log: (line: string) => void) {
+    this.router = sticky ? new StickyRouter(log) : null;
+  }
+
+  async spawn(spec: AppSpec, instance: number, env: Record<string, string>): Promise<WorkerProcess> {
     // setupPrimary applies to the next fork: each worker gets the spec it was started with.
     cluster.setupPrimary({
       exec: spec.exec.script,
@@ -21,14 +29,17 @@ export class ClusterDriver implements WorkerDriver {
       cwd: spec.cwd,
       silent: false,
     });
-    replaceEnv(env);
+    replaceEnv(this.router === null ? env : { ...env, [STICKY_ENV]: '1' });
     const worker = cluster.fork();
     const pid = worker.process.pid;
     if (pid === undefined) throw new Error('the worker could not be started');
-    return new ClusterWorker(worker, pid, spec);
+    const router = this.router;
+    router?.adopt(worker, instance);
+    return new ClusterWorker(worker, pid, spec, () => router?.leave(worker));
   }
 
   close(): void {
+    this.router?.close();
     cluster.removeAllListeners();
   }
 }
@@ -47,6 +58,8 @@ class ClusterWorker implements WorkerProcess {
     private readonly worker: Worker,
     readonly pid: number,
     private readonly spec: AppSpec,
+    /** Out of the sticky router's rotation (nothing without sticky). */
+    private readonly leaveRotation: () => void,
   ) {
     worker.on('error', () => undefined);
   }
@@ -64,6 +77,7 @@ class ClusterWorker implements WorkerProcess {
   }
 
   retire(): void {
+    this.leaveRotation();
     if (this.spec.shutdownWithMessage) {
       try {
         this.worker.send('shutdown');

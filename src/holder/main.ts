@@ -57,7 +57,7 @@ function main(): void {
     // closed to it); its workers, in the app's cwd, reach that folder through /proc.
     const runDir = slash === -1 ? `/proc/${process.pid}/cwd` : base.slice(0, slash);
     driver = new SocketsDriver(sockets, runDir, base.slice(slash + 1));
-  } else driver = new ClusterDriver();
+  } else driver = new ClusterDriver(spec.sticky === true, log);
 
   let server: HolderControlServer | null = null;
   const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });

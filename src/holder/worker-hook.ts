@@ -1,5 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { installSticky } from './sticky-worker.js';
 
 /**
  * Loaded into each cluster worker (`node --require`) so that a reload drains keep-alive
@@ -12,9 +13,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
  * every request that still arrives on one is answered with `Connection: close`, so each
  * connection ends right after a complete response. Servers are found through Node's
  * `http.server.request.start` diagnostics channel: no patching of the app's modules.
+ *
+ * For a `sticky` app it also routes the workers' TCP listens through the holder (sticky-worker.ts);
+ * those servers are known from their listen on.
  */
 const servers = new Set<Server>();
 let retiring = false;
+
+installSticky((server) => servers.add(server as Server));
 
 subscribe('http.server.request.start', (message) => {
   const { server, response } = message as { server: Server; request: IncomingMessage; response: ServerResponse };

@@ -183,6 +183,11 @@ export interface AppSpec {
   /** Stop a worker by sending it `'shutdown'` over IPC (then the signal after kill_timeout). */
   shutdownWithMessage: boolean;
   /**
+   * Cluster mode: each client (by IP address) keeps reaching the same instance (`sticky`);
+   * absent in specs saved before it existed (false then).
+   */
+  sticky?: boolean;
+  /**
    * A reload's new process must stay up this long after it is ready before the old one is
    * retired (`min_ready`); absent in specs saved before it existed (MIN_READY_DEFAULT_MS then).
    */

@@ -35,8 +35,8 @@ export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplySte
 
 /**
  * A rolling reload needs the holder running with every instance up, and the same kind of holder
- * for the new spec: a change of mode, of listening addresses or of user (`uid`/`gid`: the
- * holder and its workers run as the user) needs a new holder (a restart).
+ * for the new spec: a change of mode, of listening addresses, of `sticky` or of user (`uid`/`gid`:
+ * the holder and its workers run as the user) needs a new holder (a restart).
  */
 function canRollingReload(now: AppNow, spec: AppSpec): boolean {
   return (
@@ -45,6 +45,7 @@ function canRollingReload(now: AppNow, spec: AppSpec): boolean {
     isHeld(now.spec) &&
     isHeld(spec) &&
     now.spec.execMode === spec.execMode &&
+    (now.spec.sticky ?? false) === (spec.sticky ?? false) &&
     (now.spec.listen ?? []).join('\n') === (spec.listen ?? []).join('\n') &&
     now.spec.runAs?.uid === spec.runAs?.uid &&
     now.spec.runAs?.gid === spec.runAs?.gid

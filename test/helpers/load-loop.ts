@@ -66,10 +66,13 @@ export function startLoad(port: number, concurrency = 6, maxMs = 30_000): { stop
   };
 }
 
-/** One GET on a new connection (no keep-alive: each request can reach another instance); undefined on failure. */
-export function getFresh(port: number, path = '/'): Promise<string | undefined> {
+/**
+ * One GET on a new connection (no keep-alive: each request can reach another instance); undefined
+ * on failure. `localAddress` (127.0.0.2, …) makes it come from another client address.
+ */
+export function getFresh(port: number, path = '/', localAddress?: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000, localAddress }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {

@@ -48,6 +48,14 @@ describe('applyStep', () => {
     assert.equal(applyStep(running(fork, false), cluster, 'reload'), 'restarted');
     assert.equal(applyStep(running(), sockets, 'reload'), 'restarted');
     assert.equal(applyStep(running(sockets), sampleSpec({ listen: ['9090'], instances: 2 }), 'reload'), 'restarted');
+    // sticky decides who accepts the connections (the holder or node:cluster): a new holder.
+    const sticky = sampleSpec({ execMode: 'cluster', instances: 2, sticky: true });
+    assert.equal(applyStep(running(), sticky, 'reload'), 'restarted');
+    assert.equal(applyStep(running(sticky), cluster, 'reload'), 'restarted');
+    assert.equal(
+      applyStep(running(sticky), sampleSpec({ execMode: 'cluster', instances: 2, sticky: true, env: { V: '2' } }), 'reload'),
+      'reloaded',
+    );
   });
 
   it('reload restarts a cluster or socket-activated app whose user or group changed: its holder runs as the old one', () => {
