@@ -1,11 +1,14 @@
 import '../lib/no-debug-signal.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { AppSpec } from '../protocol/model.js';
+import { parseListenAddress } from '../lib/listen-address.js';
 import { parseSignal } from '../lib/signals.js';
 import { ClusterDriver } from './cluster-driver.js';
 import { HolderControlServer } from './control-server.js';
 import type { WorkerDriver } from './driver.js';
 import { openListenSockets } from './listen-sockets.js';
+import { ProxyDriver } from './proxy-driver.js';
+import { PublicProxy } from './proxy-server.js';
 import { SocketsDriver } from './sockets-driver.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -16,7 +19,7 @@ import { WorkerPool } from './worker-pool.js';
  * re-adopted by pid + start time, driven over its control socket.
  *   argv: <spec.json>   env: TEND_HOLDER_SOCKET=<path of the control socket>
  */
-function main(): void {
+async function main(): Promise<void> {
   const specFile = process.argv[2];
   const socketPath = process.env.TEND_HOLDER_SOCKET;
   if (specFile === undefined || socketPath === undefined) {
@@ -38,21 +41,33 @@ function main(): void {
   for (const [key, v] of Object.entries(process.env)) {
     if (v !== undefined && !(key in spec.env) && key !== 'TEND_HOLDER_SOCKET') extraEnv[key] = v;
   }
-  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
+  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.execMode === 'cluster' ? 'cluster_mode' : 'fork_mode';
   if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
+  const base = socketPath.replace(/\.sock$/, '');
+  const runDir = base.slice(0, base.lastIndexOf('/'));
+  const prefix = base.slice(base.lastIndexOf('/') + 1);
   let driver: WorkerDriver;
-  if (spec.listen.length > 0) {
+  if (spec.proxy !== undefined) {
+    const address = parseListenAddress(spec.proxy.listen, 'proxy');
+    if (address.kind !== 'tcp') fail('proxy: a TCP address is needed');
+    let proxy: PublicProxy;
+    try {
+      // Connections that arrive while no instance is ready wait up to listen_timeout for one.
+      proxy = await PublicProxy.open(address, Math.max(spec.listenTimeoutMs, 5000));
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    log(`proxy listening on ${address.text}`);
+    driver = new ProxyDriver(proxy, address.port, runDir, prefix);
+  } else if (spec.listen.length > 0) {
     let sockets;
     try {
       sockets = openListenSockets(spec.listen);
     } catch (err) {
-      // One line on the app's stderr (its err log), then exit: the daemon's restart policy applies.
-      process.stderr.write(`tend: ${(err as Error).message}\n`);
-      process.exit(1);
+      fail((err as Error).message);
     }
     log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
-    const base = socketPath.replace(/\.sock$/, '');
-    driver = new SocketsDriver(sockets, base.slice(0, base.lastIndexOf('/')), base.slice(base.lastIndexOf('/') + 1));
+    driver = new SocketsDriver(sockets, runDir, prefix);
   } else driver = new ClusterDriver();
 
   let server: HolderControlServer | null = null;
@@ -78,6 +93,7 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log(`stopping (${why})`);
+    driver.stopping?.();
     await pool.stopAll();
     server?.close();
     driver.close();
@@ -100,4 +116,10 @@ function main(): void {
   );
 }
 
-main();
+/** One line on the app's stderr (its err log), then exit: the daemon's restart policy applies. */
+function fail(message: string): never {
+  process.stderr.write(`tend: ${message}\n`);
+  process.exit(1);
+}
+
+void main();

@@ -3,7 +3,7 @@ import { specsEqual } from '../config/specs-equal.js';
 import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/model.js';
 import type { ProcessState } from './process-machine.js';
-import { isHeld } from './held-app.js';
+import { heldAddresses, isHeld } from './held-app.js';
 
 /** What the decision needs of an existing app. */
 export interface AppNow {
@@ -44,6 +44,7 @@ function canRollingReload(now: AppNow, spec: AppSpec): boolean {
     isHeld(now.spec) &&
     isHeld(spec) &&
     now.spec.execMode === spec.execMode &&
-    (now.spec.listen ?? []).join('\n') === (spec.listen ?? []).join('\n')
+    heldAddresses(now.spec).join('\n') === heldAddresses(spec).join('\n') &&
+    (now.spec.proxy === undefined) === (spec.proxy === undefined)
   );
 }

@@ -10,9 +10,14 @@ import { holderFiles, type TendPaths } from '../store/paths.js';
 import { HolderLink } from './holder-link.js';
 import { holderNodeFlags } from './holder-flags.js';
 
-/** Cluster apps and socket-activated apps run under a holder process instead of directly. */
+/** Cluster apps, socket-activated apps and proxy-mode apps run under a holder process instead of directly. */
 export function isHeld(spec: AppSpec): boolean {
-  return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
+  return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0) || spec.proxy !== undefined;
+}
+
+/** The addresses the app's holder listens on: `listen` sockets, or proxy mode's public address. */
+export function heldAddresses(spec: AppSpec): string[] {
+  return [...(spec.listen ?? []), ...(spec.proxy === undefined ? [] : [spec.proxy.listen])];
 }
 
 /** What the state file keeps of a holder for the next daemon. */
