@@ -274,7 +274,7 @@ function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: b
   const listen = get<string[]>('listen').map((a) => withSourceValue(source, () => parseListenAddress(a).text));
   const mode = get<string>('exec_mode');
   const proxy = proxyField(get, source, listen, mode === 'cluster' || mode === 'cluster_mode');
-  const own = listen.length > 0 || proxy !== undefined;
+  const own = listen.length > 0 || proxy !== undefined; // several processes on one port without node:cluster
   const execMode = mode === 'cluster' || mode === 'cluster_mode' || (instances !== 1 && !own) ? 'cluster' : 'fork';
   if (execMode === 'cluster' && listen.length === 0 && (interpreter !== 'node' || shell)) {
     throw new TendError(
@@ -297,15 +297,8 @@ function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: b
         hint: 'Use letters, digits and `_`, not starting with a digit.',
       });
   }
-  const fields: ClusterFields = {
-    instances,
-    execMode,
-    instanceVar,
-    incrementVar,
-    listen,
-    shutdownWithMessage: get<boolean>('shutdown_with_message'),
-  };
-  return proxy === undefined ? fields : { ...fields, proxy };
+  const shutdownWithMessage = get<boolean>('shutdown_with_message');
+  return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage, ...(proxy === undefined ? {} : { proxy }) };
 }
 
 function withSourceValue<T>(source: string, fn: () => T): T {

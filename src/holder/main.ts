@@ -43,32 +43,7 @@ async function main(): Promise<void> {
   }
   if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.execMode === 'cluster' ? 'cluster_mode' : 'fork_mode';
   if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
-  const base = socketPath.replace(/\.sock$/, '');
-  const runDir = base.slice(0, base.lastIndexOf('/'));
-  const prefix = base.slice(base.lastIndexOf('/') + 1);
-  let driver: WorkerDriver;
-  if (spec.proxy !== undefined) {
-    const address = parseListenAddress(spec.proxy.listen, 'proxy');
-    if (address.kind !== 'tcp') fail('proxy: a TCP address is needed');
-    let proxy: PublicProxy;
-    try {
-      // Connections that arrive while no instance is ready wait up to listen_timeout for one.
-      proxy = await PublicProxy.open(address, Math.max(spec.listenTimeoutMs, 5000));
-    } catch (err) {
-      fail((err as Error).message);
-    }
-    log(`proxy listening on ${address.text}`);
-    driver = new ProxyDriver(proxy, address.port, runDir, prefix);
-  } else if (spec.listen.length > 0) {
-    let sockets;
-    try {
-      sockets = openListenSockets(spec.listen);
-    } catch (err) {
-      fail((err as Error).message);
-    }
-    log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
-    driver = new SocketsDriver(sockets, runDir, prefix);
-  } else driver = new ClusterDriver();
+  const driver = await openDriver(spec, socketPath, log);
 
   let server: HolderControlServer | null = null;
   const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });
@@ -114,6 +89,35 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   );
+}
+
+/** The driver for the app's kind: proxy mode, sockets (`listen`), or node:cluster. */
+async function openDriver(spec: AppSpec, socketPath: string, log: (line: string) => void): Promise<WorkerDriver> {
+  const base = socketPath.replace(/\.sock$/, '');
+  const runDir = base.slice(0, base.lastIndexOf('/'));
+  const prefix = base.slice(base.lastIndexOf('/') + 1);
+  if (spec.proxy !== undefined) {
+    const address = parseListenAddress(spec.proxy.listen, 'proxy');
+    if (address.kind !== 'tcp') return fail('proxy: a TCP address is needed');
+    let proxy: PublicProxy;
+    try {
+      // Connections that arrive while no instance is ready wait for one (listen_timeout, at least 5 s).
+      proxy = await PublicProxy.open(address, Math.max(spec.listenTimeoutMs, 5000));
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    log(`proxy listening on ${address.text}`);
+    return new ProxyDriver(proxy, address.port, runDir, prefix);
+  }
+  if (spec.listen.length === 0) return new ClusterDriver();
+  let sockets;
+  try {
+    sockets = openListenSockets(spec.listen);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
+  return new SocketsDriver(sockets, runDir, prefix);
 }
 
 /** One line on the app's stderr (its err log), then exit: the daemon's restart policy applies. */

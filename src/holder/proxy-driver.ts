@@ -5,7 +5,6 @@ import type { AppSpec, HealthProbe } from '../protocol/model.js';
 import { spawnAppProcess } from './app-process.js';
 import type { WorkerDriver, WorkerProcess } from './driver.js';
 import { PublicProxy } from './proxy-server.js';
-import type { Backend } from './proxy-connection.js';
 
 /** How often a new instance is checked until it listens or its health check first passes. */
 const READY_POLL_MS = 50;
