@@ -2,6 +2,7 @@ import type { Scenario } from '../lib/scenario.js';
 import { cluster } from './cluster.js';
 import { daemonKill } from './daemon-kill.js';
 import { sockets } from './sockets.js';
+import { proxy } from './proxy.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5, verbs1 } from './list.js';
 import { logThroughput } from './log-throughput.js';
@@ -32,6 +33,7 @@ export const scenarios: readonly Scenario[] = [
   manyApps,
   cluster,
   sockets,
+  proxy,
   memoryCluster,
   memoryPty,
   memoryDaemon,
