@@ -7,8 +7,10 @@ export interface Backend {
   readonly conns: Set<ProxyConnection>;
   /** Out of rotation: its connections move to another instance at their next idle moment. */
   retiring: boolean;
-  /** Its last connection left (or moved). */
-  onEmpty: (() => void) | null;
+  /** Called when its last connection leaves. */
+  emptied: (() => void) | null;
+  /** Resolves once it is out of rotation and its last connection left (or moved); set by the first retire. */
+  drained: Promise<void> | null;
 }
 
 /** Where a connection gets an instance: null while none is ready (the connection waits). */
@@ -176,7 +178,7 @@ export class ProxyConnection {
     this.backend = null;
     if (b === null) return;
     b.conns.delete(this);
-    if (b.conns.size === 0) b.onEmpty?.();
+    if (b.conns.size === 0) b.emptied?.();
   }
 
   close(): void {

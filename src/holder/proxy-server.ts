@@ -46,7 +46,7 @@ export class PublicProxy implements BackendPicker {
 
   /** A fresh instance behind `port`, not in rotation yet. */
   static backend(port: number): Backend {
-    return { port, conns: new Set(), retiring: false, onEmpty: null };
+    return { port, conns: new Set(), retiring: false, emptied: null, drained: null };
   }
 
   /** The instance passed its readiness check: new connections may go to it. */
@@ -63,13 +63,15 @@ export class PublicProxy implements BackendPicker {
    * connections move elsewhere once idle. Resolves when none is left on it.
    */
   retire(backend: Backend): Promise<void> {
+    if (backend.drained !== null) return backend.drained;
     backend.retiring = true;
     this.rotation = this.rotation.filter((b) => b !== backend);
-    return new Promise((resolve) => {
+    backend.drained = new Promise((resolve) => {
+      backend.emptied = resolve;
       if (backend.conns.size === 0) return resolve();
-      backend.onEmpty = resolve;
       for (const conn of [...backend.conns]) conn.retire();
     });
+    return backend.drained;
   }
 
   pick(exclude: Backend | null): Promise<Backend | null> {

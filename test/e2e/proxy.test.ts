@@ -97,7 +97,18 @@ describe('proxy mode: apps that bind their own $PORT (python3 http.server)', () 
   });
 
   py.it('serves the public port from an instance on its private $PORT', async () => {
-    const started = await t.json<Row[]>(['start', fixture('proxy-py.py'), '--name', 'py', '--cwd', dir, '--proxy', `127.0.0.1:${port}`]);
+    const started = await t.json<Row[]>([
+      'start',
+      fixture('proxy-py.py'),
+      '--name',
+      'py',
+      '--cwd',
+      dir,
+      '--proxy',
+      `127.0.0.1:${port}`,
+      '--health',
+      `http://127.0.0.1:${port}/health`,
+    ]);
     assert.equal(started[0]?.status, 'online', JSON.stringify(started));
     t.track(started[0]?.holderPid as number);
     const body = await waitFor(() => getFresh(port), 'the app to answer through the proxy');
@@ -133,6 +144,41 @@ describe('proxy mode: apps that bind their own $PORT (python3 http.server)', () 
     assert.match(described.stdout, /reload/i);
     assert.match(described.stdout, /exited with code 1 before it was ready/);
     writeFileSync(join(dir, 'version.txt'), 'v2\n');
+  });
+
+  py.it(
+    'sends the health check to the new instance: one that listens but fails it never gets traffic, and the reload rolls back',
+    async () => {
+      const [old] = await rows();
+      writeFileSync(join(dir, 'version.txt'), 'unhealthy\n');
+      let r = { code: -1, stdout: '', stderr: '' };
+      const result = await underLoad(port, 4, async () => {
+        r = await t.run(['reload', 'py']);
+      });
+      writeFileSync(join(dir, 'version.txt'), 'v2\n');
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(result.failed, 0, JSON.stringify(result.errors));
+      assert.ok(![...result.bodies.keys()].some((b) => b.startsWith('unhealthy')), JSON.stringify([...result.bodies]));
+      assert.equal((await rows())[0]?.pid, old?.pid);
+      assert.match((await t.run(['describe', 'py'])).stdout, /not ready within listen_timeout/);
+    },
+  );
+
+  py.it('refuses no connection when its only instance is killed: new connections wait for the restart', async () => {
+    const [old] = await rows();
+    const result = await underLoad(port, 8, async (load) => {
+      process.kill(old?.pid as number, 'SIGKILL');
+      await waitFor(async () => {
+        const [now] = await rows();
+        return now?.status === 'online' && now.pid !== old?.pid;
+      }, 'the instance to be restarted');
+      const mid = load.snapshot().ok;
+      await waitFor(() => load.snapshot().ok > mid + 50, 'load to flow after the restart');
+    });
+    for (const row of await rows()) t.remember(row);
+    // Only the requests the killed process was serving can fail (8 connections).
+    assert.equal(result.errors.ECONNREFUSED ?? 0, 0, JSON.stringify(result.errors));
+    assert.ok(result.failed <= 8, JSON.stringify(result.errors));
   });
 
   py.it('keeps serving through a daemon kill -9 under load; the next daemon lists it and reloads it', async () => {
