@@ -13,7 +13,7 @@ const p99Proxy = 'p99 at 1,000 req/s, through the proxy';
 const p99Added = 'p99 added by the proxy at 1,000 req/s';
 const reloads = 'failed requests over 3 reloads under load (tend: proxy mode; PM2: plain reload)';
 
-/** The bench's HTTP server (binds $PORT or its first argument), run by the bench itself. */
+/** The bench's HTTP server (binds $PORT or its first argument), run by the bench itself for the round. */
 async function direct<T>(fn: (port: number) => Promise<T>): Promise<T> {
   const port = await freePort();
   const child = spawn(process.execPath, [fixture('server.js'), String(port)], { stdio: 'ignore', detached: true });
@@ -39,19 +39,23 @@ async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', second
   await waitFor('the app to answer', async () => (await getOnce(port)) !== null, 20_000);
   for (const p of await s.list()) if (p.pid !== null) s.track(p.pid);
 
-  if (toolName === 'tend') {
-    // Direct and proxied back to back, so both see the same machine load.
-    const plain = await direct((p) => runWrk(`http://127.0.0.1:${p}/`, seconds));
-    const proxied = await runWrk(url, seconds);
-    rec.add(rps, 'baseline', 1);
-    rec.add(rps, toolName, proxied.rps / plain.rps);
-    const d = await direct((p) => runAtRate(p, 1000, seconds));
-    const x = await runAtRate(port, 1000, seconds);
-    if (d.failed + x.failed > 0) rec.note(`constant-rate run failed requests: direct ${d.failed}, proxy ${x.failed}`);
-    rec.add(p99Direct, toolName, d.p99);
-    rec.add(p99Proxy, toolName, x.p99);
-    rec.add(p99Added, toolName, x.p99 - d.p99);
-  }
+  if (toolName === 'tend')
+    await direct(async (directPort) => {
+      const directUrl = `http://127.0.0.1:${directPort}/`;
+      // Both warmed up first (JIT), then measured back to back so both see the same machine load.
+      await runWrk(directUrl, 1);
+      await runWrk(url, 1);
+      const plain = await runWrk(directUrl, seconds);
+      const proxied = await runWrk(url, seconds);
+      rec.add(rps, 'baseline', 1);
+      rec.add(rps, toolName, proxied.rps / plain.rps);
+      const d = await runAtRate(directPort, 1000, seconds);
+      const x = await runAtRate(port, 1000, seconds);
+      if (d.failed + x.failed > 0) rec.note(`constant-rate run failed requests: direct ${d.failed}, proxy ${x.failed}`);
+      rec.add(p99Direct, toolName, d.p99);
+      rec.add(p99Proxy, toolName, x.p99);
+      rec.add(p99Added, toolName, x.p99 - d.p99);
+    });
 
   const load = runWrk(url, seconds + 8);
   await delay(1000);
