@@ -1,4 +1,5 @@
 import { fixture } from '../lib/paths.js';
+import { cpuSeconds } from '../lib/proc.js';
 import { runAtRate } from '../lib/rate-load.js';
 import type { Recorder, Scenario } from '../lib/scenario.js';
 import type { Session } from '../lib/session.js';
@@ -10,7 +11,15 @@ const rps = 'req/s through the proxy ÷ the same app served directly (wrk, 16 ke
 const p99Direct = 'p99 at 1,000 req/s, app served directly';
 const p99Proxy = 'p99 at 1,000 req/s, through the proxy';
 const p99Added = 'p99 added by the proxy at 1,000 req/s';
+const cpuProxy = 'CPU per request: the proxy (holder)';
+const cpuApp = 'CPU per request: the app itself';
 const reloads = 'failed requests over 3 reloads under load (tend: proxy mode; PM2: plain reload)';
+
+/** The holder's pid and the instance's. */
+async function pids(s: Session): Promise<[number, number]> {
+  const rows = JSON.parse((await s.cliOk(['list', '--json'])).stdout) as Array<{ pid?: number; holderPid?: number }>;
+  return [rows[0]?.holderPid ?? 0, rows[0]?.pid ?? 0];
+}
 
 async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', seconds: number): Promise<void> {
   const port = await freePort();
@@ -31,7 +40,14 @@ async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', second
       await runAtRate(directPort, 1000, 1);
       await runAtRate(port, 1000, 1);
       const plain = [await runWrk(directUrl, seconds)];
+      // CPU time per request of the holder and of the app over the proxied runs: what the hop
+      // costs, whatever else runs on the machine.
+      const [holder, app] = await pids(s);
+      const before = [cpuSeconds(holder), cpuSeconds(app)];
       const proxied = [await runWrk(url, seconds), await runWrk(url, seconds)];
+      const served = proxied.reduce((a, r) => a + r.requests, 0);
+      rec.add(cpuProxy, toolName, ((cpuSeconds(holder) - (before[0] as number)) * 1e6) / served);
+      rec.add(cpuApp, toolName, ((cpuSeconds(app) - (before[1] as number)) * 1e6) / served);
       plain.push(await runWrk(directUrl, seconds));
       const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
       rec.add(rps, 'baseline', 1);
@@ -68,6 +84,8 @@ export const proxy: Scenario = {
     { metric: p99Direct, unit: 'ms' },
     { metric: p99Proxy, unit: 'ms' },
     { metric: p99Added, unit: 'ms', target: '< 1' },
+    { metric: cpuProxy, unit: 'µs' },
+    { metric: cpuApp, unit: 'µs' },
     { metric: reloads, unit: 'requests', target: '0', pm2Reference: 'a restart: the port closes' },
   ],
   run: (ctx, rec) => alternateWithWrk(ctx, rec, (s, tool) => round(s, rec, tool, 5)),
