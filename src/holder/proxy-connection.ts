@@ -122,7 +122,7 @@ export class ProxyConnection {
     });
   }
 
-  /** A new upstream connection; a refused connect (an instance that just died) tries another. */
+  /** A new upstream connection to a ready instance; up to `tries` instances are tried. */
   private async connect(tries: number): Promise<net.Socket | null> {
     let exclude: Backend | null = null;
     for (let i = 0; i < tries && !this.closed; i++) {
@@ -136,7 +136,10 @@ export class ProxyConnection {
         });
         s.once('error', () => resolve(null));
       });
-      if (up === null) {
+      // Refused (it just died), or it left rotation while this connected: nothing was sent yet,
+      // so another instance takes the connection.
+      if (up === null || backend.retiring) {
+        up?.destroy();
         exclude = backend;
         continue;
       }
