@@ -280,3 +280,32 @@ describe('proxy mode: a Node http server with -i 2 (keep-alive, chunked, uploads
     await reloadThrice(t, 'web', port);
   });
 });
+
+describe('proxy mode with --wait-ready: an instance gets traffic only once it says ready', () => {
+  const t = new TendHome();
+  const dir = mkdtempSync(join(tmpdir(), 'tend-proxy-ready-'));
+  let port = 0;
+
+  before(async () => {
+    port = await freePort();
+    writeFileSync(join(dir, 'version.txt'), 'v1\n');
+    const r = await t.run(
+      ['start', fixture('proxy-node.js'), '--name', 'late', '--cwd', dir, '--proxy', `127.0.0.1:${port}`, '--wait-ready', '--json'],
+      { env: { ...t.env, READY_AFTER_MS: '700' } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Row[];
+    for (const row of rows) t.remember(row);
+    t.track(rows[0]?.holderPid as number);
+  });
+  after(async () => {
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never sends a request to an instance that listens but has not said ready, across 3 reloads', async () => {
+    writeFileSync(join(dir, 'version.txt'), 'v2\n');
+    const result = await reloadThrice(t, 'late', port);
+    assert.ok(![...result.bodies.keys()].some((b) => b.startsWith('early')), JSON.stringify([...result.bodies]));
+  });
+});
