@@ -309,3 +309,70 @@ describe('proxy mode with --wait-ready: an instance gets traffic only once it sa
     assert.ok(![...result.bodies.keys()].some((b) => b.startsWith('early')), JSON.stringify([...result.bodies]));
   });
 });
+
+/** Debian's python3-uvicorn lives with the system python. */
+const uvicorn = needs(commandMissing('/usr/bin/python3', ['-c', 'import uvicorn'], 'scripts/test.sh installs python3-uvicorn'));
+const ASGI = `with open("version.txt") as f:
+    VERSION = f.read().strip()
+if VERSION == "crash":
+    raise SystemExit("this version fails at import")
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    import os
+    body = f"{VERSION} {os.getpid()}\\n".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+`;
+
+describe('proxy mode with uvicorn binding its own port (UVICORN_PORT through --proxy-port-env)', () => {
+  const t = new TendHome();
+  const dir = mkdtempSync(join(tmpdir(), 'tend-proxy-uv-'));
+  let port = 0;
+
+  uvicorn.before(async () => {
+    port = await freePort();
+    writeFileSync(join(dir, 'asgi.py'), ASGI);
+    writeFileSync(join(dir, 'version.txt'), 'v1\n');
+    const rows = await t.json<Row[]>([
+      'start',
+      '--name',
+      'uv',
+      '--cwd',
+      dir,
+      '--proxy',
+      `127.0.0.1:${port}`,
+      '--proxy-port-env',
+      'UVICORN_PORT',
+      '--listen-timeout',
+      '20s',
+      '--',
+      '/usr/bin/python3',
+      '-m',
+      'uvicorn',
+      'asgi:app',
+      '--host',
+      '127.0.0.1',
+    ]);
+    t.track(rows[0]?.holderPid as number);
+  });
+  uvicorn.after(async () => {
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  uvicorn.it('reloads 3 times under keep-alive load with 0 failed requests, then rolls back a version that fails at import', async () => {
+    assert.match((await waitFor(() => getFresh(port), 'uvicorn to answer')) ?? '', /^v1 \d+/);
+    writeFileSync(join(dir, 'version.txt'), 'v2\n');
+    await reloadThrice(t, 'uv', port);
+    const [before] = ((await t.list()) as Row[]).filter((r) => r.name === 'uv');
+    writeFileSync(join(dir, 'version.txt'), 'crash\n');
+    let r = { code: -1, stdout: '', stderr: '' };
+    const result = await underLoad(port, 4, async () => {
+      r = await t.run(['reload', 'uv']);
+    });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(result.failed, 0, JSON.stringify(result.errors));
+    assert.equal(await getFresh(port), `v2 ${before?.pid}\n`);
+  });
+});
