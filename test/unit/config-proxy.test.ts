@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { normalizeApp } from '../../src/config/normalize.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
+import { containerApp } from '../../src/exporters/kubernetes/container-app.js';
 import { isHeld } from '../../src/supervisor/held-app.js';
+import { sampleSpec } from '../helpers/sample-spec.js';
 import { TEST_ENV, makeTempProject } from '../fixtures/configs/temp-project.js';
 
 const project = makeTempProject();
@@ -58,5 +60,16 @@ describe('proxy mode settings (proxy, proxy_port_env)', () => {
     ]) {
       assert.throws(() => checkAppSpec({ ...spec, proxy }, 'state file'), /state file: .*proxy/, JSON.stringify(proxy));
     }
+  });
+
+  it('exports for a container as an app on the public port: no proxy there, the port variable set to it', () => {
+    const app = containerApp(
+      sampleSpec({ proxy: { listen: '127.0.0.1:8080', portEnv: 'HTTP_PORT' } }),
+      { image: 'node:20', workdir: null },
+      {},
+    );
+    assert.ok(!('error' in app));
+    assert.equal(app.port, 8080);
+    assert.equal(app.plainEnv.HTTP_PORT, '8080');
   });
 });
