@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import type { Context, Recorder } from './scenario.js';
+import { alternate, type Context, type Recorder } from './scenario.js';
+import { withSession, type Session, type ToolName } from './session.js';
 
 /** What one wrk run measured. */
 export interface WrkResult {
@@ -91,4 +92,10 @@ export function runWrk(url: string, seconds: number, connections = 16, extra: re
       });
     });
   });
+}
+
+/** Rounds of an HTTP scenario, tools alternating, each in its own session; every tool errored when wrk is missing. */
+export async function alternateWithWrk(ctx: Context, rec: Recorder, round: (s: Session, tool: ToolName) => Promise<void>): Promise<void> {
+  if (wrkMissing(ctx, rec)) return;
+  await alternate(ctx, rec, ctx.rounds, (tool) => withSession(tool, (s) => round(s, tool.name)));
 }

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture } from '../lib/paths.js';
 import { rssKb } from '../lib/proc.js';
-import { alternate, type Recorder, type Scenario } from '../lib/scenario.js';
-import { withSession, type Session } from '../lib/session.js';
+import type { Recorder, Scenario } from '../lib/scenario.js';
+import type { Session } from '../lib/session.js';
 import { delay, waitFor } from '../lib/timing.js';
-import { runWrk, wrkMissing } from '../lib/wrk.js';
+import { alternateWithWrk, runWrk } from '../lib/wrk.js';
 
 const ratio = 'req/s of `-i 2` ÷ plain node:cluster (2 workers)';
 const reloads = 'failed requests over 3 reloads under load';
@@ -46,12 +46,13 @@ function clusterStart(s: Session, name: string, script: string, args: string[]):
   return dash === -1 ? [...a, '-i', '2'] : [...a.slice(0, dash), '-i', '2', ...a.slice(dash)];
 }
 
-async function baselineRps(seconds: number): Promise<number> {
+/** Runs `node <script> <port>` on a free port (the bench's own process, not a tool's) around `fn`. */
+export async function withLocalServer<T>(script: string, fn: (port: number) => Promise<T>): Promise<T> {
   const port = await freePort();
-  const child = spawn(process.execPath, [fixture('plain-cluster.js'), String(port)], { stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, [script, String(port)], { stdio: 'ignore', detached: true });
   try {
-    await waitFor('plain node:cluster to answer', async () => (await getOnce(port)) !== null, 15_000);
-    return (await runWrk(`http://127.0.0.1:${port}/`, seconds)).rps;
+    await waitFor(`${script} to answer`, async () => (await getOnce(port)) !== null, 15_000);
+    return await fn(port);
   } finally {
     if (child.pid !== undefined)
       try {
@@ -60,6 +61,10 @@ async function baselineRps(seconds: number): Promise<number> {
         /* gone */
       }
   }
+}
+
+function baselineRps(seconds: number): Promise<number> {
+  return withLocalServer(fixture('plain-cluster.js'), async (port) => (await runWrk(`http://127.0.0.1:${port}/`, seconds)).rps);
 }
 
 async function round(s: Session, rec: Recorder, toolName: 'tend' | 'pm2', seconds: number): Promise<void> {
@@ -140,9 +145,5 @@ export const cluster: Scenario = {
     { metric: workerKill, unit: 'requests', target: 'only its in-flight requests', pm2Reference: '(measure)' },
     { metric: holderRss, unit: 'MB' },
   ],
-  async run(ctx, rec) {
-    if (wrkMissing(ctx, rec)) return;
-    const seconds = 5;
-    await alternate(ctx, rec, ctx.rounds, (tool) => withSession(tool, (s) => round(s, rec, tool.name, seconds)));
-  },
+  run: (ctx, rec) => alternateWithWrk(ctx, rec, (s, tool) => round(s, rec, tool, 5)),
 };

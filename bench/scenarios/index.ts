@@ -3,6 +3,7 @@ import { cluster } from './cluster.js';
 import { daemonKill } from './daemon-kill.js';
 import { sockets } from './sockets.js';
 import { sticky } from './sticky.js';
+import { proxy } from './proxy.js';
 import { idleCpu } from './idle-cpu.js';
 import { list100, list5, verbs1 } from './list.js';
 import { logThroughput } from './log-throughput.js';
@@ -34,6 +35,7 @@ export const scenarios: readonly Scenario[] = [
   cluster,
   sockets,
   sticky,
+  proxy,
   memoryCluster,
   memoryPty,
   memoryDaemon,

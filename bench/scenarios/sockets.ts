@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture } from '../lib/paths.js';
-import { alternate, type Recorder, type Scenario } from '../lib/scenario.js';
-import { withSession, type Session } from '../lib/session.js';
+import type { Recorder, Scenario } from '../lib/scenario.js';
+import type { Session } from '../lib/session.js';
 import { delay, waitFor } from '../lib/timing.js';
-import { runWrk, wrkMissing } from '../lib/wrk.js';
+import { alternateWithWrk, runWrk } from '../lib/wrk.js';
 import { freePort, getOnce } from './cluster.js';
 
 const restarts = 'failed requests over 3 reloads (tend) / restarts (PM2) of a Python app';
@@ -50,8 +50,5 @@ export const sockets: Scenario = {
     { metric: restarts, unit: 'requests', target: '0', pm2Reference: 'port closed ~350 ms per restart' },
     { metric: refused, unit: 'connections', target: '0', pm2Reference: 'refused until it is back' },
   ],
-  async run(ctx, rec) {
-    if (wrkMissing(ctx, rec)) return;
-    await alternate(ctx, rec, ctx.rounds, (tool) => withSession(tool, (s) => round(s, rec, tool.name)));
-  },
+  run: (ctx, rec) => alternateWithWrk(ctx, rec, (s, tool) => round(s, rec, tool)),
 };

@@ -4,6 +4,7 @@ import { TendError, isTendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
 import { suggest } from '../lib/suggest.js';
 import { parseListenAddress } from '../lib/listen-address.js';
+import { proxyField } from './proxy-spec.js';
 import type { AppSpec, Dependency, HealthSpec, Hooks, LogSpec } from '../protocol/app-spec.js';
 import { coerceField } from './coerce.js';
 import { checkExecSize } from './exec-size.js';
@@ -251,7 +252,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   return { spec, warnings };
 }
 
-type ClusterFields = Pick<AppSpec, 'instances' | 'execMode' | 'instanceVar' | 'incrementVar' | 'listen' | 'shutdownWithMessage'>;
+type ClusterFields = Pick<AppSpec, 'instances' | 'execMode' | 'instanceVar' | 'incrementVar' | 'listen' | 'shutdownWithMessage' | 'proxy'>;
 
 /**
  * Instances, exec mode and sockets. PM2 runs `instances` > 1 in cluster mode even without
@@ -263,13 +264,15 @@ function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: b
   const instances = rawInstances === 'max' ? 0 : rawInstances;
   const listen = get<string[]>('listen').map((a) => withSourceValue(source, () => parseListenAddress(a).text));
   const mode = get<string>('exec_mode');
-  const execMode = mode === 'cluster' || mode === 'cluster_mode' || (instances !== 1 && listen.length === 0) ? 'cluster' : 'fork';
+  const proxy = proxyField(get, source, listen, mode === 'cluster' || mode === 'cluster_mode');
+  const own = listen.length > 0 || proxy !== undefined; // several processes on one port without node:cluster
+  const execMode = mode === 'cluster' || mode === 'cluster_mode' || (instances !== 1 && !own) ? 'cluster' : 'fork';
   if (execMode === 'cluster' && listen.length === 0 && (interpreter !== 'node' || shell)) {
     throw new TendError(
       'E_INVALID_VALUE',
       `${source}: cluster mode runs Node.js scripts (node:cluster), and this app runs \`${shell ? 'a shell command' : interpreter}\``,
       {
-        hint: "For several processes of any language on one port, give the sockets to tend: --listen 8080 (or `listen: ['8080']`), and read them from fd 3 (LISTEN_FDS).",
+        hint: 'For several processes of any language on one port: --proxy 8080 (each binds its own $PORT), or --listen 8080 and read the socket from fd 3 (LISTEN_FDS).',
         details: { field: 'exec_mode', source },
       },
     );
@@ -285,7 +288,8 @@ function clusterFields(get: <T>(key: string) => T, interpreter: string, shell: b
         hint: 'Use letters, digits and `_`, not starting with a digit.',
       });
   }
-  return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage: get('shutdown_with_message') };
+  const shutdownWithMessage = get<boolean>('shutdown_with_message');
+  return { instances, execMode, instanceVar, incrementVar, listen, shutdownWithMessage, ...(proxy === undefined ? {} : { proxy }) };
 }
 
 function withSourceValue<T>(source: string, fn: () => T): T {

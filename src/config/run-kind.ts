@@ -8,7 +8,7 @@ import type { AppSpec } from '../protocol/app-spec.js';
  */
 export function applyRunKind(spec: AppSpec, get: <T>(key: string) => T, source: string): void {
   // Run by a holder (see supervisor/held-app.ts): several processes sharing one output.
-  const held = spec.execMode === 'cluster' || spec.listen.length > 0;
+  const held = spec.execMode === 'cluster' || spec.listen.length > 0 || spec.proxy !== undefined;
   const maxAge = get<number | undefined>('max_age');
   if (maxAge !== undefined && maxAge > 0) {
     if (maxAge < 1000)

@@ -7,6 +7,7 @@ import { findField } from './schema.js';
 import { deepEqual } from './specs-equal.js';
 import { checkExecSize } from './exec-size.js';
 import { checkPtyShape, checkWatchShape } from './watch-spec.js';
+import { checkProxyShape } from './proxy-spec.js';
 
 /** AppSpec field → the schema key whose type it has (the same coercion the CLI applies). */
 const SCHEMA_KEY: Record<string, string> = {
@@ -149,12 +150,13 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
   if (s.watch !== undefined) checkWatchShape(s.watch, bad);
   if (s.pty !== undefined) checkPtyShape(s.pty, bad);
   if (s.runAs !== undefined) checkRunAsShape(s.runAs, bad);
+  if (s.proxy !== undefined) checkProxyShape(s.proxy, bad);
   // Fields added by newer code (cluster, watch, …) are checked through their schema key too.
   for (const key of Object.keys(s)) {
     if (
       key in SCHEMA_KEY ||
       key in STRUCTURED ||
-      ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs'].includes(key)
+      ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs', 'proxy'].includes(key)
     )
       continue;
     const schemaKey = snakeKey(key);

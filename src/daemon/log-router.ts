@@ -16,7 +16,7 @@ export const NO_FILE = '/dev/null';
  * that file is never named after one instance (`api-out.log`, not `api-out-0.log`).
  */
 export function logPathsFor(paths: TendPaths, spec: AppSpec, id: number): LogPaths {
-  const oneFile = spec.log.merge || spec.execMode === 'cluster' || spec.listen.length > 0;
+  const oneFile = spec.log.merge || spec.execMode === 'cluster' || spec.listen.length > 0 || spec.proxy !== undefined;
   const suffixed = (path: string): string => (oneFile ? path : withIdSuffix(path, id));
   const pick = (file: string | null, stream: 'out' | 'err'): string | null =>
     file === NO_FILE ? null : suffixed(file ?? defaultLogFile(paths, spec.name, stream));

@@ -18,6 +18,8 @@ export interface WorkerDriver {
   readonly kind: HolderKind;
   /** Ready when spawned unless the app reports readiness itself. */
   spawn(spec: AppSpec, instance: number, env: Record<string, string>): Promise<WorkerProcess>;
+  /** The holder is about to stop every process (before their retirement). */
+  stopping?(): void;
   close(): void;
 }
 

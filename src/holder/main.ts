@@ -1,11 +1,14 @@
 import '../lib/no-debug-signal.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { AppSpec } from '../protocol/app-spec.js';
+import { parseListenAddress } from '../lib/listen-address.js';
 import { parseSignal } from '../lib/signals.js';
 import { ClusterDriver } from './cluster-driver.js';
 import { HolderControlServer } from './control-server.js';
 import type { WorkerDriver } from './driver.js';
 import { openListenSockets } from './listen-sockets.js';
+import { ProxyDriver } from './proxy-driver.js';
+import { PublicProxy } from './proxy-server.js';
 import { SocketsDriver } from './sockets-driver.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -16,7 +19,7 @@ import { WorkerPool } from './worker-pool.js';
  * re-adopted by pid + start time, driven over its control socket.
  *   argv: <spec.json>   env: TEND_HOLDER_SOCKET=<path of the control socket>
  */
-function main(): void {
+async function main(): Promise<void> {
   const specFile = process.argv[2];
   const socketPath = process.env.TEND_HOLDER_SOCKET;
   if (specFile === undefined || socketPath === undefined) {
@@ -38,26 +41,9 @@ function main(): void {
   for (const [key, v] of Object.entries(process.env)) {
     if (v !== undefined && !(key in spec.env) && key !== 'TEND_HOLDER_SOCKET') extraEnv[key] = v;
   }
-  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
+  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.execMode === 'cluster' ? 'cluster_mode' : 'fork_mode';
   if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
-  let driver: WorkerDriver;
-  if (spec.listen.length > 0) {
-    let sockets;
-    try {
-      sockets = openListenSockets(spec.listen);
-    } catch (err) {
-      // One line on the app's stderr (its err log), then exit: the daemon's restart policy applies.
-      process.stderr.write(`tend: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
-    const base = socketPath.replace(/\.sock$/, '');
-    const slash = base.lastIndexOf('/');
-    // A holder that runs as another user names its files relative to its own folder (the home is
-    // closed to it); its workers, in the app's cwd, reach that folder through /proc.
-    const runDir = slash === -1 ? `/proc/${process.pid}/cwd` : base.slice(0, slash);
-    driver = new SocketsDriver(sockets, runDir, base.slice(slash + 1));
-  } else driver = new ClusterDriver(spec.sticky === true, log);
+  const driver = await openDriver(spec, socketPath, log);
 
   let server: HolderControlServer | null = null;
   const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });
@@ -82,6 +68,7 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log(`stopping (${why})`);
+    driver.stopping?.();
     await pool.stopAll();
     server?.close();
     driver.close();
@@ -104,4 +91,42 @@ function main(): void {
   );
 }
 
-main();
+/** The driver for the app's kind: proxy mode, sockets (`listen`), or node:cluster. */
+async function openDriver(spec: AppSpec, socketPath: string, log: (line: string) => void): Promise<WorkerDriver> {
+  const base = socketPath.replace(/\.sock$/, '');
+  const slash = base.lastIndexOf('/');
+  // A holder that runs as another user names its files relative to its own folder (the home is
+  // closed to it); its workers, in the app's cwd, reach that folder through /proc.
+  const runDir = slash === -1 ? `/proc/${process.pid}/cwd` : base.slice(0, slash);
+  const prefix = base.slice(slash + 1);
+  if (spec.proxy !== undefined) {
+    const address = parseListenAddress(spec.proxy.listen, 'proxy');
+    if (address.kind !== 'tcp') return fail('proxy: a TCP address is needed');
+    let proxy: PublicProxy;
+    try {
+      // Connections that arrive while no instance is ready wait for one (listen_timeout, at least 5 s).
+      proxy = await PublicProxy.open(address, Math.max(spec.listenTimeoutMs, 5000));
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    log(`proxy listening on ${address.text}`);
+    return new ProxyDriver(proxy, address.port, runDir, prefix);
+  }
+  if (spec.listen.length === 0) return new ClusterDriver(spec.sticky === true, log);
+  let sockets;
+  try {
+    sockets = openListenSockets(spec.listen);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  log(`listening on ${sockets.map((s) => s.address.text).join(', ')}`);
+  return new SocketsDriver(sockets, runDir, prefix);
+}
+
+/** One line on the app's stderr (its err log), then exit: the daemon's restart policy applies. */
+function fail(message: string): never {
+  process.stderr.write(`tend: ${message}\n`);
+  process.exit(1);
+}
+
+void main();

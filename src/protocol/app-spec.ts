@@ -180,6 +180,8 @@ export interface AppSpec {
    * LISTEN_FDS protocol: `8080`, `127.0.0.1:9000`, `[::1]:9000`, `unix:/run/app.sock`.
    */
   listen: string[];
+  /** Proxy mode: tend owns the public address and each instance binds a private port. Absent: off. */
+  proxy?: ProxySpec;
   /** Stop a worker by sending it `'shutdown'` over IPC (then the signal after kill_timeout). */
   shutdownWithMessage: boolean;
   /**
@@ -194,6 +196,16 @@ export interface AppSpec {
   minReadyMs?: number;
   /** Run as this user and group (PM2's `uid`/`gid`; a root daemon only). Absent: tend's own. */
   runAs?: RunAs;
+}
+
+/**
+ * Proxy mode, for apps that bind their own port: the holder listens on `listen` (the public
+ * address, TCP) and forwards each connection to a ready instance, which got its private
+ * loopback port in the variable `portEnv`.
+ */
+export interface ProxySpec {
+  listen: string;
+  portEnv: string;
 }
 
 /** A user the app runs as: its groups come from initgroups(user, gid). */

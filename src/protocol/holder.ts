@@ -21,8 +21,11 @@ export const HOLDER_PROTOCOL_VERSION = 1;
 /** Frames larger than this are refused and the connection closed. */
 export const HOLDER_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
-/** A pool holder's kind: node:cluster workers, or any program on inherited sockets (LISTEN_FDS). */
-export type HolderKind = 'cluster' | 'sockets';
+/**
+ * What a pool holder is for: node:cluster workers, any program on inherited sockets (LISTEN_FDS),
+ * or any program on a private port behind the holder's proxy (proxy mode).
+ */
+export type HolderKind = 'cluster' | 'sockets' | 'proxy';
 
 export interface HolderHello {
   t: 'hello';

@@ -3,7 +3,7 @@ import { specsEqual } from '../config/specs-equal.js';
 import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessState } from './process-machine.js';
-import { isHeld } from './held-app.js';
+import { heldAddresses, isHeld } from './held-app.js';
 
 /** What the decision needs of an existing app. */
 export interface AppNow {
@@ -46,7 +46,8 @@ function canRollingReload(now: AppNow, spec: AppSpec): boolean {
     isHeld(spec) &&
     now.spec.execMode === spec.execMode &&
     (now.spec.sticky ?? false) === (spec.sticky ?? false) &&
-    (now.spec.listen ?? []).join('\n') === (spec.listen ?? []).join('\n') &&
+    heldAddresses(now.spec).join('\n') === heldAddresses(spec).join('\n') &&
+    (now.spec.proxy === undefined) === (spec.proxy === undefined) &&
     now.spec.runAs?.uid === spec.runAs?.uid &&
     now.spec.runAs?.gid === spec.runAs?.gid
   );

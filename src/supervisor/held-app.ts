@@ -14,9 +14,14 @@ import { HolderLink } from './holder-link.js';
 import { holderNodeFlags } from './holder-flags.js';
 import { linkInto, pointAt, prepareOwnDir } from './own-run-dir.js';
 
-/** Cluster apps and socket-activated apps run under a holder process instead of directly. */
+/** Cluster apps, socket-activated apps and proxy-mode apps run under a holder process instead of directly. */
 export function isHeld(spec: AppSpec): boolean {
-  return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0);
+  return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0) || spec.proxy !== undefined;
+}
+
+/** The addresses the app's holder listens on: `listen` sockets, or proxy mode's public address. */
+export function heldAddresses(spec: AppSpec): string[] {
+  return [...(spec.listen ?? []), ...(spec.proxy === undefined ? [] : [spec.proxy.listen])];
 }
 
 /** Whether the holder `pid` runs as the user and group `spec` asks for (tend's own without `uid`/`gid`). */

@@ -21,7 +21,7 @@ import { sendLine, signalTarget } from './app-signals.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { resolveTarget } from './targets.js';
-import { HeldApp, isHeld } from './held-app.js';
+import { HeldApp, heldAddresses, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
 import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld } from './held-ops.js';
@@ -336,14 +336,14 @@ export class Supervisor {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
-      await checkPortsFree(spec.listen ?? []);
+      await checkPortsFree(heldAddresses(spec));
       this.begin('start', 'run', [existing], new Map([[existing, spec]]));
       this.respec(existing, spec);
       if (runsAtCreation(spec)) return this.startHandles([existing]);
       this.changed(existing);
       return this.answer([existing]);
     }
-    await checkPortsFree(spec.listen ?? []);
+    await checkPortsFree(heldAddresses(spec));
     const id = this.allocateId(preferredId);
     const createdAt = this.deps.now();
     this.store.operation({ op: 'operation', verb: 'start', goal: 'run', ids: [id], at: createdAt, specs: { [id]: { spec, createdAt } } });
@@ -398,7 +398,7 @@ export class Supervisor {
       this.changed(h);
     }
     if (step === 'unchanged') return;
-    if (step === 'started') await checkPortsFree(spec.listen ?? []);
+    if (step === 'started') await checkPortsFree(heldAddresses(spec));
     if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);

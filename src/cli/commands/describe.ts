@@ -142,6 +142,11 @@ function observedRows(d: ProcessDetail): Array<[string, string]> {
       ]);
   }
   const spec = d.spec;
+  if (spec.proxy !== undefined)
+    rows.push([
+      'proxy',
+      `tend listens on ${spec.proxy.listen}; each ready instance serves it from its private loopback port in $${spec.proxy.portEnv}`,
+    ]);
   if (spec.maxMemoryRestartBytes != null)
     rows.push(['memory limit', `${formatBytes(spec.maxMemoryRestartBytes)} (whole tree), restarts: ${d.limitRestarts?.memory ?? 0}`]);
   if (spec.maxAgeMs !== undefined)

@@ -118,8 +118,9 @@ Notes
     const given = values as Record<string, unknown>;
     if (given.force === true) ctx.err('tend: warning: -f/--force is ignored: tend runs each name once; give a second copy its own --name');
     const raw = rawFromFlags(given);
-    // PM2: `-i N` on the command line means cluster mode, even `-i 1`; with --listen, sockets mode.
-    if (raw.instances !== undefined && raw.exec_mode === undefined && raw.listen === undefined) raw.exec_mode = 'cluster';
+    // PM2: `-i N` on the command line means cluster mode, even `-i 1`; with --listen or --proxy, those modes.
+    if (raw.instances !== undefined && raw.exec_mode === undefined && raw.listen === undefined && raw.proxy === undefined)
+      raw.exec_mode = 'cluster';
     if (first === undefined) {
       raw.script = rest?.[0];
       raw.args = rest?.slice(1) ?? [];

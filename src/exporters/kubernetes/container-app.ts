@@ -104,8 +104,12 @@ function replicasOf(spec: AppSpec, notes: string[]): number {
   return 1;
 }
 
-/** The app's port: the first TCP `listen` address, else `PORT` in its environment (what `port` sets). */
+/** The app's port: proxy mode's public port, the first TCP `listen` address, else `PORT` in its environment (what `port` sets). */
 function portOf(spec: AppSpec, notes: string[]): number | null {
+  if (spec.proxy !== undefined) {
+    notes.push(`proxy ${spec.proxy.listen}: in a container the app binds this port itself (${spec.proxy.portEnv} set to it)`);
+    return Number(/(\d+)$/.exec(spec.proxy.listen)?.[1]);
+  }
   const tcp = spec.listen.map((l) => /^(?:\d+|.*:(\d+))$/.exec(l)).find((m) => m !== null);
   if (spec.listen.length > 0)
     notes.push(
@@ -161,6 +165,9 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     else plainEnv[k] = mapPath(v);
   }
   if (dropped > 0) notes.push(`${dropped} variable(s) inherited from this machine's environment left out (the image has its own)`);
+  const port = portOf(spec, notes);
+  // Proxy mode: no tend proxy in a container; the app binds the public port itself.
+  if (spec.proxy !== undefined && port !== null) plainEnv[spec.proxy.portEnv] = String(port);
   const unmapped = unmappedSettings(spec);
   return {
     app: spec.name,
@@ -170,7 +177,7 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     workdir,
     plainEnv,
     secretEnv,
-    port: portOf(spec, notes),
+    port,
     replicas: replicasOf(spec, notes),
     job: !spec.autorestart || spec.task === true,
     cron: cronOf(spec, notes),
