@@ -69,6 +69,8 @@ function main(): void {
       'start-instance': (p) => pool.startInstance(p.instance),
       'reset-instance': (p) => pool.resetCounters(p.instance),
       signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
+      'remove-instance': (p) => pool.removeInstance(p.instance),
+      send: (p) => pool.sendLine(p.instance, p.line),
     },
     log,
   );

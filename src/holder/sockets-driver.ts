@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AppSpec } from '../protocol/model.js';
 import { buildCommand } from '../lib/command-line.js';
 import { signalPid } from '../supervisor/kill-tree.js';
-import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
+import { isReadyMessage, writeStdin, type WorkerDriver, type WorkerProcess } from './driver.js';
 import type { HeldSocket } from './listen-sockets.js';
 import { startNotifyRelay, type NotifyRelay } from './notify-relay.js';
 import { startHandoff, type Handoff } from './connection-handoff.js';
@@ -44,7 +44,8 @@ export class SocketsDriver implements WorkerDriver {
       });
       childEnv.NOTIFY_SOCKET = path;
     }
-    const stdio: Array<number | 'inherit' | 'ipc'> = ['inherit', 'inherit', 'inherit', ...this.sockets.map((s) => s.fd)];
+    // stdin is the process's own pipe, so `tend send <instance id>` reaches that one process.
+    const stdio: Array<number | 'pipe' | 'inherit' | 'ipc'> = ['pipe', 'inherit', 'inherit', ...this.sockets.map((s) => s.fd)];
     if (isNode && spec.waitReady) stdio.push('ipc');
     let child: ChildProcess;
     try {
@@ -88,6 +89,7 @@ class SocketsWorker implements WorkerProcess {
     private readonly ports: number[],
   ) {
     child.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
     child.once('exit', (_code, signal) => this.handoff?.finish(signal === null));
     child.on('message', (msg: unknown) => {
       if (isReadyMessage(msg)) this.markReady();
@@ -130,5 +132,9 @@ class SocketsWorker implements WorkerProcess {
 
   signal(signal: NodeJS.Signals): void {
     signalPid(this.pid, signal);
+  }
+
+  write(line: string): number {
+    return writeStdin(this.child.stdin, line);
   }
 }

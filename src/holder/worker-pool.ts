@@ -269,7 +269,8 @@ export class WorkerPool {
       return this.lastReload;
     };
     try {
-      const instances = [...this.slots.keys()].filter((i) => i < count).sort((a, b) => a - b);
+      // The lowest-numbered instances stay (numbers may have gaps after a delete, see removeInstance).
+      const instances = [...this.slots.keys()].sort((a, b) => a - b).slice(0, count);
       for (let at = 0; at < instances.length; at += parallel) {
         const batch = instances.slice(at, at + parallel);
         const results = await Promise.all(batch.map((i) => this.replace(i, next)));
@@ -301,7 +302,7 @@ export class WorkerPool {
     return error;
   }
 
-  /** Live scaling: start the missing instances, retire the highest-numbered extra ones. */
+  /** Live scaling: start instances on the lowest free numbers, retire the highest-numbered extra ones. */
   scale(instances: number): Promise<HolderStatus> {
     return this.serial(async () => {
       this.count = resolveInstanceCount(instances, availableParallelism());
@@ -310,19 +311,50 @@ export class WorkerPool {
     });
   }
 
+  /** Operations run one at a time, so every slot here is one that stays unless this removes it. */
   private async applyCount(): Promise<void> {
-    const touched: number[] = [];
-    for (let i = 0; i < this.count; i++) {
-      if (!this.slots.has(i)) {
-        this.create(i);
-        touched.push(i);
-      }
-    }
-    for (const i of [...this.slots.keys()].filter((k) => k >= this.count)) {
-      this.send(i, { type: 'remove' });
+    const kept = [...this.slots.keys()].sort((a, b) => a - b);
+    const touched = kept.slice(this.count);
+    for (const i of touched) this.send(i, { type: 'remove' });
+    // PM2 gives a new process the lowest free NODE_APP_INSTANCE.
+    for (let i = 0, n = kept.length; n < this.count; i++) {
+      if (this.slots.has(i)) continue;
+      this.create(i);
       touched.push(i);
+      n += 1;
     }
     await Promise.all(touched.map((i) => this.settle(i)));
+  }
+
+  /**
+   * `tend delete <instance id>` (PM2 deletes one process): that instance's process retires and
+   * its number is free; the others keep theirs, and the count goes down by one.
+   */
+  removeInstance(instance: number): Promise<HolderStatus> {
+    return this.serial(async () => {
+      if (!this.slots.has(instance)) throw noInstance(instance);
+      if (this.count <= 1) throw Object.assign(new Error('the last instance of an app is deleted with the app'), { code: 'E_USAGE' });
+      this.count -= 1;
+      this.send(instance, { type: 'remove' });
+      await this.settle(instance);
+      return this.status();
+    });
+  }
+
+  /** `tend send`: a line to the stdin of one instance's process (or of each); never waits. */
+  sendLine(instance: number | null, line: string): { bytes: number; processes: number } {
+    if (instance !== null && !this.slots.has(instance)) throw noInstance(instance);
+    let bytes = 0;
+    let processes = 0;
+    for (const slot of this.slots.values()) {
+      const run = slotView(slot.state).run;
+      if ((instance === null || slot.instance === instance) && run !== null) {
+        bytes += run.proc.write(line);
+        processes += 1;
+      }
+    }
+    if (processes === 0) throw Object.assign(new Error('no process of it runs'), { code: 'E_NOT_RUNNING' });
+    return { bytes, processes };
   }
 
   /** Stop then start one instance (`tend restart <instance id>`). */

@@ -45,6 +45,10 @@ export interface HolderMethods {
   'reset-instance': (p: { instance: number | null }) => HolderStatus;
   /** Sends a signal to one instance's process, or to all of them. */
   signal: (p: { instance: number | null; signal: string }) => { signalled: number };
+  /** Removes one instance (`tend delete <instance id>`): its process retires, the count goes down by one, the others keep their numbers. */
+  'remove-instance': (p: { instance: number }) => HolderStatus;
+  /** Writes a line to one instance's stdin, or to each running instance's (`tend send`). */
+  send: (p: { instance: number | null; line: string }) => { bytes: number; processes: number };
 }
 
 export type HolderMethod = keyof HolderMethods;

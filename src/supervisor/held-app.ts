@@ -24,12 +24,17 @@ export interface HeldSaved {
 
 /**
  * The daemon's view of one app's holder: the command that starts it, its control link, the
- * instances it reports and the ids the daemon gave them (instance 0 has the app's id).
+ * instances it reports and the ids the daemon gave them (the first instance gets the app's id;
+ * an id always names that one process, PM2's pm_id).
  */
 export class HeldApp {
   private link: HolderLink | null = null;
   status: HolderStatus | null = null;
-  /** instanceIds[k] = the id of instance k; persisted in the state file. */
+  /**
+   * instanceIds[k] = the id of instance k, NO_INSTANCE where the running holder has no instance
+   * k (one was deleted: the others keep their numbers, as PM2 keeps NODE_APP_INSTANCE);
+   * persisted in the state file.
+   */
   instanceIds: number[];
   lastReload: ReloadReport | null;
 
@@ -45,10 +50,13 @@ export class HeldApp {
     },
     saved: HeldSaved = {},
   ) {
-    this.instanceIds =
-      Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId && saved.instanceIds.every((n) => Number.isInteger(n))
-        ? saved.instanceIds
-        : [appId];
+    const ids = saved.instanceIds;
+    const valid =
+      Array.isArray(ids) &&
+      ids.every((n) => Number.isInteger(n) && n >= NO_INSTANCE) &&
+      ids.some((n) => n !== NO_INSTANCE) &&
+      new Set(ids.filter((n) => n !== NO_INSTANCE)).size === ids.filter((n) => n !== NO_INSTANCE).length;
+    this.instanceIds = valid ? ids : [];
     this.lastReload = saved.lastReload ?? null;
     this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
   }
@@ -59,7 +67,24 @@ export class HeldApp {
    */
   reserve(spec: AppSpec, preferred: readonly number[] = []): void {
     const count = resolveInstanceCount(spec.instances, availableParallelism());
-    while (this.instanceIds.length < count) this.instanceIds.push(this.deps.allocateId(preferred[this.instanceIds.length]));
+    // The first instance has the app's id, or the one it had when saved (its instance 0 may have been deleted).
+    const first = preferred[0];
+    if (this.ids().length === 0)
+      this.instanceIds = [first === undefined || first === this.appId ? this.appId : this.deps.allocateId(first)];
+    while (this.ids().length < count) this.instanceIds.push(this.deps.allocateId(preferred[this.ids().length]));
+  }
+
+  /** The ids of the instances, in instance order (what `tend save` keeps). */
+  ids(): number[] {
+    return this.instanceIds.filter((n) => n !== NO_INSTANCE);
+  }
+
+  /**
+   * `tend delete <instance id>` while no holder runs: the id goes, the others keep theirs (the
+   * next holder numbers its instances 0…n-1, in the same order).
+   */
+  forget(id: number): void {
+    this.instanceIds = this.ids().filter((n) => n !== id);
   }
 
   /** The status a previous daemon last heard: shown after an adoption until the holder answers. */
@@ -67,6 +92,8 @@ export class HeldApp {
 
   /** Writes the spec the holder reads at start, and returns how to start the holder. */
   command(spec: AppSpec): { file: string; args: string[]; env: Record<string, string> } {
+    // A new holder numbers its instances 0…n-1: the ids keep their order.
+    this.instanceIds = this.ids();
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
@@ -110,10 +137,18 @@ export class HeldApp {
 
   private onStatus(s: HolderStatus): void {
     this.status = s;
-    // Every instance gets an id for life; scale-down forgets the ids of removed instances.
-    const count = Math.max(s.instances, ...s.workers.map((w) => w.instance + 1));
-    while (this.instanceIds.length < count) this.instanceIds.push(this.deps.allocateId());
-    if (!s.reloading && this.instanceIds.length > count) this.instanceIds.length = Math.max(1, count);
+    // Every instance gets an id for life (given before it runs: see reserve); scale-down and
+    // delete forget the ids of removed instances once the holder reports its whole set (not
+    // while it starts or stops its processes).
+    const reported = new Set(s.workers.map((w) => w.instance));
+    for (const k of reported) {
+      while (this.instanceIds.length <= k) this.instanceIds.push(NO_INSTANCE);
+      if (this.instanceIds[k] === NO_INSTANCE) this.instanceIds[k] = this.deps.allocateId();
+    }
+    if (!s.reloading && reported.size > 0 && reported.size >= s.instances) {
+      this.instanceIds = this.instanceIds.map((id, k) => (reported.has(k) ? id : NO_INSTANCE));
+      while (this.instanceIds.at(-1) === NO_INSTANCE) this.instanceIds.pop();
+    }
     if (s.lastReload !== null) this.lastReload = s.lastReload;
     this.deps.changed(s);
   }
@@ -130,10 +165,13 @@ export class HeldApp {
 
   /** The instance number of an id of this app, or undefined. */
   instanceOf(id: number): number | undefined {
-    const k = this.instanceIds.indexOf(id);
+    const k = id === NO_INSTANCE ? -1 : this.instanceIds.indexOf(id);
     return k === -1 ? undefined : k;
   }
 }
+
+/** Where the ids of a holder with no instance k say so. */
+export const NO_INSTANCE = -1;
 
 function isStatus(v: unknown): v is HolderStatus {
   const s = v as HolderStatus | null | undefined;
