@@ -198,7 +198,7 @@ export class Supervisor {
 
   /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
   instanceIdsOf(id: number): number[] | undefined {
-    return this.apps.get(id)?.held?.instanceIds.slice();
+    return this.apps.get(id)?.held?.ids();
   }
 
   /** The desired set: every app's spec, in id order (what `tend save` writes). */
