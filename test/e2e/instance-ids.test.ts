@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT, TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
 interface Row extends ProcessJson {
   instance?: number;
@@ -8,6 +11,8 @@ interface Row extends ProcessJson {
 }
 interface Detail extends Row {
   spec: { instances: number | string };
+  memoryBytes: number | null;
+  holder?: { memoryBytes: number | null; app: { memoryBytes: number | null } };
 }
 
 /**
@@ -140,5 +145,80 @@ describe('instance ids: every id is one process, as in PM2', () => {
     );
     assert.equal((await t.run(['delete', '2'])).code, 0);
     assert.deepEqual(await rows(), []);
+  });
+});
+
+describe("instance ids: PM2's all.json while reloading, and after its first cluster instance is deleted", () => {
+  const t = new TendHome();
+  const dir = mkdtempSync(join(tmpdir(), 'tend-all-ids-'));
+  const file = join(dir, 'all.json');
+  const all = async (): Promise<Row[]> => {
+    const rows = (await t.list()) as Row[];
+    for (const r of rows) {
+      t.remember(r);
+      if (typeof r.holderPid === 'number') t.track(r.holderPid);
+    }
+    return rows;
+  };
+  before(() => cpSync(join(ROOT, 'test', 'fixtures', 'configs', 'pm2-all'), dir, { recursive: true }));
+  after(async () => {
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reloading: 6 rows with the same ids all along, every pid its own process', async () => {
+    assert.equal((await t.run(['start', file])).code, 0);
+    const before = await waitFor(
+      async () => {
+        const rows = await all();
+        return rows.length === 6 && rows.every((r) => r.status === 'online') ? rows : null;
+      },
+      'every row online',
+      30_000,
+    );
+    let done = false;
+    const reloading = t.run(['reload', file], { timeoutMs: 120_000 }).finally(() => {
+      done = true;
+    });
+    const seen: Row[][] = [];
+    while (!done) seen.push(await all());
+    const r = await reloading;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(seen.length > 3, `list polled ${seen.length} times during the reload`);
+    for (const rows of seen) {
+      assert.deepEqual(
+        rows.map((x) => x.id),
+        [0, 1, 2, 3, 4, 5],
+      );
+      for (const x of rows) assert.ok(x.pid === null || x.pid !== x.holderPid, `row ${x.id}: the holder's pid`);
+    }
+    const after = await all();
+    const child = (rows: Row[]): Array<number | null> => rows.filter((x) => x.name === 'child').map((x) => x.pid);
+    for (const pid of child(before)) assert.ok(!child(after).includes(pid), 'every child worker was replaced');
+  });
+
+  it("delete of the first instance's id: the holder's figures move to the app's first row; instances plus holder make the total", async () => {
+    const deleted = await t.run(['delete', '1']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(
+      (await all()).map((x) => x.id),
+      [0, 2, 3, 4, 5],
+    );
+    const details = await waitFor(
+      async () => {
+        const d = await t.json<Detail[]>(['describe', 'child']);
+        return d.every((x) => x.memoryBytes !== null) && typeof d[0]?.holder?.app.memoryBytes === 'number' ? d : null;
+      },
+      'a sample of every instance',
+      30_000,
+    );
+    assert.deepEqual(
+      details.map((d) => d.id),
+      [2, 3, 4],
+    );
+    assert.equal(details.filter((d) => d.holder !== undefined).length, 1, 'the holder is counted once');
+    const holder = details[0]?.holder as NonNullable<Detail['holder']>;
+    const sum = details.reduce((n, d) => n + (d.memoryBytes as number), 0);
+    assert.equal(sum + (holder.memoryBytes as number), holder.app.memoryBytes);
   });
 });
