@@ -36,7 +36,7 @@ function main(): void {
   // variables): every worker gets it on top of the app's own env.
   const extraEnv: Record<string, string> = {};
   for (const [key, v] of Object.entries(process.env)) {
-    if (v !== undefined && !(key in spec.env) && key !== 'TEND_HOLDER_SOCKET') extraEnv[key] = v;
+    if (v !== undefined && !(key in spec.env) && !key.startsWith('TEND_HOLDER_')) extraEnv[key] = v;
   }
   if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
   if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
@@ -56,7 +56,14 @@ function main(): void {
   } else driver = new ClusterDriver();
 
   let server: HolderControlServer | null = null;
-  const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });
+  // TEND_HOLDER_IDLE: instance numbers to leave stopped at start (`tend start <instance id>` of a stopped app).
+  const idleAtStart = new Set(
+    (process.env.TEND_HOLDER_IDLE ?? '')
+      .split(',')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number),
+  );
+  const pool = new WorkerPool(spec, driver, { log, extraEnv, idleAtStart, changed: () => server?.broadcast(pool.status()) });
   server = new HolderControlServer(
     socketPath,
     driver.kind,

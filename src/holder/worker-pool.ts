@@ -19,6 +19,8 @@ export interface PoolDeps {
   /** Variables every worker gets besides the app's env (TEND_APP_NAME, the run token…). */
   extraEnv: Record<string, string>;
   now?(): number;
+  /** Instances the first start leaves stopped (the daemon started the app for one instance id). */
+  idleAtStart?: ReadonlySet<number>;
 }
 
 /** A slot has settled when nothing is in flight for it (start, restart, reload, removal). */
@@ -75,7 +77,7 @@ export class WorkerPool {
   /** Starts every instance at once; ready when each one is ready, timed out, or crashed. */
   start(): Promise<void> {
     return this.serial(async () => {
-      await this.applyCount();
+      await this.applyCount(this.deps.idleAtStart);
       this.ready = true;
       this.deps.changed();
     });
@@ -97,10 +99,10 @@ export class WorkerPool {
     return true;
   }
 
-  private create(instance: number): void {
+  private create(instance: number, stopped = false): void {
     const epoch = (this.epochs.get(instance) ?? 0) + 1;
     this.epochs.set(instance, epoch);
-    const { slot, effects } = newSlot<Run>(instance, this.spec);
+    const { slot, effects } = newSlot<Run>(instance, this.spec, stopped);
     this.slots.set(instance, slot);
     for (const effect of effects) this.execute(instance, epoch, effect);
     this.deps.changed();
@@ -312,14 +314,14 @@ export class WorkerPool {
   }
 
   /** Operations run one at a time, so every slot here is one that stays unless this removes it. */
-  private async applyCount(): Promise<void> {
+  private async applyCount(idle?: ReadonlySet<number>): Promise<void> {
     const kept = [...this.slots.keys()].sort((a, b) => a - b);
     const touched = kept.slice(this.count);
     for (const i of touched) this.send(i, { type: 'remove' });
     // PM2 gives a new process the lowest free NODE_APP_INSTANCE.
     for (let i = 0, n = kept.length; n < this.count; i++) {
       if (this.slots.has(i)) continue;
-      this.create(i);
+      this.create(i, idle?.has(i) === true);
       touched.push(i);
       n += 1;
     }

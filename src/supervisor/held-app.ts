@@ -97,12 +97,18 @@ export class HeldApp {
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
+    const only = this.startOnly === null ? -1 : this.instanceIds.indexOf(this.startOnly);
+    this.startOnly = null;
+    const idle = only === -1 ? [] : this.instanceIds.map((_, k) => k).filter((k) => k !== only);
     return {
       file: process.execPath,
       args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec],
-      env: { TEND_HOLDER_SOCKET: files.socket },
+      env: { TEND_HOLDER_SOCKET: files.socket, ...(idle.length > 0 ? { TEND_HOLDER_IDLE: idle.join(',') } : {}) },
     };
   }
+
+  /** The next holder start runs only the instance of this id, the others stay stopped (PM2's `start <id>`). */
+  startOnly: number | null = null;
 
   /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
   connect(adopted = false): void {

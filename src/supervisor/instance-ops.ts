@@ -23,8 +23,9 @@ export interface InstanceDeps {
 /**
  * A verb on one instance id, as PM2 acts on one process: the app's holder stops, starts,
  * restarts or resets that worker only, the others keep serving. With no holder running, there is
- * nothing to stop or reset, and a start or restart starts the app (`startApp`). A delete removes
- * that instance (see removeInstance). The answer is that instance's row.
+ * nothing to stop or reset, and a start or restart starts the app's holder with that instance
+ * alone (the others stay stopped until started). A delete removes that instance (see
+ * removeInstance). The answer is that instance's row.
  */
 export async function instanceVerb(
   one: OneInstance,
@@ -46,7 +47,11 @@ export async function instanceVerb(
   }
   const live = held.running && h.pid !== null && h.state !== 'stopping' && h.state !== 'stopped' && h.state !== 'errored';
   if (live) await held.holder.call(`${verb}-instance`, { instance: one.instance });
-  else if (verb === 'start' || verb === 'restart') await deps.startApp(h);
+  else if (verb === 'start' || verb === 'restart') {
+    // No holder runs: it starts with this instance alone, as PM2 starts one process.
+    held.startOnly = held.instanceIds[one.instance] ?? null;
+    await deps.startApp(h);
+  }
   await deps.written();
   return instanceRows(deps.rows(h), one.instance);
 }

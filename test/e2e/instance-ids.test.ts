@@ -91,6 +91,20 @@ describe('instance ids: every id is one process, as in PM2', () => {
     );
     // The name is the whole app.
     assert.equal((await t.json<Detail[]>(['describe', 'w'])).length, 3);
+    // An app stopped as a whole: `start 0` starts process 0 alone, `start <app>` the rest.
+    assert.equal((await t.run(['stop', 'w'])).code, 0);
+    await t.json(['start', '0']);
+    const alone = await rows();
+    assert.deepEqual(
+      alone.map((r) => [r.id, r.status]),
+      [
+        [0, 'online'],
+        [1, 'stopped'],
+        [2, 'stopped'],
+      ],
+    );
+    assert.equal((await t.run(['start', 'w'])).code, 0);
+    await online('all three online again', 3);
   });
 
   it('send <instance id> reaches that process alone; send <app> reaches each', async () => {
