@@ -32,14 +32,7 @@ function main(): void {
     }
   };
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as AppSpec;
-  // What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
-  // variables): every worker gets it on top of the app's own env.
-  const extraEnv: Record<string, string> = {};
-  for (const [key, v] of Object.entries(process.env)) {
-    if (v !== undefined && !(key in spec.env) && !key.startsWith('TEND_HOLDER_')) extraEnv[key] = v;
-  }
-  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
-  if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
+  const extraEnv = workersExtraEnv(spec);
   let driver: WorkerDriver;
   if (spec.listen.length > 0) {
     let sockets;
@@ -107,6 +100,21 @@ function main(): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
+ * variables): every worker gets it on top of the app's own env; the holder's own
+ * TEND_HOLDER_* variables are not the app's.
+ */
+function workersExtraEnv(spec: AppSpec): Record<string, string> {
+  const extraEnv: Record<string, string> = {};
+  for (const [key, v] of Object.entries(process.env)) {
+    if (v !== undefined && !(key in spec.env) && !key.startsWith('TEND_HOLDER_')) extraEnv[key] = v;
+  }
+  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
+  if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
+  return extraEnv;
 }
 
 main();
