@@ -63,7 +63,8 @@ export async function sendLine(
         processes += sent.processes;
       }
     } catch (err) {
-      if (err instanceof TendError && err.code === 'E_NOT_RUNNING') throw err;
+      // The holder's own refusals (not running, an older holder) say what to do; a full pipe is said here.
+      if (err instanceof TendError && err.code !== 'E_INTERNAL') throw err;
       throw new TendError('E_INTERNAL', `could not write to the stdin of ${h.spec.name}: ${(err as Error).message}`, {
         hint: 'The app is not reading its stdin fast enough (its pipe is full); try again later.',
       });
