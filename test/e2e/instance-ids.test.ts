@@ -104,7 +104,15 @@ describe('instance ids: every id is one process, as in PM2', () => {
       ],
     );
     assert.equal((await t.run(['start', 'w'])).code, 0);
-    await online('all three online again', 3);
+    const counted = await online('all three online again', 3);
+    // --update-env restarts the app once (not once per instance record).
+    const updated = await t.json<Row[]>(['restart', 'w', '--update-env']);
+    assert.equal(updated.length, 1, 'one answer per app');
+    const after = await online('online after --update-env', 3);
+    assert.deepEqual(
+      after.map((r) => r.restarts),
+      counted.map((r) => r.restarts + 1),
+    );
   });
 
   it('send <instance id> reaches that process alone; send <app> reaches each', async () => {
