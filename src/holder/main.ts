@@ -1,6 +1,7 @@
 import '../lib/no-debug-signal.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { AppSpec } from '../protocol/model.js';
+import type { InstanceIdMap } from '../protocol/holder.js';
 import { parseSignal } from '../lib/signals.js';
 import { ClusterDriver } from './cluster-driver.js';
 import { HolderControlServer } from './control-server.js';
@@ -49,21 +50,15 @@ function main(): void {
   } else driver = new ClusterDriver();
 
   let server: HolderControlServer | null = null;
-  // TEND_HOLDER_IDLE: instance numbers to leave stopped at start (`tend start <instance id>` of a stopped app).
-  const idleAtStart = new Set(
-    (process.env.TEND_HOLDER_IDLE ?? '')
-      .split(',')
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number),
-  );
-  const pool = new WorkerPool(spec, driver, { log, extraEnv, idleAtStart, changed: () => server?.broadcast(pool.status()) });
+  const { idleAtStart, ids } = startOptions();
+  const pool = new WorkerPool(spec, driver, { log, extraEnv, idleAtStart, ids, changed: () => server?.broadcast(pool.status()) });
   server = new HolderControlServer(
     socketPath,
     driver.kind,
     {
       status: () => pool.status(),
-      reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1),
-      scale: (p) => pool.scale(p.instances),
+      reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1, p.ids),
+      scale: (p) => pool.scale(p.instances, p.ids),
       'restart-instance': (p) => pool.restartInstance(p.instance),
       'stop-instance': (p) => pool.stopInstance(p.instance),
       'start-instance': (p) => pool.startInstance(p.instance),
@@ -115,6 +110,22 @@ function workersExtraEnv(spec: AppSpec): Record<string, string> {
   if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.listen.length > 0 ? 'fork_mode' : 'cluster_mode';
   if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
   return extraEnv;
+}
+
+/** What the daemon passes for this start: instances left stopped, and the id of each instance (see InstanceIdMap). */
+function startOptions(): { idleAtStart: Set<number>; ids: InstanceIdMap } {
+  // TEND_HOLDER_IDLE: instance numbers to leave stopped at start (`tend start <instance id>` of a stopped app).
+  const idleAtStart = new Set(
+    (process.env.TEND_HOLDER_IDLE ?? '')
+      .split(',')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number),
+  );
+  // TEND_HOLDER_IDS: the daemon's id of each instance number, in order (a PM2 app's `pm_id`).
+  const ids = Object.fromEntries(
+    (process.env.TEND_HOLDER_IDS ?? '').split(',').flatMap((n, k) => (/^\d+$/.test(n) ? [[k, Number(n)]] : [])),
+  );
+  return { idleAtStart, ids };
 }
 
 main();

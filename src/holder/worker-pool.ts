@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolveInstanceCount } from '../lib/listen-address.js';
-import type { HolderStatus } from '../protocol/holder.js';
+import type { HolderStatus, InstanceIdMap } from '../protocol/holder.js';
 import type { AppSpec, InstanceInfo, ReloadReport } from '../protocol/model.js';
 import { stopProcess } from '../supervisor/kill-tree.js';
 import { workerEnv, type WorkerDriver, type WorkerProcess } from './driver.js';
@@ -21,6 +21,8 @@ export interface PoolDeps {
   now?(): number;
   /** Instances the first start leaves stopped (the daemon started the app for one instance id). */
   idleAtStart?: ReadonlySet<number>;
+  /** The daemon's id of each instance number at start (see InstanceIdMap). */
+  ids?: InstanceIdMap;
 }
 
 /** A slot has settled when nothing is in flight for it (start, restart, reload, removal). */
@@ -53,6 +55,7 @@ export class WorkerPool {
   private lastReload: ReloadReport | null = null;
   private closing = false;
   private readonly now: () => number;
+  private readonly ids = new Map<number, number>();
 
   constructor(
     spec: AppSpec,
@@ -62,6 +65,18 @@ export class WorkerPool {
     this.spec = spec;
     this.count = resolveInstanceCount(spec.instances, availableParallelism());
     this.now = deps.now ?? Date.now;
+    this.learnIds(deps.ids);
+  }
+
+  private learnIds(ids: InstanceIdMap | undefined): void {
+    for (const [k, id] of Object.entries(ids ?? {})) if (/^\d+$/.test(k) && Number.isInteger(id)) this.ids.set(Number(k), id);
+  }
+
+  /** A PM2 app's worker gets its own instance's id as `pm_id` (the app's id otherwise). */
+  private envOf(spec: AppSpec, instance: number): Record<string, string> {
+    const id = this.ids.get(instance);
+    const extra = 'pm_id' in this.deps.extraEnv && id !== undefined ? { ...this.deps.extraEnv, pm_id: String(id) } : this.deps.extraEnv;
+    return workerEnv(spec, instance, extra);
   }
 
   /** Runs operations one after the other (whatever the previous one's outcome). */
@@ -166,7 +181,7 @@ export class WorkerPool {
   private async spawn(instance: number, spec: AppSpec, fresh: boolean, send: (e: SlotEvent<Run>) => boolean): Promise<void> {
     let proc: WorkerProcess;
     try {
-      proc = await this.driver.spawn(spec, instance, workerEnv(spec, instance, this.deps.extraEnv));
+      proc = await this.driver.spawn(spec, instance, this.envOf(spec, instance));
     } catch (err) {
       send({ type: 'spawned', fresh, run: null, reason: (err as Error).message });
       return;
@@ -256,7 +271,8 @@ export class WorkerPool {
    * then retire the old one. A new process that exits, is not ready within listen_timeout or
    * dies within min_ready stops the reload: it is removed and the old processes keep serving.
    */
-  reload(spec: AppSpec | undefined, parallel: number): Promise<ReloadReport> {
+  reload(spec: AppSpec | undefined, parallel: number, ids?: InstanceIdMap): Promise<ReloadReport> {
+    this.learnIds(ids);
     return this.serial(() => this.reloadNow(spec, Math.max(1, parallel)));
   }
 
@@ -305,7 +321,8 @@ export class WorkerPool {
   }
 
   /** Live scaling: start instances on the lowest free numbers, retire the highest-numbered extra ones. */
-  scale(instances: number): Promise<HolderStatus> {
+  scale(instances: number, ids?: InstanceIdMap): Promise<HolderStatus> {
+    this.learnIds(ids);
     return this.serial(async () => {
       this.count = resolveInstanceCount(instances, availableParallelism());
       await this.applyCount();

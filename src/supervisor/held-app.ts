@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { ensureDir } from '../lib/ensure-dir.js';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import { packageFile } from '../lib/package-files.js';
-import type { HolderStatus } from '../protocol/holder.js';
+import type { HolderStatus, InstanceIdMap } from '../protocol/holder.js';
 import type { AppSpec, ReloadReport } from '../protocol/model.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { holderFiles, type TendPaths } from '../store/paths.js';
@@ -103,8 +103,28 @@ export class HeldApp {
     return {
       file: process.execPath,
       args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec],
-      env: { TEND_HOLDER_SOCKET: files.socket, ...(idle.length > 0 ? { TEND_HOLDER_IDLE: idle.join(',') } : {}) },
+      env: {
+        TEND_HOLDER_SOCKET: files.socket,
+        TEND_HOLDER_IDS: this.instanceIds.join(','),
+        ...(idle.length > 0 ? { TEND_HOLDER_IDLE: idle.join(',') } : {}),
+      },
     };
+  }
+
+  /**
+   * Ids for a running holder that goes to `count` instances (scale, a reload's new spec): the
+   * instances it will add take the lowest free numbers, as its WorkerPool does, and get their ids
+   * now, so each worker starts with its own (`pm_id`).
+   */
+  idsFor(spec: AppSpec): InstanceIdMap {
+    const count = resolveInstanceCount(spec.instances, availableParallelism());
+    for (let k = 0, n = this.ids().length; n < count; k++) {
+      while (this.instanceIds.length <= k) this.instanceIds.push(NO_INSTANCE);
+      if (this.instanceIds[k] !== NO_INSTANCE) continue;
+      this.instanceIds[k] = this.deps.allocateId();
+      n += 1;
+    }
+    return Object.fromEntries(this.instanceIds.flatMap((id, k) => (id === NO_INSTANCE ? [] : [[String(k), id]])));
   }
 
   /** The next holder start runs only the instance of this id, the others stay stopped (PM2's `start <id>`). */

@@ -107,7 +107,7 @@ export async function reloadHeld(
   const held = h.held;
   if (held === null || !held.running)
     throw new TendError('E_NOT_RUNNING', `\`${h.spec.name}\` is not running`, { hint: `Start it: tend start ${h.spec.name}` });
-  const report = await held.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel });
+  const report = await held.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel, ids: held.idsFor(spec) });
   if (report.ok) {
     held.lastReload = report;
     return report;
@@ -159,7 +159,8 @@ export async function scaleHeld(
   for (const [h, spec] of specs) {
     // The holder runs one operation at a time: a scale asked for during a reload happens after
     // it, so the count joins the spec only then (a reload that brings a new spec comes first).
-    if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: spec.instances });
+    if (h.held !== null && h.held.running && h.state !== 'stopping')
+      await h.held.holder.call('scale', { instances: spec.instances, ids: h.held.idsFor(spec) });
     h.spec = { ...h.spec, instances: spec.instances };
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -226,12 +226,18 @@ describe("instance ids: PM2's all.json while reloading, and after its first clus
       (await all()).map((x) => x.id),
       [0, 2, 3, 4, 5],
     );
+    // One describe answers from one sample: once a sample is taken after the deleted worker's
+    // exit, the instances and the holder add up to the app's total.
+    const adds = (d: Detail[]): boolean =>
+      d.every((x) => x.memoryBytes !== null) &&
+      typeof d[0]?.holder?.memoryBytes === 'number' &&
+      d.reduce((n, x) => n + (x.memoryBytes as number), 0) + d[0].holder.memoryBytes === d[0].holder.app.memoryBytes;
     const details = await waitFor(
       async () => {
         const d = await t.json<Detail[]>(['describe', 'child']);
-        return d.every((x) => x.memoryBytes !== null) && typeof d[0]?.holder?.app.memoryBytes === 'number' ? d : null;
+        return adds(d) ? d : null;
       },
-      'a sample of every instance',
+      'a sample after the delete: instances plus holder make the total',
       30_000,
     );
     assert.deepEqual(
@@ -242,5 +248,22 @@ describe("instance ids: PM2's all.json while reloading, and after its first clus
     const holder = details[0]?.holder as NonNullable<Detail['holder']>;
     const sum = details.reduce((n, d) => n + (d.memoryBytes as number), 0);
     assert.equal(sum + (holder.memoryBytes as number), holder.app.memoryBytes);
+    // A scale-up takes the free instance number 0 with a new id; each worker's pm_id is its own row's id, as in PM2.
+    assert.equal((await t.run(['scale', 'child', '+1'])).code, 0);
+    const child = (await all()).filter((x) => x.name === 'child');
+    assert.deepEqual(
+      child.map((x) => [x.id, x.instance]),
+      [
+        [2, 1],
+        [3, 2],
+        [4, 3],
+        [6, 0],
+      ],
+    );
+    for (const x of child) {
+      const env = readFileSync(`/proc/${x.pid}/environ`, 'utf8').split('\0');
+      assert.ok(env.includes(`pm_id=${x.id}`), `pm_id of row ${x.id}`);
+      assert.ok(env.includes(`NODE_APP_INSTANCE=${x.instance}`), `NODE_APP_INSTANCE of row ${x.id}`);
+    }
   });
 });
