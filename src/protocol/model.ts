@@ -302,7 +302,7 @@ export interface ProcessInfo {
   memoryBytes: number | null;
   /** Cluster / socket-activated apps: this row's instance number (one row per instance). */
   instance?: number;
-  /** The holder process of a cluster / socket-activated app (its figures are on the app's first row); never a row's `pid`. */
+  /** The holder process of a cluster / socket-activated app (its id is the app's first row); never a row's `pid`. */
   holderPid?: number | null;
   /** null when the app has no health check or is not running. */
   health?: HealthStatus | null;
@@ -387,7 +387,7 @@ export interface ProcessDetail extends ProcessInfo {
   /** The last reload of a held app (a failed one says which instance and why). */
   lastReload?: ReloadReport | null;
   /**
-   * On the record of the first instance of a held app: its holder process (the cluster primary) with its
+   * On the record of instance 0 of a held app: its holder process (the cluster primary) with its
    * own cost, counted here once and in no instance's figures, and the app's total (holder and
    * every instance: the sum of the instances' figures plus the holder's).
    */
