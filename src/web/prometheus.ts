@@ -4,7 +4,7 @@ export interface PrometheusInput {
   daemon: DaemonInfo;
   /** The daemon's own CPU time (process.cpuUsage), seconds. */
   daemonCpuSeconds: number;
-  /** One per list row; a held app's first row also brings its holder's own figures. */
+  /** One per list row; a held app's instance 0 also brings its holder's own figures. */
   apps: Array<{
     info: ProcessInfo;
     metrics: AppMetrics;
