@@ -92,23 +92,34 @@ export class HeldApp {
 
   /** Writes the spec the holder reads at start, and returns how to start the holder. */
   command(spec: AppSpec): { file: string; args: string[]; env: Record<string, string> } {
-    // A new holder numbers its instances 0…n-1: the ids keep their order.
-    this.instanceIds = this.ids();
     const files = holderFiles(this.paths, this.appId);
     ensureDir(this.paths.holderDir);
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
-    const only = this.startOnly === null ? -1 : this.instanceIds.indexOf(this.startOnly);
-    this.startOnly = null;
-    const idle = only === -1 ? [] : this.instanceIds.map((_, k) => k).filter((k) => k !== only);
     return {
       file: process.execPath,
       args: [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs'), files.spec],
-      env: {
-        TEND_HOLDER_SOCKET: files.socket,
-        TEND_HOLDER_IDS: this.instanceIds.join(','),
-        ...(idle.length > 0 ? { TEND_HOLDER_IDLE: idle.join(',') } : {}),
-      },
+      env: { TEND_HOLDER_SOCKET: files.socket, ...this.startEnv() },
     };
+  }
+
+  /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
+  connect(adopted = false): void {
+    this.disconnect();
+    this.status = adopted ? this.savedStatus : null;
+    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log);
+    this.link.start();
+  }
+
+  /**
+   * What a new holder is told of its instances (see its main.ts): the id of each (it numbers
+   * them 0…n-1, so the ids keep their order and lose their gaps), and which to leave stopped.
+   */
+  private startEnv(): Record<string, string> {
+    this.instanceIds = this.ids();
+    const only = this.startOnly === null ? -1 : this.instanceIds.indexOf(this.startOnly);
+    this.startOnly = null;
+    const idle = only === -1 ? [] : this.instanceIds.map((_, k) => k).filter((k) => k !== only);
+    return { TEND_HOLDER_IDS: this.instanceIds.join(','), ...(idle.length > 0 ? { TEND_HOLDER_IDLE: idle.join(',') } : {}) };
   }
 
   /**
@@ -129,14 +140,6 @@ export class HeldApp {
 
   /** The next holder start runs only the instance of this id, the others stay stopped (PM2's `start <id>`). */
   startOnly: number | null = null;
-
-  /** After a spawn or an adoption (`adopted`: keep showing the last known status meanwhile). */
-  connect(adopted = false): void {
-    this.disconnect();
-    this.status = adopted ? this.savedStatus : null;
-    this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log);
-    this.link.start();
-  }
 
   disconnect(): void {
     this.link?.close();
