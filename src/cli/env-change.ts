@@ -48,7 +48,10 @@ export async function applyEnvChange(
 ): Promise<number> {
   const client = await ctx.client();
   const specs: AppSpec[] = [];
-  for (const target of targets) for (const d of await client.call('process.describe', { target, showSecrets: true })) specs.push(d.spec);
+  // One spec per app: a cluster app describes one record per instance (an instance id: its app's).
+  for (const target of targets)
+    for (const d of await client.call('process.describe', { target, showSecrets: true }))
+      if (!specs.some((s) => s.name === d.spec.name)) specs.push(d.spec);
   if (specs.length === 0)
     throw new TendError('E_APP_NOT_FOUND', `no app to ${mode}: tend manages no app`, { hint: 'Start one with `tend start <script>`.' });
   const results: ProcessInfo[] = [];

@@ -109,12 +109,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       supervisor.resolveRows(target(p)).map(({ handle: h, row }): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
         const held = h.held;
+        const rows = held === null ? [] : supervisor.rowsOfApp(h);
         const detail: ProcessDetail = {
           ...row,
           ...(held === null
             ? {}
             : {
-                instances: supervisor.rowsOfApp(h).map((r) => ({
+                instances: rows.map((r) => ({
                   id: r.id,
                   instance: r.instance ?? 0,
                   pid: r.pid,
@@ -123,7 +124,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
                   startedAt: r.startedAt,
                 })),
                 lastReload: held.lastReload,
-                ...(row.instance === 0 ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
+                // The holder's own figures once, on the app's first row.
+                ...(row.id === rows[0]?.id ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
               }),
           spec: h.spec,
           logs: logPathsFor(deps.paths, h.spec, h.id),

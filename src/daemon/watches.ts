@@ -18,7 +18,7 @@ export function createWatches(
       return h === undefined ? undefined : { spec: h.spec, status: h.info().status };
     },
     // Cluster and socket-activated apps reload with no downtime; others restart.
-    restart: (id) => supervisor.reload(id, { verb: 'watch' }),
+    restart: (id) => supervisor.reloadApp(id, { verb: 'watch' }),
     floor: WATCH_RESTART_FLOOR,
   });
 }

@@ -107,11 +107,11 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
     },
     app: (id) => {
       const h = supervisor.list().find((p) => p.id === id);
-      const spec = h === undefined ? undefined : supervisor.resolve(id)[0]?.spec;
+      const spec = h === undefined ? undefined : supervisor.handle(id)?.spec;
       return h === undefined || spec === undefined ? undefined : { spec, status: h.status };
     },
     // Cluster and socket-activated apps reload with no downtime; others restart.
-    restart: (id) => supervisor.reload(id),
+    restart: (id) => supervisor.reloadApp(id),
     floor: WATCH_RESTART_FLOOR,
   });
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { buildCommand } from '../lib/command-line.js';
 import { signalPid } from '../supervisor/kill-tree.js';
-import { isReadyMessage, type WorkerProcess } from './driver.js';
+import { isReadyMessage, writeStdin, type WorkerProcess } from './driver.js';
 import type { HeldSocket } from './listen-sockets.js';
 import { startNotifyRelay, type NotifyRelay } from './notify-relay.js';
 
@@ -36,7 +36,8 @@ export async function spawnAppProcess(
     });
     childEnv.NOTIFY_SOCKET = notifyPath;
   }
-  const stdio: Array<number | 'inherit' | 'ipc'> = ['inherit', 'inherit', 'inherit', ...sockets.map((s) => s.fd)];
+  // stdin is the process's own pipe, so `tend send <instance id>` reaches that one process.
+  const stdio: Array<number | 'pipe' | 'inherit' | 'ipc'> = ['pipe', 'inherit', 'inherit', ...sockets.map((s) => s.fd)];
   if (isNode && spec.waitReady) stdio.push('ipc');
   let child: ChildProcess;
   try {
@@ -75,6 +76,8 @@ export class AppProcess implements WorkerProcess {
     private readonly relay: NotifyRelay | null,
   ) {
     child.on('error', () => undefined);
+    // A process gone before it read its stdin: EPIPE is not the holder's problem.
+    child.stdin?.on('error', () => undefined);
     child.on('message', (msg: unknown) => {
       if (isReadyMessage(msg)) this.markReady();
     });
@@ -113,5 +116,9 @@ export class AppProcess implements WorkerProcess {
 
   signal(signal: NodeJS.Signals): void {
     signalPid(this.pid, signal);
+  }
+
+  write(line: string): number {
+    return writeStdin(this.child.stdin, line);
   }
 }

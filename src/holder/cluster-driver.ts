@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { packageFile } from '../lib/package-files.js';
 import { signalPid } from '../supervisor/kill-tree.js';
-import { isReadyMessage, type WorkerDriver, type WorkerProcess } from './driver.js';
+import { isReadyMessage, writeStdin, type WorkerDriver, type WorkerProcess } from './driver.js';
 import { STICKY_ENV } from './sticky-messages.js';
 import { StickyRouter } from './sticky-router.js';
 
@@ -27,7 +27,9 @@ export class ClusterDriver implements WorkerDriver {
       args: spec.exec.args,
       execArgv: ['--require', packageFile(import.meta.url, 'worker-hook.cjs'), ...spec.exec.interpreterArgs],
       cwd: spec.cwd,
-      silent: false,
+      // Output goes where the holder's goes (the app's logs); stdin is the worker's own pipe, so
+      // `tend send <instance id>` reaches that one process.
+      stdio: ['pipe', 'inherit', 'inherit', 'ipc'],
     });
     replaceEnv(this.router === null ? env : { ...env, [STICKY_ENV]: '1' });
     const worker = cluster.fork();
@@ -62,6 +64,12 @@ class ClusterWorker implements WorkerProcess {
     private readonly leaveRotation: () => void,
   ) {
     worker.on('error', () => undefined);
+    // A worker gone before it read its stdin: EPIPE is not the holder's problem.
+    worker.process.stdin?.on('error', () => undefined);
+  }
+
+  write(line: string): number {
+    return writeStdin(this.worker.process.stdin, line);
   }
 
   onExit(cb: (code: number | null, signal: string | null) => void): void {

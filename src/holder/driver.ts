@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { HolderKind } from '../protocol/holder.js';
 
@@ -11,6 +12,8 @@ export interface WorkerProcess {
   /** First step of a graceful stop: out of rotation, finish what is in flight. */
   retire(): void;
   signal(signal: NodeJS.Signals): void;
+  /** Writes to the process's stdin without waiting: the bytes written, or an error when its pipe is full. */
+  write(line: string): number;
 }
 
 /** How a holder starts the app's processes: node:cluster workers, or any program on inherited sockets. */
@@ -35,4 +38,18 @@ export function workerEnv(spec: AppSpec, instance: number, extra: Record<string,
     if (Number.isInteger(base)) env[spec.incrementVar] = String(base + instance);
   }
   return env;
+}
+
+/** Bytes a worker's stdin may hold unread before `tend send` fails instead of queueing more (a pipe buffer). */
+const STDIN_BACKLOG_BYTES = 64 * 1024;
+
+/** A line to a worker's stdin pipe, never queueing without bound (an app that does not read fails the send). */
+export function writeStdin(stdin: Writable | null, line: string): number {
+  if (stdin === null || stdin.destroyed || !stdin.writable)
+    throw Object.assign(new Error('its stdin is closed'), { code: 'E_NOT_RUNNING' });
+  if (stdin.writableLength >= STDIN_BACKLOG_BYTES)
+    throw Object.assign(new Error('it does not read its stdin fast enough (its pipe is full); try again later'), { code: 'E_INTERNAL' });
+  const data = Buffer.from(line);
+  stdin.write(data);
+  return data.length;
 }

@@ -2,6 +2,7 @@ import '../lib/no-debug-signal.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { parseListenAddress } from '../lib/listen-address.js';
+import type { InstanceIdMap } from '../protocol/holder.js';
 import { parseSignal } from '../lib/signals.js';
 import { ClusterDriver } from './cluster-driver.js';
 import { HolderControlServer } from './control-server.js';
@@ -35,30 +36,26 @@ async function main(): Promise<void> {
     }
   };
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as AppSpec;
-  // What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
-  // variables): every worker gets it on top of the app's own env.
-  const extraEnv: Record<string, string> = {};
-  for (const [key, v] of Object.entries(process.env)) {
-    if (v !== undefined && !(key in spec.env) && key !== 'TEND_HOLDER_SOCKET') extraEnv[key] = v;
-  }
-  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.execMode === 'cluster' ? 'cluster_mode' : 'fork_mode';
-  if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
+  const extraEnv = workersExtraEnv(spec);
   const driver = await openDriver(spec, socketPath, log);
 
   let server: HolderControlServer | null = null;
-  const pool = new WorkerPool(spec, driver, { log, extraEnv, changed: () => server?.broadcast(pool.status()) });
+  const { idleAtStart, ids } = startOptions();
+  const pool = new WorkerPool(spec, driver, { log, extraEnv, idleAtStart, ids, changed: () => server?.broadcast(pool.status()) });
   server = new HolderControlServer(
     socketPath,
     driver.kind,
     {
       status: () => pool.status(),
-      reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1),
-      scale: (p) => pool.scale(p.instances),
+      reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1, p.ids),
+      scale: (p) => pool.scale(p.instances, p.ids),
       'restart-instance': (p) => pool.restartInstance(p.instance),
       'stop-instance': (p) => pool.stopInstance(p.instance),
       'start-instance': (p) => pool.startInstance(p.instance),
       'reset-instance': (p) => pool.resetCounters(p.instance),
       signal: (p) => ({ signalled: pool.signal(p.instance, parseSignal(p.signal)) }),
+      'remove-instance': (p) => pool.removeInstance(p.instance),
+      send: (p) => pool.sendLine(p.instance, p.line),
     },
     log,
   );
@@ -127,6 +124,37 @@ async function openDriver(spec: AppSpec, socketPath: string, log: (line: string)
 function fail(message: string): never {
   process.stderr.write(`tend: ${message}\n`);
   process.exit(1);
+}
+
+/**
+ * What tend added to the app's environment (TEND_APP_*, the run token, PM2's per-app
+ * variables): every worker gets it on top of the app's own env; the holder's own
+ * TEND_HOLDER_* variables are not the app's.
+ */
+function workersExtraEnv(spec: AppSpec): Record<string, string> {
+  const extraEnv: Record<string, string> = {};
+  for (const [key, v] of Object.entries(process.env)) {
+    if (v !== undefined && !(key in spec.env) && !key.startsWith('TEND_HOLDER_')) extraEnv[key] = v;
+  }
+  if ('exec_mode' in extraEnv) extraEnv.exec_mode = spec.execMode === 'cluster' ? 'cluster_mode' : 'fork_mode';
+  if ('instances' in extraEnv) extraEnv.instances = String(spec.instances);
+  return extraEnv;
+}
+
+/** What the daemon passes for this start: instances left stopped, and the id of each instance (see InstanceIdMap). */
+function startOptions(): { idleAtStart: Set<number>; ids: InstanceIdMap } {
+  // TEND_HOLDER_IDLE: instance numbers to leave stopped at start (`tend start <instance id>` of a stopped app).
+  const idleAtStart = new Set(
+    (process.env.TEND_HOLDER_IDLE ?? '')
+      .split(',')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number),
+  );
+  // TEND_HOLDER_IDS: the daemon's id of each instance number, in order (a PM2 app's `pm_id`).
+  const ids = Object.fromEntries(
+    (process.env.TEND_HOLDER_IDS ?? '').split(',').flatMap((n, k) => (/^\d+$/.test(n) ? [[k, Number(n)]] : [])),
+  );
+  return { idleAtStart, ids };
 }
 
 void main();

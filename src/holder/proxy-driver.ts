@@ -51,6 +51,7 @@ export class ProxyDriver implements WorkerDriver {
       pid: proc.pid,
       onExit: (cb) => proc.onExit(cb),
       signal: (sig) => proc.signal(sig),
+      write: (line) => proc.write(line),
       onReady: (cb) =>
         proc.onReady(() => {
           void (async () => {

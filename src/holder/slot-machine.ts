@@ -79,7 +79,9 @@ export interface Step<R> {
   effects: SlotEffect<R>[];
 }
 
-export function newSlot<R>(instance: number, spec: AppSpec): Step<R> {
+/** A new instance: launching, or `stopped` (the app started for another of its instances: `tend start <instance id>`). */
+export function newSlot<R>(instance: number, spec: AppSpec, stopped = false): Step<R> {
+  if (stopped) return { slot: { instance, spec, restarts: 0, history: FRESH_HISTORY, state: { kind: 'stopped' } }, effects: [] };
   return {
     slot: { instance, spec, restarts: 0, history: FRESH_HISTORY, state: { kind: 'launching', run: null } },
     effects: [{ type: 'spawn', spec, fresh: false }],

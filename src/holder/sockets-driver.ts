@@ -31,6 +31,7 @@ export class SocketsDriver implements WorkerDriver {
       onExit: (cb) => proc.onExit(cb),
       onReady: (cb) => proc.onReady(cb),
       signal: (sig) => proc.signal(sig),
+      write: (line) => proc.write(line),
       retire: () => {
         // Its keep-alive connections continue on the new process instead of being cut.
         handoff ??= startHandoff(proc.pid, ports);

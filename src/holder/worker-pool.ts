@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolveInstanceCount } from '../lib/listen-address.js';
-import type { HolderStatus } from '../protocol/holder.js';
+import type { HolderStatus, InstanceIdMap } from '../protocol/holder.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { InstanceInfo, ReloadReport } from '../protocol/process-info.js';
 import { stopProcess } from '../supervisor/kill-tree.js';
@@ -20,6 +20,10 @@ export interface PoolDeps {
   /** Variables every worker gets besides the app's env (TEND_APP_NAME, the run token…). */
   extraEnv: Record<string, string>;
   now?(): number;
+  /** Instances the first start leaves stopped (the daemon started the app for one instance id). */
+  idleAtStart?: ReadonlySet<number>;
+  /** The daemon's id of each instance number at start (see InstanceIdMap). */
+  ids?: InstanceIdMap;
 }
 
 /** A slot has settled when nothing is in flight for it (start, restart, reload, removal). */
@@ -52,6 +56,7 @@ export class WorkerPool {
   private lastReload: ReloadReport | null = null;
   private closing = false;
   private readonly now: () => number;
+  private readonly ids = new Map<number, number>();
 
   constructor(
     spec: AppSpec,
@@ -61,6 +66,18 @@ export class WorkerPool {
     this.spec = spec;
     this.count = resolveInstanceCount(spec.instances, availableParallelism());
     this.now = deps.now ?? Date.now;
+    this.learnIds(deps.ids);
+  }
+
+  private learnIds(ids: InstanceIdMap | undefined): void {
+    for (const [k, id] of Object.entries(ids ?? {})) if (/^\d+$/.test(k) && Number.isInteger(id)) this.ids.set(Number(k), id);
+  }
+
+  /** A PM2 app's worker gets its own instance's id as `pm_id` (the app's id otherwise). */
+  private envOf(spec: AppSpec, instance: number): Record<string, string> {
+    const id = this.ids.get(instance);
+    const extra = 'pm_id' in this.deps.extraEnv && id !== undefined ? { ...this.deps.extraEnv, pm_id: String(id) } : this.deps.extraEnv;
+    return workerEnv(spec, instance, extra);
   }
 
   /** Runs operations one after the other (whatever the previous one's outcome). */
@@ -76,7 +93,7 @@ export class WorkerPool {
   /** Starts every instance at once; ready when each one is ready, timed out, or crashed. */
   start(): Promise<void> {
     return this.serial(async () => {
-      await this.applyCount();
+      await this.applyCount(this.deps.idleAtStart);
       this.ready = true;
       this.deps.changed();
     });
@@ -98,10 +115,10 @@ export class WorkerPool {
     return true;
   }
 
-  private create(instance: number): void {
+  private create(instance: number, stopped = false): void {
     const epoch = (this.epochs.get(instance) ?? 0) + 1;
     this.epochs.set(instance, epoch);
-    const { slot, effects } = newSlot<Run>(instance, this.spec);
+    const { slot, effects } = newSlot<Run>(instance, this.spec, stopped);
     this.slots.set(instance, slot);
     for (const effect of effects) this.execute(instance, epoch, effect);
     this.deps.changed();
@@ -165,7 +182,7 @@ export class WorkerPool {
   private async spawn(instance: number, spec: AppSpec, fresh: boolean, send: (e: SlotEvent<Run>) => boolean): Promise<void> {
     let proc: WorkerProcess;
     try {
-      proc = await this.driver.spawn(spec, instance, workerEnv(spec, instance, this.deps.extraEnv));
+      proc = await this.driver.spawn(spec, instance, this.envOf(spec, instance));
     } catch (err) {
       send({ type: 'spawned', fresh, run: null, reason: (err as Error).message });
       return;
@@ -255,7 +272,8 @@ export class WorkerPool {
    * then retire the old one. A new process that exits, is not ready within listen_timeout or
    * dies within min_ready stops the reload: it is removed and the old processes keep serving.
    */
-  reload(spec: AppSpec | undefined, parallel: number): Promise<ReloadReport> {
+  reload(spec: AppSpec | undefined, parallel: number, ids?: InstanceIdMap): Promise<ReloadReport> {
+    this.learnIds(ids);
     return this.serial(() => this.reloadNow(spec, Math.max(1, parallel)));
   }
 
@@ -270,7 +288,8 @@ export class WorkerPool {
       return this.lastReload;
     };
     try {
-      const instances = [...this.slots.keys()].filter((i) => i < count).sort((a, b) => a - b);
+      // The lowest-numbered instances stay (numbers may have gaps after a delete, see removeInstance).
+      const instances = [...this.slots.keys()].sort((a, b) => a - b).slice(0, count);
       for (let at = 0; at < instances.length; at += parallel) {
         const batch = instances.slice(at, at + parallel);
         const results = await Promise.all(batch.map((i) => this.replace(i, next)));
@@ -302,8 +321,9 @@ export class WorkerPool {
     return error;
   }
 
-  /** Live scaling: start the missing instances, retire the highest-numbered extra ones. */
-  scale(instances: number): Promise<HolderStatus> {
+  /** Live scaling: start instances on the lowest free numbers, retire the highest-numbered extra ones. */
+  scale(instances: number, ids?: InstanceIdMap): Promise<HolderStatus> {
+    this.learnIds(ids);
     return this.serial(async () => {
       this.count = resolveInstanceCount(instances, availableParallelism());
       await this.applyCount();
@@ -311,19 +331,50 @@ export class WorkerPool {
     });
   }
 
-  private async applyCount(): Promise<void> {
-    const touched: number[] = [];
-    for (let i = 0; i < this.count; i++) {
-      if (!this.slots.has(i)) {
-        this.create(i);
-        touched.push(i);
-      }
-    }
-    for (const i of [...this.slots.keys()].filter((k) => k >= this.count)) {
-      this.send(i, { type: 'remove' });
+  /** Operations run one at a time, so every slot here is one that stays unless this removes it. */
+  private async applyCount(idle?: ReadonlySet<number>): Promise<void> {
+    const kept = [...this.slots.keys()].sort((a, b) => a - b);
+    const touched = kept.slice(this.count);
+    for (const i of touched) this.send(i, { type: 'remove' });
+    // PM2 gives a new process the lowest free NODE_APP_INSTANCE.
+    for (let i = 0, n = kept.length; n < this.count; i++) {
+      if (this.slots.has(i)) continue;
+      this.create(i, idle?.has(i) === true);
       touched.push(i);
+      n += 1;
     }
     await Promise.all(touched.map((i) => this.settle(i)));
+  }
+
+  /**
+   * `tend delete <instance id>` (PM2 deletes one process): that instance's process retires and
+   * its number is free; the others keep theirs, and the count goes down by one.
+   */
+  removeInstance(instance: number): Promise<HolderStatus> {
+    return this.serial(async () => {
+      if (!this.slots.has(instance)) throw noInstance(instance);
+      if (this.count <= 1) throw Object.assign(new Error('the last instance of an app is deleted with the app'), { code: 'E_USAGE' });
+      this.count -= 1;
+      this.send(instance, { type: 'remove' });
+      await this.settle(instance);
+      return this.status();
+    });
+  }
+
+  /** `tend send`: a line to the stdin of one instance's process (or of each); never waits. */
+  sendLine(instance: number | null, line: string): { bytes: number; processes: number } {
+    if (instance !== null && !this.slots.has(instance)) throw noInstance(instance);
+    let bytes = 0;
+    let processes = 0;
+    for (const slot of this.slots.values()) {
+      const run = slotView(slot.state).run;
+      if ((instance === null || slot.instance === instance) && run !== null) {
+        bytes += run.proc.write(line);
+        processes += 1;
+      }
+    }
+    if (processes === 0) throw Object.assign(new Error('no process of it runs'), { code: 'E_NOT_RUNNING' });
+    return { bytes, processes };
   }
 
   /** Stop then start one instance (`tend restart <instance id>`). */

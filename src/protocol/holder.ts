@@ -44,9 +44,9 @@ export interface HolderMethods {
    * Rolling reload: new process ready and up for min_ready → old one out, `parallel` at a time;
    * stops at the first failure. Reload, scale and restart-instance run one at a time, in order.
    */
-  reload: (p: { spec?: AppSpec; parallel: number }) => ReloadReport;
+  reload: (p: { spec?: AppSpec; parallel: number; ids?: InstanceIdMap }) => ReloadReport;
   /** Sets the instance count (starting or stopping the highest-numbered instances). */
-  scale: (p: { instances: number }) => HolderStatus;
+  scale: (p: { instances: number; ids?: InstanceIdMap }) => HolderStatus;
   /** Replaces one instance's process (stop, then start). */
   'restart-instance': (p: { instance: number }) => HolderStatus;
   /** Stops one instance's process (gracefully); it stays stopped until started (PM2's `stop <id>`). */
@@ -57,7 +57,18 @@ export interface HolderMethods {
   'reset-instance': (p: { instance: number | null }) => HolderStatus;
   /** Sends a signal to one instance's process, or to all of them. */
   signal: (p: { instance: number | null; signal: string }) => { signalled: number };
+  /** Removes one instance (`tend delete <instance id>`): its process retires, the count goes down by one, the others keep their numbers. */
+  'remove-instance': (p: { instance: number }) => HolderStatus;
+  /** Writes a line to one instance's stdin, or to each running instance's (`tend send`). */
+  send: (p: { instance: number | null; line: string }) => { bytes: number; processes: number };
 }
+
+/**
+ * The daemon's id of each instance number (PM2's `pm_id`, which a PM2 app's worker gets in its
+ * environment): given at the holder's start (TEND_HOLDER_IDS) and with each operation that can
+ * add instances.
+ */
+export type InstanceIdMap = Record<string, number>;
 
 export type HolderMethod = keyof HolderMethods;
 

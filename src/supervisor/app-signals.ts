@@ -36,20 +36,39 @@ export async function signalTarget(ctx: SignalContext, target: Target, signal: N
   return ctx.rows(running);
 }
 
-/** `tend send`: a line to the stdin of each running app of the target, never blocking the daemon. */
-export function sendLine(handles: ProcessHandle[], target: Target, line: string): { bytes: number; processes: number } {
-  const running = handles.filter((h) => h.pid !== null);
+/**
+ * `tend send`: a line to the stdin of each running process of the target, never blocking the
+ * daemon: an instance id reaches that one process, a held app each of its instances (through its
+ * holder: every worker has its own stdin), another app its main process.
+ */
+export async function sendLine(
+  targets: Array<{ handle: ProcessHandle; instance: number | null }>,
+  target: Target,
+  line: string,
+): Promise<{ bytes: number; processes: number }> {
+  const text = line.endsWith('\n') ? line : `${line}\n`;
+  const running = targets.filter((t) => t.handle.pid !== null);
   if (running.length === 0)
     throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` is not running`, { hint: `Start it first: tend start ${String(target)}` });
   let bytes = 0;
-  for (const h of running) {
+  let processes = 0;
+  for (const { handle: h, instance } of running) {
     try {
-      bytes += h.pipes.send(line.endsWith('\n') ? line : `${line}\n`);
+      if (h.held === null) {
+        bytes += h.pipes.send(text);
+        processes += 1;
+      } else {
+        const sent = await h.held.holder.call('send', { instance, line: text });
+        bytes += sent.bytes;
+        processes += sent.processes;
+      }
     } catch (err) {
+      // The holder's own refusals (not running, an older holder) say what to do; a full pipe is said here.
+      if (err instanceof TendError && err.code !== 'E_INTERNAL') throw err;
       throw new TendError('E_INTERNAL', `could not write to the stdin of ${h.spec.name}: ${(err as Error).message}`, {
         hint: 'The app is not reading its stdin fast enough (its pipe is full); try again later.',
       });
     }
   }
-  return { bytes, processes: running.length };
+  return { bytes, processes };
 }

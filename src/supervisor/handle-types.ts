@@ -124,7 +124,7 @@ export interface ProcessRecord {
   lastExit: ExitRecord | null;
   /** Marks every process of the current incarnation (see kill-tree.ts). */
   token: string | null;
-  /** Held apps: the id of each instance (instance 0 has the app's id). */
+  /** Held apps: the id of each instance (-1 where a running holder has no such instance, see HeldApp). */
   instanceIds?: number[];
   /** Held apps: the last reload's outcome. */
   lastReload?: ReloadReport | null;

@@ -5,7 +5,7 @@ import { ensureDir } from '../lib/ensure-dir.js';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import { packageFile } from '../lib/package-files.js';
 import { readIds } from '../procfs/procfs.js';
-import type { HolderStatus } from '../protocol/holder.js';
+import type { HolderStatus, InstanceIdMap } from '../protocol/holder.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ReloadReport } from '../protocol/process-info.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -40,12 +40,17 @@ export interface HeldSaved {
 
 /**
  * The daemon's view of one app's holder: the command that starts it, its control link, the
- * instances it reports and the ids the daemon gave them (instance 0 has the app's id).
+ * instances it reports and the ids the daemon gave them (the first instance gets the app's id;
+ * an id always names that one process, PM2's pm_id).
  */
 export class HeldApp {
   private link: HolderLink | null = null;
   status: HolderStatus | null = null;
-  /** instanceIds[k] = the id of instance k; persisted in the state file. */
+  /**
+   * instanceIds[k] = the id of instance k, NO_INSTANCE where the running holder has no instance
+   * k (one was deleted: the others keep their numbers, as PM2 keeps NODE_APP_INSTANCE);
+   * persisted in the state file.
+   */
   instanceIds: number[];
   lastReload: ReloadReport | null;
 
@@ -61,10 +66,13 @@ export class HeldApp {
     },
     saved: HeldSaved = {},
   ) {
-    this.instanceIds =
-      Array.isArray(saved.instanceIds) && saved.instanceIds[0] === appId && saved.instanceIds.every((n) => Number.isInteger(n))
-        ? saved.instanceIds
-        : [appId];
+    const ids = saved.instanceIds;
+    const valid =
+      Array.isArray(ids) &&
+      ids.every((n) => Number.isInteger(n) && n >= NO_INSTANCE) &&
+      ids.some((n) => n !== NO_INSTANCE) &&
+      new Set(ids.filter((n) => n !== NO_INSTANCE)).size === ids.filter((n) => n !== NO_INSTANCE).length;
+    this.instanceIds = valid ? ids : [];
     this.lastReload = saved.lastReload ?? null;
     this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
   }
@@ -75,7 +83,24 @@ export class HeldApp {
    */
   reserve(spec: AppSpec, preferred: readonly number[] = []): void {
     const count = resolveInstanceCount(spec.instances, availableParallelism());
-    while (this.instanceIds.length < count) this.instanceIds.push(this.deps.allocateId(preferred[this.instanceIds.length]));
+    // The first instance has the app's id, or the one it had when saved (its instance 0 may have been deleted).
+    const first = preferred[0];
+    if (this.ids().length === 0)
+      this.instanceIds = [first === undefined || first === this.appId ? this.appId : this.deps.allocateId(first)];
+    while (this.ids().length < count) this.instanceIds.push(this.deps.allocateId(preferred[this.ids().length]));
+  }
+
+  /** The ids of the instances, in instance order (what `tend save` keeps). */
+  ids(): number[] {
+    return this.instanceIds.filter((n) => n !== NO_INSTANCE);
+  }
+
+  /**
+   * `tend delete <instance id>` while no holder runs: the id goes, the others keep theirs (the
+   * next holder numbers its instances 0…n-1, in the same order).
+   */
+  forget(id: number): void {
+    this.instanceIds = this.ids().filter((n) => n !== id);
   }
 
   /** The status a previous daemon last heard: shown after an adoption until the holder answers. */
@@ -92,12 +117,17 @@ export class HeldApp {
     writeFileAtomic(files.spec, JSON.stringify(spec), 0o600, false);
     const holder = [...holderNodeFlags(), packageFile(import.meta.url, 'holder.cjs')];
     if (spec.runAs === undefined)
-      return { file: process.execPath, args: [...holder, files.spec], env: { TEND_HOLDER_SOCKET: files.socket } };
+      return { file: process.execPath, args: [...holder, files.spec], env: { TEND_HOLDER_SOCKET: files.socket, ...this.startEnv() } };
     const dir = prepareOwnDir(this.paths, this.appId, spec.runAs);
     chownSync(files.spec, spec.runAs.uid, spec.runAs.gid);
     linkInto(files.spec, dir, OWN_DIR_FILES.spec);
     pointAt(files.socket, join(dir, OWN_DIR_FILES.socket));
-    return { file: process.execPath, args: [...holder, OWN_DIR_FILES.spec], env: { TEND_HOLDER_SOCKET: OWN_DIR_FILES.socket }, cwd: dir };
+    return {
+      file: process.execPath,
+      args: [...holder, OWN_DIR_FILES.spec],
+      env: { TEND_HOLDER_SOCKET: OWN_DIR_FILES.socket, ...this.startEnv() },
+      cwd: dir,
+    };
   }
 
   /** After a spawn or an adoption of the holder `pid` (`adopted`: keep showing the last known status meanwhile). */
@@ -107,6 +137,37 @@ export class HeldApp {
     this.link = new HolderLink(holderFiles(this.paths, this.appId).socket, (s) => this.onStatus(s), this.deps.log, pid);
     this.link.start();
   }
+
+  /**
+   * What a new holder is told of its instances (see its main.ts): the id of each (it numbers
+   * them 0…n-1, so the ids keep their order and lose their gaps), and which to leave stopped.
+   */
+  private startEnv(): Record<string, string> {
+    this.instanceIds = this.ids();
+    const only = this.startOnly === null ? -1 : this.instanceIds.indexOf(this.startOnly);
+    this.startOnly = null;
+    const idle = only === -1 ? [] : this.instanceIds.map((_, k) => k).filter((k) => k !== only);
+    return { TEND_HOLDER_IDS: this.instanceIds.join(','), ...(idle.length > 0 ? { TEND_HOLDER_IDLE: idle.join(',') } : {}) };
+  }
+
+  /**
+   * Ids for a running holder that goes to `count` instances (scale, a reload's new spec): the
+   * instances it will add take the lowest free numbers, as its WorkerPool does, and get their ids
+   * now, so each worker starts with its own (`pm_id`).
+   */
+  idsFor(spec: AppSpec): InstanceIdMap {
+    const count = resolveInstanceCount(spec.instances, availableParallelism());
+    for (let k = 0, n = this.ids().length; n < count; k++) {
+      while (this.instanceIds.length <= k) this.instanceIds.push(NO_INSTANCE);
+      if (this.instanceIds[k] !== NO_INSTANCE) continue;
+      this.instanceIds[k] = this.deps.allocateId();
+      n += 1;
+    }
+    return Object.fromEntries(this.instanceIds.flatMap((id, k) => (id === NO_INSTANCE ? [] : [[String(k), id]])));
+  }
+
+  /** The next holder start runs only the instance of this id, the others stay stopped (PM2's `start <id>`). */
+  startOnly: number | null = null;
 
   disconnect(): void {
     this.link?.close();
@@ -133,10 +194,18 @@ export class HeldApp {
 
   private onStatus(s: HolderStatus): void {
     this.status = s;
-    // Every instance gets an id for life; scale-down forgets the ids of removed instances.
-    const count = Math.max(s.instances, ...s.workers.map((w) => w.instance + 1));
-    while (this.instanceIds.length < count) this.instanceIds.push(this.deps.allocateId());
-    if (!s.reloading && this.instanceIds.length > count) this.instanceIds.length = Math.max(1, count);
+    // Every instance gets an id for life (given before it runs: see reserve); scale-down and
+    // delete forget the ids of removed instances once the holder reports its whole set (not
+    // while it starts or stops its processes).
+    const reported = new Set(s.workers.map((w) => w.instance));
+    for (const k of reported) {
+      while (this.instanceIds.length <= k) this.instanceIds.push(NO_INSTANCE);
+      if (this.instanceIds[k] === NO_INSTANCE) this.instanceIds[k] = this.deps.allocateId();
+    }
+    if (!s.reloading && reported.size > 0 && reported.size >= s.instances) {
+      this.instanceIds = this.instanceIds.map((id, k) => (reported.has(k) ? id : NO_INSTANCE));
+      while (this.instanceIds.at(-1) === NO_INSTANCE) this.instanceIds.pop();
+    }
     if (s.lastReload !== null) this.lastReload = s.lastReload;
     this.deps.changed(s);
   }
@@ -153,10 +222,13 @@ export class HeldApp {
 
   /** The instance number of an id of this app, or undefined. */
   instanceOf(id: number): number | undefined {
-    const k = this.instanceIds.indexOf(id);
+    const k = id === NO_INSTANCE ? -1 : this.instanceIds.indexOf(id);
     return k === -1 ? undefined : k;
   }
 }
+
+/** Where the ids of a holder with no instance k say so. */
+export const NO_INSTANCE = -1;
 
 function isStatus(v: unknown): v is HolderStatus {
   const s = v as HolderStatus | null | undefined;

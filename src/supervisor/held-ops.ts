@@ -4,7 +4,7 @@ import type { InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/proces
 import { isUp } from '../protocol/status-groups.js';
 import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
-import { isHeld, type HeldApp } from './held-app.js';
+import { isHeld, NO_INSTANCE } from './held-app.js';
 
 /** The live figures of one instance (its worker's own process tree). */
 export type InstanceFigures = (id: number, pid: number | null) => { cpuPercent: number | null; memoryBytes: number | null };
@@ -12,7 +12,8 @@ export type InstanceFigures = (id: number, pid: number | null) => { cpuPercent: 
 /**
  * List rows of an app: one per instance for a held app (PM2's habit), each with its own id, in
  * every state: an instance that has no process (stopped, errored, not spawned yet) has no pid,
- * and no row ever shows the holder's pid (that is `holderPid`). Instance 0 carries the app's id.
+ * and no row ever shows the holder's pid (that is `holderPid`). The first instance gets the
+ * app's id when the app is created; every id names its one process (see findInstance).
  */
 export function rowsOf(h: AppView, now: number, figures: InstanceFigures): ProcessInfo[] {
   const base = h.info();
@@ -20,10 +21,14 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
   if (held === null) return [base];
   const holderPid = base.pid;
   const workers = holderPid === null ? [] : (held.status?.workers ?? []);
-  return held.instanceIds.map((id, k) => {
-    const w = workers.find((x) => x.instance === k);
-    return w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid));
-  });
+  // In id order, as PM2 lists processes (a scale-up after a delete fills the lowest free instance number with a new id).
+  return held.instanceIds
+    .flatMap((id, k) => {
+      if (id === NO_INSTANCE) return [];
+      const w = workers.find((x) => x.instance === k);
+      return [w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid))];
+    })
+    .sort((a, b) => a.id - b.id);
 }
 
 /** An instance without a report from a running holder: the app's own state, no process. */
@@ -70,11 +75,15 @@ export function sampledOf(h: ProcessHandle): Sampled {
   const held = h.held;
   if (held === null) return { id: h.id, name: h.spec.name, pid: h.pid };
   const workers = h.pid === null ? [] : (held.status?.workers ?? []);
-  const instances = workers.map((w) => ({ id: held.instanceIds[w.instance] ?? -1, pid: w.pid })).filter((w) => w.id >= 0);
+  const instances = workers.map((w) => ({ id: held.instanceIds[w.instance] ?? NO_INSTANCE, pid: w.pid })).filter((w) => w.id >= 0);
   return { id: h.id, name: h.spec.name, pid: h.pid, instances };
 }
 
-/** A numeric target that names one instance (not instance 0) of a held app. */
+/**
+ * The one place that decides what a numeric target names: an id of a held app's instance is
+ * that one process (PM2's pm_id), whichever instance it is; the app's name (and `all`, a
+ * namespace, a config file) is the whole app. Null when the target is not an instance id.
+ */
 export function findInstance(
   handles: Iterable<ProcessHandle>,
   target: string | number,
@@ -84,7 +93,7 @@ export function findInstance(
   const id = Number(text);
   for (const h of handles) {
     const k = h.held?.instanceOf(id);
-    if (k !== undefined && k > 0) return { handle: h, instance: k };
+    if (k !== undefined) return { handle: h, instance: k };
   }
   return null;
 }
@@ -99,7 +108,7 @@ export async function reloadHeld(
   const held = h.held;
   if (held === null || !held.running)
     throw new TendError('E_NOT_RUNNING', `\`${h.spec.name}\` is not running`, { hint: `Start it: tend start ${h.spec.name}` });
-  const report = await held.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel });
+  const report = await held.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel, ids: held.idsFor(spec) });
   if (report.ok) {
     held.lastReload = report;
     return report;
@@ -131,17 +140,6 @@ export function scaledCount(h: ProcessHandle, instances: number, relative: boole
   return next;
 }
 
-/** Replaces one instance of a held app when `target` names one; null when it does not. */
-export async function restartHeldInstance(
-  apps: Iterable<ProcessHandle>,
-  target: string | number,
-): Promise<{ handle: ProcessHandle; instance: number } | null> {
-  const one = findInstance(apps, target);
-  if (one === null) return null;
-  await (one.handle.held as HeldApp).holder.call('restart-instance', { instance: one.instance });
-  return one;
-}
-
 /** `tend scale`: every app must be held (refused whole otherwise); running holders scale live. */
 export async function scaleHeld(
   handles: ProcessHandle[],
@@ -162,7 +160,8 @@ export async function scaleHeld(
   for (const [h, spec] of specs) {
     // The holder runs one operation at a time: a scale asked for during a reload happens after
     // it, so the count joins the spec only then (a reload that brings a new spec comes first).
-    if (h.held !== null && h.held.running && h.state !== 'stopping') await h.held.holder.call('scale', { instances: spec.instances });
+    if (h.held !== null && h.held.running && h.state !== 'stopping')
+      await h.held.holder.call('scale', { instances: spec.instances, ids: h.held.idsFor(spec) });
     h.spec = { ...h.spec, instances: spec.instances };
   }
 }

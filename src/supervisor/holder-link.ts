@@ -115,7 +115,14 @@ export class HolderLink {
       if (f.ok === true) p.resolve(f.result);
       else {
         const e = f.error as { code?: string; message?: string };
-        p.reject(new TendError((e.code ?? 'E_INTERNAL') as ErrorCode, e.message ?? 'the holder refused'));
+        // A holder started by an older tend (kept across `tend daemon restart`) lacks newer methods.
+        if (e.message?.startsWith('unknown holder method') === true)
+          p.reject(
+            new TendError('E_NOT_RUNNING', `the app's holder process, started by an older tend, cannot do this (${e.message})`, {
+              hint: 'Restart the app once (`tend restart <app>`): its new holder can.',
+            }),
+          );
+        else p.reject(new TendError((e.code ?? 'E_INTERNAL') as ErrorCode, e.message ?? 'the holder refused'));
       }
     }
   }

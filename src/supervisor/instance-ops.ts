@@ -1,22 +1,60 @@
+import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
 import type { HeldApp } from './held-app.js';
 import type { ProcessHandle } from './process-handle.js';
 
+/** One instance of a held app, as a target names it (see findInstance). */
+export interface OneInstance {
+  handle: ProcessHandle;
+  instance: number;
+}
+
+/** What the verbs on one instance need of the supervisor. */
+export interface InstanceDeps {
+  rows(h: ProcessHandle): ProcessInfo[];
+  /** Starts the whole app (its holder is not running). */
+  startApp(h: ProcessHandle): Promise<unknown>;
+  /** Records the app's new spec before it acts (see beginOperation). */
+  begin(h: ProcessHandle, spec: AppSpec): void;
+  changed(h: ProcessHandle): void;
+  /** Resolves once state and status hold the change (a `tend list` right after sees it). */
+  written(): Promise<void>;
+}
+
 /**
- * `stop` / `start` of one instance id, as PM2 acts on one process: the app's holder stops or
- * starts that worker only, the others keep serving. With no holder running, there is nothing
- * to stop or reset, and a start starts the app (`startApp`). A reset zeroes its restart counters.
+ * A verb on one instance id, as PM2 acts on one process: the app's holder stops, starts,
+ * restarts or resets that worker only, the others keep serving. With no holder running, there is
+ * nothing to stop or reset, and a start or restart starts the app's holder with that instance
+ * alone (the others stay stopped until started). A delete removes that instance (see
+ * removeInstance). The answer is that instance's row.
  */
-export async function actOnInstance(
-  one: { handle: ProcessHandle; instance: number },
-  verb: 'stop' | 'start' | 'reset',
-  startApp: (h: ProcessHandle) => Promise<unknown>,
-): Promise<void> {
+export async function instanceVerb(
+  one: OneInstance,
+  verb: 'stop' | 'start' | 'restart' | 'reset' | 'delete',
+  deps: InstanceDeps,
+): Promise<ProcessInfo[]> {
   const h = one.handle;
   const held = h.held as HeldApp;
+  if (verb === 'delete') {
+    const gone = instanceRows(deps.rows(h), one.instance);
+    try {
+      await removeInstance(one, (spec) => deps.begin(h, spec));
+    } finally {
+      h.finished();
+    }
+    deps.changed(h);
+    await deps.written();
+    return gone.map((r) => ({ ...r, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
+  }
   const live = held.running && h.pid !== null && h.state !== 'stopping' && h.state !== 'stopped' && h.state !== 'errored';
   if (live) await held.holder.call(`${verb}-instance`, { instance: one.instance });
-  else if (verb === 'start') await startApp(h);
+  else if (verb === 'start' || verb === 'restart') {
+    // No holder runs: it starts with this instance alone, as PM2 starts one process.
+    held.startOnly = held.instanceIds[one.instance] ?? null;
+    await deps.startApp(h);
+  }
+  await deps.written();
+  return instanceRows(deps.rows(h), one.instance);
 }
 
 /** The row of one instance among an app's rows. */
@@ -31,4 +69,27 @@ export async function startIdleInstances(h: ProcessHandle): Promise<void> {
   for (const w of held.status?.workers ?? []) {
     if (w.status === 'stopped' || w.status === 'errored') await held.holder.call('start-instance', { instance: w.instance });
   }
+}
+
+/**
+ * `tend delete <instance id>` of an app that has other instances, as PM2 deletes one process:
+ * that process goes, the others keep their ids (and their NODE_APP_INSTANCE while the holder
+ * runs), and the app's instance count goes down by one in its spec (`begin` records it first,
+ * so save, resurrect and the next daemon keep it). Its last instance is deleted with the app.
+ */
+export async function removeInstance(one: OneInstance, begin: (spec: AppSpec) => void): Promise<void> {
+  const h = one.handle;
+  const held = h.held as HeldApp;
+  const id = held.instanceIds[one.instance] as number;
+  const spec: AppSpec = { ...h.spec, instances: held.ids().length - 1 };
+  begin(spec);
+  // A running holder renumbers nothing: it removes that instance and reports the rest.
+  if (held.running && h.pid !== null) await held.holder.call('remove-instance', { instance: one.instance });
+  else held.forget(id);
+  h.spec = spec;
+}
+
+/** Whether deleting this instance leaves the app other instances (else the delete is the app's). */
+export function hasOtherInstances(one: OneInstance): boolean {
+  return (one.handle.held?.ids().length ?? 0) > 1;
 }

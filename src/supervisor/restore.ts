@@ -84,7 +84,7 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
     // The holder replaces or adds its workers itself, without downtime.
     const call =
       op.verb === 'scale'
-        ? held.holder.call('scale', { instances: handle.spec.instances })
+        ? held.holder.call('scale', { instances: handle.spec.instances, ids: held.idsFor(handle.spec) })
         : held.holder.call('reload', { spec: handle.spec, parallel: 1 });
     call
       .then(

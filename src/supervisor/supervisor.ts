@@ -24,10 +24,9 @@ import { resolveTarget } from './targets.js';
 import { HeldApp, heldAddresses, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
-import { findInstance, reloadHeld, restartHeldInstance, rowsOf, sampledOf, scaleHeld } from './held-ops.js';
-import type { InstanceFigures, Sampled } from './held-ops.js';
+import { findInstance, reloadHeld, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
 import { RowEvents } from './row-events.js';
-import { actOnInstance, instanceRows, startIdleInstances } from './instance-ops.js';
+import { hasOtherInstances, instanceVerb, startIdleInstances, type InstanceDeps } from './instance-ops.js';
 import { planApply } from './apply-plan.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { isScheduled } from '../config/schedule.js';
@@ -99,6 +98,13 @@ export class Supervisor {
   private unsavedSpecs = new Set<number>();
   private readonly rowEvents: RowEvents;
   private readonly figures: InstanceFigures;
+  private readonly instanceDeps: InstanceDeps = {
+    rows: (h) => this.rowsOfApp(h),
+    startApp: (h) => this.startHandles([h]),
+    begin: (h, spec) => this.begin('scale', 'run', [h], new Map([[h, spec]])),
+    changed: (h) => this.changed(h),
+    written: () => this.answer([]).then(() => undefined),
+  };
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
@@ -195,7 +201,7 @@ export class Supervisor {
 
   /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
   instanceIdsOf(id: number): number[] | undefined {
-    return this.apps.get(id)?.held?.instanceIds.slice();
+    return this.apps.get(id)?.held?.ids();
   }
 
   /** The desired set: every app's spec, in id order (what `tend save` writes). */
@@ -233,7 +239,7 @@ export class Supervisor {
         'E_USAGE',
         `\`${String(target)}\` is instance ${one.instance} of ${one.handle.spec.name}: this command acts on whole apps`,
         {
-          hint: `Name the app instead (\`tend scale ${one.handle.spec.name} N\` changes how many run); start, stop, restart, reload, reset, signal, describe, logs and flush take an instance id.`,
+          hint: `Name the app instead (\`tend scale ${one.handle.spec.name} N\` changes how many run); start, stop, restart, reload, delete, reset, signal, send, describe, logs and flush take an instance id.`,
         },
       );
     }
@@ -255,23 +261,23 @@ export class Supervisor {
     );
   }
 
-  /** A target naming one instance of a held app: that instance is replaced (null: not an instance). */
-  private async restartInstance(target: Target): Promise<ProcessInfo[] | null> {
-    const handle = await restartHeldInstance(this.apps.values(), target);
-    if (handle === null) return null;
-    this.publishNow();
-    return instanceRows(this.rowsOfHandles([handle.handle]), handle.instance);
-  }
-
   /**
    * Zero-downtime reload (`tend reload`): held apps replace their processes `parallel` at a time
    * (see the holder's WorkerPool); other apps restart; stopped ones start (see applyStep).
    * Sequential over apps, so a failure stops before the next app is touched.
    */
   async reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
-    const instance = await this.restartInstance(target);
-    if (instance !== null) return instance;
-    const handles = this.find(target);
+    const one = findInstance(this.apps.values(), target);
+    return one !== null ? instanceVerb(one, 'restart', this.instanceDeps) : this.reloadHandles(this.find(target), opts);
+  }
+
+  /** A watch's reload of the app of this id, whole (a numeric target would name one instance). */
+  reloadApp(id: number, opts: { verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
+    const h = this.apps.get(id);
+    return h === undefined ? Promise.resolve([]) : this.reloadHandles([h], opts);
+  }
+
+  private async reloadHandles(handles: ProcessHandle[], opts: { parallel?: number; verb?: 'reload' | 'watch' }): Promise<ProcessInfo[]> {
     // Every app of the reload is recorded before the first is touched: a daemon killed half-way
     // leaves the rest to the next one.
     this.begin(opts.verb ?? 'reload', 'run', handles);
@@ -295,13 +301,6 @@ export class Supervisor {
     }
     this.publishNow();
     return this.rowsOfHandles(handles);
-  }
-
-  /** stop / start / reset of one instance id (see actOnInstance): its row is the answer. */
-  private async onInstance(one: { handle: ProcessHandle; instance: number }, verb: 'stop' | 'start' | 'reset'): Promise<ProcessInfo[]> {
-    await actOnInstance(one, verb, (h) => this.startHandles([h]));
-    this.publishNow();
-    return instanceRows(this.rowsOfApp(one.handle), one.instance);
   }
 
   /** State and status written before a command gets its answer (a `tend list` right after sees it). */
@@ -415,7 +414,7 @@ export class Supervisor {
 
   async startTarget(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
-    if (one !== null) return this.onInstance(one, 'start');
+    if (one !== null) return instanceVerb(one, 'start', this.instanceDeps);
     const handles = this.find(target);
     this.begin('start', 'run', handles);
     for (const h of handles) await startIdleInstances(h);
@@ -437,7 +436,7 @@ export class Supervisor {
 
   async stop(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
-    if (one !== null) return this.onInstance(one, 'stop');
+    if (one !== null) return instanceVerb(one, 'stop', this.instanceDeps);
     const handles = this.find(target);
     this.begin('stop', 'stop', handles);
     const waits: Promise<void>[] = [];
@@ -454,8 +453,8 @@ export class Supervisor {
    * app's slot is free once it is spawned (its readiness is waited for outside the limit).
    */
   async restart(target: Target): Promise<ProcessInfo[]> {
-    const instance = await this.restartInstance(target);
-    if (instance !== null) return instance;
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null) return instanceVerb(one, 'restart', this.instanceDeps);
     const handles = this.find(target);
     this.begin('restart', 'run', handles);
     return this.restartHandles(handles);
@@ -474,15 +473,18 @@ export class Supervisor {
     return this.answer(handles);
   }
 
+  /** An instance id deletes that one process while its app has others (see instanceVerb); else whole apps go. */
   async delete(target: Target, mustRecord = true): Promise<ProcessInfo[]> {
-    const handles = this.find(target);
+    const one = findInstance(this.apps.values(), target);
+    if (one !== null && hasOtherInstances(one)) return instanceVerb(one, 'delete', this.instanceDeps);
+    const handles = one === null ? this.find(target) : [one.handle];
     try {
       this.begin('delete', 'remove', handles);
     } catch (err) {
       // `tend kill` goes on: its daemon exits and forgets every app anyway.
       if (mustRecord) throw err;
     }
-    const infos = handles.map((h) => h.info());
+    const infos = this.rowsOfHandles(handles);
     const gone: Promise<void>[] = [];
     await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
       gone.push(this.waiters.waitFor(h, () => !this.apps.has(h.id)));
@@ -496,7 +498,7 @@ export class Supervisor {
   /** PM2's `reset`: restart counters back to zero (of every instance, or of the one an instance id names); the processes are not touched. */
   async reset(target: Target): Promise<ProcessInfo[]> {
     const one = findInstance(this.apps.values(), target);
-    if (one !== null) return this.onInstance(one, 'reset');
+    if (one !== null) return instanceVerb(one, 'reset', this.instanceDeps);
     const handles = this.find(target);
     for (const h of handles) {
       h.resetCounters();
@@ -514,8 +516,9 @@ export class Supervisor {
     return signalTarget({ apps: this.apps.values(), resolve: (t) => this.find(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
   }
 
-  send(target: Target, line: string): { bytes: number; processes: number } {
-    return sendLine(this.find(target), target, line);
+  send(target: Target, line: string): Promise<{ bytes: number; processes: number }> {
+    const one = findInstance(this.apps.values(), target);
+    return sendLine(one === null ? this.find(target).map((handle) => ({ handle, instance: null })) : [one], target, line);
   }
 
   /** A restart tend decides on its own (memory limit, cron, failed health checks): see LimitRestarts. */

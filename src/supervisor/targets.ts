@@ -4,7 +4,12 @@ import type { Target } from '../protocol/methods.js';
 interface Named {
   id: number;
   spec: { name: string; namespace: string };
+  /** A cluster / socket-activated app: its instances' ids (each names one process, see findInstance). */
+  held?: { readonly instanceIds: readonly number[] } | null;
 }
+
+/** The ids a numeric target can name of an app: its own, or its instances' (the app's own id only while an instance has it). */
+const ownsId = (a: Named, id: number): boolean => (a.held == null ? a.id === id : a.held.instanceIds.includes(id));
 
 /** Resolves a target (name, numeric id, namespace, or `all`) to apps, in id order. */
 export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target): T[] {
@@ -15,7 +20,7 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
   // One pass without sorting everything: `start` of 1,000 apps resolves each name once.
   if (/^\d+$/.test(asString)) {
     const id = Number(asString);
-    const hit = list.filter((a) => a.id === id);
+    const hit = list.filter((a) => ownsId(a, id));
     if (hit.length > 0) return hit;
   } else {
     const byName = list.filter((a) => a.spec.name === asString);
@@ -24,7 +29,8 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
     if (byNamespace.length > 0) return byNamespace.sort(byId);
   }
   list.sort(byId);
-  const known = list.map((a) => `${a.spec.name} (${a.id})`).join(', ');
+  const idsOf = (a: Named): string => (a.held == null ? String(a.id) : a.held.instanceIds.filter((n) => n >= 0).join(', '));
+  const known = list.map((a) => `${a.spec.name} (${idsOf(a)})`).join(', ');
   throw new TendError('E_APP_NOT_FOUND', `no app matches \`${asString}\``, {
     hint:
       known.length > 0

@@ -82,6 +82,14 @@ export class FakeProc implements WorkerProcess {
     if (this.mode !== 'stubborn') setTimeout(() => this.exit(0, null), 2);
   }
 
+  /** Lines written to its stdin. */
+  readonly stdin: string[] = [];
+
+  write(line: string): number {
+    this.stdin.push(line);
+    return Buffer.byteLength(line);
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.signals.push(signal);
     if (signal === 'SIGKILL' || (this.mode !== 'stubborn' && (signal === 'SIGTERM' || signal === 'SIGINT')))

@@ -184,6 +184,62 @@ describe('WorkerPool (fake driver)', () => {
     await p.stopAll();
   });
 
+  it('remove of one instance (delete <instance id>): the others keep their processes and numbers; a scale-up fills the free number; a reload keeps them', async () => {
+    const { pool: p, driver } = pool(spec({}, { instances: 3 }));
+    await p.start();
+    const [zero, one, two] = pids(p);
+    const st = await p.removeInstance(1);
+    assert.equal(st.instances, 2);
+    assert.deepEqual(
+      st.workers.map((w) => [w.instance, w.pid]),
+      [
+        [0, zero],
+        [2, two],
+      ],
+    );
+    assert.ok(driver.procs.find((x) => x.pid === one)?.exitedFlag, 'the removed instance exited');
+    assert.equal(envOf(driver, two ?? null)?.NODE_APP_INSTANCE, '2', 'instance 2 keeps its NODE_APP_INSTANCE');
+    // A reload replaces the instances there are, under their numbers.
+    const report = await p.reload(undefined, 1);
+    assert.deepEqual(report.replaced, [0, 2]);
+    assert.deepEqual(
+      p.status().workers.map((w) => w.instance),
+      [0, 2],
+    );
+    // PM2 gives a new process the lowest free NODE_APP_INSTANCE.
+    const up = await p.scale(3);
+    assert.deepEqual(
+      up.workers.map((w) => w.instance),
+      [0, 1, 2],
+    );
+    assert.equal(envOf(driver, up.workers[1]?.pid ?? null)?.NODE_APP_INSTANCE, '1');
+    const down = await p.scale(2);
+    assert.deepEqual(
+      down.workers.map((w) => w.instance),
+      [0, 1],
+      'a scale-down retires the highest numbers',
+    );
+    await assert.rejects(p.removeInstance(5), /no instance 5/);
+    await p.removeInstance(0);
+    await assert.rejects(p.removeInstance(1), /last instance/);
+    assertNoOrphans(p, driver);
+    await p.stopAll();
+  });
+
+  it('send: a line to the stdin of one instance, or to each running one', async () => {
+    const { pool: p, driver } = pool(spec({}, { instances: 2 }));
+    await p.start();
+    const [zero, one] = pids(p);
+    assert.deepEqual(p.sendLine(1, 'hello\n'), { bytes: 6, processes: 1 });
+    assert.deepEqual(p.sendLine(null, 'all\n'), { bytes: 8, processes: 2 });
+    assert.deepEqual(driver.procs.find((x) => x.pid === zero)?.stdin, ['all\n']);
+    assert.deepEqual(driver.procs.find((x) => x.pid === one)?.stdin, ['hello\n', 'all\n']);
+    assert.throws(() => p.sendLine(4, 'x\n'), /no instance 4/);
+    await p.stopInstance(0);
+    assert.throws(() => p.sendLine(0, 'x\n'), /no process of it runs/);
+    await p.stopAll();
+  });
+
   it('a stubborn worker is stopped with kill_signal then SIGKILL (the stop sequence)', async () => {
     const { pool: p, driver } = pool(spec({ MODE: 'stubborn' }, { instances: 1, killSignal: 'SIGINT' }));
     await p.start();

@@ -10,8 +10,9 @@ Synopsis
   tend send <name|id|all> <line...>
 
 Notes
-  Writes the words joined by spaces, plus a newline, to the app's stdin. Never blocks: if the
-  app does not read its stdin and the pipe is full, the command fails and says so.
+  Writes the words joined by spaces, plus a newline, to the app's stdin (a cluster app: each
+  worker's; an instance id: that worker's alone). Never blocks: if the app does not read its
+  stdin and the pipe is full, the command fails and says so.
 
 Exit codes
   0 written; 1 unknown app, not running, or pipe full; 2 bad usage; 3 daemon unreachable`,

@@ -106,5 +106,5 @@ export const remove = targetAction(
   'delete',
   'process.delete',
   'Stops each app and removes it from tend (its log files stay).',
-  'Aliases: del, rm.',
+  'An instance id of a cluster app removes that process alone (the app runs one instance fewer).\n  Aliases: del, rm.',
 );
