@@ -1,4 +1,5 @@
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
+import { cronClass } from '../lib/croner.js';
 import type { AppSpec, JobStatus, ProcessInfo } from '../protocol/model.js';
 
 interface Entry {
@@ -61,7 +62,7 @@ export class JobSchedules {
     this.jobs.set(id, e);
     if (spec.schedule !== undefined) {
       try {
-        e.cron = new Cron(spec.schedule, { unref: true, protect: true }, () => {
+        e.cron = new (cronClass())(spec.schedule, { unref: true, protect: true }, () => {
           this.due(id);
         });
       } catch (err) {

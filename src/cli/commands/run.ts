@@ -1,6 +1,6 @@
 import { buildWatchSpec } from '../../config/watch-spec.js';
 import { inheritableEnv } from '../../config/env.js';
-import { findDefaultConfig } from '../../config/load.js';
+import { findDefaultConfig } from '../../config/config-files.js';
 import { normalizeApp } from '../../config/normalize.js';
 import { fieldDefault } from '../../config/schema.js';
 import { usageError } from '../../errors.js';

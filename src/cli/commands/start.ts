@@ -3,7 +3,7 @@ import { TendError, isTendError, usageError } from '../../errors.js';
 import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import type { ProcessInfo } from '../../protocol/model.js';
-import { findDefaultConfig } from '../../config/load.js';
+import { findDefaultConfig } from '../../config/config-files.js';
 import { applyFile, noteNoReady, type FileVerbFlags } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { requireAppsForAll } from '../require-apps.js';
