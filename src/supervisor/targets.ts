@@ -6,6 +6,12 @@ interface Named {
   spec: { name: string; namespace: string };
 }
 
+/** The app named `name`, if any (a walk, no array: a 300-app file asks once per app). */
+export function findByName<T extends Named>(apps: Iterable<T>, name: string): T | undefined {
+  for (const a of apps) if (a.spec.name === name) return a;
+  return undefined;
+}
+
 /** Resolves a target (name, numeric id, namespace, or `all`) to apps, in id order. */
 export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target): T[] {
   const byId = (a: T, b: T): number => a.id - b.id;
