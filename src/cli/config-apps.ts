@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inheritableEnv } from '../config/env.js';
-import { isConfigFile, loadConfigFile, type LoadedConfig } from '../config/load.js';
+import { isConfigFile } from '../config/config-files.js';
+import type { LoadedConfig } from '../config/load.js';
 import { usageError } from '../errors.js';
 import type { CliContext } from './context.js';
 
@@ -34,6 +35,9 @@ export async function loadApps(file: string, flags: ConfigFlags, ctx: CliContext
   if (basePort !== undefined && (!Number.isInteger(basePort) || basePort <= 0 || basePort > 65535)) {
     throw usageError(`\`--port ${flags.port}\` is not a port number`, 'Example: --port 5000');
   }
+  // The loader (schema, parsers, ~100 kB bundled) is its own bundle, required only here: a
+  // `tend restart api` does not parse it.
+  const { loadConfigFile } = await import('../config/load.js');
   const loaded = await loadConfigFile(resolve(ctx.cwd, file), {
     cwd: ctx.cwd,
     env: inheritableEnv(ctx.env),

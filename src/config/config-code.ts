@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { TendError } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
@@ -51,8 +50,11 @@ export interface ConfigCodeFailure {
  * answered, so nothing the config left running is waited for. Its stdout goes to our stderr, so
  * a chatty config cannot corrupt `--json` output. Rejects with a ConfigCodeFailure.
  */
-export function evaluateConfigCode(file: string, timeoutMs = configTimeoutMs()): Promise<unknown> {
+export async function evaluateConfigCode(file: string, timeoutMs = configTimeoutMs()): Promise<unknown> {
   const entry = childEntry();
+  // Loaded here: node:child_process (with dgram, net and streams) costs every `tend start` and
+  // `tend restart` a few ms of start-up, and only a JS config file needs it.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, file], { stdio: ['ignore', 2, 2, 'pipe'], detached: true });
     const channel = child.stdio[3] as Readable;

@@ -1,4 +1,4 @@
-import { Cron } from 'croner';
+import { cronClass } from '../lib/croner.js';
 import { invalidValue } from '../errors.js';
 
 /**
@@ -10,7 +10,7 @@ export function coerceCron(key: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw invalidValue(key, 'a cron pattern like `0 3 * * *`', value);
   const pattern = value.trim().replace(/\s+/g, ' ');
   try {
-    const job = new Cron(pattern, { paused: true });
+    const job = new (cronClass())(pattern, { paused: true });
     const next = job.nextRun();
     job.stop();
     if (next === null) throw new Error('it never fires');
@@ -27,7 +27,7 @@ export function coerceCron(key: string, value: unknown): string {
 
 /** The next time the pattern fires after `from` (epoch ms), or null. */
 export function nextCronRun(pattern: string, from: number): number | null {
-  const job = new Cron(pattern, { paused: true });
+  const job = new (cronClass())(pattern, { paused: true });
   const next = job.nextRun(new Date(from));
   job.stop();
   return next === null ? null : next.getTime();

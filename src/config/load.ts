@@ -43,35 +43,8 @@ export interface LoadedConfig {
 /** Errors that concern one app's machine-side needs, not the file: that app fails alone. */
 const PER_APP_ERRORS = new Set(['E_SCRIPT_NOT_FOUND', 'E_INTERPRETER_NOT_FOUND', 'E_SCRIPT_IS_DIRECTORY']);
 
-/** Files `tend start` (no argument) looks for in the current folder, in this order. */
-export const DEFAULT_CONFIG_NAMES = [
-  'ecosystem.config.js',
-  'ecosystem.config.cjs',
-  'ecosystem.config.mjs',
-  'ecosystem.config.json',
-  'ecosystem.config.yaml',
-  'ecosystem.config.yml',
-  'ecosystem.json',
-  'ecosystem.yml',
-  'ecosystem.yaml',
-  'tend.config.js',
-  'tend.config.cjs',
-  'tend.config.mjs',
-  'tend.config.json',
-  'tend.config.yaml',
-  'tend.config.yml',
-  'Procfile',
-] as const;
-
-/** True when `tend start <path>` should read `path` as a config file rather than run it. */
-export function isConfigFile(path: string): boolean {
-  return configFormat(path) !== undefined;
-}
-
-/** The first default config file present in `dir`, if any. */
-export function findDefaultConfig(dir: string): string | undefined {
-  return DEFAULT_CONFIG_NAMES.map((n) => join(dir, n)).find((p) => existsSync(p));
-}
+// Which paths are config files: a light module the CLI loads without this one.
+export { DEFAULT_CONFIG_NAMES, findDefaultConfig, isConfigFile } from './config-files.js';
 
 /**
  * Loads an ecosystem file (`.js/.cjs/.mjs/.json/.yaml/.yml`), a `tend.config.*` or a Procfile

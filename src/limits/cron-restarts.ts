@@ -1,4 +1,5 @@
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
+import { cronClass } from '../lib/croner.js';
 
 interface Job {
   pattern: string;
@@ -22,7 +23,7 @@ export class CronRestarts {
     this.jobs.delete(id);
     if (pattern === null) return;
     try {
-      const cron = new Cron(pattern, { unref: true, protect: true }, () => this.fire(id, pattern));
+      const cron = new (cronClass())(pattern, { unref: true, protect: true }, () => this.fire(id, pattern));
       this.jobs.set(id, { pattern, cron });
     } catch (err) {
       // Validated at start; a pattern from an old state file may still be refused.

@@ -1,4 +1,5 @@
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
+import { cronClass } from '../lib/croner.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { JobStatus, ProcessInfo } from '../protocol/process-info.js';
 
@@ -62,7 +63,7 @@ export class JobSchedules {
     this.jobs.set(id, e);
     if (spec.schedule !== undefined) {
       try {
-        e.cron = new Cron(spec.schedule, { unref: true, protect: true }, () => {
+        e.cron = new (cronClass())(spec.schedule, { unref: true, protect: true }, () => {
           this.due(id);
         });
       } catch (err) {

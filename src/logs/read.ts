@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open, readFile } from 'node:fs/promises';
+import { fsPromises } from '../lib/fs-promises.js';
 import type { LogRecord, LogSource } from '../protocol/logs.js';
 import { listArchives } from './archive-names.js';
 import { ISO_PREFIX, parseJsonLine } from './line-format.js';
@@ -35,7 +35,7 @@ export async function tailLines(file: string, count: number): Promise<TailLine[]
   let newlines = 0;
   // Open the live file before listing archives: if a rotation happens in between, the newest
   // archive is the file already open, recognised by its inode and not read twice.
-  const live = await open(file, 'r').catch(() => null);
+  const live = await (await fsPromises()).open(file, 'r').catch(() => null);
   let liveIno = -1;
   if (live !== null) {
     try {
@@ -50,7 +50,10 @@ export async function tailLines(file: string, count: number): Promise<TailLine[]
   for (const a of archives) {
     if (newlines > count) break;
     if (a.compressed) {
-      const buf = await readFile(a.path)
+      const buf = await (
+        await fsPromises()
+      )
+        .readFile(a.path)
         .then((b) => gunzipAsync(b))
         .catch(() => null);
       if (buf === null) continue;
@@ -58,7 +61,7 @@ export async function tailLines(file: string, count: number): Promise<TailLine[]
       newlines += countNewlines(buf);
       continue;
     }
-    const fh = await open(a.path, 'r').catch(() => null);
+    const fh = await (await fsPromises()).open(a.path, 'r').catch(() => null);
     if (fh === null) continue;
     try {
       const st = await fh.stat();

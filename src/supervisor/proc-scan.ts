@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readAllStats, readAllStatsSliced, type ProcStat } from '../procfs/procfs.js';
+import { monotonicMs } from '../lib/monotonic.js';
+import { SpacingBudget } from '../lib/spacing-budget.js';
 
 /** Environment variable carrying a per-incarnation token, inherited by every descendant. */
 export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';
@@ -120,7 +122,7 @@ export class ProcScan {
 export class ProcScanScheduler {
   private waiting: Array<(scan: ProcScan) => void> = [];
   private timer: NodeJS.Timeout | null = null;
-  private nextAt = 0;
+  private readonly spacing = new SpacingBudget(SCAN_GAP_PER_COST, SCAN_BURST_MS);
   private closed = false;
 
   constructor(
@@ -132,20 +134,19 @@ export class ProcScanScheduler {
     if (this.closed) return;
     this.waiting.push(fn);
     // While a batch is being served, `timer` is set too: the next scan follows that batch.
-    this.timer ??= setTimeout(() => this.run(), Math.max(0, this.nextAt - performance.now()));
+    this.timer ??= setTimeout(() => this.run(), this.spacing.waitMs());
   }
 
   private run(): void {
     const batch = this.waiting;
     this.waiting = [];
-    const started = performance.now();
+    const started = monotonicMs();
     // Read over several turns (see readAllStatsSliced): `timer` stays set meanwhile, so requests
     // made during the read wait for the next scan, which is taken after they asked.
     readAllStatsSliced((stats) => {
       if (this.closed) return;
       const scan = new ProcScan(stats, this.managedLeaders());
-      const costMs = performance.now() - started;
-      this.nextAt = performance.now() + costMs * SCAN_GAP_PER_COST;
+      this.spacing.charge(monotonicMs() - started);
       this.serve(batch, scan);
     });
   }
@@ -165,7 +166,7 @@ export class ProcScanScheduler {
       return;
     }
     this.timer = null;
-    if (this.waiting.length > 0 && !this.closed) this.timer = setTimeout(() => this.run(), Math.max(0, this.nextAt - performance.now()));
+    if (this.waiting.length > 0 && !this.closed) this.timer = setTimeout(() => this.run(), this.spacing.waitMs());
   }
 
   /** Daemon shutdown: pending requests are dropped (their apps are being detached). */
@@ -179,5 +180,10 @@ export class ProcScanScheduler {
 
 /** After a scan that took T ms, the next one waits 3T: scanning is at most ~25% of the time. */
 const SCAN_GAP_PER_COST = 3;
+/**
+ * ... except the first few: a lone `stop` or `restart` takes two scans (what to signal outside
+ * the group, then whether the whole tree is gone), and the second waited 3T for nothing.
+ */
+const SCAN_BURST_MS = 30;
 /** Callbacks served per event-loop turn (each may spawn a process: a few ms). */
 const CALLBACKS_PER_TURN = 8;

@@ -20,7 +20,7 @@ import { LimitRestarts } from './limit-restart.js';
 import { sendLine, signalTarget } from './app-signals.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
-import { resolveTarget } from './targets.js';
+import { findByName, resolveTarget } from './targets.js';
 import { HeldApp, heldAddresses, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
@@ -81,7 +81,7 @@ export class Supervisor {
   private apps = new Map<number, ProcessHandle>();
   private nextId = 0;
   private readonly waiters = new StateWaiters();
-  private readonly dependencies = new DependencyWaits((name) => [...this.apps.values()].find((a) => a.spec.name === name));
+  private readonly dependencies = new DependencyWaits((name) => findByName(this.apps.values(), name));
   private readonly scans: ProcScanScheduler;
   private readonly adopted: AdoptedPoller;
   private readonly limitRestarts = new LimitRestarts({
@@ -328,7 +328,7 @@ export class Supervisor {
    * a held app's instances get theirs now too (`instanceIds`, when free).
    */
   async start(spec: AppSpec, preferredId?: number, instanceIds?: number[]): Promise<ProcessInfo[]> {
-    const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
+    const existing = findByName(this.apps.values(), spec.name);
     if (existing !== undefined) {
       if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
         throw new TendError('E_APP_EXISTS', `an app named \`${spec.name}\` is already running (id ${existing.id})`, {
@@ -360,7 +360,7 @@ export class Supervisor {
 
   /** One app of a config file, with the verb the user typed (see applyStep): what was done to it. */
   async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
-    const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
+    const existing = findByName(this.apps.values(), spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
     const action = applyStep(nowOf(existing), spec, mode);
     if (action !== 'unchanged') {

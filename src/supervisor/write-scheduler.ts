@@ -1,7 +1,16 @@
+import { monotonicMs } from '../lib/monotonic.js';
+import { SpacingBudget } from '../lib/spacing-budget.js';
+
 /** At most one write per this while changes keep coming (a bulk command). */
 const PERSIST_INTERVAL_MS = 50;
 /** ... and at least this many times what the last write cost, so writing stays a small share. */
 const PERSIST_GAP_PER_COST = 20;
+/**
+ * Spacing owed by earlier writes that an answer does not wait for: a lone command (one `restart`:
+ * one write when the app stops, one when it is back) is answered at once, where waiting 20 times
+ * a 1–2 ms write made it 20–40 ms slower; a bulk command runs out of this after a few writes.
+ */
+const ANSWER_BURST_MS = 100;
 
 /**
  * When state.json and status.json are rewritten. Each write holds every app, so one per change
@@ -18,6 +27,7 @@ export class WriteScheduler {
   private dirty = false;
   private lastAt = 0;
   private lastCostMs = 0;
+  private readonly answers: SpacingBudget;
   private waiters: Array<() => void> = [];
   /** flush wrote the state; the status file follows on the next turn. */
   private statusPending = false;
@@ -26,7 +36,11 @@ export class WriteScheduler {
   constructor(
     private readonly write: { state(): void; status(): void },
     private readonly now: () => number,
-  ) {}
+    /** What a write cost is measured with (fractional ms). */
+    clock: () => number = monotonicMs,
+  ) {
+    this.answers = new SpacingBudget(PERSIST_GAP_PER_COST, ANSWER_BURST_MS, clock);
+  }
 
   /** Something changed: written on a later turn. */
   changed(): void {
@@ -48,7 +62,10 @@ export class WriteScheduler {
     });
   }
 
-  /** Calls `then` after a write that holds every change made so far. */
+  /**
+   * Calls `then` after a write that holds every change made so far: at once while the spacing
+   * owed stays within ANSWER_BURST_MS, then spaced by cost like every other write.
+   */
   afterWrite(then: () => void): void {
     this.waiters.push(then);
     if (this.waiters.length > 1) return;
@@ -65,7 +82,7 @@ export class WriteScheduler {
         answer();
       }
     };
-    const waitMs = this.lastAt + this.lastCostMs * PERSIST_GAP_PER_COST - this.now();
+    const waitMs = this.answers.waitMs();
     if (waitMs >= 1) setTimeout(flush, waitMs);
     else setImmediate(flush);
   }
@@ -95,9 +112,7 @@ export class WriteScheduler {
 
   /** Runs a write and keeps what it cost (`add`: the second half of the same flush). */
   private timed(fn: () => void, add = false): void {
-    const started = performance.now();
-    fn();
-    const cost = performance.now() - started;
+    const cost = this.answers.run(fn);
     this.lastCostMs = add ? this.lastCostMs + cost : cost;
     this.lastAt = this.now();
   }

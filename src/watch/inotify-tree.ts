@@ -1,5 +1,4 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { followsLink } from './symlink-rule.js';
 
@@ -29,6 +28,8 @@ export class InotifyTree {
   private readonly awaited = new Map<string, string>();
   private closed = false;
   private failed = false;
+  /** node:fs/promises, loaded when a tree is first watched: a daemon whose apps watch nothing never loads it (~0.5 MB RSS). */
+  private readonly fs = import('node:fs/promises');
 
   constructor(
     private readonly roots: readonly string[],
@@ -53,7 +54,7 @@ export class InotifyTree {
    * the nearest folder above it that does, for the next folder on the way to appear.
    */
   private async openRoot(root: string): Promise<boolean> {
-    const st = await stat(root).catch(() => null);
+    const st = await (await this.fs).stat(root).catch(() => null);
     if (this.closed || this.failed) return false;
     if (st?.isDirectory() === true) {
       await this.walk(root);
@@ -64,11 +65,12 @@ export class InotifyTree {
       return true;
     }
     let missing = root;
-    while (dirname(missing) !== missing && (await stat(dirname(missing)).catch(() => null)) === null) missing = dirname(missing);
+    while (dirname(missing) !== missing && (await (await this.fs).stat(dirname(missing)).catch(() => null)) === null)
+      missing = dirname(missing);
     this.awaited.set(missing, root);
     this.watchFileIn(dirname(missing), basename(missing));
     // Created between the stat and the watch: no event will come for it.
-    if ((await stat(missing).catch(() => null)) !== null) void this.arrived(missing);
+    if ((await (await this.fs).stat(missing).catch(() => null)) !== null) void this.arrived(missing);
     return false;
   }
 
@@ -95,18 +97,18 @@ export class InotifyTree {
 
   private async walk(dir: string): Promise<void> {
     if (this.closed || this.failed || this.dirs.has(dir) || this.ignored(dir)) return;
-    const real = await realpath(dir).catch(() => null);
+    const real = await (await this.fs).realpath(dir).catch(() => null);
     if (real === null || this.seenReal.has(real)) return; // gone, or a symlink loop
     this.seenReal.add(real);
     if (!this.watchDir(dir)) return;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const entries = await (await this.fs).readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       if (this.closed || this.failed) return;
       const path = join(dir, e.name);
       if (e.isDirectory()) await this.walk(path);
       else if (e.isSymbolicLink() && this.followSymlinks && !this.ignored(path)) {
-        const target = await stat(path).catch(() => null);
-        const real = target?.isDirectory() === true ? await realpath(path).catch(() => null) : null;
+        const target = await (await this.fs).stat(path).catch(() => null);
+        const real = target?.isDirectory() === true ? await (await this.fs).realpath(path).catch(() => null) : null;
         if (real !== null && followsLink(path, real)) await this.walk(path);
       }
     }
@@ -175,7 +177,7 @@ export class InotifyTree {
    * new folder often gets the freed inode number back), which is watched afresh.
    */
   private async selfGone(dir: string): Promise<void> {
-    const st = await stat(dir).catch(() => null);
+    const st = await (await this.fs).stat(dir).catch(() => null);
     if (this.closed || !this.dirs.has(dir)) return;
     const inTree = this.isTreeDir(dir);
     this.unwatch(dir);
@@ -185,7 +187,7 @@ export class InotifyTree {
 
   /** An entry appeared or disappeared: watch a new directory, forget a removed one. */
   private async renamed(path: string): Promise<void> {
-    const st = await stat(path).catch(() => null);
+    const st = await (await this.fs).stat(path).catch(() => null);
     if (this.closed) return;
     if (st !== null && this.awaited.has(path)) return this.arrived(path);
     if (st === null) {

@@ -7,10 +7,11 @@ import { describe, it } from 'node:test';
 // them (its random bytes come from /dev/urandom). In the
 // bundle, a module required at start is a top-level `var x = require("node:…")`; one loaded on
 // first use sits inside an esbuild initializer or a `Promise.resolve().then(() => require(…))`.
-const HEAVY = /^var \w+ = (?:__toESM\()?require\("node:(http|https|http2|tls|zlib|crypto)"\)/gm;
+const HEAVY = /^var \w+ = (?:__toESM\()?require\("node:(http|https|http2|tls|zlib|crypto|fs\/promises)"\)/gm;
+const bundleText = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
 describe('bundles load only what they use', () => {
-  it('requires no HTTP, TLS, zlib or crypto module at start', () => {
+  it('requires no HTTP, TLS, zlib, crypto or fs/promises module at start', () => {
     const bundle = readFileSync(new URL('../../daemon.cjs', import.meta.url), 'utf8');
     const eager = [...bundle.matchAll(HEAVY)].map((m) => m[1]);
     assert.deepEqual(eager, [], `dist/daemon.cjs requires ${eager.join(', ')} at start: load it on first use (await import())`);
@@ -22,5 +23,29 @@ describe('bundles load only what they use', () => {
     const cli = readFileSync(new URL('../../cli.cjs', import.meta.url), 'utf8');
     const inlined = [...cli.matchAll(/^\/\/ (src\/(?:cli\/commands|daemon|supervisor)\/[\w-]+\.ts)$/gm)].map((m) => m[1]);
     assert.deepEqual(inlined, [], `dist/cli.cjs inlines ${inlined.slice(0, 5).join(', ')}…: see lazy-commands in scripts/bundle.mjs`);
+  });
+
+  // `tend start app.js`, `restart`, `stop`: the config loader (schema, parsers), croner and
+  // node:child_process cost ~10 ms of CPU per call when bundled in (issue 23).
+  it('keeps the config loader, croner and child_process out of start, restart and stop', () => {
+    for (const name of ['commands/start.cjs', 'commands/target-action.cjs']) {
+      const text = bundleText(name);
+      const inlined = [...text.matchAll(/^\/\/ (src\/config\/load\.ts|\S*node_modules\/croner\/\S+)$/gm)].map((m) => m[1]);
+      assert.deepEqual(inlined, [], `dist/${name} inlines ${inlined.join(', ')}: see lazy-config-loader in scripts/bundle.mjs`);
+      assert.doesNotMatch(
+        text,
+        /^var \w+ = (?:__toESM\()?require\("node:child_process"\)/m,
+        `dist/${name} requires node:child_process at start`,
+      );
+    }
+  });
+
+  // One non-ASCII character (a comment esbuild carried over) makes V8 hold a bundle's whole
+  // source as a two-byte string: 0.45 MB more of the daemon's heap.
+  it('writes every bundle in ASCII', () => {
+    for (const name of ['daemon.cjs', 'cli.cjs', 'holder.cjs', 'commands/run.cjs', 'commands/config-load.cjs']) {
+      const at = bundleText(name).search(/[^\x00-\x7f]/);
+      assert.equal(at, -1, `dist/${name} has a non-ASCII character at offset ${at}`);
+    }
   });
 });

@@ -5,16 +5,13 @@ import { WriteScheduler } from '../../src/supervisor/write-scheduler.js';
 
 function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
   const log: string[] = [];
-  const busy = (ms: number): void => {
-    const end = performance.now() + ms;
-    while (performance.now() < end) {
-      /* a write that costs ms */
-    }
-  };
+  // Each state write costs exactly costMs more on the clock the scheduler measures writes with
+  // than real time (a busy loop would cost more on a loaded machine).
+  let extra = 0;
   const scheduler = new WriteScheduler(
     {
       state: () => {
-        busy(costMs);
+        extra += costMs;
         log.push('state');
       },
       status: () => {
@@ -22,6 +19,7 @@ function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
       },
     },
     Date.now,
+    () => performance.now() + extra,
   );
   return { log, scheduler };
 }
@@ -65,6 +63,35 @@ describe('when state.json and status.json are written', () => {
     while (log.length < 4) await sleep(5);
     const gap = Date.now() - first;
     assert.ok(gap >= 180, `the second write came ${gap} ms after a 10 ms one`);
+    scheduler.close();
+  });
+
+  it("a lone command's answer does not wait out the spacing of the write just before it", async () => {
+    // One `restart`: a write when the app stops, its answer's write once it is back.
+    const { log, scheduler } = recorder(5);
+    scheduler.writeNow();
+    const first = Date.now();
+    scheduler.changed();
+    let answeredAt = 0;
+    scheduler.afterWrite(() => (answeredAt = Date.now()));
+    await until(() => answeredAt > 0);
+    assert.deepEqual(log, ['state', 'status', 'state', 'status']);
+    // Spaced by cost it would have waited 20 × 5 ms.
+    assert.ok(answeredAt - first < 60, `answered ${answeredAt - first} ms after a 5 ms write`);
+    scheduler.close();
+  });
+
+  it('answers of a bulk command are spaced by cost once the burst is spent', async () => {
+    const { log, scheduler } = recorder(10);
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) {
+      scheduler.changed();
+      await new Promise<void>((resolve) => scheduler.afterWrite(resolve));
+    }
+    // 4 writes of 10 ms owe 3 × 200 ms of spacing; the first 100 ms of it is forgiven.
+    assert.equal(log.filter((l) => l === 'state').length, 4);
+    const took = Date.now() - started;
+    assert.ok(took >= 450, `4 answered writes of 10 ms took ${took} ms`);
     scheduler.close();
   });
 

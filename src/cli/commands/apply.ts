@@ -1,5 +1,5 @@
 import { usageError } from '../../errors.js';
-import { findDefaultConfig } from '../../config/load.js';
+import { findDefaultConfig } from '../../config/config-files.js';
 import { applyFile } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';

@@ -1,5 +1,5 @@
 import { buildWatchSpec } from '../../config/watch-spec.js';
-import { findDefaultConfig } from '../../config/load.js';
+import { findDefaultConfig } from '../../config/config-files.js';
 import { fieldDefault } from '../../config/schema.js';
 import { usageError } from '../../errors.js';
 import { runForeground } from '../../foreground/runner.js';

@@ -5,7 +5,7 @@ import { inheritableEnv } from '../../config/env.js';
 import { normalizeApp } from '../../config/normalize.js';
 import type { AppSpec } from '../../protocol/app-spec.js';
 import type { ProcessInfo } from '../../protocol/process-info.js';
-import { findDefaultConfig } from '../../config/load.js';
+import { findDefaultConfig } from '../../config/config-files.js';
 import { applyFile, noteNoReady, type FileVerbFlags } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { requireAppsForAll } from '../require-apps.js';
