@@ -1,9 +1,13 @@
+import cluster from 'node:cluster';
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type net from 'node:net';
+import { installInheritedListen } from './inherited-listen.js';
 
 /**
- * Loaded into each cluster worker (`node --require`) so that a reload drains keep-alive
- * connections without a reset. It changes nothing until the holder retires the worker.
+ * Loaded into each cluster worker and each fork-mode Node app (`node --require`) so that a
+ * reload drains keep-alive connections without a reset. It changes nothing until the process is
+ * retired.
  *
  * Why: node:cluster retires a worker by closing its servers, and an HTTP server's close() also
  * closes its idle keep-alive connections at once; a client that sends its next request on such a
@@ -11,9 +15,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
  * retirement each server stops accepting (out of rotation) but keeps its open connections, and
  * every request that still arrives on one is answered with `Connection: close`, so each
  * connection ends right after a complete response. Servers are found through Node's
- * `http.server.request.start` diagnostics channel: no patching of the app's modules.
+ * `http.server.request.start` diagnostics channel (and, in a fork-mode app, as they listen: see
+ * inherited-listen.ts). A fork-mode app then says `{tend: 'drained'}` once every connection
+ * ended, and the daemon stops it.
  */
-const servers = new Set<Server>();
+const servers = new Set<Server | net.Server>();
 let retiring = false;
 
 subscribe('http.server.request.start', (message) => {
@@ -22,13 +28,26 @@ subscribe('http.server.request.start', (message) => {
   else servers.add(server);
 });
 
+if (cluster.isPrimary) installInheritedListen({ onServer: (server) => servers.add(server) });
+
 process.on('message', (msg: unknown) => {
   if (typeof msg !== 'object' || msg === null || (msg as { tend?: unknown }).tend !== 'retire') return;
   retiring = true;
+  // A retired fork-mode app whose daemon is gone (killed mid-drain) has nobody left to stop it.
+  if (cluster.isPrimary) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  let open = 0;
+  const closed = (): void => {
+    open -= 1;
+    if (open === 0 && cluster.isPrimary) process.send?.({ tend: 'drained' });
+  };
+  open += 1;
   for (const server of servers) {
     // Keep idle keep-alive connections: each one ends after its next response (above), or at
     // the server's keepAliveTimeout like any idle connection.
-    server.closeIdleConnections = () => undefined;
-    if (server.listening) server.close();
+    if ('closeIdleConnections' in server) server.closeIdleConnections = () => undefined;
+    if (!server.listening) continue;
+    open += 1;
+    server.close(closed);
   }
+  closed();
 });

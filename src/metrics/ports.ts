@@ -63,15 +63,15 @@ function readListening(): Map<number, ListenPort> {
   return all;
 }
 
-/** The socket inodes a process holds open (its /proc/PID/fd links `socket:[N]`); empty when unreadable. */
-export function socketInodes(pid: number): number[] {
+/** The fds of a process that are sockets, with their inodes (its /proc/PID/fd links `socket:[N]`); empty when unreadable. */
+export function socketFds(pid: number): Array<{ fd: number; inode: number }> {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch {
     return [];
   }
-  const out: number[] = [];
+  const out: Array<{ fd: number; inode: number }> = [];
   for (const fd of fds) {
     let link: string;
     try {
@@ -79,7 +79,26 @@ export function socketInodes(pid: number): number[] {
     } catch {
       continue;
     }
-    if (link.startsWith('socket:[')) out.push(Number(link.slice(8, -1)));
+    if (link.startsWith('socket:[')) out.push({ fd: Number(fd), inode: Number(link.slice(8, -1)) });
+  }
+  return out;
+}
+
+/** The socket inodes a process holds open; empty when unreadable. */
+export function socketInodes(pid: number): number[] {
+  return socketFds(pid).map((s) => s.inode);
+}
+
+/** The listening TCP sockets one process holds, by its fd numbers (one fd per socket). */
+export function listeningTcpFds(pid: number): Array<{ fd: number; port: ListenPort }> {
+  const listening = readListening();
+  const seen = new Set<number>();
+  const out: Array<{ fd: number; port: ListenPort }> = [];
+  for (const { fd, inode } of socketFds(pid)) {
+    const port = listening.get(inode);
+    if (port?.proto !== 'tcp' || seen.has(inode)) continue;
+    seen.add(inode);
+    out.push({ fd, port });
   }
   return out;
 }

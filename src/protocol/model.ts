@@ -314,6 +314,8 @@ export interface ProcessInfo {
   ports?: ListenPort[];
   /** Scheduled jobs only: next and last run. */
   job?: JobStatus;
+  /** In a reload's answer only: the app was restarted (a short outage) instead, and why. */
+  reloadNote?: string;
 }
 
 export interface HolderFigures {
@@ -384,7 +386,7 @@ export interface ProcessDetail extends ProcessInfo {
   logError: string | null;
   /** Every instance of a cluster / socket-activated app, with their ids. */
   instances?: Array<InstanceInfo & { id: number }>;
-  /** The last reload of a held app (a failed one says which instance and why). */
+  /** The last reload of a held app, or this daemon's last handoff reload of a fork-mode Node app (a failed one says why). */
   lastReload?: ReloadReport | null;
   /**
    * On the record of instance 0 of a held app: its holder process (the cluster primary) with its

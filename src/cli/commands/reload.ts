@@ -65,6 +65,7 @@ Notes
       results.push(...(await client.call('process.reload', parallel === undefined ? { target } : { target, parallel })));
     requireAppsForAll(results.length, positionals, 'reload');
     ctx.out(values.json === true ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
+    if (values.json !== true) for (const r of results) if (r.reloadNote !== undefined) ctx.out(`${r.name}: ${r.reloadNote}`);
     return 0;
   },
 };

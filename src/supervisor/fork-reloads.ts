@@ -1,0 +1,65 @@
+import type { AppSpec, ProcessInfo, ReloadReport } from '../protocol/model.js';
+import type { ApplyStep } from './apply-step.js';
+import { handoffReload, type HandoffDeps } from './handoff-reload.js';
+import { reloadHeld } from './held-ops.js';
+import type { ProcessHandle } from './process-handle.js';
+
+/**
+ * The reload of one app, whatever runs it: a held app's holder replaces its processes; a
+ * fork-mode Node app hands its sockets to a new process (handoff-reload.ts); any other app, or
+ * one whose sockets cannot be handed over, is restarted, and the reload's answer says why
+ * (`reloadNote`). Keeps the last reload of each fork-mode app for `describe` (held apps keep
+ * theirs in their holder's record).
+ */
+export class AppReloads {
+  private readonly last = new Map<number, ReloadReport>();
+  private readonly notes = new Map<number, string>();
+
+  private readonly deps: Omit<HandoffDeps, 'record' | 'respec'>;
+
+  constructor(
+    spawning: Pick<HandoffDeps, 'makeFifos' | 'ptySocket' | 'logPaths' | 'newToken'>,
+    lastStderr: HandoffDeps['lastStderr'],
+    private readonly respec: (h: ProcessHandle, spec: AppSpec) => void,
+    log: HandoffDeps['log'],
+  ) {
+    this.deps = { ...spawning, lastStderr, log };
+  }
+
+  /** A reload's step for a running app that is not reloaded in place: it is noted as a restart. */
+  step(h: ProcessHandle, step: ApplyStep): ApplyStep {
+    if (step === 'restarted') this.notes.set(h.id, 'not a cluster, --listen or fork-mode Node.js app');
+    return step;
+  }
+
+  /** Carries out a 'reloaded' step: what was done in the end (a failed reload throws E_RELOAD_FAILED). */
+  async reload(h: ProcessHandle, spec: AppSpec, parallel: number): Promise<'reloaded' | 'restarted'> {
+    if (h.held !== null) {
+      await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.deps.lastStderr(x));
+      return 'reloaded';
+    }
+    const record = (report: ReloadReport): void => {
+      this.last.set(h.id, report);
+    };
+    const outcome = await handoffReload(h, spec, { ...this.deps, respec: (s) => this.respec(h, s), record });
+    if ('report' in outcome) return 'reloaded';
+    this.notes.set(h.id, outcome.restartedBecause);
+    this.deps.log('handoff-skipped', { id: h.id, name: h.spec.name, why: outcome.restartedBecause });
+    return 'restarted';
+  }
+
+  /** The last reload of a fork-mode app (this daemon's), for `describe`. */
+  reportOf(id: number): ReloadReport | undefined {
+    return this.last.get(id);
+  }
+
+  /** The answer's rows, each restarted app's with why it was not reloaded without downtime. */
+  annotate(rows: ProcessInfo[]): ProcessInfo[] {
+    const out = rows.map((r) => {
+      const why = this.notes.get(r.id);
+      return why === undefined ? r : { ...r, reloadNote: `restarted instead of reloaded without downtime: ${why}` };
+    });
+    this.notes.clear();
+    return out;
+  }
+}
