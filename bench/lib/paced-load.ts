@@ -3,6 +3,8 @@ import http from 'node:http';
 /** What a paced load measured. */
 export interface PacedResult {
   sent: number;
+  /** Requests not sent because `maxInFlight` were still waiting (the server, or this machine, could not keep up). */
+  skipped: number;
   ok: number;
   /** Requests that got an error (reset, refused, timeout) or a status other than 200. */
   failed: number;
@@ -12,17 +14,28 @@ export interface PacedResult {
 /**
  * HTTP GETs to 127.0.0.1:port at a fixed rate (not as fast as the server answers, unlike wrk),
  * over at most `connections` keep-alive connections: the load a reload meets in production, at a
- * rate a shared machine can give both tools alike. Every request counts once; nothing is retried.
+ * rate a shared machine can give both tools alike. Every request counts once; nothing is retried;
+ * at most `maxInFlight` wait at once (the rest of a tick's share is skipped, and counted).
  */
-export function pacedLoad(port: number, perSecond: number, connections = 16): { stop(): Promise<PacedResult> } {
+export function pacedLoad(
+  port: number,
+  perSecond: number,
+  connections = 16,
+  maxInFlight = 4 * connections,
+): { stop(): Promise<PacedResult> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const result: PacedResult = { sent: 0, ok: 0, failed: 0, errors: {} };
+  const result: PacedResult = { sent: 0, skipped: 0, ok: 0, failed: 0, errors: {} };
   const inFlight = new Set<Promise<void>>();
   const fail = (why: string): void => {
     result.failed += 1;
     result.errors[why] = (result.errors[why] ?? 0) + 1;
   };
   const one = (): void => {
+    // A queue that grows without bound would measure the queue, not the reloads.
+    if (inFlight.size >= maxInFlight) {
+      result.skipped += 1;
+      return;
+    }
     result.sent += 1;
     const p = new Promise<void>((resolve) => {
       const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
@@ -46,7 +59,7 @@ export function pacedLoad(port: number, perSecond: number, connections = 16): { 
   // A tick every 10 ms sends what the rate owes since the start (timers drift; the count does not).
   const started = Date.now();
   const timer = setInterval(() => {
-    const owed = Math.floor(((Date.now() - started) * perSecond) / 1000) - result.sent;
+    const owed = Math.floor(((Date.now() - started) * perSecond) / 1000) - result.sent - result.skipped;
     for (let i = 0; i < owed; i++) one();
   }, 10);
   return {

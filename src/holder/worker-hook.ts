@@ -30,11 +30,23 @@ subscribe('http.server.request.start', (message) => {
 
 if (cluster.isPrimary) installInheritedListen({ onServer: (server) => servers.add(server) });
 
+/**
+ * Node keeps a process alive while its IPC channel has a 'message' or 'disconnect' listener: the
+ * hook's own must not keep a fork-mode app alive that would exit (a task that is done); the app's
+ * own listeners still count. (A cluster worker's lifetime is node:cluster's business.)
+ */
+function unrefOwnListener(): void {
+  (process.channel as { unrefCounted?: () => void } | undefined)?.unrefCounted?.();
+}
+
 process.on('message', (msg: unknown) => {
   if (typeof msg !== 'object' || msg === null || (msg as { tend?: unknown }).tend !== 'retire') return;
   retiring = true;
   // A retired fork-mode app whose daemon is gone (killed mid-drain) has nobody left to stop it.
-  if (cluster.isPrimary) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  if (cluster.isPrimary) {
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    unrefOwnListener();
+  }
   let open = 0;
   const closed = (): void => {
     open -= 1;
@@ -51,3 +63,4 @@ process.on('message', (msg: unknown) => {
   }
   closed();
 });
+if (cluster.isPrimary) unrefOwnListener();

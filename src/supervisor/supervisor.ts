@@ -371,14 +371,14 @@ export class Supervisor {
   async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
     const existing = [...this.apps.values()].find((h) => h.spec.name === spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
-    const action = applyStep(nowOf(existing), spec, mode);
+    let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
     if (action !== 'unchanged') {
       // Recorded as what the app must go through, so the next daemon finishes that (a running
       // app of `start <file>` is restarted, not merely found running).
       const verb = action === 'restarted' ? 'restart' : action === 'reloaded' ? 'reload' : 'start';
       this.begin(verb, 'run', [existing], spec !== existing.spec ? new Map([[existing, spec]]) : undefined);
       try {
-        await this.act(existing, spec, action, parallel);
+        action = await this.act(existing, spec, action, parallel);
       } finally {
         existing.finished();
       }
@@ -399,19 +399,20 @@ export class Supervisor {
    * Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the
    * old). The caller has recorded the operation (see begin).
    */
-  private async act(h: ProcessHandle, spec: AppSpec, decided: ApplyStep, parallel: number): Promise<void> {
+  private async act(h: ProcessHandle, spec: AppSpec, decided: ApplyStep, parallel: number): Promise<ApplyStep> {
     const step = decided === 'reloaded' ? await this.reloads.reload(h, spec, parallel) : decided;
     // Unchanged, but applied from another file now: remember it (for `apply --prune`).
     if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
       this.respec(h, spec);
       this.changed(h);
     }
-    if (step === 'unchanged') return;
+    if (step === 'unchanged') return step;
     if (step === 'started') await checkPortsFree(spec.listen ?? []);
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);
     else if (step === 'restarted') await this.restartHandles([h]);
     else this.publishNow();
+    return step;
   }
 
   /** The app takes a new spec (its next spawn uses it; its log files follow it). */
