@@ -110,7 +110,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const detail: ProcessDetail = {
           ...row,
           ...(held === null
-            ? { lastReload: supervisor.reloads.reportOf(h.id) ?? null }
+            ? supervisor.reloads.detailOf(h.id)
             : {
                 instances: supervisor.rowsOfApp(h).map((r) => ({
                   id: r.id,

@@ -48,9 +48,15 @@ export class AppReloads {
     return 'restarted';
   }
 
-  /** The last reload of a fork-mode app (this daemon's), for `describe`. */
-  reportOf(id: number): ReloadReport | undefined {
-    return this.last.get(id);
+  /** `describe`'s part: the last reload of a fork-mode app (this daemon's), when there was one. */
+  detailOf(id: number): { lastReload?: ReloadReport } {
+    const last = this.last.get(id);
+    return last === undefined ? {} : { lastReload: last };
+  }
+
+  /** A deleted app's last reload goes with it (its id may be given again). */
+  forget(id: number): void {
+    this.last.delete(id);
   }
 
   /** The answer's rows, each restarted app's with why it was not reloaded without downtime. */

@@ -555,6 +555,7 @@ export class Supervisor {
     handle.detach();
     handle.pipes.remove();
     handle.held?.removeFiles();
+    this.reloads.forget(handle.id);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }
