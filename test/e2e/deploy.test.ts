@@ -182,7 +182,7 @@ describe('deploy: reload <file> ships the code on disk', () => {
     const webPids = (await rows('web')).map((x) => x.pid);
     const only = await run(['reload', 'ecosystem.config.js', '--only', 'worker']);
     assert.equal(only.code, 0, only.stderr);
-    assert.match(only.stdout, /^worker: restarted$/m);
+    assert.match(only.stdout, /^worker: reloaded$/m);
     assert.deepEqual(
       (await rows('web')).map((x) => x.pid),
       webPids,
