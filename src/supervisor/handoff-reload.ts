@@ -16,8 +16,8 @@ import type { ProcessHandle } from './process-handle.js';
  * (fds 4, 5, …) and tend's hook (worker-hook.ts, loaded into every fork-mode Node app), which
  * makes its `server.listen(port)` take the inherited socket instead of binding. The port never
  * closes, and both processes accept from the same queue until the new one is ready (it listened
- * on every port the old one had, then `process.send('ready')` with wait_ready, then min_ready
- * without exiting). Then it becomes the app's run, and the old one is retired as a cluster
+ * on every port the old one had, then `process.send('ready')` with wait_ready unless a log line
+ * or a health check makes the app ready, then min_ready without exiting). Then it becomes the app's run, and the old one is retired as a cluster
  * worker is: its servers stop accepting, each keep-alive connection ends after its next
  * response, and once its connections are done (or kill_timeout passed) it gets kill_signal, then
  * SIGKILL after kill_timeout. A new process that exits or is not ready in time is stopped and
@@ -135,7 +135,9 @@ function launchBeside(h: ProcessHandle, spec: AppSpec, taken: Taken, deps: Hando
 function readiness(child: AppChild, ports: number[], spec: AppSpec): Promise<string | null> {
   return new Promise((resolve) => {
     const waiting = new Set(ports);
-    let saidReady = !spec.waitReady;
+    // Only `process.send('ready')` can come from the new process alone: a ready log line or a
+    // health check would be read from, or answered by, either process; there, listening is ready.
+    let saidReady = !spec.waitReady || spec.readyLogLine !== undefined || spec.health !== null;
     let settled = false;
     const settle = (reason: string | null): void => {
       if (settled) return;
