@@ -51,7 +51,7 @@ describe('the fork-mode hook', () => {
     children.push(child);
     const messages: unknown[] = [];
     child.on('message', (m) => messages.push(m));
-    await waitFor(() => messages.some((m) => (m as { tend?: string }).tend === 'listening'), 'the app to say it listens');
+    await waitFor(() => messages.some((m) => (m as { tend?: string }).tend === 'listening'), 'the app to say it listens', 30_000);
     assert.deepEqual(messages[0], { tend: 'listening', port });
     // Only the app accepts from now on (this test's copy closes; the socket stays open in the app).
     await new Promise<void>((resolve) => holder.close(() => resolve()));
@@ -63,7 +63,7 @@ describe('the fork-mode hook', () => {
     const last = await get(port, agent);
     assert.equal(last.body, String(child.pid), 'the open keep-alive connection is still answered');
     assert.equal(last.connection, 'close', 'and closed after that response');
-    await waitFor(() => messages.some((m) => (m as { tend?: string }).tend === 'drained'), 'the app to say it is drained');
+    await waitFor(() => messages.some((m) => (m as { tend?: string }).tend === 'drained'), 'the app to say it is drained', 30_000);
     agent.destroy();
     child.kill('SIGTERM');
   });
