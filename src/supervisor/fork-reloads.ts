@@ -1,6 +1,7 @@
 import type { AppSpec, ProcessInfo, ReloadReport } from '../protocol/model.js';
 import type { ApplyStep } from './apply-step.js';
 import { handoffReload, type HandoffDeps } from './handoff-reload.js';
+import { handsOffSockets, isHeld } from './held-app.js';
 import { reloadHeld } from './held-ops.js';
 import type { ProcessHandle } from './process-handle.js';
 
@@ -28,7 +29,10 @@ export class AppReloads {
 
   /** A reload's step for a running app that is not reloaded in place: it is noted as a restart. */
   step(h: ProcessHandle, step: ApplyStep): ApplyStep {
-    if (step === 'restarted') this.notes.set(h.id, 'not a cluster, --listen or fork-mode Node.js app');
+    if (step !== 'restarted') return step;
+    if (isHeld(h.spec)) this.notes.set(h.id, 'its processes were not all online, or its mode or listen addresses changed');
+    else if (handsOffSockets(h.spec)) this.notes.set(h.id, 'it was not online');
+    else this.notes.set(h.id, 'not a cluster, --listen or fork-mode Node.js app');
     return step;
   }
 
