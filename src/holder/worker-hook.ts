@@ -28,6 +28,12 @@ subscribe('http.server.request.start', (message) => {
   else servers.add(server);
 });
 
+/**
+ * A reload's new process (it was handed sockets) until the daemon makes it the app's process
+ * (`accepted`): if the daemon dies before that, the next one knows only the old process, and
+ * nobody would ever stop this one, so it stops itself.
+ */
+let candidate = cluster.isPrimary && process.env.TEND_INHERITED_FDS !== undefined;
 if (cluster.isPrimary) installInheritedListen({ onServer: (server) => servers.add(server) });
 
 /**
@@ -40,7 +46,9 @@ function unrefOwnListener(): void {
 }
 
 process.on('message', (msg: unknown) => {
-  if (typeof msg !== 'object' || msg === null || (msg as { tend?: unknown }).tend !== 'retire') return;
+  const what = typeof msg === 'object' && msg !== null ? (msg as { tend?: unknown }).tend : undefined;
+  if (what === 'accepted') candidate = false;
+  if (what !== 'retire') return;
   retiring = true;
   // A retired fork-mode app whose daemon is gone (killed mid-drain) has nobody left to stop it.
   if (cluster.isPrimary) {
@@ -64,3 +72,9 @@ process.on('message', (msg: unknown) => {
   closed();
 });
 if (cluster.isPrimary) unrefOwnListener();
+if (candidate) {
+  process.once('disconnect', () => {
+    if (candidate) process.kill(process.pid, 'SIGTERM');
+  });
+  unrefOwnListener();
+}

@@ -67,6 +67,8 @@ export async function handoffReload(h: ProcessHandle, spec: AppSpec, deps: Hando
   }
   deps.respec(spec);
   const old = h.takeOver(child, token);
+  // It is the app's process now: it no longer stops itself if this daemon dies (worker-hook.ts).
+  child.send({ tend: 'accepted' });
   deps.log('handoff', { id: h.id, name: spec.name, oldPid, pid: child.pid, ports: taken.ports });
   retire(old, oldPid, spec);
   const report: ReloadReport = { at: Date.now(), ok: true, replaced: [0], failedInstance: null, reason: null, stderr: [] };

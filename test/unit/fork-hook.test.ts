@@ -76,4 +76,32 @@ describe('the fork-mode hook', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     assert.equal(code, 0);
   });
+
+  it("a reload's new process stops itself if the daemon goes away before accepting it, and not after", { timeout: 30_000 }, async () => {
+    // The app echoes messages and says when its channel closed (the hook's handlers run first).
+    const app =
+      "process.on('message', (m) => process.send({ echo: m })); process.on('disconnect', () => console.log('disconnected')); setInterval(() => {}, 1000);";
+    const start = (): ChildProcess => {
+      const child = spawn(process.execPath, ['--require', HOOK, '-e', app], {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+        env: { ...process.env, TEND_INHERITED_FDS: '[]' },
+      });
+      children.push(child);
+      return child;
+    };
+    const orphan = start();
+    const gone = new Promise<string | null>((resolve) => orphan.on('exit', (_code, signal) => resolve(signal)));
+    orphan.disconnect();
+    assert.equal(await gone, 'SIGTERM');
+    const accepted = start();
+    let out = '';
+    accepted.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const echoed = new Promise((resolve) => accepted.once('message', resolve));
+    accepted.send({ tend: 'accepted' });
+    assert.deepEqual(await echoed, { echo: { tend: 'accepted' } });
+    accepted.disconnect();
+    await waitFor(() => out.includes('disconnected'), 'the app to see its channel close', 20_000);
+    assert.equal(accepted.exitCode, null, 'an accepted process outlives its daemon');
+    assert.equal(accepted.signalCode, null);
+  });
 });
