@@ -7,6 +7,7 @@
 #   chromium     a real browser for the dashboard tests (driven by playwright-core)
 #   prometheus   promtool checks /metrics; a real Prometheus server scrapes it
 #   python3-uvicorn, gunicorn   real Python servers on a held socket (--listen)
+#   golang-go                   a compiled server (Go net/http) reloaded on a held socket
 # Without root or apt-get, the tests that need a missing tool are skipped with a printed reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ for tool in podman runc slirp4netns podman-compose; do command -v "$tool" >/dev/
 [ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 /usr/bin/python3 -c 'import uvicorn' >/dev/null 2>&1 || missing+=(python3-uvicorn)
 /usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || missing+=(gunicorn)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"

@@ -12,6 +12,7 @@ import { memoryLimit } from './memory-limit.js';
 import { memoryCluster, memoryDaemon, memoryPty } from './memory.js';
 import { watchers } from './watchers.js';
 import { restartLatency } from './restart-latency.js';
+import { reloadApps } from './reload-apps.js';
 import { rss } from './rss.js';
 import { start100 } from './start-100.js';
 import { start100File } from './start-100-file.js';
@@ -33,6 +34,7 @@ export const scenarios: readonly Scenario[] = [
   start300File,
   manyApps,
   cluster,
+  reloadApps,
   sockets,
   sticky,
   proxy,

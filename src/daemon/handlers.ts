@@ -113,7 +113,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const detail: ProcessDetail = {
           ...row,
           ...(held === null
-            ? {}
+            ? supervisor.reloads.detailOf(h.id)
             : {
                 instances: rows.map((r) => ({
                   id: r.id,

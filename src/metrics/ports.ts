@@ -25,6 +25,20 @@ function readListening(): Map<number, ListenPort> {
   );
 }
 
+/** The listening TCP sockets one process holds, by its fd numbers (one fd per socket). */
+export function listeningTcpFds(pid: number): Array<{ fd: number; port: ListenPort }> {
+  const listening = readListening();
+  const seen = new Set<number>();
+  const out: Array<{ fd: number; port: ListenPort }> = [];
+  for (const { fd, inode } of socketFds(pid)) {
+    const port = listening.get(inode);
+    if (port?.proto !== 'tcp' || seen.has(inode)) continue;
+    seen.add(inode);
+    out.push({ fd, port });
+  }
+  return out;
+}
+
 /** Sorted by port, then protocol, then address; one entry per (proto, address, port). */
 function tidy(ports: ListenPort[]): ListenPort[] {
   const seen = new Map<string, ListenPort>();

@@ -116,6 +116,8 @@ export interface ProcessInfo {
   ports?: ListenPort[];
   /** Scheduled jobs only: next and last run. */
   job?: JobStatus;
+  /** In a reload's answer only: the app was restarted (a short outage) instead, and why. */
+  reloadNote?: string;
 }
 
 /** `describe`: everything about one process. The spec's env is redacted unless asked. */

@@ -13,6 +13,8 @@ export interface SpawnRequest {
   stdio: [number, number, number];
   /** Give the child fd 3 as a Node.js IPC channel (NODE_CHANNEL_FD=3); returns the daemon's end. */
   ipc: boolean;
+  /** More fds the child inherits, at 3, 4, … (after the IPC channel's fd 3 when there is one). */
+  passFds?: number[];
 }
 
 /** A spawn that did not start; `code` is the errno name (ENOENT, EACCES, E2BIG…). */
@@ -171,6 +173,8 @@ function prepare(libc: Libc, req: SpawnRequest): PreparedSpawn {
   // daemon's own open stdio, so no source is below 3; a source equal to 3 is copied before 3 is).
   req.stdio.forEach((fd, target) => libc.addDup2(actions, fd, target));
   if (pair !== null) libc.addDup2(actions, pair[1], 3);
+  // The daemon's copies are far above the targets (its own fds take the low numbers for good).
+  (req.passFds ?? []).forEach((fd, i) => libc.addDup2(actions, fd, (pair === null ? 3 : 4) + i));
   if (libc.addChdir(actions, req.cwd) !== 0) {
     release();
     closeIpc();

@@ -16,6 +16,8 @@ export interface AppChild {
   onExit(cb: ExitCallback): void;
   /** Messages the app sent with `process.send` (IPC apps only). */
   onMessage(cb: (msg: unknown) => void): void;
+  /** Sends a message the app reads with `process.on('message')`; false without a channel. */
+  send(msg: unknown): boolean;
   /** Stops watching and lets go of the channel; the process keeps running. */
   detach(): void;
 }
@@ -100,6 +102,11 @@ function viaPosixSpawn(libc: NonNullable<ReturnType<typeof loadLibc>>, pid: numb
     onMessage(cb) {
       messageCb = cb;
     },
+    send(msg) {
+      if (channel === null || ended !== null) return false;
+      channel.send(msg);
+      return true;
+    },
     detach() {
       exitCb = null;
       messageCb = null;
@@ -114,7 +121,7 @@ function viaChildProcess(req: SpawnRequest): AppChild {
     cwd: req.cwd,
     env: req.env,
     detached: true,
-    stdio: [...req.stdio, req.ipc ? 'ipc' : 'ignore'],
+    stdio: [...req.stdio, req.ipc ? 'ipc' : 'ignore', ...(req.passFds ?? [])],
   });
   return {
     pid: child.pid,
@@ -129,6 +136,9 @@ function viaChildProcess(req: SpawnRequest): AppChild {
     },
     onMessage(cb) {
       child.on('message', cb);
+    },
+    send(msg) {
+      return child.connected && child.send(msg as object);
     },
     detach() {
       child.removeAllListeners();

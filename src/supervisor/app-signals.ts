@@ -32,7 +32,7 @@ export async function signalTarget(ctx: SignalContext, target: Target, signal: N
       hint: `Start it first: tend start ${String(target)}`,
     });
   }
-  for (const h of running) if (!held.includes(h)) h.sendSignal(signal);
+  for (const h of running) if (!held.includes(h)) signalMain(h.pid as number, signal);
   return ctx.rows(running);
 }
 
@@ -71,4 +71,13 @@ export async function sendLine(
     }
   }
   return { bytes, processes };
+}
+
+/** A user signal (tend signal) goes to the app's main process only, as PM2 does. */
+function signalMain(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* it exited meanwhile */
+  }
 }

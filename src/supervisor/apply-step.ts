@@ -3,7 +3,7 @@ import { specsEqual } from '../config/specs-equal.js';
 import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessState } from './process-machine.js';
-import { heldAddresses, isHeld } from './held-app.js';
+import { handsOffSockets, heldAddresses, isHeld } from './held-app.js';
 
 /** What the decision needs of an existing app. */
 export interface AppNow {
@@ -22,7 +22,8 @@ export type ApplyStep = Exclude<ApplyAction, 'created'>;
  * - `apply` leaves a running app alone when its spec did not change, else restarts it;
  * - `start` and `restart` restart it with the new spec (`pm2 start|restart <file>`);
  * - `reload` replaces a running cluster / socket-activated app's processes one by one with no
- *   downtime (the new spec on the way), and restarts any other app (PM2 restarts fork apps).
+ *   downtime (the new spec on the way), hands a fork-mode Node app's sockets to a new process
+ *   (handoff-reload.ts), and restarts any other app (PM2 restarts fork apps).
  */
 export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplyStep {
   // A scheduled job that is not running takes the new spec and waits for its next time.
@@ -39,6 +40,7 @@ export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplySte
  * the holder and its workers run as the user) needs a new holder (a restart).
  */
 function canRollingReload(now: AppNow, spec: AppSpec): boolean {
+  if (now.state === 'online' && handsOffSockets(now.spec) && handsOffSockets(spec)) return true;
   return (
     now.state === 'online' &&
     now.holderRunning &&

@@ -31,6 +31,11 @@ export function holderRunsAs(pid: number | null, spec: AppSpec): boolean {
   return ids !== undefined && ids.uid === want.uid && ids.gid === want.gid;
 }
 
+/** A fork-mode Node app, run with tend's hook: a reload hands its listening sockets to the next process (handoff-reload.ts). */
+export function handsOffSockets(spec: AppSpec): boolean {
+  return spec.exec.interpreter === 'node' && !spec.exec.shell && spec.pty === undefined && !isHeld(spec);
+}
+
 /** What the state file keeps of a holder for the next daemon. */
 export interface HeldSaved {
   instanceIds?: number[] | undefined;

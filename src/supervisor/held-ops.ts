@@ -98,6 +98,16 @@ export function findInstance(
   return null;
 }
 
+/** A reload that stopped because a new process failed (exit 1); `describe` shows it too. */
+export function reloadFailedError(name: string, which: string, reason: string, kept: string, stderr: string[], details: object): TendError {
+  return new TendError(
+    'E_RELOAD_FAILED',
+    `reload of ${name} stopped: ${which} ${reason}; ${kept}` +
+      (stderr.length > 0 ? `\n  last stderr lines:\n${stderr.map((l) => `    ${l}`).join('\n')}` : ''),
+    { hint: `Fix the app and run \`tend reload ${name}\` again; \`tend describe ${name}\` shows the failed reload.`, details },
+  );
+}
+
 /** Asks the app's holder for a rolling reload; a failed one becomes E_RELOAD_FAILED (exit 1). */
 export async function reloadHeld(
   h: ProcessHandle,
@@ -117,14 +127,13 @@ export async function reloadHeld(
   const failed: ReloadReport = { ...report, stderr };
   held.lastReload = failed;
   const id = report.failedInstance === null ? h.id : (held.instanceIds[report.failedInstance] ?? h.id);
-  throw new TendError(
-    'E_RELOAD_FAILED',
-    `reload of ${h.spec.name} stopped: the new process of instance ${report.failedInstance ?? '?'} (id ${id}) ${report.reason ?? 'failed'}; the old processes keep serving` +
-      (stderr.length > 0 ? `\n  last stderr lines:\n${stderr.map((l) => `    ${l}`).join('\n')}` : ''),
-    {
-      hint: `Fix the app and run \`tend reload ${h.spec.name}\` again; \`tend describe ${h.spec.name}\` shows the failed reload.`,
-      details: { app: h.spec.name, instance: report.failedInstance, id, reason: report.reason, replaced: report.replaced, stderr },
-    },
+  throw reloadFailedError(
+    h.spec.name,
+    `the new process of instance ${report.failedInstance ?? '?'} (id ${id})`,
+    report.reason ?? 'failed',
+    'the old processes keep serving',
+    stderr,
+    { app: h.spec.name, instance: report.failedInstance, id, reason: report.reason, replaced: report.replaced, stderr },
   );
 }
 

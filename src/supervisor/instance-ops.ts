@@ -93,3 +93,13 @@ export async function removeInstance(one: OneInstance, begin: (spec: AppSpec) =>
 export function hasOtherInstances(one: OneInstance): boolean {
   return (one.handle.held?.ids().length ?? 0) > 1;
 }
+
+/** `tend reset` of a whole app: its counters, and its instances' (kept by its holder; one from before this method answers with an error: logged). */
+export async function resetCounters(h: ProcessHandle, log: (event: string, data: Record<string, unknown>) => void): Promise<void> {
+  h.resetCounters();
+  if (h.held?.running === true && h.pid !== null) {
+    await h.held.holder
+      .call('reset-instance', { instance: null })
+      .catch((err: Error) => log('reset-instances-failed', { id: h.id, error: err.message }));
+  }
+}

@@ -6,7 +6,8 @@ import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';
 import { buildCommand } from '../lib/command-line.js';
-import type { HeldApp } from './held-app.js';
+import { handsOffSockets, type HeldApp } from './held-app.js';
+import { packageFile } from '../lib/package-files.js';
 import { TOKEN_VAR } from './kill-tree.js';
 import { ptyCommand } from './pty-launch.js';
 import type { StdioPipes } from './stdio-pipes.js';
@@ -47,7 +48,8 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
   }
   try {
     const held = input.held?.command(input.spec) ?? null;
-    let command: { file: string; args: string[]; cwd?: string | undefined } = held ?? buildCommand(input.spec.exec);
+    let command: { file: string; args: string[]; cwd?: string | undefined } =
+      held ?? withReloadHook(buildCommand(input.spec.exec), input.spec);
     // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts); as another
     // user, in its own folder (see ptyHome).
     if (held === null && input.spec.pty !== undefined) {
@@ -64,6 +66,16 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
     for (const fd of fds) closeSync(fd);
     return { ok: false, message: `cannot prepare the command: ${(err as Error).message}` };
   }
+}
+
+/**
+ * A fork-mode Node app runs with tend's hook (worker-hook.ts, as cluster workers do), so a
+ * `tend reload` can hand its listening sockets to the new process and drain the old one
+ * (handoff-reload.ts). A PTY app's holder and shell commands are left as they are.
+ */
+function withReloadHook(command: { file: string; args: string[] }, spec: AppSpec): { file: string; args: string[] } {
+  if (!handsOffSockets(spec)) return command;
+  return { file: command.file, args: ['--require', packageFile(import.meta.url, 'worker-hook.cjs'), ...command.args] };
 }
 
 /**

@@ -241,7 +241,21 @@ export class ProcessHandle {
     });
   }
 
-  private started(child: AppChild, fds: [number, number, number]): void {
+  /**
+   * A reload's new process, started and ready beside the old one (handoff-reload.ts), becomes the
+   * app's run with no stop in between; the old one is returned, no longer watched, to be drained.
+   */
+  takeOver(next: AppChild, token: string): AppChild | null {
+    const old = this.child;
+    this._token = token;
+    this._restarts += 1;
+    this.members = [];
+    this.deps.intent(this, { op: 'spawn', token, restarts: this.restarts });
+    this.started(next, []);
+    return old;
+  }
+
+  private started(child: AppChild, fds: number[]): void {
     this.child = child;
     faultPoint('after-spawn');
     const pid = child.pid;
@@ -399,17 +413,6 @@ export class ProcessHandle {
   /** A restart tend decided on its own (memory, cron, health): counted, with its reason and time. */
   countLimitRestart(kind: LimitKind, reason: string, at: number): void {
     this._limits = { counts: { ...this._limits.counts, [kind]: (this._limits.counts[kind] ?? 0) + 1 }, last: { reason, at } };
-  }
-
-  /** Sends a user signal (tend signal) to the app's main process only, as PM2 does. */
-  sendSignal(signal: NodeJS.Signals): boolean {
-    if (this.pid === null) return false;
-    try {
-      process.kill(this.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   private schedule(deadline: Deadline, ms: number): void {

@@ -24,9 +24,11 @@ import { findByName, resolveTarget } from './targets.js';
 import { HeldApp, heldAddresses, isHeld } from './held-app.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
-import { findInstance, reloadHeld, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
+import { AppReloads } from './fork-reloads.js';
+import type { HandoffDeps } from './handoff-reload.js';
+import { findInstance, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
 import { RowEvents } from './row-events.js';
-import { hasOtherInstances, instanceVerb, startIdleInstances, type InstanceDeps } from './instance-ops.js';
+import { hasOtherInstances, instanceVerb, resetCounters, startIdleInstances, type InstanceDeps } from './instance-ops.js';
 import { planApply } from './apply-plan.js';
 import { specsEqual } from '../config/specs-equal.js';
 import { isScheduled } from '../config/schedule.js';
@@ -105,6 +107,19 @@ export class Supervisor {
     changed: (h) => this.changed(h),
     written: () => this.answer([]).then(() => undefined),
   };
+  /** What a spawn of an app needs (its handle's, and a reload's new process beside it). */
+  private readonly spawning: Pick<HandoffDeps, 'makeFifos' | 'ptyHome' | 'logPaths' | 'newToken'> = {
+    makeFifos: (paths) => this.fifos.provide(paths),
+    ptyHome: (id, runAs) => ptyHome(this.deps.paths, id, runAs),
+    logPaths: (p) => this.deps.logs.pathsOf(p.id),
+    newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
+  };
+  readonly reloads = new AppReloads(
+    this.spawning,
+    (h) => this.lastStderr(h),
+    (h, spec) => this.respec(h, spec),
+    (e, d) => this.deps.log(e, d),
+  );
 
   constructor(private readonly deps: SupervisorDeps) {
     this.fifos = new FifoPool(deps.paths.pipeDir, deps.log);
@@ -163,14 +178,11 @@ export class Supervisor {
       changed: (p) => this.changed(p),
       removed: (p) => this.removed(p),
       watchAdopted: (p, on) => this.adopted.watch(p, on),
-      makeFifos: (paths) => this.fifos.provide(paths),
+      ...this.spawning,
       afterScan: (fn) => this.scans.afterScan(fn),
-      ptyHome: (id, runAs) => ptyHome(this.deps.paths, id, runAs),
       makeHeld: (p, saved, changed) =>
         new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
-      logPaths: (p) => this.deps.logs.pathsOf(p.id),
-      newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
       intent: (p, entry) => {
         const withSpec = entry.op === 'spawn' && this.unsavedSpecs.has(p.id) ? { ...entry, spec: p.spec, createdAt: p.createdAt } : entry;
         this.store.intent({ ...withSpec, id: p.id });
@@ -282,13 +294,13 @@ export class Supervisor {
     // leaves the rest to the next one.
     this.begin(opts.verb ?? 'reload', 'run', handles);
     try {
-      for (const h of handles) await this.act(h, h.spec, applyStep(nowOf(h), h.spec, 'reload'), opts.parallel ?? 1);
+      for (const h of handles) await this.act(h, h.spec, this.reloads.step(h, applyStep(nowOf(h), h.spec, 'reload')), opts.parallel ?? 1);
     } finally {
       // A failed reload is an answered one: nothing is left to finish.
       for (const h of handles) h.finished();
     }
     this.publishNow();
-    return this.rowsOfHandles(handles);
+    return this.reloads.annotate(this.rowsOfHandles(handles));
   }
 
   /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
@@ -362,14 +374,14 @@ export class Supervisor {
   async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
     const existing = findByName(this.apps.values(), spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
-    const action = applyStep(nowOf(existing), spec, mode);
+    let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
     if (action !== 'unchanged') {
       // Recorded as what the app must go through, so the next daemon finishes that (a running
       // app of `start <file>` is restarted, not merely found running).
       const verb = action === 'restarted' ? 'restart' : action === 'reloaded' ? 'reload' : 'start';
       this.begin(verb, 'run', [existing], spec !== existing.spec ? new Map([[existing, spec]]) : undefined);
       try {
-        await this.act(existing, spec, action, parallel);
+        action = await this.act(existing, spec, action, parallel);
       } finally {
         existing.finished();
       }
@@ -390,19 +402,20 @@ export class Supervisor {
    * Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the
    * old). The caller has recorded the operation (see begin).
    */
-  private async act(h: ProcessHandle, spec: AppSpec, step: ApplyStep, parallel: number): Promise<void> {
+  private async act(h: ProcessHandle, spec: AppSpec, decided: ApplyStep, parallel: number): Promise<ApplyStep> {
+    const step = decided === 'reloaded' ? await this.reloads.reload(h, spec, parallel) : decided;
     // Unchanged, but applied from another file now: remember it (for `apply --prune`).
     if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
       this.respec(h, spec);
       this.changed(h);
     }
-    if (step === 'unchanged') return;
+    if (step === 'unchanged') return step;
     if (step === 'started') await checkPortsFree(heldAddresses(spec));
-    if (step === 'reloaded') await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.lastStderr(x));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);
     else if (step === 'restarted') await this.restartHandles([h]);
     else this.publishNow();
+    return step;
   }
 
   /** The app takes a new spec (its next spawn uses it; its log files follow it). */
@@ -500,15 +513,7 @@ export class Supervisor {
     const one = findInstance(this.apps.values(), target);
     if (one !== null) return instanceVerb(one, 'reset', this.instanceDeps);
     const handles = this.find(target);
-    for (const h of handles) {
-      h.resetCounters();
-      // The instances' own counters live in the holder (one from before this method answers with an error: logged).
-      if (h.held?.running === true && h.pid !== null) {
-        await h.held.holder
-          .call('reset-instance', { instance: null })
-          .catch((err: Error) => this.deps.log('reset-instances-failed', { id: h.id, error: err.message }));
-      }
-    }
+    for (const h of handles) await resetCounters(h, this.deps.log);
     return this.rowsOfHandles(handles);
   }
 
@@ -556,6 +561,7 @@ export class Supervisor {
     this.apps.delete(handle.id);
     handle.detach();
     removeAppFiles(this.deps.paths, handle);
+    this.reloads.forget(handle.id);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
 import { needs } from '../helpers/needs.js';
-import { TendHome, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { ROOT, TendHome, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { getFresh, startLoad } from '../helpers/load-loop.js';
 
 interface Row extends ProcessJson {
@@ -24,14 +24,6 @@ const has = (mod: string): boolean => {
 };
 const missing = ['uvicorn', 'gunicorn'].filter((m) => !has(m));
 
-const ASGI = `import os
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    body = f"uvicorn {os.getpid()}\\n".encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-`;
 const WSGI = (version: string): string => `import os
 def app(environ, start_response):
     body = f"${version} {os.getpid()}\\n".encode()
@@ -90,7 +82,7 @@ describe('--listen with real Python servers (uvicorn, gunicorn)', () => {
 
   req.it('uvicorn --fd 3 serves at least half the requests/s of uvicorn on its own port (was 0.08x)', async () => {
     assert.deepEqual(missing, []);
-    writeFileSync(join(dir, 'asgi.py'), ASGI);
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'python', 'asgi.py'), join(dir, 'asgi.py'));
     const own = await freePort();
     const direct = spawn(PY, ['-m', 'uvicorn', 'asgi:app', '--no-access-log', '--port', String(own)], { cwd: dir, stdio: 'ignore' });
     let ownRate = 0;

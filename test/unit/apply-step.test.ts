@@ -34,11 +34,14 @@ describe('applyStep', () => {
     }
   });
 
-  it('reload: a running cluster or socket-activated app is reloaded even when its spec did not change; a fork app restarted', () => {
+  it('reload: a running cluster, socket-activated or fork-mode Node app is reloaded even when its spec did not change; another fork app restarted', () => {
     assert.equal(applyStep(running(), cluster, 'reload'), 'reloaded');
     assert.equal(applyStep(running(), sampleSpec({ execMode: 'cluster', instances: 4, env: { V: '2' } }), 'reload'), 'reloaded');
     assert.equal(applyStep(running(sockets), sockets, 'reload'), 'reloaded');
-    assert.equal(applyStep(running(fork, false), fork, 'reload'), 'restarted');
+    assert.equal(applyStep(running(fork, false), fork, 'reload'), 'reloaded');
+    const python = sampleSpec({ exec: { script: 'app.py', args: [], interpreter: 'python3', interpreterArgs: [], shell: false } });
+    assert.equal(applyStep(running(python, false), python, 'reload'), 'restarted');
+    assert.equal(applyStep(running(fork, false), python, 'reload'), 'restarted', 'a fork Node app that becomes another command restarts');
   });
 
   it('reload restarts when a rolling reload cannot be done: holder not running, not online, or another kind of holder', () => {

@@ -43,8 +43,10 @@ Notes
   process.send('ready') or READY=1 with --wait-ready) the old one leaves rotation, finishes what it
   is serving (disconnect, then kill_signal after kill_timeout, then SIGKILL) and exits. Each
   replaced process adds one to its instance's restart counter (PM2's restart_time).
+  A fork-mode Node app (tend start server.js) hands its listening sockets to its new process,
+  which must listen (and be ready) before the old one drains the same way; no request is dropped.
   An instance id reloads that instance only. Other apps are restarted (stop, then start), as PM2
-  does for fork apps; stopped ones are started. With a file, the line after the table says what
+  does for fork apps, and the output says why; stopped ones are started. With a file, the line after the table says what
   happened to each app: reloaded, restarted, started or created.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, RELOAD_OPTIONS, 'reload');
@@ -65,6 +67,7 @@ Notes
       results.push(...(await client.call('process.reload', parallel === undefined ? { target } : { target, parallel })));
     requireAppsForAll(results.length, positionals, 'reload');
     ctx.out(values.json === true ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
+    if (values.json !== true) for (const r of results) if (r.reloadNote !== undefined) ctx.out(`${r.name}: ${r.reloadNote}`);
     return 0;
   },
 };

@@ -1,0 +1,76 @@
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { ProcessInfo, ReloadReport } from '../protocol/process-info.js';
+import type { ApplyStep } from './apply-step.js';
+import { handoffReload, type HandoffDeps } from './handoff-reload.js';
+import { handsOffSockets, isHeld } from './held-app.js';
+import { reloadHeld } from './held-ops.js';
+import type { ProcessHandle } from './process-handle.js';
+
+/**
+ * The reload of one app, whatever runs it: a held app's holder replaces its processes; a
+ * fork-mode Node app hands its sockets to a new process (handoff-reload.ts); any other app, or
+ * one whose sockets cannot be handed over, is restarted, and the reload's answer says why
+ * (`reloadNote`). Keeps the last reload of each fork-mode app for `describe` (held apps keep
+ * theirs in their holder's record).
+ */
+export class AppReloads {
+  private readonly last = new Map<number, ReloadReport>();
+  private readonly notes = new Map<number, string>();
+
+  private readonly deps: Omit<HandoffDeps, 'record' | 'respec'>;
+
+  constructor(
+    spawning: Pick<HandoffDeps, 'makeFifos' | 'ptyHome' | 'logPaths' | 'newToken'>,
+    lastStderr: HandoffDeps['lastStderr'],
+    private readonly respec: (h: ProcessHandle, spec: AppSpec) => void,
+    log: HandoffDeps['log'],
+  ) {
+    this.deps = { ...spawning, lastStderr, log };
+  }
+
+  /** A reload's step for a running app that is not reloaded in place: it is noted as a restart. */
+  step(h: ProcessHandle, step: ApplyStep): ApplyStep {
+    if (step !== 'restarted') return step;
+    if (isHeld(h.spec)) this.notes.set(h.id, 'its processes were not all online, or its mode or listen addresses changed');
+    else if (handsOffSockets(h.spec)) this.notes.set(h.id, 'it was not online');
+    else this.notes.set(h.id, 'not a cluster, --listen or fork-mode Node.js app');
+    return step;
+  }
+
+  /** Carries out a 'reloaded' step: what was done in the end (a failed reload throws E_RELOAD_FAILED). */
+  async reload(h: ProcessHandle, spec: AppSpec, parallel: number): Promise<'reloaded' | 'restarted'> {
+    if (h.held !== null) {
+      await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.deps.lastStderr(x));
+      return 'reloaded';
+    }
+    const record = (report: ReloadReport): void => {
+      this.last.set(h.id, report);
+    };
+    const outcome = await handoffReload(h, spec, { ...this.deps, respec: (s) => this.respec(h, s), record });
+    if ('report' in outcome) return 'reloaded';
+    this.notes.set(h.id, outcome.restartedBecause);
+    this.deps.log('handoff-skipped', { id: h.id, name: h.spec.name, why: outcome.restartedBecause });
+    return 'restarted';
+  }
+
+  /** `describe`'s part: the last reload of a fork-mode app (this daemon's), when there was one. */
+  detailOf(id: number): { lastReload?: ReloadReport } {
+    const last = this.last.get(id);
+    return last === undefined ? {} : { lastReload: last };
+  }
+
+  /** A deleted app's last reload goes with it (its id may be given again). */
+  forget(id: number): void {
+    this.last.delete(id);
+  }
+
+  /** The answer's rows, each restarted app's with why it was not reloaded without downtime. */
+  annotate(rows: ProcessInfo[]): ProcessInfo[] {
+    const out = rows.map((r) => {
+      const why = this.notes.get(r.id);
+      return why === undefined ? r : { ...r, reloadNote: `restarted instead of reloaded without downtime: ${why}` };
+    });
+    this.notes.clear();
+    return out;
+  }
+}
