@@ -8,7 +8,7 @@ import { isScheduled } from '../config/schedule.js';
 import { isRunning } from '../supervisor/process-machine.js';
 import { PortScanner, type PortScanApp } from '../metrics/ports.js';
 import { MetricsSampler } from '../metrics/sampler.js';
-import type { AppMetrics, HolderFigures, ProcessDetail, ProcessInfo } from '../protocol/model.js';
+import type { AppMetrics, HolderFigures, ProcessDetail, ProcessInfo, SavedJob } from '../protocol/model.js';
 import type { Observed } from '../supervisor/handle-types.js';
 import { isUpState } from '../supervisor/process-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -21,6 +21,9 @@ export interface ObserverOptions {
   watchedMs: number;
   /** Writes a line of tend's own into an app's log (a scheduled job's run header). */
   note?(id: number, line: string): void;
+  /** Scheduled jobs' records the previous daemon kept, and where to keep them (see JobSchedulesOptions). */
+  savedJobs?: Map<number, SavedJob>;
+  saveJobs?(jobs: SavedJob[]): void;
 }
 
 type ObservedDetail = Pick<
@@ -75,6 +78,8 @@ export class Observer {
       },
       changed: (id) => this.supervisor?.observedChanged(id),
       log: opts.log,
+      ...(opts.savedJobs === undefined ? {} : { saved: opts.savedJobs }),
+      ...(opts.saveJobs === undefined ? {} : { save: opts.saveJobs }),
     });
     this.cron = new CronRestarts((id, pattern) => this.supervisor?.autoRestart(id, 'cron', `cron_restart \`${pattern}\``), opts.log);
   }
@@ -121,7 +126,7 @@ export class Observer {
       h.spec.maxAgeMs,
       h.spec.maxAgeJitterMs ?? 0,
     );
-    this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null);
+    this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null, h.createdAt);
     this.jobs.onState(info);
     this.cron.set(info.id, h.spec.cronRestart ?? null);
     const live = h.pid !== null && isUpState(h.state);

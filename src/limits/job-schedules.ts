@@ -1,8 +1,12 @@
 import { Cron } from 'croner';
-import type { AppSpec, JobStatus, ProcessInfo } from '../protocol/model.js';
+import type { AppSpec, JobStatus, ProcessInfo, SavedJob } from '../protocol/model.js';
+
+/** At most this many missed due times are counted after a long downtime (the count says "at least"). */
+const MISSED_COUNT_CAP = 10_000;
 
 interface Entry {
   key: string;
+  createdAt: number;
   overlap: 'skip' | 'queue';
   cron: Cron | null;
   timer: NodeJS.Timeout | null;
@@ -10,6 +14,7 @@ interface Entry {
   nextAt: number | null;
   queued: boolean;
   skipped: number;
+  missed: number;
   runStartedAt: number | null;
   lastRun: JobStatus['lastRun'];
 }
@@ -25,60 +30,103 @@ export interface JobSchedulesOptions {
   /** What list and describe show of the job changed (a schedule set, a skip, a queued or finished run). */
   changed(id: number): void;
   log(event: string, data: Record<string, unknown>): void;
+  /** What the previous daemon kept (jobs.json), by app id. */
+  saved?: Map<number, SavedJob>;
+  /** Keeps every job's record (after a run's start or end, a schedule set, a skip). */
+  save?(jobs: SavedJob[]): void;
 }
 
 /**
  * Scheduled jobs (`schedule`, `schedule_interval`): one croner job or interval timer per app. A
  * due time while the previous run still runs is skipped or queues one run (`overlap`). Each run's
  * start and end are seen through the app's state changes (last run: exit code, duration).
- * Missed runs are not caught up: times are only ever in the future of when the schedule is set.
+ * Each job's record (last run, next time) is saved, so a restarted daemon shows the last run and
+ * keeps an interval's phase. Missed runs are not caught up: a due time that passed while no daemon
+ * ran is counted in `missed`, and the next run is the schedule's next time after the restart.
  */
 export class JobSchedules {
   private readonly jobs = new Map<number, Entry>();
+  private saveQueued = false;
+  private closed = false;
 
   constructor(private readonly opts: JobSchedulesOptions) {}
 
   /** Sets, replaces or (null) removes the app's schedule; an unchanged schedule is untouched. */
-  set(id: number, spec: AppSpec | null): void {
+  set(id: number, spec: AppSpec | null, createdAt = 0): void {
     const key = spec === null ? '' : JSON.stringify([spec.schedule, spec.scheduleIntervalMs, spec.overlap]);
     const current = this.jobs.get(id);
     if (current?.key === key) return;
-    const kept = current === undefined ? null : { lastRun: current.lastRun, runStartedAt: current.runStartedAt };
+    const saved = this.opts.saved?.get(id);
+    const kept = current ?? (saved?.createdAt === createdAt ? saved : undefined);
     this.stop(id);
-    if (spec === null || key === '' || (spec.schedule === undefined && spec.scheduleIntervalMs === undefined)) return;
+    if (spec === null || key === '' || (spec.schedule === undefined && spec.scheduleIntervalMs === undefined)) {
+      if (current !== undefined) this.queueSave();
+      return;
+    }
     const e: Entry = {
       key,
+      createdAt,
       overlap: spec.overlap ?? 'skip',
       cron: null,
       timer: null,
       intervalMs: spec.scheduleIntervalMs ?? null,
       nextAt: null,
       queued: false,
-      skipped: 0,
+      skipped: kept?.skipped ?? 0,
+      missed: kept?.missed ?? 0,
       runStartedAt: kept?.runStartedAt ?? null,
       lastRun: kept?.lastRun ?? null,
     };
     this.jobs.set(id, e);
+    this.opts.saved?.delete(id);
+    // The same schedule as the previous daemon's: its next time is kept, or counted as missed.
+    const resumeAt = current === undefined && saved === kept && saved?.nextRunAt != null ? saved.nextRunAt : null;
     if (spec.schedule !== undefined) {
       try {
         e.cron = new Cron(spec.schedule, { unref: true, protect: true }, () => {
           this.due(id);
         });
+        if (resumeAt !== null) this.countMissed(id, e, resumeAt, (at) => e.cron?.nextRun(new Date(at))?.getTime() ?? null);
       } catch (err) {
         this.opts.log('schedule-invalid', { id, schedule: spec.schedule, error: (err as Error).message });
       }
-    } else this.arm(id, e);
+    } else {
+      const ms = e.intervalMs as number;
+      const first = resumeAt === null ? null : this.countMissed(id, e, resumeAt, (at) => at + ms);
+      this.arm(id, e, first);
+    }
+    this.queueSave();
     queueMicrotask(() => this.opts.changed(id));
   }
 
-  private arm(id: number, e: Entry): void {
-    const ms = e.intervalMs as number;
-    e.nextAt = this.opts.now() + ms;
-    e.timer = setTimeout(() => {
-      e.timer = null;
-      this.arm(id, e);
-      this.due(id);
-    }, ms);
+  /** Counts the due times from `from` (a saved next time) that passed while no daemon ran; the first one still to come. */
+  private countMissed(id: number, e: Entry, from: number, next: (at: number) => number | null): number | null {
+    const now = this.opts.now();
+    let at: number | null = from;
+    let missed = 0;
+    while (at !== null && at <= now && missed < MISSED_COUNT_CAP) {
+      missed += 1;
+      at = next(at);
+    }
+    if (missed > 0) {
+      e.missed += missed;
+      this.opts.log('job-missed', { id, missed, since: new Date(from).toISOString(), rule: 'not caught up' });
+    }
+    return at !== null && at > now ? at : null;
+  }
+
+  /** Arms an interval job for `at` (a kept next time), or one interval from now. */
+  private arm(id: number, e: Entry, at: number | null = null): void {
+    const now = this.opts.now();
+    e.nextAt = at ?? now + (e.intervalMs as number);
+    e.timer = setTimeout(
+      () => {
+        e.timer = null;
+        this.arm(id, e);
+        this.due(id);
+      },
+      Math.max(0, e.nextAt - now),
+    );
     e.timer.unref();
   }
 
@@ -93,6 +141,7 @@ export class JobSchedules {
         return 'queued';
       }
       if (e !== undefined) e.skipped += 1;
+      this.queueSave();
       this.opts.changed(id);
       this.opts.log('job-skipped', { id, why, reason: 'the previous run is still running' });
       return 'skipped';
@@ -107,6 +156,7 @@ export class JobSchedules {
     const e = this.jobs.get(info.id);
     if (e === undefined) return;
     if (info.pid !== null && info.startedAt !== null) {
+      if (e.runStartedAt !== info.startedAt) this.queueSave();
       e.runStartedAt = info.startedAt;
       return;
     }
@@ -114,6 +164,7 @@ export class JobSchedules {
     if (info.pid === null && e.runStartedAt !== null && exit !== null && exit.at >= e.runStartedAt && !this.opts.running(info.id)) {
       e.lastRun = { startedAt: e.runStartedAt, durationMs: exit.at - e.runStartedAt, code: exit.code, signal: exit.signal };
       e.runStartedAt = null;
+      this.queueSave();
       queueMicrotask(() => this.opts.changed(info.id));
       if (e.queued) {
         e.queued = false;
@@ -125,8 +176,26 @@ export class JobSchedules {
   status(id: number): JobStatus | null {
     const e = this.jobs.get(id);
     if (e === undefined) return null;
-    const next = e.cron !== null ? (e.cron.nextRun()?.getTime() ?? null) : e.nextAt;
-    return { nextRunAt: next, lastRun: e.lastRun, queued: e.queued, skipped: e.skipped };
+    return { nextRunAt: this.nextOf(e), lastRun: e.lastRun, queued: e.queued, skipped: e.skipped, missed: e.missed };
+  }
+
+  private nextOf(e: Entry): number | null {
+    return e.cron !== null ? (e.cron.nextRun()?.getTime() ?? null) : e.nextAt;
+  }
+
+  /** Saves every job's record once the current turn's changes are made. */
+  private queueSave(): void {
+    if (this.saveQueued || this.closed || this.opts.save === undefined) return;
+    this.saveQueued = true;
+    queueMicrotask(() => {
+      this.saveQueued = false;
+      if (this.closed) return;
+      const records = [...this.jobs].map(([id, e]): SavedJob => {
+        const { createdAt, lastRun, runStartedAt, skipped, missed } = e;
+        return { id, createdAt, lastRun, runStartedAt, nextRunAt: this.nextOf(e), skipped, missed };
+      });
+      this.opts.save?.(records);
+    });
   }
 
   private stop(id: number): void {
@@ -137,6 +206,7 @@ export class JobSchedules {
   }
 
   close(): void {
+    this.closed = true;
     for (const id of [...this.jobs.keys()]) this.stop(id);
   }
 }
