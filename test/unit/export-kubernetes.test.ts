@@ -67,6 +67,8 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.equal(init[0].name, 'migrate');
     assert.deepEqual([...init[0].command, ...init[0].args], ['node', '/srv/app/apps/forever.js', '--migrate']);
     assert.deepEqual(init[0].envFrom, [{ configMapRef: { name: 'migrate-env' } }]);
+    // The API server (and podman) refuse an init container with a lifecycle hook or probes.
+    for (const key of ['lifecycle', 'readinessProbe', 'livenessProbe', 'startupProbe']) assert.equal(init[0][key], undefined, key);
     assert.ok(kinds.includes('ConfigMap/migrate-env'));
     assert.doesNotMatch(r.stderr, /depends_on migrate/, 'the init task is mapped, not warned about');
     assert.match(r.stderr, /depends_on cache \(Kubernetes starts pods in any order/);
