@@ -3,6 +3,7 @@ import { formatDuration } from '../../lib/duration.js';
 import type { ProcessInfo } from '../../protocol/model.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { formatPorts } from '../../protocol/ports.js';
+import { formatJob } from '../../protocol/job-text.js';
 import { painter, statusColor } from './colors.js';
 import { renderTable } from './table.js';
 
@@ -51,12 +52,5 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
 
 /** A scheduled job's cell: `exit 0 in 1.2s, next 14:05:00` (local time). */
 function jobCell(p: ProcessInfo): string {
-  const j = p.job;
-  if (j === undefined) return '-';
-  const last =
-    j.lastRun === null
-      ? 'not run yet'
-      : `${j.lastRun.signal ?? `exit ${String(j.lastRun.code)}`} in ${formatDuration(j.lastRun.durationMs)}`;
-  const next = j.nextRunAt === null ? 'no next run' : `next ${new Date(j.nextRunAt).toLocaleTimeString('en-GB')}`;
-  return `${last}, ${next}${j.queued ? ' (+1 queued)' : ''}`;
+  return p.job === undefined ? '-' : formatJob(p.job, formatDuration);
 }

@@ -1,7 +1,8 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
-import type { HealthStatus, ListenPort, ProcessStatus } from '../../protocol/model.js';
+import type { HealthStatus, JobStatus, ListenPort, ProcessStatus } from '../../protocol/model.js';
 import { formatPorts } from '../../protocol/ports.js';
+import { formatJob } from '../../protocol/job-text.js';
 import { isUp } from '../../protocol/status-groups.js';
 import { sparkline } from './sparkline.js';
 import { fit } from './text.js';
@@ -17,6 +18,7 @@ export interface MonitApp {
   memoryBytes: number | null;
   health?: HealthStatus | null | undefined;
   ports?: ListenPort[] | undefined;
+  job?: JobStatus | undefined;
 }
 
 export interface MonitView {
@@ -113,8 +115,9 @@ export function layout(v: MonitView): string[] {
   }
   const sparkW = Math.max(10, Math.floor((cols - 34) / 2));
   const listening = sel?.pid == null ? '' : formatPorts(sel.ports);
+  const job = sel?.job == null ? '' : `  job ${formatJob(sel.job, formatDuration)}`;
   line(
-    ` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}`}`,
+    ` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}${job}`}`,
     BOLD,
   );
   const cpuNow = sel?.cpuPercent == null ? '-' : `${sel.cpuPercent.toFixed(1)}%`;
