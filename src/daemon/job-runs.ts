@@ -2,21 +2,25 @@ import type { Health } from '../lib/health.js';
 import type { SavedJob } from '../protocol/model.js';
 import { describeWriteError, isDiskError } from '../store/atomic-write.js';
 import { readJobRuns, writeJobRuns } from '../store/job-runs-file.js';
-import type { TendPaths } from '../store/paths.js';
+import { defaultLogFile, type TendPaths } from '../store/paths.js';
+import type { LogRouter } from './log-router.js';
+import type { ObserverOptions } from './observer.js';
 
 /** How often a failed jobs.json write is tried again. */
 const RETRY_MS = 1000;
 
 /**
- * Scheduled jobs' records across daemon restarts (jobs.json): what the previous daemon kept, and
- * a writer. A failed write is said through `health` and tried again until it works; the
- * daemon keeps the figures in memory meanwhile.
+ * What the observer's scheduled jobs need from the daemon: their records across daemon restarts
+ * (jobs.json: what the previous daemon kept, and a writer), the log of each run (a header line
+ * in the job's log; the files of a run alongside). A failed write is said through `health` and
+ * tried again until it works; the daemon keeps the figures in memory meanwhile.
  */
-export function jobRuns(
+export function jobOptions(
   paths: TendPaths,
   log: (event: string, data: Record<string, unknown>) => void,
   health: Health,
-): { savedJobs: Map<number, SavedJob>; saveJobs(jobs: SavedJob[]): void } {
+  logs: LogRouter,
+): Pick<ObserverOptions, 'savedJobs' | 'saveJobs' | 'note' | 'runLogs'> {
   const loaded = readJobRuns(paths.jobsFile, new Date());
   for (const notice of loaded.notices) log('jobs-file', { notice });
   let pending: SavedJob[] | null = null;
@@ -48,5 +52,7 @@ export function jobRuns(
       pending = jobs;
       write();
     },
+    note: (id, line) => logs.note(id, line),
+    runLogs: (name) => ({ out: defaultLogFile(paths, name, 'out'), err: defaultLogFile(paths, name, 'err') }),
   };
 }

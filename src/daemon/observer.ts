@@ -1,6 +1,7 @@
 import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
-import { JobSchedules } from '../limits/job-schedules.js';
+import { JobSchedules, type RunCause } from '../limits/job-schedules.js';
+import { alongsideSpec } from '../limits/job-alongside.js';
 import { MaxAges } from '../limits/max-age.js';
 import { formatDuration } from '../lib/duration.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
@@ -24,6 +25,8 @@ export interface ObserverOptions {
   /** Scheduled jobs' records the previous daemon kept, and where to keep them (see JobSchedulesOptions). */
   savedJobs?: Map<number, SavedJob>;
   saveJobs?(jobs: SavedJob[]): void;
+  /** The log files of a run alongside (overlap: allow), by its app name. */
+  runLogs(name: string): { out: string; err: string };
 }
 
 type ObservedDetail = Pick<
@@ -72,6 +75,10 @@ export class Observer {
         this.opts.note?.(id, `[tend] run started (${why}) at ${new Date(opts.now()).toISOString()}`);
         void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message }));
       },
+      runAlongside: (id, why) => this.runAlongside(id, why),
+      finished: (runId) => {
+        void this.supervisor?.delete(runId).catch((err: Error) => opts.log('job-run-delete-failed', { id: runId, error: err.message }));
+      },
       running: (id) => {
         const s = this.supervisor?.handle(id)?.state;
         return s !== undefined && (isRunning(s) || s === 'waiting');
@@ -89,6 +96,30 @@ export class Observer {
     this.supervisor = supervisor;
     for (const info of supervisor.list()) this.onState(info);
     this.sampler.start();
+  }
+
+  /** overlap: allow: another run of job `id`, as an app `<job>~N` of its own (see job-alongside.ts). */
+  private runAlongside(id: number, why: RunCause): void {
+    const sup = this.supervisor;
+    const h = sup?.handle(id);
+    if (sup === null || h === undefined) return;
+    const taken = new Set(sup.list().map((p) => p.name));
+    let n = 2;
+    while (taken.has(`${h.spec.name}~${n}`)) n += 1;
+    const name = `${h.spec.name}~${n}`;
+    const logs = this.opts.runLogs(name);
+    this.opts.note?.(
+      id,
+      `[tend] run started (${why}) at ${new Date(this.opts.now()).toISOString()} alongside the running one, as ${name}; its output: ${logs.out}`,
+    );
+    sup
+      .start(alongsideSpec(h.spec, id, name, logs))
+      .catch((err: Error) => this.opts.log('job-run-failed', { id, name, error: err.message }));
+  }
+
+  /** The runs alongside these jobs (stopped and deleted with them). */
+  alongsideOf(ids: readonly number[]): number[] {
+    return this.jobs.alongside.idsOf(ids);
   }
 
   /** For the supervisor: the live figures of a run. */
@@ -111,6 +142,8 @@ export class Observer {
   /** Every state change of an app: (re)arm its health checks and cron schedule. */
   onState(info: ProcessInfo, deleted = false): void {
     const h = this.supervisor?.handle(info.id);
+    if (deleted) this.jobs.alongside.drop(info.id);
+    else if (h?.spec.runOf !== undefined) this.jobs.onRunState(info, h.spec.runOf);
     if (deleted || h === undefined) {
       this.health.untrack(info.id);
       this.cron.set(info.id, null);

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import type { AppSpec, JobStatus, ProcessInfo, SavedJob } from '../protocol/model.js';
+import { AlongsideRuns, MAX_RUNS_AT_ONCE } from './job-alongside.js';
 
 /** At most this many missed due times are counted after a long downtime (the count says "at least"). */
 const MISSED_COUNT_CAP = 10_000;
@@ -7,7 +8,7 @@ const MISSED_COUNT_CAP = 10_000;
 interface Entry {
   key: string;
   createdAt: number;
-  overlap: 'skip' | 'queue';
+  overlap: 'skip' | 'queue' | 'allow';
   cron: Cron | null;
   timer: NodeJS.Timeout | null;
   intervalMs: number | null;
@@ -26,6 +27,10 @@ export interface JobSchedulesOptions {
   now(): number;
   /** Start a run now (the app is not running). */
   run(id: number, why: RunCause): void;
+  /** overlap: allow: start a run alongside the running one (see job-alongside.ts). */
+  runAlongside(id: number, why: RunCause): void;
+  /** A run alongside ended: its app is to be deleted. */
+  finished(runId: number): void;
   running(id: number): boolean;
   /** What list and describe show of the job changed (a schedule set, a skip, a queued or finished run). */
   changed(id: number): void;
@@ -46,6 +51,7 @@ export interface JobSchedulesOptions {
  */
 export class JobSchedules {
   private readonly jobs = new Map<number, Entry>();
+  readonly alongside = new AlongsideRuns();
   private saveQueued = false;
   private closed = false;
 
@@ -140,10 +146,20 @@ export class JobSchedules {
         this.opts.log('job-queued', { id, why });
         return 'queued';
       }
+      const going = 1 + this.alongside.count(id);
+      if (e?.overlap === 'allow' && going < MAX_RUNS_AT_ONCE) {
+        this.opts.log('job-run', { id, why, alongside: going });
+        this.opts.runAlongside(id, why);
+        return 'started';
+      }
       if (e !== undefined) e.skipped += 1;
       this.queueSave();
       this.opts.changed(id);
-      this.opts.log('job-skipped', { id, why, reason: 'the previous run is still running' });
+      const reason =
+        e?.overlap === 'allow'
+          ? `${going} runs are going (overlap: allow runs at most ${MAX_RUNS_AT_ONCE})`
+          : 'the previous run is still running';
+      this.opts.log('job-skipped', { id, why, reason });
       return 'skipped';
     }
     this.opts.log('job-run', { id, why });
@@ -173,10 +189,31 @@ export class JobSchedules {
     }
   }
 
+  /** A state change of a run alongside job `jobId`: its end counts as the job's last run. */
+  onRunState(info: ProcessInfo, jobId: number): void {
+    const end = this.alongside.onState(info, jobId, this.opts.running(info.id));
+    queueMicrotask(() => this.opts.changed(jobId));
+    if (end === undefined) return;
+    const e = this.jobs.get(jobId);
+    if (e !== undefined && end.lastRun !== null) {
+      e.lastRun = end.lastRun;
+      this.queueSave();
+    }
+    this.opts.finished(info.id);
+  }
+
   status(id: number): JobStatus | null {
     const e = this.jobs.get(id);
     if (e === undefined) return null;
-    return { nextRunAt: this.nextOf(e), lastRun: e.lastRun, queued: e.queued, skipped: e.skipped, missed: e.missed };
+    const alongside = this.alongside.of(id);
+    return {
+      nextRunAt: this.nextOf(e),
+      lastRun: e.lastRun,
+      queued: e.queued,
+      skipped: e.skipped,
+      missed: e.missed,
+      ...(alongside.length === 0 ? {} : { alongside }),
+    };
   }
 
   private nextOf(e: Entry): number | null {

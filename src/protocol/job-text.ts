@@ -10,5 +10,6 @@ export function formatJob(job: JobStatus, duration: (ms: number) => string): str
       ? 'not run yet'
       : `${job.lastRun.signal ?? `exit ${String(job.lastRun.code)}`} in ${duration(job.lastRun.durationMs)}`;
   const next = job.nextRunAt === null ? 'no next run' : `next ${new Date(job.nextRunAt).toLocaleTimeString('en-GB')}`;
-  return `${last}, ${next}${job.queued ? ' (+1 queued)' : ''}`;
+  const alongside = job.alongside?.length ?? 0;
+  return `${last}, ${next}${job.queued ? ' (+1 queued)' : ''}${alongside > 0 ? ` (+${alongside} alongside)` : ''}`;
 }

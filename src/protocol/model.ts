@@ -156,8 +156,10 @@ export interface AppSpec {
   /** A scheduled job (`schedule` cron pattern, or `schedule_interval`): each run is a `task`; absent = not scheduled. */
   schedule?: string;
   scheduleIntervalMs?: number;
-  /** A scheduled job's time while it still runs: skip it, or queue one run. */
-  overlap?: 'skip' | 'queue';
+  /** A scheduled job's time while it still runs: skip it, queue one run, or allow another run alongside. */
+  overlap?: 'skip' | 'queue' | 'allow';
+  /** A run alongside of a scheduled job (overlap: allow): the job's app id. Removed when its run ends; never saved nor exported. */
+  runOf?: number;
   /** Run a scheduled job when it is started or applied. */
   runAtStart?: boolean;
   /** `max_age`: recycle each run after this long (ms), plus up to maxAgeJitterMs at random; absent = never. */
@@ -274,6 +276,8 @@ export interface JobStatus {
   skipped: number;
   /** Due times that passed while no daemon ran (not caught up: see docs/configuration.md). */
   missed: number;
+  /** overlap: allow: the runs going alongside the job's own (each an app `<job>~N`); absent when none. */
+  alongside?: Array<{ id: number; name: string; pid: number | null }>;
 }
 
 /** What a daemon keeps of a scheduled job across its own restart (jobs.json in the home). */

@@ -122,7 +122,7 @@ describe('scheduled jobs', () => {
       [['--schedule', 'not cron'], /schedule/],
       [['--schedule', '* * * * *', '--schedule-interval', '1m'], /not both/],
       [['--schedule-interval', '10ms'], /at least 1s/],
-      [['--schedule-interval', '1m', '--overlap', 'allow'], /overlap/],
+      [['--schedule-interval', '1m', '--overlap', 'sometimes'], /overlap/],
     ] as Array<[string[], RegExp]>) {
       const r = await t.run(['start', fixture('task.js'), '--name', 'bad', ...args]);
       assert.equal(r.code, 2, args.join(' '));

@@ -78,7 +78,10 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.equal(nightly.spec.concurrencyPolicy, 'Forbid');
     assert.equal(nightly.spec.jobTemplate.spec.template.spec.restartPolicy, 'Never');
     assert.match(r.stderr, /nightly: overlap queue has no CronJob meaning/);
-    assert.equal((objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'every15') as any).spec.schedule, '*/15 * * * *');
+    const every15 = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'every15') as any;
+    assert.equal(every15.spec.schedule, '*/15 * * * *');
+    assert.equal(every15.spec.concurrencyPolicy, 'Allow', 'overlap: allow');
+    assert.equal(nightly.spec.concurrencyPolicy, 'Forbid');
     assert.ok(kinds.includes('Job/odd'));
     assert.match(r.stderr, /odd: schedule_interval 420000 ms is not a whole number of minutes dividing an hour/);
     const compose = await t.run(['export', 'compose', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);

@@ -85,6 +85,11 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
         ? '-'
         : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}`;
     rows.push(['last run', `${last}${notes}`]);
+    if (j?.alongside !== undefined)
+      rows.push([
+        'runs going',
+        `${1 + j.alongside.length}: pid ${String(d.pid ?? '-')} (this app)${j.alongside.map((r) => `, pid ${String(r.pid ?? '-')} (${r.name})`).join('')}`,
+      ]);
   }
   if (d.spec.readyLogLine !== undefined)
     rows.push([

@@ -128,7 +128,7 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
         metadata: meta(a.name),
         spec: {
           schedule: a.cron.pattern,
-          concurrencyPolicy: 'Forbid',
+          concurrencyPolicy: a.cron.overlap === 'allow' ? 'Allow' : 'Forbid',
           startingDeadlineSeconds: 60,
           jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
         },
