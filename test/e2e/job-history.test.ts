@@ -79,6 +79,22 @@ describe('scheduled jobs across a daemon kill -9', () => {
     assert.ok((after.job?.lastRun?.durationMs ?? 0) >= 1500);
   });
 
+  it('a run the daemon died right after spawning, that ended before the next daemon came: run once, never again', async () => {
+    await start('once', '--schedule', '0 0 1 1 *', '--env', 'TASK_MS=300');
+    // A daemon that kills itself once the run's pid is journaled, before state.json holds it.
+    const restarted = await t.run(['daemon', 'restart'], { env: { ...t.env, TEND_TEST_KILL_AT: 'after-spawned:1' } });
+    assert.equal(restarted.code, 0, restarted.stderr);
+    const daemon = t.daemonPid() as number;
+    t.track(daemon);
+    await t.run(['trigger', 'once']);
+    await waitFor(() => !isAlive(daemon), 'the daemon to kill itself after the spawn');
+    await waitFor(() => runs('once').length === 1 || undefined, 'the run to end while no daemon runs', 20_000, 50);
+    const after = await lastRunOf('once');
+    assert.ok(after.job?.lastRun != null, 'the run that ended meanwhile is the last run');
+    assert.equal(runs('once').length, 1, 'not started again by the restore');
+    assert.doesNotMatch(readFileSync(join(t.home, 'daemon.log'), 'utf8'), /"event":"restored","adopted":\d+,"restarted":[1-9]/);
+  });
+
   it('due times that pass while no daemon runs are counted as missed, not caught up; the phase is kept', async () => {
     const every = 3000;
     await start('often', '--schedule-interval', '3s', '--env', 'TASK_MS=1000');
