@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
-
-type Job = ProcessJson & {
-  job?: {
-    nextRunAt: number | null;
-    lastRun: { startedAt: number; durationMs: number; code: number | null; signal: string | null } | null;
-    skipped: number;
-    missed: number;
-  };
-};
+import { startTask, taskRuns, type JobJson } from '../helpers/jobs.js';
+import { TendHome, isAlive, waitFor } from '../helpers/tend.js';
 
 // A scheduled job's last run and next time outlive the daemon (jobs.json), through a kill -9.
 describe('scheduled jobs across a daemon kill -9', () => {
   let t: TendHome;
-  const runs = (name: string): string[] => {
-    const f = join(t.home, `${name}.runs`);
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-  };
-  const job = async (name: string): Promise<Job> => (await t.app(name)) as Job;
-  const start = (name: string, ...args: string[]): Promise<unknown> =>
-    t.json(['start', fixture('task.js'), '--name', name, '--env', `TASK_FILE=${join(t.home, `${name}.runs`)}`, ...args]);
+  const runs = (name: string): string[] => taskRuns(t, name);
+  const job = async (name: string): Promise<JobJson> => (await t.app(name)) as JobJson;
+  const start = (name: string, ...args: string[]): Promise<unknown> => startTask(t, name, ...args);
   const killDaemon = async (): Promise<void> => {
     const daemon = t.daemonPid() as number;
     t.track(daemon);
     process.kill(daemon, 'SIGKILL');
     await waitFor(() => !isAlive(daemon), 'the daemon to die');
   };
-  const lastRunOf = (name: string): Promise<Job> =>
+  const lastRunOf = (name: string): Promise<JobJson> =>
     waitFor(
       async () => {
         const j = await job(name);

@@ -2,36 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
-
-type Job = ProcessJson & {
-  job?: {
-    lastRun: { startedAt: number; durationMs: number; code: number | null } | null;
-    skipped: number;
-    alongside?: Array<{ id: number; name: string; pid: number | null }>;
-  };
-};
+import { startTask, taskRuns, type JobJson } from '../helpers/jobs.js';
+import { TendHome, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
 // overlap: allow: a due time while a run goes starts another run alongside, as an app `<job>~N`.
 describe('scheduled jobs with overlap: allow', () => {
   let t: TendHome;
-  const runs = (name: string): string[] => {
-    const f = join(t.home, `${name}.runs`);
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-  };
-  const all = async (): Promise<Job[]> => (await t.list()) as Job[];
-  const start = (name: string, ...args: string[]): Promise<unknown> =>
-    t.json([
-      'start',
-      fixture('task.js'),
-      '--name',
-      name,
-      '--env',
-      `TASK_FILE=${join(t.home, `${name}.runs`)}`,
-      '--overlap',
-      'allow',
-      ...args,
-    ]);
+  const runs = (name: string): string[] => taskRuns(t, name);
+  const all = async (): Promise<JobJson[]> => (await t.list()) as JobJson[];
+  const start = (name: string, ...args: string[]): Promise<unknown> => startTask(t, name, '--overlap', 'allow', ...args);
   before(() => {
     t = new TendHome();
   });
@@ -133,7 +112,7 @@ describe('scheduled jobs with overlap: allow', () => {
       30_000,
       100,
     );
-    const job = (await all()).find((r) => r.name === 'adopt') as Job;
+    const job = (await all()).find((r) => r.name === 'adopt') as JobJson;
     assert.notEqual(job.job?.lastRun, null);
     assert.equal(runs('adopt').length, 2, 'two runs, each once');
   });

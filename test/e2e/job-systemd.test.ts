@@ -12,7 +12,7 @@ const req = needs(labSkipReason());
 
 interface Exported {
   dir: string;
-  units: Array<{ app: string; unit: string; file: string; timer?: string | null }>;
+  units: Array<{ app: string; unit: string; file: string; timer?: string }>;
 }
 
 describe('scheduled jobs exported to systemd run on their schedule in a real systemd', () => {
@@ -36,77 +36,59 @@ describe('scheduled jobs exported to systemd run on their schedule in a real sys
     return [...text.matchAll(/^(\d+\.\d+) \S+ systemd\[1\]: Starting /gm)].map((m) => Number(m[1]));
   }
 
-  req.it('a cron job (every 5 s): the timer starts its oneshot service on the schedule; output in the journal', async () => {
+  /**
+   * Starts fixture task.js as job `name` in tend, exports it, hands it over to systemd (deleted
+   * from tend, timer and service installed and the timer enabled) and waits for three runs by
+   * systemd; the times systemd started it.
+   */
+  async function handOver(name: string, schedule: string[]): Promise<number[]> {
     const started = await tend([
       'start',
       fixture('task.js'),
       '--name',
-      'tick',
-      '--schedule',
-      '*/5 * * * * *',
+      name,
+      ...schedule,
       '--env',
-      `TASK_FILE=${runsFile('tick')}`,
+      `TASK_FILE=${runsFile(name)}`,
       '--env',
       'TASK_MS=50',
       '--json',
     ]);
     assert.equal(started.code, 0, started.stderr);
-    const exported = await tend(['export', 'systemd', 'tick', '--out', out, '--json']);
+    const exported = await tend(['export', 'systemd', name, '--out', out, '--json']);
     assert.equal(exported.code, 0, exported.stderr);
-    const units = JSON.parse(exported.stdout) as Exported;
-    const timer = units.units[0]?.timer;
-    assert.ok(typeof timer === 'string', exported.stdout);
+    const unit = (JSON.parse(exported.stdout) as Exported).units[0];
+    assert.ok(typeof unit?.timer === 'string', exported.stdout);
     // Handed over to systemd: tend runs it no more.
-    assert.equal((await tend(['delete', 'tick'])).code, 0);
-    const before = runs('tick').length;
-    await lab.ok(['cp', units.units[0]?.file as string, timer, '/etc/systemd/system/']);
+    assert.equal((await tend(['delete', name])).code, 0);
+    const before = runs(name).length;
+    await lab.ok(['cp', unit.file, unit.timer, '/etc/systemd/system/']);
     await lab.ok(['systemctl', 'daemon-reload']);
-    await lab.ok(['systemctl', 'enable', '--now', 'tick.timer']);
-    await waitFor(() => runs('tick').length >= before + 3, 'three runs by systemd', 40_000, 200);
-    const times = await startTimes('tick.service');
-    assert.ok(times.length >= 3, `systemd started tick.service ${times.length} times`);
+    await lab.ok(['systemctl', 'enable', '--now', `${name}.timer`]);
+    await waitFor(() => runs(name).length >= before + 3, 'three runs by systemd', 40_000, 200);
+    const times = await startTimes(`${name}.service`);
+    assert.ok(times.length >= 3, `systemd started ${name}.service ${times.length} times`);
+    // Where the export says its output goes: the journal, under the unit's SyslogIdentifier.
+    assert.match(await lab.ok(['journalctl', '--no-pager', '-o', 'cat', '-t', name]), /task done, exiting with 0/);
+    return times;
+  }
+
+  req.it('a cron job (every 5 s): the timer starts its oneshot service on the schedule; output in the journal', async () => {
+    const times = await handOver('tick', ['--schedule', '*/5 * * * * *']);
     // On the schedule: at second 0, 5, 10, … of the minute (AccuracySec=1s allows up to a second late).
     for (const t of times) assert.ok(t % 5 < 1.5, `a start at ${t} is off the */5 schedule`);
     const show = await lab.ok(['systemctl', 'show', '-p', 'Type', '-p', 'Result', 'tick.service']);
     assert.match(show, /^Type=oneshot$/m);
     assert.match(show, /^Result=success$/m);
-    // Where the export says its output goes: the journal, under the unit's SyslogIdentifier.
-    const journal = await lab.ok(['journalctl', '--no-pager', '-o', 'cat', '-t', 'tick']);
-    assert.match(journal, /task done, exiting with 0/);
   });
 
   req.it('an interval job (every 3 s, run at start) runs at once, then every 3 s', async () => {
-    const started = await tend([
-      'start',
-      fixture('task.js'),
-      '--name',
-      'every',
-      '--schedule-interval',
-      '3s',
-      '--run-at-start',
-      '--env',
-      `TASK_FILE=${runsFile('every')}`,
-      '--env',
-      'TASK_MS=50',
-      '--json',
-    ]);
-    assert.equal(started.code, 0, started.stderr);
-    const exported = JSON.parse((await tend(['export', 'systemd', 'every', '--out', out, '--json'])).stdout) as Exported;
-    assert.equal((await tend(['delete', 'every'])).code, 0);
-    await waitFor(async () => (await tend(['list', '--json'])).stdout.trim() === '[]' || undefined, 'tend to hold no app');
-    const before = runs('every').length;
-    await lab.ok(['cp', exported.units[0]?.file as string, exported.units[0]?.timer as string, '/etc/systemd/system/']);
-    await lab.ok(['systemctl', 'daemon-reload']);
-    await lab.ok(['systemctl', 'enable', '--now', 'every.timer']);
-    await waitFor(() => runs('every').length >= before + 3, 'three runs by systemd', 40_000, 200);
-    const times = await startTimes('every.service');
-    assert.ok(times.length >= 3, `systemd started every.service ${times.length} times`);
+    const times = await handOver('every', ['--schedule-interval', '3s', '--run-at-start']);
     // OnUnitActiveSec=3s counts from the last start: each start ~3 s after the one before.
     for (let i = 1; i < times.length; i++) {
       const gap = (times[i] as number) - (times[i - 1] as number);
       assert.ok(gap > 2.5 && gap < 4.6, `gap ${gap.toFixed(2)} s between runs`);
     }
-    assert.match(await lab.ok(['journalctl', '--no-pager', '-o', 'cat', '-t', 'every']), /task done, exiting with 0/);
   });
 });
 

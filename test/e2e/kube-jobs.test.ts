@@ -48,6 +48,17 @@ describe('tasks as init containers and a job as a CronJob, played by podman', ()
   const image = `localhost/tend-jobs-${process.pid}:1`;
   const state = async (name: string): Promise<State> =>
     JSON.parse((await lab.podman('inspect', name, '--format', '{{json .State}}')).stdout) as State;
+  /** The container's state once it is `status` (exited, running). */
+  const reach = (name: string, status: string, what: string): Promise<State> =>
+    waitFor(
+      async () => {
+        const s = await state(name);
+        return s.Status === status ? s : undefined;
+      },
+      what,
+      60_000,
+      250,
+    );
   req.before(async () => {
     t = new TendHome();
     lab = new KubeLab();
@@ -76,25 +87,9 @@ describe('tasks as init containers and a job as a CronJob, played by podman', ()
         .map((o) => stringify(o))
         .join('---\n');
     await lab.play(part('web', 'migrate'), {});
-    const migrate = await waitFor(
-      async () => {
-        const s = await state('web-pod-0-migrate');
-        return s.Status === 'exited' ? s : undefined;
-      },
-      'the init container to finish',
-      60_000,
-      250,
-    );
+    const migrate = await reach('web-pod-0-migrate', 'exited', 'the init container to finish');
     assert.equal(migrate.ExitCode, 0);
-    const webState = await waitFor(
-      async () => {
-        const s = await state('web-pod-0-web');
-        return s.Status === 'running' ? s : undefined;
-      },
-      'web to run',
-      60_000,
-      250,
-    );
+    const webState = await reach('web-pod-0-web', 'running', 'web to run');
     assert.ok(
       Date.parse(webState.StartedAt) >= Date.parse(migrate.FinishedAt),
       `web started ${webState.StartedAt}, migrate ended ${migrate.FinishedAt}`,
@@ -120,15 +115,7 @@ describe('tasks as init containers and a job as a CronJob, played by podman', ()
     assert.equal(cron.spec.schedule, '*/5 * * * *');
     assert.equal(cron.spec.jobTemplate.spec.template.spec.restartPolicy, 'Never');
     await lab.playJobPod(manifest, 'report');
-    const done = await waitFor(
-      async () => {
-        const s = await state('report-run-report');
-        return s.Status === 'exited' ? s : undefined;
-      },
-      'the job pod to finish',
-      60_000,
-      250,
-    );
+    const done = await reach('report-run-report', 'exited', 'the job pod to finish');
     assert.equal(done.ExitCode, 0);
     const env = (await lab.podman('logs', 'report-run-report')).stdout;
     assert.match(env, /task done, exiting with 0/);
