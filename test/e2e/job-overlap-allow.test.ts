@@ -65,6 +65,14 @@ describe('scheduled jobs with overlap: allow', () => {
     );
     const log = (await t.run(['logs', 'side', '--lines', '200', '--no-follow', '--out'])).stdout;
     assert.match(log, /\[tend\] run started \(schedule\) at \S+ alongside the running one, as side~\d; its output: \S+side-\d-out\.log/);
+    // Never saved (resurrect would run them again) nor exported: they are the job's.
+    const saved = await t.json<{ apps: string[] }>(['save']);
+    assert.deepEqual(saved.apps, ['side']);
+    const units = await t.json<{ units: Array<{ app: string }> }>(['export', 'systemd', 'all', '--out', join(t.home, 'units')]);
+    assert.deepEqual(
+      units.units.map((u) => u.app),
+      ['side'],
+    );
     // tend stop stops the job's run and the ones alongside; each run alongside is removed once it ended.
     const stopped = await t.json<ProcessJson[]>(['stop', 'side']);
     assert.ok(
