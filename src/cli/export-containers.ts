@@ -68,7 +68,8 @@ async function fromDaemon(targets: string[], ctx: CliContext): Promise<AppSpec[]
   const client = await ctx.client();
   const specs = new Map<string, AppSpec>();
   for (const target of targets.length > 0 ? targets : ['all']) {
-    for (const d of await client.call('process.describe', { target, showSecrets: true })) specs.set(d.spec.name, d.spec);
+    for (const d of await client.call('process.describe', { target, showSecrets: true }))
+      if (d.spec.runOf === undefined) specs.set(d.spec.name, d.spec);
   }
   if (specs.size === 0)
     throw new TendError('E_APP_NOT_FOUND', 'no apps to export', {

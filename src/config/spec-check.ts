@@ -145,6 +145,7 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
     }
     if (s.waitReady !== true) bad('waitReady', '`true` with readyLogLine', s.waitReady);
   }
+  if (s.runOf !== undefined && (!Number.isInteger(s.runOf) || (s.runOf as number) < 0)) bad('runOf', 'an app id', s.runOf);
   if (s.configFile !== undefined && (typeof s.configFile !== 'string' || !isAbsolute(s.configFile)))
     bad('configFile', 'an absolute path', s.configFile);
   if (s.watch !== undefined) checkWatchShape(s.watch, bad);
@@ -156,7 +157,7 @@ export function checkAppSpec(value: unknown, where: string): AppSpec {
     if (
       key in SCHEMA_KEY ||
       key in STRUCTURED ||
-      ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs', 'proxy'].includes(key)
+      ['name', 'exec', 'log', 'pm2', 'userEnv', 'configFile', 'watch', 'pty', 'runAs', 'proxy', 'runOf'].includes(key)
     )
       continue;
     const schemaKey = snakeKey(key);

@@ -84,7 +84,10 @@ function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[]; inst
   // specs() and list() are both in id order over the same registry.
   const keep = specs
     .map((spec, i) => ({ spec, info: infos[i] }))
-    .filter(({ spec, info }) => info?.name === spec.name && (WANTED.has(info.status) || wantedAtRest(spec, info)));
+    // A job's run alongside is not saved: resurrect starts the job, never a second run of it.
+    .filter(
+      ({ spec, info }) => info?.name === spec.name && spec.runOf === undefined && (WANTED.has(info.status) || wantedAtRest(spec, info)),
+    );
   const ids = keep.map((k) => k.info?.id ?? 0);
   return { specs: keep.map((k) => k.spec), ids, instanceIds: ids.map((id) => supervisor.instanceIdsOf(id) ?? null) };
 }

@@ -5,7 +5,7 @@ import { checkAppSpec } from '../config/spec-check.js';
 import { APPLY_MODES, type ApplyMode, type Target } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { DaemonInfo } from '../protocol/daemon-info.js';
-import type { ProcessDetail, WatchStatus } from '../protocol/process-info.js';
+import type { ProcessDetail, ProcessInfo, WatchStatus } from '../protocol/process-info.js';
 import { redactDetail } from '../protocol/secrets.js';
 import { checkStreams, checkTarget, optionalTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
@@ -91,7 +91,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       );
     },
     'process.startTarget': (p) => supervisor.startTarget(target(p)),
-    'process.stop': (p) => supervisor.stop(target(p)),
+    'process.stop': async (p) => withAlongside(await supervisor.stop(target(p)), deps.observer, (id) => supervisor.stop(id)),
     'process.restart': (p) => supervisor.restart(target(p)),
     'process.reload': (p) => supervisor.reload(target(p), { parallel: positiveInt(p.parallel, 'parallel') ?? 1 }),
     'process.scale': (p) => {
@@ -101,7 +101,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         });
       return supervisor.scale(target(p), p.instances, p.relative === true);
     },
-    'process.delete': (p) => supervisor.delete(target(p)),
+    'process.delete': async (p) => withAlongside(await supervisor.delete(target(p)), deps.observer, (id) => supervisor.delete(id)),
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.listRows(),
     // One record per list row: a held app's instances each with their own status, pid and tree.
@@ -191,4 +191,22 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     // An instance id flushes its app's files (the instances of a held app share them).
     'logs.flush': (p) => ({ files: logs.flush([...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle.id))]) }),
   };
+}
+
+/**
+ * A job's runs alongside (overlap: allow) go with it: `tend stop <job>` stops them too, `tend
+ * delete <job>` deletes them. One that ended meanwhile (and was deleted) is passed over.
+ */
+async function withAlongside(rows: ProcessInfo[], observer: Observer, act: (id: number) => Promise<ProcessInfo[]>): Promise<ProcessInfo[]> {
+  const done = new Set(rows.map((r) => r.id));
+  const more: ProcessInfo[] = [];
+  for (const id of observer.alongsideOf([...done])) {
+    if (done.has(id)) continue;
+    try {
+      more.push(...(await act(id)));
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'E_APP_NOT_FOUND') throw err;
+    }
+  }
+  return [...rows, ...more];
 }

@@ -20,6 +20,7 @@ import { EventBus } from './event-bus.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { LogRouter } from './log-router.js';
 import { Observer } from './observer.js';
+import { jobOptions } from './job-runs.js';
 import { ReadyLines } from './ready-lines.js';
 import { restoreWeb, type WebControl } from './web-handlers.js';
 import type { WebServer } from '../web/web-server.js';
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
     log: daemonLog,
     idleMs: envMs('TEND_SAMPLE_IDLE_MS', 5000),
     watchedMs: envMs('TEND_SAMPLE_WATCHED_MS', 1000),
-    note: (id, line) => logs.note(id, line),
+    ...jobOptions(paths, daemonLog, health, logs),
   });
   const exists = (id: number): boolean => supervisor.rowOwner(id) !== undefined;
   const readyLines = new ReadyLines(

@@ -1,6 +1,7 @@
 import { HealthMonitor } from '../health/health-monitor.js';
 import { CronRestarts } from '../limits/cron-restarts.js';
-import { JobSchedules } from '../limits/job-schedules.js';
+import { JobSchedules, type RunCause } from '../limits/job-schedules.js';
+import { alongsideSpec } from '../limits/job-alongside.js';
 import { MaxAges } from '../limits/max-age.js';
 import { formatDuration } from '../lib/duration.js';
 import { memoryOverLimit } from '../limits/memory-limit.js';
@@ -10,6 +11,7 @@ import { PortScanner, type PortScanApp } from '../metrics/ports.js';
 import { MetricsSampler } from '../metrics/sampler.js';
 import type { AppMetrics, HolderFigures } from '../protocol/metrics.js';
 import type { ProcessDetail, ProcessInfo } from '../protocol/process-info.js';
+import type { SavedJob } from '../protocol/process-info.js';
 import type { Observed } from '../supervisor/handle-types.js';
 import { isUpState } from '../supervisor/process-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -23,6 +25,11 @@ export interface ObserverOptions {
   watchedMs: number;
   /** Writes a line of tend's own into an app's log (a scheduled job's run header). */
   note?(id: number, line: string): void;
+  /** Scheduled jobs' records the previous daemon kept, and where to keep them (see JobSchedulesOptions). */
+  savedJobs?: Map<number, SavedJob>;
+  saveJobs?(jobs: SavedJob[]): void;
+  /** The log files of a run alongside (overlap: allow), by its app name. */
+  runLogs(name: string): { out: string; err: string };
 }
 
 type ObservedDetail = Pick<
@@ -72,12 +79,18 @@ export class Observer {
         this.opts.note?.(id, `[tend] run started (${why}) at ${new Date(opts.now()).toISOString()}`);
         void this.supervisor?.startTarget(id).catch((err: Error) => opts.log('job-run-failed', { id, error: err.message }));
       },
+      runAlongside: (id, why) => this.runAlongside(id, why),
+      finished: (runId) => {
+        void this.supervisor?.delete(runId).catch((err: Error) => opts.log('job-run-delete-failed', { id: runId, error: err.message }));
+      },
       running: (id) => {
         const s = this.supervisor?.handle(id)?.state;
         return s !== undefined && (isRunning(s) || s === 'waiting');
       },
       changed: (id) => this.supervisor?.observedChanged(id),
       log: opts.log,
+      ...(opts.savedJobs === undefined ? {} : { saved: opts.savedJobs }),
+      ...(opts.saveJobs === undefined ? {} : { save: opts.saveJobs }),
     });
     this.cron = new CronRestarts((id, pattern) => this.supervisor?.autoRestart(id, 'cron', `cron_restart \`${pattern}\``), opts.log);
   }
@@ -87,6 +100,30 @@ export class Observer {
     this.supervisor = supervisor;
     for (const info of supervisor.list()) this.onState(info);
     this.sampler.start();
+  }
+
+  /** overlap: allow: another run of job `id`, as an app `<job>~N` of its own (see job-alongside.ts). */
+  private runAlongside(id: number, why: RunCause): void {
+    const sup = this.supervisor;
+    const h = sup?.handle(id);
+    if (sup === null || h === undefined) return;
+    const taken = new Set(sup.list().map((p) => p.name));
+    let n = 2;
+    while (taken.has(`${h.spec.name}~${n}`)) n += 1;
+    const name = `${h.spec.name}~${n}`;
+    const logs = this.opts.runLogs(name);
+    this.opts.note?.(
+      id,
+      `[tend] run started (${why}) at ${new Date(this.opts.now()).toISOString()} alongside the running one, as ${name}; its output: ${logs.out}`,
+    );
+    sup
+      .start(alongsideSpec(h.spec, id, name, logs))
+      .catch((err: Error) => this.opts.log('job-run-failed', { id, name, error: err.message }));
+  }
+
+  /** The runs alongside these jobs (stopped and deleted with them). */
+  alongsideOf(ids: readonly number[]): number[] {
+    return this.jobs.alongside.idsOf(ids);
   }
 
   /** For the supervisor: the live figures of a run. */
@@ -109,6 +146,8 @@ export class Observer {
   /** Every state change of an app: (re)arm its health checks and cron schedule. */
   onState(info: ProcessInfo, deleted = false): void {
     const h = this.supervisor?.handle(info.id);
+    if (deleted) this.jobs.alongside.drop(info.id);
+    else if (h?.spec.runOf !== undefined) this.jobs.onRunState(info, h.spec.runOf);
     if (deleted || h === undefined) {
       this.health.untrack(info.id);
       this.cron.set(info.id, null);
@@ -124,7 +163,7 @@ export class Observer {
       h.spec.maxAgeMs,
       h.spec.maxAgeJitterMs ?? 0,
     );
-    this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null);
+    this.jobs.set(info.id, isScheduled(h.spec) ? h.spec : null, h.createdAt);
     this.jobs.onState(info);
     this.cron.set(info.id, h.spec.cronRestart ?? null);
     const live = h.pid !== null && isUpState(h.state);

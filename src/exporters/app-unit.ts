@@ -125,8 +125,8 @@ function renderTimer(spec: AppSpec, unitName: string, generator: string): string
     timer.push(`OnActiveSec=${spec.runAtStart === true ? '0' : every}`, `OnUnitActiveSec=${every}`);
   }
   timer.push('AccuracySec=1s', 'Persistent=false', `Unit=${unitName}`);
-  if (spec.overlap === 'queue')
-    timer.push('# overlap: queue is not mapped: systemd skips a time while the service still runs (overlap: skip).');
+  if (spec.overlap === 'queue' || spec.overlap === 'allow')
+    timer.push(`# overlap: ${spec.overlap} is not mapped: systemd skips a time while the service still runs (overlap: skip).`);
   return renderUnit(
     [`${generator} from app "${spec.name}" (its schedule).`],
     [

@@ -139,8 +139,10 @@ export interface AppSpec {
   /** A scheduled job (`schedule` cron pattern, or `schedule_interval`): each run is a `task`; absent = not scheduled. */
   schedule?: string;
   scheduleIntervalMs?: number;
-  /** A scheduled job's time while it still runs: skip it, or queue one run. */
-  overlap?: 'skip' | 'queue';
+  /** A scheduled job's time while it still runs: skip it, queue one run, or allow another run alongside. */
+  overlap?: 'skip' | 'queue' | 'allow';
+  /** A run alongside of a scheduled job (overlap: allow): the job's app id. Removed when its run ends; never saved nor exported. */
+  runOf?: number;
   /** Run a scheduled job when it is started or applied. */
   runAtStart?: boolean;
   /** `max_age`: recycle each run after this long (ms), plus up to maxAgeJitterMs at random; absent = never. */

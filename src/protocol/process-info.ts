@@ -72,8 +72,26 @@ export interface JobStatus {
   lastRun: { startedAt: number; durationMs: number; code: number | null; signal: string | null } | null;
   /** A run is queued behind the running one (overlap: queue). */
   queued: boolean;
-  /** Due times skipped because a run was still running (overlap: skip), since the daemon started. */
+  /** Due times skipped because a run was still running (overlap: skip). */
   skipped: number;
+  /** Due times that passed while no daemon ran (not caught up: see docs/configuration.md). */
+  missed: number;
+  /** overlap: allow: the runs going alongside the job's own (each an app `<job>~N`); absent when none. */
+  alongside?: Array<{ id: number; name: string; pid: number | null }>;
+}
+
+/** What a daemon keeps of a scheduled job across its own restart (jobs.json in the home). */
+export interface SavedJob {
+  id: number;
+  /** The app's creation time: a record never passes to another app that got the same id. */
+  createdAt: number;
+  lastRun: JobStatus['lastRun'];
+  /** The run going when it was written (its end is then seen by the next daemon). */
+  runStartedAt: number | null;
+  /** The next due time when it was written: a restarted daemon keeps the schedule's phase and knows what it missed. */
+  nextRunAt: number | null;
+  skipped: number;
+  missed: number;
 }
 
 /** One managed process as the list shows it. */

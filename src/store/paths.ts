@@ -26,6 +26,8 @@ export interface TendPaths {
   lockIdFile: string;
   /** The published process list (`tend list` reads it while the daemon lives; see status-snapshot). */
   statusFile: string;
+  /** Scheduled jobs' last run and next time, so a restarted daemon shows them and keeps the schedule's phase. */
+  jobsFile: string;
   /** What `tend save` wrote; never touched by a daemon shutdown. */
   dumpFile: string;
   dumpBackup: string;
@@ -101,6 +103,7 @@ export function tendPaths(home: string): TendPaths {
     legacyIntentFile: join(home, 'intents.jsonl'),
     lockIdFile: join(home, 'lock-id'),
     statusFile: join(home, 'status.json'),
+    jobsFile: join(home, 'jobs.json'),
     dumpFile: join(home, 'dump.json'),
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),

@@ -7,6 +7,7 @@ import type { ProcessInfo } from '../protocol/process-info.js';
 import { describeWriteError, isDiskError, writeFileAtomic } from '../store/atomic-write.js';
 import { IntentLog } from '../store/intent-log.js';
 import type { OperationEntry } from './handle-types.js';
+import { faultPoint } from './fault-points.js';
 import type { TendPaths } from '../store/paths.js';
 import { STATE_VERSION, writeState } from '../store/state-file.js';
 
@@ -47,6 +48,7 @@ export class Persistence {
     try {
       this.intents.append(entry);
       if (this.health.has('intents')) this.health.set('intents', null);
+      if ((entry as { op?: unknown }).op === 'spawned') faultPoint('after-spawned');
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause ?? err;
       this.health.set('intents', `${diskWord(cause)}cannot record intents in ${this.paths.intentFile}: ${describeWriteError(cause)}`);

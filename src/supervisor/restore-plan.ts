@@ -59,6 +59,8 @@ export function planRestore(
   /** The restart count each journaled run started with (the state file may predate the run). */
   const restartsAt = new Map<string, number>();
   const lastOp = new Map<number, 'spawn' | 'stop' | 'delete'>();
+  /** The run token of each app's last journaled spawn. */
+  const lastSpawn = new Map<number, string>();
   /** Operations not finished per app: from state.json, then as the journal moves them on. */
   const pending = new Map<number, PendingOp>();
   for (const r of state.records) if (r.pending != null) pending.set(r.id, r.pending);
@@ -107,6 +109,7 @@ export function planRestore(
     if (record !== undefined && spec !== null) record.spec = spec;
     if (record === undefined && spec !== null) byId.set(intent.id, newRecord(intent.id, spec, intent.createdAt ?? now));
     lastOp.set(intent.id, 'spawn');
+    lastSpawn.set(intent.id, intent.token);
     // A new run was made for it (adopted by its token, or started again below): its part of
     // any operation before is done.
     pending.delete(intent.id);
@@ -148,12 +151,7 @@ export function planRestore(
       mode = 'adopt';
     } else if (recordedAlive) {
       mode = 'adopt';
-    } else {
-      // A spawn was journaled, or recorded as under way (a run state with no pid), but no run
-      // of it lives: it died at once or never came up. Start it again (the user or the restart
-      // policy wanted it running).
-      mode = op === 'spawn' || spawnUnderWay(record) ? 'start' : 'dead';
-    }
+    } else mode = deadOrStart(record, op, lastSpawn.get(record.id), spawnedAt);
     record.pending = pending.get(record.id) ?? null;
     // A live run made at or after the operation was asked for is its run (the state file, or
     // the backup it came from, was written before that spawn).
@@ -182,6 +180,39 @@ export function planRestore(
     );
   }
   return { nextId, apps, stray, notices };
+}
+
+/** No live run of the record: restarted by policy (`dead`), or started again (`start`). */
+function deadOrStart(
+  record: ProcessRecord,
+  op: 'spawn' | 'stop' | 'delete' | undefined,
+  token: string | undefined,
+  spawnedAt: Map<string, { pid: number; startTicks: string | null }>,
+): 'dead' | 'start' {
+  // A spawn was journaled, or recorded as under way (a run state with no pid), but no run of it
+  // lives: it died at once or never came up. Start it again (the user or the restart policy
+  // wanted it running).
+  const underWay = op === 'spawn' || spawnUnderWay(record);
+  // But a task (a job's run) that came up and ended while no daemon watched ran: its end is seen
+  // as any exit unseen; starting it again would run it twice.
+  if (underWay && record.spec.task === true && ranTask(record, token ?? record.token ?? undefined, spawnedAt)) return 'dead';
+  return underWay ? 'start' : 'dead';
+}
+
+/** The journaled spawn of a task came up (its pid was journaled): the record takes that run, as one that ended. */
+function ranTask(
+  record: ProcessRecord,
+  token: string | undefined,
+  spawnedAt: Map<string, { pid: number; startTicks: string | null }>,
+): boolean {
+  const came = token === undefined ? undefined : spawnedAt.get(token);
+  if (came === undefined) return false;
+  record.pid = came.pid;
+  record.startTicks = came.startTicks;
+  record.token = token as string;
+  record.startedAt = (came.startTicks === null ? null : startedAtMs(came.startTicks)) ?? record.startedAt;
+  record.snapshot = { ...record.snapshot, state: 'online', afterStop: 'nothing', forced: false, reason: null };
+  return true;
 }
 
 /** No run found for a record whose state says one was being made (spawned, never journaled as done). */

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TendHome, fixture, waitFor, type ProcessJson } from '../helpers/tend.js';
-
-type Job = ProcessJson & {
-  job?: {
-    nextRunAt: number | null;
-    lastRun: { startedAt: number; durationMs: number; code: number | null } | null;
-    queued: boolean;
-    skipped: number;
-  };
-};
+import { startTask, taskRuns, type JobJson } from '../helpers/jobs.js';
+import { TendHome, fixture, waitFor } from '../helpers/tend.js';
 
 describe('scheduled jobs', () => {
   let t: TendHome;
-  const runs = (name: string): string[] => {
-    const f = join(t.home, `${name}.runs`);
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-  };
-  const job = async (name: string): Promise<Job> => (await t.app(name)) as Job;
-  const start = (name: string, ...args: string[]): Promise<unknown> =>
-    t.json(['start', fixture('task.js'), '--name', name, '--env', `TASK_FILE=${join(t.home, `${name}.runs`)}`, ...args]);
+  const runs = (name: string): string[] => taskRuns(t, name);
+  const job = async (name: string): Promise<JobJson> => (await t.app(name)) as JobJson;
+  const start = (name: string, ...args: string[]): Promise<unknown> => startTask(t, name, ...args);
   before(() => {
     t = new TendHome();
   });
@@ -122,7 +108,7 @@ describe('scheduled jobs', () => {
       [['--schedule', 'not cron'], /schedule/],
       [['--schedule', '* * * * *', '--schedule-interval', '1m'], /not both/],
       [['--schedule-interval', '10ms'], /at least 1s/],
-      [['--schedule-interval', '1m', '--overlap', 'allow'], /overlap/],
+      [['--schedule-interval', '1m', '--overlap', 'sometimes'], /overlap/],
     ] as Array<[string[], RegExp]>) {
       const r = await t.run(['start', fixture('task.js'), '--name', 'bad', ...args]);
       assert.equal(r.code, 2, args.join(' '));

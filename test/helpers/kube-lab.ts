@@ -110,10 +110,14 @@ export class KubeLab {
   }
 
   /**
-   * `podman kube play` of a manifest. Two adaptations, both outside the manifest's meaning:
+   * `podman kube play` of a manifest. Adaptations, outside what is being checked:
    * - podman 4.3 cannot read the Secret documents it is given (its env lookup expects a flat JSON
    *   object of base64 values), so each Secret becomes a podman secret in that form;
-   * - each containerPort is published on 127.0.0.1 at the host port `ports` gives for it.
+   * - each containerPort is published on 127.0.0.1 at the host port `ports` gives for it;
+   * - a pod with init containers is played with restartPolicy Never and podman's init type
+   *   `always`: podman 4.3 applies the pod's restartPolicy Always to init containers too (it
+   *   restarts one that completed, then fails removing it: "failed to remove once init
+   *   container"), and `always` keeps the finished init container for `podman inspect`.
    */
   async play(manifest: string, ports: Record<number, number>): Promise<string> {
     const docs = parseAllDocuments(manifest)
@@ -122,6 +126,10 @@ export class KubeLab {
     const rest: Record<string, any>[] = [];
     for (const doc of docs) {
       if (doc.kind !== 'Secret') {
+        if ((doc.spec?.template?.spec?.initContainers ?? []).length > 0) {
+          doc.spec.template.spec.restartPolicy = 'Never';
+          doc.metadata.annotations = { ...doc.metadata.annotations, 'io.podman.annotations.init.container.type': 'always' };
+        }
         for (const c of doc.spec?.template?.spec?.containers ?? []) {
           for (const p of c.ports ?? []) {
             const host = ports[p.containerPort as number];
@@ -146,9 +154,28 @@ export class KubeLab {
     this.played.push(file);
     // A pod left by a run that was killed before its cleanup holds the same name (podman names a
     // Deployment's pod <name>-pod-0): remove it, or the play fails with "pod already exists".
-    for (const doc of rest) if (doc.kind === 'Deployment') await this.podman('pod', 'rm', '-f', `${doc.metadata.name as string}-pod-0`);
+    for (const doc of rest) {
+      if (doc.kind === 'Deployment') await this.podman('pod', 'rm', '-f', `${doc.metadata.name as string}-pod-0`);
+      if (doc.kind === 'Pod') await this.podman('pod', 'rm', '-f', doc.metadata.name as string);
+    }
     await this.must(this.podman('kube', 'play', '--network', 'slirp4netns', file), 'podman kube play');
     return file;
+  }
+
+  /**
+   * podman 4.3 plays Pods, Deployments, ConfigMaps and volumes, not Jobs or CronJobs: what a
+   * CronJob would run at each due time (its jobTemplate's pod) is played as a Pod named
+   * `<name>-run`, with the manifest's other documents (ConfigMaps, Secrets) it refers to.
+   */
+  async playJobPod(manifest: string, cronJob: string): Promise<string> {
+    const docs = parseAllDocuments(manifest).map((d) => d.toJS() as Record<string, any>);
+    const cron = docs.find((d) => d.kind === 'CronJob' && d.metadata.name === cronJob);
+    if (cron === undefined) throw new Error(`no CronJob ${cronJob} in the manifest`);
+    const template = cron.spec.jobTemplate.spec.template;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: `${cronJob}-run` }, spec: template.spec };
+    const refs = JSON.stringify(template.spec);
+    const used = docs.filter((d) => (d.kind === 'ConfigMap' || d.kind === 'Secret') && refs.includes(`"${d.metadata.name as string}"`));
+    return this.play([...used, pod].map((d) => stringify(d)).join('---\n'), {});
   }
 
   /** `podman-compose up -d` of DIR/compose.yaml as `project`. */

@@ -67,6 +67,8 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.equal(init[0].name, 'migrate');
     assert.deepEqual([...init[0].command, ...init[0].args], ['node', '/srv/app/apps/forever.js', '--migrate']);
     assert.deepEqual(init[0].envFrom, [{ configMapRef: { name: 'migrate-env' } }]);
+    // The API server (and podman) refuse an init container with a lifecycle hook or probes.
+    for (const key of ['lifecycle', 'readinessProbe', 'livenessProbe', 'startupProbe']) assert.equal(init[0][key], undefined, key);
     assert.ok(kinds.includes('ConfigMap/migrate-env'));
     assert.doesNotMatch(r.stderr, /depends_on migrate/, 'the init task is mapped, not warned about');
     assert.match(r.stderr, /depends_on cache \(Kubernetes starts pods in any order/);
@@ -76,7 +78,10 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.equal(nightly.spec.concurrencyPolicy, 'Forbid');
     assert.equal(nightly.spec.jobTemplate.spec.template.spec.restartPolicy, 'Never');
     assert.match(r.stderr, /nightly: overlap queue has no CronJob meaning/);
-    assert.equal((objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'every15') as any).spec.schedule, '*/15 * * * *');
+    const every15 = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'every15') as any;
+    assert.equal(every15.spec.schedule, '*/15 * * * *');
+    assert.equal(every15.spec.concurrencyPolicy, 'Allow', 'overlap: allow');
+    assert.equal(nightly.spec.concurrencyPolicy, 'Forbid');
     assert.ok(kinds.includes('Job/odd'));
     assert.match(r.stderr, /odd: schedule_interval 420000 ms is not a whole number of minutes dividing an hour/);
     const compose = await t.run(['export', 'compose', file, '--image', 'registry.example.com/app:1', '--workdir', '/srv/app']);

@@ -43,6 +43,8 @@ describe('scheduled jobs exported', () => {
     const every = renderAppUnit(sampleSpec({ name: 'sync', task: true, scheduleIntervalMs: 600_000, runAtStart: true }), OPTS);
     assert.match(every.timer ?? '', /^OnActiveSec=0$/m);
     assert.match(every.timer ?? '', /^OnUnitActiveSec=600s$/m);
+    const allow = renderAppUnit(sampleSpec({ name: 'many', task: true, scheduleIntervalMs: 60_000, overlap: 'allow' }), OPTS);
+    assert.match(allow.timer ?? '', /overlap: allow is not mapped/);
     assert.equal(renderAppUnit(sampleSpec({ name: 'web' }), OPTS).timer, null);
     assert.throws(() => renderAppUnit(sampleSpec({ name: 'odd', task: true, schedule: '0 0 1 * 1' }), OPTS), /cannot export its schedule/);
   });

@@ -71,6 +71,30 @@ describe('monit layout', () => {
     assert.ok(layout(view())[2]?.startsWith('\x1b[7m'), 'the selected row is in inverse video');
   });
 
+  it("shows a selected job's last run and next time", () => {
+    const job = {
+      id: 2,
+      name: 'report',
+      status: 'stopped' as const,
+      pid: null,
+      restarts: 0,
+      uptimeMs: 0,
+      cpuPercent: null,
+      memoryBytes: null,
+      job: {
+        nextRunAt: Date.now() + 60_000,
+        lastRun: { startedAt: 1, durationMs: 1500, code: 0, signal: null },
+        queued: false,
+        skipped: 0,
+        missed: 0,
+      },
+    };
+    const text = layout(view({ apps: [job], selected: 0, cols: 120 }))
+      .map(strip)
+      .join('\n');
+    assert.match(text, /report {2}job exit 0 in \S+, next \d\d:\d\d:\d\d/);
+  });
+
   it('says when a filter matches nothing', () => {
     assert.match(
       layout(view({ apps: [], selected: -1, filter: 'zz' }))

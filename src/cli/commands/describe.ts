@@ -79,12 +79,17 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ]);
     const j = d.job;
     rows.push(['next run', j?.nextRunAt == null ? '-' : new Date(j.nextRunAt).toISOString()]);
-    rows.push([
-      'last run',
+    const notes = `${j?.queued === true ? '; one run queued' : ''}${(j?.skipped ?? 0) > 0 ? `; ${j?.skipped} skipped (still running)` : ''}${(j?.missed ?? 0) > 0 ? `; ${j?.missed} missed (tend was down)` : ''}`;
+    const last =
       j?.lastRun == null
         ? '-'
-        : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}${j.queued ? '; one run queued' : ''}${j.skipped > 0 ? `; ${j.skipped} skipped (still running)` : ''}`,
-    ]);
+        : `${new Date(j.lastRun.startedAt).toISOString()}, ${j.lastRun.signal ?? `exit code ${String(j.lastRun.code)}`}, took ${formatDuration(j.lastRun.durationMs)}`;
+    rows.push(['last run', `${last}${notes}`]);
+    if (j?.alongside !== undefined)
+      rows.push([
+        'runs going',
+        `${1 + j.alongside.length}: pid ${String(d.pid ?? '-')} (this app)${j.alongside.map((r) => `, pid ${String(r.pid ?? '-')} (${r.name})`).join('')}`,
+      ]);
   }
   if (d.spec.readyLogLine !== undefined)
     rows.push([

@@ -61,7 +61,8 @@ Options${CONTAINER_HELP.split('\n\nOptions')[1]}`,
     }
     const details = await client.call('process.describe', { target: target ?? 'all', showSecrets: true });
     const specs = new Map<string, AppSpec>();
-    for (const d of details) specs.set(d.spec.name, d.spec);
+    // A job's run alongside (overlap: allow) is the job's, not an app to hand over.
+    for (const d of details) if (d.spec.runOf === undefined) specs.set(d.spec.name, d.spec);
     const result = writeAppUnits([...specs.values()], {
       dir: resolve(ctx.cwd, values.out ?? '.'),
       user: values.user ?? null,

@@ -13,13 +13,14 @@ Options
   --json   print [{ id, name, outcome }] (started, queued or skipped)
 
 Exit codes
-  0 started or queued; 1 a run was skipped (its previous run still runs, overlap: skip), or an
+  0 started or queued; 1 a run was skipped (its previous run still runs, or 4 at once), or an
   unknown app; 2 bad usage or not a scheduled job; 3 daemon unreachable
 
 Notes
   Runs a scheduled job (\`schedule\` or \`schedule_interval\`) now, outside its schedule, as its
-  own time would: when its previous run still runs, \`overlap: queue\` queues one run and
-  \`overlap: skip\` skips it. \`tend start <job>\` also runs a job that is not running.`,
+  own time would: when its previous run still runs, \`overlap: queue\` queues one run,
+  \`overlap: skip\` skips it, and \`overlap: allow\` starts one alongside (skipped at 4 runs at
+  once). \`tend start <job>\` also runs a job that is not running.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, TRIGGER_OPTIONS, 'trigger');
     if (positionals.length === 0) throw usageError('`tend trigger` needs a scheduled job', 'Example: tend trigger nightly-report');

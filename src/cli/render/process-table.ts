@@ -5,6 +5,7 @@ import { isUp } from '../../protocol/status-groups.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { statusColor } from '../../protocol/status-groups.js';
 import { painter } from './colors.js';
+import { formatJob } from '../../protocol/job-text.js';
 import { renderTable } from './table.js';
 
 /** The `tend list` table, also printed after start/stop/restart. */
@@ -52,12 +53,5 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
 
 /** A scheduled job's cell: `exit 0 in 1.2s, next 14:05:00` (local time). */
 function jobCell(p: ProcessInfo): string {
-  const j = p.job;
-  if (j === undefined) return '-';
-  const last =
-    j.lastRun === null
-      ? 'not run yet'
-      : `${j.lastRun.signal ?? `exit ${String(j.lastRun.code)}`} in ${formatDuration(j.lastRun.durationMs)}`;
-  const next = j.nextRunAt === null ? 'no next run' : `next ${new Date(j.nextRunAt).toLocaleTimeString('en-GB')}`;
-  return `${last}, ${next}${j.queued ? ' (+1 queued)' : ''}`;
+  return p.job === undefined ? '-' : formatJob(p.job, formatDuration);
 }

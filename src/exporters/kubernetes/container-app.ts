@@ -31,7 +31,7 @@ export interface ContainerApp {
   /** autorestart: false — runs to completion (a Kubernetes Job, Compose `restart: "no"`). */
   job: boolean;
   /** A scheduled job: its 5-field cron pattern (a CronJob) and overlap policy; null otherwise. */
-  cron: { pattern: string; overlap: 'skip' | 'queue'; runAtStart: boolean } | null;
+  cron: { pattern: string; overlap: 'skip' | 'queue' | 'allow'; runAtStart: boolean } | null;
   health: HealthSpec | null;
   memoryBytes: number | null;
   graceSeconds: number;

@@ -66,7 +66,8 @@ function stopHook(a: ContainerApp): Record<string, unknown> {
  */
 const literal = (s: string): string => s.replace(/\$/g, '$$$$');
 
-function container(a: ContainerApp, notes: string[]): Record<string, unknown> {
+/** `init`: an init container, which Kubernetes (and podman) refuse with probes or a lifecycle hook. */
+function container(a: ContainerApp, notes: string[], init = false): Record<string, unknown> {
   const envFrom: Record<string, unknown>[] = [];
   if (Object.keys(a.plainEnv).length > 0) envFrom.push({ configMapRef: { name: `${a.name}-env` } });
   if (Object.keys(a.secretEnv).length > 0) envFrom.push({ secretRef: { name: `${a.name}-secret` } });
@@ -78,9 +79,9 @@ function container(a: ContainerApp, notes: string[]): Record<string, unknown> {
     workingDir: a.workdir,
     ...(envFrom.length > 0 ? { envFrom } : {}),
     ...(a.port !== null ? { ports: [{ name: 'app', containerPort: a.port, protocol: 'TCP' }] } : {}),
-    ...probes(a, notes),
+    ...(init ? {} : probes(a, notes)),
     ...(a.memoryBytes !== null ? { resources: { limits: { memory: memoryQuantity(a.memoryBytes) } } } : {}),
-    ...stopHook(a),
+    ...(init ? {} : stopHook(a)),
   };
 }
 
@@ -110,7 +111,7 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
       objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-secret`), type: 'Opaque', stringData: a.secretEnv });
     const podSpec = {
       terminationGracePeriodSeconds: a.graceSeconds,
-      ...(inits.length > 0 ? { initContainers: inits.map((x) => container(x, warnings)) } : {}),
+      ...(inits.length > 0 ? { initContainers: inits.map((x) => container(x, warnings, true)) } : {}),
       containers: [container(a, warnings)],
     };
     // A task that runs as another app's init container is not a Job of its own too.
@@ -127,7 +128,7 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
         metadata: meta(a.name),
         spec: {
           schedule: a.cron.pattern,
-          concurrencyPolicy: 'Forbid',
+          concurrencyPolicy: a.cron.overlap === 'allow' ? 'Allow' : 'Forbid',
           startingDeadlineSeconds: 60,
           jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
         },

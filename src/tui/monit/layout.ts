@@ -1,9 +1,10 @@
 import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { ListenPort } from '../../protocol/ports.js';
-import type { HealthStatus, ProcessStatus } from '../../protocol/process-info.js';
+import type { HealthStatus, JobStatus, ProcessStatus } from '../../protocol/process-info.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { isUp, statusColor } from '../../protocol/status-groups.js';
+import { formatJob } from '../../protocol/job-text.js';
 import { sparkline } from './sparkline.js';
 import { fit } from './text.js';
 
@@ -18,6 +19,7 @@ export interface MonitApp {
   memoryBytes: number | null;
   health?: HealthStatus | null | undefined;
   ports?: ListenPort[] | undefined;
+  job?: JobStatus | undefined;
 }
 
 export interface MonitView {
@@ -110,8 +112,9 @@ export function layout(v: MonitView): string[] {
   }
   const sparkW = Math.max(10, Math.floor((cols - 34) / 2));
   const listening = sel?.pid == null ? '' : formatPorts(sel.ports);
+  const job = sel?.job == null ? '' : `  job ${formatJob(sel.job, formatDuration)}`;
   line(
-    ` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}`}`,
+    ` ${sel === undefined ? '' : `${sel.name}${sel.pid === null ? '' : ` (pid ${sel.pid})`}${listening === '' ? '' : `  ports ${listening}`}${job}`}`,
     BOLD,
   );
   const cpuNow = sel?.cpuPercent == null ? '-' : `${sel.cpuPercent.toFixed(1)}%`;

@@ -7,6 +7,7 @@ import type { AppMetrics } from '../../protocol/metrics.js';
 import type { ProcessDetail, ProcessInfo } from '../../protocol/process-info.js';
 import type { DaemonEvent, ProcessStateEvent } from '../../protocol/events.js';
 import { formatPorts } from '../../protocol/ports.js';
+import { formatJob } from '../../protocol/job-text.js';
 import { isActive, isUp } from '../../protocol/status-groups.js';
 import { makeChart, type Chart } from './charts.js';
 
@@ -138,6 +139,11 @@ function renderDetail(d: ProcessDetail): void {
   fact(dl, 'restarts', d.restarts + (d.lastLimitRestart ? ' — last automatic: ' + d.lastLimitRestart.reason : ''));
   if (d.ports !== undefined && d.ports.length > 0) fact(dl, 'listening', formatPorts(d.ports));
   if (d.spec.maxMemoryRestartBytes) fact(dl, 'memory limit', bytes(d.spec.maxMemoryRestartBytes));
+  if (d.job !== undefined) {
+    const every = d.spec.schedule ?? 'every ' + duration(d.spec.scheduleIntervalMs ?? 0);
+    fact(dl, 'schedule', every + ', overlap ' + (d.spec.overlap ?? 'skip'));
+    fact(dl, 'job', formatJob(d.job, duration) + (d.job.missed > 0 ? ' · ' + d.job.missed + ' missed while tend was down' : ''));
+  }
   if (d.spec.cronRestart)
     fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
   if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
