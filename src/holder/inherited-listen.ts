@@ -28,6 +28,9 @@ export function installInheritedListen(opts: InheritedListenOptions): void {
   net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]): net.Server {
     opts.onServer(this);
     const port = portOf(args);
+    // A port of the system's choosing cannot be handed over (the new one gets another): the
+    // daemon is told it listens, so it stops waiting for the old process's ephemeral ports.
+    if (asksEphemeral(args)) this.once('listening', () => process.send?.({ tend: 'listening', port: 0 }));
     const fd = port === null ? undefined : unclaimed.get(port);
     if (fd === undefined || port === null) return original.apply(this, args as Parameters<typeof original>);
     unclaimed.delete(port);
@@ -66,6 +69,17 @@ function portOf(args: unknown[]): number | null {
   const raw = typeof first === 'object' && first !== null ? (first as { port?: unknown }).port : first;
   const port = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
   return typeof port === 'number' && Number.isInteger(port) && port > 0 ? port : null;
+}
+
+/** Whether a listen() call asks for a TCP port of the system's choosing: `listen()`, `listen(0)`, `listen({port: 0})`. */
+function asksEphemeral(args: unknown[]): boolean {
+  const first = args[0];
+  if (first === undefined || typeof first === 'function') return true;
+  if (first === 0 || first === '0') return true;
+  if (typeof first !== 'object' || first === null) return false;
+  const o = first as { port?: unknown; path?: unknown; fd?: unknown; handle?: unknown; _handle?: unknown };
+  const noOther = o.path === undefined && o.fd === undefined && o.handle === undefined && o._handle === undefined;
+  return noOther && (o.port === undefined || o.port === 0 || o.port === '0');
 }
 
 function closeQuietly(fd: number): void {

@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
 import { listeningTcpFds } from '../metrics/ports.js';
+import { readSysctl } from '../procfs/system.js';
 import { MIN_READY_DEFAULT_MS, type AppSpec, type RunAs } from '../protocol/app-spec.js';
 import { type LogPaths } from '../protocol/logs.js';
 import { type ReloadReport } from '../protocol/process-info.js';
@@ -162,11 +163,23 @@ function readiness(child: AppChild, ports: number[], spec: AppSpec): Promise<str
     child.onMessage((msg) => {
       if (msg === 'ready' || (msg as { type?: unknown } | null)?.type === 'ready') saidReady = true;
       const m = msg as { tend?: unknown; port?: unknown } | null;
-      if (m?.tend === 'listening' && typeof m.port === 'number') waiting.delete(m.port);
+      if (m?.tend === 'listening' && m.port === 0) {
+        for (const p of waiting) if (isEphemeral(p)) waiting.delete(p);
+      } else if (m?.tend === 'listening' && typeof m.port === 'number') waiting.delete(m.port);
       check();
     });
     child.onExit((code, signal) => settle(signal === null ? `exited with code ${code ?? '?'}` : `was killed by ${signal}`));
   });
+}
+
+/**
+ * Whether a port lies in the kernel's range for ports of the system's choosing
+ * (net.ipv4.ip_local_port_range): the old process got it from `listen(0)`, so the new one, which
+ * asks the same, gets another and never listens there.
+ */
+function isEphemeral(port: number): boolean {
+  const [low, high] = (readSysctl('net.ipv4.ip_local_port_range') ?? '32768 60999').split(/\s+/).map(Number);
+  return port >= (low ?? 32768) && port <= (high ?? 60999);
 }
 
 /**

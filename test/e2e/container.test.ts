@@ -55,7 +55,11 @@ function tendFolders(): Array<{ src: string; dest: string }> {
   return [
     { src: join(ROOT, 'bin'), dest: '/opt/tend/bin' },
     { src: join(ROOT, 'package.json'), dest: '/opt/tend/package.json' },
-    ...['cli.cjs', 'commands', 'daemon.cjs', 'pty-holder.cjs'].map((f) => ({ src: join(ROOT, 'dist', f), dest: `/opt/tend/dist/${f}` })),
+    // Every runtime bundle (the CLI, its commands, the daemon, holders, the hook apps load), as the package ships them.
+    ...['commands', ...readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.cjs'))].map((f) => ({
+      src: join(ROOT, 'dist', f),
+      dest: `/opt/tend/dist/${f}`,
+    })),
     ...[...deps].map((d) => ({ src: join(ROOT, 'node_modules', d), dest: `/opt/tend/node_modules/${d}` })),
     { src: join(ROOT, 'test', 'fixtures', 'container'), dest: '/app' },
     // The supervisor makes its stdio FIFOs with mkfifo (coreutils, in every Debian-based image).
