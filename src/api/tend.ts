@@ -5,7 +5,7 @@ import { inheritableEnv } from '../config/env.js';
 import { isConfigFile, loadConfigFile } from '../config/load.js';
 import { normalizeApp } from '../config/normalize.js';
 import { TendError } from '../errors.js';
-import { mergeByTime, readRecords } from '../logs/read.js';
+import { mergeByTime, oneRowPerApp, readRecords } from '../logs/read.js';
 import type { DaemonEvent, SubscribableEventType } from '../protocol/events.js';
 import type { ApplyMode, MethodResult, Target } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
@@ -208,7 +208,7 @@ export class Tend {
     const streams = options.streams ?? ['out', 'err'];
     const lines = options.lines ?? 15;
     if (!Number.isInteger(lines) || lines < 0) throw new TendError('E_USAGE', '`lines` must be a whole number ≥ 0');
-    const details = await this.describe(target);
+    const details = oneRowPerApp(await this.describe(target));
     const readApp = async (id: number): Promise<LogRecord[]> => {
       const sources = await this.rpc.call('logs.sources', { target: id, streams });
       return mergeByTime(await Promise.all(sources.map((s) => readRecords(s, lines)))).slice(-lines);

@@ -134,6 +134,23 @@ export function lineToRecord(line: TailLine, source: LogSource): LogRecord {
   return { time, app: source.app, id: source.id, stream: source.stream, message };
 }
 
+/**
+ * The rows whose logs to read or follow, one per app: every instance of a pooled app (cluster,
+ * `--listen`, `--proxy`) answers `logs.sources` and `logs.subscribe` with its app's shared files
+ * and output, so reading each instance's row would print every line once per instance.
+ */
+export function oneRowPerApp<T extends { id: number; instances?: ReadonlyArray<{ id: number }> }>(rows: Iterable<T>): T[] {
+  const covered = new Set<number>();
+  const out: T[] = [];
+  for (const row of rows) {
+    if (covered.has(row.id)) continue;
+    covered.add(row.id);
+    for (const i of row.instances ?? []) covered.add(i.id);
+    out.push(row);
+  }
+  return out;
+}
+
 /** The last `count` records of one log file. */
 export async function readRecords(source: LogSource, count: number): Promise<LogRecord[]> {
   return (await tailLines(source.file, count)).map((line) => lineToRecord(line, source));

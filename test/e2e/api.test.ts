@@ -100,6 +100,34 @@ describe("Node API (import/require 'tend-pm') against a real daemon", () => {
     await tend.delete('combined');
   });
 
+  it('logs() of a cluster app with 2 instances gives each line once, in history and when following', { timeout: 60_000 }, async () => {
+    for (const p of await tend.start({ name: 'pool', script: fixture('stdin-instance.js'), exec_mode: 'cluster', instances: 2 }))
+      t.remember(p);
+    const started = await waitFor(async () => {
+      const rows = await tend.list();
+      return rows.filter((p) => p.name === 'pool' && p.status === 'online').length === 2
+        ? rows.filter((p) => p.name === 'pool')
+        : undefined;
+    }, 'both instances online');
+    const follow = await tend.logs('pool', { follow: true, lines: 0 });
+    for (const p of started) await tend.send(p.id, 'hello\nend');
+    // Each instance's lines come in order; a record given twice comes twice in a row.
+    const want = ['0 got: end', '0 got: hello', '1 got: end', '1 got: hello'];
+    const live: string[] = [];
+    for await (const r of follow) {
+      live.push(r.message);
+      if (live.filter((m) => m.endsWith('got: end')).length === 2) break;
+    }
+    assert.deepEqual(live.sort(), want);
+    const history = await waitFor(async () => {
+      const got: string[] = [];
+      for await (const r of await tend.logs('pool', { lines: 10 })) got.push(r.message);
+      return got.length >= 4 ? got : undefined;
+    }, 'four lines in the history');
+    assert.deepEqual(history.sort(), want);
+    await tend.delete('pool');
+  });
+
   it("errors are TendErrors with the CLI's codes and exit codes", async () => {
     const err = await tend.stop('nope').catch((e: unknown) => e);
     assert.ok(err instanceof api.TendError);

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { TendHome, fixture, freePort, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 import { countNumbered, logFiles, numberedGaps, readAllLogText, sizeOf, waitDrained } from '../helpers/log-files.js';
 
 describe('logs: rotation, formats, reading, followers', () => {
@@ -146,6 +146,33 @@ describe('logs: rotation, formats, reading, followers', () => {
     const r = await t.run(['logs', 'alpha', 'zeta', '--no-follow', '--lines', '3']);
     assert.deepEqual(r.stdout.trim().split('\n'), ['zeta| z1', 'alpha| a1', 'zeta| z2', 'alpha| a2', 'zeta| z3', 'alpha| a3']);
     await t.json(['delete', 'alpha', 'zeta']);
+  });
+
+  it('a pooled app (cluster, --listen) shows each line of its shared log once, by name and by instance id', async () => {
+    const kinds: Array<[string, string[]]> = [
+      ['pc', []],
+      ['pl', ['--listen', `127.0.0.1:${await freePort()}`]],
+    ];
+    for (const [name, extra] of kinds) {
+      const rows = await t.json<ProcessJson[]>(['start', fixture('stdin-instance.js'), '--name', name, '-i', '2', ...extra]);
+      assert.equal(rows.length, 2, JSON.stringify(rows));
+      for (const r of rows) await t.run(['send', String(r.id), 'hello']);
+      const file = join(t.home, 'logs', `${name}-out.log`);
+      await waitFor(
+        () =>
+          readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((l) => l.endsWith('got: hello')).length === 2,
+        `${name}: both lines`,
+      );
+      const want = [`${name}| 0 got: hello`, `${name}| 1 got: hello`];
+      for (const target of [name, String(rows[1]?.id), `${name} ${String(rows[0]?.id)}`]) {
+        const r = await t.run(['logs', ...target.split(' '), '--nostream', '--out']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(r.stdout.trim().split('\n').sort(), want, `tend logs ${target}`);
+      }
+      await t.json(['delete', name]);
+    }
   });
 
   it('writes --time prefixes and --log-type json records; a partial last line is terminated at exit', async () => {

@@ -1,5 +1,5 @@
 import { usageError } from '../../errors.js';
-import { mergeByTime, readRecords } from '../../logs/read.js';
+import { mergeByTime, oneRowPerApp, readRecords } from '../../logs/read.js';
 import type { LogSource } from '../../protocol/logs.js';
 import type { LogRecord, LogStream } from '../../protocol/logs.js';
 import type { ProcessDetail } from '../../protocol/process-info.js';
@@ -69,8 +69,9 @@ Notes
     const client = await ctx.client();
     const details = new Map<number, ProcessDetail>();
     for (const target of targets) for (const d of await client.call('process.describe', { target })) details.set(d.id, d);
+    const apps = oneRowPerApp(details.values());
     if (values.timestamp === true) {
-      const untimed = [...details.values()].filter((d) => !d.spec.log.time && d.spec.log.type !== 'json').map((d) => d.name);
+      const untimed = apps.filter((d) => !d.spec.log.time && d.spec.log.type !== 'json').map((d) => d.name);
       if (untimed.length > 0) {
         throw usageError(
           `--timestamp: the logs of ${untimed.map((n) => `\`${n}\``).join(', ')} record no arrival times (started without --time)`,
@@ -88,9 +89,7 @@ Notes
       color: ctx.isTTY,
     });
     const perApp = await Promise.all(
-      [...details.keys()].map(async (id) =>
-        lastMatching(await client.call('logs.sources', { target: id, streams }), lines, keep, grep !== null),
-      ),
+      apps.map(async ({ id }) => lastMatching(await client.call('logs.sources', { target: id, streams }), lines, keep, grep !== null)),
     );
     const backlog = mergeByTime(perApp);
     if (backlog.length > 0) ctx.out(backlog.map(render).join('\n'));
@@ -104,7 +103,7 @@ Notes
       if (event.type === 'log:line' && keep(event.record)) ctx.out(render(event.record));
       else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending logs: ${event.reason}`);
     });
-    for (const id of details.keys()) await client.call('logs.subscribe', { target: id, streams });
+    for (const { id } of apps) await client.call('logs.subscribe', { target: id, streams });
     await ended;
     return 0;
   },
