@@ -75,10 +75,6 @@ export default tseslint.config(
     files: [file],
     rules: { 'max-lines-per-function': ['error', { max, skipBlankLines: true, skipComments: true, IIFEs: true }] },
   })),
-  // The named exception to the 400-line file limit: the Supervisor's command methods (start, stop,
-  // restart, reload, scale, apply, delete, reset) and their journal records; the next split is
-  // the command methods apart from the handle wiring, as one concern each.
-  { files: ['src/supervisor/supervisor.ts'], rules: { 'max-lines': ['error', { max: 500, skipBlankLines: true, skipComments: true }] } },
   // TEMPORARY (2026-12-07, Prettier's first run): the handle's data records go apart from the class next.
   {
     files: ['src/supervisor/process-handle.ts'],
