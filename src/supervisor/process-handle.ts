@@ -1,9 +1,8 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ExitRecord, ProcessInfo } from '../protocol/process-info.js';
-import { readStat, type ProcStat } from '../procfs/procfs.js';
-import type { ProcScan } from './proc-scan.js';
-import { findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
+import { readStat } from '../procfs/procfs.js';
+import { TreeDrain, type LeaderExit } from './tree-drain.js';
 import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
@@ -12,9 +11,6 @@ import type { HandleDeps, LimitKind, LimitRestarts, PendingOp, ProcessRecord } f
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import { infoOf, recordOf } from './handle-view.js';
-
-/** How often leftover processes of an exited app are checked while they are being stopped. */
-const TREE_POLL_MS = 50;
 
 /**
  * One app: executes the effects the pure machine returns. The only code that touches a
@@ -41,12 +37,8 @@ export class ProcessHandle {
   /** Set while a spawn is under way (see spawn); a stop signal sent meanwhile waits in pendingSignal. */
   private launch: object | null = null;
   private pendingSignal: NodeJS.Signals | null = null;
-  private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
-  /** Snapshot of the app's processes when a stop began (catches setsid'd descendants). */
-  private members: ProcStat[] = [];
-  /** The leader is gone; waiting for the rest of the tree. */
-  private draining: { code: number | null; signal: string | null; unknown: boolean } | null = null;
-  private treeSignalled = false;
+  private timers = new Map<Deadline, NodeJS.Timeout>();
+  private readonly tree: TreeDrain;
   /** Set while the app runs under a holder (cluster mode, socket activation). */
   private _held: HeldApp | null = null;
   /** An operation asked for and not yet carried out (persisted: see PendingOp); set by the supervisor's operations. */
@@ -67,6 +59,11 @@ export class ProcessHandle {
       () => this.onStreamEnd(),
       (stream, err) => this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }),
     );
+    this.tree = new TreeDrain(this, {
+      afterScan: (fn) => this.deps.afterScan(fn),
+      log: this.deps.log,
+      done: (exit) => this.finishExit(exit),
+    });
   }
 
   get spec(): AppSpec {
@@ -188,8 +185,7 @@ export class ProcessHandle {
 
   private spawn(): void {
     this._adopted = false;
-    this.treeSignalled = false;
-    this.members = [];
+    this.tree.newRun(true);
     const prepared = prepareLaunch({
       id: this.id,
       spec: this.spec,
@@ -249,7 +245,7 @@ export class ProcessHandle {
     const old = this.child;
     this._token = token;
     this._restarts += 1;
-    this.members = [];
+    this.tree.newRun(false);
     this.deps.intent(this, { op: 'spawn', token, restarts: this.restarts });
     this.started(next, []);
     return old;
@@ -299,63 +295,16 @@ export class ProcessHandle {
 
   /** The app's main process is gone; its exit is reported once the rest of its tree is gone too. */
   onLeaderExit(code: number | null, signal: string | null, unknown: boolean): void {
-    this.draining = { code, signal, unknown };
-    this.checkTree();
+    this.tree.leaderExited({ code, signal, unknown });
   }
 
-  private checkTree(): void {
-    const draining = this.draining;
-    if (draining === null || this.pid === null) return;
-    // Fast path for a crash: an empty process group (one syscall) means nothing of the app can
-    // hold its port through the group, so restart at once; what left the group (setsid) is swept
-    // right after. A stop always waits for the whole tree.
-    if (this.state !== 'stopping' && !this.treeSignalled && this.members.length === 0 && !groupExists(this.pid)) {
-      this.finishExit(draining, true);
-      return;
-    }
-    // The rest needs /proc: one scan, taken after this point, shared with every app asking.
-    this.deps.afterScan((scan) => {
-      if (this.draining === draining) this.checkTreeWith(draining, scan);
-    });
-  }
-
-  private checkTreeWith(draining: NonNullable<ProcessHandle['draining']>, scan: ProcScan): void {
-    const pid = this.pid as number;
-    const left = survivors(pid, this.members, this.token, this.startTicks, scan);
-    if (left.length === 0) {
-      this.finishExit(draining, false);
-      return;
-    }
-    // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
-    if (!this.treeSignalled && this.state !== 'stopping') {
-      this.treeSignalled = true;
-      signalApp(pid, left, this.spec.killSignal as NodeJS.Signals, scan);
-      this.timers.set(
-        'tree',
-        setTimeout(
-          () =>
-            this.deps.afterScan((later) => {
-              if (this.pid === pid) signalApp(pid, survivors(pid, left, this.token, this.startTicks, later), 'SIGKILL', later);
-            }),
-          this.spec.killTimeoutMs,
-        ),
-      );
-    }
-    this.members = left;
-    this.timers.set(
-      'tree-poll',
-      setTimeout(() => this.checkTree(), TREE_POLL_MS),
-    );
-  }
-
-  private finishExit(draining: NonNullable<ProcessHandle['draining']>, fast: boolean): void {
-    this.cancel('tree');
-    this.draining = null;
+  /** The whole tree is gone (see TreeDrain): the exit goes through the machine. */
+  private finishExit(draining: LeaderExit): void {
     const now = this.deps.now();
     const uptimeMs = this.startedAt === null ? 0 : now - this.startedAt;
     this._lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
     if (this.adopted) this.deps.watchAdopted(this, false);
-    const old = { pid: this.pid as number, token: this.token, startTicks: this.startTicks };
+    const oldPid = this.pid as number;
     this._adopted = false;
     this._pid = null;
     this._startTicks = null;
@@ -363,39 +312,16 @@ export class ProcessHandle {
     this.held?.exited();
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
-    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
-    if (fast) {
-      sweepLeftovers(
-        old.pid,
-        old.token,
-        old.startTicks,
-        this.spec.killSignal as NodeJS.Signals,
-        this.spec.killTimeoutMs,
-        (fn) => this.deps.afterScan(fn),
-        (n) => {
-          this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
-        },
-      );
-    }
+    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: oldPid, code: draining.code, signal: draining.signal, uptimeMs });
   }
 
-  /**
-   * The stop signal goes to the process group at once (one syscall reaches every member); the
-   * snapshot of the tree (what left the group: setsid'd descendants) is taken at the next
-   * shared /proc scan, and those members get the signal then.
-   */
+  /** The stop signal, to the whole tree (see TreeDrain.signal); held while a launch has no pid yet. */
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) {
       if (this.launch !== null && this.pendingSignal !== 'SIGKILL') this.pendingSignal = signal;
       return;
     }
-    const pid = this.pid;
-    signalGroup(pid, signal);
-    this.deps.afterScan((scan) => {
-      if (this.pid !== pid) return;
-      if (this.members.length === 0) this.members = survivors(pid, findAppProcesses(pid, scan), this.token, this.startTicks, scan);
-      signalOutsideGroup(pid, this.members, signal, scan);
-    });
+    this.tree.signal(this.pid, signal);
   }
 
   /** An operation's part for this app is done without a spawn (a holder reload, a scale, a wait). */
@@ -424,7 +350,7 @@ export class ProcessHandle {
     this.timers.set(deadline, timer);
   }
 
-  private cancel(deadline: Deadline | 'tree' | 'tree-poll'): void {
+  private cancel(deadline: Deadline): void {
     const t = this.timers.get(deadline);
     if (t !== undefined) clearTimeout(t);
     this.timers.delete(deadline);
@@ -437,7 +363,7 @@ export class ProcessHandle {
 
   /** For adopted processes: called by the poller and on end-of-file. */
   checkAdopted(): void {
-    if (!this.adopted || this.pid === null || this.draining !== null) return;
+    if (!this.adopted || this.pid === null || this.tree.active) return;
     const st = readStat(this.pid);
     if (st === undefined || st.state === 'Z' || st.state === 'X' || st.startTicks !== this.startTicks) this.onLeaderExit(null, null, true);
   }
@@ -495,6 +421,7 @@ export class ProcessHandle {
   detach(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.tree.close();
     this.held?.disconnect();
     this.pipes.detach();
     this.child?.detach();
