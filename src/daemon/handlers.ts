@@ -104,15 +104,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.delete': async (p) => withAlongside(await supervisor.delete(target(p)), deps.observer, (id) => supervisor.delete(id)),
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.listRows(),
-    // One record per list row: a held app's instances each with their own status, pid and tree.
+    // One record per list row: a pooled app's instances each with their own status, pid and tree.
     'process.describe': (p) =>
       supervisor.resolveRows(target(p)).map(({ handle: h, row }): ProcessDetail => {
         const watch = deps.watchStatus?.(h.id);
-        const held = h.held;
-        const rows = held === null ? [] : supervisor.rowsOfApp(h);
+        const pool = h.pool;
+        const rows = pool === null ? [] : supervisor.rowsOfApp(h);
         const detail: ProcessDetail = {
           ...row,
-          ...(held === null
+          ...(pool === null
             ? supervisor.reloads.detailOf(h.id)
             : {
                 instances: rows.map((r) => ({
@@ -123,7 +123,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
                   restarts: r.restarts,
                   startedAt: r.startedAt,
                 })),
-                lastReload: held.lastReload,
+                lastReload: pool.lastReload,
                 // The holder's own figures once, on the app's first row.
                 ...(row.id === rows[0]?.id ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
               }),
@@ -132,7 +132,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           unstableRestarts: h.snapshot.history.unstableRestarts,
           logError: logs.errorOf(h.id),
           ...(watch === undefined ? {} : { watch }),
-          ...deps.observer.detail(h.id, h.pid, held === null ? null : { id: row.id, pid: row.pid }),
+          ...deps.observer.detail(h.id, h.pid, pool === null ? null : { id: row.id, pid: row.pid }),
         };
         return p.showSecrets === true ? detail : redactDetail(detail);
       }),
@@ -142,7 +142,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return supervisor.send(target(p), p.line);
     },
     'logs.subscribe': (p, conn) => {
-      // An instance id follows its app's output (the instances of a held app share its log files).
+      // An instance id follows its app's output (the instances of a pooled app share its log files).
       const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
       const streams = checkStreams(p.streams);
       const subscription = nextSubscription();
@@ -183,12 +183,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'logs.sources': (p) => {
       const streams = checkStreams(p.streams);
-      // An instance id reads its app's files (the instances of a held app share them).
+      // An instance id reads its app's files (the instances of a pooled app share them).
       const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
       return handles.flatMap((h) => logSourcesFor(deps.paths, h.spec, h.id, streams));
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
-    // An instance id flushes its app's files (the instances of a held app share them).
+    // An instance id flushes its app's files (the instances of a pooled app share them).
     'logs.flush': (p) => ({ files: logs.flush([...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle.id))]) }),
   };
 }

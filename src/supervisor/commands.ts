@@ -9,11 +9,11 @@ import type { DependencyWaits, StateWaiters } from './state-waits.js';
 import { sendLine, signalTarget } from './app-signals.js';
 import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { findByName } from './targets.js';
-import { heldAddresses, isHeld } from './held-app.js';
+import { poolAddresses, isPooled } from './pool-holder.js';
 import { applyStep, type ApplyStep } from './apply-step.js';
 import { checkPortsFree } from '../lib/listen-address.js';
 import type { AppReloads } from './fork-reloads.js';
-import { findInstance, rowsOf, scaleHeld, type InstanceFigures } from './held-ops.js';
+import { findInstance, rowsOf, scalePool, type InstanceFigures } from './pool-ops.js';
 import { hasOtherInstances, instanceVerb, resetCounters, startIdleInstances, type InstanceDeps } from './instance-ops.js';
 import { planApply } from './apply-plan.js';
 import { specsEqual } from '../config/specs-equal.js';
@@ -49,11 +49,11 @@ export interface CommandContext {
   afterWrite(fn: () => void): void;
 }
 
-/** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
-const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
+/** A start answers once the app is ready: wait_ready apps, and pooled apps (all instances ready). */
+const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isPooled(spec);
 const runsAtCreation = (spec: AppSpec): boolean => !isScheduled(spec) || spec.runAtStart === true;
 /** What applyStep and the plan read of an app. */
-export const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.held?.running === true });
+export const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.pool?.running === true });
 
 /**
  * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
@@ -79,7 +79,7 @@ export class AppCommands {
   constructor(private readonly ctx: CommandContext) {}
 
   /**
-   * Zero-downtime reload (`tend reload`): held apps replace their processes `parallel` at a time
+   * Zero-downtime reload (`tend reload`): pooled apps replace their processes `parallel` at a time
    * (see the holder's WorkerPool); other apps restart; stopped ones start (see applyStep).
    */
   async reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
@@ -113,7 +113,7 @@ export class AppCommands {
   async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
     const handles = this.ctx.find(target);
     try {
-      await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
+      await scalePool(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
     } finally {
       for (const h of handles) h.finished();
     }
@@ -121,7 +121,7 @@ export class AppCommands {
     return this.rows(handles);
   }
 
-  /** The list rows of these apps (one per instance for a held app). */
+  /** The list rows of these apps (one per instance for a pooled app). */
   rows(handles: ProcessHandle[]): ProcessInfo[] {
     const now = this.ctx.now();
     return handles.flatMap((h) => rowsOf(h, now, this.ctx.figures));
@@ -134,7 +134,7 @@ export class AppCommands {
   /**
    * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
    * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id;
-   * a held app's instances get theirs now too (`instanceIds`, when free).
+   * a pooled app's instances get theirs now too (`instanceIds`, when free).
    */
   async start(spec: AppSpec, preferredId?: number, instanceIds?: number[]): Promise<ProcessInfo[]> {
     const existing = findByName(this.ctx.apps.values(), spec.name);
@@ -144,14 +144,14 @@ export class AppCommands {
           hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
         });
       }
-      await checkPortsFree(heldAddresses(spec));
+      await checkPortsFree(poolAddresses(spec));
       this.begin('start', 'run', [existing], new Map([[existing, spec]]));
       this.respec(existing, spec);
       if (runsAtCreation(spec)) return this.startHandles([existing]);
       this.ctx.changed(existing);
       return this.answer([existing]);
     }
-    await checkPortsFree(heldAddresses(spec));
+    await checkPortsFree(poolAddresses(spec));
     const id = this.ctx.allocateId(preferredId);
     const createdAt = this.ctx.now();
     this.ctx.operation({ op: 'operation', verb: 'start', goal: 'run', ids: [id], at: createdAt, specs: { [id]: { spec, createdAt } } });
@@ -207,7 +207,7 @@ export class AppCommands {
       this.ctx.changed(h);
     }
     if (step === 'unchanged') return step;
-    if (step === 'started') await checkPortsFree(heldAddresses(spec));
+    if (step === 'started') await checkPortsFree(poolAddresses(spec));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);
     else if (step === 'restarted') await this.restartHandles([h]);

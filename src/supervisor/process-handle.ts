@@ -5,7 +5,7 @@ import { readStat } from '../procfs/procfs.js';
 import { TreeDrain, type LeaderExit } from './tree-drain.js';
 import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
-import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
+import { PoolHolder, isPooled, type PoolSaved } from './pool-holder.js';
 import { faultPoint } from './fault-points.js';
 import type { HandleDeps, LimitKind, LimitRestarts, PendingOp, ProcessRecord } from './handle-types.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
@@ -40,7 +40,7 @@ export class ProcessHandle {
   private timers = new Map<Deadline, NodeJS.Timeout>();
   private readonly tree: TreeDrain;
   /** Set while the app runs under a holder (cluster mode, socket activation). */
-  private _held: HeldApp | null = null;
+  private _pool: PoolHolder | null = null;
   /** An operation asked for and not yet carried out (persisted: see PendingOp); set by the supervisor's operations. */
   pending: PendingOp | null = null;
 
@@ -109,8 +109,8 @@ export class ProcessHandle {
   get limits(): Readonly<LimitRestarts> {
     return this._limits;
   }
-  get held(): HeldApp | null {
-    return this._held;
+  get pool(): PoolHolder | null {
+    return this._pool;
   }
 
   dispatch(event: ProcessEvent): void {
@@ -138,28 +138,28 @@ export class ProcessHandle {
    * answers with instances that serve; its own deadline covers the holder's start-up on top.
    */
   private machineSpec(): AppSpec {
-    if (!isHeld(this.spec)) return this.spec;
+    if (!isPooled(this.spec)) return this.spec;
     return { ...this.spec, waitReady: true, listenTimeoutMs: this.spec.listenTimeoutMs + 10_000 };
   }
 
-  /** A new app: a held app's instance ids are given now, before its holder runs (`preferred`: resurrect's). */
+  /** A new app: a pooled app's instance ids are given now, before its holder runs (`preferred`: resurrect's). */
   reserveIds(preferred?: number[]): void {
-    this.syncHeld({}, preferred);
+    this.syncPool({}, preferred);
   }
 
   /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
-  private syncHeld(saved: HeldSaved = {}, preferredIds?: number[]): HeldApp | null {
-    if (isHeld(this.spec)) {
-      this._held ??= this.deps.makeHeld(this, saved, (s) => {
+  private syncPool(saved: PoolSaved = {}, preferredIds?: number[]): PoolHolder | null {
+    if (isPooled(this.spec)) {
+      this._pool ??= this.deps.makePool(this, saved, (s) => {
         if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
         else this.deps.changed(this);
       });
-      this._held.reserve(this.spec, preferredIds);
-    } else if (this.held !== null) {
-      this.held.exited();
-      this._held = null;
+      this._pool.reserve(this.spec, preferredIds);
+    } else if (this.pool !== null) {
+      this.pool.exited();
+      this._pool = null;
     }
-    return this.held;
+    return this.pool;
   }
 
   private run(effect: Effect): void {
@@ -190,7 +190,7 @@ export class ProcessHandle {
       id: this.id,
       spec: this.spec,
       pipes: this.pipes,
-      held: this.syncHeld(),
+      pool: this.syncPool(),
       makeFifos: this.deps.makeFifos,
       ptyHome: (runAs) => this.deps.ptyHome(this.id, runAs),
     });
@@ -285,7 +285,7 @@ export class ProcessHandle {
     });
     if (pid !== undefined) {
       this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
-      this.held?.connect(pid);
+      this.pool?.connect(pid);
       this.dispatch({ type: 'spawned' });
       const pending = this.pendingSignal;
       this.pendingSignal = null;
@@ -309,7 +309,7 @@ export class ProcessHandle {
     this._pid = null;
     this._startTicks = null;
     this._startedAt = null;
-    this.held?.exited();
+    this.pool?.exited();
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
     this.deps.log('exit', { id: this.id, name: this.spec.name, pid: oldPid, code: draining.code, signal: draining.signal, uptimeMs });
@@ -378,7 +378,7 @@ export class ProcessHandle {
     this._startedAt = record.startedAt;
     this._token = record.token;
     this._adopted = true;
-    this.syncHeld(record)?.connect(record.pid, true);
+    this.syncPool(record)?.connect(record.pid, true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     // The saved state through the machine (a stop under way goes on: signal, kill deadline).
@@ -387,7 +387,7 @@ export class ProcessHandle {
 
   /** Restores a record whose process is gone (or never ran) while no daemon watched. */
   restoreDead(record: ProcessRecord): void {
-    this.syncHeld(record);
+    this.syncPool(record);
     if (record.limits !== undefined) this._limits = record.limits;
     this._restarts = record.restarts;
     this._lastExit = record.lastExit;
@@ -422,7 +422,7 @@ export class ProcessHandle {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.tree.close();
-    this.held?.disconnect();
+    this.pool?.disconnect();
     this.pipes.detach();
     this.child?.detach();
     this.child = null;

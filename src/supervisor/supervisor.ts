@@ -18,11 +18,11 @@ import { AdoptedPoller, DependencyWaits, StateWaiters } from './state-waits.js';
 import { LimitRestarts } from './limit-restart.js';
 import { ProcScanScheduler } from './proc-scan.js';
 import { findByName, resolveTarget } from './targets.js';
-import { HeldApp } from './held-app.js';
+import { PoolHolder } from './pool-holder.js';
 import { AppReloads } from './fork-reloads.js';
 import { AppCommands } from './commands.js';
 import type { HandoffDeps } from './handoff-reload.js';
-import { findInstance, rowsOf, sampledOf, type InstanceFigures, type Sampled } from './held-ops.js';
+import { findInstance, rowsOf, sampledOf, type InstanceFigures, type Sampled } from './pool-ops.js';
 import { RowEvents } from './row-events.js';
 
 export interface SupervisorDeps {
@@ -31,7 +31,7 @@ export interface SupervisorDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Every state change of an app (its own record: health, cron, watch); `deleted` on its last one. */
   onState(info: ProcessInfo, deleted: boolean): void;
-  /** The same change as list rows, one per instance of a held app (process:state events). */
+  /** The same change as list rows, one per instance of a pooled app (process:state events). */
   onRow?(info: ProcessInfo, deleted: boolean): void;
   /** Builds the sink that receives an app's output and (re)configures its log files. */
   logs: {
@@ -46,7 +46,7 @@ export interface SupervisorDeps {
   lastStderrLines?(id: number, spec: AppSpec, count: number): Promise<string[]>;
   /** Live figures of a run (CPU, memory, health); none when absent. */
   observe?(id: number, pid: number | null): Observed;
-  /** Live figures of one instance of a held app (its worker's tree); none when absent. */
+  /** Live figures of one instance of a pooled app (its worker's tree); none when absent. */
   observeInstance?: InstanceFigures;
   /** Problems shown by ping/list (disk full, state recovered). */
   health: Health;
@@ -171,8 +171,13 @@ export class Supervisor {
       watchAdopted: (p, on) => this.adopted.watch(p, on),
       ...this.spawning,
       afterScan: (fn) => this.scans.afterScan(fn),
-      makeHeld: (p, saved, changed) =>
-        new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
+      makePool: (p, saved, changed) =>
+        new PoolHolder(
+          p.id,
+          this.deps.paths,
+          { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed },
+          saved,
+        ),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       intent: (p, entry) => {
         const withSpec = entry.op === 'spawn' && this.unsavedSpecs.has(p.id) ? { ...entry, spec: p.spec, createdAt: p.createdAt } : entry;
@@ -198,13 +203,13 @@ export class Supervisor {
   rowOwner(id: number): ProcessHandle | undefined {
     const own = this.apps.get(id);
     if (own !== undefined) return own;
-    for (const h of this.apps.values()) if (h.held !== null && h.held.instanceOf(id) !== undefined) return h;
+    for (const h of this.apps.values()) if (h.pool !== null && h.pool.instanceOf(id) !== undefined) return h;
     return undefined;
   }
 
-  /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
+  /** Pooled apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
   instanceIdsOf(id: number): number[] | undefined {
-    return this.apps.get(id)?.held?.ids();
+    return this.apps.get(id)?.pool?.ids();
   }
 
   /** The desired set: every app's spec, in id order (what `tend save` writes). */
@@ -223,7 +228,7 @@ export class Supervisor {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now, this.figures));
   }
 
-  /** What the sampler needs of each app (cheaper than list()); a held app's workers with their instance ids. */
+  /** What the sampler needs of each app (cheaper than list()); a pooled app's workers with their instance ids. */
   sampled(): Sampled[] {
     const out: Sampled[] = [];
     for (const h of this.apps.values()) out.push(sampledOf(h));
@@ -251,7 +256,7 @@ export class Supervisor {
 
   /**
    * The list rows a target names: an instance id its one row, an app (name, id, namespace, `all`)
-   * every row of it, a held app one per instance (describe, logs and metrics show instances).
+   * every row of it, a pooled app one per instance (describe, logs and metrics show instances).
    */
   resolveRows(target: Target): Array<{ handle: AppView; row: ProcessInfo }> {
     const one = findInstance(this.apps.values(), target);
@@ -278,7 +283,7 @@ export class Supervisor {
     return this.commands.scale(target, instances, relative);
   }
 
-  /** One app's list rows (one per instance for a held app). */
+  /** One app's list rows (one per instance for a pooled app). */
   rowsOfApp(h: AppView): ProcessInfo[] {
     return rowsOf(h, this.deps.now(), this.figures);
   }
@@ -350,7 +355,7 @@ export class Supervisor {
     this.persist();
     const info = handle.info();
     this.deps.onState(info, deleted);
-    this.rowEvents.changed(handle.id, handle.held === null ? [info] : this.rowsOfApp(handle), deleted);
+    this.rowEvents.changed(handle.id, handle.pool === null ? [info] : this.rowsOfApp(handle), deleted);
     this.dependencies.changed(handle, deleted);
   }
 

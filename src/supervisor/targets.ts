@@ -5,11 +5,11 @@ interface Named {
   id: number;
   spec: { name: string; namespace: string };
   /** A cluster / socket-activated app: its instances' ids (each names one process, see findInstance). */
-  held?: { readonly instanceIds: readonly number[] } | null;
+  pool?: { readonly instanceIds: readonly number[] } | null;
 }
 
 /** The ids a numeric target can name of an app: its own, or its instances' (the app's own id only while an instance has it). */
-const ownsId = (a: Named, id: number): boolean => (a.held == null ? a.id === id : a.held.instanceIds.includes(id));
+const ownsId = (a: Named, id: number): boolean => (a.pool == null ? a.id === id : a.pool.instanceIds.includes(id));
 
 /** The app named `name`, if any (a walk, no array: a 300-app file asks once per app). */
 export function findByName<T extends Named>(apps: Iterable<T>, name: string): T | undefined {
@@ -35,7 +35,7 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
     if (byNamespace.length > 0) return byNamespace.sort(byId);
   }
   list.sort(byId);
-  const idsOf = (a: Named): string => (a.held == null ? String(a.id) : a.held.instanceIds.filter((n) => n >= 0).join(', '));
+  const idsOf = (a: Named): string => (a.pool == null ? String(a.id) : a.pool.instanceIds.filter((n) => n >= 0).join(', '));
   const known = list.map((a) => `${a.spec.name} (${idsOf(a)})`).join(', ');
   throw new TendError('E_APP_NOT_FOUND', `no app matches \`${asString}\``, {
     hint:
