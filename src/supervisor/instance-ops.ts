@@ -1,5 +1,7 @@
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
+import { isAtRest } from '../protocol/status-groups.js';
+import { toStatus } from './process-machine.js';
 import type { PoolHolder } from './pool-holder.js';
 import type { ProcessHandle } from './process-handle.js';
 
@@ -46,7 +48,7 @@ export async function instanceVerb(
     await deps.written();
     return gone.map((r) => ({ ...r, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
-  const live = pool.running && h.pid !== null && h.state !== 'stopping' && h.state !== 'stopped' && h.state !== 'errored';
+  const live = pool.running && h.pid !== null && h.state !== 'stopping' && !isAtRest(toStatus(h.state));
   if (live) await pool.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start' || verb === 'restart') {
     // No holder runs: it starts with this instance alone, as PM2 starts one process.
@@ -67,7 +69,7 @@ export async function startIdleInstances(h: ProcessHandle): Promise<void> {
   const pool = h.pool;
   if (pool === null || !pool.running || h.pid === null || h.state !== 'online') return;
   for (const w of pool.status?.workers ?? []) {
-    if (w.status === 'stopped' || w.status === 'errored') await pool.holder.call('start-instance', { instance: w.instance });
+    if (isAtRest(w.status)) await pool.holder.call('start-instance', { instance: w.instance });
   }
 }
 

@@ -5,6 +5,7 @@ import { isUp } from '../protocol/status-groups.js';
 import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
 import { isPooled, NO_INSTANCE } from './pool-holder.js';
+import { numericTarget } from './targets.js';
 
 /** The live figures of one instance (its worker's own process tree). */
 export type InstanceFigures = (id: number, pid: number | null) => { cpuPercent: number | null; memoryBytes: number | null };
@@ -88,9 +89,8 @@ export function findInstance(
   handles: Iterable<ProcessHandle>,
   target: string | number,
 ): { handle: ProcessHandle; instance: number } | null {
-  const text = String(target).trim();
-  if (!/^\d+$/.test(text)) return null;
-  const id = Number(text);
+  const id = numericTarget(target);
+  if (id === null) return null;
   for (const h of handles) {
     const k = h.pool?.instanceOf(id);
     if (k !== undefined) return { handle: h, instance: k };

@@ -11,6 +11,12 @@ interface Named {
 /** The ids a numeric target can name of an app: its own, or its instances' (the app's own id only while an instance has it). */
 const ownsId = (a: Named, id: number): boolean => (a.pool == null ? a.id === id : a.pool.instanceIds.includes(id));
 
+/** The id a numeric target names (`3`, ` 3 `), null for a name, a namespace or `all`. */
+export function numericTarget(target: Target): number | null {
+  const text = String(target).trim();
+  return /^\d+$/.test(text) ? Number(text) : null;
+}
+
 /** The app named `name`, if any (a walk, no array: a 300-app file asks once per app). */
 export function findByName<T extends Named>(apps: Iterable<T>, name: string): T | undefined {
   for (const a of apps) if (a.spec.name === name) return a;
@@ -23,9 +29,9 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
   const list = [...apps];
   if (target === 'all') return list.sort(byId);
   const asString = String(target).trim();
+  const id = numericTarget(target);
   // One pass without sorting everything: `start` of 1,000 apps resolves each name once.
-  if (/^\d+$/.test(asString)) {
-    const id = Number(asString);
+  if (id !== null) {
     const hit = list.filter((a) => ownsId(a, id));
     if (hit.length > 0) return hit;
   } else {
