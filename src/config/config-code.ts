@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { TendError } from '../errors.js';
 import { parseDuration } from '../lib/duration.js';
 import { packageFile } from '../lib/package-files.js';
+import { FrameDecoder } from '../rpc/framing.js';
 import type { ConfigCodeReply } from './config-code-child.js';
 
 /** Environment variable that sets how long a JS config file may take to load. */
@@ -31,6 +32,8 @@ export function configTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 // The bundle made by scripts/bundle.mjs, beside the command bundles.
+/** The loader's reply (the exported data as JSON) is refused past this size. */
+const REPLY_MAX_BYTES = 64 * 1024 * 1024;
 const childEntry = (): string => packageFile(import.meta.url, 'commands/config-code-child.cjs');
 
 /** How a failed load reads, after the file's name: "<file> <what>". */
@@ -58,7 +61,7 @@ export async function evaluateConfigCode(file: string, timeoutMs = configTimeout
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, file], { stdio: ['ignore', 2, 2, 'pipe'], detached: true });
     const channel = child.stdio[3] as Readable;
-    let text = '';
+    const decoder = new FrameDecoder(REPLY_MAX_BYTES);
     let done = false;
     let drainTimer: NodeJS.Timeout | undefined;
     const finish = (outcome: { value: unknown } | { failure: ConfigCodeFailure }): void => {
@@ -100,16 +103,20 @@ export async function evaluateConfigCode(file: string, timeoutMs = configTimeout
         },
       });
     }, timeoutMs);
-    channel.setEncoding('utf8');
-    channel.on('data', (chunk: string) => {
-      text += chunk;
-      const newline = text.indexOf('\n');
-      if (newline === -1) return;
+    channel.on('data', (chunk: Buffer) => {
+      let reply: unknown;
       try {
-        onReply(JSON.parse(text.slice(0, newline)) as ConfigCodeReply);
-      } catch {
-        finish({ failure: { what: 'could not be loaded: the config loader sent an unreadable reply' } });
+        reply = decoder.push(chunk)[0];
+      } catch (err) {
+        const tooLarge = (err as { code?: unknown }).code === 'E_FRAME_TOO_LARGE';
+        // It may still be writing: stop it rather than leave it to fill a pipe nobody reads.
+        if (tooLarge) killGroup(child.pid);
+        const what = tooLarge
+          ? `exports more than ${REPLY_MAX_BYTES / 1024 / 1024} MiB of data`
+          : 'the config loader sent an unreadable reply';
+        return finish({ failure: { what: `could not be loaded: ${what}` } });
       }
+      if (reply !== undefined) onReply(reply as ConfigCodeReply);
     });
     let ended = false;
     channel.on('end', () => {

@@ -60,6 +60,19 @@ export interface NormalizeResult {
   warnings: string[];
 }
 
+/** No `script`: a config file's app, or the command line's. */
+function missingScript(ctx: NormalizeContext): TendError {
+  if (ctx.file !== undefined) {
+    return new TendError('E_CONFIG_INVALID', `${ctx.source}: missing \`script\``, {
+      hint: 'Every app needs a `script`: a file to run (`server.js`) or a command (`npm`, with `args: "start"`).',
+      details: { file: ctx.file, source: ctx.source, field: 'script' },
+    });
+  }
+  return new TendError('E_USAGE', `${ctx.source}: no script given`, {
+    hint: 'Give a script (`tend start server.js`) or a command after `--`.',
+  });
+}
+
 /** Validates keys, coerces values once and fills defaults: the only way an AppSpec is made. */
 export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext): NormalizeResult {
   const pm2 = ctx.pm2 === true;
@@ -116,17 +129,7 @@ export function normalizeApp(raw: Record<string, unknown>, ctx: NormalizeContext
   const get = <T>(key: string): T => (values.has(key) ? values.get(key) : fieldDefault(key)) as T;
 
   const givenScript = values.get('script');
-  if (typeof givenScript !== 'string') {
-    if (ctx.file !== undefined) {
-      throw new TendError('E_CONFIG_INVALID', `${ctx.source}: missing \`script\``, {
-        hint: 'Every app needs a `script`: a file to run (`server.js`) or a command (`npm`, with `args: "start"`).',
-        details: { file: ctx.file, source: ctx.source, field: 'script' },
-      });
-    }
-    throw new TendError('E_USAGE', `${ctx.source}: no script given`, {
-      hint: 'Give a script (`tend start server.js`) or a command after `--`.',
-    });
-  }
+  if (typeof givenScript !== 'string') throw missingScript(ctx);
   let script = givenScript;
   const name = get<string | undefined>('name') ?? (pm2 ? pm2AppName(script) : defaultAppName(script));
   validateName(name, ctx.source);

@@ -1,8 +1,9 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join } from 'node:path';
 import { TendError } from '../errors.js';
 import { findExecutable } from '../lib/which.js';
+import { isDirectory } from '../lib/ensure-dir.js';
 
 /**
  * How PM2 reads an app, where tend follows it (checked against PM2 7's lib/Common.js, API.js and
@@ -56,14 +57,6 @@ export function guessInterpreter(scriptPath: string, pm2: boolean, path: string 
   if (byExt !== undefined) return byExt;
   if (!existsSync(scriptPath)) return 'none';
   return isDirectory(scriptPath) || !isBinary(scriptPath) ? 'node' : 'none';
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 // A NUL byte in the first 512 bytes: how file(1)-like tools (and PM2) tell a binary from text.

@@ -1,4 +1,3 @@
-import { fsPromises } from '../lib/fs-promises.js';
 import { basename, extname, join } from 'node:path';
 import { TendError } from '../errors.js';
 import { evaluateConfigCode, type ConfigCodeFailure } from './config-code.js';
@@ -89,7 +88,7 @@ async function evaluateJsonExpression(text: string, file: string): Promise<unkno
 /** The file's text; a missing file is a config error (naming `label`), not a crash. */
 export async function readConfigText(file: string, label = file): Promise<string> {
   try {
-    return await (await fsPromises()).readFile(file, 'utf8');
+    return await (await import('node:fs/promises')).readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')

@@ -7,7 +7,7 @@ import type { AppSpec } from '../protocol/app-spec.js';
  * (each of these implies others: a job is a task, a ready line waits for readiness).
  */
 export function applyRunKind(spec: AppSpec, get: <T>(key: string) => T, source: string): void {
-  // Run by a holder (see supervisor/held-app.ts): several processes sharing one output.
+  // Run by a holder (see supervisor/pool-holder.ts): several processes sharing one output.
   const held = spec.execMode === 'cluster' || spec.listen.length > 0 || spec.proxy !== undefined;
   const maxAge = get<number | undefined>('max_age');
   if (maxAge !== undefined && maxAge > 0) {

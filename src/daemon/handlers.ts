@@ -10,6 +10,7 @@ import { redactDetail } from '../protocol/secrets.js';
 import { checkStreams, checkTarget, optionalTarget } from '../rpc/params.js';
 import type { Handlers } from '../rpc/server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import type { AppView } from '../supervisor/handle-types.js';
 import type { LogRouter } from './log-router.js';
 import type { EventBus } from './event-bus.js';
 import { SUBSCRIBABLE_EVENT_TYPES, type SubscribableEventType } from '../protocol/events.js';
@@ -65,6 +66,38 @@ function eventTypes(types: unknown): SubscribableEventType[] {
   return [...new Set(types as SubscribableEventType[])];
 }
 
+/** One list row's detail (`tend describe`): a pooled app's instances with their own status, pid and tree. */
+function describeRow(deps: HandlerDeps, h: AppView, row: ProcessInfo, showSecrets: boolean): ProcessDetail {
+  const watch = deps.watchStatus?.(h.id);
+  const pool = h.pool;
+  const rows = pool === null ? [] : deps.supervisor.rowsOfApp(h);
+  const detail: ProcessDetail = {
+    ...row,
+    ...(pool === null
+      ? deps.supervisor.reloads.detailOf(h.id)
+      : {
+          instances: rows.map((r) => ({
+            id: r.id,
+            instance: r.instance ?? 0,
+            pid: r.pid,
+            status: r.status,
+            restarts: r.restarts,
+            startedAt: r.startedAt,
+          })),
+          lastReload: pool.lastReload,
+          // The holder's own figures once, on the app's first row.
+          ...(row.id === rows[0]?.id ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
+        }),
+    spec: h.spec,
+    logs: logPathsFor(deps.paths, h.spec, h.id),
+    unstableRestarts: h.snapshot.history.unstableRestarts,
+    logError: deps.logs.errorOf(h.id),
+    ...(watch === undefined ? {} : { watch }),
+    ...deps.observer.detail(h.id, h.pid, pool === null ? null : { id: row.id, pid: row.pid }),
+  };
+  return showSecrets ? detail : redactDetail(detail);
+}
+
 /** Implements the method map by delegating: no business logic here. */
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { supervisor, logs } = deps;
@@ -104,45 +137,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'process.delete': async (p) => withAlongside(await supervisor.delete(target(p)), deps.observer, (id) => supervisor.delete(id)),
     'process.reset': (p) => supervisor.reset(target(p)),
     'process.list': () => supervisor.listRows(),
-    // One record per list row: a held app's instances each with their own status, pid and tree.
+    // One record per list row: a pooled app's instances each with their own status, pid and tree.
     'process.describe': (p) =>
-      supervisor.resolveRows(target(p)).map(({ handle: h, row }): ProcessDetail => {
-        const watch = deps.watchStatus?.(h.id);
-        const held = h.held;
-        const rows = held === null ? [] : supervisor.rowsOfApp(h);
-        const detail: ProcessDetail = {
-          ...row,
-          ...(held === null
-            ? supervisor.reloads.detailOf(h.id)
-            : {
-                instances: rows.map((r) => ({
-                  id: r.id,
-                  instance: r.instance ?? 0,
-                  pid: r.pid,
-                  status: r.status,
-                  restarts: r.restarts,
-                  startedAt: r.startedAt,
-                })),
-                lastReload: held.lastReload,
-                // The holder's own figures once, on the app's first row.
-                ...(row.id === rows[0]?.id ? { holder: deps.observer.holderFigures(h.id, h.pid) } : {}),
-              }),
-          spec: h.spec,
-          logs: logPathsFor(deps.paths, h.spec, h.id),
-          unstableRestarts: h.snapshot.history.unstableRestarts,
-          logError: logs.errorOf(h.id),
-          ...(watch === undefined ? {} : { watch }),
-          ...deps.observer.detail(h.id, h.pid, held === null ? null : { id: row.id, pid: row.pid }),
-        };
-        return p.showSecrets === true ? detail : redactDetail(detail);
-      }),
+      supervisor.resolveRows(target(p)).map(({ handle, row }) => describeRow(deps, handle, row, p.showSecrets === true)),
     'process.signal': (p) => supervisor.signal(target(p), parseSignal(p.signal)),
     'process.send': (p) => {
       if (typeof p.line !== 'string') throw new TendError('E_USAGE', 'a line of text is required');
       return supervisor.send(target(p), p.line);
     },
     'logs.subscribe': (p, conn) => {
-      // An instance id follows its app's output (the instances of a held app share its log files).
+      // An instance id follows its app's output (the instances of a pooled app share its log files).
       const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
       const streams = checkStreams(p.streams);
       const subscription = nextSubscription();
@@ -183,12 +187,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'logs.sources': (p) => {
       const streams = checkStreams(p.streams);
-      // An instance id reads its app's files (the instances of a held app share them).
+      // An instance id reads its app's files (the instances of a pooled app share them).
       const handles = [...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle))];
       return handles.flatMap((h) => logSourcesFor(deps.paths, h.spec, h.id, streams));
     },
     'logs.reopen': () => ({ files: logs.reopen() }),
-    // An instance id flushes its app's files (the instances of a held app share them).
+    // An instance id flushes its app's files (the instances of a pooled app share them).
     'logs.flush': (p) => ({ files: logs.flush([...new Set(supervisor.resolveRows(target(p)).map((r) => r.handle.id))]) }),
   };
 }

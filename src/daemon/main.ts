@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       const h = deleted ? undefined : supervisor.handle(p.id);
       readyLines.sync(p.id, h?.spec, h?.state);
     },
-    // process:state events are per list row: each instance of a held app has its own.
+    // process:state events are per list row: each instance of a pooled app has its own.
     onRow: (row, deleted) => publishState(row, deleted),
     observe: (id, pid) => observer.observe(id, pid),
     observeInstance: (id, pid) => observer.observeInstance(id, pid),

@@ -33,7 +33,7 @@ export function createObserveHandlers(deps: ObserveHandlerDeps): Pick<Handlers, 
       return {
         intervalMs: observer.sampler.intervalMs,
         apps: rows.map(({ handle: h, row }) =>
-          observer.sampler.metrics(row.id, h.spec.name, p.history === true, since, h.held === null ? 'app' : 'instance'),
+          observer.sampler.metrics(row.id, h.spec.name, p.history === true, since, h.pool === null ? 'app' : 'instance'),
         ),
       };
     },

@@ -156,7 +156,7 @@ export class Observer {
       return;
     }
     // A pooled app's processes are as old as its last rolling reload (its holder keeps its pid).
-    const since = Math.max(h.startedAt ?? 0, h.held?.lastReload?.at ?? 0);
+    const since = Math.max(h.startedAt ?? 0, h.pool?.lastReload?.at ?? 0);
     this.ages.set(
       info.id,
       h.pid !== null && h.startedAt !== null && h.state === 'online' ? { pid: h.pid, startedAt: since } : null,

@@ -1,7 +1,7 @@
 import { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { claimsChildren } from '../spawner/spawn-app.js';
+import { zombieChildren } from '../procfs/procfs.js';
 
 const require = createRequire(import.meta.url);
 const WNOHANG = 1;
@@ -88,20 +88,4 @@ export class Reaper {
     if (this.retry !== null) clearTimeout(this.retry);
     process.off('SIGCHLD', this.onChild);
   }
-}
-
-function zombieChildren(parent: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] === 'Z' && Number(rest[1]) === parent) out.push(Number(name));
-  }
-  return out;
 }

@@ -3,7 +3,7 @@ import type { AppSpec } from '../protocol/app-spec.js';
 import { buildCommand } from '../lib/command-line.js';
 import { signalPid } from '../supervisor/kill-tree.js';
 import { isReadyMessage, writeStdin, type WorkerProcess } from './driver.js';
-import type { HeldSocket } from './listen-sockets.js';
+import type { ListenSocket } from './listen-sockets.js';
 import { startNotifyRelay, type NotifyRelay } from './notify-relay.js';
 
 /**
@@ -17,7 +17,7 @@ import { startNotifyRelay, type NotifyRelay } from './notify-relay.js';
 export async function spawnAppProcess(
   spec: AppSpec,
   env: Record<string, string>,
-  sockets: HeldSocket[],
+  sockets: ListenSocket[],
   notifyPath: string,
 ): Promise<AppProcess> {
   const { file, args } = buildCommand(spec.exec);

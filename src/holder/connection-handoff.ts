@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readNetRows, socketFds } from '../procfs/net.js';
+import { childrenOf } from '../procfs/system.js';
 import net from 'node:net';
 import { loadLibc, type Libc } from '../spawner/libc.js';
 
@@ -29,7 +30,7 @@ export interface Handoff {
 export function startHandoff(pid: number, ports: number[]): Handoff | null {
   const libc = loadLibc();
   if (libc === null || ports.length === 0) return null;
-  const taken = new Map<string, number>(); // socket inode → our fd
+  const taken = new Map<number, number>(); // socket inode → our fd
   const take = (): void => takeConnections(libc, pid, new Set(ports), taken);
   take();
   const timer = setInterval(take, RETAKE_MS);
@@ -46,14 +47,14 @@ export function startHandoff(pid: number, ports: number[]): Handoff | null {
   };
 }
 
-function takeConnections(libc: Libc, pid: number, ports: Set<number>, taken: Map<string, number>): void {
+function takeConnections(libc: Libc, pid: number, ports: Set<number>, taken: Map<number, number>): void {
   const conns = acceptedInodes(ports);
   if (conns.size === 0) return;
   for (const p of [pid, ...descendants(pid)]) {
     const own = libc.pidfdOpen(p);
     if (own < 0) continue;
     try {
-      for (const [fd, inode] of socketFds(p)) {
+      for (const { fd, inode } of socketFds(p)) {
         if (!conns.has(inode) || taken.has(inode) || taken.size >= MAX_TAKEN) continue;
         const copy = libc.pidfdGetfd(own, fd);
         if (copy >= 0) taken.set(inode, copy);
@@ -65,61 +66,20 @@ function takeConnections(libc: Libc, pid: number, ports: Set<number>, taken: Map
 }
 
 /** Inodes of established TCP connections whose local port is one of the held ones. */
-function acceptedInodes(ports: Set<number>): Set<string> {
-  const out = new Set<string>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      const local = f[1];
-      if (local === undefined || f[3] !== ESTABLISHED || f[9] === undefined) continue;
-      if (ports.has(parseInt(local.slice(local.lastIndexOf(':') + 1), 16))) out.add(f[9]);
-    }
-  }
+function acceptedInodes(ports: Set<number>): Set<number> {
+  const out = new Set<number>();
+  for (const row of readNetRows(['tcp'])) if (row.state === ESTABLISHED && ports.has(row.localPort)) out.add(row.inode);
   return out;
 }
 
-/** The process's fds that are sockets, with their inodes. */
-function socketFds(pid: number): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  let names: string[];
-  try {
-    names = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${name}`));
-      if (m?.[1] !== undefined) out.push([Number(name), m[1]]);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return out;
-}
-
+/** Every process under `pid` (breadth first, at most 1,024). */
 function descendants(pid: number): number[] {
   const out: number[] = [];
   const queue = [pid];
   while (queue.length > 0 && out.length < 1024) {
-    const p = queue.shift() as number;
-    let text = '';
-    try {
-      for (const task of readdirSync(`/proc/${p}/task`)) text += ` ${readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')}`;
-    } catch {
-      continue;
-    }
-    for (const c of text.trim().split(/\s+/)) {
-      if (c !== '') {
-        out.push(Number(c));
-        queue.push(Number(c));
-      }
+    for (const c of childrenOf(queue.shift() as number)) {
+      out.push(c);
+      queue.push(c);
     }
   }
   return out;

@@ -8,7 +8,7 @@ const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 
 /** A listening socket the holder owns: its fd is passed to every process of the app. */
-export interface HeldSocket {
+export interface ListenSocket {
   address: ListenAddress;
   fd: number;
   /** LISTEN_FDNAMES entry: the address with characters systemd does not allow replaced. */
@@ -35,9 +35,9 @@ type CreateServerHandle = (address: string | null, port: number, addressType: nu
  * holder's fds stay listening: connections wait in the backlog until a worker accepts them,
  * across restarts and reloads of the app.
  */
-export function openListenSockets(addresses: readonly string[], backlog = 511): HeldSocket[] {
+export function openListenSockets(addresses: readonly string[], backlog = 511): ListenSocket[] {
   const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
-  const held: HeldSocket[] = [];
+  const held: ListenSocket[] = [];
   try {
     for (const text of addresses) {
       const address = parseListenAddress(text);

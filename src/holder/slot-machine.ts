@@ -8,7 +8,7 @@ export interface Exit {
 }
 
 /**
- * The state of one instance of a held app. `R` is the pool's handle on one process (opaque
+ * The state of one instance of a pooled app. `R` is the pool's handle on one process (opaque
  * here, so the machine is pure and tested with plain values). A process is `null` while its
  * spawn is in flight.
  * - launching: started (first start, crash restart, restart of the instance), not ready yet;

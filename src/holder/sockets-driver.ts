@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { spawnAppProcess } from './app-process.js';
 import type { WorkerDriver, WorkerProcess } from './driver.js';
-import type { HeldSocket } from './listen-sockets.js';
+import type { ListenSocket } from './listen-sockets.js';
 import { startHandoff, type Handoff } from './connection-handoff.js';
 
 /**
@@ -15,7 +15,7 @@ export class SocketsDriver implements WorkerDriver {
   private spawned = 0;
 
   constructor(
-    private readonly sockets: HeldSocket[],
+    private readonly sockets: ListenSocket[],
     private readonly runDir: string,
     private readonly prefix: string,
   ) {}

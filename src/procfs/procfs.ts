@@ -81,6 +81,23 @@ export function isSameProcessAlive(pid: number, startTicks: string | null): bool
   return startTicks === null || st.startTicks === startTicks;
 }
 
+/** The zombie children of a process (exited, not yet waited for), one pass over /proc. */
+export function zombieChildren(parent: number): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = readStat(Number(name));
+    if (st !== undefined && st.state === 'Z' && st.ppid === parent) out.push(st.pid);
+  }
+  return out;
+}
+
 /** Every live process on the machine (one pass over /proc). */
 export function readAllStats(): ProcStat[] {
   const out: ProcStat[] = [];

@@ -1,8 +1,8 @@
 import { TendError } from '../errors.js';
 import type { Target } from '../protocol/methods.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
-import type { HeldApp } from './held-app.js';
-import { findInstance } from './held-ops.js';
+import type { PoolHolder } from './pool-holder.js';
+import { findInstance } from './pool-ops.js';
 import type { ProcessHandle } from './process-handle.js';
 
 export interface SignalContext {
@@ -13,32 +13,32 @@ export interface SignalContext {
 }
 
 /**
- * `tend signal`: to one instance of a held app, to every instance of a held app (its processes,
+ * `tend signal`: to one instance of a pooled app, to every instance of a pooled app (its processes,
  * not its holder), or to the main process of other apps, as PM2 does.
  */
 export async function signalTarget(ctx: SignalContext, target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
   const one = findInstance(ctx.apps, target);
   if (one !== null) {
-    await (one.handle.held as HeldApp).holder.call('signal', { instance: one.instance, signal });
+    await (one.handle.pool as PoolHolder).holder.call('signal', { instance: one.instance, signal });
     return ctx.rows([one.handle]).filter((r) => r.instance === one.instance);
   }
   const handles = ctx.resolve(target);
-  const held = handles.filter((h) => h.held?.running === true && h.pid !== null);
-  for (const h of held) await (h.held as HeldApp).holder.call('signal', { instance: null, signal });
-  if (held.length === handles.length && held.length > 0) return ctx.rows(held);
+  const pool = handles.filter((h) => h.pool?.running === true && h.pid !== null);
+  for (const h of pool) await (h.pool as PoolHolder).holder.call('signal', { instance: null, signal });
+  if (pool.length === handles.length && pool.length > 0) return ctx.rows(pool);
   const running = handles.filter((h) => h.pid !== null);
   if (running.length === 0) {
     throw new TendError('E_NOT_RUNNING', `\`${String(target)}\` has no running process to signal`, {
       hint: `Start it first: tend start ${String(target)}`,
     });
   }
-  for (const h of running) if (!held.includes(h)) signalMain(h.pid as number, signal);
+  for (const h of running) if (!pool.includes(h)) signalMain(h.pid as number, signal);
   return ctx.rows(running);
 }
 
 /**
  * `tend send`: a line to the stdin of each running process of the target, never blocking the
- * daemon: an instance id reaches that one process, a held app each of its instances (through its
+ * daemon: an instance id reaches that one process, a pooled app each of its instances (through its
  * holder: every worker has its own stdin), another app its main process.
  */
 export async function sendLine(
@@ -54,11 +54,11 @@ export async function sendLine(
   let processes = 0;
   for (const { handle: h, instance } of running) {
     try {
-      if (h.held === null) {
+      if (h.pool === null) {
         bytes += h.pipes.send(text);
         processes += 1;
       } else {
-        const sent = await h.held.holder.call('send', { instance, line: text });
+        const sent = await h.pool.holder.call('send', { instance, line: text });
         bytes += sent.bytes;
         processes += sent.processes;
       }

@@ -3,7 +3,7 @@ import { specsEqual } from '../config/specs-equal.js';
 import type { ApplyAction, ApplyMode } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessState } from './process-machine.js';
-import { handsOffSockets, heldAddresses, isHeld } from './held-app.js';
+import { handsOffSockets, poolAddresses, isPooled } from './pool-holder.js';
 
 /** What the decision needs of an existing app. */
 export interface AppNow {
@@ -44,11 +44,11 @@ function canRollingReload(now: AppNow, spec: AppSpec): boolean {
   return (
     now.state === 'online' &&
     now.holderRunning &&
-    isHeld(now.spec) &&
-    isHeld(spec) &&
+    isPooled(now.spec) &&
+    isPooled(spec) &&
     now.spec.execMode === spec.execMode &&
     (now.spec.sticky ?? false) === (spec.sticky ?? false) &&
-    heldAddresses(now.spec).join('\n') === heldAddresses(spec).join('\n') &&
+    poolAddresses(now.spec).join('\n') === poolAddresses(spec).join('\n') &&
     (now.spec.proxy === undefined) === (spec.proxy === undefined) &&
     now.spec.runAs?.uid === spec.runAs?.uid &&
     now.spec.runAs?.gid === spec.runAs?.gid

@@ -2,15 +2,15 @@ import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessInfo, ReloadReport } from '../protocol/process-info.js';
 import type { ApplyStep } from './apply-step.js';
 import { handoffReload, type HandoffDeps } from './handoff-reload.js';
-import { handsOffSockets, isHeld } from './held-app.js';
-import { reloadHeld } from './held-ops.js';
+import { handsOffSockets, isPooled } from './pool-holder.js';
+import { reloadPool } from './pool-ops.js';
 import type { ProcessHandle } from './process-handle.js';
 
 /**
- * The reload of one app, whatever runs it: a held app's holder replaces its processes; a
+ * The reload of one app, whatever runs it: a pooled app's holder replaces its processes; a
  * fork-mode Node app hands its sockets to a new process (handoff-reload.ts); any other app, or
  * one whose sockets cannot be handed over, is restarted, and the reload's answer says why
- * (`reloadNote`). Keeps the last reload of each fork-mode app for `describe` (held apps keep
+ * (`reloadNote`). Keeps the last reload of each fork-mode app for `describe` (pooled apps keep
  * theirs in their holder's record).
  */
 export class AppReloads {
@@ -31,7 +31,7 @@ export class AppReloads {
   /** A reload's step for a running app that is not reloaded in place: it is noted as a restart. */
   step(h: ProcessHandle, step: ApplyStep): ApplyStep {
     if (step !== 'restarted') return step;
-    if (isHeld(h.spec)) this.notes.set(h.id, 'its processes were not all online, or its mode or listen addresses changed');
+    if (isPooled(h.spec)) this.notes.set(h.id, 'its processes were not all online, or its mode or listen addresses changed');
     else if (handsOffSockets(h.spec)) this.notes.set(h.id, 'it was not online');
     else this.notes.set(h.id, 'not a cluster, --listen or fork-mode Node.js app');
     return step;
@@ -39,8 +39,8 @@ export class AppReloads {
 
   /** Carries out a 'reloaded' step: what was done in the end (a failed reload throws E_RELOAD_FAILED). */
   async reload(h: ProcessHandle, spec: AppSpec, parallel: number): Promise<'reloaded' | 'restarted'> {
-    if (h.held !== null) {
-      await reloadHeld(h, parallel, spec === h.spec ? undefined : spec, (x) => this.deps.lastStderr(x));
+    if (h.pool !== null) {
+      await reloadPool(h, parallel, spec === h.spec ? undefined : spec, (x) => this.deps.lastStderr(x));
       return 'reloaded';
     }
     const record = (report: ReloadReport): void => {

@@ -3,7 +3,7 @@ import type { ExitRecord, HealthStatus, JobStatus, ProcessInfo, ReloadReport } f
 import type { ListenPort } from '../protocol/ports.js';
 import type { LogPaths } from '../protocol/logs.js';
 import type { HolderStatus } from '../protocol/holder.js';
-import type { HeldApp, HeldSaved } from './held-app.js';
+import type { PoolHolder, PoolSaved } from './pool-holder.js';
 import type { ProcScan } from './proc-scan.js';
 import type { ProcessState, Snapshot } from './process-machine.js';
 
@@ -27,7 +27,7 @@ export interface AppView {
   /** An operation asked for and not yet carried out (see PendingOp). */
   readonly pending: PendingOp | null;
   /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
-  readonly held: Readonly<Pick<HeldApp, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
+  readonly pool: Readonly<Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
   info(): ProcessInfo;
 }
 
@@ -48,7 +48,7 @@ export interface HandleDeps<H extends AppView> {
   /** Calls `fn` with a /proc scan taken after this call, shared by every app asking (see ProcScanScheduler). */
   afterScan(fn: (scan: ProcScan) => void): void;
   /** Cluster / socket-activated apps: the daemon's side of their holder process. */
-  makeHeld(p: H, saved: HeldSaved, changed: (s: HolderStatus) => void): HeldApp;
+  makePool(p: H, saved: PoolSaved, changed: (s: HolderStatus) => void): PoolHolder;
   /** The app's log files now (PM2 apps see them as `pm_out_log_path`/`pm_err_log_path`). */
   logPaths(p: H): LogPaths;
   /** A fresh run token (see run-finder.ts). */
@@ -124,11 +124,11 @@ export interface ProcessRecord {
   lastExit: ExitRecord | null;
   /** Marks every process of the current incarnation (see kill-tree.ts). */
   token: string | null;
-  /** Held apps: the id of each instance (-1 where a running holder has no such instance, see HeldApp). */
+  /** Pooled apps: the id of each instance (-1 where a running holder has no such instance, see PoolHolder). */
   instanceIds?: number[];
-  /** Held apps: the last reload's outcome. */
+  /** Pooled apps: the last reload's outcome. */
   lastReload?: ReloadReport | null;
-  /** Held apps: what the holder last reported, shown after an adoption until it answers again. */
+  /** Pooled apps: what the holder last reported, shown after an adoption until it answers again. */
   holderStatus?: HolderStatus | null;
   /** Absent in state files written before limits existed. */
   limits?: LimitRestarts;

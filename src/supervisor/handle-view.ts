@@ -18,7 +18,7 @@ export function recordOf(h: AppView): ProcessRecord {
     token: h.token,
     limits: h.limits,
     ...(h.pending === null ? {} : { pending: h.pending }),
-    ...(h.held === null ? {} : { instanceIds: h.held.instanceIds, lastReload: h.held.lastReload, holderStatus: h.held.status }),
+    ...(h.pool === null ? {} : { instanceIds: h.pool.instanceIds, lastReload: h.pool.lastReload, holderStatus: h.pool.status }),
   };
 }
 

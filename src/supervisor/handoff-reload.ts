@@ -6,9 +6,9 @@ import { type LogPaths } from '../protocol/logs.js';
 import { type ReloadReport } from '../protocol/process-info.js';
 import { errnoName, loadLibc } from '../spawner/libc.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
-import { reloadFailedError } from './held-ops.js';
+import { reloadFailedError } from './pool-ops.js';
 import { signalGroup } from './kill-tree.js';
-import { handsOffSockets } from './held-app.js';
+import { handsOffSockets } from './pool-holder.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import type { ProcessHandle } from './process-handle.js';
 
@@ -115,7 +115,7 @@ function launchBeside(h: ProcessHandle, spec: AppSpec, taken: Taken, deps: Hando
     id: h.id,
     spec,
     pipes: h.pipes,
-    held: null,
+    pool: null,
     makeFifos: deps.makeFifos,
     ptyHome: (runAs) => deps.ptyHome(h.id, runAs),
   });

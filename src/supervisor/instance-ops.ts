@@ -1,9 +1,11 @@
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
-import type { HeldApp } from './held-app.js';
+import { isAtRest } from '../protocol/status-groups.js';
+import { toStatus } from './process-machine.js';
+import type { PoolHolder } from './pool-holder.js';
 import type { ProcessHandle } from './process-handle.js';
 
-/** One instance of a held app, as a target names it (see findInstance). */
+/** One instance of a pooled app, as a target names it (see findInstance). */
 export interface OneInstance {
   handle: ProcessHandle;
   instance: number;
@@ -34,7 +36,7 @@ export async function instanceVerb(
   deps: InstanceDeps,
 ): Promise<ProcessInfo[]> {
   const h = one.handle;
-  const held = h.held as HeldApp;
+  const pool = h.pool as PoolHolder;
   if (verb === 'delete') {
     const gone = instanceRows(deps.rows(h), one.instance);
     try {
@@ -46,11 +48,11 @@ export async function instanceVerb(
     await deps.written();
     return gone.map((r) => ({ ...r, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
-  const live = held.running && h.pid !== null && h.state !== 'stopping' && h.state !== 'stopped' && h.state !== 'errored';
-  if (live) await held.holder.call(`${verb}-instance`, { instance: one.instance });
+  const live = pool.running && h.pid !== null && h.state !== 'stopping' && !isAtRest(toStatus(h.state));
+  if (live) await pool.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start' || verb === 'restart') {
     // No holder runs: it starts with this instance alone, as PM2 starts one process.
-    held.startOnly = held.instanceIds[one.instance] ?? null;
+    pool.startOnly = pool.instanceIds[one.instance] ?? null;
     await deps.startApp(h);
   }
   await deps.written();
@@ -62,12 +64,12 @@ export function instanceRows(rows: ProcessInfo[], instance: number): ProcessInfo
   return rows.filter((r) => r.instance === instance);
 }
 
-/** `tend start <app>` of a running held app starts its stopped or errored instances (PM2 starts every process of the name). */
+/** `tend start <app>` of a running pooled app starts its stopped or errored instances (PM2 starts every process of the name). */
 export async function startIdleInstances(h: ProcessHandle): Promise<void> {
-  const held = h.held;
-  if (held === null || !held.running || h.pid === null || h.state !== 'online') return;
-  for (const w of held.status?.workers ?? []) {
-    if (w.status === 'stopped' || w.status === 'errored') await held.holder.call('start-instance', { instance: w.instance });
+  const pool = h.pool;
+  if (pool === null || !pool.running || h.pid === null || h.state !== 'online') return;
+  for (const w of pool.status?.workers ?? []) {
+    if (isAtRest(w.status)) await pool.holder.call('start-instance', { instance: w.instance });
   }
 }
 
@@ -79,26 +81,26 @@ export async function startIdleInstances(h: ProcessHandle): Promise<void> {
  */
 export async function removeInstance(one: OneInstance, begin: (spec: AppSpec) => void): Promise<void> {
   const h = one.handle;
-  const held = h.held as HeldApp;
-  const id = held.instanceIds[one.instance] as number;
-  const spec: AppSpec = { ...h.spec, instances: held.ids().length - 1 };
+  const pool = h.pool as PoolHolder;
+  const id = pool.instanceIds[one.instance] as number;
+  const spec: AppSpec = { ...h.spec, instances: pool.ids().length - 1 };
   begin(spec);
   // A running holder renumbers nothing: it removes that instance and reports the rest.
-  if (held.running && h.pid !== null) await held.holder.call('remove-instance', { instance: one.instance });
-  else held.forget(id);
+  if (pool.running && h.pid !== null) await pool.holder.call('remove-instance', { instance: one.instance });
+  else pool.forget(id);
   h.spec = spec;
 }
 
 /** Whether deleting this instance leaves the app other instances (else the delete is the app's). */
 export function hasOtherInstances(one: OneInstance): boolean {
-  return (one.handle.held?.ids().length ?? 0) > 1;
+  return (one.handle.pool?.ids().length ?? 0) > 1;
 }
 
 /** `tend reset` of a whole app: its counters, and its instances' (kept by its holder; one from before this method answers with an error: logged). */
 export async function resetCounters(h: ProcessHandle, log: (event: string, data: Record<string, unknown>) => void): Promise<void> {
   h.resetCounters();
-  if (h.held?.running === true && h.pid !== null) {
-    await h.held.holder
+  if (h.pool?.running === true && h.pid !== null) {
+    await h.pool.holder
       .call('reset-instance', { instance: null })
       .catch((err: Error) => log('reset-instances-failed', { id: h.id, error: err.message }));
   }

@@ -6,7 +6,7 @@ import { findExecutable } from '../lib/which.js';
 import type { SpawnRequest } from '../spawner/spawn-app.js';
 import { appEnv, wantsIpc } from './app-env.js';
 import { buildCommand } from '../lib/command-line.js';
-import { handsOffSockets, type HeldApp } from './held-app.js';
+import { handsOffSockets, type PoolHolder } from './pool-holder.js';
 import { packageFile } from '../lib/package-files.js';
 import { TOKEN_VAR } from './kill-tree.js';
 import { ptyCommand } from './pty-launch.js';
@@ -18,7 +18,7 @@ export interface LaunchInput {
   spec: AppSpec;
   pipes: StdioPipes;
   /** The app's holder when it is a cluster / socket-activated app. */
-  held: HeldApp | null;
+  pool: PoolHolder | null;
   makeFifos(paths: string[]): void;
   /** Where a PTY app's holder listens, and works as another user (see ptyHome). */
   ptyHome(runAs: RunAs | undefined): { socket: string; cwd?: string };
@@ -35,7 +35,7 @@ export type PreparedLaunch =
   | { ok: false; message: string };
 
 /**
- * The app's ends of its FIFOs and the command to run (a held app's holder, a PTY app's holder,
+ * The app's ends of its FIFOs and the command to run (a pooled app's holder, a PTY app's holder,
  * or the app's own command). On failure nothing is left open and the message says what failed.
  */
 export function prepareLaunch(input: LaunchInput): PreparedLaunch {
@@ -47,12 +47,12 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
     return { ok: false, message: `cannot create stdio pipes: ${(err as Error).message}` };
   }
   try {
-    const held = input.held?.command(input.spec) ?? null;
+    const pool = input.pool?.command(input.spec) ?? null;
     let command: { file: string; args: string[]; cwd?: string | undefined } =
-      held ?? withReloadHook(buildCommand(input.spec.exec), input.spec);
+      pool ?? withReloadHook(buildCommand(input.spec.exec), input.spec);
     // A PTY app runs under its own holder, which owns the terminal (see pty-launch.ts); as another
     // user, in its own folder (see ptyHome).
-    if (held === null && input.spec.pty !== undefined) {
+    if (pool === null && input.spec.pty !== undefined) {
       const home = input.ptyHome(input.spec.runAs);
       command = { ...ptyCommand(command, input.spec, home.socket), cwd: home.cwd };
     }
@@ -60,8 +60,8 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
       input.pipes.chown(input.spec.runAs.uid, input.spec.runAs.gid);
       command = { ...asUser(command, input.spec.runAs, bindsLowPort(input.spec)), cwd: command.cwd };
     }
-    const ipc = held === null && input.spec.pty === undefined && wantsIpc(input.spec);
-    return { ok: true, fds, command: { file: command.file, args: command.args, cwd: command.cwd }, heldEnv: held?.env ?? null, ipc };
+    const ipc = pool === null && input.spec.pty === undefined && wantsIpc(input.spec);
+    return { ok: true, fds, command: { file: command.file, args: command.args, cwd: command.cwd }, heldEnv: pool?.env ?? null, ipc };
   } catch (err) {
     for (const fd of fds) closeSync(fd);
     return { ok: false, message: `cannot prepare the command: ${(err as Error).message}` };

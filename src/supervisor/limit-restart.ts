@@ -1,5 +1,5 @@
 import type { LimitKind } from './handle-types.js';
-import { reloadHeld } from './held-ops.js';
+import { reloadPool } from './pool-ops.js';
 import type { ProcessHandle } from './process-handle.js';
 import { isUpState } from './process-machine.js';
 
@@ -29,14 +29,14 @@ export class LimitRestarts {
     const id = h.id;
     if (this.reloading.has(id)) return false;
     h.countLimitRestart(kind, reason, this.deps.now());
-    const reload = h.held !== null && h.held.running && h.state === 'online';
+    const reload = h.pool !== null && h.pool.running && h.state === 'online';
     this.deps.log('limit-restart', { id, name: h.spec.name, pid: h.pid, kind, reason, how: reload ? 'reload' : 'restart' });
     if (!reload) {
       h.dispatch({ type: 'restart' });
       return true;
     }
     this.reloading.add(id);
-    reloadHeld(h, 1, undefined, (x) => this.deps.lastStderr(x))
+    reloadPool(h, 1, undefined, (x) => this.deps.lastStderr(x))
       .catch((err: unknown) => this.deps.log('limit-reload-failed', { id, name: h.spec.name, error: (err as Error).message }))
       .finally(() => {
         this.reloading.delete(id);

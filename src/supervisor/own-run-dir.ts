@@ -57,10 +57,10 @@ export function ptyHome(paths: TendPaths, id: number, runAs: RunAs | undefined):
 /** The app was deleted: its FIFOs and spools, its holder's files, its own folder and attach symlink go. */
 export function removeAppFiles(
   paths: TendPaths,
-  app: { id: number; pipes: { remove(): void }; held: { removeFiles(): void } | null },
+  app: { id: number; pipes: { remove(): void }; pool: { removeFiles(): void } | null },
 ): void {
   app.pipes.remove();
-  app.held?.removeFiles();
+  app.pool?.removeFiles();
   removeOwnDir(paths, app.id);
 }
 

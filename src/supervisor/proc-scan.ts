@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { readAllStats, readAllStatsSliced, type ProcStat } from '../procfs/procfs.js';
+import { readEnvVar } from '../procfs/system.js';
 import { monotonicMs } from '../lib/monotonic.js';
 import { SpacingBudget } from '../lib/spacing-budget.js';
 
 /** Environment variable carrying a per-incarnation token, inherited by every descendant. */
 export const TOKEN_VAR = 'TEND_INSTANCE_TOKEN';
-
-const TOKEN_NEEDLE = Buffer.from(`\0${TOKEN_VAR}=`);
 
 /**
  * One pass over /proc with the indexes the kill-tree code needs (by pid, group, session,
@@ -94,19 +92,7 @@ export class ProcScan {
   tokenOf(pid: number): string | null {
     const known = this.tokens.get(pid);
     if (known !== undefined) return known;
-    let token: string | null = null;
-    try {
-      // Prefix with NUL so the first variable matches the same way as the others.
-      const env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
-      const at = env.indexOf(TOKEN_NEEDLE);
-      if (at >= 0) {
-        const start = at + TOKEN_NEEDLE.length;
-        const end = env.indexOf(0, start);
-        token = env.subarray(start, end < 0 ? env.length : end).toString('utf8');
-      }
-    } catch {
-      // gone, or another user's process
-    }
+    const token = readEnvVar(pid, TOKEN_VAR);
     this.tokens.set(pid, token);
     return token;
   }

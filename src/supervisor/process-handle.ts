@@ -1,20 +1,16 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ExitRecord, ProcessInfo } from '../protocol/process-info.js';
-import { readStat, type ProcStat } from '../procfs/procfs.js';
-import type { ProcScan } from './proc-scan.js';
-import { findAppProcesses, groupExists, signalApp, signalGroup, signalOutsideGroup, survivors, sweepLeftovers } from './kill-tree.js';
+import { readStat } from '../procfs/procfs.js';
+import { TreeDrain, type LeaderExit } from './tree-drain.js';
 import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
-import { HeldApp, isHeld, type HeldSaved } from './held-app.js';
+import { PoolHolder, isPooled, type PoolSaved } from './pool-holder.js';
 import { faultPoint } from './fault-points.js';
 import type { HandleDeps, LimitKind, LimitRestarts, PendingOp, ProcessRecord } from './handle-types.js';
 import { launchApp, type AppChild } from '../spawner/spawn-app.js';
 import { launchRequest, prepareLaunch } from './launch-request.js';
 import { infoOf, recordOf } from './handle-view.js';
-
-/** How often leftover processes of an exited app are checked while they are being stopped. */
-const TREE_POLL_MS = 50;
 
 /**
  * One app: executes the effects the pure machine returns. The only code that touches a
@@ -41,14 +37,10 @@ export class ProcessHandle {
   /** Set while a spawn is under way (see spawn); a stop signal sent meanwhile waits in pendingSignal. */
   private launch: object | null = null;
   private pendingSignal: NodeJS.Signals | null = null;
-  private timers = new Map<Deadline | 'tree' | 'tree-poll', NodeJS.Timeout>();
-  /** Snapshot of the app's processes when a stop began (catches setsid'd descendants). */
-  private members: ProcStat[] = [];
-  /** The leader is gone; waiting for the rest of the tree. */
-  private draining: { code: number | null; signal: string | null; unknown: boolean } | null = null;
-  private treeSignalled = false;
+  private timers = new Map<Deadline, NodeJS.Timeout>();
+  private readonly tree: TreeDrain;
   /** Set while the app runs under a holder (cluster mode, socket activation). */
-  private _held: HeldApp | null = null;
+  private _pool: PoolHolder | null = null;
   /** An operation asked for and not yet carried out (persisted: see PendingOp); set by the supervisor's operations. */
   pending: PendingOp | null = null;
 
@@ -67,6 +59,11 @@ export class ProcessHandle {
       () => this.onStreamEnd(),
       (stream, err) => this.deps.log('pipe-attach-failed', { id: this.id, stream, error: err.message }),
     );
+    this.tree = new TreeDrain(this, {
+      afterScan: (fn) => this.deps.afterScan(fn),
+      log: this.deps.log,
+      done: (exit) => this.finishExit(exit),
+    });
   }
 
   get spec(): AppSpec {
@@ -112,8 +109,8 @@ export class ProcessHandle {
   get limits(): Readonly<LimitRestarts> {
     return this._limits;
   }
-  get held(): HeldApp | null {
-    return this._held;
+  get pool(): PoolHolder | null {
+    return this._pool;
   }
 
   dispatch(event: ProcessEvent): void {
@@ -141,28 +138,28 @@ export class ProcessHandle {
    * answers with instances that serve; its own deadline covers the holder's start-up on top.
    */
   private machineSpec(): AppSpec {
-    if (!isHeld(this.spec)) return this.spec;
+    if (!isPooled(this.spec)) return this.spec;
     return { ...this.spec, waitReady: true, listenTimeoutMs: this.spec.listenTimeoutMs + 10_000 };
   }
 
-  /** A new app: a held app's instance ids are given now, before its holder runs (`preferred`: resurrect's). */
+  /** A new app: a pooled app's instance ids are given now, before its holder runs (`preferred`: resurrect's). */
   reserveIds(preferred?: number[]): void {
-    this.syncHeld({}, preferred);
+    this.syncPool({}, preferred);
   }
 
   /** Creates or drops the holder view to match the spec (a spec change can switch modes). */
-  private syncHeld(saved: HeldSaved = {}, preferredIds?: number[]): HeldApp | null {
-    if (isHeld(this.spec)) {
-      this._held ??= this.deps.makeHeld(this, saved, (s) => {
+  private syncPool(saved: PoolSaved = {}, preferredIds?: number[]): PoolHolder | null {
+    if (isPooled(this.spec)) {
+      this._pool ??= this.deps.makePool(this, saved, (s) => {
         if (s.ready && this.state === 'waiting-ready') this.dispatch({ type: 'ready' });
         else this.deps.changed(this);
       });
-      this._held.reserve(this.spec, preferredIds);
-    } else if (this.held !== null) {
-      this.held.exited();
-      this._held = null;
+      this._pool.reserve(this.spec, preferredIds);
+    } else if (this.pool !== null) {
+      this.pool.exited();
+      this._pool = null;
     }
-    return this.held;
+    return this.pool;
   }
 
   private run(effect: Effect): void {
@@ -188,13 +185,12 @@ export class ProcessHandle {
 
   private spawn(): void {
     this._adopted = false;
-    this.treeSignalled = false;
-    this.members = [];
+    this.tree.newRun(true);
     const prepared = prepareLaunch({
       id: this.id,
       spec: this.spec,
       pipes: this.pipes,
-      held: this.syncHeld(),
+      pool: this.syncPool(),
       makeFifos: this.deps.makeFifos,
       ptyHome: (runAs) => this.deps.ptyHome(this.id, runAs),
     });
@@ -249,7 +245,7 @@ export class ProcessHandle {
     const old = this.child;
     this._token = token;
     this._restarts += 1;
-    this.members = [];
+    this.tree.newRun(false);
     this.deps.intent(this, { op: 'spawn', token, restarts: this.restarts });
     this.started(next, []);
     return old;
@@ -289,7 +285,7 @@ export class ProcessHandle {
     });
     if (pid !== undefined) {
       this.deps.log('spawn', { id: this.id, name: this.spec.name, pid });
-      this.held?.connect(pid);
+      this.pool?.connect(pid);
       this.dispatch({ type: 'spawned' });
       const pending = this.pendingSignal;
       this.pendingSignal = null;
@@ -299,103 +295,33 @@ export class ProcessHandle {
 
   /** The app's main process is gone; its exit is reported once the rest of its tree is gone too. */
   onLeaderExit(code: number | null, signal: string | null, unknown: boolean): void {
-    this.draining = { code, signal, unknown };
-    this.checkTree();
+    this.tree.leaderExited({ code, signal, unknown });
   }
 
-  private checkTree(): void {
-    const draining = this.draining;
-    if (draining === null || this.pid === null) return;
-    // Fast path for a crash: an empty process group (one syscall) means nothing of the app can
-    // hold its port through the group, so restart at once; what left the group (setsid) is swept
-    // right after. A stop always waits for the whole tree.
-    if (this.state !== 'stopping' && !this.treeSignalled && this.members.length === 0 && !groupExists(this.pid)) {
-      this.finishExit(draining, true);
-      return;
-    }
-    // The rest needs /proc: one scan, taken after this point, shared with every app asking.
-    this.deps.afterScan((scan) => {
-      if (this.draining === draining) this.checkTreeWith(draining, scan);
-    });
-  }
-
-  private checkTreeWith(draining: NonNullable<ProcessHandle['draining']>, scan: ProcScan): void {
-    const pid = this.pid as number;
-    const left = survivors(pid, this.members, this.token, this.startTicks, scan);
-    if (left.length === 0) {
-      this.finishExit(draining, false);
-      return;
-    }
-    // Leftovers of a crashed app would hold its port or files: stop them like a stop would.
-    if (!this.treeSignalled && this.state !== 'stopping') {
-      this.treeSignalled = true;
-      signalApp(pid, left, this.spec.killSignal as NodeJS.Signals, scan);
-      this.timers.set(
-        'tree',
-        setTimeout(
-          () =>
-            this.deps.afterScan((later) => {
-              if (this.pid === pid) signalApp(pid, survivors(pid, left, this.token, this.startTicks, later), 'SIGKILL', later);
-            }),
-          this.spec.killTimeoutMs,
-        ),
-      );
-    }
-    this.members = left;
-    this.timers.set(
-      'tree-poll',
-      setTimeout(() => this.checkTree(), TREE_POLL_MS),
-    );
-  }
-
-  private finishExit(draining: NonNullable<ProcessHandle['draining']>, fast: boolean): void {
-    this.cancel('tree');
-    this.draining = null;
+  /** The whole tree is gone (see TreeDrain): the exit goes through the machine. */
+  private finishExit(draining: LeaderExit): void {
     const now = this.deps.now();
     const uptimeMs = this.startedAt === null ? 0 : now - this.startedAt;
     this._lastExit = { code: draining.code, signal: draining.signal, at: now, forced: this.snapshot.forced, unknown: draining.unknown };
     if (this.adopted) this.deps.watchAdopted(this, false);
-    const old = { pid: this.pid as number, token: this.token, startTicks: this.startTicks };
+    const oldPid = this.pid as number;
     this._adopted = false;
     this._pid = null;
     this._startTicks = null;
     this._startedAt = null;
-    this.held?.exited();
+    this.pool?.exited();
     this.dispatch({ type: 'exit', code: draining.code, signal: draining.signal, uptimeMs });
     // Logged after the dispatch: a restart's spawn does not wait for the daemon's own log line.
-    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: old.pid, code: draining.code, signal: draining.signal, uptimeMs });
-    if (fast) {
-      sweepLeftovers(
-        old.pid,
-        old.token,
-        old.startTicks,
-        this.spec.killSignal as NodeJS.Signals,
-        this.spec.killTimeoutMs,
-        (fn) => this.deps.afterScan(fn),
-        (n) => {
-          this.deps.log('leftovers-stopped', { id: this.id, name: this.spec.name, pid: old.pid, processes: n });
-        },
-      );
-    }
+    this.deps.log('exit', { id: this.id, name: this.spec.name, pid: oldPid, code: draining.code, signal: draining.signal, uptimeMs });
   }
 
-  /**
-   * The stop signal goes to the process group at once (one syscall reaches every member); the
-   * snapshot of the tree (what left the group: setsid'd descendants) is taken at the next
-   * shared /proc scan, and those members get the signal then.
-   */
+  /** The stop signal, to the whole tree (see TreeDrain.signal); held while a launch has no pid yet. */
   private signal(signal: NodeJS.Signals): void {
     if (this.pid === null) {
       if (this.launch !== null && this.pendingSignal !== 'SIGKILL') this.pendingSignal = signal;
       return;
     }
-    const pid = this.pid;
-    signalGroup(pid, signal);
-    this.deps.afterScan((scan) => {
-      if (this.pid !== pid) return;
-      if (this.members.length === 0) this.members = survivors(pid, findAppProcesses(pid, scan), this.token, this.startTicks, scan);
-      signalOutsideGroup(pid, this.members, signal, scan);
-    });
+    this.tree.signal(this.pid, signal);
   }
 
   /** An operation's part for this app is done without a spawn (a holder reload, a scale, a wait). */
@@ -424,7 +350,7 @@ export class ProcessHandle {
     this.timers.set(deadline, timer);
   }
 
-  private cancel(deadline: Deadline | 'tree' | 'tree-poll'): void {
+  private cancel(deadline: Deadline): void {
     const t = this.timers.get(deadline);
     if (t !== undefined) clearTimeout(t);
     this.timers.delete(deadline);
@@ -437,7 +363,7 @@ export class ProcessHandle {
 
   /** For adopted processes: called by the poller and on end-of-file. */
   checkAdopted(): void {
-    if (!this.adopted || this.pid === null || this.draining !== null) return;
+    if (!this.adopted || this.pid === null || this.tree.active) return;
     const st = readStat(this.pid);
     if (st === undefined || st.state === 'Z' || st.state === 'X' || st.startTicks !== this.startTicks) this.onLeaderExit(null, null, true);
   }
@@ -452,7 +378,7 @@ export class ProcessHandle {
     this._startedAt = record.startedAt;
     this._token = record.token;
     this._adopted = true;
-    this.syncHeld(record)?.connect(record.pid, true);
+    this.syncPool(record)?.connect(record.pid, true);
     this.pipes.attach();
     this.deps.watchAdopted(this, true);
     // The saved state through the machine (a stop under way goes on: signal, kill deadline).
@@ -461,7 +387,7 @@ export class ProcessHandle {
 
   /** Restores a record whose process is gone (or never ran) while no daemon watched. */
   restoreDead(record: ProcessRecord): void {
-    this.syncHeld(record);
+    this.syncPool(record);
     if (record.limits !== undefined) this._limits = record.limits;
     this._restarts = record.restarts;
     this._lastExit = record.lastExit;
@@ -495,7 +421,8 @@ export class ProcessHandle {
   detach(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    this.held?.disconnect();
+    this.tree.close();
+    this.pool?.disconnect();
     this.pipes.detach();
     this.child?.detach();
     this.child = null;

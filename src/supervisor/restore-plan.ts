@@ -40,6 +40,25 @@ const STATES: ReadonlySet<string> = new Set<ProcessState>([
   'errored',
 ]);
 
+/** The newest live run of this app found by its token, with its leader (the journal's pid when it recorded the spawn). */
+function newestRun(
+  record: ProcessRecord,
+  runs: Map<string, FoundRun>,
+  spawnedAt: Map<string, { pid: number; startTicks: string | null }>,
+): { run: FoundRun; leader: ProcStat } | null {
+  let newer: { run: FoundRun; leader: ProcStat } | null = null;
+  for (const run of runs.values()) {
+    if (run.id !== record.id) continue;
+    const known =
+      run.token === record.token && record.pid !== null
+        ? { pid: record.pid, startTicks: record.startTicks }
+        : (spawnedAt.get(run.token) ?? null);
+    const leader = runLeader(run, known);
+    if (leader !== null && (newer === null || Number(leader.startTicks) > Number(newer.leader.startTicks))) newer = { run, leader };
+  }
+  return newer;
+}
+
 /**
  * Merges state.json, the intent journal and the processes found by token into one plan, so that
  * whatever instant the previous daemon died at, each app ends with exactly one run (adopted, or
@@ -121,19 +140,8 @@ export function planRestore(
     const op = lastOp.get(record.id);
     // When the recorded run is gone, the newest live run of this app (found by token) is the
     // one to keep: started after state.json was written (journaled, or recovered from a backup).
-    let newer: { run: FoundRun; leader: ProcStat } | null = null;
     const recordedAlive = record.pid !== null && isAlive(record.pid, record.startTicks);
-    if (!recordedAlive) {
-      for (const run of runs.values()) {
-        if (run.id !== record.id) continue;
-        const known =
-          run.token === record.token && record.pid !== null
-            ? { pid: record.pid, startTicks: record.startTicks }
-            : (spawnedAt.get(run.token) ?? null);
-        const leader = runLeader(run, known);
-        if (leader !== null && (newer === null || Number(leader.startTicks) > Number(newer.leader.startTicks))) newer = { run, leader };
-      }
-    }
+    const newer = recordedAlive ? null : newestRun(record, runs, spawnedAt);
     let mode: 'adopt' | 'dead' | 'start';
     if (newer !== null) {
       record.pid = newer.leader.pid;

@@ -6,7 +6,7 @@ import { readState } from '../store/state-file.js';
 import type { PendingOp, ProcessRecord } from './handle-types.js';
 import { sweepLeftovers } from './kill-tree.js';
 import type { ProcessHandle } from './process-handle.js';
-import { holderRunsAs } from './held-app.js';
+import { holderRunsAs } from './pool-holder.js';
 import { checkRecord, planRestore } from './restore-plan.js';
 import { findHomeRuns, type FoundRun } from './run-finder.js';
 
@@ -73,19 +73,19 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
     handle.dispatch({ type: 'start' });
     return;
   }
-  const held = handle.held;
-  if (op.verb === 'start' || (op.verb === 'scale' && (held === null || !held.running))) {
+  const pool = handle.pool;
+  if (op.verb === 'start' || (op.verb === 'scale' && (pool === null || !pool.running))) {
     handle.pending = null;
     return;
   }
   const rolling = op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale';
   // A holder runs as the app's user: one of another user (the new spec changed it) is replaced.
-  if (held !== null && held.running && mode === 'adopt' && rolling && holderRunsAs(handle.pid, handle.spec)) {
+  if (pool !== null && pool.running && mode === 'adopt' && rolling && holderRunsAs(handle.pid, handle.spec)) {
     // The holder replaces or adds its workers itself, without downtime.
     const call =
       op.verb === 'scale'
-        ? held.holder.call('scale', { instances: handle.spec.instances, ids: held.idsFor(handle.spec) })
-        : held.holder.call('reload', { spec: handle.spec, parallel: 1 });
+        ? pool.holder.call('scale', { instances: handle.spec.instances, ids: pool.idsFor(handle.spec) })
+        : pool.holder.call('reload', { spec: handle.spec, parallel: 1 });
     call
       .then(
         () => undefined,

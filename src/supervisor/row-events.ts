@@ -1,7 +1,7 @@
 import type { ProcessInfo } from '../protocol/process-info.js';
 
 /**
- * Turns an app's state changes into one event per list row: a held app's instances each get
+ * Turns an app's state changes into one event per list row: a pooled app's instances each get
  * theirs (with their own id, pid and status), so a client keyed by row id (monit, the dashboard)
  * sees every instance change; a row that went away (scale-down, delete) gets a last `deleted` one.
  */

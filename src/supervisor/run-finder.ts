@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { readAllStats, type ProcStat } from '../procfs/procfs.js';
+import { bootTimeSeconds, readEnvVar } from '../procfs/system.js';
 import { TOKEN_VAR } from './kill-tree.js';
 
 /** Every live process of one run (one token): the app's leader and whatever it started. */
@@ -31,21 +31,12 @@ export function tokenTime(token: string): number | null {
  * not readable and are skipped, as are zombies.
  */
 export function findHomeRuns(homeTag: string, stats: ProcStat[] = readAllStats()): Map<string, FoundRun> {
-  const needle = Buffer.from(`\0${TOKEN_VAR}=${homeTag}.`);
+  const prefix = `${homeTag}.`;
   const runs = new Map<string, FoundRun>();
   for (const st of stats) {
     if (st.pid === process.pid || st.state === 'Z' || st.state === 'X') continue;
-    let env: Buffer;
-    try {
-      env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${st.pid}/environ`)]);
-    } catch {
-      continue;
-    }
-    const at = env.indexOf(needle);
-    if (at < 0) continue;
-    const start = at + 1 + TOKEN_VAR.length + 1;
-    const end = env.indexOf(0, start);
-    const token = env.subarray(start, end < 0 ? env.length : end).toString('utf8');
+    const token = readEnvVar(st.pid, TOKEN_VAR);
+    if (token === null || !token.startsWith(prefix)) continue;
     const id = Number(token.split('.')[1]);
     if (!Number.isInteger(id) || id < 0) continue;
     const run = runs.get(token);
@@ -75,11 +66,6 @@ export function runLeader(run: FoundRun, known: { pid: number; startTicks: strin
  * every architecture tend runs on. Null when /proc/stat cannot be read.
  */
 export function startedAtMs(startTicks: string): number | null {
-  try {
-    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
-    if (m === null) return null;
-    return Number(m[1]) * 1000 + Number(startTicks) * 10;
-  } catch {
-    return null;
-  }
+  const btime = bootTimeSeconds();
+  return btime === null ? null : btime * 1000 + Number(startTicks) * 10;
 }

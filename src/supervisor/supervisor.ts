@@ -8,8 +8,7 @@ import { fifoPath, type TendPaths } from '../store/paths.js';
 import { ptyHome, removeAppFiles } from './own-run-dir.js';
 import { Persistence } from './persistence.js';
 import { ProcessHandle } from './process-handle.js';
-import type { AppView, LimitKind, Observed, OperationEntry, ProcessRecord } from './handle-types.js';
-import { beginOperation } from './operations.js';
+import type { AppView, LimitKind, Observed, ProcessRecord } from './handle-types.js';
 import { makeToken } from './run-finder.js';
 import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
@@ -17,21 +16,14 @@ import { FifoPool } from './fifo-pool.js';
 import { WriteScheduler } from './write-scheduler.js';
 import { AdoptedPoller, DependencyWaits, StateWaiters } from './state-waits.js';
 import { LimitRestarts } from './limit-restart.js';
-import { sendLine, signalTarget } from './app-signals.js';
 import { ProcScanScheduler } from './proc-scan.js';
-import { forEachBounded, inBatches } from '../lib/bounded.js';
 import { findByName, resolveTarget } from './targets.js';
-import { HeldApp, heldAddresses, isHeld } from './held-app.js';
-import { applyStep, type ApplyStep } from './apply-step.js';
-import { checkPortsFree } from '../lib/listen-address.js';
+import { PoolHolder } from './pool-holder.js';
 import { AppReloads } from './fork-reloads.js';
+import { AppCommands } from './commands.js';
 import type { HandoffDeps } from './handoff-reload.js';
-import { findInstance, rowsOf, sampledOf, scaleHeld, type InstanceFigures, type Sampled } from './held-ops.js';
+import { findInstance, rowsOf, sampledOf, type InstanceFigures, type Sampled } from './pool-ops.js';
 import { RowEvents } from './row-events.js';
-import { hasOtherInstances, instanceVerb, resetCounters, startIdleInstances, type InstanceDeps } from './instance-ops.js';
-import { planApply } from './apply-plan.js';
-import { specsEqual } from '../config/specs-equal.js';
-import { isScheduled } from '../config/schedule.js';
 
 export interface SupervisorDeps {
   paths: TendPaths;
@@ -39,7 +31,7 @@ export interface SupervisorDeps {
   log(event: string, data: Record<string, unknown>): void;
   /** Every state change of an app (its own record: health, cron, watch); `deleted` on its last one. */
   onState(info: ProcessInfo, deleted: boolean): void;
-  /** The same change as list rows, one per instance of a held app (process:state events). */
+  /** The same change as list rows, one per instance of a pooled app (process:state events). */
   onRow?(info: ProcessInfo, deleted: boolean): void;
   /** Builds the sink that receives an app's output and (re)configures its log files. */
   logs: {
@@ -54,29 +46,14 @@ export interface SupervisorDeps {
   lastStderrLines?(id: number, spec: AppSpec, count: number): Promise<string[]>;
   /** Live figures of a run (CPU, memory, health); none when absent. */
   observe?(id: number, pid: number | null): Observed;
-  /** Live figures of one instance of a held app (its worker's tree); none when absent. */
+  /** Live figures of one instance of a pooled app (its worker's tree); none when absent. */
   observeInstance?: InstanceFigures;
   /** Problems shown by ping/list (disk full, state recovered). */
   health: Health;
 }
 
-/** A start answers once the app is ready: wait_ready apps, and held apps (all instances ready). */
-const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isHeld(spec);
-const runsAtCreation = (spec: AppSpec): boolean => !isScheduled(spec) || spec.runAtStart === true;
-const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.held?.running === true });
 const UNOBSERVED: Observed = { cpuPercent: null, memoryBytes: null, health: null };
 const UNMEASURED: InstanceFigures = () => ({ cpuPercent: null, memoryBytes: null });
-
-/**
- * Bulk commands (`restart all`, `stop all`, …) keep at most this many apps between "stop
- * signalled" and "new process spawned" at once: this bounds the number of processes stopping
- * and starting on the machine at the same time, and the work queued in the daemon.
- */
-const BULK_SPAWNS_IN_FLIGHT = 32;
-/** A start prepares an app's pipes and spawn request (a fraction of a ms each): this many per event-loop turn. */
-const SPAWNS_PER_TURN = 8;
-/** Stops are cheap (a signal): they are sent this many per event-loop turn. */
-const BULK_SIGNALS_PER_TURN = 64;
 
 /** The registry of apps: start/stop/restart/delete orchestration and the persisted state. */
 export class Supervisor {
@@ -89,7 +66,7 @@ export class Supervisor {
   private readonly limitRestarts = new LimitRestarts({
     now: () => this.deps.now(),
     log: (e, d) => this.deps.log(e, d),
-    lastStderr: (h) => this.lastStderr(h),
+    lastStderr: (h) => this.commands.lastStderr(h),
     persist: () => this.persist(),
   });
   private closed = false;
@@ -100,13 +77,6 @@ export class Supervisor {
   private unsavedSpecs = new Set<number>();
   private readonly rowEvents: RowEvents;
   private readonly figures: InstanceFigures;
-  private readonly instanceDeps: InstanceDeps = {
-    rows: (h) => this.rowsOfApp(h),
-    startApp: (h) => this.startHandles([h]),
-    begin: (h, spec) => this.begin('scale', 'run', [h], new Map([[h, spec]])),
-    changed: (h) => this.changed(h),
-    written: () => this.answer([]).then(() => undefined),
-  };
   /** What a spawn of an app needs (its handle's, and a reload's new process beside it). */
   private readonly spawning: Pick<HandoffDeps, 'makeFifos' | 'ptyHome' | 'logPaths' | 'newToken'> = {
     makeFifos: (paths) => this.fifos.provide(paths),
@@ -114,10 +84,31 @@ export class Supervisor {
     logPaths: (p) => this.deps.logs.pathsOf(p.id),
     newToken: (p) => makeToken(this.deps.paths.homeTag, p.id, this.deps.now()),
   };
+  private readonly commands: AppCommands = new AppCommands({
+    apps: this.apps,
+    waiters: this.waiters,
+    dependencies: this.dependencies,
+    reloads: () => this.reloads,
+    figures: (id, pid) => this.figures(id, pid),
+    now: () => this.deps.now(),
+    log: (e, d) => this.deps.log(e, d),
+    configureLogs: (id, spec) => this.deps.logs.configure(id, spec),
+    lastStderrLines: (id, spec, count) => this.deps.lastStderrLines?.(id, spec, count) ?? Promise.resolve([]),
+    find: (target) => this.find(target),
+    allocateId: (preferred) => this.allocateId(preferred),
+    create: (record) => this.create(record),
+    changed: (h) => this.changed(h),
+    unsaved: (id) => this.unsavedSpecs.add(id),
+    operation: (e) => this.store.operation(e),
+    publishNow: () => {
+      if (!this.closed) this.writes.writeNow();
+    },
+    afterWrite: (fn) => this.writes.afterWrite(fn),
+  });
   readonly reloads = new AppReloads(
     this.spawning,
-    (h) => this.lastStderr(h),
-    (h, spec) => this.respec(h, spec),
+    (h) => this.commands.lastStderr(h),
+    (h, spec) => this.commands.respec(h, spec),
     (e, d) => this.deps.log(e, d),
   );
 
@@ -180,8 +171,13 @@ export class Supervisor {
       watchAdopted: (p, on) => this.adopted.watch(p, on),
       ...this.spawning,
       afterScan: (fn) => this.scans.afterScan(fn),
-      makeHeld: (p, saved, changed) =>
-        new HeldApp(p.id, this.deps.paths, { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed }, saved),
+      makePool: (p, saved, changed) =>
+        new PoolHolder(
+          p.id,
+          this.deps.paths,
+          { allocateId: (preferred) => this.allocateId(preferred), log: this.deps.log, changed },
+          saved,
+        ),
       observe: (i, pid) => this.deps.observe?.(i, pid) ?? UNOBSERVED,
       intent: (p, entry) => {
         const withSpec = entry.op === 'spawn' && this.unsavedSpecs.has(p.id) ? { ...entry, spec: p.spec, createdAt: p.createdAt } : entry;
@@ -207,13 +203,13 @@ export class Supervisor {
   rowOwner(id: number): ProcessHandle | undefined {
     const own = this.apps.get(id);
     if (own !== undefined) return own;
-    for (const h of this.apps.values()) if (h.held !== null && h.held.instanceOf(id) !== undefined) return h;
+    for (const h of this.apps.values()) if (h.pool !== null && h.pool.instanceOf(id) !== undefined) return h;
     return undefined;
   }
 
-  /** Held apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
+  /** Pooled apps: the ids of their instances, in id order of the apps (what `tend save` keeps with the specs). */
   instanceIdsOf(id: number): number[] | undefined {
-    return this.apps.get(id)?.held?.ids();
+    return this.apps.get(id)?.pool?.ids();
   }
 
   /** The desired set: every app's spec, in id order (what `tend save` writes). */
@@ -232,7 +228,7 @@ export class Supervisor {
     return [...this.apps.values()].sort((a, b) => a.id - b.id).flatMap((h) => rowsOf(h, now, this.figures));
   }
 
-  /** What the sampler needs of each app (cheaper than list()); a held app's workers with their instance ids. */
+  /** What the sampler needs of each app (cheaper than list()); a pooled app's workers with their instance ids. */
   sampled(): Sampled[] {
     const out: Sampled[] = [];
     for (const h of this.apps.values()) out.push(sampledOf(h));
@@ -260,7 +256,7 @@ export class Supervisor {
 
   /**
    * The list rows a target names: an instance id its one row, an app (name, id, namespace, `all`)
-   * every row of it, a held app one per instance (describe, logs and metrics show instances).
+   * every row of it, a pooled app one per instance (describe, logs and metrics show instances).
    */
   resolveRows(target: Target): Array<{ handle: AppView; row: ProcessInfo }> {
     const one = findInstance(this.apps.values(), target);
@@ -273,257 +269,63 @@ export class Supervisor {
     );
   }
 
-  /**
-   * Zero-downtime reload (`tend reload`): held apps replace their processes `parallel` at a time
-   * (see the holder's WorkerPool); other apps restart; stopped ones start (see applyStep).
-   * Sequential over apps, so a failure stops before the next app is touched.
-   */
-  async reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    return one !== null ? instanceVerb(one, 'restart', this.instanceDeps) : this.reloadHandles(this.find(target), opts);
+  /** `tend reload`: see AppCommands.reload. */
+  reload(target: Target, opts: { parallel?: number; verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
+    return this.commands.reload(target, opts);
   }
 
   /** A watch's reload of the app of this id, whole (a numeric target would name one instance). */
   reloadApp(id: number, opts: { verb?: 'reload' | 'watch' } = {}): Promise<ProcessInfo[]> {
-    const h = this.apps.get(id);
-    return h === undefined ? Promise.resolve([]) : this.reloadHandles([h], opts);
+    return this.commands.reloadApp(id, opts);
   }
 
-  private async reloadHandles(handles: ProcessHandle[], opts: { parallel?: number; verb?: 'reload' | 'watch' }): Promise<ProcessInfo[]> {
-    // Every app of the reload is recorded before the first is touched: a daemon killed half-way
-    // leaves the rest to the next one.
-    this.begin(opts.verb ?? 'reload', 'run', handles);
-    try {
-      for (const h of handles) await this.act(h, h.spec, this.reloads.step(h, applyStep(nowOf(h), h.spec, 'reload')), opts.parallel ?? 1);
-    } finally {
-      // A failed reload is an answered one: nothing is left to finish.
-      for (const h of handles) h.finished();
-    }
-    this.publishNow();
-    return this.reloads.annotate(this.rowsOfHandles(handles));
+  scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
+    return this.commands.scale(target, instances, relative);
   }
 
-  /** `tend scale`: the instance count of a cluster / socket-activated app, live. */
-  async scale(target: Target, instances: number, relative: boolean): Promise<ProcessInfo[]> {
-    const handles = this.find(target);
-    try {
-      await scaleHeld(handles, instances, relative, (specs) => this.begin('scale', 'run', handles, specs));
-    } finally {
-      for (const h of handles) h.finished();
-    }
-    this.publishNow();
-    return this.rowsOfHandles(handles);
-  }
-
-  /** State and status written before a command gets its answer (a `tend list` right after sees it). */
-  private publishNow(): void {
-    if (!this.closed) this.writes.writeNow();
-  }
-
-  /** One app's list rows (one per instance for a held app). */
+  /** One app's list rows (one per instance for a pooled app). */
   rowsOfApp(h: AppView): ProcessInfo[] {
     return rowsOf(h, this.deps.now(), this.figures);
   }
 
-  private rowsOfHandles(handles: ProcessHandle[]): ProcessInfo[] {
-    const now = this.deps.now();
-    return handles.flatMap((h) => rowsOf(h, now, this.figures));
+  start(spec: AppSpec, preferredId?: number, instanceIds?: number[]): Promise<ProcessInfo[]> {
+    return this.commands.start(spec, preferredId, instanceIds);
   }
 
-  private async lastStderr(h: ProcessHandle): Promise<string[]> {
-    return this.deps.lastStderrLines?.(h.id, h.spec, 10) ?? [];
-  }
-
-  /**
-   * Starts a new app, or an existing stopped one of that name with the new spec. A new app gets
-   * `preferredId` when it is free (resurrect gives saved apps their ids back), else the next id;
-   * a held app's instances get theirs now too (`instanceIds`, when free).
-   */
-  async start(spec: AppSpec, preferredId?: number, instanceIds?: number[]): Promise<ProcessInfo[]> {
-    const existing = findByName(this.apps.values(), spec.name);
-    if (existing !== undefined) {
-      if (existing.state !== 'stopped' && existing.state !== 'errored' && existing.state !== 'waiting') {
-        throw new TendError('E_APP_EXISTS', `an app named \`${spec.name}\` is already running (id ${existing.id})`, {
-          hint: `Pick another name with --name, or restart it: tend restart ${spec.name}`,
-        });
-      }
-      await checkPortsFree(heldAddresses(spec));
-      this.begin('start', 'run', [existing], new Map([[existing, spec]]));
-      this.respec(existing, spec);
-      if (runsAtCreation(spec)) return this.startHandles([existing]);
-      this.changed(existing);
-      return this.answer([existing]);
-    }
-    await checkPortsFree(heldAddresses(spec));
-    const id = this.allocateId(preferredId);
-    const createdAt = this.deps.now();
-    this.store.operation({ op: 'operation', verb: 'start', goal: 'run', ids: [id], at: createdAt, specs: { [id]: { spec, createdAt } } });
-    const handle = this.create({ id, spec, createdAt });
-    handle.reserveIds(instanceIds);
-    handle.pending = { verb: 'start', at: createdAt };
-    // A scheduled job waits for its first time (or `tend start <job>` / `tend trigger`).
-    if (!runsAtCreation(spec)) {
-      handle.finished();
-      this.changed(handle);
-      return this.answer([handle]);
-    }
-    return this.startHandles([handle]);
-  }
-
-  /** One app of a config file, with the verb the user typed (see applyStep): what was done to it. */
-  async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
-    const existing = findByName(this.apps.values(), spec.name);
-    if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
-    let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
-    if (action !== 'unchanged') {
-      // Recorded as what the app must go through, so the next daemon finishes that (a running
-      // app of `start <file>` is restarted, not merely found running).
-      const verb = action === 'restarted' ? 'restart' : action === 'reloaded' ? 'reload' : 'start';
-      this.begin(verb, 'run', [existing], spec !== existing.spec ? new Map([[existing, spec]]) : undefined);
-      try {
-        action = await this.act(existing, spec, action, parallel);
-      } finally {
-        existing.finished();
-      }
-    }
-    return { action, process: this.rowsOfApp(existing)[0] ?? existing.info() };
+  apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
+    return this.commands.apply(spec, mode, parallel);
   }
 
   plan(specs: AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
-    return planApply(
-      [...this.apps.values()].map((h) => ({ name: h.spec.name, now: nowOf(h) })),
-      specs,
-      mode,
-      pruneFile,
-    );
+    return this.commands.plan(specs, mode, pruneFile);
   }
 
-  /**
-   * Carries out an applyStep with `spec` (a reload takes it on the way; a failed one keeps the
-   * old). The caller has recorded the operation (see begin).
-   */
-  private async act(h: ProcessHandle, spec: AppSpec, decided: ApplyStep, parallel: number): Promise<ApplyStep> {
-    const step = decided === 'reloaded' ? await this.reloads.reload(h, spec, parallel) : decided;
-    // Unchanged, but applied from another file now: remember it (for `apply --prune`).
-    if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
-      this.respec(h, spec);
-      this.changed(h);
-    }
-    if (step === 'unchanged') return step;
-    if (step === 'started') await checkPortsFree(heldAddresses(spec));
-    if (spec !== h.spec) this.respec(h, spec);
-    if (step === 'started') await this.startHandles([h]);
-    else if (step === 'restarted') await this.restartHandles([h]);
-    else this.publishNow();
-    return step;
+  startTarget(target: Target): Promise<ProcessInfo[]> {
+    return this.commands.startTarget(target);
   }
 
-  /** The app takes a new spec (its next spawn uses it; its log files follow it). */
-  private respec(h: ProcessHandle, spec: AppSpec): void {
-    h.spec = spec;
-    this.unsavedSpecs.add(h.id);
-    this.deps.logs.configure(h.id, spec);
+  stop(target: Target): Promise<ProcessInfo[]> {
+    return this.commands.stop(target);
   }
 
-  async startTarget(target: Target): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) return instanceVerb(one, 'start', this.instanceDeps);
-    const handles = this.find(target);
-    this.begin('start', 'run', handles);
-    for (const h of handles) await startIdleInstances(h);
-    return this.startHandles(handles);
+  restart(target: Target): Promise<ProcessInfo[]> {
+    return this.commands.restart(target);
   }
 
-  private async startHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
-    const waits: Promise<void>[] = [];
-    await inBatches(handles, SPAWNS_PER_TURN, (h) => {
-      const unmet = this.dependencies.unmet(h.spec);
-      h.dispatch(unmet === null ? { type: 'start' } : { type: 'wait', reason: unmet });
-      waits.push(this.waiters.waitFor(h, (s) => s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
-    });
-    await Promise.all(waits);
-    // Started, or waiting for its dependencies: nothing is left to finish.
-    for (const h of handles) h.finished();
-    return this.answer(handles);
+  delete(target: Target, mustRecord = true): Promise<ProcessInfo[]> {
+    return this.commands.delete(target, mustRecord);
   }
 
-  async stop(target: Target): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) return instanceVerb(one, 'stop', this.instanceDeps);
-    const handles = this.find(target);
-    this.begin('stop', 'stop', handles);
-    const waits: Promise<void>[] = [];
-    await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
-      h.dispatch({ type: 'stop' });
-      waits.push(this.waiters.waitFor(h, (s) => s === 'stopped' || s === 'errored'));
-    });
-    await Promise.all(waits);
-    return this.answer(handles);
-  }
-
-  /**
-   * Restarts with at most BULK_SPAWNS_IN_FLIGHT apps between their stop and their new spawn; an
-   * app's slot is free once it is spawned (its readiness is waited for outside the limit).
-   */
-  async restart(target: Target): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) return instanceVerb(one, 'restart', this.instanceDeps);
-    const handles = this.find(target);
-    this.begin('restart', 'run', handles);
-    return this.restartHandles(handles);
-  }
-
-  private async restartHandles(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
-    const ready: Promise<void>[] = [];
-    await forEachBounded(handles, BULK_SPAWNS_IN_FLIGHT, async (h) => {
-      h.dispatch({ type: 'restart' });
-      ready.push(this.waiters.waitFor(h, (s) => s !== 'stopping' && s !== 'starting' && (!waitsReady(h.spec) || s !== 'waiting-ready')));
-      await this.waiters.waitFor(h, (s) => s !== 'stopping' && s !== 'starting');
-    });
-    await Promise.all(ready);
-    // Restarted, or left waiting for its dependencies: nothing is left to finish.
-    for (const h of handles) h.finished();
-    return this.answer(handles);
-  }
-
-  /** An instance id deletes that one process while its app has others (see instanceVerb); else whole apps go. */
-  async delete(target: Target, mustRecord = true): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null && hasOtherInstances(one)) return instanceVerb(one, 'delete', this.instanceDeps);
-    const handles = one === null ? this.find(target) : [one.handle];
-    try {
-      this.begin('delete', 'remove', handles);
-    } catch (err) {
-      // `tend kill` goes on: its daemon exits and forgets every app anyway.
-      if (mustRecord) throw err;
-    }
-    const infos = this.rowsOfHandles(handles);
-    const gone: Promise<void>[] = [];
-    await inBatches(handles, BULK_SIGNALS_PER_TURN, (h) => {
-      gone.push(this.waiters.waitFor(h, () => !this.apps.has(h.id)));
-      h.dispatch({ type: 'delete' });
-    });
-    await Promise.all(gone);
-    await this.answer([]);
-    return infos.map((i) => ({ ...i, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
-  }
-
-  /** PM2's `reset`: restart counters back to zero (of every instance, or of the one an instance id names); the processes are not touched. */
-  async reset(target: Target): Promise<ProcessInfo[]> {
-    const one = findInstance(this.apps.values(), target);
-    if (one !== null) return instanceVerb(one, 'reset', this.instanceDeps);
-    const handles = this.find(target);
-    for (const h of handles) await resetCounters(h, this.deps.log);
-    return this.rowsOfHandles(handles);
+  reset(target: Target): Promise<ProcessInfo[]> {
+    return this.commands.reset(target);
   }
 
   signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {
-    return signalTarget({ apps: this.apps.values(), resolve: (t) => this.find(t), rows: (hs) => this.rowsOfHandles(hs) }, target, signal);
+    return this.commands.signal(target, signal);
   }
 
   send(target: Target, line: string): Promise<{ bytes: number; processes: number }> {
-    const one = findInstance(this.apps.values(), target);
-    return sendLine(one === null ? this.find(target).map((handle) => ({ handle, instance: null })) : [one], target, line);
+    return this.commands.send(target, line);
   }
 
   /** A restart tend decides on its own (memory limit, cron, failed health checks): see LimitRestarts. */
@@ -553,7 +355,7 @@ export class Supervisor {
     this.persist();
     const info = handle.info();
     this.deps.onState(info, deleted);
-    this.rowEvents.changed(handle.id, handle.held === null ? [info] : this.rowsOfApp(handle), deleted);
+    this.rowEvents.changed(handle.id, handle.pool === null ? [info] : this.rowsOfApp(handle), deleted);
     this.dependencies.changed(handle, deleted);
   }
 
@@ -566,23 +368,8 @@ export class Supervisor {
     this.changed(handle, true);
   }
 
-  /** See beginOperation: recorded before it acts, finished by the next daemon if this one dies. */
-  private begin(
-    verb: OperationEntry['verb'],
-    goal: OperationEntry['goal'],
-    handles: ProcessHandle[],
-    specs?: Map<ProcessHandle, AppSpec>,
-  ): void {
-    beginOperation((e) => this.store.operation(e), this.deps.now(), verb, goal, handles, specs);
-  }
-
   private persist(): void {
     if (!this.closed) this.writes.changed();
-  }
-
-  /** A command's answer goes out once a write holds it (see WriteScheduler). */
-  private answer(handles: ProcessHandle[]): Promise<ProcessInfo[]> {
-    return new Promise((resolve) => this.writes.afterWrite(() => resolve(this.rowsOfHandles(handles))));
   }
 
   /**

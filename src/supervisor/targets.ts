@@ -5,11 +5,17 @@ interface Named {
   id: number;
   spec: { name: string; namespace: string };
   /** A cluster / socket-activated app: its instances' ids (each names one process, see findInstance). */
-  held?: { readonly instanceIds: readonly number[] } | null;
+  pool?: { readonly instanceIds: readonly number[] } | null;
 }
 
 /** The ids a numeric target can name of an app: its own, or its instances' (the app's own id only while an instance has it). */
-const ownsId = (a: Named, id: number): boolean => (a.held == null ? a.id === id : a.held.instanceIds.includes(id));
+const ownsId = (a: Named, id: number): boolean => (a.pool == null ? a.id === id : a.pool.instanceIds.includes(id));
+
+/** The id a numeric target names (`3`, ` 3 `), null for a name, a namespace or `all`. */
+export function numericTarget(target: Target): number | null {
+  const text = String(target).trim();
+  return /^\d+$/.test(text) ? Number(text) : null;
+}
 
 /** The app named `name`, if any (a walk, no array: a 300-app file asks once per app). */
 export function findByName<T extends Named>(apps: Iterable<T>, name: string): T | undefined {
@@ -23,9 +29,9 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
   const list = [...apps];
   if (target === 'all') return list.sort(byId);
   const asString = String(target).trim();
+  const id = numericTarget(target);
   // One pass without sorting everything: `start` of 1,000 apps resolves each name once.
-  if (/^\d+$/.test(asString)) {
-    const id = Number(asString);
+  if (id !== null) {
     const hit = list.filter((a) => ownsId(a, id));
     if (hit.length > 0) return hit;
   } else {
@@ -35,7 +41,7 @@ export function resolveTarget<T extends Named>(apps: Iterable<T>, target: Target
     if (byNamespace.length > 0) return byNamespace.sort(byId);
   }
   list.sort(byId);
-  const idsOf = (a: Named): string => (a.held == null ? String(a.id) : a.held.instanceIds.filter((n) => n >= 0).join(', '));
+  const idsOf = (a: Named): string => (a.pool == null ? String(a.id) : a.pool.instanceIds.filter((n) => n >= 0).join(', '));
   const known = list.map((a) => `${a.spec.name} (${idsOf(a)})`).join(', ');
   throw new TendError('E_APP_NOT_FOUND', `no app matches \`${asString}\``, {
     hint:

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { normalizeApp } from '../../src/config/normalize.js';
 import { checkAppSpec } from '../../src/config/spec-check.js';
 import { containerApp } from '../../src/exporters/kubernetes/container-app.js';
-import { isHeld } from '../../src/supervisor/held-app.js';
+import { isPooled } from '../../src/supervisor/pool-holder.js';
 import { sampleSpec } from '../helpers/sample-spec.js';
 import { TEST_ENV, makeTempProject } from '../fixtures/configs/temp-project.js';
 
@@ -18,7 +18,7 @@ describe('proxy mode settings (proxy, proxy_port_env)', () => {
   it('keeps the public address in normalized form, PORT by default, and runs under a holder', () => {
     const spec = normalize({ proxy: '8080' });
     assert.deepEqual(spec.proxy, { listen: '8080', portEnv: 'PORT' });
-    assert.equal(isHeld(spec), true);
+    assert.equal(isPooled(spec), true);
     assert.deepEqual(normalize({ proxy: 'localhost:9000', proxy_port_env: 'HTTP_PORT' }).proxy, {
       listen: 'localhost:9000',
       portEnv: 'HTTP_PORT',

@@ -85,6 +85,57 @@ function container(a: ContainerApp, notes: string[], init = false): Record<strin
   };
 }
 
+/** The app's workload: a CronJob (scheduled), a Job (a task) or a Deployment, with the pod spec. */
+function workload(
+  a: ContainerApp,
+  metadata: Record<string, unknown>,
+  labels: Record<string, string>,
+  podSpec: Record<string, unknown>,
+  warnings: string[],
+): KubeObject {
+  if (a.cron !== null) {
+    // Kubernetes never runs a missed schedule late here either (a 60 s start deadline), and skips a due time while a run still runs.
+    if (a.cron.overlap === 'queue')
+      warnings.push(`${a.app}: overlap queue has no CronJob meaning: exported as concurrencyPolicy Forbid (skip)`);
+    if (a.cron.runAtStart)
+      warnings.push(`${a.app}: run_at_start has no CronJob meaning: create a Job from it (kubectl create job --from=cronjob/${a.name})`);
+    return {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata,
+      spec: {
+        schedule: a.cron.pattern,
+        concurrencyPolicy: a.cron.overlap === 'allow' ? 'Allow' : 'Forbid',
+        startingDeadlineSeconds: 60,
+        jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
+      },
+    };
+  }
+  if (a.job) {
+    return {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata,
+      spec: {
+        parallelism: a.replicas,
+        completions: a.replicas,
+        backoffLimit: 0,
+        template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } },
+      },
+    };
+  }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata,
+    spec: {
+      replicas: a.replicas,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Always' } },
+    },
+  };
+}
+
 /** Every app as ConfigMap + Secret + Deployment (or Job) + Service. */
 export function toKubernetes(apps: ContainerApp[], namespace: string | null): KubeExport {
   const objects: KubeObject[] = [];
@@ -116,47 +167,7 @@ export function toKubernetes(apps: ContainerApp[], namespace: string | null): Ku
     };
     // A task that runs as another app's init container is not a Job of its own too.
     if (a.job && apps.some((x) => x.dependsOn.some((d) => d.app === a.app && d.condition === 'completed'))) continue;
-    if (a.cron !== null) {
-      // Kubernetes never runs a missed schedule late here either (a 60 s start deadline), and skips a due time while a run still runs.
-      if (a.cron.overlap === 'queue')
-        warnings.push(`${a.app}: overlap queue has no CronJob meaning: exported as concurrencyPolicy Forbid (skip)`);
-      if (a.cron.runAtStart)
-        warnings.push(`${a.app}: run_at_start has no CronJob meaning: create a Job from it (kubectl create job --from=cronjob/${a.name})`);
-      objects.push({
-        apiVersion: 'batch/v1',
-        kind: 'CronJob',
-        metadata: meta(a.name),
-        spec: {
-          schedule: a.cron.pattern,
-          concurrencyPolicy: a.cron.overlap === 'allow' ? 'Allow' : 'Forbid',
-          startingDeadlineSeconds: 60,
-          jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } } } },
-        },
-      });
-    } else if (a.job) {
-      objects.push({
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: meta(a.name),
-        spec: {
-          parallelism: a.replicas,
-          completions: a.replicas,
-          backoffLimit: 0,
-          template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } },
-        },
-      });
-    } else {
-      objects.push({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: meta(a.name),
-        spec: {
-          replicas: a.replicas,
-          selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Always' } },
-        },
-      });
-    }
+    objects.push(workload(a, meta(a.name), labels, podSpec, warnings));
     if (a.port !== null && !a.job) {
       objects.push({
         apiVersion: 'v1',

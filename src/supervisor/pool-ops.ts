@@ -4,25 +4,26 @@ import type { InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/proces
 import { isUp } from '../protocol/status-groups.js';
 import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
-import { isHeld, NO_INSTANCE } from './held-app.js';
+import { isPooled, NO_INSTANCE } from './pool-holder.js';
+import { numericTarget } from './targets.js';
 
 /** The live figures of one instance (its worker's own process tree). */
 export type InstanceFigures = (id: number, pid: number | null) => { cpuPercent: number | null; memoryBytes: number | null };
 
 /**
- * List rows of an app: one per instance for a held app (PM2's habit), each with its own id, in
+ * List rows of an app: one per instance for a pooled app (PM2's habit), each with its own id, in
  * every state: an instance that has no process (stopped, errored, not spawned yet) has no pid,
  * and no row ever shows the holder's pid (that is `holderPid`). The first instance gets the
  * app's id when the app is created; every id names its one process (see findInstance).
  */
 export function rowsOf(h: AppView, now: number, figures: InstanceFigures): ProcessInfo[] {
   const base = h.info();
-  const held = h.held;
-  if (held === null) return [base];
+  const pool = h.pool;
+  if (pool === null) return [base];
   const holderPid = base.pid;
-  const workers = holderPid === null ? [] : (held.status?.workers ?? []);
+  const workers = holderPid === null ? [] : (pool.status?.workers ?? []);
   // In id order, as PM2 lists processes (a scale-up after a delete fills the lowest free instance number with a new id).
-  return held.instanceIds
+  return pool.instanceIds
     .flatMap((id, k) => {
       if (id === NO_INSTANCE) return [];
       const w = workers.find((x) => x.instance === k);
@@ -63,7 +64,7 @@ function instanceRow(
   };
 }
 
-/** What the sampler needs of an app: its main pid, and a held app's workers with their instance ids. */
+/** What the sampler needs of an app: its main pid, and a pooled app's workers with their instance ids. */
 export interface Sampled {
   id: number;
   name: string;
@@ -72,15 +73,15 @@ export interface Sampled {
 }
 
 export function sampledOf(h: ProcessHandle): Sampled {
-  const held = h.held;
-  if (held === null) return { id: h.id, name: h.spec.name, pid: h.pid };
-  const workers = h.pid === null ? [] : (held.status?.workers ?? []);
-  const instances = workers.map((w) => ({ id: held.instanceIds[w.instance] ?? NO_INSTANCE, pid: w.pid })).filter((w) => w.id >= 0);
+  const pool = h.pool;
+  if (pool === null) return { id: h.id, name: h.spec.name, pid: h.pid };
+  const workers = h.pid === null ? [] : (pool.status?.workers ?? []);
+  const instances = workers.map((w) => ({ id: pool.instanceIds[w.instance] ?? NO_INSTANCE, pid: w.pid })).filter((w) => w.id >= 0);
   return { id: h.id, name: h.spec.name, pid: h.pid, instances };
 }
 
 /**
- * The one place that decides what a numeric target names: an id of a held app's instance is
+ * The one place that decides what a numeric target names: an id of a pooled app's instance is
  * that one process (PM2's pm_id), whichever instance it is; the app's name (and `all`, a
  * namespace, a config file) is the whole app. Null when the target is not an instance id.
  */
@@ -88,11 +89,10 @@ export function findInstance(
   handles: Iterable<ProcessHandle>,
   target: string | number,
 ): { handle: ProcessHandle; instance: number } | null {
-  const text = String(target).trim();
-  if (!/^\d+$/.test(text)) return null;
-  const id = Number(text);
+  const id = numericTarget(target);
+  if (id === null) return null;
   for (const h of handles) {
-    const k = h.held?.instanceOf(id);
+    const k = h.pool?.instanceOf(id);
     if (k !== undefined) return { handle: h, instance: k };
   }
   return null;
@@ -109,24 +109,24 @@ export function reloadFailedError(name: string, which: string, reason: string, k
 }
 
 /** Asks the app's holder for a rolling reload; a failed one becomes E_RELOAD_FAILED (exit 1). */
-export async function reloadHeld(
+export async function reloadPool(
   h: ProcessHandle,
   parallel: number,
   spec: AppSpec | undefined,
   lastStderr: (h: ProcessHandle) => Promise<string[]>,
 ): Promise<ReloadReport> {
-  const held = h.held;
-  if (held === null || !held.running)
+  const pool = h.pool;
+  if (pool === null || !pool.running)
     throw new TendError('E_NOT_RUNNING', `\`${h.spec.name}\` is not running`, { hint: `Start it: tend start ${h.spec.name}` });
-  const report = await held.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel, ids: held.idsFor(spec) });
+  const report = await pool.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel, ids: pool.idsFor(spec) });
   if (report.ok) {
-    held.lastReload = report;
+    pool.lastReload = report;
     return report;
   }
   const stderr = await lastStderr(h).catch(() => []);
   const failed: ReloadReport = { ...report, stderr };
-  held.lastReload = failed;
-  const id = report.failedInstance === null ? h.id : (held.instanceIds[report.failedInstance] ?? h.id);
+  pool.lastReload = failed;
+  const id = report.failedInstance === null ? h.id : (pool.instanceIds[report.failedInstance] ?? h.id);
   throw reloadFailedError(
     h.spec.name,
     `the new process of instance ${report.failedInstance ?? '?'} (id ${id})`,
@@ -139,7 +139,7 @@ export async function reloadHeld(
 
 /** The instance count `scale` asks for: absolute, or relative to what runs now. */
 export function scaledCount(h: ProcessHandle, instances: number, relative: boolean): number {
-  const current = h.held?.status?.instances ?? h.spec.instances;
+  const current = h.pool?.status?.instances ?? h.spec.instances;
   const next = relative ? current + instances : instances;
   if (!Number.isInteger(next) || next < 1) {
     throw new TendError('E_INVALID_VALUE', `cannot scale ${h.spec.name} to ${next} instance(s) (it runs ${current})`, {
@@ -150,14 +150,14 @@ export function scaledCount(h: ProcessHandle, instances: number, relative: boole
 }
 
 /** `tend scale`: every app must be held (refused whole otherwise); running holders scale live. */
-export async function scaleHeld(
+export async function scalePool(
   handles: ProcessHandle[],
   instances: number,
   relative: boolean,
   begin: (specs: Map<ProcessHandle, AppSpec>) => void,
 ): Promise<void> {
   for (const h of handles) {
-    if (!isHeld(h.spec)) {
+    if (!isPooled(h.spec)) {
       throw new TendError('E_USAGE', `${h.spec.name} runs as a single process (fork mode): it has no instances to scale`, {
         hint: `Start it in cluster mode: tend delete ${h.spec.name} && tend start <script> --name ${h.spec.name} -i ${instances}; for another language add --listen <port>.`,
       });
@@ -169,8 +169,8 @@ export async function scaleHeld(
   for (const [h, spec] of specs) {
     // The holder runs one operation at a time: a scale asked for during a reload happens after
     // it, so the count joins the spec only then (a reload that brings a new spec comes first).
-    if (h.held !== null && h.held.running && h.state !== 'stopping')
-      await h.held.holder.call('scale', { instances: spec.instances, ids: h.held.idsFor(spec) });
+    if (h.pool !== null && h.pool.running && h.state !== 'stopping')
+      await h.pool.holder.call('scale', { instances: spec.instances, ids: h.pool.idsFor(spec) });
     h.spec = { ...h.spec, instances: spec.instances };
   }
 }

@@ -15,12 +15,12 @@ import { holderNodeFlags } from './holder-flags.js';
 import { linkInto, pointAt, prepareOwnDir } from './own-run-dir.js';
 
 /** Cluster apps, socket-activated apps and proxy-mode apps run under a holder process instead of directly. */
-export function isHeld(spec: AppSpec): boolean {
+export function isPooled(spec: AppSpec): boolean {
   return spec.execMode === 'cluster' || (Array.isArray(spec.listen) && spec.listen.length > 0) || spec.proxy !== undefined;
 }
 
 /** The addresses the app's holder listens on: `listen` sockets, or proxy mode's public address. */
-export function heldAddresses(spec: AppSpec): string[] {
+export function poolAddresses(spec: AppSpec): string[] {
   return [...(spec.listen ?? []), ...(spec.proxy === undefined ? [] : [spec.proxy.listen])];
 }
 
@@ -33,11 +33,11 @@ export function holderRunsAs(pid: number | null, spec: AppSpec): boolean {
 
 /** A fork-mode Node app, run with tend's hook: a reload hands its listening sockets to the next process (handoff-reload.ts). */
 export function handsOffSockets(spec: AppSpec): boolean {
-  return spec.exec.interpreter === 'node' && !spec.exec.shell && spec.pty === undefined && !isHeld(spec);
+  return spec.exec.interpreter === 'node' && !spec.exec.shell && spec.pty === undefined && !isPooled(spec);
 }
 
 /** What the state file keeps of a holder for the next daemon. */
-export interface HeldSaved {
+export interface PoolSaved {
   instanceIds?: number[] | undefined;
   lastReload?: ReloadReport | null | undefined;
   holderStatus?: HolderStatus | null | undefined;
@@ -48,7 +48,7 @@ export interface HeldSaved {
  * instances it reports and the ids the daemon gave them (the first instance gets the app's id;
  * an id always names that one process, PM2's pm_id).
  */
-export class HeldApp {
+export class PoolHolder {
   private link: HolderLink | null = null;
   status: HolderStatus | null = null;
   /**
@@ -69,7 +69,7 @@ export class HeldApp {
       /** A status arrived (ready, workers, reload progress). */
       changed(status: HolderStatus): void;
     },
-    saved: HeldSaved = {},
+    saved: PoolSaved = {},
   ) {
     const ids = saved.instanceIds;
     const valid =
