@@ -26,6 +26,18 @@ function get(port: number, agent: http.Agent): Promise<{ body: string; connectio
   });
 }
 
+/** Whether a new TCP connection to the port is refused (nobody accepts there any more). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
 /**
  * The hook every fork-mode Node app runs with (worker-hook.ts + inherited-listen.ts), against a
  * real app process: its own `listen(PORT)` takes the socket handed to it instead of binding (the
@@ -60,6 +72,9 @@ describe('the fork-mode hook', () => {
     assert.equal(first.body, String(child.pid));
     assert.equal(first.connection, 'keep-alive');
     child.send({ tend: 'retire' });
+    // The retire message travels on another channel than the request: wait until it took effect
+    // (the app's servers stopped accepting, so a new connection is refused) before the next request.
+    await waitFor(() => refused(port), 'the retired app to stop accepting', 30_000);
     const last = await get(port, agent);
     assert.equal(last.body, String(child.pid), 'the open keep-alive connection is still answered');
     assert.equal(last.connection, 'close', 'and closed after that response');
