@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BIN, ROOT, TendHome, waitFor } from '../helpers/tend.js';
+import { BIN, ROOT, TendHome, fixture, freePort, waitFor, type ProcessJson } from '../helpers/tend.js';
 
 /** A process's environment as it started (what Node read at its start-up). */
 function environOf(pid: number): Map<string, string> {
@@ -43,6 +43,33 @@ describe('NODE_EXTRA_CA_CERTS', () => {
     assert.equal(daemonEnv.has('NODE_EXTRA_CA_CERTS'), false, 'the daemon started without it (no bundle parsed)');
     assert.equal(daemonEnv.get('TEND_NODE_EXTRA_CA_CERTS'), bundle, 'it is carried for what the daemon spawns');
     assert.doesNotMatch(readFileSync(join(t.home, 'daemon.log'), 'utf8'), /extra ca certs|certificate/i);
+  });
+
+  it("a cluster app's holder starts without it too, and its workers have it", async () => {
+    const bundle = join(t.home, 'extra-ca.pem');
+    const env = { ...t.env, NODE_EXTRA_CA_CERTS: bundle };
+    const port = await freePort();
+    const started = await tendDirect(
+      ['start', fixture('cluster-server.js'), '--name', 'web', '-i', '2', '--env', `PORT=${port}`, '--json'],
+      env,
+    );
+    assert.equal(started.code, 0, started.stderr);
+    t.remember(JSON.parse(started.stdout));
+    type Row = ProcessJson & { holderPid?: number | null };
+    const rows = await waitFor(async () => {
+      const web = ((await t.list()) as Row[]).filter((r) => r.name === 'web' && r.status === 'online');
+      return web.length === 2 && web.every((r) => typeof r.holderPid === 'number') ? web : undefined;
+    }, 'both workers online');
+    const holder = rows[0]?.holderPid as number;
+    t.track(holder);
+    const holderEnv = environOf(holder);
+    assert.equal(holderEnv.has('NODE_EXTRA_CA_CERTS'), false, 'the holder started without it');
+    assert.equal(holderEnv.get('TEND_NODE_EXTRA_CA_CERTS'), bundle);
+    for (const r of rows) {
+      const workerEnv = environOf(r.pid as number);
+      assert.equal(workerEnv.get('NODE_EXTRA_CA_CERTS'), bundle, 'a worker has it as the user set it');
+      assert.equal(workerEnv.has('TEND_NODE_EXTRA_CA_CERTS'), false);
+    }
   });
 
   it('stays unset for the apps when it was not set', async () => {
