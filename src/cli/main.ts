@@ -9,6 +9,7 @@ import { connectIfRunning, connectOrLaunch } from '../client/connect.js';
 import type { CliContext } from './context.js';
 import { ALIASES, COMMANDS, REWRITES } from './command-table.js';
 import { isTerminal, writeOut } from './write-out.js';
+import { restoreExtraCaCerts } from '../extra-ca.js';
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -104,6 +105,8 @@ export function reportError(err: unknown): number {
   return ExitCode.failed;
 }
 
+// bin/tend's shebang carries NODE_EXTRA_CA_CERTS aside (see src/extra-ca.ts): back before anything reads the environment.
+restoreExtraCaCerts();
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ensureDir } from '../lib/ensure-dir.js';
+import { carryExtraCaCerts } from '../extra-ca.js';
 import { packageFile } from '../lib/package-files.js';
 import { TendError, isTendError } from '../errors.js';
 import type { RpcClient } from '../rpc/client.js';
@@ -102,7 +103,7 @@ async function launchDaemon(paths: TendPaths, notice: (text: string) => void): P
     detached: true,
     cwd: '/',
     stdio: ['ignore', logFd, logFd, 'pipe'],
-    env: { ...process.env, TEND_HOME: paths.home, TEND_DAEMON_READY_FD: '3' },
+    env: { ...carryExtraCaCerts(process.env), TEND_HOME: paths.home, TEND_DAEMON_READY_FD: '3' },
   });
   closeSync(logFd);
   const pipe = child.stdio[3] as Readable | null | undefined;

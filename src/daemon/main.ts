@@ -30,10 +30,14 @@ import { acquireInstanceLock, type InstanceLock } from './single-instance.js';
 import { notifySystemdReady } from './sd-notify.js';
 import { detectSystemdUnit } from './systemd-unit.js';
 import { createWatches } from './watches.js';
+import { restoreExtraCaCerts } from '../extra-ca.js';
 
 // One thread of libuv's pool waits for app output (src/supervisor/pipe-poller.ts): one more
 // thread keeps four for spawns and file opens. Read when the pool starts, at its first use.
 process.env.UV_THREADPOOL_SIZE ??= '5';
+// Launched with NODE_EXTRA_CA_CERTS carried aside (its start-up skipped the bundle): back for
+// what the daemon spawns; its own HTTPS requests add the certificates (see src/extra-ca.ts).
+restoreExtraCaCerts();
 
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
 const health = new Health((topic, problem) =>

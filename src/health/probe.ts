@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { HealthProbe } from '../protocol/app-spec.js';
+import { requestFor } from '../extra-ca.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -34,9 +35,8 @@ export function runProbe(probe: HealthProbe, ctx: ProbeContext): Promise<ProbeRe
 }
 
 /** Healthy on 2xx and 3xx (redirects are not followed), like Kubernetes' httpGet probe. */
-// node:http/https load on the first HTTP probe (a daemon without one never pays for them).
 async function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
-  const request = url.startsWith('https:') ? (await import('node:https')).request : (await import('node:http')).request;
+  const request = await requestFor(url);
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ProbeResult): void => {

@@ -12,6 +12,7 @@ import { ProxyDriver } from './proxy-driver.js';
 import { PublicProxy } from './proxy-server.js';
 import { SocketsDriver } from './sockets-driver.js';
 import { WorkerPool } from './worker-pool.js';
+import { restoreExtraCaCerts } from '../extra-ca.js';
 
 /**
  * A holder (DESIGN.md §8): the per-app process that owns a cluster or socket-activated app's
@@ -21,6 +22,8 @@ import { WorkerPool } from './worker-pool.js';
  *   argv: <spec.json>   env: TEND_HOLDER_SOCKET=<path of the control socket>
  */
 async function main(): Promise<void> {
+  // Started with NODE_EXTRA_CA_CERTS carried aside (see extra-ca.ts): back for the workers.
+  restoreExtraCaCerts();
   const specFile = process.argv[2];
   const socketPath = process.env.TEND_HOLDER_SOCKET;
   if (specFile === undefined || socketPath === undefined) {

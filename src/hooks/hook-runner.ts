@@ -5,6 +5,7 @@ import type { HookAction, Hooks } from '../protocol/app-spec.js';
 import { redactText } from '../protocol/secrets.js';
 import { hookEventsOf, payloadOf, type HookPayload, type Seen } from './hook-events.js';
 import { HookSlots } from './hook-slots.js';
+import { requestFor } from '../extra-ca.js';
 
 export interface HookRunnerDeps {
   /** The hooks, cwd and env of an app that still exists (null once deleted). */
@@ -86,9 +87,8 @@ export class HookRunner {
 
   // node:http, not fetch: the daemon runs in V8's lite mode, where fetch's parser (WebAssembly) is missing.
   // The socket timeout only notices silence; the deadline also cuts off an answer that trickles.
-  // node:http/https load on the first webhook: a daemon without one never pays for them (~3 MB RSS).
   private async post(url: string, body: string): Promise<string | null> {
-    const send = url.startsWith('https:') ? (await import('node:https')).request : (await import('node:http')).request;
+    const send = await requestFor(url);
     return new Promise((resolve) => {
       let settled = false;
       let req: ClientRequest | null = null;

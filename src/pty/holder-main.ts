@@ -8,6 +8,7 @@ import { AttachServer } from './attach-server.js';
 import { parseHolderConfig } from './holder-config.js';
 import { Screen } from './screen.js';
 import { AnsiStripper } from '../lib/strip-ansi.js';
+import { restoreExtraCaCerts } from '../extra-ca.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,6 +24,8 @@ const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).m
  * code (or its signal), so restart policies see the app's own exit.
  */
 async function main(): Promise<void> {
+  // Started with NODE_EXTRA_CA_CERTS carried aside (see extra-ca.ts): back for the app.
+  restoreExtraCaCerts();
   const config = parseHolderConfig(process.argv[2]);
   const { spawn } = require('@lydell/node-pty') as typeof import('@lydell/node-pty');
   const env: Record<string, string> = {};

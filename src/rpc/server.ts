@@ -6,6 +6,9 @@ import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ErrorFrame, type HelloFrame, ty
 import type { MethodName, MethodParams, MethodResult } from '../protocol/methods.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
+/** Requests of one connection handled per event-loop turn (a fraction of a ms to a few ms each). */
+const FRAMES_PER_TURN = 16;
+
 /** One client connection as handlers see it (for subscriptions). */
 export interface Connection {
   /** Sends an event; false when the socket's buffer is full (the caller decides to drop). */
@@ -131,22 +134,21 @@ export class RpcServer {
       for (const fn of closers) fn();
     });
     socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      let frames: unknown[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (err) {
-        this.opts.log('bad-frame', { error: (err as Error).message });
-        socket.pause();
-        refuse(isTendError(err) ? err : new TendError('E_PROTOCOL', 'unreadable frame'));
-        return;
-      }
-      partial.watch();
-      for (const frame of frames as Array<Record<string, unknown>>) {
+    // Frames decoded but not handled yet: a chunk can hold hundreds of pipelined requests (one
+    // `start` of a 300-app file), handled FRAMES_PER_TURN per event-loop turn with the socket
+    // paused in between, so spawns finishing meanwhile, other clients and timers are served too.
+    let queued: Array<Record<string, unknown>> = [];
+    let drainScheduled = false;
+    const drain = (): void => {
+      drainScheduled = false;
+      const batch = queued.splice(0, FRAMES_PER_TURN);
+      for (const frame of batch) {
+        if (socket.destroyed) return;
         if (!greeted) {
           clearTimeout(helloTimer);
           const wrong = helloError(frame);
           if (wrong !== null) {
+            queued = [];
             refuse(wrong);
             return;
           }
@@ -157,6 +159,26 @@ export class RpcServer {
         }
         this.handle(frame, conn, send);
       }
+      if (queued.length > 0) {
+        drainScheduled = true;
+        setImmediate(drain);
+      } else if (socket.isPaused()) socket.resume();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      let frames: unknown[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        this.opts.log('bad-frame', { error: (err as Error).message });
+        queued = [];
+        socket.pause();
+        refuse(isTendError(err) ? err : new TendError('E_PROTOCOL', 'unreadable frame'));
+        return;
+      }
+      partial.watch();
+      queued.push(...(frames as Array<Record<string, unknown>>));
+      if (queued.length > FRAMES_PER_TURN) socket.pause();
+      if (!drainScheduled) drain();
     });
   }
 

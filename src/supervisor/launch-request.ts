@@ -11,6 +11,7 @@ import { packageFile } from '../lib/package-files.js';
 import { TOKEN_VAR } from './kill-tree.js';
 import { ptyCommand } from './pty-launch.js';
 import type { StdioPipes } from './stdio-pipes.js';
+import { carryExtraCaCerts } from '../extra-ca.js';
 
 /** What a launch needs of the app, before its token is known. */
 export interface LaunchInput {
@@ -115,6 +116,15 @@ export function launchRequest(
   token: string,
 ): SpawnRequest {
   const env = appEnv(spec, id, logs, { [spec.instanceVar ?? 'NODE_APP_INSTANCE']: '0', ...prepared.heldEnv, [TOKEN_VAR]: token });
+  // A holder (Node) starts without parsing NODE_EXTRA_CA_CERTS and puts it back for its app.
+  const holder = prepared.heldEnv !== null || spec.pty !== undefined;
   const cwd = prepared.command.cwd ?? spec.cwd;
-  return { file: prepared.command.file, args: prepared.command.args, cwd, env, stdio: prepared.fds, ipc: prepared.ipc };
+  return {
+    file: prepared.command.file,
+    args: prepared.command.args,
+    cwd,
+    env: holder ? (carryExtraCaCerts(env) as Record<string, string>) : env,
+    stdio: prepared.fds,
+    ipc: prepared.ipc,
+  };
 }

@@ -14,6 +14,7 @@ import { restoreApps } from './restore.js';
 import type { OutputSink } from './stdio-pipes.js';
 import { FifoPool } from './fifo-pool.js';
 import { WriteScheduler } from './write-scheduler.js';
+import { claimsChildren } from '../spawner/spawn-app.js';
 import { AdoptedPoller, DependencyWaits, StateWaiters } from './state-waits.js';
 import { LimitRestarts } from './limit-restart.js';
 import { ProcScanScheduler } from './proc-scan.js';
@@ -129,7 +130,12 @@ export class Supervisor {
     );
     this.rowEvents = new RowEvents((info, deleted) => deps.onRow?.(info, deleted));
     this.figures = deps.observeInstance ?? UNMEASURED;
-    this.writes = new WriteScheduler({ state: () => this.store.writeState(), status: () => this.store.publishStatus() }, deps.now);
+    this.writes = new WriteScheduler(
+      { state: () => this.store.writeState(), status: () => this.store.publishStatus() },
+      deps.now,
+      undefined,
+      () => claimsChildren().launching,
+    );
   }
 
   /** Takes over what a previous daemon left (see restoreApps), then writes it down. */

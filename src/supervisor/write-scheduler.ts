@@ -29,6 +29,8 @@ export class WriteScheduler {
   private lastCostMs = 0;
   private readonly answers: SpacingBudget;
   private waiters: Array<() => void> = [];
+  /** The pending answer flush, and whether it waits out spacing (else it runs on the next turn). */
+  private answerTimer: { cancel(): void; spaced: boolean } | null = null;
   /** flush wrote the state; the status file follows on the next turn. */
   private statusPending = false;
   private closed = false;
@@ -38,6 +40,8 @@ export class WriteScheduler {
     private readonly now: () => number,
     /** What a write cost is measured with (fractional ms). */
     clock: () => number = monotonicMs,
+    /** More changes are on their way (spawns under way): answers keep to the spacing meanwhile. */
+    private readonly settling: () => boolean = () => true,
   ) {
     this.answers = new SpacingBudget(PERSIST_GAP_PER_COST, ANSWER_BURST_MS, clock);
   }
@@ -64,12 +68,20 @@ export class WriteScheduler {
 
   /**
    * Calls `then` after a write that holds every change made so far: at once while the spacing
-   * owed stays within ANSWER_BURST_MS, then spaced by cost like every other write.
+   * owed stays within ANSWER_BURST_MS, then spaced by cost like every other write while more
+   * changes are on their way (`settling`), at once again when none is.
    */
   afterWrite(then: () => void): void {
     this.waiters.push(then);
-    if (this.waiters.length > 1) return;
+    // Spacing owed by a bulk command is waited out only while it goes on (spawns under way): the
+    // answers of its last apps are not held back once nothing more is coming.
+    const waitMs = this.answers.waitMs() >= 1 && this.settling() ? this.answers.waitMs() : 0;
+    if (this.answerTimer !== null) {
+      if (waitMs >= 1 || this.answerTimer.spaced === false) return;
+      this.answerTimer.cancel();
+    }
     const flush = (): void => {
+      this.answerTimer = null;
       const waiters = this.waiters;
       this.waiters = [];
       const answer = (): void => {
@@ -82,9 +94,13 @@ export class WriteScheduler {
         answer();
       }
     };
-    const waitMs = this.answers.waitMs();
-    if (waitMs >= 1) setTimeout(flush, waitMs);
-    else setImmediate(flush);
+    if (waitMs >= 1) {
+      const timer = setTimeout(flush, waitMs);
+      this.answerTimer = { cancel: () => clearTimeout(timer), spaced: true };
+    } else {
+      const immediate = setImmediate(flush);
+      this.answerTimer = { cancel: () => clearImmediate(immediate), spaced: false };
+    }
   }
 
   /** Daemon shutdown: no more writes from here. */

@@ -14,6 +14,7 @@ export const FLOORS: Record<string, number> = {
   spawner: 0,
   version: 0,
   procfs: 0,
+  'extra-ca': 0,
   errors: 1,
   health: 1,
   hooks: 1,

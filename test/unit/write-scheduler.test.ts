@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WriteScheduler } from '../../src/supervisor/write-scheduler.js';
 
-function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
+function recorder(costMs = 0, settling: () => boolean = () => true): { log: string[]; scheduler: WriteScheduler } {
   const log: string[] = [];
   // Each state write costs exactly costMs more on the clock the scheduler measures writes with
   // than real time (a busy loop would cost more on a loaded machine).
@@ -20,6 +20,7 @@ function recorder(costMs = 0): { log: string[]; scheduler: WriteScheduler } {
     },
     Date.now,
     () => performance.now() + extra,
+    settling,
   );
   return { log, scheduler };
 }
@@ -92,6 +93,29 @@ describe('when state.json and status.json are written', () => {
     assert.equal(log.filter((l) => l === 'state').length, 4);
     const took = Date.now() - started;
     assert.ok(took >= 450, `4 answered writes of 10 ms took ${took} ms`);
+    scheduler.close();
+  });
+
+  it('the last answers of a bulk command do not wait out its spacing once nothing more is on its way', async () => {
+    let launching = true;
+    const { log, scheduler } = recorder(50, () => launching);
+    for (let i = 0; i < 2; i++) {
+      scheduler.changed();
+      await new Promise<void>((resolve) => scheduler.afterWrite(resolve));
+    }
+    // 2 writes of 50 ms: the next answer owes ~1 s of spacing while spawns are under way...
+    scheduler.changed();
+    let answeredAt = 0;
+    scheduler.afterWrite(() => (answeredAt = Date.now()));
+    await sleep(20);
+    assert.equal(answeredAt, 0, 'spaced while spawns are under way');
+    // ...and is answered at once when the last spawn is done and its app's answer asks.
+    launching = false;
+    const last = Date.now();
+    scheduler.afterWrite(() => undefined);
+    await until(() => answeredAt > 0);
+    assert.ok(answeredAt - last < 500, `answered ${answeredAt - last} ms after nothing more was coming`);
+    assert.equal(log.filter((l) => l === 'state').length, 3);
     scheduler.close();
   });
 
