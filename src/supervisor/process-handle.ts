@@ -3,6 +3,7 @@ import type { AppSpec } from '../protocol/app-spec.js';
 import type { ExitRecord, ProcessInfo } from '../protocol/process-info.js';
 import { readStat } from '../procfs/procfs.js';
 import { TreeDrain, type LeaderExit } from './tree-drain.js';
+import type { ProcScan } from './proc-scan.js';
 import { INITIAL, isRunning, transition, type Deadline, type Effect, type ProcessEvent, type Snapshot } from './process-machine.js';
 import { StdioPipes, type OutputSink, type PipePaths } from './stdio-pipes.js';
 import { PoolHolder, isPooled, type PoolSaved } from './pool-holder.js';
@@ -294,8 +295,8 @@ export class ProcessHandle {
   }
 
   /** The app's main process is gone; its exit is reported once the rest of its tree is gone too. */
-  onLeaderExit(code: number | null, signal: string | null, unknown: boolean): void {
-    this.tree.leaderExited({ code, signal, unknown });
+  onLeaderExit(code: number | null, signal: string | null, unknown: boolean, scan?: ProcScan): void {
+    this.tree.leaderExited({ code, signal, unknown }, scan);
   }
 
   /** The whole tree is gone (see TreeDrain): the exit goes through the machine. */
@@ -386,7 +387,8 @@ export class ProcessHandle {
   }
 
   /** Restores a record whose process is gone (or never ran) while no daemon watched. */
-  restoreDead(record: ProcessRecord): void {
+  /** A record whose process is not running any more; `scan` is the restore's /proc pass. */
+  restoreDead(record: ProcessRecord, scan?: ProcScan): void {
     this.syncPool(record);
     if (record.limits !== undefined) this._limits = record.limits;
     this._restarts = record.restarts;
@@ -398,7 +400,7 @@ export class ProcessHandle {
       this._pid = record.pid;
       this._startedAt = record.startedAt;
       this._token = record.token;
-      this.onLeaderExit(null, null, true);
+      this.onLeaderExit(null, null, true, scan);
     }
   }
 

@@ -1,10 +1,11 @@
 import type { Health } from '../lib/health.js';
-import { isSameProcessAlive } from '../procfs/procfs.js';
+import { isSameProcessAlive, readAllStats } from '../procfs/procfs.js';
 import { readIntents, readLegacyIntents } from '../store/intent-log.js';
 import type { TendPaths } from '../store/paths.js';
 import { readState } from '../store/state-file.js';
 import type { PendingOp, ProcessRecord } from './handle-types.js';
 import { sweepLeftovers } from './kill-tree.js';
+import { ProcScan } from './proc-scan.js';
 import type { ProcessHandle } from './process-handle.js';
 import { holderRunsAs } from './pool-holder.js';
 import { checkRecord, planRestore } from './restore-plan.js';
@@ -34,7 +35,14 @@ export function restoreApps(ctx: RestoreContext): { adopted: number; restarted: 
     ctx.health.set('restore', `state recovered: ${loaded.notices.join('; ')}`);
   }
   const intents = [...readLegacyIntents(ctx.paths.legacyIntentFile), ...readIntents(ctx.paths.intentFile)];
-  const plan = planRestore(loaded, intents, findHomeRuns(ctx.paths.homeTag), isSameProcessAlive, now);
+  const stats = readAllStats();
+  const plan = planRestore(loaded, intents, findHomeRuns(ctx.paths.homeTag, stats), isSameProcessAlive, now);
+  // The same /proc pass tells whether an app that died while no daemon ran left anything behind,
+  // so it is restarted now rather than after a later scan (see TreeDrain.leaderExited).
+  const scan = new ProcScan(
+    stats,
+    new Set(plan.apps.flatMap(({ record, mode }) => (mode === 'adopt' && record.pid !== null ? [record.pid] : []))),
+  );
   for (const notice of plan.notices) ctx.log('restore-notice', { notice });
   ctx.setNextId(plan.nextId);
   let adopted = 0;
@@ -49,7 +57,7 @@ export function restoreApps(ctx: RestoreContext): { adopted: number; restarted: 
       handle.dispatch({ type: 'start' });
       restarted += 1;
     } else {
-      handle.restoreDead(record);
+      handle.restoreDead(record, scan);
       if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
     }
     if (record.pending != null) finishOperation(handle, record.pending, mode, ctx.log);

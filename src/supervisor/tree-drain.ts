@@ -59,10 +59,17 @@ export class TreeDrain {
     if (spawned) this.signalled = false;
   }
 
-  /** The app's main process is gone; its exit is reported once the rest of its tree is gone too. */
-  leaderExited(exit: LeaderExit): void {
+  /**
+   * The app's main process is gone; its exit is reported once the rest of its tree is gone too.
+   * With `scan` (a /proc pass just taken, as a daemon's restore has), the tree is checked at once:
+   * a leader that died while no daemon ran may still be a zombie nobody reaped, which keeps its
+   * group alive for the fast path, and the app must not be listed online with a dead pid until
+   * the next spaced scan.
+   */
+  leaderExited(exit: LeaderExit, scan?: ProcScan): void {
     this.draining = exit;
-    this.check();
+    if (scan !== undefined && this.run.pid !== null) this.checkWith(exit, scan);
+    else this.check();
   }
 
   private check(): void {
