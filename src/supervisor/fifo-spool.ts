@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, ren
 import { constants as os } from 'node:os';
 import type { LogStream } from '../protocol/logs.js';
 import type { PipePoller } from './pipe-poller.js';
+import { SpoolReserve } from './spool-reserve.js';
 
 export interface SpoolFile {
   path: string;
@@ -27,8 +28,12 @@ export const spoolFilesOf = (fifo: string): string[] => [spoolPathOf(fifo), next
 
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
-/** Bytes moved into the spool before they are written out in one go. */
-const BATCH = 256 * 1024;
+/**
+ * Bytes moved into the spool before they are written out in one go, and the blocks the spool
+ * keeps allocated ahead of them (see SpoolReserve): each stream's spool holds this much of its
+ * filesystem (for root, of /dev/shm's memory) while its app runs.
+ */
+const BATCH = 128 * 1024;
 
 /**
  * One output stream of an app, read without ever holding its bytes only in memory. The kernel
@@ -39,6 +44,12 @@ const BATCH = 256 * 1024;
  * never reached the files, or one whose write the journal can undo: the next daemon replays it
  * in full, so each byte lands exactly once. The spool holds, besides the bytes being written,
  * only the open line a json log keeps until its newline.
+ *
+ * The spool's blocks are reserved ahead and each splice moves at most what the reserve covers, so
+ * a full filesystem does not stop the spool. Only when no reserve can be had at all (the
+ * filesystem was full when the spool was opened, or another process took the blocks freed by
+ * emptying it before they were reserved again) and the splice meets a full filesystem is the
+ * FIFO read directly (readDirect), where a kill can lose what was read.
  */
 export class FifoSpool {
   private fifoFd = -1;
@@ -49,6 +60,7 @@ export class FifoSpool {
   private given = 0;
   private readonly offset = Buffer.alloc(8);
   private closed = false;
+  private reserve: SpoolReserve | null = null;
 
   constructor(
     private readonly fifoPath: string,
@@ -81,6 +93,9 @@ export class FifoSpool {
     this.ino = st.ino;
     this.size = st.size;
     this.given = 0;
+    if (this.reserve === null) this.reserve = new SpoolReserve(this.poller.libc, fd);
+    else this.reserve.reopened(fd);
+    this.reserve.take(this.size, BATCH);
   }
 
   /** Moves what the FIFO holds into the spool and on to the files; returns the bytes moved. */
@@ -102,8 +117,10 @@ export class FifoSpool {
     let eof = false;
     let failed = false;
     while (this.size - this.given < BATCH) {
+      const len = this.room();
+      if (len === 0) break;
       this.offset.writeBigInt64LE(BigInt(this.size));
-      const n = libc.splice(this.fifoFd, null, this.spoolFd, this.offset, BATCH, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      const n = libc.splice(this.fifoFd, null, this.spoolFd, this.offset, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         this.size += n;
         continue;
@@ -118,11 +135,24 @@ export class FifoSpool {
     }
     const moved = this.size - this.given;
     if (this.size > this.given) this.feed();
-    // The spool cannot be written (full disk, I/O error): read as before, so the app is never
-    // held up by tend's own files. These bytes are exposed to a kill like any read.
+    // The spool cannot be written (a full filesystem and no reserve, an I/O error): read as
+    // before, so the app is never held up by tend's own files. These bytes are exposed to a kill.
     if (failed) eof = this.readDirect();
     if (eof) this.end();
     return moved;
+  }
+
+  /**
+   * How many bytes the next splice may move: what the reserve still covers; 0 when it is used
+   * up (the batch is written out first, which empties the spool and takes the reserve again).
+   * With nothing left to write and no reserve to be had, a splice into unreserved blocks is the
+   * last try before readDirect.
+   */
+  private room(): number {
+    const reserve = this.reserve as SpoolReserve;
+    let room = reserve.roomAt(this.size);
+    if (room === 0 && this.size === this.given) room = reserve.take(this.size, BATCH) || BATCH;
+    return Math.min(room, BATCH);
   }
 
   /** Gives the spool's new bytes to the sink, then keeps only what it holds back (json's open line). */
@@ -141,28 +171,41 @@ export class FifoSpool {
   }
 
   private keep(held: number): void {
-    if (held === 0) {
-      ftruncateSync(this.spoolFd, 0);
-      this.size = 0;
-      this.given = 0;
-      return;
-    }
+    if (held === 0) return this.empty();
     if (held === this.size) return;
     // A new file holding the tail, renamed over the spool: the journal names the old inode, so a
     // kill before or after the rename leaves a spool the next daemon reads correctly.
     const tail = Buffer.allocUnsafe(held);
     readSync(this.spoolFd, tail, 0, held, this.size - held);
     const next = nextPathOf(this.spoolPath);
-    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
-      let off = 0;
-      while (off < held) off += writeSync(fd, tail, off, held - off);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+      try {
+        let off = 0;
+        while (off < held) off += writeSync(fd, tail, off, held - off);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      // No room for a second file: the spool is emptied and the open line stays only in the
+      // log's memory until its newline (a kill before it loses that line's start).
+      return this.empty();
     }
     renameSync(next, this.spoolPath);
     this.openSpool(this.spoolPath);
     this.given = this.size;
+  }
+
+  /** Empties the spool and takes its reserve again at once, before anything else can take the blocks. */
+  private empty(): void {
+    ftruncateSync(this.spoolFd, 0);
+    this.size = 0;
+    this.given = 0;
+    const reserve = this.reserve as SpoolReserve;
+    reserve.freed();
+    reserve.take(0, BATCH);
   }
 
   /** Reads the FIFO directly (a bounded number of reads: the poller calls again); true at end-of-file. */
