@@ -12,8 +12,8 @@ import { needs, rootMissing } from '../helpers/needs.js';
 const req = needs(rootMissing('mount a tmpfs'));
 
 /** Lines of the flood: long enough that the kills land while the app still writes. */
-const COUNT = 2_000_000;
-const KILLS = 10;
+const COUNT = 4_000_000;
+const KILLS = 20;
 
 /**
  * The spools live beside the FIFOs, on a small tmpfs (for root that is /dev/shm), which is filled
@@ -42,7 +42,7 @@ describe('daemon kill -9s during a flood while the spool filesystem is full', ()
   req.it('every line lands exactly once', async () => {
     const go = join(t.home, 'go');
     const app = ['start', fixture('numbered-lines.js'), '--name', 'flood', '--env', `COUNT=${COUNT}`];
-    await t.json([...app, '--env', 'BURST=1000', '--env', 'INTERVAL_MS=1', '--env', `GO_FILE=${go}`]);
+    await t.json([...app, '--env', 'BURST=5000', '--env', 'INTERVAL_MS=1', '--env', `GO_FILE=${go}`, '--time', '--log-retain', '10000']);
     const pipes = realpathSync(join(t.home, 'pipes'));
     assert.ok(pipes.startsWith(`${mountPoint}/`), `the FIFOs are on the small tmpfs (${pipes})`);
     const spool = await waitFor(() => readdirSync(pipes).find((n) => n.endsWith('.out.spool')), 'the stdout spool');
