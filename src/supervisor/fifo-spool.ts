@@ -16,6 +16,8 @@ export interface SpooledSink {
   endStream(stream: LogStream, spool: SpoolFile): void;
   /** The spool was emptied (or replaced) after a write or an end: that write is over. */
   settled(): void;
+  /** True when the stream's log keeps its open line back (json): the spool then holds it too. */
+  keepsOpenLines(stream: LogStream): boolean;
   /** Bytes read straight from the pipe because the spool could not be written. */
   writeDirect(stream: LogStream, chunk: Buffer): void;
 }
@@ -34,6 +36,8 @@ const SPLICE_F_NONBLOCK = 2;
  * filesystem (for root, of /dev/shm's memory) while its app runs.
  */
 const BATCH = 128 * 1024;
+/** Blocks reserved ahead in the file a json log's open line moves to (the log cuts a line at 64 KiB). */
+const TAIL = 64 * 1024;
 
 /**
  * One output stream of an app, read without ever holding its bytes only in memory. The kernel
@@ -77,6 +81,7 @@ export class FifoSpool {
     this.fifoFd = openSync(this.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       this.openSpool(this.spoolPath);
+      if (this.sink.keepsOpenLines(this.stream)) this.prepareNext();
       if (this.size > 0) this.feed();
       this.poller.watch(this.fifoFd, () => this.drain());
     } catch (err) {
@@ -179,23 +184,50 @@ export class FifoSpool {
     readSync(this.spoolFd, tail, 0, held, this.size - held);
     const next = nextPathOf(this.spoolPath);
     try {
-      const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+      const fd = this.openNext();
       try {
         let off = 0;
-        while (off < held) off += writeSync(fd, tail, off, held - off);
+        while (off < held) off += writeSync(fd, tail, off, held - off, off);
       } finally {
         closeSync(fd);
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
-      // No room for a second file: the spool is emptied and the open line stays only in the
+      // No room for the open line anywhere: the spool is emptied and the line stays only in the
       // log's memory until its newline (a kill before it loses that line's start).
       return this.empty();
     }
     renameSync(next, this.spoolPath);
     this.openSpool(this.spoolPath);
     this.given = this.size;
+    this.prepareNext();
+  }
+
+  /**
+   * Opens the file the open line moves to, emptied, with its blocks reserved. It is made ahead
+   * (prepareNext), so that on a full filesystem the line still lands in blocks it owns.
+   */
+  private openNext(): number {
+    const fd = openSync(nextPathOf(this.spoolPath), constants.O_RDWR | constants.O_CREAT, 0o600);
+    try {
+      // Left by a kill between its write and its rename: never renamed, so never the spool.
+      if (fstatSync(fd).size > 0) ftruncateSync(fd, 0);
+      new SpoolReserve(this.poller.libc, fd).take(0, TAIL);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    return fd;
+  }
+
+  /** Makes the next open line's file now, while there is room (best effort: keep copes without it). */
+  private prepareNext(): void {
+    try {
+      closeSync(this.openNext());
+    } catch {
+      /* made again when needed */
+    }
   }
 
   /** Empties the spool and takes its reserve again at once, before anything else can take the blocks. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, realpathSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
@@ -11,16 +11,24 @@ import { needs, rootMissing } from '../helpers/needs.js';
 
 const req = needs(rootMissing('mount a tmpfs'));
 
-/** Lines of the flood: long enough that the kills land while the app still writes. */
-const COUNT = 4_000_000;
+/** Lines per app: long enough that the kills land while the apps still write. */
+const COUNT = { stamped: 4_000_000, records: 400_000 };
 const KILLS = 20;
+
+/** "line N" messages of a json log, in file order. */
+const jsonMessages = (text: string): string =>
+  text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => `${(JSON.parse(l) as { message: string }).message}\n`)
+    .join('');
 
 /**
  * The spools live beside the FIFOs, on a small tmpfs (for root that is /dev/shm), which is filled
- * to the last byte after the app started and before it floods; the log files' disk has room.
- * Through daemon kill -9s during the flood, every line arrives exactly once: the spool's blocks
- * were reserved when it was opened, so the full filesystem never makes the daemon read the pipe
- * into memory, where a kill would lose what it read.
+ * to the last byte after the apps started and before they flood; the log files' disk has room.
+ * Through daemon kill -9s during the flood, every line arrives exactly once: the spools' blocks
+ * (and the file a json log's open line moves to) were reserved when they were opened, so the full
+ * filesystem never makes the daemon read a pipe into memory, where a kill would lose what it read.
  */
 describe('daemon kill -9s during a flood while the spool filesystem is full', () => {
   let mountPoint = '';
@@ -39,28 +47,37 @@ describe('daemon kill -9s during a flood while the spool filesystem is full', ()
     if (mountPoint !== '') rmSync(mountPoint, { recursive: true, force: true });
   });
 
-  req.it('every line lands exactly once', async () => {
+  req.it('every line lands exactly once: --time and json logs', async () => {
     const go = join(t.home, 'go');
-    const app = ['start', fixture('numbered-lines.js'), '--name', 'flood', '--env', `COUNT=${COUNT}`];
-    await t.json([...app, '--env', 'BURST=5000', '--env', 'INTERVAL_MS=1', '--env', `GO_FILE=${go}`, '--time', '--log-retain', '10000']);
+    const flood = (name: keyof typeof COUNT, burst: number, ...flags: string[]): Promise<unknown> =>
+      t.json([
+        'start',
+        fixture('numbered-lines.js'),
+        '--name',
+        name,
+        ...['--env', `COUNT=${COUNT[name]}`, '--env', `BURST=${burst}`, '--env', 'INTERVAL_MS=1', '--env', `GO_FILE=${go}`],
+        ...['--log-retain', '10000', ...flags],
+      ]);
+    // --time: the daemon formats each line between reading and writing, the window a kill hits.
+    await flood('stamped', 5000, '--time');
+    await flood('records', 500, '--log-type', 'json');
     const pipes = realpathSync(join(t.home, 'pipes'));
     assert.ok(pipes.startsWith(`${mountPoint}/`), `the FIFOs are on the small tmpfs (${pipes})`);
-    const spool = await waitFor(() => readdirSync(pipes).find((n) => n.endsWith('.out.spool')), 'the stdout spool');
-    assert.equal(statSync(join(pipes, spool)).size, 0, 'nothing printed yet');
+    await waitFor(() => readdirSync(pipes).filter((n) => n.endsWith('.out.spool')).length === 2, 'both stdout spools');
 
     fillDisk(mountPoint);
     assert.equal(statfsSync(mountPoint).bavail, 0, 'the spool filesystem is full');
     writeFileSync(go, '');
 
-    const file = join(t.home, 'logs', 'flood-out.log');
-    const ended = (text: string): boolean => text.endsWith(`line ${COUNT}\n`);
+    const files = { stamped: join(t.home, 'logs', 'stamped-out.log'), records: join(t.home, 'logs', 'records-out.log') };
+    const ended = (text: string): boolean => text.endsWith(`line ${COUNT.stamped}\n`);
     let kills = 0;
     for (let i = 0; i < KILLS; i++) {
-      const seen = readAllLogText(file).length;
+      const seen = readAllLogText(files.stamped).length;
       // The daemon is writing again since it came back (or the flood is over: no more to kill).
       await waitFor(
         () => {
-          const text = readAllLogText(file);
+          const text = readAllLogText(files.stamped);
           return text.length > seen || ended(text);
         },
         'the daemon to write again',
@@ -70,17 +87,27 @@ describe('daemon kill -9s during a flood while the spool filesystem is full', ()
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 100)));
       const daemon = t.daemonPid() as number;
       t.track(daemon);
-      if (ended(readAllLogText(file))) break;
+      if (ended(readAllLogText(files.stamped))) break;
       process.kill(daemon, 'SIGKILL');
       kills += 1;
       await waitFor(() => !isAlive(daemon), 'the daemon to die');
       await t.list();
     }
     assert.ok(kills >= 5, `only ${kills} kills happened before the flood ended: make it longer`);
-    const text = await waitFor(() => ((t) => (ended(t) ? t : undefined))(readAllLogText(file)), 'the last line', 120_000);
-    const r = numberedGaps(text);
-    assert.equal(r.error, null, String(r.error));
-    assert.deepEqual(r.gaps, [], `lines lost after ${kills} kills: ${JSON.stringify(r.gaps.slice(0, 5))}`);
-    assert.equal(r.count, COUNT);
+    for (const [name, file] of Object.entries(files) as [keyof typeof COUNT, string][]) {
+      const text = await waitFor(
+        () => {
+          const all = readAllLogText(file);
+          const body = name === 'records' ? jsonMessages(all) : all;
+          return body.endsWith(`line ${COUNT[name]}\n`) ? body : undefined;
+        },
+        `${name}: the last line`,
+        120_000,
+      );
+      const r = numberedGaps(text);
+      assert.equal(r.error, null, `${name}: ${String(r.error)}`);
+      assert.deepEqual(r.gaps, [], `${name}: lines lost after ${kills} kills: ${JSON.stringify(r.gaps.slice(0, 5))}`);
+      assert.equal(r.count, COUNT[name], `${name}: ${r.count} lines`);
+    }
   });
 });
