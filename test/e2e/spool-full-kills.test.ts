@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, realpathSync, rmSync, statfsSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor } from '../helpers/tend.js';
+import { TendHome, fixture, waitFor } from '../helpers/tend.js';
+import { killDuringFlood } from '../helpers/flood-kills.js';
 import { fillDisk } from '../helpers/fill-disk.js';
 import { numberedGaps, readAllLogText } from '../helpers/log-files.js';
 import { needs, rootMissing } from '../helpers/needs.js';
@@ -71,28 +72,7 @@ describe('daemon kill -9s during a flood while the spool filesystem is full', ()
 
     const files = { stamped: join(t.home, 'logs', 'stamped-out.log'), records: join(t.home, 'logs', 'records-out.log') };
     const ended = (text: string): boolean => text.endsWith(`line ${COUNT.stamped}\n`);
-    let kills = 0;
-    for (let i = 0; i < KILLS; i++) {
-      const seen = readAllLogText(files.stamped).length;
-      // The daemon is writing again since it came back (or the flood is over: no more to kill).
-      await waitFor(
-        () => {
-          const text = readAllLogText(files.stamped);
-          return text.length > seen || ended(text);
-        },
-        'the daemon to write again',
-        60_000,
-        50,
-      );
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 100)));
-      const daemon = t.daemonPid() as number;
-      t.track(daemon);
-      if (ended(readAllLogText(files.stamped))) break;
-      process.kill(daemon, 'SIGKILL');
-      kills += 1;
-      await waitFor(() => !isAlive(daemon), 'the daemon to die');
-      await t.list();
-    }
+    const kills = await killDuringFlood(t, files.stamped, ended, KILLS, 100);
     assert.ok(kills >= 5, `only ${kills} kills happened before the flood ended: make it longer`);
     for (const [name, file] of Object.entries(files) as [keyof typeof COUNT, string][]) {
       const text = await waitFor(
