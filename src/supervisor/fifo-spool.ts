@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import type { LogStream } from '../protocol/logs.js';
 import type { PipePoller } from './pipe-poller.js';
@@ -260,12 +260,18 @@ export class FifoSpool {
     return { path: this.spoolPath, ino: this.ino, size: this.size };
   }
 
+  /** End-of-file: every writer is gone. Emptying the spool gives its reserve back, and the json line's file goes. */
   private end(): void {
     this.sink.endStream(this.stream, this.state());
     ftruncateSync(this.spoolFd, 0);
     this.sink.settled();
     this.size = 0;
     this.given = 0;
+    try {
+      unlinkSync(nextPathOf(this.spoolPath));
+    } catch {
+      /* none was made */
+    }
     this.close();
     this.onEnd();
   }

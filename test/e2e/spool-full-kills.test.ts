@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, realpathSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
@@ -89,5 +89,10 @@ describe('daemon kill -9s during a flood while the spool filesystem is full', ()
       assert.deepEqual(r.gaps, [], `${name}: lines lost after ${kills} kills: ${JSON.stringify(r.gaps.slice(0, 5))}`);
       assert.equal(r.count, COUNT[name], `${name}: ${r.count} lines`);
     }
+
+    // A stopped app holds none of the spool filesystem: its spools gave their reserves back.
+    await t.json(['stop', 'all']);
+    const held = (): string[] => readdirSync(pipes).filter((n) => n.includes('.spool') && statSync(join(pipes, n)).blocks > 0);
+    await waitFor(() => held().length === 0, 'the spools to give their reserves back');
   });
 });
