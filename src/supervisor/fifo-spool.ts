@@ -1,5 +1,7 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { ensureDir } from '../lib/ensure-dir.js';
 import type { LogStream } from '../protocol/logs.js';
 import type { PipePoller } from './pipe-poller.js';
 import { SpoolReserve } from './spool-reserve.js';
@@ -25,8 +27,17 @@ export interface SpooledSink {
 /** The spool file beside a stream's FIFO. */
 export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;
 const nextPathOf = (spool: string): string => `${spool}.next`;
+/** Where a stream's spool moves when the FIFO's filesystem has no room: a folder on another one (the home's). */
+export const awaySpoolPathOf = (spoolDir: string, fifo: string): string => join(spoolDir, basename(spoolPathOf(fifo)));
 /** Every file a stream's spool may leave (for removing an app). */
-export const spoolFilesOf = (fifo: string): string[] => [spoolPathOf(fifo), nextPathOf(spoolPathOf(fifo))];
+export const spoolFilesOf = (fifo: string, spoolDir: string | null): string[] =>
+  [spoolPathOf(fifo), ...(spoolDir === null ? [] : [awaySpoolPathOf(spoolDir, fifo)])].flatMap((p) => [p, nextPathOf(p)]);
+
+/** The spool beside the FIFO, and where it moves when that filesystem has no room (null: nowhere). */
+export interface SpoolPlaces {
+  beside: string;
+  away: string | null;
+}
 
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
@@ -65,10 +76,12 @@ export class FifoSpool {
   private readonly offset = Buffer.alloc(8);
   private closed = false;
   private reserve: SpoolReserve | null = null;
+  /** The spool file in use: one of `places`. */
+  private path = '';
 
   constructor(
     private readonly fifoPath: string,
-    readonly spoolPath: string,
+    private readonly places: SpoolPlaces,
     private readonly stream: LogStream,
     private readonly sink: SpooledSink,
     private readonly poller: PipePoller,
@@ -80,7 +93,10 @@ export class FifoSpool {
   open(): void {
     this.fifoFd = openSync(this.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      this.openSpool(this.spoolPath);
+      // At most one of the two places holds bytes (the spool moves only when empty).
+      const { beside, away } = this.places;
+      this.openSpool(away !== null && sizeOf(away) > 0 ? away : beside);
+      if (this.size === 0 && this.reserve?.roomAt(0) === 0) this.relocate();
       if (this.sink.keepsOpenLines(this.stream)) this.prepareNext();
       if (this.size > 0) this.feed();
       this.poller.watch(this.fifoFd, () => this.drain());
@@ -91,10 +107,12 @@ export class FifoSpool {
   }
 
   private openSpool(path: string): void {
+    if (path === this.places.away) ensureDir(dirname(path));
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
     const st = fstatSync(fd);
     if (this.spoolFd >= 0) closeSync(this.spoolFd);
     this.spoolFd = fd;
+    this.path = path;
     this.ino = st.ino;
     this.size = st.size;
     this.given = 0;
@@ -156,7 +174,9 @@ export class FifoSpool {
   private room(): number {
     const reserve = this.reserve as SpoolReserve;
     let room = reserve.roomAt(this.size);
-    if (room === 0 && this.size === this.given) room = reserve.take(this.size, BATCH) || BATCH;
+    if (room === 0 && this.size === this.given) room = reserve.take(this.size, BATCH);
+    if (room === 0 && this.size === 0) room = this.relocate();
+    if (room === 0 && this.size === this.given) room = BATCH;
     return Math.min(room, BATCH);
   }
 
@@ -182,7 +202,7 @@ export class FifoSpool {
     // kill before or after the rename leaves a spool the next daemon reads correctly.
     const tail = Buffer.allocUnsafe(held);
     readSync(this.spoolFd, tail, 0, held, this.size - held);
-    const next = nextPathOf(this.spoolPath);
+    const next = nextPathOf(this.path);
     try {
       const fd = this.openNext();
       try {
@@ -198,8 +218,8 @@ export class FifoSpool {
       // log's memory until its newline (a kill before it loses that line's start).
       return this.empty();
     }
-    renameSync(next, this.spoolPath);
-    this.openSpool(this.spoolPath);
+    renameSync(next, this.path);
+    this.openSpool(this.path);
     this.given = this.size;
     this.prepareNext();
   }
@@ -209,7 +229,7 @@ export class FifoSpool {
    * (prepareNext), so that on a full filesystem the line still lands in blocks it owns.
    */
   private openNext(): number {
-    const fd = openSync(nextPathOf(this.spoolPath), constants.O_RDWR | constants.O_CREAT, 0o600);
+    const fd = openSync(nextPathOf(this.path), constants.O_RDWR | constants.O_CREAT, 0o600);
     try {
       // Left by a kill between its write and its rename: never renamed, so never the spool.
       if (fstatSync(fd).size > 0) ftruncateSync(fd, 0);
@@ -237,7 +257,27 @@ export class FifoSpool {
     this.given = 0;
     const reserve = this.reserve as SpoolReserve;
     reserve.freed();
-    reserve.take(0, BATCH);
+    // Away, it goes back beside the FIFO as soon as there is room there (giving the home's blocks back).
+    if (this.path !== this.places.beside || reserve.take(0, BATCH) === 0) this.relocate();
+  }
+
+  /**
+   * The spool is empty: it goes where its blocks can be reserved, beside the FIFO first, else
+   * away (the home's filesystem). Returns the room it has there (0: none in either place).
+   */
+  private relocate(): number {
+    const { beside, away } = this.places;
+    const reserve = this.reserve as SpoolReserve;
+    if (away === null || this.size > 0) return reserve.roomAt(this.size);
+    const from = this.path;
+    try {
+      this.openSpool(from === beside ? away : beside);
+      if (reserve.roomAt(0) > 0) return reserve.roomAt(0);
+      this.openSpool(from);
+    } catch {
+      this.openSpool(from);
+    }
+    return reserve.roomAt(0);
   }
 
   /** Reads the FIFO directly (a bounded number of reads: the poller calls again); true at end-of-file. */
@@ -257,7 +297,7 @@ export class FifoSpool {
   }
 
   private state(): SpoolFile {
-    return { path: this.spoolPath, ino: this.ino, size: this.size };
+    return { path: this.path, ino: this.ino, size: this.size };
   }
 
   /** End-of-file: every writer is gone. Emptying the spool gives its reserve back, and the json line's file goes. */
@@ -267,10 +307,12 @@ export class FifoSpool {
     this.sink.settled();
     this.size = 0;
     this.given = 0;
-    try {
-      unlinkSync(nextPathOf(this.spoolPath));
-    } catch {
-      /* none was made */
+    for (const place of [this.places.beside, this.places.away]) {
+      try {
+        if (place !== null) unlinkSync(nextPathOf(place));
+      } catch {
+        /* none was made */
+      }
     }
     this.close();
     this.onEnd();
@@ -285,5 +327,13 @@ export class FifoSpool {
       closeSync(this.fifoFd);
     }
     if (this.spoolFd >= 0) closeSync(this.spoolFd);
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
