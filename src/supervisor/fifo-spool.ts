@@ -41,12 +41,15 @@ export interface SpoolPlaces {
 
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
-/**
- * Bytes moved into the spool before they are written out in one go, and the blocks the spool
- * keeps allocated ahead of them (see SpoolReserve): each stream's spool holds this much of its
- * filesystem (for root, of /dev/shm's memory) while its app runs.
- */
+/** Bytes moved into the spool before they are written out in one go. */
 const BATCH = 128 * 1024;
+/**
+ * The blocks a spool keeps allocated ahead (see SpoolReserve): twice its last batch, between these
+ * bounds. A quiet app's spool holds little of the filesystem (for root, of /dev/shm's memory), and
+ * allocating a whole batch's pages after every line would cost more than the line (23 µs on tmpfs).
+ */
+const MIN_AHEAD = 16 * 1024;
+const aheadFor = (batch: number): number => Math.min(BATCH, Math.max(MIN_AHEAD, 2 ** Math.ceil(Math.log2(2 * batch + 1))));
 /** Blocks reserved ahead in the file a json log's open line moves to (the log cuts a line at 64 KiB). */
 const TAIL = 64 * 1024;
 
@@ -78,6 +81,8 @@ export class FifoSpool {
   private reserve: SpoolReserve | null = null;
   /** The spool file in use: one of `places`. */
   private path = '';
+  /** The reserve asked for, after the last batch (see aheadFor). */
+  private ahead = BATCH;
 
   constructor(
     private readonly fifoPath: string,
@@ -118,7 +123,7 @@ export class FifoSpool {
     this.given = 0;
     if (this.reserve === null) this.reserve = new SpoolReserve(this.poller.libc, fd);
     else this.reserve.reopened(fd);
-    this.reserve.take(this.size, BATCH);
+    this.reserve.take(this.size, this.ahead);
   }
 
   /** Moves what the FIFO holds into the spool and on to the files; returns the bytes moved. */
@@ -157,6 +162,7 @@ export class FifoSpool {
       break;
     }
     const moved = this.size - this.given;
+    this.ahead = aheadFor(moved);
     if (this.size > this.given) this.feed();
     // The spool cannot be written (a full filesystem and no reserve, an I/O error): read as
     // before, so the app is never held up by tend's own files. These bytes are exposed to a kill.
@@ -174,7 +180,7 @@ export class FifoSpool {
   private room(): number {
     const reserve = this.reserve as SpoolReserve;
     let room = reserve.roomAt(this.size);
-    if (room === 0 && this.size === this.given) room = reserve.take(this.size, BATCH);
+    if (room === 0 && this.size === this.given) room = reserve.take(this.size, this.ahead);
     if (room === 0 && this.size === 0) room = this.relocate();
     if (room === 0 && this.size === this.given) room = BATCH;
     return Math.min(room, BATCH);
@@ -258,12 +264,13 @@ export class FifoSpool {
     const reserve = this.reserve as SpoolReserve;
     reserve.freed();
     // Away, it goes back beside the FIFO as soon as there is room there (giving the home's blocks back).
-    if (this.path !== this.places.beside || reserve.take(0, BATCH) === 0) this.relocate();
+    if (this.path !== this.places.beside || reserve.take(0, this.ahead) === 0) this.relocate();
   }
 
   /**
    * The spool is empty: it goes where its blocks can be reserved, beside the FIFO first, else
-   * away (the home's filesystem). Returns the room it has there (0: none in either place).
+   * away (the home's filesystem). Back beside only with the whole reserve: with a part of one it
+   * would move again at the next batch. Returns the room it has (0: none in either place).
    */
   private relocate(): number {
     const { beside, away } = this.places;
@@ -272,11 +279,13 @@ export class FifoSpool {
     const from = this.path;
     try {
       this.openSpool(from === beside ? away : beside);
-      if (reserve.roomAt(0) > 0) return reserve.roomAt(0);
-      this.openSpool(from);
+      if (reserve.roomAt(0) >= (from === away ? this.ahead : 1)) return reserve.roomAt(0);
+      // Empty (the spool moves only then): truncating it gives a part of a reserve back.
+      if (this.size === 0) ftruncateSync(this.spoolFd, 0);
     } catch {
-      this.openSpool(from);
+      /* that place cannot be used now */
     }
+    this.openSpool(from);
     return reserve.roomAt(0);
   }
 
