@@ -64,10 +64,12 @@ const TAIL = 64 * 1024;
  * only the open line a json log keeps until its newline.
  *
  * The spool's blocks are reserved ahead and each splice moves at most what the reserve covers, so
- * a full filesystem does not stop the spool. Only when no reserve can be had at all (the
- * filesystem was full when the spool was opened, or another process took the blocks freed by
- * emptying it before they were reserved again) and the splice meets a full filesystem is the
- * FIFO read directly (readDirect), where a kill can lose what was read.
+ * a full filesystem does not stop the spool. When its filesystem has no room for a reserve (full
+ * when the spool was opened, or another process took the blocks freed by emptying it before they
+ * were reserved again), the empty spool moves to its other place (`places.away`, on the home's
+ * filesystem) until there is room beside the FIFO again. Only with no reserve in either place and
+ * a splice that meets a full filesystem is the FIFO read directly (readDirect), where a kill can
+ * lose what was read.
  */
 export class FifoSpool {
   private fifoFd = -1;
