@@ -32,10 +32,11 @@ export class SpoolReserve {
     return !this.unsupported;
   }
 
-  /** The spool is now another file (renamed over it): nothing of it is known to be allocated. */
+  /** The spool is now another file (renamed over it, or in its other place, maybe on another filesystem). */
   reopened(fd: number): void {
     this.fd = fd;
     this.reserved = 0;
+    this.unsupported = false;
   }
 
   /** The spool was emptied: its blocks went back to the filesystem. */
