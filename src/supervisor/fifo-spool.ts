@@ -102,7 +102,10 @@ export class FifoSpool {
     try {
       // At most one of the two places holds bytes (the spool moves only when empty).
       const { beside, away } = this.places;
-      this.openSpool(away !== null && sizeOf(away) > 0 ? away : beside);
+      const start = away !== null && sizeOf(away) > 0 ? away : beside;
+      // The other place is empty; a reserve a killed daemon left there goes back.
+      if (away !== null) release(start === beside ? away : beside);
+      this.openSpool(start);
       if (this.size === 0 && this.reserve?.roomAt(0) === 0) this.relocate();
       if (this.sink.keepsOpenLines(this.stream)) this.prepareNext();
       if (this.size > 0) this.feed();
@@ -346,5 +349,30 @@ function sizeOf(path: string): number {
     return statSync(path).size;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * Gives back the blocks the spool's unused place holds: its reserve (truncating an empty file to
+ * its size frees them) and its json line's file (never the spool until renamed). Best effort.
+ */
+function release(path: string): void {
+  try {
+    unlinkSync(nextPathOf(path));
+  } catch {
+    /* none */
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR);
+  } catch {
+    return;
+  }
+  try {
+    if (fstatSync(fd).size === 0) ftruncateSync(fd, 0);
+  } catch {
+    /* kept until the stream ends */
+  } finally {
+    closeSync(fd);
   }
 }
