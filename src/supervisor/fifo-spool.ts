@@ -1,10 +1,11 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { ensureDir } from '../lib/ensure-dir.js';
 import type { LogStream } from '../protocol/logs.js';
 import type { PipePoller } from './pipe-poller.js';
 import { SpoolReserve } from './spool-reserve.js';
+import { nextPathOf, openLineFile, release, sizeOf, type SpoolPlaces } from './spool-places.js';
 
 export interface SpoolFile {
   path: string;
@@ -24,21 +25,6 @@ export interface SpooledSink {
   writeDirect(stream: LogStream, chunk: Buffer): void;
 }
 
-/** The spool file beside a stream's FIFO. */
-export const spoolPathOf = (fifo: string): string => `${fifo}.spool`;
-const nextPathOf = (spool: string): string => `${spool}.next`;
-/** Where a stream's spool moves when the FIFO's filesystem has no room: a folder on another one (the home's). */
-export const awaySpoolPathOf = (spoolDir: string, fifo: string): string => join(spoolDir, basename(spoolPathOf(fifo)));
-/** Every file a stream's spool may leave (for removing an app). */
-export const spoolFilesOf = (fifo: string, spoolDir: string | null): string[] =>
-  [spoolPathOf(fifo), ...(spoolDir === null ? [] : [awaySpoolPathOf(spoolDir, fifo)])].flatMap((p) => [p, nextPathOf(p)]);
-
-/** The spool beside the FIFO, and where it moves when that filesystem has no room (null: nowhere). */
-export interface SpoolPlaces {
-  beside: string;
-  away: string | null;
-}
-
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
 /** Bytes moved into the spool before they are written out in one go. */
@@ -50,8 +36,6 @@ const BATCH = 128 * 1024;
  */
 const MIN_AHEAD = 16 * 1024;
 const aheadFor = (batch: number): number => Math.min(BATCH, Math.max(MIN_AHEAD, 2 ** Math.ceil(Math.log2(2 * batch + 1))));
-/** Blocks reserved ahead in the file a json log's open line moves to (the log cuts a line at 64 KiB). */
-const TAIL = 64 * 1024;
 
 /**
  * One output stream of an app, read without ever holding its bytes only in memory. The kernel
@@ -215,7 +199,7 @@ export class FifoSpool {
     readSync(this.spoolFd, tail, 0, held, this.size - held);
     const next = nextPathOf(this.path);
     try {
-      const fd = this.openNext();
+      const fd = openLineFile(this.path, this.poller.libc);
       try {
         let off = 0;
         while (off < held) off += writeSync(fd, tail, off, held - off, off);
@@ -235,27 +219,10 @@ export class FifoSpool {
     this.prepareNext();
   }
 
-  /**
-   * Opens the file the open line moves to, emptied, with its blocks reserved. It is made ahead
-   * (prepareNext), so that on a full filesystem the line still lands in blocks it owns.
-   */
-  private openNext(): number {
-    const fd = openSync(nextPathOf(this.path), constants.O_RDWR | constants.O_CREAT, 0o600);
-    try {
-      // Left by a kill between its write and its rename: never renamed, so never the spool.
-      if (fstatSync(fd).size > 0) ftruncateSync(fd, 0);
-      new SpoolReserve(this.poller.libc, fd).take(0, TAIL);
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-    return fd;
-  }
-
-  /** Makes the next open line's file now, while there is room (best effort: keep copes without it). */
+  /** Makes the next open line's file now, while there is room (best effort: keep copes without it; see openLineFile). */
   private prepareNext(): void {
     try {
-      closeSync(this.openNext());
+      closeSync(openLineFile(this.path, this.poller.libc));
     } catch {
       /* made again when needed */
     }
@@ -341,38 +308,5 @@ export class FifoSpool {
       closeSync(this.fifoFd);
     }
     if (this.spoolFd >= 0) closeSync(this.spoolFd);
-  }
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Gives back the blocks the spool's unused place holds: its reserve (truncating an empty file to
- * its size frees them) and its json line's file (never the spool until renamed). Best effort.
- */
-function release(path: string): void {
-  try {
-    unlinkSync(nextPathOf(path));
-  } catch {
-    /* none */
-  }
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDWR);
-  } catch {
-    return;
-  }
-  try {
-    if (fstatSync(fd).size === 0) ftruncateSync(fd, 0);
-  } catch {
-    /* kept until the stream ends */
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,7 +1,8 @@
 import { chownSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/logs.js';
-import { FifoSpool, awaySpoolPathOf, spoolFilesOf, spoolPathOf, type SpooledSink } from './fifo-spool.js';
+import { FifoSpool, type SpooledSink } from './fifo-spool.js';
+import { awaySpoolPathOf, spoolFilesOf, spoolPathOf } from './spool-places.js';
 
 export type { SpooledSink, SpoolFile } from './fifo-spool.js';
 import { pipePoller } from './pipe-poller.js';
