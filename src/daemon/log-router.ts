@@ -99,6 +99,7 @@ export class LogRouter {
           log.endStream(stream);
         },
         settled: () => this.journal.end(),
+        keepsOpenLines: () => logOf()?.keepsOpenLines === true,
         writeDirect: (stream, chunk) => logOf()?.write(stream, chunk),
       },
     };

@@ -128,6 +128,11 @@ export class AppLog {
     return this.closed ? [] : this.targets[stream].map((s) => s.end());
   }
 
+  /** True when an open line is kept back until its newline (json mode keeps a record whole). */
+  get keepsOpenLines(): boolean {
+    return this.json;
+  }
+
   /** Bytes of a stream's open line kept back, not written yet (json mode keeps a record whole). */
   heldBytes(stream: LogStream, id = this.opts.id): number {
     if (!this.json) return 0;

@@ -62,6 +62,12 @@ export class LogJournal {
   recover(): string[] {
     const last = this.readLast();
     this.seq = last?.seq ?? 0;
+    // Opened (its blocks allocated) now, before a flood can fill the filesystem it shares with the spools.
+    try {
+      this.fd ??= openJournal(this.path);
+    } catch (err) {
+      this.fail(err as Error);
+    }
     if (last?.spool === null || last === null || !spoolUnchanged(last.spool)) return [];
     const done: string[] = [];
     for (const file of last.files)
@@ -111,7 +117,7 @@ export class LogJournal {
     buf.writeUInt32LE(fnv1a(body), 4);
     body.copy(buf, HEADER);
     try {
-      this.fd ??= openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+      this.fd ??= openJournal(this.path);
       const at = (entry.seq % 2) * SLOT;
       let off = 0;
       while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off, at + off);
@@ -154,6 +160,26 @@ export class LogJournal {
       closeSync(fd);
     }
   }
+}
+
+/**
+ * Opens the journal with the blocks of both slots allocated, so that no record is refused by a
+ * full filesystem once the journal exists (it lives beside the spools, which fill it in a flood).
+ * Its own bytes are written back over themselves, holes as zeros: a kill during that write
+ * changes nothing. Best effort: on a filesystem already full, records are tried as they come.
+ */
+function openJournal(path: string): number {
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    const st = fstatSync(fd);
+    if (st.size >= 2 * SLOT && st.blocks * 512 >= 2 * SLOT) return fd;
+    const whole = Buffer.alloc(2 * SLOT);
+    for (let off = 0, n = 1; off < whole.length && n > 0; off += n) n = readSync(fd, whole, off, whole.length - off, off);
+    for (let off = 0; off < whole.length;) off += writeSync(fd, whole, off, whole.length - off, off);
+  } catch {
+    /* full already: each record is still tried */
+  }
+  return fd;
 }
 
 function fnv1a(buf: Buffer): number {

@@ -38,6 +38,8 @@ export interface Libc {
   epollWaitAsync: (epfd: number, events: Buffer, max: number, timeoutMs: number, cb: (err: unknown, n: number) => void) => void;
   /** splice(in, NULL, out, &offset, len, flags): bytes moved, 0 at end-of-file, or -1. `offset` is an int64. */
   splice: (fdIn: number, offIn: null, fdOut: number, offOut: Buffer, len: number, flags: number) => number;
+  /** fallocate(fd, mode, offset, len): 0 or -1 (mode 1, FALLOC_FL_KEEP_SIZE, leaves the size as it is). */
+  fallocate: (fd: number, mode: number, offset: number, len: number) => number;
   /** The calling thread's errno, read right after a failed call. */
   errno: () => number;
   // The holder's sockets: the NOTIFY_SOCKET relay, TCP_NODELAY, connection handoff.
@@ -96,6 +98,7 @@ export function loadLibc(): Libc | null {
       epollCtl: f('int epoll_ctl(int epfd, int op, int fd, void *event)') as Libc['epollCtl'],
       epollWaitAsync: epollWait.async.bind(epollWait) as unknown as Libc['epollWaitAsync'],
       splice: f('intptr_t splice(int fdIn, void *offIn, int fdOut, void *offOut, size_t len, uint32_t flags)') as Libc['splice'],
+      fallocate: f('int fallocate(int fd, int mode, int64_t offset, int64_t len)') as Libc['fallocate'],
       errno: () => koffi.errno(),
       // The holder's sockets.
       socket: f('int socket(int domain, int type, int protocol)') as Libc['socket'],

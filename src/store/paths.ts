@@ -34,6 +34,8 @@ export interface TendPaths {
   logDir: string;
   /** Per-app FIFOs that carry stdio across daemon restarts. */
   pipeDir: string;
+  /** Where an output spool moves when the FIFOs' filesystem has no room for it (on the home's filesystem). */
+  spoolDir: string;
   /** The log write journal (src/logs/log-journal.ts), beside the FIFOs and spools it is about. */
   logJournal: string;
   /** Holders (DESIGN.md §8): per-app control sockets, spec files and holder logs. */
@@ -108,6 +110,7 @@ export function tendPaths(home: string): TendPaths {
     dumpBackup: join(home, 'dump.json.bak'),
     logDir: join(home, 'logs'),
     pipeDir: join(home, 'pipes'),
+    spoolDir: join(home, 'spools'),
     logJournal: join(home, 'pipes', 'log-journal'),
     holderDir: join(home, 'holders'),
     ptyDir: join(home, 'pty'),

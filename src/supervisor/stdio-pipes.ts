@@ -1,7 +1,8 @@
 import { chownSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogStream } from '../protocol/logs.js';
-import { FifoSpool, spoolFilesOf, spoolPathOf, type SpooledSink } from './fifo-spool.js';
+import { FifoSpool, type SpooledSink } from './fifo-spool.js';
+import { awaySpoolPathOf, spoolFilesOf, spoolPathOf } from './spool-places.js';
 
 export type { SpooledSink, SpoolFile } from './fifo-spool.js';
 import { pipePoller } from './pipe-poller.js';
@@ -25,6 +26,8 @@ export interface PipePaths {
   in: string;
   out: string;
   err: string;
+  /** Where the spools move when the FIFOs' filesystem has no room for them (see FifoSpool). */
+  spoolDir?: string;
 }
 
 /**
@@ -96,7 +99,7 @@ export class StdioPipes {
       const reader: Reader = { close: () => spool.close(), inherited: false };
       const spool: FifoSpool = new FifoSpool(
         fifo,
-        spoolPathOf(fifo),
+        { beside: spoolPathOf(fifo), away: this.paths.spoolDir === undefined ? null : awaySpoolPathOf(this.paths.spoolDir, fifo) },
         stream,
         this.sink.spooled,
         poller,
@@ -182,7 +185,13 @@ export class StdioPipes {
   /** Removes the FIFOs (app deleted). */
   remove(): void {
     this.detach();
-    for (const p of [this.paths.in, this.paths.out, this.paths.err, ...spoolFilesOf(this.paths.out), ...spoolFilesOf(this.paths.err)]) {
+    for (const p of [
+      this.paths.in,
+      this.paths.out,
+      this.paths.err,
+      ...spoolFilesOf(this.paths.out, this.paths.spoolDir ?? null),
+      ...spoolFilesOf(this.paths.err, this.paths.spoolDir ?? null),
+    ]) {
       try {
         unlinkSync(p);
       } catch {

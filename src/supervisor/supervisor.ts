@@ -166,6 +166,7 @@ export class Supervisor {
       in: fifoPath(this.deps.paths, id, 'in'),
       out: fifoPath(this.deps.paths, id, 'out'),
       err: fifoPath(this.deps.paths, id, 'err'),
+      spoolDir: this.deps.paths.spoolDir,
     };
     const sink = this.deps.logs.sinkFor(id);
     this.deps.logs.configure(id, record.spec);

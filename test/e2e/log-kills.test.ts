@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { TendHome, fixture, isAlive, waitFor } from '../helpers/tend.js';
+import { TendHome, fixture, waitFor } from '../helpers/tend.js';
+import { killDuringFlood } from '../helpers/flood-kills.js';
 import { numberedGaps, readAllLogText } from '../helpers/log-files.js';
 
 /** Lines per app: long enough that the kills land while the apps still write (they wait on a full pipe while no daemon runs). */
@@ -50,30 +51,7 @@ describe('daemon kill -9s during a full-speed flood', () => {
       stamped: join(t.home, 'logs', 'stamped-out.log'),
       records: join(t.home, 'logs', 'records-out.log'),
     };
-    let kills = 0;
-    for (let i = 0; i < KILLS; i++) {
-      const seen = readAllLogText(files.raw).length;
-      // The daemon is reading: the log grew since it came back.
-      // Or the flood is over (a loaded machine writes slower than the kills come): no more to kill.
-      const ended = (text: string): boolean => text.endsWith(`line ${COUNT.raw}\n`);
-      await waitFor(
-        () => {
-          const text = readAllLogText(files.raw);
-          return text.length > seen || ended(text);
-        },
-        'the daemon to write again',
-        60_000,
-        100,
-      );
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
-      const daemon = t.daemonPid() as number;
-      t.track(daemon);
-      if (readAllLogText(files.raw).endsWith(`line ${COUNT.raw}\n`)) break;
-      process.kill(daemon, 'SIGKILL');
-      kills += 1;
-      await waitFor(() => !isAlive(daemon), 'the daemon to die');
-      await t.list();
-    }
+    const kills = await killDuringFlood(t, files.raw, (text) => text.endsWith(`line ${COUNT.raw}\n`), KILLS, 150);
     assert.ok(kills >= 5, `only ${kills} kills happened before the flood ended: make it longer`);
     for (const [name, file] of Object.entries(files)) {
       const text = await waitFor(

@@ -1,5 +1,18 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  writeSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,5 +105,22 @@ describe('LogJournal: the log write a killed daemon left unfinished', () => {
     assert.deepEqual(new LogJournal(g.journal, (m) => notices.push(m)).recover(), []);
     assert.equal(readFileSync(g.log, 'utf8'), 'one\n');
     assert.deepEqual(notices, []);
+  });
+  it('allocates both record slots when a daemon starts, keeping a record an older daemon left', () => {
+    const f = setup();
+    // An unfinished write in a journal an older daemon made sparse (only its records' pages).
+    new LogJournal(f.journal, (m) => notices.push(m)).begin(f.mark(), [f.end()]);
+    appendFileSync(f.log, 'two\n');
+    const whole = readFileSync(f.journal);
+    rmSync(f.journal);
+    const fd = openSync(f.journal, 'w');
+    for (const at of [0, 64 * 1024]) writeSync(fd, whole, at, 4096, at);
+    closeSync(fd);
+    assert.ok(statSync(f.journal).blocks * 512 < 128 * 1024, 'sparse, as an older daemon left it');
+    const done = new LogJournal(f.journal, (m) => notices.push(m)).recover();
+    assert.equal(done.length, 1, 'the record read before the slots were filled');
+    assert.equal(readFileSync(f.log, 'utf8'), 'one\n');
+    assert.ok(statSync(f.journal).blocks * 512 >= 128 * 1024, `${statSync(f.journal).blocks * 512} bytes allocated`);
+    assert.equal(statSync(f.journal).size, 128 * 1024);
   });
 });
