@@ -158,8 +158,9 @@ export class MessageTracker {
 
 /** The start line and the headers that frame the body; null when it is not HTTP/1.x. */
 export function parseHead(text: string, side: 'request' | 'response'): HeadInfo | null {
-  const lines = text.split('\r\n');
-  const start = lines[0] ?? '';
+  let eol = text.indexOf('\r\n');
+  if (eol === -1) eol = text.length;
+  const start = text.slice(0, eol);
   let method = '';
   let status = 0;
   if (side === 'request') {
@@ -171,19 +172,38 @@ export function parseHead(text: string, side: 'request' | 'response'): HeadInfo 
     if (m === null) return null;
     status = Number(m[1]);
   }
-  let chunked = false;
-  let length: number | null = null;
-  let upgrade = false;
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (name === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-    else if (name === 'content-length') {
-      if (!/^\d{1,15}$/.test(value) || (length !== null && length !== Number(value))) return null;
-      length = Number(value);
-    } else if (name === 'upgrade') upgrade = true;
+  const info: HeadInfo = { method, status, chunked: false, length: null, upgrade: false };
+  // Header lines, read in place: only the three names that frame a body are looked at closely.
+  for (let at = eol + 2; at <= text.length;) {
+    let end = text.indexOf('\r\n', at);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon <= at || colon >= end) return null;
+    if (mayFrame(text, at, colon) && !frameHeader(text.slice(at, colon).trim().toLowerCase(), text.slice(colon + 1, end).trim(), info))
+      return null;
+    at = end + 2;
   }
-  return { method, status, chunked, length, upgrade };
+  return info;
+}
+
+/** Whether the name in text[from, to) can be, once trimmed, one of the names frameHeader reads. */
+function mayFrame(text: string, from: number, to: number): boolean {
+  const n = to - from;
+  if (n === 7 || n === 14 || n === 17) return true;
+  // Whitespace around a name (what trim() would remove in latin1): the slow path decides.
+  return isTrimmed(text.charCodeAt(from)) || isTrimmed(text.charCodeAt(to - 1));
+}
+
+function isTrimmed(code: number): boolean {
+  return code <= 0x20 || code === 0xa0;
+}
+
+/** Applies one header to the framing; false when it makes the head invalid. */
+function frameHeader(name: string, value: string, info: HeadInfo): boolean {
+  if (name === 'transfer-encoding') info.chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+  else if (name === 'content-length') {
+    if (!/^\d{1,15}$/.test(value) || (info.length !== null && info.length !== Number(value))) return false;
+    info.length = Number(value);
+  } else if (name === 'upgrade') info.upgrade = true;
+  return true;
 }
