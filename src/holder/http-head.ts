@@ -25,7 +25,7 @@ const COLON = 0x3a;
 export function headEnd(buf: Uint8Array, from: number): number {
   // i is where a CRLF CRLF could end; a byte that is neither CR nor LF rules out the 4 ends
   // whose span holds it, so most of the head is read one byte in four.
-  for (let i = from + 3; i < buf.length; ) {
+  for (let i = from + 3; i < buf.length;) {
     const c = buf[i];
     if (c === LF) {
       if (buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i - 3;
@@ -59,7 +59,7 @@ export function parseHead(buf: Buffer, from: number, end: number, side: 'request
 /** Where the line starting at `from` ends (its CR), or `end` when no CRLF is before it. */
 function lineEnd(buf: Uint8Array, from: number, end: number): number {
   // As headEnd: a byte other than LF at i + 1 rules out a CRLF at i, one other than CR too at i + 1.
-  for (let i = from; i + 1 < end; ) {
+  for (let i = from; i + 1 < end;) {
     const c = buf[i + 1];
     if (c === LF) {
       if (buf[i] === CR) return i;
