@@ -88,6 +88,17 @@ export function cpuSeconds(pid: number): number {
   return (utime + stime) / clkTck();
 }
 
+/**
+ * CPU time (utime + stime) of this process's children that have exited and been waited for, in
+ * seconds (cutime + cstime of /proc/self/stat): read before and after a child's whole run, the
+ * difference is that child's CPU, even though it is gone by the time it can be read.
+ */
+export function reapedChildrenCpuSeconds(): number {
+  const fields = statFields(process.pid);
+  if (!fields) throw new Error('/proc/self/stat is unreadable');
+  return (Number(fields[13]) + Number(fields[14])) / clkTck();
+}
+
 /** The environment every timed process gets: ours minus NODE_EXTRA_CA_CERTS, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };

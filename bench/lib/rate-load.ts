@@ -8,6 +8,8 @@ export interface RateResult {
   /** Latency percentiles in ms, counted from when each request was due (no coordinated omission). */
   p50: number;
   p99: number;
+  /** Requests answered with 200 per second, from the first request due to the last answer. */
+  servedPerSecond: number;
 }
 
 /**
@@ -30,9 +32,10 @@ export function runAtRate(port: number, rate: number, seconds: number, connectio
       finished += 1;
       if (finished < total) return;
       agent.destroy();
+      const servedPerSecond = (latencies.length * 1000) / (performance.now() - start);
       latencies.sort((a, b) => a - b);
       const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-      resolve({ sent, ok: latencies.length, failed, p50: at(0.5), p99: at(0.99) });
+      resolve({ sent, ok: latencies.length, failed, p50: at(0.5), p99: at(0.99), servedPerSecond });
     };
     const one = (due: number): void => {
       sent += 1;

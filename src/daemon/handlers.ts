@@ -74,7 +74,9 @@ function describeRow(deps: HandlerDeps, h: AppView, row: ProcessInfo, showSecret
   const detail: ProcessDetail = {
     ...row,
     ...(pool === null
-      ? deps.supervisor.reloads.detailOf(h.id)
+      ? h.lastReload === null
+        ? {}
+        : { lastReload: h.lastReload }
       : {
           instances: rows.map((r) => ({
             id: r.id,

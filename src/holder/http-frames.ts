@@ -9,8 +9,11 @@
  * tracker `opaque`: the bytes still flow, but the connection is never moved.
  */
 
+import { headEnd, parseHead, type HeadInfo } from './http-head.js';
+
+export type { HeadInfo } from './http-head.js';
+
 const MAX_HEAD_BYTES = 64 * 1024;
-const CRLF2 = Buffer.from('\r\n\r\n');
 
 type BodyState =
   | { kind: 'head' }
@@ -21,20 +24,14 @@ type BodyState =
   | { kind: 'chunk-end' }
   | { kind: 'trailers' };
 
-/** What one parsed head says: the request's method, or the response's status. */
-export interface HeadInfo {
-  method: string;
-  status: number;
-  chunked: boolean;
-  length: number | null;
-  upgrade: boolean;
-}
+/** Between messages (shared: only the body states carry a count that changes). */
+const HEAD: BodyState = { kind: 'head' };
 
 export class MessageTracker {
   /** Messages fully seen (a request with its body; a final response with its body). */
   completed = 0;
   opaque = false;
-  private state: BodyState = { kind: 'head' };
+  private state: BodyState = HEAD;
   /** Bytes of a head, or of a chunk-size or trailer line, not complete yet. */
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -82,29 +79,40 @@ export class MessageTracker {
   }
 
   private head(chunk: Buffer, at: number): number {
-    // Empty lines before a message are allowed (RFC 9112 §2.2).
     if (this.partialBytes === 0) {
+      // Empty lines before a message are allowed (RFC 9112 §2.2).
       while (at < chunk.length && (chunk[at] === 0x0d || chunk[at] === 0x0a)) at++;
       if (at === chunk.length) return at;
+      // The usual case: the whole head in this chunk, read where it lies.
+      const end = headEnd(chunk, at);
+      if (end !== -1) return this.headRead(parseHead(chunk, at, end, this.side), chunk.length, end + 4);
+      if (chunk.length - at > MAX_HEAD_BYTES) this.opaque = true;
+      else this.keep(chunk.subarray(at));
+      return chunk.length;
     }
-    const joined = this.partialBytes === 0 ? chunk.subarray(at) : Buffer.concat([...this.partial, chunk.subarray(at)]);
-    const end = joined.indexOf(CRLF2);
+    // A head split across chunks: joined with what came before.
+    const joined = Buffer.concat([...this.partial, chunk.subarray(at)]);
+    const end = headEnd(joined, 0);
     if (end === -1) {
       if (joined.length > MAX_HEAD_BYTES) this.opaque = true;
       else this.keep(chunk.subarray(at));
       return chunk.length;
     }
-    const consumedFromChunk = end + 4 - this.partialBytes;
-    const info = parseHead(joined.subarray(0, end).toString('latin1'), this.side);
+    const next = at + end + 4 - this.partialBytes;
     this.partial = [];
     this.partialBytes = 0;
+    return this.headRead(parseHead(joined, 0, end, this.side), chunk.length, next);
+  }
+
+  /** Sets what follows a head: its body's framing; returns where the chunk is read on from. */
+  private headRead(info: HeadInfo | null, chunkEnd: number, next: number): number {
     if (info === null) {
       this.opaque = true;
-      return chunk.length;
+      return chunkEnd;
     }
     const framing = this.onHead(info);
     if (framing === 'opaque') this.opaque = true;
-    else if (framing === 'interim') this.state = { kind: 'head' };
+    else if (framing === 'interim') this.state = HEAD;
     else if (framing === 'none') this.done();
     else if (info.chunked) this.state = { kind: 'chunk-size' };
     else if (info.length !== null) {
@@ -113,7 +121,7 @@ export class MessageTracker {
     } else if (this.side === 'request') this.done();
     // A response body without a length ends with the connection.
     else this.opaque = true;
-    return at + consumedFromChunk;
+    return next;
   }
 
   /** A CRLF-ended line of the chunked framing. */
@@ -152,38 +160,6 @@ export class MessageTracker {
 
   private done(): void {
     this.completed += 1;
-    this.state = { kind: 'head' };
+    this.state = HEAD;
   }
-}
-
-/** The start line and the headers that frame the body; null when it is not HTTP/1.x. */
-export function parseHead(text: string, side: 'request' | 'response'): HeadInfo | null {
-  const lines = text.split('\r\n');
-  const start = lines[0] ?? '';
-  let method = '';
-  let status = 0;
-  if (side === 'request') {
-    const m = /^([A-Z!#$%&'*+.^_`|~0-9-]+) \S+ HTTP\/1\.[01]$/.exec(start);
-    if (m === null) return null;
-    method = m[1] as string;
-  } else {
-    const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(start);
-    if (m === null) return null;
-    status = Number(m[1]);
-  }
-  let chunked = false;
-  let length: number | null = null;
-  let upgrade = false;
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (name === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-    else if (name === 'content-length') {
-      if (!/^\d{1,15}$/.test(value) || (length !== null && length !== Number(value))) return null;
-      length = Number(value);
-    } else if (name === 'upgrade') upgrade = true;
-  }
-  return { method, status, chunked, length, upgrade };
 }

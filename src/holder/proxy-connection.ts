@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { MessageTracker } from './http-frames.js';
+import { acceptWithCopiedReads, copiedReads } from './socket-reads.js';
 
 /** One instance behind the proxy: its private port and the connections it serves now. */
 export interface Backend {
@@ -28,6 +29,8 @@ const CONNECT_TRIES = 5;
  * instance on a new upstream connection. The client keeps its one connection throughout.
  */
 export class ProxyConnection {
+  /** The client's side (the accepted socket, re-wrapped to read through copiedReads). */
+  readonly client: net.Socket;
   private upstream: net.Socket | null = null;
   private backend: Backend | null = null;
   /** Client bytes read while no upstream is connected; sent first once one is. */
@@ -39,10 +42,13 @@ export class ProxyConnection {
   private readonly requests: MessageTracker;
   private readonly responses: MessageTracker;
 
+  /** @param accepted A connection from a server with `pauseOnConnect: true` (nothing read yet). */
   constructor(
-    private readonly client: net.Socket,
+    accepted: net.Socket,
     private readonly picker: BackendPicker,
   ) {
+    const client = acceptWithCopiedReads(accepted, (chunk) => this.fromClient(chunk));
+    this.client = client;
     this.requests = new MessageTracker('request', (h) => {
       this.methods.push(h.method);
       return 'body';
@@ -56,7 +62,6 @@ export class ProxyConnection {
       return 'body';
     });
     client.setNoDelay(true);
-    client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     client.on('end', () => {
       this.clientEnded = true;
       if (this.upstream !== null) this.upstream.end();
@@ -129,7 +134,8 @@ export class ProxyConnection {
       const backend = await this.picker.pick(exclude);
       if (backend === null || this.closed) return null;
       const up = await new Promise<net.Socket | null>((resolve) => {
-        const s = net.connect({ host: '127.0.0.1', port: backend.port, noDelay: true, allowHalfOpen: true });
+        const onread = copiedReads((chunk) => this.fromUpstream(s, chunk));
+        const s = net.connect({ host: '127.0.0.1', port: backend.port, noDelay: true, allowHalfOpen: true, onread });
         s.once('connect', () => {
           s.removeAllListeners('error');
           resolve(s);
@@ -149,7 +155,6 @@ export class ProxyConnection {
       }
       this.backend = backend;
       backend.conns.add(this);
-      up.on('data', (chunk: Buffer) => this.fromUpstream(up, chunk));
       up.on('drain', () => {
         if (up === this.upstream) this.client.resume();
       });

@@ -24,7 +24,7 @@ export class PublicProxy implements BackendPicker {
   static open(address: ListenAddress & { kind: 'tcp' }, waitMs: number): Promise<PublicProxy> {
     return new Promise((resolve, reject) => {
       let proxy: PublicProxy | null = null;
-      const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (sock) => proxy?.accept(sock));
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (sock) => proxy?.accept(sock));
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(err.code === 'EADDRINUSE' ? portInUseError(address) : new Error(`cannot listen on ${address.text}: ${err.message}`)),
       );
@@ -41,7 +41,7 @@ export class PublicProxy implements BackendPicker {
   private accept(sock: net.Socket): void {
     const conn = new ProxyConnection(sock, this);
     this.conns.add(conn);
-    sock.once('close', () => this.conns.delete(conn));
+    conn.client.once('close', () => this.conns.delete(conn));
   }
 
   /** A fresh instance behind `port`, not in rotation yet. */

@@ -10,11 +10,10 @@ import type { ProcessHandle } from './process-handle.js';
  * The reload of one app, whatever runs it: a pooled app's holder replaces its processes; a
  * fork-mode Node app hands its sockets to a new process (handoff-reload.ts); any other app, or
  * one whose sockets cannot be handed over, is restarted, and the reload's answer says why
- * (`reloadNote`). Keeps the last reload of each fork-mode app for `describe` (pooled apps keep
- * theirs in their holder's record).
+ * (`reloadNote`). A fork-mode app's last reload is kept by its handle (recordReload), so it is in
+ * state.json like a pooled app's, and survives a daemon restart or `kill -9`.
  */
 export class AppReloads {
-  private readonly last = new Map<number, ReloadReport>();
   private readonly notes = new Map<number, string>();
 
   private readonly deps: Omit<HandoffDeps, 'record' | 'respec'>;
@@ -43,25 +42,12 @@ export class AppReloads {
       await reloadPool(h, parallel, spec === h.spec ? undefined : spec, (x) => this.deps.lastStderr(x));
       return 'reloaded';
     }
-    const record = (report: ReloadReport): void => {
-      this.last.set(h.id, report);
-    };
+    const record = (report: ReloadReport): void => h.recordReload(report);
     const outcome = await handoffReload(h, spec, { ...this.deps, respec: (s) => this.respec(h, s), record });
     if ('report' in outcome) return 'reloaded';
     this.notes.set(h.id, outcome.restartedBecause);
     this.deps.log('handoff-skipped', { id: h.id, name: h.spec.name, why: outcome.restartedBecause });
     return 'restarted';
-  }
-
-  /** `describe`'s part: the last reload of a fork-mode app (this daemon's), when there was one. */
-  detailOf(id: number): { lastReload?: ReloadReport } {
-    const last = this.last.get(id);
-    return last === undefined ? {} : { lastReload: last };
-  }
-
-  /** A deleted app's last reload goes with it (its id may be given again). */
-  forget(id: number): void {
-    this.last.delete(id);
   }
 
   /** The answer's rows, each restarted app's with why it was not reloaded without downtime. */

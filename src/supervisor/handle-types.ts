@@ -26,6 +26,8 @@ export interface AppView {
   readonly limits: Readonly<LimitRestarts>;
   /** An operation asked for and not yet carried out (see PendingOp). */
   readonly pending: PendingOp | null;
+  /** A fork-mode app's last reload (a socket handoff), kept in state.json; pooled apps have pool.lastReload. */
+  readonly lastReload: ReloadReport | null;
   /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
   readonly pool: Readonly<Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
   info(): ProcessInfo;
@@ -126,7 +128,7 @@ export interface ProcessRecord {
   token: string | null;
   /** Pooled apps: the id of each instance (-1 where a running holder has no such instance, see PoolHolder). */
   instanceIds?: number[];
-  /** Pooled apps: the last reload's outcome. */
+  /** The last reload's outcome: a pooled app's (its holder's report), a fork-mode app's handoff. */
   lastReload?: ReloadReport | null;
   /** Pooled apps: what the holder last reported, shown after an adoption until it answers again. */
   holderStatus?: HolderStatus | null;

@@ -18,7 +18,11 @@ export function recordOf(h: AppView): ProcessRecord {
     token: h.token,
     limits: h.limits,
     ...(h.pending === null ? {} : { pending: h.pending }),
-    ...(h.pool === null ? {} : { instanceIds: h.pool.instanceIds, lastReload: h.pool.lastReload, holderStatus: h.pool.status }),
+    ...(h.pool === null
+      ? h.lastReload === null
+        ? {}
+        : { lastReload: h.lastReload }
+      : { instanceIds: h.pool.instanceIds, lastReload: h.pool.lastReload, holderStatus: h.pool.status }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
 import type { AppSpec } from '../protocol/app-spec.js';
-import type { ExitRecord, ProcessInfo } from '../protocol/process-info.js';
+import type { ExitRecord, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
 import { readStat } from '../procfs/procfs.js';
 import { TreeDrain, type LeaderExit } from './tree-drain.js';
 import type { ProcScan } from './proc-scan.js';
@@ -33,6 +33,7 @@ export class ProcessHandle {
   private _adopted = false;
   private _token: string | null = null;
   private _limits: LimitRestarts = { counts: { memory: 0, cron: 0, health: 0 }, last: null };
+  private _lastReload: ReloadReport | null = null;
   readonly pipes: StdioPipes;
   private child: AppChild | null = null;
   /** Set while a spawn is under way (see spawn); a stop signal sent meanwhile waits in pendingSignal. */
@@ -109,6 +110,9 @@ export class ProcessHandle {
   }
   get limits(): Readonly<LimitRestarts> {
     return this._limits;
+  }
+  get lastReload(): ReloadReport | null {
+    return this._lastReload;
   }
   get pool(): PoolHolder | null {
     return this._pool;
@@ -342,6 +346,12 @@ export class ProcessHandle {
     this._limits = { counts: { ...this._limits.counts, [kind]: (this._limits.counts[kind] ?? 0) + 1 }, last: { reason, at } };
   }
 
+  /** A fork-mode app's reload (a socket handoff) ended: its outcome is shown by `describe` and kept in state.json. */
+  recordReload(report: ReloadReport): void {
+    this._lastReload = report;
+    this.deps.changed(this);
+  }
+
   private schedule(deadline: Deadline, ms: number): void {
     this.cancel(deadline);
     const timer = setTimeout(() => {
@@ -372,6 +382,7 @@ export class ProcessHandle {
   /** Takes over a live process left by a previous daemon. */
   adopt(record: ProcessRecord): void {
     if (record.limits !== undefined) this._limits = record.limits;
+    this._lastReload = record.lastReload ?? null;
     this._restarts = record.restarts;
     this._lastExit = record.lastExit;
     this._pid = record.pid;
@@ -391,6 +402,7 @@ export class ProcessHandle {
   restoreDead(record: ProcessRecord, scan?: ProcScan): void {
     this.syncPool(record);
     if (record.limits !== undefined) this._limits = record.limits;
+    this._lastReload = record.lastReload ?? null;
     this._restarts = record.restarts;
     this._lastExit = record.lastExit;
     const died = isRunning(record.snapshot.state) && record.pid !== null;

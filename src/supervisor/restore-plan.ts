@@ -1,6 +1,7 @@
 import { checkAppSpec } from '../config/spec-check.js';
 import type { ProcStat } from '../procfs/procfs.js';
 import type { AppSpec } from '../protocol/app-spec.js';
+import type { ReloadReport } from '../protocol/process-info.js';
 import type { OpVerb, PendingOp, ProcessRecord } from './handle-types.js';
 import { INITIAL, isRunning, type ProcessState } from './process-machine.js';
 import { runLeader, startedAtMs, tokenTime, type FoundRun } from './run-finder.js';
@@ -308,5 +309,34 @@ export function checkRecord(raw: unknown, index: number): ProcessRecord {
     typeof p === 'object' && p !== null && VERBS.has(String(p.verb)) && typeof p.at === 'number'
       ? { verb: p.verb as OpVerb, at: p.at }
       : null;
-  return { ...(r as unknown as ProcessRecord), spec, pending, snapshot: { ...INITIAL, ...(snap as object) } as ProcessRecord['snapshot'] };
+  const lastReload = checkReloadReport(r.lastReload);
+  return {
+    ...(r as unknown as ProcessRecord),
+    spec,
+    pending,
+    lastReload,
+    snapshot: { ...INITIAL, ...(snap as object) } as ProcessRecord['snapshot'],
+  };
+}
+
+/**
+ * A saved reload report (`describe`'s "last reload"), or null when there is none or it is not
+ * one: it only informs, so a damaged one is dropped rather than failing the app's record.
+ */
+export function checkReloadReport(raw: unknown): ReloadReport | null {
+  const r = raw as Record<string, unknown> | null | undefined;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return null;
+  const ints = (v: unknown): boolean => Array.isArray(v) && v.every((n) => Number.isInteger(n) && (n as number) >= 0);
+  const valid =
+    typeof r.at === 'number' &&
+    Number.isFinite(r.at) &&
+    typeof r.ok === 'boolean' &&
+    ints(r.replaced) &&
+    (r.failedInstance === null || (Number.isInteger(r.failedInstance) && (r.failedInstance as number) >= 0)) &&
+    (r.reason === null || typeof r.reason === 'string') &&
+    Array.isArray(r.stderr) &&
+    r.stderr.every((line) => typeof line === 'string');
+  if (!valid) return null;
+  const { at, ok, replaced, failedInstance, reason, stderr } = r as unknown as ReloadReport;
+  return { at, ok, replaced, failedInstance, reason, stderr };
 }

@@ -370,7 +370,6 @@ export class Supervisor {
     this.apps.delete(handle.id);
     handle.detach();
     removeAppFiles(this.deps.paths, handle);
-    this.reloads.forget(handle.id);
     this.deps.logs.remove(handle.id);
     this.changed(handle, true);
   }

@@ -7,7 +7,7 @@ import { getFresh, startLoad } from '../helpers/load-loop.js';
 import { TendHome, fixture, freePort, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
 interface Detail {
-  lastReload?: { ok: boolean; reason: string | null } | null;
+  lastReload?: { at: number; ok: boolean; reason: string | null } | null;
 }
 
 /**
@@ -67,5 +67,36 @@ describe('handoff reload of a one-process app with --wait-ready', () => {
     }
     assert.match((await getFresh(port)) ?? '', /^v2 /);
     await waitFor(() => !isAlive(first?.pid as number), 'the old process to be stopped once drained', 15_000);
+  });
+
+  it("the last reload survives a daemon kill -9 and a daemon restart (kept in state.json, as a cluster app's)", async () => {
+    const port = await freePort();
+    const [app] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('cluster-server.js'),
+      '--name',
+      'kept',
+      '--wait-ready',
+      '--env',
+      `PORT=${port}`,
+    ]);
+    t.remember(app);
+    await waitFor(async () => (await getFresh(port)) !== undefined, 'the app to answer');
+    const reload = await t.run(['reload', 'kept']);
+    assert.equal(reload.code, 0, reload.stderr);
+    t.remember(await t.app('kept'));
+    const [before] = await t.json<Detail[]>(['describe', 'kept', '--json']);
+    assert.equal(before?.lastReload?.ok, true);
+    const daemon = t.daemonPid() as number;
+    t.track(daemon);
+    process.kill(daemon, 'SIGKILL');
+    await waitFor(() => !isAlive(daemon), 'the daemon to die');
+    assert.equal((await t.app('kept')).adopted, true);
+    const [afterKill] = await t.json<Detail[]>(['describe', 'kept', '--json']);
+    assert.deepEqual(afterKill?.lastReload, before?.lastReload, 'after a kill -9 of the daemon');
+    const restarted = await t.run(['daemon', 'restart']);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    const [afterRestart] = await t.json<Detail[]>(['describe', 'kept', '--json']);
+    assert.deepEqual(afterRestart?.lastReload, before?.lastReload, 'after tend daemon restart');
   });
 });

@@ -163,6 +163,23 @@ describe('state.json: atomic writes, backup, bad files kept aside', () => {
     );
     assert.match(readFileSync(`${paths.stateFile}.bad-2030-01-01T00-00-00-000Z`, 'utf8'), /"apps":\[\{"id":0,$/);
   });
+
+  it("keeps a record's last reload when it is one, and drops it (not the app) when it is damaged", () => {
+    const base = { id: 3, spec: sampleSpec({ name: 'api' }), createdAt: 1, restarts: 1, snapshot: INITIAL, pid: null };
+    const rest = { startTicks: null, startedAt: null, lastExit: null, token: null };
+    const report = { at: 1_700_000_000_000, ok: true, replaced: [0], failedInstance: null, reason: null, stderr: [] };
+    assert.deepEqual(checkRecord({ ...base, ...rest, lastReload: report }, 0).lastReload, report);
+    assert.equal(checkRecord({ ...base, ...rest }, 0).lastReload, null);
+    for (const bad of [
+      { ...report, ok: 'yes' },
+      { ...report, replaced: [-1] },
+      { ...report, stderr: [1] },
+      { ...report, at: null },
+      'x',
+      [report],
+    ])
+      assert.equal(checkRecord({ ...base, ...rest, lastReload: bad }, 0).lastReload, null, JSON.stringify(bad));
+  });
 });
 
 describe('restore plan: one run per app, everything else stopped', () => {
