@@ -249,10 +249,9 @@ async function main(): Promise<void> {
   };
 
   try {
-    const restored = supervisor.restore();
+    const restored = supervisor.restore(() => observer.attach(supervisor));
     if (restored.adopted > 0 || restored.restarted > 0 || restored.stopped > 0) daemonLog('restored', restored);
     for (const p of supervisor.list()) watches.sync(p.id);
-    observer.attach(supervisor);
     const handlers = createHandlers({
       supervisor,
       logs,

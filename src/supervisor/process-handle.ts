@@ -22,6 +22,8 @@ export class ProcessHandle {
   private currentSpec: AppSpec;
   /** The spec serialized once per change: the state file is rewritten on every event. */
   private specJson: string | null = null;
+  /** A record whose process died while no daemon ran: its exit waits for settleRestore. */
+  private diedAway: { scan: ProcScan | undefined } | null = null;
   // Written here only (the machine's snapshot only by its transitions); others read the getters.
   private _snapshot: Snapshot = INITIAL;
   private _createdAt: number;
@@ -412,8 +414,18 @@ export class ProcessHandle {
       this._pid = record.pid;
       this._startedAt = record.startedAt;
       this._token = record.token;
-      this.onLeaderExit(null, null, true, scan);
+      this.diedAway = { scan };
     }
+  }
+
+  /**
+   * The exit of a process that died while no daemon ran, taken once the daemon is wired (its
+   * observer follows exits: a job's last run is one), with the restore's /proc pass.
+   */
+  settleRestore(): void {
+    const died = this.diedAway;
+    this.diedAway = null;
+    if (died !== null) this.onLeaderExit(null, null, true, died.scan);
   }
 
   /** toRecord() as JSON, reusing the cached spec text (state writes stay cheap with 100 apps). */

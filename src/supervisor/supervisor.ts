@@ -139,7 +139,7 @@ export class Supervisor {
   }
 
   /** Takes over what a previous daemon left (see restoreApps), then writes it down. */
-  restore(): { adopted: number; restarted: number; stopped: number } {
+  restore(followExits: () => void = () => undefined): { adopted: number; restarted: number; stopped: number } {
     this.fifos.start();
     const done = restoreApps({
       paths: this.deps.paths,
@@ -157,6 +157,10 @@ export class Supervisor {
     this.store.writeState();
     this.store.publishStatus();
     this.dependencies.collect(this.apps.values());
+    // Once the daemon follows exits (`followExits` wires its observer), the apps that died while
+    // no daemon ran exit.
+    followExits();
+    for (const h of this.apps.values()) h.settleRestore();
     return done;
   }
 
