@@ -174,6 +174,9 @@ export class JobSchedules {
     const e = this.jobs.get(info.id);
     if (e === undefined) return;
     if (info.pid !== null && info.startedAt !== null) {
+      // A run already recorded as ended (a daemon killed before its state file said so shows it
+      // running after the restore, then its exit as unknown): its recorded end stands.
+      if (e.runStartedAt === null && e.lastRun?.startedAt === info.startedAt) return;
       if (e.runStartedAt !== info.startedAt) this.queueSave();
       e.runStartedAt = info.startedAt;
       return;
