@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,9 +45,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * True while any thread of the process still runs. A process killed by a signal shows its leader
+ * as a zombie as soon as the leader thread is gone, while its other threads may still be exiting
+ * and holding its files (a daemon's listening socket then still takes a connection and resets it).
+ */
 export function isAlive(pid: number): boolean {
+  if (taskRuns(`/proc/${pid}/stat`)) return true;
+  let tasks: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((tid) => tid !== String(pid) && taskRuns(`/proc/${pid}/task/${tid}/stat`));
+}
+
+function taskRuns(statFile: string): boolean {
+  try {
+    const stat = readFileSync(statFile, 'latin1');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     return state !== 'Z' && state !== 'X';
   } catch {
