@@ -121,4 +121,21 @@ describe('the daemon is not a single point of failure', () => {
     assert.ok(typeof w.pid === 'number' && w.pid !== web.pid && isAlive(w.pid), 'the dead app was restarted by the new daemon');
     assert.equal(w.adopted, false, 'a new process, not the dead one adopted');
   });
+  it('`tend kill` with no daemon running still stops the apps a stopped daemon left running', async () => {
+    const before = await t.list();
+    const pids = before.map((a) => a.pid).filter((p): p is number => typeof p === 'number');
+    assert.ok(pids.length >= 2 && pids.every(isAlive), 'the apps run');
+    const oldDaemon = t.daemonPid() as number;
+    await t.run(['daemon', 'stop']);
+    await waitFor(() => !isAlive(oldDaemon), 'the daemon to stop');
+    assert.ok(pids.every(isAlive), 'the apps keep running without a daemon');
+    const out = await t.run(['kill']);
+    assert.match(out.stdout, new RegExp(`stopped ${before.length} app\\(s\\) and the daemon`));
+    for (const pid of pids) await waitFor(() => !isAlive(pid), `app ${pid} to be stopped`);
+    const daemon = t.daemonPid();
+    if (daemon !== null) await waitFor(() => !isAlive(daemon), 'the daemon that stopped them to exit');
+    // Nothing left to stop: no daemon is started for nothing.
+    const again = await t.run(['kill']);
+    assert.equal(again.stdout.trim(), 'no daemon running');
+  });
 });
