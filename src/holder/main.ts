@@ -50,7 +50,13 @@ async function main(): Promise<void> {
     driver.kind,
     {
       status: () => pool.status(),
-      reload: (p) => pool.reload(p.spec, typeof p.parallel === 'number' ? p.parallel : 1, p.ids),
+      reload: (p) =>
+        pool.reload(
+          p.spec,
+          typeof p.parallel === 'number' ? p.parallel : 1,
+          p.ids,
+          Number.isSafeInteger(p.askedAt) ? p.askedAt : undefined,
+        ),
       scale: (p) => pool.scale(p.instances, p.ids),
       'restart-instance': (p) => pool.restartInstance(p.instance),
       'stop-instance': (p) => pool.stopInstance(p.instance),

@@ -272,10 +272,18 @@ export class WorkerPool {
    * then retire the old one. A new process that exits, is not ready within listen_timeout or
    * dies within min_ready stops the reload: it is removed and the old processes keep serving.
    */
-  reload(spec: AppSpec | undefined, parallel: number, ids?: InstanceIdMap): Promise<ReloadReport> {
+  reload(spec: AppSpec | undefined, parallel: number, ids?: InstanceIdMap, askedAt?: number): Promise<ReloadReport> {
+    // The same operation asked again (a new daemon finishing what the killed one had asked for):
+    // that reload's outcome, awaited if it still runs; a reload runs once per operation.
+    if (askedAt !== undefined && this.lastAsked?.at === askedAt) return this.lastAsked.report;
     this.learnIds(ids);
-    return this.serial(() => this.reloadNow(spec, Math.max(1, parallel)));
+    const report = this.serial(() => this.reloadNow(spec, Math.max(1, parallel)));
+    if (askedAt !== undefined) this.lastAsked = { at: askedAt, report };
+    return report;
   }
+
+  /** The last reload asked for by a recorded operation (its time), and its outcome. */
+  private lastAsked: { at: number; report: Promise<ReloadReport> } | null = null;
 
   private async reloadNow(spec: AppSpec | undefined, parallel: number): Promise<ReloadReport> {
     this.reloading = true;

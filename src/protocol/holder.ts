@@ -43,8 +43,11 @@ export interface HolderMethods {
   /**
    * Rolling reload: new process ready and up for min_ready → old one out, `parallel` at a time;
    * stops at the first failure. Reload, scale and restart-instance run one at a time, in order.
+   * `askedAt`: when the operation was asked for (its journal time). The same operation asked
+   * again (a new daemon finishing what a killed one had asked) is not run a second time: the
+   * answer is that reload's report, once it is done.
    */
-  reload: (p: { spec?: AppSpec; parallel: number; ids?: InstanceIdMap }) => ReloadReport;
+  reload: (p: { spec?: AppSpec; parallel: number; ids?: InstanceIdMap; askedAt?: number }) => ReloadReport;
   /** Sets the instance count (starting or stopping the highest-numbered instances). */
   scale: (p: { instances: number; ids?: InstanceIdMap }) => HolderStatus;
   /** Replaces one instance's process (stop, then start). */

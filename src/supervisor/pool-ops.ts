@@ -118,7 +118,12 @@ export async function reloadPool(
   const pool = h.pool;
   if (pool === null || !pool.running)
     throw new TendError('E_NOT_RUNNING', `\`${h.spec.name}\` is not running`, { hint: `Start it: tend start ${h.spec.name}` });
-  const report = await pool.holder.call('reload', spec === undefined ? { parallel } : { spec, parallel, ids: pool.idsFor(spec) });
+  // The operation's time goes along, so a daemon that finishes it after this one died does not reload twice.
+  const asked = h.pending === null ? {} : { askedAt: h.pending.at };
+  const report = await pool.holder.call(
+    'reload',
+    spec === undefined ? { parallel, ...asked } : { spec, parallel, ids: pool.idsFor(spec), ...asked },
+  );
   if (report.ok) {
     pool.lastReload = report;
     return report;

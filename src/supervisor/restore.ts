@@ -93,7 +93,7 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
     const call =
       op.verb === 'scale'
         ? pool.holder.call('scale', { instances: handle.spec.instances, ids: pool.idsFor(handle.spec) })
-        : pool.holder.call('reload', { spec: handle.spec, parallel: 1 });
+        : pool.holder.call('reload', { spec: handle.spec, parallel: 1, askedAt: op.at });
     call
       .then(
         () => undefined,

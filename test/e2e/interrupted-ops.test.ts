@@ -209,6 +209,35 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
     assert.equal((await t.run(['kill'])).code, 0);
   });
 
+  it('`tend reload` of a cluster app, the daemon killed while its holder replaces workers: each worker is replaced once', async () => {
+    const { t } = homes.home();
+    const before = await clusterApp(t, 2);
+    const daemon = t.daemonPid() as number;
+    t.track(daemon);
+    const holderLog = join(t.home, 'holders', `${before[0]?.id}.log`);
+    const reloads = (): string[] =>
+      readFileSync(holderLog, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('(reload)'));
+    const command = t.run(['reload', 'web'], { timeoutMs: 60_000 });
+    // The holder has the request and replaces instance 0: the daemon dies before it answers.
+    await waitFor(() => reloads().length >= 1, 'the holder to start the reload', 30_000, 5);
+    process.kill(daemon, 'SIGKILL');
+    assert.notEqual((await command).code, 0);
+    await waitFor(() => !isAlive(daemon), 'the daemon to die');
+    // The next daemon finishes the operation: it is done once the state file no longer holds it.
+    const state = (): Array<{ id: number; pending?: unknown }> =>
+      (JSON.parse(readFileSync(join(t.home, 'state.json'), 'utf8')) as { apps: Array<{ id: number; pending?: unknown }> }).apps;
+    t.remember(await t.list());
+    await waitFor(() => state().every((a) => a.pending === undefined || a.pending === null), 'the reload to be finished', 60_000, 50);
+    const rows = ((await t.list()) as Row[]).filter((p) => p.name === 'web');
+    t.remember(rows);
+    const old = new Set(before.map((r) => r.pid));
+    assert.ok(rows.length === 2 && rows.every((r) => r.status === 'online' && !old.has(r.pid)), 'both workers replaced');
+    assert.equal(reloads().length, 2, `one new process per instance, not a second reload:\n${reloads().join('\n')}`);
+    assert.equal((await t.run(['kill'])).code, 0);
+  });
+
   it('`tend scale` of a cluster app, the daemon killed right after recording it: the new count runs and stays', async () => {
     const { t } = homes.home();
     await clusterApp(t, 2);
