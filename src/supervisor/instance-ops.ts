@@ -48,15 +48,17 @@ export async function instanceVerb(
     await deps.written();
     return gone.map((r) => ({ ...r, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
+  // The answer is found by id: a holder started for this instance numbers its instances anew.
+  const id = pool.instanceIds[one.instance];
   const live = pool.running && h.pid !== null && h.state !== 'stopping' && !isAtRest(toStatus(h.state));
   if (live) await pool.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start' || verb === 'restart') {
     // No holder runs: it starts with this instance alone, as PM2 starts one process.
-    pool.startOnly = pool.instanceIds[one.instance] ?? null;
+    pool.startOnly = id ?? null;
     await deps.startApp(h);
   }
   await deps.written();
-  return instanceRows(deps.rows(h), one.instance);
+  return deps.rows(h).filter((r) => r.id === id);
 }
 
 /** The row of one instance among an app's rows. */

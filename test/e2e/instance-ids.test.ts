@@ -146,6 +146,17 @@ describe('instance ids: every id is one process, as in PM2', () => {
     const restarted = await t.run(['daemon', 'restart']);
     assert.equal(restarted.code, 0, restarted.stderr);
     assert.deepEqual(pidsOf(await online('two online after daemon restart', 2)), pidsOf(left));
+    // A stopped app started for one instance id answers with that instance's row, although its
+    // new holder numbers the instances anew (id 2 is its instance 1 now, instance 2 before);
+    // `start <app>` then starts the other one.
+    assert.equal((await t.run(['stop', 'w'])).code, 0);
+    const started = await t.json<Row[]>(['start', '2']);
+    assert.deepEqual(
+      started.map((r) => [r.id, r.status]),
+      [[2, 'online']],
+    );
+    assert.equal((await t.run(['start', 'w'])).code, 0);
+    await online('both online again', 2);
     // save, kill and resurrect: the same ids, the same count.
     const saved = await t.run(['save']);
     assert.equal(saved.code, 0, saved.stderr);
