@@ -20,6 +20,11 @@ export interface RestoreContext {
   create(record: ProcessRecord): ProcessHandle;
   /** Called before any handle is built: ids handed out meanwhile (cluster instances) start there. */
   setNextId(id: number): void;
+  /**
+   * Reloads a running app without downtime, as `tend reload` does (its holder, or a socket
+   * handoff for a fork-mode Node app): 'restarted' when it cannot be (nothing was done then).
+   */
+  reload(handle: ProcessHandle): Promise<'reloaded' | 'restarted'>;
 }
 
 /**
@@ -60,7 +65,7 @@ export function restoreApps(ctx: RestoreContext): { adopted: number; restarted: 
       handle.restoreDead(record, scan);
       if (handle.state === 'starting' || handle.state === 'backoff') restarted += 1;
     }
-    if (record.pending != null) finishOperation(handle, record.pending, mode, ctx.log);
+    if (record.pending != null) finishOperation(handle, record.pending, mode, ctx);
   }
   for (const run of plan.stray) stopStray(run);
   return { adopted, restarted, stopped: plan.stray.length };
@@ -71,7 +76,8 @@ export function restoreApps(ctx: RestoreContext): { adopted: number; restarted: 
  * done yet (DESIGN.md §9: finish, never half-undo): the app ends running, with a run made by
  * the operation (restarted, reloaded, scaled), whatever instant the previous daemon died at.
  */
-function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | 'dead' | 'start', log: RestoreContext['log']): void {
+function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | 'dead' | 'start', ctx: RestoreContext): void {
+  const log = ctx.log;
   log('operation-finished', { id: handle.id, name: handle.spec.name, verb: op.verb, askedAt: op.at });
   // A new run is on its way already: its spawn ends the operation.
   if (mode === 'start') return;
@@ -86,20 +92,29 @@ function finishOperation(handle: ProcessHandle, op: PendingOp, mode: 'adopt' | '
     handle.pending = null;
     return;
   }
-  const rolling = op.verb === 'reload' || op.verb === 'watch' || op.verb === 'scale';
+  const failed = (err: Error): void => log('operation-finish-failed', { id: handle.id, verb: op.verb, error: err.message });
   // A holder runs as the app's user: one of another user (the new spec changed it) is replaced.
-  if (pool !== null && pool.running && mode === 'adopt' && rolling && holderRunsAs(handle.pid, handle.spec)) {
-    // The holder replaces or adds its workers itself, without downtime.
-    const call =
-      op.verb === 'scale'
-        ? pool.holder.call('scale', { instances: handle.spec.instances, ids: pool.idsFor(handle.spec) })
-        : pool.holder.call('reload', { spec: handle.spec, parallel: 1, askedAt: op.at });
-    call
-      .then(
-        () => undefined,
-        (err: Error) => log('operation-finish-failed', { id: handle.id, verb: op.verb, error: err.message }),
-      )
+  const holderFits = pool !== null && pool.running && holderRunsAs(handle.pid, handle.spec);
+  if (mode === 'adopt' && op.verb === 'scale' && holderFits) {
+    // The holder adds or stops its workers itself, without downtime.
+    pool.holder
+      .call('scale', { instances: handle.spec.instances, ids: pool.idsFor(handle.spec) })
+      .then(() => undefined, failed)
       .finally(() => handle.finished());
+    return;
+  }
+  // A reload goes on as a reload: by the app's holder (which knows it by its time, so it runs
+  // once), or by a socket handoff for a fork-mode Node app; a restart only where `tend reload`
+  // itself would restart.
+  if (mode === 'adopt' && (op.verb === 'reload' || op.verb === 'watch') && (pool === null || holderFits)) {
+    ctx.reload(handle).then(
+      // A restart's spawn ends the operation (a daemon killed before it finishes it again).
+      (step) => (step === 'restarted' ? handle.dispatch({ type: 'restart' }) : handle.finished()),
+      (err: Error) => {
+        failed(err);
+        handle.finished();
+      },
+    );
     return;
   }
   handle.dispatch({ type: 'restart' });

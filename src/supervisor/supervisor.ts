@@ -150,6 +150,7 @@ export class Supervisor {
       setNextId: (id) => {
         this.nextId = id;
       },
+      reload: (h) => this.reloads.reload(h, h.spec, 1),
     });
     // Read by the restore; its space is taken now if it was not yet.
     this.store.reserve();

@@ -3,8 +3,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fixture, freePort, isAlive, waitFor, type ProcessJson, type TendHome } from '../helpers/tend.js';
+import { fixture, freePort, httpGet, isAlive, waitFor, type ProcessJson, type TendHome } from '../helpers/tend.js';
 import { markedHomes, markedPids } from '../helpers/marked.js';
+import { startLoad } from '../helpers/load-loop.js';
 
 interface Row extends ProcessJson {
   instance?: number;
@@ -235,6 +236,40 @@ describe('an operation interrupted by a kill -9 of the daemon is finished by the
     const old = new Set(before.map((r) => r.pid));
     assert.ok(rows.length === 2 && rows.every((r) => r.status === 'online' && !old.has(r.pid)), 'both workers replaced');
     assert.equal(reloads().length, 2, `one new process per instance, not a second reload:\n${reloads().join('\n')}`);
+    assert.equal((await t.run(['kill'])).code, 0);
+  });
+
+  it('`tend reload` of a fork-mode Node app, the daemon killed right after recording it: the next daemon reloads it, the port never closes', async () => {
+    const { t } = homes.home();
+    const port = await freePort();
+    const [before] = await t.json<Row[]>(['start', fixture('http-server.js'), '--name', 'one', '--env', `PORT=${port}`]);
+    await waitFor(() => httpGet(port), 'the app to listen');
+    const load = startLoad(port, 4, 60_000);
+    await waitFor(() => load.snapshot().ok > 20, 'requests served');
+    const daemon = await armOperationFault(t);
+    assert.notEqual((await t.run(['reload', 'one'])).code, 0);
+    await waitFor(() => !isAlive(daemon), 'the daemon to die');
+    const after = await waitFor(
+      async () => {
+        const [row] = ((await t.list()) as Row[]).filter((p) => p.name === 'one');
+        t.remember(row);
+        return row?.status === 'online' && row.pid !== before?.pid ? row : null;
+      },
+      'a new process',
+      30_000,
+      100,
+    );
+    await waitFor(() => !isAlive(before?.pid as number), 'the old process to be retired');
+    const served = load.snapshot().ok;
+    await waitFor(() => load.snapshot().ok > served + 20, 'requests served by the new process');
+    const result = await load.stop();
+    // A handoff, not a restart: the new process took the listening socket before the old one
+    // went, so no connection was ever refused (an adopted old process, with no channel to drain
+    // it, is stopped at once: a request in flight on it may be cut).
+    assert.equal(result.errors.ECONNREFUSED ?? 0, 0, JSON.stringify(result.errors));
+    const [detail] = await t.json<Array<{ lastReload: { ok: boolean } | null }>>(['describe', 'one']);
+    assert.equal(detail?.lastReload?.ok, true, 'recorded as a reload');
+    assert.ok(after.pid !== null);
     assert.equal((await t.run(['kill'])).code, 0);
   });
 
