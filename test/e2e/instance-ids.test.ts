@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, TendHome, fixture, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { ROOT, TendHome, fixture, freePort, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
 
 interface Row extends ProcessJson {
   instance?: number;
@@ -276,5 +276,50 @@ describe("instance ids: PM2's all.json while reloading, and after its first clus
       assert.ok(env.includes(`pm_id=${x.id}`), `pm_id of row ${x.id}`);
       assert.ok(env.includes(`NODE_APP_INSTANCE=${x.instance}`), `NODE_APP_INSTANCE of row ${x.id}`);
     }
+  });
+});
+
+describe("instance restart counts go on across its holders, as PM2's restart_time", () => {
+  const t = new TendHome();
+  after(async () => {
+    await t.cleanup();
+  });
+  const rows = async (): Promise<Row[]> => {
+    const all = ((await t.list()) as Row[]).filter((r) => r.name === 'c');
+    for (const r of all) if (typeof r.holderPid === 'number') t.track(r.holderPid);
+    return all;
+  };
+  const counts = async (): Promise<Array<[number, number]>> => (await rows()).map((r) => [r.id, r.restarts]);
+
+  it('a stop, a start and a daemon restart keep each instance count; `tend reset` clears it', async () => {
+    const port = await freePort();
+    assert.equal((await t.run(['start', fixture('cluster-server.js'), '--name', 'c', '-i', '2', '--env', `PORT=${port}`])).code, 0);
+    await t.json(['restart', '1']);
+    await t.json(['restart', '1']);
+    const counted = await counts();
+    assert.deepEqual(counted, [
+      [0, 0],
+      [1, 2],
+    ]);
+    assert.equal((await t.run(['stop', 'c'])).code, 0);
+    assert.deepEqual(await counts(), counted, 'a stopped instance keeps its count');
+    assert.equal((await t.run(['start', 'c'])).code, 0);
+    // The start is the app's own restart: every instance counts it once.
+    const started = await counts();
+    assert.deepEqual(
+      started.map(([, n]) => n - (started[0]?.[1] ?? 0)),
+      [0, 2],
+      JSON.stringify(started),
+    );
+    assert.equal((await t.run(['daemon', 'restart'])).code, 0);
+    assert.deepEqual(await counts(), started, 'a new daemon shows the same counts');
+    assert.equal((await t.run(['stop', 'c'])).code, 0);
+    assert.equal((await t.run(['daemon', 'restart'])).code, 0);
+    assert.deepEqual(await counts(), started, 'and while the app is stopped');
+    assert.equal((await t.run(['reset', 'c'])).code, 0);
+    assert.deepEqual(await counts(), [
+      [0, 0],
+      [1, 0],
+    ]);
   });
 });
