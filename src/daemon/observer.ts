@@ -15,6 +15,7 @@ import type { SavedJob } from '../protocol/process-info.js';
 import type { Observed } from '../supervisor/handle-types.js';
 import { isUpState } from '../supervisor/process-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import type { Sampled } from '../supervisor/pool-ops.js';
 import { asApp } from '../supervisor/launch-request.js';
 
 export interface ObserverOptions {
@@ -212,11 +213,28 @@ export class Observer {
   private afterSample(apps: AppMetrics[], rows: AppMetrics[]): void {
     const sup = this.supervisor;
     if (sup === null) return;
+    // Pooled apps' workers, by app id: read once, for the first app with a limit.
+    let pooled: Map<number, Sampled> | null = null;
     for (const m of apps) {
       const h = sup.handle(m.id);
       if (h === undefined || (h.state !== 'online' && h.state !== 'waiting-ready')) continue;
-      const reason = memoryOverLimit(m, h.spec.maxMemoryRestartBytes);
-      if (reason !== null) sup.autoRestart(m.id, 'memory', reason);
+      const limit = h.spec.maxMemoryRestartBytes;
+      if (limit == null) continue;
+      pooled ??= new Map(sup.sampled().flatMap((x) => (x.instances === undefined ? [] : [[x.id, x] as const])));
+      const instances = pooled.get(m.id)?.instances;
+      if (instances === undefined) {
+        const reason = memoryOverLimit(m, limit);
+        if (reason !== null) sup.autoRestart(m.id, 'memory', reason);
+        continue;
+      }
+      // A pooled app's limit is each worker's, as PM2 applies it to each process: not the
+      // holder's, nor the sum of them all (which a reload could never bring under it).
+      for (const inst of instances) {
+        if (inst.pid === null) continue;
+        const seen = this.sampler.latest(inst.id, inst.pid, 'instance');
+        const reason = memoryOverLimit({ memoryBytes: seen.memoryBytes, processes: 1, main: null }, limit);
+        if (reason !== null) sup.autoRestartInstance(inst.id, 'memory', reason);
+      }
     }
     const now = this.opts.now();
     this.scanPorts(apps, now);

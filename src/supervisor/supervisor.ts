@@ -345,6 +345,12 @@ export class Supervisor {
     return this.limitRestarts.restart(this.apps.get(id), kind, reason);
   }
 
+  /** An instance (by its id) of a pooled app over a limit: its worker alone is replaced (see LimitRestarts). */
+  autoRestartInstance(id: number, kind: LimitKind, reason: string): boolean {
+    const one = findInstance(this.apps.values(), id);
+    return one !== null && this.limitRestarts.restartInstance(one, id, kind, reason);
+  }
+
   /** Readiness from outside the app (a passing health check with wait_ready). */
   markReady(id: number): void {
     const h = this.apps.get(id);
