@@ -29,9 +29,7 @@ export interface AppView {
   /** A fork-mode app's last reload (a socket handoff), kept in state.json; pooled apps have pool.lastReload. */
   readonly lastReload: ReloadReport | null;
   /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
-  readonly pool: Readonly<
-    Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running' | 'carriedRestarts' | 'savedRestarts'>
-  > | null;
+  readonly pool: Readonly<Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
   info(): ProcessInfo;
 }
 
@@ -130,8 +128,6 @@ export interface ProcessRecord {
   token: string | null;
   /** Pooled apps: the id of each instance (-1 where a running holder has no such instance, see PoolHolder). */
   instanceIds?: number[];
-  /** Pooled apps: restarts of each instance (by id) under holders that are gone (absent: none). */
-  instanceRestarts?: Record<string, number>;
   /** The last reload's outcome: a pooled app's (its holder's report), a fork-mode app's handoff. */
   lastReload?: ReloadReport | null;
   /** Pooled apps: what the holder last reported, shown after an adoption until it answers again. */

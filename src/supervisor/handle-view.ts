@@ -22,12 +22,7 @@ export function recordOf(h: AppView): ProcessRecord {
       ? h.lastReload === null
         ? {}
         : { lastReload: h.lastReload }
-      : {
-          instanceIds: h.pool.instanceIds,
-          lastReload: h.pool.lastReload,
-          holderStatus: h.pool.status,
-          ...restartsOf(h.pool.savedRestarts()),
-        }),
+      : { instanceIds: h.pool.instanceIds, lastReload: h.pool.lastReload, holderStatus: h.pool.status }),
   };
 }
 
@@ -57,9 +52,4 @@ export function infoOf(h: AppView, seen: Observed, now: number): ProcessInfo {
     ...(seen.ports == null || !running ? {} : { ports: seen.ports }),
     ...(seen.job == null ? {} : { job: seen.job }),
   };
-}
-
-/** A pooled app's carried instance restarts, when it has any (the state file omits none). */
-function restartsOf(carried: Record<string, number> | undefined): { instanceRestarts?: Record<string, number> } {
-  return carried === undefined ? {} : { instanceRestarts: carried };
 }

@@ -51,10 +51,6 @@ export async function instanceVerb(
   // The answer is found by id: a holder started for this instance numbers its instances anew.
   const id = pool.instanceIds[one.instance];
   const live = pool.running && h.pid !== null && h.state !== 'stopping' && !isAtRest(toStatus(h.state));
-  if (verb === 'reset' && id !== undefined) {
-    pool.resetRestarts(id);
-    deps.changed(h);
-  }
   if (live) await pool.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start' || verb === 'restart') {
     // No holder runs: it starts with this instance alone, as PM2 starts one process.
@@ -105,7 +101,6 @@ export function hasOtherInstances(one: OneInstance): boolean {
 /** `tend reset` of a whole app: its counters, and its instances' (kept by its holder; one from before this method answers with an error: logged). */
 export async function resetCounters(h: ProcessHandle, log: (event: string, data: Record<string, unknown>) => void): Promise<void> {
   h.resetCounters();
-  h.pool?.resetRestarts(null);
   if (h.pool?.running === true && h.pid !== null) {
     await h.pool.holder
       .call('reset-instance', { instance: null })

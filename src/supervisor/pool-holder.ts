@@ -39,8 +39,6 @@ export function handsOffSockets(spec: AppSpec): boolean {
 /** What the state file keeps of a holder for the next daemon. */
 export interface PoolSaved {
   instanceIds?: number[] | undefined;
-  /** Restarts of each instance (by id) under holders that are gone (see carriedRestarts). */
-  instanceRestarts?: Record<string, number> | undefined;
   lastReload?: ReloadReport | null | undefined;
   holderStatus?: HolderStatus | null | undefined;
 }
@@ -82,59 +80,6 @@ export class PoolHolder {
     this.instanceIds = valid ? ids : [];
     this.lastReload = saved.lastReload ?? null;
     this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
-    // The holder the state file describes (adopted now, or dead while no daemon ran) counted these.
-    if (this.savedStatus !== null) this.noteCounts(this.savedStatus);
-    const carried = saved.instanceRestarts;
-    if (typeof carried === 'object' && carried !== null && !Array.isArray(carried))
-      for (const [id, n] of Object.entries(carried))
-        if (/^\d+$/.test(id) && Number.isSafeInteger(n) && n > 0) this.carried.set(Number(id), n);
-  }
-
-  /**
-   * Restarts of each instance (by id) counted by holders that are gone: a stop, a restart or a
-   * crash of the holder ends its counts, and its next holder counts from zero. As PM2's
-   * restart_time, an instance's count goes on across them (until `tend reset`).
-   */
-  private carried = new Map<number, number>();
-
-  /** An instance's restarts under holders that are gone (added to what its running holder reports). */
-  carriedRestarts(id: number): number {
-    return this.carried.get(id) ?? 0;
-  }
-
-  /** What the state file keeps of them (absent when none). */
-  savedRestarts(): Record<string, number> | undefined {
-    return this.carried.size === 0 ? undefined : Object.fromEntries(this.carried);
-  }
-
-  /** `tend reset`: one instance's carried count, or every instance's (null). */
-  resetRestarts(id: number | null): void {
-    if (id === null) {
-      this.carried.clear();
-      this.current.clear();
-    } else {
-      this.carried.delete(id);
-      this.current.delete(id);
-    }
-  }
-
-  /**
-   * The running holder's count of each instance (by id), as last reported: an instance it no
-   * longer reports (stopped with the app) keeps its last count until the holder is gone.
-   */
-  private current = new Map<number, number>();
-
-  private noteCounts(s: HolderStatus): void {
-    for (const w of s.workers) {
-      const id = this.instanceIds[w.instance];
-      if (id !== undefined && id !== NO_INSTANCE && Number.isSafeInteger(w.restarts)) this.current.set(id, w.restarts);
-    }
-  }
-
-  /** The holder is gone: its counts are carried, and the next holder counts from zero. */
-  private carryRestarts(): void {
-    for (const [id, n] of this.current) if (n > 0) this.carried.set(id, (this.carried.get(id) ?? 0) + n);
-    this.current.clear();
   }
 
   /**
@@ -161,8 +106,6 @@ export class PoolHolder {
    */
   forget(id: number): void {
     this.instanceIds = this.ids().filter((n) => n !== id);
-    this.carried.delete(id);
-    this.current.delete(id);
   }
 
   /** The status a previous daemon last heard: shown after an adoption until the holder answers. */
@@ -250,7 +193,6 @@ export class PoolHolder {
 
   /** The holder is gone (its exit was seen): nothing runs any more. */
   exited(): void {
-    this.carryRestarts();
     this.disconnect();
     this.status = null;
   }
@@ -265,13 +207,7 @@ export class PoolHolder {
       while (this.instanceIds.length <= k) this.instanceIds.push(NO_INSTANCE);
       if (this.instanceIds[k] === NO_INSTANCE) this.instanceIds[k] = this.deps.allocateId();
     }
-    this.noteCounts(s);
     if (!s.reloading && reported.size > 0 && reported.size >= s.instances) {
-      for (const [k, id] of this.instanceIds.entries()) {
-        if (reported.has(k)) continue;
-        this.carried.delete(id);
-        this.current.delete(id);
-      }
       this.instanceIds = this.instanceIds.map((id, k) => (reported.has(k) ? id : NO_INSTANCE));
       while (this.instanceIds.at(-1) === NO_INSTANCE) this.instanceIds.pop();
     }

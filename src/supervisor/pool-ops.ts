@@ -27,13 +27,7 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
     .flatMap((id, k) => {
       if (id === NO_INSTANCE) return [];
       const w = workers.find((x) => x.instance === k);
-      // Restarts under holders that are gone count too (PM2 keeps restart_time across stops).
-      const carried = pool.carriedRestarts(id);
-      return [
-        w === undefined
-          ? idleRow({ ...base, restarts: base.restarts + carried }, id, k, holderPid)
-          : instanceRow({ ...base, restarts: base.restarts + carried }, w, id, holderPid, now, figures(id, w.pid)),
-      ];
+      return [w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid))];
     })
     .sort((a, b) => a.id - b.id);
 }
