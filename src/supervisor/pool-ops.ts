@@ -35,7 +35,27 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
 /** An instance without a report from a running holder: the app's own state, no process. */
 function idleRow(base: ProcessInfo, id: number, instance: number, holderPid: number | null): ProcessInfo {
   const status = base.status === 'online' ? 'launching' : base.status;
-  return { ...base, id, pid: null, status, uptimeMs: 0, startedAt: null, cpuPercent: null, memoryBytes: null, instance, holderPid };
+  return {
+    ...withoutRun(base),
+    id,
+    pid: null,
+    status,
+    uptimeMs: 0,
+    startedAt: null,
+    cpuPercent: null,
+    memoryBytes: null,
+    instance,
+    holderPid,
+  };
+}
+
+/**
+ * The app's row less what only a running process has: the ports and health the holder's tree
+ * shows belong to the instances that run, not to one that is stopped, errored or not spawned.
+ */
+function withoutRun(base: ProcessInfo): ProcessInfo {
+  const { ports: _ports, ...rest } = base;
+  return base.health === undefined ? rest : { ...rest, health: null };
 }
 
 function instanceRow(
@@ -50,7 +70,7 @@ function instanceRow(
   const status = isUp(base.status) ? w.status : base.status;
   const running = w.pid !== null && w.startedAt !== null;
   return {
-    ...base,
+    ...(w.pid === null ? withoutRun(base) : base),
     id,
     pid: w.pid,
     status,
