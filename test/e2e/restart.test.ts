@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, httpGet, waitFor, type ProcessJson } from '../helpers/tend.js';
 
@@ -75,6 +77,27 @@ describe('restart policy against real processes', () => {
     const waitedMs = (app.startedAt as number) - (app.lastExit?.at as number);
     assert.ok(waitedMs >= 1500, `restarted ${waitedMs} ms after the crash, before the 1.5 s delay`);
     await t.json(['stop', 'delayed']);
+  });
+
+  it('waiting-restart says when: nextRestartAt in list --json and status.json, a next restart line in describe', async () => {
+    await t.json(['start', fixture('crash-after.js'), '--name', 'later', '--restart-delay', '10m']);
+    const app = await waitFor(async () => {
+      const a = await t.app('later');
+      return a.status === 'waiting-restart' ? a : undefined;
+    }, 'waiting-restart');
+    const due = (app.lastExit?.at as number) + 600_000;
+    assert.ok(
+      app.nextRestartAt !== null && Math.abs(app.nextRestartAt - due) < 2000,
+      `nextRestartAt ${app.nextRestartAt}, crash + 10m ${due}`,
+    );
+    const d = (await t.run(['describe', 'later'])).stdout;
+    assert.match(d, new RegExp(`^next restart\\s+${new Date(app.nextRestartAt).toISOString()}`, 'm'));
+    const status = JSON.parse(readFileSync(join(t.home, 'status.json'), 'utf8')) as {
+      apps: Array<{ name: string; nextRestartAt: number | null }>;
+    };
+    assert.equal(status.apps.find((a) => a.name === 'later')?.nextRestartAt, app.nextRestartAt);
+    await t.json(['stop', 'later']);
+    assert.equal((await t.app('later')).nextRestartAt, null, 'a stopped app has no restart to come');
   });
 
   it('--wait-ready: online when the app says ready, long before listen-timeout', async () => {

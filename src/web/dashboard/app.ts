@@ -148,6 +148,7 @@ function renderDetail(d: ProcessDetail): void {
     fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
   if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
   if (d.reason) fact(dl, 'reason', d.reason);
+  if (d.nextRestartAt !== null) fact(dl, 'next restart', new Date(d.nextRestartAt).toLocaleString() + ' (the restart delay)');
   // The variables set for this app (not the 30+ inherited from the shell that started it).
   const own = Array.isArray(d.spec.userEnv) ? new Set(d.spec.userEnv) : null;
   const env = Object.entries(d.spec.env)
