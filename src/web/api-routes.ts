@@ -37,9 +37,18 @@ function target(raw: string): string | number {
   return checkTarget(t);
 }
 
+/**
+ * The app a target names, as the daemon resolves it (an instance id: that instance's row). A
+ * target that names several apps (a namespace, a config file) is refused like `all`: the API
+ * describes and acts on one app at a time.
+ */
 async function describeOne(deps: ApiDeps, t: string | number): Promise<ProcessDetail> {
-  const [d] = await deps.handlers['process.describe']({ target: t }, NO_CONNECTION);
+  const rows = await deps.handlers['process.describe']({ target: t }, NO_CONNECTION);
+  const [d] = rows;
   if (d === undefined) throw new TendError('E_APP_NOT_FOUND', `no app \`${String(t)}\``);
+  const names = [...new Set(rows.map((r) => r.name))];
+  if (names.length > 1)
+    throw new TendError('E_USAGE', `\`${String(t)}\` names ${names.length} apps (${names.join(', ')}): name one app (or its id)`);
   return d;
 }
 
@@ -112,7 +121,9 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
     ];
     if (handler === undefined) throw new TendError('E_USAGE', `\`${m[2]}\` is not available in this version`);
     req.resume();
-    return json(res, 200, { processes: await handler({ target: target(m[1] as string) }, NO_CONNECTION) });
+    const t = target(m[1] as string);
+    await describeOne(deps, t);
+    return json(res, 200, { processes: await handler({ target: t }, NO_CONNECTION) });
   }
   if (get && path === '/api/events') return openStream(res, url, deps);
   if (!get && req.method !== 'POST') return plain(res, 405, 'Method not allowed\n');
