@@ -1,6 +1,7 @@
 import { TendError } from '../errors.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
+import { redactText } from '../protocol/secrets.js';
 import { isUp } from '../protocol/status-groups.js';
 import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
@@ -75,6 +76,11 @@ function instanceRow(
     pid: w.pid,
     status,
     restarts: base.restarts + w.restarts,
+    // The instance's own crash, from its holder (the daemon sees no worker exit); a holder older
+    // than these fields leaves the app's.
+    ...(w.lastExit === undefined ? {} : { lastExit: w.lastExit }),
+    ...(w.reason === undefined ? {} : { reason: w.reason === null ? null : redactText(w.reason) }),
+    nextRestartAt: w.nextRestartAt ?? null,
     uptimeMs: running ? Math.max(0, now - (w.startedAt as number)) : 0,
     startedAt: w.startedAt,
     cpuPercent: w.pid === null ? null : seen.cpuPercent,

@@ -100,6 +100,28 @@ describe('restart policy against real processes', () => {
     assert.equal((await t.app('later')).nextRestartAt, null, 'a stopped app has no restart to come');
   });
 
+  it('a crashing cluster instance says how it ended, why, and when it restarts (its holder reports it)', async () => {
+    await t.json(['start', fixture('crash-after.js'), '--name', 'cwait', '-i', '2', '--restart-delay', '10m']);
+    await t.json(['start', fixture('crash-after.js'), '--name', 'cgive', '-i', '1', '--max-restarts', '1']);
+    const rows = await waitFor(async () => {
+      const all = (await t.list()).filter((p) => p.name === 'cwait' || p.name === 'cgive');
+      return all.length === 3 && all.every((p) => p.status === 'waiting-restart' || p.status === 'errored') ? all : undefined;
+    }, 'every instance crashed');
+    for (const r of rows.filter((p) => p.name === 'cwait')) {
+      assert.equal(r.status, 'waiting-restart');
+      assert.equal(r.lastExit?.code, 1, `instance ${r.id}: its exit`);
+      assert.equal(r.reason, 'exited with code 1');
+      const due = (r.lastExit?.at as number) + 600_000;
+      assert.ok(r.nextRestartAt !== null && Math.abs(r.nextRestartAt - due) < 2000, `nextRestartAt ${r.nextRestartAt}, exit + 10m ${due}`);
+    }
+    const given = rows.find((p) => p.name === 'cgive');
+    assert.equal(given?.status, 'errored');
+    assert.match(given?.reason ?? '', /^exited with code 1; .*giving up$/);
+    assert.match((await t.run(['describe', 'cgive'])).stdout, /^last exit\s+code 1 at /m);
+    await t.json(['delete', 'cwait']);
+    await t.json(['delete', 'cgive']);
+  });
+
   it('--wait-ready: online when the app says ready, long before listen-timeout', async () => {
     const started = Date.now();
     // With a 120 s listen-timeout, only the `ready` message can bring the app online before the
