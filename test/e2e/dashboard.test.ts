@@ -82,6 +82,22 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
   });
 
+  req.it("shows the table's every column beside the details panel, none under it", async () => {
+    const ports = `${row('web')} td:nth-child(10)`;
+    await waitFor(async () => /^127\.0\.0\.1:\d+$/.test((await page.textContent(ports)) ?? ''), "web's port in the table", 20_000);
+    // A window as wide as the table, the panel's least width (480px) and the margins: both fit.
+    const tableWidth = (await page.evaluate("document.querySelector('#apps').scrollWidth")) as number;
+    await page.setViewportSize({ width: tableWidth + 480 + 80, height: 860 });
+    // The point in the middle of the ports cell shows that cell, not the panel drawn beside the table.
+    const shown = await page.evaluate(
+      `(() => { const tr = [...document.querySelectorAll('#apps tbody tr')].find((r) => r.querySelector('td.name').textContent === 'web');
+        const td = tr.children[9]; const r = td.getBoundingClientRect();
+        const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return at === td || td.contains(at); })()`,
+    );
+    await page.setViewportSize({ width: 1400, height: 860 });
+    assert.equal(shown, true, `the ports column is hidden under the details panel (table ${tableWidth}px)`);
+  });
+
   req.it('restarts an app after a confirmation, and the count goes up', async () => {
     const before = await restartsOf('api');
     await page.click('#actions button[data-action="restart"]');
@@ -129,6 +145,7 @@ interface Page {
   textContent(sel: string): Promise<string | null>;
   evaluate(expr: string): Promise<unknown>;
   screenshot(o: { path: string }): Promise<unknown>;
+  setViewportSize(size: { width: number; height: number }): Promise<void>;
   on(ev: 'dialog', fn: (d: { message(): string; dismiss(): Promise<void> }) => void): void;
   close(): Promise<void>;
 }
