@@ -18,6 +18,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
   let browser: { close(): Promise<void>; newPage(o?: object): Promise<Page> } | null = null;
   let page: Page;
   const dialogs: string[] = [];
+  const consoleErrors: string[] = [];
 
   req.before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -46,6 +47,9 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     page.on('dialog', (d: { message(): string; dismiss(): Promise<void> }) => {
       dialogs.push(d.message());
       void d.dismiss();
+    });
+    page.on('console', (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
     });
   });
   req.after(async () => {
@@ -79,6 +83,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
       .map((x) => Number(/line (\d+)/.exec(x)?.[1]));
     for (let i = 1; i < numbers.length; i += 1) assert.equal(numbers[i], (numbers[i - 1] as number) + 1, `line after ${numbers[i - 1]}`);
     assert.match((await page.textContent('#d-facts')) ?? '', /DB_PASSWORD=\[redacted\]/);
+    assert.deepEqual(consoleErrors, [], 'a page with the token loads with no error in the console');
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
   });
 
@@ -147,5 +152,6 @@ interface Page {
   screenshot(o: { path: string }): Promise<unknown>;
   setViewportSize(size: { width: number; height: number }): Promise<void>;
   on(ev: 'dialog', fn: (d: { message(): string; dismiss(): Promise<void> }) => void): void;
+  on(ev: 'console', fn: (m: { type(): string; text(): string }) => void): void;
   close(): Promise<void>;
 }
