@@ -52,6 +52,18 @@ async function describeOne(deps: ApiDeps, t: string | number): Promise<ProcessDe
   return d;
 }
 
+/** A whole-number query parameter (`?lines=100`); anything else is the client's mistake (400), never a silent 0. */
+function wholeNumber(url: URL, name: string, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n))
+    throw new TendError('E_INVALID_VALUE', `\`${name}=${raw.slice(0, 40)}\` is not a whole number`, {
+      hint: `Example: ?${name}=100`,
+    });
+  return n;
+}
+
 /** The JSON API, the event stream and /metrics (the caller checked the token). */
 export async function routeApi(req: IncomingMessage, res: ServerResponse, url: URL, deps: ApiDeps): Promise<void> {
   const h = deps.handlers;
@@ -102,13 +114,13 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
   }
   if (get && (m = /^\/api\/processes\/([^/]+)$/.exec(path)) !== null) {
     const d = await describeOne(deps, target(m[1] as string));
-    const since = Number(url.searchParams.get('since') ?? 0);
-    const { apps } = await h['metrics.get']({ target: d.id, history: true, since: Number.isFinite(since) ? since : 0 }, NO_CONNECTION);
+    const since = wholeNumber(url, 'since', 0);
+    const { apps } = await h['metrics.get']({ target: d.id, history: true, since }, NO_CONNECTION);
     return json(res, 200, { process: d, metrics: apps[0] ?? null });
   }
   if (get && (m = /^\/api\/processes\/([^/]+)\/logs$/.exec(path)) !== null) {
     const d = await describeOne(deps, target(m[1] as string));
-    const lines = Math.min(1000, Math.max(0, Number(url.searchParams.get('lines') ?? 100) | 0));
+    const lines = Math.min(1000, wholeNumber(url, 'lines', 100));
     const sources = await h['logs.sources']({ target: d.id }, NO_CONNECTION);
     const lists = await Promise.all(sources.map((s) => readRecords(s, lines)));
     return json(res, 200, { lines: mergeByTime(lists).slice(-lines) });

@@ -145,6 +145,17 @@ describe('tend web: JSON API, /metrics and security', () => {
     await t.json(['delete', 'pair']);
   });
 
+  it('answers a lines parameter that is not a whole number with 400, not an empty list', async () => {
+    for (const bad of ['abc', '-5', '1e3', '2.5', '']) {
+      const r = await http(web.port, `/api/processes/lines/logs?lines=${bad}`, { headers: auth() });
+      assert.equal(r.status, 400, `lines=${bad}: ${r.body}`);
+      assert.match((JSON.parse(r.body) as { error: { message: string } }).error.message, /is not a whole number/);
+    }
+    const ok = await http(web.port, '/api/processes/lines/logs?lines=3', { headers: auth() });
+    assert.equal((JSON.parse(ok.body) as { lines: unknown[] }).lines.length, 3);
+    assert.equal((await http(web.port, '/api/processes/lines?since=yesterday', { headers: auth() })).status, 400);
+  });
+
   it('streams state changes, metrics and log lines as server-sent events', async () => {
     const res = await fetch(`${web.url}api/events?logs=lines`, { headers: auth() });
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
