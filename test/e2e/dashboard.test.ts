@@ -133,6 +133,23 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     assert.deepEqual(dialogs, []);
   });
 
+  req.it('an app deleted while selected leaves no details behind, and the header counts the apps there are', async () => {
+    const count = async (): Promise<string> => /(\d+) app\(s\)/.exec((await page.textContent('#daemon')) ?? '')?.[1] ?? '';
+    await t.json(['start', fixture('forever.js'), '--name', 'gone']);
+    await page.waitForSelector(row('gone'));
+    await waitFor(async () => (await count()) === '5', 'the header to count 5 apps', 10_000);
+    await page.click(row('gone'));
+    await page.waitForSelector('#d-name:text("gone (id 4)")');
+    await t.run(['delete', 'gone']);
+    await waitFor(async () => (await page.evaluate("document.querySelectorAll('#apps tbody tr').length")) === 4, 'the row to go');
+    await waitFor(
+      async () => (await page.evaluate("document.getElementById('detail').hidden")) === true,
+      'the details of the deleted app to go',
+      10_000,
+    );
+    assert.equal(await count(), '4');
+  });
+
   req.it('without the token the page says so and shows no data', async () => {
     const other = await (browser as NonNullable<typeof browser>).newPage();
     await other.goto(url.replace(/#.*$/, ''));
