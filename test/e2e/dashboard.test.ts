@@ -150,6 +150,24 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     assert.equal(await count(), '4');
   });
 
+  req.it('draws an app with no sample over the last minutes, not over years it never lived', async () => {
+    await t.json(['start', fixture('crash-after.js'), '--name', 'brief', '--no-autorestart']);
+    await page.waitForSelector(`${row('brief')} td.s-stopped`);
+    await page.click(row('brief'));
+    await page.waitForSelector('#d-name:text-matches("^brief ")');
+    await waitFor(
+      async () => ((await page.evaluate('window.tendDashboard.chartPoints().cpu')) as number) <= 1,
+      'the charts emptied (at most its one sample)',
+    );
+    const [min, max] = (await page.evaluate('window.tendDashboard.chartRange()')) as [number, number];
+    const now = Date.now() / 1000;
+    assert.ok(
+      Math.abs(max - now) < 300 && max - min > 0 && max - min <= 3600,
+      `time axis ${new Date(min * 1000).toISOString()} … ${new Date(max * 1000).toISOString()}`,
+    );
+    await t.run(['delete', 'brief']);
+  });
+
   req.it('without the token the page says so and shows no data', async () => {
     const other = await (browser as NonNullable<typeof browser>).newPage();
     await other.goto(url.replace(/#.*$/, ''));

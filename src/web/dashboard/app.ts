@@ -395,6 +395,7 @@ async function start(): Promise<void> {
 // Read-only figures for tests and the curious (the charts' point counts).
 (window as unknown as { tendDashboard: unknown }).tendDashboard = {
   chartPoints: () => (state.charts === null ? { cpu: 0, mem: 0 } : { cpu: state.charts.cpu.count, mem: state.charts.mem.count }),
+  chartRange: () => (state.charts === null ? null : state.charts.cpu.range),
 };
 
 if (!token) problem('No token: open the URL that `tend web` prints (it ends with #token=…).');
