@@ -150,6 +150,12 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     assert.equal(await count(), '4');
   });
 
+  req.it('marks a pty app in the table as list does', async () => {
+    await t.json(['start', '--name', 'term', '--pty', '--', '/bin/sh']);
+    await page.waitForSelector('#apps tbody td.name:text-is("term (pty)")');
+    await t.run(['delete', 'term']);
+  });
+
   req.it('draws an app with no sample over the last minutes, not over years it never lived', async () => {
     await t.json(['start', fixture('crash-after.js'), '--name', 'brief', '--no-autorestart']);
     await page.waitForSelector(`${row('brief')} td.s-stopped`);

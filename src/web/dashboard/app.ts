@@ -6,6 +6,7 @@ import type { LogRecord } from '../../protocol/logs.js';
 import type { AppMetrics } from '../../protocol/metrics.js';
 import type { ProcessDetail, ProcessInfo } from '../../protocol/process-info.js';
 import type { DaemonEvent, ProcessStateEvent } from '../../protocol/events.js';
+import { appLabel } from '../../protocol/app-label.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { formatJob } from '../../protocol/job-text.js';
 import { isActive, isUp } from '../../protocol/status-groups.js';
@@ -106,7 +107,7 @@ function renderTable(): void {
     if (state.selected === p.id) tr.className = 'selected';
     tr.append(
       el('td', 'num', p.id),
-      el('td', 'name', p.name),
+      el('td', 'name', appLabel(p)),
       el('td', 's-' + p.status, p.status),
       el('td', p.health ? 'h-' + p.health : 'muted', p.health || '-'),
       el('td', 'num', p.pid === null ? '-' : p.pid),
