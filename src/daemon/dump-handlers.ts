@@ -7,6 +7,7 @@ import { WANTED, isAtRest } from '../protocol/status-groups.js';
 import type { Handlers } from '../rpc/server.js';
 import { readDump, writeDump } from '../store/dump.js';
 import type { TendPaths } from '../store/paths.js';
+import { isRestarting } from '../supervisor/process-machine.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 /** Statuses that mean "the user wants this app running" (errored: wanted, but crashing). */
@@ -72,6 +73,12 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
   };
 }
 
+/** A restart under way: its old process is being stopped, a new one follows. */
+function restarting(supervisor: Supervisor, id: number): boolean {
+  const h = supervisor.handle(id);
+  return h !== undefined && isRestarting(h.snapshot);
+}
+
 /** At rest but wanted: a scheduled job between runs, and a task that completed (boot runs it again before what needs it). */
 function wantedAtRest(spec: AppSpec, info: ProcessInfo): boolean {
   return isScheduled(spec) || info.reason === TASK_COMPLETED;
@@ -85,8 +92,12 @@ function wanted(supervisor: Supervisor): { specs: AppSpec[]; ids: number[]; inst
   const keep = specs
     .map((spec, i) => ({ spec, info: infos[i] }))
     // A job's run alongside is not saved: resurrect starts the job, never a second run of it.
+    // An app `stopping` for a restart is wanted too (its old process is on its way out).
     .filter(
-      ({ spec, info }) => info?.name === spec.name && spec.runOf === undefined && (WANTED.has(info.status) || wantedAtRest(spec, info)),
+      ({ spec, info }) =>
+        info?.name === spec.name &&
+        spec.runOf === undefined &&
+        (WANTED.has(info.status) || wantedAtRest(spec, info) || restarting(supervisor, info.id)),
     );
   const ids = keep.map((k) => k.info?.id ?? 0);
   return { specs: keep.map((k) => k.spec), ids, instanceIds: ids.map((id) => supervisor.instanceIdsOf(id) ?? null) };

@@ -3,6 +3,7 @@ import { TendError } from '../errors.js';
 import { ensureDir } from '../lib/ensure-dir.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { COMMAND_LINE_SECRET, execHasUrlPassword } from '../protocol/secrets.js';
 import { renderAppUnit, type AppUnitOptions } from './app-unit.js';
 
 export interface WrittenUnits {
@@ -40,6 +41,7 @@ export function writeAppUnits(specs: AppSpec[], o: Omit<AppUnitOptions, 'envFile
     }
     if (unit.skippedEnv.length > 0)
       result.notices.push(`${spec.name}: left out variables systemd cannot carry: ${unit.skippedEnv.join(', ')}`);
+    if (execHasUrlPassword(spec.exec)) result.notices.push(`${spec.name}: ${unit.unitName} (0644): ${COMMAND_LINE_SECRET}`);
     if (spec.waitReady) result.notices.push(`${spec.name}: wait_ready is not mapped (systemd would need sd_notify from the app)`);
     let timer: string | undefined;
     if (unit.timer !== null) {

@@ -37,6 +37,8 @@ export interface Slot<R> {
   readonly spec: AppSpec;
   readonly restarts: number;
   readonly history: RestartHistory;
+  /** Why the instance last crashed and what the restart policy did about it (`list`'s reason); absent until then. */
+  readonly reason?: string;
 }
 
 export type SlotEvent<R> =
@@ -180,7 +182,7 @@ function spawned<R>(slot: Slot<R>, event: Extract<SlotEvent<R>, { type: 'spawned
   if (event.run === null) {
     const reason = `could not start: ${event.reason ?? 'unknown error'}`;
     if (s.kind === 'replacing') return freshFailed(slot, s, reason, to);
-    return afterCrash(slot, { code: null, signal: null }, 0, to, [{ type: 'log', line: `instance ${slot.instance}: ${reason}` }]);
+    return afterCrash(slot, { code: null, signal: null }, 0, to, [{ type: 'log', line: `instance ${slot.instance}: ${reason}` }], reason);
   }
   if (s.kind === 'replacing') return to({ ...s, fresh: event.run });
   return to({ kind: 'launching', run: event.run });
@@ -227,12 +229,15 @@ function freshFailed<R>(slot: Slot<R>, s: Extract<SlotState<R>, { kind: 'replaci
   return afterCrash(slot, { code: null, signal: null }, 0, to, effects);
 }
 
-function afterCrash<R>(slot: Slot<R>, exit: Exit, uptimeMs: number, to: To<R>, before: SlotEffect<R>[] = []): Step<R> {
+/** `why`: what the instance shows as its reason instead of the policy's (a spawn that failed says so). */
+function afterCrash<R>(slot: Slot<R>, exit: Exit, uptimeMs: number, to: To<R>, before: SlotEffect<R>[] = [], why?: string): Step<R> {
   const d = decideRestart(slot.history, { ...exit, uptimeMs }, slot.spec);
   const effects: SlotEffect<R>[] = [...before, { type: 'log', line: `instance ${slot.instance}: ${d.reason}` }];
-  if (d.action === 'give-up') return to({ kind: d.status }, effects, { history: d.history });
+  const reason = why ?? d.reason;
+  if (d.action === 'give-up') return to({ kind: d.status }, effects, { history: d.history, reason });
   return to({ kind: 'waiting-restart', delayMs: d.delayMs }, [...effects, { type: 'schedule-restart', ms: d.delayMs }], {
     history: d.history,
+    reason,
   });
 }
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolveInstanceCount } from '../lib/listen-address.js';
 import type { HolderStatus, InstanceIdMap } from '../protocol/holder.js';
 import type { AppSpec } from '../protocol/app-spec.js';
-import type { InstanceInfo, ReloadReport } from '../protocol/process-info.js';
+import type { ExitRecord, InstanceInfo, ReloadReport } from '../protocol/process-info.js';
 import { stopProcess } from '../supervisor/kill-tree.js';
 import { workerEnv, type WorkerDriver, type WorkerProcess } from './driver.js';
 import { newSlot, slotView, transition, type Exit, type Slot, type SlotEffect, type SlotEvent, type SlotState } from './slot-machine.js';
@@ -41,6 +41,10 @@ export class WorkerPool {
   /** A slot's incarnation: an effect of a removed slot never reaches a new slot of that number. */
   private epochs = new Map<number, number>();
   private restartTimers = new Map<number, NodeJS.Timeout>();
+  /** When each scheduled restart is due (epoch ms), for `list`'s nextRestartAt. */
+  private restartDue = new Map<number, number>();
+  /** How each instance's last process ended, for `list` and `describe` (the daemon sees no worker exit). */
+  private lastExits = new Map<number, ExitRecord>();
   private proveTimers = new Set<NodeJS.Timeout>();
   private replaceWaiters = new Map<number, (error: string | null) => void>();
   private settleWaiters: Array<{ instance: number; resolve(): void }> = [];
@@ -153,9 +157,11 @@ export class WorkerPool {
           instance,
           setTimeout(() => {
             this.restartTimers.delete(instance);
+            this.restartDue.delete(instance);
             send({ type: 'restart-due' });
           }, e.ms),
         );
+        this.restartDue.set(instance, this.now() + e.ms);
         break;
       case 'cancel-restart':
         this.cancelRestart(instance);
@@ -176,6 +182,7 @@ export class WorkerPool {
     const t = this.restartTimers.get(instance);
     if (t !== undefined) clearTimeout(t);
     this.restartTimers.delete(instance);
+    this.restartDue.delete(instance);
   }
 
   /** Spawns a process; its readiness (or listen_timeout) and its exit become slot events. */
@@ -200,6 +207,7 @@ export class WorkerPool {
     });
     void run.exited.then((exit) => {
       clearTimeout(timer);
+      this.lastExits.set(instance, { ...exit, at: this.now(), forced: false, unknown: false });
       send({ type: 'exit', run, exit, uptimeMs: this.now() - run.startedAt });
     });
     // A slot that no longer waits for this process (removed meanwhile) gets a kill effect; a
@@ -456,6 +464,9 @@ export class WorkerPool {
           status: view.status,
           restarts: s.restarts,
           startedAt: view.run?.startedAt ?? null,
+          lastExit: this.lastExits.get(s.instance) ?? null,
+          reason: s.reason ?? null,
+          nextRestartAt: view.status === 'waiting-restart' ? (this.restartDue.get(s.instance) ?? null) : null,
         };
       });
     return {

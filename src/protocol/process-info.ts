@@ -37,6 +37,12 @@ export interface InstanceInfo {
   status: ProcessStatus;
   restarts: number;
   startedAt: number | null;
+  /** How its last process ended (absent from holders older than this field). */
+  lastExit?: ExitRecord | null;
+  /** Why it last crashed and what the restart policy decided (`exited with code 1; …`). */
+  reason?: string | null;
+  /** When its restart delay ends (waiting-restart only). */
+  nextRestartAt?: number | null;
 }
 
 /** The outcome of the last `tend reload` of a pooled app (shown by `describe`). */

@@ -1,4 +1,4 @@
-import type { AppSpec, HealthSpec, HookAction, Hooks } from './app-spec.js';
+import type { AppSpec, ExecSpec, HealthSpec, HookAction, Hooks } from './app-spec.js';
 import type { ProcessDetail } from './process-info.js';
 
 /**
@@ -37,6 +37,18 @@ export function hasUrlPassword(value: string): boolean {
   URL_PASSWORD.lastIndex = 0;
   return URL_PASSWORD.test(value);
 }
+
+/**
+ * A command line (script, arguments, interpreter arguments) that carries a URL password: views
+ * redact it (redactSpec); an exporter must write the argv as it is, and says so.
+ */
+export function execHasUrlPassword(exec: ExecSpec): boolean {
+  return [exec.script, ...exec.args, ...exec.interpreterArgs].some(hasUrlPassword);
+}
+
+/** What an exporter says of such a command line, after the app's name and where it wrote it. */
+export const COMMAND_LINE_SECRET =
+  'its command line holds a URL password, written there as it is: pass it in a variable instead (a variable whose value holds a URL password is exported as a secret)';
 
 /** THE rule: a variable is secret when its name looks secret or its value holds a URL password. */
 export function isSecret(name: string, value: string): boolean {

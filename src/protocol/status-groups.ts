@@ -20,8 +20,11 @@ export const AT_REST: StatusSet = new Set(['stopped', 'errored']);
 /** File watching is kept on: the app runs, restarts or is being stopped for a restart. */
 export const WATCHING: StatusSet = new Set(['launching', 'online', 'waiting-restart', 'stopping']);
 
-/** What the user wants running: `tend save` keeps these (an errored app was wanted, and failed). */
-export const WANTED: StatusSet = new Set(['launching', 'online', 'waiting-restart', 'errored']);
+/**
+ * What the user wants running: `tend save` keeps these (an errored app was wanted, and failed; a
+ * waiting one was started and waits for its dependencies).
+ */
+export const WANTED: StatusSet = new Set(['launching', 'online', 'waiting-restart', 'errored', 'waiting']);
 
 /**
  * The colour a status is shown in, the same in `list` and monit: green running, red errored, gray

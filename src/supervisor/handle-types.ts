@@ -28,6 +28,8 @@ export interface AppView {
   readonly pending: PendingOp | null;
   /** A fork-mode app's last reload (a socket handoff), kept in state.json; pooled apps have pool.lastReload. */
   readonly lastReload: ReloadReport | null;
+  /** When the restart delay of an app in `waiting-restart` ends (epoch ms); null in any other state. */
+  readonly nextRestartAt: number | null;
   /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
   readonly pool: Readonly<Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
   info(): ProcessInfo;

@@ -43,7 +43,7 @@ export function infoOf(h: AppView, seen: Observed, now: number): ProcessInfo {
     lastExit: h.lastExit,
     // Views and hooks' payloads carry it: a spawn error can quote a command line with a URL password.
     reason: h.snapshot.reason === null ? null : redactText(h.snapshot.reason),
-    nextRestartAt: null,
+    nextRestartAt: h.nextRestartAt,
     cpuPercent: seen.cpuPercent,
     memoryBytes: seen.memoryBytes,
     health: seen.health,

@@ -1,6 +1,7 @@
 import { TendError } from '../errors.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
+import { redactText } from '../protocol/secrets.js';
 import { isUp } from '../protocol/status-groups.js';
 import type { AppView } from './handle-types.js';
 import type { ProcessHandle } from './process-handle.js';
@@ -35,7 +36,27 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
 /** An instance without a report from a running holder: the app's own state, no process. */
 function idleRow(base: ProcessInfo, id: number, instance: number, holderPid: number | null): ProcessInfo {
   const status = base.status === 'online' ? 'launching' : base.status;
-  return { ...base, id, pid: null, status, uptimeMs: 0, startedAt: null, cpuPercent: null, memoryBytes: null, instance, holderPid };
+  return {
+    ...withoutRun(base),
+    id,
+    pid: null,
+    status,
+    uptimeMs: 0,
+    startedAt: null,
+    cpuPercent: null,
+    memoryBytes: null,
+    instance,
+    holderPid,
+  };
+}
+
+/**
+ * The app's row less what only a running process has: the ports and health the holder's tree
+ * shows belong to the instances that run, not to one that is stopped, errored or not spawned.
+ */
+function withoutRun(base: ProcessInfo): ProcessInfo {
+  const { ports: _ports, ...rest } = base;
+  return base.health === undefined ? rest : { ...rest, health: null };
 }
 
 function instanceRow(
@@ -50,11 +71,16 @@ function instanceRow(
   const status = isUp(base.status) ? w.status : base.status;
   const running = w.pid !== null && w.startedAt !== null;
   return {
-    ...base,
+    ...(w.pid === null ? withoutRun(base) : base),
     id,
     pid: w.pid,
     status,
     restarts: base.restarts + w.restarts,
+    // The instance's own crash, from its holder (the daemon sees no worker exit); a holder older
+    // than these fields leaves the app's.
+    ...(w.lastExit === undefined ? {} : { lastExit: w.lastExit }),
+    ...(w.reason === undefined ? {} : { reason: w.reason === null ? null : redactText(w.reason) }),
+    nextRestartAt: w.nextRestartAt ?? null,
     uptimeMs: running ? Math.max(0, now - (w.startedAt as number)) : 0,
     startedAt: w.startedAt,
     cpuPercent: w.pid === null ? null : seen.cpuPercent,

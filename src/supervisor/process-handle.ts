@@ -42,6 +42,8 @@ export class ProcessHandle {
   private launch: object | null = null;
   private pendingSignal: NodeJS.Signals | null = null;
   private timers = new Map<Deadline, NodeJS.Timeout>();
+  /** When the backoff deadline fires (epoch ms): the next restart of an app in `waiting-restart`. */
+  private backoffAt: number | null = null;
   private readonly tree: TreeDrain;
   /** Set while the app runs under a holder (cluster mode, socket activation). */
   private _pool: PoolHolder | null = null;
@@ -115,6 +117,9 @@ export class ProcessHandle {
   }
   get lastReload(): ReloadReport | null {
     return this._lastReload;
+  }
+  get nextRestartAt(): number | null {
+    return this.state === 'backoff' ? this.backoffAt : null;
   }
   get pool(): PoolHolder | null {
     return this._pool;
@@ -358,15 +363,18 @@ export class ProcessHandle {
     this.cancel(deadline);
     const timer = setTimeout(() => {
       this.timers.delete(deadline);
+      if (deadline === 'backoff') this.backoffAt = null;
       this.dispatch({ type: 'deadline', deadline });
     }, ms);
     this.timers.set(deadline, timer);
+    if (deadline === 'backoff') this.backoffAt = this.deps.now() + ms;
   }
 
   private cancel(deadline: Deadline): void {
     const t = this.timers.get(deadline);
     if (t !== undefined) clearTimeout(t);
     this.timers.delete(deadline);
+    if (deadline === 'backoff') this.backoffAt = null;
   }
 
   private onStreamEnd(): void {

@@ -89,6 +89,11 @@ export function isUpState(state: ProcessState): boolean {
   return RUNNING.has(state);
 }
 
+/** A restart under way: the old process is being stopped and a new one follows (the app is wanted running). */
+export function isRestarting(s: Pick<Snapshot, 'state' | 'afterStop'>): boolean {
+  return s.state === 'stopping' && s.afterStop === 'start';
+}
+
 /** True while a process of the app exists (or is being created). */
 export function isRunning(state: ProcessState): boolean {
   return RUNNING.has(state) || state === 'stopping';

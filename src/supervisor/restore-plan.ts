@@ -3,7 +3,7 @@ import type { ProcStat } from '../procfs/procfs.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ReloadReport } from '../protocol/process-info.js';
 import type { OpVerb, PendingOp, ProcessRecord } from './handle-types.js';
-import { INITIAL, isRunning, type ProcessState } from './process-machine.js';
+import { INITIAL, isRestarting, isRunning, type ProcessState } from './process-machine.js';
 import { runLeader, startedAtMs, tokenTime, type FoundRun } from './run-finder.js';
 
 /** What a starting daemon does with each app and each process of its home it found. */
@@ -228,9 +228,7 @@ function ranTask(
 function spawnUnderWay(record: ProcessRecord): boolean {
   if (record.pid !== null) return false;
   const s = record.snapshot;
-  return (
-    s.state === 'starting' || s.state === 'waiting-ready' || s.state === 'online' || (s.state === 'stopping' && s.afterStop === 'start')
-  );
+  return s.state === 'starting' || s.state === 'waiting-ready' || s.state === 'online' || isRestarting(s);
 }
 
 function newRecord(id: number, spec: AppSpec, createdAt: number): ProcessRecord {

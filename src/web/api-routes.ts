@@ -37,10 +37,31 @@ function target(raw: string): string | number {
   return checkTarget(t);
 }
 
+/**
+ * The app a target names, as the daemon resolves it (an instance id: that instance's row). A
+ * target that names several apps (a namespace, a config file) is refused like `all`: the API
+ * describes and acts on one app at a time.
+ */
 async function describeOne(deps: ApiDeps, t: string | number): Promise<ProcessDetail> {
-  const [d] = await deps.handlers['process.describe']({ target: t }, NO_CONNECTION);
+  const rows = await deps.handlers['process.describe']({ target: t }, NO_CONNECTION);
+  const [d] = rows;
   if (d === undefined) throw new TendError('E_APP_NOT_FOUND', `no app \`${String(t)}\``);
+  const names = [...new Set(rows.map((r) => r.name))];
+  if (names.length > 1)
+    throw new TendError('E_USAGE', `\`${String(t)}\` names ${names.length} apps (${names.join(', ')}): name one app (or its id)`);
   return d;
+}
+
+/** A whole-number query parameter (`?lines=100`); anything else is the client's mistake (400), never a silent 0. */
+function wholeNumber(url: URL, name: string, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n))
+    throw new TendError('E_INVALID_VALUE', `\`${name}=${raw.slice(0, 40)}\` is not a whole number`, {
+      hint: `Example: ?${name}=100`,
+    });
+  return n;
 }
 
 /** The JSON API, the event stream and /metrics (the caller checked the token). */
@@ -93,13 +114,13 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
   }
   if (get && (m = /^\/api\/processes\/([^/]+)$/.exec(path)) !== null) {
     const d = await describeOne(deps, target(m[1] as string));
-    const since = Number(url.searchParams.get('since') ?? 0);
-    const { apps } = await h['metrics.get']({ target: d.id, history: true, since: Number.isFinite(since) ? since : 0 }, NO_CONNECTION);
+    const since = wholeNumber(url, 'since', 0);
+    const { apps } = await h['metrics.get']({ target: d.id, history: true, since }, NO_CONNECTION);
     return json(res, 200, { process: d, metrics: apps[0] ?? null });
   }
   if (get && (m = /^\/api\/processes\/([^/]+)\/logs$/.exec(path)) !== null) {
     const d = await describeOne(deps, target(m[1] as string));
-    const lines = Math.min(1000, Math.max(0, Number(url.searchParams.get('lines') ?? 100) | 0));
+    const lines = Math.min(1000, wholeNumber(url, 'lines', 100));
     const sources = await h['logs.sources']({ target: d.id }, NO_CONNECTION);
     const lists = await Promise.all(sources.map((s) => readRecords(s, lines)));
     return json(res, 200, { lines: mergeByTime(lists).slice(-lines) });
@@ -112,7 +133,9 @@ export async function routeApi(req: IncomingMessage, res: ServerResponse, url: U
     ];
     if (handler === undefined) throw new TendError('E_USAGE', `\`${m[2]}\` is not available in this version`);
     req.resume();
-    return json(res, 200, { processes: await handler({ target: target(m[1] as string) }, NO_CONNECTION) });
+    const t = target(m[1] as string);
+    await describeOne(deps, t);
+    return json(res, 200, { processes: await handler({ target: t }, NO_CONNECTION) });
   }
   if (get && path === '/api/events') return openStream(res, url, deps);
   if (!get && req.method !== 'POST') return plain(res, 405, 'Method not allowed\n');

@@ -18,6 +18,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
   let browser: { close(): Promise<void>; newPage(o?: object): Promise<Page> } | null = null;
   let page: Page;
   const dialogs: string[] = [];
+  const consoleErrors: string[] = [];
 
   req.before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -46,6 +47,9 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     page.on('dialog', (d: { message(): string; dismiss(): Promise<void> }) => {
       dialogs.push(d.message());
       void d.dismiss();
+    });
+    page.on('console', (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
     });
   });
   req.after(async () => {
@@ -79,7 +83,24 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
       .map((x) => Number(/line (\d+)/.exec(x)?.[1]));
     for (let i = 1; i < numbers.length; i += 1) assert.equal(numbers[i], (numbers[i - 1] as number) + 1, `line after ${numbers[i - 1]}`);
     assert.match((await page.textContent('#d-facts')) ?? '', /DB_PASSWORD=\[redacted\]/);
+    assert.deepEqual(consoleErrors, [], 'a page with the token loads with no error in the console');
     await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
+  });
+
+  req.it("shows the table's every column beside the details panel, none under it", async () => {
+    const ports = `${row('web')} td:nth-child(10)`;
+    await waitFor(async () => /^127\.0\.0\.1:\d+$/.test((await page.textContent(ports)) ?? ''), "web's port in the table", 20_000);
+    // A window as wide as the table, the panel's least width (480px) and the margins: both fit.
+    const tableWidth = (await page.evaluate("document.querySelector('#apps').scrollWidth")) as number;
+    await page.setViewportSize({ width: tableWidth + 480 + 80, height: 860 });
+    // The point in the middle of the ports cell shows that cell, not the panel drawn beside the table.
+    const shown = await page.evaluate(
+      `(() => { const tr = [...document.querySelectorAll('#apps tbody tr')].find((r) => r.querySelector('td.name').textContent === 'web');
+        const td = tr.children[9]; const r = td.getBoundingClientRect();
+        const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return at === td || td.contains(at); })()`,
+    );
+    await page.setViewportSize({ width: 1400, height: 860 });
+    assert.equal(shown, true, `the ports column is hidden under the details panel (table ${tableWidth}px)`);
   });
 
   req.it('restarts an app after a confirmation, and the count goes up', async () => {
@@ -112,6 +133,47 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     assert.deepEqual(dialogs, []);
   });
 
+  req.it('an app deleted while selected leaves no details behind, and the header counts the apps there are', async () => {
+    const count = async (): Promise<string> => /(\d+) app\(s\)/.exec((await page.textContent('#daemon')) ?? '')?.[1] ?? '';
+    await t.json(['start', fixture('forever.js'), '--name', 'gone']);
+    await page.waitForSelector(row('gone'));
+    await waitFor(async () => (await count()) === '5', 'the header to count 5 apps', 10_000);
+    await page.click(row('gone'));
+    await page.waitForSelector('#d-name:text("gone (id 4)")');
+    await t.run(['delete', 'gone']);
+    await waitFor(async () => (await page.evaluate("document.querySelectorAll('#apps tbody tr').length")) === 4, 'the row to go');
+    await waitFor(
+      async () => (await page.evaluate("document.getElementById('detail').hidden")) === true,
+      'the details of the deleted app to go',
+      10_000,
+    );
+    assert.equal(await count(), '4');
+  });
+
+  req.it('marks a pty app in the table as list does', async () => {
+    await t.json(['start', '--name', 'term', '--pty', '--', '/bin/sh']);
+    await page.waitForSelector('#apps tbody td.name:text-is("term (pty)")');
+    await t.run(['delete', 'term']);
+  });
+
+  req.it('draws an app with no sample over the last minutes, not over years it never lived', async () => {
+    await t.json(['start', fixture('crash-after.js'), '--name', 'brief', '--no-autorestart']);
+    await page.waitForSelector(`${row('brief')} td.s-stopped`);
+    await page.click(row('brief'));
+    await page.waitForSelector('#d-name:text-matches("^brief ")');
+    await waitFor(
+      async () => ((await page.evaluate('window.tendDashboard.chartPoints().cpu')) as number) <= 1,
+      'the charts emptied (at most its one sample)',
+    );
+    const [min, max] = (await page.evaluate('window.tendDashboard.chartRange()')) as [number, number];
+    const now = Date.now() / 1000;
+    assert.ok(
+      Math.abs(max - now) < 300 && max - min > 0 && max - min <= 3600,
+      `time axis ${new Date(min * 1000).toISOString()} … ${new Date(max * 1000).toISOString()}`,
+    );
+    await t.run(['delete', 'brief']);
+  });
+
   req.it('without the token the page says so and shows no data', async () => {
     const other = await (browser as NonNullable<typeof browser>).newPage();
     await other.goto(url.replace(/#.*$/, ''));
@@ -129,6 +191,8 @@ interface Page {
   textContent(sel: string): Promise<string | null>;
   evaluate(expr: string): Promise<unknown>;
   screenshot(o: { path: string }): Promise<unknown>;
+  setViewportSize(size: { width: number; height: number }): Promise<void>;
   on(ev: 'dialog', fn: (d: { message(): string; dismiss(): Promise<void> }) => void): void;
+  on(ev: 'console', fn: (m: { type(): string; text(): string }) => void): void;
   close(): Promise<void>;
 }

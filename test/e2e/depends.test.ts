@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, waitFor, type ProcessJson } from '../helpers/tend.js';
@@ -84,6 +84,23 @@ describe('depends_on: start order, waiting, reverse stop', () => {
     assert.match(listed.stdout, /needs-db +\S+ +waiting/);
     const d = await t.run(['describe', 'needs-db']);
     assert.match(d.stdout, /bad-db is errored/);
+    await t.run(['delete', f]);
+  });
+
+  it('tend save keeps an app that waits for its dependency (the user started it)', async () => {
+    const f = file('held.config.json', [
+      { name: 'slow-db', script: fixture('forever.js'), health: { exec: 'false', interval: '1s', retries: 1000 } },
+      { name: 'held', script: fixture('forever.js'), depends_on: { 'slow-db': 'healthy' } },
+    ]);
+    assert.equal((await t.run(['start', f])).code, 0);
+    assert.equal((await app('held')).status, 'waiting');
+    const r = await t.run(['save']);
+    assert.equal(r.code, 0, r.stderr);
+    const dump = JSON.parse(readFileSync(join(t.home, 'dump.json'), 'utf8')) as { apps: Array<{ name: string }> };
+    assert.ok(
+      dump.apps.some((a) => a.name === 'held'),
+      `saved: ${dump.apps.map((a) => a.name).join(', ')}`,
+    );
     await t.run(['delete', f]);
   });
 

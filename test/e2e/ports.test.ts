@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, waitFor } from '../helpers/tend.js';
 
@@ -112,5 +114,32 @@ describe('listening ports over whole process trees', () => {
     );
     const after = await (await fetch(`http://127.0.0.1:${w.port}/metrics`, { headers })).text();
     assert.doesNotMatch(after, /tend_app_listening_port\{app="tree"/);
+  });
+
+  it('a stopped instance of a cluster app has no ports (nor health) in list, list --json and status.json', async () => {
+    type Row = { id: number; name: string; instance?: number; status: string; ports?: unknown[]; health?: unknown };
+    const webRows = async (): Promise<Row[]> => ((await t.list()) as Row[]).filter((r) => r.name === 'web');
+    const [first, second] = await waitFor(
+      async () => {
+        const rows = await webRows();
+        return rows.length === 2 && rows.every((r) => (r.ports?.length ?? 0) > 0) ? rows : undefined;
+      },
+      'both instances of web scanned',
+      20_000,
+      200,
+    );
+    assert.ok(first !== undefined && second !== undefined);
+    assert.equal((await t.run(['stop', String(second.id)])).code, 0);
+    const rows = await webRows();
+    const stopped = rows.find((r) => r.id === second.id);
+    assert.equal(stopped?.status, 'stopped');
+    assert.equal(stopped?.ports, undefined, 'a stopped instance listens on nothing');
+    assert.notEqual(stopped?.health, 'healthy');
+    assert.deepEqual(rows.find((r) => r.id === first.id)?.ports?.length, 1, 'the running instance keeps its port');
+    const line = (await t.run(['list'])).stdout.split('\n').find((l) => new RegExp(`^${second.id}\\s+web\\b`).test(l)) ?? '';
+    assert.match(line, /\sstopped\s/);
+    assert.ok(!line.includes(`:${web}`), `no port on the stopped row: ${line}`);
+    const status = JSON.parse(readFileSync(join(t.home, 'status.json'), 'utf8')) as { apps: Row[] };
+    assert.equal(status.apps.find((r) => r.id === second.id)?.ports, undefined, 'status.json (the fast path of list)');
   });
 });

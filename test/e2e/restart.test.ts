@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, httpGet, waitFor, type ProcessJson } from '../helpers/tend.js';
 
@@ -75,6 +77,49 @@ describe('restart policy against real processes', () => {
     const waitedMs = (app.startedAt as number) - (app.lastExit?.at as number);
     assert.ok(waitedMs >= 1500, `restarted ${waitedMs} ms after the crash, before the 1.5 s delay`);
     await t.json(['stop', 'delayed']);
+  });
+
+  it('waiting-restart says when: nextRestartAt in list --json and status.json, a next restart line in describe', async () => {
+    await t.json(['start', fixture('crash-after.js'), '--name', 'later', '--restart-delay', '10m']);
+    const app = await waitFor(async () => {
+      const a = await t.app('later');
+      return a.status === 'waiting-restart' ? a : undefined;
+    }, 'waiting-restart');
+    const due = (app.lastExit?.at as number) + 600_000;
+    assert.ok(
+      app.nextRestartAt !== null && Math.abs(app.nextRestartAt - due) < 2000,
+      `nextRestartAt ${app.nextRestartAt}, crash + 10m ${due}`,
+    );
+    const d = (await t.run(['describe', 'later'])).stdout;
+    assert.match(d, new RegExp(`^next restart\\s+${new Date(app.nextRestartAt).toISOString()}`, 'm'));
+    const status = JSON.parse(readFileSync(join(t.home, 'status.json'), 'utf8')) as {
+      apps: Array<{ name: string; nextRestartAt: number | null }>;
+    };
+    assert.equal(status.apps.find((a) => a.name === 'later')?.nextRestartAt, app.nextRestartAt);
+    await t.json(['stop', 'later']);
+    assert.equal((await t.app('later')).nextRestartAt, null, 'a stopped app has no restart to come');
+  });
+
+  it('a crashing cluster instance says how it ended, why, and when it restarts (its holder reports it)', async () => {
+    await t.json(['start', fixture('crash-after.js'), '--name', 'cwait', '-i', '2', '--restart-delay', '10m']);
+    await t.json(['start', fixture('crash-after.js'), '--name', 'cgive', '-i', '1', '--max-restarts', '1']);
+    const rows = await waitFor(async () => {
+      const all = (await t.list()).filter((p) => p.name === 'cwait' || p.name === 'cgive');
+      return all.length === 3 && all.every((p) => p.status === 'waiting-restart' || p.status === 'errored') ? all : undefined;
+    }, 'every instance crashed');
+    for (const r of rows.filter((p) => p.name === 'cwait')) {
+      assert.equal(r.status, 'waiting-restart');
+      assert.equal(r.lastExit?.code, 1, `instance ${r.id}: its exit`);
+      assert.equal(r.reason, 'exited with code 1');
+      const due = (r.lastExit?.at as number) + 600_000;
+      assert.ok(r.nextRestartAt !== null && Math.abs(r.nextRestartAt - due) < 2000, `nextRestartAt ${r.nextRestartAt}, exit + 10m ${due}`);
+    }
+    const given = rows.find((p) => p.name === 'cgive');
+    assert.equal(given?.status, 'errored');
+    assert.match(given?.reason ?? '', /^exited with code 1; .*giving up$/);
+    assert.match((await t.run(['describe', 'cgive'])).stdout, /^last exit\s+code 1 at /m);
+    await t.json(['delete', 'cwait']);
+    await t.json(['delete', 'cgive']);
   });
 
   it('--wait-ready: online when the app says ready, long before listen-timeout', async () => {

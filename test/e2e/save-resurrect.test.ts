@@ -156,6 +156,25 @@ describe('save and resurrect', () => {
     }
   });
 
+  it('saves an app caught in the stop phase of a restart (its next run follows)', async () => {
+    const fresh = new TendHome();
+    try {
+      await fresh.json(['start', fixture('ignore-sigterm.js'), '--name', 'slow-stop', '--kill-signal', 'SIGTERM', '--kill-timeout', '4s']);
+      const restart = fresh.run(['restart', 'slow-stop']);
+      await waitFor(async () => ((await fresh.app('slow-stop')).status === 'stopping' ? true : undefined), 'the restart to be stopping');
+      const r = await fresh.run(['save']);
+      assert.equal(r.code, 0, r.stderr);
+      const saved = JSON.parse(readFileSync(join(fresh.home, 'dump.json'), 'utf8')) as { apps: Array<{ name: string }> };
+      assert.deepEqual(
+        saved.apps.map((a) => a.name),
+        ['slow-stop'],
+      );
+      assert.equal((await restart).code, 0);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('with nothing saved, resurrect says so and succeeds', async () => {
     const fresh = new TendHome();
     try {

@@ -129,6 +129,33 @@ describe('tend web: JSON API, /metrics and security', () => {
     assert.equal((JSON.parse(r.body) as { processes: Array<{ restarts: number }> }).processes[0]?.restarts, 1);
   });
 
+  it('refuses a target that names several apps (a namespace) as it refuses all: 400, nothing done', async () => {
+    for (const name of ['ns-a', 'ns-b']) await t.json(['start', fixture('forever.js'), '--name', name, '--namespace', 'pair']);
+    const stop = await http(web.port, '/api/processes/pair/stop', { method: 'POST', headers: auth() });
+    assert.equal(stop.status, 400, stop.body);
+    assert.match((JSON.parse(stop.body) as { error: { message: string } }).error.message, /names 2 apps \(ns-a, ns-b\)/);
+    assert.deepEqual(
+      (await t.list()).filter((p) => p.name.startsWith('ns-')).map((p) => p.status),
+      ['online', 'online'],
+      'the POST stopped nothing',
+    );
+    assert.equal((await http(web.port, '/api/processes/pair', { headers: auth() })).status, 400);
+    assert.equal((await http(web.port, '/api/processes/pair/logs', { headers: auth() })).status, 400);
+    assert.equal((await http(web.port, '/api/processes/ns-a', { headers: auth() })).status, 200, 'one app by name still works');
+    await t.json(['delete', 'pair']);
+  });
+
+  it('answers a lines parameter that is not a whole number with 400, not an empty list', async () => {
+    for (const bad of ['abc', '-5', '1e3', '2.5', '']) {
+      const r = await http(web.port, `/api/processes/lines/logs?lines=${bad}`, { headers: auth() });
+      assert.equal(r.status, 400, `lines=${bad}: ${r.body}`);
+      assert.match((JSON.parse(r.body) as { error: { message: string } }).error.message, /is not a whole number/);
+    }
+    const ok = await http(web.port, '/api/processes/lines/logs?lines=3', { headers: auth() });
+    assert.equal((JSON.parse(ok.body) as { lines: unknown[] }).lines.length, 3);
+    assert.equal((await http(web.port, '/api/processes/lines?since=yesterday', { headers: auth() })).status, 400);
+  });
+
   it('streams state changes, metrics and log lines as server-sent events', async () => {
     const res = await fetch(`${web.url}api/events?logs=lines`, { headers: auth() });
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');

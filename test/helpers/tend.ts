@@ -184,6 +184,7 @@ export interface ProcessJson {
   adopted: boolean;
   lastExit: { code: number | null; signal: string | null; at: number; forced: boolean; unknown: boolean } | null;
   reason: string | null;
+  nextRestartAt: number | null;
 }
 
 /** Spawns a long-running helper process (e.g. tmux) and remembers it. */

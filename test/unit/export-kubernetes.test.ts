@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
@@ -230,6 +230,26 @@ describe('tend export kubernetes | compose (offline, schema-checked)', () => {
     assert.equal(compose.services['migrate-db'].restart, 'no');
     assert.equal(readFileSync(join(out, '.env'), 'utf8'), "API_TOKEN='s3cr$t'\n", 'single quotes: no Compose interpolates $t in them');
     assert.equal(statSync(join(out, '.env')).mode & 0o777, 0o600);
+  });
+
+  it('says when a command line holds a URL password, which no exporter can move out of the written command', async () => {
+    const file = join(out, 'url-password.config.cjs');
+    writeFileSync(
+      file,
+      `module.exports = { apps: [{ name: 'db-tool', script: ${JSON.stringify(join(ROOT, 'test', 'fixtures', 'apps', 'forever.js'))}, args: ['--db', 'postgres://bob:s3cret@db/x'] }, { name: 'plain', script: ${JSON.stringify(join(ROOT, 'test', 'fixtures', 'apps', 'forever.js'))}, args: ['--db', 'postgres://db/x'] }] };`,
+    );
+    for (const format of ['kubernetes', 'compose']) {
+      const r = await t.run(['export', format, file, '--image', 'registry.example.com/app:1']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^tend: warning: db-tool: the container's command: its command line holds a URL password/m, format);
+      assert.doesNotMatch(r.stderr, /plain: .*URL password/, `${format}: a URL without a password is no secret`);
+    }
+    assert.equal((await t.run(['start', file])).code, 0);
+    const r = await t.run(['export', 'systemd', '--out', join(out, 'units')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}note: db-tool: db-tool\.service \(0644\): its command line holds a URL password/m);
+    assert.doesNotMatch(r.stdout, /note: plain: .*URL password/);
+    await t.run(['delete', 'all']);
   });
 
   it('refuses a missing image, a bad namespace or workdir with one line and exit 2', async () => {

@@ -95,6 +95,22 @@ describe('monit layout', () => {
     assert.match(text, /report {2}job exit 0 in \S+, next \d\d:\d\d:\d\d/);
   });
 
+  it('marks a watched app and a pty app as list does', () => {
+    const base = { status: 'online' as const, pid: 10, restarts: 0, uptimeMs: 1000, cpuPercent: 1, memoryBytes: 1048576 };
+    const text = layout(
+      view({
+        apps: [
+          { ...base, id: 0, name: 'api', watching: true },
+          { ...base, id: 1, name: 'console', pty: true },
+        ],
+      }),
+    )
+      .map(strip)
+      .join('\n');
+    assert.match(text, /^\s+0 api \(watch\)\s+online/m);
+    assert.match(text, /^\s+1 console \(pty\)\s+online/m);
+  });
+
   it('says when a filter matches nothing', () => {
     assert.match(
       layout(view({ apps: [], selected: -1, filter: 'zz' }))

@@ -60,6 +60,9 @@ function renderDetail(d: ProcessDetail, allEnv: boolean): string {
     ['pid', d.pid === null ? '-' : `${d.pid}${d.adopted ? ' (adopted from a previous daemon)' : ''}`],
     ['uptime', d.pid === null ? '-' : formatDuration(d.uptimeMs)],
     ['restarts', `${d.restarts} (unstable in a row: ${d.unstableRestarts})`],
+    ...(d.nextRestartAt === null
+      ? []
+      : [['next restart', `${new Date(d.nextRestartAt).toISOString()} (the restart delay)`] as [string, string]]),
     ['last exit', last],
     ['command', command],
     ['cwd', d.spec.cwd],

@@ -1,4 +1,5 @@
 import { formatBytes } from '../../lib/bytes.js';
+import { appLabel } from '../../protocol/app-label.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { ProcessInfo } from '../../protocol/process-info.js';
 import { isUp } from '../../protocol/status-groups.js';
@@ -17,7 +18,7 @@ export function renderProcessTable(list: ProcessInfo[], color: boolean): string 
   const withJobs = list.some((p) => p.job !== undefined);
   const rows = list.map((p) => [
     String(p.id),
-    p.name + (p.watching === true ? ' (watch)' : '') + (p.pty === true ? ' (pty)' : ''),
+    appLabel(p),
     p.namespace,
     p.status,
     p.pid === null ? '-' : String(p.pid),

@@ -2,7 +2,7 @@ import { basename, posix } from 'node:path';
 import { fieldDefault } from '../../config/schema.js';
 import { buildCommand } from '../../lib/command-line.js';
 import type { AppSpec, Dependency, HealthSpec } from '../../protocol/app-spec.js';
-import { isSecret } from '../../protocol/secrets.js';
+import { COMMAND_LINE_SECRET, execHasUrlPassword, isSecret } from '../../protocol/secrets.js';
 import { isScheduled } from '../../config/schedule.js';
 import { fiveFieldCron } from '../job-schedule.js';
 
@@ -164,6 +164,7 @@ export function containerApp(spec: AppSpec, opts: ContainerOptions, inherited: R
     if (isSecret(k, v)) secretEnv[k] = v;
     else plainEnv[k] = mapPath(v);
   }
+  if (execHasUrlPassword(e)) notes.push(`the container's command: ${COMMAND_LINE_SECRET}`);
   if (dropped > 0) notes.push(`${dropped} variable(s) inherited from this machine's environment left out (the image has its own)`);
   const port = portOf(spec, notes);
   // Proxy mode: no tend proxy in a container; the app binds the public port itself.

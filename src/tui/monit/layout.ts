@@ -2,6 +2,7 @@ import { formatBytes } from '../../lib/bytes.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { ListenPort } from '../../protocol/ports.js';
 import type { HealthStatus, JobStatus, ProcessStatus } from '../../protocol/process-info.js';
+import { appLabel } from '../../protocol/app-label.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { isUp, statusColor } from '../../protocol/status-groups.js';
 import { formatJob } from '../../protocol/job-text.js';
@@ -20,6 +21,8 @@ export interface MonitApp {
   health?: HealthStatus | null | undefined;
   ports?: ListenPort[] | undefined;
   job?: JobStatus | undefined;
+  watching?: boolean | undefined;
+  pty?: boolean | undefined;
 }
 
 export interface MonitView {
@@ -93,7 +96,7 @@ export function layout(v: MonitView): string[] {
     }
     const running = isUp(a.status);
     const cells = [
-      ` ${String(a.id).padStart(3)} ${fit(a.name, nameW)} `,
+      ` ${String(a.id).padStart(3)} ${fit(appLabel(a), nameW)} `,
       fit(a.status, 15),
       ` ${(a.cpuPercent === null ? '-' : `${a.cpuPercent.toFixed(1)}%`).padStart(6)} ${(a.memoryBytes === null ? '-' : formatBytes(a.memoryBytes)).padStart(9)} ${String(a.restarts).padStart(4)} ${(running ? formatDuration(a.uptimeMs) : '-').padStart(7)} `,
       fit(a.health ?? '-', 9),

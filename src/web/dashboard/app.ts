@@ -6,6 +6,7 @@ import type { LogRecord } from '../../protocol/logs.js';
 import type { AppMetrics } from '../../protocol/metrics.js';
 import type { ProcessDetail, ProcessInfo } from '../../protocol/process-info.js';
 import type { DaemonEvent, ProcessStateEvent } from '../../protocol/events.js';
+import { appLabel } from '../../protocol/app-label.js';
 import { formatPorts } from '../../protocol/ports.js';
 import { formatJob } from '../../protocol/job-text.js';
 import { isActive, isUp } from '../../protocol/status-groups.js';
@@ -44,7 +45,9 @@ const state: {
   stream: AbortController | null;
   charts: { cpu: Chart; mem: Chart } | null;
   held: LogRecord[] | null;
-} = { apps: new Map(), selected: null, actions: [], stream: null, charts: null, held: null };
+  /** `tend 0.1.0 · daemon 4242`, before the app count the table keeps current. */
+  daemon: string;
+} = { apps: new Map(), selected: null, actions: [], stream: null, charts: null, held: null, daemon: '' };
 
 function problem(text: string): void {
   const p = $('problem');
@@ -96,6 +99,7 @@ function renderTable(): void {
   const body = $<HTMLTableElement>('apps').tBodies[0] as HTMLTableSectionElement;
   const apps = [...state.apps.values()].sort((a, b) => a.id - b.id);
   $('empty').hidden = apps.length > 0;
+  $('daemon').textContent = state.daemon + ' · ' + apps.length + ' app(s)';
   const rows = [];
   for (const p of apps) {
     const tr = el('tr');
@@ -103,7 +107,7 @@ function renderTable(): void {
     if (state.selected === p.id) tr.className = 'selected';
     tr.append(
       el('td', 'num', p.id),
-      el('td', 'name', p.name),
+      el('td', 'name', appLabel(p)),
       el('td', 's-' + p.status, p.status),
       el('td', p.health ? 'h-' + p.health : 'muted', p.health || '-'),
       el('td', 'num', p.pid === null ? '-' : p.pid),
@@ -148,6 +152,7 @@ function renderDetail(d: ProcessDetail): void {
     fact(dl, 'cron restart', d.spec.cronRestart + (d.nextCronAt ? ' (next ' + new Date(d.nextCronAt).toLocaleString() + ')' : ''));
   if (d.lastHealthCheck) fact(dl, 'last health check', (d.lastHealthCheck.ok ? 'passed: ' : 'failed: ') + d.lastHealthCheck.message);
   if (d.reason) fact(dl, 'reason', d.reason);
+  if (d.nextRestartAt !== null) fact(dl, 'next restart', new Date(d.nextRestartAt).toLocaleString() + ' (the restart delay)');
   // The variables set for this app (not the 30+ inherited from the shell that started it).
   const own = Array.isArray(d.spec.userEnv) ? new Set(d.spec.userEnv) : null;
   const env = Object.entries(d.spec.env)
@@ -258,6 +263,13 @@ async function select(id: number): Promise<void> {
   }
 }
 
+/** The selected app was deleted: its details, and buttons that would act on nothing, go (its log lines stop coming). */
+function unselect(): void {
+  state.selected = null;
+  $('detail').hidden = true;
+  $('logs').replaceChildren();
+}
+
 // --- the live stream (server-sent events read with fetch, so the token stays in a header) ---
 function onMetrics(data: MetricsEvent): void {
   for (const m of data.apps) {
@@ -280,13 +292,16 @@ function onMetrics(data: MetricsEvent): void {
 function onEvent(name: string, data: unknown): void {
   if (name === 'processes') {
     state.apps = new Map((data as ProcessInfo[]).map((p) => [p.id, p]));
+    if (state.selected !== null && !state.apps.has(state.selected)) unselect();
     renderTable();
   } else if (name === 'process:state') {
     const e = data as ProcessStateEvent;
     if (e.deleted) state.apps.delete(e.info.id);
     else state.apps.set(e.info.id, e.info);
     renderTable();
-    if (e.info.id === state.selected && !e.deleted) loadDetail(state.selected).catch(() => undefined);
+    if (e.info.id !== state.selected) return;
+    if (!e.deleted) loadDetail(state.selected).catch(() => undefined);
+    else unselect();
   } else if (name === 'metrics') {
     onMetrics(data as MetricsEvent);
   } else if (name === 'log:line') {
@@ -361,12 +376,13 @@ async function start(): Promise<void> {
     const info = await api<Overview>('/api/processes');
     state.actions = info.actions;
     $('host').textContent = info.system.hostname;
-    $('daemon').textContent = 'tend ' + info.daemon.version + ' · daemon ' + info.daemon.pid + ' · ' + info.processes.length + ' app(s)';
+    state.daemon = 'tend ' + info.daemon.version + ' · daemon ' + info.daemon.pid;
     state.apps = new Map(info.processes.map((p) => [p.id, p]));
     renderTable();
     const first = info.processes[0];
-    if (state.selected !== null && state.apps.has(state.selected)) await loadDetail(state.selected);
-    else if (state.selected === null && first !== undefined) return select(first.id);
+    if (state.selected !== null && !state.apps.has(state.selected)) unselect();
+    if (state.selected !== null) await loadDetail(state.selected);
+    else if (first !== undefined) return select(first.id);
     connect();
   } catch (err) {
     if ((err as Error).message === 'unauthorized') return;
@@ -380,6 +396,7 @@ async function start(): Promise<void> {
 // Read-only figures for tests and the curious (the charts' point counts).
 (window as unknown as { tendDashboard: unknown }).tendDashboard = {
   chartPoints: () => (state.charts === null ? { cpu: 0, mem: 0 } : { cpu: state.charts.cpu.count, mem: state.charts.mem.count }),
+  chartRange: () => (state.charts === null ? null : state.charts.cpu.range),
 };
 
 if (!token) problem('No token: open the URL that `tend web` prints (it ends with #token=…).');

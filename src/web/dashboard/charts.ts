@@ -5,11 +5,25 @@ import type UPlot from 'uplot';
 declare const uPlot: typeof UPlot;
 
 const MAX_POINTS = 600;
+/** The window an app with no sample yet (stopped, crashed at once) is drawn over: the last 10 minutes, in seconds. */
+const EMPTY_WINDOW_S = 600;
+
+/**
+ * The time axis: the samples' span, or for none (or one) the minutes up to now. uPlot's own
+ * guess for no data is years away from today, which reads as dates the app never lived.
+ */
+function timeRange(_u: UPlot, min: number | null, max: number | null): UPlot.Range.MinMax {
+  if (min !== null && max !== null && Number.isFinite(min) && Number.isFinite(max) && max > min) return [min, max];
+  const end = max !== null && Number.isFinite(max) ? max : Date.now() / 1000;
+  return [end - EMPTY_WINDOW_S, end];
+}
 
 export interface Chart {
   set(points: Array<[number, number]>): void;
   push(t: number, v: number): void;
   readonly count: number;
+  /** The time axis as drawn (seconds), for tests. */
+  readonly range: [number, number] | null;
   resize(): void;
 }
 
@@ -19,7 +33,10 @@ export function makeChart(el: HTMLElement, label: string, color: string, fmt: 'p
     height: 150,
     legend: { show: false },
     cursor: { show: true, drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, fmt === 'pct' ? 5 : 16)] } },
+    scales: {
+      x: { time: true, range: timeRange as UPlot.Range.Function },
+      y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, fmt === 'pct' ? 5 : 16)] },
+    },
     axes: [
       { stroke: '#8591a0', grid: { stroke: '#262c35' }, ticks: { stroke: '#262c35' } },
       { stroke: '#8591a0', grid: { stroke: '#262c35' }, ticks: { stroke: '#262c35' }, size: 48 },
@@ -45,6 +62,10 @@ export function makeChart(el: HTMLElement, label: string, color: string, fmt: 'p
     },
     get count() {
       return data[0].length;
+    },
+    get range(): [number, number] | null {
+      const x = plot.scales.x;
+      return x?.min == null || x.max == null ? null : [x.min, x.max];
     },
     resize() {
       plot.setSize({ width: el.clientWidth || 300, height: 150 });
