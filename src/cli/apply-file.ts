@@ -103,6 +103,7 @@ const PLAN_WORDS: Record<PlanStep['action'], string> = {
   started: 'start',
   restarted: 'restart',
   reloaded: 'reload',
+  updated: 'update, not run (a scheduled job)',
   unchanged: 'unchanged',
   deleted: 'stop and delete',
 };
@@ -123,8 +124,7 @@ function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; mess
               : s.action === 'created'
                 ? ' (new)'
                 : '';
-      const word = s.action === 'unchanged' && s.changed.length > 0 ? 'update, not run (a scheduled job)' : PLAN_WORDS[s.action];
-      ctx.out(`${s.name}: ${word}${why}`);
+      ctx.out(`${s.name}: ${PLAN_WORDS[s.action]}${why}`);
     }
     ctx.out('dry run: nothing was changed');
   }

@@ -12,7 +12,11 @@ export type Target = string | number;
 export type ApplyMode = 'apply' | 'start' | 'restart' | 'reload';
 export const APPLY_MODES: readonly ApplyMode[] = ['apply', 'start', 'restart', 'reload'];
 /** What `process.apply` did to the app. */
-export type ApplyAction = 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged';
+/**
+ * What a verb of a file did to an app: `updated` = it took the file's new settings and nothing
+ * ran (a scheduled job, which runs at its next time); `unchanged` = its settings were the file's.
+ */
+export type ApplyAction = 'created' | 'started' | 'restarted' | 'reloaded' | 'updated' | 'unchanged';
 /** One app of `apply --dry-run`: what would happen and which settings (config keys, `env.NAME`) changed. */
 export interface PlanStep {
   name: string;

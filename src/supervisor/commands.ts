@@ -172,7 +172,9 @@ export class AppCommands {
     const existing = findByName(this.ctx.apps.values(), spec.name);
     if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
     let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
-    if (action !== 'unchanged') {
+    // Nothing runs: the app only takes the file's spec (see act).
+    if (action === 'unchanged' || action === 'updated') action = await this.act(existing, spec, action, parallel);
+    else {
       // Recorded as what the app must go through, so the next daemon finishes that (a running
       // app of `start <file>` is restarted, not merely found running).
       const verb = action === 'restarted' ? 'restart' : action === 'reloaded' ? 'reload' : 'start';
@@ -201,12 +203,16 @@ export class AppCommands {
    */
   private async act(h: ProcessHandle, spec: AppSpec, decided: ApplyStep, parallel: number): Promise<ApplyStep> {
     const step = decided === 'reloaded' ? await this.ctx.reloads().reload(h, spec, parallel) : decided;
-    // Unchanged, but applied from another file now: remember it (for `apply --prune`).
-    if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
-      this.respec(h, spec);
-      this.ctx.changed(h);
+    if (step === 'unchanged' || step === 'updated') {
+      // Applied from another file now (remembered for `apply --prune`), or a scheduled job's new
+      // settings (its next run uses them): the spec is taken, on disk before the answer.
+      if (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec)) {
+        this.respec(h, spec);
+        this.ctx.changed(h);
+        await this.answer([h]);
+      }
+      return step;
     }
-    if (step === 'unchanged') return step;
     if (step === 'started') await checkPortsFree(poolAddresses(spec));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);
