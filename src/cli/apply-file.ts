@@ -16,6 +16,8 @@ interface Outcome {
   name: string;
   action: ApplyAction | 'deleted' | 'failed';
   process?: ProcessInfo;
+  /** Its list rows: one per instance of a cluster app. */
+  rows?: ProcessInfo[];
   error?: string;
 }
 
@@ -61,7 +63,8 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
   // In file order: what was done to each app, or why it failed.
   const outcomes: Outcome[] = [];
   for (const [i, s] of settled.entries()) {
-    if (s.status === 'fulfilled') outcomes.push({ name: s.value.process.name, action: s.value.action, process: s.value.process });
+    if (s.status === 'fulfilled')
+      outcomes.push({ name: s.value.process.name, action: s.value.action, process: s.value.process, rows: s.value.rows });
     // Not about one app (the daemon went away, a usage error): the whole command fails with it.
     else if (!isTendError(s.reason) || s.reason.exitCode !== 1) throw s.reason;
     else outcomes.push({ name: loaded.apps[i]?.name ?? '?', action: 'failed', error: `${FAILED_AS[mode]}: ${s.reason.message}` });
@@ -77,7 +80,7 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
       outcomes.push({ name: g.name, action: 'deleted' });
     }
   }
-  const done = outcomes.flatMap((o) => (o.process === undefined ? [] : [o.process]));
+  const done = outcomes.flatMap((o) => o.rows ?? []);
   if (values.json === true) {
     ctx.out(
       JSON.stringify(

@@ -1,5 +1,5 @@
 import { TendError } from '../errors.js';
-import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
+import type { ApplyAction, ApplyMode, ApplyResult, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
 import type { ProcessHandle } from './process-handle.js';
@@ -52,6 +52,8 @@ export interface CommandContext {
 /** A start answers once the app is ready: wait_ready apps, and pooled apps (all instances ready). */
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isPooled(spec);
 const runsAtCreation = (spec: AppSpec): boolean => !isScheduled(spec) || spec.runAtStart === true;
+/** An app's rows (one per instance) as `process.apply` answers them. */
+const applied = (action: ApplyAction, rows: ProcessInfo[]): ApplyResult => ({ action, process: rows[0] as ProcessInfo, rows });
 /** What applyStep and the plan read of an app. */
 export const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.pool?.running === true });
 
@@ -168,9 +170,9 @@ export class AppCommands {
   }
 
   /** One app of a config file, with the verb the user typed (see applyStep): what was done to it. */
-  async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
+  async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<ApplyResult> {
     const existing = findByName(this.ctx.apps.values(), spec.name);
-    if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
+    if (existing === undefined) return applied('created', await this.start(spec));
     let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
     // Nothing runs: the app only takes the file's spec (see act).
     if (action === 'unchanged' || action === 'updated') action = await this.act(existing, spec, action, parallel);
@@ -185,7 +187,8 @@ export class AppCommands {
         existing.finished();
       }
     }
-    return { action, process: this.rows([existing])[0] ?? existing.info() };
+    const rows = this.rows([existing]);
+    return applied(action, rows.length > 0 ? rows : [existing.info()]);
   }
 
   plan(specs: AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
