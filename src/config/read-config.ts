@@ -113,11 +113,15 @@ async function importConfig(file: string, label: string): Promise<unknown> {
 
 // The two module-system mix-ups PM2 users meet when a project turns ESM, and what to do.
 function loadHint(message: string, label: string): string {
+  // The file's own name with the other extension: `api.config.mjs` → `api.config.cjs`.
+  const renamed = (ext: string): string => basename(label).replace(/\.(c|m)?js$/, ext);
   if (/(module|exports|require) is not defined in ES module scope/.test(message)) {
-    return 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.';
+    const why = label.endsWith('.mjs') ? 'its name ends in .mjs' : 'package.json has "type": "module"';
+    return `This file is an ES module (${why}): write \`export default { apps: [...] }\`, or rename it to ${renamed('.cjs')}.`;
   }
   if (/Unexpected token 'export'|Cannot use import statement outside a module/.test(message)) {
-    return 'This file uses ES module syntax in a CommonJS package: rename it to ecosystem.config.mjs, or use `module.exports = { apps: [...] }`.';
+    const where = label.endsWith('.cjs') ? 'a .cjs file' : 'a CommonJS package';
+    return `This file uses ES module syntax in ${where}: rename it to ${renamed('.mjs')}, or use \`module.exports = { apps: [...] }\`.`;
   }
   return `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
 }

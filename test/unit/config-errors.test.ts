@@ -129,6 +129,19 @@ describe('validation errors name the file, the app, the field, what was expected
     });
   });
 
+  it('module.exports in a .mjs file, export in a .cjs file: the hint names the file and why', async () => {
+    await expectError('api.config.mjs', ecosystem(`{ script: 'server.js' }`), {
+      code: 'E_CONFIG_INVALID',
+      message: [/threw while loading: module is not defined/],
+      hint: /^This file is an ES module \(its name ends in \.mjs\): .*rename it to api\.config\.cjs\.$/,
+    });
+    await expectError('api.config.cjs', `export default { apps: [{ script: 'server.js' }] };`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/threw while loading/],
+      hint: /^This file uses ES module syntax in a \.cjs file: rename it to api\.config\.mjs,/,
+    });
+  });
+
   it('a config that exports nothing', async () => {
     await expectError('e10.config.js', `const apps = [];`, { code: 'E_CONFIG_INVALID', message: [/^e10\.config\.js exports nothing/] });
     await expectError('e10b.config.mjs', `const x = 1;`, { code: 'E_CONFIG_INVALID', message: [/exports nothing/] });
