@@ -93,6 +93,7 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
     if (done.length > 0) ctx.out(renderProcessTable(done, ctx.isTTY));
     // `web: reloaded, worker: restarted, broken: failed`
     ctx.out(outcomes.map((o) => `${o.name}: ${o.action}`).join(', '));
+    noteReloads(done, ctx);
     noteNoReady(done, ctx);
   }
   // On stderr in both modes: --json output stays parseable and the reason is still seen.
@@ -133,6 +134,11 @@ function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; mess
   }
   for (const f of failed) ctx.err(`tend: ${f.name} would not start: ${f.message}`);
   return failed.length > 0 ? 1 : 0;
+}
+
+/** A reload that restarted an app says why: `sh: restarted instead of reloaded without downtime: …`. */
+export function noteReloads(rows: ProcessInfo[], ctx: CliContext): void {
+  for (const r of rows) if (r.reloadNote !== undefined) ctx.out(`${r.name}: ${r.reloadNote}`);
 }
 
 /** `--wait-ready` apps that are online only because listen_timeout passed: say so. */

@@ -173,7 +173,9 @@ export class AppCommands {
   async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<ApplyResult> {
     const existing = findByName(this.ctx.apps.values(), spec.name);
     if (existing === undefined) return applied('created', await this.start(spec));
-    let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
+    const reloads = this.ctx.reloads();
+    let action: ApplyAction =
+      mode === 'reload' ? reloads.step(existing, applyStep(nowOf(existing), spec, mode), spec) : applyStep(nowOf(existing), spec, mode);
     // Nothing runs: the app only takes the file's spec (see act).
     if (action === 'unchanged' || action === 'updated') action = await this.act(existing, spec, action, parallel);
     else {
@@ -187,7 +189,8 @@ export class AppCommands {
         existing.finished();
       }
     }
-    const rows = this.rows([existing]);
+    // A reload's restart says why it was not a reload (see AppReloads.step).
+    const rows = reloads.annotate(this.rows([existing]));
     return applied(action, rows.length > 0 ? rows : [existing.info()]);
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TendHome, fixture, freePort, httpGet, waitFor } from '../helpers/tend.js';
 
-type Acted = { name: string; action: string; pid: number | null };
+type Acted = { name: string; action: string; pid: number | null; reloadNote?: string };
 
 // A Procfile deploy: the formation and the base port given to `start` are given again to every
 // verb of the file, or the apps would move to foreman's defaults (one of each, PORT 5000).
@@ -42,10 +42,12 @@ describe('Procfile: every verb of the file takes --formation and --port', () => 
     assert.equal(r.code, 0, r.stderr);
     const acted = JSON.parse(r.stdout) as Acted[];
     t.remember(acted);
-    // A Procfile's command runs through the shell: not a Node app that hands its socket over.
+    // A Procfile's command runs through the shell: not a Node app that hands its socket over; said.
     assert.deepEqual(
-      acted.map((a) => `${a.name}: ${a.action}`),
-      ['web.1: restarted', 'web.2: restarted'],
+      acted.map((a) => `${a.name}: ${a.action}: ${a.reloadNote}`),
+      [1, 2].map(
+        (i) => `web.${i}: restarted: restarted instead of reloaded without downtime: not a cluster, --listen or fork-mode Node.js app`,
+      ),
     );
     // Still on their own ports, served by the new processes.
     await waitFor(async () => (await serving())?.every((a, i) => a !== old[i]), 'both ports served by new processes');

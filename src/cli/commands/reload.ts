@@ -1,6 +1,6 @@
 import { usageError } from '../../errors.js';
 import type { ProcessInfo } from '../../protocol/process-info.js';
-import { applyFile } from '../apply-file.js';
+import { applyFile, noteReloads } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { applyEnvChange, envChange } from '../env-change.js';
@@ -73,7 +73,7 @@ Notes
       results.push(...(await client.call('process.reload', parallel === undefined ? { target } : { target, parallel })));
     requireAppsForAll(results.length, positionals, 'reload');
     ctx.out(values.json === true ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
-    if (values.json !== true) for (const r of results) if (r.reloadNote !== undefined) ctx.out(`${r.name}: ${r.reloadNote}`);
+    if (values.json !== true) noteReloads(results, ctx);
     return 0;
   },
 };
