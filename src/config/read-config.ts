@@ -1,5 +1,6 @@
 import { basename, extname, join } from 'node:path';
 import { TendError } from '../errors.js';
+import { formatBytes } from '../lib/bytes.js';
 import { evaluateConfigCode, type ConfigCodeFailure } from './config-code.js';
 
 export type ConfigFormat = 'js' | 'json' | 'yaml' | 'procfile';
@@ -85,11 +86,29 @@ async function evaluateJsonExpression(text: string, file: string): Promise<unkno
   }
 }
 
-/** The file's text; a missing file is a config error (naming `label`), not a crash. */
+/** The largest config file read: a 5,000-app file is 0.2 MB; past this it is most likely data. */
+const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The file's text; a missing file is a config error (naming `label`), not a crash. Only a regular
+ * file of at most MAX_CONFIG_BYTES is read: a FIFO would block forever, /dev/zero never end, and
+ * a 2 GB `data.json` started by mistake would fill the CLI's memory.
+ */
 export async function readConfigText(file: string, label = file): Promise<string> {
+  const fs = await import('node:fs/promises');
   try {
-    return await (await import('node:fs/promises')).readFile(file, 'utf8');
+    const st = await fs.stat(file);
+    if (!st.isFile() && !st.isDirectory())
+      throw configError(label, 'is not a regular file', 'Name the config file itself, e.g. `tend start ./ecosystem.config.js`.');
+    if (st.size > MAX_CONFIG_BYTES)
+      throw configError(
+        label,
+        `is ${formatBytes(st.size)}, more than a config file's ${formatBytes(MAX_CONFIG_BYTES)}`,
+        'Is it a config file? Name the ecosystem file, tend.config.* or Procfile to start.',
+      );
+    return await fs.readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof TendError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw configError(label, 'does not exist', 'Check the path (relative paths are resolved from the current directory).', err);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { truncateSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.js';
 import { normalizeApp } from '../../src/config/normalize.js';
@@ -139,6 +141,25 @@ describe('validation errors name the file, the app, the field, what was expected
       code: 'E_CONFIG_INVALID',
       message: [/threw while loading/],
       hint: /^This file uses ES module syntax in a \.cjs file: rename it to api\.config\.mjs,/,
+    });
+  });
+
+  it('a FIFO or a file too big to be a config is refused before it is read', { timeout: 10_000 }, async () => {
+    const fifo = project.path('pipe.config.json');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(loadConfigFile(fifo, { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'E_CONFIG_INVALID');
+      assert.match(err.message, /pipe\.config\.json is not a regular file$/);
+      return true;
+    });
+    // Sparse: 11 MB on paper, nothing on disk.
+    const big = project.write({ 'data.json': '{"apps": []}' });
+    truncateSync(big, 11 * 1024 * 1024);
+    await assert.rejects(loadConfigFile(big, { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string; hint?: string }) => {
+      assert.equal(err.code, 'E_CONFIG_INVALID');
+      assert.match(err.message, /data\.json is 11\.0MB, more than a config file's 10\.0MB$/);
+      assert.match(err.hint ?? '', /Is it a config file\?/);
+      return true;
     });
   });
 
