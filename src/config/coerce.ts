@@ -1,4 +1,5 @@
 import { invalidValue } from '../errors.js';
+import { MAX_INSTANCES } from '../protocol/app-spec.js';
 import { parseBytes } from '../lib/bytes.js';
 import { parseDuration } from '../lib/duration.js';
 import { parseSignal } from '../lib/signals.js';
@@ -90,6 +91,6 @@ function coerceEnv(key: string, value: unknown): Record<string, string> {
 function coerceInstances(key: string, value: unknown): number | 'max' {
   if (value === 'max') return 'max';
   const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n === 'number' && Number.isInteger(n)) return n;
-  throw invalidValue(key, 'a whole number or `max`', value);
+  if (typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= MAX_INSTANCES) return n;
+  throw invalidValue(key, `a whole number (at most ${MAX_INSTANCES}) or \`max\``, value);
 }

@@ -163,6 +163,19 @@ describe('validation errors name the file, the app, the field, what was expected
     });
   });
 
+  it('instances past 1024 (a typo for 4, a huge string) are refused before anything forks', async () => {
+    for (const value of ['40000', '"9999999999999999999"', '-5000']) {
+      await expectError(
+        'many.config.json',
+        `{"apps": [{"name": "w", "script": "server.js", "exec_mode": "cluster", "instances": ${value}}]}`,
+        {
+          code: 'E_INVALID_VALUE',
+          message: [/Expected `instances` to be a whole number \(at most 1024\) or `max`/],
+        },
+      );
+    }
+  });
+
   it('a config that exports nothing', async () => {
     await expectError('e10.config.js', `const apps = [];`, { code: 'E_CONFIG_INVALID', message: [/^e10\.config\.js exports nothing/] });
     await expectError('e10b.config.mjs', `const x = 1;`, { code: 'E_CONFIG_INVALID', message: [/exports nothing/] });
