@@ -9,6 +9,9 @@ import { coerceCron } from './cron.js';
 import { coerceHealth } from './health-spec.js';
 import { coerceDependsOn, coerceHooks } from './orchestration.js';
 
+/** Durations waited with setLongTimeout, so longer than a timer holds (months are fine). */
+const LONG_TIMERS = new Set(['max_age', 'max_age_jitter', 'schedule_interval']);
+
 /**
  * Coerces one value to its field's type, once ("false" → false, "1.5s" → 1500): ecosystem files
  * and CLI flags (always strings) go through the same door, so nothing downstream re-parses.
@@ -30,7 +33,7 @@ export function coerceField(field: FieldDef, value: unknown, key = field.key): u
       throw invalidValue(key, 'a non-negative whole number', value);
     }
     case 'duration':
-      return parseDuration(value, key);
+      return parseDuration(value, key, LONG_TIMERS.has(field.key) ? Infinity : undefined);
     case 'size':
       return parseBytes(value, key);
     case 'signal':

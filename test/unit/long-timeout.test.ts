@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { coerceField } from '../../src/config/coerce.js';
+import { coerceHealth } from '../../src/config/health-spec.js';
+import { findField } from '../../src/config/schema.js';
 import { setLongTimeout } from '../../src/lib/long-timeout.js';
 import { MaxAges } from '../../src/limits/max-age.js';
 import { waitFor } from '../helpers/tend.js';
@@ -31,5 +34,22 @@ describe('timers longer than 24.8 days', () => {
     assert.deepEqual(fired, [2]);
     assert.ok((ages.next(1) ?? 0) > Date.now() + DAYS_30 - 60_000, 'the 30-day run is still due in 30 days');
     ages.close();
+  });
+});
+
+describe('durations a timer cannot hold', () => {
+  it('kill_timeout, restart_delay, a health interval past 24.8 days are refused; max_age and schedule_interval are not', () => {
+    for (const [key, value] of [
+      ['kill_timeout', '30d'],
+      ['restart_delay', '25d'],
+      ['listen_timeout', 9_999_999_999],
+    ] as const) {
+      const field = findField(key);
+      assert.ok(field !== undefined);
+      assert.throws(() => coerceField(field, value), /Expected `\w+` to be a duration of at most 24d/, key);
+    }
+    assert.throws(() => coerceHealth('health', { http: 'http://127.0.0.1:1/', interval: '30d' }), /health\.interval/);
+    for (const key of ['max_age', 'schedule_interval'])
+      assert.equal(coerceField(findField(key) as NonNullable<ReturnType<typeof findField>>, '30d'), DAYS_30, key);
   });
 });
