@@ -16,6 +16,8 @@ interface Outcome {
   name: string;
   action: ApplyAction | 'deleted' | 'failed';
   process?: ProcessInfo;
+  /** Its list rows: one per instance of a cluster app. */
+  rows?: ProcessInfo[];
   error?: string;
 }
 
@@ -61,7 +63,8 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
   // In file order: what was done to each app, or why it failed.
   const outcomes: Outcome[] = [];
   for (const [i, s] of settled.entries()) {
-    if (s.status === 'fulfilled') outcomes.push({ name: s.value.process.name, action: s.value.action, process: s.value.process });
+    if (s.status === 'fulfilled')
+      outcomes.push({ name: s.value.process.name, action: s.value.action, process: s.value.process, rows: s.value.rows });
     // Not about one app (the daemon went away, a usage error): the whole command fails with it.
     else if (!isTendError(s.reason) || s.reason.exitCode !== 1) throw s.reason;
     else outcomes.push({ name: loaded.apps[i]?.name ?? '?', action: 'failed', error: `${FAILED_AS[mode]}: ${s.reason.message}` });
@@ -77,7 +80,7 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
       outcomes.push({ name: g.name, action: 'deleted' });
     }
   }
-  const done = outcomes.flatMap((o) => (o.process === undefined ? [] : [o.process]));
+  const done = outcomes.flatMap((o) => o.rows ?? []);
   if (values.json === true) {
     ctx.out(
       JSON.stringify(
@@ -90,6 +93,7 @@ export async function applyFile(file: string, values: FileVerbFlags, ctx: CliCon
     if (done.length > 0) ctx.out(renderProcessTable(done, ctx.isTTY));
     // `web: reloaded, worker: restarted, broken: failed`
     ctx.out(outcomes.map((o) => `${o.name}: ${o.action}`).join(', '));
+    noteReloads(done, ctx);
     noteNoReady(done, ctx);
   }
   // On stderr in both modes: --json output stays parseable and the reason is still seen.
@@ -103,6 +107,7 @@ const PLAN_WORDS: Record<PlanStep['action'], string> = {
   started: 'start',
   restarted: 'restart',
   reloaded: 'reload',
+  updated: 'update, not run (a scheduled job)',
   unchanged: 'unchanged',
   deleted: 'stop and delete',
 };
@@ -123,13 +128,17 @@ function printPlan(steps: PlanStep[], failed: ReadonlyArray<{ name: string; mess
               : s.action === 'created'
                 ? ' (new)'
                 : '';
-      const word = s.action === 'unchanged' && s.changed.length > 0 ? 'update, not run (a scheduled job)' : PLAN_WORDS[s.action];
-      ctx.out(`${s.name}: ${word}${why}`);
+      ctx.out(`${s.name}: ${PLAN_WORDS[s.action]}${why}`);
     }
     ctx.out('dry run: nothing was changed');
   }
   for (const f of failed) ctx.err(`tend: ${f.name} would not start: ${f.message}`);
   return failed.length > 0 ? 1 : 0;
+}
+
+/** A reload that restarted an app says why: `sh: restarted instead of reloaded without downtime: …`. */
+export function noteReloads(rows: ProcessInfo[], ctx: CliContext): void {
+  for (const r of rows) if (r.reloadNote !== undefined) ctx.out(`${r.name}: ${r.reloadNote}`);
 }
 
 /** `--wait-ready` apps that are online only because listen_timeout passed: say so. */

@@ -60,8 +60,9 @@ export async function applyEnvChange(
     const userSet = Object.fromEntries(Object.entries(spec.env).filter(([k]) => userKeys.has(k)));
     const env = change.updateEnv ? { ...spec.env, ...inheritableEnv(ctx.env), ...userSet, ...change.set } : { ...spec.env, ...change.set };
     const next: AppSpec = { ...spec, env, userEnv: [...userKeys] };
+    // Every row of the app: one per instance of a cluster app.
     results.push(
-      (await client.call('process.apply', parallel === undefined ? { spec: next, mode } : { spec: next, mode, parallel })).process,
+      ...(await client.call('process.apply', parallel === undefined ? { spec: next, mode } : { spec: next, mode, parallel })).rows,
     );
   }
   ctx.out(json ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));

@@ -1,4 +1,5 @@
 import { invalidValue } from '../errors.js';
+import { MAX_INSTANCES } from '../protocol/app-spec.js';
 import { parseBytes } from '../lib/bytes.js';
 import { parseDuration } from '../lib/duration.js';
 import { parseSignal } from '../lib/signals.js';
@@ -7,6 +8,9 @@ import type { FieldDef } from './schema.js';
 import { coerceCron } from './cron.js';
 import { coerceHealth } from './health-spec.js';
 import { coerceDependsOn, coerceHooks } from './orchestration.js';
+
+/** Durations waited with setLongTimeout, so longer than a timer holds (months are fine). */
+const LONG_TIMERS = new Set(['max_age', 'max_age_jitter', 'schedule_interval']);
 
 /**
  * Coerces one value to its field's type, once ("false" → false, "1.5s" → 1500): ecosystem files
@@ -29,7 +33,7 @@ export function coerceField(field: FieldDef, value: unknown, key = field.key): u
       throw invalidValue(key, 'a non-negative whole number', value);
     }
     case 'duration':
-      return parseDuration(value, key);
+      return parseDuration(value, key, LONG_TIMERS.has(field.key) ? Infinity : undefined);
     case 'size':
       return parseBytes(value, key);
     case 'signal':
@@ -90,6 +94,6 @@ function coerceEnv(key: string, value: unknown): Record<string, string> {
 function coerceInstances(key: string, value: unknown): number | 'max' {
   if (value === 'max') return 'max';
   const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n === 'number' && Number.isInteger(n)) return n;
-  throw invalidValue(key, 'a whole number or `max`', value);
+  if (typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= MAX_INSTANCES) return n;
+  throw invalidValue(key, `a whole number (at most ${MAX_INSTANCES}) or \`max\``, value);
 }

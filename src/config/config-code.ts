@@ -91,8 +91,9 @@ export async function evaluateConfigCode(file: string, timeoutMs = configTimeout
             hint: 'A config gives `{ apps: [{ name, script, … }] }`, not a function that returns it.',
           },
         });
-      if (reply.kind === 'not-json') return finish({ failure: { what: `exports a value that is not plain data: ${reply.message}` } });
-      finish({ failure: { what: `threw while loading: ${firstLine(reply.message)}`, thrown: reply.message } });
+      // One line either way (a circular structure's message has three); a throw keeps its whole message for the hint.
+      const what = reply.kind === 'not-json' ? 'exports a value that is not plain data' : 'threw while loading';
+      finish({ failure: { what: `${what}: ${firstLine(reply.message)}`, ...(reply.kind === 'threw' ? { thrown: reply.message } : {}) } });
     };
     const limitTimer = setTimeout(() => {
       killGroup(child.pid);

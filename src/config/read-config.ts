@@ -1,5 +1,6 @@
 import { basename, extname, join } from 'node:path';
 import { TendError } from '../errors.js';
+import { formatBytes } from '../lib/bytes.js';
 import { evaluateConfigCode, type ConfigCodeFailure } from './config-code.js';
 
 export type ConfigFormat = 'js' | 'json' | 'yaml' | 'procfile';
@@ -85,11 +86,29 @@ async function evaluateJsonExpression(text: string, file: string): Promise<unkno
   }
 }
 
-/** The file's text; a missing file is a config error (naming `label`), not a crash. */
+/** The largest config file read: a 5,000-app file is 0.2 MB; past this it is most likely data. */
+const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The file's text; a missing file is a config error (naming `label`), not a crash. Only a regular
+ * file of at most MAX_CONFIG_BYTES is read: a FIFO would block forever, /dev/zero never end, and
+ * a 2 GB `data.json` started by mistake would fill the CLI's memory.
+ */
 export async function readConfigText(file: string, label = file): Promise<string> {
+  const fs = await import('node:fs/promises');
   try {
-    return await (await import('node:fs/promises')).readFile(file, 'utf8');
+    const st = await fs.stat(file);
+    if (!st.isFile() && !st.isDirectory())
+      throw configError(label, 'is not a regular file', 'Name the config file itself, e.g. `tend start ./ecosystem.config.js`.');
+    if (st.size > MAX_CONFIG_BYTES)
+      throw configError(
+        label,
+        `is ${formatBytes(st.size)}, more than a config file's ${formatBytes(MAX_CONFIG_BYTES)}`,
+        'Is it a config file? Name the ecosystem file, tend.config.* or Procfile to start.',
+      );
+    return await fs.readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof TendError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw configError(label, 'does not exist', 'Check the path (relative paths are resolved from the current directory).', err);
@@ -113,11 +132,15 @@ async function importConfig(file: string, label: string): Promise<unknown> {
 
 // The two module-system mix-ups PM2 users meet when a project turns ESM, and what to do.
 function loadHint(message: string, label: string): string {
+  // The file's own name with the other extension: `api.config.mjs` → `api.config.cjs`.
+  const renamed = (ext: string): string => basename(label).replace(/\.(c|m)?js$/, ext);
   if (/(module|exports|require) is not defined in ES module scope/.test(message)) {
-    return 'This file is an ES module (package.json has "type": "module"): write `export default { apps: [...] }`, or rename it to ecosystem.config.cjs.';
+    const why = label.endsWith('.mjs') ? 'its name ends in .mjs' : 'package.json has "type": "module"';
+    return `This file is an ES module (${why}): write \`export default { apps: [...] }\`, or rename it to ${renamed('.cjs')}.`;
   }
   if (/Unexpected token 'export'|Cannot use import statement outside a module/.test(message)) {
-    return 'This file uses ES module syntax in a CommonJS package: rename it to ecosystem.config.mjs, or use `module.exports = { apps: [...] }`.';
+    const where = label.endsWith('.cjs') ? 'a .cjs file' : 'a CommonJS package';
+    return `This file uses ES module syntax in ${where}: rename it to ${renamed('.mjs')}, or use \`module.exports = { apps: [...] }\`.`;
   }
   return `The error comes from the config file itself; \`node ${label}\` shows it with its stack.`;
 }

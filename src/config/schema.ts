@@ -8,7 +8,7 @@
  * (accepted, warned about) or ignored on purpose (accepted, warned about, with the reason).
  */
 
-import { MIN_READY_DEFAULT_MS } from '../protocol/app-spec.js';
+import { MAX_INSTANCES, MIN_READY_DEFAULT_MS } from '../protocol/app-spec.js';
 
 export type FieldType =
   | 'string'
@@ -111,7 +111,7 @@ export const APP_FIELDS: readonly FieldDef[] = [
   d({ key: 'listen_timeout', type: 'duration', default: 3000, unit: 'ms', description: 'How long a new process may take to be ready (wait_ready, or listening in cluster mode): a start then counts it online anyway, a reload rolls back.', cli: true }),
   d({ key: 'min_ready', type: 'duration', default: MIN_READY_DEFAULT_MS, unit: 'ms', description: 'Reload of a cluster, `listen` or `proxy` app: how long a new process must stay up after it is ready before the old one is retired (Kubernetes\' minReadySeconds). If it exits within that time, the reload rolls back: the old processes keep serving and `tend reload` exits 1.', tendOnly: true, cli: true }),
   // Cluster and socket activation
-  d({ key: 'instances', type: 'instances', default: 1, description: 'Number of processes: a count, `max` or `0` (one per CPU), `-1` (CPUs minus one). More than one runs the app in cluster mode (Node) or needs `listen` or `proxy` (any language).', cli: true }),
+  d({ key: 'instances', type: 'instances', default: 1, description: `Number of processes: a count, \`max\` or \`0\` (one per CPU), \`-1\` (CPUs minus one); at most ${MAX_INSTANCES}. More than one runs the app in cluster mode (Node) or needs \`listen\` or \`proxy\` (any language).`, cli: true }),
   d({ key: 'exec_mode', type: 'enum', values: ['fork', 'cluster', 'fork_mode', 'cluster_mode'], default: 'fork', description: '`cluster`: a small per-app primary process runs the workers through node:cluster, sharing their ports, and `tend reload` replaces them one at a time.', cli: true }),
   d({ key: 'instance_var', type: 'string', default: 'NODE_APP_INSTANCE', description: 'Name of the variable holding the instance number (0, 1, …).', cli: true }),
   d({ key: 'increment_var', type: 'string', description: 'A numeric variable incremented per instance (e.g. `PORT`: instance 1 gets PORT + 1).', cli: true }),

@@ -18,6 +18,12 @@ export function specChanges(before: AppSpec, after: AppSpec): string[] {
     if (NOT_SETTINGS.has(key) || deepEqual(a[key], b[key])) continue;
     if (key === 'env') {
       for (const name of unionKeys(before.env, after.env)) if (before.env[name] !== after.env[name]) out.push(`env.${name}`);
+    } else if (key === 'userEnv') {
+      // A variable the file now sets (or no longer sets) with the value it inherits is still that
+      // variable's change, named as one (`user_env` is no key of a file).
+      const was = new Set(before.userEnv ?? Object.keys(before.env));
+      const is = new Set(after.userEnv ?? Object.keys(after.env));
+      for (const name of new Set([...was, ...is])) if (was.has(name) !== is.has(name)) out.push(`env.${name}`);
     } else if (key === 'exec' || key === 'log') {
       const x = (a[key] ?? {}) as Record<string, unknown>;
       const y = (b[key] ?? {}) as Record<string, unknown>;
@@ -26,7 +32,7 @@ export function specChanges(before: AppSpec, after: AppSpec): string[] {
       out.push(configKeyOf(key));
     }
   }
-  return out;
+  return [...new Set(out)];
 }
 
 function unionKeys(a: object, b: object): string[] {

@@ -1,5 +1,6 @@
 import type { Cron } from 'croner';
 import { cronClass } from '../lib/croner.js';
+import { setLongTimeout, type LongTimeout } from '../lib/long-timeout.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { JobStatus, ProcessInfo, SavedJob } from '../protocol/process-info.js';
 import { AlongsideRuns, MAX_RUNS_AT_ONCE } from './job-alongside.js';
@@ -12,7 +13,7 @@ interface Entry {
   createdAt: number;
   overlap: 'skip' | 'queue' | 'allow';
   cron: Cron | null;
-  timer: NodeJS.Timeout | null;
+  timer: LongTimeout | null;
   intervalMs: number | null;
   nextAt: number | null;
   queued: boolean;
@@ -127,15 +128,11 @@ export class JobSchedules {
   private arm(id: number, e: Entry, at: number | null = null): void {
     const now = this.opts.now();
     e.nextAt = at ?? now + (e.intervalMs as number);
-    e.timer = setTimeout(
-      () => {
-        e.timer = null;
-        this.arm(id, e);
-        this.due(id);
-      },
-      Math.max(0, e.nextAt - now),
-    );
-    e.timer.unref();
+    e.timer = setLongTimeout(() => {
+      e.timer = null;
+      this.arm(id, e);
+      this.due(id);
+    }, e.nextAt - now);
   }
 
   /** A due time, or `tend trigger`: run now, or apply the overlap policy. Returns what happened. */
@@ -243,7 +240,7 @@ export class JobSchedules {
   private stop(id: number): void {
     const e = this.jobs.get(id);
     e?.cron?.stop();
-    if (e?.timer != null) clearTimeout(e.timer);
+    e?.timer?.cancel();
     this.jobs.delete(id);
   }
 

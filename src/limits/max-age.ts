@@ -1,3 +1,4 @@
+import { setLongTimeout, type LongTimeout } from '../lib/long-timeout.js';
 /**
  * `max_age`: each run of an app is recycled (a graceful restart, or a rolling reload for cluster
  * and `listen` apps) once it is max_age old plus a random share of max_age_jitter, so apps
@@ -5,7 +6,7 @@
  */
 export class MaxAges {
   /** Per app: the run the timer is for; `timer` null once it fired (the same run is never recycled twice). */
-  private readonly timers = new Map<number, { key: string; timer: NodeJS.Timeout | null; at: number }>();
+  private readonly timers = new Map<number, { key: string; timer: LongTimeout | null; at: number }>();
 
   constructor(
     private readonly fire: (id: number, ageMs: number) => void,
@@ -18,19 +19,15 @@ export class MaxAges {
     const key = run === null || maxAgeMs === undefined ? '' : `${run.pid} ${run.startedAt} ${maxAgeMs} ${jitterMs}`;
     const current = this.timers.get(id);
     if (current?.key === key) return;
-    if (current?.timer != null) clearTimeout(current.timer);
+    current?.timer?.cancel();
     this.timers.delete(id);
     if (key === '' || run === null || maxAgeMs === undefined) return;
     const at = run.startedAt + maxAgeMs + Math.floor(this.random() * jitterMs);
-    const entry: { key: string; timer: NodeJS.Timeout | null; at: number } = { key, timer: null, at };
-    entry.timer = setTimeout(
-      () => {
-        entry.timer = null;
-        this.fire(id, this.now() - run.startedAt);
-      },
-      Math.max(0, at - this.now()),
-    );
-    entry.timer.unref();
+    const entry: { key: string; timer: LongTimeout | null; at: number } = { key, timer: null, at };
+    entry.timer = setLongTimeout(() => {
+      entry.timer = null;
+      this.fire(id, this.now() - run.startedAt);
+    }, at - this.now());
     this.timers.set(id, entry);
   }
 
@@ -41,7 +38,7 @@ export class MaxAges {
   }
 
   close(): void {
-    for (const t of this.timers.values()) if (t.timer !== null) clearTimeout(t.timer);
+    for (const t of this.timers.values()) t.timer?.cancel();
     this.timers.clear();
   }
 }

@@ -8,6 +8,12 @@
 /** `min_ready`'s default: a reload's new process that dies within 2 s of being ready rolls the reload back. */
 export const MIN_READY_DEFAULT_MS = 2000;
 
+/**
+ * The most processes one app may ask for (`instances`, `tend scale`): each is a process of its
+ * own (~40 MB for Node), so `instances: 40000` (a typo for 4) would fork until the machine gives out.
+ */
+export const MAX_INSTANCES = 1024;
+
 /** What the app's process is and how it is started. */
 export interface ExecSpec {
   /** Absolute script path, a command name (resolved through PATH), or a shell command line. */

@@ -12,7 +12,17 @@ export type Target = string | number;
 export type ApplyMode = 'apply' | 'start' | 'restart' | 'reload';
 export const APPLY_MODES: readonly ApplyMode[] = ['apply', 'start', 'restart', 'reload'];
 /** What `process.apply` did to the app. */
-export type ApplyAction = 'created' | 'started' | 'restarted' | 'reloaded' | 'unchanged';
+/**
+ * What a verb of a file did to an app: `updated` = it took the file's new settings and nothing
+ * ran (a scheduled job, which runs at its next time); `unchanged` = its settings were the file's.
+ */
+export type ApplyAction = 'created' | 'started' | 'restarted' | 'reloaded' | 'updated' | 'unchanged';
+/** What `process.apply` did to one app, and the app's list rows after it. */
+export interface ApplyResult {
+  action: ApplyAction;
+  process: ProcessInfo;
+  rows: ProcessInfo[];
+}
 /** One app of `apply --dry-run`: what would happen and which settings (config keys, `env.NAME`) changed. */
 export interface PlanStep {
   name: string;
@@ -37,9 +47,10 @@ export interface TendMethods {
    * a stopped one started whatever the verb; a running one is left alone when its spec did not
    * change (`apply`) or restarted with the new spec (`apply` when changed, `start`, `restart`), or
    * reloaded (`reload`: a rolling, zero-downtime reload for cluster and socket-activated apps,
-   * `parallel` instances at a time; a restart for the others). `action` says what was done.
+   * `parallel` instances at a time; a restart for the others). `action` says what was done;
+   * `rows` are the app's list rows (one per instance of a cluster app), `process` the first.
    */
-  'process.apply': (p: { spec: AppSpec; mode: ApplyMode; parallel?: number }) => { action: ApplyAction; process: ProcessInfo };
+  'process.apply': (p: { spec: AppSpec; mode: ApplyMode; parallel?: number }) => ApplyResult;
   /** What `process.apply` of each spec would do (changing nothing); with `pruneFile`, the apps of that file it no longer has are `deleted`. */
   'process.plan': (p: { specs: AppSpec[]; mode: ApplyMode; pruneFile?: string }) => PlanStep[];
   /** Start existing apps again (tend start <name|id|all>). */

@@ -18,7 +18,8 @@ export type ApplyStep = Exclude<ApplyAction, 'created'>;
 
 /**
  * The verb decides, PM2's way, and the spec comparison only matters to `apply`:
- * - an app that does not run is started with the new spec, whatever the verb;
+ * - an app that does not run is started with the new spec, whatever the verb (a scheduled job
+ *   is only updated: it runs at its next time);
  * - `apply` leaves a running app alone when its spec did not change, else restarts it;
  * - `start` and `restart` restart it with the new spec (`pm2 start|restart <file>`);
  * - `reload` replaces a running cluster / socket-activated app's processes one by one with no
@@ -27,7 +28,8 @@ export type ApplyStep = Exclude<ApplyAction, 'created'>;
  */
 export function applyStep(now: AppNow, spec: AppSpec, mode: ApplyMode): ApplyStep {
   // A scheduled job that is not running takes the new spec and waits for its next time.
-  if (isScheduled(spec) && spec.runAtStart !== true && (now.state === 'stopped' || now.state === 'errored')) return 'unchanged';
+  if (isScheduled(spec) && spec.runAtStart !== true && (now.state === 'stopped' || now.state === 'errored'))
+    return specsEqual(now.spec, spec) ? 'unchanged' : 'updated';
   if (now.state === 'stopped' || now.state === 'errored') return 'started';
   if (mode === 'apply') return specsEqual(now.spec, spec) ? 'unchanged' : 'restarted';
   if (mode === 'reload' && canRollingReload(now, spec)) return 'reloaded';

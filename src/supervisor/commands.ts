@@ -1,5 +1,5 @@
 import { TendError } from '../errors.js';
-import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
+import type { ApplyAction, ApplyMode, ApplyResult, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
 import type { ProcessHandle } from './process-handle.js';
@@ -52,6 +52,8 @@ export interface CommandContext {
 /** A start answers once the app is ready: wait_ready apps, and pooled apps (all instances ready). */
 const waitsReady = (spec: AppSpec): boolean => spec.waitReady || isPooled(spec);
 const runsAtCreation = (spec: AppSpec): boolean => !isScheduled(spec) || spec.runAtStart === true;
+/** An app's rows (one per instance) as `process.apply` answers them. */
+const applied = (action: ApplyAction, rows: ProcessInfo[]): ApplyResult => ({ action, process: rows[0] as ProcessInfo, rows });
 /** What applyStep and the plan read of an app. */
 export const nowOf = (h: ProcessHandle) => ({ state: h.state, spec: h.spec, holderRunning: h.pool?.running === true });
 
@@ -168,11 +170,15 @@ export class AppCommands {
   }
 
   /** One app of a config file, with the verb the user typed (see applyStep): what was done to it. */
-  async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
+  async apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<ApplyResult> {
     const existing = findByName(this.ctx.apps.values(), spec.name);
-    if (existing === undefined) return { action: 'created', process: (await this.start(spec))[0] as ProcessInfo };
-    let action: ApplyAction = applyStep(nowOf(existing), spec, mode);
-    if (action !== 'unchanged') {
+    if (existing === undefined) return applied('created', await this.start(spec));
+    const reloads = this.ctx.reloads();
+    let action: ApplyAction =
+      mode === 'reload' ? reloads.step(existing, applyStep(nowOf(existing), spec, mode), spec) : applyStep(nowOf(existing), spec, mode);
+    // Nothing runs: the app only takes the file's spec (see act).
+    if (action === 'unchanged' || action === 'updated') action = await this.act(existing, spec, action, parallel);
+    else {
       // Recorded as what the app must go through, so the next daemon finishes that (a running
       // app of `start <file>` is restarted, not merely found running).
       const verb = action === 'restarted' ? 'restart' : action === 'reloaded' ? 'reload' : 'start';
@@ -183,7 +189,9 @@ export class AppCommands {
         existing.finished();
       }
     }
-    return { action, process: this.rows([existing])[0] ?? existing.info() };
+    // A reload's restart says why it was not a reload (see AppReloads.step).
+    const rows = reloads.annotate(this.rows([existing]));
+    return applied(action, rows.length > 0 ? rows : [existing.info()]);
   }
 
   plan(specs: AppSpec[], mode: ApplyMode, pruneFile: string | null): PlanStep[] {
@@ -201,12 +209,16 @@ export class AppCommands {
    */
   private async act(h: ProcessHandle, spec: AppSpec, decided: ApplyStep, parallel: number): Promise<ApplyStep> {
     const step = decided === 'reloaded' ? await this.ctx.reloads().reload(h, spec, parallel) : decided;
-    // Unchanged, but applied from another file now: remember it (for `apply --prune`).
-    if (step === 'unchanged' && (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec))) {
-      this.respec(h, spec);
-      this.ctx.changed(h);
+    if (step === 'unchanged' || step === 'updated') {
+      // Applied from another file now (remembered for `apply --prune`), or a scheduled job's new
+      // settings (its next run uses them): the spec is taken, on disk before the answer.
+      if (spec.configFile !== h.spec.configFile || !specsEqual(spec, h.spec)) {
+        this.respec(h, spec);
+        this.ctx.changed(h);
+        await this.answer([h]);
+      }
+      return step;
     }
-    if (step === 'unchanged') return step;
     if (step === 'started') await checkPortsFree(poolAddresses(spec));
     if (spec !== h.spec) this.respec(h, spec);
     if (step === 'started') await this.startHandles([h]);

@@ -27,11 +27,13 @@ export class AppReloads {
     this.deps = { ...spawning, lastStderr, log };
   }
 
-  /** A reload's step for a running app that is not reloaded in place: it is noted as a restart. */
-  step(h: ProcessHandle, step: ApplyStep): ApplyStep {
+  /** A reload's step for a running app that is not reloaded in place (to `spec`): it is noted as a restart. */
+  step(h: ProcessHandle, step: ApplyStep, spec: AppSpec = h.spec): ApplyStep {
+    this.notes.delete(h.id);
     if (step !== 'restarted') return step;
-    if (isPooled(h.spec)) this.notes.set(h.id, 'its processes were not all online, or its mode or listen addresses changed');
-    else if (handsOffSockets(h.spec)) this.notes.set(h.id, 'it was not online');
+    if (isPooled(h.spec) || isPooled(spec))
+      this.notes.set(h.id, 'its processes were not all online, or its mode or listen addresses changed');
+    else if (handsOffSockets(h.spec) && handsOffSockets(spec)) this.notes.set(h.id, 'it was not online');
     else this.notes.set(h.id, 'not a cluster, --listen or fork-mode Node.js app');
     return step;
   }
@@ -50,13 +52,16 @@ export class AppReloads {
     return 'restarted';
   }
 
-  /** The answer's rows, each restarted app's with why it was not reloaded without downtime. */
+  /**
+   * The answer's rows, each restarted app's with why it was not reloaded without downtime. Only
+   * these rows' notes are taken: the apps of a file are reloaded side by side.
+   */
   annotate(rows: ProcessInfo[]): ProcessInfo[] {
     const out = rows.map((r) => {
       const why = this.notes.get(r.id);
       return why === undefined ? r : { ...r, reloadNote: `restarted instead of reloaded without downtime: ${why}` };
     });
-    this.notes.clear();
+    for (const r of rows) this.notes.delete(r.id);
     return out;
   }
 }

@@ -1,5 +1,5 @@
 import { TendError } from '../errors.js';
-import type { AppSpec } from '../protocol/app-spec.js';
+import { MAX_INSTANCES, type AppSpec } from '../protocol/app-spec.js';
 import type { InstanceInfo, ProcessInfo, ReloadReport } from '../protocol/process-info.js';
 import { redactText } from '../protocol/secrets.js';
 import { isUp } from '../protocol/status-groups.js';
@@ -172,9 +172,9 @@ export async function reloadPool(
 export function scaledCount(h: ProcessHandle, instances: number, relative: boolean): number {
   const current = h.pool?.status?.instances ?? h.spec.instances;
   const next = relative ? current + instances : instances;
-  if (!Number.isInteger(next) || next < 1) {
+  if (!Number.isInteger(next) || next < 1 || next > MAX_INSTANCES) {
     throw new TendError('E_INVALID_VALUE', `cannot scale ${h.spec.name} to ${next} instance(s) (it runs ${current})`, {
-      hint: 'Give a count of at least 1 (`tend scale api 4`), or a change (`tend scale api +2`, `tend scale api -1`); `tend stop api` stops it.',
+      hint: `Give a count from 1 to ${MAX_INSTANCES} (\`tend scale api 4\`), or a change (\`tend scale api +2\`, \`tend scale api -1\`); \`tend stop api\` stops it.`,
     });
   }
   return next;

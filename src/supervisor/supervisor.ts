@@ -1,6 +1,6 @@
 import { TendError } from '../errors.js';
 import type { Health } from '../lib/health.js';
-import type { ApplyAction, ApplyMode, PlanStep, Target } from '../protocol/methods.js';
+import type { ApplyMode, ApplyResult, PlanStep, Target } from '../protocol/methods.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { LogPaths } from '../protocol/logs.js';
 import type { ProcessInfo } from '../protocol/process-info.js';
@@ -304,7 +304,7 @@ export class Supervisor {
     return this.commands.start(spec, preferredId, instanceIds);
   }
 
-  apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<{ action: ApplyAction; process: ProcessInfo }> {
+  apply(spec: AppSpec, mode: ApplyMode, parallel = 1): Promise<ApplyResult> {
     return this.commands.apply(spec, mode, parallel);
   }
 

@@ -71,7 +71,7 @@ export class AppWatcher {
     private readonly ctx: IgnoreContext,
     private readonly deps: AppWatcherDeps,
   ) {
-    this.ignored = makeIgnore(spec.ignore, ctx);
+    this.ignored = makeIgnore(spec.ignore, ctx, spec.paths);
   }
 
   async start(): Promise<void> {

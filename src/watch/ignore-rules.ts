@@ -34,10 +34,11 @@ export function globToRegExp(glob: string): RegExp {
 
 /**
  * The watcher's ignore test for an absolute path. A pattern without a slash is matched against
- * every segment (`tmp`, `*.log`); one with a slash against the path relative to cwd (or the
- * absolute path), and ignores everything below a match.
+ * every segment below the cwd, or below the watched root (`roots`) that holds a path outside it
+ * (`tmp`, `*.log`: an app in /tmp/app that ignores `tmp` still watches its own files); one with a
+ * slash against the path relative to cwd (or the absolute path), and ignores everything below a match.
  */
-export function makeIgnore(patterns: readonly string[], ctx: IgnoreContext): (path: string) => boolean {
+export function makeIgnore(patterns: readonly string[], ctx: IgnoreContext, roots: readonly string[] = []): (path: string) => boolean {
   const segmentRules: RegExp[] = [];
   const pathRules: RegExp[] = [];
   for (const raw of patterns) {
@@ -53,12 +54,19 @@ export function makeIgnore(patterns: readonly string[], ctx: IgnoreContext): (pa
     for (const f of logs) if (path === f || path.startsWith(`${f}.`)) return true;
     const rel = relative(ctx.cwd, path);
     const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-    const segments = (inside ? rel : path).split(sep);
-    for (const s of segments) {
+    for (const s of segmentsBelow(path, rel === '' || inside ? ctx.cwd : undefined, roots)) {
       if (ALWAYS_IGNORED_NAMES.includes(s)) return true;
       for (const r of segmentRules) if (r.test(s)) return true;
     }
     for (const r of pathRules) if ((inside && r.test(rel)) || r.test(path)) return true;
     return false;
   };
+}
+
+/** The path's segments below `base`, else below the longest root holding it, else all of them. */
+function segmentsBelow(path: string, base: string | undefined, roots: readonly string[]): string[] {
+  const from =
+    base ?? roots.filter((r) => path === r || path.startsWith(`${r.replace(/\/+$/, '')}${sep}`)).sort((a, b) => b.length - a.length)[0];
+  const rel = from === undefined ? path : relative(from, path);
+  return rel === '' ? [] : rel.split(sep);
 }

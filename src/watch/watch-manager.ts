@@ -57,18 +57,25 @@ export class WatchManager {
       if (entry !== undefined) this.drop(id, entry);
       return;
     }
-    const key = JSON.stringify(app.spec.watch) + app.spec.cwd;
+    // Everything the watcher is built from: a new spec that moves the app's log files (a reload
+    // of its file with another out_file) needs a new watcher, or its own log would restart it.
+    const logFiles = this.logFiles(app.spec);
+    const key = JSON.stringify([app.spec.watch, app.spec.cwd, logFiles]);
     if (entry !== undefined && entry.key === key) return;
     if (entry !== undefined) this.drop(id, entry);
-    this.open(id, app.spec, key);
+    this.open(id, app.spec, key, logFiles);
   }
 
-  private open(id: number, spec: AppSpec, key: string): void {
-    const watch = spec.watch;
-    if (watch === undefined) return;
-    const logFiles = [spec.log.outFile, spec.log.errFile, spec.log.combinedFile, ...(this.host.ownFiles ?? [])].filter(
+  /** Never watched: the app's own log files (and the host's). */
+  private logFiles(spec: AppSpec): string[] {
+    return [spec.log.outFile, spec.log.errFile, spec.log.combinedFile, ...(this.host.ownFiles ?? [])].filter(
       (f): f is string => f !== null,
     );
+  }
+
+  private open(id: number, spec: AppSpec, key: string, logFiles: string[]): void {
+    const watch = spec.watch;
+    if (watch === undefined) return;
     const entry: Entry = { key, restarting: false, watcher: null as unknown as AppWatcher };
     entry.watcher = new AppWatcher(
       watch,

@@ -85,6 +85,28 @@ describe('tend apply --dry-run and --prune', () => {
     assert.equal(again.stdout, 'b: unchanged\nc: unchanged\nd: unchanged\ndry run: nothing was changed\n');
   });
 
+  it("an unchanged app applied from a renamed file is that file's now: --prune of it removes what it dropped", async () => {
+    const old = join(t.home, 'old.config.json');
+    const renamed = join(t.home, 'renamed.config.json');
+    const two = [
+      { name: 'm1', script: fixture('forever.js') },
+      { name: 'm2', script: fixture('forever.js') },
+    ];
+    writeFileSync(old, JSON.stringify({ apps: two }));
+    assert.equal((await t.run(['apply', old])).code, 0);
+    writeFileSync(renamed, JSON.stringify({ apps: two }));
+    assert.match((await t.run(['apply', renamed])).stdout, /m1: unchanged, m2: unchanged/);
+    writeFileSync(renamed, JSON.stringify({ apps: two.slice(0, 1) }));
+    const plan = await t.json<Step[]>(['apply', renamed, '--prune', '--dry-run']);
+    assert.deepEqual(
+      plan.map((s) => [s.name, s.action]),
+      [
+        ['m1', 'unchanged'],
+        ['m2', 'deleted'],
+      ],
+    );
+  });
+
   it('a dry run reports an app the file cannot describe, with exit code 1', async () => {
     write([
       { name: 'b', script: fixture('forever.js'), env: { MODE: 'two', API_TOKEN: 'new-secret' }, restart_delay: '2s' },

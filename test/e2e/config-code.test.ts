@@ -28,6 +28,7 @@ describe('JS config files are evaluated in a child with a time limit', () => {
       'slow.config.js': "module.exports = new Promise((r) => setTimeout(() => r({ apps: [{ name: 'slow', script: 'app.js' }] }), 300));\n",
       'pid.config.js': "require('node:fs').writeFileSync(__dirname + '/config.pid', String(process.pid));\nwhile (true) {}\n",
       'bigint.config.js': "module.exports = { apps: [{ name: 'b', script: 'app.js', max_restarts: 10n }] };\n",
+      'circular.config.js': "const app = { name: 'c', script: 'app.js' };\napp.self = app;\nmodule.exports = { apps: [app] };\n",
     });
   });
   after(async () => {
@@ -93,6 +94,13 @@ describe('JS config files are evaluated in a child with a time limit', () => {
     const r = await start('bigint.config.js');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /exports a value that is not plain data: .*BigInt/);
+  });
+
+  it('a value that refers to itself is refused in one line', async () => {
+    const r = await start('circular.config.js');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /exports a value that is not plain data: Converting circular structure to JSON/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   });
 
   it('TEND_CONFIG_TIMEOUT must be a positive duration', async () => {

@@ -102,6 +102,8 @@ describe('deploy: reload <file> ships the code on disk', () => {
     const r = await run(['start', 'ecosystem.config.js']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^web: created, worker: created$/m);
+    // The table has a row for each process, as `tend list` does: both instances of the cluster app.
+    assert.equal(r.stdout.match(/^\d+\s+web\s/gm)?.length, 2, r.stdout);
     await remember();
     await waitFor(async () => ((await getFresh(webPort)) ?? '').startsWith('v1 '), 'the cluster app to serve v1');
     await workerServes('v1');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTask, taskRuns, type JobJson } from '../helpers/jobs.js';
 import { TendHome, fixture, waitFor } from '../helpers/tend.js';
@@ -101,6 +104,41 @@ describe('scheduled jobs', () => {
     assert.equal(later.status, 'stopped');
     assert.equal(runs('later').length, 0, 'resurrect does not run it (missed runs are not caught up)');
     assert.ok((later.job?.nextRunAt ?? 0) > Date.now());
+  });
+
+  it("a file that changes a waiting job's schedule updates it, runs nothing and says `updated`", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-job-file-'));
+    try {
+      const file = join(dir, 'jobs.config.json');
+      const write = (schedule: string): void =>
+        writeFileSync(
+          file,
+          JSON.stringify({
+            apps: [{ name: 'filed', script: fixture('task.js'), schedule, env: { TASK_FILE: join(t.home, 'filed.runs') } }],
+          }),
+        );
+      write('0 0 1 1 *');
+      assert.equal((await t.run(['apply', file])).code, 0);
+      const first = await job('filed');
+      write('0 0 2 1 *');
+      const r = await t.run(['apply', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^filed: updated$/m);
+      const d = (await t.run(['describe', 'filed'])).stdout;
+      assert.match(d, /schedule\s+0 0 2 1 \*,/);
+      const updated = await job('filed');
+      assert.equal(updated.job?.nextRunAt, (first.job?.nextRunAt ?? 0) + 24 * 3600 * 1000, 'the next run is a day later');
+      assert.equal(updated.status, 'stopped');
+      // The same file again: nothing to take.
+      const again = await t.json<Array<{ name: string; action: string }>>(['reload', file]);
+      assert.deepEqual(
+        again.map((a) => a.action),
+        ['unchanged'],
+      );
+      assert.equal(runs('filed').length, 0, 'never run');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad schedules are refused with exit code 2', async () => {

@@ -143,3 +143,44 @@ describe('watch mode (daemon)', () => {
     assert.match(bad.stderr, /watch_delay/);
   });
 });
+
+describe('watch mode meeting a config file that moves the log files', () => {
+  let t: TendHome;
+  let dir: string;
+  before(() => {
+    t = new TendHome();
+    dir = mkdtempSync(join(tmpdir(), 'tend-watch-logs-'));
+    mkdirSync(join(dir, 'app'));
+    writeFileSync(join(dir, 'app', 'version.txt'), 'v1');
+  });
+  after(async () => {
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a reload of the file that puts out_file in the watched folder never restarts the app for its own log', async () => {
+    const config = join(dir, 'ecosystem.config.json');
+    // A chatty app (a line every 20 ms, quicker than watch_delay): its log must never be a change.
+    const app = (extra: object) => ({
+      apps: [{ name: 'chatty', script: fixture('pid-lines.js'), cwd: join(dir, 'app'), watch: true, watch_delay: 200, ...extra }],
+    });
+    writeFileSync(config, JSON.stringify(app({})));
+    assert.equal((await t.run(['start', config])).code, 0);
+    const detail = async (): Promise<Detail> => (await t.json<Detail[]>(['describe', 'chatty']))[0] as Detail;
+    await waitFor(async () => (await detail()).watch?.mode === 'inotify', 'the watcher');
+    writeFileSync(config, JSON.stringify(app({ out_file: './chatty-out.log' })));
+    const r = await t.run(['reload', config]);
+    assert.equal(r.code, 0, r.stderr);
+    const reloaded = await detail();
+    await waitFor(() => readFileSync(join(dir, 'app', 'chatty-out.log'), 'utf8').split('\n').length > 20, 'its log written in the folder');
+    // A real change is still seen (a watcher fed by its own log never goes quiet, so never fires).
+    writeFileSync(join(dir, 'app', 'version.txt'), 'v2');
+    const d = await waitFor(async () => {
+      const x = await detail();
+      return x.watch?.lastChange !== null && x.status === 'online' ? x : undefined;
+    }, 'a restart for version.txt');
+    assert.equal(d.watch?.lastChange?.path, 'version.txt');
+    assert.equal(d.watch?.restarts, 1);
+    assert.equal(d.restarts, reloaded.restarts + 1);
+  });
+});

@@ -21,6 +21,15 @@ describe('applyStep', () => {
     }
   });
 
+  it('a scheduled job that does not run is updated, whatever the verb: it runs at its next time', () => {
+    const job = sampleSpec({ schedule: '0 6 * * *' });
+    for (const mode of modes) {
+      const now: AppNow = { state: 'stopped', spec: job, holderRunning: false };
+      assert.equal(applyStep(now, sampleSpec({ schedule: '0 6 * * *' }), mode), 'unchanged', mode);
+      assert.equal(applyStep(now, sampleSpec({ schedule: '0 7 * * *' }), mode), 'updated', mode);
+    }
+  });
+
   it('apply: unchanged when the spec is the same, restarted when it changed', () => {
     assert.equal(applyStep(running(fork, false), sampleSpec(), 'apply'), 'unchanged');
     assert.equal(applyStep(running(), sampleSpec({ execMode: 'cluster', instances: 2 }), 'apply'), 'unchanged');

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { truncateSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.js';
 import { normalizeApp } from '../../src/config/normalize.js';
@@ -127,6 +129,51 @@ describe('validation errors name the file, the app, the field, what was expected
       message: [/threw while loading: module is not defined/],
       hint: /rename it to ecosystem\.config\.cjs/,
     });
+  });
+
+  it('module.exports in a .mjs file, export in a .cjs file: the hint names the file and why', async () => {
+    await expectError('api.config.mjs', ecosystem(`{ script: 'server.js' }`), {
+      code: 'E_CONFIG_INVALID',
+      message: [/threw while loading: module is not defined/],
+      hint: /^This file is an ES module \(its name ends in \.mjs\): .*rename it to api\.config\.cjs\.$/,
+    });
+    await expectError('api.config.cjs', `export default { apps: [{ script: 'server.js' }] };`, {
+      code: 'E_CONFIG_INVALID',
+      message: [/threw while loading/],
+      hint: /^This file uses ES module syntax in a \.cjs file: rename it to api\.config\.mjs,/,
+    });
+  });
+
+  it('a FIFO or a file too big to be a config is refused before it is read', { timeout: 10_000 }, async () => {
+    const fifo = project.path('pipe.config.json');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(loadConfigFile(fifo, { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'E_CONFIG_INVALID');
+      assert.match(err.message, /pipe\.config\.json is not a regular file$/);
+      return true;
+    });
+    // Sparse: 11 MB on paper, nothing on disk.
+    const big = project.write({ 'data.json': '{"apps": []}' });
+    truncateSync(big, 11 * 1024 * 1024);
+    await assert.rejects(loadConfigFile(big, { cwd: project.dir, env: TEST_ENV }), (err: Error & { code?: string; hint?: string }) => {
+      assert.equal(err.code, 'E_CONFIG_INVALID');
+      assert.match(err.message, /data\.json is 11\.0MB, more than a config file's 10\.0MB$/);
+      assert.match(err.hint ?? '', /Is it a config file\?/);
+      return true;
+    });
+  });
+
+  it('instances past 1024 (a typo for 4, a huge string) are refused before anything forks', async () => {
+    for (const value of ['40000', '"9999999999999999999"', '-5000']) {
+      await expectError(
+        'many.config.json',
+        `{"apps": [{"name": "w", "script": "server.js", "exec_mode": "cluster", "instances": ${value}}]}`,
+        {
+          code: 'E_INVALID_VALUE',
+          message: [/Expected `instances` to be a whole number \(at most 1024\) or `max`/],
+        },
+      );
+    }
   });
 
   it('a config that exports nothing', async () => {

@@ -38,6 +38,12 @@ describe('specChanges (apply --dry-run)', () => {
     assert.doesNotMatch(JSON.stringify(changed), /s2/);
   });
 
+  it('a variable the file starts or stops setting, with the value it inherits, is named as that variable', () => {
+    const inherited = spec({ env: { A: '1', HOME: '/root' }, userEnv: ['A'] });
+    assert.deepEqual(specChanges(inherited, spec({ env: { A: '1', HOME: '/root' }, userEnv: ['A', 'HOME'] })), ['env.HOME']);
+    assert.deepEqual(specChanges(inherited, spec({ env: { A: '1', HOME: '/root', B: '2' }, userEnv: ['A', 'B'] })), ['env.B']);
+  });
+
   it('is empty for equal specs, and the file a spec came from is not a change', () => {
     assert.deepEqual(specChanges(spec(), spec()), []);
     assert.deepEqual(specChanges(spec(), spec({ configFile: '/srv/a/tend.config.json' })), []);

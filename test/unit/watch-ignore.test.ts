@@ -29,6 +29,16 @@ describe('watch ignore rules', () => {
     assert.equal(ig('/srv/app/cache/z'), true);
   });
 
+  it('names match below the cwd or the watched root, never the folders above them (an app in /tmp that ignores tmp)', () => {
+    const ig = makeIgnore(['tmp', 'data'], { ...ctx, cwd: '/tmp/app' }, ['/tmp/app', '/srv/data/shared']);
+    assert.equal(ig('/tmp/app'), false);
+    assert.equal(ig('/tmp/app/server.js'), false);
+    assert.equal(ig('/tmp/app/tmp/upload.bin'), true);
+    assert.equal(ig('/srv/data/shared'), false);
+    assert.equal(ig('/srv/data/shared/config.json'), false);
+    assert.equal(ig('/srv/data/shared/data/x'), true);
+  });
+
   it('globs: * stays in a segment, ** crosses them, regex characters are literal', () => {
     assert.equal(globToRegExp('a*.js').test('abc.js'), true);
     assert.equal(globToRegExp('a*.js').test('a/b.js'), false);

@@ -26,7 +26,7 @@ Options
   --dry-run      print what would be created, started, restarted or left alone, and which
                  settings changed (\`env.NAME\` for a variable, never its value); change nothing
   --prune        also stop and delete the apps last applied from this file that it no longer has
-  --json         print each app with the action taken (created, started, restarted, unchanged, deleted)
+  --json         print each app with the action taken (created, started, restarted, updated, unchanged, deleted)
 
 Exit codes
   0 done (or, with --dry-run, every app of the file is valid); 1 the daemon refused, or an app could not start (the others do); 2 bad usage or an

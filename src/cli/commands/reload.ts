@@ -1,6 +1,6 @@
 import { usageError } from '../../errors.js';
 import type { ProcessInfo } from '../../protocol/process-info.js';
-import { applyFile } from '../apply-file.js';
+import { applyFile, noteReloads } from '../apply-file.js';
 import { isConfigArg } from '../config-apps.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { applyEnvChange, envChange } from '../env-change.js';
@@ -12,6 +12,8 @@ const RELOAD_OPTIONS = {
   parallel: { type: 'string' },
   only: { type: 'string' },
   env: { type: 'string', multiple: true },
+  formation: { type: 'string' },
+  port: { type: 'string' },
   'update-env': { type: 'boolean' },
 } satisfies Options;
 
@@ -20,7 +22,7 @@ export const reload: Command = {
   help: `
 Synopsis
   tend reload <name|id|namespace|all>... [--parallel N] [--update-env] [--env K=V]... [--json]
-  tend reload <config file> [--env NAME] [--only a,b] [--parallel N] [--json]
+  tend reload <config file> [--env NAME] [--only a,b] [--formation web=2] [--port N] [--parallel N] [--json]
                           every app of the file: running ones are reloaded with the file's
                           settings, the others started (alias: startOrReload). The deploy:
                           git pull && tend reload ecosystem.config.js --env production
@@ -30,6 +32,10 @@ Options
   --update-env   reload with this shell's environment (the variables set for the app stay);
                  a config file's apps always take it, as in PM2
   --env K=V      set a variable for the app, then reload it (repeatable)
+  --env NAME     with a config file: layer its env_NAME block
+  --only a,b     with a config file: only these apps
+  --formation F  with a Procfile: how many of each process type (web=2,worker=1), as given to start
+  --port N       with a Procfile: the first PORT (each process gets the next), as given to start
   --json         print the reloaded processes as JSON (with a file: each app's action)
 
 Exit codes
@@ -67,7 +73,7 @@ Notes
       results.push(...(await client.call('process.reload', parallel === undefined ? { target } : { target, parallel })));
     requireAppsForAll(results.length, positionals, 'reload');
     ctx.out(values.json === true ? JSON.stringify(results) : renderProcessTable(results, ctx.isTTY));
-    if (values.json !== true) for (const r of results) if (r.reloadNote !== undefined) ctx.out(`${r.name}: ${r.reloadNote}`);
+    if (values.json !== true) noteReloads(results, ctx);
     return 0;
   },
 };
