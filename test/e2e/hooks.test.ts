@@ -93,6 +93,8 @@ describe('hooks: commands and HTTP POSTs on app events', () => {
     assert.equal(online.event, 'online');
     assert.equal(online.app, 'svc');
     assert.ok(online.pid > 0);
+    // The hook writes the .env line after the JSON: wait for it too.
+    await waitFor(() => existsSync(`${out}.env`) && readFileSync(`${out}.env`, 'utf8').endsWith('\n'), 'the hook environment line');
     assert.equal(readFileSync(`${out}.env`, 'utf8'), 'online svc\n');
     await t.run(['stop', 'svc']);
     await waitFor(() => existsSync(`${out}-stop.json`) && readFileSync(`${out}-stop.json`, 'utf8').endsWith('}'), 'the stop hook output');
