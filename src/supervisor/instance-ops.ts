@@ -49,6 +49,7 @@ export async function instanceVerb(
     return gone.map((r) => ({ ...r, status: 'stopped' as const, pid: null, uptimeMs: 0 }));
   }
   const live = pool.running && h.pid !== null && h.state !== 'stopping' && !isAtRest(toStatus(h.state));
+  if (verb === 'reset') pool.clearCounts(pool.instanceIds[one.instance]);
   if (live) await pool.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start' || verb === 'restart') {
     // No holder runs: it starts with this instance alone, as PM2 starts one process.

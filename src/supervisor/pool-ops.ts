@@ -27,7 +27,8 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
     .flatMap((id, k) => {
       if (id === NO_INSTANCE) return [];
       const w = workers.find((x) => x.instance === k);
-      return [w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid))];
+      const counted = { ...base, restarts: base.restarts + pool.restartsOf(id, w?.restarts) };
+      return [w === undefined ? idleRow(counted, id, k, holderPid) : instanceRow(counted, w, id, holderPid, now, figures(id, w.pid))];
     })
     .sort((a, b) => a.id - b.id);
 }
@@ -54,7 +55,6 @@ function instanceRow(
     id,
     pid: w.pid,
     status,
-    restarts: base.restarts + w.restarts,
     uptimeMs: running ? Math.max(0, now - (w.startedAt as number)) : 0,
     startedAt: w.startedAt,
     cpuPercent: w.pid === null ? null : seen.cpuPercent,
