@@ -203,11 +203,13 @@ async function main(): Promise<void> {
     },
   };
   let exiting = false;
+  // tend kill answers with every app it stops and forgets; a shutdown with the apps that keep a process running.
+  const counted = (stopApps: boolean): number => (stopApps ? supervisor.size : supervisor.list().filter((p) => p.pid !== null).length);
   // Leaves apps running (stopApps false) or stops them all first (tend kill).
   const exit = async (stopApps: boolean): Promise<number> => {
-    if (exiting) return supervisor.size;
+    if (exiting) return counted(stopApps);
     exiting = true;
-    const n = supervisor.size;
+    const n = counted(stopApps);
     if (stopApps) await supervisor.stopAll();
     setImmediate(() => void shutdown(stopApps ? 'kill' : 'shutdown'));
     return n;

@@ -122,3 +122,22 @@ describe('the daemon is not a single point of failure', () => {
     assert.equal(w.adopted, false, 'a new process, not the dead one adopted');
   });
 });
+
+describe('daemon stop says what keeps running', () => {
+  const t = new TendHome();
+  after(async () => {
+    await t.cleanup();
+  });
+
+  it('counts the apps that keep a process, not the stopped ones', async () => {
+    await t.json(['start', fixture('forever.js'), '--name', 'up']);
+    await t.json(['start', fixture('forever.js'), '--name', 'down']);
+    await t.json(['stop', 'down']);
+    const r = await t.run(['daemon', 'stop']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /; 1 app\(s\) keep running$/m);
+    assert.equal((await t.run(['ping'])).code, 0);
+    const again = await t.run(['daemon', 'stop', '--json']);
+    assert.equal((JSON.parse(again.stdout) as { apps: number }).apps, 1);
+  });
+});
