@@ -39,6 +39,12 @@ process.env.UV_THREADPOOL_SIZE ??= '5';
 // what the daemon spawns; its own HTTPS requests add the certificates (see src/extra-ca.ts).
 restoreExtraCaCerts();
 
+/**
+ * How long a daemon asked to exit lets the requests under way finish (a stop's kill_timeout is
+ * 5 s by default); below the 10 s `tend daemon stop|restart` waits for it to exit.
+ */
+const SETTLE_MS = 8000;
+
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
 const health = new Health((topic, problem) =>
   daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }),
@@ -203,18 +209,19 @@ async function main(): Promise<void> {
     },
   };
   let exiting = false;
-  // tend kill answers with every app it stops and forgets; a shutdown with the apps that keep a process running.
-  const counted = (stopApps: boolean): number => (stopApps ? supervisor.size : supervisor.list().filter((p) => p.pid !== null).length);
-  // Leaves apps running (stopApps false) or stops them all first (tend kill).
+  // Leaves apps running (stopApps false) or stops them all first (tend kill). Answers with every
+  // app it stops and forgets (tend kill), or with the apps that keep a process running.
   const exit = async (stopApps: boolean): Promise<number> => {
-    if (exiting) return counted(stopApps);
+    const n = stopApps ? supervisor.size : supervisor.list().filter((p) => p.pid !== null).length;
+    if (exiting) return n;
     exiting = true;
-    const n = counted(stopApps);
     if (stopApps) await supervisor.stopAll();
     setImmediate(() => void shutdown(stopApps ? 'kill' : 'shutdown'));
     return n;
   };
   const shutdown = async (why: string): Promise<void> => {
+    // A stop or restart sent just before gets its answer (within the CLI's wait for this exit).
+    await server?.settle(SETTLE_MS);
     daemonLog('daemon-exit', { why, apps: supervisor.size });
     observer.close();
     readyLines.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type ProcessJson } from '../helpers/tend.js';
+import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type CliResult, type ProcessJson } from '../helpers/tend.js';
 import { countNumbered, waitDrained } from '../helpers/log-files.js';
 
 /** Checks "line 1".."line N" appear exactly once each, in order; returns N. */
@@ -139,5 +139,50 @@ describe('daemon stop says what keeps running', () => {
     assert.equal((await t.run(['ping'])).code, 0);
     const again = await t.run(['daemon', 'stop', '--json']);
     assert.equal((JSON.parse(again.stdout) as { apps: number }).apps, 1);
+  });
+});
+
+describe('a command under way when the daemon is asked to exit', () => {
+  const t = new TendHome();
+  after(async () => {
+    await t.cleanup();
+  });
+
+  const stopUnderWay = async (name: string): Promise<{ pid: number; stop: Promise<CliResult> }> => {
+    const [app] = await t.json<ProcessJson[]>([
+      'start',
+      fixture('ignore-sigterm.js'),
+      '--name',
+      name,
+      '--kill-signal',
+      'SIGTERM',
+      '--kill-timeout',
+      '2s',
+    ]);
+    const pid = app?.pid as number;
+    await waitFor(() => readFileSync(join(t.home, 'logs', `${name}-out.log`), 'utf8').includes(`started ${pid}`), 'its SIGTERM handler');
+    const stop = t.run(['stop', name]);
+    await waitFor(async () => (await t.app(name)).status === 'stopping', 'the stop under way');
+    return { pid, stop };
+  };
+
+  it('daemon restart: the stop gets its answer, not a closed connection', async () => {
+    const { pid, stop } = await stopUnderWay('slow1');
+    const restart = await t.run(['daemon', 'restart']);
+    assert.equal(restart.code, 0, restart.stderr);
+    const r = await stop;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /slow1\s+default\s+stopped/);
+    assert.equal(isAlive(pid), false);
+  });
+
+  it('daemon stop: the stop under way is finished, not left to a daemon that may never come', async () => {
+    const { pid, stop } = await stopUnderWay('slow2');
+    const daemon = t.daemonPid() as number;
+    const r = await t.run(['daemon', 'stop']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await stop).code, 0);
+    await waitFor(() => !isAlive(daemon), 'the daemon to exit');
+    assert.equal(isAlive(pid), false, 'the app the stop was for is gone');
   });
 });
