@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TendHome, fixture, freePort, httpGet, isAlive, waitFor, type CliResult, type ProcessJson } from '../helpers/tend.js';
+import { BIN, TendHome, fixture, freePort, httpGet, isAlive, waitFor, type CliResult, type ProcessJson } from '../helpers/tend.js';
 import { countNumbered, waitDrained } from '../helpers/log-files.js';
 
 /** Checks "line 1".."line N" appear exactly once each, in order; returns N. */
@@ -184,5 +185,43 @@ describe('a command under way when the daemon is asked to exit', () => {
     assert.equal((await stop).code, 0);
     await waitFor(() => !isAlive(daemon), 'the daemon to exit');
     assert.equal(isAlive(pid), false, 'the app the stop was for is gone');
+  });
+});
+
+describe('followers across daemon restarts', () => {
+  const t = new TendHome();
+  after(async () => {
+    await t.cleanup();
+  });
+
+  it('tend logs and tend events follow on across daemon restart, and stop with a message when no daemon comes back', async () => {
+    await t.json(['start', fixture('numbered-lines.js'), '--name', 'ticker', '--env', 'INTERVAL_MS=50']);
+    const followers = (['logs', 'events'] as const).map((verb) => {
+      const child = spawn(process.execPath, [BIN, verb, ...(verb === 'logs' ? ['ticker', '--lines', '0'] : [])], { env: t.env });
+      t.track(child.pid as number);
+      const seen = { out: '', err: '', code: null as number | null };
+      child.stdout.on('data', (d: Buffer) => (seen.out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (seen.err += d.toString()));
+      child.on('exit', (code) => (seen.code = code));
+      return seen;
+    });
+    const [logs, events] = followers as [(typeof followers)[0], (typeof followers)[0]];
+    await waitFor(() => /line \d+/.test(logs.out), 'the follower to print lines');
+    const oldDaemon = t.daemonPid() as number;
+    const r = await t.run(['daemon', 'restart']);
+    assert.equal(r.code, 0, r.stderr);
+    const newDaemon = t.daemonPid() as number;
+    await waitFor(() => logs.err.includes(`(pid ${oldDaemon} → ${newDaemon}); following again`), 'logs to follow the new daemon', 15_000);
+    const before = logs.out.length;
+    await waitFor(() => /line \d+/.test(logs.out.slice(before)), 'lines through the new daemon');
+    assert.equal(logs.code, null, 'logs still follows');
+    await waitFor(() => events.err.includes('following again'), 'events to follow the new daemon', 15_000);
+    await t.json(['restart', 'ticker']);
+    await waitFor(() => /ticker\[0\] online/.test(events.out), 'an event through the new daemon');
+
+    assert.equal((await t.run(['daemon', 'stop'])).code, 0);
+    await waitFor(() => logs.code !== null && events.code !== null, 'the followers to end', 25_000);
+    assert.equal(logs.code, 0);
+    assert.match(logs.err, new RegExp(`the daemon \\(pid ${newDaemon}\\) exited and none came back; stopped following`));
   });
 });
