@@ -208,15 +208,17 @@ async function main(): Promise<void> {
       return webServer;
     },
   };
-  let exiting = false;
-  // Leaves apps running (stopApps false) or stops them all first (tend kill). Answers with every
-  // app it stops and forgets (tend kill), or with the apps that keep a process running.
-  const exit = async (stopApps: boolean): Promise<number> => {
+  let exiting: 'shutdown' | 'kill' | null = null;
+  // Leaves apps running (stopApps false) or stops them all first (tend kill, also while a shutdown
+  // waits for the requests under way). Answers with every app it stops and forgets (tend kill),
+  // or with the apps that keep a process running.
+  const exit = async (stopApps: boolean, why = stopApps ? 'kill' : 'shutdown'): Promise<number> => {
     const n = stopApps ? supervisor.size : supervisor.list().filter((p) => p.pid !== null).length;
-    if (exiting) return n;
-    exiting = true;
+    const first = exiting === null;
+    if (exiting === 'kill' || (!stopApps && !first)) return n;
+    exiting = stopApps ? 'kill' : 'shutdown';
     if (stopApps) await supervisor.stopAll();
-    setImmediate(() => void shutdown(stopApps ? 'kill' : 'shutdown'));
+    if (first) setImmediate(() => void shutdown(why));
     return n;
   };
   const shutdown = async (why: string): Promise<void> => {
@@ -229,7 +231,7 @@ async function main(): Promise<void> {
     watches.close();
     supervisor.detachAll();
     // tend kill stopped every app: nothing of this home stays in /dev/shm.
-    if (why === 'kill' && supervisor.list().every((p) => p.pid === null)) {
+    if (exiting === 'kill' && supervisor.list().every((p) => p.pid === null)) {
       try {
         releasePipeDir(paths.pipeDir);
       } catch (err) {
@@ -292,8 +294,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // SIGTERM/SIGINT: leave the apps running for the next daemon (the daemon is not their lifeline).
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void exit(false, 'SIGTERM'));
+  process.on('SIGINT', () => void exit(false, 'SIGINT'));
   process.on('SIGHUP', () => daemonLog('sighup-ignored'));
   process.on('SIGUSR2', () => daemonLog('logs-reopened', { files: logs.reopen() }));
   for (const notice of lock.notices) notify.say(`notice ${notice}`);

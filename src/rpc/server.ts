@@ -233,6 +233,7 @@ export class RpcServer {
    */
   settle(ms: number): Promise<void> {
     if (this.underWay.size === 0) return Promise.resolve();
+    this.opts.log('requests-under-way', { count: this.underWay.size, waitMs: ms });
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.settled.push(() => {

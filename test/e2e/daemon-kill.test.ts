@@ -186,6 +186,20 @@ describe('a command under way when the daemon is asked to exit', () => {
     await waitFor(() => !isAlive(daemon), 'the daemon to exit');
     assert.equal(isAlive(pid), false, 'the app the stop was for is gone');
   });
+
+  it('tend kill while a daemon stop waits for a stop under way still stops every app', async () => {
+    const [other] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'other']);
+    const waits = (): number => readFileSync(join(t.home, 'daemon.log'), 'utf8').split('"requests-under-way"').length;
+    const before = waits();
+    const { pid, stop } = await stopUnderWay('slow3');
+    const daemonStop = t.run(['daemon', 'stop']);
+    await waitFor(() => waits() > before, 'the daemon to wait for the stop under way');
+    const killed = await t.run(['kill']);
+    assert.equal(killed.code, 0, killed.stderr);
+    assert.equal((await daemonStop).code, 0);
+    await stop;
+    for (const p of [pid, other?.pid as number]) await waitFor(() => !isAlive(p), `app ${p} to be stopped by tend kill`);
+  });
 });
 
 describe('followers across daemon restarts', () => {
