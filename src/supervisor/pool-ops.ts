@@ -36,7 +36,24 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
 /** An instance without a report from a running holder: the app's own state, no process. */
 function idleRow(base: ProcessInfo, id: number, instance: number, holderPid: number | null): ProcessInfo {
   const status = base.status === 'online' ? 'launching' : base.status;
-  return { ...base, id, pid: null, status, uptimeMs: 0, startedAt: null, cpuPercent: null, memoryBytes: null, instance, holderPid };
+  return {
+    ...noPorts(base),
+    id,
+    pid: null,
+    status,
+    uptimeMs: 0,
+    startedAt: null,
+    cpuPercent: null,
+    memoryBytes: null,
+    instance,
+    holderPid,
+  };
+}
+
+/** The app's row without the ports its running processes listen on (a row with no process listens on nothing). */
+function noPorts(base: ProcessInfo): ProcessInfo {
+  const { ports: _ports, ...rest } = base;
+  return rest;
 }
 
 function instanceRow(
@@ -51,7 +68,7 @@ function instanceRow(
   const status = isUp(base.status) ? w.status : base.status;
   const running = w.pid !== null && w.startedAt !== null;
   return {
-    ...base,
+    ...(w.pid === null ? noPorts(base) : base),
     id,
     pid: w.pid,
     status,
