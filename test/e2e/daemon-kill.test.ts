@@ -141,6 +141,17 @@ describe('daemon stop says what keeps running', () => {
     const again = await t.run(['daemon', 'stop', '--json']);
     assert.equal((JSON.parse(again.stdout) as { apps: number }).apps, 1);
   });
+
+  it('daemon restart counts the apps it adopted, a cluster app once', async () => {
+    const port = await freePort();
+    await t.json(['start', fixture('cluster-server.js'), '--name', 'pool', '-i', '2', '--env', `PORT=${port}`]);
+    await waitFor(async () => (await t.list()).filter((p) => p.name === 'pool' && p.status === 'online').length === 2, 'both instances');
+    const r = await t.run(['daemon', 'restart']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /; 2 running app\(s\) adopted$/m, 'up and pool (its 2 instances are one app)');
+    const json = await t.json<{ apps: number; adopted: number }>(['daemon', 'restart']);
+    assert.deepEqual([json.apps, json.adopted], [3, 2]);
+  });
 });
 
 describe('a command under way when the daemon is asked to exit', () => {

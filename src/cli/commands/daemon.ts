@@ -2,6 +2,11 @@ import { TendError, usageError } from '../../errors.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { waitForExit } from '../wait-exit.js';
 
+/** Apps whose running process a new daemon adopted (a cluster app's instances are one app, as \`daemon stop\` counts them). */
+function adoptedApps(rows: Array<{ name: string; adopted: boolean }>): number {
+  return new Set(rows.filter((p) => p.adopted).map((p) => p.name)).size;
+}
+
 /**
  * A daemon started by the boot unit is restarted through systemd, so it stays under the unit
  * (KillMode=process: apps keep running and are adopted by the new daemon).
@@ -24,7 +29,7 @@ async function restartUnit(
   }
   const fresh = await ctx.client();
   const info = await fresh.call('daemon.info', {});
-  const adopted = (await fresh.call('process.list', {})).filter((p) => p.adopted).length;
+  const adopted = adoptedApps(await fresh.call('process.list', {}));
   ctx.out(
     json
       ? JSON.stringify({ oldPid, pid: info.pid, apps: info.apps, adopted, unit: unit.name })
@@ -92,11 +97,10 @@ Exit codes
     }
     const fresh = await ctx.client();
     const info = await fresh.call('daemon.info', {});
-    const list = await fresh.call('process.list', {});
-    const adopted = list.filter((p) => p.adopted).length;
+    const adopted = adoptedApps(await fresh.call('process.list', {}));
     ctx.out(
       json
-        ? JSON.stringify({ oldPid, pid: info.pid, apps: list.length, adopted })
+        ? JSON.stringify({ oldPid, pid: info.pid, apps: info.apps, adopted })
         : `daemon replaced: ${oldPid ?? 'none'} → ${info.pid}; ${adopted} running app(s) adopted`,
     );
     return 0;
