@@ -250,3 +250,26 @@ describe('followers across daemon restarts', () => {
     assert.match(logs.err, new RegExp(`the daemon \\(pid ${newDaemon}\\) exited and none came back; stopped following`));
   });
 });
+
+describe('a daemon that does not answer', () => {
+  const t = new TendHome();
+  after(async () => {
+    const pid = t.daemonPid();
+    if (pid !== null && isAlive(pid)) process.kill(pid, 'SIGCONT');
+    await t.cleanup();
+  });
+
+  it('daemon restart replaces a hung daemon (SIGSTOPped): the apps keep running and are adopted', async () => {
+    const [app] = await t.json<ProcessJson[]>(['start', fixture('forever.js'), '--name', 'kept']);
+    const hung = t.daemonPid() as number;
+    t.track(hung);
+    process.kill(hung, 'SIGSTOP');
+    const r = await t.run(['daemon', 'restart'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`the daemon \\(pid ${hung}\\) did not answer within 5 s; killed it \\(SIGKILL\\)`));
+    await waitFor(() => !isAlive(hung), 'the hung daemon to be gone');
+    const kept = await t.app('kept');
+    assert.equal(kept.pid, app?.pid, 'the app kept running');
+    assert.equal(kept.adopted, true);
+  });
+});
