@@ -272,4 +272,20 @@ describe('a daemon that does not answer', () => {
     assert.equal(kept.pid, app?.pid, 'the app kept running');
     assert.equal(kept.adopted, true);
   });
+
+  it('other commands do not wait forever for a hung daemon: exit 3 with what to do', async () => {
+    const hung = t.daemonPid() as number;
+    t.track(hung);
+    process.kill(hung, 'SIGSTOP');
+    try {
+      const r = await t.run(['stop', 'kept'], { timeoutMs: 30_000 });
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /did not answer within 10 s .* `tend daemon restart` replaces it/);
+    } finally {
+      process.kill(hung, 'SIGCONT');
+    }
+    // Resumed, it answers again (and may do the stop it had been sent: the message says so).
+    assert.equal((await t.run(['list'])).code, 0);
+  });
 });

@@ -13,7 +13,8 @@ async function answerOrHung(client: RpcClient): Promise<DaemonInfo | null> {
   try {
     return await client.call('daemon.info', {}, ANSWER_MS);
   } catch (err) {
-    if (isTendError(err) && err.code === 'E_TIMEOUT') return null;
+    const hung = isTendError(err) && (err.code === 'E_TIMEOUT' || (err.details as { hung?: boolean } | undefined)?.hung === true);
+    if (hung) return null;
     throw err;
   }
 }
