@@ -26,17 +26,29 @@ export interface StatusSnapshot {
   gone: ProcessInfo[];
 }
 
-export function readStatusSnapshot(paths: TendPaths, now = Date.now()): StatusSnapshot | null {
-  let status: StatusFile;
+/** The live daemon daemon.pid names (its pid and start time agree with /proc), or null. */
+export function daemonFromPidFile(paths: TendPaths): number | null {
   let pidLine: string;
   try {
     pidLine = readFileSync(paths.pidFile, 'utf8');
-    status = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as StatusFile;
   } catch {
     return null;
   }
   const [pidText, ticks] = pidLine.trim().split(/\s+/);
   const pid = Number(pidText);
+  const st = Number.isInteger(pid) && pid > 0 ? readStat(pid) : undefined;
+  return st === undefined || st.state === 'Z' || st.startTicks !== ticks ? null : pid;
+}
+
+export function readStatusSnapshot(paths: TendPaths, now = Date.now()): StatusSnapshot | null {
+  let status: StatusFile;
+  const pid = daemonFromPidFile(paths);
+  if (pid === null) return null;
+  try {
+    status = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as StatusFile;
+  } catch {
+    return null;
+  }
   if (
     typeof status !== 'object' ||
     status === null ||
@@ -51,8 +63,6 @@ export function readStatusSnapshot(paths: TendPaths, now = Date.now()): StatusSn
   // launched or stopped, it may already be past that, so the daemon's memory is asked instead.
   if (status.apps.some((p) => IN_FLIGHT.has(p.status))) return null;
   const problems = Array.isArray(status.problems) ? status.problems.filter((p): p is string => typeof p === 'string') : [];
-  const st = readStat(pid);
-  if (st === undefined || st.state === 'Z' || st.startTicks !== ticks) return null;
   // Uptime is "now minus start", not what it was when the file was written.
   const apps = status.apps.map((p) => (p.startedAt !== null && p.pid !== null ? { ...p, uptimeMs: Math.max(0, now - p.startedAt) } : p));
   const gone = apps.filter((p) => p.pid !== null && !isLive(p.pid));

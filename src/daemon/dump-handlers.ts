@@ -48,15 +48,11 @@ export function createDumpHandlers(deps: { supervisor: Supervisor; paths: TendPa
         };
       }
       const notices = [...dump.notices];
-      const running = new Set(
-        supervisor
-          .list()
-          .filter((p) => !isAtRest(p.status))
-          .map((p) => p.name),
-      );
+      const present = presentApps(supervisor);
       const toStart: { spec: AppSpec; id: number | undefined; instanceIds: number[] | undefined }[] = [];
       dump.apps.forEach((spec, i) => {
-        if (running.has(spec.name)) notices.push(`${spec.name} is already running; left as it is`);
+        const here = present.get(spec.name);
+        if (here !== undefined) notices.push(here);
         else toStart.push({ spec, id: dump.ids?.[i], instanceIds: dump.instanceIds?.[i] ?? undefined });
       });
       // Started together (boot should not wait for each wait_ready app in turn). Each app gets
@@ -82,6 +78,26 @@ function restarting(supervisor: Supervisor, id: number): boolean {
 /** At rest but wanted: a scheduled job between runs, and a task that completed (boot runs it again before what needs it). */
 function wantedAtRest(spec: AppSpec, info: ProcessInfo): boolean {
   return isScheduled(spec) || info.reason === TASK_COMPLETED;
+}
+
+/**
+ * The apps resurrect leaves as they are, each with the notice that says so: a running one, and
+ * one that is at rest as wanted (a scheduled job between runs, a task that completed: a second
+ * resurrect does not run a migration again). Boot's resurrect finds none of them.
+ */
+function presentApps(supervisor: Supervisor): Map<string, string> {
+  const specs = supervisor.specs();
+  const infos = supervisor.list();
+  const present = new Map<string, string>();
+  specs.forEach((spec, i) => {
+    const info = infos[i];
+    if (info?.name !== spec.name) return;
+    if (!isAtRest(info.status)) present.set(spec.name, `${spec.name} is already running; left as it is`);
+    else if (isScheduled(spec)) present.set(spec.name, `${spec.name} is already scheduled; left as it is`);
+    else if (wantedAtRest(spec, info))
+      present.set(spec.name, `${spec.name} already completed; left as it is (\`tend restart ${spec.name}\` runs it again)`);
+  });
+  return present;
 }
 
 /** The specs (and ids, and instance ids) of apps the user wants running, in id order. */

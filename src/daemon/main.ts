@@ -39,6 +39,12 @@ process.env.UV_THREADPOOL_SIZE ??= '5';
 // what the daemon spawns; its own HTTPS requests add the certificates (see src/extra-ca.ts).
 restoreExtraCaCerts();
 
+/**
+ * How long a daemon asked to exit lets the requests under way finish (a stop's kill_timeout is
+ * 5 s by default); below the 10 s `tend daemon stop|restart` waits for it to exit.
+ */
+const SETTLE_MS = 8000;
+
 /** Problems shown by ping/list/describe; the daemon log hears each change. */
 const health = new Health((topic, problem) =>
   daemonLog(problem === null ? 'problem-cleared' : 'problem', { topic, ...(problem === null ? {} : { problem }) }),
@@ -202,17 +208,22 @@ async function main(): Promise<void> {
       return webServer;
     },
   };
-  let exiting = false;
-  // Leaves apps running (stopApps false) or stops them all first (tend kill).
-  const exit = async (stopApps: boolean): Promise<number> => {
-    if (exiting) return supervisor.size;
-    exiting = true;
-    const n = supervisor.size;
+  let exiting: 'shutdown' | 'kill' | null = null;
+  // Leaves apps running (stopApps false) or stops them all first (tend kill, also while a shutdown
+  // waits for the requests under way). Answers with every app it stops and forgets (tend kill),
+  // or with the apps that keep a process running.
+  const exit = async (stopApps: boolean, why = stopApps ? 'kill' : 'shutdown'): Promise<number> => {
+    const n = stopApps ? supervisor.size : supervisor.list().filter((p) => p.pid !== null).length;
+    const first = exiting === null;
+    if (exiting === 'kill' || (!stopApps && !first)) return n;
+    exiting = stopApps ? 'kill' : 'shutdown';
     if (stopApps) await supervisor.stopAll();
-    setImmediate(() => void shutdown(stopApps ? 'kill' : 'shutdown'));
+    if (first) setImmediate(() => void shutdown(why));
     return n;
   };
   const shutdown = async (why: string): Promise<void> => {
+    // A stop or restart sent just before gets its answer (within the CLI's wait for this exit).
+    await server?.settle(SETTLE_MS);
     daemonLog('daemon-exit', { why, apps: supervisor.size });
     observer.close();
     readyLines.close();
@@ -220,7 +231,7 @@ async function main(): Promise<void> {
     watches.close();
     supervisor.detachAll();
     // tend kill stopped every app: nothing of this home stays in /dev/shm.
-    if (why === 'kill' && supervisor.list().every((p) => p.pid === null)) {
+    if (exiting === 'kill' && supervisor.list().every((p) => p.pid === null)) {
       try {
         releasePipeDir(paths.pipeDir);
       } catch (err) {
@@ -283,8 +294,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // SIGTERM/SIGINT: leave the apps running for the next daemon (the daemon is not their lifeline).
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void exit(false, 'SIGTERM'));
+  process.on('SIGINT', () => void exit(false, 'SIGINT'));
   process.on('SIGHUP', () => daemonLog('sighup-ignored'));
   process.on('SIGUSR2', () => daemonLog('logs-reopened', { files: logs.reopen() }));
   for (const notice of lock.notices) notify.say(`notice ${notice}`);

@@ -74,6 +74,24 @@ export function readIds(pid: number): { uid: number; gid: number } | undefined {
   return uid === undefined || gid === undefined ? undefined : { uid: Number(uid), gid: Number(gid) };
 }
 
+/**
+ * Whether any thread of the process is still there. A SIGKILLed process shows its leader as a
+ * zombie while its other threads are still exiting and holding its files (a daemon's listening
+ * socket then still takes a connection, and resets it).
+ */
+export function anyThreadLeft(pid: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((tid) => {
+    const st = readStat(Number(tid));
+    return st !== undefined && st.state !== 'Z' && st.state !== 'X';
+  });
+}
+
 /** Alive, not a zombie, and the same incarnation (pid reuse is told apart by start time). */
 export function isSameProcessAlive(pid: number, startTicks: string | null): boolean {
   const st = readStat(pid);

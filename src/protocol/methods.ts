@@ -38,7 +38,7 @@ export interface TendMethods {
   'daemon.info': (p: Record<string, never>) => DaemonInfo;
   /** Stop every app, then exit (tend kill). */
   'daemon.kill': (p: Record<string, never>) => { stopped: number };
-  /** Exit, leaving every app running for the next daemon to adopt (tend daemon restart). */
+  /** Exit, leaving every app running for the next daemon to adopt (tend daemon restart); `apps`: how many have a process. */
   'daemon.shutdown': (p: Record<string, never>) => { apps: number };
   /** Create and start a new app, or start a stopped app of the same name with the new spec. */
   'process.start': (p: { spec: AppSpec }) => ProcessInfo[];

@@ -5,6 +5,12 @@ import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type ClientFrame, type ServerFrame }
 import type { MethodName, MethodParams, MethodResult } from '../protocol/methods.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
+/**
+ * A live daemon answers hello at once, even while it works through a long request; one that has
+ * not within this time is stopped or stuck.
+ */
+const HELLO_MS = 10_000;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
@@ -39,6 +45,7 @@ export class RpcClient {
     });
     socket.on('error', (err) => this.fail(new TendError('E_DAEMON_UNREACHABLE', `lost the daemon connection: ${err.message}`)));
     socket.on('close', () => {
+      clearTimeout(this.helloTimer);
       this.fail(
         new TendError('E_DAEMON_UNREACHABLE', 'the daemon closed the connection', {
           hint: 'Check the daemon log (`tend ping` shows where it is).',
@@ -63,9 +70,30 @@ export class RpcClient {
         socket.removeAllListeners('error');
         const client = new RpcClient(socket);
         client.send({ t: 'hello', protocol: PROTOCOL_VERSION, agent, pid: process.pid });
+        client.expectHello();
         resolve(client);
       });
     });
+  }
+
+  private helloTimer: NodeJS.Timeout | undefined;
+
+  /** No hello within HELLO_MS: every request fails with why (the commands would otherwise wait forever). */
+  private expectHello(): void {
+    this.helloTimer = setTimeout(() => {
+      this.fail(
+        new TendError(
+          'E_DAEMON_UNREACHABLE',
+          `the daemon did not answer within ${HELLO_MS / 1000} s (it is stopped or stuck; if it resumes, it may still do this command)`,
+          {
+            hint: '`tend daemon restart` replaces it (apps keep running); `tend ping` shows its pid and log.',
+            details: { hung: true },
+          },
+        ),
+      );
+      this.socket.destroy();
+    }, HELLO_MS);
+    this.helloTimer.unref();
   }
 
   private send(frame: ClientFrame): void {
@@ -127,10 +155,12 @@ export class RpcClient {
   private onFrame(frame: ServerFrame): void {
     switch (frame.t) {
       case 'hello':
+        clearTimeout(this.helloTimer);
         this.daemonAgent = frame.agent;
         this.daemonPid = frame.pid;
         return;
       case 'error':
+        clearTimeout(this.helloTimer);
         this.fail(TendError.fromWire(frame.error));
         return;
       case 'evt':

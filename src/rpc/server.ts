@@ -76,6 +76,9 @@ class PartialFrameDeadline {
 export class RpcServer {
   private server: Server | null = null;
   private sockets = new Set<Socket>();
+  /** Requests whose handler has not answered yet, with how to answer each. */
+  private underWay = new Set<{ fail: (err: unknown) => void }>();
+  private settled: Array<() => void> = [];
 
   constructor(private readonly opts: RpcServerOptions) {}
 
@@ -207,18 +210,58 @@ export class RpcServer {
     const handler = this.opts.handlers[method as MethodName] as (p: unknown, c: Connection) => unknown;
     try {
       const out = handler(params, conn);
-      if (out instanceof Promise) out.then(reply, fail);
-      else reply(out);
+      if (out instanceof Promise) {
+        const entry = { fail };
+        this.underWay.add(entry);
+        void out.then(reply, fail).finally(() => this.answered(entry));
+      } else reply(out);
     } catch (err) {
       fail(err);
     }
   }
 
-  /** Stops accepting; closes every connection; removes the socket file. Idempotent. */
+  private answered(entry: { fail: (err: unknown) => void }): void {
+    this.underWay.delete(entry);
+    if (this.underWay.size > 0) return;
+    for (const fn of this.settled.splice(0)) fn();
+  }
+
+  /**
+   * Resolves once every request under way has been answered, or after `ms`: a daemon asked to
+   * exit lets a `stop` or `restart` sent just before finish and answer (it keeps handling requests
+   * meanwhile).
+   */
+  settle(ms: number): Promise<void> {
+    if (this.underWay.size === 0) return Promise.resolve();
+    this.opts.log('requests-under-way', { count: this.underWay.size, waitMs: ms });
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.settled.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stops accepting; answers each request still under way with why it has no answer; closes
+   * every connection; removes the socket file. Idempotent.
+   */
   async close(): Promise<void> {
     const server = this.server;
     if (server === null) return;
     this.server = null;
+    for (const { fail } of this.underWay)
+      fail(
+        new TendError(
+          'E_DAEMON_UNREACHABLE',
+          'the daemon exited (tend daemon stop or restart, or a SIGTERM) before this command finished',
+          {
+            hint: 'What it had begun, the next daemon finishes: `tend list` shows where it stands; run the command again if it is not done.',
+          },
+        ),
+      );
+    this.underWay.clear();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     try {

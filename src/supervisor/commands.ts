@@ -324,7 +324,8 @@ export class AppCommands {
     if (one !== null) return instanceVerb(one, 'reset', this.instanceDeps);
     const handles = this.ctx.find(target);
     for (const h of handles) await resetCounters(h, this.ctx.log);
-    return this.rows(handles);
+    // Answered once the state and status files hold it: a \`tend list\` right after shows the zeros.
+    return this.answer(handles);
   }
 
   signal(target: Target, signal: NodeJS.Signals): Promise<ProcessInfo[]> {

@@ -31,7 +31,9 @@ export interface AppView {
   /** When the restart delay of an app in `waiting-restart` ends (epoch ms); null in any other state. */
   readonly nextRestartAt: number | null;
   /** Cluster / socket-activated apps: what the holder reports (null for a plain app). */
-  readonly pool: Readonly<Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running'>> | null;
+  readonly pool: Readonly<
+    Pick<PoolHolder, 'instanceIds' | 'lastReload' | 'status' | 'running' | 'carriedRestarts' | 'heldRestarts' | 'restartsOf'>
+  > | null;
   info(): ProcessInfo;
 }
 
@@ -134,6 +136,10 @@ export interface ProcessRecord {
   lastReload?: ReloadReport | null;
   /** Pooled apps: what the holder last reported, shown after an adoption until it answers again. */
   holderStatus?: HolderStatus | null;
+  /** Pooled apps: each instance's restarts counted by holders that are gone (see PoolHolder). */
+  carriedRestarts?: Record<string, number>;
+  /** Pooled apps: the running holder's last count of each instance's restarts. */
+  heldRestarts?: Record<string, number>;
   /** Absent in state files written before limits existed. */
   limits?: LimitRestarts;
   /** An operation not finished for this app (absent: none). */

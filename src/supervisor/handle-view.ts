@@ -22,7 +22,13 @@ export function recordOf(h: AppView): ProcessRecord {
       ? h.lastReload === null
         ? {}
         : { lastReload: h.lastReload }
-      : { instanceIds: h.pool.instanceIds, lastReload: h.pool.lastReload, holderStatus: h.pool.status }),
+      : {
+          instanceIds: h.pool.instanceIds,
+          lastReload: h.pool.lastReload,
+          holderStatus: h.pool.status,
+          carriedRestarts: h.pool.carriedRestarts,
+          heldRestarts: h.pool.heldRestarts,
+        }),
   };
 }
 

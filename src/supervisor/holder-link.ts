@@ -72,7 +72,7 @@ export class HolderLink {
     sock.on('close', () => {
       const wasOpen = this.sock === sock;
       if (wasOpen) this.sock = null;
-      for (const p of this.pending.values()) p.reject(new TendError('E_INTERNAL', "the connection to the app's holder process was lost"));
+      for (const p of this.pending.values()) p.reject(holderLost());
       this.pending.clear();
       if (this.closed) return;
       // Not reachable yet (just spawned) or lost: try again within the window.
@@ -147,7 +147,7 @@ export class HolderLink {
       });
     }
     const sock = this.sock;
-    if (sock === null) throw new TendError('E_INTERNAL', "the connection to the app's holder process was lost");
+    if (sock === null) throw holderLost();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -161,4 +161,13 @@ export class HolderLink {
     this.sock?.destroy();
     this.sock = null;
   }
+}
+
+/** A request to the holder that cannot be answered: its connection is gone, the holder with it. */
+function holderLost(): TendError {
+  return new TendError(
+    'E_NOT_RUNNING',
+    "the app's holder process exited before it answered (the app was stopped or deleted meanwhile, or its holder died)",
+    { hint: '`tend list` shows what runs now (a holder that died is restarted as any crashed app); run the command again if needed.' },
+  );
 }

@@ -51,6 +51,7 @@ export async function instanceVerb(
   // The answer is found by id: a holder started for this instance numbers its instances anew.
   const id = pool.instanceIds[one.instance];
   const live = pool.running && h.pid !== null && h.state !== 'stopping' && !isAtRest(toStatus(h.state));
+  if (verb === 'reset') pool.clearCounts(pool.instanceIds[one.instance]);
   if (live) await pool.holder.call(`${verb}-instance`, { instance: one.instance });
   else if (verb === 'start' || verb === 'restart') {
     // No holder runs: it starts with this instance alone, as PM2 starts one process.

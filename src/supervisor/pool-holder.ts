@@ -41,6 +41,8 @@ export interface PoolSaved {
   instanceIds?: number[] | undefined;
   lastReload?: ReloadReport | null | undefined;
   holderStatus?: HolderStatus | null | undefined;
+  carriedRestarts?: Record<string, number> | undefined;
+  heldRestarts?: Record<string, number> | undefined;
 }
 
 /**
@@ -58,6 +60,14 @@ export class PoolHolder {
    */
   instanceIds: number[];
   lastReload: ReloadReport | null;
+  /**
+   * carriedRestarts[id] = the restarts of instance `id` counted by holders that are gone (a new
+   * holder counts its instances from zero): a row shows these plus the running holder's count,
+   * so a restart of the app never makes it go down. heldRestarts[id] = the running holder's last
+   * count of it (its last status lists no instance once it stops them). Both in the state file.
+   */
+  carriedRestarts: Record<string, number>;
+  heldRestarts: Record<string, number>;
 
   constructor(
     private readonly appId: number,
@@ -80,6 +90,8 @@ export class PoolHolder {
     this.instanceIds = valid ? ids : [];
     this.lastReload = saved.lastReload ?? null;
     this.savedStatus = isStatus(saved.holderStatus) ? saved.holderStatus : null;
+    this.carriedRestarts = counts(saved.carriedRestarts);
+    this.heldRestarts = counts(saved.heldRestarts);
   }
 
   /**
@@ -106,6 +118,30 @@ export class PoolHolder {
    */
   forget(id: number): void {
     this.instanceIds = this.ids().filter((n) => n !== id);
+    this.clearCounts(id);
+  }
+
+  /** The restarts instance `id` shows: those of the holders before, plus `counted` by the running one (its last report by default). */
+  restartsOf(id: number, counted = this.heldRestarts[String(id)] ?? 0): number {
+    return (this.carriedRestarts[String(id)] ?? 0) + counted;
+  }
+
+  /** `tend reset` (and a forgotten instance): the counts of instance `id`, or of every instance, start from zero. */
+  clearCounts(id?: number): void {
+    if (id === undefined) {
+      this.carriedRestarts = {};
+      this.heldRestarts = {};
+    } else {
+      delete this.carriedRestarts[String(id)];
+      delete this.heldRestarts[String(id)];
+    }
+  }
+
+  /** The holder is gone (or a new one is about to start): what it counted is carried, once. */
+  private carryOver(): void {
+    this.status = null;
+    for (const [id, n] of Object.entries(this.heldRestarts)) this.carriedRestarts[id] = this.restartsOf(Number(id), n);
+    this.heldRestarts = {};
   }
 
   /** The status a previous daemon last heard: shown after an adoption until the holder answers. */
@@ -148,6 +184,7 @@ export class PoolHolder {
    * them 0…n-1, so the ids keep their order and lose their gaps), and which to leave stopped.
    */
   private startEnv(): Record<string, string> {
+    this.carryOver();
     this.instanceIds = this.ids();
     const only = this.startOnly === null ? -1 : this.instanceIds.indexOf(this.startOnly);
     this.startOnly = null;
@@ -194,7 +231,7 @@ export class PoolHolder {
   /** The holder is gone (its exit was seen): nothing runs any more. */
   exited(): void {
     this.disconnect();
-    this.status = null;
+    this.carryOver();
   }
 
   private onStatus(s: HolderStatus): void {
@@ -207,9 +244,12 @@ export class PoolHolder {
       while (this.instanceIds.length <= k) this.instanceIds.push(NO_INSTANCE);
       if (this.instanceIds[k] === NO_INSTANCE) this.instanceIds[k] = this.deps.allocateId();
     }
+    for (const w of s.workers) if (Number.isInteger(w.restarts)) this.heldRestarts[String(this.instanceIds[w.instance])] = w.restarts;
     if (!s.reloading && reported.size > 0 && reported.size >= s.instances) {
       this.instanceIds = this.instanceIds.map((id, k) => (reported.has(k) ? id : NO_INSTANCE));
       while (this.instanceIds.at(-1) === NO_INSTANCE) this.instanceIds.pop();
+      for (const id of Object.keys({ ...this.carriedRestarts, ...this.heldRestarts }))
+        if (!this.instanceIds.includes(Number(id))) this.clearCounts(Number(id));
     }
     if (s.lastReload !== null) this.lastReload = s.lastReload;
     this.deps.changed(s);
@@ -234,6 +274,16 @@ export class PoolHolder {
 
 /** Where the ids of a holder with no instance k say so. */
 export const NO_INSTANCE = -1;
+
+/** Restart counts by instance id, as saved (anything else: none). */
+function counts(v: unknown): Record<string, number> {
+  const valid =
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.entries(v).every(([id, n]) => /^\d+$/.test(id) && Number.isInteger(n) && (n as number) >= 0);
+  return valid ? { ...(v as Record<string, number>) } : {};
+}
 
 function isStatus(v: unknown): v is HolderStatus {
   const s = v as HolderStatus | null | undefined;

@@ -28,7 +28,8 @@ export function rowsOf(h: AppView, now: number, figures: InstanceFigures): Proce
     .flatMap((id, k) => {
       if (id === NO_INSTANCE) return [];
       const w = workers.find((x) => x.instance === k);
-      return [w === undefined ? idleRow(base, id, k, holderPid) : instanceRow(base, w, id, holderPid, now, figures(id, w.pid))];
+      const counted = { ...base, restarts: base.restarts + pool.restartsOf(id, w?.restarts) };
+      return [w === undefined ? idleRow(counted, id, k, holderPid) : instanceRow(counted, w, id, holderPid, now, figures(id, w.pid))];
     })
     .sort((a, b) => a.id - b.id);
 }
@@ -75,7 +76,6 @@ function instanceRow(
     id,
     pid: w.pid,
     status,
-    restarts: base.restarts + w.restarts,
     // The instance's own crash, from its holder (the daemon sees no worker exit); a holder older
     // than these fields leaves the app's.
     ...(w.lastExit === undefined ? {} : { lastExit: w.lastExit }),

@@ -189,6 +189,7 @@ export class ProcessHandle {
         return;
       case 'reset-restarts':
         this._restarts = 0;
+        this.pool?.clearCounts();
         return;
       case 'remove':
         return this.deps.removed(this);

@@ -9,6 +9,7 @@ import { getFresh, startLoad } from '../helpers/load-loop.js';
 interface Row extends ProcessJson {
   instance?: number;
   holderPid?: number | null;
+  ports?: Array<{ port: number }>;
 }
 
 describe('cluster mode', () => {
@@ -166,6 +167,12 @@ describe('cluster mode', () => {
       ['online', 'stopped'],
     );
     assert.equal(mid[0]?.pid, list[0]?.pid, 'the other instance was not touched');
+    // The app's ports show on its running instance once sampled, never on the stopped one.
+    const sampled = await waitFor(async () => {
+      const r = await rows('web');
+      return (r[0]?.ports?.length ?? 0) > 0 ? r : undefined;
+    }, 'the ports of the running instance');
+    assert.equal(sampled[1]?.ports, undefined, 'a stopped instance listens on nothing');
     const [started] = await t.json<Row[]>(['start', String(second.id)]);
     assert.equal(started?.status, 'online');
     assert.ok(typeof started?.pid === 'number' && isAlive(started.pid));

@@ -47,6 +47,22 @@ describe('one-shot tasks and depends_on completed', () => {
     assert.match((await t.run(['list'])).stdout, /migrate\s+default\s+stopped/);
   });
 
+  it('resurrect while the saved apps are here does not run a completed task again', async () => {
+    const ran = join(t.home, 'ran.txt');
+    assert.equal((await t.run(['save'])).code, 0);
+    for (let k = 0; k < 2; k++) {
+      const r = await t.json<{ apps: ProcessJson[]; notices: string[] }>(['resurrect']);
+      assert.deepEqual(r.apps, []);
+      assert.deepEqual(r.notices.sort(), [
+        'migrate already completed; left as it is (`tend restart migrate` runs it again)',
+        'web is already running; left as it is',
+      ]);
+    }
+    const migrate = await t.app('migrate');
+    assert.equal(migrate.status, 'stopped');
+    assert.equal(readFileSync(ran, 'utf8').split('\n').filter(Boolean).length, 1, 'ran once');
+  });
+
   it('a failed task is errored, not retried, and stops what waits for it with the reason', async () => {
     const f = file('bad.config.json', [
       { name: 'migrate2', script: fixture('task.js'), task: true, env: { TASK_CODE: '3', TASK_MS: '300' } },

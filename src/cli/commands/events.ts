@@ -1,5 +1,6 @@
 import type { ProcessStateEvent } from '../../protocol/events.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
+import { followAcrossDaemons } from '../follow-daemon.js';
 
 const EVENTS_OPTIONS = { json: { type: 'boolean' } } satisfies Options;
 
@@ -13,26 +14,28 @@ Options
   --json    one JSON object per line (the protocol's event: type, time, info, previous, deleted)
 
 Exit codes
-  0 ok (Ctrl-C or the daemon went away); 1 unknown app; 2 bad usage; 3 daemon unreachable
+  0 ok (Ctrl-C, or the daemon went away and none came back); 1 unknown app; 2 bad usage; 3 daemon unreachable
 
 Notes
   Prints every change of state (launching, online, stopping, stopped, waiting-restart, errored,
   deleted) as it happens, one line per event, until interrupted. Without targets it follows every
-  app, including apps started later. A reader that cannot keep up is disconnected with a message.`,
+  app, including apps started later. A reader that cannot keep up is disconnected with a message.
+  It follows on across \`tend daemon restart\` (and says so).`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, EVENTS_OPTIONS, 'events');
-    const client = await ctx.client();
-    const ended = new Promise<number>((resolve) => {
-      client.onClose(() => resolve(0));
-      process.once('SIGINT', () => resolve(0));
-    });
-    client.onEvent((_sub, event) => {
-      if (event.type === 'process:state') ctx.out(values.json === true ? JSON.stringify(event) : formatStateEvent(event));
-      else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending events: ${event.reason}`);
-    });
     const targets = positionals.length > 0 ? positionals : ['all'];
-    for (const target of targets) await client.call('events.subscribe', { target, types: ['process:state'] });
-    return ended;
+    await followAcrossDaemons(
+      ctx,
+      await ctx.client(),
+      async (c) => {
+        for (const target of targets) await c.call('events.subscribe', { target, types: ['process:state'] });
+      },
+      (event) => {
+        if (event.type === 'process:state') ctx.out(values.json === true ? JSON.stringify(event) : formatStateEvent(event));
+        else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending events: ${event.reason}`);
+      },
+    );
+    return 0;
   },
 };
 

@@ -5,6 +5,7 @@ import type { LogRecord, LogStream } from '../../protocol/logs.js';
 import type { ProcessDetail } from '../../protocol/process-info.js';
 import { parseFlags, type CliContext, type Command, type Options } from '../context.js';
 import { createLogLineRenderer } from '../render/log-line.js';
+import { followAcrossDaemons } from '../follow-daemon.js';
 
 const LOGS_OPTIONS = {
   lines: { type: 'string' },
@@ -45,7 +46,8 @@ Exit codes
 
 Notes
   Several apps are interleaved in time order with a coloured \`name|\` prefix. Works for stopped
-  apps. A follower that cannot keep up is disconnected with a message; the apps never wait for it.`,
+  apps. A follower that cannot keep up is disconnected with a message; the apps never wait for it.
+  It follows on across \`tend daemon restart\` (and says so); it stops when no daemon comes back.`,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, LOGS_OPTIONS, 'logs');
     if (values.nostream === true) values['no-follow'] = true;
@@ -95,16 +97,17 @@ Notes
     if (backlog.length > 0) ctx.out(backlog.map(render).join('\n'));
     if (values['no-follow'] === true) return 0;
 
-    const ended = new Promise<void>((resolve) => {
-      client.onClose(() => resolve());
-      process.once('SIGINT', () => resolve());
-    });
-    client.onEvent((_sub, event) => {
-      if (event.type === 'log:line' && keep(event.record)) ctx.out(render(event.record));
-      else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending logs: ${event.reason}`);
-    });
-    for (const { id } of apps) await client.call('logs.subscribe', { target: id, streams });
-    await ended;
+    await followAcrossDaemons(
+      ctx,
+      client,
+      async (c) => {
+        for (const { id } of apps) await c.call('logs.subscribe', { target: id, streams });
+      },
+      (event) => {
+        if (event.type === 'log:line' && keep(event.record)) ctx.out(render(event.record));
+        else if (event.type === 'subscription:dropped') ctx.err(`tend: the daemon stopped sending logs: ${event.reason}`);
+      },
+    );
     return 0;
   },
 };
