@@ -159,9 +159,14 @@ describe('save and resurrect', () => {
   it('saves an app caught in the stop phase of a restart (its next run follows)', async () => {
     const fresh = new TendHome();
     try {
-      await fresh.json(['start', fixture('ignore-sigterm.js'), '--name', 'slow-stop', '--kill-signal', 'SIGTERM', '--kill-timeout', '4s']);
-      const restart = fresh.run(['restart', 'slow-stop']);
-      await waitFor(async () => ((await fresh.app('slow-stop')).status === 'stopping' ? true : undefined), 'the restart to be stopping');
+      // A stop phase long enough to be seen by a CLI on a loaded machine.
+      await fresh.json(['start', fixture('ignore-sigterm.js'), '--name', 'slow-stop', '--kill-signal', 'SIGTERM', '--kill-timeout', '12s']);
+      const restart = fresh.run(['restart', 'slow-stop'], { timeoutMs: 60_000 });
+      await waitFor(
+        async () => ((await fresh.app('slow-stop')).status === 'stopping' ? true : undefined),
+        'the restart to be stopping',
+        30_000,
+      );
       const r = await fresh.run(['save']);
       assert.equal(r.code, 0, r.stderr);
       const saved = JSON.parse(readFileSync(join(fresh.home, 'dump.json'), 'utf8')) as { apps: Array<{ name: string }> };
