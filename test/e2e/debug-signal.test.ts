@@ -59,7 +59,12 @@ describe('SIGUSR1 opens no debugger in any long-running tend process', () => {
   const t = new TendHome();
   let run: ChildProcess | null = null;
   after(async () => {
-    if (run?.pid !== undefined && isAlive(run.pid)) run.kill('SIGKILL');
+    // SIGTERM: `tend run` stops its app before it exits (a SIGKILL left its `sleep` running).
+    const pid = run?.pid;
+    if (pid !== undefined && isAlive(pid)) {
+      run?.kill('SIGTERM');
+      await waitFor(() => !isAlive(pid), '`tend run` to stop its app and exit', 15_000).catch(() => run?.kill('SIGKILL'));
+    }
     await t.cleanup();
   });
 
