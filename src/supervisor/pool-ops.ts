@@ -154,6 +154,13 @@ export async function reloadPool(
     pool.lastReload = report;
     return report;
   }
+  // Stopped (or deleted) while it ran: nothing to fix in the app, and no old process serves.
+  if (h.state === 'stopping' || h.state === 'stopped' || !pool.running) {
+    pool.lastReload = report;
+    throw new TendError('E_NOT_RUNNING', `reload of ${h.spec.name} stopped: the app was stopped or deleted during the reload`, {
+      hint: '`tend list` shows what runs now; start the app (or reload it) again if needed.',
+    });
+  }
   const stderr = await lastStderr(h).catch(() => []);
   const failed: ReloadReport = { ...report, stderr };
   pool.lastReload = failed;

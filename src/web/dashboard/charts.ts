@@ -45,11 +45,21 @@ export function makeChart(el: HTMLElement, label: string, color: string, fmt: 'p
   };
   const data: [number[], number[]] = [[], []];
   const plot = new uPlot(opts, data, el);
+  // uPlot does not range a time scale with fewer than two points (it spans years from today):
+  // then the axis is set to the window timeRange gives.
+  const draw = (): void => {
+    plot.setData(data);
+    if (data[0].length < 2) {
+      const [min, max] = timeRange(plot, null, data[0].at(-1) ?? null) as [number, number];
+      plot.setScale('x', { min, max });
+    }
+  };
+  draw();
   return {
     set(points) {
       data[0] = points.map((p) => p[0]);
       data[1] = points.map((p) => p[1]);
-      plot.setData(data);
+      draw();
     },
     push(t, v) {
       data[0].push(t);
@@ -58,7 +68,7 @@ export function makeChart(el: HTMLElement, label: string, color: string, fmt: 'p
         data[0].shift();
         data[1].shift();
       }
-      plot.setData(data);
+      draw();
     },
     get count() {
       return data[0].length;
