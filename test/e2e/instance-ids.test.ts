@@ -15,6 +15,13 @@ interface Detail extends Row {
   holder?: { memoryBytes: number | null; app: { memoryBytes: number | null } };
 }
 
+/** The list rows of one app, its holder's pid tracked for the clean-up. */
+async function rowsOf(t: TendHome, name: string): Promise<Row[]> {
+  const all = ((await t.list()) as Row[]).filter((r) => r.name === name);
+  for (const r of all) if (typeof r.holderPid === 'number') t.track(r.holderPid);
+  return all;
+}
+
 /**
  * PM2's pm_id: a numeric id always names that one process, the first instance's id included
  * (`pm2 stop 0` stops process 0 alone); the app's name names the whole app. `delete <id>` removes
@@ -25,11 +32,7 @@ describe('instance ids: every id is one process, as in PM2', () => {
   after(async () => {
     await t.cleanup();
   });
-  const rows = async (): Promise<Row[]> => {
-    const all = ((await t.list()) as Row[]).filter((r) => r.name === 'w');
-    for (const r of all) if (typeof r.holderPid === 'number') t.track(r.holderPid);
-    return all;
-  };
+  const rows = (): Promise<Row[]> => rowsOf(t, 'w');
   const online = (label: string, count: number): Promise<Row[]> =>
     waitFor(
       async () => {
@@ -288,11 +291,7 @@ describe("instance restart counts go on across its holders, as PM2's restart_tim
   after(async () => {
     await t.cleanup();
   });
-  const rows = async (): Promise<Row[]> => {
-    const all = ((await t.list()) as Row[]).filter((r) => r.name === 'c');
-    for (const r of all) if (typeof r.holderPid === 'number') t.track(r.holderPid);
-    return all;
-  };
+  const rows = (): Promise<Row[]> => rowsOf(t, 'c');
   const counts = async (): Promise<Array<[number, number]>> => (await rows()).map((r) => [r.id, r.restarts]);
 
   it('a stop, a start and a daemon restart keep each instance count; `tend reset` clears it', async () => {
